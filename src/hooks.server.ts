@@ -1,0 +1,46 @@
+import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import { createDb, migrateDb, type Db } from '$lib/server/db';
+import { loadConfig } from '$lib/server/config';
+import {
+	deleteSessionTokenCookie,
+	sessionCookieName,
+	setSessionTokenCookie,
+	validateSessionToken
+} from '$lib/server/auth';
+import { countUsers } from '$lib/server/users';
+
+let db: Db;
+let usersExist = false;
+
+export const init: ServerInit = () => {
+	const config = loadConfig(process.env);
+	db = createDb(config.databaseUrl);
+	migrateDb(db);
+};
+
+export const handle: Handle = async ({ event, resolve }) => {
+	event.locals.db = db;
+	event.locals.user = null;
+	event.locals.session = null;
+
+	if (!usersExist) usersExist = countUsers(db) > 0;
+	if (!usersExist && event.url.pathname !== '/setup') redirect(303, '/setup');
+
+	const token = event.cookies.get(sessionCookieName);
+	if (token) {
+		const { session, user } = validateSessionToken(db, token);
+		if (session) setSessionTokenCookie(event, token, session.expiresAt);
+		else deleteSessionTokenCookie(event);
+		event.locals.user = user;
+		event.locals.session = session;
+	}
+	return resolve(event);
+};
+
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	if (status === 404) return { message: 'Page not found.' };
+	console.error(`${event.request.method} ${event.url.pathname}`, error);
+	return {
+		message: status >= 500 ? 'Something went wrong on our side; it has been logged.' : message
+	};
+};

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+export const usernameSchema = z
+	.string()
+	.trim()
+	.toLowerCase()
+	.min(3, 'Use at least 3 characters.')
+	.max(32, 'Use at most 32 characters.')
+	.regex(/^[a-z0-9_.-]+$/, 'Use letters, digits, dots, dashes and underscores only.');
+
+export const passwordSchema = z
+	.string()
+	.min(10, 'Use at least 10 characters.')
+	.max(256, 'Use at most 256 characters.');
+
+export const displayNameSchema = z
+	.string()
+	.trim()
+	.min(1, 'Give a name to show to others.')
+	.max(80, 'Use at most 80 characters.');
+
+export const loginSchema = z.object({
+	username: z.string().trim().min(1, 'Enter your username.'),
+	password: z.string().min(1, 'Enter your password.')
+});
+
+export const setupSchema = z
+	.object({
+		username: usernameSchema,
+		displayName: displayNameSchema,
+		password: passwordSchema,
+		confirmPassword: z.string()
+	})
+	.refine((v) => v.password === v.confirmPassword, {
+		path: ['confirmPassword'],
+		message: 'The two passwords differ.'
+	});
+
+export const newUserSchema = z.object({
+	username: usernameSchema,
+	displayName: displayNameSchema,
+	password: passwordSchema,
+	role: z.enum(['admin', 'annotator'], 'Choose a role.')
+});
+
+export const resetPasswordSchema = z.object({
+	userId: z.string().min(1),
+	password: passwordSchema
+});
+
+export const setRoleSchema = z.object({
+	userId: z.string().min(1),
+	role: z.enum(['admin', 'annotator'], 'Choose a role.')
+});
+
+export const setActiveSchema = z.object({
+	userId: z.string().min(1),
+	active: z.enum(['true', 'false']).transform((v) => v === 'true')
+});
+
+/** Only a path on this site, so a login link cannot send people elsewhere. */
+export function safeNext(next: string | null): string {
+	return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
+		? next
+		: '/projects';
+}

@@ -1,0 +1,548 @@
+import {
+	sqliteTable,
+	text,
+	integer,
+	real,
+	index,
+	uniqueIndex,
+	primaryKey,
+	type AnySQLiteColumn
+} from 'drizzle-orm/sqlite-core';
+
+// Timestamps are stored as milliseconds since the epoch so that comparisons stay exact.
+const createdAt = () => integer('created_at', { mode: 'timestamp_ms' }).notNull();
+
+export const ROLES = ['admin', 'annotator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const user = sqliteTable('user', {
+	id: text('id').primaryKey(),
+	username: text('username').notNull().unique(),
+	displayName: text('display_name').notNull(),
+	passwordHash: text('password_hash').notNull(),
+	role: text('role', { enum: ROLES }).notNull().default('annotator'),
+	active: integer('active', { mode: 'boolean' }).notNull().default(true),
+	createdAt: createdAt()
+});
+
+export const session = sqliteTable(
+	'session',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull()
+	},
+	(t) => [index('session_user_idx').on(t.userId)]
+);
+
+/** Failed logins per account ("user:<name>") and per address ("ip:<addr>"). */
+export const loginThrottle = sqliteTable('login_throttle', {
+	key: text('key').primaryKey(),
+	failures: integer('failures').notNull().default(0),
+	lastFailureAt: integer('last_failure_at', { mode: 'timestamp_ms' }).notNull(),
+	lockedUntil: integer('locked_until', { mode: 'timestamp_ms' })
+});
+
+export const apiToken = sqliteTable(
+	'api_token',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		tokenHash: text('token_hash').notNull().unique(),
+		createdAt: createdAt(),
+		lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+		revokedAt: integer('revoked_at', { mode: 'timestamp_ms' })
+	},
+	(t) => [index('api_token_user_idx').on(t.userId)]
+);
+
+export const RATING_SCALES = ['five_star', 'pass_fail', 'pass_fail_critical'] as const;
+export type RatingScale = (typeof RATING_SCALES)[number];
+export const AGGREGATIONS = ['mean', 'median', 'majority'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+export const CONTENT_KINDS = ['text', 'json'] as const;
+export type ContentKind = (typeof CONTENT_KINDS)[number];
+export const QUEUE_ORDERS = ['oldest', 'random'] as const;
+
+export const project = sqliteTable('project', {
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	name: text('name').notNull(),
+	instruction: text('instruction').notNull().default(''),
+	inputKind: text('input_kind', { enum: CONTENT_KINDS }).notNull().default('text'),
+	inputSchema: text('input_schema'),
+	outputKind: text('output_kind', { enum: CONTENT_KINDS }).notNull().default('text'),
+	outputSchema: text('output_schema'),
+	ratingScale: text('rating_scale', { enum: RATING_SCALES }).notNull().default('five_star'),
+	/** five_star: the lowest passing star count; pass_fail scales: 1 = pass. */
+	threshold: integer('threshold').notNull().default(4),
+	reviewsRequired: integer('reviews_required').notNull().default(1),
+	aggregation: text('aggregation', { enum: AGGREGATIONS }).notNull().default('mean'),
+	splitTrain: integer('split_train').notNull().default(80),
+	splitVal: integer('split_val').notNull().default(10),
+	splitTest: integer('split_test').notNull().default(10),
+	leaseMinutes: integer('lease_minutes').notNull().default(10),
+	queueOrder: text('queue_order', { enum: QUEUE_ORDERS }).notNull().default('oldest'),
+	/** A tag or job id whose examples the queue serves first. */
+	queuePriority: text('queue_priority'),
+	repairerReviewCounts: integer('repairer_review_counts', { mode: 'boolean' })
+		.notNull()
+		.default(false),
+	goldRate: real('gold_rate').notNull().default(0),
+	createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+	createdAt: createdAt(),
+	updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
+});
+
+/** A named criterion of a project, rated on its own. Removed ones are kept for old reviews. */
+export const requirement = sqliteTable(
+	'requirement',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		description: text('description').notNull().default(''),
+		position: integer('position').notNull(),
+		archived: integer('archived', { mode: 'boolean' }).notNull().default(false)
+	},
+	(t) => [index('requirement_project_idx').on(t.projectId, t.position)]
+);
+
+export const projectMember = sqliteTable(
+	'project_member',
+	{
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		addedAt: createdAt()
+	},
+	(t) => [primaryKey({ columns: [t.projectId, t.userId] }), index('member_user_idx').on(t.userId)]
+);
+
+export const PROVIDER_KINDS = ['openai_compatible', 'openai', 'azure_openai', 'together'] as const;
+
+export const provider = sqliteTable('provider', {
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	name: text('name').notNull(),
+	kind: text('kind', { enum: PROVIDER_KINDS }).notNull().default('openai_compatible'),
+	baseUrl: text('base_url').notNull(),
+	/** AES-GCM ciphertext of the key; never sent to a browser. */
+	apiKeyEncrypted: text('api_key_encrypted'),
+	requestsPerMinute: integer('requests_per_minute'),
+	tokensPerMinute: integer('tokens_per_minute'),
+	createdAt: createdAt()
+});
+
+export const model = sqliteTable(
+	'model',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		providerId: integer('provider_id')
+			.notNull()
+			.references(() => provider.id, { onDelete: 'cascade' }),
+		/** The model's id at its provider. */
+		name: text('name').notNull(),
+		inputPricePerMTok: real('input_price_per_mtok').notNull().default(0),
+		outputPricePerMTok: real('output_price_per_mtok').notNull().default(0),
+		/** Set when this model is the result of a fine-tune made here. */
+		fineTuneId: integer('fine_tune_id').references((): AnySQLiteColumn => fineTune.id, {
+			onDelete: 'set null'
+		}),
+		createdAt: createdAt()
+	},
+	(t) => [uniqueIndex('model_provider_name_idx').on(t.providerId, t.name)]
+);
+
+export const JOB_KINDS = ['distill', 'evaluation', 'synthetic_inputs', 'documents'] as const;
+export const JOB_STATUSES = [
+	'draft',
+	'pending',
+	'running',
+	'paused',
+	'cancelled',
+	'done',
+	'failed'
+] as const;
+
+export const job = sqliteTable(
+	'job',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		kind: text('kind', { enum: JOB_KINDS }).notNull(),
+		status: text('status', { enum: JOB_STATUSES }).notNull().default('pending'),
+		modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
+		/** Sampling parameters, prompt options, input source, samples per input: JSON. */
+		config: text('config').notNull().default('{}'),
+		concurrency: integer('concurrency').notNull().default(4),
+		inputTokens: integer('input_tokens').notNull().default(0),
+		outputTokens: integer('output_tokens').notNull().default(0),
+		cost: real('cost').notNull().default(0),
+		error: text('error'),
+		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt(),
+		startedAt: integer('started_at', { mode: 'timestamp_ms' }),
+		finishedAt: integer('finished_at', { mode: 'timestamp_ms' })
+	},
+	(t) => [index('job_project_idx').on(t.projectId, t.createdAt)]
+);
+
+export const JOB_ITEM_STATUSES = ['pending', 'running', 'done', 'failed', 'cancelled'] as const;
+
+export const jobItem = sqliteTable(
+	'job_item',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		jobId: integer('job_id')
+			.notNull()
+			.references(() => job.id, { onDelete: 'cascade' }),
+		input: text('input').notNull(),
+		inputHash: text('input_hash').notNull(),
+		sampleIndex: integer('sample_index').notNull().default(0),
+		status: text('status', { enum: JOB_ITEM_STATUSES }).notNull().default('pending'),
+		attempts: integer('attempts').notNull().default(0),
+		error: text('error'),
+		/** The one example this item produced; unique so an item never yields two. */
+		exampleId: integer('example_id')
+			.unique()
+			.references((): AnySQLiteColumn => example.id, { onDelete: 'set null' }),
+		inputTokens: integer('input_tokens').notNull().default(0),
+		outputTokens: integer('output_tokens').notNull().default(0),
+		cost: real('cost').notNull().default(0),
+		latencyMs: integer('latency_ms'),
+		nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }),
+		startedAt: integer('started_at', { mode: 'timestamp_ms' }),
+		finishedAt: integer('finished_at', { mode: 'timestamp_ms' })
+	},
+	(t) => [
+		index('job_item_job_status_idx').on(t.jobId, t.status),
+		uniqueIndex('job_item_input_sample_idx').on(t.jobId, t.inputHash, t.sampleIndex)
+	]
+);
+
+export const importBatch = sqliteTable('import_batch', {
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	projectId: integer('project_id')
+		.notNull()
+		.references(() => project.id, { onDelete: 'cascade' }),
+	userId: text('user_id').references(() => user.id, { onDelete: 'set null' }),
+	filename: text('filename').notNull(),
+	format: text('format').notNull(),
+	rowsRead: integer('rows_read').notNull(),
+	rowsImported: integer('rows_imported').notNull(),
+	createdAt: createdAt()
+});
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+export const EXAMPLE_STATUSES = [
+	'queued',
+	'in_review',
+	'accepted',
+	'rejected',
+	'disputed'
+] as const;
+export type ExampleStatus = (typeof EXAMPLE_STATUSES)[number];
+export const EXAMPLE_SOURCES = [
+	'import',
+	'distillation',
+	'evaluation',
+	'student_repair',
+	'documents'
+] as const;
+export type ExampleSource = (typeof EXAMPLE_SOURCES)[number];
+export const DECISIONS = ['accept', 'reject', 'repair'] as const;
+
+export const example = sqliteTable(
+	'example',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		/** The id given in an imported file, if any. */
+		externalId: text('external_id'),
+		/** Makes imports idempotent: "id:<external id>" or "content:<hash of input and output>". */
+		dedupeKey: text('dedupe_key'),
+		input: text('input').notNull(),
+		inputHash: text('input_hash').notNull(),
+		split: text('split', { enum: SPLITS }).notNull(),
+		source: text('source', { enum: EXAMPLE_SOURCES }).notNull(),
+		jobId: integer('job_id').references(() => job.id, { onDelete: 'set null' }),
+		importId: integer('import_id').references(() => importBatch.id, { onDelete: 'set null' }),
+		status: text('status', { enum: EXAMPLE_STATUSES }).notNull().default('queued'),
+		currentRevisionId: integer('current_revision_id').references(
+			(): AnySQLiteColumn => revision.id
+		),
+		finalRating: real('final_rating'),
+		finalDecision: text('final_decision', { enum: DECISIONS }),
+		isGold: integer('is_gold', { mode: 'boolean' }).notNull().default(false),
+		goldRating: real('gold_rating'),
+		createdAt: createdAt(),
+		updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
+	},
+	(t) => [
+		uniqueIndex('example_dedupe_idx').on(t.projectId, t.dedupeKey),
+		index('example_project_id_idx').on(t.projectId, t.id),
+		index('example_project_status_idx').on(t.projectId, t.status, t.id),
+		index('example_project_split_idx').on(t.projectId, t.split, t.id),
+		index('example_project_source_idx').on(t.projectId, t.source, t.id),
+		index('example_project_input_hash_idx').on(t.projectId, t.inputHash)
+	]
+);
+
+export const exampleTag = sqliteTable(
+	'example_tag',
+	{
+		exampleId: integer('example_id')
+			.notNull()
+			.references(() => example.id, { onDelete: 'cascade' }),
+		tag: text('tag').notNull()
+	},
+	(t) => [
+		primaryKey({ columns: [t.exampleId, t.tag] }),
+		index('example_tag_tag_idx').on(t.tag, t.exampleId)
+	]
+);
+
+export const AUTHOR_KINDS = ['import', 'model', 'user'] as const;
+
+/** One immutable output of an example: the first one, then every repair. */
+export const revision = sqliteTable(
+	'revision',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		exampleId: integer('example_id')
+			.notNull()
+			.references((): AnySQLiteColumn => example.id, { onDelete: 'cascade' }),
+		number: integer('number').notNull(),
+		parentRevisionId: integer('parent_revision_id').references((): AnySQLiteColumn => revision.id),
+		/** Null while the example waits for an output (an import of inputs only). */
+		output: text('output'),
+		reasoning: text('reasoning'),
+		authorKind: text('author_kind', { enum: AUTHOR_KINDS }).notNull(),
+		authorUserId: text('author_user_id').references(() => user.id, { onDelete: 'set null' }),
+		authorModelId: integer('author_model_id').references(() => model.id, { onDelete: 'set null' }),
+		reason: text('reason'),
+		/** Null when the project has no output schema. */
+		schemaValid: integer('schema_valid', { mode: 'boolean' }),
+		schemaErrors: text('schema_errors'),
+		createdAt: createdAt()
+	},
+	(t) => [uniqueIndex('revision_example_number_idx').on(t.exampleId, t.number)]
+);
+
+export const review = sqliteTable(
+	'review',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		exampleId: integer('example_id')
+			.notNull()
+			.references(() => example.id, { onDelete: 'cascade' }),
+		revisionId: integer('revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id),
+		/** five_star: 1–5; pass_fail: 0 or 1; pass_fail_critical: 0 critical fail, 1 fail, 2 pass. */
+		rating: real('rating').notNull(),
+		decision: text('decision', { enum: DECISIONS }).notNull(),
+		comment: text('comment'),
+		durationMs: integer('duration_ms'),
+		/** The client's key for this submission, so a retried submit never makes two reviews. */
+		submissionKey: text('submission_key').unique(),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('review_revision_user_idx').on(t.revisionId, t.userId),
+		index('review_example_idx').on(t.exampleId),
+		index('review_user_created_idx').on(t.userId, t.createdAt)
+	]
+);
+
+export const reviewRequirementRating = sqliteTable(
+	'review_requirement_rating',
+	{
+		reviewId: integer('review_id')
+			.notNull()
+			.references(() => review.id, { onDelete: 'cascade' }),
+		requirementId: integer('requirement_id')
+			.notNull()
+			.references(() => requirement.id, { onDelete: 'cascade' }),
+		rating: real('rating').notNull()
+	},
+	(t) => [primaryKey({ columns: [t.reviewId, t.requirementId] })]
+);
+
+/** A claim on an example by one annotator, so overlap is never exceeded. */
+export const lease = sqliteTable(
+	'lease',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		exampleId: integer('example_id')
+			.notNull()
+			.references(() => example.id, { onDelete: 'cascade' }),
+		revisionId: integer('revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		leasedAt: integer('leased_at', { mode: 'timestamp_ms' }).notNull(),
+		leaseExpiresAt: integer('lease_expires_at', { mode: 'timestamp_ms' }).notNull()
+	},
+	(t) => [
+		uniqueIndex('lease_example_user_idx').on(t.exampleId, t.userId),
+		index('lease_expires_idx').on(t.leaseExpiresAt)
+	]
+);
+
+/** An admin's resolution of a disputed example. */
+export const adjudication = sqliteTable('adjudication', {
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	exampleId: integer('example_id')
+		.notNull()
+		.references(() => example.id, { onDelete: 'cascade' }),
+	revisionId: integer('revision_id')
+		.notNull()
+		.references(() => revision.id, { onDelete: 'cascade' }),
+	userId: text('user_id')
+		.notNull()
+		.references(() => user.id),
+	rating: real('rating').notNull(),
+	decision: text('decision', { enum: DECISIONS }).notNull(),
+	reason: text('reason').notNull(),
+	createdAt: createdAt()
+});
+
+export const dataset = sqliteTable(
+	'dataset',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		/** The filter that selected it, as JSON, so it can be shown and repeated. */
+		filter: text('filter').notNull(),
+		trainCount: integer('train_count').notNull(),
+		valCount: integer('val_count').notNull(),
+		testCount: integer('test_count').notNull(),
+		contentHash: text('content_hash').notNull(),
+		previousDatasetId: integer('previous_dataset_id').references((): AnySQLiteColumn => dataset.id),
+		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt()
+	},
+	(t) => [index('dataset_project_idx').on(t.projectId, t.createdAt)]
+);
+
+export const datasetItem = sqliteTable(
+	'dataset_item',
+	{
+		datasetId: integer('dataset_id')
+			.notNull()
+			.references(() => dataset.id, { onDelete: 'cascade' }),
+		exampleId: integer('example_id')
+			.notNull()
+			.references(() => example.id),
+		revisionId: integer('revision_id')
+			.notNull()
+			.references(() => revision.id),
+		split: text('split', { enum: SPLITS }).notNull()
+	},
+	(t) => [primaryKey({ columns: [t.datasetId, t.exampleId] })]
+);
+
+export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'bundle'] as const;
+export const FINE_TUNE_STATUSES = [
+	'pending',
+	'uploading',
+	'queued',
+	'running',
+	'succeeded',
+	'failed',
+	'cancelled'
+] as const;
+
+export const fineTune = sqliteTable(
+	'fine_tune',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		datasetId: integer('dataset_id')
+			.notNull()
+			.references(() => dataset.id),
+		providerId: integer('provider_id').references(() => provider.id, { onDelete: 'set null' }),
+		adapter: text('adapter', { enum: FINE_TUNE_ADAPTERS }).notNull(),
+		baseModel: text('base_model').notNull(),
+		hyperparameters: text('hyperparameters').notNull().default('{}'),
+		externalJobId: text('external_job_id'),
+		status: text('status', { enum: FINE_TUNE_STATUSES }).notNull().default('pending'),
+		resultModelId: integer('result_model_id').references((): AnySQLiteColumn => model.id, {
+			onDelete: 'set null'
+		}),
+		error: text('error'),
+		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt(),
+		finishedAt: integer('finished_at', { mode: 'timestamp_ms' })
+	},
+	(t) => [index('fine_tune_project_idx').on(t.projectId, t.createdAt)]
+);
+
+export const fineTuneEvent = sqliteTable(
+	'fine_tune_event',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		fineTuneId: integer('fine_tune_id')
+			.notNull()
+			.references(() => fineTune.id, { onDelete: 'cascade' }),
+		externalId: text('external_id'),
+		level: text('level').notNull().default('info'),
+		message: text('message').notNull(),
+		createdAt: createdAt()
+	},
+	(t) => [uniqueIndex('fine_tune_event_external_idx').on(t.fineTuneId, t.externalId)]
+);
+
+/** One turn of the re-tune loop. */
+export const iteration = sqliteTable(
+	'iteration',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		number: integer('number').notNull(),
+		datasetId: integer('dataset_id').references(() => dataset.id),
+		fineTuneId: integer('fine_tune_id').references(() => fineTune.id),
+		evaluationJobId: integer('evaluation_job_id').references(() => job.id),
+		createdAt: createdAt()
+	},
+	(t) => [uniqueIndex('iteration_project_number_idx').on(t.projectId, t.number)]
+);
+
+export type User = typeof user.$inferSelect;
+export type Session = typeof session.$inferSelect;
+export type Project = typeof project.$inferSelect;
+export type Requirement = typeof requirement.$inferSelect;
+export type Example = typeof example.$inferSelect;
+export type Revision = typeof revision.$inferSelect;
+export type Review = typeof review.$inferSelect;
+export type Lease = typeof lease.$inferSelect;
+export type Dataset = typeof dataset.$inferSelect;
+export type FineTune = typeof fineTune.$inferSelect;
+export type Job = typeof job.$inferSelect;

@@ -1,0 +1,39 @@
+import { error, redirect, type RequestEvent } from '@sveltejs/kit';
+import type { Role } from './db/schema';
+import type { SessionUser } from './auth';
+import { getProjectForUser } from './projects';
+
+type Event = Pick<RequestEvent, 'locals' | 'url'>;
+
+export function requireLogin(event: Event): SessionUser {
+	const user = event.locals.user;
+	if (!user) {
+		const next = event.url.pathname + event.url.search;
+		redirect(303, `/login?next=${encodeURIComponent(next)}`);
+	}
+	return user;
+}
+
+export function requireRole(event: Event, role: Role): SessionUser {
+	const user = requireLogin(event);
+	if (user.role !== role) error(403, 'This page is for admins only.');
+	return user;
+}
+
+/**
+ * The project, if the person asking may see it. Non-members get 404 rather than 403,
+ * so the existence of a project is not revealed to people outside it.
+ */
+export function requireMember(event: Event, projectId: number) {
+	const user = requireLogin(event);
+	const project = getProjectForUser(event.locals.db, projectId, user);
+	if (!project) error(404, 'No such project.');
+	return { user, project };
+}
+
+/** Admin of a project: a member check first, so outsiders still get 404. */
+export function requireProjectAdmin(event: Event, projectId: number) {
+	const found = requireMember(event, projectId);
+	if (found.user.role !== 'admin') error(403, 'Only admins can do this.');
+	return found;
+}

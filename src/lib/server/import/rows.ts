@@ -1,0 +1,167 @@
+import type { ContentKind } from '../db/schema';
+import type { SchemaValidator } from '../jsonSchema';
+
+export type ImportRow = {
+	line: number;
+	externalId: string | null;
+	input: string;
+	output: string | null;
+	tags: string[];
+};
+
+export type LineError = { line: number; message: string };
+
+export type RowRules = {
+	inputKind: ContentKind;
+	outputKind: ContentKind;
+	inputValidator: SchemaValidator | null;
+	outputValidator: SchemaValidator | null;
+};
+
+const MAX_TAG_LENGTH = 50;
+const MAX_ID_LENGTH = 200;
+
+type Raw = Record<string, unknown>;
+
+function describe(value: unknown): string {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'a list';
+	return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Turns a field into stored text by the project's kind. JSON content may arrive as a value
+ * (JSONL) or as JSON text (CSV, or a string in JSONL); it is stored compact.
+ */
+function content(
+	field: 'input' | 'output',
+	value: unknown,
+	kind: ContentKind,
+	validator: SchemaValidator | null
+): { text: string } | { error: string } {
+	if (kind === 'text') {
+		if (typeof value !== 'string') {
+			return { error: `"${field}" must be text, but it is ${describe(value)}` };
+		}
+		return { text: value };
+	}
+	let parsed = value;
+	if (typeof value === 'string') {
+		try {
+			parsed = JSON.parse(value);
+		} catch {
+			return { error: `"${field}" must be JSON for this project, but it is not valid JSON` };
+		}
+	}
+	if (validator) {
+		const problem = validator(parsed);
+		if (problem) return { error: `"${field}" fails the project's schema: ${problem}` };
+	}
+	return { text: JSON.stringify(parsed) };
+}
+
+function tagsOf(value: unknown): { tags: string[] } | { error: string } {
+	if (value === undefined || value === null || value === '') return { tags: [] };
+	const list =
+		typeof value === 'string'
+			? value.split(',')
+			: Array.isArray(value) && value.every((t) => typeof t === 'string')
+				? (value as string[])
+				: null;
+	if (!list) return { error: `"tags" must be a list of strings or comma-separated text` };
+	const tags = [...new Set(list.map((t) => t.trim()).filter((t) => t !== ''))];
+	const long = tags.find((t) => t.length > MAX_TAG_LENGTH);
+	if (long)
+		return { error: `tag "${long.slice(0, 20)}…" is longer than ${MAX_TAG_LENGTH} characters` };
+	return { tags };
+}
+
+function idOf(value: unknown): { id: string | null } | { error: string } {
+	if (value === undefined || value === null || value === '') return { id: null };
+	if (typeof value !== 'string' && typeof value !== 'number') {
+		return { error: `"id" must be text or a number, but it is ${describe(value)}` };
+	}
+	const id = String(value).trim();
+	if (id.length > MAX_ID_LENGTH)
+		return { error: `"id" is longer than ${MAX_ID_LENGTH} characters` };
+	return { id: id || null };
+}
+
+function messageText(message: Raw): string | null {
+	const body = message.content;
+	if (typeof body === 'string') return body;
+	if (Array.isArray(body)) {
+		const parts = body
+			.filter((p): p is Raw => typeof p === 'object' && p !== null && (p as Raw).type === 'text')
+			.map((p) => String(p.text ?? ''));
+		return parts.length ? parts.join('\n') : null;
+	}
+	return null;
+}
+
+/**
+ * OpenAI chat format: the last user turn is the input; a final assistant turn is the output.
+ */
+function fromMessages(messages: unknown): { input: unknown; output: unknown } | { error: string } {
+	if (!Array.isArray(messages) || messages.length === 0) {
+		return { error: '"messages" must be a non-empty list' };
+	}
+	for (const [index, m] of messages.entries()) {
+		if (typeof m !== 'object' || m === null || typeof (m as Raw).role !== 'string') {
+			return { error: `messages[${index}] needs a "role"` };
+		}
+	}
+	const list = messages as Raw[];
+	const last = list[list.length - 1];
+	const hasAnswer = last.role === 'assistant';
+	const asked = (hasAnswer ? list.slice(0, -1) : list).findLast((m) => m.role === 'user');
+	if (!asked) return { error: '"messages" has no user turn to use as the input' };
+	const input = messageText(asked);
+	if (input === null) return { error: 'the user turn has no text content' };
+	if (!hasAnswer) return { input, output: undefined };
+	const output = messageText(last);
+	if (output === null) return { error: 'the last assistant turn has no text content' };
+	return { input, output };
+}
+
+/** Checks one parsed record against the project's rules. */
+export function normalizeRow(
+	raw: unknown,
+	line: number,
+	rules: RowRules
+): { row: ImportRow } | { error: LineError } {
+	const fail = (message: string) => ({ error: { line, message } });
+	if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+		return fail(`each line must be a JSON object, but this is ${describe(raw)}`);
+	}
+	const record = raw as Raw;
+	let inputValue = record.input;
+	let outputValue = record.output;
+	if (inputValue === undefined && record.messages !== undefined) {
+		const chat = fromMessages(record.messages);
+		if ('error' in chat) return fail(chat.error);
+		inputValue = chat.input;
+		outputValue = chat.output;
+	}
+	if (inputValue === undefined || inputValue === null || inputValue === '') {
+		return fail('missing "input" (or a "messages" list)');
+	}
+	const problems: string[] = [];
+	const input = content('input', inputValue, rules.inputKind, rules.inputValidator);
+	if ('error' in input) problems.push(input.error);
+	else if (input.text.trim() === '') problems.push('"input" is empty');
+	let output: string | null = null;
+	if (outputValue !== undefined && outputValue !== null && outputValue !== '') {
+		const checked = content('output', outputValue, rules.outputKind, rules.outputValidator);
+		if ('error' in checked) problems.push(checked.error);
+		else output = checked.text;
+	}
+	const tags = tagsOf(record.tags);
+	if ('error' in tags) problems.push(tags.error);
+	const id = idOf(record.id);
+	if ('error' in id) problems.push(id.error);
+	if (problems.length > 0 || 'error' in input || 'error' in tags || 'error' in id) {
+		return fail(problems.join('; '));
+	}
+	return { row: { line, externalId: id.id, input: input.text, output, tags: tags.tags } };
+}

@@ -1,0 +1,231 @@
+import { and, asc, count, eq, inArray, notInArray } from 'drizzle-orm';
+import type { Db } from './db';
+import { example, project, projectMember, requirement, user, type Project } from './db/schema';
+import type { ProjectInput } from '../schemas/project';
+import type { SessionUser } from './auth';
+import { checkJsonSchema } from './jsonSchema';
+
+/** The top rating value of a pass/fail scale is its pass. */
+export function thresholdFor(input: Pick<ProjectInput, 'ratingScale' | 'threshold'>): number {
+	if (input.ratingScale === 'pass_fail') return 1;
+	if (input.ratingScale === 'pass_fail_critical') return 2;
+	return input.threshold;
+}
+
+/** Field errors that need the server: schemas must compile as JSON Schema. */
+export function projectSchemaErrors(input: ProjectInput): Record<string, string[]> {
+	const errors: Record<string, string[]> = {};
+	for (const field of ['inputSchema', 'outputSchema'] as const) {
+		if (input[field] === '') continue;
+		const problem = checkJsonSchema(input[field]);
+		if (problem) errors[field] = [problem];
+	}
+	return errors;
+}
+
+function projectColumns(input: ProjectInput, now: Date) {
+	return {
+		name: input.name,
+		instruction: input.instruction,
+		inputKind: input.inputKind,
+		inputSchema: input.inputKind === 'json' && input.inputSchema ? input.inputSchema : null,
+		outputKind: input.outputKind,
+		outputSchema: input.outputKind === 'json' && input.outputSchema ? input.outputSchema : null,
+		ratingScale: input.ratingScale,
+		threshold: thresholdFor(input),
+		reviewsRequired: input.reviewsRequired,
+		aggregation: input.aggregation,
+		splitTrain: input.splitTrain,
+		splitVal: input.splitVal,
+		splitTest: input.splitTest,
+		updatedAt: now
+	};
+}
+
+export function createProject(db: Db, input: ProjectInput, creatorId: string, now = new Date()) {
+	return db.transaction((tx) => {
+		const created = tx
+			.insert(project)
+			.values({ ...projectColumns(input, now), createdBy: creatorId, createdAt: now })
+			.returning()
+			.get();
+		input.requirements.forEach((r, position) => {
+			tx.insert(requirement)
+				.values({ projectId: created.id, name: r.name, description: r.description, position })
+				.run();
+		});
+		tx.insert(projectMember)
+			.values({ projectId: created.id, userId: creatorId, addedAt: now })
+			.run();
+		return created;
+	});
+}
+
+/**
+ * Saves the task definition. Requirements keep their ids so earlier per-requirement
+ * ratings stay attached; a removed requirement is archived, not deleted.
+ */
+export function updateProject(db: Db, projectId: number, input: ProjectInput, now = new Date()) {
+	db.transaction((tx) => {
+		tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId)).run();
+		const existing = tx
+			.select({ id: requirement.id })
+			.from(requirement)
+			.where(eq(requirement.projectId, projectId))
+			.all()
+			.map((r) => r.id);
+		const kept = new Set<number>();
+		input.requirements.forEach((r, position) => {
+			if (r.id && existing.includes(r.id)) {
+				kept.add(r.id);
+				tx.update(requirement)
+					.set({ name: r.name, description: r.description, position, archived: false })
+					.where(eq(requirement.id, r.id))
+					.run();
+			} else {
+				tx.insert(requirement)
+					.values({ projectId, name: r.name, description: r.description, position })
+					.run();
+			}
+		});
+		const removed = existing.filter((id) => !kept.has(id));
+		if (removed.length > 0) {
+			tx.update(requirement).set({ archived: true }).where(inArray(requirement.id, removed)).run();
+		}
+	});
+}
+
+export function getProject(db: Db, projectId: number): Project | undefined {
+	return db.select().from(project).where(eq(project.id, projectId)).get();
+}
+
+export function isMember(db: Db, projectId: number, userId: string): boolean {
+	return !!db
+		.select({ userId: projectMember.userId })
+		.from(projectMember)
+		.where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
+		.get();
+}
+
+/** Admins see every project; annotators only those they belong to. */
+export function getProjectForUser(
+	db: Db,
+	projectId: number,
+	viewer: Pick<SessionUser, 'id' | 'role'>
+): Project | undefined {
+	const found = getProject(db, projectId);
+	if (!found) return undefined;
+	if (viewer.role === 'admin' || isMember(db, projectId, viewer.id)) return found;
+	return undefined;
+}
+
+export function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id' | 'role'>) {
+	const base = db
+		.select({
+			id: project.id,
+			name: project.name,
+			ratingScale: project.ratingScale,
+			outputKind: project.outputKind,
+			updatedAt: project.updatedAt
+		})
+		.from(project);
+	const rows =
+		viewer.role === 'admin'
+			? base.orderBy(asc(project.name)).all()
+			: base
+					.innerJoin(projectMember, eq(projectMember.projectId, project.id))
+					.where(eq(projectMember.userId, viewer.id))
+					.orderBy(asc(project.name))
+					.all();
+	const ids = rows.map((r) => r.id);
+	const counts = ids.length
+		? db
+				.select({ projectId: example.projectId, status: example.status, n: count() })
+				.from(example)
+				.where(inArray(example.projectId, ids))
+				.groupBy(example.projectId, example.status)
+				.all()
+		: [];
+	return rows.map((r) => {
+		const mine = counts.filter((c) => c.projectId === r.id);
+		const total = mine.reduce((sum, c) => sum + c.n, 0);
+		const waiting = mine
+			.filter((c) => c.status === 'queued' || c.status === 'in_review')
+			.reduce((sum, c) => sum + c.n, 0);
+		return { ...r, total, waiting };
+	});
+}
+
+export function listRequirements(db: Db, projectId: number) {
+	return db
+		.select({ id: requirement.id, name: requirement.name, description: requirement.description })
+		.from(requirement)
+		.where(and(eq(requirement.projectId, projectId), eq(requirement.archived, false)))
+		.orderBy(asc(requirement.position))
+		.all();
+}
+
+export function listMembers(db: Db, projectId: number) {
+	return db
+		.select({
+			id: user.id,
+			username: user.username,
+			displayName: user.displayName,
+			role: user.role,
+			active: user.active,
+			addedAt: projectMember.addedAt
+		})
+		.from(projectMember)
+		.innerJoin(user, eq(user.id, projectMember.userId))
+		.where(eq(projectMember.projectId, projectId))
+		.orderBy(asc(user.username))
+		.all();
+}
+
+/** Active users who could be added to the project. */
+export function listNonMembers(db: Db, projectId: number) {
+	const memberIds = db
+		.select({ id: projectMember.userId })
+		.from(projectMember)
+		.where(eq(projectMember.projectId, projectId));
+	return db
+		.select({ id: user.id, username: user.username, displayName: user.displayName })
+		.from(user)
+		.where(and(eq(user.active, true), notInArray(user.id, memberIds)))
+		.orderBy(asc(user.username))
+		.all();
+}
+
+export function addMember(db: Db, projectId: number, userId: string, now = new Date()): void {
+	db.insert(projectMember).values({ projectId, userId, addedAt: now }).onConflictDoNothing().run();
+}
+
+export function removeMember(db: Db, projectId: number, userId: string): void {
+	db.delete(projectMember)
+		.where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
+		.run();
+}
+
+/** The project's saved definition as form values, for the edit form. */
+export function projectToFormValues(db: Db, found: Project) {
+	return {
+		name: found.name,
+		instruction: found.instruction,
+		inputKind: found.inputKind,
+		inputSchema: found.inputSchema ?? '',
+		outputKind: found.outputKind,
+		outputSchema: found.outputSchema ?? '',
+		ratingScale: found.ratingScale,
+		threshold: String(found.ratingScale === 'five_star' ? found.threshold : 4),
+		reviewsRequired: String(found.reviewsRequired),
+		aggregation: found.aggregation,
+		splitTrain: String(found.splitTrain),
+		splitVal: String(found.splitVal),
+		splitTest: String(found.splitTest),
+		requirements: listRequirements(db, found.id).map((r) => ({
+			id: String(r.id),
+			name: r.name,
+			description: r.description
+		}))
+	};
+}

@@ -1,0 +1,20 @@
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeHexLowerCase } from '@oslojs/encoding';
+import type { Split } from './db/schema';
+
+export function hashText(text: string): string {
+	return encodeHexLowerCase(sha256(new TextEncoder().encode(text)));
+}
+
+export type SplitRatios = { splitTrain: number; splitVal: number; splitTest: number };
+
+/**
+ * The split an input belongs to, from a stable hash of it: the same input always lands in
+ * the same split for the same ratios, whatever order or batch it arrives in.
+ */
+export function splitForInputHash(inputHash: string, ratios: SplitRatios): Split {
+	const bucket = (parseInt(inputHash.slice(0, 8), 16) / 0x1_0000_0000) * 100;
+	if (bucket < ratios.splitTrain) return 'train';
+	if (bucket < ratios.splitTrain + ratios.splitVal) return 'val';
+	return ratios.splitTest > 0 ? 'test' : ratios.splitVal > 0 ? 'val' : 'train';
+}

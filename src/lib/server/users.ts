@@ -1,0 +1,144 @@
+import { and, asc, count, eq } from 'drizzle-orm';
+import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
+import type { Db } from './db';
+import { user, type Role, type User } from './db/schema';
+import { hashPassword, verifyPassword } from './passwords';
+import { invalidateUserSessions } from './auth';
+import { clearFailures, lockedFor, recordFailure, throttleKeys } from './throttle';
+
+export class UsernameTakenError extends Error {
+	constructor() {
+		super('That username is taken.');
+	}
+}
+
+export function generateUserId(): string {
+	return encodeBase32LowerCaseNoPadding(crypto.getRandomValues(new Uint8Array(15)));
+}
+
+export function countUsers(db: Db): number {
+	return db.select({ n: count() }).from(user).get()?.n ?? 0;
+}
+
+export function getUserByUsername(db: Db, username: string): User | undefined {
+	return db.select().from(user).where(eq(user.username, username.toLowerCase())).get();
+}
+
+export function getUser(db: Db, id: string): User | undefined {
+	return db.select().from(user).where(eq(user.id, id)).get();
+}
+
+export type NewUser = { username: string; displayName: string; password: string; role: Role };
+
+export async function createUser(db: Db, input: NewUser, now = new Date()): Promise<User> {
+	const passwordHash = await hashPassword(input.password);
+	const username = input.username.toLowerCase();
+	if (getUserByUsername(db, username)) throw new UsernameTakenError();
+	const row: User = {
+		id: generateUserId(),
+		username,
+		displayName: input.displayName,
+		passwordHash,
+		role: input.role,
+		active: true,
+		createdAt: now
+	};
+	db.insert(user).values(row).run();
+	return row;
+}
+
+/** The first admin; refuses once any user exists, so /setup closes for good. */
+export async function createFirstAdmin(
+	db: Db,
+	input: Omit<NewUser, 'role'>,
+	now = new Date()
+): Promise<User | null> {
+	const passwordHash = await hashPassword(input.password);
+	return db.transaction((tx) => {
+		if (tx.select({ n: count() }).from(user).get()!.n > 0) return null;
+		const row: User = {
+			id: generateUserId(),
+			username: input.username.toLowerCase(),
+			displayName: input.displayName,
+			passwordHash,
+			role: 'admin',
+			active: true,
+			createdAt: now
+		};
+		tx.insert(user).values(row).run();
+		return row;
+	});
+}
+
+export function listUsers(db: Db) {
+	return db
+		.select({
+			id: user.id,
+			username: user.username,
+			displayName: user.displayName,
+			role: user.role,
+			active: user.active,
+			createdAt: user.createdAt
+		})
+		.from(user)
+		.orderBy(asc(user.username))
+		.all();
+}
+
+export function setUserRole(db: Db, userId: string, role: Role): void {
+	db.update(user).set({ role }).where(eq(user.id, userId)).run();
+}
+
+/** Deactivating also ends every session of that user at once. */
+export function setUserActive(db: Db, userId: string, active: boolean): void {
+	db.transaction((tx) => {
+		tx.update(user).set({ active }).where(eq(user.id, userId)).run();
+		if (!active) invalidateUserSessions(tx, userId);
+	});
+}
+
+export async function resetPassword(db: Db, userId: string, password: string): Promise<void> {
+	const passwordHash = await hashPassword(password);
+	db.transaction((tx) => {
+		tx.update(user).set({ passwordHash }).where(eq(user.id, userId)).run();
+		invalidateUserSessions(tx, userId);
+	});
+}
+
+export function countActiveAdmins(db: Db): number {
+	return db
+		.select({ n: count() })
+		.from(user)
+		.where(and(eq(user.role, 'admin'), eq(user.active, true)))
+		.get()!.n;
+}
+
+export type LoginResult =
+	| { ok: true; user: User }
+	| { ok: false; reason: 'invalid' }
+	| { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
+/**
+ * Checks a login, throttled per account and per address. The same answer is given
+ * for an unknown user, a wrong password and a deactivated account.
+ */
+export async function authenticate(
+	db: Db,
+	username: string,
+	password: string,
+	ip: string,
+	now = new Date()
+): Promise<LoginResult> {
+	const keys = throttleKeys(username, ip);
+	const wait = lockedFor(db, [keys.user, keys.ip], now);
+	if (wait > 0)
+		return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(wait / 1000) };
+	const found = getUserByUsername(db, username);
+	const valid = found ? await verifyPassword(found.passwordHash, password) : false;
+	if (!found || !valid || !found.active) {
+		recordFailure(db, keys, now);
+		return { ok: false, reason: 'invalid' };
+	}
+	clearFailures(db, keys.user);
+	return { ok: true, user: found };
+}

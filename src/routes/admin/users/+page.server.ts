@@ -1,0 +1,106 @@
+import { fail } from '@sveltejs/kit';
+import { fieldErrors, formText, type FieldErrors } from '$lib/schemas/forms';
+import {
+	newUserSchema,
+	resetPasswordSchema,
+	setActiveSchema,
+	setRoleSchema
+} from '$lib/schemas/auth';
+import { requireRole } from '$lib/server/guards';
+import {
+	countActiveAdmins,
+	createUser,
+	getUser,
+	listUsers,
+	resetPassword,
+	setUserActive,
+	setUserRole,
+	UsernameTakenError
+} from '$lib/server/users';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	requireRole(event, 'admin');
+	return { users: listUsers(event.locals.db) };
+};
+
+/** Refuses changes that would leave nobody able to administer Winnow. */
+function wouldRemoveLastAdmin(db: App.Locals['db'], userId: string) {
+	const target = getUser(db, userId);
+	return target?.role === 'admin' && target.active && countActiveAdmins(db) <= 1;
+}
+
+export const actions: Actions = {
+	create: async (event) => {
+		requireRole(event, 'admin');
+		const form = await event.request.formData();
+		const values = {
+			username: formText(form, 'username'),
+			displayName: formText(form, 'displayName'),
+			role: formText(form, 'role')
+		};
+		const parsed = newUserSchema.safeParse({ ...values, password: formText(form, 'password') });
+		if (!parsed.success) {
+			return fail(400, { action: 'create', values, errors: fieldErrors(parsed.error) });
+		}
+		try {
+			const created = await createUser(event.locals.db, parsed.data);
+			return { action: 'create', created: created.username };
+		} catch (e) {
+			if (e instanceof UsernameTakenError) {
+				const errors: FieldErrors = { username: [e.message] };
+				return fail(409, { action: 'create', values, errors });
+			}
+			throw e;
+		}
+	},
+	role: async (event) => {
+		requireRole(event, 'admin');
+		const form = await event.request.formData();
+		const parsed = setRoleSchema.safeParse({
+			userId: formText(form, 'userId'),
+			role: formText(form, 'role')
+		});
+		if (!parsed.success) return fail(400, { action: 'role', message: 'Choose a role.' });
+		if (parsed.data.role !== 'admin' && wouldRemoveLastAdmin(event.locals.db, parsed.data.userId)) {
+			return fail(409, { action: 'role', message: 'Winnow needs at least one active admin.' });
+		}
+		setUserRole(event.locals.db, parsed.data.userId, parsed.data.role);
+		return { action: 'role', message: 'Role changed.' };
+	},
+	active: async (event) => {
+		const admin = requireRole(event, 'admin');
+		const form = await event.request.formData();
+		const parsed = setActiveSchema.safeParse({
+			userId: formText(form, 'userId'),
+			active: formText(form, 'active')
+		});
+		if (!parsed.success) return fail(400, { action: 'active', message: 'Unknown change.' });
+		if (!parsed.data.active && parsed.data.userId === admin.id) {
+			return fail(409, { action: 'active', message: 'You cannot deactivate yourself.' });
+		}
+		if (!parsed.data.active && wouldRemoveLastAdmin(event.locals.db, parsed.data.userId)) {
+			return fail(409, { action: 'active', message: 'Winnow needs at least one active admin.' });
+		}
+		setUserActive(event.locals.db, parsed.data.userId, parsed.data.active);
+		return {
+			action: 'active',
+			message: parsed.data.active
+				? 'Account reactivated.'
+				: 'Account deactivated; its sessions ended.'
+		};
+	},
+	password: async (event) => {
+		requireRole(event, 'admin');
+		const form = await event.request.formData();
+		const userId = formText(form, 'userId');
+		const parsed = resetPasswordSchema.safeParse({ userId, password: formText(form, 'password') });
+		if (!parsed.success) {
+			return fail(400, { action: 'password', userId, errors: fieldErrors(parsed.error) });
+		}
+		if (!getUser(event.locals.db, userId))
+			return fail(404, { action: 'password', message: 'No such user.' });
+		await resetPassword(event.locals.db, userId, parsed.data.password);
+		return { action: 'password', message: 'Password reset; that person must log in again.' };
+	}
+};

@@ -1,0 +1,8 @@
+import { requireLogin } from '$lib/server/guards';
+import { listProjectsForUser } from '$lib/server/projects';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const user = requireLogin(event);
+	return { projects: listProjectsForUser(event.locals.db, user) };
+};

@@ -1,0 +1,24 @@
+import { countBySplit, countByStatus } from '$lib/server/examples';
+import { requireMember } from '$lib/server/guards';
+import { listRequirements } from '$lib/server/projects';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireMember(event, Number(event.params.id));
+	const db = event.locals.db;
+	return {
+		definition: {
+			instruction: project.instruction,
+			inputKind: project.inputKind,
+			outputKind: project.outputKind,
+			ratingScale: project.ratingScale,
+			threshold: project.threshold,
+			reviewsRequired: project.reviewsRequired,
+			aggregation: project.aggregation,
+			splits: { train: project.splitTrain, val: project.splitVal, test: project.splitTest }
+		},
+		requirements: listRequirements(db, project.id),
+		statusCounts: countByStatus(db, project.id),
+		splitCounts: countBySplit(db, project.id)
+	};
+};

@@ -1,0 +1,33 @@
+import { fail } from '@sveltejs/kit';
+import { fieldErrors, formText } from '$lib/schemas/forms';
+import { applyRequirementIntent, projectFormValues, projectSchema } from '$lib/schemas/project';
+import { requireProjectAdmin } from '$lib/server/guards';
+import {
+	getProject,
+	projectSchemaErrors,
+	projectToFormValues,
+	updateProject
+} from '$lib/server/projects';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	return { values: projectToFormValues(event.locals.db, project) };
+};
+
+export const actions: Actions = {
+	default: async (event) => {
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = projectFormValues(form);
+		const edited = applyRequirementIntent(values, formText(form, 'intent'));
+		if (edited) return { values: edited, errors: {}, saved: false };
+		const parsed = projectSchema.safeParse(values);
+		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
+		const schemaErrors = projectSchemaErrors(parsed.data);
+		if (Object.keys(schemaErrors).length > 0) return fail(400, { values, errors: schemaErrors });
+		updateProject(event.locals.db, project.id, parsed.data);
+		const saved = projectToFormValues(event.locals.db, getProject(event.locals.db, project.id)!);
+		return { values: saved, errors: {}, saved: true };
+	}
+};
