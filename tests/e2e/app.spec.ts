@@ -1,0 +1,125 @@
+import { expect, test } from '@playwright/test';
+import { ensureUser, logInAs, SETUP_ADMIN } from '../support/e2e';
+
+const goodFile = [
+	{ input: 'Where is order 1001?', output: 'It ships Monday.', tags: ['orders'], id: 'e-1' },
+	{ input: 'I was charged twice', output: 'Refund issued.', tags: ['billing'], id: 'e-2' },
+	{
+		input: 'Order 1002 arrived broken',
+		output: 'Sorry, a replacement is on its way.',
+		tags: ['orders', 'damage'],
+		id: 'e-3'
+	},
+	{ input: 'How do I reset my password?', tags: ['account'], id: 'e-4' }
+]
+	.map((row) => JSON.stringify(row))
+	.join('\n');
+
+test('a wrong password is refused with a message, the right one logs in', async ({ page }) => {
+	await page.goto('/login');
+	await page.getByLabel('Username').fill(SETUP_ADMIN.username);
+	await page.getByLabel('Password').fill('not-the-password');
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
+	await expect(page).toHaveURL(/\/login/);
+
+	await page.getByLabel('Password').fill(SETUP_ADMIN.password);
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await expect(page).toHaveURL(/\/projects$/);
+
+	await page.getByRole('button', { name: 'Log out' }).click();
+	await expect(page).toHaveURL(/\/login$/);
+	await page.goto('/projects');
+	await expect(page).toHaveURL(/\/login\?next=%2Fprojects$/);
+});
+
+test('an admin creates a project, imports a file, and browses and filters its examples', async ({
+	page,
+	context
+}) => {
+	const admin = await ensureUser('admin', 'admin');
+	await logInAs(context, admin.id);
+	await page.goto('/projects/new');
+
+	await page.getByLabel('Name').fill('Support replies');
+	await page.getByLabel('Train').fill('50');
+	await page.getByRole('button', { name: 'Create project' }).click();
+	await expect(page.getByText('The splits add up to 70%; they must add up to 100%.')).toBeVisible();
+	await expect(page.getByLabel('Name')).toHaveValue('Support replies');
+	await page.getByLabel('Train').fill('80');
+
+	await page.getByLabel('Instruction').fill('Answer the customer politely and precisely.');
+	await page.getByRole('button', { name: 'Add a requirement' }).click();
+	await page.getByLabel('Requirement 1 name').fill('Polite');
+	await page.getByRole('button', { name: 'Add a requirement' }).click();
+	await page.getByLabel('Requirement 2 name').fill('Correct');
+	await page.getByRole('button', { name: 'Move requirement 2 up' }).click();
+	await expect(page.getByLabel('Requirement 1 name')).toHaveValue('Correct');
+	await page.getByRole('button', { name: 'Create project' }).click();
+
+	await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+	await expect(page.getByText('No examples yet')).toBeVisible();
+	await expect(page.getByRole('listitem').filter({ hasText: 'Correct' })).toBeVisible();
+
+	await page.getByRole('link', { name: 'Import', exact: true }).click();
+	await page.getByLabel('File').setInputFiles({
+		name: 'bad.jsonl',
+		mimeType: 'application/x-ndjson',
+		buffer: Buffer.from('{"input": "fine"}\n{"output": "no input"}\nnot json\n')
+	});
+	await page.getByRole('button', { name: 'Import' }).click();
+	await expect(page.getByText('Nothing was imported.')).toBeVisible();
+	const problems = page.getByRole('list', { name: 'Problems by line' });
+	await expect(problems.getByRole('listitem')).toHaveCount(2);
+	await expect(problems).toContainText('Line 2: missing "input"');
+	await expect(problems).toContainText('Line 3: invalid JSON');
+
+	await page.getByLabel('File').setInputFiles({
+		name: 'support.jsonl',
+		mimeType: 'application/x-ndjson',
+		buffer: Buffer.from(goodFile)
+	});
+	await page.getByRole('button', { name: 'Import' }).click();
+	await expect(page.getByRole('status')).toContainText('Imported 4 examples from support.jsonl');
+
+	await page.getByRole('link', { name: 'See the examples' }).click();
+	const rows = page.getByRole('table').getByRole('row');
+	await expect(rows).toHaveCount(5);
+
+	await page.getByLabel('Tag').selectOption('orders');
+	await page.getByRole('button', { name: 'Filter' }).click();
+	await expect(rows).toHaveCount(3);
+	await expect(page.getByRole('table')).not.toContainText('charged twice');
+
+	await page.getByLabel('Tag').selectOption('');
+	await page.getByLabel('Text').fill('password');
+	await page.getByRole('button', { name: 'Filter' }).click();
+	await expect(rows).toHaveCount(2);
+	await expect(page.getByRole('table')).toContainText('How do I reset my password?');
+
+	await page.getByLabel('Text').fill('');
+	await page.getByLabel('Status').selectOption('accepted');
+	await page.getByRole('button', { name: 'Filter' }).click();
+	await expect(page.getByText('No examples match these filters')).toBeVisible();
+
+	await page.getByRole('link', { name: 'show all examples' }).click();
+	await page.getByRole('link', { name: /^\d+$/ }).first().click();
+	await expect(page.getByRole('heading', { name: /^Example \d+$/ })).toBeVisible();
+	await expect(page.getByText('Revision 1 · Imported')).toBeVisible();
+});
+
+test('an annotator cannot reach admin pages', async ({ page, context }) => {
+	const annotator = await ensureUser('annie', 'annotator');
+	await logInAs(context, annotator.id);
+	await page.goto('/projects');
+	await expect(page.getByRole('heading', { name: 'You are not in any project yet' })).toBeVisible();
+	await expect(
+		page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' })
+	).toHaveCount(0);
+
+	for (const path of ['/admin/users', '/projects/new']) {
+		const response = await page.goto(path);
+		expect(response?.status()).toBe(403);
+		await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+	}
+});

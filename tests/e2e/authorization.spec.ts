@@ -1,0 +1,208 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { expect, request, test, type APIRequestContext } from '@playwright/test';
+import { addMember, createProject } from '../../src/lib/server/projects';
+import { importExamples } from '../../src/lib/server/import';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
+import { example } from '../../src/lib/server/db/schema';
+import { eq } from 'drizzle-orm';
+import { BASE_URL, e2eDb, ensureUser, sessionCookie } from '../support/e2e';
+
+/**
+ * Every page and every form action, tried as each kind of visitor. A new route fails the
+ * completeness check at the bottom until it is added here.
+ */
+type Visitor = 'anonymous' | 'outsider' | 'member' | 'admin';
+/** What a visitor gets: a status, or `login` for a redirect to the login page. */
+type Answer = 'login' | 200 | 303 | 400 | 403 | 404;
+type Row = {
+	route: string;
+	method: 'GET' | 'POST';
+	/** A named form action (`?/name`), or `default`; pages have none. */
+	action?: string;
+	expect: Record<Visitor, Answer>;
+};
+
+const everyone = (answer: Answer) => ({
+	anonymous: answer,
+	outsider: answer,
+	member: answer,
+	admin: answer
+});
+const memberPage = { anonymous: 'login', outsider: 404, member: 200, admin: 200 } as const;
+const projectAdminPage = { anonymous: 'login', outsider: 404, member: 403, admin: 200 } as const;
+/** Admin-only actions answer an empty form with 400: the guard let them through to validation. */
+const projectAdminAction = { anonymous: 'login', outsider: 404, member: 403, admin: 400 } as const;
+const adminPage = { anonymous: 'login', outsider: 403, member: 403, admin: 200 } as const;
+const adminAction = { anonymous: 'login', outsider: 403, member: 403, admin: 400 } as const;
+
+const table: Row[] = [
+	{ route: '/', method: 'GET', expect: { ...everyone(303), anonymous: 'login' } },
+	{ route: '/setup', method: 'GET', expect: everyone('login') },
+	{ route: '/setup', method: 'POST', action: 'default', expect: everyone('login') },
+	{ route: '/login', method: 'GET', expect: { ...everyone(303), anonymous: 200 } },
+	{
+		route: '/login',
+		method: 'POST',
+		action: 'default',
+		expect: { ...everyone(303), anonymous: 400 }
+	},
+	{ route: '/logout', method: 'POST', expect: everyone('login') },
+	{ route: '/projects', method: 'GET', expect: { ...everyone(200), anonymous: 'login' } },
+	{ route: '/projects/new', method: 'GET', expect: adminPage },
+	{ route: '/projects/new', method: 'POST', action: 'default', expect: adminAction },
+	{ route: '/projects/[id=integer]', method: 'GET', expect: memberPage },
+	{ route: '/projects/[id=integer]/examples', method: 'GET', expect: memberPage },
+	{
+		route: '/projects/[id=integer]/examples/[exampleId=integer]',
+		method: 'GET',
+		expect: memberPage
+	},
+	{ route: '/projects/[id=integer]/import', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/import',
+		method: 'POST',
+		action: 'default',
+		expect: projectAdminAction
+	},
+	{ route: '/projects/[id=integer]/members', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/members',
+		method: 'POST',
+		action: 'add',
+		expect: projectAdminAction
+	},
+	{
+		route: '/projects/[id=integer]/members',
+		method: 'POST',
+		action: 'remove',
+		expect: projectAdminAction
+	},
+	{ route: '/projects/[id=integer]/settings', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/settings',
+		method: 'POST',
+		action: 'default',
+		expect: projectAdminAction
+	},
+	{ route: '/admin/users', method: 'GET', expect: adminPage },
+	{ route: '/admin/users', method: 'POST', action: 'create', expect: adminAction },
+	{ route: '/admin/users', method: 'POST', action: 'role', expect: adminAction },
+	{ route: '/admin/users', method: 'POST', action: 'active', expect: adminAction },
+	{ route: '/admin/users', method: 'POST', action: 'password', expect: adminAction }
+];
+
+const ids = { project: 0, example: 0 };
+const users: Record<Exclude<Visitor, 'anonymous'>, string> = {
+	outsider: '',
+	member: '',
+	admin: ''
+};
+
+test.beforeAll(async () => {
+	const db = e2eDb();
+	const admin = await ensureUser('authz-admin', 'admin');
+	const member = await ensureUser('authz-member', 'annotator');
+	const outsider = await ensureUser('authz-outsider', 'annotator');
+	Object.assign(users, { admin: admin.id, member: member.id, outsider: outsider.id });
+	const definition = projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: 'Authorization' });
+	const created = createProject(db, definition, admin.id);
+	addMember(db, created.id, member.id);
+	async function* rows() {
+		yield '{"input": "a question", "output": "an answer"}\n';
+	}
+	await importExamples(db, created, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'authz.jsonl',
+		userId: admin.id
+	});
+	ids.project = created.id;
+	ids.example = db.select().from(example).where(eq(example.projectId, created.id)).get()!.id;
+});
+
+function urlFor(row: Row): string {
+	const path = row.route
+		.replace('[id=integer]', String(ids.project))
+		.replace('[exampleId=integer]', String(ids.example));
+	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
+}
+
+async function client(visitor: Visitor): Promise<APIRequestContext> {
+	// A fresh session for every request: the logout row ends the one it is given.
+	const cookie =
+		visitor === 'anonymous' ? undefined : `auth-session=${sessionCookie(users[visitor])}`;
+	return request.newContext({
+		baseURL: BASE_URL,
+		// As a browser submitting a form without JavaScript.
+		extraHTTPHeaders: {
+			accept: 'text/html',
+			origin: BASE_URL,
+			...(cookie ? { cookie } : {})
+		}
+	});
+}
+
+for (const row of table) {
+	for (const visitor of ['anonymous', 'outsider', 'member', 'admin'] as const) {
+		const expected = row.expect[visitor];
+		test(`${row.method} ${row.route}${row.action ? ` ?/${row.action}` : ''} as ${visitor} → ${expected}`, async () => {
+			const api = await client(visitor);
+			const response =
+				row.method === 'GET'
+					? await api.get(urlFor(row), { maxRedirects: 0 })
+					: await api.post(urlFor(row), { form: {}, maxRedirects: 0 });
+			if (expected === 'login') {
+				expect(response.status()).toBe(303);
+				expect(response.headers()['location']).toMatch(/^\/login(\?|$)/);
+			} else {
+				expect(response.status()).toBe(expected);
+			}
+			const body = await response.text();
+			expect(body).not.toMatch(/\bat \S+ \(\S+:\d+:\d+\)|SQLITE_[A-Z]+|SqliteError/);
+			await api.dispose();
+		});
+	}
+}
+
+/** Pages (+page.svelte, +server.ts) and the actions named in +page.server.ts files. */
+function discoverRoutes(): string[] {
+	const root = 'src/routes';
+	const found: string[] = [];
+	const walk = (dir: string) => {
+		for (const name of readdirSync(dir)) {
+			const path = join(dir, name);
+			if (statSync(path).isDirectory()) {
+				walk(path);
+				continue;
+			}
+			const route = '/' + relative(root, dir).split(sep).join('/');
+			const id = route === '/' ? '/' : route.replace(/\/$/, '');
+			if (name === '+page.svelte') found.push(`GET ${id}`);
+			if (name === '+server.ts') {
+				for (const [, method] of readFileSync(path, 'utf8').matchAll(
+					/export const (GET|POST|PUT|PATCH|DELETE)\b/g
+				)) {
+					found.push(`${method} ${id}`);
+				}
+			}
+			if (name === '+page.server.ts') {
+				const source = readFileSync(path, 'utf8');
+				const block = source.split('export const actions')[1];
+				if (!block) continue;
+				for (const [, action] of block.matchAll(/^\t(\w+): async/gm)) {
+					found.push(`POST ${id} ${action}`);
+				}
+			}
+		}
+	};
+	walk(root);
+	return found.map((r) => r.replace('GET //', 'GET /')).sort();
+}
+
+test('every page, endpoint and form action is in the authorization table', () => {
+	const listed = table
+		.map((row) => `${row.method} ${row.route}${row.action ? ` ${row.action}` : ''}`)
+		.sort();
+	expect(listed).toEqual(discoverRoutes());
+});

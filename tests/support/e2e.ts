@@ -1,0 +1,49 @@
+import type { BrowserContext } from '@playwright/test';
+import { createDb, type Db } from '../../src/lib/server/db';
+import { createSession, generateSessionToken, sessionCookieName } from '../../src/lib/server/auth';
+import { createUser, getUserByUsername } from '../../src/lib/server/users';
+import type { Role } from '../../src/lib/server/db/schema';
+
+export const E2E_DATABASE = '.e2e/winnow.db';
+export const BASE_URL = 'http://localhost:4173';
+/** The admin the setup spec creates through the page. */
+export const SETUP_ADMIN = { username: 'admin', password: 'correct-horse-battery' };
+
+let db: Db | undefined;
+
+/** The server's own database file; the server migrated it at start. */
+export function e2eDb(): Db {
+	db ??= createDb(E2E_DATABASE);
+	return db;
+}
+
+/** A user made through the same domain function the admin page uses; reused if it exists. */
+export async function ensureUser(username: string, role: Role) {
+	const existing = getUserByUsername(e2eDb(), username);
+	if (existing) return existing;
+	return createUser(e2eDb(), {
+		username,
+		displayName: username[0].toUpperCase() + username.slice(1),
+		password: 'correct-horse-battery',
+		role
+	});
+}
+
+/** A session cookie for the user, minted directly, as a login would. */
+export function sessionCookie(userId: string) {
+	const token = generateSessionToken();
+	createSession(e2eDb(), token, userId);
+	return token;
+}
+
+export async function logInAs(context: BrowserContext, userId: string) {
+	await context.addCookies([
+		{
+			name: sessionCookieName,
+			value: sessionCookie(userId),
+			url: BASE_URL,
+			httpOnly: true,
+			sameSite: 'Lax'
+		}
+	]);
+}
