@@ -9,8 +9,8 @@ const server = spawn(process.execPath, ['scripts/start.js'], {
 	env: {
 		...process.env,
 		DATABASE_URL: '.e2e/winnow.db',
-		PORT: '4173',
-		ORIGIN: 'http://localhost:4173'
+		// ORIGIN is left to the start command's default, as a new user's would be.
+		PORT: '4173'
 	}
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));

@@ -24,15 +24,16 @@ if (stale) {
 	if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+const port = process.env.PORT ?? '3000';
 const env = {
 	...process.env,
 	// Imports of 100,000 rows are tens of megabytes; the default limit is 512 kB.
 	BODY_SIZE_LIMIT: process.env.BODY_SIZE_LIMIT ?? '512M',
-	PORT: process.env.PORT ?? '3000'
+	PORT: port
 };
-console.log(
-	`Winnow on http://localhost:${env.PORT} (database: ${env.DATABASE_URL ?? 'data/winnow.db'})`
-);
+// Without a known origin the server assumes https and refuses every form posted over http.
+if (!env.ORIGIN && !env.PROTOCOL_HEADER) env.ORIGIN = `http://localhost:${port}`;
+console.log(`Winnow on ${env.ORIGIN} (database: ${env.DATABASE_URL ?? 'data/winnow.db'})`);
 const server = spawn(process.execPath, [built], { stdio: 'inherit', env });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
 server.on('exit', (code) => process.exit(code ?? 0));
