@@ -160,11 +160,15 @@ export function applyRequirementIntent(
 	const index = Number(at);
 	const list = [...values.requirements];
 	if (verb === 'add') list.push({ id: undefined, name: '', description: '' });
-	else if (verb === 'remove' && list[index]) list.splice(index, 1);
-	else if ((verb === 'up' || verb === 'down') && list[index]) {
+	else if (verb === 'remove') {
+		if (list[index]) list.splice(index, 1);
+	} else if (verb === 'up' || verb === 'down') {
 		const to = verb === 'up' ? index - 1 : index + 1;
-		if (to >= 0 && to < list.length) [list[index], list[to]] = [list[to], list[index]];
+		if (list[index] && to >= 0 && to < list.length) {
+			[list[index], list[to]] = [list[to], list[index]];
+		}
 	} else return null;
+	// A button pressed on a row that no longer exists leaves the list as it was; it never saves.
 	return { ...values, requirements: list };
 }
 

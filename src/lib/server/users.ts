@@ -113,6 +113,14 @@ export function countActiveAdmins(db: Db): number {
 		.get()!.n;
 }
 
+let dummyHashPromise: Promise<string> | undefined;
+function dummyHash(): Promise<string> {
+	dummyHashPromise ??= hashPassword(
+		encodeBase32LowerCaseNoPadding(crypto.getRandomValues(new Uint8Array(20)))
+	);
+	return dummyHashPromise;
+}
+
 export type LoginResult =
 	| { ok: true; user: User }
 	| { ok: false; reason: 'invalid' }
@@ -134,7 +142,8 @@ export async function authenticate(
 	if (wait > 0)
 		return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(wait / 1000) };
 	const found = getUserByUsername(db, username);
-	const valid = found ? await verifyPassword(found.passwordHash, password) : false;
+	// An unknown name costs the same hash as a known one, so timing does not tell them apart.
+	const valid = await verifyPassword(found?.passwordHash ?? (await dummyHash()), password);
 	if (!found || !valid || !found.active) {
 		recordFailure(db, keys, now);
 		return { ok: false, reason: 'invalid' };

@@ -64,6 +64,24 @@ async function parseJsonl(source: ImportSource, rules: RowRules): Promise<Parsed
 
 const CSV_COLUMNS = ['input', 'output', 'tags', 'id'];
 
+/**
+ * Text with Windows line breaks made plain, so a break inside a quoted cell counts as one
+ * line and line numbers stay right. Decodes UTF-8 across chunk boundaries.
+ */
+async function* plainLineBreaks(source: ImportSource): AsyncGenerator<string> {
+	const decoder = new TextDecoder('utf-8');
+	let carry = '';
+	for await (const chunk of source) {
+		let text =
+			carry + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+		carry = text.endsWith('\r') ? '\r' : '';
+		if (carry) text = text.slice(0, -1);
+		yield text.replace(/\r\n/g, '\n');
+	}
+	const rest = carry + decoder.decode();
+	if (rest) yield rest.replace(/\r\n/g, '\n');
+}
+
 function csvProblem(err: CsvError): string {
 	const counts = /columns length is (\d+), got (\d+)/.exec(err.message);
 	if (counts) return `expected ${counts[1]} columns as in the header, found ${counts[2]}`;
@@ -77,7 +95,7 @@ async function parseCsvRows(source: ImportSource, rules: RowRules): Promise<Pars
 		bom: true,
 		columns: (header: string[]) => {
 			const names = header.map((h) => String(h).trim().toLowerCase());
-			if (!names.includes('input') && !names.includes('messages')) {
+			if (!names.includes('input')) {
 				headerProblem = `the first line must name the columns, including "input" (found: ${names.join(', ') || 'nothing'})`;
 			}
 			// Columns Winnow does not know are ignored rather than refused.
@@ -85,21 +103,25 @@ async function parseCsvRows(source: ImportSource, rules: RowRules): Promise<Pars
 		},
 		skip_empty_lines: true,
 		skip_records_with_error: true,
-		info: true
+		info: true,
+		raw: true
 	});
 	parser.on('skip', (err: CsvError) => {
 		parsed.rowsRead += 1;
 		parsed.errors.push({ line: Number(err.lines ?? 0), message: csvProblem(err) });
 	});
-	const records = Readable.from(source).pipe(parser);
+	const records = Readable.from(plainLineBreaks(source)).pipe(parser);
 	try {
-		for await (const { record, info } of records as AsyncIterable<{
+		for await (const { record, info, raw } of records as AsyncIterable<{
 			record: Record<string, string>;
 			info: { lines: number };
+			raw: string;
 		}>) {
 			if (headerProblem) break;
 			parsed.rowsRead += 1;
-			const result = normalizeRow(record, info.lines, rules);
+			// A record's line is where it starts, though a quoted cell may span several.
+			const spanned = (raw.replace(/\n$/, '').match(/\n/g) ?? []).length;
+			const result = normalizeRow(record, info.lines - spanned, rules);
 			if ('error' in result) parsed.errors.push(result.error);
 			else parsed.rows.push(result.row);
 		}
@@ -183,7 +205,8 @@ export function insertRows(
 			authorKind: 'import',
 			authorUserId: sql.placeholder('userId'),
 			reason: 'imported',
-			schemaValid: sql.placeholder('schemaValid'),
+			// Raw, because the boolean column would store an empty value as false.
+			schemaValid: sql<boolean | null>`${sql.placeholder('schemaValid')}`,
 			createdAt: sql.placeholder('at')
 		})
 		.returning({ id: revision.id })
@@ -236,7 +259,7 @@ export function insertRows(
 				exampleId: created.id,
 				output: row.output,
 				userId: meta.userId,
-				schemaValid: hasOutputSchema && row.output !== null ? true : null,
+				schemaValid: hasOutputSchema && row.output !== null ? 1 : null,
 				at
 			})!;
 			setCurrent.run({ revisionId: rev.id, exampleId: created.id });

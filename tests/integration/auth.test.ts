@@ -1,0 +1,349 @@
+import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import {
+	createSession,
+	DAY_IN_MS,
+	generateSessionToken,
+	invalidateSession,
+	sessionIdFromToken,
+	validateSessionToken
+} from '$lib/server/auth';
+import { createMigratedDb, type Db } from '$lib/server/db';
+import { loginThrottle, session, user } from '$lib/server/db/schema';
+import {
+	authenticate,
+	countUsers,
+	createFirstAdmin,
+	resetPassword,
+	setUserActive
+} from '$lib/server/users';
+import { makeUser, PASSWORD, T0 } from '../support/fixtures';
+
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const SECOND = 1000;
+
+function sessionRows(db: Db) {
+	return db.select().from(session).all();
+}
+
+async function setup() {
+	const db = createMigratedDb();
+	const member = await makeUser(db, 'annotator', 'ada');
+	return { db, member };
+}
+
+describe('sessions', () => {
+	it('validates a new session and gives back its user', async () => {
+		const { db, member } = await setup();
+		const token = generateSessionToken();
+		createSession(db, token, member.id, T0);
+
+		const result = validateSessionToken(db, token, at(60 * 60 * SECOND));
+
+		expect(result.user).toEqual({
+			id: member.id,
+			username: 'ada',
+			displayName: 'Test ada',
+			role: 'annotator'
+		});
+		expect(result.session?.userId).toBe(member.id);
+		expect(result.session?.expiresAt).toEqual(at(30 * DAY_IN_MS));
+	});
+
+	it('stores only the SHA-256 of the token', async () => {
+		const { db, member } = await setup();
+		const token = generateSessionToken();
+		createSession(db, token, member.id, T0);
+
+		const rows = sessionRows(db);
+		expect(rows).toHaveLength(1);
+		expect(rows[0].id).toBe(createHash('sha256').update(token).digest('hex'));
+		const raw = db.$client.prepare('select * from session').all();
+		expect(JSON.stringify(raw)).not.toContain(token);
+	});
+
+	it('refuses a token it never issued', async () => {
+		const { db, member } = await setup();
+		createSession(db, generateSessionToken(), member.id, T0);
+
+		expect(validateSessionToken(db, generateSessionToken(), T0)).toEqual({
+			session: null,
+			user: null
+		});
+		expect(sessionRows(db)).toHaveLength(1);
+	});
+
+	it('keeps the expiry while more than 15 days are left', async () => {
+		const { db, member } = await setup();
+		const token = generateSessionToken();
+		createSession(db, token, member.id, T0);
+
+		const result = validateSessionToken(db, token, at(14 * DAY_IN_MS));
+
+		expect(result.session?.expiresAt).toEqual(at(30 * DAY_IN_MS));
+		expect(sessionRows(db)[0].expiresAt).toEqual(at(30 * DAY_IN_MS));
+	});
+
+	it('extends the session by a full lifetime when used within 15 days of expiry', async () => {
+		const { db, member } = await setup();
+		const token = generateSessionToken();
+		createSession(db, token, member.id, T0);
+		const usedAt = at(16 * DAY_IN_MS);
+
+		const result = validateSessionToken(db, token, usedAt);
+
+		expect(result.session?.expiresAt).toEqual(at(46 * DAY_IN_MS));
+		expect(sessionRows(db)[0].expiresAt).toEqual(at(46 * DAY_IN_MS));
+		// Past the first expiry, the renewed session still opens.
+		expect(validateSessionToken(db, token, at(40 * DAY_IN_MS)).user?.id).toBe(member.id);
+	});
+
+	it('refuses and deletes an expired session', async () => {
+		const { db, member } = await setup();
+		const lastMoment = generateSessionToken();
+		const expired = generateSessionToken();
+		createSession(db, lastMoment, member.id, T0);
+		createSession(db, expired, member.id, T0);
+
+		expect(validateSessionToken(db, lastMoment, at(30 * DAY_IN_MS - 1)).user?.id).toBe(member.id);
+		const result = validateSessionToken(db, expired, at(30 * DAY_IN_MS));
+
+		expect(result).toEqual({ session: null, user: null });
+		expect(sessionRows(db).map((s) => s.id)).toEqual([sessionIdFromToken(lastMoment)]);
+	});
+
+	it('refuses and deletes the session of a deactivated user', async () => {
+		const { db, member } = await setup();
+		const token = generateSessionToken();
+		createSession(db, token, member.id, T0);
+		// Flip the flag alone, so the check in validation is what refuses the session.
+		db.update(user).set({ active: false }).where(eq(user.id, member.id)).run();
+
+		expect(validateSessionToken(db, token, at(SECOND))).toEqual({ session: null, user: null });
+		expect(sessionRows(db)).toEqual([]);
+	});
+
+	it('ends one session on logout and leaves the others', async () => {
+		const { db, member } = await setup();
+		const laptop = generateSessionToken();
+		const phone = generateSessionToken();
+		const laptopSession = createSession(db, laptop, member.id, T0);
+		createSession(db, phone, member.id, T0);
+
+		invalidateSession(db, laptopSession.id);
+
+		expect(validateSessionToken(db, laptop, at(SECOND)).user).toBeNull();
+		expect(validateSessionToken(db, phone, at(SECOND)).user?.id).toBe(member.id);
+	});
+});
+
+describe('authenticate', () => {
+	const IP = '203.0.113.7';
+
+	/** `times` wrong passwords for `username`, one second apart from `start`. */
+	async function failLogins(db: Db, username: string, times: number, start: Date, ip = IP) {
+		for (let i = 0; i < times; i++) {
+			const result = await authenticate(
+				db,
+				username,
+				'wrong-password',
+				ip,
+				new Date(start.getTime() + i * SECOND)
+			);
+			expect(result).toEqual({ ok: false, reason: 'invalid' });
+		}
+	}
+
+	it('lets the right password in, whatever the case of the username', async () => {
+		const { db, member } = await setup();
+
+		const result = await authenticate(db, 'ADA', PASSWORD, IP, T0);
+
+		expect(result.ok).toBe(true);
+		expect(result.ok && result.user.id).toBe(member.id);
+	});
+
+	it('gives the same answer for a wrong password, an unknown user and a deactivated account', async () => {
+		const { db, member } = await setup();
+		const wrong = await authenticate(db, 'ada', 'not-the-password', IP, T0);
+		const unknown = await authenticate(db, 'nobody', PASSWORD, IP, T0);
+		setUserActive(db, member.id, false);
+		const inactive = await authenticate(db, 'ada', PASSWORD, IP, T0);
+
+		for (const result of [wrong, unknown, inactive]) {
+			expect(result).toEqual({ ok: false, reason: 'invalid' });
+		}
+	});
+
+	it('locks an account after 5 failures, even against the right password', async () => {
+		const { db } = await setup();
+		await failLogins(db, 'ada', 5, T0);
+		const lastFailure = at(4 * SECOND);
+
+		const right = await authenticate(db, 'ada', PASSWORD, IP, at(4 * SECOND + 10 * SECOND));
+
+		expect(right).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 20 });
+		// A different spelling of the name is the same account.
+		const shouted = await authenticate(db, 'Ada', PASSWORD, IP, lastFailure);
+		expect(shouted).toMatchObject({ reason: 'throttled', retryAfterSeconds: 30 });
+	});
+
+	it('does not lock after 4 failures', async () => {
+		const { db } = await setup();
+		await failLogins(db, 'ada', 4, T0);
+
+		const result = await authenticate(db, 'ada', PASSWORD, IP, at(5 * SECOND));
+
+		expect(result.ok).toBe(true);
+	});
+
+	it('lifts the lock once its time has passed, and locks longer after the next failure', async () => {
+		const { db } = await setup();
+		await failLogins(db, 'ada', 5, T0);
+		const lockEnds = at(4 * SECOND + 30 * SECOND);
+
+		const justBefore = await authenticate(
+			db,
+			'ada',
+			PASSWORD,
+			IP,
+			new Date(lockEnds.getTime() - 1)
+		);
+		expect(justBefore).toMatchObject({ reason: 'throttled', retryAfterSeconds: 1 });
+
+		const again = await authenticate(db, 'ada', 'still-wrong', IP, lockEnds);
+		expect(again).toEqual({ ok: false, reason: 'invalid' });
+		const relocked = await authenticate(db, 'ada', PASSWORD, IP, lockEnds);
+		expect(relocked).toMatchObject({ reason: 'throttled', retryAfterSeconds: 60 });
+
+		const afterwards = await authenticate(db, 'ada', PASSWORD, IP, at(4 * SECOND + 91 * SECOND));
+		expect(afterwards.ok).toBe(true);
+	});
+
+	it('leaves other accounts on the same address alone while one is locked', async () => {
+		const { db } = await setup();
+		await makeUser(db, 'annotator', 'grace');
+		await failLogins(db, 'ada', 5, T0);
+
+		const other = await authenticate(db, 'grace', PASSWORD, IP, at(5 * SECOND));
+
+		expect(other.ok).toBe(true);
+	});
+
+	it('locks an address after 20 failures across different usernames', async () => {
+		const { db } = await setup();
+		for (let i = 0; i < 20; i++) {
+			await failLogins(db, `guess-${i}`, 1, at(i * SECOND));
+		}
+		const after = at(20 * SECOND);
+
+		const sameAddress = await authenticate(db, 'ada', PASSWORD, IP, after);
+		const otherAddress = await authenticate(db, 'ada', PASSWORD, '198.51.100.2', after);
+
+		// Locked at the twentieth failure, one second before.
+		expect(sameAddress).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 29 });
+		expect(otherAddress.ok).toBe(true);
+	});
+
+	it('does not lock an address after 19 failures', async () => {
+		const { db } = await setup();
+		for (let i = 0; i < 19; i++) {
+			await failLogins(db, `guess-${i}`, 1, at(i * SECOND));
+		}
+
+		expect((await authenticate(db, 'ada', PASSWORD, IP, at(20 * SECOND))).ok).toBe(true);
+	});
+
+	it("clears the account's failures on success", async () => {
+		const { db } = await setup();
+		await failLogins(db, 'ada', 4, T0);
+		expect((await authenticate(db, 'ada', PASSWORD, IP, at(4 * SECOND))).ok).toBe(true);
+		expect(
+			db.select().from(loginThrottle).where(eq(loginThrottle.key, 'user:ada')).get()
+		).toBeUndefined();
+
+		await failLogins(db, 'ada', 4, at(5 * SECOND));
+		const result = await authenticate(db, 'ada', PASSWORD, IP, at(9 * SECOND));
+
+		expect(result.ok).toBe(true);
+	});
+
+	it('forgets failures older than an hour', async () => {
+		const { db } = await setup();
+		await failLogins(db, 'ada', 4, T0);
+		await failLogins(db, 'ada', 1, at(2 * 60 * 60 * SECOND));
+
+		const result = await authenticate(db, 'ada', PASSWORD, IP, at(2 * 60 * 60 * SECOND + SECOND));
+
+		expect(result.ok).toBe(true);
+	});
+});
+
+describe('account administration', () => {
+	it('creates the first admin once and never again', async () => {
+		const db = createMigratedDb();
+
+		const first = await createFirstAdmin(
+			db,
+			{ username: 'Root', displayName: 'Root', password: PASSWORD },
+			T0
+		);
+		const second = await createFirstAdmin(
+			db,
+			{ username: 'intruder', displayName: 'Intruder', password: PASSWORD },
+			T0
+		);
+
+		expect(first).toMatchObject({ username: 'root', role: 'admin', active: true });
+		expect(second).toBeNull();
+		expect(countUsers(db)).toBe(1);
+		expect((await authenticate(db, 'root', PASSWORD, '127.0.0.1', T0)).ok).toBe(true);
+	});
+
+	it('refuses a first admin when any user already exists', async () => {
+		const { db } = await setup();
+
+		const result = await createFirstAdmin(
+			db,
+			{ username: 'root', displayName: 'Root', password: PASSWORD },
+			T0
+		);
+
+		expect(result).toBeNull();
+		expect(countUsers(db)).toBe(1);
+	});
+
+	it('ends every session of a user who is deactivated, and only theirs', async () => {
+		const { db, member } = await setup();
+		const other = await makeUser(db, 'annotator', 'grace');
+		const tokens = [generateSessionToken(), generateSessionToken()];
+		for (const token of tokens) createSession(db, token, member.id, T0);
+		const otherToken = generateSessionToken();
+		createSession(db, otherToken, other.id, T0);
+
+		setUserActive(db, member.id, false);
+
+		expect(sessionRows(db).map((s) => s.userId)).toEqual([other.id]);
+		for (const token of tokens) expect(validateSessionToken(db, token, T0).user).toBeNull();
+		expect(validateSessionToken(db, otherToken, T0).user?.id).toBe(other.id);
+
+		setUserActive(db, member.id, true);
+		expect((await authenticate(db, 'ada', PASSWORD, '127.0.0.1', T0)).ok).toBe(true);
+	});
+
+	it('ends sessions on a password reset, and the new password works', async () => {
+		const { db, member } = await setup();
+		const token = generateSessionToken();
+		createSession(db, token, member.id, T0);
+
+		await resetPassword(db, member.id, 'battery-staple-2');
+
+		expect(sessionRows(db)).toEqual([]);
+		expect(validateSessionToken(db, token, T0).user).toBeNull();
+		const old = await authenticate(db, 'ada', PASSWORD, '127.0.0.1', T0);
+		const fresh = await authenticate(db, 'ada', 'battery-staple-2', '127.0.0.1', T0);
+		expect(old).toEqual({ ok: false, reason: 'invalid' });
+		expect(fresh.ok).toBe(true);
+	});
+});

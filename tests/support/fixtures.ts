@@ -1,0 +1,89 @@
+import type { Db } from '$lib/server/db';
+import type { Project, Role, User } from '$lib/server/db/schema';
+import { importExamples } from '$lib/server/import';
+import { createProject } from '$lib/server/projects';
+import { createUser } from '$lib/server/users';
+import { projectSchema, type ProjectInput } from '$lib/schemas/project';
+
+export const PASSWORD = 'correct-horse-1';
+
+/** A fixed instant for tests that do not care about the clock but must not read it. */
+export const T0 = new Date('2025-03-01T09:00:00.000Z');
+
+let usersMade = 0;
+
+/** A user with the shared test password; the username is unique unless `name` repeats. */
+export function makeUser(db: Db, role: Role, name?: string, now = T0): Promise<User> {
+	usersMade += 1;
+	const username = name ?? `${role}-${usersMade}`;
+	return createUser(
+		db,
+		{ username, displayName: `Test ${username}`, password: PASSWORD, role },
+		now
+	);
+}
+
+/** Form-shaped defaults: a text → text project rated on five stars, split 80/10/10. */
+export const DEFAULT_PROJECT_INPUT: ProjectInput = {
+	name: 'Support replies',
+	instruction: 'Answer the customer politely.',
+	inputKind: 'text',
+	inputSchema: '',
+	outputKind: 'text',
+	outputSchema: '',
+	ratingScale: 'five_star',
+	threshold: 4,
+	reviewsRequired: 1,
+	aggregation: 'mean',
+	splitTrain: 80,
+	splitVal: 10,
+	splitTest: 10,
+	requirements: []
+};
+
+/** Input passed through the real schema, so a fixture can never hold what the form refuses. */
+export function projectInput(overrides: Partial<ProjectInput> = {}): ProjectInput {
+	return projectSchema.parse({ ...DEFAULT_PROJECT_INPUT, ...overrides });
+}
+
+export function makeProject(
+	db: Db,
+	creatorId: string,
+	overrides: Partial<ProjectInput> = {},
+	now = T0
+): Project {
+	return createProject(db, projectInput(overrides), creatorId, now);
+}
+
+/** A file as `importExamples` reads it: one chunk per line, line endings kept. */
+export async function* linesSource(text: string): AsyncGenerator<string> {
+	for (const line of text.match(/[^\n]*\n|[^\n]+$/g) ?? []) yield line;
+}
+
+/** The same text as UTF-8 bytes cut every `size` bytes, even inside a character. */
+export async function* bytesSource(text: string, size: number): AsyncGenerator<Uint8Array> {
+	const bytes = new TextEncoder().encode(text);
+	for (let start = 0; start < bytes.length; start += size)
+		yield bytes.subarray(start, start + size);
+}
+
+export function jsonl(rows: object[]): string {
+	return rows.map((row) => JSON.stringify(row)).join('\n') + '\n';
+}
+
+/** Imports JSONL rows into a project as its creator and fails loudly if any row is refused. */
+export async function importRows(db: Db, target: Project, rows: object[], now = T0) {
+	const result = await importExamples(
+		db,
+		target,
+		{
+			source: linesSource(jsonl(rows)),
+			format: 'jsonl',
+			filename: 'rows.jsonl',
+			userId: target.createdBy
+		},
+		now
+	);
+	if (!result.ok) throw new Error(`import refused: ${JSON.stringify(result.errors.slice(0, 3))}`);
+	return result;
+}
