@@ -37,8 +37,7 @@ test('an online backup taken while another connection writes is a complete, cons
 	expect(copy.$client.pragma('integrity_check', { simple: true })).toBe('ok');
 	const users = copy.select({ n: count() }).from(user).get()!.n;
 	expect([1, 2]).toContain(users);
-	expect(copy.$client.prepare('select count(*) as n from __drizzle_migrations').get()).toEqual({
-		n: 1
-	});
+	const migrations = 'select count(*) as n from __drizzle_migrations';
+	expect(copy.$client.prepare(migrations).get()).toEqual(live.$client.prepare(migrations).get());
 	for (const db of [live, writer, copy]) db.$client.close();
 });

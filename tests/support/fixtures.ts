@@ -2,6 +2,7 @@ import type { Db } from '$lib/server/db';
 import type { Project, Role, User } from '$lib/server/db/schema';
 import { importExamples } from '$lib/server/import';
 import { createProject } from '$lib/server/projects';
+import type { ReviewSubmission } from '$lib/server/reviews';
 import { createUser } from '$lib/server/users';
 import { projectSchema, type ProjectInput } from '$lib/schemas/project';
 
@@ -86,4 +87,28 @@ export async function importRows(db: Db, target: Project, rows: object[], now = 
 	);
 	if (!result.ok) throw new Error(`import refused: ${JSON.stringify(result.errors.slice(0, 3))}`);
 	return result;
+}
+
+/** `minutes` (and `ms`) after T0 or `from`: tests move the clock by passing `now`. */
+export function minutesAfter(minutes: number, ms = 0, from = T0): Date {
+	return new Date(from.getTime() + minutes * 60_000 + ms);
+}
+
+let submissionsMade = 0;
+
+/** A review of a claimed example: five stars and accept unless overridden, with a fresh key. */
+export function reviewSubmission(
+	claimed: { exampleId: number; revisionId: number },
+	overrides: Partial<ReviewSubmission> = {}
+): ReviewSubmission {
+	submissionsMade += 1;
+	return {
+		exampleId: claimed.exampleId,
+		revisionId: claimed.revisionId,
+		rating: 5,
+		requirementRatings: new Map(),
+		decision: 'accept',
+		submissionKey: `submission-${submissionsMade}`,
+		...overrides
+	};
 }

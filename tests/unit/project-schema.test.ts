@@ -6,7 +6,7 @@ import {
 	projectSchema,
 	type ProjectFormValues
 } from '$lib/schemas/project';
-import { checkJsonSchema } from '$lib/server/jsonSchema';
+import { checkJsonSchema } from '$lib/jsonSchema';
 
 /** What a submitted form gives: every field as text. */
 function formValues(overrides: Partial<ProjectFormValues> = {}): ProjectFormValues {

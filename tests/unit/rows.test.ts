@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeRow, type RowRules } from '$lib/server/import/rows';
-import { compileValidator } from '$lib/server/jsonSchema';
+import { compileValidator } from '$lib/jsonSchema';
 
 const TEXT_RULES: RowRules = {
 	inputKind: 'text',

@@ -3,7 +3,7 @@ import type { Db } from './db';
 import { example, project, projectMember, requirement, user, type Project } from './db/schema';
 import type { ProjectInput } from '../schemas/project';
 import type { SessionUser } from './auth';
-import { checkJsonSchema } from './jsonSchema';
+import { checkJsonSchema } from '../jsonSchema';
 
 /** The top rating value of a pass/fail scale is its pass. */
 export function thresholdFor(input: Pick<ProjectInput, 'ratingScale' | 'threshold'>): number {

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
 	sqliteTable,
 	text,
@@ -285,6 +286,17 @@ export const example = sqliteTable(
 		currentRevisionId: integer('current_revision_id').references(
 			(): AnySQLiteColumn => revision.id
 		),
+		/** Reviews on the current revision; reset when a repair adds a revision. */
+		reviewCount: integer('review_count').notNull().default(0),
+		/**
+		 * True while the current revision has an output and still waits for reviews: the
+		 * queue reads only these rows, in the order of the queue indexes below.
+		 */
+		claimable: integer('claimable', { mode: 'boolean' }).notNull().default(false),
+		/** 1 when the project's queue priority (a tag or a job) selects this example. */
+		priority: integer('priority').notNull().default(0),
+		/** A random number fixed at creation, for projects that serve their queue in random order. */
+		randomKey: integer('random_key').notNull().default(0),
 		finalRating: real('final_rating'),
 		finalDecision: text('final_decision', { enum: DECISIONS }),
 		isGold: integer('is_gold', { mode: 'boolean' }).notNull().default(false),
@@ -298,7 +310,22 @@ export const example = sqliteTable(
 		index('example_project_status_idx').on(t.projectId, t.status, t.id),
 		index('example_project_split_idx').on(t.projectId, t.split, t.id),
 		index('example_project_source_idx').on(t.projectId, t.source, t.id),
-		index('example_project_input_hash_idx').on(t.projectId, t.inputHash)
+		index('example_project_input_hash_idx').on(t.projectId, t.inputHash),
+		// The queue's two orders: started items first, then oldest (or random) first.
+		index('example_queue_oldest_idx').on(
+			t.projectId,
+			t.claimable,
+			sql`${t.priority} desc`,
+			sql`${t.reviewCount} desc`,
+			t.id
+		),
+		index('example_queue_random_idx').on(
+			t.projectId,
+			t.claimable,
+			sql`${t.priority} desc`,
+			sql`${t.reviewCount} desc`,
+			t.randomKey
+		)
 	]
 );
 
@@ -407,6 +434,24 @@ export const lease = sqliteTable(
 		uniqueIndex('lease_example_user_idx').on(t.exampleId, t.userId),
 		index('lease_expires_idx').on(t.leaseExpiresAt)
 	]
+);
+
+/** An example an annotator skipped; it is not served to them again for that revision. */
+export const reviewSkip = sqliteTable(
+	'review_skip',
+	{
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		revisionId: integer('revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		exampleId: integer('example_id')
+			.notNull()
+			.references(() => example.id, { onDelete: 'cascade' }),
+		skippedAt: integer('skipped_at', { mode: 'timestamp_ms' }).notNull()
+	},
+	(t) => [primaryKey({ columns: [t.userId, t.revisionId] })]
 );
 
 /** An admin's resolution of a disputed example. */
@@ -543,6 +588,7 @@ export type Example = typeof example.$inferSelect;
 export type Revision = typeof revision.$inferSelect;
 export type Review = typeof review.$inferSelect;
 export type Lease = typeof lease.$inferSelect;
+export type ReviewSkip = typeof reviewSkip.$inferSelect;
 export type Dataset = typeof dataset.$inferSelect;
 export type FineTune = typeof fineTune.$inferSelect;
 export type Job = typeof job.$inferSelect;

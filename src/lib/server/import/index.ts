@@ -4,8 +4,9 @@ import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { example, exampleTag, importBatch, project, revision, type Project } from '../db/schema';
-import { compileValidator } from '../jsonSchema';
+import { compileValidator } from '../../jsonSchema';
 import { hashText, splitForInputHash } from '../split';
+import { priorityTagOf, randomKey } from '../queuePriority';
 import { normalizeRow, type ImportRow, type LineError, type RowRules } from './rows';
 
 export type { ImportRow, LineError } from './rows';
@@ -190,6 +191,9 @@ export function insertRows(
 			source: 'import',
 			importId: sql.placeholder('importId'),
 			status: 'queued',
+			claimable: sql.placeholder('claimable'),
+			priority: sql.placeholder('priority'),
+			randomKey: sql.placeholder('randomKey'),
 			createdAt: sql.placeholder('at'),
 			updatedAt: sql.placeholder('at')
 		})
@@ -222,6 +226,7 @@ export function insertRows(
 		.onConflictDoNothing()
 		.prepare();
 	const hasOutputSchema = target.outputKind === 'json' && !!target.outputSchema;
+	const priorityTag = priorityTagOf(target.queuePriority);
 
 	return db.transaction((tx) => {
 		const batch = tx
@@ -251,6 +256,9 @@ export function insertRows(
 				inputHash,
 				split,
 				importId: batch.id,
+				claimable: row.output !== null,
+				priority: priorityTag !== null && row.tags.includes(priorityTag) ? 1 : 0,
+				randomKey: randomKey(),
 				at
 			});
 			if (!created) continue;

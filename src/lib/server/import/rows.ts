@@ -1,5 +1,5 @@
 import type { ContentKind } from '../db/schema';
-import type { SchemaValidator } from '../jsonSchema';
+import type { SchemaValidator } from '../../jsonSchema';
 
 export type ImportRow = {
 	line: number;

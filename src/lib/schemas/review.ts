@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const optionalText = (max: number, message: string) =>
+	z.preprocess(
+		(v) => (v === '' || v === null ? undefined : v),
+		z.string().max(max, message).optional()
+	);
+
+/** A submitted review as the form (or the review screen's fetch) sends it. */
+export const reviewFormSchema = z.object({
+	exampleId: z.coerce.number().int().positive(),
+	revisionId: z.coerce.number().int().positive(),
+	submissionKey: z.string().min(8).max(64),
+	rating: z.coerce.number('Choose a rating.'),
+	decision: z.enum(['accept', 'reject', 'repair'], 'Choose accept, reject or repair.'),
+	comment: optionalText(5000, 'Keep the comment under 5,000 characters.'),
+	output: z.string().max(1_000_000, 'The repaired output is too long.').optional(),
+	durationMs: z.preprocess(
+		(v) => (v === '' || v === null ? undefined : v),
+		z.coerce.number().int().min(0).max(86_400_000).optional()
+	)
+});
+
+export type ReviewForm = z.infer<typeof reviewFormSchema>;
+
+/** Per-requirement ratings arrive as fields named `requirement-<id>`. */
+export function requirementRatingsFrom(form: FormData): Map<number, number> {
+	const ratings = new Map<number, number>();
+	for (const [name, value] of form) {
+		const match = /^requirement-(\d+)$/.exec(name);
+		if (match && typeof value === 'string' && value !== '')
+			ratings.set(Number(match[1]), Number(value));
+	}
+	return ratings;
+}

@@ -1,0 +1,283 @@
+import { and, asc, count, desc, eq, gt, gte, inArray, lte, notInArray, sql } from 'drizzle-orm';
+import type { Db, Queryable } from './db';
+import { example, lease, project, review, reviewSkip, revision, type Project } from './db/schema';
+
+const MINUTE_MS = 60_000;
+
+export function leaseExpiry(target: Pick<Project, 'leaseMinutes'>, now: Date): Date {
+	return new Date(now.getTime() + target.leaseMinutes * MINUTE_MS);
+}
+
+/** What an annotator is shown: no source, job or model, so review stays blind. */
+export type ClaimedExample = {
+	exampleId: number;
+	revisionId: number;
+	input: string;
+	output: string | null;
+	leaseExpiresAt: Date;
+};
+
+function claimed(
+	tx: Queryable,
+	exampleId: number,
+	revisionId: number,
+	leaseExpiresAt: Date
+): ClaimedExample {
+	const row = tx
+		.select({ input: example.input, output: revision.output })
+		.from(example)
+		.innerJoin(revision, eq(revision.id, revisionId))
+		.where(eq(example.id, exampleId))
+		.get()!;
+	return { exampleId, revisionId, input: row.input, output: row.output, leaseExpiresAt };
+}
+
+/** Leases this user holds on examples that still wait for this user's review. */
+function heldLeases(tx: Queryable, projectId: number, userId: string, now: Date) {
+	return tx
+		.select({ exampleId: lease.exampleId, revisionId: lease.revisionId })
+		.from(lease)
+		.innerJoin(example, eq(example.id, lease.exampleId))
+		.where(
+			and(
+				eq(lease.userId, userId),
+				eq(example.projectId, projectId),
+				gt(lease.leaseExpiresAt, now),
+				eq(example.claimable, true),
+				eq(example.currentRevisionId, lease.revisionId)
+			)
+		)
+		.orderBy(asc(lease.leasedAt), asc(lease.exampleId))
+		.all();
+}
+
+/**
+ * Leases the next example for this annotator, in one write transaction: an example whose
+ * current revision still needs reviews, which the annotator has neither reviewed, written,
+ * nor skipped, and whose reviews plus live leases leave room for one more. Started examples
+ * come first so overlap sets complete early, then the project's order.
+ *
+ * An annotator who already holds a live lease gets that example back (a reload, or the
+ * example prefetched as "next"), unless it is in `skip` — the ones on screen.
+ */
+export function claimNext(
+	db: Db,
+	projectId: number,
+	userId: string,
+	now: Date,
+	skip: number[] = [],
+	prefer?: number
+): ClaimedExample | null {
+	return db.transaction(
+		(tx) => {
+			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
+			if (!target) return null;
+			const expiresAt = leaseExpiry(target, now);
+			const mine = heldLeases(tx, projectId, userId, now).filter(
+				(h) => !skip.includes(h.exampleId)
+			);
+			// The oldest held lease is the one on screen; `prefer` names one to show instead (an undo).
+			const held = mine.find((h) => h.exampleId === prefer) ?? mine[0];
+			if (held) {
+				tx.update(lease)
+					.set({ leaseExpiresAt: expiresAt })
+					.where(and(eq(lease.exampleId, held.exampleId), eq(lease.userId, userId)))
+					.run();
+				return claimed(tx, held.exampleId, held.revisionId, expiresAt);
+			}
+			const at = now.getTime();
+			const candidate = tx
+				.select({ id: example.id, revisionId: example.currentRevisionId })
+				.from(example)
+				.where(
+					and(
+						eq(example.projectId, projectId),
+						eq(example.claimable, true),
+						skip.length > 0 ? notInArray(example.id, skip) : undefined,
+						sql`${example.reviewCount} + (select count(*) from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.leaseExpiresAt} > ${at}) < ${target.reviewsRequired}`,
+						sql`not exists (select 1 from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.userId} = ${userId} and ${lease.leaseExpiresAt} > ${at})`,
+						sql`not exists (select 1 from ${review} where ${review.revisionId} = ${example.currentRevisionId} and ${review.userId} = ${userId})`,
+						sql`not exists (select 1 from ${reviewSkip} where ${reviewSkip.revisionId} = ${example.currentRevisionId} and ${reviewSkip.userId} = ${userId})`,
+						sql`not exists (select 1 from ${revision} where ${revision.id} = ${example.currentRevisionId} and ${revision.authorUserId} = ${userId})`
+					)
+				)
+				.orderBy(
+					desc(example.priority),
+					desc(example.reviewCount),
+					target.queueOrder === 'random' ? asc(example.randomKey) : asc(example.id)
+				)
+				.limit(1)
+				.get();
+			if (!candidate || candidate.revisionId === null) return null;
+			tx.insert(lease)
+				.values({
+					exampleId: candidate.id,
+					revisionId: candidate.revisionId,
+					userId,
+					leasedAt: now,
+					leaseExpiresAt: expiresAt
+				})
+				.onConflictDoUpdate({
+					target: [lease.exampleId, lease.userId],
+					set: { revisionId: candidate.revisionId, leasedAt: now, leaseExpiresAt: expiresAt }
+				})
+				.run();
+			return claimed(tx, candidate.id, candidate.revisionId, expiresAt);
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+/**
+ * Extends this annotator's live leases on the given examples, as the open review page does.
+ * An expired lease is not revived: the example may have gone to someone else.
+ */
+export function renewLeases(
+	db: Db,
+	projectId: number,
+	userId: string,
+	exampleIds: number[],
+	now: Date
+): number[] {
+	if (exampleIds.length === 0) return [];
+	return db.transaction(
+		(tx) => {
+			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
+			if (!target) return [];
+			const live = tx
+				.select({ exampleId: lease.exampleId })
+				.from(lease)
+				.innerJoin(example, eq(example.id, lease.exampleId))
+				.where(
+					and(
+						eq(lease.userId, userId),
+						eq(example.projectId, projectId),
+						inArray(lease.exampleId, exampleIds),
+						gt(lease.leaseExpiresAt, now)
+					)
+				)
+				.all()
+				.map((r) => r.exampleId);
+			if (live.length > 0) {
+				tx.update(lease)
+					.set({ leaseExpiresAt: leaseExpiry(target, now) })
+					.where(and(eq(lease.userId, userId), inArray(lease.exampleId, live)))
+					.run();
+			}
+			return live;
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+/** Gives an example back to the queue and, for this revision, out of this annotator's way. */
+export function skipExample(
+	db: Db,
+	projectId: number,
+	userId: string,
+	exampleId: number,
+	now: Date
+): boolean {
+	return db.transaction(
+		(tx) => {
+			const held = tx
+				.select({ revisionId: lease.revisionId })
+				.from(lease)
+				.innerJoin(example, eq(example.id, lease.exampleId))
+				.where(
+					and(
+						eq(lease.exampleId, exampleId),
+						eq(lease.userId, userId),
+						eq(example.projectId, projectId)
+					)
+				)
+				.get();
+			if (!held) return false;
+			tx.delete(lease)
+				.where(and(eq(lease.exampleId, exampleId), eq(lease.userId, userId)))
+				.run();
+			tx.insert(reviewSkip)
+				.values({ userId, exampleId, revisionId: held.revisionId, skippedAt: now })
+				.onConflictDoNothing()
+				.run();
+			return true;
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+/** Brings back every example this annotator skipped in the project. */
+export function clearSkips(db: Db, projectId: number, userId: string): number {
+	const mine = db
+		.select({ exampleId: reviewSkip.exampleId })
+		.from(reviewSkip)
+		.innerJoin(example, eq(example.id, reviewSkip.exampleId))
+		.where(and(eq(reviewSkip.userId, userId), eq(example.projectId, projectId)))
+		.all()
+		.map((r) => r.exampleId);
+	if (mine.length === 0) return 0;
+	return db
+		.delete(reviewSkip)
+		.where(and(eq(reviewSkip.userId, userId), inArray(reviewSkip.exampleId, mine)))
+		.run().changes;
+}
+
+/** An admin frees an example's leases at once, so others can take it. */
+export function releaseLeases(db: Db, projectId: number, exampleId: number): number {
+	const inProject = db
+		.select({ id: example.id })
+		.from(example)
+		.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+		.get();
+	if (!inProject) return 0;
+	return db.delete(lease).where(eq(lease.exampleId, exampleId)).run().changes;
+}
+
+/** Leases on an example that are still live, for the example page. */
+export function liveLeases(db: Db, exampleId: number, now: Date) {
+	return db
+		.select({
+			userId: lease.userId,
+			leasedAt: lease.leasedAt,
+			leaseExpiresAt: lease.leaseExpiresAt
+		})
+		.from(lease)
+		.where(and(eq(lease.exampleId, exampleId), gt(lease.leaseExpiresAt, now)))
+		.all();
+}
+
+/** Forgets leases that ran out long ago; a live one is never touched. */
+export function pruneExpiredLeases(db: Db, now: Date, olderThanMs = 60 * MINUTE_MS): number {
+	return db
+		.delete(lease)
+		.where(lte(lease.leaseExpiresAt, new Date(now.getTime() - olderThanMs)))
+		.run().changes;
+}
+
+function startOfUtcDay(now: Date): Date {
+	return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+/** The annotator's progress: reviews today (UTC) in this project, and examples still waiting. */
+export function queueProgress(db: Db, projectId: number, userId: string, now: Date) {
+	const reviewedToday =
+		db
+			.select({ n: count() })
+			.from(review)
+			.innerJoin(example, eq(example.id, review.exampleId))
+			.where(
+				and(
+					eq(review.userId, userId),
+					gte(review.createdAt, startOfUtcDay(now)),
+					eq(example.projectId, projectId)
+				)
+			)
+			.get()?.n ?? 0;
+	const leftInQueue =
+		db
+			.select({ n: count() })
+			.from(example)
+			.where(and(eq(example.projectId, projectId), eq(example.claimable, true)))
+			.get()?.n ?? 0;
+	return { reviewedToday, leftInQueue };
+}

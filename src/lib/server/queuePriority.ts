@@ -1,0 +1,55 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from './db';
+import { example, exampleTag, project } from './db/schema';
+
+/** A project's queue priority is stored as "tag:<name>" or "job:<id>", or null for none. */
+export type QueuePriority = { kind: 'tag'; tag: string } | { kind: 'job'; jobId: number } | null;
+
+export function parseQueuePriority(stored: string | null): QueuePriority {
+	if (!stored) return null;
+	if (stored.startsWith('tag:')) return { kind: 'tag', tag: stored.slice(4) };
+	if (stored.startsWith('job:')) return { kind: 'job', jobId: Number(stored.slice(4)) };
+	return null;
+}
+
+export function priorityTagOf(stored: string | null): string | null {
+	const parsed = parseQueuePriority(stored);
+	return parsed?.kind === 'tag' ? parsed.tag : null;
+}
+
+/** A random sort key for projects that serve their queue in random order. */
+export function randomKey(): number {
+	return crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
+}
+
+/** Puts a tag's or a job's examples first in the queue (or none), in one transaction. */
+export function setQueuePriority(db: Db, projectId: number, priority: QueuePriority): void {
+	db.transaction((tx) => {
+		const stored =
+			priority === null
+				? null
+				: priority.kind === 'tag'
+					? `tag:${priority.tag}`
+					: `job:${priority.jobId}`;
+		tx.update(project).set({ queuePriority: stored }).where(eq(project.id, projectId)).run();
+		tx.update(example)
+			.set({ priority: 0 })
+			.where(and(eq(example.projectId, projectId), eq(example.priority, 1)))
+			.run();
+		if (priority === null) return;
+		const selected =
+			priority.kind === 'tag'
+				? inArray(
+						example.id,
+						tx
+							.select({ id: exampleTag.exampleId })
+							.from(exampleTag)
+							.where(eq(exampleTag.tag, priority.tag))
+					)
+				: eq(example.jobId, priority.jobId);
+		tx.update(example)
+			.set({ priority: 1 })
+			.where(and(eq(example.projectId, projectId), selected))
+			.run();
+	});
+}

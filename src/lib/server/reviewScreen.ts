@@ -1,0 +1,72 @@
+import { and, desc, eq, gt } from 'drizzle-orm';
+import type { Db } from './db';
+import { example, review, type Project } from './db/schema';
+import { claimNext, leaseExpiry, queueProgress, type ClaimedExample } from './queue';
+import { listRequirements } from './projects';
+
+/** A fresh key for one submission; a retry of it is recognised and changes nothing. */
+export function newSubmissionKey(): string {
+	return crypto.randomUUID();
+}
+
+/** One example as the review screen shows it, with the key its submission will carry. */
+export type ReviewItem = ClaimedExample & { submissionKey: string };
+
+export function claimForScreen(
+	db: Db,
+	projectId: number,
+	userId: string,
+	now: Date,
+	skip: number[] = [],
+	prefer?: number
+): ReviewItem | null {
+	const next = claimNext(db, projectId, userId, now, skip, prefer);
+	return next && { ...next, submissionKey: newSubmissionKey() };
+}
+
+/** The annotator's latest review in the project while it can still be undone. */
+export function undoableReview(db: Db, target: Project, userId: string, now: Date) {
+	const latest = db
+		.select({
+			id: review.id,
+			exampleId: review.exampleId,
+			createdAt: review.createdAt,
+			decision: review.decision
+		})
+		.from(review)
+		.innerJoin(example, eq(example.id, review.exampleId))
+		.where(
+			and(
+				eq(review.userId, userId),
+				eq(example.projectId, target.id),
+				gt(review.createdAt, new Date(now.getTime() - target.leaseMinutes * 60_000))
+			)
+		)
+		.orderBy(desc(review.createdAt), desc(review.id))
+		.limit(1)
+		.get();
+	if (!latest || latest.decision === 'repair') return null;
+	return {
+		reviewId: latest.id,
+		exampleId: latest.exampleId,
+		until: leaseExpiry(target, latest.createdAt)
+	};
+}
+
+/** What the review screen needs besides the example: the task, never the example's source. */
+export function reviewSetup(db: Db, target: Project, userId: string, now: Date) {
+	return {
+		task: {
+			instruction: target.instruction,
+			requirements: listRequirements(db, target.id),
+			ratingScale: target.ratingScale,
+			threshold: target.threshold,
+			inputKind: target.inputKind,
+			outputKind: target.outputKind,
+			outputSchema: target.outputSchema,
+			leaseMinutes: target.leaseMinutes
+		},
+		progress: queueProgress(db, target.id, userId, now),
+		undoable: undoableReview(db, target, userId, now)
+	};
+}

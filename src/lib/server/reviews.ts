@@ -1,0 +1,403 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db, Queryable } from './db';
+import {
+	example,
+	lease,
+	project,
+	requirement,
+	review,
+	reviewRequirementRating,
+	revision,
+	type Project
+} from './db/schema';
+import { isOnScale, topOfScale, verdict } from '../ratings';
+import { compileValidator } from '../jsonSchema';
+import { leaseExpiry } from './queue';
+
+export type ReviewSubmission = {
+	exampleId: number;
+	revisionId: number;
+	rating: number;
+	requirementRatings: Map<number, number>;
+	decision: 'accept' | 'reject' | 'repair';
+	comment?: string;
+	/** The repaired output, with decision "repair". */
+	output?: string;
+	durationMs?: number;
+	/** The client's key for this submission: a retry with the same key changes nothing. */
+	submissionKey: string;
+};
+
+export type SubmitFailure = {
+	ok: false;
+	/** 400 for bad input, 409 for a lease or revision that is no longer the annotator's. */
+	status: 400 | 404 | 409;
+	message: string;
+	field?: 'rating' | 'output' | 'requirements' | 'decision';
+};
+
+export type SubmitResult =
+	| { ok: true; reviewId: number; status: string; duplicate: boolean; newRevisionId?: number }
+	| SubmitFailure;
+
+const fail = (status: SubmitFailure['status'], message: string, field?: SubmitFailure['field']) =>
+	({ ok: false, status, message, field }) as const;
+
+/** Why a repaired output cannot be saved, or its stored text and schema check. */
+export function checkRepair(
+	target: Pick<Project, 'outputKind' | 'outputSchema'>,
+	output: string | undefined,
+	previous: string | null
+): { error: string } | { text: string } {
+	if (output === undefined || output.trim() === '') return { error: 'Write the repaired output.' };
+	let text = output;
+	if (target.outputKind === 'json') {
+		let parsed: unknown;
+		try {
+			parsed = JSON.parse(output);
+		} catch (e) {
+			return { error: `The output is not valid JSON: ${(e as Error).message}` };
+		}
+		const problem = compileValidator(target.outputSchema)?.(parsed);
+		if (problem) return { error: `The output does not fit the project's schema: ${problem}` };
+		text = JSON.stringify(parsed);
+	}
+	if (text === previous)
+		return { error: 'The repair is the same as the output; change it or rate it.' };
+	return { text };
+}
+
+/** Applies the verdict once the current revision has all its reviews. */
+function settle(tx: Queryable, target: Project, exampleId: number, revisionId: number, now: Date) {
+	const reviews = tx
+		.select({ rating: review.rating, decision: review.decision })
+		.from(review)
+		.where(eq(review.revisionId, revisionId))
+		.all();
+	const base = { reviewCount: reviews.length, updatedAt: now };
+	if (reviews.length < target.reviewsRequired) {
+		tx.update(example)
+			.set({
+				...base,
+				status: reviews.length > 0 ? 'in_review' : 'queued',
+				claimable: true,
+				finalRating: null,
+				finalDecision: null
+			})
+			.where(eq(example.id, exampleId))
+			.run();
+		return reviews.length > 0 ? 'in_review' : 'queued';
+	}
+	const result = verdict(reviews, target);
+	tx.update(example)
+		.set({
+			...base,
+			status: result.status,
+			claimable: false,
+			finalRating: result.finalRating,
+			finalDecision: result.finalDecision
+		})
+		.where(eq(example.id, exampleId))
+		.run();
+	return result.status;
+}
+
+/**
+ * Records one annotator's review of the revision they hold a lease on, in one transaction.
+ * A repair adds a revision (the judged one is kept) and sends the example back to the queue.
+ */
+export function submitReview(
+	db: Db,
+	projectId: number,
+	userId: string,
+	input: ReviewSubmission,
+	now: Date
+): SubmitResult {
+	const target = db.select().from(project).where(eq(project.id, projectId)).get();
+	if (!target) return fail(404, 'No such project.');
+	if (!isOnScale(target.ratingScale, input.rating)) {
+		return fail(400, 'That rating is not on this project’s scale.', 'rating');
+	}
+	const requirementIds = new Set(
+		db
+			.select({ id: requirement.id })
+			.from(requirement)
+			.where(and(eq(requirement.projectId, projectId), eq(requirement.archived, false)))
+			.all()
+			.map((r) => r.id)
+	);
+	for (const [id, rating] of input.requirementRatings) {
+		if (!requirementIds.has(id))
+			return fail(400, 'A rating names a requirement this project does not have.', 'requirements');
+		if (!isOnScale(target.ratingScale, rating)) {
+			return fail(400, 'A requirement rating is not on this project’s scale.', 'requirements');
+		}
+	}
+
+	return db.transaction(
+		(tx) => {
+			const earlier = tx
+				.select({ id: review.id, userId: review.userId })
+				.from(review)
+				.where(eq(review.submissionKey, input.submissionKey))
+				.get();
+			if (earlier) {
+				if (earlier.userId !== userId) return fail(409, 'That submission key is taken.');
+				const current = tx
+					.select({ status: example.status })
+					.from(review)
+					.innerJoin(example, eq(example.id, review.exampleId))
+					.where(and(eq(review.id, earlier.id), eq(example.projectId, projectId)))
+					.get();
+				if (!current) return fail(409, 'That submission key is taken.');
+				return {
+					ok: true,
+					reviewId: earlier.id,
+					status: current.status,
+					duplicate: true
+				} as const;
+			}
+			const found = tx
+				.select()
+				.from(example)
+				.where(and(eq(example.id, input.exampleId), eq(example.projectId, projectId)))
+				.get();
+			if (!found) return fail(404, 'No such example in this project.');
+			const held = tx
+				.select()
+				.from(lease)
+				.where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)))
+				.get();
+			if (!held)
+				return fail(
+					409,
+					'This example is not leased to you any more; it was released or reviewed.'
+				);
+			if (held.leaseExpiresAt.getTime() <= now.getTime()) {
+				return fail(
+					409,
+					'Your lease on this example ran out, so it may have gone to someone else. Nothing was saved.'
+				);
+			}
+			if (held.revisionId !== input.revisionId || found.currentRevisionId !== input.revisionId) {
+				return fail(409, 'This example was changed while you had it open. Nothing was saved.');
+			}
+			const reviewedBefore = tx
+				.select({ id: review.id })
+				.from(review)
+				.where(and(eq(review.revisionId, input.revisionId), eq(review.userId, userId)))
+				.get();
+			if (reviewedBefore)
+				return fail(409, 'You have reviewed this version already. Nothing was saved.');
+			const judged = tx.select().from(revision).where(eq(revision.id, input.revisionId)).get()!;
+			let repaired: string | null = null;
+			if (input.decision === 'repair') {
+				const checked = checkRepair(target, input.output, judged.output);
+				if ('error' in checked) return fail(400, checked.error, 'output');
+				repaired = checked.text;
+			} else if (judged.output === null) {
+				return fail(
+					400,
+					'This example has no output yet; write one and choose Repair.',
+					'decision'
+				);
+			}
+
+			const created = tx
+				.insert(review)
+				.values({
+					exampleId: found.id,
+					revisionId: input.revisionId,
+					userId,
+					rating: input.rating,
+					decision: input.decision,
+					comment: input.comment ?? null,
+					durationMs: input.durationMs ?? null,
+					submissionKey: input.submissionKey,
+					createdAt: now
+				})
+				.returning({ id: review.id })
+				.get();
+			for (const [requirementId, rating] of input.requirementRatings) {
+				tx.insert(reviewRequirementRating)
+					.values({ reviewId: created.id, requirementId, rating })
+					.run();
+			}
+			tx.delete(lease)
+				.where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)))
+				.run();
+
+			if (repaired === null) {
+				const status = settle(tx, target, found.id, input.revisionId, now);
+				return { ok: true, reviewId: created.id, status, duplicate: false } as const;
+			}
+			const next = tx
+				.insert(revision)
+				.values({
+					exampleId: found.id,
+					number: judged.number + 1,
+					parentRevisionId: judged.id,
+					output: repaired,
+					authorKind: 'user',
+					authorUserId: userId,
+					reason: input.comment || 'repaired in review',
+					schemaValid: target.outputSchema ? true : null,
+					createdAt: now
+				})
+				.returning({ id: revision.id })
+				.get();
+			tx.update(example).set({ currentRevisionId: next.id }).where(eq(example.id, found.id)).run();
+			// Leases on the judged revision are void: the example now waits for reviews of the repair.
+			tx.delete(lease).where(eq(lease.exampleId, found.id)).run();
+			if (target.repairerReviewCounts) {
+				tx.insert(review)
+					.values({
+						exampleId: found.id,
+						revisionId: next.id,
+						userId,
+						rating: topOfScale(target.ratingScale),
+						decision: 'accept',
+						comment: 'the repairer’s own review of the repair',
+						createdAt: now
+					})
+					.run();
+			}
+			const status = settle(tx, target, found.id, next.id, now);
+			return {
+				ok: true,
+				reviewId: created.id,
+				status,
+				duplicate: false,
+				newRevisionId: next.id
+			} as const;
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+export type UndoResult = { ok: true; exampleId: number } | SubmitFailure;
+
+/**
+ * Takes back the annotator's review while its lease time lasts, and leases the example to
+ * them again so they can review it anew. A repair is not undone: it is a revision now.
+ */
+export function undoReview(
+	db: Db,
+	projectId: number,
+	userId: string,
+	reviewId: number,
+	now: Date
+): UndoResult {
+	return db.transaction(
+		(tx) => {
+			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
+			const mine = tx
+				.select({ review, example })
+				.from(review)
+				.innerJoin(example, eq(example.id, review.exampleId))
+				.where(
+					and(eq(review.id, reviewId), eq(review.userId, userId), eq(example.projectId, projectId))
+				)
+				.get();
+			if (!target || !mine) return fail(404, 'There is no review of yours to undo.');
+			if (mine.review.decision === 'repair') {
+				return fail(
+					409,
+					'A repair cannot be undone: it is a revision now. Review or repair it again instead.'
+				);
+			}
+			if (leaseExpiry(target, mine.review.createdAt).getTime() <= now.getTime()) {
+				return fail(409, 'Too late to undo: the lease time for that review has passed.');
+			}
+			if (mine.example.currentRevisionId !== mine.review.revisionId) {
+				return fail(
+					409,
+					'That example has been repaired since; the review can no longer be undone.'
+				);
+			}
+			tx.delete(review).where(eq(review.id, reviewId)).run();
+			tx.insert(lease)
+				.values({
+					exampleId: mine.example.id,
+					revisionId: mine.review.revisionId,
+					userId,
+					leasedAt: now,
+					leaseExpiresAt: leaseExpiry(target, now)
+				})
+				.onConflictDoUpdate({
+					target: [lease.exampleId, lease.userId],
+					set: {
+						revisionId: mine.review.revisionId,
+						leasedAt: now,
+						leaseExpiresAt: leaseExpiry(target, now)
+					}
+				})
+				.run();
+			settle(tx, target, mine.example.id, mine.review.revisionId, now);
+			return { ok: true, exampleId: mine.example.id } as const;
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+/**
+ * Sends examples back for fresh reviews: each gets a new revision with the same output, so
+ * the earlier reviews stay with the revision they judged.
+ */
+export function requeueExamples(
+	db: Db,
+	projectId: number,
+	adminId: string,
+	exampleIds: number[],
+	now: Date,
+	reason = 're-queued for review'
+): number {
+	if (exampleIds.length === 0) return 0;
+	return db.transaction(
+		(tx) => {
+			const rows = tx
+				.select({ id: example.id, revisionId: example.currentRevisionId })
+				.from(example)
+				.where(and(eq(example.projectId, projectId), inArray(example.id, exampleIds)))
+				.orderBy(asc(example.id))
+				.all();
+			for (const row of rows) {
+				if (row.revisionId === null) continue;
+				const current = tx.select().from(revision).where(eq(revision.id, row.revisionId)).get()!;
+				const next = tx
+					.insert(revision)
+					.values({
+						exampleId: row.id,
+						number: current.number + 1,
+						parentRevisionId: current.id,
+						output: current.output,
+						reasoning: current.reasoning,
+						authorKind: current.authorKind,
+						authorUserId: current.authorUserId,
+						authorModelId: current.authorModelId,
+						reason: `${reason} by an admin`,
+						schemaValid: current.schemaValid,
+						schemaErrors: current.schemaErrors,
+						createdAt: now
+					})
+					.returning({ id: revision.id })
+					.get();
+				tx.delete(lease).where(eq(lease.exampleId, row.id)).run();
+				tx.update(example)
+					.set({
+						currentRevisionId: next.id,
+						status: 'queued',
+						reviewCount: 0,
+						claimable: current.output !== null,
+						finalRating: null,
+						finalDecision: null,
+						updatedAt: now
+					})
+					.where(eq(example.id, row.id))
+					.run();
+			}
+			return rows.length;
+		},
+		{ behavior: 'immediate' }
+	);
+}

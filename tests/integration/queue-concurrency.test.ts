@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, expect, test } from 'vitest';
+import { createMigratedDb } from '../../src/lib/server/db';
+import { importExamples } from '../../src/lib/server/import';
+import { makeProject, makeUser } from '../support/fixtures';
+
+const ANNOTATORS = 50;
+const THREADS = 5;
+const EXAMPLES = 400;
+const OVERLAP = 3;
+
+const dir = mkdtempSync(join(tmpdir(), 'winnow-queue-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Tally = {
+	claims: number;
+	submitted: number;
+	duplicates: number;
+	refused: string[];
+	retried: number;
+};
+
+function runThread(data: object): Promise<Tally> {
+	return new Promise((resolve, reject) => {
+		const worker = new Worker(new URL('../support/run-ts-worker.mjs', import.meta.url), {
+			workerData: {
+				...data,
+				script: new URL('../support/annotator-worker.ts', import.meta.url).href
+			}
+		});
+		worker.once('message', resolve);
+		worker.once('error', reject);
+		worker.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));
+	});
+}
+
+test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overlap and lose no review`, async () => {
+	const databaseUrl = join(dir, 'queue.db');
+	const db = createMigratedDb(databaseUrl);
+	const admin = await makeUser(db, 'admin');
+	const project = makeProject(db, admin.id, { reviewsRequired: OVERLAP });
+	async function* rows() {
+		for (let i = 0; i < EXAMPLES; i++)
+			yield `${JSON.stringify({ input: `question ${i}`, output: `answer ${i}` })}\n`;
+	}
+	const imported = await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'q.jsonl',
+		userId: admin.id
+	});
+	expect(imported).toMatchObject({ ok: true, imported: EXAMPLES });
+
+	// Every lease written is checked, inside its own transaction, against the overlap.
+	db.$client.exec(`
+		create table overlap_violation (example_id integer, leases integer, reviews integer);
+		create trigger lease_overlap_insert after insert on lease begin
+			insert into overlap_violation
+			select new.example_id, l.n, r.n from
+				(select count(*) as n from lease where example_id = new.example_id and lease_expires_at > new.leased_at) l,
+				(select count(*) as n from review where revision_id = new.revision_id) r
+			where l.n + r.n > ${OVERLAP};
+		end;
+		create trigger lease_overlap_update after update on lease begin
+			insert into overlap_violation
+			select new.example_id, l.n, r.n from
+				(select count(*) as n from lease where example_id = new.example_id and lease_expires_at > new.leased_at) l,
+				(select count(*) as n from review where revision_id = new.revision_id) r
+			where l.n + r.n > ${OVERLAP};
+		end;
+	`);
+
+	const annotators: { id: string }[] = [];
+	for (let i = 0; i < ANNOTATORS; i++) annotators.push(await makeUser(db, 'annotator'));
+	const perThread = ANNOTATORS / THREADS;
+	const tallies = await Promise.all(
+		Array.from({ length: THREADS }, (_, t) =>
+			runThread({
+				databaseUrl,
+				projectId: project.id,
+				userIds: annotators.slice(t * perThread, (t + 1) * perThread).map((a) => a.id),
+				seed: t + 1
+			})
+		)
+	);
+
+	const submitted = tallies.reduce((n, t) => n + t.submitted, 0);
+	const refused = tallies.flatMap((t) => t.refused);
+	const retried = tallies.reduce((n, t) => n + t.retried, 0);
+	const duplicates = tallies.reduce((n, t) => n + t.duplicates, 0);
+	const q = (text: string) => db.$client.prepare(text).all();
+
+	expect(refused).toEqual([]);
+	expect(duplicates).toBe(retried);
+	// No review lost: every accepted submission is a row, and there are exactly k per example.
+	expect(q('select count(*) as n from review')).toEqual([{ n: submitted }]);
+	expect(submitted).toBe(EXAMPLES * OVERLAP);
+	expect(
+		q(`select e.id from example e
+			where (select count(*) from review r where r.revision_id = e.current_revision_id) != ${OVERLAP}
+			or e.review_count != ${OVERLAP} or e.claimable = 1 or e.status not in ('accepted', 'rejected', 'disputed')`)
+	).toEqual([]);
+	// Nobody reviewed a revision twice, and no lease ever went past the overlap.
+	expect(
+		q('select revision_id, user_id from review group by revision_id, user_id having count(*) > 1')
+	).toEqual([]);
+	expect(q('select * from overlap_violation')).toEqual([]);
+	expect(q('select count(*) as n from lease')).toEqual([{ n: 0 }]);
+	// The work was spread: most annotators reviewed something.
+	expect(
+		(q('select count(distinct user_id) as n from review')[0] as { n: number }).n
+	).toBeGreaterThan(ANNOTATORS / 2);
+	db.$client.close();
+});

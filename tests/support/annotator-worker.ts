@@ -1,0 +1,57 @@
+// One thread of simulated annotators for the concurrency test: its own SQLite connection, as
+// a second server process would have, claiming and submitting as fast as it can.
+import { parentPort, workerData } from 'node:worker_threads';
+import { setImmediate as yieldToOthers } from 'node:timers/promises';
+import { createDb } from '../../src/lib/server/db';
+import { claimNext } from '../../src/lib/server/queue';
+import { submitReview } from '../../src/lib/server/reviews';
+
+type Job = { databaseUrl: string; projectId: number; userIds: string[]; seed: number };
+const { databaseUrl, projectId, userIds, seed } = workerData as Job;
+const db = createDb(databaseUrl);
+
+let state = seed;
+function random(): number {
+	state = (state + 0x6d2b79f5) | 0;
+	let t = Math.imul(state ^ (state >>> 15), 1 | state);
+	t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+	return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+const tally = { claims: 0, submitted: 0, duplicates: 0, refused: [] as string[], retried: 0 };
+
+async function annotate(userId: string) {
+	let next = claimNext(db, projectId, userId, new Date());
+	while (next) {
+		tally.claims += 1;
+		const current = next;
+		// Half the annotators prefetch the next example while "reading", as the review page does.
+		const prefetched =
+			random() < 0.5 ? claimNext(db, projectId, userId, new Date(), [current.exampleId]) : null;
+		if (prefetched) tally.claims += 1;
+		await yieldToOthers();
+		const submission = {
+			exampleId: current.exampleId,
+			revisionId: current.revisionId,
+			rating: 1 + Math.floor(random() * 5),
+			requirementRatings: new Map<number, number>(),
+			decision: random() < 0.7 ? ('accept' as const) : ('reject' as const),
+			submissionKey: `${userId}-${current.exampleId}-${current.revisionId}`
+		};
+		const result = submitReview(db, projectId, userId, submission, new Date());
+		if (!result.ok) tally.refused.push(result.message);
+		else tally.submitted += 1;
+		// A retried submit (a lost response) must not make a second review.
+		if (random() < 0.1) {
+			tally.retried += 1;
+			const again = submitReview(db, projectId, userId, submission, new Date());
+			if (again.ok && again.duplicate) tally.duplicates += 1;
+		}
+		await yieldToOthers();
+		next = prefetched ?? claimNext(db, projectId, userId, new Date());
+	}
+}
+
+await Promise.all(userIds.map((id) => annotate(id)));
+db.$client.close();
+parentPort!.postMessage(tally);
