@@ -3,22 +3,24 @@
 export type RatingScale = 'five_star' | 'pass_fail' | 'pass_fail_critical';
 export type Aggregation = 'mean' | 'median' | 'majority';
 
-export type ScaleValue = { value: number; label: string; key: string };
+/** A value on a scale; `short` is what its button shows, `label` what it is called. */
+export type ScaleValue = { value: number; label: string; short: string; key: string };
 
 export const SCALES: Record<RatingScale, ScaleValue[]> = {
 	five_star: [1, 2, 3, 4, 5].map((n) => ({
+		short: String(n),
 		value: n,
 		label: `${n} star${n === 1 ? '' : 's'}`,
 		key: String(n)
 	})),
 	pass_fail: [
-		{ value: 0, label: 'Fail', key: 'f' },
-		{ value: 1, label: 'Pass', key: 'p' }
+		{ value: 0, label: 'Fail', short: 'Fail', key: 'f' },
+		{ value: 1, label: 'Pass', short: 'Pass', key: 'p' }
 	],
 	pass_fail_critical: [
-		{ value: 0, label: 'Critical fail', key: 'c' },
-		{ value: 1, label: 'Fail', key: 'f' },
-		{ value: 2, label: 'Pass', key: 'p' }
+		{ value: 0, label: 'Critical fail', short: 'Critical', key: 'c' },
+		{ value: 1, label: 'Fail', short: 'Fail', key: 'f' },
+		{ value: 2, label: 'Pass', short: 'Pass', key: 'p' }
 	]
 };
 

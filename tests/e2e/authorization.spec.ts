@@ -30,9 +30,13 @@ const everyone = (answer: Answer) => ({
 	admin: answer
 });
 const memberPage = { anonymous: 'login', outsider: 404, member: 200, admin: 200 } as const;
+/** Member actions answer an empty form with 400: past the guard, refused by validation. */
+const memberAction = { anonymous: 'login', outsider: 404, member: 400, admin: 400 } as const;
 const projectAdminPage = { anonymous: 'login', outsider: 404, member: 403, admin: 200 } as const;
 /** Admin-only actions answer an empty form with 400: the guard let them through to validation. */
 const projectAdminAction = { anonymous: 'login', outsider: 404, member: 403, admin: 400 } as const;
+/** Admin-only actions that take no fields (a button): an empty form is the whole request. */
+const projectAdminButton = { anonymous: 'login', outsider: 404, member: 403, admin: 200 } as const;
 const adminPage = { anonymous: 'login', outsider: 403, member: 403, admin: 200 } as const;
 const adminAction = { anonymous: 'login', outsider: 403, member: 403, admin: 400 } as const;
 
@@ -52,11 +56,40 @@ const table: Row[] = [
 	{ route: '/projects/new', method: 'GET', expect: adminPage },
 	{ route: '/projects/new', method: 'POST', action: 'default', expect: adminAction },
 	{ route: '/projects/[id=integer]', method: 'GET', expect: memberPage },
+	{ route: '/projects/[id=integer]/review', method: 'GET', expect: memberPage },
+	{
+		route: '/projects/[id=integer]/review',
+		method: 'POST',
+		action: 'submit',
+		expect: memberAction
+	},
+	{ route: '/projects/[id=integer]/review', method: 'POST', action: 'skip', expect: memberAction },
+	{ route: '/projects/[id=integer]/review', method: 'POST', action: 'undo', expect: memberAction },
+	{ route: '/projects/[id=integer]/review/next', method: 'POST', expect: memberAction },
+	{ route: '/projects/[id=integer]/review/lease', method: 'POST', expect: memberAction },
 	{ route: '/projects/[id=integer]/examples', method: 'GET', expect: memberPage },
 	{
 		route: '/projects/[id=integer]/examples/[exampleId=integer]',
 		method: 'GET',
 		expect: memberPage
+	},
+	{
+		route: '/projects/[id=integer]/examples/[exampleId=integer]',
+		method: 'POST',
+		action: 'release',
+		expect: projectAdminButton
+	},
+	{
+		route: '/projects/[id=integer]/examples/[exampleId=integer]',
+		method: 'POST',
+		action: 'requeue',
+		expect: projectAdminButton
+	},
+	{
+		route: '/projects/[id=integer]/examples',
+		method: 'POST',
+		action: 'requeue',
+		expect: projectAdminAction
 	},
 	{ route: '/projects/[id=integer]/import', method: 'GET', expect: projectAdminPage },
 	{
@@ -82,7 +115,13 @@ const table: Row[] = [
 	{
 		route: '/projects/[id=integer]/settings',
 		method: 'POST',
-		action: 'default',
+		action: 'save',
+		expect: projectAdminAction
+	},
+	{
+		route: '/projects/[id=integer]/settings',
+		method: 'POST',
+		action: 'queue',
 		expect: projectAdminAction
 	},
 	{ route: '/admin/users', method: 'GET', expect: adminPage },

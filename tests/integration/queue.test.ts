@@ -389,7 +389,8 @@ describe('progress', () => {
 
 		expect(queueProgress(db, target.id, annotator.id, T0)).toEqual({
 			reviewedToday: 0,
-			leftInQueue: 4
+			leftInQueue: 4,
+			moreThanCap: false
 		});
 		const review = (userId: string, projectId: number, now: Date) => {
 			const claimed = claimNext(db, projectId, userId, now)!;
@@ -402,7 +403,8 @@ describe('progress', () => {
 
 		expect(queueProgress(db, target.id, annotator.id, T0)).toEqual({
 			reviewedToday: 1,
-			leftInQueue: 1
+			leftInQueue: 1,
+			moreThanCap: false
 		});
 		expect(queueProgress(db, target.id, annotator.id, minutesAfter(14 * 60)).reviewedToday).toBe(1);
 		expect(

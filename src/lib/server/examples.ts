@@ -1,7 +1,21 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db';
-import { example, exampleTag, revision, review, type Example } from './db/schema';
+import {
+	example,
+	exampleTag,
+	model,
+	requirement,
+	review,
+	reviewRequirementRating,
+	revision,
+	user,
+	type Example,
+	type ExampleSource,
+	type Role
+} from './db/schema';
 import type { ExampleFilter } from '../schemas/examples';
+import { liveLeases } from './queue';
+import { requeueExamples } from './reviews';
 
 export const EXAMPLES_PAGE_SIZE = 50;
 const PREVIEW_CHARS = 240;
@@ -150,35 +164,115 @@ export function listProjectTags(db: Db, projectId: number, limit = 200) {
 		.all();
 }
 
-/** One example with its revisions and reviews, oldest revision first. */
-export function getExampleDetail(db: Db, projectId: number, exampleId: number) {
+/** Who made a revision. `name` is a person's display name, or a model's name for admins only. */
+export type RevisionAuthor = { kind: 'import' | 'model' | 'user'; name: string | null };
+
+/**
+ * What a revision did: the first output, a repair by a person, a new output from a model or
+ * file, or a re-queue (the same output again, so it is reviewed afresh).
+ */
+export type RevisionChange = 'first' | 'repair' | 'output' | 'requeue';
+
+export type TimelineEvent =
+	| {
+			kind: 'created';
+			at: Date;
+			author: RevisionAuthor;
+			/** Where the example came from: admins only, since it can name the model. */
+			origin: { source: ExampleSource; jobId: number | null } | null;
+	  }
+	| {
+			kind: 'revision';
+			at: Date;
+			number: number;
+			change: Exclude<RevisionChange, 'first'>;
+			author: RevisionAuthor;
+			reason: string | null;
+	  }
+	| {
+			kind: 'review';
+			at: Date;
+			revisionNumber: number;
+			reviewer: string;
+			rating: number;
+			decision: 'accept' | 'reject' | 'repair';
+	  };
+
+/**
+ * One example with every revision and every review on it, oldest first, and its history.
+ * Annotators review blind: unless `viewer` is an admin, no model name, source or job is read.
+ */
+export function getExampleDetail(
+	db: Db,
+	projectId: number,
+	exampleId: number,
+	viewer: { role: Role }
+) {
+	const seesOrigin = viewer.role === 'admin';
 	const found = db
 		.select()
 		.from(example)
 		.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
 		.get();
 	if (!found) return null;
-	const revisions = db
+	const revisionRows = db
 		.select({
 			id: revision.id,
 			number: revision.number,
 			output: revision.output,
 			authorKind: revision.authorKind,
+			authorUserName: user.displayName,
+			authorModelId: revision.authorModelId,
 			reason: revision.reason,
 			schemaValid: revision.schemaValid,
 			schemaErrors: revision.schemaErrors,
 			createdAt: revision.createdAt
 		})
 		.from(revision)
+		.leftJoin(user, eq(user.id, revision.authorUserId))
 		.where(eq(revision.exampleId, exampleId))
 		.orderBy(asc(revision.number))
 		.all();
-	const reviewCounts = db
-		.select({ revisionId: review.revisionId, n: count() })
-		.from(review)
-		.where(eq(review.exampleId, exampleId))
-		.groupBy(review.revisionId)
-		.all();
+	const modelNames = seesOrigin
+		? modelNamesFor(
+				db,
+				revisionRows.map((r) => r.authorModelId)
+			)
+		: new Map<number, string>();
+	const reviews = reviewsOf(db, exampleId);
+
+	const revisions = revisionRows.map((r, index) => {
+		const previous = index > 0 ? revisionRows[index - 1] : null;
+		const author: RevisionAuthor = {
+			kind: r.authorKind,
+			name:
+				r.authorKind === 'user'
+					? r.authorUserName
+					: r.authorKind === 'model' && r.authorModelId !== null
+						? (modelNames.get(r.authorModelId) ?? null)
+						: null
+		};
+		const change: RevisionChange = !previous
+			? 'first'
+			: r.output === previous.output
+				? 'requeue'
+				: r.authorKind === 'user'
+					? 'repair'
+					: 'output';
+		return {
+			id: r.id,
+			number: r.number,
+			output: r.output,
+			author,
+			change,
+			reason: r.reason,
+			schemaValid: r.schemaValid,
+			schemaErrors: r.schemaErrors,
+			createdAt: r.createdAt,
+			reviews: reviews.filter((v) => v.revisionId === r.id)
+		};
+	});
+
 	return {
 		example: {
 			id: found.id,
@@ -186,15 +280,205 @@ export function getExampleDetail(db: Db, projectId: number, exampleId: number) {
 			input: found.input,
 			status: found.status,
 			split: found.split,
-			source: found.source,
 			finalRating: found.finalRating,
+			finalDecision: found.finalDecision,
 			currentRevisionId: found.currentRevisionId,
-			createdAt: found.createdAt
+			createdAt: found.createdAt,
+			updatedAt: found.updatedAt
 		},
+		origin: seesOrigin ? { source: found.source, jobId: found.jobId } : null,
 		tags: tagsFor(db, [exampleId]).get(exampleId) ?? [],
-		revisions: revisions.map((r) => ({
-			...r,
-			reviews: reviewCounts.find((c) => c.revisionId === r.id)?.n ?? 0
-		}))
+		revisions,
+		timeline: timelineOf(found.createdAt, revisions, seesOrigin ? found : null)
 	};
+}
+
+function modelNamesFor(db: Db, ids: (number | null)[]): Map<number, string> {
+	const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
+	if (wanted.length === 0) return new Map();
+	const rows = db
+		.select({ id: model.id, name: model.name })
+		.from(model)
+		.where(inArray(model.id, wanted))
+		.all();
+	return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Every review of the example, oldest first, with its per-requirement ratings by name. */
+function reviewsOf(db: Db, exampleId: number) {
+	const rows = db
+		.select({
+			id: review.id,
+			revisionId: review.revisionId,
+			reviewer: user.displayName,
+			rating: review.rating,
+			decision: review.decision,
+			comment: review.comment,
+			durationMs: review.durationMs,
+			createdAt: review.createdAt
+		})
+		.from(review)
+		.innerJoin(user, eq(user.id, review.userId))
+		.where(eq(review.exampleId, exampleId))
+		.orderBy(asc(review.createdAt), asc(review.id))
+		.all();
+	const ratings =
+		rows.length === 0
+			? []
+			: db
+					.select({
+						reviewId: reviewRequirementRating.reviewId,
+						requirementId: requirement.id,
+						name: requirement.name,
+						rating: reviewRequirementRating.rating
+					})
+					.from(reviewRequirementRating)
+					.innerJoin(requirement, eq(requirement.id, reviewRequirementRating.requirementId))
+					.where(
+						inArray(
+							reviewRequirementRating.reviewId,
+							rows.map((r) => r.id)
+						)
+					)
+					.orderBy(asc(requirement.position), asc(requirement.id))
+					.all();
+	return rows.map((r) => ({
+		...r,
+		requirementRatings: ratings
+			.filter((x) => x.reviewId === r.id)
+			.map(({ requirementId, name, rating }) => ({ requirementId, name, rating }))
+	}));
+}
+
+/** The example's history in time order; a repair's review comes before the revision it made. */
+function timelineOf(
+	createdAt: Date,
+	revisions: {
+		number: number;
+		author: RevisionAuthor;
+		change: RevisionChange;
+		reason: string | null;
+		createdAt: Date;
+		reviews: ReturnType<typeof reviewsOf>;
+	}[],
+	origin: Pick<Example, 'source' | 'jobId'> | null
+): TimelineEvent[] {
+	const events: TimelineEvent[] = [];
+	for (const r of revisions) {
+		if (r.change === 'first') {
+			events.push({
+				kind: 'created',
+				at: createdAt,
+				author: r.author,
+				origin: origin && { source: origin.source, jobId: origin.jobId }
+			});
+		} else {
+			events.push({
+				kind: 'revision',
+				at: r.createdAt,
+				number: r.number,
+				change: r.change,
+				author: r.author,
+				reason: r.reason
+			});
+		}
+		for (const v of r.reviews) {
+			events.push({
+				kind: 'review',
+				at: v.createdAt,
+				revisionNumber: r.number,
+				reviewer: v.reviewer,
+				rating: v.rating,
+				decision: v.decision
+			});
+		}
+	}
+	// Stable: events at the same instant keep the order above.
+	return events.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** The example's live leases with the holder's name, for admins. */
+export function leaseHolders(db: Db, exampleId: number, now: Date) {
+	const leases = liveLeases(db, exampleId, now);
+	if (leases.length === 0) return [];
+	const names = new Map(
+		db
+			.select({ id: user.id, name: user.displayName })
+			.from(user)
+			.where(
+				inArray(
+					user.id,
+					leases.map((l) => l.userId)
+				)
+			)
+			.all()
+			.map((u) => [u.id, u.name])
+	);
+	return leases.map((l) => ({
+		holder: names.get(l.userId) ?? 'a removed account',
+		leasedAt: l.leasedAt,
+		leaseExpiresAt: l.leaseExpiresAt
+	}));
+}
+
+/** The most examples one filter may select for a bulk change. */
+export const MATCHING_CAP = 100_000;
+
+/** Ids of the examples a filter selects (cursors ignored), oldest first, at most `cap`. */
+export function exampleIdsMatching(
+	db: Db,
+	projectId: number,
+	filter: ExampleFilter,
+	cap = MATCHING_CAP
+): number[] {
+	return db
+		.select({ id: example.id })
+		.from(example)
+		.leftJoin(revision, eq(revision.id, example.currentRevisionId))
+		.where(and(...filterConditions(db, projectId, filter)))
+		.orderBy(asc(example.id))
+		.limit(cap)
+		.all()
+		.map((r) => r.id);
+}
+
+/** How many examples a filter selects (cursors ignored). */
+export function countExamplesMatching(db: Db, projectId: number, filter: ExampleFilter): number {
+	return (
+		db
+			.select({ n: count() })
+			.from(example)
+			.leftJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(and(...filterConditions(db, projectId, filter)))
+			.get()?.n ?? 0
+	);
+}
+
+// SQLite takes at most 32,766 bound values in one statement.
+const REQUEUE_CHUNK = 10_000;
+
+/**
+ * Sends every example a filter selects (up to the cap) back for fresh reviews, as one
+ * transaction: the selection and all the re-queues commit together or not at all.
+ */
+export function requeueMatching(
+	db: Db,
+	projectId: number,
+	adminId: string,
+	filter: ExampleFilter,
+	now: Date,
+	chunk = REQUEUE_CHUNK
+): number {
+	return db.transaction(
+		() => {
+			const ids = exampleIdsMatching(db, projectId, filter);
+			let requeued = 0;
+			// Each call's own transaction nests in this one as a savepoint (same connection).
+			for (let start = 0; start < ids.length; start += chunk) {
+				requeued += requeueExamples(db, projectId, adminId, ids.slice(start, start + chunk), now);
+			}
+			return requeued;
+		},
+		{ behavior: 'immediate' }
+	);
 }

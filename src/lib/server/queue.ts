@@ -3,6 +3,8 @@ import type { Db, Queryable } from './db';
 import { example, lease, project, review, reviewSkip, revision, type Project } from './db/schema';
 
 const MINUTE_MS = 60_000;
+/** The queue length is counted exactly up to this many, then shown as "1,000+". */
+export const QUEUE_COUNT_CAP = 1000;
 
 export function leaseExpiry(target: Pick<Project, 'leaseMinutes'>, now: Date): Date {
 	return new Date(now.getTime() + target.leaseMinutes * MINUTE_MS);
@@ -98,7 +100,8 @@ export function claimNext(
 						sql`not exists (select 1 from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.userId} = ${userId} and ${lease.leaseExpiresAt} > ${at})`,
 						sql`not exists (select 1 from ${review} where ${review.revisionId} = ${example.currentRevisionId} and ${review.userId} = ${userId})`,
 						sql`not exists (select 1 from ${reviewSkip} where ${reviewSkip.revisionId} = ${example.currentRevisionId} and ${reviewSkip.userId} = ${userId})`,
-						sql`not exists (select 1 from ${revision} where ${revision.id} = ${example.currentRevisionId} and ${revision.authorUserId} = ${userId})`
+						// Nobody judges their own repair; an importer may review what they imported.
+						sql`not exists (select 1 from ${revision} where ${revision.id} = ${example.currentRevisionId} and ${revision.authorKind} = 'user' and ${revision.authorUserId} = ${userId})`
 					)
 				)
 				.orderBy(
@@ -273,11 +276,18 @@ export function queueProgress(db: Db, projectId: number, userId: string, now: Da
 				)
 			)
 			.get()?.n ?? 0;
-	const leftInQueue =
-		db
-			.select({ n: count() })
-			.from(example)
-			.where(and(eq(example.projectId, projectId), eq(example.claimable, true)))
-			.get()?.n ?? 0;
-	return { reviewedToday, leftInQueue };
+	// Counted up to a cap: the figure is shown on every claim, and an exact count of a queue
+	// of 200,000 costs more than the claim itself.
+	const waiting = db
+		.select({ id: example.id })
+		.from(example)
+		.where(and(eq(example.projectId, projectId), eq(example.claimable, true)))
+		.limit(QUEUE_COUNT_CAP + 1)
+		.as('waiting');
+	const leftInQueue = db.select({ n: count() }).from(waiting).get()?.n ?? 0;
+	return {
+		reviewedToday,
+		leftInQueue: Math.min(leftInQueue, QUEUE_COUNT_CAP),
+		moreThanCap: leftInQueue > QUEUE_COUNT_CAP
+	};
 }

@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 import { example, exampleTag, project } from './db/schema';
 
 /** A project's queue priority is stored as "tag:<name>" or "job:<id>", or null for none. */
@@ -23,7 +23,7 @@ export function randomKey(): number {
 }
 
 /** Puts a tag's or a job's examples first in the queue (or none), in one transaction. */
-export function setQueuePriority(db: Db, projectId: number, priority: QueuePriority): void {
+export function setQueuePriority(db: Queryable, projectId: number, priority: QueuePriority): void {
 	db.transaction((tx) => {
 		const stored =
 			priority === null
@@ -51,5 +51,47 @@ export function setQueuePriority(db: Db, projectId: number, priority: QueuePrior
 			.set({ priority: 1 })
 			.where(and(eq(example.projectId, projectId), selected))
 			.run();
+	});
+}
+
+export type QueueSettings = {
+	leaseMinutes: number;
+	queueOrder: 'oldest' | 'random';
+	priorityTag: string;
+	repairerReviewCounts: boolean;
+};
+
+export function queueSettingsOf(found: {
+	leaseMinutes: number;
+	queueOrder: 'oldest' | 'random';
+	queuePriority: string | null;
+	repairerReviewCounts: boolean;
+}): QueueSettings {
+	return {
+		leaseMinutes: found.leaseMinutes,
+		queueOrder: found.queueOrder,
+		priorityTag: priorityTagOf(found.queuePriority) ?? '',
+		repairerReviewCounts: found.repairerReviewCounts
+	};
+}
+
+/** Saves the queue settings and re-marks the examples the priority selects, in one transaction. */
+export function updateQueueSettings(db: Db, projectId: number, settings: QueueSettings, now: Date) {
+	db.transaction((tx) => {
+		tx.update(project)
+			.set({
+				leaseMinutes: settings.leaseMinutes,
+				queueOrder: settings.queueOrder,
+				repairerReviewCounts: settings.repairerReviewCounts,
+				updatedAt: now
+			})
+			.where(eq(project.id, projectId))
+			.run();
+		// The nested transaction runs as a savepoint inside this one.
+		setQueuePriority(
+			tx,
+			projectId,
+			settings.priorityTag ? { kind: 'tag', tag: settings.priorityTag } : null
+		);
 	});
 }

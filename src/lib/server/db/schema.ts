@@ -432,6 +432,8 @@ export const lease = sqliteTable(
 	},
 	(t) => [
 		uniqueIndex('lease_example_user_idx').on(t.exampleId, t.userId),
+		// An annotator's own leases, found on every claim without reading the project's queue.
+		index('lease_user_idx').on(t.userId, t.leaseExpiresAt),
 		index('lease_expires_idx').on(t.leaseExpiresAt)
 	]
 );

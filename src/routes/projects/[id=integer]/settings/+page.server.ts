@@ -1,7 +1,9 @@
 import { fail } from '@sveltejs/kit';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { applyRequirementIntent, projectFormValues, projectSchema } from '$lib/schemas/project';
+import { queueSettingsSchema } from '$lib/schemas/queueSettings';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { queueSettingsOf, updateQueueSettings } from '$lib/server/queuePriority';
 import {
 	getProject,
 	projectSchemaErrors,
@@ -12,11 +14,30 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
 	const { project } = requireProjectAdmin(event, Number(event.params.id));
-	return { values: projectToFormValues(event.locals.db, project) };
+	return {
+		values: projectToFormValues(event.locals.db, project),
+		queue: queueSettingsOf(project)
+	};
 };
 
 export const actions: Actions = {
-	default: async (event) => {
+	queue: async (event) => {
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = {
+			leaseMinutes: formText(form, 'leaseMinutes'),
+			queueOrder: formText(form, 'queueOrder'),
+			priorityTag: formText(form, 'priorityTag'),
+			repairerReviewCounts: formText(form, 'repairerReviewCounts')
+		};
+		const parsed = queueSettingsSchema.safeParse(values);
+		if (!parsed.success) {
+			return fail(400, { queueValues: values, queueErrors: fieldErrors(parsed.error) });
+		}
+		updateQueueSettings(event.locals.db, project.id, parsed.data, new Date());
+		return { queueSaved: true };
+	},
+	save: async (event) => {
 		const { project } = requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const values = projectFormValues(form);

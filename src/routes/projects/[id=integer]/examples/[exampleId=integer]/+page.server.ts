@@ -1,11 +1,46 @@
 import { error } from '@sveltejs/kit';
-import { getExampleDetail } from '$lib/server/examples';
-import { requireMember } from '$lib/server/guards';
-import type { PageServerLoad } from './$types';
+import { getExampleDetail, leaseHolders } from '$lib/server/examples';
+import { requireMember, requireProjectAdmin } from '$lib/server/guards';
+import { releaseLeases } from '$lib/server/queue';
+import { requeueExamples } from '$lib/server/reviews';
+import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
-	const { project } = requireMember(event, Number(event.params.id));
-	const detail = getExampleDetail(event.locals.db, project.id, Number(event.params.exampleId));
+	const { user, project } = requireMember(event, Number(event.params.id));
+	const db = event.locals.db;
+	const exampleId = Number(event.params.exampleId);
+	const detail = getExampleDetail(db, project.id, exampleId, user);
 	if (!detail) error(404, 'No such example in this project.');
-	return { detail, outputKind: project.outputKind, inputKind: project.inputKind };
+	return {
+		detail,
+		outputKind: project.outputKind,
+		inputKind: project.inputKind,
+		ratingScale: project.ratingScale,
+		leases: user.role === 'admin' ? leaseHolders(db, exampleId, new Date()) : []
+	};
+};
+
+export const actions: Actions = {
+	release: async (event) => {
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const freed = releaseLeases(event.locals.db, project.id, Number(event.params.exampleId));
+		return {
+			message:
+				freed === 0
+					? 'Nobody held this example, so there was nothing to release.'
+					: `Released ${freed === 1 ? 'one lease' : `${freed} leases`}: others can take the example now.`
+		};
+	},
+	requeue: async (event) => {
+		const { user, project } = requireProjectAdmin(event, Number(event.params.id));
+		const requeued = requeueExamples(
+			event.locals.db,
+			project.id,
+			user.id,
+			[Number(event.params.exampleId)],
+			new Date()
+		);
+		if (requeued === 0) error(404, 'No such example in this project.');
+		return { message: 'Sent back to the queue: the same output will be reviewed afresh.' };
+	}
 };

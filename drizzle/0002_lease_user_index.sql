@@ -1,0 +1,1 @@
+CREATE INDEX `lease_user_idx` ON `lease` (`user_id`,`lease_expires_at`);

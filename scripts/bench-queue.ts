@@ -1,0 +1,378 @@
+// Loads the review queue over HTTP: 200,000 examples, 50 annotators who each claim and submit
+// with no pause, for 30 s after a 2 s warm-up, against the built server on a fresh database
+// file. Then checks the queue's invariants on that file, as the concurrency test does.
+//
+//   npm run bench:queue
+//   npm run bench:queue -- --annotators 10 --seconds 10 --profile /tmp/prof   (server CPU profile)
+//
+// The last line is one JSON object: {"examples", "annotators", "claims_per_s", "claim_p50_ms", …,
+// "submit_p99_ms", "invariants_ok"}.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDb, createMigratedDb } from '../src/lib/server/db';
+import { createSession, generateSessionToken, sessionCookieName } from '../src/lib/server/auth';
+import { insertRows, type ImportRow } from '../src/lib/server/import';
+import { addMember, createProject } from '../src/lib/server/projects';
+import { createUser } from '../src/lib/server/users';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
+
+const { values: args } = parseArgs({
+	options: {
+		examples: { type: 'string', default: '200000' },
+		annotators: { type: 'string', default: '50' },
+		seconds: { type: 'string', default: '30' },
+		profile: { type: 'string' }
+	}
+});
+const EXAMPLES = Number(args.examples);
+const ANNOTATORS = Number(args.annotators);
+const RUN_MS = Number(args.seconds) * 1000;
+const WARM_UP_MS = 2000;
+const REVIEWS_REQUIRED = 2;
+const BUILT_SERVER = 'build/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-queue-'));
+const databaseUrl = join(dir, 'bench.db');
+
+async function seed() {
+	const db = createMigratedDb(databaseUrl);
+	const password = 'correct-horse-battery';
+	const admin = await createUser(db, {
+		username: 'bench-admin',
+		displayName: 'Bench admin',
+		password,
+		role: 'admin'
+	});
+	const annotators = await Promise.all(
+		Array.from({ length: ANNOTATORS }, (_, i) =>
+			createUser(db, {
+				username: `annotator-${i + 1}`,
+				displayName: `Annotator ${i + 1}`,
+				password,
+				role: 'annotator'
+			})
+		)
+	);
+	const project = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: 'Queue bench',
+			reviewsRequired: String(REVIEWS_REQUIRED)
+		}),
+		admin.id
+	);
+	for (const annotator of annotators) addMember(db, project.id, annotator.id);
+
+	const topics = ['refund', 'shipping', 'login', 'invoice', 'damaged item', 'cancellation'];
+	const rows: ImportRow[] = Array.from({ length: EXAMPLES }, (_, i) => {
+		const topic = topics[i % topics.length];
+		return {
+			line: i + 1,
+			externalId: null,
+			input: `Subject: ${topic} question #${i}\n\nHello, I ordered item ${i * 7} on the ${(i % 28) + 1}th and I have a problem with the ${topic}. Could you tell me what happens next and how long it takes? Thanks, customer ${i}`,
+			output: `Dear customer ${i}, thank you for writing about the ${topic} of order ${i * 7}. We will reply within two working days.`,
+			tags: []
+		};
+	});
+	const started = performance.now();
+	insertRows(db, project, rows, {
+		userId: admin.id,
+		filename: 'bench.jsonl',
+		format: 'jsonl',
+		rowsRead: EXAMPLES
+	});
+	const seedSeconds = (performance.now() - started) / 1000;
+
+	const cookies = annotators.map((annotator) => {
+		const token = generateSessionToken();
+		createSession(db, token, annotator.id);
+		return `${sessionCookieName}=${token}`;
+	});
+	db.$client.close();
+	return { projectId: project.id, cookies, seedSeconds };
+}
+
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = createServer();
+		probe.once('error', reject);
+		probe.listen(0, '127.0.0.1', () => {
+			const address = probe.address();
+			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
+}
+
+/** Resident memory high-water mark and CPU seconds of a running process, from /proc. */
+function processStats(pid: number): { peakRssMb: number | null; cpuSeconds: number | null } {
+	try {
+		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+		const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+		// Fields after the command name; utime and stime are the 12th and 13th, in clock ticks.
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		const ticks = Number(fields[11]) + Number(fields[12]);
+		return { peakRssMb: hwm ? Math.round(Number(hwm[1]) / 1024) : null, cpuSeconds: ticks / 100 };
+	} catch {
+		return { peakRssMb: null, cpuSeconds: null };
+	}
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+	if (sorted.length === 0) return NaN;
+	return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+type Claimed = { exampleId: number; revisionId: number; submissionKey: string };
+
+const { projectId, cookies, seedSeconds } = await seed();
+console.log(`seeded ${EXAMPLES} examples, ${ANNOTATORS} annotators in ${seedSeconds.toFixed(1)} s`);
+
+if (!existsSync(BUILT_SERVER)) {
+	console.log('building the server…');
+	const built = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
+	if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
+const port = await freePort();
+const origin = `http://localhost:${port}`;
+// The server listens on IPv4 only, so requests go to 127.0.0.1 while the origin stays localhost.
+const base = `http://127.0.0.1:${port}`;
+const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+const server = spawn(process.execPath, [...nodeArgs, BUILT_SERVER], {
+	env: {
+		...process.env,
+		DATABASE_URL: databaseUrl,
+		HOST: '127.0.0.1',
+		PORT: String(port),
+		ORIGIN: origin,
+		SHUTDOWN_TIMEOUT: '5'
+	},
+	stdio: ['ignore', 'pipe', 'pipe']
+});
+const serverLog: string[] = [];
+for (const stream of [server.stdout, server.stderr]) {
+	stream.setEncoding('utf8');
+	stream.on('data', (chunk: string) => serverLog.push(chunk));
+}
+let serverExited = false;
+server.once('exit', () => (serverExited = true));
+
+async function waitForServer() {
+	const deadline = performance.now() + 30_000;
+	while (performance.now() < deadline) {
+		if (serverExited) break;
+		try {
+			await (await fetch(`${base}/login`)).arrayBuffer();
+			return;
+		} catch {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+	}
+	console.error(`the server did not answer:\n${serverLog.join('')}`);
+	server.kill();
+	rmSync(dir, { recursive: true, force: true });
+	process.exit(1);
+}
+await waitForServer();
+
+// Node's fetch shares one keep-alive pool with no cap on connections to an origin, so the
+// annotators' loops keep about one open connection each.
+const claimUrl = `${base}/projects/${projectId}/review/next`;
+const submitUrl = `${base}/projects/${projectId}/review?/submit`;
+const claimMs: number[] = [];
+const submitMs: number[] = [];
+let errorCount = 0;
+let firstError = '';
+let successfulSubmits = 0;
+let queueEmptied = 0;
+
+const startedAt = performance.now();
+const measureFrom = startedAt + WARM_UP_MS;
+const measureUntil = measureFrom + RUN_MS;
+const inWindow = (start: number) => start >= measureFrom && start < measureUntil;
+
+function noteError(what: string) {
+	errorCount += 1;
+	firstError ||= what;
+}
+
+async function claim(cookie: string): Promise<Claimed | null | 'error'> {
+	const start = performance.now();
+	try {
+		const res = await fetch(claimUrl, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', origin, cookie },
+			body: JSON.stringify({ skip: [] })
+		});
+		const text = await res.text();
+		if (inWindow(start)) claimMs.push(performance.now() - start);
+		if (res.status !== 200) {
+			noteError(`claim ${res.status}: ${text.slice(0, 200)}`);
+			return 'error';
+		}
+		return (JSON.parse(text) as { next: Claimed | null }).next;
+	} catch (e) {
+		noteError(`claim: ${(e as Error).message}`);
+		return 'error';
+	}
+}
+
+async function submit(cookie: string, claimed: Claimed, n: number): Promise<void> {
+	const form = new URLSearchParams({
+		exampleId: String(claimed.exampleId),
+		revisionId: String(claimed.revisionId),
+		submissionKey: claimed.submissionKey,
+		rating: String(1 + ((claimed.exampleId + n) % 5)),
+		decision: (claimed.exampleId + n) % 4 === 0 ? 'reject' : 'accept',
+		durationMs: String(4000 + (n % 7) * 1000)
+	});
+	if (n % 10 === 0) form.set('comment', 'The reply does not say when the refund arrives.');
+	const start = performance.now();
+	try {
+		const res = await fetch(submitUrl, {
+			method: 'POST',
+			headers: {
+				'content-type': 'application/x-www-form-urlencoded',
+				'x-sveltekit-action': 'true',
+				accept: 'application/json',
+				origin,
+				cookie
+			},
+			body: form
+		});
+		const text = await res.text();
+		if (inWindow(start)) submitMs.push(performance.now() - start);
+		const answer = res.status === 200 ? (JSON.parse(text) as { type: string }) : null;
+		if (answer?.type === 'success') successfulSubmits += 1;
+		else noteError(`submit ${res.status}: ${text.slice(0, 200)}`);
+	} catch (e) {
+		noteError(`submit: ${(e as Error).message}`);
+	}
+}
+
+async function annotate(cookie: string) {
+	let n = 0;
+	while (performance.now() < measureUntil) {
+		const claimed = await claim(cookie);
+		if (claimed === 'error') continue;
+		if (claimed === null) {
+			queueEmptied += 1;
+			return;
+		}
+		// A claim taken inside the window is always submitted, so no lease is left behind.
+		await submit(cookie, claimed, n++);
+	}
+}
+
+// Server and client CPU over the measured window, as shares of one core.
+const cpuUse = { server: NaN, client: NaN };
+const cpuAtStart = { server: 0, client: process.cpuUsage() };
+const windowTimers = [
+	setTimeout(() => {
+		cpuAtStart.server = processStats(server.pid!).cpuSeconds ?? 0;
+		cpuAtStart.client = process.cpuUsage();
+	}, WARM_UP_MS),
+	setTimeout(() => {
+		const serverCpu = (processStats(server.pid!).cpuSeconds ?? 0) - cpuAtStart.server;
+		const clientUsage = process.cpuUsage(cpuAtStart.client);
+		const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
+		cpuUse.server = serverCpu / (RUN_MS / 1000);
+		cpuUse.client = clientCpu / (RUN_MS / 1000);
+	}, WARM_UP_MS + RUN_MS)
+];
+await Promise.all(cookies.map((cookie) => annotate(cookie)));
+const runEndedAt = Date.now();
+windowTimers.forEach(clearTimeout);
+
+const { peakRssMb } = processStats(server.pid!);
+server.kill('SIGTERM');
+if (!serverExited) await once(server, 'exit');
+if (errorCount > 0) console.error(`server log:\n${serverLog.join('').slice(-4000)}`);
+
+/** The concurrency test's invariants, on the database the server wrote. */
+function checkInvariants() {
+	const db = createDb(databaseUrl);
+	const count = (sql: string, ...params: unknown[]) =>
+		(db.$client.prepare(sql).get(...params) as { n: number }).n;
+	const reviewsOnCurrent = `(select count(*) from review r where r.revision_id = e.current_revision_id)`;
+	const reviews = count('select count(*) as n from review');
+	const found = {
+		orphanReviews: count(`
+			select count(*) as n from review r
+			left join example e on e.id = r.example_id
+			left join revision v on v.id = r.revision_id and v.example_id = r.example_id
+			left join revision c on c.id = e.current_revision_id
+			where e.id is null or v.id is null or c.id is null or v.number > c.number`),
+		reviewedTwice: count(`
+			select count(*) as n from (
+				select 1 from review group by revision_id, user_id having count(*) > 1)`),
+		reviewCountWrong: count(`
+			select count(*) as n from example e
+			where ${reviewsOnCurrent} > ${REVIEWS_REQUIRED} or ${reviewsOnCurrent} != e.review_count`),
+		overOverlap: count(
+			`select count(*) as n from example e
+			where (select count(*) from lease l where l.example_id = e.id and l.lease_expires_at > ?)
+				+ ${reviewsOnCurrent} > ${REVIEWS_REQUIRED}`,
+			runEndedAt
+		),
+		lostSubmits: Math.abs(successfulSubmits - reviews),
+		claimableWrong: count(`
+			select count(*) as n from example e
+			where (e.claimable = 0) != (${reviewsOnCurrent} = ${REVIEWS_REQUIRED})`)
+	};
+	const settled = count(
+		`select count(*) as n from example e where ${reviewsOnCurrent} = ${REVIEWS_REQUIRED}`
+	);
+	db.$client.close();
+	return { reviews, settled, found, ok: Object.values(found).every((n) => n === 0) };
+}
+
+const invariants = checkInvariants();
+rmSync(dir, { recursive: true, force: true });
+
+claimMs.sort((a, b) => a - b);
+submitMs.sort((a, b) => a - b);
+const seconds = RUN_MS / 1000;
+const figures = {
+	examples: EXAMPLES,
+	annotators: ANNOTATORS,
+	claims_per_s: Math.round((claimMs.length / seconds) * 10) / 10,
+	claim_p50_ms: round2(percentile(claimMs, 50)),
+	claim_p95_ms: round2(percentile(claimMs, 95)),
+	claim_p99_ms: round2(percentile(claimMs, 99)),
+	submit_p50_ms: round2(percentile(submitMs, 50)),
+	submit_p95_ms: round2(percentile(submitMs, 95)),
+	submit_p99_ms: round2(percentile(submitMs, 99)),
+	invariants_ok: invariants.ok
+};
+
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+console.log(
+	`${ANNOTATORS} annotators, ${seconds} s after a ${WARM_UP_MS / 1000} s warm-up, no think time`
+);
+console.log(
+	`claims:  ${figures.claims_per_s}/s  p50 ${ms(figures.claim_p50_ms)}  p95 ${ms(figures.claim_p95_ms)}  p99 ${ms(figures.claim_p99_ms)}  max ${ms(claimMs.at(-1) ?? NaN)}`
+);
+console.log(
+	`submits: ${(submitMs.length / seconds).toFixed(1)}/s  p50 ${ms(figures.submit_p50_ms)}  p95 ${ms(figures.submit_p95_ms)}  p99 ${ms(figures.submit_p99_ms)}  max ${ms(submitMs.at(-1) ?? NaN)}`
+);
+console.log(
+	`errors: ${errorCount}${firstError ? ` (first: ${firstError})` : ''}; annotators who found the queue empty: ${queueEmptied}`
+);
+console.log(
+	`server: peak RSS ${peakRssMb ?? '?'} MB, CPU ${(cpuUse.server * 100).toFixed(0)}% of a core; client CPU ${(cpuUse.client * 100).toFixed(0)}% of a core`
+);
+console.log(
+	`invariants: ${invariants.ok ? 'ok' : 'VIOLATED'} — ${invariants.reviews} reviews, ${successfulSubmits} successful submits, ${invariants.settled} examples with all ${REVIEWS_REQUIRED} reviews; ${JSON.stringify(invariants.found)}`
+);
+console.log(JSON.stringify(figures));

@@ -1,0 +1,183 @@
+import { expect, test } from '@playwright/test';
+import { and, count, eq } from 'drizzle-orm';
+import { addMember, createProject } from '../../src/lib/server/projects';
+import { importExamples } from '../../src/lib/server/import';
+import { projectSchema, DEFAULT_PROJECT_VALUES } from '../../src/lib/schemas/project';
+import { example, model, provider, review, revision } from '../../src/lib/server/db/schema';
+import { BASE_URL, e2eDb, ensureUser, logInAs, sessionCookie } from '../support/e2e';
+
+const SCHEMA = JSON.stringify({
+	type: 'object',
+	required: ['answer'],
+	properties: { answer: { type: 'string', minLength: 1 } },
+	additionalProperties: false
+});
+const MODEL_NAME = 'teacher-model-x9';
+
+async function reviewProject(name: string, rows: number) {
+	const db = e2eDb();
+	const admin = await ensureUser('review-admin', 'admin');
+	const annotator = await ensureUser('rita', 'annotator');
+	const created = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name,
+			outputKind: 'json',
+			outputSchema: SCHEMA,
+			requirements: [{ name: 'Helpful', description: 'Answers what was asked.' }]
+		}),
+		admin.id
+	);
+	addMember(db, created.id, annotator.id);
+	async function* lines() {
+		for (let i = 1; i <= rows; i++) {
+			yield `${JSON.stringify({ input: `${name} question ${i}?`, output: { answer: `answer ${i}` } })}\n`;
+		}
+	}
+	await importExamples(db, created, {
+		source: lines(),
+		format: 'jsonl',
+		filename: 'r.jsonl',
+		userId: admin.id
+	});
+	return { project: created, annotator };
+}
+
+test('an annotator reviews 10 examples with the keyboard alone', async ({ page, context }) => {
+	const { project, annotator } = await reviewProject('Keyboard', 12);
+	await logInAs(context, annotator.id);
+	await page.goto(`/projects/${project.id}/review`);
+	await expect(page.getByRole('button', { name: 'Shortcuts (?)' })).toBeVisible();
+
+	await page.keyboard.press('?');
+	await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+	await page.keyboard.press('Escape');
+	await expect(page.getByRole('dialog')).toHaveCount(0);
+
+	const input = page.getByRole('region', { name: 'Input' });
+	const seen = new Set<string>();
+	for (let i = 0; i < 10; i++) {
+		const question = (await input.textContent())!;
+		expect(seen.has(question)).toBe(false);
+		seen.add(question);
+		await page.keyboard.press(i % 2 ? '5' : '3');
+		await page.keyboard.press('j');
+		await page.keyboard.press('4');
+		await page.keyboard.press(i % 3 ? 'Enter' : 'a');
+		await expect(input).not.toHaveText(question);
+	}
+	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
+
+	const db = e2eDb();
+	await expect
+		.poll(
+			() =>
+				db
+					.select({ n: count() })
+					.from(review)
+					.where(eq(review.userId, annotator.id))
+					.innerJoin(
+						example,
+						and(eq(example.id, review.exampleId), eq(example.projectId, project.id))
+					)
+					.get()!.n
+		)
+		.toBe(10);
+	const settled = db
+		.select({ status: example.status, rating: example.finalRating })
+		.from(example)
+		.where(and(eq(example.projectId, project.id), eq(example.claimable, false)))
+		.all();
+	expect(settled).toHaveLength(10);
+	// 3 stars is below the default threshold of 4: Enter rejects it, and A accepts it anyway
+	// only as a decision, so those examples are rejected or accepted by the rules.
+	expect(settled.filter((e) => e.rating === 5).every((e) => e.status === 'accepted')).toBe(true);
+});
+
+test('a repair must be valid JSON, and a valid one becomes a new revision', async ({
+	page,
+	context
+}) => {
+	const { project, annotator } = await reviewProject('Repairs', 3);
+	await logInAs(context, annotator.id);
+	await page.goto(`/projects/${project.id}/review`);
+	await expect(page.getByRole('button', { name: 'Shortcuts (?)' })).toBeVisible();
+
+	await page.keyboard.press('2');
+	await page.keyboard.press('e');
+	const editor = page.getByLabel('Repaired output');
+	await expect(editor)
+		.toBeFocused({ timeout: 1000 })
+		.catch(() => editor.focus());
+	await editor.fill('{"answer": "fixed"');
+	await expect(page.getByText(/^Not valid JSON/)).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Save repair' })).toBeDisabled();
+	await page.keyboard.press('Control+Enter');
+	await expect(page.getByRole('alert')).toContainText('Not valid JSON');
+
+	await editor.fill('{"answer": ""}');
+	await expect(page.getByText(/^Does not fit the schema/)).toBeVisible();
+
+	await editor.fill('{"answer": "a fixed answer"}');
+	await expect(page.getByText('Valid JSON that fits the schema.')).toBeVisible();
+	await page.keyboard.press('Control+Enter');
+	const status = page.getByRole('status');
+	await expect(status).toContainText(/Repair of example \d+ saved as a new revision\./);
+	const exampleId = /example (\d+)/.exec((await status.textContent())!)![1];
+
+	const revisions = e2eDb()
+		.select()
+		.from(revision)
+		.where(eq(revision.exampleId, Number(exampleId)))
+		.all();
+	expect(revisions.map((r) => r.output)).toEqual([
+		'{"answer":"answer 1"}',
+		'{"answer":"a fixed answer"}'
+	]);
+
+	await page.goto(`/projects/${project.id}/examples/${exampleId}`);
+	await expect(page.getByText(/Revision 2/).first()).toBeVisible();
+	await expect(page.getByText('a fixed answer').first()).toBeVisible();
+});
+
+test('the review page and its data never name the model or the source', async ({ request }) => {
+	const { project, annotator } = await reviewProject('Blind', 2);
+	const db = e2eDb();
+	const teacher = db
+		.insert(provider)
+		.values({ name: 'Teacher provider', baseUrl: 'http://localhost:1/v1', createdAt: new Date() })
+		.returning()
+		.get();
+	const written = db
+		.insert(model)
+		.values({ providerId: teacher.id, name: MODEL_NAME, createdAt: new Date() })
+		.returning()
+		.get();
+	const ids = db
+		.select({ id: example.id, revisionId: example.currentRevisionId })
+		.from(example)
+		.where(eq(example.projectId, project.id))
+		.all();
+	for (const row of ids) {
+		db.update(example).set({ source: 'distillation' }).where(eq(example.id, row.id)).run();
+		db.update(revision)
+			.set({ authorKind: 'model', authorModelId: written.id })
+			.where(eq(revision.id, row.revisionId!))
+			.run();
+	}
+	const headers = { cookie: `auth-session=${sessionCookie(annotator.id)}`, origin: BASE_URL };
+	const responses = [
+		await request.get(`/projects/${project.id}/review`, { headers }),
+		await request.get(`/projects/${project.id}/review/__data.json`, { headers }),
+		await request.post(`/projects/${project.id}/review/next`, { headers, data: { skip: [] } })
+	];
+	for (const response of responses) {
+		expect(response.status()).toBe(200);
+		const body = await response.text();
+		expect(body).toContain('Blind question');
+		expect(body).not.toContain(MODEL_NAME);
+		expect(body).not.toContain(teacher.name);
+		expect(body.toLowerCase()).not.toContain('distillation');
+	}
+});

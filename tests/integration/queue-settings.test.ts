@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { createMigratedDb } from '../../src/lib/server/db';
+import { example, project } from '../../src/lib/server/db/schema';
+import { importExamples } from '../../src/lib/server/import';
+import { claimNext, QUEUE_COUNT_CAP, queueProgress } from '../../src/lib/server/queue';
+import { queueSettingsOf, updateQueueSettings } from '../../src/lib/server/queuePriority';
+import { queueSettingsSchema } from '../../src/lib/schemas/queueSettings';
+import { makeProject, makeUser, T0 } from '../support/fixtures';
+
+async function setup() {
+	const db = createMigratedDb();
+	const admin = await makeUser(db, 'admin');
+	const target = makeProject(db, admin.id);
+	async function* rows() {
+		yield '{"input": "plain", "output": "a"}\n';
+		yield '{"input": "urgent", "output": "b", "tags": ["urgent"]}\n';
+	}
+	await importExamples(db, target, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'q.jsonl',
+		userId: admin.id
+	});
+	return { db, admin, target };
+}
+
+describe('queue settings', () => {
+	it('reads the form, refusing a lease outside 1–240 minutes', () => {
+		const good = queueSettingsSchema.parse({
+			leaseMinutes: '15',
+			queueOrder: 'random',
+			priorityTag: ' urgent ',
+			repairerReviewCounts: 'on'
+		});
+		expect(good).toEqual({
+			leaseMinutes: 15,
+			queueOrder: 'random',
+			priorityTag: 'urgent',
+			repairerReviewCounts: true
+		});
+		const bad = queueSettingsSchema.safeParse({
+			leaseMinutes: '0',
+			queueOrder: 'oldest',
+			priorityTag: '',
+			repairerReviewCounts: ''
+		});
+		expect(bad.success).toBe(false);
+	});
+
+	it('saves the settings, and the priority tag changes what the queue serves first', async () => {
+		const { db, admin, target } = await setup();
+		const annotator = await makeUser(db, 'annotator');
+		updateQueueSettings(
+			db,
+			target.id,
+			{ leaseMinutes: 3, queueOrder: 'oldest', priorityTag: 'urgent', repairerReviewCounts: true },
+			T0
+		);
+
+		const saved = db.select().from(project).where(eq(project.id, target.id)).get()!;
+		expect(queueSettingsOf(saved)).toEqual({
+			leaseMinutes: 3,
+			queueOrder: 'oldest',
+			priorityTag: 'urgent',
+			repairerReviewCounts: true
+		});
+		const first = claimNext(db, target.id, annotator.id, T0)!;
+		expect(first.input).toBe('urgent');
+		expect(first.leaseExpiresAt).toEqual(new Date(T0.getTime() + 3 * 60_000));
+
+		updateQueueSettings(db, target.id, { ...queueSettingsOf(saved), priorityTag: '' }, T0);
+		const priorities = db
+			.select({ input: example.input, priority: example.priority })
+			.from(example)
+			.all();
+		expect(priorities.every((p) => p.priority === 0)).toBe(true);
+		expect(claimNext(db, target.id, admin.id, T0)!.input).toBe('plain');
+	});
+});
+
+describe('queue progress', () => {
+	it('counts the queue exactly up to the cap, then says there are more', async () => {
+		const db = createMigratedDb();
+		const admin = await makeUser(db, 'admin');
+		const target = makeProject(db, admin.id);
+		async function* rows() {
+			for (let i = 0; i <= QUEUE_COUNT_CAP; i++) yield `{"input": "q${i}", "output": "a"}\n`;
+		}
+		await importExamples(db, target, {
+			source: rows(),
+			format: 'jsonl',
+			filename: 'q.jsonl',
+			userId: admin.id
+		});
+		expect(queueProgress(db, target.id, admin.id, T0)).toEqual({
+			reviewedToday: 0,
+			leftInQueue: QUEUE_COUNT_CAP,
+			moreThanCap: true
+		});
+	});
+});
