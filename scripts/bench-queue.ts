@@ -26,12 +26,16 @@ const { values: args } = parseArgs({
 		examples: { type: 'string', default: '200000' },
 		annotators: { type: 'string', default: '50' },
 		seconds: { type: 'string', default: '30' },
+		// Each annotator reads for between half and one and a half times this before
+		// submitting; 0 sends requests back to back, which measures saturation instead.
+		'think-ms': { type: 'string', default: '2000' },
 		profile: { type: 'string' }
 	}
 });
 const EXAMPLES = Number(args.examples);
 const ANNOTATORS = Number(args.annotators);
 const RUN_MS = Number(args.seconds) * 1000;
+const THINK_MS = Number(args['think-ms']);
 const WARM_UP_MS = 2000;
 const REVIEWS_REQUIRED = 2;
 const BUILT_SERVER = 'build/index.js';
@@ -269,6 +273,11 @@ async function annotate(cookie: string) {
 			queueEmptied += 1;
 			return;
 		}
+		if (THINK_MS > 0) {
+			// Spread evenly between 0.5 and 1.5 times the mean, different for every annotator.
+			const spread = ((claimed.exampleId * 7919 + n * 104729) % 1000) / 1000;
+			await new Promise((resolve) => setTimeout(resolve, THINK_MS * (0.5 + spread)));
+		}
 		// A claim taken inside the window is always submitted, so no lease is left behind.
 		await submit(cookie, claimed, n++);
 	}
@@ -358,7 +367,7 @@ const figures = {
 
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 console.log(
-	`${ANNOTATORS} annotators, ${seconds} s after a ${WARM_UP_MS / 1000} s warm-up, no think time`
+	`${ANNOTATORS} annotators, ${seconds} s after a ${WARM_UP_MS / 1000} s warm-up, ${THINK_MS > 0 ? `reading ${THINK_MS / 2}–${(THINK_MS * 3) / 2} ms per example` : 'no think time (saturation)'}`
 );
 console.log(
 	`claims:  ${figures.claims_per_s}/s  p50 ${ms(figures.claim_p50_ms)}  p95 ${ms(figures.claim_p95_ms)}  p99 ${ms(figures.claim_p99_ms)}  max ${ms(claimMs.at(-1) ?? NaN)}`
