@@ -181,3 +181,37 @@ test('the review page and its data never name the model or the source', async ({
 		expect(body.toLowerCase()).not.toContain('distillation');
 	}
 });
+
+test.describe('without JavaScript', () => {
+	test.use({ javaScriptEnabled: false });
+
+	test('the review form still rates, submits and serves the next example', async ({
+		page,
+		context
+	}) => {
+		const { project, annotator } = await reviewProject('No script', 3);
+		await logInAs(context, annotator.id);
+		await page.goto(`/projects/${project.id}/review`);
+		const input = page.getByRole('region', { name: 'Input' });
+		const first = (await input.textContent())!;
+
+		await page
+			.getByRole('group', { name: 'Overall rating' })
+			.getByText('5', { exact: true })
+			.click();
+		await page.getByRole('button', { name: /^Accept/ }).click();
+		await expect(page.getByRole('status')).toContainText('Saved.');
+		await expect(input).not.toHaveText(first);
+
+		await page.getByRole('button', { name: /^Accept/ }).click();
+		// The browser itself asks for the required rating before anything is sent.
+		await expect(page.getByText('Reviewed today: 1')).toBeVisible();
+		const reviews = e2eDb()
+			.select({ n: count() })
+			.from(review)
+			.innerJoin(example, eq(example.id, review.exampleId))
+			.where(eq(example.projectId, project.id))
+			.get()!.n;
+		expect(reviews).toBe(1);
+	});
+});
