@@ -1,7 +1,7 @@
-import { asc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
-import { example, model, provider, requirement, revision } from '$lib/server/db/schema';
+import { createMigratedDb } from '$lib/server/db';
+import { example, model, provider, revision } from '$lib/server/db/schema';
 import {
 	countExamplesMatching,
 	exampleIdsMatching,
@@ -18,7 +18,9 @@ import {
 	makeUser,
 	minutesAfter,
 	reviewSubmission,
-	T0
+	T0,
+	exampleIds,
+	requirementIdsOf
 } from '../support/fixtures';
 
 const ADMIN = { role: 'admin' } as const;
@@ -33,16 +35,6 @@ async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = [])
 	return { db, admin, target, ids };
 }
 
-function exampleIds(db: Db, projectId: number) {
-	return db
-		.select({ id: example.id })
-		.from(example)
-		.where(eq(example.projectId, projectId))
-		.orderBy(asc(example.id))
-		.all()
-		.map((r) => r.id);
-}
-
 describe('getExampleDetail', () => {
 	it('returns every revision with its reviews, requirement ratings by name, and a timeline', async () => {
 		const { db, admin, target, ids } = await setup({
@@ -52,13 +44,7 @@ describe('getExampleDetail', () => {
 				{ name: 'Correct', description: '' }
 			]
 		});
-		const [polite, correct] = db
-			.select({ id: requirement.id })
-			.from(requirement)
-			.where(eq(requirement.projectId, target.id))
-			.orderBy(asc(requirement.position))
-			.all()
-			.map((r) => r.id);
+		const [polite, correct] = requirementIdsOf(db, target.id);
 		const repairer = await makeUser(db, 'annotator', 'ruth');
 		const checker = await makeUser(db, 'annotator', 'carl');
 

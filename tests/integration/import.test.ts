@@ -15,7 +15,8 @@ import {
 	makeProject,
 	makeUser,
 	projectInput,
-	T0
+	T0,
+	examplesOf
 } from '../support/fixtures';
 
 const ANSWER_SCHEMA = JSON.stringify({
@@ -59,15 +60,6 @@ function tableCounts(db: Db) {
 		batches: rows(importBatch),
 		tags: rows(exampleTag)
 	};
-}
-
-function examplesOf(db: Db, projectId: number) {
-	return db
-		.select()
-		.from(example)
-		.where(eq(example.projectId, projectId))
-		.orderBy(asc(example.id))
-		.all();
 }
 
 function tagsOf(db: Db, exampleId: number) {

@@ -24,7 +24,14 @@ import {
 import { setUserActive } from '$lib/server/users';
 import { hashText, splitForInputHash } from '$lib/server/split';
 import type { ExampleFilter } from '$lib/schemas/examples';
-import { importRows, makeProject, makeUser, projectInput, T0 } from '../support/fixtures';
+import {
+	importRows,
+	makeProject,
+	makeUser,
+	projectInput,
+	T0,
+	exampleIds
+} from '../support/fixtures';
 
 const later = new Date(T0.getTime() + 60_000);
 
@@ -52,16 +59,6 @@ function setStatus(db: Db, ids: number[], status: ExampleStatus) {
 
 function setSource(db: Db, ids: number[], source: ExampleSource) {
 	db.update(example).set({ source }).where(inArray(example.id, ids)).run();
-}
-
-function exampleIds(db: Db, projectId: number) {
-	return db
-		.select({ id: example.id })
-		.from(example)
-		.where(eq(example.projectId, projectId))
-		.orderBy(asc(example.id))
-		.all()
-		.map((r) => r.id);
 }
 
 describe('createProject', () => {

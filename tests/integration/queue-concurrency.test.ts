@@ -55,23 +55,19 @@ test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overla
 	expect(imported).toMatchObject({ ok: true, imported: EXAMPLES });
 
 	// Every lease written is checked, inside its own transaction, against the overlap.
-	db.$client.exec(`
-		create table overlap_violation (example_id integer, leases integer, reviews integer);
-		create trigger lease_overlap_insert after insert on lease begin
+	const overlapCheck = (event: 'insert' | 'update') => `
+		create trigger lease_overlap_${event} after ${event} on lease begin
 			insert into overlap_violation
 			select new.example_id, l.n, r.n from
 				(select count(*) as n from lease where example_id = new.example_id and lease_expires_at > new.leased_at) l,
 				(select count(*) as n from review where revision_id = new.revision_id) r
 			where l.n + r.n > ${OVERLAP};
-		end;
-		create trigger lease_overlap_update after update on lease begin
-			insert into overlap_violation
-			select new.example_id, l.n, r.n from
-				(select count(*) as n from lease where example_id = new.example_id and lease_expires_at > new.leased_at) l,
-				(select count(*) as n from review where revision_id = new.revision_id) r
-			where l.n + r.n > ${OVERLAP};
-		end;
-	`);
+		end;`;
+	db.$client.exec(
+		`create table overlap_violation (example_id integer, leases integer, reviews integer);
+		${overlapCheck('insert')}
+		${overlapCheck('update')}`
+	);
 
 	const annotators: { id: string }[] = [];
 	for (let i = 0; i < ANNOTATORS; i++) annotators.push(await makeUser(db, 'annotator'));

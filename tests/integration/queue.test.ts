@@ -21,7 +21,8 @@ import {
 	makeUser,
 	minutesAfter,
 	reviewSubmission,
-	T0
+	T0,
+	examplesOf
 } from '../support/fixtures';
 
 async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = []) {
@@ -36,15 +37,6 @@ async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = [])
 /** `n` rows with outputs, so every one is claimable: q1 → a1, q2 → a2, … */
 const answered = (n: number, from = 1) =>
 	Array.from({ length: n }, (_, i) => ({ input: `q${from + i}`, output: `a${from + i}` }));
-
-function examplesOf(db: Db, projectId: number) {
-	return db
-		.select()
-		.from(example)
-		.where(eq(example.projectId, projectId))
-		.orderBy(asc(example.id))
-		.all();
-}
 
 function reloaded(db: Db, projectId: number): Project {
 	return db.select().from(project).where(eq(project.id, projectId)).get()!;

@@ -25,7 +25,8 @@ import {
 	makeUser,
 	minutesAfter,
 	reviewSubmission,
-	T0
+	T0,
+	requirementIdsOf
 } from '../support/fixtures';
 
 const ANSWER_SCHEMA = JSON.stringify({
@@ -102,13 +103,7 @@ describe('submitting a review', () => {
 				{ name: 'Correct', description: '' }
 			]
 		});
-		const [polite, correct] = db
-			.select({ id: requirement.id })
-			.from(requirement)
-			.where(eq(requirement.projectId, target.id))
-			.orderBy(asc(requirement.position))
-			.all()
-			.map((r) => r.id);
+		const [polite, correct] = requirementIdsOf(db, target.id);
 		const [first, second] = annotators;
 
 		const a = claim(first.id)!;

@@ -1,5 +1,6 @@
 import type { Db } from '$lib/server/db';
-import type { Project, Role, User } from '$lib/server/db/schema';
+import { asc, eq } from 'drizzle-orm';
+import { example, requirement, type Project, type Role, type User } from '$lib/server/db/schema';
 import { importExamples } from '$lib/server/import';
 import { createProject } from '$lib/server/projects';
 import type { ReviewSubmission } from '$lib/server/reviews';
@@ -111,4 +112,29 @@ export function reviewSubmission(
 		submissionKey: `submission-${submissionsMade}`,
 		...overrides
 	};
+}
+
+/** A project's examples, oldest first. */
+export function examplesOf(db: Db, projectId: number) {
+	return db
+		.select()
+		.from(example)
+		.where(eq(example.projectId, projectId))
+		.orderBy(asc(example.id))
+		.all();
+}
+
+export function exampleIds(db: Db, projectId: number): number[] {
+	return examplesOf(db, projectId).map((e) => e.id);
+}
+
+/** A project's requirement ids in their order. */
+export function requirementIdsOf(db: Db, projectId: number): number[] {
+	return db
+		.select({ id: requirement.id })
+		.from(requirement)
+		.where(eq(requirement.projectId, projectId))
+		.orderBy(asc(requirement.position))
+		.all()
+		.map((r) => r.id);
 }
