@@ -91,6 +91,19 @@ const table: Row[] = [
 		action: 'requeue',
 		expect: projectAdminAction
 	},
+	{ route: '/projects/[id=integer]/adjudication', method: 'GET', expect: projectAdminPage },
+	// The table's example is not disputed: its page still answers, saying so.
+	{
+		route: '/projects/[id=integer]/adjudication/[exampleId=integer]',
+		method: 'GET',
+		expect: projectAdminPage
+	},
+	{
+		route: '/projects/[id=integer]/adjudication/[exampleId=integer]',
+		method: 'POST',
+		action: 'resolve',
+		expect: projectAdminAction
+	},
 	{ route: '/projects/[id=integer]/import', method: 'GET', expect: projectAdminPage },
 	{
 		route: '/projects/[id=integer]/import',
@@ -98,6 +111,7 @@ const table: Row[] = [
 		action: 'default',
 		expect: projectAdminAction
 	},
+	{ route: '/projects/[id=integer]/agreement', method: 'GET', expect: projectAdminPage },
 	{ route: '/projects/[id=integer]/members', method: 'GET', expect: projectAdminPage },
 	{
 		route: '/projects/[id=integer]/members',

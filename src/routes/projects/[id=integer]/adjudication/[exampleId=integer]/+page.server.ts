@@ -1,0 +1,89 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import { resolve } from '$app/paths';
+import { z } from 'zod';
+import { verdict } from '$lib/ratings';
+import { fieldErrors, formText } from '$lib/schemas/forms';
+import { adjudicate, getAdjudication, listDisputed, REASON_MAX } from '$lib/server/adjudication';
+import { getExampleDetail } from '$lib/server/examples';
+import { requireProjectAdmin } from '$lib/server/guards';
+import type { Actions, PageServerLoad } from './$types';
+
+const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const resolveSchema = z.object({
+	rating: z.preprocess(blankToUndefined, z.coerce.number('Choose a final rating.')),
+	decision: z.enum(['accept', 'reject'], 'Choose accept or reject.'),
+	reason: z
+		.string()
+		.trim()
+		.min(1, 'Say why you decided this way.')
+		.max(REASON_MAX, `Keep the reason under ${REASON_MAX} characters.`),
+	output: z.string().max(1_000_000, 'The repaired output is too long.')
+});
+
+export const load: PageServerLoad = (event) => {
+	const { user, project } = requireProjectAdmin(event, Number(event.params.id));
+	const db = event.locals.db;
+	const exampleId = Number(event.params.exampleId);
+	const detail = getExampleDetail(db, project.id, exampleId, user);
+	if (!detail) error(404, 'No such example in this project.');
+	const current = detail.revisions.find((r) => r.id === detail.example.currentRevisionId) ?? null;
+	const reviews = current?.reviews ?? [];
+	return {
+		example: detail.example,
+		output: current?.output ?? null,
+		reviews,
+		disputedBecause:
+			detail.example.status === 'disputed' && reviews.length > 0
+				? verdict(reviews, project).reason
+				: null,
+		adjudication: getAdjudication(db, exampleId),
+		inputKind: project.inputKind,
+		outputKind: project.outputKind,
+		ratingScale: project.ratingScale,
+		threshold: project.threshold
+	};
+};
+
+export const actions: Actions = {
+	resolve: async (event) => {
+		const { user, project } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = {
+			rating: formText(form, 'rating'),
+			decision: formText(form, 'decision'),
+			reason: formText(form, 'reason'),
+			output: formText(form, 'output')
+		};
+		const parsed = resolveSchema.safeParse(values);
+		if (!parsed.success) {
+			return fail(400, { message: null, values, errors: fieldErrors(parsed.error) });
+		}
+		const db = event.locals.db;
+		const result = adjudicate(
+			db,
+			project.id,
+			user.id,
+			{ exampleId: Number(event.params.exampleId), ...parsed.data },
+			new Date()
+		);
+		if (!result.ok) {
+			return fail(result.status, {
+				message: result.message,
+				values,
+				errors: result.field ? { [result.field]: [result.message] } : {}
+			});
+		}
+		const id = String(project.id);
+		const next = listDisputed(db, project.id, { limit: 1 }).items[0];
+		redirect(
+			303,
+			next
+				? resolve('/projects/[id=integer]/adjudication/[exampleId=integer]', {
+						id,
+						exampleId: String(next.id)
+					})
+				: resolve('/projects/[id=integer]/adjudication', { id })
+		);
+	}
+};

@@ -1,0 +1,11 @@
+import { error } from '@sveltejs/kit';
+import { requireProjectAdmin } from '$lib/server/guards';
+import { projectAgreement } from '$lib/server/agreement';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	const agreement = projectAgreement(event.locals.db, project.id);
+	if (!agreement) error(404, 'No such project.');
+	return { agreement };
+};

@@ -1,0 +1,265 @@
+import { asc, count, eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { createMigratedDb } from '$lib/server/db';
+import { adjudication, example, revision } from '$lib/server/db/schema';
+import { adjudicate, getAdjudication, listDisputed } from '$lib/server/adjudication';
+import { addMember } from '$lib/server/projects';
+import { claimNext } from '$lib/server/queue';
+import { submitReview } from '$lib/server/reviews';
+import type { ProjectInput } from '$lib/schemas/project';
+import {
+	examplesOf,
+	importRows,
+	makeProject,
+	makeUser,
+	minutesAfter,
+	reviewSubmission,
+	T0
+} from '../support/fixtures';
+
+const ANSWER_SCHEMA = JSON.stringify({
+	type: 'object',
+	required: ['answer'],
+	properties: { answer: { type: 'string' } },
+	additionalProperties: false
+});
+
+/** A project with k = 2 whose first example two annotators rate 5 and 2: a real dispute. */
+async function disputed(overrides: Partial<ProjectInput> = {}, output: unknown = 'an answer') {
+	const db = createMigratedDb();
+	const admin = await makeUser(db, 'admin');
+	const ann = await makeUser(db, 'annotator');
+	const bob = await makeUser(db, 'annotator');
+	const target = makeProject(db, admin.id, { reviewsRequired: 2, ...overrides });
+	addMember(db, target.id, ann.id);
+	addMember(db, target.id, bob.id);
+	await importRows(db, target, [
+		{ input: 'first question', output },
+		{ input: 'second question', output }
+	]);
+	const first = claimNext(db, target.id, ann.id, T0)!;
+	const second = claimNext(db, target.id, bob.id, T0)!;
+	expect(second.exampleId).toBe(first.exampleId);
+	expect(submitReview(db, target.id, ann.id, reviewSubmission(first, { rating: 5 }), T0).ok).toBe(
+		true
+	);
+	const settled = submitReview(
+		db,
+		target.id,
+		bob.id,
+		reviewSubmission(second, { rating: 2, decision: 'reject' }),
+		T0
+	);
+	expect(settled).toMatchObject({ ok: true, status: 'disputed' });
+	return { db, admin, target, exampleId: first.exampleId, revisionId: first.revisionId };
+}
+
+const adjudicationCount = (db: ReturnType<typeof createMigratedDb>) =>
+	db.select({ n: count() }).from(adjudication).get()!.n;
+
+describe('the adjudication queue', () => {
+	it('lists disputed examples oldest first with why they are disputed', async () => {
+		const { db, target, exampleId } = await disputed();
+		const listed = listDisputed(db, target.id, { limit: 10 });
+		expect(listed.items).toHaveLength(1);
+		expect(listed.items[0]).toMatchObject({
+			id: exampleId,
+			inputPreview: 'first question',
+			reviewCount: 2,
+			disputedBecause: 'ratings on both sides of the threshold'
+		});
+		expect(listed.nextAfterId).toBeNull();
+		expect(listDisputed(db, target.id, { limit: 10, afterId: exampleId }).items).toEqual([]);
+	});
+});
+
+describe('adjudicate', () => {
+	it('refuses a rating off the scale and writes nothing', async () => {
+		const { db, admin, target, exampleId } = await disputed();
+		const result = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 7, decision: 'accept', reason: 'fine' },
+			T0
+		);
+		expect(result).toMatchObject({ ok: false, status: 400, field: 'rating' });
+		expect(adjudicationCount(db)).toBe(0);
+		expect(examplesOf(db, target.id)[0].status).toBe('disputed');
+	});
+
+	it('requires a reason', async () => {
+		const { db, admin, target, exampleId } = await disputed();
+		const result = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 4, decision: 'accept', reason: '   ' },
+			T0
+		);
+		expect(result).toMatchObject({ ok: false, status: 400, field: 'reason' });
+		expect(adjudicationCount(db)).toBe(0);
+	});
+
+	it('answers 409 for an example that is not disputed, and 404 for one elsewhere', async () => {
+		const { db, admin, target } = await disputed();
+		const other = examplesOf(db, target.id)[1];
+		expect(other.status).toBe('queued');
+		const input = { exampleId: other.id, rating: 4, decision: 'accept', reason: 'ok' } as const;
+		expect(adjudicate(db, target.id, admin.id, input, T0)).toMatchObject({
+			ok: false,
+			status: 409
+		});
+		expect(adjudicate(db, target.id + 1, admin.id, input, T0)).toMatchObject({
+			ok: false,
+			status: 404
+		});
+		expect(adjudicationCount(db)).toBe(0);
+	});
+
+	it('sets the final rating and decision and records who, when and why', async () => {
+		const { db, admin, target, exampleId, revisionId } = await disputed();
+		const at = minutesAfter(30);
+		const result = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 4, decision: 'accept', reason: 'The answer is right.' },
+			at
+		);
+		expect(result).toEqual({ ok: true, revisionId });
+		const settled = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		expect(settled).toMatchObject({
+			status: 'accepted',
+			finalRating: 4,
+			finalDecision: 'accept',
+			claimable: false,
+			reviewCount: 2,
+			currentRevisionId: revisionId
+		});
+		expect(getAdjudication(db, exampleId)).toMatchObject({
+			revisionId,
+			revisionNumber: 1,
+			adjudicator: admin.displayName,
+			rating: 4,
+			decision: 'accept',
+			reason: 'The answer is right.',
+			createdAt: at
+		});
+		expect(listDisputed(db, target.id, { limit: 10 }).items).toEqual([]);
+		// A second resolution finds nothing left to resolve.
+		expect(
+			adjudicate(
+				db,
+				target.id,
+				admin.id,
+				{ exampleId, rating: 1, decision: 'reject', reason: 'again' },
+				at
+			)
+		).toMatchObject({ ok: false, status: 409 });
+	});
+
+	it('rejects an accepted example whose rating is below the threshold', async () => {
+		const { db, admin, target, exampleId } = await disputed();
+		adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 3, decision: 'accept', reason: 'meh' },
+			T0
+		);
+		const settled = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		expect(settled).toMatchObject({ status: 'rejected', finalRating: 3, finalDecision: 'accept' });
+	});
+
+	it('adds a repair as the new current revision and keeps the old one', async () => {
+		const { db, admin, target, exampleId, revisionId } = await disputed();
+		const result = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{
+				exampleId,
+				rating: 5,
+				decision: 'accept',
+				reason: 'fixed the greeting',
+				output: 'a better answer'
+			},
+			T0
+		);
+		expect(result.ok).toBe(true);
+		const revisions = db
+			.select()
+			.from(revision)
+			.where(eq(revision.exampleId, exampleId))
+			.orderBy(asc(revision.number))
+			.all();
+		expect(revisions.map((r) => r.output)).toEqual(['an answer', 'a better answer']);
+		expect(revisions[1]).toMatchObject({
+			parentRevisionId: revisionId,
+			authorKind: 'user',
+			authorUserId: admin.id,
+			reason: 'adjudicated: fixed the greeting'
+		});
+		const settled = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		expect(settled).toMatchObject({
+			currentRevisionId: revisions[1].id,
+			status: 'accepted',
+			reviewCount: 0
+		});
+		expect(getAdjudication(db, exampleId)?.revisionId).toBe(revisions[1].id);
+	});
+
+	it('takes an unchanged output as no repair', async () => {
+		const { db, admin, target, exampleId, revisionId } = await disputed();
+		const result = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 5, decision: 'accept', reason: 'fine', output: 'an answer' },
+			T0
+		);
+		expect(result).toEqual({ ok: true, revisionId });
+	});
+
+	it('refuses a repair that is not valid JSON for a JSON project', async () => {
+		const { db, admin, target, exampleId, revisionId } = await disputed(
+			{ outputKind: 'json', outputSchema: ANSWER_SCHEMA },
+			{ answer: 'an answer' }
+		);
+		const bad = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 5, decision: 'accept', reason: 'fix', output: '{"answer": ' },
+			T0
+		);
+		expect(bad).toMatchObject({ ok: false, status: 400, field: 'output' });
+		const offSchema = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 5, decision: 'accept', reason: 'fix', output: '{"reply": "x"}' },
+			T0
+		);
+		expect(offSchema).toMatchObject({ ok: false, status: 400, field: 'output' });
+		expect(adjudicationCount(db)).toBe(0);
+		const unchanged = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		expect(unchanged).toMatchObject({ status: 'disputed', currentRevisionId: revisionId });
+		// Re-indented JSON with the same content is not a repair.
+		const same = adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{
+				exampleId,
+				rating: 5,
+				decision: 'accept',
+				reason: 'ok',
+				output: '{\n  "answer": "an answer"\n}'
+			},
+			T0
+		);
+		expect(same).toEqual({ ok: true, revisionId });
+	});
+});
