@@ -8,7 +8,8 @@
 // interval are printed on earlier lines. The last line is one JSON object:
 // {"units", "coders", "alpha_ms"}.
 import { parseArgs } from 'node:util';
-import { bootstrapAlpha, krippendorffAlpha, mulberry32, type Rating } from '../src/lib/agreement';
+import { bootstrapAlpha, krippendorffAlpha, type Rating } from '../src/lib/agreement';
+import { mulberry32 } from '../src/lib/random';
 
 const { values: args } = parseArgs({
 	options: {

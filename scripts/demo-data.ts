@@ -2,6 +2,8 @@
 // extractions of them. Everything comes from a seeded generator, so the same seed always gives
 // the same examples. One draft in five carries a planted mistake for reviewers to catch.
 
+import { mulberry32 } from '../src/lib/random';
+
 export const INTENTS = [
 	'refund',
 	'shipping',
@@ -59,18 +61,6 @@ export const EXTRACTION_INSTRUCTION = `You read one message sent to the customer
 - urgency: "high" when the customer is angry, names a date they need things by, or is writing again about the same problem; "low" for questions and feedback without time pressure; "normal" otherwise.
 - summary: one to three sentences in English, even when the message is in another language, that state only what the message says.
 - customer_name: the name the customer signs with or gives in the form, as written; null when they give none.`;
-
-/** mulberry32: a tiny, fast 32-bit generator; good enough for sample data, not for secrets. */
-export function mulberry32(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 type Rng = {
 	int(min: number, max: number): number;

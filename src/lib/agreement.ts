@@ -10,6 +10,8 @@
 // division by zero here means the data cannot tell agreement from chance, and reporting NaN, or
 // 1 because everyone agreed, would invite a reader to trust a number that does not exist.
 
+import { mulberry32 } from './random';
+
 export type Rating = number | null;
 export type ReliabilityData = readonly (readonly Rating[])[];
 export type Outcome<T> = { value: T; reason?: undefined } | { value: null; reason: string };
@@ -155,18 +157,6 @@ export function krippendorffAlpha(data: ReliabilityData, level: LevelOfMeasureme
 	}
 	const { values, matrix } = coincidences(data);
 	return alphaFromCoincidences(values, matrix, level);
-}
-
-/** A small seeded PRNG (mulberry32): reproducible, and good enough to draw bootstrap samples. */
-export function mulberry32(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 export type AlphaInterval = {

@@ -5,18 +5,13 @@ import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { createDb } from '../../src/lib/server/db';
 import { claimNext } from '../../src/lib/server/queue';
 import { submitReview } from '../../src/lib/server/reviews';
+import { mulberry32 } from '../../src/lib/random';
 
 type Job = { databaseUrl: string; projectId: number; userIds: string[]; seed: number };
 const { databaseUrl, projectId, userIds, seed } = workerData as Job;
 const db = createDb(databaseUrl);
 
-let state = seed;
-function random(): number {
-	state = (state + 0x6d2b79f5) | 0;
-	let t = Math.imul(state ^ (state >>> 15), 1 | state);
-	t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-	return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = mulberry32(seed);
 
 const tally = { claims: 0, submitted: 0, duplicates: 0, refused: [] as string[], retried: 0 };
 

@@ -5,10 +5,10 @@ import {
 	cohenKappa,
 	fleissKappa,
 	krippendorffAlpha,
-	mulberry32,
 	percentAgreement,
 	type Rating
 } from '$lib/agreement';
+import { mulberry32 } from '$lib/random';
 
 const _ = null;
 const repeat = (value: number, times: number) => Array<number>(times).fill(value);
