@@ -94,4 +94,10 @@ test('an admin resolves a disputed example from the adjudication queue', async (
 	await expect(page.getByRole('heading', { name: `Example ${exampleId}` })).toBeVisible();
 	await expect(page.getByRole('main')).toContainText('Accepted');
 	await expect(page.getByRole('main')).toContainText('Final rating 4 stars');
+	await expect(page.getByRole('main')).toContainText(
+		'resolved the dispute on revision 1: 4 stars, accept'
+	);
+	await expect(page.getByRole('main')).toContainText(
+		'Reason: “Returns are allowed for 60 days, so yes is right.”'
+	);
 });

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db';
 import {
+	adjudication,
 	example,
 	exampleTag,
 	model,
@@ -196,6 +197,15 @@ export type TimelineEvent =
 			reviewer: string;
 			rating: number;
 			decision: 'accept' | 'reject' | 'repair';
+	  }
+	| {
+			kind: 'adjudication';
+			at: Date;
+			revisionNumber: number;
+			adjudicator: string;
+			rating: number;
+			decision: 'accept' | 'reject' | 'repair';
+			reason: string;
 	  };
 
 /**
@@ -289,7 +299,10 @@ export function getExampleDetail(
 		origin: seesOrigin ? { source: found.source, jobId: found.jobId } : null,
 		tags: tagsFor(db, [exampleId]).get(exampleId) ?? [],
 		revisions,
-		timeline: timelineOf(found.createdAt, revisions, seesOrigin ? found : null)
+		timeline: [
+			...timelineOf(found.createdAt, revisions, seesOrigin ? found : null),
+			...adjudicationsOf(db, exampleId)
+		].sort((a, b) => a.at.getTime() - b.at.getTime())
 	};
 }
 
@@ -348,6 +361,25 @@ function reviewsOf(db: Db, exampleId: number) {
 			.filter((x) => x.reviewId === r.id)
 			.map(({ requirementId, name, rating }) => ({ requirementId, name, rating }))
 	}));
+}
+
+/** An admin's resolutions of the example's disputes, as timeline events. */
+function adjudicationsOf(db: Db, exampleId: number): TimelineEvent[] {
+	return db
+		.select({
+			at: adjudication.createdAt,
+			revisionNumber: revision.number,
+			adjudicator: user.displayName,
+			rating: adjudication.rating,
+			decision: adjudication.decision,
+			reason: adjudication.reason
+		})
+		.from(adjudication)
+		.innerJoin(user, eq(user.id, adjudication.userId))
+		.innerJoin(revision, eq(revision.id, adjudication.revisionId))
+		.where(eq(adjudication.exampleId, exampleId))
+		.all()
+		.map((row) => ({ kind: 'adjudication' as const, ...row }));
 }
 
 /** The example's history in time order; a repair's review comes before the revision it made. */
