@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createMigratedDb } from '$lib/server/db';
 import { adjudication, example, revision } from '$lib/server/db/schema';
 import { adjudicate, getAdjudication, listDisputed } from '$lib/server/adjudication';
+import { getExampleDetail } from '$lib/server/examples';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
@@ -157,6 +158,28 @@ describe('adjudicate', () => {
 				at
 			)
 		).toMatchObject({ ok: false, status: 409 });
+	});
+
+	it('puts the resolution on the example timeline, after the reviews it settled', async () => {
+		const { db, admin, target, exampleId } = await disputed();
+		adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 4, decision: 'accept', reason: 'The answer is right.' },
+			minutesAfter(30)
+		);
+		const timeline = getExampleDetail(db, target.id, exampleId, { role: 'annotator' })!.timeline;
+		expect(timeline.map((e) => e.kind)).toEqual(['created', 'review', 'review', 'adjudication']);
+		expect(timeline.at(-1)).toEqual({
+			kind: 'adjudication',
+			at: minutesAfter(30),
+			revisionNumber: 1,
+			adjudicator: admin.displayName,
+			rating: 4,
+			decision: 'accept',
+			reason: 'The answer is right.'
+		});
 	});
 
 	it('rejects an accepted example whose rating is below the threshold', async () => {
