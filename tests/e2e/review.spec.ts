@@ -69,6 +69,17 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 	}
 	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
 
+	// U takes the last review back and puts its example on screen again.
+	await expect(page.getByRole('button', { name: 'Undo (U)' })).toBeVisible();
+	const onScreen = (await input.textContent())!;
+	await page.keyboard.press('u');
+	await expect(page.getByRole('status')).toContainText('is back for you to review again');
+	await expect(input).not.toHaveText(onScreen);
+	await expect(page.getByText('Reviewed today: 9')).toBeVisible();
+	await page.keyboard.press('4');
+	await page.keyboard.press('Enter');
+	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
+
 	const db = e2eDb();
 	await expect
 		.poll(

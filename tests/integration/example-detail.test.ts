@@ -37,7 +37,7 @@ async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = [])
 
 describe('getExampleDetail', () => {
 	it('returns every revision with its reviews, requirement ratings by name, and a timeline', async () => {
-		const { db, admin, target, ids } = await setup({
+		const { db, target, ids } = await setup({
 			reviewsRequired: 1,
 			requirements: [
 				{ name: 'Polite', description: '' },
@@ -71,7 +71,7 @@ describe('getExampleDetail', () => {
 		expect(
 			submitReview(db, target.id, checker.id, reviewSubmission(second), minutesAfter(4))
 		).toMatchObject({ ok: true, status: 'accepted' });
-		expect(requeueExamples(db, target.id, admin.id, [ids[0]], minutesAfter(5))).toBe(1);
+		expect(requeueExamples(db, target.id, [ids[0]], minutesAfter(5))).toBe(1);
 
 		const detail = getExampleDetail(db, target.id, ids[0], ANNOTATOR)!;
 		expect(detail.example).toMatchObject({ id: ids[0], input: 'q1', status: 'queued' });
@@ -245,7 +245,7 @@ describe('exampleIdsMatching', () => {
 	});
 
 	it('re-queues all the matching examples and no others', async () => {
-		const { db, admin, target, ids } = await setup({}, rows);
+		const { db, target, ids } = await setup({}, rows);
 		const reviewer = await makeUser(db, 'annotator');
 		for (const [index, at] of [
 			[0, 1],
@@ -260,9 +260,7 @@ describe('exampleIdsMatching', () => {
 		expect(exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([ids[0], ids[1]]);
 
 		// One example per chunk, so the chunks' transactions nest in the one around them.
-		expect(
-			requeueMatching(db, target.id, admin.id, { status: 'accepted' }, minutesAfter(5), 1)
-		).toBe(2);
+		expect(requeueMatching(db, target.id, { status: 'accepted' }, minutesAfter(5), 1)).toBe(2);
 		expect(exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([]);
 		expect(exampleIdsMatching(db, target.id, { status: 'queued' })).toEqual(ids);
 		const revisionCounts = ids.map(
@@ -272,14 +270,12 @@ describe('exampleIdsMatching', () => {
 	});
 
 	it('re-queues nothing when a later chunk fails: all or nothing', async () => {
-		const { db, admin, target, ids } = await setup({}, rows);
+		const { db, target, ids } = await setup({}, rows);
 		const before = db.select().from(revision).all();
 		// A trigger makes the second chunk's re-queue throw, after the first chunk's went in.
 		db.$client.exec(`create trigger refuse_second before insert on revision
 			when new.example_id = ${ids[1]} begin select raise(abort, 'refused'); end`);
-		expect(() => requeueMatching(db, target.id, admin.id, {}, minutesAfter(5), 1)).toThrow(
-			'refused'
-		);
+		expect(() => requeueMatching(db, target.id, {}, minutesAfter(5), 1)).toThrow('refused');
 		expect(db.select().from(revision).all()).toEqual(before);
 		expect(exampleIdsMatching(db, target.id, { status: 'queued' })).toEqual(ids);
 	});

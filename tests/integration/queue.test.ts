@@ -274,13 +274,13 @@ describe('skips', () => {
 	});
 
 	it('skips only the revision that was skipped', async () => {
-		const { db, admin, target, ids } = await setup({}, answered(1));
+		const { db, target, ids } = await setup({}, answered(1));
 		const annotator = await makeUser(db, 'annotator');
 		const skipped = claimNext(db, target.id, annotator.id, T0)!;
 		skipExample(db, target.id, annotator.id, ids[0], T0);
 		expect(claimNext(db, target.id, annotator.id, T0)).toBeNull();
 
-		expect(requeueExamples(db, target.id, admin.id, ids, minutesAfter(1))).toBe(1);
+		expect(requeueExamples(db, target.id, ids, minutesAfter(1))).toBe(1);
 		const again = claimNext(db, target.id, annotator.id, minutesAfter(2));
 		expect(again?.exampleId).toBe(ids[0]);
 		expect(again?.revisionId).not.toBe(skipped.revisionId);

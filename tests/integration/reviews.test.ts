@@ -626,13 +626,13 @@ describe('undo', () => {
 
 describe('requeueing', () => {
 	it('gives an accepted example a new revision with the same output for fresh reviews', async () => {
-		const { db, admin, target, annotators, exampleId, claim, submit } = await setup();
+		const { db, target, annotators, exampleId, claim, submit } = await setup();
 		const [first, second] = annotators;
 		const judged = claim(first.id)!;
 		expect(submit(first.id, judged)).toMatchObject({ ok: true, status: 'accepted' });
 		const [one] = revisionsOf(db, exampleId);
 
-		expect(requeueExamples(db, target.id, admin.id, [exampleId], minutesAfter(5))).toBe(1);
+		expect(requeueExamples(db, target.id, [exampleId], minutesAfter(5))).toBe(1);
 		const [kept, two] = revisionsOf(db, exampleId);
 		expect(kept).toEqual(one);
 		expect(two).toMatchObject({
@@ -675,11 +675,11 @@ describe('requeueing', () => {
 		const held = claim(second.id)!;
 		expect(rows(db, lease)).toBe(1);
 
-		expect(requeueExamples(db, elsewhere.id, admin.id, [exampleId], minutesAfter(1))).toBe(0);
+		expect(requeueExamples(db, elsewhere.id, [exampleId], minutesAfter(1))).toBe(0);
 		expect(revisionsOf(db, exampleId)).toHaveLength(1);
-		expect(requeueExamples(db, target.id, admin.id, [], minutesAfter(1))).toBe(0);
+		expect(requeueExamples(db, target.id, [], minutesAfter(1))).toBe(0);
 
-		expect(requeueExamples(db, target.id, admin.id, [exampleId], minutesAfter(1))).toBe(1);
+		expect(requeueExamples(db, target.id, [exampleId], minutesAfter(1))).toBe(1);
 		expect(rows(db, lease)).toBe(0);
 		expect(submit(second.id, held, {}, minutesAfter(2))).toMatchObject({ ok: false, status: 409 });
 		expect(exampleRow(db, exampleId)).toMatchObject({ status: 'queued', reviewCount: 0 });

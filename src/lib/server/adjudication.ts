@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { adjudication, example, lease, project, review, revision, user } from './db/schema';
 import { isOnScale, verdict } from '../ratings';
@@ -198,26 +198,28 @@ export function adjudicate(
 	);
 }
 
-/** The latest adjudication of an example, with the adjudicator's name, or null. */
+/** Every resolution of the example's disputes, oldest first, with who made it. */
+export function listAdjudications(db: Db, exampleId: number) {
+	return db
+		.select({
+			id: adjudication.id,
+			revisionId: adjudication.revisionId,
+			revisionNumber: revision.number,
+			adjudicator: user.displayName,
+			rating: adjudication.rating,
+			decision: adjudication.decision,
+			reason: adjudication.reason,
+			createdAt: adjudication.createdAt
+		})
+		.from(adjudication)
+		.innerJoin(user, eq(user.id, adjudication.userId))
+		.innerJoin(revision, eq(revision.id, adjudication.revisionId))
+		.where(eq(adjudication.exampleId, exampleId))
+		.orderBy(asc(adjudication.createdAt), asc(adjudication.id))
+		.all();
+}
+
+/** The latest resolution, or null. */
 export function getAdjudication(db: Db, exampleId: number) {
-	return (
-		db
-			.select({
-				id: adjudication.id,
-				revisionId: adjudication.revisionId,
-				revisionNumber: revision.number,
-				adjudicator: user.displayName,
-				rating: adjudication.rating,
-				decision: adjudication.decision,
-				reason: adjudication.reason,
-				createdAt: adjudication.createdAt
-			})
-			.from(adjudication)
-			.innerJoin(user, eq(user.id, adjudication.userId))
-			.innerJoin(revision, eq(revision.id, adjudication.revisionId))
-			.where(eq(adjudication.exampleId, exampleId))
-			.orderBy(desc(adjudication.createdAt), desc(adjudication.id))
-			.limit(1)
-			.get() ?? null
-	);
+	return listAdjudications(db, exampleId).at(-1) ?? null;
 }

@@ -1,7 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db';
 import {
-	adjudication,
 	example,
 	exampleTag,
 	model,
@@ -15,6 +14,7 @@ import {
 	type Role
 } from './db/schema';
 import type { ExampleFilter } from '../schemas/examples';
+import { listAdjudications } from './adjudication';
 import { liveLeases } from './queue';
 import { requeueExamples } from './reviews';
 
@@ -365,21 +365,15 @@ function reviewsOf(db: Db, exampleId: number) {
 
 /** An admin's resolutions of the example's disputes, as timeline events. */
 function adjudicationsOf(db: Db, exampleId: number): TimelineEvent[] {
-	return db
-		.select({
-			at: adjudication.createdAt,
-			revisionNumber: revision.number,
-			adjudicator: user.displayName,
-			rating: adjudication.rating,
-			decision: adjudication.decision,
-			reason: adjudication.reason
-		})
-		.from(adjudication)
-		.innerJoin(user, eq(user.id, adjudication.userId))
-		.innerJoin(revision, eq(revision.id, adjudication.revisionId))
-		.where(eq(adjudication.exampleId, exampleId))
-		.all()
-		.map((row) => ({ kind: 'adjudication' as const, ...row }));
+	return listAdjudications(db, exampleId).map((row) => ({
+		kind: 'adjudication',
+		at: row.createdAt,
+		revisionNumber: row.revisionNumber,
+		adjudicator: row.adjudicator,
+		rating: row.rating,
+		decision: row.decision,
+		reason: row.reason
+	}));
 }
 
 /** The example's history in time order; a repair's review comes before the revision it made. */
@@ -496,7 +490,6 @@ const REQUEUE_CHUNK = 10_000;
 export function requeueMatching(
 	db: Db,
 	projectId: number,
-	adminId: string,
 	filter: ExampleFilter,
 	now: Date,
 	chunk = REQUEUE_CHUNK
@@ -507,7 +500,7 @@ export function requeueMatching(
 			let requeued = 0;
 			// Each call's own transaction nests in this one as a savepoint (same connection).
 			for (let start = 0; start < ids.length; start += chunk) {
-				requeued += requeueExamples(db, projectId, adminId, ids.slice(start, start + chunk), now);
+				requeued += requeueExamples(db, projectId, ids.slice(start, start + chunk), now);
 			}
 			return requeued;
 		},

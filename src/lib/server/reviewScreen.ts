@@ -1,7 +1,7 @@
 import { and, desc, eq, gt } from 'drizzle-orm';
 import type { Db } from './db';
 import { example, review, type Project } from './db/schema';
-import { claimNext, leaseExpiry, queueProgress, type ClaimedExample } from './queue';
+import { claimNext, queueProgress, type ClaimedExample } from './queue';
 import { listRequirements } from './projects';
 
 /** A fresh key for one submission; a retry of it is recognised and changes nothing. */
@@ -46,11 +46,7 @@ export function undoableReview(db: Db, target: Project, userId: string, now: Dat
 		.limit(1)
 		.get();
 	if (!latest || latest.decision === 'repair') return null;
-	return {
-		reviewId: latest.id,
-		exampleId: latest.exampleId,
-		until: leaseExpiry(target, latest.createdAt)
-	};
+	return { reviewId: latest.id, exampleId: latest.exampleId };
 }
 
 /** What the review screen needs besides the example: the task, never the example's source. */

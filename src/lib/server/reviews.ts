@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db, Queryable } from './db';
 import {
 	example,
@@ -342,61 +342,70 @@ export function undoReview(
 
 /**
  * Sends examples back for fresh reviews: each gets a new revision with the same output, so
- * the earlier reviews stay with the revision they judged.
+ * the earlier reviews stay with the revision they judged. Three statements whatever the
+ * number of examples: copy the current revisions, point the examples at the copies, drop
+ * their leases.
  */
 export function requeueExamples(
 	db: Db,
 	projectId: number,
-	adminId: string,
 	exampleIds: number[],
 	now: Date,
-	reason = 're-queued for review'
+	reason = 're-queued for review by an admin'
 ): number {
 	if (exampleIds.length === 0) return 0;
+	const selected = and(
+		eq(example.projectId, projectId),
+		inArray(example.id, exampleIds),
+		isNotNull(example.currentRevisionId)
+	);
 	return db.transaction(
 		(tx) => {
-			const rows = tx
-				.select({ id: example.id, revisionId: example.currentRevisionId })
-				.from(example)
-				.where(and(eq(example.projectId, projectId), inArray(example.id, exampleIds)))
-				.orderBy(asc(example.id))
-				.all();
-			for (const row of rows) {
-				if (row.revisionId === null) continue;
-				const current = tx.select().from(revision).where(eq(revision.id, row.revisionId)).get()!;
-				const next = tx
-					.insert(revision)
-					.values({
-						exampleId: row.id,
-						number: current.number + 1,
-						parentRevisionId: current.id,
-						output: current.output,
-						reasoning: current.reasoning,
-						authorKind: current.authorKind,
-						authorUserId: current.authorUserId,
-						authorModelId: current.authorModelId,
-						reason: `${reason} by an admin`,
-						schemaValid: current.schemaValid,
-						schemaErrors: current.schemaErrors,
-						createdAt: now
-					})
-					.returning({ id: revision.id })
-					.get();
-				tx.delete(lease).where(eq(lease.exampleId, row.id)).run();
-				tx.update(example)
-					.set({
-						currentRevisionId: next.id,
-						status: 'queued',
-						reviewCount: 0,
-						claimable: current.output !== null,
-						finalRating: null,
-						finalDecision: null,
-						updatedAt: now
-					})
-					.where(eq(example.id, row.id))
-					.run();
-			}
-			return rows.length;
+			const copied = tx
+				.insert(revision)
+				.select(
+					tx
+						.select({
+							// Every column in table order; a null id makes SQLite assign the next one.
+							id: sql<number>`null`.as('id'),
+							exampleId: revision.exampleId,
+							number: sql<number>`${revision.number} + 1`.as('number'),
+							parentRevisionId: sql<number>`${revision.id}`.as('parent_revision_id'),
+							output: revision.output,
+							reasoning: revision.reasoning,
+							authorKind: revision.authorKind,
+							authorUserId: revision.authorUserId,
+							authorModelId: revision.authorModelId,
+							reason: sql<string>`${reason}`.as('reason'),
+							schemaValid: revision.schemaValid,
+							schemaErrors: revision.schemaErrors,
+							createdAt: sql<number>`${now.getTime()}`.as('created_at')
+						})
+						.from(revision)
+						.innerJoin(example, eq(example.currentRevisionId, revision.id))
+						.where(selected)
+				)
+				.run().changes;
+			// The copy is the example's newest revision; its output decides if it can be served.
+			const newest = sql`(select max(${revision.id}) from ${revision} where ${revision.exampleId} = ${example.id})`;
+			tx.update(example)
+				.set({
+					currentRevisionId: sql`${newest}`,
+					claimable: sql`(select ${revision.output} is not null from ${revision} where ${revision.id} = ${newest})`,
+					status: 'queued',
+					reviewCount: 0,
+					finalRating: null,
+					finalDecision: null,
+					updatedAt: now
+				})
+				.where(selected)
+				.run();
+			tx.delete(lease)
+				.where(
+					inArray(lease.exampleId, tx.select({ id: example.id }).from(example).where(selected))
+				)
+				.run();
+			return copied;
 		},
 		{ behavior: 'immediate' }
 	);

@@ -45,14 +45,14 @@ export const load: PageServerLoad = (event) => {
 
 export const actions: Actions = {
 	requeue: async (event) => {
-		const { user, project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
 		const parsed = requeueSchema.safeParse(Object.fromEntries(await event.request.formData()));
 		if (!parsed.success) {
 			return fail(400, { requeueErrors: z.flattenError(parsed.error).fieldErrors });
 		}
 		const { status, split, source, tag, q } = parsed.data;
 		const filter = { status, split, source, tag, q };
-		const requeued = requeueMatching(event.locals.db, project.id, user.id, filter, new Date());
+		const requeued = requeueMatching(event.locals.db, project.id, filter, new Date());
 		return { requeued };
 	}
 };

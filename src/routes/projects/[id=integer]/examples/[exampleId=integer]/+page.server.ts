@@ -32,11 +32,10 @@ export const actions: Actions = {
 		};
 	},
 	requeue: async (event) => {
-		const { user, project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
 		const requeued = requeueExamples(
 			event.locals.db,
 			project.id,
-			user.id,
 			[Number(event.params.exampleId)],
 			new Date()
 		);
