@@ -1,6 +1,7 @@
-// Loads the review queue over HTTP: 200,000 examples, 50 annotators who each claim and submit
-// with no pause, for 30 s after a 2 s warm-up, against the built server on a fresh database
+// Loads the review queue over HTTP: 200,000 examples, 50 annotators who each claim, read for
+// 1–3 s and submit, for 30 s after a 2 s warm-up, against the built server on a fresh database
 // file. Then checks the queue's invariants on that file, as the concurrency test does.
+// `--think-ms 0` drops the reading time and measures the server at saturation instead.
 //
 //   npm run bench:queue
 //   npm run bench:queue -- --annotators 10 --seconds 10 --profile /tmp/prof   (server CPU profile)
