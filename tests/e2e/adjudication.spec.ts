@@ -68,7 +68,15 @@ test('an admin resolves a disputed example from the adjudication queue', async (
 }) => {
 	const { project, admin, exampleId } = await disputedProject();
 	await logInAs(context, admin.id);
-	await page.goto(`/projects/${project.id}/adjudication`);
+
+	await page.goto(`/projects/${project.id}/agreement`);
+	const outcomes = page.getByRole('table', { name: 'Outcomes' });
+	await expect(outcomes.getByRole('row', { name: 'Waiting for adjudication 1' })).toBeVisible();
+	await expect(outcomes.getByRole('row', { name: 'Resolved by adjudication 0' })).toBeVisible();
+	await expect(outcomes.getByRole('row', { name: 'Accepted 0' })).toBeVisible();
+	await page.getByRole('link', { name: 'Go to the adjudication queue' }).click();
+
+	await expect(page).toHaveURL(new RegExp(`/projects/${project.id}/adjudication$`));
 	await expect(page.getByRole('heading', { name: 'Adjudication' })).toBeVisible();
 	const queue = page.getByRole('list', { name: 'Disputed examples' });
 	await expect(queue.getByRole('listitem')).toHaveCount(1);
@@ -100,4 +108,9 @@ test('an admin resolves a disputed example from the adjudication queue', async (
 	await expect(page.getByRole('main')).toContainText(
 		'Reason: “Returns are allowed for 60 days, so yes is right.”'
 	);
+
+	await page.goto(`/projects/${project.id}/agreement`);
+	await expect(outcomes.getByRole('row', { name: 'Waiting for adjudication 0' })).toBeVisible();
+	await expect(outcomes.getByRole('row', { name: 'Resolved by adjudication 1' })).toBeVisible();
+	await expect(outcomes.getByRole('row', { name: 'Accepted 1' })).toBeVisible();
 });

@@ -14,7 +14,7 @@ import { BASE_URL, e2eDb, ensureUser, sessionCookie } from '../support/e2e';
  */
 type Visitor = 'anonymous' | 'outsider' | 'member' | 'admin';
 /** What a visitor gets: a status, or `login` for a redirect to the login page. */
-type Answer = 'login' | 200 | 303 | 400 | 403 | 404;
+type Answer = 'login' | 200 | 303 | 400 | 403 | 404 | 409;
 type Row = {
 	route: string;
 	method: 'GET' | 'POST';
@@ -84,6 +84,19 @@ const table: Row[] = [
 		method: 'POST',
 		action: 'requeue',
 		expect: projectAdminButton
+	},
+	{
+		route: '/projects/[id=integer]/examples/[exampleId=integer]',
+		method: 'POST',
+		action: 'gold',
+		expect: projectAdminAction
+	},
+	// The table's example is not gold, so an admin is told there is nothing to unmark.
+	{
+		route: '/projects/[id=integer]/examples/[exampleId=integer]',
+		method: 'POST',
+		action: 'ungold',
+		expect: { ...projectAdminAction, admin: 409 }
 	},
 	{
 		route: '/projects/[id=integer]/examples',

@@ -31,21 +31,28 @@ describe('queue settings', () => {
 			leaseMinutes: '15',
 			queueOrder: 'random',
 			priorityTag: ' urgent ',
-			repairerReviewCounts: 'on'
+			repairerReviewCounts: 'on',
+			goldPercent: '10'
 		});
 		expect(good).toEqual({
 			leaseMinutes: 15,
 			queueOrder: 'random',
 			priorityTag: 'urgent',
-			repairerReviewCounts: true
+			repairerReviewCounts: true,
+			goldPercent: 10
 		});
 		const bad = queueSettingsSchema.safeParse({
 			leaseMinutes: '0',
 			queueOrder: 'oldest',
 			priorityTag: '',
-			repairerReviewCounts: ''
+			repairerReviewCounts: '',
+			goldPercent: '51'
 		});
 		expect(bad.success).toBe(false);
+		expect(bad.error && Object.keys(bad.error.flatten().fieldErrors).sort()).toEqual([
+			'goldPercent',
+			'leaseMinutes'
+		]);
 	});
 
 	it('saves the settings, and the priority tag changes what the queue serves first', async () => {
@@ -54,7 +61,13 @@ describe('queue settings', () => {
 		updateQueueSettings(
 			db,
 			target.id,
-			{ leaseMinutes: 3, queueOrder: 'oldest', priorityTag: 'urgent', repairerReviewCounts: true },
+			{
+				leaseMinutes: 3,
+				queueOrder: 'oldest',
+				priorityTag: 'urgent',
+				repairerReviewCounts: true,
+				goldPercent: 5
+			},
 			T0
 		);
 
@@ -63,8 +76,10 @@ describe('queue settings', () => {
 			leaseMinutes: 3,
 			queueOrder: 'oldest',
 			priorityTag: 'urgent',
-			repairerReviewCounts: true
+			repairerReviewCounts: true,
+			goldPercent: 5
 		});
+		expect(saved.goldRate).toBe(0.05);
 		const first = claimNext(db, target.id, annotator.id, T0)!;
 		expect(first.input).toBe('urgent');
 		expect(first.leaseExpiresAt).toEqual(new Date(T0.getTime() + 3 * 60_000));

@@ -38,3 +38,8 @@ export const SOURCE_LABELS = {
 } as const;
 
 export const SPLIT_LABELS = { train: 'Train', val: 'Validation', test: 'Test' } as const;
+
+/** The admin's form that marks an example as gold. */
+export const goldSchema = z.object({
+	goldRating: z.coerce.number('Choose the true rating.').finite('Choose the true rating.')
+});

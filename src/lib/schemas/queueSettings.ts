@@ -9,7 +9,12 @@ export const queueSettingsSchema = z.object({
 		.max(240, 'A lease lasts at most 240 minutes.'),
 	queueOrder: z.enum(['oldest', 'random'], 'Choose an order.'),
 	priorityTag: z.string().trim().max(50, 'Tags are at most 50 characters.'),
-	repairerReviewCounts: z.enum(['on', '']).transform((v) => v === 'on')
+	repairerReviewCounts: z.enum(['on', '']).transform((v) => v === 'on'),
+	goldPercent: z.coerce
+		.number('Give the share of gold examples as a percentage.')
+		.int('Give a whole percentage.')
+		.min(0, 'The share of gold examples is 0% or more.')
+		.max(50, 'At most half of what an annotator is served can be gold.')
 });
 
 export const QUEUE_ORDER_LABELS = {

@@ -1,6 +1,14 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, count, countDistinct, eq } from 'drizzle-orm';
 import type { Db } from './db';
-import { example, project, requirement, review, reviewRequirementRating, user } from './db/schema';
+import {
+	adjudication,
+	example,
+	project,
+	requirement,
+	review,
+	reviewRequirementRating,
+	user
+} from './db/schema';
 import {
 	bootstrapAlpha,
 	cohenKappa,
@@ -159,6 +167,27 @@ export type AnnotatorQuality = {
 	medianSeconds: number | null;
 	/** Reviews per scale value, in the scale's order. */
 	distribution: { value: number; label: string; count: number }[];
+	gold: GoldAccuracy;
+};
+
+/** How an annotator's ratings of gold examples compare with their true ratings. */
+export type GoldAccuracy = {
+	judged: number;
+	/** Share rated exactly the true rating; null when they judged no gold example. */
+	exact: number | null;
+	/** Five stars only: share within one star of the true rating. */
+	withinOne: number | null;
+	/** Five stars only: mean of (their rating − true rating); negative rates harsher. */
+	meanDifference: number | null;
+};
+
+/** Where the project's reviewed examples stand: settled by their reviews, disputed, adjudicated. */
+export type Outcomes = {
+	accepted: number;
+	rejected: number;
+	waitingForAdjudication: number;
+	adjudicated: number;
+	gold: number;
 };
 
 export type ProjectAgreement = {
@@ -181,6 +210,7 @@ export type ProjectAgreement = {
 	annotators: { id: string; displayName: string }[];
 	kappaPairs: PairKappa[];
 	quality: AnnotatorQuality[];
+	outcomes: Outcomes;
 };
 
 export function projectAgreement(
@@ -278,6 +308,7 @@ export function projectAgreement(
 		}
 	}
 
+	const goldReviews = goldReviewsOf(db, projectId);
 	const quality = annotators.map(({ id, displayName }, column): AnnotatorQuality => {
 		const mine = rows.filter((r) => r.userId === id);
 		const others = rows.filter((r) => r.userId !== id);
@@ -302,7 +333,11 @@ export function projectAgreement(
 				value: v.value,
 				label: v.short,
 				count: mine.filter((r) => r.rating === v.value).length
-			}))
+			})),
+			gold: goldAccuracy(
+				goldReviews.filter((r) => r.userId === id),
+				scale
+			)
 		};
 	});
 
@@ -325,7 +360,68 @@ export function projectAgreement(
 		kappaWeights,
 		annotators,
 		kappaPairs,
-		quality
+		quality,
+		outcomes: outcomesOf(db, projectId)
+	};
+}
+
+/** Reviews of gold examples' current revisions, with the true rating beside each. */
+function goldReviewsOf(db: Db, projectId: number) {
+	return db
+		.select({ userId: review.userId, rating: review.rating, goldRating: example.goldRating })
+		.from(review)
+		.innerJoin(example, eq(review.revisionId, example.currentRevisionId))
+		.where(and(eq(example.projectId, projectId), eq(example.isGold, true)))
+		.all();
+}
+
+export function goldAccuracy(
+	judged: { rating: number; goldRating: number | null }[],
+	scale: RatingScale
+): GoldAccuracy {
+	const pairs = judged.filter(
+		(r): r is { rating: number; goldRating: number } => r.goldRating !== null
+	);
+	const share = (test: (p: { rating: number; goldRating: number }) => boolean) =>
+		pairs.length === 0 ? null : pairs.filter(test).length / pairs.length;
+	const stars = scale === 'five_star';
+	return {
+		judged: pairs.length,
+		exact: share((p) => p.rating === p.goldRating),
+		withinOne: stars ? share((p) => Math.abs(p.rating - p.goldRating) <= 1) : null,
+		meanDifference: stars ? mean(pairs.map((p) => p.rating - p.goldRating)) : null
+	};
+}
+
+function outcomesOf(db: Db, projectId: number): Outcomes {
+	const byStatus = new Map(
+		db
+			.select({ status: example.status, n: count() })
+			.from(example)
+			.where(and(eq(example.projectId, projectId), eq(example.isGold, false)))
+			.groupBy(example.status)
+			.all()
+			.map((r) => [r.status, r.n])
+	);
+	const adjudicated =
+		db
+			.select({ n: countDistinct(adjudication.exampleId) })
+			.from(adjudication)
+			.innerJoin(example, eq(example.id, adjudication.exampleId))
+			.where(eq(example.projectId, projectId))
+			.get()?.n ?? 0;
+	const gold =
+		db
+			.select({ n: count() })
+			.from(example)
+			.where(and(eq(example.projectId, projectId), eq(example.isGold, true)))
+			.get()?.n ?? 0;
+	return {
+		accepted: byStatus.get('accepted') ?? 0,
+		rejected: byStatus.get('rejected') ?? 0,
+		waitingForAdjudication: byStatus.get('disputed') ?? 0,
+		adjudicated,
+		gold
 	};
 }
 

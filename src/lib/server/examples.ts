@@ -297,6 +297,9 @@ export function getExampleDetail(
 			updatedAt: found.updatedAt
 		},
 		origin: seesOrigin ? { source: found.source, jobId: found.jobId } : null,
+		/** Admins only: gold examples are served like any other, so annotators are not told. */
+		gold:
+			seesOrigin && found.isGold && found.goldRating !== null ? { rating: found.goldRating } : null,
 		tags: tagsFor(db, [exampleId]).get(exampleId) ?? [],
 		revisions,
 		timeline: [

@@ -1,4 +1,18 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lte, notInArray, sql } from 'drizzle-orm';
+import {
+	and,
+	asc,
+	count,
+	desc,
+	eq,
+	gt,
+	gte,
+	inArray,
+	isNotNull,
+	lte,
+	notInArray,
+	or,
+	sql
+} from 'drizzle-orm';
 import type { Db, Queryable } from './db';
 import { example, lease, project, review, reviewSkip, revision, type Project } from './db/schema';
 
@@ -45,12 +59,24 @@ function heldLeases(tx: Queryable, projectId: number, userId: string, now: Date)
 				eq(lease.userId, userId),
 				eq(example.projectId, projectId),
 				gt(lease.leaseExpiresAt, now),
-				eq(example.claimable, true),
+				or(eq(example.claimable, true), eq(example.isGold, true)),
 				eq(example.currentRevisionId, lease.revisionId)
 			)
 		)
 		.orderBy(asc(lease.leasedAt), asc(lease.exampleId))
 		.all();
+}
+
+/** What makes an example servable to this annotator, whatever its place in the queue. */
+function servableTo(userId: string, at: number, skip: number[]) {
+	return [
+		skip.length > 0 ? notInArray(example.id, skip) : undefined,
+		sql`not exists (select 1 from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.userId} = ${userId} and ${lease.leaseExpiresAt} > ${at})`,
+		sql`not exists (select 1 from ${review} where ${review.revisionId} = ${example.currentRevisionId} and ${review.userId} = ${userId})`,
+		sql`not exists (select 1 from ${reviewSkip} where ${reviewSkip.revisionId} = ${example.currentRevisionId} and ${reviewSkip.userId} = ${userId})`,
+		// Nobody judges their own repair; an importer may review what they imported.
+		sql`not exists (select 1 from ${revision} where ${revision.id} = ${example.currentRevisionId} and ${revision.authorKind} = 'user' and ${revision.authorUserId} = ${userId})`
+	];
 }
 
 /**
@@ -61,6 +87,12 @@ function heldLeases(tx: Queryable, projectId: number, userId: string, now: Date)
  *
  * An annotator who already holds a live lease gets that example back (a reload, or the
  * example prefetched as "next"), unless it is in `skip` — the ones on screen.
+ *
+ * Gold examples are mixed in: when `goldRoll` (a number in [0, 1)) falls under the project's
+ * gold rate, a gold example this annotator has not yet judged is served in place of the next
+ * one. Every annotator judges each gold example once, so it needs one review from each of
+ * them; and gold is only ever served while ordinary work remains, so an empty queue never
+ * gives it away.
  */
 export function claimNext(
 	db: Db,
@@ -68,7 +100,8 @@ export function claimNext(
 	userId: string,
 	now: Date,
 	skip: number[] = [],
-	prefer?: number
+	prefer?: number,
+	goldRoll: number = Math.random()
 ): ClaimedExample | null {
 	return db.transaction(
 		(tx) => {
@@ -88,20 +121,15 @@ export function claimNext(
 				return claimed(tx, held.exampleId, held.revisionId, expiresAt);
 			}
 			const at = now.getTime();
-			const candidate = tx
+			const next = tx
 				.select({ id: example.id, revisionId: example.currentRevisionId })
 				.from(example)
 				.where(
 					and(
 						eq(example.projectId, projectId),
 						eq(example.claimable, true),
-						skip.length > 0 ? notInArray(example.id, skip) : undefined,
 						sql`${example.reviewCount} + (select count(*) from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.leaseExpiresAt} > ${at}) < ${target.reviewsRequired}`,
-						sql`not exists (select 1 from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.userId} = ${userId} and ${lease.leaseExpiresAt} > ${at})`,
-						sql`not exists (select 1 from ${review} where ${review.revisionId} = ${example.currentRevisionId} and ${review.userId} = ${userId})`,
-						sql`not exists (select 1 from ${reviewSkip} where ${reviewSkip.revisionId} = ${example.currentRevisionId} and ${reviewSkip.userId} = ${userId})`,
-						// Nobody judges their own repair; an importer may review what they imported.
-						sql`not exists (select 1 from ${revision} where ${revision.id} = ${example.currentRevisionId} and ${revision.authorKind} = 'user' and ${revision.authorUserId} = ${userId})`
+						...servableTo(userId, at, skip)
 					)
 				)
 				.orderBy(
@@ -111,21 +139,40 @@ export function claimNext(
 				)
 				.limit(1)
 				.get();
-			if (!candidate || candidate.revisionId === null) return null;
+			if (!next || next.revisionId === null) return null;
+			const gold =
+				goldRoll < target.goldRate
+					? tx
+							.select({ id: example.id, revisionId: example.currentRevisionId })
+							.from(example)
+							.where(
+								and(
+									eq(example.projectId, projectId),
+									eq(example.isGold, true),
+									isNotNull(example.currentRevisionId),
+									...servableTo(userId, at, skip)
+								)
+							)
+							.orderBy(asc(example.randomKey))
+							.limit(1)
+							.get()
+					: undefined;
+			const candidate = gold && gold.revisionId !== null ? gold : next;
+			const revisionId = candidate.revisionId!;
 			tx.insert(lease)
 				.values({
 					exampleId: candidate.id,
-					revisionId: candidate.revisionId,
+					revisionId,
 					userId,
 					leasedAt: now,
 					leaseExpiresAt: expiresAt
 				})
 				.onConflictDoUpdate({
 					target: [lease.exampleId, lease.userId],
-					set: { revisionId: candidate.revisionId, leasedAt: now, leaseExpiresAt: expiresAt }
+					set: { revisionId, leasedAt: now, leaseExpiresAt: expiresAt }
 				})
 				.run();
-			return claimed(tx, candidate.id, candidate.revisionId, expiresAt);
+			return claimed(tx, candidate.id, revisionId, expiresAt);
 		},
 		{ behavior: 'immediate' }
 	);

@@ -59,6 +59,8 @@ export type QueueSettings = {
 	queueOrder: 'oldest' | 'random';
 	priorityTag: string;
 	repairerReviewCounts: boolean;
+	/** The share of claims that serve a gold example, in percent. */
+	goldPercent: number;
 };
 
 export function queueSettingsOf(found: {
@@ -66,12 +68,14 @@ export function queueSettingsOf(found: {
 	queueOrder: 'oldest' | 'random';
 	queuePriority: string | null;
 	repairerReviewCounts: boolean;
+	goldRate: number;
 }): QueueSettings {
 	return {
 		leaseMinutes: found.leaseMinutes,
 		queueOrder: found.queueOrder,
 		priorityTag: priorityTagOf(found.queuePriority) ?? '',
-		repairerReviewCounts: found.repairerReviewCounts
+		repairerReviewCounts: found.repairerReviewCounts,
+		goldPercent: Math.round(found.goldRate * 100)
 	};
 }
 
@@ -83,6 +87,7 @@ export function updateQueueSettings(db: Db, projectId: number, settings: QueueSe
 				leaseMinutes: settings.leaseMinutes,
 				queueOrder: settings.queueOrder,
 				repairerReviewCounts: settings.repairerReviewCounts,
+				goldRate: settings.goldPercent / 100,
 				updatedAt: now
 			})
 			.where(eq(project.id, projectId))

@@ -67,14 +67,32 @@ export function checkRepair(
 	return { text };
 }
 
-/** Applies the verdict once the current revision has all its reviews. */
-function settle(tx: Queryable, target: Project, exampleId: number, revisionId: number, now: Date) {
+/**
+ * Applies the verdict once the current revision has all its reviews. A gold example keeps the
+ * status its true rating gave it: its reviews measure the annotators, not the example.
+ */
+export function settle(
+	tx: Queryable,
+	target: Project,
+	exampleId: number,
+	revisionId: number,
+	now: Date
+) {
 	const reviews = tx
 		.select({ rating: review.rating, decision: review.decision })
 		.from(review)
 		.where(eq(review.revisionId, revisionId))
 		.all();
 	const base = { reviewCount: reviews.length, updatedAt: now };
+	const gold = tx
+		.select({ isGold: example.isGold, status: example.status })
+		.from(example)
+		.where(eq(example.id, exampleId))
+		.get();
+	if (gold?.isGold) {
+		tx.update(example).set(base).where(eq(example.id, exampleId)).run();
+		return gold.status;
+	}
 	if (reviews.length < target.reviewsRequired) {
 		tx.update(example)
 			.set({
@@ -227,7 +245,9 @@ export function submitReview(
 				.where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)))
 				.run();
 
-			if (repaired === null) {
+			// A repair of a gold example is judged like any other review, but the gold output
+			// stays: it is the answer the annotators are measured against.
+			if (repaired === null || found.isGold) {
 				const status = settle(tx, target, found.id, input.revisionId, now);
 				return { ok: true, reviewId: created.id, status, duplicate: false } as const;
 			}
@@ -357,7 +377,9 @@ export function requeueExamples(
 	const selected = and(
 		eq(example.projectId, projectId),
 		inArray(example.id, exampleIds),
-		isNotNull(example.currentRevisionId)
+		isNotNull(example.currentRevisionId),
+		// A gold example is never queued as ordinary work; unmark it first.
+		eq(example.isGold, false)
 	);
 	return db.transaction(
 		(tx) => {

@@ -311,6 +311,10 @@ export const example = sqliteTable(
 		index('example_project_split_idx').on(t.projectId, t.split, t.id),
 		index('example_project_source_idx').on(t.projectId, t.source, t.id),
 		index('example_project_input_hash_idx').on(t.projectId, t.inputHash),
+		// Gold examples are few; the claim looks them up by project when it mixes one in.
+		index('example_gold_idx')
+			.on(t.projectId, t.id)
+			.where(sql`${t.isGold} = 1`),
 		// The queue's two orders: started items first, then oldest (or random) first.
 		index('example_queue_oldest_idx').on(
 			t.projectId,

@@ -28,7 +28,8 @@ export const actions: Actions = {
 			leaseMinutes: formText(form, 'leaseMinutes'),
 			queueOrder: formText(form, 'queueOrder'),
 			priorityTag: formText(form, 'priorityTag'),
-			repairerReviewCounts: formText(form, 'repairerReviewCounts')
+			repairerReviewCounts: formText(form, 'repairerReviewCounts'),
+			goldPercent: formText(form, 'goldPercent')
 		};
 		const parsed = queueSettingsSchema.safeParse(values);
 		if (!parsed.success) {

@@ -1,6 +1,9 @@
-import { error } from '@sveltejs/kit';
+import { error, fail } from '@sveltejs/kit';
+import { goldSchema } from '$lib/schemas/examples';
+import { fieldErrors, formText } from '$lib/schemas/forms';
 import { getExampleDetail, leaseHolders } from '$lib/server/examples';
 import { requireMember, requireProjectAdmin } from '$lib/server/guards';
+import { markGold, unmarkGold } from '$lib/server/gold';
 import { releaseLeases } from '$lib/server/queue';
 import { requeueExamples } from '$lib/server/reviews';
 import type { Actions, PageServerLoad } from './$types';
@@ -41,5 +44,39 @@ export const actions: Actions = {
 		);
 		if (requeued === 0) error(404, 'No such example in this project.');
 		return { message: 'Sent back to the queue: the same output will be reviewed afresh.' };
+	},
+	gold: async (event) => {
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const parsed = goldSchema.safeParse({ goldRating: formText(form, 'goldRating') });
+		if (!parsed.success) return fail(400, { goldErrors: fieldErrors(parsed.error).goldRating });
+		const marked = markGold(
+			event.locals.db,
+			project.id,
+			Number(event.params.exampleId),
+			parsed.data.goldRating,
+			new Date()
+		);
+		if (!marked.ok) {
+			if (marked.status === 404) error(404, marked.message);
+			return fail(marked.status, { goldErrors: [marked.message] });
+		}
+		return {
+			message: 'Marked as gold: it is mixed into annotators’ queues at the project’s gold rate.'
+		};
+	},
+	ungold: async (event) => {
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const result = unmarkGold(
+			event.locals.db,
+			project.id,
+			Number(event.params.exampleId),
+			new Date()
+		);
+		if (!result.ok) {
+			if (result.status === 404) error(404, result.message);
+			return fail(result.status, { goldErrors: [result.message] });
+		}
+		return { message: 'No longer gold: its reviews now decide its status, as for any example.' };
 	}
 };

@@ -1,0 +1,1 @@
+CREATE INDEX `example_gold_idx` ON `example` (`project_id`,`id`) WHERE "example"."is_gold" = 1;

@@ -1,0 +1,92 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from './db';
+import { example, lease, project, revision } from './db/schema';
+import { isOnScale, verdict } from '../ratings';
+import { settle } from './reviews';
+
+// Gold examples: an admin gives an example its true rating, and the queue mixes it into every
+// annotator's work at the project's gold rate, served like any other example. Each annotator
+// judges it once; their reviews measure them against the true rating (the agreement page's
+// "accuracy on gold") and never change the example. The example itself stays one example: it
+// is accepted or rejected by its true rating, so a dataset takes it at most once.
+
+export type GoldResult = { ok: true } | { ok: false; status: 400 | 404 | 409; message: string };
+
+/** Marks an example as gold with its true rating, in one transaction. */
+export function markGold(
+	db: Db,
+	projectId: number,
+	exampleId: number,
+	goldRating: number,
+	now: Date
+): GoldResult {
+	return db.transaction(
+		(tx) => {
+			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
+			const found = tx
+				.select({ id: example.id, output: revision.output })
+				.from(example)
+				.leftJoin(revision, eq(revision.id, example.currentRevisionId))
+				.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+				.get();
+			if (!target || !found) return { ok: false, status: 404, message: 'No such example.' };
+			if (!isOnScale(target.ratingScale, goldRating)) {
+				return {
+					ok: false,
+					status: 400,
+					message: 'That rating is not on this project’s scale.'
+				};
+			}
+			if (found.output === null) {
+				return {
+					ok: false,
+					status: 409,
+					message: 'This example has no output yet, so there is nothing to rate as gold.'
+				};
+			}
+			const truth = verdict([{ rating: goldRating, decision: 'accept' }], target);
+			tx.update(example)
+				.set({
+					isGold: true,
+					goldRating,
+					claimable: false,
+					status: truth.status,
+					finalRating: goldRating,
+					finalDecision: truth.finalDecision,
+					updatedAt: now
+				})
+				.where(eq(example.id, exampleId))
+				.run();
+			return { ok: true };
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+/**
+ * Makes a gold example ordinary again. Its reviews stay; the example's status follows them as
+ * for any example, so one with enough reviews settles and one without goes back to the queue.
+ */
+export function unmarkGold(db: Db, projectId: number, exampleId: number, now: Date): GoldResult {
+	return db.transaction(
+		(tx) => {
+			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
+			const found = tx
+				.select({ isGold: example.isGold, revisionId: example.currentRevisionId })
+				.from(example)
+				.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+				.get();
+			if (!target || !found) return { ok: false, status: 404, message: 'No such example.' };
+			if (!found.isGold) return { ok: false, status: 409, message: 'This example is not gold.' };
+			tx.update(example)
+				.set({ isGold: false, goldRating: null, updatedAt: now })
+				.where(eq(example.id, exampleId))
+				.run();
+			// Gold is served to everyone at once; an ordinary example only to as many as it needs.
+			tx.delete(lease).where(eq(lease.exampleId, exampleId)).run();
+			if (found.revisionId !== null) settle(tx, target, exampleId, found.revisionId, now);
+			return { ok: true };
+		},
+		{ behavior: 'immediate' }
+	);
+}
