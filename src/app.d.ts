@@ -1,6 +1,8 @@
 import type { Db } from '$lib/server/db';
 import type { SessionUser } from '$lib/server/auth';
 import type { Session } from '$lib/server/db/schema';
+import type { JobRunner } from '$lib/server/jobs/runner';
+import type { SecretKey } from '$lib/server/secrets';
 
 declare global {
 	namespace App {
@@ -8,6 +10,10 @@ declare global {
 			db: Db;
 			user: SessionUser | null;
 			session: Session | null;
+			/** Opens and seals provider keys; never leaves the server. */
+			secretKey: SecretKey;
+			/** The job runner: routes wake it when a job starts or changes. */
+			jobs: JobRunner;
 		}
 		interface Error {
 			message: string;

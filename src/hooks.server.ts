@@ -8,18 +8,29 @@ import {
 	validateSessionToken
 } from '$lib/server/auth';
 import { countUsers } from '$lib/server/users';
+import { JobRunner } from '$lib/server/jobs/runner';
+import { loadSecretKey, type SecretKey } from '$lib/server/secrets';
 
 let db: Db;
+let secretKey: SecretKey;
+let runner: JobRunner;
 let usersExist = false;
 
 export const init: ServerInit = () => {
 	const config = loadConfig(process.env);
 	db = createDb(config.databaseUrl);
 	migrateDb(db);
+	secretKey = loadSecretKey(config.secret, config.secretFile);
+	// Jobs left running by a crash or a restart carry on from where they were.
+	runner = new JobRunner(db, { key: secretKey, log: (message) => console.error(message) });
+	runner.start();
+	process.once('sveltekit:shutdown', () => void runner.stop());
 };
 
 export const handle: Handle = async ({ event, resolve }) => {
 	event.locals.db = db;
+	event.locals.secretKey = secretKey;
+	event.locals.jobs = runner;
 	event.locals.user = null;
 	event.locals.session = null;
 

@@ -1,10 +1,13 @@
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 const configSchema = z.object({
-	DATABASE_URL: z.string().min(1).default('data/winnow.db')
+	DATABASE_URL: z.string().min(1).default('data/winnow.db'),
+	/** Encrypts provider keys at rest; when unset, a secret is generated into the data folder. */
+	WINNOW_SECRET: z.string().min(16, 'WINNOW_SECRET must be at least 16 characters.').optional()
 });
 
-export type Config = { databaseUrl: string };
+export type Config = { databaseUrl: string; secret: string | undefined; secretFile: string };
 
 /** Reads the environment once at start-up; a bad value stops the start with a clear message. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -12,5 +15,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 	if (!parsed.success) {
 		throw new Error(`Invalid configuration: ${z.prettifyError(parsed.error)}`);
 	}
-	return { databaseUrl: parsed.data.DATABASE_URL };
+	const databaseUrl = parsed.data.DATABASE_URL;
+	const dataFolder = databaseUrl === ':memory:' ? 'data' : dirname(databaseUrl);
+	return {
+		databaseUrl,
+		secret: parsed.data.WINNOW_SECRET,
+		secretFile: join(dataFolder, 'secret.key')
+	};
 }

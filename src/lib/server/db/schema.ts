@@ -210,6 +210,8 @@ export const jobItem = sqliteTable(
 			.references(() => job.id, { onDelete: 'cascade' }),
 		input: text('input').notNull(),
 		inputHash: text('input_hash').notNull(),
+		/** The model that answers this item; a job may ask several models for the same input. */
+		modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
 		sampleIndex: integer('sample_index').notNull().default(0),
 		status: text('status', { enum: JOB_ITEM_STATUSES }).notNull().default('pending'),
 		attempts: integer('attempts').notNull().default(0),
@@ -227,7 +229,7 @@ export const jobItem = sqliteTable(
 		finishedAt: integer('finished_at', { mode: 'timestamp_ms' })
 	},
 	(t) => [
-		index('job_item_job_status_idx').on(t.jobId, t.status),
+		index('job_item_job_status_idx').on(t.jobId, t.status, t.nextAttemptAt),
 		uniqueIndex('job_item_input_sample_idx').on(t.jobId, t.inputHash, t.sampleIndex)
 	]
 );
@@ -598,3 +600,6 @@ export type ReviewSkip = typeof reviewSkip.$inferSelect;
 export type Dataset = typeof dataset.$inferSelect;
 export type FineTune = typeof fineTune.$inferSelect;
 export type Job = typeof job.$inferSelect;
+export type Provider = typeof provider.$inferSelect;
+export type Model = typeof model.$inferSelect;
+export type JobItem = typeof jobItem.$inferSelect;

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+const whole = (what: string, min: number, max: number) =>
+	z.coerce
+		.number(`Give ${what} as a number.`)
+		.int(`Give ${what} as a whole number.`)
+		.min(min, `${what[0].toUpperCase()}${what.slice(1)} is at least ${min}.`)
+		.max(max, `${what[0].toUpperCase()}${what.slice(1)} is at most ${max}.`);
+
+/** How a job calls its teacher; stored with the job as JSON. */
+export const jobSettingsSchema = z.object({
+	temperature: z.coerce
+		.number('Give the temperature as a number.')
+		.min(0, 'The temperature is between 0 and 2.')
+		.max(2, 'The temperature is between 0 and 2.'),
+	maxTokens: z
+		.string()
+		.trim()
+		.transform((text, ctx) => {
+			if (text === '') return null;
+			const value = Number(text);
+			if (!Number.isInteger(value) || value < 1 || value > 200_000) {
+				ctx.addIssue({
+					code: 'custom',
+					message:
+						'Give the most output tokens as a whole number from 1 to 200,000, or leave it empty.'
+				});
+				return z.NEVER;
+			}
+			return value;
+		}),
+	samplesPerInput: whole('the number of samples per input', 1, 10),
+	fewShot: whole('the number of few-shot examples', 0, 20),
+	reasoning: z.enum(['on', '']).transform((v) => v === 'on'),
+	invalidOutputs: z.enum(['repair', 'drop'], 'Choose what happens to an invalid output.'),
+	concurrency: whole('the concurrency', 1, 256),
+	timeoutSeconds: whole('the timeout', 5, 900)
+});
+export type JobSettings = z.infer<typeof jobSettingsSchema>;
+
+export const JOB_SETTING_DEFAULTS = {
+	temperature: '0.7',
+	maxTokens: '',
+	samplesPerInput: '1',
+	fewShot: '0',
+	reasoning: '',
+	invalidOutputs: 'repair',
+	concurrency: '8',
+	timeoutSeconds: '120'
+} as const;
+
+export const INVALID_OUTPUT_LABELS = {
+	repair: 'Keep it, marked invalid, for an annotator to repair',
+	drop: 'Drop it: the item fails with the reason'
+} as const;
+
+export const JOB_STATUS_LABELS = {
+	draft: 'Draft',
+	pending: 'Pending',
+	running: 'Running',
+	paused: 'Paused',
+	cancelled: 'Cancelled',
+	done: 'Done',
+	failed: 'Failed'
+} as const;

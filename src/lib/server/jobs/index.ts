@@ -1,0 +1,290 @@
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db';
+import { job, jobItem, model, provider, type Job, type Project } from '../db/schema';
+import {
+	parseImport,
+	rowRules,
+	type ImportFormat,
+	type ImportSource,
+	type LineError
+} from '../import';
+import { hashText } from '../split';
+import type { JobSettings } from '../../schemas/job';
+
+// Distillation jobs: a teacher model (or several) over a list of inputs. A job is stored with
+// one row per item (input × model × sample) so that a restart knows exactly what is left; the
+// runner (runner.ts) works the items.
+
+export type JobConfig = Omit<JobSettings, 'concurrency'> & {
+	source: { kind: 'file'; filename: string } | { kind: 'examples'; description: string };
+};
+
+export type InputsResult =
+	| { ok: true; inputs: string[]; rowsRead: number }
+	| { ok: false; rowsRead: number; errors: LineError[] };
+
+/** A file of inputs, read with the import's rules: every bad line is reported. */
+export async function parseJobInputs(
+	target: Project,
+	source: ImportSource,
+	format: ImportFormat
+): Promise<InputsResult> {
+	const parsed = await parseImport(source, format, rowRules(target));
+	if (parsed.errors.length > 0) {
+		return { ok: false, rowsRead: parsed.rowsRead, errors: parsed.errors };
+	}
+	if (parsed.rows.length === 0) {
+		return {
+			ok: false,
+			rowsRead: 0,
+			errors: [{ line: 1, message: 'the file has no inputs' }]
+		};
+	}
+	return { ok: true, inputs: parsed.rows.map((r) => r.input), rowsRead: parsed.rowsRead };
+}
+
+export type NewJob = {
+	modelIds: number[];
+	settings: JobSettings;
+	inputs: string[];
+	source: JobConfig['source'];
+	kind?: 'distill' | 'evaluation';
+};
+
+/**
+ * Stores the job and all its items in one transaction, running. The same input given twice
+ * is asked once; each model answers each input `samplesPerInput` times.
+ */
+export function createJob(
+	db: Db,
+	target: Project,
+	userId: string | null,
+	spec: NewJob,
+	now = new Date()
+): number {
+	const { concurrency, ...rest } = spec.settings;
+	const config: JobConfig = { ...rest, source: spec.source };
+	const unique = [...new Map(spec.inputs.map((input) => [hashText(input), input]))];
+	return db.transaction(
+		(tx) => {
+			const created = tx
+				.insert(job)
+				.values({
+					projectId: target.id,
+					kind: spec.kind ?? 'distill',
+					status: 'running',
+					modelId: spec.modelIds[0],
+					config: JSON.stringify(config),
+					concurrency,
+					createdBy: userId,
+					createdAt: now,
+					startedAt: now
+				})
+				.returning({ id: job.id })
+				.get();
+			const rows = unique.flatMap(([inputHash, input]) =>
+				spec.modelIds.flatMap((modelId, m) =>
+					Array.from({ length: spec.settings.samplesPerInput }, (_, s) => ({
+						jobId: created.id,
+						input,
+						inputHash,
+						modelId,
+						sampleIndex: m * spec.settings.samplesPerInput + s
+					}))
+				)
+			);
+			// SQLite takes at most 32,766 variables a statement; five a row.
+			for (let i = 0; i < rows.length; i += 5000) {
+				tx.insert(jobItem)
+					.values(rows.slice(i, i + 5000))
+					.run();
+			}
+			return created.id;
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+export function jobConfigOf(found: Pick<Job, 'config'>): JobConfig {
+	return JSON.parse(found.config) as JobConfig;
+}
+
+export function getJob(db: Db, projectId: number, jobId: number): Job | undefined {
+	return db
+		.select()
+		.from(job)
+		.where(and(eq(job.id, jobId), eq(job.projectId, projectId)))
+		.get();
+}
+
+export type ItemCounts = Record<'pending' | 'running' | 'done' | 'failed' | 'cancelled', number>;
+
+function itemCounts(db: Db, jobIds: number[]): Map<number, ItemCounts> {
+	const counts = new Map<number, ItemCounts>();
+	if (jobIds.length === 0) return counts;
+	const rows = db
+		.select({ jobId: jobItem.jobId, status: jobItem.status, n: count() })
+		.from(jobItem)
+		.where(inArray(jobItem.jobId, jobIds))
+		.groupBy(jobItem.jobId, jobItem.status)
+		.all();
+	for (const id of jobIds)
+		counts.set(id, { pending: 0, running: 0, done: 0, failed: 0, cancelled: 0 });
+	for (const row of rows) counts.get(row.jobId)![row.status] = row.n;
+	return counts;
+}
+
+export type JobProgress = {
+	id: number;
+	kind: Job['kind'];
+	status: Job['status'];
+	error: string | null;
+	models: string[];
+	concurrency: number;
+	counts: ItemCounts;
+	total: number;
+	/** Share of items finished (done, failed or cancelled), 0 to 1. */
+	finished: number;
+	inputTokens: number;
+	outputTokens: number;
+	cost: number;
+	/** Items finished per minute since the job started; null before the first. */
+	perMinute: number | null;
+	/** Seconds left at that rate; null when unknown or nothing is left. */
+	etaSeconds: number | null;
+	createdAt: Date;
+	startedAt: Date | null;
+	finishedAt: Date | null;
+};
+
+function modelNames(db: Db, jobIds: number[]): Map<number, string[]> {
+	const names = new Map<number, string[]>();
+	if (jobIds.length === 0) return names;
+	const rows = db
+		.selectDistinct({ jobId: jobItem.jobId, name: model.name, provider: provider.name })
+		.from(jobItem)
+		.innerJoin(model, eq(model.id, jobItem.modelId))
+		.innerJoin(provider, eq(provider.id, model.providerId))
+		.where(inArray(jobItem.jobId, jobIds))
+		.all();
+	for (const row of rows) {
+		names.set(row.jobId, [...(names.get(row.jobId) ?? []), `${row.name} (${row.provider})`]);
+	}
+	return names;
+}
+
+function progressOf(found: Job, counts: ItemCounts, models: string[], now: Date): JobProgress {
+	const total = Object.values(counts).reduce((a, b) => a + b, 0);
+	const finishedItems = counts.done + counts.failed + counts.cancelled;
+	const left = counts.pending + counts.running;
+	const end = found.finishedAt ?? now;
+	const minutes = found.startedAt ? (end.getTime() - found.startedAt.getTime()) / 60_000 : 0;
+	const perMinute =
+		minutes > 0 && counts.done + counts.failed > 0 ? (counts.done + counts.failed) / minutes : null;
+	return {
+		id: found.id,
+		kind: found.kind,
+		status: found.status,
+		error: found.error,
+		models,
+		concurrency: found.concurrency,
+		counts,
+		total,
+		finished: total === 0 ? 1 : finishedItems / total,
+		inputTokens: found.inputTokens,
+		outputTokens: found.outputTokens,
+		cost: found.cost,
+		perMinute,
+		etaSeconds:
+			perMinute && left > 0 && found.status === 'running' ? (left / perMinute) * 60 : null,
+		createdAt: found.createdAt,
+		startedAt: found.startedAt,
+		finishedAt: found.finishedAt
+	};
+}
+
+export function jobProgress(db: Db, found: Job, now = new Date()): JobProgress {
+	return progressOf(
+		found,
+		itemCounts(db, [found.id]).get(found.id)!,
+		modelNames(db, [found.id]).get(found.id) ?? [],
+		now
+	);
+}
+
+export function listJobs(db: Db, projectId: number, now = new Date()): JobProgress[] {
+	const jobs = db
+		.select()
+		.from(job)
+		.where(eq(job.projectId, projectId))
+		.orderBy(desc(job.createdAt), desc(job.id))
+		.limit(100)
+		.all();
+	const ids = jobs.map((j) => j.id);
+	const counts = itemCounts(db, ids);
+	const names = modelNames(db, ids);
+	return jobs.map((j) => progressOf(j, counts.get(j.id)!, names.get(j.id) ?? [], now));
+}
+
+/** The items that failed, with why, for the job page. */
+export function failedItems(db: Db, jobId: number, limit = 50) {
+	return db
+		.select({
+			id: jobItem.id,
+			input: sql<string>`substr(${jobItem.input}, 1, 200)`,
+			attempts: jobItem.attempts,
+			error: jobItem.error
+		})
+		.from(jobItem)
+		.where(and(eq(jobItem.jobId, jobId), eq(jobItem.status, 'failed')))
+		.orderBy(asc(jobItem.id))
+		.limit(limit)
+		.all();
+}
+
+export type ControlResult = { ok: true } | { ok: false; message: string };
+
+const ALLOWED: Record<'pause' | 'resume' | 'cancel', Job['status'][]> = {
+	pause: ['running', 'pending'],
+	resume: ['paused'],
+	cancel: ['running', 'pending', 'paused']
+};
+
+/**
+ * Pause stops new calls (calls in flight finish and are kept); resume carries on; cancel
+ * stops for good, and the items not yet done are cancelled, in one transaction.
+ */
+export function controlJob(
+	db: Db,
+	projectId: number,
+	jobId: number,
+	action: 'pause' | 'resume' | 'cancel',
+	now = new Date()
+): ControlResult {
+	return db.transaction(
+		(tx) => {
+			const found = tx
+				.select({ status: job.status })
+				.from(job)
+				.where(and(eq(job.id, jobId), eq(job.projectId, projectId)))
+				.get();
+			if (!found) return { ok: false, message: 'No such job in this project.' };
+			if (!ALLOWED[action].includes(found.status)) {
+				return { ok: false, message: `A ${found.status} job cannot be ${action}d.` } as const;
+			}
+			const status = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled';
+			tx.update(job)
+				.set({ status, finishedAt: action === 'cancel' ? now : null })
+				.where(eq(job.id, jobId))
+				.run();
+			if (action === 'cancel') {
+				tx.update(jobItem)
+					.set({ status: 'cancelled', finishedAt: now })
+					.where(and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running'])))
+					.run();
+			}
+			return { ok: true } as const;
+		},
+		{ behavior: 'immediate' }
+	);
+}

@@ -1,0 +1,186 @@
+import { and, asc, desc, eq } from 'drizzle-orm';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { Db } from '../db';
+import { example, revision, type Project } from '../db/schema';
+import { listRequirements } from '../projects';
+import { compileValidator } from '../../jsonSchema';
+
+// The teacher's prompt, built from the project: its instruction and requirements as the
+// system message, optional few-shot pairs from the best accepted training examples, the input
+// last. JSON projects ask for structured output; with reasoning on, the model thinks first and
+// its reasoning is kept apart from the output.
+
+export type PromptOptions = { fewShot: number; reasoning: boolean };
+
+type Task = Pick<Project, 'id' | 'instruction' | 'outputKind' | 'outputSchema'>;
+
+export type Prompt = {
+	system: string;
+	examples: { input: string; output: string }[];
+	responseFormat: ChatCompletionCreateParamsNonStreaming['response_format'];
+	/** True when the reasoning travels in a JSON wrapper rather than in tags. */
+	wrapped: boolean;
+	reasoning: boolean;
+	outputKind: Project['outputKind'];
+	validate: ((value: unknown) => string | null) | null;
+};
+
+const REASONING_TAGS =
+	'Think the task through first, inside <reasoning>…</reasoning>, then write only the final output after the closing tag.';
+
+export function buildSystemPrompt(
+	task: Task,
+	requirements: { name: string; description: string }[],
+	{ reasoning }: Pick<PromptOptions, 'reasoning'>
+): string {
+	const parts = [task.instruction.trim() || 'Complete the task for the input you are given.'];
+	if (requirements.length > 0) {
+		parts.push(
+			'The output must meet these requirements:\n' +
+				requirements
+					.map((r) => `- ${r.name}${r.description ? `: ${r.description}` : ''}`)
+					.join('\n')
+		);
+	}
+	if (task.outputKind === 'json') {
+		parts.push(
+			task.outputSchema
+				? 'Answer with one JSON value that fits the given schema.'
+				: 'Answer with one JSON value.'
+		);
+	}
+	if (reasoning) {
+		parts.push(
+			task.outputKind === 'json'
+				? 'Think the task through first: put your reasoning in "reasoning" and the answer in "output".'
+				: REASONING_TAGS
+		);
+	}
+	return parts.join('\n\n');
+}
+
+/** The best accepted training examples, highest final rating first: never val or test. */
+export function fewShotExamples(db: Db, projectId: number, limit: number) {
+	if (limit <= 0) return [];
+	return db
+		.select({ input: example.input, output: revision.output })
+		.from(example)
+		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+		.where(
+			and(
+				eq(example.projectId, projectId),
+				eq(example.status, 'accepted'),
+				eq(example.split, 'train'),
+				eq(example.isGold, false)
+			)
+		)
+		.orderBy(desc(example.finalRating), asc(example.id))
+		.limit(limit)
+		.all()
+		.flatMap((r) => (r.output === null ? [] : [{ input: r.input, output: r.output }]));
+}
+
+export function buildPrompt(db: Db, task: Task, options: PromptOptions): Prompt {
+	const system = buildSystemPrompt(task, listRequirements(db, task.id), options);
+	const schema = task.outputSchema
+		? (JSON.parse(task.outputSchema) as Record<string, unknown>)
+		: null;
+	const json = task.outputKind === 'json';
+	const wrapped = json && options.reasoning;
+	const outputSchema = schema ?? {};
+	let responseFormat: Prompt['responseFormat'];
+	if (wrapped) {
+		responseFormat = {
+			type: 'json_schema',
+			json_schema: {
+				name: 'answer_with_reasoning',
+				schema: {
+					type: 'object',
+					properties: { reasoning: { type: 'string' }, output: outputSchema },
+					required: ['reasoning', 'output']
+				}
+			}
+		};
+	} else if (json && schema) {
+		responseFormat = { type: 'json_schema', json_schema: { name: 'answer', schema } };
+	} else if (json) {
+		responseFormat = { type: 'json_object' };
+	}
+	return {
+		system,
+		examples: fewShotExamples(db, task.id, options.fewShot),
+		responseFormat,
+		wrapped,
+		reasoning: options.reasoning,
+		outputKind: task.outputKind,
+		validate: compileValidator(task.outputSchema)
+	};
+}
+
+export function messagesFor(prompt: Prompt, input: string) {
+	return [
+		{ role: 'system' as const, content: prompt.system },
+		...prompt.examples.flatMap((e) => [
+			{ role: 'user' as const, content: e.input },
+			{
+				role: 'assistant' as const,
+				content: prompt.wrapped
+					? JSON.stringify({ reasoning: '', output: JSON.parse(e.output) })
+					: e.output
+			}
+		]),
+		{ role: 'user' as const, content: input }
+	];
+}
+
+export type ParsedOutput = {
+	output: string;
+	reasoning: string | null;
+	/** null for text outputs; false with `schemaErrors` when JSON is broken or off-schema. */
+	schemaValid: boolean | null;
+	schemaErrors: string | null;
+};
+
+/**
+ * The model's answer as a revision stores it. JSON is normalised; broken or off-schema JSON
+ * is kept as it came, marked invalid with the reason, for an annotator to repair.
+ */
+export function parseOutput(prompt: Prompt, content: string, sideReasoning?: string | null) {
+	let text = content.trim();
+	let reasoning: string | null = sideReasoning?.trim() || null;
+	if (prompt.reasoning && !prompt.wrapped) {
+		const tagged = /^\s*<(reasoning|think)>([\s\S]*?)<\/\1>\s*/i.exec(text);
+		if (tagged) {
+			reasoning = tagged[2].trim();
+			text = text.slice(tagged[0].length).trim();
+		}
+	}
+	if (prompt.outputKind !== 'json') {
+		return { output: text, reasoning, schemaValid: null, schemaErrors: null } as ParsedOutput;
+	}
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch (e) {
+		return {
+			output: text,
+			reasoning,
+			schemaValid: false,
+			schemaErrors: `not valid JSON: ${(e as Error).message}`
+		} as ParsedOutput;
+	}
+	if (prompt.wrapped && value && typeof value === 'object' && 'output' in value) {
+		const answer = value as { reasoning?: unknown; output: unknown };
+		if (typeof answer.reasoning === 'string' && answer.reasoning.trim()) {
+			reasoning = answer.reasoning.trim();
+		}
+		value = answer.output;
+	}
+	const problem = prompt.validate?.(value) ?? null;
+	return {
+		output: JSON.stringify(value),
+		reasoning,
+		schemaValid: prompt.validate ? problem === null : null,
+		schemaErrors: problem
+	} as ParsedOutput;
+}

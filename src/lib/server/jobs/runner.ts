@@ -1,0 +1,540 @@
+import { and, asc, eq, inArray, isNull, lte, min, or, sql } from 'drizzle-orm';
+import type OpenAI from 'openai';
+import type { Db } from '../db';
+import {
+	example,
+	job,
+	jobItem,
+	model,
+	project,
+	provider,
+	revision,
+	type Job,
+	type Model,
+	type Project,
+	type Provider
+} from '../db/schema';
+import { classifyFailure } from '../providers/errors';
+import { clientFor } from '../providers';
+import { parseQueuePriority, randomKey } from '../queuePriority';
+import type { SecretKey } from '../secrets';
+import { splitForInputHash } from '../split';
+import { jobConfigOf, type JobConfig } from '.';
+import { buildPrompt, messagesFor, parseOutput, type Prompt } from './prompt';
+import { ProviderLimiter } from './rateLimit';
+
+// Works the items of running jobs: as many calls in flight per job as its concurrency allows,
+// within each provider's request and token budget. A call that meets a 429, a 5xx or a timeout
+// is tried again later with exponential backoff and jitter, or after the Retry-After the
+// provider gave. Each item's example is written in the same transaction that marks the item
+// done, so an item yields at most one example, and a crash loses no finished work: items left
+// running are pending again at the next start.
+
+export type RunnerOptions = {
+	key: SecretKey;
+	now?: () => number;
+	/** Jitter for the backoff; seeded in tests. */
+	random?: () => number;
+	baseBackoffMs?: number;
+	maxBackoffMs?: number;
+	maxAttempts?: number;
+	/** The longest the runner sleeps before looking again, whatever it expects. */
+	pollMs?: number;
+	log?: (message: string) => void;
+};
+
+type JobContext = {
+	job: Job;
+	config: JobConfig;
+	target: Project;
+	prompt: Prompt;
+	models: Map<number, { model: Model; provider: Provider; client: OpenAI }>;
+	priority: number;
+	source: 'distillation' | 'evaluation';
+};
+
+type PendingItem = {
+	id: number;
+	input: string;
+	inputHash: string;
+	modelId: number | null;
+	attempts: number;
+};
+
+export class JobRunner {
+	private readonly limiter = new ProviderLimiter();
+	private readonly inFlight = new Map<number, Map<number, AbortController>>();
+	private readonly contexts = new Map<number, JobContext>();
+	private timer: ReturnType<typeof setTimeout> | null = null;
+	private ticking = false;
+	private again = false;
+	private stopped = true;
+	private readonly now: () => number;
+	private readonly random: () => number;
+	private readonly baseBackoffMs: number;
+	private readonly maxBackoffMs: number;
+	readonly maxAttempts: number;
+	private readonly pollMs: number;
+	private readonly log: (message: string) => void;
+	private settled: Promise<unknown>[] = [];
+
+	constructor(
+		private readonly db: Db,
+		private readonly options: RunnerOptions
+	) {
+		this.now = options.now ?? Date.now;
+		this.random = options.random ?? Math.random;
+		this.baseBackoffMs = options.baseBackoffMs ?? 1000;
+		this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+		this.maxAttempts = options.maxAttempts ?? 8;
+		this.pollMs = options.pollMs ?? 2000;
+		this.log = options.log ?? (() => {});
+	}
+
+	/** Puts back the items a crash or a stop left running, then starts working. */
+	start() {
+		this.db
+			.update(jobItem)
+			.set({ status: 'pending', startedAt: null })
+			.where(eq(jobItem.status, 'running'))
+			.run();
+		this.stopped = false;
+		this.wake();
+	}
+
+	/** Something changed (a job started, paused, resumed, cancelled): look again now. */
+	wake() {
+		if (this.stopped) return;
+		if (this.ticking) {
+			this.again = true;
+			return;
+		}
+		this.ticking = true;
+		try {
+			do {
+				this.again = false;
+				this.tick();
+			} while (this.again && !this.stopped);
+		} finally {
+			this.ticking = false;
+		}
+	}
+
+	/** Calls in flight, for tests and the status line. */
+	get busy(): number {
+		let n = 0;
+		for (const calls of this.inFlight.values()) n += calls.size;
+		return n;
+	}
+
+	/** Stops dispatching, abandons calls in flight and waits for them to unwind. */
+	async stop() {
+		this.stopped = true;
+		if (this.timer) clearTimeout(this.timer);
+		for (const calls of this.inFlight.values()) for (const c of calls.values()) c.abort();
+		await Promise.allSettled(this.settled);
+		this.db
+			.update(jobItem)
+			.set({ status: 'pending', startedAt: null })
+			.where(eq(jobItem.status, 'running'))
+			.run();
+	}
+
+	private schedule(at: number) {
+		if (this.stopped) return;
+		if (this.timer) clearTimeout(this.timer);
+		const delay = Math.max(0, Math.min(at - this.now(), this.pollMs));
+		this.timer = setTimeout(() => {
+			this.timer = null;
+			this.wake();
+		}, delay);
+		this.timer.unref?.();
+	}
+
+	private tick() {
+		const now = this.now();
+		let nextAt = now + this.pollMs;
+		const running = this.db.select().from(job).where(eq(job.status, 'running')).all();
+		const runningIds = new Set(running.map((j) => j.id));
+		// Calls of jobs no longer running: a cancel aborts them; a pause lets them finish.
+		for (const [jobId, calls] of this.inFlight) {
+			if (runningIds.has(jobId)) continue;
+			const status = this.db
+				.select({ status: job.status })
+				.from(job)
+				.where(eq(job.id, jobId))
+				.get();
+			if (status?.status !== 'paused') for (const c of calls.values()) c.abort();
+		}
+		for (const id of this.contexts.keys()) if (!runningIds.has(id)) this.contexts.delete(id);
+
+		for (const found of running) {
+			const context = this.contextFor(found);
+			if (!context) continue;
+			const calls = this.inFlight.get(found.id) ?? new Map<number, AbortController>();
+			this.inFlight.set(found.id, calls);
+			const free = found.concurrency - calls.size;
+			const due =
+				free > 0
+					? this.db
+							.select({
+								id: jobItem.id,
+								input: jobItem.input,
+								inputHash: jobItem.inputHash,
+								modelId: jobItem.modelId,
+								attempts: jobItem.attempts
+							})
+							.from(jobItem)
+							.where(
+								and(
+									eq(jobItem.jobId, found.id),
+									eq(jobItem.status, 'pending'),
+									or(isNull(jobItem.nextAttemptAt), lte(jobItem.nextAttemptAt, new Date(now)))
+								)
+							)
+							.orderBy(asc(jobItem.id))
+							.limit(free)
+							.all()
+					: [];
+			const dispatch: PendingItem[] = [];
+			for (const item of due) {
+				const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
+				if (!target) {
+					this.failItem(item.id, 'The model of this item was removed.', now);
+					continue;
+				}
+				const estimate = estimateTokens(context, item.input);
+				const wait = this.limiter.take(target.provider.id, target.provider, estimate, now);
+				if (wait > 0) {
+					nextAt = Math.min(nextAt, now + wait);
+					break;
+				}
+				dispatch.push(item);
+			}
+			if (dispatch.length > 0) {
+				this.db
+					.update(jobItem)
+					.set({ status: 'running', startedAt: new Date(now) })
+					.where(
+						inArray(
+							jobItem.id,
+							dispatch.map((d) => d.id)
+						)
+					)
+					.run();
+				for (const item of dispatch) this.call(context, item, calls);
+			}
+			if (calls.size === 0 && due.length === 0) {
+				const waiting = this.db
+					.select({ next: min(jobItem.nextAttemptAt), n: sql<number>`count(*)` })
+					.from(jobItem)
+					.where(and(eq(jobItem.jobId, found.id), inArray(jobItem.status, ['pending', 'running'])))
+					.get();
+				if (!waiting || waiting.n === 0) this.finish(found.id, now);
+				else if (waiting.next) nextAt = Math.min(nextAt, waiting.next.getTime());
+			}
+		}
+		if (running.length > 0 || this.busy > 0) this.schedule(nextAt);
+	}
+
+	private contextFor(found: Job): JobContext | null {
+		const cached = this.contexts.get(found.id);
+		if (cached) {
+			cached.job = found;
+			return cached;
+		}
+		try {
+			const target = this.db.select().from(project).where(eq(project.id, found.projectId)).get();
+			if (!target) throw new Error('The project is gone.');
+			const config = jobConfigOf(found);
+			const modelIds = this.db
+				.selectDistinct({ id: jobItem.modelId })
+				.from(jobItem)
+				.where(eq(jobItem.jobId, found.id))
+				.all()
+				.flatMap((r) => (r.id === null ? [] : [r.id]));
+			const rows = modelIds.length
+				? this.db
+						.select({ model, provider })
+						.from(model)
+						.innerJoin(provider, eq(provider.id, model.providerId))
+						.where(inArray(model.id, modelIds))
+						.all()
+				: [];
+			const models = new Map(
+				rows.map((r) => [
+					r.model.id,
+					{
+						model: r.model,
+						provider: r.provider,
+						client: clientFor(r.provider, this.options.key, {
+							timeoutMs: config.timeoutSeconds * 1000
+						})
+					}
+				])
+			);
+			const priority = parseQueuePriority(target.queuePriority);
+			const context: JobContext = {
+				job: found,
+				config,
+				target,
+				prompt: buildPrompt(this.db, target, config),
+				models,
+				priority: priority?.kind === 'job' && priority.jobId === found.id ? 1 : 0,
+				source: found.kind === 'evaluation' ? 'evaluation' : 'distillation'
+			};
+			this.contexts.set(found.id, context);
+			return context;
+		} catch (e) {
+			this.failJob(found.id, `The job could not start: ${(e as Error).message}`, this.now());
+			return null;
+		}
+	}
+
+	private call(context: JobContext, item: PendingItem, calls: Map<number, AbortController>) {
+		const controller = new AbortController();
+		calls.set(item.id, controller);
+		const target = context.models.get(item.modelId!)!;
+		const estimate = estimateTokens(context, item.input);
+		const started = this.now();
+		const { config, prompt } = context;
+		const done = target.client.chat.completions
+			.create(
+				{
+					model: target.model.name,
+					messages: messagesFor(prompt, item.input),
+					temperature: config.temperature,
+					...(config.maxTokens ? { max_tokens: config.maxTokens } : {}),
+					...(prompt.responseFormat ? { response_format: prompt.responseFormat } : {})
+				},
+				{ signal: controller.signal }
+			)
+			.then(
+				(completion) => {
+					if (controller.signal.aborted) return;
+					const used =
+						(completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0);
+					this.limiter.settle(target.provider.id, estimate, used);
+					this.succeed(context, item, target.model, completion, this.now() - started);
+				},
+				(error: unknown) => {
+					if (controller.signal.aborted) return;
+					this.retryOrFail(context, item, target.provider, error);
+				}
+			)
+			.catch((e: unknown) => {
+				this.log(`job ${context.job.id} item ${item.id}: ${(e as Error).message}`);
+				this.failItem(item.id, 'Winnow could not save this output.', this.now());
+			})
+			.finally(() => {
+				calls.delete(item.id);
+				this.settled = this.settled.filter((p) => p !== done);
+				this.wake();
+			});
+		this.settled.push(done);
+	}
+
+	private succeed(
+		context: JobContext,
+		item: PendingItem,
+		teacher: Model,
+		completion: OpenAI.Chat.Completions.ChatCompletion,
+		latencyMs: number
+	) {
+		const message = completion.choices[0]?.message;
+		const content = message?.content ?? '';
+		if (content.trim() === '') {
+			this.retryOrFail(context, item, null, new Error('The model returned an empty output.'));
+			return;
+		}
+		const side =
+			(message as { reasoning_content?: unknown; reasoning?: unknown } | undefined) ?? {};
+		const sideReasoning =
+			typeof side.reasoning_content === 'string'
+				? side.reasoning_content
+				: typeof side.reasoning === 'string'
+					? side.reasoning
+					: null;
+		const parsed = parseOutput(context.prompt, content, sideReasoning);
+		const inputTokens = completion.usage?.prompt_tokens ?? 0;
+		const outputTokens = completion.usage?.completion_tokens ?? 0;
+		const cost =
+			(inputTokens * teacher.inputPricePerMTok + outputTokens * teacher.outputPricePerMTok) /
+			1_000_000;
+		const at = new Date(this.now());
+		const { target } = context;
+		this.db.transaction(
+			(tx) => {
+				const usage = { inputTokens, outputTokens, cost, latencyMs, finishedAt: at };
+				const dropped = parsed.schemaValid === false && context.config.invalidOutputs === 'drop';
+				const claimed = tx
+					.update(jobItem)
+					.set({
+						...usage,
+						status: dropped ? 'failed' : 'done',
+						attempts: item.attempts + 1,
+						error: dropped ? `Invalid output, dropped: ${parsed.schemaErrors}` : null
+					})
+					.where(and(eq(jobItem.id, item.id), eq(jobItem.status, 'running')))
+					.run();
+				// Cancelled (or finished elsewhere) meanwhile: nothing of this call is kept.
+				if (claimed.changes === 0) return;
+				tx.update(job)
+					.set({
+						inputTokens: sql`${job.inputTokens} + ${inputTokens}`,
+						outputTokens: sql`${job.outputTokens} + ${outputTokens}`,
+						cost: sql`${job.cost} + ${cost}`
+					})
+					.where(eq(job.id, context.job.id))
+					.run();
+				if (dropped) return;
+				const known = tx
+					.select({ split: example.split })
+					.from(example)
+					.where(and(eq(example.projectId, target.id), eq(example.inputHash, item.inputHash)))
+					.limit(1)
+					.get();
+				const created = tx
+					.insert(example)
+					.values({
+						projectId: target.id,
+						dedupeKey: `job:${context.job.id}:item:${item.id}`,
+						input: item.input,
+						inputHash: item.inputHash,
+						split: known?.split ?? splitForInputHash(item.inputHash, target),
+						source: context.source,
+						jobId: context.job.id,
+						status: 'queued',
+						claimable: true,
+						priority: context.priority,
+						randomKey: randomKey(),
+						createdAt: at,
+						updatedAt: at
+					})
+					.returning({ id: example.id })
+					.get();
+				const first = tx
+					.insert(revision)
+					.values({
+						exampleId: created.id,
+						number: 1,
+						output: parsed.output,
+						reasoning: parsed.reasoning,
+						authorKind: 'model',
+						authorModelId: teacher.id,
+						reason: context.source === 'evaluation' ? 'evaluation output' : 'teacher output',
+						schemaValid: parsed.schemaValid,
+						schemaErrors: parsed.schemaErrors,
+						createdAt: at
+					})
+					.returning({ id: revision.id })
+					.get();
+				tx.update(example)
+					.set({ currentRevisionId: first.id })
+					.where(eq(example.id, created.id))
+					.run();
+				tx.update(jobItem).set({ exampleId: created.id }).where(eq(jobItem.id, item.id)).run();
+			},
+			{ behavior: 'immediate' }
+		);
+	}
+
+	private retryOrFail(
+		context: JobContext,
+		item: PendingItem,
+		source: Provider | null,
+		error: unknown
+	) {
+		const now = this.now();
+		const failure = classifyFailure(error, source?.baseUrl ?? '');
+		const attempts = item.attempts + 1;
+		if (failure.kind === 'job') {
+			this.failJob(context.job.id, failure.message, now);
+			return;
+		}
+		if (
+			failure.kind === 'item' &&
+			!(error instanceof Error && /empty output/.test(error.message))
+		) {
+			this.failItem(item.id, failure.message, now, attempts);
+			return;
+		}
+		if (attempts >= this.maxAttempts) {
+			this.failItem(
+				item.id,
+				`Gave up after ${attempts} attempts: ${failure.message}`,
+				now,
+				attempts
+			);
+			return;
+		}
+		const cap = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (attempts - 1));
+		const backoff = cap / 2 + this.random() * (cap / 2);
+		const delay = failure.retryAfterMs ?? backoff;
+		if (failure.retryAfterMs !== null && source) {
+			this.limiter.closeFor(source.id, failure.retryAfterMs, now);
+		}
+		this.db
+			.update(jobItem)
+			.set({
+				status: 'pending',
+				attempts,
+				error: failure.message,
+				nextAttemptAt: new Date(now + delay)
+			})
+			.where(and(eq(jobItem.id, item.id), eq(jobItem.status, 'running')))
+			.run();
+	}
+
+	private failItem(itemId: number, message: string, now: number, attempts?: number) {
+		this.db
+			.update(jobItem)
+			.set({
+				status: 'failed',
+				error: message,
+				finishedAt: new Date(now),
+				...(attempts !== undefined ? { attempts } : {})
+			})
+			.where(and(eq(jobItem.id, itemId), inArray(jobItem.status, ['pending', 'running'])))
+			.run();
+	}
+
+	/** Every item would fail the same way (a refused key, an unknown model): stop the job. */
+	private failJob(jobId: number, message: string, now: number) {
+		this.log(`job ${jobId} failed: ${message}`);
+		this.db.transaction(
+			(tx) => {
+				tx.update(job)
+					.set({ status: 'failed', error: message, finishedAt: new Date(now) })
+					.where(eq(job.id, jobId))
+					.run();
+				tx.update(jobItem)
+					.set({ status: 'failed', error: message, finishedAt: new Date(now) })
+					.where(and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running'])))
+					.run();
+			},
+			{ behavior: 'immediate' }
+		);
+		this.contexts.delete(jobId);
+		for (const c of this.inFlight.get(jobId)?.values() ?? []) c.abort();
+	}
+
+	private finish(jobId: number, now: number) {
+		this.db
+			.update(job)
+			.set({ status: 'done', finishedAt: new Date(now) })
+			.where(and(eq(job.id, jobId), eq(job.status, 'running')))
+			.run();
+		this.contexts.delete(jobId);
+		this.inFlight.delete(jobId);
+	}
+}
+
+/** A rough count for the token budget before the call; corrected by the real usage after. */
+function estimateTokens(context: JobContext, input: string): number {
+	const promptChars =
+		context.prompt.system.length +
+		context.prompt.examples.reduce((sum, e) => sum + e.input.length + e.output.length, 0) +
+		input.length;
+	return Math.ceil(promptChars / 4) + (context.config.maxTokens ?? 512);
+}

@@ -1,0 +1,146 @@
+import { asc, eq } from 'drizzle-orm';
+import OpenAI from 'openai';
+import type { Db } from '../db';
+import { model, provider, type Model, type Provider } from '../db/schema';
+import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
+import type { ModelInput, ProviderInput } from '../../schemas/provider';
+import { describeProviderError } from './errors';
+
+// Providers are OpenAI-compatible endpoints; every call to one goes through the official
+// `openai` client. Keys are stored sealed and are opened only here, to build a client.
+
+/** A provider as pages see it: whether a key is set, never the key. */
+export type ProviderSummary = {
+	id: number;
+	name: string;
+	baseUrl: string;
+	hasKey: boolean;
+	requestsPerMinute: number | null;
+	tokensPerMinute: number | null;
+	models: Model[];
+};
+
+export function createProvider(db: Db, key: SecretKey, input: ProviderInput, now = new Date()) {
+	return db
+		.insert(provider)
+		.values({
+			name: input.name,
+			baseUrl: input.baseUrl,
+			apiKeyEncrypted: input.apiKey ? encryptSecret(key, input.apiKey) : null,
+			requestsPerMinute: input.requestsPerMinute,
+			tokensPerMinute: input.tokensPerMinute,
+			createdAt: now
+		})
+		.returning({ id: provider.id })
+		.get();
+}
+
+export function deleteProvider(db: Db, providerId: number): boolean {
+	return db.delete(provider).where(eq(provider.id, providerId)).run().changes > 0;
+}
+
+export function listProviders(db: Db): ProviderSummary[] {
+	const providers = db.select().from(provider).orderBy(asc(provider.name)).all();
+	const models = db.select().from(model).orderBy(asc(model.name)).all();
+	return providers.map((p) => ({
+		id: p.id,
+		name: p.name,
+		baseUrl: p.baseUrl,
+		hasKey: p.apiKeyEncrypted !== null,
+		requestsPerMinute: p.requestsPerMinute,
+		tokensPerMinute: p.tokensPerMinute,
+		models: models.filter((m) => m.providerId === p.id)
+	}));
+}
+
+export function getProvider(db: Db, providerId: number): Provider | undefined {
+	return db.select().from(provider).where(eq(provider.id, providerId)).get();
+}
+
+export type ModelChoice = { id: number; label: string; providerId: number };
+
+/** Every model, named with its provider, for the pages where a model is chosen. */
+export function modelChoices(db: Db): ModelChoice[] {
+	return db
+		.select({
+			id: model.id,
+			name: model.name,
+			providerId: model.providerId,
+			provider: provider.name
+		})
+		.from(model)
+		.innerJoin(provider, eq(provider.id, model.providerId))
+		.orderBy(asc(provider.name), asc(model.name))
+		.all()
+		.map((m) => ({ id: m.id, label: `${m.name} (${m.provider})`, providerId: m.providerId }));
+}
+
+export function addModel(db: Db, providerId: number, input: ModelInput, now = new Date()) {
+	return db
+		.insert(model)
+		.values({ providerId, ...input, createdAt: now })
+		.onConflictDoUpdate({
+			target: [model.providerId, model.name],
+			set: {
+				inputPricePerMTok: input.inputPricePerMTok,
+				outputPricePerMTok: input.outputPricePerMTok
+			}
+		})
+		.returning({ id: model.id })
+		.get();
+}
+
+export function deleteModel(db: Db, providerId: number, modelId: number): boolean {
+	return (
+		db
+			.delete(model)
+			.where(eq(model.id, modelId))
+			.returning({ providerId: model.providerId })
+			.all()
+			.filter((m) => m.providerId === providerId).length > 0
+	);
+}
+
+export type ClientOptions = { timeoutMs?: number };
+
+/**
+ * The `openai` client for a provider. It never retries by itself: the job runner decides
+ * when to retry, so that Retry-After, backoff and the rate limits are applied in one place.
+ */
+export function clientFor(
+	found: Pick<Provider, 'baseUrl' | 'apiKeyEncrypted'>,
+	key: SecretKey,
+	{ timeoutMs = 120_000 }: ClientOptions = {}
+): OpenAI {
+	const apiKey = found.apiKeyEncrypted ? decryptSecret(key, found.apiKeyEncrypted) : null;
+	return new OpenAI({
+		// Local servers need no key, but the client wants one; this one is never sent anywhere real.
+		apiKey: apiKey ?? 'no-key',
+		baseURL: found.baseUrl,
+		maxRetries: 0,
+		timeout: timeoutMs
+	});
+}
+
+/** Asks the provider for its models: proof that the URL and the key work. */
+export async function testConnection(
+	db: Db,
+	key: SecretKey,
+	providerId: number
+): Promise<{ ok: true; models: string[] } | { ok: false; message: string }> {
+	const found = getProvider(db, providerId);
+	if (!found) return { ok: false, message: 'No such provider.' };
+	if (found.apiKeyEncrypted && decryptSecret(key, found.apiKeyEncrypted) === null) {
+		return {
+			ok: false,
+			message:
+				'The stored key cannot be opened with this server’s secret (WINNOW_SECRET changed?). Enter the key again.'
+		};
+	}
+	try {
+		const page = await clientFor(found, key, { timeoutMs: 15_000 }).models.list();
+		return { ok: true, models: page.data.map((m) => m.id).sort() };
+	} catch (e) {
+		return { ok: false, message: describeProviderError(e, found.baseUrl) };
+	}
+}

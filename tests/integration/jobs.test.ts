@@ -1,0 +1,286 @@
+import { eq, inArray } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMigratedDb } from '$lib/server/db';
+import { example, revision } from '$lib/server/db/schema';
+import { controlJob, jobProgress } from '$lib/server/jobs';
+import { JobRunner } from '$lib/server/jobs/runner';
+import { addMember } from '$lib/server/projects';
+import { claimNext } from '$lib/server/queue';
+import { mulberry32 } from '$lib/random';
+import { makeProject, makeUser } from '../support/fixtures';
+import {
+	itemsOf,
+	itemsReach,
+	jobReaches,
+	jobRow,
+	standinProvider,
+	startJob,
+	TEST_SECRET
+} from '../support/jobs';
+import { startStandin, type Standin, type StandinOptions } from '../support/standin';
+
+const ANSWER_SCHEMA = JSON.stringify({
+	type: 'object',
+	required: ['answer'],
+	properties: { answer: { type: 'string' } },
+	additionalProperties: false
+});
+
+let standin: Standin | undefined;
+let runner: JobRunner | undefined;
+
+afterEach(async () => {
+	await runner?.stop();
+	await standin?.close();
+	runner = undefined;
+	standin = undefined;
+});
+
+async function setup(
+	options: Partial<StandinOptions> = {},
+	projectOverrides: Parameters<typeof makeProject>[2] = {},
+	apiKey = ''
+) {
+	standin = await startStandin(options);
+	const db = createMigratedDb();
+	const admin = await makeUser(db, 'admin');
+	const target = makeProject(db, admin.id, projectOverrides);
+	const { modelId, providerId } = standinProvider(db, standin.url, apiKey);
+	runner = new JobRunner(db, {
+		key: TEST_SECRET,
+		random: mulberry32(7),
+		baseBackoffMs: 20,
+		maxBackoffMs: 200,
+		pollMs: 50
+	});
+	runner.start();
+	return { db, admin, target, modelId, providerId, standin, runner };
+}
+
+const inputs = (n: number, prefix = 'question') =>
+	Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}`);
+
+describe('a distillation job', () => {
+	it('runs every item once, at its concurrency, and fills the review queue', async () => {
+		const { db, admin, target, modelId, standin, runner } = await setup({ latencyMs: 30 });
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(6), {
+			samplesPerInput: 2,
+			concurrency: 4
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+
+		const items = itemsOf(db, jobId);
+		expect(items).toHaveLength(12);
+		expect(items.every((i) => i.status === 'done' && i.exampleId !== null)).toBe(true);
+		expect(new Set(items.map((i) => i.exampleId)).size).toBe(12);
+		expect(standin.stats.maxInFlight).toBe(4);
+
+		const made = db.select().from(example).where(eq(example.jobId, jobId)).all();
+		expect(made).toHaveLength(12);
+		expect(
+			made.every((e) => e.source === 'distillation' && e.claimable && e.status === 'queued')
+		).toBe(true);
+		const outputs = db
+			.select()
+			.from(revision)
+			.where(
+				inArray(
+					revision.exampleId,
+					made.map((e) => e.id)
+				)
+			)
+			.all();
+		expect(outputs.every((r) => r.authorKind === 'model' && r.authorModelId === modelId)).toBe(
+			true
+		);
+		expect(outputs.map((r) => r.output)).toContain('Answer to: question 3');
+
+		const progress = jobProgress(db, jobRow(db, jobId));
+		const row = jobRow(db, jobId);
+		expect(progress.counts).toMatchObject({ done: 12, pending: 0, failed: 0 });
+		expect(row.inputTokens).toBe(items.reduce((s, i) => s + i.inputTokens, 0));
+		expect(row.inputTokens).toBeGreaterThan(0);
+		expect(row.cost).toBeCloseTo((row.inputTokens * 1 + row.outputTokens * 4) / 1e6, 10);
+
+		const annotator = await makeUser(db, 'annotator');
+		addMember(db, target.id, annotator.id);
+		expect(claimNext(db, target.id, annotator.id, new Date())?.input).toMatch(/^question \d+$/);
+	});
+
+	it('retries 429 (after its Retry-After), 500 and a hung call to completion', async () => {
+		const seen = new Map<string, number[]>();
+		const { db, admin, target, modelId, runner } = await setup({
+			retryAfterMs: 300,
+			plan: (request) => {
+				const times = [...(seen.get(request.input) ?? []), Date.now()];
+				seen.set(request.input, times);
+				if (times.length > 1) return 'ok';
+				if (request.input === 'question 1') return '429';
+				if (request.input === 'question 2') return '500';
+				if (request.input === 'question 3') return 'hang';
+				return 'ok';
+			}
+		});
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(4), { timeoutSeconds: 0.5 });
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+
+		const items = itemsOf(db, jobId).sort((a, b) => a.input.localeCompare(b.input));
+		expect(items.map((i) => [i.status, i.attempts])).toEqual([
+			['done', 2],
+			['done', 2],
+			['done', 2],
+			['done', 1]
+		]);
+		const [first, second] = seen.get('question 1')!;
+		expect(second - first).toBeGreaterThanOrEqual(290);
+		expect(seen.get('question 3')![1] - seen.get('question 3')![0]).toBeGreaterThanOrEqual(490);
+		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(4);
+	});
+
+	it('gives up on an item after its attempts, keeping the reason', async () => {
+		const { db, admin, target, modelId, runner } = await setup({
+			plan: (request) => (request.input === 'question 2' ? '500' : 'ok')
+		});
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(2));
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const failed = itemsOf(db, jobId).find((i) => i.input === 'question 2')!;
+		expect(failed).toMatchObject({
+			status: 'failed',
+			attempts: runner.maxAttempts,
+			exampleId: null
+		});
+		expect(failed.error).toMatch(/^Gave up after 8 attempts: The provider answered 500/);
+	});
+
+	it('flags malformed and schema-invalid outputs, and keeps them for repair', async () => {
+		const { db, admin, target, modelId, runner } = await setup(
+			{
+				plan: (r) => (r.input === 'broken' ? 'malformed' : r.input === 'off' ? 'invalid' : 'ok')
+			},
+			{ outputKind: 'json', outputSchema: ANSWER_SCHEMA }
+		);
+		const jobId = startJob(db, target, admin.id, [modelId], ['broken', 'off', 'fine']);
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const outputs = db
+			.select({ input: example.input, revision })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(eq(example.jobId, jobId))
+			.all();
+		const by = new Map(outputs.map((o) => [o.input, o.revision]));
+		expect(by.get('fine')).toMatchObject({ schemaValid: true, output: '{"answer":"answer fine"}' });
+		expect(by.get('broken')).toMatchObject({ schemaValid: false, output: '{"answer": "cut off' });
+		expect(by.get('broken')?.schemaErrors).toMatch(/^not valid JSON/);
+		expect(by.get('off')?.schemaValid).toBe(false);
+		expect(by.get('off')?.schemaErrors).toMatch(/must NOT have additional properties|required/);
+	});
+
+	it('drops invalid outputs when the job says so: the item fails with the reason', async () => {
+		const { db, admin, target, modelId, runner } = await setup(
+			{ plan: (r) => (r.input === 'off' ? 'invalid' : 'ok') },
+			{ outputKind: 'json', outputSchema: ANSWER_SCHEMA }
+		);
+		const jobId = startJob(db, target, admin.id, [modelId], ['off', 'fine'], {
+			invalidOutputs: 'drop'
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const off = itemsOf(db, jobId).find((i) => i.input === 'off')!;
+		expect(off).toMatchObject({ status: 'failed', exampleId: null });
+		expect(off.error).toMatch(/^Invalid output, dropped: /);
+		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(1);
+	});
+
+	it('keeps reasoning apart from the output', async () => {
+		const { db, admin, target, modelId, runner } = await setup();
+		const jobId = startJob(db, target, admin.id, [modelId], ['why is the sky blue'], {
+			reasoning: true
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const [made] = db
+			.select({ revision })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(eq(example.jobId, jobId))
+			.all();
+		expect(made.revision.output).toBe('Answer to: why is the sky blue');
+		expect(made.revision.reasoning).toBe('Working through: why is the sky blue');
+	});
+
+	it('pauses, resumes and cancels', async () => {
+		const { db, admin, target, modelId, runner } = await setup({ latencyMs: 60 });
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(30), { concurrency: 2 });
+		runner.wake();
+		await itemsReach(db, jobId, (items) => items.filter((i) => i.status === 'done').length >= 4);
+		expect(controlJob(db, target.id, jobId, 'pause')).toEqual({ ok: true });
+		runner.wake();
+		// Calls in flight finish and are kept; nothing new starts.
+		await itemsReach(db, jobId, (items) => items.every((i) => i.status !== 'running'));
+		const pausedDone = itemsOf(db, jobId).filter((i) => i.status === 'done').length;
+		await new Promise((r) => setTimeout(r, 200));
+		expect(itemsOf(db, jobId).filter((i) => i.status === 'done').length).toBe(pausedDone);
+		expect(jobRow(db, jobId).status).toBe('paused');
+		expect(controlJob(db, target.id, jobId, 'pause')).toMatchObject({ ok: false });
+
+		expect(controlJob(db, target.id, jobId, 'resume')).toEqual({ ok: true });
+		runner.wake();
+		await itemsReach(
+			db,
+			jobId,
+			(items) => items.filter((i) => i.status === 'done').length >= pausedDone + 4
+		);
+		expect(controlJob(db, target.id, jobId, 'cancel')).toEqual({ ok: true });
+		runner.wake();
+		await itemsReach(db, jobId, (items) => items.every((i) => i.status !== 'running'));
+		const items = itemsOf(db, jobId);
+		const done = items.filter((i) => i.status === 'done');
+		expect(items.filter((i) => i.status === 'cancelled').length).toBeGreaterThan(0);
+		expect(done.length + items.filter((i) => i.status === 'cancelled').length).toBe(30);
+		// Exactly the done items have examples: a cancelled call leaves nothing behind.
+		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(
+			done.length
+		);
+		expect(jobRow(db, jobId)).toMatchObject({ status: 'cancelled' });
+	});
+});
+
+describe('a job that cannot work', () => {
+	it('a refused key fails the job at once with the reason', async () => {
+		standin = await startStandin({ apiKey: 'right-key' });
+		const { db, admin, target, modelId, runner } = await setupWith(standin.url, 'wrong-key');
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(5));
+		runner.wake();
+		await jobReaches(db, jobId, ['failed']);
+		expect(jobRow(db, jobId).error).toMatch(/^The provider refused the API key \(401\)/);
+		expect(itemsOf(db, jobId).every((i) => i.status === 'failed')).toBe(true);
+		expect(db.select().from(example).all()).toEqual([]);
+	});
+
+	it('an unknown model fails the job with the provider’s message', async () => {
+		standin = await startStandin();
+		const { db, admin, target, modelId, runner } = await setupWith(
+			standin.url,
+			'',
+			'no-such-model'
+		);
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(3));
+		runner.wake();
+		await jobReaches(db, jobId, ['failed']);
+		expect(jobRow(db, jobId).error).toMatch(/does not know this model.*no-such-model/);
+	});
+});
+
+async function setupWith(url: string, apiKey: string, modelName = 'teacher-large') {
+	const db = createMigratedDb();
+	const admin = await makeUser(db, 'admin');
+	const target = makeProject(db, admin.id);
+	const { modelId } = standinProvider(db, url, apiKey, modelName);
+	runner = new JobRunner(db, { key: TEST_SECRET, baseBackoffMs: 20, pollMs: 50 });
+	runner.start();
+	return { db, admin, target, modelId, runner };
+}

@@ -1,0 +1,415 @@
+// A local stand-in for an OpenAI-compatible provider, over real HTTP: chat completions (with
+// json_schema response formats and usage), the models list, files and fine-tuning jobs. Tests
+// start it on a free port; `npm run standin` starts it by hand for development.
+//
+// Its faults are settable: latency, a share of requests answered 429 (with Retry-After), 500
+// or never, and a share of outputs malformed (broken JSON) or schema-invalid. A `plan` hook
+// decides per request, for tests that need an exact sequence.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { mulberry32 } from '../../src/lib/random';
+
+export type Behaviour = 'ok' | '429' | '500' | 'hang' | 'malformed' | 'invalid';
+
+export type StandinRequest = {
+	model: string;
+	messages: { role: string; content: string }[];
+	/** The text of the last user message. */
+	input: string;
+	/** How many chat requests came before this one. */
+	index: number;
+};
+
+export type StandinOptions = {
+	latencyMs: number;
+	/** Share of chat requests that fail, spread evenly over `faults`. */
+	errorRate: number;
+	faults: ('429' | '500' | 'hang')[];
+	/** Sent as Retry-After (whole seconds, rounded up) and retry-after-ms. */
+	retryAfterMs: number;
+	/** Share of outputs that are broken JSON (json formats) or do not fit the schema. */
+	malformedRate: number;
+	models: string[];
+	/** When set, requests must carry this key as a bearer token. */
+	apiKey: string | null;
+	seed: number;
+	/** Decides a request's fate; return undefined to fall back to the rates above. */
+	plan?: (request: StandinRequest) => Behaviour | undefined;
+	/** Seconds a fine-tuning job takes from created to succeeded. */
+	fineTuneSeconds: number;
+};
+
+export const STANDIN_DEFAULTS: StandinOptions = {
+	latencyMs: 0,
+	errorRate: 0,
+	faults: ['429', '500', 'hang'],
+	retryAfterMs: 1000,
+	malformedRate: 0,
+	models: ['teacher-large', 'student-small'],
+	apiKey: null,
+	seed: 1,
+	fineTuneSeconds: 2
+};
+
+type JsonSchema = {
+	type?: string | string[];
+	properties?: Record<string, JsonSchema>;
+	required?: string[];
+	items?: JsonSchema;
+	enum?: unknown[];
+	const?: unknown;
+	anyOf?: JsonSchema[];
+	oneOf?: JsonSchema[];
+	minItems?: number;
+	minimum?: number;
+	minLength?: number;
+};
+
+/** A value that fits the schema, built from the input so outputs differ by input. */
+export function valueFor(schema: JsonSchema | undefined, seedText: string, path = ''): unknown {
+	if (!schema) return `answer to ${seedText}`;
+	if (schema.const !== undefined) return schema.const;
+	if (schema.enum) return schema.enum[0];
+	const alternative = schema.anyOf?.[0] ?? schema.oneOf?.[0];
+	if (alternative) return valueFor(alternative, seedText, path);
+	const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+	switch (type) {
+		case 'object': {
+			const out: Record<string, unknown> = {};
+			for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+				out[key] = valueFor(sub, seedText, `${path}${key} `);
+			}
+			return out;
+		}
+		case 'array':
+			return Array.from({ length: Math.max(3, schema.minItems ?? 0) }, (_, i) =>
+				valueFor(schema.items, `${seedText} ${i + 1}`, path)
+			);
+		case 'integer':
+			return Math.max(schema.minimum ?? 1, 1);
+		case 'number':
+			return Math.max(schema.minimum ?? 0.5, 0.5);
+		case 'boolean':
+			return true;
+		case 'null':
+			return null;
+		default: {
+			const text = `${path}${seedText}`.trim() || 'text';
+			return text.padEnd(schema.minLength ?? 0, '.');
+		}
+	}
+}
+
+const tokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
+
+async function bodyOf(request: IncomingMessage): Promise<unknown> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of request) chunks.push(chunk as Buffer);
+	const text = Buffer.concat(chunks).toString('utf8');
+	if (text === '') return {};
+	return JSON.parse(text);
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers = {}) {
+	response.writeHead(status, { 'content-type': 'application/json', ...headers });
+	response.end(JSON.stringify(body));
+}
+
+const apiError = (message: string, type: string, code: string | null = null) => ({
+	error: { message, type, code, param: null }
+});
+
+type FineTuneJob = {
+	id: string;
+	model: string;
+	training_file: string;
+	validation_file: string | null;
+	suffix: string | null;
+	created_at: number;
+	status: string;
+	cancelledAt: number | null;
+	hyperparameters: Record<string, unknown>;
+};
+
+export type Standin = {
+	url: string;
+	port: number;
+	options: StandinOptions;
+	/** Changes the settings from now on. */
+	set(changes: Partial<StandinOptions>): void;
+	stats: { requests: number; byBehaviour: Record<string, number>; maxInFlight: number };
+	close(): Promise<void>;
+};
+
+export async function startStandin(
+	changes: Partial<StandinOptions> = {},
+	port = 0
+): Promise<Standin> {
+	const options: StandinOptions = { ...STANDIN_DEFAULTS, ...changes };
+	let random = mulberry32(options.seed);
+	const stats = { requests: 0, byBehaviour: {} as Record<string, number>, maxInFlight: 0 };
+	let inFlight = 0;
+	let chatIndex = 0;
+	const sockets = new Set<Socket>();
+	const files = new Map<string, { id: string; bytes: number; filename: string; purpose: string }>();
+	const fineTunes = new Map<string, FineTuneJob>();
+
+	function behaviourFor(request: StandinRequest): Behaviour {
+		const planned = options.plan?.(request);
+		if (planned) return planned;
+		const roll = random();
+		if (roll < options.errorRate) {
+			return options.faults[Math.floor((roll / options.errorRate) * options.faults.length)];
+		}
+		if (random() < options.malformedRate) return random() < 0.5 ? 'malformed' : 'invalid';
+		return 'ok';
+	}
+
+	async function chat(body: Record<string, unknown>, response: ServerResponse) {
+		const messages = (Array.isArray(body.messages) ? body.messages : []) as {
+			role: string;
+			content: string;
+		}[];
+		const modelName = String(body.model ?? '');
+		const input = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+		const request = { model: modelName, messages, input, index: chatIndex++ };
+		if (!options.models.includes(modelName)) {
+			send(
+				response,
+				404,
+				apiError(
+					`The model \`${modelName}\` does not exist or you do not have access to it.`,
+					'invalid_request_error',
+					'model_not_found'
+				)
+			);
+			return;
+		}
+		const behaviour = behaviourFor(request);
+		stats.byBehaviour[behaviour] = (stats.byBehaviour[behaviour] ?? 0) + 1;
+		if (behaviour === 'hang') return; // never answered; the client's timeout decides
+		if (options.latencyMs > 0) await new Promise((r) => setTimeout(r, options.latencyMs));
+		if (behaviour === '429') {
+			send(response, 429, apiError('Rate limit reached.', 'requests', 'rate_limit_exceeded'), {
+				'retry-after': String(Math.ceil(options.retryAfterMs / 1000)),
+				'retry-after-ms': String(options.retryAfterMs)
+			});
+			return;
+		}
+		if (behaviour === '500') {
+			send(response, 500, apiError('The server had an error.', 'server_error'));
+			return;
+		}
+		const format = body.response_format as
+			{ type: string; json_schema?: { schema?: JsonSchema } } | undefined;
+		const wantsJson = format?.type === 'json_schema' || format?.type === 'json_object';
+		const system = messages.find((m) => m.role === 'system')?.content ?? '';
+		let content: string;
+		if (behaviour === 'malformed') {
+			content = wantsJson ? '{"answer": "cut off' : '';
+		} else if (behaviour === 'invalid') {
+			content = wantsJson ? JSON.stringify({ unexpected: input }) : '';
+		} else if (wantsJson) {
+			content = JSON.stringify(valueFor(format?.json_schema?.schema ?? { type: 'object' }, input));
+		} else {
+			content = `Answer to: ${input}`;
+		}
+		if (system.includes('<reasoning>') && behaviour === 'ok') {
+			content = `<reasoning>Working through: ${input.slice(0, 60)}</reasoning>\n${content}`;
+		}
+		const promptTokens = messages.reduce((sum, m) => sum + tokens(String(m.content)), 0);
+		const completionTokens = tokens(content);
+		const n = typeof body.n === 'number' ? body.n : 1;
+		send(response, 200, {
+			id: `chatcmpl-standin-${request.index}`,
+			object: 'chat.completion',
+			created: Math.floor(Date.now() / 1000),
+			model: modelName,
+			choices: Array.from({ length: n }, (_, index) => ({
+				index,
+				finish_reason: 'stop',
+				logprobs: null,
+				message: { role: 'assistant', content, refusal: null }
+			})),
+			usage: {
+				prompt_tokens: promptTokens,
+				completion_tokens: completionTokens * n,
+				total_tokens: promptTokens + completionTokens * n
+			}
+		});
+	}
+
+	function fineTuneView(job: FineTuneJob) {
+		const elapsed = (Date.now() - job.created_at * 1000) / 1000;
+		const status =
+			job.cancelledAt !== null
+				? 'cancelled'
+				: elapsed < options.fineTuneSeconds / 2
+					? 'validating_files'
+					: elapsed < options.fineTuneSeconds
+						? 'running'
+						: 'succeeded';
+		return {
+			object: 'fine_tuning.job',
+			id: job.id,
+			model: job.model,
+			created_at: job.created_at,
+			finished_at: status === 'succeeded' ? job.created_at + options.fineTuneSeconds : null,
+			fine_tuned_model:
+				status === 'succeeded'
+					? `ft:${job.model}:standin:${job.suffix ?? 'model'}:${job.id}`
+					: null,
+			organization_id: 'org-standin',
+			result_files: [],
+			status,
+			validation_file: job.validation_file,
+			training_file: job.training_file,
+			hyperparameters: job.hyperparameters,
+			trained_tokens: status === 'succeeded' ? 1000 : null,
+			error: null,
+			seed: 1
+		};
+	}
+
+	async function route(request: IncomingMessage, response: ServerResponse) {
+		const url = new URL(request.url ?? '/', 'http://standin');
+		const path = url.pathname.replace(/^\/v1/, '');
+		if (options.apiKey && request.headers.authorization !== `Bearer ${options.apiKey}`) {
+			send(
+				response,
+				401,
+				apiError('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key')
+			);
+			return;
+		}
+		if (request.method === 'GET' && path === '/models') {
+			send(response, 200, {
+				object: 'list',
+				data: options.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'standin' }))
+			});
+			return;
+		}
+		if (request.method === 'POST' && path === '/chat/completions') {
+			let body: Record<string, unknown>;
+			try {
+				body = (await bodyOf(request)) as Record<string, unknown>;
+			} catch {
+				send(response, 400, apiError('The body is not JSON.', 'invalid_request_error'));
+				return;
+			}
+			await chat(body, response);
+			return;
+		}
+		if (request.method === 'POST' && path === '/files') {
+			const chunks: Buffer[] = [];
+			for await (const chunk of request) chunks.push(chunk as Buffer);
+			const raw = Buffer.concat(chunks).toString('utf8');
+			const filename = /filename="([^"]+)"/.exec(raw)?.[1] ?? 'upload.jsonl';
+			const purpose = /name="purpose"\r\n\r\n([^\r\n]+)/.exec(raw)?.[1] ?? 'fine-tune';
+			const id = `file-standin-${files.size + 1}`;
+			const file = { id, bytes: raw.length, filename, purpose };
+			files.set(id, file);
+			send(response, 200, {
+				object: 'file',
+				created_at: Math.floor(Date.now() / 1000),
+				status: 'processed',
+				...file
+			});
+			return;
+		}
+		if (request.method === 'POST' && path === '/fine_tuning/jobs') {
+			const body = (await bodyOf(request)) as Record<string, unknown>;
+			const trainingFile = String(body.training_file ?? '');
+			if (!files.has(trainingFile)) {
+				send(
+					response,
+					400,
+					apiError(`No file with id ${trainingFile}.`, 'invalid_request_error', 'file_not_found')
+				);
+				return;
+			}
+			const id = `ftjob-standin-${fineTunes.size + 1}`;
+			const method = body.method as { supervised?: { hyperparameters?: object } } | undefined;
+			const job: FineTuneJob = {
+				id,
+				model: String(body.model ?? ''),
+				training_file: trainingFile,
+				validation_file: (body.validation_file as string | undefined) ?? null,
+				suffix: (body.suffix as string | undefined) ?? null,
+				created_at: Math.floor(Date.now() / 1000),
+				status: 'validating_files',
+				cancelledAt: null,
+				hyperparameters: { ...(method?.supervised?.hyperparameters ?? {}) }
+			};
+			fineTunes.set(id, job);
+			send(response, 200, fineTuneView(job));
+			return;
+		}
+		const fineTune = /^\/fine_tuning\/jobs\/([^/]+)(\/events|\/cancel)?$/.exec(path);
+		if (fineTune) {
+			const job = fineTunes.get(fineTune[1]);
+			if (!job) {
+				send(response, 404, apiError('No such fine-tuning job.', 'invalid_request_error'));
+				return;
+			}
+			if (fineTune[2] === '/cancel' && request.method === 'POST') {
+				job.cancelledAt ??= Date.now();
+				send(response, 200, fineTuneView(job));
+				return;
+			}
+			if (fineTune[2] === '/events') {
+				const view = fineTuneView(job);
+				const events = ['Validating training file', 'Fine-tuning job started'];
+				if (view.status === 'succeeded') events.push('The job has successfully completed');
+				if (view.status === 'cancelled') events.push('The job was cancelled');
+				send(response, 200, {
+					object: 'list',
+					has_more: false,
+					data: events.reverse().map((message, i) => ({
+						object: 'fine_tuning.job.event',
+						id: `${job.id}-event-${events.length - i}`,
+						created_at: job.created_at + events.length - i,
+						level: 'info',
+						message,
+						type: 'message'
+					}))
+				});
+				return;
+			}
+			send(response, 200, fineTuneView(job));
+			return;
+		}
+		send(response, 404, apiError(`No route ${request.method} ${url.pathname}.`, 'not_found'));
+	}
+
+	const server = createServer((request, response) => {
+		stats.requests++;
+		inFlight++;
+		stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+		response.on('close', () => inFlight--);
+		route(request, response).catch((e) => {
+			if (!response.headersSent) send(response, 500, apiError(String(e), 'server_error'));
+		});
+	});
+	server.on('connection', (socket) => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+	});
+	await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+	const actualPort = (server.address() as AddressInfo).port;
+	return {
+		url: `http://127.0.0.1:${actualPort}/v1`,
+		port: actualPort,
+		options,
+		set(next) {
+			Object.assign(options, next);
+			if (next.seed !== undefined) random = mulberry32(next.seed);
+		},
+		stats,
+		close: () =>
+			new Promise<void>((resolve) => {
+				for (const socket of sockets) socket.destroy();
+				server.close(() => resolve());
+			})
+	};
+}
