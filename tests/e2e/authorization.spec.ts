@@ -6,6 +6,10 @@ import { importExamples } from '../../src/lib/server/import';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { example } from '../../src/lib/server/db/schema';
 import { eq } from 'drizzle-orm';
+import { controlJob, createJob } from '../../src/lib/server/jobs';
+import { addModel, createProvider } from '../../src/lib/server/providers';
+import { secretKeyFrom } from '../../src/lib/server/secrets';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../src/lib/schemas/job';
 import { BASE_URL, e2eDb, ensureUser, sessionCookie } from '../support/e2e';
 
 /**
@@ -155,10 +159,32 @@ const table: Row[] = [
 	{ route: '/admin/users', method: 'POST', action: 'create', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'role', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'active', expect: adminAction },
-	{ route: '/admin/users', method: 'POST', action: 'password', expect: adminAction }
+	{ route: '/admin/users', method: 'POST', action: 'password', expect: adminAction },
+	{ route: '/admin/providers', method: 'GET', expect: adminPage },
+	{ route: '/admin/providers', method: 'POST', action: 'create', expect: adminAction },
+	{ route: '/admin/providers', method: 'POST', action: 'test', expect: adminAction },
+	{ route: '/admin/providers', method: 'POST', action: 'remove', expect: adminAction },
+	{ route: '/admin/providers', method: 'POST', action: 'addModel', expect: adminAction },
+	{ route: '/admin/providers', method: 'POST', action: 'removeModel', expect: adminAction },
+	{ route: '/projects/[id=integer]/jobs', method: 'GET', expect: projectAdminPage },
+	{ route: '/projects/[id=integer]/jobs/new', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/jobs/new',
+		method: 'POST',
+		action: 'default',
+		expect: projectAdminAction
+	},
+	{ route: '/projects/[id=integer]/jobs/[jobId=integer]', method: 'GET', expect: projectAdminPage },
+	// The table's job was cancelled at once, so an admin is told it cannot change.
+	...(['pause', 'resume', 'cancel'] as const).map((action): Row => ({
+		route: '/projects/[id=integer]/jobs/[jobId=integer]',
+		method: 'POST',
+		action,
+		expect: { ...projectAdminAction, admin: 409 }
+	}))
 ];
 
-const ids = { project: 0, example: 0 };
+const ids = { project: 0, example: 0, job: 0 };
 const users: Record<Exclude<Visitor, 'anonymous'>, string> = {
 	outsider: '',
 	member: '',
@@ -185,12 +211,32 @@ test.beforeAll(async () => {
 	});
 	ids.project = created.id;
 	ids.example = db.select().from(example).where(eq(example.projectId, created.id)).get()!.id;
+	// A job on a provider nobody listens at, cancelled before the runner looks at it.
+	const teacher = addModel(
+		db,
+		createProvider(db, secretKeyFrom('authorization table'), {
+			name: 'Nowhere',
+			baseUrl: 'http://127.0.0.1:9/v1',
+			apiKey: '',
+			requestsPerMinute: null,
+			tokensPerMinute: null
+		}).id,
+		{ name: 'teacher', inputPricePerMTok: 0, outputPricePerMTok: 0 }
+	);
+	ids.job = createJob(db, created, admin.id, {
+		modelIds: [teacher.id],
+		settings: jobSettingsSchema.parse(JOB_SETTING_DEFAULTS),
+		inputs: ['a question'],
+		source: { kind: 'file', filename: 'authz.jsonl' }
+	});
+	controlJob(db, created.id, ids.job, 'cancel');
 });
 
 function urlFor(row: Row): string {
 	const path = row.route
 		.replace('[id=integer]', String(ids.project))
-		.replace('[exampleId=integer]', String(ids.example));
+		.replace('[exampleId=integer]', String(ids.example))
+		.replace('[jobId=integer]', String(ids.job));
 	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
 }
 
@@ -256,7 +302,7 @@ function discoverRoutes(): string[] {
 				const source = readFileSync(path, 'utf8');
 				const block = source.split('export const actions')[1];
 				if (!block) continue;
-				for (const [, action] of block.matchAll(/^\t(\w+): async/gm)) {
+				for (const [, action] of block.matchAll(/^\t(\w+):/gm)) {
 					found.push(`POST ${id} ${action}`);
 				}
 			}

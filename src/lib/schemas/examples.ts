@@ -14,6 +14,8 @@ export const exampleFilterSchema = z.object({
 		z.enum(['import', 'distillation', 'evaluation', 'student_repair', 'documents']).optional()
 	),
 	tag: z.preprocess(blankToUndefined, z.string().trim().max(50).optional()),
+	/** The examples one job produced; admins only, like the source. */
+	job: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional()),
 	q: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()),
 	before: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional()),
 	after: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional())

@@ -31,6 +31,7 @@ function filterConditions(db: Db, projectId: number, filter: ExampleFilter): SQL
 	if (filter.status) conditions.push(eq(example.status, filter.status));
 	if (filter.split) conditions.push(eq(example.split, filter.split));
 	if (filter.source) conditions.push(eq(example.source, filter.source));
+	if (filter.job) conditions.push(eq(example.jobId, filter.job));
 	if (filter.tag) {
 		const tagged = db
 			.select({ id: exampleTag.exampleId })

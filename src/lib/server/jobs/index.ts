@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { job, jobItem, model, provider, type Job, type Project } from '../db/schema';
+import { example, job, jobItem, model, provider, type Job, type Project } from '../db/schema';
+import { exampleIdsMatching } from '../examples';
 import {
 	parseImport,
 	rowRules,
@@ -9,6 +10,7 @@ import {
 	type LineError
 } from '../import';
 import { hashText } from '../split';
+import type { ExampleFilter } from '../../schemas/examples';
 import type { JobSettings } from '../../schemas/job';
 
 // Distillation jobs: a teacher model (or several) over a list of inputs. A job is stored with
@@ -41,6 +43,23 @@ export async function parseJobInputs(
 		};
 	}
 	return { ok: true, inputs: parsed.rows.map((r) => r.input), rowsRead: parsed.rowsRead };
+}
+
+/** The distinct inputs of the examples a filter selects, oldest first (the re-tune loop's way). */
+export function inputsOfExamples(db: Db, projectId: number, filter: ExampleFilter): string[] {
+	const ids = exampleIdsMatching(db, projectId, filter);
+	const inputs = new Set<string>();
+	// SQLite takes at most 32,766 bound values in one statement.
+	for (let i = 0; i < ids.length; i += 10_000) {
+		const rows = db
+			.select({ input: example.input })
+			.from(example)
+			.where(inArray(example.id, ids.slice(i, i + 10_000)))
+			.orderBy(asc(example.id))
+			.all();
+		for (const row of rows) inputs.add(row.input);
+	}
+	return [...inputs];
 }
 
 export type NewJob = {

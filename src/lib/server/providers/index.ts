@@ -1,7 +1,7 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import OpenAI from 'openai';
-import type { Db } from '../db';
-import { model, provider, type Model, type Provider } from '../db/schema';
+import type { Db, Queryable } from '../db';
+import { model, provider, revision, type Model, type Provider } from '../db/schema';
 import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import type { ModelInput, ProviderInput } from '../../schemas/provider';
 import { describeProviderError } from './errors';
@@ -35,8 +35,39 @@ export function createProvider(db: Db, key: SecretKey, input: ProviderInput, now
 		.get();
 }
 
-export function deleteProvider(db: Db, providerId: number): boolean {
-	return db.delete(provider).where(eq(provider.id, providerId)).run().changes > 0;
+export type RemoveResult = { ok: true } | { ok: false; status: 404 | 409; message: string };
+
+/** How many outputs these models wrote: such models are kept, so every output's origin is known. */
+function outputsBy(db: Queryable, modelIds: number[]): number {
+	if (modelIds.length === 0) return 0;
+	return (
+		db.select({ n: count() }).from(revision).where(inArray(revision.authorModelId, modelIds)).get()
+			?.n ?? 0
+	);
+}
+
+export function deleteProvider(db: Db, providerId: number): RemoveResult {
+	return db.transaction((tx) => {
+		if (!tx.select({ id: provider.id }).from(provider).where(eq(provider.id, providerId)).get()) {
+			return { ok: false, status: 404, message: 'No such provider.' } as const;
+		}
+		const ids = tx
+			.select({ id: model.id })
+			.from(model)
+			.where(eq(model.providerId, providerId))
+			.all()
+			.map((m) => m.id);
+		const written = outputsBy(tx, ids);
+		if (written > 0) {
+			return {
+				ok: false,
+				status: 409,
+				message: `Its models wrote ${written} output(s); the provider is kept so their origin stays known.`
+			} as const;
+		}
+		tx.delete(provider).where(eq(provider.id, providerId)).run();
+		return { ok: true } as const;
+	});
 }
 
 export function listProviders(db: Db): ProviderSummary[] {
@@ -90,15 +121,23 @@ export function addModel(db: Db, providerId: number, input: ModelInput, now = ne
 		.get();
 }
 
-export function deleteModel(db: Db, providerId: number, modelId: number): boolean {
-	return (
-		db
-			.delete(model)
-			.where(eq(model.id, modelId))
-			.returning({ providerId: model.providerId })
-			.all()
-			.filter((m) => m.providerId === providerId).length > 0
-	);
+export function deleteModel(db: Db, providerId: number, modelId: number): RemoveResult {
+	const found = db
+		.select({ id: model.id })
+		.from(model)
+		.where(and(eq(model.id, modelId), eq(model.providerId, providerId)))
+		.get();
+	if (!found) return { ok: false, status: 404, message: 'No such model.' };
+	const written = outputsBy(db, [modelId]);
+	if (written > 0) {
+		return {
+			ok: false,
+			status: 409,
+			message: `This model wrote ${written} output(s); it is kept so their origin stays known.`
+		};
+	}
+	db.delete(model).where(eq(model.id, modelId)).run();
+	return { ok: true };
 }
 
 export type ClientOptions = { timeoutMs?: number };

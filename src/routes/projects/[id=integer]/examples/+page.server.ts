@@ -23,7 +23,10 @@ export const load: PageServerLoad = (event) => {
 	const filter = parsed.success ? parsed.data : {};
 	const isAdmin = user.role === 'admin';
 	// Blind review: where an output came from (a job, a student run) is for admins only.
-	if (!isAdmin) delete filter.source;
+	if (!isAdmin) {
+		delete filter.source;
+		delete filter.job;
+	}
 	const db = event.locals.db;
 	const found = listExamples(db, project.id, filter);
 	return {
@@ -50,8 +53,8 @@ export const actions: Actions = {
 		if (!parsed.success) {
 			return fail(400, { requeueErrors: z.flattenError(parsed.error).fieldErrors });
 		}
-		const { status, split, source, tag, q } = parsed.data;
-		const filter = { status, split, source, tag, q };
+		const { status, split, source, job, tag, q } = parsed.data;
+		const filter = { status, split, source, job, tag, q };
 		const requeued = requeueMatching(event.locals.db, project.id, filter, new Date());
 		return { requeued };
 	}

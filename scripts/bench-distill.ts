@@ -1,0 +1,124 @@
+// Times the job runner: 2,000 items against the stand-in (in a process of its own) at 100 ms
+// latency and concurrency 32, on a fresh database file. A perfect runner takes
+// items × latency ÷ concurrency; efficiency is that over the measured time.
+//
+//   npm run bench:distill
+//   npm run bench:distill -- --items 5000 --concurrency 64 --latency-ms 50
+//
+// The last line is one JSON object: {"items", "concurrency", "latency_ms", "efficiency",
+// "cpu_ms_per_item"}.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { eq } from 'drizzle-orm';
+import { createMigratedDb } from '../src/lib/server/db';
+import { example, job } from '../src/lib/server/db/schema';
+import { createJob } from '../src/lib/server/jobs';
+import { JobRunner } from '../src/lib/server/jobs/runner';
+import { createProject } from '../src/lib/server/projects';
+import { addModel, createProvider } from '../src/lib/server/providers';
+import { secretKeyFrom } from '../src/lib/server/secrets';
+import { createUser } from '../src/lib/server/users';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../src/lib/schemas/job';
+
+const { values: args } = parseArgs({
+	options: {
+		items: { type: 'string', default: '2000' },
+		concurrency: { type: 'string', default: '32' },
+		'latency-ms': { type: 'string', default: '100' }
+	}
+});
+const ITEMS = Number(args.items);
+const CONCURRENCY = Number(args.concurrency);
+const LATENCY_MS = Number(args['latency-ms']);
+
+const standin = spawn(
+	process.execPath,
+	['--import', 'tsx', 'scripts/standin.ts', '--port', '0', '--latency-ms', String(LATENCY_MS)],
+	{ stdio: ['ignore', 'pipe', 'inherit'] }
+);
+const [firstLine] = (await once(standin.stdout!, 'data')) as [Buffer];
+const url = /at (\S+)/.exec(firstLine.toString())![1];
+
+const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-distill-'));
+const db = createMigratedDb(join(dir, 'bench.db'));
+const key = secretKeyFrom('benchmark secret');
+const admin = await createUser(db, {
+	username: 'bench-admin',
+	displayName: 'Bench admin',
+	password: 'correct-horse-battery',
+	role: 'admin'
+});
+const project = createProject(
+	db,
+	projectSchema.parse({
+		...DEFAULT_PROJECT_VALUES,
+		name: 'Distill bench',
+		instruction: 'Answer the customer briefly and politely.'
+	}),
+	admin.id
+);
+const teacher = addModel(
+	db,
+	createProvider(db, key, {
+		name: 'Stand-in',
+		baseUrl: url,
+		apiKey: '',
+		requestsPerMinute: null,
+		tokensPerMinute: null
+	}).id,
+	{ name: 'teacher-large', inputPricePerMTok: 2, outputPricePerMTok: 8 }
+);
+const inputs = Array.from(
+	{ length: ITEMS },
+	(_, i) => `Customer ${i}: my order ${i * 7} has not arrived; what can I do?`
+);
+const jobId = createJob(db, project, admin.id, {
+	modelIds: [teacher.id],
+	settings: jobSettingsSchema.parse({ ...JOB_SETTING_DEFAULTS, concurrency: String(CONCURRENCY) }),
+	inputs,
+	source: { kind: 'file', filename: 'bench.jsonl' }
+});
+
+const runner = new JobRunner(db, { key });
+const cpuBefore = process.cpuUsage();
+const started = performance.now();
+runner.start();
+const status = () => db.select({ status: job.status }).from(job).where(eq(job.id, jobId)).get()!;
+while (status().status === 'running') await new Promise((r) => setTimeout(r, 5));
+const elapsedMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+await runner.stop();
+standin.kill('SIGTERM');
+
+const made = db
+	.select({ id: example.id })
+	.from(example)
+	.where(eq(example.jobId, jobId))
+	.all().length;
+const ideal = (ITEMS * LATENCY_MS) / CONCURRENCY;
+const efficiency = ideal / elapsedMs;
+const cpuMsPerItem = (cpu.user + cpu.system) / 1000 / ITEMS;
+rmSync(dir, { recursive: true, force: true });
+
+console.log(`job ${status().status}: ${made} examples from ${ITEMS} items`);
+console.log(
+	`measured ${(elapsedMs / 1000).toFixed(2)} s; a perfect runner ${(ideal / 1000).toFixed(2)} s; efficiency ${efficiency.toFixed(3)}`
+);
+console.log(
+	`runner CPU ${(cpu.user / 1000).toFixed(0)} ms user + ${(cpu.system / 1000).toFixed(0)} ms system`
+);
+console.log(
+	JSON.stringify({
+		items: ITEMS,
+		concurrency: CONCURRENCY,
+		latency_ms: LATENCY_MS,
+		efficiency: Number(efficiency.toFixed(3)),
+		cpu_ms_per_item: Number(cpuMsPerItem.toFixed(3))
+	})
+);
+process.exit(made === ITEMS ? 0 : 1);

@@ -1,0 +1,126 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { exampleFilterSchema } from '$lib/schemas/examples';
+import { fieldErrors, formText, type FieldErrors } from '$lib/schemas/forms';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
+import { requireProjectAdmin } from '$lib/server/guards';
+import { formatFromFilename, type LineError } from '$lib/server/import';
+import { createJob, inputsOfExamples, parseJobInputs } from '$lib/server/jobs';
+import { modelChoices } from '$lib/server/providers';
+import type { Actions, PageServerLoad } from './$types';
+
+/** At most this many bad lines are sent back to the page; the total is always given. */
+const ERRORS_SHOWN = 1000;
+
+const sourceSchema = z.object({
+	modelIds: z
+		.array(z.coerce.number().int().positive())
+		.min(1, 'Choose at least one teacher model.'),
+	inputSource: z.enum(['file', 'examples'], 'Choose where the inputs come from.')
+});
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	return {
+		models: modelChoices(event.locals.db),
+		defaults: JOB_SETTING_DEFAULTS,
+		outputKind: project.outputKind
+	};
+};
+
+const SETTING_FIELDS = Object.keys(JOB_SETTING_DEFAULTS) as (keyof typeof JOB_SETTING_DEFAULTS)[];
+
+export const actions: Actions = {
+	default: async (event) => {
+		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const db = event.locals.db;
+		const form = await event.request.formData();
+		const values = Object.fromEntries(SETTING_FIELDS.map((f) => [f, formText(form, f)]));
+		const chosen = form.getAll('modelId').map(String);
+		const inputSource = formText(form, 'inputSource');
+		const filterValues = {
+			split: formText(form, 'split'),
+			status: formText(form, 'status'),
+			tag: formText(form, 'tag')
+		};
+		const state = { values: { ...values, inputSource, ...filterValues }, chosen };
+		const settings = jobSettingsSchema.safeParse(values);
+		const source = sourceSchema.safeParse({ modelIds: chosen, inputSource });
+		const known = new Set(modelChoices(db).map((m) => m.id));
+		const errors: FieldErrors = {
+			...(settings.success ? {} : fieldErrors(settings.error)),
+			...(source.success ? {} : fieldErrors(source.error))
+		};
+		if (source.success && source.data.modelIds.some((m) => !known.has(m))) {
+			errors.modelIds = ['A chosen model no longer exists; reload the page.'];
+		}
+		if (!settings.success || !source.success || Object.keys(errors).length > 0) {
+			return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
+		}
+
+		let inputs: string[];
+		let description: string;
+		if (source.data.inputSource === 'file') {
+			const file = form.get('file');
+			if (!(file instanceof File) || file.size === 0) {
+				const errors = { file: ['Choose a file of inputs (JSONL or CSV, with an “input” field).'] };
+				return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
+			}
+			const format = formatFromFilename(file.name);
+			if (!format) {
+				const errors = { file: ['Name the file .jsonl or .csv so Winnow can read it.'] };
+				return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
+			}
+			const parsed = await parseJobInputs(
+				project,
+				Readable.fromWeb(file.stream() as import('node:stream/web').ReadableStream),
+				format
+			);
+			if (!parsed.ok) {
+				return fail(400, {
+					...state,
+					errors: {
+						file: [`${file.name} has ${parsed.errors.length} bad line(s); nothing was started.`]
+					},
+					lineErrors: parsed.errors.slice(0, ERRORS_SHOWN),
+					errorCount: parsed.errors.length
+				});
+			}
+			inputs = parsed.inputs;
+			description = file.name;
+		} else {
+			const filter = exampleFilterSchema.safeParse(filterValues);
+			if (!filter.success) {
+				return fail(400, {
+					...state,
+					errors: fieldErrors(filter.error),
+					lineErrors: [] as LineError[],
+					errorCount: 0
+				});
+			}
+			inputs = inputsOfExamples(db, project.id, filter.data);
+			description = `inputs of examples (${
+				Object.entries(filterValues)
+					.filter(([, v]) => v)
+					.map(([k, v]) => `${k} ${v}`)
+					.join(', ') || 'all'
+			})`;
+			if (inputs.length === 0) {
+				const errors = { inputSource: ['No example matches that filter, so there are no inputs.'] };
+				return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
+			}
+		}
+		const jobId = createJob(db, project, user.id, {
+			modelIds: source.data.modelIds,
+			settings: settings.data,
+			inputs,
+			source:
+				source.data.inputSource === 'file'
+					? { kind: 'file', filename: description }
+					: { kind: 'examples', description }
+		});
+		event.locals.jobs.wake();
+		redirect(303, `/projects/${project.id}/jobs/${jobId}`);
+	}
+};
