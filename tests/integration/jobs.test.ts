@@ -275,6 +275,25 @@ describe('a job that cannot work', () => {
 	});
 });
 
+describe('a schema the provider rejects', () => {
+	it('fails the job with the provider’s reason and writes no example', async () => {
+		const { db, admin, target, modelId, runner } = await setup(
+			{},
+			{
+				outputKind: 'json',
+				outputSchema: JSON.stringify({ type: 'array', items: { type: 'string' } })
+			}
+		);
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(3));
+		runner.wake();
+		await jobReaches(db, jobId, ['failed']);
+		expect(jobRow(db, jobId).error).toMatch(
+			/^The provider refused the output schema \(400\): Invalid schema for response_format 'answer'/
+		);
+		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toEqual([]);
+	});
+});
+
 async function setupWith(url: string, apiKey: string, modelName = 'teacher-large') {
 	const db = createMigratedDb();
 	const admin = await makeUser(db, 'admin');

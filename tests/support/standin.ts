@@ -185,6 +185,22 @@ export async function startStandin(
 			);
 			return;
 		}
+		const format = body.response_format as
+			{ type: string; json_schema?: { name?: string; schema?: JsonSchema } } | undefined;
+		// As OpenAI does: structured output needs an object at the root.
+		const rootType = format?.json_schema?.schema?.type;
+		if (format?.type === 'json_schema' && rootType !== 'object') {
+			send(
+				response,
+				400,
+				apiError(
+					`Invalid schema for response_format '${format.json_schema?.name ?? 'response'}': schema must be a JSON Schema of 'type: "object"', got 'type: "${String(rootType)}"'.`,
+					'invalid_request_error',
+					'invalid_json_schema'
+				)
+			);
+			return;
+		}
 		const behaviour = behaviourFor(request);
 		stats.byBehaviour[behaviour] = (stats.byBehaviour[behaviour] ?? 0) + 1;
 		if (behaviour === 'hang') return; // never answered; the client's timeout decides
@@ -200,8 +216,6 @@ export async function startStandin(
 			send(response, 500, apiError('The server had an error.', 'server_error'));
 			return;
 		}
-		const format = body.response_format as
-			{ type: string; json_schema?: { schema?: JsonSchema } } | undefined;
 		const wantsJson = format?.type === 'json_schema' || format?.type === 'json_object';
 		const system = messages.find((m) => m.role === 'system')?.content ?? '';
 		let content: string;

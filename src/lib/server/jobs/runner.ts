@@ -1,14 +1,12 @@
-import { and, asc, eq, inArray, isNull, lte, min, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import type OpenAI from 'openai';
 import type { Db } from '../db';
 import {
-	example,
 	job,
 	jobItem,
 	model,
 	project,
 	provider,
-	revision,
 	type Job,
 	type Model,
 	type Project,
@@ -22,6 +20,7 @@ import { splitForInputHash } from '../split';
 import { jobConfigOf, type JobConfig } from '.';
 import { buildPrompt, messagesFor, parseOutput, type Prompt } from './prompt';
 import { ProviderLimiter } from './rateLimit';
+import { runnerStatements } from './statements';
 
 // Works the items of running jobs: as many calls in flight per job as its concurrency allows,
 // within each provider's request and token budget. A call that meets a 429, a 5xx or a timeout
@@ -63,11 +62,11 @@ type PendingItem = {
 
 export class JobRunner {
 	private readonly limiter = new ProviderLimiter();
+	private readonly statements: ReturnType<typeof runnerStatements>;
 	private readonly inFlight = new Map<number, Map<number, AbortController>>();
 	private readonly contexts = new Map<number, JobContext>();
 	private timer: ReturnType<typeof setTimeout> | null = null;
-	private ticking = false;
-	private again = false;
+	private wakeQueued = false;
 	private stopped = true;
 	private readonly now: () => number;
 	private readonly random: () => number;
@@ -89,6 +88,7 @@ export class JobRunner {
 		this.maxAttempts = options.maxAttempts ?? 8;
 		this.pollMs = options.pollMs ?? 2000;
 		this.log = options.log ?? (() => {});
+		this.statements = runnerStatements(db);
 	}
 
 	/** Puts back the items a crash or a stop left running, then starts working. */
@@ -102,22 +102,25 @@ export class JobRunner {
 		this.wake();
 	}
 
-	/** Something changed (a job started, paused, resumed, cancelled): look again now. */
+	/**
+	 * Something changed (a job started, paused, resumed or cancelled; a call ended): look
+	 * again. Wakes in the same turn of the event loop are served by one look, so a burst of
+	 * finished calls costs one round of queries, not one each.
+	 */
 	wake() {
-		if (this.stopped) return;
-		if (this.ticking) {
-			this.again = true;
-			return;
-		}
-		this.ticking = true;
-		try {
-			do {
-				this.again = false;
+		if (this.stopped || this.wakeQueued) return;
+		this.wakeQueued = true;
+		setImmediate(() => {
+			this.wakeQueued = false;
+			if (this.stopped) return;
+			try {
 				this.tick();
-			} while (this.again && !this.stopped);
-		} finally {
-			this.ticking = false;
-		}
+			} catch (e) {
+				// A failed look (the database busy past its timeout, say) is tried again shortly.
+				this.log(`job runner: ${(e as Error).message}`);
+				this.schedule(this.now() + this.pollMs);
+			}
+		});
 	}
 
 	/** Calls in flight, for tests and the status line. */
@@ -154,7 +157,7 @@ export class JobRunner {
 	private tick() {
 		const now = this.now();
 		let nextAt = now + this.pollMs;
-		const running = this.db.select().from(job).where(eq(job.status, 'running')).all();
+		const running = this.statements.runningJobs.all();
 		const runningIds = new Set(running.map((j) => j.id));
 		// Calls of jobs no longer running: a cancel aborts them; a pause lets them finish.
 		for (const [jobId, calls] of this.inFlight) {
@@ -175,27 +178,7 @@ export class JobRunner {
 			this.inFlight.set(found.id, calls);
 			const free = found.concurrency - calls.size;
 			const due =
-				free > 0
-					? this.db
-							.select({
-								id: jobItem.id,
-								input: jobItem.input,
-								inputHash: jobItem.inputHash,
-								modelId: jobItem.modelId,
-								attempts: jobItem.attempts
-							})
-							.from(jobItem)
-							.where(
-								and(
-									eq(jobItem.jobId, found.id),
-									eq(jobItem.status, 'pending'),
-									or(isNull(jobItem.nextAttemptAt), lte(jobItem.nextAttemptAt, new Date(now)))
-								)
-							)
-							.orderBy(asc(jobItem.id))
-							.limit(free)
-							.all()
-					: [];
+				free > 0 ? this.statements.dueItems.all({ jobId: found.id, now, limit: free }) : [];
 			const dispatch: PendingItem[] = [];
 			for (const item of due) {
 				const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
@@ -211,18 +194,10 @@ export class JobRunner {
 				}
 				dispatch.push(item);
 			}
-			if (dispatch.length > 0) {
-				this.db
-					.update(jobItem)
-					.set({ status: 'running', startedAt: new Date(now) })
-					.where(
-						inArray(
-							jobItem.id,
-							dispatch.map((d) => d.id)
-						)
-					)
-					.run();
-				for (const item of dispatch) this.call(context, item, calls);
+			for (const item of dispatch) {
+				if (this.statements.markRunning.run({ id: item.id, now }).changes > 0) {
+					this.call(context, item, calls);
+				}
 			}
 			if (calls.size === 0 && due.length === 0) {
 				const waiting = this.db
@@ -362,80 +337,41 @@ export class JobRunner {
 			(inputTokens * teacher.inputPricePerMTok + outputTokens * teacher.outputPricePerMTok) /
 			1_000_000;
 		const at = new Date(this.now());
+		const dropped = parsed.schemaValid === false && context.config.invalidOutputs === 'drop';
 		const { target } = context;
-		this.db.transaction(
-			(tx) => {
-				const usage = { inputTokens, outputTokens, cost, latencyMs, finishedAt: at };
-				const dropped = parsed.schemaValid === false && context.config.invalidOutputs === 'drop';
-				const claimed = tx
-					.update(jobItem)
-					.set({
-						...usage,
-						status: dropped ? 'failed' : 'done',
-						attempts: item.attempts + 1,
-						error: dropped ? `Invalid output, dropped: ${parsed.schemaErrors}` : null
-					})
-					.where(and(eq(jobItem.id, item.id), eq(jobItem.status, 'running')))
-					.run();
-				// Cancelled (or finished elsewhere) meanwhile: nothing of this call is kept.
-				if (claimed.changes === 0) return;
-				tx.update(job)
-					.set({
-						inputTokens: sql`${job.inputTokens} + ${inputTokens}`,
-						outputTokens: sql`${job.outputTokens} + ${outputTokens}`,
-						cost: sql`${job.cost} + ${cost}`
-					})
-					.where(eq(job.id, context.job.id))
-					.run();
-				if (dropped) return;
-				const known = tx
-					.select({ split: example.split })
-					.from(example)
-					.where(and(eq(example.projectId, target.id), eq(example.inputHash, item.inputHash)))
-					.limit(1)
-					.get();
-				const created = tx
-					.insert(example)
-					.values({
+		this.statements.finishItem(
+			{
+				id: item.id,
+				status: dropped ? 'failed' : 'done',
+				attempts: item.attempts + 1,
+				error: dropped ? `Invalid output, dropped: ${parsed.schemaErrors}` : null,
+				inputTokens,
+				outputTokens,
+				cost,
+				latencyMs,
+				finishedAt: at.getTime()
+			},
+			context.job.id,
+			dropped
+				? null
+				: {
+						jobId: context.job.id,
+						itemId: item.id,
 						projectId: target.id,
-						dedupeKey: `job:${context.job.id}:item:${item.id}`,
 						input: item.input,
 						inputHash: item.inputHash,
-						split: known?.split ?? splitForInputHash(item.inputHash, target),
+						split: splitForInputHash(item.inputHash, target),
 						source: context.source,
-						jobId: context.job.id,
-						status: 'queued',
-						claimable: true,
 						priority: context.priority,
 						randomKey: randomKey(),
-						createdAt: at,
-						updatedAt: at
-					})
-					.returning({ id: example.id })
-					.get();
-				const first = tx
-					.insert(revision)
-					.values({
-						exampleId: created.id,
-						number: 1,
 						output: parsed.output,
 						reasoning: parsed.reasoning,
-						authorKind: 'model',
-						authorModelId: teacher.id,
+						modelId: teacher.id,
 						reason: context.source === 'evaluation' ? 'evaluation output' : 'teacher output',
 						schemaValid: parsed.schemaValid,
 						schemaErrors: parsed.schemaErrors,
-						createdAt: at
-					})
-					.returning({ id: revision.id })
-					.get();
-				tx.update(example)
-					.set({ currentRevisionId: first.id })
-					.where(eq(example.id, created.id))
-					.run();
-				tx.update(jobItem).set({ exampleId: created.id }).where(eq(jobItem.id, item.id)).run();
-			},
-			{ behavior: 'immediate' }
+						at
+					}
 		);
 	}
 

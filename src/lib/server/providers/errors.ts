@@ -65,6 +65,13 @@ export function classifyFailure(error: unknown, baseUrl: string): ClassifiedFail
 				retryAfterMs: null
 			};
 		}
+		if (status === 400 && /response_format|json_schema/i.test(detail)) {
+			return {
+				kind: 'job',
+				message: `The provider refused the output schema (400)${detail}`,
+				retryAfterMs: null
+			};
+		}
 		return {
 			kind: 'item',
 			message: `The provider refused the request (${status})${detail}`,
