@@ -7,6 +7,7 @@ import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/pro
 import { example } from '../../src/lib/server/db/schema';
 import { eq } from 'drizzle-orm';
 import { controlJob, createJob } from '../../src/lib/server/jobs';
+import { createRun } from '../../src/lib/server/jobs/synthetic';
 import { addModel, createProvider } from '../../src/lib/server/providers';
 import { secretKeyFrom } from '../../src/lib/server/secrets';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../src/lib/schemas/job';
@@ -18,7 +19,7 @@ import { BASE_URL, e2eDb, ensureUser, sessionCookie } from '../support/e2e';
  */
 type Visitor = 'anonymous' | 'outsider' | 'member' | 'admin';
 /** What a visitor gets: a status, or `login` for a redirect to the login page. */
-type Answer = 'login' | 200 | 303 | 400 | 403 | 404 | 409;
+type Answer = 'login' | 200 | 303 | 400 | 403 | 404 | 409 | 502;
 type Row = {
 	route: string;
 	method: 'GET' | 'POST';
@@ -175,6 +176,33 @@ const table: Row[] = [
 		expect: projectAdminAction
 	},
 	{ route: '/projects/[id=integer]/jobs/[jobId=integer]', method: 'GET', expect: projectAdminPage },
+	{ route: '/projects/[id=integer]/jobs/synthetic', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/jobs/synthetic',
+		method: 'POST',
+		action: 'create',
+		expect: projectAdminAction
+	},
+	{
+		route: '/projects/[id=integer]/jobs/synthetic/[runId=integer]',
+		method: 'GET',
+		expect: projectAdminPage
+	},
+	...(['rename', 'add', 'remove', 'editDraft', 'removeDrafts', 'start'] as const).map(
+		(action): Row => ({
+			route: '/projects/[id=integer]/jobs/synthetic/[runId=integer]',
+			method: 'POST',
+			action,
+			expect: projectAdminAction
+		})
+	),
+	// These ask the teacher, and the table's provider listens nowhere: the admin is told so.
+	...(['grow', 'draft'] as const).map((action): Row => ({
+		route: '/projects/[id=integer]/jobs/synthetic/[runId=integer]',
+		method: 'POST',
+		action,
+		expect: { ...projectAdminAction, admin: 502 }
+	})),
 	// The table's job was cancelled at once, so an admin is told it cannot change.
 	...(['pause', 'resume', 'cancel'] as const).map((action): Row => ({
 		route: '/projects/[id=integer]/jobs/[jobId=integer]',
@@ -184,7 +212,7 @@ const table: Row[] = [
 	}))
 ];
 
-const ids = { project: 0, example: 0, job: 0 };
+const ids = { project: 0, example: 0, job: 0, run: 0 };
 const users: Record<Exclude<Visitor, 'anonymous'>, string> = {
 	outsider: '',
 	member: '',
@@ -230,13 +258,27 @@ test.beforeAll(async () => {
 		source: { kind: 'file', filename: 'authz.jsonl' }
 	});
 	controlJob(db, created.id, ids.job, 'cancel');
+	ids.run = createRun(
+		db,
+		created.id,
+		{
+			modelId: teacher.id,
+			rootTopic: 'questions',
+			guidance: '',
+			breadth: 2,
+			depth: 1,
+			inputsPerLeaf: 1
+		},
+		admin.id
+	);
 });
 
 function urlFor(row: Row): string {
 	const path = row.route
 		.replace('[id=integer]', String(ids.project))
 		.replace('[exampleId=integer]', String(ids.example))
-		.replace('[jobId=integer]', String(ids.job));
+		.replace('[jobId=integer]', String(ids.job))
+		.replace('[runId=integer]', String(ids.run));
 	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
 }
 

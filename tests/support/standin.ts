@@ -83,7 +83,7 @@ export function valueFor(schema: JsonSchema | undefined, seedText: string, path 
 		}
 		case 'array':
 			return Array.from({ length: Math.max(3, schema.minItems ?? 0) }, (_, i) =>
-				valueFor(schema.items, `${seedText} ${i + 1}`, path)
+				valueFor(schema.items, `${seedText} ${i + 1}`, '')
 			);
 		case 'integer':
 			return Math.max(schema.minimum ?? 1, 1);
@@ -224,7 +224,11 @@ export async function startStandin(
 		} else if (behaviour === 'invalid') {
 			content = wantsJson ? JSON.stringify({ unexpected: input }) : '';
 		} else if (wantsJson) {
-			content = JSON.stringify(valueFor(format?.json_schema?.schema ?? { type: 'object' }, input));
+			// A request about “a › quoted › subject” is answered about its last part.
+			const subject = /“([^”]+)”/.exec(input)?.[1].split('›').pop()?.trim() ?? input;
+			content = JSON.stringify(
+				valueFor(format?.json_schema?.schema ?? { type: 'object' }, subject)
+			);
 		} else {
 			content = `Answer to: ${input}`;
 		}

@@ -63,3 +63,44 @@ export const JOB_STATUS_LABELS = {
 	done: 'Done',
 	failed: 'Failed'
 } as const;
+
+const wholeIn = (what: string, min: number, max: number) =>
+	z.coerce
+		.number(`Give ${what} as a number.`)
+		.int(`Give ${what} as a whole number.`)
+		.min(min, `Give ${what} from ${min} to ${max}.`)
+		.max(max, `Give ${what} from ${min} to ${max}.`);
+
+/** The form that starts a topic tree for synthetic inputs. */
+export const syntheticRunSchema = z.object({
+	modelId: z.coerce.number('Choose the teacher model.').int().positive('Choose the teacher model.'),
+	rootTopic: z
+		.string()
+		.trim()
+		.min(1, 'Give the root topic, such as “customer questions about orders”.')
+		.max(200, 'Keep the root topic under 200 characters.'),
+	guidance: z.string().trim().max(2000, 'Keep the guidance under 2,000 characters.'),
+	breadth: wholeIn('the subtopics per topic', 2, 10),
+	depth: wholeIn('the depth', 1, 3),
+	inputsPerLeaf: wholeIn('the inputs per leaf', 1, 20)
+});
+
+export const SYNTHETIC_DEFAULTS = {
+	rootTopic: '',
+	guidance: '',
+	breadth: '3',
+	depth: '2',
+	inputsPerLeaf: '3'
+} as const;
+
+export const topicNameSchema = z
+	.string()
+	.trim()
+	.min(1, 'A topic needs a name.')
+	.max(200, 'Keep topic names under 200 characters.');
+
+export const draftTextSchema = z
+	.string()
+	.trim()
+	.min(1, 'An input cannot be empty; remove it instead.')
+	.max(20_000, 'Keep an input under 20,000 characters.');

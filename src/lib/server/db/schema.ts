@@ -234,6 +234,58 @@ export const jobItem = sqliteTable(
 	]
 );
 
+/**
+ * Synthetic inputs grown from a topic tree: the admin gives a root topic and guidance, the
+ * teacher proposes subtopics (breadth × depth) and then inputs for each leaf; the admin edits
+ * both before any output is generated. Everything is kept here, not in the browser.
+ */
+export const syntheticRun = sqliteTable('synthetic_run', {
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	projectId: integer('project_id')
+		.notNull()
+		.references(() => project.id, { onDelete: 'cascade' }),
+	modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
+	guidance: text('guidance').notNull().default(''),
+	breadth: integer('breadth').notNull(),
+	depth: integer('depth').notNull(),
+	inputsPerLeaf: integer('inputs_per_leaf').notNull(),
+	/** The distillation job started from the drafts, once there is one. */
+	jobId: integer('job_id').references(() => job.id, { onDelete: 'set null' }),
+	createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+	createdAt: createdAt()
+});
+
+export const syntheticTopic = sqliteTable(
+	'synthetic_topic',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		runId: integer('run_id')
+			.notNull()
+			.references(() => syntheticRun.id, { onDelete: 'cascade' }),
+		parentId: integer('parent_id').references((): AnySQLiteColumn => syntheticTopic.id, {
+			onDelete: 'cascade'
+		}),
+		name: text('name').notNull(),
+		/** 0 for the root. */
+		depth: integer('depth').notNull()
+	},
+	(t) => [index('synthetic_topic_run_idx').on(t.runId, t.parentId)]
+);
+
+export const syntheticInput = sqliteTable(
+	'synthetic_input',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		runId: integer('run_id')
+			.notNull()
+			.references(() => syntheticRun.id, { onDelete: 'cascade' }),
+		topicId: integer('topic_id').references(() => syntheticTopic.id, { onDelete: 'cascade' }),
+		text: text('text').notNull(),
+		createdAt: createdAt()
+	},
+	(t) => [index('synthetic_input_run_idx').on(t.runId, t.topicId)]
+);
+
 export const importBatch = sqliteTable('import_batch', {
 	id: integer('id').primaryKey({ autoIncrement: true }),
 	projectId: integer('project_id')
@@ -603,3 +655,5 @@ export type Job = typeof job.$inferSelect;
 export type Provider = typeof provider.$inferSelect;
 export type Model = typeof model.$inferSelect;
 export type JobItem = typeof jobItem.$inferSelect;
+export type SyntheticRun = typeof syntheticRun.$inferSelect;
+export type SyntheticTopic = typeof syntheticTopic.$inferSelect;

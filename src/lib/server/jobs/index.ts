@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db';
+import type { Db, Queryable } from '../db';
 import { example, job, jobItem, model, provider, type Job, type Project } from '../db/schema';
 import { exampleIdsMatching } from '../examples';
 import {
@@ -18,7 +18,9 @@ import type { JobSettings } from '../../schemas/job';
 // runner (runner.ts) works the items.
 
 export type JobConfig = Omit<JobSettings, 'concurrency'> & {
-	source: { kind: 'file'; filename: string } | { kind: 'examples'; description: string };
+	source:
+		| { kind: 'file'; filename: string }
+		| { kind: 'examples' | 'synthetic' | 'documents'; description: string };
 };
 
 export type InputsResult =
@@ -75,7 +77,7 @@ export type NewJob = {
  * is asked once; each model answers each input `samplesPerInput` times.
  */
 export function createJob(
-	db: Db,
+	db: Queryable,
 	target: Project,
 	userId: string | null,
 	spec: NewJob,

@@ -140,7 +140,11 @@ export function deleteModel(db: Db, providerId: number, modelId: number): Remove
 	return { ok: true };
 }
 
-export type ClientOptions = { timeoutMs?: number };
+export type ClientOptions = {
+	timeoutMs?: number;
+	/** The client's own retries: none for the job runner, which retries by itself. */
+	maxRetries?: number;
+};
 
 /**
  * The `openai` client for a provider. It never retries by itself: the job runner decides
@@ -149,16 +153,32 @@ export type ClientOptions = { timeoutMs?: number };
 export function clientFor(
 	found: Pick<Provider, 'baseUrl' | 'apiKeyEncrypted'>,
 	key: SecretKey,
-	{ timeoutMs = 120_000 }: ClientOptions = {}
+	{ timeoutMs = 120_000, maxRetries = 0 }: ClientOptions = {}
 ): OpenAI {
 	const apiKey = found.apiKeyEncrypted ? decryptSecret(key, found.apiKeyEncrypted) : null;
 	return new OpenAI({
 		// Local servers need no key, but the client wants one; this one is never sent anywhere real.
 		apiKey: apiKey ?? 'no-key',
 		baseURL: found.baseUrl,
-		maxRetries: 0,
+		maxRetries,
 		timeout: timeoutMs
 	});
+}
+
+/** A model with its provider's client, for one-off calls made while an admin waits. */
+export function modelClient(db: Db, key: SecretKey, modelId: number, options: ClientOptions = {}) {
+	const found = db
+		.select({ model, provider })
+		.from(model)
+		.innerJoin(provider, eq(provider.id, model.providerId))
+		.where(eq(model.id, modelId))
+		.get();
+	if (!found) return null;
+	return {
+		model: found.model,
+		provider: found.provider,
+		client: clientFor(found.provider, key, options)
+	};
 }
 
 /** Asks the provider for its models: proof that the URL and the key work. */

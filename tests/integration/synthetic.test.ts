@@ -1,0 +1,124 @@
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMigratedDb } from '$lib/server/db';
+import { example, syntheticRun } from '$lib/server/db/schema';
+import { JobRunner } from '$lib/server/jobs/runner';
+import {
+	addTopic,
+	createRun,
+	draftInputs,
+	editDraft,
+	getRun,
+	growTree,
+	listDrafts,
+	removeDrafts,
+	removeTopic,
+	renameTopic,
+	startFromDrafts,
+	topicTree,
+	type TopicNode
+} from '$lib/server/jobs/synthetic';
+import { makeProject, makeUser } from '../support/fixtures';
+import { jobReaches, standinProvider, TEST_SECRET, TEST_SETTINGS } from '../support/jobs';
+import { startStandin, type Standin } from '../support/standin';
+
+let standin: Standin | undefined;
+afterEach(async () => {
+	await standin?.close();
+	standin = undefined;
+});
+
+async function setup(apiKey = '') {
+	standin = await startStandin({ apiKey: 'right' });
+	const db = createMigratedDb();
+	const admin = await makeUser(db, 'admin');
+	const target = makeProject(db, admin.id, { instruction: 'Answer questions about orders.' });
+	const { modelId } = standinProvider(db, standin.url, apiKey);
+	const runId = createRun(
+		db,
+		target.id,
+		{
+			modelId,
+			rootTopic: 'orders',
+			guidance: 'Keep it short.',
+			breadth: 3,
+			depth: 2,
+			inputsPerLeaf: 2
+		},
+		admin.id
+	);
+	return { db, admin, target, modelId, runId };
+}
+
+const leaves = (node: TopicNode): TopicNode[] =>
+	node.children.length === 0 ? [node] : node.children.flatMap(leaves);
+
+describe('a topic tree', () => {
+	it('grows breadth × depth, keeps the admin’s edits, drafts inputs per leaf, and starts a job', async () => {
+		const { db, admin, target, modelId, runId } = await setup('right');
+		const run = getRun(db, target.id, runId)!;
+		expect(await growTree(db, TEST_SECRET, run)).toEqual({ ok: true });
+		let tree = topicTree(db, runId)!;
+		expect(tree.name).toBe('orders');
+		expect(tree.children.map((c) => c.name)).toEqual(['orders 1', 'orders 2', 'orders 3']);
+		expect(leaves(tree)).toHaveLength(9);
+		expect(leaves(tree)[0].name).toBe('orders 1 1');
+
+		// The admin renames one topic, removes another with its subtree, adds one by hand.
+		const [first, second, third] = tree.children;
+		expect(renameTopic(db, runId, first.id, 'late deliveries')).toBe(true);
+		expect(removeTopic(db, runId, second.id)).toBe(true);
+		expect(removeTopic(db, runId, tree.id)).toBe(false);
+		expect(addTopic(db, runId, third.id, 'gift wrapping')).toBe(true);
+		// Growing again only fills topics without children: the hand-added leaf at depth 2.
+		expect(await growTree(db, TEST_SECRET, run)).toEqual({ ok: true });
+		tree = topicTree(db, runId)!;
+		expect(tree.children.map((c) => c.name)).toEqual(['late deliveries', 'orders 3']);
+		expect(leaves(tree).map((l) => l.name)).toContain('gift wrapping');
+		expect(leaves(tree)).toHaveLength(7);
+
+		expect(await draftInputs(db, TEST_SECRET, run)).toEqual({ ok: true });
+		let drafts = listDrafts(db, runId);
+		expect(drafts).toHaveLength(14);
+		expect(drafts.map((d) => d.text)).toContain('gift wrapping 1');
+		// Drafting again adds nothing: every leaf has its inputs.
+		expect(await draftInputs(db, TEST_SECRET, run)).toEqual({ ok: true });
+		expect(listDrafts(db, runId)).toHaveLength(14);
+
+		expect(editDraft(db, runId, drafts[0].id, 'Where is my parcel?')).toBe(true);
+		expect(removeDrafts(db, runId, [drafts[1].id, drafts[2].id])).toBe(2);
+		drafts = listDrafts(db, runId);
+		expect(drafts).toHaveLength(12);
+
+		const started = startFromDrafts(db, target, run, admin.id, [modelId], TEST_SETTINGS);
+		expect(started.ok).toBe(true);
+		const jobId = started.ok ? started.jobId : -1;
+		expect(db.select().from(syntheticRun).where(eq(syntheticRun.id, runId)).get()?.jobId).toBe(
+			jobId
+		);
+		expect(
+			startFromDrafts(db, target, getRun(db, target.id, runId)!, admin.id, [modelId], TEST_SETTINGS)
+		).toMatchObject({ ok: false });
+
+		const runner = new JobRunner(db, { key: TEST_SECRET, pollMs: 50 });
+		runner.start();
+		try {
+			await jobReaches(db, jobId, ['done']);
+		} finally {
+			await runner.stop();
+		}
+		const made = db.select().from(example).where(eq(example.jobId, jobId)).all();
+		expect(made.map((e) => e.input).sort()).toEqual(drafts.map((d) => d.text).sort());
+		expect(made.map((e) => e.input)).toContain('Where is my parcel?');
+	});
+
+	it('a refused key is said plainly and grows nothing', async () => {
+		const { db, target, runId } = await setup('wrong');
+		const result = await growTree(db, TEST_SECRET, getRun(db, target.id, runId)!);
+		expect(result).toEqual({
+			ok: false,
+			message: 'The provider refused the API key (401): Incorrect API key provided.'
+		});
+		expect(topicTree(db, runId)?.children).toEqual([]);
+	});
+});
