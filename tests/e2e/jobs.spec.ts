@@ -1,12 +1,24 @@
 import { expect, test } from '@playwright/test';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
-import { e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { addModel, createProvider } from '../../src/lib/server/providers';
+import { loadSecretKey } from '../../src/lib/server/secrets';
+import { E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
 import { startStandin, type Standin } from '../support/standin';
 
 let standin: Standin;
 test.beforeAll(async () => {
 	standin = await startStandin({ latencyMs: 40, apiKey: 'sk-standin-e2e' });
+	// A provider for the tests that do not add one through the page, sealed with the server's secret.
+	const db = e2eDb();
+	const seeded = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+		name: 'Seeded stand-in',
+		baseUrl: standin.url,
+		apiKey: 'sk-standin-e2e',
+		requestsPerMinute: null,
+		tokensPerMinute: null
+	});
+	addModel(db, seeded.id, { name: 'teacher-large', inputPricePerMTok: 1, outputPricePerMTok: 2 });
 });
 test.afterAll(async () => {
 	await standin.close();
@@ -114,4 +126,39 @@ test('a bad input file starts nothing and names every bad line', async ({ page, 
 	await expect(problems).toContainText('Line 3:');
 	await page.goto(`/projects/${project.id}/jobs`);
 	await expect(page.getByRole('heading', { name: 'No jobs yet' })).toBeVisible();
+});
+
+test('an admin turns a document into proposed pairs that enter the queue', async ({
+	page,
+	context
+}) => {
+	const db = e2eDb();
+	const admin = await ensureUser('distiller', 'admin');
+	const project = createProject(
+		db,
+		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Policy pairs ${Date.now()}` }),
+		admin.id
+	);
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/jobs/new`);
+	await page.getByLabel('teacher-large (Seeded stand-in)').check();
+	await page.getByRole('radio', { name: /^Documents/ }).check();
+	await page.getByLabel('Text or markdown files').setInputFiles({
+		name: 'policy.md',
+		mimeType: 'text/markdown',
+		buffer: Buffer.from(
+			'# Returns\n\nAny item can be returned within 60 days.\n\n# Shipping\n\nParcels leave within a day.'
+		)
+	});
+	await expect(page.getByLabel('Prompt for the pairs')).toHaveValue(/^Read the passage/);
+	await page.getByLabel('Pairs per passage, at most').fill('2');
+	await page.getByRole('button', { name: 'Start job' }).click();
+
+	await expect(page.getByRole('heading', { name: /^Progress: Done$/ })).toBeVisible({
+		timeout: 20_000
+	});
+	await expect(page.getByText('100% of 2 items finished')).toBeVisible();
+	await expect(page.getByRole('main')).toContainText('passages of policy.md');
+	await page.getByRole('link', { name: 'See its examples' }).click();
+	await expect(page.getByRole('main')).toContainText('Any item can be returned within 60 days');
 });

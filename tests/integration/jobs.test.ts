@@ -2,7 +2,8 @@ import { eq, inArray } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMigratedDb } from '$lib/server/db';
 import { example, revision } from '$lib/server/db/schema';
-import { controlJob, jobProgress } from '$lib/server/jobs';
+import { controlJob, createJob, jobProgress } from '$lib/server/jobs';
+import { splitForInputHash } from '$lib/server/split';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
@@ -15,7 +16,8 @@ import {
 	jobRow,
 	standinProvider,
 	startJob,
-	TEST_SECRET
+	TEST_SECRET,
+	TEST_SETTINGS
 } from '../support/jobs';
 import { startStandin, type Standin, type StandinOptions } from '../support/standin';
 
@@ -303,3 +305,25 @@ async function setupWith(url: string, apiKey: string, modelName = 'teacher-large
 	runner.start();
 	return { db, admin, target, modelId, runner };
 }
+
+describe('a documents job', () => {
+	it('writes each proposed pair as its own example, in the split of its own input', async () => {
+		const { db, admin, target, modelId, runner } = await setup();
+		const jobId = createJob(db, target, admin.id, {
+			kind: 'documents',
+			modelIds: [modelId],
+			settings: TEST_SETTINGS,
+			inputs: ['# Returns\n\nAny item within 60 days.', '# Shipping\n\nParcels leave in a day.'],
+			pairs: { pairPrompt: 'Propose questions this passage answers.', pairsPerPassage: 2 },
+			source: { kind: 'documents', description: 'passages of policy.md' }
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const made = db.select().from(example).where(eq(example.jobId, jobId)).all();
+		expect(made).toHaveLength(4);
+		expect(made.every((e) => e.source === 'documents')).toBe(true);
+		expect(made.every((e) => e.split === splitForInputHash(e.inputHash, target))).toBe(true);
+		expect(new Set(made.map((e) => e.dedupeKey)).size).toBe(4);
+		expect(itemsOf(db, jobId).every((i) => i.status === 'done' && i.exampleId !== null)).toBe(true);
+	});
+});

@@ -5,6 +5,8 @@ import { createUser, getUserByUsername } from '../../src/lib/server/users';
 import type { Role } from '../../src/lib/server/db/schema';
 
 export const E2E_DATABASE = '.e2e/winnow.db';
+/** The secret the e2e server generated beside its database, to seal keys as it does. */
+export const E2E_SECRET_FILE = '.e2e/secret.key';
 export const BASE_URL = 'http://localhost:4173';
 /** The admin the setup spec creates through the page. */
 export const SETUP_ADMIN = { username: 'admin', password: 'correct-horse-battery' };

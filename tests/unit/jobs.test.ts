@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { buildSystemPrompt, parseOutput, type Prompt } from '$lib/server/jobs/prompt';
+import { buildSystemPrompt, parseOutput, parsePairs, type Prompt } from '$lib/server/jobs/prompt';
+import { splitIntoPassages } from '$lib/server/jobs/documents';
 import { ProviderLimiter } from '$lib/server/jobs/rateLimit';
 import { classifyFailure } from '$lib/server/providers/errors';
 import { decryptSecret, encryptSecret, loadSecretKey, secretKeyFrom } from '$lib/server/secrets';
@@ -43,6 +44,7 @@ describe('the teacher’s system prompt', () => {
 
 function promptFor(overrides: Partial<Prompt>): Prompt {
 	return {
+		mode: 'answer',
 		system: '',
 		examples: [],
 		responseFormat: undefined,
@@ -221,5 +223,77 @@ describe('the forms', () => {
 			tokensPerMinute: 600000
 		});
 		expect(providerSchema.safeParse({ ...base, baseUrl: 'localhost' }).success).toBe(false);
+	});
+});
+
+describe('documents into passages', () => {
+	it('starts a passage at each heading and packs paragraphs up to the limit', () => {
+		const text = [
+			'# Returns',
+			'You may return any item within 60 days.',
+			'Refunds take five working days.',
+			'## Damaged items',
+			'Send a photo of the damage.'
+		].join('\n\n');
+		expect(splitIntoPassages(text, 'policy.md').map((p) => p.text)).toEqual([
+			'# Returns\n\nYou may return any item within 60 days.\n\nRefunds take five working days.',
+			'## Damaged items\n\nSend a photo of the damage.'
+		]);
+		const long = splitIntoPassages(text, 'policy.md', 60);
+		expect(long.every((p) => p.text.length <= 60)).toBe(true);
+		expect(long.map((p) => p.text).join(' ')).toContain('Refunds take five working days.');
+	});
+
+	it('cuts a paragraph longer than a passage at sentence ends', () => {
+		const paragraph = 'One short sentence. '.repeat(20).trim();
+		const passages = splitIntoPassages(paragraph, 'a.txt', 100);
+		expect(passages.length).toBeGreaterThan(3);
+		expect(passages.every((p) => p.text.length <= 100 && p.text.endsWith('.'))).toBe(true);
+		expect(passages.map((p) => p.document)).toEqual(passages.map(() => 'a.txt'));
+	});
+});
+
+describe('pairs proposed from a passage', () => {
+	const prompt = promptFor({ mode: 'pairs', pairsPerPassage: 2 });
+
+	it('keeps up to the asked number of usable pairs', () => {
+		const result = parsePairs(
+			prompt,
+			JSON.stringify({
+				pairs: [
+					{ input: 'How long do refunds take?', output: 'Five working days.' },
+					{ input: '  ', output: 'no input' },
+					{ input: 'Can I return shoes?', output: 'Within 60 days.' },
+					{ input: 'A third one', output: 'over the limit' }
+				]
+			})
+		);
+		expect(result).toEqual({
+			pairs: [
+				{
+					input: 'How long do refunds take?',
+					output: 'Five working days.',
+					reasoning: null,
+					schemaValid: null,
+					schemaErrors: null
+				},
+				{
+					input: 'Can I return shoes?',
+					output: 'Within 60 days.',
+					reasoning: null,
+					schemaValid: null,
+					schemaErrors: null
+				}
+			]
+		});
+	});
+
+	it('says why when there is nothing to use', () => {
+		expect(parsePairs(prompt, 'not json')).toMatchObject({
+			error: expect.stringMatching(/^The model's pairs are not valid JSON/)
+		});
+		expect(parsePairs(prompt, '{"pairs": []}')).toEqual({
+			error: 'The model proposed no usable pair.'
+		});
 	});
 });

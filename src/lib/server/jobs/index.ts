@@ -18,6 +18,9 @@ import type { JobSettings } from '../../schemas/job';
 // runner (runner.ts) works the items.
 
 export type JobConfig = Omit<JobSettings, 'concurrency'> & {
+	/** Documents jobs: how the teacher is asked for pairs, and how many per passage. */
+	pairPrompt?: string;
+	pairsPerPassage?: number;
 	source:
 		| { kind: 'file'; filename: string }
 		| { kind: 'examples' | 'synthetic' | 'documents'; description: string };
@@ -69,7 +72,8 @@ export type NewJob = {
 	settings: JobSettings;
 	inputs: string[];
 	source: JobConfig['source'];
-	kind?: 'distill' | 'evaluation';
+	kind?: 'distill' | 'evaluation' | 'documents';
+	pairs?: { pairPrompt: string; pairsPerPassage: number };
 };
 
 /**
@@ -84,7 +88,7 @@ export function createJob(
 	now = new Date()
 ): number {
 	const { concurrency, ...rest } = spec.settings;
-	const config: JobConfig = { ...rest, source: spec.source };
+	const config: JobConfig = { ...rest, ...spec.pairs, source: spec.source };
 	const unique = [...new Map(spec.inputs.map((input) => [hashText(input), input]))];
 	return db.transaction(
 		(tx) => {

@@ -15,6 +15,8 @@ export type PromptOptions = { fewShot: number; reasoning: boolean };
 type Task = Pick<Project, 'id' | 'instruction' | 'outputKind' | 'outputSchema'>;
 
 export type Prompt = {
+	/** An answer to each input, or input/output pairs proposed from each passage of a document. */
+	mode: 'answer' | 'pairs';
 	system: string;
 	examples: { input: string; output: string }[];
 	responseFormat: ChatCompletionCreateParamsNonStreaming['response_format'];
@@ -23,6 +25,7 @@ export type Prompt = {
 	reasoning: boolean;
 	outputKind: Project['outputKind'];
 	validate: ((value: unknown) => string | null) | null;
+	pairsPerPassage?: number;
 };
 
 const REASONING_TAGS =
@@ -107,6 +110,7 @@ export function buildPrompt(db: Db, task: Task, options: PromptOptions): Prompt 
 		responseFormat = { type: 'json_object' };
 	}
 	return {
+		mode: 'answer',
 		system,
 		examples: fewShotExamples(db, task.id, options.fewShot),
 		responseFormat,
@@ -183,4 +187,87 @@ export function parseOutput(prompt: Prompt, content: string, sideReasoning?: str
 		schemaValid: prompt.validate ? problem === null : null,
 		schemaErrors: problem
 	} as ParsedOutput;
+}
+
+export const DEFAULT_PAIR_PROMPT =
+	'Read the passage the user gives you. Propose questions or requests that a user of the task below could bring, which the passage answers, each with the ideal output for it. Use only what the passage says; each input must make sense on its own, without the passage.';
+
+/** The prompt that turns a document's passage into input/output pairs for the task. */
+export function buildPairPrompt(
+	db: Db,
+	task: Task,
+	options: { pairPrompt: string; pairsPerPassage: number }
+): Prompt {
+	const requirements = listRequirements(db, task.id);
+	const system = [
+		options.pairPrompt.trim() || DEFAULT_PAIR_PROMPT,
+		`The task: ${buildSystemPrompt(task, requirements, { reasoning: false })}`,
+		`Propose up to ${options.pairsPerPassage} pairs. Answer as JSON: {"pairs": [{"input": "...", "output": ...}]}.`
+	].join('\n\n');
+	const schema = task.outputSchema
+		? (JSON.parse(task.outputSchema) as Record<string, unknown>)
+		: null;
+	const output = task.outputKind === 'json' ? (schema ?? {}) : { type: 'string' };
+	return {
+		mode: 'pairs',
+		system,
+		examples: [],
+		responseFormat: {
+			type: 'json_schema',
+			json_schema: {
+				name: 'pairs',
+				schema: {
+					type: 'object',
+					properties: {
+						pairs: {
+							type: 'array',
+							items: {
+								type: 'object',
+								properties: { input: { type: 'string' }, output },
+								required: ['input', 'output']
+							}
+						}
+					},
+					required: ['pairs']
+				}
+			}
+		},
+		wrapped: false,
+		reasoning: false,
+		outputKind: task.outputKind,
+		validate: compileValidator(task.outputSchema),
+		pairsPerPassage: options.pairsPerPassage
+	};
+}
+
+export type ParsedPair = ParsedOutput & { input: string };
+
+/** The pairs a passage gave, each output checked as any output is; or why there are none. */
+export function parsePairs(
+	prompt: Prompt,
+	content: string
+): { pairs: ParsedPair[] } | { error: string } {
+	let value: unknown;
+	try {
+		value = JSON.parse(content);
+	} catch (e) {
+		return { error: `The model's pairs are not valid JSON: ${(e as Error).message}` };
+	}
+	const list = (value as { pairs?: unknown })?.pairs;
+	if (!Array.isArray(list)) return { error: 'The model\'s answer has no "pairs" list.' };
+	const pairs: ParsedPair[] = [];
+	const wanted = prompt.pairsPerPassage ?? list.length;
+	for (const entry of list) {
+		if (pairs.length >= wanted) break;
+		const pair = entry as { input?: unknown; output?: unknown };
+		if (typeof pair?.input !== 'string' || pair.input.trim() === '' || pair.output === undefined) {
+			continue;
+		}
+		const text =
+			typeof pair.output === 'string' && prompt.outputKind !== 'json'
+				? pair.output
+				: JSON.stringify(pair.output);
+		pairs.push({ input: pair.input.trim(), ...parseOutput(prompt, text) });
+	}
+	return pairs.length > 0 ? { pairs } : { error: 'The model proposed no usable pair.' };
 }

@@ -16,9 +16,18 @@ import { classifyFailure } from '../providers/errors';
 import { clientFor } from '../providers';
 import { parseQueuePriority, randomKey } from '../queuePriority';
 import type { SecretKey } from '../secrets';
-import { splitForInputHash } from '../split';
 import { jobConfigOf, type JobConfig } from '.';
-import { buildPrompt, messagesFor, parseOutput, type Prompt } from './prompt';
+import {
+	buildPairPrompt,
+	buildPrompt,
+	DEFAULT_PAIR_PROMPT,
+	messagesFor,
+	parseOutput,
+	parsePairs,
+	type ParsedOutput,
+	type Prompt
+} from './prompt';
+import { hashText, splitForInputHash } from '../split';
 import { ProviderLimiter } from './rateLimit';
 import { runnerStatements } from './statements';
 
@@ -49,8 +58,17 @@ type JobContext = {
 	prompt: Prompt;
 	models: Map<number, { model: Model; provider: Provider; client: OpenAI }>;
 	priority: number;
-	source: 'distillation' | 'evaluation';
+	source: 'distillation' | 'evaluation' | 'documents';
 };
+
+/** An answer the runner cannot use (empty, or pairs it cannot read): asked again, up to a limit. */
+class UnusableOutput extends Error {}
+
+const REASONS = {
+	distillation: 'teacher output',
+	evaluation: 'evaluation output',
+	documents: 'proposed from a document passage'
+} as const;
 
 type PendingItem = {
 	id: number;
@@ -253,10 +271,21 @@ export class JobRunner {
 				job: found,
 				config,
 				target,
-				prompt: buildPrompt(this.db, target, config),
+				prompt:
+					found.kind === 'documents'
+						? buildPairPrompt(this.db, target, {
+								pairPrompt: config.pairPrompt ?? DEFAULT_PAIR_PROMPT,
+								pairsPerPassage: config.pairsPerPassage ?? 3
+							})
+						: buildPrompt(this.db, target, config),
 				models,
 				priority: priority?.kind === 'job' && priority.jobId === found.id ? 1 : 0,
-				source: found.kind === 'evaluation' ? 'evaluation' : 'distillation'
+				source:
+					found.kind === 'evaluation'
+						? 'evaluation'
+						: found.kind === 'documents'
+							? 'documents'
+							: 'distillation'
 			};
 			this.contexts.set(found.id, context);
 			return context;
@@ -319,7 +348,12 @@ export class JobRunner {
 		const message = completion.choices[0]?.message;
 		const content = message?.content ?? '';
 		if (content.trim() === '') {
-			this.retryOrFail(context, item, null, new Error('The model returned an empty output.'));
+			this.retryOrFail(
+				context,
+				item,
+				null,
+				new UnusableOutput('The model returned an empty output.')
+			);
 			return;
 		}
 		const side =
@@ -330,21 +364,39 @@ export class JobRunner {
 				: typeof side.reasoning === 'string'
 					? side.reasoning
 					: null;
-		const parsed = parseOutput(context.prompt, content, sideReasoning);
+		let answers: (ParsedOutput & { input: string; inputHash: string })[];
+		if (context.prompt.mode === 'pairs') {
+			const result = parsePairs(context.prompt, content);
+			if ('error' in result) {
+				this.retryOrFail(context, item, null, new UnusableOutput(result.error));
+				return;
+			}
+			answers = result.pairs.map((p) => ({ ...p, inputHash: hashText(p.input) }));
+		} else {
+			answers = [
+				{
+					...parseOutput(context.prompt, content, sideReasoning),
+					input: item.input,
+					inputHash: item.inputHash
+				}
+			];
+		}
+		const drop = context.config.invalidOutputs === 'drop';
+		const kept = answers.filter((a) => !(drop && a.schemaValid === false));
 		const inputTokens = completion.usage?.prompt_tokens ?? 0;
 		const outputTokens = completion.usage?.completion_tokens ?? 0;
 		const cost =
 			(inputTokens * teacher.inputPricePerMTok + outputTokens * teacher.outputPricePerMTok) /
 			1_000_000;
 		const at = new Date(this.now());
-		const dropped = parsed.schemaValid === false && context.config.invalidOutputs === 'drop';
 		const { target } = context;
+		const failed = kept.length === 0;
 		this.statements.finishItem(
 			{
 				id: item.id,
-				status: dropped ? 'failed' : 'done',
+				status: failed ? 'failed' : 'done',
 				attempts: item.attempts + 1,
-				error: dropped ? `Invalid output, dropped: ${parsed.schemaErrors}` : null,
+				error: failed ? `Invalid output, dropped: ${answers[0].schemaErrors}` : null,
 				inputTokens,
 				outputTokens,
 				cost,
@@ -352,26 +404,28 @@ export class JobRunner {
 				finishedAt: at.getTime()
 			},
 			context.job.id,
-			dropped
-				? null
-				: {
-						jobId: context.job.id,
-						itemId: item.id,
-						projectId: target.id,
-						input: item.input,
-						inputHash: item.inputHash,
-						split: splitForInputHash(item.inputHash, target),
-						source: context.source,
-						priority: context.priority,
-						randomKey: randomKey(),
-						output: parsed.output,
-						reasoning: parsed.reasoning,
-						modelId: teacher.id,
-						reason: context.source === 'evaluation' ? 'evaluation output' : 'teacher output',
-						schemaValid: parsed.schemaValid,
-						schemaErrors: parsed.schemaErrors,
-						at
-					}
+			kept.map((answer, index) => ({
+				jobId: context.job.id,
+				itemId: item.id,
+				dedupeKey:
+					context.prompt.mode === 'pairs'
+						? `job:${context.job.id}:item:${item.id}:pair:${index}`
+						: `job:${context.job.id}:item:${item.id}`,
+				projectId: target.id,
+				input: answer.input,
+				inputHash: answer.inputHash,
+				split: splitForInputHash(answer.inputHash, target),
+				source: context.source,
+				priority: context.priority,
+				randomKey: randomKey(),
+				output: answer.output,
+				reasoning: answer.reasoning,
+				modelId: teacher.id,
+				reason: REASONS[context.source],
+				schemaValid: answer.schemaValid,
+				schemaErrors: answer.schemaErrors,
+				at
+			}))
 		);
 	}
 
@@ -388,10 +442,7 @@ export class JobRunner {
 			this.failJob(context.job.id, failure.message, now);
 			return;
 		}
-		if (
-			failure.kind === 'item' &&
-			!(error instanceof Error && /empty output/.test(error.message))
-		) {
+		if (failure.kind === 'item' && !(error instanceof UnusableOutput)) {
 			this.failItem(item.id, failure.message, now, attempts);
 			return;
 		}

@@ -23,11 +23,13 @@ export type ItemOutcome = {
 export type NewOutput = {
 	jobId: number;
 	itemId: number;
+	/** Makes the write idempotent: one item's outputs are never written twice. */
+	dedupeKey: string;
 	projectId: number;
 	input: string;
 	inputHash: string;
 	split: 'train' | 'val' | 'test';
-	source: 'distillation' | 'evaluation';
+	source: 'distillation' | 'evaluation' | 'documents';
 	priority: number;
 	randomKey: number;
 	output: string;
@@ -151,30 +153,28 @@ export function runnerStatements(db: Db) {
 	 * Returns false, writing nothing, when the item is no longer running (a cancel won).
 	 */
 	const finish = db.$client.transaction(
-		(outcome: ItemOutcome, jobId: number, output: NewOutput | null): boolean => {
+		(outcome: ItemOutcome, jobId: number, outputs: NewOutput[]): boolean => {
 			if (settleItem.run(outcome).changes === 0) return false;
 			addUsage.run({ ...outcome, jobId });
-			if (!output) return true;
-			const split =
-				knownSplit.get({ projectId: output.projectId, inputHash: output.inputHash })?.split ??
-				output.split;
-			const created = insertExample.get({
-				...output,
-				split,
-				dedupeKey: `job:${output.jobId}:item:${output.itemId}`
-			})!;
-			const first = insertRevision.get({
-				...output,
-				exampleId: created.id,
-				schemaValid: output.schemaValid === null ? null : output.schemaValid ? 1 : 0
-			})!;
-			setCurrent.run({ revisionId: first.id, exampleId: created.id });
-			linkItem.run({ exampleId: created.id, id: output.itemId });
+			outputs.forEach((output, index) => {
+				const split =
+					knownSplit.get({ projectId: output.projectId, inputHash: output.inputHash })?.split ??
+					output.split;
+				const created = insertExample.get({ ...output, split })!;
+				const first = insertRevision.get({
+					...output,
+					exampleId: created.id,
+					schemaValid: output.schemaValid === null ? null : output.schemaValid ? 1 : 0
+				})!;
+				setCurrent.run({ revisionId: first.id, exampleId: created.id });
+				// The item names its first example; a passage's other pairs share its dedupe key stem.
+				if (index === 0) linkItem.run({ exampleId: created.id, id: output.itemId });
+			});
 			return true;
 		}
 	);
-	const finishItem = (outcome: ItemOutcome, jobId: number, output: NewOutput | null) =>
-		finish.immediate(outcome, jobId, output);
+	const finishItem = (outcome: ItemOutcome, jobId: number, outputs: NewOutput[]) =>
+		finish.immediate(outcome, jobId, outputs);
 
 	return { runningJobs, dueItems, markRunning, finishItem };
 }

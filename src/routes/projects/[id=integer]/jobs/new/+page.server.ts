@@ -7,6 +7,8 @@ import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { formatFromFilename, type LineError } from '$lib/server/import';
 import { createJob, inputsOfExamples, parseJobInputs } from '$lib/server/jobs';
+import { splitIntoPassages } from '$lib/server/jobs/documents';
+import { DEFAULT_PAIR_PROMPT } from '$lib/server/jobs/prompt';
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -17,15 +19,49 @@ const sourceSchema = z.object({
 	modelIds: z
 		.array(z.coerce.number().int().positive())
 		.min(1, 'Choose at least one teacher model.'),
-	inputSource: z.enum(['file', 'examples'], 'Choose where the inputs come from.')
+	inputSource: z.enum(['file', 'examples', 'documents'], 'Choose where the inputs come from.')
 });
+
+const pairsSchema = z.object({
+	pairPrompt: z
+		.string()
+		.trim()
+		.min(1, 'Say how the teacher should propose pairs.')
+		.max(5000, 'Keep the prompt under 5,000 characters.'),
+	pairsPerPassage: z.coerce
+		.number('Give the pairs per passage as a number.')
+		.int('Give a whole number of pairs.')
+		.min(1, 'At least one pair per passage.')
+		.max(10, 'At most 10 pairs per passage.')
+});
+
+/** Every uploaded document split into passages, or what is wrong with the files. */
+async function passagesOf(
+	files: FormDataEntryValue[]
+): Promise<{ ok: false; error: string } | { ok: true; passages: string[]; names: string[] }> {
+	const documents = files.filter((f): f is File => f instanceof File && f.name !== '');
+	if (documents.length === 0) {
+		return { ok: false, error: 'Choose one or more text or markdown files.' };
+	}
+	const passages: string[] = [];
+	for (const file of documents) {
+		if (!/\.(txt|md|markdown)$/i.test(file.name)) {
+			return { ok: false, error: `${file.name} is not a .txt or .md file.` };
+		}
+		const text = await file.text();
+		if (text.trim() === '') return { ok: false, error: `${file.name} is empty.` };
+		passages.push(...splitIntoPassages(text, file.name).map((p) => p.text));
+	}
+	return { ok: true, passages, names: documents.map((d) => d.name) };
+}
 
 export const load: PageServerLoad = (event) => {
 	const { project } = requireProjectAdmin(event, Number(event.params.id));
 	return {
 		models: modelChoices(event.locals.db),
 		defaults: JOB_SETTING_DEFAULTS,
-		outputKind: project.outputKind
+		outputKind: project.outputKind,
+		pairPrompt: DEFAULT_PAIR_PROMPT
 	};
 };
 
@@ -44,7 +80,11 @@ export const actions: Actions = {
 			status: formText(form, 'status'),
 			tag: formText(form, 'tag')
 		};
-		const state = { values: { ...values, inputSource, ...filterValues }, chosen };
+		const pairValues = {
+			pairPrompt: formText(form, 'pairPrompt'),
+			pairsPerPassage: formText(form, 'pairsPerPassage')
+		};
+		const state = { values: { ...values, inputSource, ...filterValues, ...pairValues }, chosen };
 		const settings = jobSettingsSchema.safeParse(values);
 		const source = sourceSchema.safeParse({ modelIds: chosen, inputSource });
 		const known = new Set(modelChoices(db).map((m) => m.id));
@@ -61,7 +101,19 @@ export const actions: Actions = {
 
 		let inputs: string[];
 		let description: string;
-		if (source.data.inputSource === 'file') {
+		let pairs: { pairPrompt: string; pairsPerPassage: number } | undefined;
+		if (source.data.inputSource === 'documents') {
+			const parsedPairs = pairsSchema.safeParse(pairValues);
+			const read = await passagesOf(form.getAll('documents'));
+			const errors: FieldErrors = parsedPairs.success ? {} : fieldErrors(parsedPairs.error);
+			if (!read.ok) errors.documents = [read.error];
+			if (!parsedPairs.success || !read.ok) {
+				return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
+			}
+			inputs = read.passages;
+			description = `passages of ${read.names.join(', ')}`;
+			pairs = parsedPairs.data;
+		} else if (source.data.inputSource === 'file') {
 			const file = form.get('file');
 			if (!(file instanceof File) || file.size === 0) {
 				const errors = { file: ['Choose a file of inputs (JSONL or CSV, with an “input” field).'] };
@@ -112,13 +164,15 @@ export const actions: Actions = {
 			}
 		}
 		const jobId = createJob(db, project, user.id, {
+			kind: pairs ? 'documents' : 'distill',
 			modelIds: source.data.modelIds,
 			settings: settings.data,
 			inputs,
+			pairs,
 			source:
 				source.data.inputSource === 'file'
 					? { kind: 'file', filename: description }
-					: { kind: 'examples', description }
+					: { kind: source.data.inputSource, description }
 		});
 		event.locals.jobs.wake();
 		redirect(303, `/projects/${project.id}/jobs/${jobId}`);
