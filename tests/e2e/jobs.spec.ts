@@ -162,3 +162,46 @@ test('an admin turns a document into proposed pairs that enter the queue', async
 	await page.getByRole('link', { name: 'See its examples' }).click();
 	await expect(page.getByRole('main')).toContainText('Any item can be returned within 60 days');
 });
+
+test('an admin grows a topic tree, edits it and the drafts, then asks for outputs', async ({
+	page,
+	context
+}) => {
+	const db = e2eDb();
+	const admin = await ensureUser('distiller', 'admin');
+	const project = createProject(
+		db,
+		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Synthetic ${Date.now()}` }),
+		admin.id
+	);
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/jobs`);
+	await page.getByRole('link', { name: 'Synthetic inputs' }).click();
+	await page.getByLabel('Teacher model').selectOption({ label: 'teacher-large (Seeded stand-in)' });
+	await page.getByLabel('Root topic').fill('refunds');
+	await page.getByLabel('Subtopics per topic').fill('2');
+	await page.getByLabel('Levels').fill('1');
+	await page.getByLabel('Inputs per leaf').fill('2');
+	await page.getByRole('button', { name: 'Propose subtopics' }).click();
+
+	await expect(page.getByRole('heading', { name: 'Topic tree: refunds' })).toBeVisible();
+	await expect(page.getByLabel('Topic “refunds 1”')).toHaveValue('refunds 1');
+	await page.getByLabel('Topic “refunds 1”').fill('late refunds');
+	await page.getByRole('button', { name: 'Rename' }).nth(1).click();
+	await expect(page.getByText('Topic renamed.')).toBeVisible();
+	await page.getByRole('button', { name: 'Remove “refunds 2”' }).click();
+	await expect(page.getByLabel('Topic “refunds 2”')).toHaveCount(0);
+
+	await page.getByRole('button', { name: 'Draft inputs for each leaf' }).click();
+	await expect(page.getByRole('heading', { name: 'Drafted inputs (2)' })).toBeVisible();
+	await page.getByLabel('Input 1').fill('My refund is three weeks late.');
+	await page.getByRole('button', { name: 'Save' }).first().click();
+	await expect(page.getByText('Input saved.')).toBeVisible();
+
+	await page.getByRole('button', { name: 'Start a job for 2 inputs' }).click();
+	await expect(page.getByRole('heading', { name: /^Progress: Done$/ })).toBeVisible({
+		timeout: 20_000
+	});
+	await page.getByRole('link', { name: 'See its examples' }).click();
+	await expect(page.getByRole('main')).toContainText('My refund is three weeks late.');
+});
