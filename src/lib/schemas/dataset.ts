@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
+const day = z.preprocess(
+	blank,
+	z
+		.string()
+		.regex(/^\d{4}-\d{2}-\d{2}$/, 'Give a date as YYYY-MM-DD.')
+		.refine((text) => !Number.isNaN(Date.parse(text)), 'That is not a date.')
+		.optional()
+);
+
+/** Which accepted examples a dataset takes, read from the export page's query string. */
+export const datasetFilterSchema = z
+	.object({
+		threshold: z.preprocess(blank, z.coerce.number('Give the threshold as a number.').optional()),
+		tags: z
+			.string()
+			.trim()
+			.max(500, 'Keep the tags under 500 characters.')
+			.default('')
+			.transform((text) =>
+				text
+					.split(',')
+					.map((t) => t.trim())
+					.filter(Boolean)
+			),
+		sources: z
+			.array(
+				z.enum(['import', 'distillation', 'evaluation', 'student_repair', 'documents'], {
+					error: 'Choose sources from the list.'
+				})
+			)
+			.default([]),
+		from: day,
+		to: day,
+		minReviews: z.preprocess(
+			blank,
+			z.coerce
+				.number('Give the minimum reviews as a number.')
+				.int('Give a whole number of reviews.')
+				.min(0, 'The minimum cannot be negative.')
+				.optional()
+		),
+		repairedOnly: z
+			.enum(['on', ''])
+			.default('')
+			.transform((v) => v === 'on'),
+		includeInvalid: z
+			.enum(['on', ''])
+			.default('')
+			.transform((v) => v === 'on')
+	})
+	.refine((f) => !f.from || !f.to || f.from <= f.to, {
+		message: 'The first day comes before the last.',
+		path: ['to']
+	});
+
+export type DatasetFilter = z.infer<typeof datasetFilterSchema>;
+
+/** The filter as the form sends it, from a URL's query. */
+export function datasetFilterInput(params: URLSearchParams) {
+	return {
+		threshold: params.get('threshold') ?? '',
+		tags: params.get('tags') ?? '',
+		sources: params.getAll('source'),
+		from: params.get('from') ?? '',
+		to: params.get('to') ?? '',
+		minReviews: params.get('minReviews') ?? '',
+		repairedOnly: params.get('repairedOnly') ?? '',
+		includeInvalid: params.get('includeInvalid') ?? ''
+	};
+}
+
+export const datasetNameSchema = z
+	.string()
+	.trim()
+	.min(1, 'Name the dataset, such as “support v3”.')
+	.max(120, 'Keep the name under 120 characters.');
+
+export const EXPORT_FORMATS = {
+	openai: 'OpenAI chat fine-tuning (JSONL)',
+	openai_dpo: 'OpenAI preference, DPO (JSONL)',
+	hf_messages: 'Hugging Face chat messages (JSONL)',
+	alpaca: 'Alpaca (JSONL)',
+	sharegpt: 'ShareGPT (JSONL)',
+	csv: 'CSV'
+} as const;
+export type ExportFormat = keyof typeof EXPORT_FORMATS;

@@ -1,0 +1,231 @@
+import { stringify } from 'csv-stringify/sync';
+import { encode } from 'gpt-tokenizer';
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db';
+import { revision, type Project, type Split } from '../db/schema';
+import type { ExportFormat } from '../../schemas/dataset';
+import { datasetRows } from '.';
+
+// Dataset files, one split at a time, built line by line from pages of rows so a million
+// examples never sit in memory at once.
+
+export type ExportOptions = { format: ExportFormat; split: Split; reasoning: boolean };
+
+type Row = {
+	exampleId: number;
+	revisionId: number;
+	split: Split;
+	input: string;
+	output: string | null;
+	reasoning: string | null;
+	parentRevisionId: number | null;
+	authorKind: 'import' | 'model' | 'user';
+};
+
+function answer(row: Row, reasoning: boolean): string {
+	const output = row.output ?? '';
+	return reasoning && row.reasoning ? `<think>\n${row.reasoning}\n</think>\n\n${output}` : output;
+}
+
+function chat(system: string, input: string, assistant: string) {
+	return [
+		...(system ? [{ role: 'system', content: system }] : []),
+		{ role: 'user', content: input },
+		{ role: 'assistant', content: assistant }
+	];
+}
+
+/** One line of the file for one row, without its newline. */
+export function lineFor(
+	format: Exclude<ExportFormat, 'openai_dpo'>,
+	system: string,
+	row: Row,
+	reasoning: boolean
+): string {
+	const output = answer(row, reasoning);
+	switch (format) {
+		case 'openai':
+		case 'hf_messages':
+			return JSON.stringify({ messages: chat(system, row.input, output) });
+		case 'alpaca':
+			return JSON.stringify({ instruction: system, input: row.input, output });
+		case 'sharegpt':
+			return JSON.stringify({
+				conversations: [
+					...(system ? [{ from: 'system', value: system }] : []),
+					{ from: 'human', value: row.input },
+					{ from: 'gpt', value: output }
+				]
+			});
+		case 'csv':
+			return stringify([[row.exampleId, row.revisionId, row.split, row.input, output]]).trimEnd();
+	}
+}
+
+export const CSV_HEADER = 'example_id,revision_id,split,input,output';
+
+/** A DPO line: the repaired (current) output preferred over the revision it repaired. */
+export function preferenceLine(system: string, row: Row, rejected: string, reasoning: boolean) {
+	return JSON.stringify({
+		input: { messages: chat(system, row.input, '').slice(0, -1) },
+		preferred_output: [{ role: 'assistant', content: answer(row, reasoning) }],
+		non_preferred_output: [{ role: 'assistant', content: rejected }]
+	});
+}
+
+const extension = (format: ExportFormat) => (format === 'csv' ? 'csv' : 'jsonl');
+
+export function exportFilename(datasetName: string, options: ExportOptions): string {
+	const slug =
+		datasetName
+			.toLowerCase()
+			.replace(/[^a-z0-9]+/g, '-')
+			.replace(/^-|-$/g, '') || 'dataset';
+	return `${slug}-${options.split}-${options.format}.${extension(options.format)}`;
+}
+
+/**
+ * The file's text in chunks of up to a page of lines. The DPO file holds only the examples
+ * whose current output is a person's repair of an earlier one: the earlier one is the
+ * non-preferred output.
+ */
+export function* exportChunks(
+	db: Db,
+	target: Pick<Project, 'instruction'>,
+	datasetId: number,
+	options: ExportOptions
+): Generator<string> {
+	const system = target.instruction.trim();
+	if (options.format === 'csv') yield `${CSV_HEADER}\n`;
+	const parentOutput = db
+		.select({ output: revision.output })
+		.from(revision)
+		.where(eq(revision.id, sql.placeholder('id')))
+		.prepare();
+	for (const rows of datasetRows(db, datasetId)()) {
+		let chunk = '';
+		for (const row of rows) {
+			if (row.split !== options.split) continue;
+			if (options.format === 'openai_dpo') {
+				if (row.authorKind !== 'user' || row.parentRevisionId === null) continue;
+				const rejected = parentOutput.get({ id: row.parentRevisionId })?.output ?? null;
+				if (rejected === null || rejected === row.output) continue;
+				chunk += preferenceLine(system, row, rejected, options.reasoning) + '\n';
+			} else {
+				chunk += lineFor(options.format, system, row, options.reasoning) + '\n';
+			}
+		}
+		if (chunk) yield chunk;
+	}
+}
+
+// ---- Checks before a download or an upload (after OpenAI's data-preparation guide) ----
+
+const ROLES = new Set(['system', 'user', 'assistant', 'function', 'tool']);
+const MESSAGE_KEYS = new Set(['role', 'content', 'name', 'function_call', 'weight', 'tool_calls']);
+/** The longest example OpenAI trains on; longer ones are cut. */
+export const TOKEN_LIMIT = 65_536;
+
+export type FormatProblems = Record<
+	| 'data_type'
+	| 'missing_messages_list'
+	| 'message_missing_key'
+	| 'message_unrecognized_key'
+	| 'unrecognized_role'
+	| 'missing_content'
+	| 'example_missing_assistant_message',
+	number
+>;
+
+export type OpenAiCheck = {
+	examples: number;
+	problems: FormatProblems;
+	/** The first few lines with a problem, with what it is. */
+	samples: { line: number; problem: keyof FormatProblems }[];
+	tokens: { total: number; longest: number; mean: number; overLimit: number };
+};
+
+/** Counts each kind of format error in OpenAI chat lines, and the tokens they hold. */
+export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
+	const problems: FormatProblems = {
+		data_type: 0,
+		missing_messages_list: 0,
+		message_missing_key: 0,
+		message_unrecognized_key: 0,
+		unrecognized_role: 0,
+		missing_content: 0,
+		example_missing_assistant_message: 0
+	};
+	const samples: OpenAiCheck['samples'] = [];
+	const tokens = { total: 0, longest: 0, mean: 0, overLimit: 0 };
+	let examples = 0;
+	const note = (line: number, problem: keyof FormatProblems) => {
+		problems[problem] += 1;
+		if (samples.length < 20) samples.push({ line, problem });
+	};
+	for (const text of lines) {
+		examples += 1;
+		let value: unknown;
+		try {
+			value = JSON.parse(text);
+		} catch {
+			note(examples, 'data_type');
+			continue;
+		}
+		if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+			note(examples, 'data_type');
+			continue;
+		}
+		const messages = (value as { messages?: unknown }).messages;
+		if (!Array.isArray(messages) || messages.length === 0) {
+			note(examples, 'missing_messages_list');
+			continue;
+		}
+		let assistant = false;
+		let count = 3;
+		for (const message of messages as Record<string, unknown>[]) {
+			if (
+				typeof message !== 'object' ||
+				message === null ||
+				!('role' in message) ||
+				!('content' in message)
+			) {
+				note(examples, 'message_missing_key');
+				continue;
+			}
+			if (Object.keys(message).some((k) => !MESSAGE_KEYS.has(k)))
+				note(examples, 'message_unrecognized_key');
+			if (typeof message.role !== 'string' || !ROLES.has(message.role))
+				note(examples, 'unrecognized_role');
+			if (typeof message.content !== 'string' || message.content === '') {
+				if (!message.function_call && !message.tool_calls) note(examples, 'missing_content');
+			}
+			if (message.role === 'assistant') assistant = true;
+			// As OpenAI's guide counts: three tokens per message, plus its text.
+			count += 3 + (typeof message.content === 'string' ? encode(message.content).length : 0);
+		}
+		if (!assistant) note(examples, 'example_missing_assistant_message');
+		tokens.total += count;
+		tokens.longest = Math.max(tokens.longest, count);
+		if (count > TOKEN_LIMIT) tokens.overLimit += 1;
+	}
+	tokens.mean = examples === 0 ? 0 : tokens.total / examples;
+	return { examples, problems, samples, tokens };
+}
+
+export const PROBLEM_LABELS: Record<keyof FormatProblems, string> = {
+	data_type: 'a line that is not a JSON object',
+	missing_messages_list: 'no "messages" list',
+	message_missing_key: 'a message without "role" or "content"',
+	message_unrecognized_key: 'a message with a key OpenAI does not know',
+	unrecognized_role: 'a role other than system, user, assistant, function or tool',
+	missing_content: 'a message with empty content',
+	example_missing_assistant_message: 'no assistant message'
+};
+
+/** Splits chunks of text back into lines, for the check. */
+export function* linesOf(chunks: Iterable<string>): Generator<string> {
+	for (const chunk of chunks) {
+		for (const line of chunk.split('\n')) if (line) yield line;
+	}
+}

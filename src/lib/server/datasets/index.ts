@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import {
+	and,
+	asc,
+	count,
+	desc,
+	eq,
+	exists,
+	gt,
+	gte,
+	inArray,
+	isNotNull,
+	lt,
+	not,
+	sql,
+	type SQL
+} from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
+import type { Db, Queryable } from '../db';
+import {
+	dataset,
+	datasetItem,
+	example,
+	exampleTag,
+	revision,
+	type Dataset,
+	type Project
+} from '../db/schema';
+import type { DatasetFilter } from '../../schemas/dataset';
+
+// Datasets: frozen selections of (example, revision) pairs. Only accepted examples whose final
+// rating on their current revision clears the threshold qualify (DESIGN rule 3), and it is the
+// current revision that is taken. Exact duplicates (same input, same output) are taken once,
+// the oldest example standing for the rest. An example's split is its own, fixed by its input
+// (rule 4), so a test example can only ever be in a test file.
+
+const e2 = alias(example, 'duplicate_example');
+const r2 = alias(revision, 'duplicate_revision');
+
+type Tables = {
+	e: typeof example | typeof e2;
+	r: typeof revision | typeof r2;
+};
+
+/** What makes an example qualify, for the example and revision tables given. */
+function qualifies(target: Project, filter: DatasetFilter, { e, r }: Tables): SQL[] {
+	const threshold = filter.threshold ?? target.threshold;
+	const conditions: SQL[] = [
+		eq(e.projectId, target.id),
+		eq(e.status, 'accepted'),
+		gte(e.finalRating, threshold),
+		isNotNull(r.output)
+	];
+	if (!filter.includeInvalid) conditions.push(sql`coalesce(${r.schemaValid}, 1) = 1`);
+	if (filter.repairedOnly) conditions.push(eq(r.authorKind, 'user'));
+	if (filter.minReviews !== undefined) conditions.push(gte(e.reviewCount, filter.minReviews));
+	if (filter.sources.length > 0) conditions.push(inArray(e.source, filter.sources));
+	if (filter.from) conditions.push(gte(e.createdAt, new Date(`${filter.from}T00:00:00Z`)));
+	if (filter.to) {
+		conditions.push(lt(e.createdAt, new Date(Date.parse(`${filter.to}T00:00:00Z`) + 86_400_000)));
+	}
+	if (filter.tags.length > 0) {
+		conditions.push(
+			sql`exists (select 1 from ${exampleTag} where ${exampleTag.exampleId} = ${e.id} and ${inArray(exampleTag.tag, filter.tags)})`
+		);
+	}
+	return conditions;
+}
+
+/** The qualifying examples, each duplicate (input and output) after its first left out. */
+function selected(db: Queryable, target: Project, filter: DatasetFilter): SQL {
+	const earlierTwin = db
+		.select({ one: sql`1` })
+		.from(e2)
+		.innerJoin(r2, eq(r2.id, e2.currentRevisionId))
+		.where(
+			and(
+				eq(e2.inputHash, example.inputHash),
+				eq(r2.output, revision.output),
+				lt(e2.id, example.id),
+				...qualifies(target, filter, { e: e2, r: r2 })
+			)
+		);
+	return and(...qualifies(target, filter, { e: example, r: revision }), not(exists(earlierTwin)))!;
+}
+
+export type SplitCounts = { train: number; val: number; test: number };
+
+/** How many examples the filter would take, per split: the export page's live figures. */
+export function countQualifying(db: Db, target: Project, filter: DatasetFilter): SplitCounts {
+	const rows = db
+		.select({ split: example.split, n: count() })
+		.from(example)
+		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+		.where(selected(db, target, filter))
+		.groupBy(example.split)
+		.all();
+	const counts: SplitCounts = { train: 0, val: 0, test: 0 };
+	for (const row of rows) counts[row.split] = row.n;
+	return counts;
+}
+
+export type FreezeResult =
+	| { ok: true; datasetId: number; counts: SplitCounts; contentHash: string }
+	| { ok: false; message: string };
+
+/** Rows of a dataset in a stable order, `size` at a time, for hashing and exporting. */
+export function datasetRows(db: Queryable, datasetId: number, size = 5000) {
+	const page = db
+		.select({
+			exampleId: datasetItem.exampleId,
+			revisionId: datasetItem.revisionId,
+			split: datasetItem.split,
+			input: example.input,
+			output: revision.output,
+			reasoning: revision.reasoning,
+			parentRevisionId: revision.parentRevisionId,
+			authorKind: revision.authorKind
+		})
+		.from(datasetItem)
+		.innerJoin(example, eq(example.id, datasetItem.exampleId))
+		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
+		.where(
+			and(
+				eq(datasetItem.datasetId, sql.placeholder('datasetId')),
+				gt(datasetItem.exampleId, sql.placeholder('after'))
+			)
+		)
+		.orderBy(asc(datasetItem.exampleId))
+		.limit(size)
+		.prepare();
+	return function* pages() {
+		for (let after = 0; ;) {
+			const rows = page.all({ datasetId, after });
+			if (rows.length === 0) return;
+			yield rows;
+			after = rows[rows.length - 1].exampleId;
+		}
+	};
+}
+
+/**
+ * Freezes what the filter selects now, in one transaction: the dataset, its (example,
+ * revision) pairs, its counts per split and a hash of its content. Nothing is kept when
+ * nothing qualifies.
+ */
+export function freezeDataset(
+	db: Db,
+	target: Project,
+	name: string,
+	filter: DatasetFilter,
+	userId: string,
+	now = new Date()
+): FreezeResult {
+	const previous = latestDataset(db, target.id);
+	try {
+		return db.transaction(
+			(tx) => {
+				const created = tx
+					.insert(dataset)
+					.values({
+						projectId: target.id,
+						name,
+						filter: JSON.stringify({ ...filter, threshold: filter.threshold ?? target.threshold }),
+						trainCount: 0,
+						valCount: 0,
+						testCount: 0,
+						contentHash: '',
+						previousDatasetId: previous?.id ?? null,
+						createdBy: userId,
+						createdAt: now
+					})
+					.returning({ id: dataset.id })
+					.get();
+				tx.insert(datasetItem)
+					.select(
+						tx
+							.select({
+								datasetId: sql<number>`${created.id}`.as('dataset_id'),
+								exampleId: example.id,
+								revisionId: revision.id,
+								split: example.split
+							})
+							.from(example)
+							.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+							.where(selected(tx, target, filter))
+					)
+					.run();
+				const hash = createHash('sha256');
+				const counts: SplitCounts = { train: 0, val: 0, test: 0 };
+				for (const rows of datasetRows(tx, created.id)()) {
+					for (const row of rows) {
+						counts[row.split] += 1;
+						hash.update(`${row.split}\u0000${row.input}\u0000${row.output}\u0000`);
+					}
+				}
+				if (counts.train + counts.val + counts.test === 0) throw new NothingQualifies();
+				const contentHash = hash.digest('hex');
+				tx.update(dataset)
+					.set({
+						trainCount: counts.train,
+						valCount: counts.val,
+						testCount: counts.test,
+						contentHash
+					})
+					.where(eq(dataset.id, created.id))
+					.run();
+				return { ok: true, datasetId: created.id, counts, contentHash } as const;
+			},
+			{ behavior: 'immediate' }
+		);
+	} catch (e) {
+		if (e instanceof NothingQualifies) {
+			return {
+				ok: false,
+				message: 'No accepted example clears this filter, so there is nothing to freeze.'
+			};
+		}
+		throw e;
+	}
+}
+
+class NothingQualifies extends Error {}
+
+export function latestDataset(db: Db, projectId: number): Dataset | undefined {
+	return db
+		.select()
+		.from(dataset)
+		.where(eq(dataset.projectId, projectId))
+		.orderBy(desc(dataset.id))
+		.limit(1)
+		.get();
+}
+
+export function listDatasets(db: Db, projectId: number): Dataset[] {
+	return db
+		.select()
+		.from(dataset)
+		.where(eq(dataset.projectId, projectId))
+		.orderBy(desc(dataset.id))
+		.all();
+}
+
+export function getDataset(db: Db, projectId: number, datasetId: number): Dataset | undefined {
+	return db
+		.select()
+		.from(dataset)
+		.where(and(eq(dataset.id, datasetId), eq(dataset.projectId, projectId)))
+		.get();
+}
+
+export type DatasetChange = { added: number; removed: number; revised: number; kept: number };
+
+/** What changed from one dataset to another: examples added, removed, and taken at a new revision. */
+export function datasetChange(db: Db, fromId: number, toId: number): DatasetChange {
+	const before = alias(datasetItem, 'before_item');
+	const after = alias(datasetItem, 'after_item');
+	const shared = db
+		.select({
+			n: count(),
+			revised: sql<number>`coalesce(sum(${before.revisionId} <> ${after.revisionId}), 0)`
+		})
+		.from(after)
+		.innerJoin(before, and(eq(before.exampleId, after.exampleId), eq(before.datasetId, fromId)))
+		.where(eq(after.datasetId, toId))
+		.get()!;
+	const size = (id: number) =>
+		db.select({ n: count() }).from(datasetItem).where(eq(datasetItem.datasetId, id)).get()!.n;
+	return {
+		added: size(toId) - shared.n,
+		removed: size(fromId) - shared.n,
+		revised: Number(shared.revised),
+		kept: shared.n - Number(shared.revised)
+	};
+}
