@@ -1,13 +1,17 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { expect, request, test, type APIRequestContext } from '@playwright/test';
-import { addMember, createProject } from '../../src/lib/server/projects';
+import { addMember, createProject, getProject } from '../../src/lib/server/projects';
 import { importExamples } from '../../src/lib/server/import';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { example } from '../../src/lib/server/db/schema';
 import { eq } from 'drizzle-orm';
 import { controlJob, createJob } from '../../src/lib/server/jobs';
 import { createRun } from '../../src/lib/server/jobs/synthetic';
+import { freezeDataset } from '../../src/lib/server/datasets';
+import { claimNext } from '../../src/lib/server/queue';
+import { submitReview } from '../../src/lib/server/reviews';
+import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
 import { addModel, createProvider } from '../../src/lib/server/providers';
 import { secretKeyFrom } from '../../src/lib/server/secrets';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../src/lib/schemas/job';
@@ -203,6 +207,24 @@ const table: Row[] = [
 		action,
 		expect: { ...projectAdminAction, admin: 502 }
 	})),
+	{ route: '/projects/[id=integer]/datasets', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/datasets',
+		method: 'POST',
+		action: 'freeze',
+		expect: projectAdminAction
+	},
+	{
+		route: '/projects/[id=integer]/datasets/[datasetId=integer]',
+		method: 'GET',
+		expect: projectAdminPage
+	},
+	// Without a split and a format, an admin is told which are needed.
+	{
+		route: '/projects/[id=integer]/datasets/[datasetId=integer]/download',
+		method: 'GET',
+		expect: projectAdminAction
+	},
 	// The table's job was cancelled at once, so an admin is told it cannot change.
 	...(['pause', 'resume', 'cancel'] as const).map((action): Row => ({
 		route: '/projects/[id=integer]/jobs/[jobId=integer]',
@@ -212,7 +234,7 @@ const table: Row[] = [
 	}))
 ];
 
-const ids = { project: 0, example: 0, job: 0, run: 0 };
+const ids = { project: 0, example: 0, job: 0, run: 0, dataset: 0 };
 const users: Record<Exclude<Visitor, 'anonymous'>, string> = {
 	outsider: '',
 	member: '',
@@ -239,6 +261,31 @@ test.beforeAll(async () => {
 	});
 	ids.project = created.id;
 	ids.example = db.select().from(example).where(eq(example.projectId, created.id)).get()!.id;
+	// The admin accepts it, so a dataset can be frozen from it.
+	const claimed = claimNext(db, created.id, admin.id, new Date())!;
+	submitReview(
+		db,
+		created.id,
+		admin.id,
+		{
+			exampleId: claimed.exampleId,
+			revisionId: claimed.revisionId,
+			rating: 5,
+			decision: 'accept',
+			requirementRatings: new Map(),
+			submissionKey: `authz-${created.id}`
+		},
+		new Date()
+	);
+	const frozen = freezeDataset(
+		db,
+		getProject(db, created.id)!,
+		'authz',
+		datasetFilterSchema.parse({}),
+		admin.id
+	);
+	if (!frozen.ok) throw new Error(frozen.message);
+	ids.dataset = frozen.datasetId;
 	// A job on a provider nobody listens at, cancelled before the runner looks at it.
 	const teacher = addModel(
 		db,
@@ -278,7 +325,8 @@ function urlFor(row: Row): string {
 		.replace('[id=integer]', String(ids.project))
 		.replace('[exampleId=integer]', String(ids.example))
 		.replace('[jobId=integer]', String(ids.job))
-		.replace('[runId=integer]', String(ids.run));
+		.replace('[runId=integer]', String(ids.run))
+		.replace('[datasetId=integer]', String(ids.dataset));
 	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
 }
 

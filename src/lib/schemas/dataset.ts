@@ -87,3 +87,27 @@ export const EXPORT_FORMATS = {
 	csv: 'CSV'
 } as const;
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
+
+/** The longest example OpenAI trains on; longer ones are cut. */
+export const TOKEN_LIMIT = 65_536;
+
+export type FormatProblems = Record<
+	| 'data_type'
+	| 'missing_messages_list'
+	| 'message_missing_key'
+	| 'message_unrecognized_key'
+	| 'unrecognized_role'
+	| 'missing_content'
+	| 'example_missing_assistant_message',
+	number
+>;
+
+export const PROBLEM_LABELS: Record<keyof FormatProblems, string> = {
+	data_type: 'a line that is not a JSON object',
+	missing_messages_list: 'no "messages" list',
+	message_missing_key: 'a message without "role" or "content"',
+	message_unrecognized_key: 'a message with a key OpenAI does not know',
+	unrecognized_role: 'a role other than system, user, assistant, function or tool',
+	missing_content: 'a message with empty content',
+	example_missing_assistant_message: 'no assistant message'
+};

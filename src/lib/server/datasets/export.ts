@@ -3,7 +3,7 @@ import { encode } from 'gpt-tokenizer';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import { revision, type Project, type Split } from '../db/schema';
-import type { ExportFormat } from '../../schemas/dataset';
+import { TOKEN_LIMIT, type ExportFormat, type FormatProblems } from '../../schemas/dataset';
 import { datasetRows } from '.';
 
 // Dataset files, one split at a time, built line by line from pages of rows so a million
@@ -123,19 +123,6 @@ export function* exportChunks(
 
 const ROLES = new Set(['system', 'user', 'assistant', 'function', 'tool']);
 const MESSAGE_KEYS = new Set(['role', 'content', 'name', 'function_call', 'weight', 'tool_calls']);
-/** The longest example OpenAI trains on; longer ones are cut. */
-export const TOKEN_LIMIT = 65_536;
-
-export type FormatProblems = Record<
-	| 'data_type'
-	| 'missing_messages_list'
-	| 'message_missing_key'
-	| 'message_unrecognized_key'
-	| 'unrecognized_role'
-	| 'missing_content'
-	| 'example_missing_assistant_message',
-	number
->;
 
 export type OpenAiCheck = {
 	examples: number;
@@ -212,16 +199,6 @@ export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
 	tokens.mean = examples === 0 ? 0 : tokens.total / examples;
 	return { examples, problems, samples, tokens };
 }
-
-export const PROBLEM_LABELS: Record<keyof FormatProblems, string> = {
-	data_type: 'a line that is not a JSON object',
-	missing_messages_list: 'no "messages" list',
-	message_missing_key: 'a message without "role" or "content"',
-	message_unrecognized_key: 'a message with a key OpenAI does not know',
-	unrecognized_role: 'a role other than system, user, assistant, function or tool',
-	missing_content: 'a message with empty content',
-	example_missing_assistant_message: 'no assistant message'
-};
 
 /** Splits chunks of text back into lines, for the check. */
 export function* linesOf(chunks: Iterable<string>): Generator<string> {

@@ -1,0 +1,45 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { datasetFilterInput, datasetFilterSchema, datasetNameSchema } from '$lib/schemas/dataset';
+import { fieldErrors, formText } from '$lib/schemas/forms';
+import { countQualifying, freezeDataset, listDatasets } from '$lib/server/datasets';
+import { listProjectTags } from '$lib/server/examples';
+import { requireProjectAdmin } from '$lib/server/guards';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	const db = event.locals.db;
+	const input = datasetFilterInput(event.url.searchParams);
+	const parsed = datasetFilterSchema.safeParse(input);
+	return {
+		input,
+		errors: parsed.success ? {} : fieldErrors(parsed.error),
+		counts: parsed.success ? countQualifying(db, project, parsed.data) : null,
+		threshold: project.threshold,
+		ratingScale: project.ratingScale,
+		tags: listProjectTags(db, project.id).map((t) => t.tag),
+		datasets: listDatasets(db, project.id)
+	};
+};
+
+export const actions: Actions = {
+	freeze: async (event) => {
+		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const params = new URLSearchParams();
+		for (const [key, value] of form) if (typeof value === 'string') params.append(key, value);
+		const filter = datasetFilterSchema.safeParse(datasetFilterInput(params));
+		const name = datasetNameSchema.safeParse(formText(form, 'name'));
+		if (!filter.success || !name.success) {
+			return fail(400, {
+				name: formText(form, 'name'),
+				nameErrors: name.success ? undefined : fieldErrors(name.error).form,
+				message: filter.success ? null : 'The filter has a problem; see the messages beside it.'
+			});
+		}
+		const frozen = freezeDataset(event.locals.db, project, name.data, filter.data, user.id);
+		if (!frozen.ok)
+			return fail(400, { name: name.data, nameErrors: undefined, message: frozen.message });
+		redirect(303, `/projects/${project.id}/datasets/${frozen.datasetId}`);
+	}
+};

@@ -1,0 +1,39 @@
+import { error } from '@sveltejs/kit';
+import { z } from 'zod';
+import { datasetChange, getDataset } from '$lib/server/datasets';
+import { checkOpenAiLines, exportChunks, linesOf } from '$lib/server/datasets/export';
+import { requireProjectAdmin } from '$lib/server/guards';
+import type { PageServerLoad } from './$types';
+
+const estimateSchema = z.object({
+	epochs: z.coerce.number().int().min(1).max(50).catch(3),
+	price: z.coerce.number().min(0).max(1000).catch(0)
+});
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	const db = event.locals.db;
+	const found = getDataset(db, project.id, Number(event.params.datasetId));
+	if (!found) error(404, 'No such dataset in this project.');
+	const estimate = estimateSchema.parse({
+		epochs: event.url.searchParams.get('epochs') ?? undefined,
+		price: event.url.searchParams.get('price') ?? undefined
+	});
+	// The check reads every line, so it runs when asked for.
+	const checked = event.url.searchParams.has('check');
+	const check = (split: 'train' | 'val') =>
+		checkOpenAiLines(
+			linesOf(exportChunks(db, project, found.id, { format: 'openai', split, reasoning: false }))
+		);
+	return {
+		dataset: {
+			...found,
+			filter: JSON.parse(found.filter) as Record<string, unknown>
+		},
+		change: found.previousDatasetId ? datasetChange(db, found.previousDatasetId, found.id) : null,
+		checks: checked
+			? { train: check('train'), val: found.valCount > 0 ? check('val') : null }
+			: null,
+		estimate
+	};
+};

@@ -1,0 +1,50 @@
+import { error } from '@sveltejs/kit';
+import { z } from 'zod';
+import { EXPORT_FORMATS } from '$lib/schemas/dataset';
+import { getDataset } from '$lib/server/datasets';
+import { exportChunks, exportFilename } from '$lib/server/datasets/export';
+import { requireProjectAdmin } from '$lib/server/guards';
+import type { RequestHandler } from './$types';
+
+const querySchema = z.object({
+	split: z.enum(['train', 'val', 'test'], 'Choose a split: train, val or test.'),
+	format: z.enum(
+		Object.keys(EXPORT_FORMATS) as [keyof typeof EXPORT_FORMATS],
+		'Choose one of the formats on the dataset page.'
+	),
+	reasoning: z.enum(['1', '']).default('')
+});
+
+/** One split of a dataset in one format, streamed a page of rows at a time. */
+export const GET: RequestHandler = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	const found = getDataset(event.locals.db, project.id, Number(event.params.datasetId));
+	if (!found) error(404, 'No such dataset in this project.');
+	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
+	if (!query.success) error(400, query.error.issues.map((i) => i.message).join(' '));
+	const options = { ...query.data, reasoning: query.data.reasoning === '1' };
+	const counts = { train: found.trainCount, val: found.valCount, test: found.testCount };
+	if (counts[options.split] === 0) {
+		error(404, `This dataset has no ${options.split} examples, so that file would be empty.`);
+	}
+	const chunks = exportChunks(event.locals.db, project, found.id, options);
+	const encoder = new TextEncoder();
+	const body = new ReadableStream<Uint8Array>({
+		pull(controller) {
+			const next = chunks.next();
+			if (next.done) controller.close();
+			else controller.enqueue(encoder.encode(next.value));
+		},
+		cancel() {
+			chunks.return(undefined);
+		}
+	});
+	return new Response(body, {
+		headers: {
+			'content-type':
+				options.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8',
+			'content-disposition': `attachment; filename="${exportFilename(found.name, options)}"`,
+			'x-content-hash': found.contentHash
+		}
+	});
+};

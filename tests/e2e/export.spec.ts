@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { addMember, createProject } from '../../src/lib/server/projects';
+import { importExamples } from '../../src/lib/server/import';
+import { claimNext } from '../../src/lib/server/queue';
+import { submitReview } from '../../src/lib/server/reviews';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
+import { e2eDb, ensureUser, logInAs } from '../support/e2e';
+
+test('an admin freezes a dataset on the export page and downloads a checked OpenAI file', async ({
+	page,
+	context
+}) => {
+	const db = e2eDb();
+	const admin = await ensureUser('exporter', 'admin');
+	const rater = await ensureUser('rita', 'annotator');
+	const project = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `Export ${Date.now()}`,
+			instruction: 'Answer the customer in one sentence.',
+			splitTrain: '100',
+			splitVal: '0',
+			splitTest: '0'
+		}),
+		admin.id
+	);
+	addMember(db, project.id, rater.id);
+	async function* rows() {
+		for (let i = 1; i <= 6; i++) yield `{"input": "Question ${i}?", "output": "Answer ${i}."}\n`;
+	}
+	await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'q.jsonl',
+		userId: admin.id
+	});
+	// Five accepted, one rejected.
+	for (let i = 1; i <= 6; i++) {
+		const claimed = claimNext(db, project.id, rater.id, new Date())!;
+		const result = submitReview(
+			db,
+			project.id,
+			rater.id,
+			{
+				exampleId: claimed.exampleId,
+				revisionId: claimed.revisionId,
+				rating: i === 6 ? 2 : 5,
+				decision: i === 6 ? 'reject' : 'accept',
+				requirementRatings: new Map(),
+				submissionKey: `export-${project.id}-${i}`
+			},
+			new Date()
+		);
+		expect(result.ok).toBe(true);
+	}
+
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}`);
+	await page.getByRole('link', { name: 'Export' }).click();
+	const counts = page.getByRole('table', { name: 'Examples per split' });
+	await expect(counts.getByRole('row', { name: 'Train 5' })).toBeVisible();
+	await expect(counts.getByRole('row', { name: 'Test 0' })).toBeVisible();
+	await expect(
+		page.getByText('No validation or test examples: that file would be empty.')
+	).toBeVisible();
+
+	// A filter that selects nothing says so, and cannot be frozen.
+	await page.getByLabel('Tags (any of, comma-separated)').fill('nothing-has-this');
+	await page.getByRole('button', { name: 'Update the counts' }).click();
+	await expect(page.getByText('No accepted example clears this filter')).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Freeze 0 examples' })).toBeDisabled();
+	await page.getByLabel('Tags (any of, comma-separated)').fill('');
+	await page.getByRole('button', { name: 'Update the counts' }).click();
+
+	await page.getByLabel('Dataset name').fill('support v1');
+	await page.getByRole('button', { name: 'Freeze 5 examples' }).click();
+	await expect(page.getByRole('heading', { name: 'Dataset: support v1' })).toBeVisible();
+
+	const download = page.waitForEvent('download');
+	await page.getByRole('link', { name: 'OpenAI chat fine-tuning (JSONL), Train' }).click();
+	const file = await download;
+	expect(file.suggestedFilename()).toBe('support-v1-train-openai.jsonl');
+	const lines = readFileSync((await file.path())!, 'utf8')
+		.trim()
+		.split('\n');
+	expect(lines).toHaveLength(5);
+	for (const line of lines) {
+		const { messages } = JSON.parse(line);
+		expect(messages.map((m: { role: string }) => m.role)).toEqual(['system', 'user', 'assistant']);
+		expect(messages[0].content).toBe('Answer the customer in one sentence.');
+	}
+	expect(lines.join('\n')).not.toContain('Question 6?');
+
+	await page.getByLabel('Training price, $ per million tokens').fill('25');
+	await page.getByRole('button', { name: 'Check the files and count tokens' }).click();
+	const train = page.getByRole('region', { name: 'Train file check' });
+	await expect(train.getByText('No format errors found.')).toBeVisible();
+	await expect(train).toContainText('Train: 5 examples');
+	await expect(page.getByText('Estimated training cost:')).toBeVisible();
+});
