@@ -37,6 +37,8 @@ export type StandinOptions = {
 	plan?: (request: StandinRequest) => Behaviour | undefined;
 	/** Seconds a fine-tuning job takes from created to succeeded. */
 	fineTuneSeconds: number;
+	/** Refuses every uploaded file, as a provider does with one it cannot use. */
+	refuseFiles: boolean;
 };
 
 export const STANDIN_DEFAULTS: StandinOptions = {
@@ -48,7 +50,8 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	models: ['teacher-large', 'student-small'],
 	apiKey: null,
 	seed: 1,
-	fineTuneSeconds: 2
+	fineTuneSeconds: 2,
+	refuseFiles: false
 };
 
 type JsonSchema = {
@@ -115,6 +118,25 @@ function send(response: ServerResponse, status: number, body: unknown, headers =
 	response.end(JSON.stringify(body));
 }
 
+/** The fields and the file of a multipart/form-data body. */
+function multipartOf(body: Buffer, contentType: string) {
+	const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+	const fields: Record<string, string> = {};
+	let file: { filename: string; content: string } | null = null;
+	if (!boundary) return { fields, file };
+	for (const part of body.toString('utf8').split(`--${boundary[1] ?? boundary[2]}`)) {
+		const split = part.indexOf('\r\n\r\n');
+		if (split === -1) continue;
+		const head = part.slice(0, split);
+		const content = part.slice(split + 4).replace(/\r\n$/, '');
+		const name = /name="([^"]*)"/.exec(head)?.[1];
+		const filename = /filename="([^"]*)"/.exec(head)?.[1];
+		if (filename !== undefined) file = { filename, content };
+		else if (name) fields[name] = content;
+	}
+	return { fields, file };
+}
+
 const apiError = (message: string, type: string, code: string | null = null) => ({
 	error: { message, type, code, param: null }
 });
@@ -126,7 +148,7 @@ type FineTuneJob = {
 	validation_file: string | null;
 	suffix: string | null;
 	created_at: number;
-	status: string;
+	createdMs: number;
 	cancelledAt: number | null;
 	hyperparameters: Record<string, unknown>;
 };
@@ -137,7 +159,12 @@ export type Standin = {
 	options: StandinOptions;
 	/** Changes the settings from now on. */
 	set(changes: Partial<StandinOptions>): void;
-	stats: { requests: number; byBehaviour: Record<string, number>; maxInFlight: number };
+	stats: {
+		requests: number;
+		byBehaviour: Record<string, number>;
+		maxInFlight: number;
+		fineTuneJobs: number;
+	};
 	close(): Promise<void>;
 };
 
@@ -147,7 +174,12 @@ export async function startStandin(
 ): Promise<Standin> {
 	const options: StandinOptions = { ...STANDIN_DEFAULTS, ...changes };
 	let random = mulberry32(options.seed);
-	const stats = { requests: 0, byBehaviour: {} as Record<string, number>, maxInFlight: 0 };
+	const stats = {
+		requests: 0,
+		byBehaviour: {} as Record<string, number>,
+		maxInFlight: 0,
+		fineTuneJobs: 0
+	};
 	let inFlight = 0;
 	let chatIndex = 0;
 	const sockets = new Set<Socket>();
@@ -257,22 +289,33 @@ export async function startStandin(
 		});
 	}
 
+	/**
+	 * A fine-tuning job moves through validating_files, queued and running to succeeded, a
+	 * quarter of `fineTuneSeconds` each; a base model whose name contains "fail" fails while
+	 * running.
+	 */
 	function fineTuneView(job: FineTuneJob) {
-		const elapsed = (Date.now() - job.created_at * 1000) / 1000;
+		const elapsed = (Date.now() - job.createdMs) / 1000 / options.fineTuneSeconds;
+		const failing = job.model.includes('fail');
 		const status =
 			job.cancelledAt !== null
 				? 'cancelled'
-				: elapsed < options.fineTuneSeconds / 2
+				: elapsed < 0.25
 					? 'validating_files'
-					: elapsed < options.fineTuneSeconds
-						? 'running'
-						: 'succeeded';
+					: elapsed < 0.5
+						? 'queued'
+						: elapsed < 1
+							? 'running'
+							: failing
+								? 'failed'
+								: 'succeeded';
 		return {
 			object: 'fine_tuning.job',
 			id: job.id,
 			model: job.model,
 			created_at: job.created_at,
-			finished_at: status === 'succeeded' ? job.created_at + options.fineTuneSeconds : null,
+			finished_at:
+				status === 'succeeded' || status === 'failed' ? Math.floor(Date.now() / 1000) : null,
 			fine_tuned_model:
 				status === 'succeeded'
 					? `ft:${job.model}:standin:${job.suffix ?? 'model'}:${job.id}`
@@ -284,9 +327,37 @@ export async function startStandin(
 			training_file: job.training_file,
 			hyperparameters: job.hyperparameters,
 			trained_tokens: status === 'succeeded' ? 1000 : null,
-			error: null,
-			seed: 1
+			error:
+				status === 'failed'
+					? { code: 'training_failed', message: 'Training failed: the loss diverged.', param: null }
+					: null,
+			seed: 1,
+			method: { type: 'supervised' }
 		};
+	}
+
+	/** The events a job has reached, oldest first. */
+	function eventsOf(job: FineTuneJob) {
+		const view = fineTuneView(job);
+		const messages: Record<string, string> = {
+			validating_files: 'Validating training file',
+			queued: 'Fine-tuning job queued',
+			running: 'Fine-tuning job started',
+			succeeded: 'The job has successfully completed',
+			failed: 'Training failed: the loss diverged.',
+			cancelled: 'The job was cancelled'
+		};
+		const order = ['validating_files', 'queued', 'running'];
+		const at = order.indexOf(view.status);
+		const steps = at === -1 ? [...order, view.status] : order.slice(0, at + 1);
+		return steps.map((step, i) => ({
+			object: 'fine_tuning.job.event',
+			id: `${job.id}-event-${i + 1}`,
+			created_at: job.created_at + i,
+			level: step === 'failed' ? 'error' : 'info',
+			message: messages[step],
+			type: 'message'
+		}));
 	}
 
 	async function route(request: IncomingMessage, response: ServerResponse) {
@@ -321,11 +392,43 @@ export async function startStandin(
 		if (request.method === 'POST' && path === '/files') {
 			const chunks: Buffer[] = [];
 			for await (const chunk of request) chunks.push(chunk as Buffer);
-			const raw = Buffer.concat(chunks).toString('utf8');
-			const filename = /filename="([^"]+)"/.exec(raw)?.[1] ?? 'upload.jsonl';
-			const purpose = /name="purpose"\r\n\r\n([^\r\n]+)/.exec(raw)?.[1] ?? 'fine-tune';
+			const upload = multipartOf(Buffer.concat(chunks), request.headers['content-type'] ?? '');
+			if (!upload.file) {
+				send(response, 400, apiError('No file in the upload.', 'invalid_request_error'));
+				return;
+			}
+			// As OpenAI does for fine-tuning files: every line a JSON object with messages.
+			const bad = upload.file.content
+				.split('\n')
+				.filter(Boolean)
+				.findIndex((line) => {
+					try {
+						return !Array.isArray(JSON.parse(line).messages);
+					} catch {
+						return true;
+					}
+				});
+			if (options.refuseFiles || (upload.fields.purpose === 'fine-tune' && bad !== -1)) {
+				send(
+					response,
+					400,
+					apiError(
+						bad === -1
+							? 'Invalid file format for fine-tuning.'
+							: `Invalid file format for fine-tuning: line ${bad + 1} is not a chat example.`,
+						'invalid_request_error',
+						'invalid_file_format'
+					)
+				);
+				return;
+			}
 			const id = `file-standin-${files.size + 1}`;
-			const file = { id, bytes: raw.length, filename, purpose };
+			const file = {
+				id,
+				bytes: upload.file.content.length,
+				filename: upload.file.filename,
+				purpose: upload.fields.purpose ?? 'fine-tune'
+			};
 			files.set(id, file);
 			send(response, 200, {
 				object: 'file',
@@ -355,11 +458,12 @@ export async function startStandin(
 				validation_file: (body.validation_file as string | undefined) ?? null,
 				suffix: (body.suffix as string | undefined) ?? null,
 				created_at: Math.floor(Date.now() / 1000),
-				status: 'validating_files',
+				createdMs: Date.now(),
 				cancelledAt: null,
 				hyperparameters: { ...(method?.supervised?.hyperparameters ?? {}) }
 			};
 			fineTunes.set(id, job);
+			stats.fineTuneJobs++;
 			send(response, 200, fineTuneView(job));
 			return;
 		}
@@ -376,22 +480,7 @@ export async function startStandin(
 				return;
 			}
 			if (fineTune[2] === '/events') {
-				const view = fineTuneView(job);
-				const events = ['Validating training file', 'Fine-tuning job started'];
-				if (view.status === 'succeeded') events.push('The job has successfully completed');
-				if (view.status === 'cancelled') events.push('The job was cancelled');
-				send(response, 200, {
-					object: 'list',
-					has_more: false,
-					data: events.reverse().map((message, i) => ({
-						object: 'fine_tuning.job.event',
-						id: `${job.id}-event-${events.length - i}`,
-						created_at: job.created_at + events.length - i,
-						level: 'info',
-						message,
-						type: 'message'
-					}))
-				});
+				send(response, 200, { object: 'list', has_more: false, data: eventsOf(job).reverse() });
 				return;
 			}
 			send(response, 200, fineTuneView(job));

@@ -574,6 +574,7 @@ export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'bundle'] as const;
 export const FINE_TUNE_STATUSES = [
 	'pending',
 	'uploading',
+	'validating',
 	'queued',
 	'running',
 	'succeeded',
@@ -595,6 +596,9 @@ export const fineTune = sqliteTable(
 		adapter: text('adapter', { enum: FINE_TUNE_ADAPTERS }).notNull(),
 		baseModel: text('base_model').notNull(),
 		hyperparameters: text('hyperparameters').notNull().default('{}'),
+		/** The provider's ids of the uploaded files, once uploaded. */
+		trainingFileId: text('training_file_id'),
+		validationFileId: text('validation_file_id'),
 		externalJobId: text('external_job_id'),
 		status: text('status', { enum: FINE_TUNE_STATUSES }).notNull().default('pending'),
 		resultModelId: integer('result_model_id').references((): AnySQLiteColumn => model.id, {
@@ -657,3 +661,4 @@ export type Model = typeof model.$inferSelect;
 export type JobItem = typeof jobItem.$inferSelect;
 export type SyntheticRun = typeof syntheticRun.$inferSelect;
 export type SyntheticTopic = typeof syntheticTopic.$inferSelect;
+export type FineTuneEvent = typeof fineTuneEvent.$inferSelect;

@@ -1,0 +1,102 @@
+import OpenAI, { toStreamingFile } from 'openai';
+import type { FineTune } from '../db/schema';
+
+// One interface for every way of fine-tuning: upload the files, start the job, follow its
+// status and events, cancel it, and name the model it made. The OpenAI adapter serves OpenAI
+// and Azure OpenAI, which share the fine-tuning API.
+
+export type ProviderStatus = {
+	status: FineTune['status'];
+	/** The provider's name of the fine-tuned model, once there is one. */
+	resultModel: string | null;
+	error: string | null;
+};
+
+export type ProviderEvent = { externalId: string; level: string; message: string; createdAt: Date };
+
+export type Hyperparameters = {
+	epochs: number | null;
+	batchSize: number | null;
+	learningRateMultiplier: number | null;
+};
+
+export interface FineTuneAdapter {
+	upload(name: string, lines: AsyncIterable<string> | Iterable<string>): Promise<string>;
+	create(spec: {
+		baseModel: string;
+		trainingFileId: string;
+		validationFileId: string | null;
+		suffix: string | null;
+		hyperparameters: Hyperparameters;
+	}): Promise<string>;
+	status(jobId: string): Promise<ProviderStatus>;
+	events(jobId: string): Promise<ProviderEvent[]>;
+	cancel(jobId: string): Promise<void>;
+}
+
+const OPENAI_STATUS: Record<string, FineTune['status']> = {
+	validating_files: 'validating',
+	queued: 'queued',
+	running: 'running',
+	succeeded: 'succeeded',
+	failed: 'failed',
+	cancelled: 'cancelled'
+};
+
+export function openAiAdapter(client: OpenAI): FineTuneAdapter {
+	return {
+		async upload(name, lines) {
+			const encoder = new TextEncoder();
+			async function* bytes() {
+				for await (const line of lines) yield encoder.encode(line);
+			}
+			const file = await client.files.create({
+				file: toStreamingFile(bytes(), name, { type: 'application/jsonl' }),
+				purpose: 'fine-tune'
+			});
+			return file.id;
+		},
+		async create(spec) {
+			const h = spec.hyperparameters;
+			const job = await client.fineTuning.jobs.create({
+				model: spec.baseModel,
+				training_file: spec.trainingFileId,
+				...(spec.validationFileId ? { validation_file: spec.validationFileId } : {}),
+				...(spec.suffix ? { suffix: spec.suffix } : {}),
+				method: {
+					type: 'supervised',
+					supervised: {
+						hyperparameters: {
+							...(h.epochs ? { n_epochs: h.epochs } : {}),
+							...(h.batchSize ? { batch_size: h.batchSize } : {}),
+							...(h.learningRateMultiplier
+								? { learning_rate_multiplier: h.learningRateMultiplier }
+								: {})
+						}
+					}
+				}
+			});
+			return job.id;
+		},
+		async status(jobId) {
+			const job = await client.fineTuning.jobs.retrieve(jobId);
+			return {
+				status: OPENAI_STATUS[job.status] ?? 'running',
+				resultModel: job.fine_tuned_model ?? null,
+				error: job.error?.message ?? null
+			};
+		},
+		async events(jobId) {
+			const page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100 });
+			return page.data.map((e) => ({
+				externalId: e.id,
+				level: e.level,
+				message: e.message,
+				createdAt: new Date(e.created_at * 1000)
+			}));
+		},
+		async cancel(jobId) {
+			await client.fineTuning.jobs.cancel(jobId);
+		}
+	};
+}

@@ -1,0 +1,146 @@
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db';
+import {
+	dataset,
+	fineTune,
+	fineTuneEvent,
+	model,
+	provider,
+	type FineTune,
+	type Project
+} from '../db/schema';
+import { clientFor } from '../providers';
+import type { SecretKey } from '../secrets';
+import { openAiAdapter, type FineTuneAdapter, type Hyperparameters } from './adapter';
+import { describeProviderError } from '../providers/errors';
+
+// Fine-tunes: a frozen dataset, a base model and a provider, followed in the background by
+// FineTuneFollower until the provider says it succeeded, failed or was cancelled. The model it
+// makes is registered as a model of its provider, naming the fine-tune (and so the dataset)
+// it came from.
+
+export const ACTIVE_STATUSES: FineTune['status'][] = [
+	'pending',
+	'uploading',
+	'validating',
+	'queued',
+	'running'
+];
+
+export type FineTuneSpec = {
+	providerId: number;
+	baseModel: string;
+	suffix: string | null;
+	hyperparameters: Hyperparameters;
+};
+
+export function adapterFor(db: Db, key: SecretKey, found: FineTune): FineTuneAdapter | null {
+	if (found.providerId === null) return null;
+	const owner = db.select().from(provider).where(eq(provider.id, found.providerId)).get();
+	if (!owner) return null;
+	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 2 }));
+}
+
+export function startFineTune(
+	db: Db,
+	target: Project,
+	datasetId: number,
+	spec: FineTuneSpec,
+	userId: string,
+	now = new Date()
+): { ok: true; fineTuneId: number } | { ok: false; message: string } {
+	const frozen = db
+		.select()
+		.from(dataset)
+		.where(and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id)))
+		.get();
+	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
+	if (frozen.trainCount === 0) {
+		return { ok: false, message: 'This dataset has no training examples to fine-tune on.' };
+	}
+	if (
+		!db.select({ id: provider.id }).from(provider).where(eq(provider.id, spec.providerId)).get()
+	) {
+		return { ok: false, message: 'That provider no longer exists.' };
+	}
+	const created = db
+		.insert(fineTune)
+		.values({
+			projectId: target.id,
+			datasetId,
+			providerId: spec.providerId,
+			adapter: 'openai',
+			baseModel: spec.baseModel,
+			hyperparameters: JSON.stringify({ ...spec.hyperparameters, suffix: spec.suffix }),
+			status: 'pending',
+			createdBy: userId,
+			createdAt: now
+		})
+		.returning({ id: fineTune.id })
+		.get();
+	return { ok: true, fineTuneId: created.id };
+}
+
+export function listFineTunes(db: Db, projectId: number) {
+	return db
+		.select({
+			fineTune,
+			datasetName: dataset.name,
+			providerName: provider.name,
+			resultModel: model.name
+		})
+		.from(fineTune)
+		.innerJoin(dataset, eq(dataset.id, fineTune.datasetId))
+		.leftJoin(provider, eq(provider.id, fineTune.providerId))
+		.leftJoin(model, eq(model.id, fineTune.resultModelId))
+		.where(eq(fineTune.projectId, projectId))
+		.orderBy(desc(fineTune.id))
+		.all();
+}
+
+export function getFineTune(db: Db, projectId: number, fineTuneId: number) {
+	return listFineTunes(db, projectId).find((f) => f.fineTune.id === fineTuneId);
+}
+
+export function fineTuneEvents(db: Db, fineTuneId: number) {
+	return db
+		.select()
+		.from(fineTuneEvent)
+		.where(eq(fineTuneEvent.fineTuneId, fineTuneId))
+		.orderBy(asc(fineTuneEvent.createdAt), asc(fineTuneEvent.id))
+		.all();
+}
+
+/** Asks the provider to stop the job (when there is one yet) and marks the fine-tune cancelled. */
+export async function cancelFineTune(
+	db: Db,
+	key: SecretKey,
+	projectId: number,
+	fineTuneId: number,
+	now = new Date()
+): Promise<{ ok: true } | { ok: false; message: string }> {
+	const found = db
+		.select()
+		.from(fineTune)
+		.where(and(eq(fineTune.id, fineTuneId), eq(fineTune.projectId, projectId)))
+		.get();
+	if (!found) return { ok: false, message: 'No such fine-tune in this project.' };
+	if (!ACTIVE_STATUSES.includes(found.status)) {
+		return { ok: false, message: `A ${found.status} fine-tune cannot be cancelled.` };
+	}
+	if (found.externalJobId) {
+		const adapter = adapterFor(db, key, found);
+		if (adapter) {
+			try {
+				await adapter.cancel(found.externalJobId);
+			} catch (e) {
+				return { ok: false, message: describeProviderError(e, '') };
+			}
+		}
+	}
+	db.update(fineTune)
+		.set({ status: 'cancelled', finishedAt: now })
+		.where(and(eq(fineTune.id, fineTuneId), inArray(fineTune.status, ACTIVE_STATUSES)))
+		.run();
+	return { ok: true };
+}
