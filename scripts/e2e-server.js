@@ -10,7 +10,9 @@ const server = spawn(process.execPath, ['scripts/start.js'], {
 		...process.env,
 		DATABASE_URL: '.e2e/winnow.db',
 		// ORIGIN is left to the start command's default, as a new user's would be.
-		PORT: '4173'
+		PORT: '4173',
+		// Fine-tunes on the stand-in finish in seconds; ask about them every second.
+		WINNOW_FINE_TUNE_POLL_SECONDS: '1'
 	}
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));

@@ -2,6 +2,7 @@ import type { Db } from '$lib/server/db';
 import type { SessionUser } from '$lib/server/auth';
 import type { Session } from '$lib/server/db/schema';
 import type { JobRunner } from '$lib/server/jobs/runner';
+import type { FineTuneFollower } from '$lib/server/finetune/follower';
 import type { SecretKey } from '$lib/server/secrets';
 
 declare global {
@@ -14,6 +15,8 @@ declare global {
 			secretKey: SecretKey;
 			/** The job runner: routes wake it when a job starts or changes. */
 			jobs: JobRunner;
+			/** Follows fine-tunes: routes wake it when one starts or is cancelled. */
+			fineTunes: FineTuneFollower;
 		}
 		interface Error {
 			message: string;

@@ -9,11 +9,13 @@ import {
 } from '$lib/server/auth';
 import { countUsers } from '$lib/server/users';
 import { JobRunner } from '$lib/server/jobs/runner';
+import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { loadSecretKey, type SecretKey } from '$lib/server/secrets';
 
 let db: Db;
 let secretKey: SecretKey;
 let runner: JobRunner;
+let follower: FineTuneFollower;
 let usersExist = false;
 
 export const init: ServerInit = () => {
@@ -24,13 +26,23 @@ export const init: ServerInit = () => {
 	// Jobs left running by a crash or a restart carry on from where they were.
 	runner = new JobRunner(db, { key: secretKey, log: (message) => console.error(message) });
 	runner.start();
-	process.once('sveltekit:shutdown', () => void runner.stop());
+	follower = new FineTuneFollower(db, {
+		key: secretKey,
+		pollMs: config.fineTunePollMs,
+		log: (message) => console.error(message)
+	});
+	follower.start();
+	process.once('sveltekit:shutdown', () => {
+		void runner.stop();
+		void follower.stop();
+	});
 };
 
 export const handle: Handle = async ({ event, resolve }) => {
 	event.locals.db = db;
 	event.locals.secretKey = secretKey;
 	event.locals.jobs = runner;
+	event.locals.fineTunes = follower;
 	event.locals.user = null;
 	event.locals.session = null;
 

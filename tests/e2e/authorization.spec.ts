@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import { controlJob, createJob } from '../../src/lib/server/jobs';
 import { createRun } from '../../src/lib/server/jobs/synthetic';
 import { freezeDataset } from '../../src/lib/server/datasets';
+import { cancelFineTune, startFineTune } from '../../src/lib/server/finetune';
 import { claimNext } from '../../src/lib/server/queue';
 import { submitReview } from '../../src/lib/server/reviews';
 import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
@@ -219,6 +220,25 @@ const table: Row[] = [
 		method: 'GET',
 		expect: projectAdminPage
 	},
+	{
+		route: '/projects/[id=integer]/datasets/[datasetId=integer]',
+		method: 'POST',
+		action: 'fineTune',
+		expect: projectAdminAction
+	},
+	{ route: '/projects/[id=integer]/finetunes', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/finetunes/[fineTuneId=integer]',
+		method: 'GET',
+		expect: projectAdminPage
+	},
+	// The table's fine-tune was cancelled at once, so an admin is told it cannot be again.
+	{
+		route: '/projects/[id=integer]/finetunes/[fineTuneId=integer]',
+		method: 'POST',
+		action: 'cancel',
+		expect: { ...projectAdminAction, admin: 409 }
+	},
 	// Without a split and a format, an admin is told which are needed.
 	{
 		route: '/projects/[id=integer]/datasets/[datasetId=integer]/download',
@@ -234,7 +254,7 @@ const table: Row[] = [
 	}))
 ];
 
-const ids = { project: 0, example: 0, job: 0, run: 0, dataset: 0 };
+const ids = { project: 0, example: 0, job: 0, run: 0, dataset: 0, fineTune: 0 };
 const users: Record<Exclude<Visitor, 'anonymous'>, string> = {
 	outsider: '',
 	member: '',
@@ -287,17 +307,18 @@ test.beforeAll(async () => {
 	if (!frozen.ok) throw new Error(frozen.message);
 	ids.dataset = frozen.datasetId;
 	// A job on a provider nobody listens at, cancelled before the runner looks at it.
-	const teacher = addModel(
-		db,
-		createProvider(db, secretKeyFrom('authorization table'), {
-			name: 'Nowhere',
-			baseUrl: 'http://127.0.0.1:9/v1',
-			apiKey: '',
-			requestsPerMinute: null,
-			tokensPerMinute: null
-		}).id,
-		{ name: 'teacher', inputPricePerMTok: 0, outputPricePerMTok: 0 }
-	);
+	const nowhere = createProvider(db, secretKeyFrom('authorization table'), {
+		name: 'Nowhere',
+		baseUrl: 'http://127.0.0.1:9/v1',
+		apiKey: '',
+		requestsPerMinute: null,
+		tokensPerMinute: null
+	});
+	const teacher = addModel(db, nowhere.id, {
+		name: 'teacher',
+		inputPricePerMTok: 0,
+		outputPricePerMTok: 0
+	});
 	ids.job = createJob(db, created, admin.id, {
 		modelIds: [teacher.id],
 		settings: jobSettingsSchema.parse(JOB_SETTING_DEFAULTS),
@@ -305,6 +326,21 @@ test.beforeAll(async () => {
 		source: { kind: 'file', filename: 'authz.jsonl' }
 	});
 	controlJob(db, created.id, ids.job, 'cancel');
+	const tune = startFineTune(
+		db,
+		getProject(db, created.id)!,
+		frozen.datasetId,
+		{
+			providerId: nowhere.id,
+			baseModel: 'base',
+			suffix: null,
+			hyperparameters: { epochs: null, batchSize: null, learningRateMultiplier: null }
+		},
+		admin.id
+	);
+	if (!tune.ok) throw new Error(tune.message);
+	ids.fineTune = tune.fineTuneId;
+	await cancelFineTune(db, secretKeyFrom('authorization table'), created.id, tune.fineTuneId);
 	ids.run = createRun(
 		db,
 		created.id,
@@ -326,7 +362,8 @@ function urlFor(row: Row): string {
 		.replace('[exampleId=integer]', String(ids.example))
 		.replace('[jobId=integer]', String(ids.job))
 		.replace('[runId=integer]', String(ids.run))
-		.replace('[datasetId=integer]', String(ids.dataset));
+		.replace('[datasetId=integer]', String(ids.dataset))
+		.replace('[fineTuneId=integer]', String(ids.fineTune));
 	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
 }
 

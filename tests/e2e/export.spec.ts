@@ -5,7 +5,10 @@ import { importExamples } from '../../src/lib/server/import';
 import { claimNext } from '../../src/lib/server/queue';
 import { submitReview } from '../../src/lib/server/reviews';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
-import { e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { createProvider } from '../../src/lib/server/providers';
+import { loadSecretKey } from '../../src/lib/server/secrets';
+import { E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { startStandin } from '../support/standin';
 
 test('an admin freezes a dataset on the export page and downloads a checked OpenAI file', async ({
 	page,
@@ -99,4 +102,90 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 	await expect(train.getByText('No format errors found.')).toBeVisible();
 	await expect(train).toContainText('Train: 5 examples');
 	await expect(page.getByText('Estimated training cost:')).toBeVisible();
+});
+
+test('a fine-tune started from a dataset succeeds, and its model is offered for jobs', async ({
+	page,
+	context
+}) => {
+	const standin = await startStandin({ fineTuneSeconds: 2, apiKey: 'sk-fine-tune' });
+	try {
+		const db = e2eDb();
+		const admin = await ensureUser('exporter', 'admin');
+		const rater = await ensureUser('rita', 'annotator');
+		const project = createProject(
+			db,
+			projectSchema.parse({
+				...DEFAULT_PROJECT_VALUES,
+				name: `Tune ${Date.now()}`,
+				splitTrain: '100',
+				splitVal: '0',
+				splitTest: '0'
+			}),
+			admin.id
+		);
+		addMember(db, project.id, rater.id);
+		async function* rows() {
+			for (let i = 1; i <= 3; i++)
+				yield `{"input": "Tune question ${i}?", "output": "Tune answer ${i}."}\n`;
+		}
+		await importExamples(db, project, {
+			source: rows(),
+			format: 'jsonl',
+			filename: 't.jsonl',
+			userId: admin.id
+		});
+		for (let claimed = claimNext(db, project.id, rater.id, new Date()); claimed;) {
+			submitReview(
+				db,
+				project.id,
+				rater.id,
+				{
+					exampleId: claimed.exampleId,
+					revisionId: claimed.revisionId,
+					rating: 5,
+					decision: 'accept',
+					requirementRatings: new Map(),
+					submissionKey: `tune-${claimed.exampleId}`
+				},
+				new Date()
+			);
+			claimed = claimNext(db, project.id, rater.id, new Date());
+		}
+		const providerName = `Fine-tuning stand-in ${project.id}`;
+		createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+			name: providerName,
+			baseUrl: standin.url,
+			apiKey: 'sk-fine-tune',
+			requestsPerMinute: null,
+			tokensPerMinute: null
+		});
+
+		await logInAs(context, admin.id);
+		await page.goto(`/projects/${project.id}/datasets`);
+		await page.getByLabel('Dataset name').fill('tune v1');
+		await page.getByRole('button', { name: 'Freeze 3 examples' }).click();
+		await expect(page.getByRole('heading', { name: 'Dataset: tune v1' })).toBeVisible();
+		await expect(
+			page.getByText('OpenAI itself takes no new fine-tuning jobs from 6 January 2027')
+		).toBeVisible();
+		await page.getByLabel('Provider').selectOption({ label: providerName });
+		await page.getByLabel('Base model').fill('base-small');
+		await page.getByLabel('Suffix (optional)').fill('support');
+		await page.getByLabel('Epochs (optional)').fill('2');
+		await page.getByRole('button', { name: 'Start fine-tuning' }).click();
+
+		await expect(page.getByRole('heading', { name: /^Fine-tune \d+$/ })).toBeVisible();
+		await expect(page.getByRole('heading', { name: 'Status: Succeeded' })).toBeVisible({
+			timeout: 20_000
+		});
+		await expect(page.getByRole('main')).toContainText('The job has successfully completed');
+		const modelName = (await page.getByRole('main').getByRole('strong').first().textContent())!;
+		expect(modelName).toMatch(/^ft:base-small:standin:support:/);
+
+		await page.goto(`/projects/${project.id}/jobs/new`);
+		await expect(page.getByLabel(`${modelName} (${providerName})`)).toBeVisible();
+	} finally {
+		await standin.close();
+	}
 });

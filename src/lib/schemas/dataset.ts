@@ -111,3 +111,55 @@ export const PROBLEM_LABELS: Record<keyof FormatProblems, string> = {
 	missing_content: 'a message with empty content',
 	example_missing_assistant_message: 'no assistant message'
 };
+
+const optionalNumber = (what: string, min: number, max: number, whole: boolean) =>
+	z
+		.string()
+		.trim()
+		.transform((text, ctx) => {
+			if (text === '') return null;
+			const value = Number(text);
+			if (
+				!Number.isFinite(value) ||
+				value < min ||
+				value > max ||
+				(whole && !Number.isInteger(value))
+			) {
+				ctx.addIssue({
+					code: 'custom',
+					message: `Give ${what} from ${min} to ${max}${whole ? ' (a whole number)' : ''}, or leave it empty for the provider's choice.`
+				});
+				return z.NEVER;
+			}
+			return value;
+		});
+
+/** The form that sends a dataset to a provider's fine-tuning. */
+export const fineTuneFormSchema = z.object({
+	providerId: z.coerce.number('Choose a provider.').int().positive('Choose a provider.'),
+	baseModel: z
+		.string()
+		.trim()
+		.min(1, 'Give the base model, such as gpt-4.1-mini-2025-04-14.')
+		.max(200, 'Keep the base model under 200 characters.'),
+	suffix: z
+		.string()
+		.trim()
+		.max(40, 'Keep the suffix under 40 characters.')
+		.regex(/^[a-zA-Z0-9_-]*$/, 'Use letters, digits, - and _ only in the suffix.')
+		.transform((s) => s || null),
+	epochs: optionalNumber('the epochs', 1, 50, true),
+	batchSize: optionalNumber('the batch size', 1, 256, true),
+	learningRateMultiplier: optionalNumber('the learning rate multiplier', 0.01, 10, false)
+});
+
+export const FINE_TUNE_STATUS_LABELS = {
+	pending: 'Waiting to upload',
+	uploading: 'Uploading files',
+	validating: 'Validating files',
+	queued: 'Queued',
+	running: 'Running',
+	succeeded: 'Succeeded',
+	failed: 'Failed',
+	cancelled: 'Cancelled'
+} as const;

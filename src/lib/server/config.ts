@@ -4,10 +4,20 @@ import { z } from 'zod';
 const configSchema = z.object({
 	DATABASE_URL: z.string().min(1).default('data/winnow.db'),
 	/** Encrypts provider keys at rest; when unset, a secret is generated into the data folder. */
-	WINNOW_SECRET: z.string().min(16, 'WINNOW_SECRET must be at least 16 characters.').optional()
+	WINNOW_SECRET: z.string().min(16, 'WINNOW_SECRET must be at least 16 characters.').optional(),
+	/** How often running fine-tunes are asked about, in seconds. */
+	WINNOW_FINE_TUNE_POLL_SECONDS: z.coerce
+		.number('WINNOW_FINE_TUNE_POLL_SECONDS must be a number of seconds.')
+		.min(1, 'WINNOW_FINE_TUNE_POLL_SECONDS must be at least 1.')
+		.default(10)
 });
 
-export type Config = { databaseUrl: string; secret: string | undefined; secretFile: string };
+export type Config = {
+	databaseUrl: string;
+	secret: string | undefined;
+	secretFile: string;
+	fineTunePollMs: number;
+};
 
 /** Reads the environment once at start-up; a bad value stops the start with a clear message. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -20,6 +30,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 	return {
 		databaseUrl,
 		secret: parsed.data.WINNOW_SECRET,
-		secretFile: join(dataFolder, 'secret.key')
+		secretFile: join(dataFolder, 'secret.key'),
+		fineTunePollMs: parsed.data.WINNOW_FINE_TUNE_POLL_SECONDS * 1000
 	};
 }

@@ -1,9 +1,13 @@
-import { error } from '@sveltejs/kit';
+import { error, fail, redirect } from '@sveltejs/kit';
+import { fineTuneFormSchema } from '$lib/schemas/dataset';
+import { fieldErrors, formText } from '$lib/schemas/forms';
+import { startFineTune } from '$lib/server/finetune';
+import { listProviders } from '$lib/server/providers';
 import { z } from 'zod';
 import { datasetChange, getDataset } from '$lib/server/datasets';
 import { checkOpenAiLines, exportChunks, linesOf } from '$lib/server/datasets/export';
 import { requireProjectAdmin } from '$lib/server/guards';
-import type { PageServerLoad } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 
 const estimateSchema = z.object({
 	epochs: z.coerce.number().int().min(1).max(50).catch(3),
@@ -34,6 +38,37 @@ export const load: PageServerLoad = (event) => {
 		checks: checked
 			? { train: check('train'), val: found.valCount > 0 ? check('val') : null }
 			: null,
-		estimate
+		estimate,
+		providers: listProviders(db).map((p) => ({ id: p.id, name: p.name }))
 	};
+};
+
+const FINE_TUNE_FIELDS = [
+	'providerId',
+	'baseModel',
+	'suffix',
+	'epochs',
+	'batchSize',
+	'learningRateMultiplier'
+];
+
+export const actions: Actions = {
+	fineTune: async (event) => {
+		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = Object.fromEntries(FINE_TUNE_FIELDS.map((f) => [f, formText(form, f)]));
+		const parsed = fineTuneFormSchema.safeParse(values);
+		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
+		const { providerId, baseModel, suffix, ...hyperparameters } = parsed.data;
+		const started = startFineTune(
+			event.locals.db,
+			project,
+			Number(event.params.datasetId),
+			{ providerId, baseModel, suffix, hyperparameters },
+			user.id
+		);
+		if (!started.ok) return fail(400, { values, errors: { form: [started.message] } });
+		event.locals.fineTunes.wake();
+		redirect(303, `/projects/${project.id}/finetunes/${started.fineTuneId}`);
+	}
 };

@@ -1,0 +1,26 @@
+import { error, fail } from '@sveltejs/kit';
+import { requireProjectAdmin } from '$lib/server/guards';
+import { cancelFineTune, fineTuneEvents, getFineTune } from '$lib/server/finetune';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	event.depends('finetune:status');
+	const found = getFineTune(event.locals.db, project.id, Number(event.params.fineTuneId));
+	if (!found) error(404, 'No such fine-tune in this project.');
+	return { fineTune: found, events: fineTuneEvents(event.locals.db, found.fineTune.id) };
+};
+
+export const actions: Actions = {
+	cancel: async (event) => {
+		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const result = await cancelFineTune(
+			event.locals.db,
+			event.locals.secretKey,
+			project.id,
+			Number(event.params.fineTuneId)
+		);
+		if (!result.ok) return fail(409, { message: result.message });
+		return { message: 'Cancelled.' };
+	}
+};
