@@ -239,6 +239,23 @@ const table: Row[] = [
 		action: 'cancel',
 		expect: { ...projectAdminAction, admin: 409 }
 	},
+	{
+		route: '/projects/[id=integer]/datasets/[datasetId=integer]',
+		method: 'POST',
+		action: 'registerModel',
+		expect: projectAdminAction
+	},
+	{
+		route: '/projects/[id=integer]/datasets/[datasetId=integer]/bundle',
+		method: 'GET',
+		expect: projectAdminPage
+	},
+	// Without a format, an admin is told to choose one.
+	{
+		route: '/projects/[id=integer]/datasets/[datasetId=integer]/zip',
+		method: 'GET',
+		expect: projectAdminAction
+	},
 	// Without a split and a format, an admin is told which are needed.
 	{
 		route: '/projects/[id=integer]/datasets/[datasetId=integer]/download',

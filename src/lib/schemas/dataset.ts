@@ -163,3 +163,29 @@ export const FINE_TUNE_STATUS_LABELS = {
 	failed: 'Failed',
 	cancelled: 'Cancelled'
 } as const;
+
+/** The form that registers a model served from one's own GPUs. */
+export const servedModelSchema = z.object({
+	baseUrl: z
+		.string()
+		.trim()
+		.refine((text) => {
+			try {
+				return ['http:', 'https:'].includes(new URL(text).protocol);
+			} catch {
+				return false;
+			}
+		}, 'Give the URL the model is served at, such as http://gpu-box:8000/v1.')
+		.transform((text) => text.replace(/\/+$/, '')),
+	apiKey: z.string().trim().max(500, 'That key is too long to be an API key.'),
+	modelName: z
+		.string()
+		.trim()
+		.min(1, 'Give the name the server knows the model by (vLLM’s --served-model-name).')
+		.max(200, 'Keep the model name under 200 characters.'),
+	baseModel: z
+		.string()
+		.trim()
+		.min(1, 'Give the base model it was trained from.')
+		.max(200, 'Keep the base model under 200 characters.')
+});

@@ -10,7 +10,7 @@ import {
 	type Project
 } from '../db/schema';
 import { clientFor } from '../providers';
-import type { SecretKey } from '../secrets';
+import { encryptSecret, type SecretKey } from '../secrets';
 import { openAiAdapter, type FineTuneAdapter, type Hyperparameters } from './adapter';
 import { describeProviderError } from '../providers/errors';
 
@@ -143,4 +143,79 @@ export async function cancelFineTune(
 		.where(and(eq(fineTune.id, fineTuneId), inArray(fineTune.status, ACTIVE_STATUSES)))
 		.run();
 	return { ok: true };
+}
+
+export type ServedModel = {
+	baseUrl: string;
+	apiKey: string;
+	modelName: string;
+	baseModel: string;
+};
+
+/**
+ * Registers a model trained on one's own GPUs from a dataset's bundle, by the
+ * OpenAI-compatible URL it is served at: a provider for the server, the model, and a finished
+ * fine-tune of the "bundle" kind that ties the model to the dataset, in one transaction.
+ */
+export function registerServedModel(
+	db: Db,
+	key: SecretKey,
+	target: Project,
+	datasetId: number,
+	served: ServedModel,
+	userId: string,
+	now = new Date()
+): { ok: true; fineTuneId: number; modelId: number } | { ok: false; message: string } {
+	const frozen = db
+		.select({ id: dataset.id, name: dataset.name })
+		.from(dataset)
+		.where(and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id)))
+		.get();
+	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
+	return db.transaction((tx) => {
+		const server = tx
+			.insert(provider)
+			.values({
+				name: `Own GPUs (${new URL(served.baseUrl).host})`,
+				baseUrl: served.baseUrl,
+				apiKeyEncrypted: served.apiKey ? encryptSecret(key, served.apiKey) : null,
+				createdAt: now
+			})
+			.returning({ id: provider.id })
+			.get();
+		const tune = tx
+			.insert(fineTune)
+			.values({
+				projectId: target.id,
+				datasetId,
+				providerId: server.id,
+				adapter: 'bundle',
+				baseModel: served.baseModel,
+				status: 'succeeded',
+				createdBy: userId,
+				createdAt: now,
+				finishedAt: now
+			})
+			.returning({ id: fineTune.id })
+			.get();
+		const made = tx
+			.insert(model)
+			.values({
+				providerId: server.id,
+				name: served.modelName,
+				fineTuneId: tune.id,
+				createdAt: now
+			})
+			.returning({ id: model.id })
+			.get();
+		tx.update(fineTune).set({ resultModelId: made.id }).where(eq(fineTune.id, tune.id)).run();
+		tx.insert(fineTuneEvent)
+			.values({
+				fineTuneId: tune.id,
+				message: `Trained on own GPUs from the bundle of “${frozen.name}”; served at ${served.baseUrl}`,
+				createdAt: now
+			})
+			.run();
+		return { ok: true, fineTuneId: tune.id, modelId: made.id } as const;
+	});
 }

@@ -1,7 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { fineTuneFormSchema } from '$lib/schemas/dataset';
+import { fineTuneFormSchema, servedModelSchema } from '$lib/schemas/dataset';
 import { fieldErrors, formText } from '$lib/schemas/forms';
-import { startFineTune } from '$lib/server/finetune';
+import { registerServedModel, startFineTune } from '$lib/server/finetune';
 import { listProviders } from '$lib/server/providers';
 import { z } from 'zod';
 import { datasetChange, getDataset } from '$lib/server/datasets';
@@ -70,5 +70,30 @@ export const actions: Actions = {
 		if (!started.ok) return fail(400, { values, errors: { form: [started.message] } });
 		event.locals.fineTunes.wake();
 		redirect(303, `/projects/${project.id}/finetunes/${started.fineTuneId}`);
+	},
+	registerModel: async (event) => {
+		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = {
+			baseUrl: formText(form, 'baseUrl'),
+			modelName: formText(form, 'modelName'),
+			baseModel: formText(form, 'baseModel')
+		};
+		const parsed = servedModelSchema.safeParse({ ...values, apiKey: formText(form, 'apiKey') });
+		if (!parsed.success) {
+			return fail(400, { served: values, servedErrors: fieldErrors(parsed.error) });
+		}
+		const registered = registerServedModel(
+			event.locals.db,
+			event.locals.secretKey,
+			project,
+			Number(event.params.datasetId),
+			parsed.data,
+			user.id
+		);
+		if (!registered.ok) {
+			return fail(400, { served: values, servedErrors: { form: [registered.message] } });
+		}
+		redirect(303, `/projects/${project.id}/finetunes/${registered.fineTuneId}`);
 	}
 };

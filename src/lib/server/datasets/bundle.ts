@@ -1,0 +1,171 @@
+import { Zip, ZipDeflate } from 'fflate';
+import type { Db } from '../db';
+import type { Dataset, Project, Split } from '../db/schema';
+import type { ExportFormat } from '../../schemas/dataset';
+import { exportChunks, exportFilename } from './export';
+
+// Zips of a dataset, streamed: every split in one format with a manifest, or the bundle for
+// training on one's own GPUs (the splits as chat messages, an Axolotl config, a ShareGPT file
+// for Unsloth, the manifest and a note on serving and registering the result).
+
+type Entry = { name: string; chunks: () => Iterable<string> };
+
+const SPLITS: Split[] = ['train', 'val', 'test'];
+
+function countsOf(found: Dataset): Record<Split, number> {
+	return { train: found.trainCount, val: found.valCount, test: found.testCount };
+}
+
+export function manifestOf(found: Dataset, files: string[]) {
+	return JSON.stringify(
+		{
+			dataset: { id: found.id, name: found.name, frozenAt: found.createdAt.toISOString() },
+			filter: JSON.parse(found.filter),
+			counts: countsOf(found),
+			contentHash: found.contentHash,
+			files
+		},
+		null,
+		2
+	);
+}
+
+/** Every split that has examples, in one format, with the manifest. */
+export function splitsZipEntries(
+	db: Db,
+	target: Project,
+	found: Dataset,
+	format: ExportFormat,
+	reasoning: boolean
+): Entry[] {
+	const files = SPLITS.filter((split) => countsOf(found)[split] > 0).map((split) => ({
+		name: exportFilename(found.name, { format, split, reasoning }),
+		chunks: () => exportChunks(db, target, found.id, { format, split, reasoning })
+	}));
+	const names = files.map((f) => f.name);
+	return [...files, { name: 'manifest.json', chunks: () => [manifestOf(found, names)] }];
+}
+
+export function axolotlConfig(found: Dataset): string {
+	const lines = [
+		'# Axolotl config for a LoRA fine-tune on this Winnow dataset.',
+		'# Set base_model to the model you start from, then: axolotl train axolotl.yaml',
+		'base_model: meta-llama/Llama-3.1-8B-Instruct',
+		'chat_template: tokenizer_default',
+		'datasets:',
+		'  - path: train.jsonl',
+		'    type: chat_template',
+		'    field_messages: messages',
+		...(found.valCount > 0
+			? [
+					'test_datasets:',
+					'  - path: val.jsonl',
+					'    type: chat_template',
+					'    field_messages: messages',
+					'    split: train'
+				]
+			: ['val_set_size: 0']),
+		'adapter: lora',
+		'lora_r: 16',
+		'lora_alpha: 32',
+		'lora_dropout: 0.05',
+		'lora_target_linear: true',
+		'sequence_len: 4096',
+		'sample_packing: true',
+		'micro_batch_size: 2',
+		'gradient_accumulation_steps: 4',
+		'num_epochs: 3',
+		'learning_rate: 0.0002',
+		'optimizer: adamw_torch',
+		'lr_scheduler: cosine',
+		'bf16: auto',
+		`output_dir: ./outputs/winnow-dataset-${found.id}`
+	];
+	return lines.join('\n') + '\n';
+}
+
+const BUNDLE_README = `Winnow dataset bundle
+
+train.jsonl / val.jsonl   chat messages, one example a line (Axolotl's chat_template type)
+axolotl.yaml              a LoRA config: set base_model, then \`axolotl train axolotl.yaml\`
+unsloth.sharegpt.jsonl    the training split as ShareGPT conversations, as Unsloth's
+                          standardize_sharegpt and chat templates expect
+manifest.json             the dataset, its filter, counts and content hash
+
+The test split is left out on purpose: keep it for evaluating the model you train.
+
+Serve the result with an OpenAI-compatible server (for instance vLLM:
+\`vllm serve ./outputs/... --served-model-name my-student\`, or Ollama), then on the dataset's
+page in Winnow register it by its URL and name, so it is offered wherever a model is chosen
+and remembers this dataset.
+`;
+
+/** The own-GPU bundle: training data and configs, never the test split. */
+export function bundleEntries(db: Db, target: Project, found: Dataset): Entry[] {
+	const split = (s: Split, format: ExportFormat) => () =>
+		exportChunks(db, target, found.id, { format, split: s, reasoning: false });
+	const entries: Entry[] = [
+		{ name: 'train.jsonl', chunks: split('train', 'hf_messages') },
+		...(found.valCount > 0 ? [{ name: 'val.jsonl', chunks: split('val', 'hf_messages') }] : []),
+		{ name: 'unsloth.sharegpt.jsonl', chunks: split('train', 'sharegpt') },
+		{ name: 'axolotl.yaml', chunks: () => [axolotlConfig(found)] },
+		{ name: 'README.txt', chunks: () => [BUNDLE_README] }
+	];
+	return [
+		...entries,
+		{
+			name: 'manifest.json',
+			chunks: () => [
+				manifestOf(
+					found,
+					entries.map((e) => e.name)
+				)
+			]
+		}
+	];
+}
+
+/** A zip built as it is read: one page of lines compressed per pull. */
+export function zipStream(entries: Entry[]): ReadableStream<Uint8Array> {
+	const encoder = new TextEncoder();
+	let emit: (chunk: Uint8Array) => void = () => {};
+	let finish: () => void = () => {};
+	let fail: (e: Error) => void = () => {};
+	const zip = new Zip((err, data, final) => {
+		if (err) return fail(err);
+		if (data.length > 0) emit(data);
+		if (final) finish();
+	});
+	function* steps(): Generator<void> {
+		for (const entry of entries) {
+			const file = new ZipDeflate(entry.name, { level: 6 });
+			zip.add(file);
+			for (const chunk of entry.chunks()) {
+				file.push(encoder.encode(chunk));
+				yield;
+			}
+			file.push(new Uint8Array(0), true);
+		}
+		zip.end();
+	}
+	const work = steps();
+	let produced = false;
+	return new ReadableStream<Uint8Array>({
+		start(controller) {
+			emit = (chunk) => {
+				produced = true;
+				controller.enqueue(chunk);
+			};
+			finish = () => controller.close();
+			fail = (e) => controller.error(e);
+		},
+		// Compress until some bytes come out: a pull that gives nothing would stall the stream.
+		pull() {
+			produced = false;
+			while (!produced && !work.next().done);
+		},
+		cancel() {
+			work.return(undefined);
+		}
+	});
+}
