@@ -170,7 +170,7 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 			page.getByText('OpenAI itself takes no new fine-tuning jobs from 6 January 2027')
 		).toBeVisible();
 		await page.getByLabel('Provider').selectOption({ label: providerName });
-		await page.getByLabel('Base model').fill('base-small');
+		await page.getByLabel('Base model', { exact: true }).fill('base-small');
 		await page.getByLabel('Suffix (optional)').fill('support');
 		await page.getByLabel('Epochs (optional)').fill('2');
 		await page.getByRole('button', { name: 'Start fine-tuning' }).click();
