@@ -348,6 +348,7 @@ test.beforeAll(async () => {
 		getProject(db, created.id)!,
 		frozen.datasetId,
 		{
+			adapter: 'openai',
 			providerId: nowhere.id,
 			baseModel: 'base',
 			suffix: null,

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMigratedDb, type Db } from '$lib/server/db';
 import { fineTune, model, type FineTune } from '$lib/server/db/schema';
 import { freezeDataset } from '$lib/server/datasets';
@@ -14,18 +14,23 @@ import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../supp
 import { standinProvider, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin, type StandinOptions } from '../support/standin';
 
-let standin: Standin | undefined;
+let standin: Standin;
 const followers: FineTuneFollower[] = [];
+beforeAll(async () => {
+	standin = await startStandin();
+});
+afterAll(async () => {
+	await standin.close();
+});
 afterEach(async () => {
 	for (const f of followers.splice(0)) await f.stop();
-	await standin?.close();
-	standin = undefined;
+	standin.set({ fineTuneSeconds: 0.8, refuseFiles: false });
 });
 
 const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 };
 
 async function setup(options: Partial<StandinOptions> = {}) {
-	standin = await startStandin({ fineTuneSeconds: 0.8, ...options });
+	standin.set({ fineTuneSeconds: 0.8, ...options });
 	const db = createMigratedDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator');
@@ -72,129 +77,177 @@ async function follow(
 	}
 }
 
-describe('the OpenAI fine-tuning adapter against the stand-in', () => {
-	it('validating → queued → running → succeeded, and the model joins its provider', async () => {
-		const { db, admin, target, datasetId, providerId } = await setup();
-		const started = startFineTune(
-			db,
-			target,
-			datasetId,
-			{ providerId, baseModel: 'base-small', suffix: 'support', hyperparameters: HYPERPARAMETERS },
-			admin.id
-		);
-		if (!started.ok) throw new Error(started.message);
-		follower(db);
-		const seen = await follow(db, started.fineTuneId);
-		expect(
-			seen.filter((s) => ['validating', 'queued', 'running', 'succeeded'].includes(s))
-		).toEqual(['validating', 'queued', 'running', 'succeeded']);
-		const done = row(db, started.fineTuneId);
-		expect(done.trainingFileId).toMatch(/^file-standin-/);
-		expect(done.externalJobId).toMatch(/^ftjob-standin-/);
-		const made = db.select().from(model).where(eq(model.id, done.resultModelId!)).get()!;
-		expect(made).toMatchObject({ providerId, fineTuneId: started.fineTuneId });
-		expect(made.name).toBe(`ft:base-small:standin:support:${done.externalJobId}`);
-		expect(modelChoices(db).map((m) => m.label)).toContain(`${made.name} (Stand-in)`);
-		const events = fineTuneEvents(db, started.fineTuneId).map((e) => e.message);
-		expect(events).toEqual([
-			'Validating training file',
-			'Fine-tuning job queued',
-			'Fine-tuning job started',
-			'The job has successfully completed'
-		]);
-	});
+const ADAPTERS = [
+	{
+		adapter: 'openai',
+		files: /^file-standin-/,
+		jobs: /^ftjob-standin-/,
+		refused: 'The provider refused the request (400): Invalid file format for fine-tuning.'
+	},
+	{
+		adapter: 'together',
+		files: /^file-together-/,
+		jobs: /^ft-together-/,
+		refused: 'Together refused the file (400): Invalid file format.'
+	}
+] as const;
 
-	it('a failed job keeps the provider’s reason and registers no model', async () => {
-		const { db, admin, target, datasetId, providerId } = await setup();
-		const started = startFineTune(
-			db,
-			target,
-			datasetId,
-			{ providerId, baseModel: 'base-fail', suffix: null, hyperparameters: HYPERPARAMETERS },
-			admin.id
-		);
-		if (!started.ok) throw new Error(started.message);
-		follower(db);
-		expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
-		expect(row(db, started.fineTuneId)).toMatchObject({
-			error: 'Training failed: the loss diverged.',
-			resultModelId: null
-		});
-	});
-
-	it('a cancelled job is cancelled at the provider too', async () => {
-		const { db, admin, target, datasetId, providerId } = await setup({ fineTuneSeconds: 4 });
-		const started = startFineTune(
-			db,
-			target,
-			datasetId,
-			{ providerId, baseModel: 'base-small', suffix: null, hyperparameters: HYPERPARAMETERS },
-			admin.id
-		);
-		if (!started.ok) throw new Error(started.message);
-		follower(db);
-		await follow(db, started.fineTuneId, ['validating', 'queued', 'running']);
-		expect(await cancelFineTune(db, TEST_SECRET, target.id, started.fineTuneId)).toEqual({
-			ok: true
-		});
-		expect(row(db, started.fineTuneId).status).toBe('cancelled');
-		expect(await cancelFineTune(db, TEST_SECRET, target.id, started.fineTuneId)).toMatchObject({
-			ok: false
-		});
-	});
-
-	it('a provider that refuses the file fails the fine-tune with its reason, and starts no job', async () => {
-		const { db, admin, target, datasetId, providerId } = await setup({ refuseFiles: true });
-		const started = startFineTune(
-			db,
-			target,
-			datasetId,
-			{ providerId, baseModel: 'base-small', suffix: null, hyperparameters: HYPERPARAMETERS },
-			admin.id
-		);
-		if (!started.ok) throw new Error(started.message);
-		follower(db);
-		expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
-		expect(row(db, started.fineTuneId).error).toBe(
-			'The provider refused the request (400): Invalid file format for fine-tuning.'
-		);
-		expect(standin!.stats.fineTuneJobs).toBe(0);
-	});
-
-	it('a restart in the middle carries on with the same job', async () => {
-		const { db, admin, target, datasetId, providerId } = await setup({ fineTuneSeconds: 1.2 });
-		const started = startFineTune(
-			db,
-			target,
-			datasetId,
-			{ providerId, baseModel: 'base-small', suffix: null, hyperparameters: HYPERPARAMETERS },
-			admin.id
-		);
-		if (!started.ok) throw new Error(started.message);
-		const first = follower(db);
-		await follow(db, started.fineTuneId, ['queued', 'running']);
-		await first.stop();
-		const second = new FineTuneFollower(db, { key: TEST_SECRET, pollMs: 40 });
-		followers.push(second);
-		second.start();
-		expect((await follow(db, started.fineTuneId)).at(-1)).toBe('succeeded');
-		expect(standin!.stats.fineTuneJobs).toBe(1);
-		expect(
-			db.select().from(model).where(eq(model.fineTuneId, started.fineTuneId)).all()
-		).toHaveLength(1);
-	});
-
-	it('refuses a dataset without training examples, and writes no record', async () => {
-		const { db, admin, target, datasetId, providerId } = await setup();
-		expect(
-			startFineTune(
+describe.each(ADAPTERS)(
+	'the $adapter fine-tuning adapter against the stand-in',
+	({ adapter, files, jobs, refused }) => {
+		it('validating → queued → running → succeeded, and the model joins its provider', async () => {
+			const { db, admin, target, datasetId, providerId } = await setup();
+			const started = startFineTune(
 				db,
 				target,
-				datasetId + 1,
-				{ providerId, baseModel: 'b', suffix: null, hyperparameters: HYPERPARAMETERS },
+				datasetId,
+				{
+					adapter,
+					providerId,
+					baseModel: 'base-small',
+					suffix: 'support',
+					hyperparameters: HYPERPARAMETERS
+				},
 				admin.id
-			)
-		).toEqual({ ok: false, message: 'No such dataset in this project.' });
-		expect(db.select().from(fineTune).all()).toEqual([]);
-	});
-});
+			);
+			if (!started.ok) throw new Error(started.message);
+			follower(db);
+			const seen = await follow(db, started.fineTuneId);
+			expect(
+				seen.filter((s) => ['validating', 'queued', 'running', 'succeeded'].includes(s))
+			).toEqual(['validating', 'queued', 'running', 'succeeded']);
+			const done = row(db, started.fineTuneId);
+			expect(done.trainingFileId).toMatch(files);
+			expect(done.externalJobId).toMatch(jobs);
+			const made = db.select().from(model).where(eq(model.id, done.resultModelId!)).get()!;
+			expect(made).toMatchObject({ providerId, fineTuneId: started.fineTuneId });
+			expect(made.name).toContain(done.externalJobId!);
+			expect(modelChoices(db).map((m) => m.label)).toContain(`${made.name} (Stand-in)`);
+			const events = fineTuneEvents(db, started.fineTuneId).map((e) => e.message);
+			expect(events).toEqual([
+				'Validating training file',
+				'Fine-tuning job queued',
+				'Fine-tuning job started',
+				'The job has successfully completed'
+			]);
+		});
+
+		it('a failed job keeps the provider’s reason and registers no model', async () => {
+			const { db, admin, target, datasetId, providerId } = await setup();
+			const started = startFineTune(
+				db,
+				target,
+				datasetId,
+				{
+					adapter,
+					providerId,
+					baseModel: 'base-fail',
+					suffix: null,
+					hyperparameters: HYPERPARAMETERS
+				},
+				admin.id
+			);
+			if (!started.ok) throw new Error(started.message);
+			follower(db);
+			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
+			expect(row(db, started.fineTuneId)).toMatchObject({
+				error: 'Training failed: the loss diverged.',
+				resultModelId: null
+			});
+		});
+
+		it('a cancelled job is cancelled at the provider too', async () => {
+			const { db, admin, target, datasetId, providerId } = await setup({ fineTuneSeconds: 4 });
+			const started = startFineTune(
+				db,
+				target,
+				datasetId,
+				{
+					adapter,
+					providerId,
+					baseModel: 'base-small',
+					suffix: null,
+					hyperparameters: HYPERPARAMETERS
+				},
+				admin.id
+			);
+			if (!started.ok) throw new Error(started.message);
+			follower(db);
+			await follow(db, started.fineTuneId, ['validating', 'queued', 'running']);
+			expect(await cancelFineTune(db, TEST_SECRET, target.id, started.fineTuneId)).toEqual({
+				ok: true
+			});
+			expect(row(db, started.fineTuneId).status).toBe('cancelled');
+			expect(await cancelFineTune(db, TEST_SECRET, target.id, started.fineTuneId)).toMatchObject({
+				ok: false
+			});
+		});
+
+		it('a provider that refuses the file fails the fine-tune with its reason, and starts no job', async () => {
+			const { db, admin, target, datasetId, providerId } = await setup({ refuseFiles: true });
+			const jobsBefore = standin.stats.fineTuneJobs;
+			const started = startFineTune(
+				db,
+				target,
+				datasetId,
+				{
+					adapter,
+					providerId,
+					baseModel: 'base-small',
+					suffix: null,
+					hyperparameters: HYPERPARAMETERS
+				},
+				admin.id
+			);
+			if (!started.ok) throw new Error(started.message);
+			follower(db);
+			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
+			expect(row(db, started.fineTuneId).error).toBe(refused);
+			expect(standin.stats.fineTuneJobs).toBe(jobsBefore);
+		});
+
+		it('a restart in the middle carries on with the same job', async () => {
+			const { db, admin, target, datasetId, providerId } = await setup({ fineTuneSeconds: 1.2 });
+			const started = startFineTune(
+				db,
+				target,
+				datasetId,
+				{
+					adapter,
+					providerId,
+					baseModel: 'base-small',
+					suffix: null,
+					hyperparameters: HYPERPARAMETERS
+				},
+				admin.id
+			);
+			if (!started.ok) throw new Error(started.message);
+			const jobsBefore = standin.stats.fineTuneJobs;
+			const first = follower(db);
+			await follow(db, started.fineTuneId, ['queued', 'running']);
+			await first.stop();
+			const second = new FineTuneFollower(db, { key: TEST_SECRET, pollMs: 40 });
+			followers.push(second);
+			second.start();
+			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('succeeded');
+			expect(standin.stats.fineTuneJobs).toBe(jobsBefore + 1);
+			expect(
+				db.select().from(model).where(eq(model.fineTuneId, started.fineTuneId)).all()
+			).toHaveLength(1);
+		});
+
+		it('refuses a dataset without training examples, and writes no record', async () => {
+			const { db, admin, target, datasetId, providerId } = await setup();
+			expect(
+				startFineTune(
+					db,
+					target,
+					datasetId + 1,
+					{ adapter, providerId, baseModel: 'b', suffix: null, hyperparameters: HYPERPARAMETERS },
+					admin.id
+				)
+			).toEqual({ ok: false, message: 'No such dataset in this project.' });
+			expect(db.select().from(fineTune).all()).toEqual([]);
+		});
+	}
+);

@@ -113,6 +113,12 @@ async function bodyOf(request: IncomingMessage): Promise<unknown> {
 	return JSON.parse(text);
 }
 
+async function bodyText(request: IncomingMessage): Promise<string> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of request) chunks.push(chunk as Buffer);
+	return Buffer.concat(chunks).toString('utf8');
+}
+
 function send(response: ServerResponse, status: number, body: unknown, headers = {}) {
 	response.writeHead(status, { 'content-type': 'application/json', ...headers });
 	response.end(JSON.stringify(body));
@@ -182,6 +188,7 @@ export async function startStandin(
 	};
 	let inFlight = 0;
 	let chatIndex = 0;
+	let ownPort: () => number = () => 0;
 	const sockets = new Set<Socket>();
 	const files = new Map<string, { id: string; bytes: number; filename: string; purpose: string }>();
 	const fineTunes = new Map<string, FineTuneJob>();
@@ -360,6 +367,133 @@ export async function startStandin(
 		}));
 	}
 
+	// Together AI's fine-tuning, as its official client uses it: a file is announced with a form
+	// post, answered by a redirect to where its bytes are PUT; fine-tunes live under /fine-tunes.
+	const togetherFiles = new Map<string, { filename: string; content: string | null }>();
+	const togetherJobs = new Map<string, FineTuneJob>();
+
+	function togetherView(job: FineTuneJob) {
+		const openAi = fineTuneView(job);
+		const status = {
+			validating_files: 'pending',
+			queued: 'queued',
+			running: 'running',
+			succeeded: 'completed',
+			failed: 'error',
+			cancelled: 'cancelled'
+		}[openAi.status]!;
+		const events = eventsOf(job).map((e) => ({
+			object: 'fine-tune-event',
+			created_at: new Date(e.created_at * 1000).toISOString(),
+			message: e.message,
+			type: 'message',
+			level: e.level
+		}));
+		return {
+			id: job.id,
+			status,
+			user_id: 'standin',
+			model: job.model,
+			model_output_name:
+				status === 'completed'
+					? `standin/${job.model}-${job.suffix ?? 'lora'}-${job.id}`
+					: undefined,
+			training_file: job.training_file,
+			validation_file: job.validation_file ?? undefined,
+			created_at: new Date(job.createdMs).toISOString(),
+			events
+		};
+	}
+
+	async function together(request: IncomingMessage, response: ServerResponse, path: string) {
+		const contentType = request.headers['content-type'] ?? '';
+		if (
+			request.method === 'POST' &&
+			path === '/files' &&
+			contentType.startsWith('application/x-www-form-urlencoded')
+		) {
+			const form = new URLSearchParams(String((await bodyText(request)) || ''));
+			const id = `file-together-${togetherFiles.size + 1}`;
+			togetherFiles.set(id, { filename: form.get('file_name') ?? 'upload.jsonl', content: null });
+			response.writeHead(302, {
+				location: `http://127.0.0.1:${ownPort()}/_together_upload/${id}`,
+				'x-together-file-id': id
+			});
+			response.end();
+			return true;
+		}
+		const put = /^\/_together_upload\/(.+)$/.exec(new URL(request.url ?? '/', 'http://x').pathname);
+		if (request.method === 'PUT' && put) {
+			const file = togetherFiles.get(put[1]);
+			const content = await bodyText(request);
+			if (!file || options.refuseFiles) {
+				response.writeHead(400, { 'content-type': 'text/plain' });
+				response.end('Invalid file format.');
+				return true;
+			}
+			file.content = content;
+			response.writeHead(200);
+			response.end();
+			return true;
+		}
+		const fileInfo = /^\/files\/(file-together-[^/]+)$/.exec(path);
+		if (request.method === 'GET' && fileInfo) {
+			const file = togetherFiles.get(fileInfo[1]);
+			if (!file) return (send(response, 404, apiError('No such file.', 'not_found')), true);
+			send(response, 200, {
+				id: fileInfo[1],
+				object: 'file',
+				bytes: file.content?.length ?? 0,
+				created_at: Math.floor(Date.now() / 1000),
+				filename: file.filename,
+				FileType: 'jsonl',
+				Processed: true,
+				purpose: 'fine-tune',
+				LineCount: file.content?.split('\n').filter(Boolean).length ?? 0
+			});
+			return true;
+		}
+		if (request.method === 'POST' && path === '/fine-tunes') {
+			const body = JSON.parse((await bodyText(request)) || '{}') as Record<string, unknown>;
+			const trainingFile = String(body.training_file ?? '');
+			if (!togetherFiles.get(trainingFile)?.content) {
+				send(response, 400, apiError(`No uploaded file ${trainingFile}.`, 'invalid_request_error'));
+				return true;
+			}
+			const id = `ft-together-${togetherJobs.size + 1}`;
+			const job: FineTuneJob = {
+				id,
+				model: String(body.model ?? ''),
+				training_file: trainingFile,
+				validation_file: (body.validation_file as string | undefined) ?? null,
+				suffix: (body.suffix as string | undefined) ?? null,
+				created_at: Math.floor(Date.now() / 1000),
+				createdMs: Date.now(),
+				cancelledAt: null,
+				hyperparameters: { n_epochs: body.n_epochs, batch_size: body.batch_size }
+			};
+			togetherJobs.set(id, job);
+			stats.fineTuneJobs++;
+			send(response, 200, togetherView(job));
+			return true;
+		}
+		const tune = /^\/fine-tunes\/([^/]+)(\/events|\/cancel)?$/.exec(path);
+		if (tune) {
+			const job = togetherJobs.get(tune[1]);
+			if (!job) return (send(response, 404, apiError('No such fine-tune.', 'not_found')), true);
+			if (tune[2] === '/cancel' && request.method === 'POST') {
+				job.cancelledAt ??= Date.now();
+				send(response, 200, togetherView(job));
+			} else if (tune[2] === '/events') {
+				send(response, 200, { data: togetherView(job).events });
+			} else {
+				send(response, 200, togetherView(job));
+			}
+			return true;
+		}
+		return false;
+	}
+
 	async function route(request: IncomingMessage, response: ServerResponse) {
 		const url = new URL(request.url ?? '/', 'http://standin');
 		const path = url.pathname.replace(/^\/v1/, '');
@@ -371,6 +505,8 @@ export async function startStandin(
 			);
 			return;
 		}
+		const togetherRoute = await together(request, response, path);
+		if (togetherRoute) return;
 		if (request.method === 'GET' && path === '/models') {
 			send(response, 200, {
 				object: 'list',
@@ -489,6 +625,7 @@ export async function startStandin(
 		send(response, 404, apiError(`No route ${request.method} ${url.pathname}.`, 'not_found'));
 	}
 
+	ownPort = () => (server.address() as AddressInfo).port;
 	const server = createServer((request, response) => {
 		stats.requests++;
 		inFlight++;

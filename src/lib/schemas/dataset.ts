@@ -136,6 +136,7 @@ const optionalNumber = (what: string, min: number, max: number, whole: boolean) 
 
 /** The form that sends a dataset to a provider's fine-tuning. */
 export const fineTuneFormSchema = z.object({
+	adapter: z.enum(['openai', 'together'], 'Choose how to fine-tune.'),
 	providerId: z.coerce.number('Choose a provider.').int().positive('Choose a provider.'),
 	baseModel: z
 		.string()

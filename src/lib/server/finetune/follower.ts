@@ -6,7 +6,7 @@ import { PROBLEM_LABELS } from '../../schemas/dataset';
 import { classifyFailure, describeProviderError } from '../providers/errors';
 import type { SecretKey } from '../secrets';
 import { ACTIVE_STATUSES, adapterFor } from '.';
-import type { Hyperparameters } from './adapter';
+import type { FineTuneAdapter, Hyperparameters } from './adapter';
 
 // Follows fine-tunes in the background: uploads the dataset's files and starts the provider's
 // job for a new one, then asks for status and events until it ends. Everything it learns is
@@ -97,7 +97,7 @@ export class FineTuneFollower {
 	}
 
 	private async step(found: FineTune) {
-		const adapter = adapterFor(this.db, this.options.key, found);
+		const adapter = await adapterFor(this.db, this.options.key, found);
 		if (!adapter) {
 			this.fail(found, 'The provider of this fine-tune was removed.');
 			return;
@@ -147,7 +147,7 @@ export class FineTuneFollower {
 	}
 
 	/** Checks and uploads the files, then starts the provider's job. */
-	private async launch(found: FineTune, adapter: ReturnType<typeof adapterFor> & object) {
+	private async launch(found: FineTune, adapter: FineTuneAdapter) {
 		const target = this.db.select().from(project).where(eq(project.id, found.projectId)).get()!;
 		const file = (split: 'train' | 'val') =>
 			exportChunks(this.db, target, found.datasetId, { format: 'openai', split, reasoning: false });

@@ -10,7 +10,8 @@ import {
 	type Project
 } from '../db/schema';
 import { clientFor } from '../providers';
-import { encryptSecret, type SecretKey } from '../secrets';
+import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
+import { togetherAdapter } from './together';
 import { openAiAdapter, type FineTuneAdapter, type Hyperparameters } from './adapter';
 import { describeProviderError } from '../providers/errors';
 
@@ -28,16 +29,25 @@ export const ACTIVE_STATUSES: FineTune['status'][] = [
 ];
 
 export type FineTuneSpec = {
+	adapter: 'openai' | 'together';
 	providerId: number;
 	baseModel: string;
 	suffix: string | null;
 	hyperparameters: Hyperparameters;
 };
 
-export function adapterFor(db: Db, key: SecretKey, found: FineTune): FineTuneAdapter | null {
+export async function adapterFor(
+	db: Db,
+	key: SecretKey,
+	found: FineTune
+): Promise<FineTuneAdapter | null> {
 	if (found.providerId === null) return null;
 	const owner = db.select().from(provider).where(eq(provider.id, found.providerId)).get();
 	if (!owner) return null;
+	if (found.adapter === 'together') {
+		const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
+		return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
+	}
 	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 2 }));
 }
 
@@ -69,7 +79,7 @@ export function startFineTune(
 			projectId: target.id,
 			datasetId,
 			providerId: spec.providerId,
-			adapter: 'openai',
+			adapter: spec.adapter,
 			baseModel: spec.baseModel,
 			hyperparameters: JSON.stringify({ ...spec.hyperparameters, suffix: spec.suffix }),
 			status: 'pending',
@@ -129,7 +139,7 @@ export async function cancelFineTune(
 		return { ok: false, message: `A ${found.status} fine-tune cannot be cancelled.` };
 	}
 	if (found.externalJobId) {
-		const adapter = adapterFor(db, key, found);
+		const adapter = await adapterFor(db, key, found);
 		if (adapter) {
 			try {
 				await adapter.cancel(found.externalJobId);

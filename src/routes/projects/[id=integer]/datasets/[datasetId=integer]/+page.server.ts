@@ -44,6 +44,7 @@ export const load: PageServerLoad = (event) => {
 };
 
 const FINE_TUNE_FIELDS = [
+	'adapter',
 	'providerId',
 	'baseModel',
 	'suffix',
@@ -59,12 +60,12 @@ export const actions: Actions = {
 		const values = Object.fromEntries(FINE_TUNE_FIELDS.map((f) => [f, formText(form, f)]));
 		const parsed = fineTuneFormSchema.safeParse(values);
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
-		const { providerId, baseModel, suffix, ...hyperparameters } = parsed.data;
+		const { adapter, providerId, baseModel, suffix, ...hyperparameters } = parsed.data;
 		const started = startFineTune(
 			event.locals.db,
 			project,
 			Number(event.params.datasetId),
-			{ providerId, baseModel, suffix, hyperparameters },
+			{ adapter, providerId, baseModel, suffix, hyperparameters },
 			user.id
 		);
 		if (!started.ok) return fail(400, { values, errors: { form: [started.message] } });
