@@ -51,6 +51,24 @@ async function setup(options: Partial<StandinOptions> = {}) {
 	return { db, admin, target, datasetId: frozen.datasetId, providerId };
 }
 
+/** Starts a fine-tune of the set-up dataset with the given adapter and base model. */
+function launch(
+	env: Awaited<ReturnType<typeof setup>>,
+	adapter: 'openai' | 'together',
+	baseModel: string,
+	suffix: string | null
+) {
+	const started = startFineTune(
+		env.db,
+		env.target,
+		env.datasetId,
+		{ adapter, providerId: env.providerId, baseModel, suffix, hyperparameters: HYPERPARAMETERS },
+		env.admin.id
+	);
+	if (!started.ok) throw new Error(started.message);
+	return started;
+}
+
 function follower(db: Db) {
 	const f = new FineTuneFollower(db, { key: TEST_SECRET, pollMs: 40 });
 	followers.push(f);
@@ -96,21 +114,9 @@ describe.each(ADAPTERS)(
 	'the $adapter fine-tuning adapter against the stand-in',
 	({ adapter, files, jobs, refused }) => {
 		it('validating → queued → running → succeeded, and the model joins its provider', async () => {
-			const { db, admin, target, datasetId, providerId } = await setup();
-			const started = startFineTune(
-				db,
-				target,
-				datasetId,
-				{
-					adapter,
-					providerId,
-					baseModel: 'base-small',
-					suffix: 'support',
-					hyperparameters: HYPERPARAMETERS
-				},
-				admin.id
-			);
-			if (!started.ok) throw new Error(started.message);
+			const env = await setup();
+			const { db } = env;
+			const started = launch(env, adapter, 'base-small', 'support');
 			follower(db);
 			const seen = await follow(db, started.fineTuneId);
 			expect(
@@ -120,7 +126,7 @@ describe.each(ADAPTERS)(
 			expect(done.trainingFileId).toMatch(files);
 			expect(done.externalJobId).toMatch(jobs);
 			const made = db.select().from(model).where(eq(model.id, done.resultModelId!)).get()!;
-			expect(made).toMatchObject({ providerId, fineTuneId: started.fineTuneId });
+			expect(made).toMatchObject({ providerId: env.providerId, fineTuneId: started.fineTuneId });
 			expect(made.name).toContain(done.externalJobId!);
 			expect(modelChoices(db).map((m) => m.label)).toContain(`${made.name} (Stand-in)`);
 			const events = fineTuneEvents(db, started.fineTuneId).map((e) => e.message);
@@ -133,21 +139,9 @@ describe.each(ADAPTERS)(
 		});
 
 		it('a failed job keeps the provider’s reason and registers no model', async () => {
-			const { db, admin, target, datasetId, providerId } = await setup();
-			const started = startFineTune(
-				db,
-				target,
-				datasetId,
-				{
-					adapter,
-					providerId,
-					baseModel: 'base-fail',
-					suffix: null,
-					hyperparameters: HYPERPARAMETERS
-				},
-				admin.id
-			);
-			if (!started.ok) throw new Error(started.message);
+			const env = await setup();
+			const { db } = env;
+			const started = launch(env, adapter, 'base-fail', null);
 			follower(db);
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
 			expect(row(db, started.fineTuneId)).toMatchObject({
@@ -157,49 +151,27 @@ describe.each(ADAPTERS)(
 		});
 
 		it('a cancelled job is cancelled at the provider too', async () => {
-			const { db, admin, target, datasetId, providerId } = await setup({ fineTuneSeconds: 4 });
-			const started = startFineTune(
-				db,
-				target,
-				datasetId,
-				{
-					adapter,
-					providerId,
-					baseModel: 'base-small',
-					suffix: null,
-					hyperparameters: HYPERPARAMETERS
-				},
-				admin.id
-			);
-			if (!started.ok) throw new Error(started.message);
+			const env = await setup({ fineTuneSeconds: 4 });
+			const { db } = env;
+			const started = launch(env, adapter, 'base-small', null);
 			follower(db);
 			await follow(db, started.fineTuneId, ['validating', 'queued', 'running']);
-			expect(await cancelFineTune(db, TEST_SECRET, target.id, started.fineTuneId)).toEqual({
+			expect(await cancelFineTune(db, TEST_SECRET, env.target.id, started.fineTuneId)).toEqual({
 				ok: true
 			});
 			expect(row(db, started.fineTuneId).status).toBe('cancelled');
-			expect(await cancelFineTune(db, TEST_SECRET, target.id, started.fineTuneId)).toMatchObject({
+			expect(
+				await cancelFineTune(db, TEST_SECRET, env.target.id, started.fineTuneId)
+			).toMatchObject({
 				ok: false
 			});
 		});
 
 		it('a provider that refuses the file fails the fine-tune with its reason, and starts no job', async () => {
-			const { db, admin, target, datasetId, providerId } = await setup({ refuseFiles: true });
+			const env = await setup({ refuseFiles: true });
+			const { db } = env;
 			const jobsBefore = standin.stats.fineTuneJobs;
-			const started = startFineTune(
-				db,
-				target,
-				datasetId,
-				{
-					adapter,
-					providerId,
-					baseModel: 'base-small',
-					suffix: null,
-					hyperparameters: HYPERPARAMETERS
-				},
-				admin.id
-			);
-			if (!started.ok) throw new Error(started.message);
+			const started = launch(env, adapter, 'base-small', null);
 			follower(db);
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
 			expect(row(db, started.fineTuneId).error).toBe(refused);
@@ -207,21 +179,9 @@ describe.each(ADAPTERS)(
 		});
 
 		it('a restart in the middle carries on with the same job', async () => {
-			const { db, admin, target, datasetId, providerId } = await setup({ fineTuneSeconds: 1.2 });
-			const started = startFineTune(
-				db,
-				target,
-				datasetId,
-				{
-					adapter,
-					providerId,
-					baseModel: 'base-small',
-					suffix: null,
-					hyperparameters: HYPERPARAMETERS
-				},
-				admin.id
-			);
-			if (!started.ok) throw new Error(started.message);
+			const env = await setup({ fineTuneSeconds: 1.2 });
+			const { db } = env;
+			const started = launch(env, adapter, 'base-small', null);
 			const jobsBefore = standin.stats.fineTuneJobs;
 			const first = follower(db);
 			await follow(db, started.fineTuneId, ['queued', 'running']);
@@ -237,7 +197,7 @@ describe.each(ADAPTERS)(
 		});
 
 		it('refuses a dataset without training examples, and writes no record', async () => {
-			const { db, admin, target, datasetId, providerId } = await setup();
+			const { db, target, datasetId, providerId, admin } = await setup();
 			expect(
 				startFineTune(
 					db,

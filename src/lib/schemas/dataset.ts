@@ -190,3 +190,12 @@ export const servedModelSchema = z.object({
 		.min(1, 'Give the base model it was trained from.')
 		.max(200, 'Keep the base model under 200 characters.')
 });
+
+/** A file's query: its format and whether the teacher's reasoning goes before each answer. */
+export const exportQuerySchema = z.object({
+	format: z.enum(
+		Object.keys(EXPORT_FORMATS) as [ExportFormat],
+		'Choose one of the formats on the dataset page.'
+	),
+	reasoning: z.enum(['1', '']).default('')
+});

@@ -1,18 +1,13 @@
 import { error } from '@sveltejs/kit';
 import { z } from 'zod';
-import { EXPORT_FORMATS } from '$lib/schemas/dataset';
+import { exportQuerySchema } from '$lib/schemas/dataset';
 import { getDataset } from '$lib/server/datasets';
 import { exportChunks, exportFilename } from '$lib/server/datasets/export';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
-const querySchema = z.object({
-	split: z.enum(['train', 'val', 'test'], 'Choose a split: train, val or test.'),
-	format: z.enum(
-		Object.keys(EXPORT_FORMATS) as [keyof typeof EXPORT_FORMATS],
-		'Choose one of the formats on the dataset page.'
-	),
-	reasoning: z.enum(['1', '']).default('')
+const querySchema = exportQuerySchema.extend({
+	split: z.enum(['train', 'val', 'test'], 'Choose a split: train, val or test.')
 });
 
 /** One split of a dataset in one format, streamed a page of rows at a time. */

@@ -1,25 +1,16 @@
 import { error } from '@sveltejs/kit';
-import { z } from 'zod';
-import { EXPORT_FORMATS } from '$lib/schemas/dataset';
+import { exportQuerySchema } from '$lib/schemas/dataset';
 import { getDataset } from '$lib/server/datasets';
 import { splitsZipEntries, zipStream } from '$lib/server/datasets/bundle';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
-
-const querySchema = z.object({
-	format: z.enum(
-		Object.keys(EXPORT_FORMATS) as [keyof typeof EXPORT_FORMATS],
-		'Choose one of the formats on the dataset page.'
-	),
-	reasoning: z.enum(['1', '']).default('')
-});
 
 /** Every split of a dataset in one format, with its manifest, as one zip. */
 export const GET: RequestHandler = (event) => {
 	const { project } = requireProjectAdmin(event, Number(event.params.id));
 	const found = getDataset(event.locals.db, project.id, Number(event.params.datasetId));
 	if (!found) error(404, 'No such dataset in this project.');
-	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
+	const query = exportQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) error(400, query.error.issues.map((i) => i.message).join(' '));
 	const entries = splitsZipEntries(
 		event.locals.db,
