@@ -1,4 +1,10 @@
-import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import {
+	json,
+	redirect,
+	type Handle,
+	type HandleServerError,
+	type ServerInit
+} from '@sveltejs/kit';
 import { createDb, migrateDb, type Db } from '$lib/server/db';
 import { loadConfig } from '$lib/server/config';
 import {
@@ -8,6 +14,7 @@ import {
 	validateSessionToken
 } from '$lib/server/auth';
 import { countUsers } from '$lib/server/users';
+import { authenticateApiToken } from '$lib/server/apiTokens';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { loadSecretKey, type SecretKey } from '$lib/server/secrets';
@@ -48,6 +55,16 @@ export const handle: Handle = async ({ event, resolve }) => {
 
 	if (!usersExist) usersExist = countUsers(db) > 0;
 	if (!usersExist && event.url.pathname !== '/setup') redirect(303, '/setup');
+
+	// Scripts call the API with a personal access token instead of a session cookie.
+	const bearer = event.request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+	if (bearer && event.url.pathname.startsWith('/api/')) {
+		event.locals.user = authenticateApiToken(db, bearer);
+		if (!event.locals.user) {
+			return json({ message: 'That access token is unknown or revoked.' }, { status: 401 });
+		}
+		return resolve(event);
+	}
 
 	const token = event.cookies.get(sessionCookieName);
 	if (token) {

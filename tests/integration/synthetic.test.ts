@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMigratedDb } from '$lib/server/db';
-import { example, syntheticRun } from '$lib/server/db/schema';
+import { example, job, syntheticRun } from '$lib/server/db/schema';
 import { JobRunner } from '$lib/server/jobs/runner';
 import {
 	addTopic,
@@ -99,6 +99,12 @@ describe('a topic tree', () => {
 		expect(
 			startFromDrafts(db, target, getRun(db, target.id, runId)!, admin.id, [modelId], TEST_SETTINGS)
 		).toMatchObject({ ok: false });
+		// A second click that read the run before the first one saved: still only one job.
+		expect(startFromDrafts(db, target, run, admin.id, [modelId], TEST_SETTINGS)).toEqual({
+			ok: false,
+			message: 'This run has started its job already.'
+		});
+		expect(db.select().from(job).all()).toHaveLength(1);
 
 		const runner = new JobRunner(db, { key: TEST_SECRET, pollMs: 50 });
 		runner.start();

@@ -37,3 +37,24 @@ export function requireProjectAdmin(event: Event, projectId: number) {
 	if (found.user.role !== 'admin') error(403, 'Only admins can do this.');
 	return found;
 }
+
+// The API's guards answer with JSON statuses rather than a redirect to the login page.
+
+export function apiUser(event: Event): SessionUser {
+	const user = event.locals.user;
+	if (!user) error(401, 'Send a personal access token: Authorization: Bearer <token>.');
+	return user;
+}
+
+export function apiMember(event: Event, projectId: number) {
+	const user = apiUser(event);
+	const project = getProjectForUser(event.locals.db, projectId, user);
+	if (!project) error(404, 'No such project.');
+	return { user, project };
+}
+
+export function apiProjectAdmin(event: Event, projectId: number) {
+	const found = apiMember(event, projectId);
+	if (found.user.role !== 'admin') error(403, 'This endpoint is for admins only.');
+	return found;
+}

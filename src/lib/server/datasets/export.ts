@@ -97,19 +97,29 @@ export function* exportChunks(
 ): Generator<string> {
 	const system = target.instruction.trim();
 	if (options.format === 'csv') yield `${CSV_HEADER}\n`;
-	const parentOutput = db
-		.select({ output: revision.output })
+	const parentOf = db
+		.select({ output: revision.output, parentRevisionId: revision.parentRevisionId })
 		.from(revision)
 		.where(eq(revision.id, sql.placeholder('id')))
 		.prepare();
+	/** The nearest earlier output that differs: a re-queue copies a revision unchanged. */
+	const rejectedFor = (row: Row): string | null => {
+		for (let id = row.parentRevisionId; id !== null;) {
+			const earlier = parentOf.get({ id });
+			if (!earlier) return null;
+			if (earlier.output !== null && earlier.output !== row.output) return earlier.output;
+			id = earlier.parentRevisionId;
+		}
+		return null;
+	};
 	for (const rows of datasetRows(db, datasetId)()) {
 		let chunk = '';
 		for (const row of rows) {
 			if (row.split !== options.split) continue;
 			if (options.format === 'openai_dpo') {
-				if (row.authorKind !== 'user' || row.parentRevisionId === null) continue;
-				const rejected = parentOutput.get({ id: row.parentRevisionId })?.output ?? null;
-				if (rejected === null || rejected === row.output) continue;
+				if (row.authorKind !== 'user') continue;
+				const rejected = rejectedFor(row);
+				if (rejected === null) continue;
 				chunk += preferenceLine(system, row, rejected, options.reasoning) + '\n';
 			} else {
 				chunk += lineFor(options.format, system, row, options.reasoning) + '\n';
@@ -117,6 +127,27 @@ export function* exportChunks(
 		}
 		if (chunk) yield chunk;
 	}
+}
+
+/** The file as a byte stream that builds a page of lines each time it is read. */
+export function exportStream(
+	db: Db,
+	target: Pick<Project, 'instruction'>,
+	datasetId: number,
+	options: ExportOptions
+): ReadableStream<Uint8Array> {
+	const chunks = exportChunks(db, target, datasetId, options);
+	const encoder = new TextEncoder();
+	return new ReadableStream<Uint8Array>({
+		pull(controller) {
+			const next = chunks.next();
+			if (next.done) controller.close();
+			else controller.enqueue(encoder.encode(next.value));
+		},
+		cancel() {
+			chunks.return(undefined);
+		}
+	});
 }
 
 // ---- Checks before a download or an upload (after OpenAI's data-preparation guide) ----

@@ -88,12 +88,19 @@ export class FineTuneFollower {
 		}
 	}
 
+	/** Writes only while the fine-tune is still active: a cancel always wins. */
+	private setIfActive(id: number, values: Partial<FineTune>): boolean {
+		return (
+			this.db
+				.update(fineTune)
+				.set(values)
+				.where(and(eq(fineTune.id, id), inArray(fineTune.status, ACTIVE_STATUSES)))
+				.run().changes > 0
+		);
+	}
+
 	private fail(found: FineTune, message: string) {
-		this.db
-			.update(fineTune)
-			.set({ status: 'failed', error: message, finishedAt: this.now() })
-			.where(eq(fineTune.id, found.id))
-			.run();
+		this.setIfActive(found.id, { status: 'failed', error: message, finishedAt: this.now() });
 	}
 
 	private async step(found: FineTune) {
@@ -164,7 +171,7 @@ export class FineTuneFollower {
 			);
 			return;
 		}
-		this.db.update(fineTune).set({ status: 'uploading' }).where(eq(fineTune.id, found.id)).run();
+		if (!this.setIfActive(found.id, { status: 'uploading' })) return;
 		const settings = JSON.parse(found.hyperparameters) as Hyperparameters & {
 			suffix: string | null;
 		};
@@ -198,11 +205,10 @@ export class FineTuneFollower {
 				suffix: settings.suffix,
 				hyperparameters: settings
 			});
-			this.db
-				.update(fineTune)
-				.set({ externalJobId: jobId, status: 'validating' })
-				.where(eq(fineTune.id, found.id))
-				.run();
+			// Cancelled while the files went up: the job just made is cancelled at once.
+			if (!this.setIfActive(found.id, { externalJobId: jobId, status: 'validating' })) {
+				await adapter.cancel(jobId);
+			}
 		} catch (e) {
 			const failure = classifyFailure(e, '');
 			// Rate limits and outages are tried again next round; a refusal ends the fine-tune.

@@ -48,7 +48,9 @@ export async function adapterFor(
 		const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
 		return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
 	}
-	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 2 }));
+	// No retries inside the client: a create retried after a lost answer could start a second
+	// paid job. The follower asks again next round instead.
+	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 0 }));
 }
 
 export function startFineTune(

@@ -21,7 +21,7 @@ const TOGETHER_STATUS: Record<string, FineTune['status']> = {
 };
 
 export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapter {
-	const client = new Together({ apiKey, baseURL, maxRetries: 2, timeout: 300_000 });
+	const client = new Together({ apiKey, baseURL, maxRetries: 0, timeout: 300_000 });
 	return {
 		async upload(name, lines) {
 			let text = '';

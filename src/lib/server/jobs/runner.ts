@@ -180,6 +180,10 @@ export class JobRunner {
 		// Calls of jobs no longer running: a cancel aborts them; a pause lets them finish.
 		for (const [jobId, calls] of this.inFlight) {
 			if (runningIds.has(jobId)) continue;
+			if (calls.size === 0) {
+				this.inFlight.delete(jobId);
+				continue;
+			}
 			const status = this.db
 				.select({ status: job.status })
 				.from(job)

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, TransactionRollbackError } from 'drizzle-orm';
 import type { Db } from '../db';
 import {
 	project,
@@ -318,16 +318,29 @@ export function startFromDrafts(
 	const inputs = listDrafts(db, run.id).map((d) => d.text);
 	if (inputs.length === 0) return { ok: false, message: 'There are no drafted inputs to answer.' };
 	const root = topicTree(db, run.id)?.name ?? 'topic tree';
-	return db.transaction((tx) => {
-		const jobId = createJob(tx, target, userId, {
-			modelIds,
-			settings,
-			inputs,
-			source: { kind: 'synthetic', description: `synthetic inputs on “${root}”` }
+	try {
+		return db.transaction((tx) => {
+			const jobId = createJob(tx, target, userId, {
+				modelIds,
+				settings,
+				inputs,
+				source: { kind: 'synthetic', description: `synthetic inputs on “${root}”` }
+			});
+			// Two clicks at once: only the first claims the run; the second's job is rolled back.
+			const claimed = tx
+				.update(syntheticRun)
+				.set({ jobId })
+				.where(and(eq(syntheticRun.id, run.id), isNull(syntheticRun.jobId)))
+				.run().changes;
+			if (claimed === 0) tx.rollback();
+			return { ok: true, jobId } as const;
 		});
-		tx.update(syntheticRun).set({ jobId }).where(eq(syntheticRun.id, run.id)).run();
-		return { ok: true, jobId } as const;
-	});
+	} catch (e) {
+		if (e instanceof TransactionRollbackError) {
+			return { ok: false, message: 'This run has started its job already.' };
+		}
+		throw e;
+	}
 }
 
 export function deleteRun(db: Db, runId: number): void {

@@ -2,7 +2,7 @@ import { error } from '@sveltejs/kit';
 import { z } from 'zod';
 import { exportQuerySchema } from '$lib/schemas/dataset';
 import { getDataset } from '$lib/server/datasets';
-import { exportChunks, exportFilename } from '$lib/server/datasets/export';
+import { exportFilename, exportStream } from '$lib/server/datasets/export';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
@@ -22,18 +22,7 @@ export const GET: RequestHandler = (event) => {
 	if (counts[options.split] === 0) {
 		error(404, `This dataset has no ${options.split} examples, so that file would be empty.`);
 	}
-	const chunks = exportChunks(event.locals.db, project, found.id, options);
-	const encoder = new TextEncoder();
-	const body = new ReadableStream<Uint8Array>({
-		pull(controller) {
-			const next = chunks.next();
-			if (next.done) controller.close();
-			else controller.enqueue(encoder.encode(next.value));
-		},
-		cancel() {
-			chunks.return(undefined);
-		}
-	});
+	const body = exportStream(event.locals.db, project, found.id, options);
 	return new Response(body, {
 		headers: {
 			'content-type':

@@ -1,0 +1,83 @@
+import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { Db } from './db';
+import { apiToken, user } from './db/schema';
+import { sessionIdFromToken, type SessionUser } from './auth';
+
+// Personal access tokens for the HTTP API. A token is shown once, when it is made; only its
+// SHA-256 is kept. It acts as its owner, with the owner's role and projects, until revoked or
+// until the owner's account is deactivated.
+
+export const TOKEN_PREFIX = 'wnw_';
+
+export function createApiToken(db: Db, userId: string, name: string, now = new Date()) {
+	const token =
+		TOKEN_PREFIX + encodeBase32LowerCaseNoPadding(crypto.getRandomValues(new Uint8Array(25)));
+	const created = db
+		.insert(apiToken)
+		.values({ userId, name, tokenHash: sessionIdFromToken(token), createdAt: now })
+		.returning({ id: apiToken.id })
+		.get();
+	return { id: created.id, token };
+}
+
+export function listApiTokens(db: Db, userId: string) {
+	return db
+		.select({
+			id: apiToken.id,
+			name: apiToken.name,
+			createdAt: apiToken.createdAt,
+			lastUsedAt: apiToken.lastUsedAt,
+			revokedAt: apiToken.revokedAt
+		})
+		.from(apiToken)
+		.where(eq(apiToken.userId, userId))
+		.orderBy(desc(apiToken.id))
+		.all();
+}
+
+/** Revokes one of the user's own tokens; false when there is no such live token. */
+export function revokeApiToken(db: Db, userId: string, tokenId: number, now = new Date()): boolean {
+	return (
+		db
+			.update(apiToken)
+			.set({ revokedAt: now })
+			.where(and(eq(apiToken.id, tokenId), eq(apiToken.userId, userId), isNull(apiToken.revokedAt)))
+			.run().changes > 0
+	);
+}
+
+/** The user a bearer token stands for, or null for an unknown, revoked or deactivated one. */
+export function authenticateApiToken(db: Db, token: string, now = new Date()): SessionUser | null {
+	if (!token.startsWith(TOKEN_PREFIX)) return null;
+	const found = db
+		.select({
+			tokenId: apiToken.id,
+			lastUsedAt: apiToken.lastUsedAt,
+			id: user.id,
+			username: user.username,
+			displayName: user.displayName,
+			role: user.role
+		})
+		.from(apiToken)
+		.innerJoin(user, eq(user.id, apiToken.userId))
+		.where(
+			and(
+				eq(apiToken.tokenHash, sessionIdFromToken(token)),
+				isNull(apiToken.revokedAt),
+				eq(user.active, true)
+			)
+		)
+		.get();
+	if (!found) return null;
+	// Marked used at most once a minute: a script's every call need not write.
+	if (!found.lastUsedAt || now.getTime() - found.lastUsedAt.getTime() > 60_000) {
+		db.update(apiToken).set({ lastUsedAt: now }).where(eq(apiToken.id, found.tokenId)).run();
+	}
+	return {
+		id: found.id,
+		username: found.username,
+		displayName: found.displayName,
+		role: found.role
+	};
+}

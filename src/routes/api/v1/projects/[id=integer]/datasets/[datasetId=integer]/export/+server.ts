@@ -1,0 +1,31 @@
+import { error } from '@sveltejs/kit';
+import { z } from 'zod';
+import { exportQuerySchema } from '$lib/schemas/dataset';
+import { invalid } from '$lib/server/apiResponses';
+import { getDataset } from '$lib/server/datasets';
+import { exportStream } from '$lib/server/datasets/export';
+import { apiProjectAdmin } from '$lib/server/guards';
+import type { RequestHandler } from './$types';
+
+const querySchema = exportQuerySchema.extend({
+	split: z.enum(['train', 'val', 'test'], 'Choose a split: train, val or test.')
+});
+
+/** One split of a frozen dataset in one format, streamed. */
+export const GET: RequestHandler = (event) => {
+	const { project } = apiProjectAdmin(event, Number(event.params.id));
+	const found = getDataset(event.locals.db, project.id, Number(event.params.datasetId));
+	if (!found) error(404, 'No such dataset in this project.');
+	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
+	if (!query.success) return invalid('The query has a problem.', query.error);
+	const body = exportStream(event.locals.db, project, found.id, {
+		...query.data,
+		reasoning: query.data.reasoning === '1'
+	});
+	return new Response(body, {
+		headers: {
+			'content-type': query.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl',
+			'x-content-hash': found.contentHash
+		}
+	});
+};

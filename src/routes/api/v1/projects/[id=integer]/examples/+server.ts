@@ -1,0 +1,53 @@
+import { json } from '@sveltejs/kit';
+import { Readable } from 'node:stream';
+import { exampleFilterSchema } from '$lib/schemas/examples';
+import { invalid } from '$lib/server/apiResponses';
+import { listExamples } from '$lib/server/examples';
+import { apiMember, apiProjectAdmin } from '$lib/server/guards';
+import { importExamples } from '$lib/server/import';
+import type { RequestHandler } from './$types';
+
+/** A page of examples, newest first; `before` takes the next page. Source is for admins only. */
+export const GET: RequestHandler = (event) => {
+	const { user, project } = apiMember(event, Number(event.params.id));
+	const parsed = exampleFilterSchema.safeParse(Object.fromEntries(event.url.searchParams));
+	if (!parsed.success) return invalid('The query has a problem.', parsed.error);
+	const filter = parsed.data;
+	const isAdmin = user.role === 'admin';
+	if (!isAdmin) {
+		delete filter.source;
+		delete filter.job;
+	}
+	const page = listExamples(event.locals.db, project.id, filter);
+	return json({
+		items: page.items.map(({ source, ...item }) => (isAdmin ? { ...item, source } : item)),
+		nextBefore: page.olderCursor
+	});
+};
+
+/**
+ * Imports examples from the request body: JSONL (one object a line) or CSV with a header,
+ * as the import page reads them. All or nothing: a bad body is answered with every bad line.
+ */
+export const POST: RequestHandler = async (event) => {
+	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
+	const type = event.request.headers.get('content-type') ?? '';
+	const format = type.startsWith('text/csv') ? 'csv' : 'jsonl';
+	if (!event.request.body) return invalid('Send the examples as the request body (JSONL or CSV).');
+	const result = await importExamples(event.locals.db, project, {
+		source: Readable.fromWeb(event.request.body as import('node:stream/web').ReadableStream),
+		format,
+		filename: `api.${format}`,
+		userId: user.id
+	});
+	if (!result.ok) {
+		return json(
+			{
+				message: `Nothing was imported: ${result.errors.length} line(s) have problems.`,
+				errors: result.errors.slice(0, 1000)
+			},
+			{ status: 400 }
+		);
+	}
+	return json({ imported: result.imported, skipped: result.skipped }, { status: 201 });
+};

@@ -1,0 +1,56 @@
+import { json } from '@sveltejs/kit';
+import { z } from 'zod';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
+import { invalid } from '$lib/server/apiResponses';
+import { apiProjectAdmin } from '$lib/server/guards';
+import { createJob, listJobs } from '$lib/server/jobs';
+import { modelChoices } from '$lib/server/providers';
+import type { RequestHandler } from './$types';
+
+const bodySchema = z.object({
+	modelIds: z
+		.array(z.number().int().positive(), 'Give modelIds as a list of model ids.')
+		.min(1, 'Give at least one model id.'),
+	inputs: z
+		.array(z.string().trim().min(1, 'An input cannot be empty.'), 'Give inputs as a list of texts.')
+		.min(1, 'Give at least one input.')
+		.max(100_000, 'Start at most 100,000 inputs at a time.'),
+	settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({})
+});
+
+export const GET: RequestHandler = (event) => {
+	const { project } = apiProjectAdmin(event, Number(event.params.id));
+	return json({ jobs: listJobs(event.locals.db, project.id) });
+};
+
+/** Starts a distillation job over the given inputs. */
+export const POST: RequestHandler = async (event) => {
+	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
+	let body: unknown;
+	try {
+		body = await event.request.json();
+	} catch {
+		return invalid('The body is not JSON.');
+	}
+	const parsed = bodySchema.safeParse(body);
+	if (!parsed.success) return invalid('The job has a problem.', parsed.error);
+	const given = Object.fromEntries(
+		Object.entries(parsed.data.settings).map(([k, v]) => [
+			k,
+			typeof v === 'boolean' ? (v ? 'on' : '') : String(v)
+		])
+	);
+	const settings = jobSettingsSchema.safeParse({ ...JOB_SETTING_DEFAULTS, ...given });
+	if (!settings.success) return invalid('The settings have a problem.', settings.error);
+	const known = new Set(modelChoices(event.locals.db).map((m) => m.id));
+	const unknown = parsed.data.modelIds.filter((id) => !known.has(id));
+	if (unknown.length > 0) return invalid(`No model with id ${unknown.join(', ')}.`);
+	const jobId = createJob(event.locals.db, project, user.id, {
+		modelIds: parsed.data.modelIds,
+		settings: settings.data,
+		inputs: parsed.data.inputs,
+		source: { kind: 'file', filename: 'api' }
+	});
+	event.locals.jobs.wake();
+	return json({ id: jobId }, { status: 201 });
+};
