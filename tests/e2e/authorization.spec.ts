@@ -24,7 +24,7 @@ import { BASE_URL, e2eDb, ensureUser, sessionCookie } from '../support/e2e';
  */
 type Visitor = 'anonymous' | 'outsider' | 'member' | 'admin';
 /** What a visitor gets: a status, or `login` for a redirect to the login page. */
-type Answer = 'login' | 200 | 303 | 400 | 403 | 404 | 409 | 502;
+type Answer = 'login' | 200 | 201 | 303 | 400 | 401 | 403 | 404 | 409 | 502;
 type Row = {
 	route: string;
 	method: 'GET' | 'POST';
@@ -47,6 +47,10 @@ const projectAdminPage = { anonymous: 'login', outsider: 404, member: 403, admin
 const projectAdminAction = { anonymous: 'login', outsider: 404, member: 403, admin: 400 } as const;
 /** Admin-only actions that take no fields (a button): an empty form is the whole request. */
 const projectAdminButton = { anonymous: 'login', outsider: 404, member: 403, admin: 200 } as const;
+const apiMember = { anonymous: 401, outsider: 404, member: 200, admin: 200 } as const;
+const apiAdmin = { anonymous: 401, outsider: 404, member: 403, admin: 200 } as const;
+/** Admin endpoints given no input: the guard let them through to the 400. */
+const apiAdminInput = { anonymous: 401, outsider: 404, member: 403, admin: 400 } as const;
 const adminPage = { anonymous: 'login', outsider: 403, member: 403, admin: 200 } as const;
 const adminAction = { anonymous: 'login', outsider: 403, member: 403, admin: 400 } as const;
 
@@ -166,6 +170,41 @@ const table: Row[] = [
 	{ route: '/admin/users', method: 'POST', action: 'role', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'active', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'password', expect: adminAction },
+	{ route: '/account', method: 'GET', expect: { ...everyone(200), anonymous: 'login' } },
+	// An empty form: the name is missing, or no token is chosen.
+	{
+		route: '/account',
+		method: 'POST',
+		action: 'createToken',
+		expect: { ...everyone(400), anonymous: 'login' }
+	},
+	{
+		route: '/account',
+		method: 'POST',
+		action: 'revokeToken',
+		expect: { ...everyone(400), anonymous: 'login' }
+	},
+	// The API answers 401 instead of sending anyone to the login page; the table's visitors
+	// come with a session cookie, which the API takes as a token is taken.
+	{ route: '/api/v1/openapi.json', method: 'GET', expect: everyone(200) },
+	{ route: '/api/v1/projects', method: 'GET', expect: { ...everyone(200), anonymous: 401 } },
+	{ route: '/api/v1/projects/[id=integer]/examples', method: 'GET', expect: apiMember },
+	// An empty body is not a file of examples.
+	{ route: '/api/v1/projects/[id=integer]/examples', method: 'POST', expect: apiAdminInput },
+	{
+		route: '/api/v1/projects/[id=integer]/examples/[exampleId=integer]',
+		method: 'GET',
+		expect: apiMember
+	},
+	{ route: '/api/v1/projects/[id=integer]/agreement', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/jobs', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/jobs', method: 'POST', expect: apiAdminInput },
+	{ route: '/api/v1/projects/[id=integer]/jobs/[jobId=integer]', method: 'GET', expect: apiAdmin },
+	{
+		route: '/api/v1/projects/[id=integer]/datasets/[datasetId=integer]/export',
+		method: 'GET',
+		expect: apiAdminInput
+	},
 	{ route: '/admin/providers', method: 'GET', expect: adminPage },
 	{ route: '/admin/providers', method: 'POST', action: 'create', expect: adminAction },
 	{ route: '/admin/providers', method: 'POST', action: 'test', expect: adminAction },

@@ -61,7 +61,10 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 
 	await logInAs(context, admin.id);
 	await page.goto(`/projects/${project.id}`);
-	await page.getByRole('link', { name: 'Export' }).click();
+	await page
+		.getByRole('navigation', { name: 'Project' })
+		.getByRole('link', { name: 'Export' })
+		.click();
 	const counts = page.getByRole('table', { name: 'Examples per split' });
 	await expect(counts.getByRole('row', { name: 'Train 5' })).toBeVisible();
 	await expect(counts.getByRole('row', { name: 'Test 0' })).toBeVisible();
