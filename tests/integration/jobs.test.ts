@@ -4,6 +4,7 @@ import { createMigratedDb } from '$lib/server/db';
 import { example, revision } from '$lib/server/db/schema';
 import { controlJob, createJob, jobProgress } from '$lib/server/jobs';
 import { splitForInputHash } from '$lib/server/split';
+import { deleteModel, deleteProvider } from '$lib/server/providers';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
@@ -325,5 +326,21 @@ describe('a documents job', () => {
 		expect(made.every((e) => e.split === splitForInputHash(e.inputHash, target))).toBe(true);
 		expect(new Set(made.map((e) => e.dedupeKey)).size).toBe(4);
 		expect(itemsOf(db, jobId).every((i) => i.status === 'done' && i.exampleId !== null)).toBe(true);
+	});
+});
+
+describe('removing a teacher in use', () => {
+	it('is refused while a job still has items for it, and allowed once nothing uses it', async () => {
+		const { db, admin, target, modelId, providerId } = await setup();
+		const jobId = startJob(db, target, admin.id, [modelId], inputs(2));
+		expect(deleteModel(db, providerId, modelId)).toEqual({
+			ok: false,
+			status: 409,
+			message: 'A job still has 2 item(s) for it; cancel or finish the job first.'
+		});
+		expect(deleteProvider(db, providerId)).toMatchObject({ ok: false, status: 409 });
+		controlJob(db, target.id, jobId, 'cancel');
+		expect(deleteModel(db, providerId, modelId)).toEqual({ ok: true });
+		expect(deleteProvider(db, providerId)).toEqual({ ok: true });
 	});
 });

@@ -1,7 +1,16 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import OpenAI from 'openai';
 import type { Db, Queryable } from '../db';
-import { model, provider, revision, type Model, type Provider } from '../db/schema';
+import {
+	fineTune,
+	job,
+	jobItem,
+	model,
+	provider,
+	revision,
+	type Model,
+	type Provider
+} from '../db/schema';
 import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import type { ModelInput, ProviderInput } from '../../schemas/provider';
 import { describeProviderError } from './errors';
@@ -46,6 +55,45 @@ function outputsBy(db: Queryable, modelIds: number[]): number {
 	);
 }
 
+/** Why these models (or the provider's fine-tunes) are busy now, or null when they are not. */
+function busyWith(db: Queryable, modelIds: number[], providerId: number | null): string | null {
+	const items = modelIds.length
+		? (db
+				.select({ n: count() })
+				.from(jobItem)
+				.where(
+					and(inArray(jobItem.modelId, modelIds), inArray(jobItem.status, ['pending', 'running']))
+				)
+				.get()?.n ?? 0)
+		: 0;
+	if (items > 0) return `A job still has ${items} item(s) for it; cancel or finish the job first.`;
+	const tunes =
+		providerId === null
+			? 0
+			: (db
+					.select({ n: count() })
+					.from(fineTune)
+					.where(
+						and(
+							eq(fineTune.providerId, providerId),
+							inArray(fineTune.status, ['pending', 'uploading', 'validating', 'queued', 'running'])
+						)
+					)
+					.get()?.n ?? 0);
+	return tunes > 0 ? `${tunes} fine-tune(s) there are still running; cancel them first.` : null;
+}
+
+/**
+ * Deletes models that wrote nothing; the finished or cancelled job items that named them keep
+ * their record without the model (the column's own ON DELETE is missing from its migration).
+ */
+function forgetModels(tx: Queryable, modelIds: number[]) {
+	if (modelIds.length === 0) return;
+	tx.update(jobItem).set({ modelId: null }).where(inArray(jobItem.modelId, modelIds)).run();
+	tx.update(job).set({ modelId: null }).where(inArray(job.modelId, modelIds)).run();
+	tx.delete(model).where(inArray(model.id, modelIds)).run();
+}
+
 export function deleteProvider(db: Db, providerId: number): RemoveResult {
 	return db.transaction((tx) => {
 		if (!tx.select({ id: provider.id }).from(provider).where(eq(provider.id, providerId)).get()) {
@@ -57,6 +105,8 @@ export function deleteProvider(db: Db, providerId: number): RemoveResult {
 			.where(eq(model.providerId, providerId))
 			.all()
 			.map((m) => m.id);
+		const busy = busyWith(tx, ids, providerId);
+		if (busy) return { ok: false, status: 409, message: busy } as const;
 		const written = outputsBy(tx, ids);
 		if (written > 0) {
 			return {
@@ -65,6 +115,7 @@ export function deleteProvider(db: Db, providerId: number): RemoveResult {
 				message: `Its models wrote ${written} output(s); the provider is kept so their origin stays known.`
 			} as const;
 		}
+		forgetModels(tx, ids);
 		tx.delete(provider).where(eq(provider.id, providerId)).run();
 		return { ok: true } as const;
 	});
@@ -128,6 +179,8 @@ export function deleteModel(db: Db, providerId: number, modelId: number): Remove
 		.where(and(eq(model.id, modelId), eq(model.providerId, providerId)))
 		.get();
 	if (!found) return { ok: false, status: 404, message: 'No such model.' };
+	const busy = busyWith(db, [modelId], null);
+	if (busy) return { ok: false, status: 409, message: busy };
 	const written = outputsBy(db, [modelId]);
 	if (written > 0) {
 		return {
@@ -136,7 +189,7 @@ export function deleteModel(db: Db, providerId: number, modelId: number): Remove
 			message: `This model wrote ${written} output(s); it is kept so their origin stays known.`
 		};
 	}
-	db.delete(model).where(eq(model.id, modelId)).run();
+	db.transaction((tx) => forgetModels(tx, [modelId]));
 	return { ok: true };
 }
 
