@@ -7,12 +7,14 @@ import { E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
 import { startStandin, type Standin } from '../support/standin';
 
 let standin: Standin;
+/** Named afresh each run: a retried beforeAll must not make two providers of one name. */
+const SEEDED = `Seeded stand-in ${Date.now()}`;
 test.beforeAll(async () => {
 	standin = await startStandin({ latencyMs: 40, apiKey: 'sk-standin-e2e' });
 	// A provider for the tests that do not add one through the page, sealed with the server's secret.
 	const db = e2eDb();
 	const seeded = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
-		name: 'Seeded stand-in',
+		name: SEEDED,
 		baseUrl: standin.url,
 		apiKey: 'sk-standin-e2e',
 		requestsPerMinute: null,
@@ -76,12 +78,16 @@ test('an admin adds a provider, runs a job over a file, and its outputs reach th
 		buffer: Buffer.from(INPUTS.map((input) => JSON.stringify({ input })).join('\n'))
 	});
 	await page.getByLabel('Calls at once').fill('2');
+	// Slow answers, so the page is seen running and then done without being reloaded.
+	standin.set({ latencyMs: 700 });
 	await page.getByRole('button', { name: 'Start job' }).click();
 
 	await expect(page).toHaveURL(new RegExp(`/projects/${project.id}/jobs/\\d+$`));
+	await expect(page.getByRole('heading', { name: /^Progress: Running$/ })).toBeVisible();
 	await expect(page.getByRole('heading', { name: /^Progress: Done$/ })).toBeVisible({
 		timeout: 20_000
 	});
+	standin.set({ latencyMs: 40 });
 	await expect(page.getByText('100% of 3 items finished')).toBeVisible();
 	const figures = page.getByRole('table', { name: 'Job figures' });
 	await expect(figures.getByRole('row', { name: 'Done 3' })).toBeVisible();
@@ -141,7 +147,7 @@ test('an admin turns a document into proposed pairs that enter the queue', async
 	);
 	await logInAs(context, admin.id);
 	await page.goto(`/projects/${project.id}/jobs/new`);
-	await page.getByLabel('teacher-large (Seeded stand-in)').check();
+	await page.getByLabel(`teacher-large (${SEEDED})`).check();
 	await page.getByRole('radio', { name: /^Documents/ }).check();
 	await page.getByLabel('Text or markdown files').setInputFiles({
 		name: 'policy.md',
@@ -177,7 +183,7 @@ test('an admin grows a topic tree, edits it and the drafts, then asks for output
 	await logInAs(context, admin.id);
 	await page.goto(`/projects/${project.id}/jobs`);
 	await page.getByRole('link', { name: 'Synthetic inputs' }).click();
-	await page.getByLabel('Teacher model').selectOption({ label: 'teacher-large (Seeded stand-in)' });
+	await page.getByLabel('Teacher model').selectOption({ label: `teacher-large (${SEEDED})` });
 	await page.getByLabel('Root topic').fill('refunds');
 	await page.getByLabel('Subtopics per topic').fill('2');
 	await page.getByLabel('Levels').fill('1');

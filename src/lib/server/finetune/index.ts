@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db } from '../db';
 import {
 	dataset,
@@ -93,7 +93,7 @@ export function startFineTune(
 	return { ok: true, fineTuneId: created.id };
 }
 
-export function listFineTunes(db: Db, projectId: number) {
+function fineTuneRows(db: Db, where: SQL | undefined) {
 	return db
 		.select({
 			fineTune,
@@ -105,13 +105,19 @@ export function listFineTunes(db: Db, projectId: number) {
 		.innerJoin(dataset, eq(dataset.id, fineTune.datasetId))
 		.leftJoin(provider, eq(provider.id, fineTune.providerId))
 		.leftJoin(model, eq(model.id, fineTune.resultModelId))
-		.where(eq(fineTune.projectId, projectId))
-		.orderBy(desc(fineTune.id))
-		.all();
+		.where(where)
+		.orderBy(desc(fineTune.id));
+}
+
+export function listFineTunes(db: Db, projectId: number) {
+	return fineTuneRows(db, eq(fineTune.projectId, projectId)).all();
 }
 
 export function getFineTune(db: Db, projectId: number, fineTuneId: number) {
-	return listFineTunes(db, projectId).find((f) => f.fineTune.id === fineTuneId);
+	return fineTuneRows(
+		db,
+		and(eq(fineTune.projectId, projectId), eq(fineTune.id, fineTuneId))
+	).get();
 }
 
 export function fineTuneEvents(db: Db, fineTuneId: number) {
