@@ -36,7 +36,8 @@ export const init: ServerInit = () => {
 	follower = new FineTuneFollower(db, {
 		key: secretKey,
 		pollMs: config.fineTunePollMs,
-		log: (message) => console.error(message)
+		log: (message) => console.error(message),
+		wakeJobs: () => runner.wake()
 	});
 	follower.start();
 	process.once('sveltekit:shutdown', () => {

@@ -171,6 +171,8 @@ export type Standin = {
 		maxInFlight: number;
 		fineTuneJobs: number;
 	};
+	/** Every file uploaded (OpenAI and Together), with its content as received. */
+	uploads: { filename: string; content: string }[];
 	close(): Promise<void>;
 };
 
@@ -192,6 +194,10 @@ export async function startStandin(
 	const sockets = new Set<Socket>();
 	const files = new Map<string, { id: string; bytes: number; filename: string; purpose: string }>();
 	const fineTunes = new Map<string, FineTuneJob>();
+	/** Every file uploaded, as received: what a provider would train on. */
+	const uploads: { filename: string; content: string }[] = [];
+	/** Models made by finished fine-tunes: served from the moment their job says so. */
+	const trained = new Set<string>();
 
 	function behaviourFor(request: StandinRequest): Behaviour {
 		const planned = options.plan?.(request);
@@ -212,7 +218,7 @@ export async function startStandin(
 		const modelName = String(body.model ?? '');
 		const input = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 		const request = { model: modelName, messages, input, index: chatIndex++ };
-		if (!options.models.includes(modelName)) {
+		if (!options.models.includes(modelName) && !trained.has(modelName)) {
 			send(
 				response,
 				404,
@@ -296,6 +302,11 @@ export async function startStandin(
 		});
 	}
 
+	function trainedModel(name: string) {
+		trained.add(name);
+		return name;
+	}
+
 	/**
 	 * A fine-tuning job moves through validating_files, queued and running to succeeded, a
 	 * quarter of `fineTuneSeconds` each; a base model whose name contains "fail" fails while
@@ -325,7 +336,7 @@ export async function startStandin(
 				status === 'succeeded' || status === 'failed' ? Math.floor(Date.now() / 1000) : null,
 			fine_tuned_model:
 				status === 'succeeded'
-					? `ft:${job.model}:standin:${job.suffix ?? 'model'}:${job.id}`
+					? trainedModel(`ft:${job.model}:standin:${job.suffix ?? 'model'}:${job.id}`)
 					: null,
 			organization_id: 'org-standin',
 			result_files: [],
@@ -396,7 +407,7 @@ export async function startStandin(
 			model: job.model,
 			model_output_name:
 				status === 'completed'
-					? `standin/${job.model}-${job.suffix ?? 'lora'}-${job.id}`
+					? trainedModel(`standin/${job.model}-${job.suffix ?? 'lora'}-${job.id}`)
 					: undefined,
 			training_file: job.training_file,
 			validation_file: job.validation_file ?? undefined,
@@ -432,6 +443,7 @@ export async function startStandin(
 				return true;
 			}
 			file.content = content;
+			uploads.push({ filename: file.filename, content });
 			response.writeHead(200);
 			response.end();
 			return true;
@@ -566,6 +578,7 @@ export async function startStandin(
 				purpose: upload.fields.purpose ?? 'fine-tune'
 			};
 			files.set(id, file);
+			uploads.push({ filename: file.filename, content: upload.file.content });
 			send(response, 200, {
 				object: 'file',
 				created_at: Math.floor(Date.now() / 1000),
@@ -650,6 +663,7 @@ export async function startStandin(
 			if (next.seed !== undefined) random = mulberry32(next.seed);
 		},
 		stats,
+		uploads,
 		close: () =>
 			new Promise<void>((resolve) => {
 				for (const socket of sockets) socket.destroy();

@@ -154,6 +154,17 @@ export const fineTuneFormSchema = z.object({
 	learningRateMultiplier: optionalNumber('the learning rate multiplier', 0.01, 10, false)
 });
 
+/** The fine-tune form's field names, as its pages read them. */
+export const FINE_TUNE_FIELDS = [
+	'adapter',
+	'providerId',
+	'baseModel',
+	'suffix',
+	'epochs',
+	'batchSize',
+	'learningRateMultiplier'
+] as const;
+
 export const FINE_TUNE_STATUS_LABELS = {
 	pending: 'Waiting to upload',
 	uploading: 'Uploading files',

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { adjudication, example, lease, project, review, revision, user } from './db/schema';
 import { isOnScale, verdict } from '../ratings';
-import { checkRepair } from './reviews';
+import { checkRepair, sourceAfterRepair } from './reviews';
 
 const PREVIEW_CHARS = 240;
 export const REASON_MAX = 2000;
@@ -183,6 +183,7 @@ export function adjudicate(
 			tx.update(example)
 				.set({
 					currentRevisionId: revisionId,
+					source: repaired ? sourceAfterRepair(found.source) : found.source,
 					status: accepted ? 'accepted' : 'rejected',
 					finalRating: input.rating,
 					finalDecision: input.decision,

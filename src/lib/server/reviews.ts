@@ -8,6 +8,7 @@ import {
 	review,
 	reviewRequirementRating,
 	revision,
+	type Example,
 	type Project
 } from './db/schema';
 import { isOnScale, topOfScale, verdict } from '../ratings';
@@ -42,6 +43,14 @@ export type SubmitResult =
 
 const fail = (status: SubmitFailure['status'], message: string, field?: SubmitFailure['field']) =>
 	({ ok: false, status, message, field }) as const;
+
+/**
+ * A person's repair of a model's evaluation output makes it training material: from then on
+ * it is a "student repair", which datasets take like any other accepted example.
+ */
+export function sourceAfterRepair(source: Example['source']): Example['source'] {
+	return source === 'evaluation' ? 'student_repair' : source;
+}
 
 /** Why a repaired output cannot be saved, or its stored text and schema check. */
 export function checkRepair(
@@ -266,7 +275,10 @@ export function submitReview(
 				})
 				.returning({ id: revision.id })
 				.get();
-			tx.update(example).set({ currentRevisionId: next.id }).where(eq(example.id, found.id)).run();
+			tx.update(example)
+				.set({ currentRevisionId: next.id, source: sourceAfterRepair(found.source) })
+				.where(eq(example.id, found.id))
+				.run();
 			// Leases on the judged revision are void: the example now waits for reviews of the repair.
 			tx.delete(lease).where(eq(lease.exampleId, found.id)).run();
 			if (target.repairerReviewCounts) {

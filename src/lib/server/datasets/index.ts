@@ -11,6 +11,7 @@ import {
 	inArray,
 	isNotNull,
 	lt,
+	ne,
 	not,
 	sql,
 	type SQL
@@ -24,6 +25,7 @@ import {
 	exampleTag,
 	revision,
 	type Dataset,
+	type Example,
 	type Project
 } from '../db/schema';
 import type { DatasetFilter } from '../../schemas/dataset';
@@ -54,7 +56,11 @@ function qualifies(target: Project, filter: DatasetFilter, { e, r }: Tables): SQ
 	if (!filter.includeInvalid) conditions.push(sql`coalesce(${r.schemaValid}, 1) = 1`);
 	if (filter.repairedOnly) conditions.push(eq(r.authorKind, 'user'));
 	if (filter.minReviews !== undefined) conditions.push(gte(e.reviewCount, filter.minReviews));
-	if (filter.sources.length > 0) conditions.push(inArray(e.source, filter.sources));
+	// An evaluation output is a measurement of its model, not training data: it is taken only
+	// when asked for by name. Once a person repairs it, it is a "student repair" and qualifies.
+	conditions.push(
+		filter.sources.length > 0 ? inArray(e.source, filter.sources) : ne(e.source, 'evaluation')
+	);
 	if (filter.from) conditions.push(gte(e.createdAt, new Date(`${filter.from}T00:00:00Z`)));
 	if (filter.to) {
 		conditions.push(lt(e.createdAt, new Date(Date.parse(`${filter.to}T00:00:00Z`) + 86_400_000)));
@@ -145,7 +151,7 @@ export function datasetRows(db: Queryable, datasetId: number, size = 5000) {
  * nothing qualifies.
  */
 export function freezeDataset(
-	db: Db,
+	db: Queryable,
 	target: Project,
 	name: string,
 	filter: DatasetFilter,
@@ -222,7 +228,7 @@ export function freezeDataset(
 
 class NothingQualifies extends Error {}
 
-export function latestDataset(db: Db, projectId: number): Dataset | undefined {
+export function latestDataset(db: Queryable, projectId: number): Dataset | undefined {
 	return db
 		.select()
 		.from(dataset)
@@ -241,7 +247,11 @@ export function listDatasets(db: Db, projectId: number): Dataset[] {
 		.all();
 }
 
-export function getDataset(db: Db, projectId: number, datasetId: number): Dataset | undefined {
+export function getDataset(
+	db: Queryable,
+	projectId: number,
+	datasetId: number
+): Dataset | undefined {
 	return db
 		.select()
 		.from(dataset)
@@ -252,7 +262,7 @@ export function getDataset(db: Db, projectId: number, datasetId: number): Datase
 export type DatasetChange = { added: number; removed: number; revised: number; kept: number };
 
 /** What changed from one dataset to another: examples added, removed, and taken at a new revision. */
-export function datasetChange(db: Db, fromId: number, toId: number): DatasetChange {
+export function datasetChange(db: Queryable, fromId: number, toId: number): DatasetChange {
 	const before = alias(datasetItem, 'before_item');
 	const after = alias(datasetItem, 'after_item');
 	const shared = db
@@ -272,4 +282,49 @@ export function datasetChange(db: Db, fromId: number, toId: number): DatasetChan
 		revised: Number(shared.revised),
 		kept: shared.n - Number(shared.revised)
 	};
+}
+
+export type ChangePreview = DatasetChange & {
+	/** The examples that would be added, by source: how many student repairs join, say. */
+	addedBySource: Partial<Record<Example['source'], number>>;
+};
+
+/** What freezing the filter now would change from an earlier dataset, before anything is kept. */
+export function previewChange(
+	db: Db,
+	target: Project,
+	filter: DatasetFilter,
+	fromId: number
+): ChangePreview {
+	const before = alias(datasetItem, 'before_item');
+	const rows = db
+		.select({
+			source: example.source,
+			n: count(),
+			added: sql<number>`coalesce(sum(${before.exampleId} is null), 0)`,
+			revised: sql<number>`coalesce(sum(${before.revisionId} <> ${revision.id}), 0)`
+		})
+		.from(example)
+		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+		.leftJoin(before, and(eq(before.exampleId, example.id), eq(before.datasetId, fromId)))
+		.where(selected(db, target, filter))
+		.groupBy(example.source)
+		.all();
+	const addedBySource: ChangePreview['addedBySource'] = {};
+	let total = 0;
+	let added = 0;
+	let revised = 0;
+	for (const row of rows) {
+		total += row.n;
+		added += Number(row.added);
+		revised += Number(row.revised);
+		if (Number(row.added) > 0) addedBySource[row.source] = Number(row.added);
+	}
+	const previous = db
+		.select({ n: count() })
+		.from(datasetItem)
+		.where(eq(datasetItem.datasetId, fromId))
+		.get()!.n;
+	const shared = total - added;
+	return { added, removed: previous - shared, revised, kept: shared - revised, addedBySource };
 }

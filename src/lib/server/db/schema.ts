@@ -639,6 +639,9 @@ export const iteration = sqliteTable(
 		datasetId: integer('dataset_id').references(() => dataset.id),
 		fineTuneId: integer('fine_tune_id').references(() => fineTune.id),
 		evaluationJobId: integer('evaluation_job_id').references(() => job.id),
+		/** How the student is evaluated once its fine-tune succeeds: splits and settings, as JSON. */
+		evaluationConfig: text('evaluation_config').notNull().default('{}'),
+		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
 		createdAt: createdAt()
 	},
 	(t) => [uniqueIndex('iteration_project_number_idx').on(t.projectId, t.number)]
@@ -662,3 +665,4 @@ export type JobItem = typeof jobItem.$inferSelect;
 export type SyntheticRun = typeof syntheticRun.$inferSelect;
 export type SyntheticTopic = typeof syntheticTopic.$inferSelect;
 export type FineTuneEvent = typeof fineTuneEvent.$inferSelect;
+export type Iteration = typeof iteration.$inferSelect;

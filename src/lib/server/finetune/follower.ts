@@ -7,6 +7,7 @@ import { classifyFailure, describeProviderError } from '../providers/errors';
 import type { SecretKey } from '../secrets';
 import { ACTIVE_STATUSES, adapterFor } from '.';
 import type { FineTuneAdapter, Hyperparameters } from './adapter';
+import { queueIterationEvaluation } from '../iterations';
 
 // Follows fine-tunes in the background: uploads the dataset's files and starts the provider's
 // job for a new one, then asks for status and events until it ends. Everything it learns is
@@ -17,6 +18,8 @@ export type FollowerOptions = {
 	pollMs?: number;
 	now?: () => Date;
 	log?: (message: string) => void;
+	/** Tells the job runner that an evaluation run was queued for a new student. */
+	wakeJobs?: () => void;
 };
 
 export class FineTuneFollower {
@@ -115,7 +118,7 @@ export class FineTuneFollower {
 		}
 		const status = await adapter.status(found.externalJobId);
 		const events = await adapter.events(found.externalJobId);
-		this.db.transaction((tx) => {
+		const queued = this.db.transaction((tx) => {
 			for (const event of events) {
 				tx.insert(fineTuneEvent)
 					.values({ fineTuneId: found.id, ...event })
@@ -141,7 +144,8 @@ export class FineTuneFollower {
 					.returning({ id: model.id })
 					.get().id;
 			}
-			tx.update(fineTune)
+			const written = tx
+				.update(fineTune)
 				.set({
 					status: status.status,
 					error: status.error,
@@ -149,8 +153,14 @@ export class FineTuneFollower {
 					...(ended ? { finishedAt: this.now() } : {})
 				})
 				.where(and(eq(fineTune.id, found.id), inArray(fineTune.status, ACTIVE_STATUSES)))
-				.run();
+				.run().changes;
+			// The loop goes on by itself: a student made for an iteration is evaluated at once.
+			if (written > 0 && status.status === 'succeeded' && resultModelId !== null) {
+				return queueIterationEvaluation(tx, found.id, resultModelId, this.now());
+			}
+			return null;
 		});
+		if (queued !== null) this.options.wakeJobs?.();
 	}
 
 	/** Checks and uploads the files, then starts the provider's job. */

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
-import type { Db } from '../db';
+import type { Db, Queryable } from '../db';
 import {
 	dataset,
 	fineTune,
@@ -14,6 +14,8 @@ import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import { togetherAdapter } from './together';
 import { openAiAdapter, type FineTuneAdapter, type Hyperparameters } from './adapter';
 import { describeProviderError } from '../providers/errors';
+import type { fineTuneFormSchema } from '../../schemas/dataset';
+import type { z } from 'zod';
 
 // Fine-tunes: a frozen dataset, a base model and a provider, followed in the background by
 // FineTuneFollower until the provider says it succeeded, failed or was cancelled. The model it
@@ -36,6 +38,12 @@ export type FineTuneSpec = {
 	hyperparameters: Hyperparameters;
 };
 
+/** The fine-tune form's fields as a spec. */
+export function fineTuneSpecOf(form: z.infer<typeof fineTuneFormSchema>): FineTuneSpec {
+	const { adapter, providerId, baseModel, suffix, ...hyperparameters } = form;
+	return { adapter, providerId, baseModel, suffix, hyperparameters };
+}
+
 export async function adapterFor(
 	db: Db,
 	key: SecretKey,
@@ -54,7 +62,7 @@ export async function adapterFor(
 }
 
 export function startFineTune(
-	db: Db,
+	db: Queryable,
 	target: Project,
 	datasetId: number,
 	spec: FineTuneSpec,

@@ -118,6 +118,13 @@ export function createJob(
 					}))
 				)
 			);
+			// Items are worked in id order. An evaluation's are spread by a fixed hash so that two
+			// models' answers to one input, or one model's run of answers, do not reach the queue
+			// side by side, where an annotator could tell the models apart.
+			if (spec.kind === 'evaluation') {
+				const place = new Map(rows.map((r) => [r, hashText(`${r.inputHash}:${r.modelId}`)]));
+				rows.sort((a, b) => (place.get(a)! < place.get(b)! ? -1 : 1));
+			}
 			// SQLite takes at most 32,766 variables a statement; five a row.
 			for (let i = 0; i < rows.length; i += 5000) {
 				tx.insert(jobItem)

@@ -1,7 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { fineTuneFormSchema, servedModelSchema } from '$lib/schemas/dataset';
+import { FINE_TUNE_FIELDS, fineTuneFormSchema, servedModelSchema } from '$lib/schemas/dataset';
 import { fieldErrors, formText } from '$lib/schemas/forms';
-import { registerServedModel, startFineTune } from '$lib/server/finetune';
+import { fineTuneSpecOf, registerServedModel, startFineTune } from '$lib/server/finetune';
 import { listProviders } from '$lib/server/providers';
 import { z } from 'zod';
 import { datasetChange, getDataset } from '$lib/server/datasets';
@@ -43,16 +43,6 @@ export const load: PageServerLoad = (event) => {
 	};
 };
 
-const FINE_TUNE_FIELDS = [
-	'adapter',
-	'providerId',
-	'baseModel',
-	'suffix',
-	'epochs',
-	'batchSize',
-	'learningRateMultiplier'
-];
-
 export const actions: Actions = {
 	fineTune: async (event) => {
 		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
@@ -60,12 +50,11 @@ export const actions: Actions = {
 		const values = Object.fromEntries(FINE_TUNE_FIELDS.map((f) => [f, formText(form, f)]));
 		const parsed = fineTuneFormSchema.safeParse(values);
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
-		const { adapter, providerId, baseModel, suffix, ...hyperparameters } = parsed.data;
 		const started = startFineTune(
 			event.locals.db,
 			project,
 			Number(event.params.datasetId),
-			{ adapter, providerId, baseModel, suffix, hyperparameters },
+			fineTuneSpecOf(parsed.data),
 			user.id
 		);
 		if (!started.ok) return fail(400, { values, errors: { form: [started.message] } });

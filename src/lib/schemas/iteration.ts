@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from './job';
+
+export const EVALUATION_SPLITS = ['test', 'val', 'train'] as const;
+
+/** Which inputs of a dataset an evaluation runs over: by default its held-out test split. */
+export const evaluationSplitsSchema = z
+	.array(z.enum(EVALUATION_SPLITS, 'Choose splits from test, val and train.'))
+	.min(1, 'Choose at least one split whose inputs the model answers.');
+
+/**
+ * How an evaluation calls its model. One sample per input, so two models' outputs pair up;
+ * no reasoning and no few-shot by default, since a fine-tuned student was trained on the bare
+ * prompt and every model is best compared on the same one.
+ */
+export const evaluationSettingsSchema = jobSettingsSchema.omit({
+	samplesPerInput: true,
+	reasoning: true
+});
+
+export const EVALUATION_SETTING_DEFAULTS = {
+	temperature: '0',
+	maxTokens: JOB_SETTING_DEFAULTS.maxTokens,
+	fewShot: '0',
+	invalidOutputs: 'repair',
+	concurrency: JOB_SETTING_DEFAULTS.concurrency,
+	timeoutSeconds: JOB_SETTING_DEFAULTS.timeoutSeconds
+} as const;
+
+export const EVALUATION_SETTING_FIELDS = Object.keys(EVALUATION_SETTING_DEFAULTS) as Array<
+	keyof typeof EVALUATION_SETTING_DEFAULTS
+>;
+
+/** The iteration page's "Evaluate" form. */
+export const evaluationFormSchema = z.object({
+	modelIds: z
+		.array(z.coerce.number().int().positive(), 'Choose the models to evaluate.')
+		.min(1, 'Choose at least one model to evaluate.')
+		.max(8, 'Evaluate at most 8 models at once.'),
+	datasetId: z.coerce
+		.number('Choose the dataset whose inputs to use.')
+		.int()
+		.positive('Choose the dataset whose inputs to use.'),
+	splits: evaluationSplitsSchema
+});
+
+/** Which two models the side-by-side view compares, and where in their shared inputs it is. */
+export const sideBySideQuerySchema = z.object({
+	a: z.coerce.number().int().positive().optional(),
+	b: z.coerce.number().int().positive().optional(),
+	page: z.coerce.number().int().min(1).default(1),
+	scope: z.enum(['common', 'all']).default('common')
+});

@@ -1,0 +1,348 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db';
+import {
+	dataset,
+	example,
+	fineTune,
+	iteration,
+	job,
+	jobItem,
+	model,
+	provider,
+	review,
+	revision,
+	type Project
+} from '../db/schema';
+import { krippendorffAlpha, type Rating, type Statistic } from '../../agreement';
+import { aggregate } from '../../ratings';
+import { levelsOf } from '../agreement';
+
+// The iteration page's figures, read by the page and the API alike. Every model with outputs
+// from an evaluation run is measured on the held-out (test split) inputs it answered. A model's
+// output is judged by the reviews of the revision it wrote: its final rating while it is the
+// current revision (or the adjudicated one), else, once a person repaired it, the aggregate of
+// the reviews it had; a repair is itself a judgment that the output fell short.
+
+/** The 95% Wilson score interval of a share: honest at small counts and near 0 or 1. */
+export function wilsonInterval(successes: number, n: number, z = 1.96) {
+	if (n === 0) return null;
+	const p = successes / n;
+	const z2 = z * z;
+	const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+	const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+	return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+function quantile(sorted: number[], q: number): number | null {
+	if (sorted.length === 0) return null;
+	const at = Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
+	return sorted[Math.max(0, at)];
+}
+
+/** One model's answer to one input in an evaluation run. */
+type Answer = {
+	modelId: number;
+	exampleId: number;
+	inputHash: string;
+	input: string;
+	split: 'train' | 'val' | 'test';
+	output: string | null;
+	rating: number | null;
+	repaired: boolean;
+	revisionId: number;
+	cost: number;
+	latencyMs: number | null;
+};
+
+type Loaded = {
+	answers: Answer[];
+	/** Reviews of the answers' own revisions: revision → (annotator → rating). */
+	reviews: Map<number, Map<string, number>>;
+};
+
+function loadAnswers(db: Db, target: Project): Loaded {
+	const rows = db
+		.select({
+			modelId: jobItem.modelId,
+			exampleId: example.id,
+			inputHash: example.inputHash,
+			input: example.input,
+			split: example.split,
+			currentRevisionId: example.currentRevisionId,
+			finalRating: example.finalRating,
+			revisionId: revision.id,
+			output: revision.output,
+			cost: jobItem.cost,
+			latencyMs: jobItem.latencyMs
+		})
+		.from(jobItem)
+		.innerJoin(
+			job,
+			and(eq(job.id, jobItem.jobId), eq(job.projectId, target.id), eq(job.kind, 'evaluation'))
+		)
+		.innerJoin(example, eq(example.id, jobItem.exampleId))
+		.innerJoin(revision, and(eq(revision.exampleId, example.id), eq(revision.number, 1)))
+		.where(eq(jobItem.status, 'done'))
+		.orderBy(asc(example.id))
+		.all();
+	const revisionIds = rows.map((r) => r.revisionId);
+	const reviews = new Map<number, Map<string, number>>();
+	for (let i = 0; i < revisionIds.length; i += 10_000) {
+		const found = db
+			.select({ revisionId: review.revisionId, userId: review.userId, rating: review.rating })
+			.from(review)
+			.where(inArray(review.revisionId, revisionIds.slice(i, i + 10_000)))
+			.all();
+		for (const r of found) {
+			if (!reviews.has(r.revisionId)) reviews.set(r.revisionId, new Map());
+			reviews.get(r.revisionId)!.set(r.userId, r.rating);
+		}
+	}
+	const answers: Answer[] = [];
+	for (const row of rows) {
+		if (row.modelId === null) continue;
+		const repaired = row.currentRevisionId !== row.revisionId;
+		const own = [...(reviews.get(row.revisionId)?.values() ?? [])];
+		answers.push({
+			modelId: row.modelId,
+			exampleId: row.exampleId,
+			inputHash: row.inputHash,
+			input: row.input,
+			split: row.split,
+			output: row.output,
+			rating: repaired ? aggregate(own, target.aggregation) : row.finalRating,
+			repaired,
+			revisionId: row.revisionId,
+			cost: row.cost,
+			latencyMs: row.latencyMs
+		});
+	}
+	return { answers, reviews };
+}
+
+/** Each model's latest answer to each held-out input. */
+function heldOutByModel(answers: Answer[]): Map<number, Map<string, Answer>> {
+	const byModel = new Map<number, Map<string, Answer>>();
+	for (const answer of answers) {
+		if (answer.split !== 'test') continue;
+		if (!byModel.has(answer.modelId)) byModel.set(answer.modelId, new Map());
+		byModel.get(answer.modelId)!.set(answer.inputHash, answer);
+	}
+	return byModel;
+}
+
+export type ModelFigures = {
+	modelId: number;
+	name: string;
+	provider: string;
+	/** Set for a model made by a fine-tune here: what it was trained on. */
+	trainedOn: {
+		fineTuneId: number;
+		baseModel: string;
+		datasetId: number;
+		datasetName: string;
+		trainCount: number;
+		valCount: number;
+		iteration: number | null;
+	} | null;
+	/** Held-out inputs answered, in the figures' scope. */
+	outputs: number;
+	rated: number;
+	meanRating: number | null;
+	/** Share of rated outputs at or above the threshold, with its 95% interval. */
+	clears: { count: number; share: number | null; low: number | null; high: number | null };
+	/** Krippendorff's alpha over the reviews of this model's outputs. */
+	agreement: Statistic;
+	repaired: number;
+	/** Over all its evaluation outputs, every split. */
+	costPer1000: number | null;
+	latencyMedianMs: number | null;
+	latencyP95Ms: number | null;
+};
+
+export type IterationFigures = {
+	/** "common": only the held-out inputs every model answered, so the figures compare. */
+	scope: 'common' | 'all';
+	commonInputs: number;
+	threshold: number;
+	models: ModelFigures[];
+};
+
+function modelInfo(db: Db, ids: number[]) {
+	if (ids.length === 0) return [];
+	return db
+		.select({
+			id: model.id,
+			name: model.name,
+			provider: provider.name,
+			fineTuneId: fineTune.id,
+			baseModel: fineTune.baseModel,
+			datasetId: dataset.id,
+			datasetName: dataset.name,
+			trainCount: dataset.trainCount,
+			valCount: dataset.valCount,
+			iteration: iteration.number
+		})
+		.from(model)
+		.innerJoin(provider, eq(provider.id, model.providerId))
+		.leftJoin(fineTune, eq(fineTune.id, model.fineTuneId))
+		.leftJoin(dataset, eq(dataset.id, fineTune.datasetId))
+		.leftJoin(iteration, eq(iteration.fineTuneId, fineTune.id))
+		.where(inArray(model.id, ids))
+		.all();
+}
+
+/** Inputs every model answered. */
+function commonHashes(byModel: Map<number, Map<string, Answer>>): Set<string> {
+	const maps = [...byModel.values()];
+	if (maps.length === 0) return new Set();
+	return new Set([...maps[0].keys()].filter((h) => maps.every((m) => m.has(h))));
+}
+
+export function iterationFigures(
+	db: Db,
+	target: Project,
+	scope: 'common' | 'all' = 'common'
+): IterationFigures {
+	const { answers, reviews } = loadAnswers(db, target);
+	const byModel = heldOutByModel(answers);
+	const common = commonHashes(byModel);
+	const { level } = levelsOf(target.ratingScale);
+	const info = modelInfo(db, [...byModel.keys()]);
+	// Base models first, then students in the order they were made.
+	info.sort((a, b) => (a.fineTuneId ?? 0) - (b.fineTuneId ?? 0) || a.id - b.id);
+	const models = info.map((m): ModelFigures => {
+		const held = [...byModel.get(m.id)!.values()].filter(
+			(a) => scope === 'all' || common.has(a.inputHash)
+		);
+		const rated = held.filter((a) => a.rating !== null);
+		const clearing = rated.filter((a) => a.rating! >= target.threshold).length;
+		const interval = wilsonInterval(clearing, rated.length);
+		const annotators = [
+			...new Set(held.flatMap((a) => [...(reviews.get(a.revisionId)?.keys() ?? [])]))
+		];
+		const units: Rating[][] = held
+			.map((a) => reviews.get(a.revisionId))
+			.filter((r): r is Map<string, number> => r !== undefined)
+			.map((r) => annotators.map((id) => r.get(id) ?? null));
+		const all = answers.filter((a) => a.modelId === m.id);
+		const latencies = all
+			.map((a) => a.latencyMs)
+			.filter((l): l is number => l !== null)
+			.sort((x, y) => x - y);
+		return {
+			modelId: m.id,
+			name: m.name,
+			provider: m.provider,
+			trainedOn:
+				m.fineTuneId !== null && m.datasetId !== null
+					? {
+							fineTuneId: m.fineTuneId,
+							baseModel: m.baseModel!,
+							datasetId: m.datasetId,
+							datasetName: m.datasetName!,
+							trainCount: m.trainCount!,
+							valCount: m.valCount!,
+							iteration: m.iteration
+						}
+					: null,
+			outputs: held.length,
+			rated: rated.length,
+			meanRating:
+				rated.length === 0 ? null : rated.reduce((s, a) => s + a.rating!, 0) / rated.length,
+			clears: {
+				count: clearing,
+				share: rated.length === 0 ? null : clearing / rated.length,
+				low: interval?.low ?? null,
+				high: interval?.high ?? null
+			},
+			agreement:
+				units.length === 0
+					? { value: null, reason: 'there are no reviews yet' }
+					: krippendorffAlpha(units, level),
+			repaired: held.filter((a) => a.repaired).length,
+			costPer1000:
+				all.length === 0 ? null : (all.reduce((s, a) => s + a.cost, 0) / all.length) * 1000,
+			latencyMedianMs: quantile(latencies, 0.5),
+			latencyP95Ms: quantile(latencies, 0.95)
+		};
+	});
+	return { scope, commonInputs: common.size, threshold: target.threshold, models };
+}
+
+export type PairedAnswer = {
+	exampleId: number;
+	output: string | null;
+	rating: number | null;
+	repaired: boolean;
+};
+
+export type SideBySide = {
+	/** Held-out inputs both models answered. */
+	total: number;
+	page: number;
+	pageSize: number;
+	pairs: { input: string; a: PairedAnswer; b: PairedAnswer }[];
+	/** Over the inputs both have a rating on: which model did better, and by how much. */
+	paired: {
+		n: number;
+		aBetter: number;
+		bBetter: number;
+		ties: number;
+		meanDifference: number | null;
+		low: number | null;
+		high: number | null;
+	};
+};
+
+const paired = (a: Answer): PairedAnswer => ({
+	exampleId: a.exampleId,
+	output: a.output,
+	rating: a.rating,
+	repaired: a.repaired
+});
+
+/** Two models on the same held-out inputs: the outputs side by side and the paired comparison. */
+export function sideBySide(
+	db: Db,
+	target: Project,
+	modelA: number,
+	modelB: number,
+	page = 1,
+	pageSize = 10
+): SideBySide {
+	const byModel = heldOutByModel(loadAnswers(db, target).answers);
+	const a = byModel.get(modelA) ?? new Map<string, Answer>();
+	const b = byModel.get(modelB) ?? new Map<string, Answer>();
+	const shared = [...a.keys()].filter((h) => b.has(h));
+	const differences = shared
+		.map((h) => [a.get(h)!.rating, b.get(h)!.rating])
+		.filter((pair): pair is [number, number] => pair[0] !== null && pair[1] !== null)
+		.map(([x, y]) => x - y);
+	const n = differences.length;
+	const mean = n === 0 ? null : differences.reduce((s, d) => s + d, 0) / n;
+	let half: number | null = null;
+	if (n >= 2 && mean !== null) {
+		const variance = differences.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1);
+		half = 1.96 * Math.sqrt(variance / n);
+	}
+	return {
+		total: shared.length,
+		page,
+		pageSize,
+		pairs: shared.slice((page - 1) * pageSize, page * pageSize).map((h) => ({
+			input: a.get(h)!.input,
+			a: paired(a.get(h)!),
+			b: paired(b.get(h)!)
+		})),
+		paired: {
+			n,
+			aBetter: differences.filter((d) => d > 0).length,
+			bBetter: differences.filter((d) => d < 0).length,
+			ties: differences.filter((d) => d === 0).length,
+			meanDifference: mean,
+			low: mean !== null && half !== null ? mean - half : null,
+			high: mean !== null && half !== null ? mean + half : null
+		}
+	};
+}

@@ -1,0 +1,247 @@
+import { and, asc, desc, eq, inArray, isNull, max } from 'drizzle-orm';
+import type { Db, Queryable } from '../db';
+import {
+	dataset,
+	datasetItem,
+	example,
+	fineTune,
+	iteration,
+	job,
+	model,
+	project,
+	type Dataset,
+	type Iteration,
+	type Project,
+	type Split
+} from '../db/schema';
+import { createJob, jobProgress, type JobProgress } from '../jobs';
+import { datasetChange, freezeDataset, getDataset, type DatasetChange } from '../datasets';
+import { startFineTune, type FineTuneSpec } from '../finetune';
+import type { DatasetFilter } from '../../schemas/dataset';
+import type { JobSettings } from '../../schemas/job';
+
+// The re-tune loop. An evaluation run is a job of kind "evaluation": a model answers a
+// dataset's held-out inputs and its outputs enter the review queue like any other, blind. An
+// iteration ties one turn together: the dataset frozen for it, the fine-tune made from that,
+// and the evaluation of the student once the fine-tune succeeds.
+
+export type EvaluationSettings = Omit<JobSettings, 'samplesPerInput' | 'reasoning'>;
+
+export type EvaluationSpec = {
+	modelIds: number[];
+	datasetId: number;
+	splits: Split[];
+	settings: EvaluationSettings;
+};
+
+/** The distinct inputs of a dataset's examples in the given splits, in the dataset's order. */
+export function datasetInputs(db: Queryable, datasetId: number, splits: Split[]): string[] {
+	const rows = db
+		.select({ input: example.input })
+		.from(datasetItem)
+		.innerJoin(example, eq(example.id, datasetItem.exampleId))
+		.where(and(eq(datasetItem.datasetId, datasetId), inArray(datasetItem.split, splits)))
+		.orderBy(asc(datasetItem.exampleId))
+		.all();
+	return [...new Set(rows.map((r) => r.input))];
+}
+
+const splitWords = (splits: Split[]) =>
+	splits.length === 1 ? `${splits[0]} split` : `${splits.join(' and ')} splits`;
+
+/**
+ * Starts an evaluation run: each model answers every input of the dataset's chosen splits
+ * once. Its outputs are examples of source "evaluation", in the queue beside all other work.
+ */
+export function startEvaluation(
+	db: Queryable,
+	target: Project,
+	userId: string | null,
+	spec: EvaluationSpec,
+	now = new Date()
+): { ok: true; jobId: number } | { ok: false; message: string } {
+	const frozen = getDataset(db, target.id, spec.datasetId);
+	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
+	const inputs = datasetInputs(db, frozen.id, spec.splits);
+	if (inputs.length === 0) {
+		return {
+			ok: false,
+			message: `“${frozen.name}” has no inputs in its ${splitWords(spec.splits)} to evaluate on.`
+		};
+	}
+	const jobId = createJob(
+		db,
+		target,
+		userId,
+		{
+			kind: 'evaluation',
+			modelIds: spec.modelIds,
+			settings: { ...spec.settings, samplesPerInput: 1, reasoning: false },
+			inputs,
+			source: {
+				kind: 'examples',
+				description: `the ${splitWords(spec.splits)} of “${frozen.name}”`
+			}
+		},
+		now
+	);
+	return { ok: true, jobId };
+}
+
+export type NextIterationSpec = {
+	name: string;
+	filter: DatasetFilter;
+	fineTune: FineTuneSpec;
+	evaluation: { splits: Split[]; settings: EvaluationSettings };
+};
+
+export type NextIterationResult =
+	| { ok: true; iterationId: number; number: number; datasetId: number; fineTuneId: number }
+	| { ok: false; message: string };
+
+/**
+ * The "next iteration" action, in one transaction: freeze the next dataset, start its
+ * fine-tune, and remember how to evaluate the student. The evaluation run itself is queued
+ * when the fine-tune succeeds (queueIterationEvaluation).
+ */
+export function startNextIteration(
+	db: Db,
+	target: Project,
+	userId: string,
+	spec: NextIterationSpec,
+	now = new Date()
+): NextIterationResult {
+	class Undo extends Error {}
+	let refusal = '';
+	try {
+		return db.transaction(
+			(tx) => {
+				const frozen = freezeDataset(tx, target, spec.name, spec.filter, userId, now);
+				if (!frozen.ok) {
+					refusal = frozen.message;
+					throw new Undo();
+				}
+				const heldOut = spec.evaluation.splits.reduce((n, s) => n + frozen.counts[s], 0);
+				if (heldOut === 0) {
+					refusal = `The next dataset would have no examples in its ${splitWords(spec.evaluation.splits)}, so its student could not be evaluated. Review more examples first, or evaluate on other splits.`;
+					throw new Undo();
+				}
+				const started = startFineTune(tx, target, frozen.datasetId, spec.fineTune, userId, now);
+				if (!started.ok) {
+					refusal = started.message;
+					throw new Undo();
+				}
+				const last = tx
+					.select({ number: max(iteration.number) })
+					.from(iteration)
+					.where(eq(iteration.projectId, target.id))
+					.get();
+				const number = (last?.number ?? 0) + 1;
+				const created = tx
+					.insert(iteration)
+					.values({
+						projectId: target.id,
+						number,
+						datasetId: frozen.datasetId,
+						fineTuneId: started.fineTuneId,
+						evaluationConfig: JSON.stringify(spec.evaluation),
+						createdBy: userId,
+						createdAt: now
+					})
+					.returning({ id: iteration.id })
+					.get();
+				return {
+					ok: true,
+					iterationId: created.id,
+					number,
+					datasetId: frozen.datasetId,
+					fineTuneId: started.fineTuneId
+				} as const;
+			},
+			{ behavior: 'immediate' }
+		);
+	} catch (e) {
+		if (e instanceof Undo) return { ok: false, message: refusal };
+		throw e;
+	}
+}
+
+/**
+ * Called in the transaction that records a fine-tune's success: if the fine-tune belongs to
+ * an iteration not yet evaluated, its student's evaluation run is queued. Returns the job.
+ */
+export function queueIterationEvaluation(
+	tx: Queryable,
+	fineTuneId: number,
+	studentModelId: number,
+	now = new Date()
+): number | null {
+	const found = tx
+		.select({ iteration, projectId: fineTune.projectId, createdBy: fineTune.createdBy })
+		.from(iteration)
+		.innerJoin(fineTune, eq(fineTune.id, iteration.fineTuneId))
+		.where(and(eq(iteration.fineTuneId, fineTuneId), isNull(iteration.evaluationJobId)))
+		.get();
+	if (!found || found.iteration.datasetId === null) return null;
+	const target = tx.select().from(project).where(eq(project.id, found.projectId)).get();
+	if (!target) return null;
+	const config = JSON.parse(found.iteration.evaluationConfig) as NextIterationSpec['evaluation'];
+	const started = startEvaluation(
+		tx,
+		target,
+		found.createdBy,
+		{
+			modelIds: [studentModelId],
+			datasetId: found.iteration.datasetId,
+			splits: config.splits,
+			settings: config.settings
+		},
+		now
+	);
+	if (!started.ok) return null;
+	tx.update(iteration)
+		.set({ evaluationJobId: started.jobId })
+		.where(eq(iteration.id, found.iteration.id))
+		.run();
+	return started.jobId;
+}
+
+export type IterationSummary = {
+	iteration: Iteration;
+	dataset: Dataset | null;
+	/** What changed from the dataset before it; null for the first. */
+	change: DatasetChange | null;
+	fineTune: { id: number; status: string; error: string | null; baseModel: string } | null;
+	student: { id: number; name: string } | null;
+	evaluation: JobProgress | null;
+};
+
+/** The project's iterations, newest first, each with its dataset, fine-tune and evaluation. */
+export function listIterations(db: Db, projectId: number): IterationSummary[] {
+	const rows = db
+		.select({ iteration, dataset, fineTune, student: model, evaluation: job })
+		.from(iteration)
+		.leftJoin(dataset, eq(dataset.id, iteration.datasetId))
+		.leftJoin(fineTune, eq(fineTune.id, iteration.fineTuneId))
+		.leftJoin(model, eq(model.id, fineTune.resultModelId))
+		.leftJoin(job, eq(job.id, iteration.evaluationJobId))
+		.where(eq(iteration.projectId, projectId))
+		.orderBy(desc(iteration.number))
+		.all();
+	return rows.map((row) => ({
+		iteration: row.iteration,
+		dataset: row.dataset,
+		change:
+			row.dataset?.previousDatasetId != null
+				? datasetChange(db, row.dataset.previousDatasetId, row.dataset.id)
+				: null,
+		fineTune: row.fineTune && {
+			id: row.fineTune.id,
+			status: row.fineTune.status,
+			error: row.fineTune.error,
+			baseModel: row.fineTune.baseModel
+		},
+		student: row.student && { id: row.student.id, name: row.student.name },
+		evaluation: row.evaluation ? jobProgress(db, row.evaluation) : null
+	}));
+}

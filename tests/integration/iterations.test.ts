@@ -1,0 +1,311 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createMigratedDb, type Db } from '$lib/server/db';
+import {
+	dataset,
+	example,
+	fineTune,
+	iteration,
+	revision,
+	type Project
+} from '$lib/server/db/schema';
+import { freezeDataset, previewChange } from '$lib/server/datasets';
+import { FineTuneFollower } from '$lib/server/finetune/follower';
+import {
+	listIterations,
+	startEvaluation,
+	startNextIteration,
+	type EvaluationSettings,
+	type NextIterationSpec
+} from '$lib/server/iterations';
+import { iterationFigures, sideBySide, wilsonInterval } from '$lib/server/iterations/figures';
+import { JobRunner } from '$lib/server/jobs/runner';
+import { addMember } from '$lib/server/projects';
+import { claimNext } from '$lib/server/queue';
+import { submitReview } from '$lib/server/reviews';
+import { datasetFilterSchema } from '$lib/schemas/dataset';
+import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
+import { jobReaches, jobRow, standinProvider, TEST_SECRET } from '../support/jobs';
+import { startStandin, type Standin } from '../support/standin';
+
+let standin: Standin;
+const running: { stop(): Promise<void> }[] = [];
+beforeAll(async () => {
+	standin = await startStandin({ fineTuneSeconds: 0.4 });
+});
+afterAll(async () => {
+	await standin.close();
+});
+afterEach(async () => {
+	for (const r of running.splice(0)) await r.stop();
+});
+
+const EVALUATION_SETTINGS: EvaluationSettings = {
+	temperature: 0,
+	maxTokens: null,
+	fewShot: 0,
+	invalidOutputs: 'repair',
+	concurrency: 4,
+	timeoutSeconds: 5
+};
+
+async function setup() {
+	const db = createMigratedDb();
+	const admin = await makeUser(db, 'admin');
+	const rater = await makeUser(db, 'annotator', 'rater');
+	const checker = await makeUser(db, 'annotator', 'checker');
+	const target = makeProject(db, admin.id, { splitTrain: 60, splitVal: 10, splitTest: 30 });
+	addMember(db, target.id, rater.id);
+	addMember(db, target.id, checker.id);
+	await importRows(
+		db,
+		target,
+		Array.from({ length: 40 }, (_, i) => ({ input: `question ${i}`, output: `answer ${i}` }))
+	);
+	reviewAll(db, target, rater.id, () => ({}));
+	const { providerId, modelId: teacherId } = standinProvider(db, standin.url);
+	const runner = new JobRunner(db, { key: TEST_SECRET, baseBackoffMs: 20, pollMs: 30 });
+	const follower = new FineTuneFollower(db, {
+		key: TEST_SECRET,
+		pollMs: 30,
+		wakeJobs: () => runner.wake()
+	});
+	runner.start();
+	follower.start();
+	running.push(runner, follower);
+	return { db, admin, rater, checker, target, providerId, teacherId };
+}
+
+type Judgment = Partial<Parameters<typeof reviewSubmission>[1]>;
+
+/** The annotator works the whole queue, judging each example as `judge` says. */
+function reviewAll(
+	db: Db,
+	target: Project,
+	raterId: string,
+	judge: (found: { split: string; source: string; output: string | null }) => Judgment
+) {
+	let reviewed = 0;
+	for (let claimed = claimNext(db, target.id, raterId, T0, [], undefined, 1); claimed;) {
+		const found = db
+			.select({ split: example.split, source: example.source, output: revision.output })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(eq(example.id, claimed.exampleId))
+			.get()!;
+		const result = submitReview(
+			db,
+			target.id,
+			raterId,
+			reviewSubmission(claimed, judge(found)),
+			T0
+		);
+		if (!result.ok) throw new Error(result.message);
+		reviewed += 1;
+		claimed = claimNext(db, target.id, raterId, T0, [], undefined, 1);
+	}
+	return reviewed;
+}
+
+function nextSpec(env: Awaited<ReturnType<typeof setup>>, name: string): NextIterationSpec {
+	return {
+		name,
+		filter: datasetFilterSchema.parse({}),
+		fineTune: {
+			adapter: 'openai',
+			providerId: env.providerId,
+			baseModel: 'base-small',
+			suffix: name,
+			hyperparameters: { epochs: 1, batchSize: null, learningRateMultiplier: null }
+		},
+		// The student also answers its training inputs, so its failures there can be repaired.
+		evaluation: { splits: ['test', 'train'], settings: EVALUATION_SETTINGS }
+	};
+}
+
+async function evaluationOf(db: Db, iterationId: number) {
+	const deadline = Date.now() + 20_000;
+	for (;;) {
+		const found = db.select().from(iteration).where(eq(iteration.id, iterationId)).get()!;
+		if (found.evaluationJobId !== null) {
+			await jobReaches(db, found.evaluationJobId, ['done', 'failed']);
+			return found.evaluationJobId;
+		}
+		const tune = db.select().from(fineTune).where(eq(fineTune.id, found.fineTuneId!)).get()!;
+		if (tune.status === 'failed') throw new Error(`fine-tune failed: ${tune.error}`);
+		if (Date.now() > deadline) throw new Error(`iteration ${iterationId} never evaluated`);
+
+		await new Promise((r) => setTimeout(r, 20));
+	}
+}
+
+/** Student outputs: train-split ones below the threshold are repaired; test ones rated. */
+const studentJudge =
+	(rating: number) =>
+	(found: { split: string; source: string; output: string | null }): Judgment => {
+		if (found.source !== 'evaluation') return {};
+		if (found.split === 'train') {
+			return { rating: 2, decision: 'repair', output: `${found.output} (repaired)` };
+		}
+		return { rating, decision: rating >= 4 ? 'accept' : 'reject' };
+	};
+
+describe('the re-tune loop', () => {
+	it('runs two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, again', async () => {
+		const env = await setup();
+		const { db, target } = env;
+
+		// Iteration 1.
+		const first = startNextIteration(db, target, env.admin.id, nextSpec(env, 'one'));
+		if (!first.ok) throw new Error(first.message);
+		expect(first.number).toBe(1);
+		const firstJob = await evaluationOf(db, first.iterationId);
+		const outputs = db.select().from(example).where(eq(example.jobId, firstJob)).all();
+		expect(outputs.length).toBeGreaterThan(0);
+		expect(outputs.every((e) => e.source === 'evaluation')).toBe(true);
+		expect(new Set(outputs.map((e) => e.split))).toEqual(new Set(['test', 'train']));
+
+		// Unrepaired evaluation outputs are never training data, even once accepted.
+		reviewAll(db, target, env.rater.id, studentJudge(3));
+		const repairedTrain = db
+			.select()
+			.from(example)
+			.where(eq(example.source, 'student_repair'))
+			.all();
+		expect(repairedTrain.length).toBe(outputs.filter((e) => e.split === 'train').length);
+		// The repairs come back through the queue, to another annotator.
+		reviewAll(db, target, env.checker.id, () => ({}));
+		const preview = previewChange(db, target, datasetFilterSchema.parse({}), first.datasetId);
+		expect(preview.addedBySource).toEqual({ student_repair: repairedTrain.length });
+		expect(preview.removed).toBe(0);
+
+		// Iteration 2.
+		const second = startNextIteration(db, target, env.admin.id, nextSpec(env, 'two'));
+		if (!second.ok) throw new Error(second.message);
+		expect(second.number).toBe(2);
+		await evaluationOf(db, second.iterationId);
+		reviewAll(db, target, env.rater.id, studentJudge(5));
+
+		// The second dataset holds the repaired student failures; no test input was trained on.
+		const [latest, earlier] = listIterations(db, target.id);
+		expect(latest.change).toMatchObject({ added: repairedTrain.length, removed: 0 });
+		expect(earlier.change).toBeNull();
+		const testInputs = new Set(
+			db
+				.select({ input: example.input })
+				.from(example)
+				.where(eq(example.split, 'test'))
+				.all()
+				.map((e) => e.input)
+		);
+		const trainingFiles = standin.uploads.filter((u) => u.filename.includes('-train'));
+		expect(trainingFiles.length).toBe(2);
+		const trainedOn = trainingFiles.map((file) =>
+			file.content
+				.split('\n')
+				.filter(Boolean)
+				.map((line) => JSON.parse(line).messages.find((m: { role: string }) => m.role === 'user'))
+				.map((m: { content: string }) => m.content)
+		);
+		expect(trainedOn.flat().filter((input) => testInputs.has(input))).toEqual([]);
+		const repairedOutputs = new Set(
+			repairedTrain.map((e) => e.input) // each repaired input now has its repaired answer
+		);
+		expect(trainingFiles[1].content).toContain('(repaired)');
+		expect(trainingFiles[0].content).not.toContain('(repaired)');
+		expect(trainedOn[1].filter((input) => repairedOutputs.has(input)).length).toBeGreaterThan(
+			repairedTrain.length
+		);
+
+		// Both students on the iteration figures, measured on the same held-out inputs.
+		const figures = iterationFigures(db, target);
+		expect(figures.models.map((m) => m.trainedOn?.iteration)).toEqual([1, 2]);
+		const [one, two] = figures.models;
+		expect(one.outputs).toBe(figures.commonInputs);
+		expect(two.outputs).toBe(figures.commonInputs);
+		expect(one.meanRating).toBe(3);
+		expect(two.meanRating).toBe(5);
+		expect(one.clears).toMatchObject({ count: 0, share: 0 });
+		expect(two.clears).toMatchObject({ count: two.rated, share: 1 });
+		expect(two.trainedOn!.trainCount).toBeGreaterThan(one.trainedOn!.trainCount);
+		// A new student has no prices until an admin gives them.
+		expect(one.costPer1000).toBe(0);
+		expect(one.latencyMedianMs).not.toBeNull();
+
+		const compared = sideBySide(db, target, one.modelId, two.modelId);
+		expect(compared.total).toBe(figures.commonInputs);
+		expect(compared.paired).toMatchObject({ aBetter: 0, ties: 0, meanDifference: -2 });
+		expect(compared.paired.bBetter).toBe(compared.paired.n);
+	}, 60_000);
+
+	it('an evaluation run of the teacher pairs with a student on the same inputs', async () => {
+		const env = await setup();
+		const { db, target } = env;
+		const frozen = freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), env.admin.id);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const started = startEvaluation(db, target, env.admin.id, {
+			modelIds: [env.teacherId],
+			datasetId: frozen.datasetId,
+			splits: ['test'],
+			settings: EVALUATION_SETTINGS
+		});
+		if (!started.ok) throw new Error(started.message);
+		await jobReaches(db, started.jobId, ['done']);
+		const answered = db.select().from(example).where(eq(example.jobId, started.jobId)).all();
+		expect(answered.length).toBe(frozen.counts.test);
+		expect(answered.every((e) => e.split === 'test')).toBe(true);
+		// Half the teacher's answers clear the threshold.
+		let turn = 0;
+		reviewAll(db, target, env.rater.id, () => ({ rating: turn++ % 2 === 0 ? 5 : 3 }));
+		const [teacher] = iterationFigures(db, target).models;
+		expect(teacher.trainedOn).toBeNull();
+		// Priced at $1 in and $4 out per million tokens: the jobs' own sums, per 1,000 outputs.
+		const spent = jobRow(db, started.jobId).cost;
+		expect(teacher.costPer1000).toBeCloseTo((spent / answered.length) * 1000, 9);
+		expect(teacher.costPer1000).toBeGreaterThan(0);
+		expect(teacher.rated).toBe(answered.length);
+		const interval = wilsonInterval(teacher.clears.count, teacher.rated)!;
+		expect(teacher.clears.low).toBeCloseTo(interval.low);
+		expect(teacher.clears.high).toBeCloseTo(interval.high);
+	});
+
+	it('refuses a next iteration or an evaluation it cannot make, and writes nothing', async () => {
+		const env = await setup();
+		const { db, target } = env;
+		const none = startNextIteration(db, target, env.admin.id, {
+			...nextSpec(env, 'none'),
+			filter: datasetFilterSchema.parse({ tags: 'no-such-tag' })
+		});
+		expect(none).toEqual({
+			ok: false,
+			message: 'No accepted example clears this filter, so there is nothing to freeze.'
+		});
+		const gone = startNextIteration(db, target, env.admin.id, {
+			...nextSpec(env, 'gone'),
+			fineTune: { ...nextSpec(env, 'gone').fineTune, providerId: env.providerId + 99 }
+		});
+		expect(gone).toEqual({ ok: false, message: 'That provider no longer exists.' });
+		expect(listIterations(db, target.id)).toEqual([]);
+		expect(db.select().from(dataset).all()).toEqual([]);
+		const missing = startEvaluation(db, target, env.admin.id, {
+			modelIds: [env.teacherId],
+			datasetId: 99,
+			splits: ['test'],
+			settings: EVALUATION_SETTINGS
+		});
+		expect(missing).toEqual({ ok: false, message: 'No such dataset in this project.' });
+	});
+});
+
+describe('the Wilson interval', () => {
+	it('matches published values', () => {
+		// 8 of 10: 0.490 to 0.943 (Newcombe 1998, method 3).
+		const eight = wilsonInterval(8, 10)!;
+		expect(eight.low).toBeCloseTo(0.4902, 3);
+		expect(eight.high).toBeCloseTo(0.9433, 3);
+		const none = wilsonInterval(0, 10)!;
+		expect(none.low).toBe(0);
+		expect(none.high).toBeCloseTo(0.2775, 3);
+		expect(wilsonInterval(0, 0)).toBeNull();
+	});
+});
