@@ -200,6 +200,23 @@ const table: Row[] = [
 	{ route: '/api/v1/projects/[id=integer]/jobs', method: 'GET', expect: apiAdmin },
 	{ route: '/api/v1/projects/[id=integer]/jobs', method: 'POST', expect: apiAdminInput },
 	{ route: '/api/v1/projects/[id=integer]/jobs/[jobId=integer]', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/evaluations', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/evaluations', method: 'POST', expect: apiAdminInput },
+	{ route: '/api/v1/projects/[id=integer]/fine-tunes', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/fine-tunes', method: 'POST', expect: apiAdminInput },
+	{
+		route: '/api/v1/projects/[id=integer]/fine-tunes/[fineTuneId=integer]',
+		method: 'GET',
+		expect: apiAdmin
+	},
+	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'POST', expect: apiAdminInput },
+	// Without the two models to compare, an admin is told to give them.
+	{
+		route: '/api/v1/projects/[id=integer]/iterations/compare',
+		method: 'GET',
+		expect: apiAdminInput
+	},
 	{
 		route: '/api/v1/projects/[id=integer]/datasets/[datasetId=integer]/export',
 		method: 'GET',
@@ -220,6 +237,14 @@ const table: Row[] = [
 		expect: projectAdminAction
 	},
 	{ route: '/projects/[id=integer]/jobs/[jobId=integer]', method: 'GET', expect: projectAdminPage },
+	{ route: '/projects/[id=integer]/playground', method: 'GET', expect: projectAdminPage },
+	// An empty form chooses no model and gives no input.
+	{
+		route: '/projects/[id=integer]/playground',
+		method: 'POST',
+		action: 'run',
+		expect: projectAdminAction
+	},
 	{ route: '/projects/[id=integer]/jobs/synthetic', method: 'GET', expect: projectAdminPage },
 	{
 		route: '/projects/[id=integer]/jobs/synthetic',
@@ -266,6 +291,20 @@ const table: Row[] = [
 		expect: projectAdminAction
 	},
 	{ route: '/projects/[id=integer]/finetunes', method: 'GET', expect: projectAdminPage },
+	{ route: '/projects/[id=integer]/iterations', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/iterations',
+		method: 'POST',
+		action: 'evaluate',
+		expect: projectAdminAction
+	},
+	{ route: '/projects/[id=integer]/iterations/next', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/iterations/next',
+		method: 'POST',
+		action: 'start',
+		expect: projectAdminAction
+	},
 	{
 		route: '/projects/[id=integer]/finetunes/[fineTuneId=integer]',
 		method: 'GET',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { asFormValues } from './forms';
 
 const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
 const day = z.preprocess(
@@ -153,6 +154,17 @@ export const fineTuneFormSchema = z.object({
 	batchSize: optionalNumber('the batch size', 1, 256, true),
 	learningRateMultiplier: optionalNumber('the learning rate multiplier', 0.01, 10, false)
 });
+
+/** The fine-tune's fields given as JSON (an API body), checked by the form's own schema. */
+export function fineTuneFromJson(given: Record<string, string | number | boolean | null>) {
+	return fineTuneFormSchema.safeParse({
+		suffix: '',
+		epochs: '',
+		batchSize: '',
+		learningRateMultiplier: '',
+		...asFormValues(given)
+	});
+}
 
 /** The fine-tune form's field names, as its pages read them. */
 export const FINE_TUNE_FIELDS = [

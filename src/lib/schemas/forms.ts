@@ -19,3 +19,15 @@ export function formText(form: FormData, name: string): string {
 	const value = form.get(name);
 	return typeof value === 'string' ? value : '';
 }
+
+/** Settings given as JSON values, as the forms' fields would carry them (true → "on"). */
+export function asFormValues(
+	given: Record<string, string | number | boolean | null>
+): Record<string, string> {
+	return Object.fromEntries(
+		Object.entries(given).map(([k, v]) => [
+			k,
+			typeof v === 'boolean' ? (v ? 'on' : '') : v === null ? '' : String(v)
+		])
+	);
+}

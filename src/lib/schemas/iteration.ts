@@ -51,3 +51,17 @@ export const sideBySideQuerySchema = z.object({
 	page: z.coerce.number().int().min(1).default(1),
 	scope: z.enum(['common', 'all']).default('common')
 });
+
+/** The splits and settings of an evaluation, read from a form, with the zod messages by field. */
+export function evaluationFromForm(form: FormData) {
+	const values = Object.fromEntries(
+		EVALUATION_SETTING_FIELDS.map((f) => {
+			const value = form.get(f);
+			return [f, typeof value === 'string' ? value : ''];
+		})
+	) as Record<(typeof EVALUATION_SETTING_FIELDS)[number], string>;
+	const splits = form.getAll('split').map(String);
+	const settings = evaluationSettingsSchema.safeParse(values);
+	const chosen = evaluationSplitsSchema.safeParse(splits);
+	return { values, splits, settings, chosen };
+}

@@ -38,6 +38,13 @@ export const jobSettingsSchema = z.object({
 });
 export type JobSettings = z.infer<typeof jobSettingsSchema>;
 
+/** Settings as an API body gives them: names to plain values, read like the form's fields. */
+export const apiSettingsSchema = z
+	.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]), {
+		error: 'Give settings as an object of names and values.'
+	})
+	.default({});
+
 export const JOB_SETTING_DEFAULTS = {
 	temperature: '0.7',
 	maxTokens: '',

@@ -5,6 +5,21 @@ const error = { $ref: '#/components/responses/Error' };
 const project = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
 const errors = { '400': error, '401': error, '403': error, '404': error };
 
+const json = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
+const FINE_TUNE = {
+	type: 'object',
+	required: ['adapter', 'providerId', 'baseModel'],
+	properties: {
+		adapter: { enum: ['openai', 'together'] },
+		providerId: { type: 'integer' },
+		baseModel: { type: 'string' },
+		suffix: { type: 'string' },
+		epochs: { type: 'integer' },
+		batchSize: { type: 'integer' },
+		learningRateMultiplier: { type: 'number' }
+	}
+};
+
 export const OPENAPI_DOCUMENT = {
 	openapi: '3.1.0',
 	info: { title: 'Winnow API', version: '1' },
@@ -159,6 +174,106 @@ export const OPENAPI_DOCUMENT = {
 					{ name: 'reasoning', in: 'query', schema: { enum: ['1', ''] } }
 				],
 				responses: { '200': { description: 'The file' }, ...errors }
+			}
+		},
+		'/projects/{id}/evaluations': {
+			get: {
+				summary: 'Evaluation runs and their progress (admins)',
+				parameters: [project],
+				responses: { '200': { description: 'Evaluation runs' }, ...errors }
+			},
+			post: {
+				summary: "Evaluate models on a dataset's inputs, by default its test split (admins)",
+				parameters: [project],
+				requestBody: json({
+					type: 'object',
+					required: ['modelIds', 'datasetId'],
+					properties: {
+						modelIds: { type: 'array', items: { type: 'integer' } },
+						datasetId: { type: 'integer' },
+						splits: { type: 'array', items: { enum: ['test', 'val', 'train'] } },
+						settings: {
+							type: 'object',
+							description: 'temperature, maxTokens, fewShot, concurrency, timeoutSeconds'
+						}
+					}
+				}),
+				responses: {
+					'201': { description: 'The evaluation run (a job) id; read it at /jobs/{jobId}' },
+					...errors
+				}
+			}
+		},
+		'/projects/{id}/fine-tunes': {
+			get: {
+				summary: 'Fine-tunes and their status (admins)',
+				parameters: [project],
+				responses: { '200': { description: 'Fine-tunes' }, ...errors }
+			},
+			post: {
+				summary: 'Send a frozen dataset to a provider’s fine-tuning (admins)',
+				parameters: [project],
+				requestBody: json({
+					type: 'object',
+					required: ['datasetId', 'fineTune'],
+					properties: { datasetId: { type: 'integer' }, fineTune: FINE_TUNE }
+				}),
+				responses: { '201': { description: 'The fine-tune id' }, ...errors }
+			}
+		},
+		'/projects/{id}/fine-tunes/{fineTuneId}': {
+			get: {
+				summary: 'One fine-tune with its events and the model it made (admins)',
+				parameters: [
+					project,
+					{ name: 'fineTuneId', in: 'path', required: true, schema: { type: 'integer' } }
+				],
+				responses: { '200': { description: 'The fine-tune' }, ...errors }
+			}
+		},
+		'/projects/{id}/iterations': {
+			get: {
+				summary: 'The iterations and every evaluated model’s figures on held-out inputs (admins)',
+				parameters: [project, { name: 'scope', in: 'query', schema: { enum: ['common', 'all'] } }],
+				responses: { '200': { description: 'Iterations and figures' }, ...errors }
+			},
+			post: {
+				summary:
+					'Start the next iteration: freeze a dataset, fine-tune on it, evaluate the student when it succeeds (admins)',
+				parameters: [project],
+				requestBody: json({
+					type: 'object',
+					required: ['name', 'fineTune'],
+					properties: {
+						name: { type: 'string' },
+						filter: {
+							type: 'object',
+							description:
+								'As on the export page: threshold, tags, sources, from, to, minReviews, repairedOnly, includeInvalid'
+						},
+						fineTune: FINE_TUNE,
+						evaluation: {
+							type: 'object',
+							properties: {
+								splits: { type: 'array', items: { enum: ['test', 'val', 'train'] } },
+								settings: { type: 'object' }
+							}
+						}
+					}
+				}),
+				responses: { '201': { description: 'The iteration, dataset and fine-tune ids' }, ...errors }
+			}
+		},
+		'/projects/{id}/iterations/compare': {
+			get: {
+				summary: 'Two models side by side on the same held-out inputs (admins)',
+				parameters: [
+					project,
+					{ name: 'a', in: 'query', required: true, schema: { type: 'integer' } },
+					{ name: 'b', in: 'query', required: true, schema: { type: 'integer' } },
+					{ name: 'page', in: 'query', schema: { type: 'integer', minimum: 1 } }
+				],
+				responses: { '200': { description: 'Pairs and the paired comparison' }, ...errors }
 			}
 		}
 	}

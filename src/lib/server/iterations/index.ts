@@ -245,3 +245,48 @@ export function listIterations(db: Db, projectId: number): IterationSummary[] {
 		evaluation: row.evaluation ? jobProgress(db, row.evaluation) : null
 	}));
 }
+
+/**
+ * What the next iteration's form starts from: the last iteration's fine-tune and evaluation,
+ * so a turn of the loop is one click when nothing changes.
+ */
+export function nextIterationDefaults(db: Db, projectId: number) {
+	const last = db
+		.select({ iteration, fineTune })
+		.from(iteration)
+		.leftJoin(fineTune, eq(fineTune.id, iteration.fineTuneId))
+		.where(eq(iteration.projectId, projectId))
+		.orderBy(desc(iteration.number))
+		.limit(1)
+		.get();
+	const number = (last?.iteration.number ?? 0) + 1;
+	const tune = last?.fineTune;
+	const hyper = tune
+		? (JSON.parse(tune.hyperparameters) as Record<string, number | string | null>)
+		: {};
+	const text = (value: unknown) => (value === null || value === undefined ? '' : String(value));
+	const evaluation = last
+		? (JSON.parse(last.iteration.evaluationConfig) as NextIterationSpec['evaluation'])
+		: null;
+	return {
+		number,
+		name: `iteration ${number}`,
+		fineTune: (tune
+			? {
+					adapter: tune.adapter === 'bundle' ? 'openai' : tune.adapter,
+					providerId: text(tune.providerId),
+					baseModel: tune.baseModel,
+					suffix: text(hyper.suffix),
+					epochs: text(hyper.epochs),
+					batchSize: text(hyper.batchSize),
+					learningRateMultiplier: text(hyper.learningRateMultiplier)
+				}
+			: {}) as Record<string, string>,
+		splits: evaluation?.splits ?? (['test'] as Split[]),
+		evaluation: evaluation
+			? Object.fromEntries(
+					Object.entries(evaluation.settings).map(([key, value]) => [key, text(value)])
+				)
+			: {}
+	};
+}

@@ -1,7 +1,10 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type {
+	ChatCompletion,
+	ChatCompletionCreateParamsNonStreaming
+} from 'openai/resources/chat/completions';
 import type { Db } from '../db';
-import { example, revision, type Project } from '../db/schema';
+import { example, revision, type Model, type Project } from '../db/schema';
 import { listRequirements } from '../projects';
 import { compileValidator } from '../../jsonSchema';
 
@@ -135,6 +138,63 @@ export function messagesFor(prompt: Prompt, input: string) {
 		]),
 		{ role: 'user' as const, content: input }
 	];
+}
+
+export type Sampling = {
+	/** Left to the model's default when null. */
+	temperature: number | null;
+	maxTokens: number | null;
+};
+
+/** The chat request that asks a model for its answer to one input under the prompt. */
+export function completionRequest(
+	prompt: Prompt,
+	modelName: string,
+	input: string,
+	{ temperature, maxTokens }: Sampling
+): ChatCompletionCreateParamsNonStreaming {
+	return {
+		model: modelName,
+		messages: messagesFor(prompt, input),
+		...(temperature !== null ? { temperature } : {}),
+		...(maxTokens ? { max_tokens: maxTokens } : {}),
+		...(prompt.responseFormat ? { response_format: prompt.responseFormat } : {})
+	};
+}
+
+/**
+ * The answer's text, and the reasoning some providers send beside it rather than in it
+ * (`reasoning_content` from DeepSeek and vLLM, `reasoning` from OpenRouter).
+ */
+export function answerOf(completion: ChatCompletion): {
+	content: string;
+	sideReasoning: string | null;
+} {
+	const message = completion.choices[0]?.message;
+	const side = (message as { reasoning_content?: unknown; reasoning?: unknown } | undefined) ?? {};
+	return {
+		content: message?.content ?? '',
+		sideReasoning:
+			typeof side.reasoning_content === 'string'
+				? side.reasoning_content
+				: typeof side.reasoning === 'string'
+					? side.reasoning
+					: null
+	};
+}
+
+export const EMPTY_OUTPUT = 'The model returned an empty output.';
+
+/** The tokens a call used, and what they cost at the model's prices. */
+export function usageOf(
+	completion: ChatCompletion,
+	prices: Pick<Model, 'inputPricePerMTok' | 'outputPricePerMTok'>
+) {
+	const inputTokens = completion.usage?.prompt_tokens ?? 0;
+	const outputTokens = completion.usage?.completion_tokens ?? 0;
+	const cost =
+		(inputTokens * prices.inputPricePerMTok + outputTokens * prices.outputPricePerMTok) / 1_000_000;
+	return { inputTokens, outputTokens, cost };
 }
 
 export type ParsedOutput = {

@@ -18,12 +18,15 @@ import { parseQueuePriority, randomKey } from '../queuePriority';
 import type { SecretKey } from '../secrets';
 import { jobConfigOf, type JobConfig } from '.';
 import {
+	answerOf,
 	buildPairPrompt,
 	buildPrompt,
+	completionRequest,
 	DEFAULT_PAIR_PROMPT,
-	messagesFor,
+	EMPTY_OUTPUT,
 	parseOutput,
 	parsePairs,
+	usageOf,
 	type ParsedOutput,
 	type Prompt
 } from './prompt';
@@ -307,22 +310,14 @@ export class JobRunner {
 		const started = this.now();
 		const { config, prompt } = context;
 		const done = target.client.chat.completions
-			.create(
-				{
-					model: target.model.name,
-					messages: messagesFor(prompt, item.input),
-					temperature: config.temperature,
-					...(config.maxTokens ? { max_tokens: config.maxTokens } : {}),
-					...(prompt.responseFormat ? { response_format: prompt.responseFormat } : {})
-				},
-				{ signal: controller.signal }
-			)
+			.create(completionRequest(prompt, target.model.name, item.input, config), {
+				signal: controller.signal
+			})
 			.then(
 				(completion) => {
 					if (controller.signal.aborted) return;
-					const used =
-						(completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0);
-					this.limiter.settle(target.provider.id, estimate, used);
+					const { inputTokens, outputTokens } = usageOf(completion, target.model);
+					this.limiter.settle(target.provider.id, estimate, inputTokens + outputTokens);
 					this.succeed(context, item, target.model, completion, this.now() - started);
 				},
 				(error: unknown) => {
@@ -349,25 +344,11 @@ export class JobRunner {
 		completion: OpenAI.Chat.Completions.ChatCompletion,
 		latencyMs: number
 	) {
-		const message = completion.choices[0]?.message;
-		const content = message?.content ?? '';
+		const { content, sideReasoning } = answerOf(completion);
 		if (content.trim() === '') {
-			this.retryOrFail(
-				context,
-				item,
-				null,
-				new UnusableOutput('The model returned an empty output.')
-			);
+			this.retryOrFail(context, item, null, new UnusableOutput(EMPTY_OUTPUT));
 			return;
 		}
-		const side =
-			(message as { reasoning_content?: unknown; reasoning?: unknown } | undefined) ?? {};
-		const sideReasoning =
-			typeof side.reasoning_content === 'string'
-				? side.reasoning_content
-				: typeof side.reasoning === 'string'
-					? side.reasoning
-					: null;
 		let answers: (ParsedOutput & { input: string; inputHash: string })[];
 		if (context.prompt.mode === 'pairs') {
 			const result = parsePairs(context.prompt, content);
@@ -387,11 +368,7 @@ export class JobRunner {
 		}
 		const drop = context.config.invalidOutputs === 'drop';
 		const kept = answers.filter((a) => !(drop && a.schemaValid === false));
-		const inputTokens = completion.usage?.prompt_tokens ?? 0;
-		const outputTokens = completion.usage?.completion_tokens ?? 0;
-		const cost =
-			(inputTokens * teacher.inputPricePerMTok + outputTokens * teacher.outputPricePerMTok) /
-			1_000_000;
+		const { inputTokens, outputTokens, cost } = usageOf(completion, teacher);
 		const at = new Date(this.now());
 		const { target } = context;
 		const failed = kept.length === 0;

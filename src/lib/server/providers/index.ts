@@ -141,6 +141,11 @@ export function getProvider(db: Db, providerId: number): Provider | undefined {
 
 export type ModelChoice = { id: number; label: string; providerId: number };
 
+/** How pages name a model: with its provider, since two providers may serve one model id. */
+export function modelLabel(modelName: string, providerName: string): string {
+	return `${modelName} (${providerName})`;
+}
+
 /** Every model, named with its provider, for the pages where a model is chosen. */
 export function modelChoices(db: Db): ModelChoice[] {
 	return db
@@ -154,7 +159,7 @@ export function modelChoices(db: Db): ModelChoice[] {
 		.innerJoin(provider, eq(provider.id, model.providerId))
 		.orderBy(asc(provider.name), asc(model.name))
 		.all()
-		.map((m) => ({ id: m.id, label: `${m.name} (${m.provider})`, providerId: m.providerId }));
+		.map((m) => ({ id: m.id, label: modelLabel(m.name, m.provider), providerId: m.providerId }));
 }
 
 export function addModel(db: Db, providerId: number, input: ModelInput, now = new Date()) {

@@ -1,7 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
-import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
-import { invalid } from '$lib/server/apiResponses';
+import { apiSettingsSchema, JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
+import { asFormValues } from '$lib/schemas/forms';
+import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { createJob, listJobs } from '$lib/server/jobs';
 import { modelChoices } from '$lib/server/providers';
@@ -15,7 +16,7 @@ const bodySchema = z.object({
 		.array(z.string().trim().min(1, 'An input cannot be empty.'), 'Give inputs as a list of texts.')
 		.min(1, 'Give at least one input.')
 		.max(100_000, 'Start at most 100,000 inputs at a time.'),
-	settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({})
+	settings: apiSettingsSchema
 });
 
 export const GET: RequestHandler = (event) => {
@@ -26,21 +27,14 @@ export const GET: RequestHandler = (event) => {
 /** Starts a distillation job over the given inputs. */
 export const POST: RequestHandler = async (event) => {
 	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
-	let body: unknown;
-	try {
-		body = await event.request.json();
-	} catch {
-		return invalid('The body is not JSON.');
-	}
-	const parsed = bodySchema.safeParse(body);
+	const read = await bodyOf(event.request);
+	if ('response' in read) return read.response;
+	const parsed = bodySchema.safeParse(read.body);
 	if (!parsed.success) return invalid('The job has a problem.', parsed.error);
-	const given = Object.fromEntries(
-		Object.entries(parsed.data.settings).map(([k, v]) => [
-			k,
-			typeof v === 'boolean' ? (v ? 'on' : '') : String(v)
-		])
-	);
-	const settings = jobSettingsSchema.safeParse({ ...JOB_SETTING_DEFAULTS, ...given });
+	const settings = jobSettingsSchema.safeParse({
+		...JOB_SETTING_DEFAULTS,
+		...asFormValues(parsed.data.settings)
+	});
 	if (!settings.success) return invalid('The settings have a problem.', settings.error);
 	const known = new Set(modelChoices(event.locals.db).map((m) => m.id));
 	const unknown = parsed.data.modelIds.filter((id) => !known.has(id));

@@ -1,0 +1,18 @@
+import { json } from '@sveltejs/kit';
+import { sideBySideQuerySchema } from '$lib/schemas/iteration';
+import { invalid } from '$lib/server/apiResponses';
+import { apiProjectAdmin } from '$lib/server/guards';
+import { sideBySide } from '$lib/server/iterations/figures';
+import type { RequestHandler } from './$types';
+
+/** Two models on the same held-out inputs: their outputs in pairs and the paired comparison. */
+export const GET: RequestHandler = (event) => {
+	const { project } = apiProjectAdmin(event, Number(event.params.id));
+	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
+	if (!query.success) return invalid('The query has a problem.', query.error);
+	const { a, b, page } = query.data;
+	if (a === undefined || b === undefined || a === b) {
+		return invalid('Give two different model ids as a and b.');
+	}
+	return json(sideBySide(event.locals.db, project, a, b, page, 50));
+};

@@ -1,0 +1,73 @@
+import { fail, redirect } from '@sveltejs/kit';
+import {
+	EVALUATION_SETTING_DEFAULTS,
+	evaluationFormSchema,
+	evaluationFromForm,
+	sideBySideQuerySchema
+} from '$lib/schemas/iteration';
+import { fieldErrors } from '$lib/schemas/forms';
+import { listDatasets } from '$lib/server/datasets';
+import { requireProjectAdmin } from '$lib/server/guards';
+import { listIterations, startEvaluation } from '$lib/server/iterations';
+import { iterationFigures, sideBySide } from '$lib/server/iterations/figures';
+import { modelChoices } from '$lib/server/providers';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	const db = event.locals.db;
+	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
+	const { a, b, page, scope } = query.success ? query.data : sideBySideQuerySchema.parse({});
+	const figures = iterationFigures(db, project, scope);
+	const ids = figures.models.map((m) => m.modelId);
+	// By default the two newest models: the latest student beside the one before it.
+	const left = a !== undefined && ids.includes(a) ? a : ids.at(-2);
+	const right = b !== undefined && ids.includes(b) ? b : ids.at(-1);
+	return {
+		figures,
+		compare:
+			left !== undefined && right !== undefined && left !== right
+				? { a: left, b: right, ...sideBySide(db, project, left, right, page) }
+				: null,
+		iterations: listIterations(db, project.id),
+		datasets: listDatasets(db, project.id).map((d) => ({
+			id: d.id,
+			name: d.name,
+			testCount: d.testCount
+		})),
+		models: modelChoices(db),
+		ratingScale: project.ratingScale,
+		defaults: EVALUATION_SETTING_DEFAULTS
+	};
+};
+
+export const actions: Actions = {
+	evaluate: async (event) => {
+		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const chosen = form.getAll('modelId').map(String);
+		const datasetId = String(form.get('datasetId') ?? '');
+		const { values, splits, settings } = evaluationFromForm(form);
+		const parsed = evaluationFormSchema.safeParse({ modelIds: chosen, datasetId, splits });
+		const errors = {
+			...(parsed.success ? {} : fieldErrors(parsed.error)),
+			...(settings.success ? {} : fieldErrors(settings.error))
+		};
+		const kept = { values: { ...values, datasetId }, chosen, splits };
+		if (!parsed.success || !settings.success) return fail(400, { ...kept, errors });
+		const known = new Set(modelChoices(event.locals.db).map((m) => m.id));
+		if (parsed.data.modelIds.some((id) => !known.has(id))) {
+			return fail(400, { ...kept, errors: { modelIds: ['Choose models from the list.'] } });
+		}
+		const started = startEvaluation(
+			event.locals.db,
+			project,
+			user.id,
+			{ ...parsed.data, settings: settings.data },
+			new Date()
+		);
+		if (!started.ok) return fail(400, { ...kept, errors: { form: [started.message] } });
+		event.locals.jobs.wake();
+		redirect(303, `/projects/${project.id}/jobs/${started.jobId}`);
+	}
+};

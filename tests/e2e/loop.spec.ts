@@ -1,0 +1,332 @@
+import { expect, request, test, type APIRequestContext } from '@playwright/test';
+import { eq } from 'drizzle-orm';
+import { addMember, createProject } from '../../src/lib/server/projects';
+import { createApiToken } from '../../src/lib/server/apiTokens';
+import { sessionCookieName } from '../../src/lib/server/auth';
+import { example } from '../../src/lib/server/db/schema';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
+import { addModel, createProvider } from '../../src/lib/server/providers';
+import { loadSecretKey } from '../../src/lib/server/secrets';
+import {
+	BASE_URL,
+	E2E_SECRET_FILE,
+	e2eDb,
+	ensureUser,
+	logInAs,
+	sessionCookie
+} from '../support/e2e';
+import { startStandin, type Standin } from '../support/standin';
+
+// The re-tune loop end to end: two whole iterations driven as a script would drive them (the
+// HTTP API with an admin's token) and reviewed as annotators review (the review screen's own
+// requests), against the stand-in provider.
+
+let standin: Standin;
+test.beforeAll(async () => {
+	standin = await startStandin({ latencyMs: 5, fineTuneSeconds: 1.2, apiKey: 'sk-loop' });
+});
+test.afterAll(async () => {
+	await standin.close();
+});
+
+type Judgment = { rating: number; decision: 'accept' | 'reject' | 'repair'; output?: string };
+
+/** An annotator's browser session, speaking to the review screen as its page does. */
+async function annotatorSession(userId: string) {
+	return request.newContext({
+		baseURL: BASE_URL,
+		extraHTTPHeaders: {
+			cookie: `${sessionCookieName}=${sessionCookie(userId)}`,
+			origin: BASE_URL
+		}
+	});
+}
+
+/**
+ * Works the whole queue: claims the next example as the review screen does, judges it, and
+ * submits. Every response the annotator gets is kept, to be read for model names.
+ */
+async function workQueue(
+	session: APIRequestContext,
+	projectId: number,
+	seen: string[],
+	judge: (found: { id: number; split: string; source: string; output: string | null }) => Judgment
+) {
+	const db = e2eDb();
+	let reviewed = 0;
+	for (;;) {
+		const claim = await session.post(`/projects/${projectId}/review/next`, { data: { skip: [] } });
+		expect(claim.status()).toBe(200);
+		const text = await claim.text();
+		seen.push(text);
+		const { next } = JSON.parse(text);
+		if (!next) return reviewed;
+		const found = db
+			.select({ id: example.id, split: example.split, source: example.source })
+			.from(example)
+			.where(eq(example.id, next.exampleId))
+			.get()!;
+		const verdict = judge({ ...found, output: next.output });
+		const saved = await session.post(`/projects/${projectId}/review?/submit`, {
+			headers: { 'x-sveltekit-action': 'true', accept: 'application/json' },
+			form: {
+				exampleId: String(next.exampleId),
+				revisionId: String(next.revisionId),
+				submissionKey: next.submissionKey,
+				rating: String(verdict.rating),
+				decision: verdict.decision,
+				...(verdict.output ? { output: verdict.output } : {})
+			}
+		});
+		const body = await saved.text();
+		seen.push(body);
+		expect(JSON.parse(body).type, body).toBe('success');
+		reviewed += 1;
+	}
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
+	const deadline = Date.now() + 60_000;
+	for (;;) {
+		const value = await read();
+		if (done(value)) return value;
+		if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, and again', async ({
+	page,
+	context
+}) => {
+	test.setTimeout(240_000);
+	const db = e2eDb();
+	const admin = await ensureUser('loop-admin', 'admin');
+	const rater = await ensureUser('loop-rater', 'annotator');
+	const checker = await ensureUser('loop-checker', 'annotator');
+	const project = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `Re-tune loop ${Date.now()}`,
+			splitTrain: '60',
+			splitVal: '10',
+			splitTest: '30'
+		}),
+		admin.id
+	);
+	addMember(db, project.id, rater.id);
+	addMember(db, project.id, checker.id);
+	const providerName = `Loop stand-in ${project.id}`;
+	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+		name: providerName,
+		baseUrl: standin.url,
+		apiKey: 'sk-loop',
+		requestsPerMinute: null,
+		tokensPerMinute: null
+	});
+	const teacher = addModel(db, provider.id, {
+		name: 'teacher-large',
+		inputPricePerMTok: 1,
+		outputPricePerMTok: 4
+	});
+	const api = await request.newContext({
+		baseURL: BASE_URL,
+		extraHTTPHeaders: {
+			authorization: `Bearer ${createApiToken(db, admin.id, 'loop script').token}`
+		}
+	});
+	const base = `/api/v1/projects/${project.id}`;
+	const raterSession = await annotatorSession(rater.id);
+	const checkerSession = await annotatorSession(checker.id);
+	const seen: string[] = [];
+
+	// The teacher's data, imported and reviewed.
+	const lines = Array.from({ length: 40 }, (_, i) =>
+		JSON.stringify({ input: `Customer question ${i}`, output: `Teacher answer ${i}` })
+	);
+	const imported = await api.post(`${base}/examples`, {
+		headers: { 'content-type': 'application/jsonl' },
+		data: lines.join('\n')
+	});
+	expect(imported.status()).toBe(201);
+	expect(
+		await workQueue(raterSession, project.id, seen, () => ({ rating: 5, decision: 'accept' }))
+	).toBe(40);
+
+	const fineTune = {
+		adapter: 'openai',
+		providerId: provider.id,
+		baseModel: 'base-small',
+		epochs: 1
+	};
+	const startIteration = async (name: string) => {
+		const started = await api.post(`${base}/iterations`, {
+			data: {
+				name,
+				fineTune: { ...fineTune, suffix: name },
+				evaluation: { splits: ['test', 'train'] }
+			}
+		});
+		expect(started.status(), await started.text()).toBe(201);
+		const body = await started.json();
+		// The loop carries on by itself: fine-tune, then the student's evaluation.
+		await until(
+			async () => (await (await api.get(`${base}/iterations`)).json()).iterations,
+			(list: { iteration: { id: number }; evaluation: { status: string } | null }[]) =>
+				list.find((it) => it.iteration.id === body.iterationId)?.evaluation?.status === 'done',
+			`iteration ${name}`
+		);
+		return body as { iterationId: number; number: number; datasetId: number; fineTuneId: number };
+	};
+
+	// Iteration 1; the teacher is evaluated on the same held-out inputs.
+	const first = await startIteration('loop1');
+	expect(first.number).toBe(1);
+	const teacherRun = await api.post(`${base}/evaluations`, {
+		data: { modelIds: [teacher.id], datasetId: first.datasetId }
+	});
+	expect(teacherRun.status()).toBe(201);
+	const teacherJob = (await teacherRun.json()).id;
+	await until(
+		async () => (await (await api.get(`${base}/jobs/${teacherJob}`)).json()).status,
+		(status) => status === 'done',
+		'the teacher evaluation'
+	);
+	const teacherOutputs = new Set(
+		db
+			.select({ id: example.id })
+			.from(example)
+			.where(eq(example.jobId, teacherJob))
+			.all()
+			.map((e) => e.id)
+	);
+	// The student falls short: its training-split answers are repaired, its test answers rated 3.
+	let repaired = 0;
+	await workQueue(raterSession, project.id, seen, (found) => {
+		if (teacherOutputs.has(found.id)) return { rating: 5, decision: 'accept' };
+		if (found.split === 'train') {
+			repaired += 1;
+			return { rating: 2, decision: 'repair', output: `${found.output} (repaired)` };
+		}
+		return { rating: 3, decision: 'reject' };
+	});
+	expect(repaired).toBeGreaterThan(0);
+	// Another annotator reviews the repairs.
+	expect(
+		await workQueue(checkerSession, project.id, seen, () => ({ rating: 5, decision: 'accept' }))
+	).toBe(repaired);
+
+	// Iteration 2, from the grown dataset; this student does well.
+	const second = await startIteration('loop2');
+	expect(second.number).toBe(2);
+	await workQueue(raterSession, project.id, seen, () => ({ rating: 5, decision: 'accept' }));
+
+	// No test input in any training file; the repairs in the second.
+	const testInputs = new Set(
+		db
+			.select({ input: example.input })
+			.from(example)
+			.where(eq(example.split, 'test'))
+			.all()
+			.map((e) => e.input)
+			.filter((input) => input.startsWith('Customer question'))
+	);
+	const trainingFiles = standin.uploads.filter((u) => u.filename.includes('-train'));
+	expect(trainingFiles.map((f) => f.filename)).toEqual([
+		`dataset-${first.datasetId}-train.jsonl`,
+		`dataset-${second.datasetId}-train.jsonl`
+	]);
+	for (const file of trainingFiles) {
+		const inputs = file.content
+			.split('\n')
+			.filter(Boolean)
+			.map(
+				(line) => JSON.parse(line).messages.find((m: { role: string }) => m.role === 'user').content
+			);
+		expect(inputs.filter((input: string) => testInputs.has(input))).toEqual([]);
+	}
+	expect(trainingFiles[0].content).not.toContain('(repaired)');
+	expect(trainingFiles[1].content.split('(repaired)').length - 1).toBe(repaired);
+
+	// Both students and the teacher on the iteration figures.
+	const { figures, iterations } = await (await api.get(`${base}/iterations`)).json();
+	expect(iterations.map((it: { iteration: { number: number } }) => it.iteration.number)).toEqual([
+		2, 1
+	]);
+	expect(iterations[0].change).toMatchObject({ added: repaired, removed: 0 });
+	const byName = new Map(
+		figures.models.map((m: { name: string; trainedOn: { iteration: number } | null }) => [
+			m.trainedOn?.iteration ?? 'teacher',
+			m
+		])
+	);
+	expect([...byName.keys()]).toEqual(['teacher', 1, 2]);
+	const [teacherFigures, one, two] = figures.models;
+	expect(teacherFigures).toMatchObject({ meanRating: 5, clears: { share: 1 } });
+	expect(one).toMatchObject({ meanRating: 3, clears: { count: 0, share: 0 } });
+	expect(two).toMatchObject({ meanRating: 5, clears: { share: 1 } });
+	expect(one.outputs).toBe(figures.commonInputs);
+	expect(figures.commonInputs).toBe(testInputs.size);
+	const compared = await (
+		await api.get(`${base}/iterations/compare?a=${one.modelId}&b=${two.modelId}`)
+	).json();
+	expect(compared.paired).toMatchObject({
+		n: testInputs.size,
+		bBetter: testInputs.size,
+		meanDifference: -2
+	});
+
+	// Blind review: no model or provider name in anything an annotator was sent, nor on the
+	// pages an annotator opens.
+	const names = [
+		'teacher-large',
+		providerName,
+		...figures.models.map((m: { name: string }) => m.name)
+	];
+	for (const path of [
+		`/projects/${project.id}/review`,
+		`/projects/${project.id}/examples`,
+		...[...teacherOutputs].slice(0, 3).map((id) => `/projects/${project.id}/examples/${id}`),
+		`/projects/${project.id}/examples/${compared.pairs[0].a.exampleId}`,
+		`/projects/${project.id}/examples/${compared.pairs[0].b.exampleId}`
+	]) {
+		const response = await raterSession.get(path);
+		expect(response.status(), path).toBe(200);
+		seen.push(await response.text());
+	}
+	const raterApi = await request.newContext({
+		baseURL: BASE_URL,
+		extraHTTPHeaders: {
+			authorization: `Bearer ${createApiToken(db, rater.id, 'rater script').token}`
+		}
+	});
+	seen.push(await (await raterApi.get(`${base}/examples`)).text());
+	seen.push(await (await raterApi.get(`${base}/examples/${compared.pairs[0].b.exampleId}`)).text());
+	expect(seen.length).toBeGreaterThan(100);
+	for (const name of names) {
+		expect(seen.filter((text) => text.includes(name)).length, name).toBe(0);
+	}
+	// An annotator's token cannot read the loop.
+	expect((await raterApi.get(`${base}/iterations`)).status()).toBe(403);
+
+	// The iteration page after the loop, as an admin sees it.
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/iterations`);
+	const table = page.getByRole('table', { name: 'Models on the held-out inputs' });
+	await expect(table.getByRole('row')).toHaveCount(4);
+	await expect(table.getByRole('row', { name: /student of iteration 1/ })).toContainText('0%');
+	await expect(table.getByRole('row', { name: /student of iteration 2/ })).toContainText('100%');
+	await expect(table.getByRole('row', { name: /teacher-large/ })).toContainText(
+		'not fine-tuned here'
+	);
+	await expect(page.getByRole('img', { name: /Share of rated held-out outputs/ })).toBeVisible();
+	// The two students side by side on the same input.
+	await expect(
+		page.getByText(`On ${testInputs.size} held-out inputs both have a rating on`)
+	).toBeVisible();
+	await expect(page.getByRole('region', { name: /^A: / }).first()).toBeVisible();
+	const loop = page.getByRole('table', { name: 'Iterations' });
+	await expect(loop.getByRole('row')).toHaveCount(3);
+	await expect(loop.getByRole('row', { name: /^2/ })).toContainText(`+${repaired}`);
+});
