@@ -1,6 +1,7 @@
 import { expect, request, test, type APIRequestContext } from '@playwright/test';
 import { eq } from 'drizzle-orm';
 import { addMember, createProject } from '../../src/lib/server/projects';
+import { importExamples } from '../../src/lib/server/import';
 import { createApiToken } from '../../src/lib/server/apiTokens';
 import { sessionCookieName } from '../../src/lib/server/auth';
 import { example } from '../../src/lib/server/db/schema';
@@ -329,4 +330,76 @@ test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, an
 	const loop = page.getByRole('table', { name: 'Iterations' });
 	await expect(loop.getByRole('row')).toHaveCount(3);
 	await expect(loop.getByRole('row', { name: /^2/ })).toContainText(`+${repaired}`);
+});
+
+test('an admin starts an iteration and an evaluation from the pages', async ({ page, context }) => {
+	test.setTimeout(120_000);
+	const db = e2eDb();
+	const admin = await ensureUser('loop-admin', 'admin');
+	const rater = await ensureUser('loop-rater', 'annotator');
+	const project = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `Iteration pages ${Date.now()}`,
+			splitTrain: '60',
+			splitVal: '10',
+			splitTest: '30'
+		}),
+		admin.id
+	);
+	addMember(db, project.id, rater.id);
+	const providerName = `Pages stand-in ${project.id}`;
+	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+		name: providerName,
+		baseUrl: standin.url,
+		apiKey: 'sk-loop',
+		requestsPerMinute: null,
+		tokensPerMinute: null
+	});
+	addModel(db, provider.id, { name: 'teacher-large', inputPricePerMTok: 1, outputPricePerMTok: 4 });
+	async function* rows() {
+		for (let i = 0; i < 20; i++) yield `{"input": "Page question ${i}", "output": "Answer ${i}"}\n`;
+	}
+	await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'pages.jsonl',
+		userId: admin.id
+	});
+	const session = await annotatorSession(rater.id);
+	await workQueue(session, project.id, [], () => ({ rating: 5, decision: 'accept' }));
+
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/iterations`);
+	await expect(page.getByText('No iteration yet.')).toBeVisible();
+	await page.getByRole('link', { name: 'Start the next iteration' }).click();
+	await expect(page.getByRole('heading', { name: 'Iteration 1' })).toBeVisible();
+	await expect(page.getByText('This is the first dataset.')).toBeVisible();
+	await expect(page.getByText(/in all\)\./)).toContainText('(20 in all)');
+
+	// A missing base model is told beside its field, and nothing starts.
+	await page.getByRole('button', { name: 'Freeze, fine-tune and evaluate' }).click();
+	await expect(
+		page.getByText('Give the base model, such as gpt-4.1-mini-2025-04-14.')
+	).toBeVisible();
+	await page.getByLabel('Provider').selectOption({ label: providerName });
+	await page.getByLabel('Base model').fill('base-small');
+	await page.getByRole('button', { name: 'Freeze, fine-tune and evaluate' }).click();
+	await expect(page).toHaveURL(new RegExp(`/projects/${project.id}/iterations$`));
+	const loop = page.getByRole('table', { name: 'Iterations' });
+	await expect(loop.getByRole('row', { name: /^1 iteration 1/ })).toBeVisible();
+	// The fine-tune succeeds on the stand-in and the student's evaluation follows.
+	await expect(async () => {
+		await page.reload();
+		await expect(loop.getByRole('row', { name: /^1/ })).toContainText('Done');
+	}).toPass({ timeout: 60_000 });
+
+	// The teacher evaluated from the form, on the same dataset's test inputs.
+	const form = page.getByRole('form', { name: 'Evaluate a model' });
+	await form.getByLabel(`teacher-large (${providerName})`).check();
+	await form.getByRole('button', { name: 'Start the evaluation' }).click();
+	await expect(page).toHaveURL(new RegExp(`/projects/${project.id}/jobs/\\d+$`));
+	await expect(page.getByRole('heading', { name: /^Evaluation run \d+$/ })).toBeVisible();
+	await expect(page.getByText(/test split of “iteration 1”/)).toBeVisible();
 });

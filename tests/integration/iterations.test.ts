@@ -21,11 +21,12 @@ import {
 import { iterationFigures, sideBySide, wilsonInterval } from '$lib/server/iterations/figures';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember } from '$lib/server/projects';
+import { addModel } from '$lib/server/providers';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
-import { jobReaches, jobRow, standinProvider, TEST_SECRET } from '../support/jobs';
+import { itemsOf, jobReaches, jobRow, standinProvider, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
 
 let standin: Standin;
@@ -229,7 +230,7 @@ describe('the re-tune loop', () => {
 		expect(two.clears).toMatchObject({ count: two.rated, share: 1 });
 		expect(two.trainedOn!.trainCount).toBeGreaterThan(one.trainedOn!.trainCount);
 		// A new student has no prices until an admin gives them.
-		expect(one.costPer1000).toBe(0);
+		expect(one).toMatchObject({ priced: false, costPer1000: 0 });
 		expect(one.latencyMedianMs).not.toBeNull();
 
 		const compared = sideBySide(db, target, one.modelId, two.modelId);
@@ -263,10 +264,41 @@ describe('the re-tune loop', () => {
 		const spent = jobRow(db, started.jobId).cost;
 		expect(teacher.costPer1000).toBeCloseTo((spent / answered.length) * 1000, 9);
 		expect(teacher.costPer1000).toBeGreaterThan(0);
+		expect(teacher.priced).toBe(true);
 		expect(teacher.rated).toBe(answered.length);
 		const interval = wilsonInterval(teacher.clears.count, teacher.rated)!;
 		expect(teacher.clears.low).toBeCloseTo(interval.low);
 		expect(teacher.clears.high).toBeCloseTo(interval.high);
+	});
+
+	it('lays two models out so neither runs in a block nor answers one input beside the other', async () => {
+		const env = await setup();
+		const { db, target } = env;
+		const student = addModel(db, env.providerId, {
+			name: 'student-small',
+			inputPricePerMTok: 0,
+			outputPricePerMTok: 0
+		});
+		const frozen = freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), env.admin.id);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const started = startEvaluation(db, target, env.admin.id, {
+			modelIds: [env.teacherId, student.id],
+			datasetId: frozen.datasetId,
+			splits: ['train'],
+			settings: EVALUATION_SETTINGS
+		});
+		if (!started.ok) throw new Error(started.message);
+		const items = itemsOf(db, started.jobId).sort((a, b) => a.id - b.id);
+		expect(items.length).toBe(2 * frozen.counts.train);
+		for (let i = 1; i < items.length; i++) {
+			expect(items[i].modelId).not.toBe(items[i - 1].modelId);
+			expect(items[i].inputHash).not.toBe(items[i - 1].inputHash);
+		}
+		const byModel = (id: number) =>
+			new Set(items.filter((item) => item.modelId === id).map((item) => item.inputHash));
+		expect(byModel(env.teacherId)).toEqual(byModel(student.id));
+		expect(byModel(student.id).size).toBe(frozen.counts.train);
+		await jobReaches(db, started.jobId, ['done']);
 	});
 
 	it('refuses a next iteration or an evaluation it cannot make, and writes nothing', async () => {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import {
 	dataset,
@@ -156,6 +156,8 @@ export type ModelFigures = {
 	repaired: number;
 	/** Over all its evaluation outputs, every split. */
 	costPer1000: number | null;
+	/** False while the model has no prices: a new student's are unknown until an admin gives them. */
+	priced: boolean;
 	latencyMedianMs: number | null;
 	latencyP95Ms: number | null;
 };
@@ -175,6 +177,7 @@ function modelInfo(db: Db, ids: number[]) {
 			id: model.id,
 			name: model.name,
 			provider: provider.name,
+			priced: sql<number>`${model.inputPricePerMTok} > 0 or ${model.outputPricePerMTok} > 0`,
 			fineTuneId: fineTune.id,
 			baseModel: fineTune.baseModel,
 			datasetId: dataset.id,
@@ -261,6 +264,7 @@ export function iterationFigures(
 					? { value: null, reason: 'there are no reviews yet' }
 					: krippendorffAlpha(units, level),
 			repaired: held.filter((a) => a.repaired).length,
+			priced: Boolean(m.priced),
 			costPer1000:
 				all.length === 0 ? null : (all.reduce((s, a) => s + a.cost, 0) / all.length) * 1000,
 			latencyMedianMs: quantile(latencies, 0.5),

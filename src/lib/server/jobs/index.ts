@@ -107,33 +107,50 @@ export function createJob(
 				})
 				.returning({ id: job.id })
 				.get();
-			const rows = unique.flatMap(([inputHash, input]) =>
-				spec.modelIds.flatMap((modelId, m) =>
-					Array.from({ length: spec.settings.samplesPerInput }, (_, s) => ({
-						jobId: created.id,
-						input,
-						inputHash,
-						modelId,
-						sampleIndex: m * spec.settings.samplesPerInput + s
-					}))
-				)
-			);
-			// Items are worked in id order. An evaluation's are spread by a fixed hash so that two
-			// models' answers to one input, or one model's run of answers, do not reach the queue
-			// side by side, where an annotator could tell the models apart.
-			if (spec.kind === 'evaluation') {
-				const place = new Map(rows.map((r) => [r, hashText(`${r.inputHash}:${r.modelId}`)]));
-				rows.sort((a, b) => (place.get(a)! < place.get(b)! ? -1 : 1));
-			}
+			const rows =
+				spec.kind === 'evaluation'
+					? evaluationLayout(unique, spec.modelIds, spec.settings.samplesPerInput)
+					: unique.flatMap(([inputHash, input]) =>
+							spec.modelIds.flatMap((modelId, m) =>
+								Array.from({ length: spec.settings.samplesPerInput }, (_, s) => ({
+									input,
+									inputHash,
+									modelId,
+									sampleIndex: m * spec.settings.samplesPerInput + s
+								}))
+							)
+						);
 			// SQLite takes at most 32,766 variables a statement; five a row.
 			for (let i = 0; i < rows.length; i += 5000) {
 				tx.insert(jobItem)
-					.values(rows.slice(i, i + 5000))
+					.values(rows.slice(i, i + 5000).map((row) => ({ ...row, jobId: created.id })))
 					.run();
 			}
 			return created.id;
 		},
 		{ behavior: 'immediate' }
+	);
+}
+
+/**
+ * Items are worked, and so reach the queue, in id order. An evaluation's are laid out so that
+ * neighbours are different models on different inputs, and one input's answers by two models
+ * are far apart: an annotator sees no run of one model, and no two answers to one question
+ * side by side. Inputs go in the order of their hash, which is fixed and unrelated to the file.
+ */
+function evaluationLayout(inputs: [string, string][], modelIds: number[], samples: number) {
+	const ordered = [...inputs].sort(([a], [b]) => (a < b ? -1 : 1));
+	const stride = Math.max(1, Math.floor(ordered.length / modelIds.length));
+	return ordered.flatMap((_, i) =>
+		modelIds.flatMap((modelId, m) => {
+			const [inputHash, input] = ordered[(i + m * stride) % ordered.length];
+			return Array.from({ length: samples }, (_, s) => ({
+				input,
+				inputHash,
+				modelId,
+				sampleIndex: m * samples + s
+			}));
+		})
 	);
 }
 
