@@ -58,7 +58,7 @@ test('an admin adds a provider, runs a job over a file, and its outputs reach th
 	await page.getByLabel('Base URL').fill(standin.url);
 	await page.getByLabel('API key').fill('sk-standin-e2e');
 	await page.getByRole('button', { name: 'Add provider' }).click();
-	const card = page.getByRole('region', { name: providerName });
+	const card = page.getByRole('region', { name: providerName, exact: true });
 	await expect(card).toContainText('key stored');
 	await card.getByRole('button', { name: 'Test connection' }).click();
 	await expect(card.getByText('Connected: 2 models available.')).toBeVisible();
