@@ -245,7 +245,8 @@ describe('the re-tune loop', () => {
 		const frozen = freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), env.admin.id);
 		if (!frozen.ok) throw new Error(frozen.message);
 		const started = startEvaluation(db, target, env.admin.id, {
-			modelIds: [env.teacherId],
+			// Named twice, asked once: one answer per input is what pairs up.
+			modelIds: [env.teacherId, env.teacherId],
 			datasetId: frozen.datasetId,
 			splits: ['test'],
 			settings: EVALUATION_SETTINGS

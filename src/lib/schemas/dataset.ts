@@ -158,6 +158,7 @@ export const fineTuneFormSchema = z.object({
 /** The fine-tune's fields given as JSON (an API body), checked by the form's own schema. */
 export function fineTuneFromJson(given: Record<string, string | number | boolean | null>) {
 	return fineTuneFormSchema.safeParse({
+		baseModel: '',
 		suffix: '',
 		epochs: '',
 		batchSize: '',

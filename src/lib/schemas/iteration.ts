@@ -45,11 +45,21 @@ export const evaluationFormSchema = z.object({
 });
 
 /** Which two models the side-by-side view compares, and where in their shared inputs it is. */
+const modelIdParam = z.coerce
+	.number('Give a model id as a number.')
+	.int('Give a model id as a whole number.')
+	.positive('Give a model id as a positive number.')
+	.optional();
+
 export const sideBySideQuerySchema = z.object({
-	a: z.coerce.number().int().positive().optional(),
-	b: z.coerce.number().int().positive().optional(),
-	page: z.coerce.number().int().min(1).default(1),
-	scope: z.enum(['common', 'all']).default('common')
+	a: modelIdParam,
+	b: modelIdParam,
+	page: z.coerce
+		.number('Give the page as a number.')
+		.int('Give the page as a whole number.')
+		.min(1, 'Pages start at 1.')
+		.default(1),
+	scope: z.enum(['common', 'all'], 'Give the scope as common or all.').default('common')
 });
 
 /** The splits and settings of an evaluation, read from a form, with the zod messages by field. */

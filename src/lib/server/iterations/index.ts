@@ -75,7 +75,8 @@ export function startEvaluation(
 		userId,
 		{
 			kind: 'evaluation',
-			modelIds: spec.modelIds,
+			// One answer per model and input, so a model named twice is asked once.
+			modelIds: [...new Set(spec.modelIds)],
 			settings: { ...spec.settings, samplesPerInput: 1, reasoning: false },
 			inputs,
 			source: {

@@ -1,6 +1,11 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
-import { datasetFilterInput, datasetFilterSchema, fineTuneFromJson } from '$lib/schemas/dataset';
+import {
+	datasetFilterInput,
+	datasetFilterSchema,
+	datasetNameSchema,
+	fineTuneFromJson
+} from '$lib/schemas/dataset';
 import {
 	EVALUATION_SETTING_DEFAULTS,
 	evaluationSettingsSchema,
@@ -16,7 +21,7 @@ import { iterationFigures } from '$lib/server/iterations/figures';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
-	name: z.string('Name the dataset, such as “support v3”.'),
+	name: z.preprocess((value) => value ?? '', datasetNameSchema),
 	/** The export page's filter, field by field: threshold, tags, sources, from, to, … */
 	filter: z
 		.record(
@@ -71,15 +76,14 @@ export const POST: RequestHandler = async (event) => {
 		...asFormValues(parsed.data.evaluation.settings)
 	});
 	if (!settings.success) return invalid('The evaluation settings have a problem.', settings.error);
-	const name = parsed.data.name.trim();
-	if (name === '') return invalid('Name the dataset, such as “support v3”.');
 	const started = startNextIteration(event.locals.db, project, user.id, {
-		name,
+		name: parsed.data.name,
 		filter: filter.data,
 		fineTune: fineTuneSpecOf(tune.data),
 		evaluation: { splits: parsed.data.evaluation.splits, settings: settings.data }
 	});
 	if (!started.ok) return invalid(started.message);
 	event.locals.fineTunes.wake();
-	return json(started, { status: 201 });
+	const { iterationId, number, datasetId, fineTuneId } = started;
+	return json({ iterationId, number, datasetId, fineTuneId }, { status: 201 });
 };
