@@ -86,6 +86,39 @@ async function workQueue(
 	}
 }
 
+/** A project split 60/10/30 with an admin and an annotator, and the stand-in as its provider. */
+async function loopProject(name: string) {
+	const db = e2eDb();
+	const admin = await ensureUser('loop-admin', 'admin');
+	const rater = await ensureUser('loop-rater', 'annotator');
+	const project = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `${name} ${Date.now()}`,
+			splitTrain: '60',
+			splitVal: '10',
+			splitTest: '30'
+		}),
+		admin.id
+	);
+	addMember(db, project.id, rater.id);
+	const providerName = `${name} stand-in ${project.id}`;
+	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+		name: providerName,
+		baseUrl: standin.url,
+		apiKey: 'sk-loop',
+		requestsPerMinute: null,
+		tokensPerMinute: null
+	});
+	const teacher = addModel(db, provider.id, {
+		name: 'teacher-large',
+		inputPricePerMTok: 1,
+		outputPricePerMTok: 4
+	});
+	return { admin, rater, project, provider, providerName, teacher };
+}
+
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
 	const deadline = Date.now() + 60_000;
 	for (;;) {
@@ -102,35 +135,10 @@ test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, an
 }) => {
 	test.setTimeout(240_000);
 	const db = e2eDb();
-	const admin = await ensureUser('loop-admin', 'admin');
-	const rater = await ensureUser('loop-rater', 'annotator');
 	const checker = await ensureUser('loop-checker', 'annotator');
-	const project = createProject(
-		db,
-		projectSchema.parse({
-			...DEFAULT_PROJECT_VALUES,
-			name: `Re-tune loop ${Date.now()}`,
-			splitTrain: '60',
-			splitVal: '10',
-			splitTest: '30'
-		}),
-		admin.id
-	);
-	addMember(db, project.id, rater.id);
+	const { admin, rater, project, provider, providerName, teacher } =
+		await loopProject('Re-tune loop');
 	addMember(db, project.id, checker.id);
-	const providerName = `Loop stand-in ${project.id}`;
-	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
-		name: providerName,
-		baseUrl: standin.url,
-		apiKey: 'sk-loop',
-		requestsPerMinute: null,
-		tokensPerMinute: null
-	});
-	const teacher = addModel(db, provider.id, {
-		name: 'teacher-large',
-		inputPricePerMTok: 1,
-		outputPricePerMTok: 4
-	});
 	const api = await request.newContext({
 		baseURL: BASE_URL,
 		extraHTTPHeaders: {
@@ -335,29 +343,7 @@ test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, an
 test('an admin starts an iteration and an evaluation from the pages', async ({ page, context }) => {
 	test.setTimeout(120_000);
 	const db = e2eDb();
-	const admin = await ensureUser('loop-admin', 'admin');
-	const rater = await ensureUser('loop-rater', 'annotator');
-	const project = createProject(
-		db,
-		projectSchema.parse({
-			...DEFAULT_PROJECT_VALUES,
-			name: `Iteration pages ${Date.now()}`,
-			splitTrain: '60',
-			splitVal: '10',
-			splitTest: '30'
-		}),
-		admin.id
-	);
-	addMember(db, project.id, rater.id);
-	const providerName = `Pages stand-in ${project.id}`;
-	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
-		name: providerName,
-		baseUrl: standin.url,
-		apiKey: 'sk-loop',
-		requestsPerMinute: null,
-		tokensPerMinute: null
-	});
-	addModel(db, provider.id, { name: 'teacher-large', inputPricePerMTok: 1, outputPricePerMTok: 4 });
+	const { admin, rater, project, providerName } = await loopProject('Iteration pages');
 	async function* rows() {
 		for (let i = 0; i < 20; i++) yield `{"input": "Page question ${i}", "output": "Answer ${i}"}\n`;
 	}

@@ -73,6 +73,25 @@ export function datasetFilterInput(params: URLSearchParams) {
 	};
 }
 
+/** The filter's fields as hidden inputs carry them into a form that acts on it. */
+export function carriedFilterFields(
+	input: ReturnType<typeof datasetFilterInput>
+): [string, string][] {
+	return Object.entries(input).flatMap(([key, value]) =>
+		(Array.isArray(value)
+			? value.map((v): [string, string] => [key === 'sources' ? 'source' : key, v])
+			: [[key, value] as [string, string]]
+		).filter(([, v]) => v !== '')
+	);
+}
+
+/** The filter a form carried back in its hidden inputs. */
+export function datasetFilterFromForm(form: FormData) {
+	const params = new URLSearchParams();
+	for (const [key, value] of form) if (typeof value === 'string') params.append(key, value);
+	return datasetFilterSchema.safeParse(datasetFilterInput(params));
+}
+
 export const datasetNameSchema = z
 	.string()
 	.trim()

@@ -1,5 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { datasetFilterInput, datasetFilterSchema, datasetNameSchema } from '$lib/schemas/dataset';
+import {
+	datasetFilterFromForm,
+	datasetFilterInput,
+	datasetFilterSchema,
+	datasetNameSchema
+} from '$lib/schemas/dataset';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { countQualifying, freezeDataset, listDatasets } from '$lib/server/datasets';
 import { listProjectTags } from '$lib/server/examples';
@@ -26,9 +31,7 @@ export const actions: Actions = {
 	freeze: async (event) => {
 		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
-		const params = new URLSearchParams();
-		for (const [key, value] of form) if (typeof value === 'string') params.append(key, value);
-		const filter = datasetFilterSchema.safeParse(datasetFilterInput(params));
+		const filter = datasetFilterFromForm(form);
 		const name = datasetNameSchema.safeParse(formText(form, 'name'));
 		if (!filter.success || !name.success) {
 			return fail(400, {

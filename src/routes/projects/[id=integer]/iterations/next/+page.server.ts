@@ -1,5 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import {
+	datasetFilterFromForm,
 	datasetFilterInput,
 	datasetFilterSchema,
 	datasetNameSchema,
@@ -42,9 +43,7 @@ export const actions: Actions = {
 	start: async (event) => {
 		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
-		const params = new URLSearchParams();
-		for (const [key, value] of form) if (typeof value === 'string') params.append(key, value);
-		const filter = datasetFilterSchema.safeParse(datasetFilterInput(params));
+		const filter = datasetFilterFromForm(form);
 		const name = datasetNameSchema.safeParse(formText(form, 'name'));
 		const tuneValues = Object.fromEntries(FINE_TUNE_FIELDS.map((f) => [f, formText(form, f)]));
 		const tune = fineTuneFormSchema.safeParse(tuneValues);
