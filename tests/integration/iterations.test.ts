@@ -6,6 +6,7 @@ import {
 	example,
 	fineTune,
 	iteration,
+	job,
 	revision,
 	type Project
 } from '$lib/server/db/schema';
@@ -327,6 +328,14 @@ describe('the re-tune loop', () => {
 			settings: EVALUATION_SETTINGS
 		});
 		expect(missing).toEqual({ ok: false, message: 'No such dataset in this project.' });
+		const unknown = startEvaluation(db, target, env.admin.id, {
+			modelIds: [env.teacherId, 999],
+			datasetId: 99,
+			splits: ['test'],
+			settings: EVALUATION_SETTINGS
+		});
+		expect(unknown).toEqual({ ok: false, message: 'No model with id 999.' });
+		expect(db.select().from(job).all()).toEqual([]);
 	});
 });
 

@@ -122,7 +122,7 @@ function matrixOf(
 const NO_REVIEWS = { value: null, reason: 'there are no reviews yet' } as const;
 
 /** Alpha, with "no reviews" said as such rather than as a lone coder. */
-function alphaOf(data: Rating[][], level: LevelOfMeasurement): Statistic {
+export function alphaOf(data: Rating[][], level: LevelOfMeasurement): Statistic {
 	return data.length === 0 ? NO_REVIEWS : krippendorffAlpha(data, level);
 }
 

@@ -13,9 +13,9 @@ import {
 	revision,
 	type Project
 } from '../db/schema';
-import { krippendorffAlpha, type Rating, type Statistic } from '../../agreement';
+import type { Rating, Statistic } from '../../agreement';
 import { aggregate } from '../../ratings';
-import { levelsOf } from '../agreement';
+import { alphaOf, levelsOf } from '../agreement';
 
 // The iteration page's figures, read by the page and the API alike. Every model with outputs
 // from an evaluation run is measured on the held-out (test split) inputs it answered. A model's
@@ -54,13 +54,14 @@ type Answer = {
 	latencyMs: number | null;
 };
 
-type Loaded = {
+export type EvaluationAnswers = {
 	answers: Answer[];
 	/** Reviews of the answers' own revisions: revision → (annotator → rating). */
 	reviews: Map<number, Map<string, number>>;
 };
 
-function loadAnswers(db: Db, target: Project): Loaded {
+/** Every evaluation answer of the project with the reviews of its own revision, read once. */
+export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
 	const rows = db
 		.select({
 			modelId: jobItem.modelId,
@@ -205,9 +206,10 @@ function commonHashes(byModel: Map<number, Map<string, Answer>>): Set<string> {
 export function iterationFigures(
 	db: Db,
 	target: Project,
-	scope: 'common' | 'all' = 'common'
+	scope: 'common' | 'all' = 'common',
+	loaded = evaluationAnswers(db, target)
 ): IterationFigures {
-	const { answers, reviews } = loadAnswers(db, target);
+	const { answers, reviews } = loaded;
 	const byModel = heldOutByModel(answers);
 	const common = commonHashes(byModel);
 	const { level } = levelsOf(target.ratingScale);
@@ -259,10 +261,7 @@ export function iterationFigures(
 				low: interval?.low ?? null,
 				high: interval?.high ?? null
 			},
-			agreement:
-				units.length === 0
-					? { value: null, reason: 'there are no reviews yet' }
-					: krippendorffAlpha(units, level),
+			agreement: alphaOf(units, level),
 			repaired: held.filter((a) => a.repaired).length,
 			priced: Boolean(m.priced),
 			costPer1000:
@@ -313,9 +312,10 @@ export function sideBySide(
 	modelA: number,
 	modelB: number,
 	page = 1,
-	pageSize = 10
+	pageSize = 10,
+	loaded = evaluationAnswers(db, target)
 ): SideBySide {
-	const byModel = heldOutByModel(loadAnswers(db, target).answers);
+	const byModel = heldOutByModel(loaded.answers);
 	const a = byModel.get(modelA) ?? new Map<string, Answer>();
 	const b = byModel.get(modelB) ?? new Map<string, Answer>();
 	const shared = [...a.keys()].filter((h) => b.has(h));

@@ -17,6 +17,7 @@ import {
 import { createJob, jobProgress, type JobProgress } from '../jobs';
 import { datasetChange, freezeDataset, getDataset, type DatasetChange } from '../datasets';
 import { startFineTune, type FineTuneSpec } from '../finetune';
+import { missingModelIds } from '../providers';
 import type { DatasetFilter } from '../../schemas/dataset';
 import type { JobSettings } from '../../schemas/job';
 
@@ -60,6 +61,8 @@ export function startEvaluation(
 	spec: EvaluationSpec,
 	now = new Date()
 ): { ok: true; jobId: number } | { ok: false; message: string } {
+	const missing = missingModelIds(db, spec.modelIds);
+	if (missing.length > 0) return { ok: false, message: `No model with id ${missing.join(', ')}.` };
 	const frozen = getDataset(db, target.id, spec.datasetId);
 	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
 	const inputs = datasetInputs(db, frozen.id, spec.splits);

@@ -162,6 +162,20 @@ export function modelChoices(db: Db): ModelChoice[] {
 		.map((m) => ({ id: m.id, label: modelLabel(m.name, m.provider), providerId: m.providerId }));
 }
 
+/** The ids among `ids` that name no model, to refuse before anything is written. */
+export function missingModelIds(db: Queryable, ids: number[]): number[] {
+	if (ids.length === 0) return [];
+	const found = new Set(
+		db
+			.select({ id: model.id })
+			.from(model)
+			.where(inArray(model.id, ids))
+			.all()
+			.map((m) => m.id)
+	);
+	return ids.filter((id) => !found.has(id));
+}
+
 export function addModel(db: Db, providerId: number, input: ModelInput, now = new Date()) {
 	return db
 		.insert(model)

@@ -9,7 +9,7 @@ import { fieldErrors } from '$lib/schemas/forms';
 import { listDatasets } from '$lib/server/datasets';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { listIterations, startEvaluation } from '$lib/server/iterations';
-import { iterationFigures, sideBySide } from '$lib/server/iterations/figures';
+import { evaluationAnswers, iterationFigures, sideBySide } from '$lib/server/iterations/figures';
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -18,7 +18,9 @@ export const load: PageServerLoad = (event) => {
 	const db = event.locals.db;
 	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	const { a, b, page, scope } = query.success ? query.data : sideBySideQuerySchema.parse({});
-	const figures = iterationFigures(db, project, scope);
+	// One read of the evaluation answers serves the figures and the side-by-side view.
+	const answers = evaluationAnswers(db, project);
+	const figures = iterationFigures(db, project, scope, answers);
 	const ids = figures.models.map((m) => m.modelId);
 	// By default the two newest models: the latest student beside the one before it.
 	const left = a !== undefined && ids.includes(a) ? a : ids.at(-2);
@@ -27,7 +29,7 @@ export const load: PageServerLoad = (event) => {
 		figures,
 		compare:
 			left !== undefined && right !== undefined && left !== right
-				? { a: left, b: right, ...sideBySide(db, project, left, right, page) }
+				? { a: left, b: right, ...sideBySide(db, project, left, right, page, 10, answers) }
 				: null,
 		iterations: listIterations(db, project.id),
 		datasets: listDatasets(db, project.id).map((d) => ({
@@ -55,17 +57,10 @@ export const actions: Actions = {
 		};
 		const kept = { values: { ...values, datasetId }, chosen, splits };
 		if (!parsed.success || !settings.success) return fail(400, { ...kept, errors });
-		const known = new Set(modelChoices(event.locals.db).map((m) => m.id));
-		if (parsed.data.modelIds.some((id) => !known.has(id))) {
-			return fail(400, { ...kept, errors: { modelIds: ['Choose models from the list.'] } });
-		}
-		const started = startEvaluation(
-			event.locals.db,
-			project,
-			user.id,
-			{ ...parsed.data, settings: settings.data },
-			new Date()
-		);
+		const started = startEvaluation(event.locals.db, project, user.id, {
+			...parsed.data,
+			settings: settings.data
+		});
 		if (!started.ok) return fail(400, { ...kept, errors: { form: [started.message] } });
 		event.locals.jobs.wake();
 		redirect(303, `/projects/${project.id}/jobs/${started.jobId}`);

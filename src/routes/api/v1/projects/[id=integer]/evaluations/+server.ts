@@ -11,7 +11,6 @@ import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { startEvaluation } from '$lib/server/iterations';
 import { listJobs } from '$lib/server/jobs';
-import { modelChoices } from '$lib/server/providers';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
@@ -43,9 +42,6 @@ export const POST: RequestHandler = async (event) => {
 		...asFormValues(parsed.data.settings)
 	});
 	if (!settings.success) return invalid('The settings have a problem.', settings.error);
-	const known = new Set(modelChoices(event.locals.db).map((m) => m.id));
-	const unknown = parsed.data.modelIds.filter((id) => !known.has(id));
-	if (unknown.length > 0) return invalid(`No model with id ${unknown.join(', ')}.`);
 	const started = startEvaluation(event.locals.db, project, user.id, {
 		...parsed.data,
 		settings: settings.data

@@ -5,7 +5,7 @@ import { asFormValues } from '$lib/schemas/forms';
 import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { createJob, listJobs } from '$lib/server/jobs';
-import { modelChoices } from '$lib/server/providers';
+import { missingModelIds } from '$lib/server/providers';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
@@ -36,8 +36,7 @@ export const POST: RequestHandler = async (event) => {
 		...asFormValues(parsed.data.settings)
 	});
 	if (!settings.success) return invalid('The settings have a problem.', settings.error);
-	const known = new Set(modelChoices(event.locals.db).map((m) => m.id));
-	const unknown = parsed.data.modelIds.filter((id) => !known.has(id));
+	const unknown = missingModelIds(event.locals.db, parsed.data.modelIds);
 	if (unknown.length > 0) return invalid(`No model with id ${unknown.join(', ')}.`);
 	const jobId = createJob(event.locals.db, project, user.id, {
 		modelIds: parsed.data.modelIds,
