@@ -103,3 +103,31 @@ test('an admin mixes gold into the queue and sees each annotator measured agains
 	await expect(page.getByRole('heading', { name: `Example ${goldId}` })).toBeVisible();
 	await expect(page.getByRole('main')).not.toContainText('Gold');
 });
+
+test('a number typed while the page is still loading is kept when the page comes alive', async ({
+	page,
+	context
+}) => {
+	const { project, admin } = await goldProject();
+	await logInAs(context, admin.id);
+	// Hold the page's scripts back so that the field is typed into before hydration.
+	let releaseScripts = () => {};
+	const scriptsReleased = new Promise<void>((resolve) => (releaseScripts = resolve));
+	await page.route('**/_app/immutable/**', async (route) => {
+		await scriptsReleased;
+		await route.continue();
+	});
+
+	await page.goto(`/projects/${project.id}/settings`, { waitUntil: 'commit' });
+	const share = page.getByLabel('Gold examples mixed in (% of what each annotator is served)');
+	await expect(share).toHaveValue('0');
+	await share.fill('7');
+	releaseScripts();
+	await page.waitForLoadState('networkidle');
+	await expect(share).toHaveValue('7');
+	await page.getByRole('button', { name: 'Save queue settings' }).click();
+	await expect(page.getByText('Queue settings saved.')).toBeVisible();
+	expect(
+		e2eDb().select().from(projectTable).where(eq(projectTable.id, project.id)).get()?.goldRate
+	).toBe(0.07);
+});
