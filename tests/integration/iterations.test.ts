@@ -56,7 +56,12 @@ async function setup() {
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator', 'rater');
 	const checker = await makeUser(db, 'annotator', 'checker');
-	const target = makeProject(db, admin.id, { splitTrain: 60, splitVal: 10, splitTest: 30 });
+	const target = makeProject(db, admin.id, {
+		splitTrain: 60,
+		splitVal: 10,
+		splitTest: 30,
+		requirements: [{ name: 'Short', description: 'one sentence at most' }]
+	});
 	addMember(db, target.id, rater.id);
 	addMember(db, target.id, checker.id);
 	await importRows(
@@ -218,6 +223,27 @@ describe('the re-tune loop', () => {
 		expect(trainedOn[1].filter((input) => repairedOutputs.has(input)).length).toBeGreaterThan(
 			repairedTrain.length
 		);
+		// Each student is evaluated with exactly the system message it was trained on: the
+		// instruction and the requirements.
+		const trainedSystem = new Set(
+			trainingFiles.flatMap((file) =>
+				file.content
+					.split('\n')
+					.filter(Boolean)
+					.map((line) => JSON.parse(line).messages[0])
+					.map((m: { role: string; content: string }) => `${m.role}: ${m.content}`)
+			)
+		);
+		expect([...trainedSystem]).toEqual([
+			'system: Answer the customer politely.\n\nThe output must meet these requirements:\n- Short: one sentence at most'
+		]);
+		const students = listIterations(db, target.id).map((i) => i.student!);
+		expect(students.length).toBe(2);
+		for (const student of students) {
+			expect([...standin.systemPrompts.get(student.name)!].map((s) => `system: ${s}`)).toEqual([
+				...trainedSystem
+			]);
+		}
 
 		// Both students on the iteration figures, measured on the same held-out inputs.
 		const figures = iterationFigures(db, target);

@@ -173,6 +173,8 @@ export type Standin = {
 	};
 	/** Every file uploaded (OpenAI and Together), with its content as received. */
 	uploads: { filename: string; content: string }[];
+	/** Each model's distinct system messages, as its chat requests carried them. */
+	systemPrompts: Map<string, Set<string>>;
 	close(): Promise<void>;
 };
 
@@ -198,6 +200,7 @@ export async function startStandin(
 	const uploads: { filename: string; content: string }[] = [];
 	/** Models made by finished fine-tunes: served from the moment their job says so. */
 	const trained = new Set<string>();
+	const systemPrompts = new Map<string, Set<string>>();
 
 	function behaviourFor(request: StandinRequest): Behaviour {
 		const planned = options.plan?.(request);
@@ -218,6 +221,11 @@ export async function startStandin(
 		const modelName = String(body.model ?? '');
 		const input = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 		const request = { model: modelName, messages, input, index: chatIndex++ };
+		const systemMessage = messages.find((m) => m.role === 'system')?.content;
+		if (systemMessage !== undefined) {
+			const seen = systemPrompts.get(modelName) ?? new Set<string>();
+			systemPrompts.set(modelName, seen.add(systemMessage));
+		}
 		if (!options.models.includes(modelName) && !trained.has(modelName)) {
 			send(
 				response,
@@ -664,6 +672,7 @@ export async function startStandin(
 		},
 		stats,
 		uploads,
+		systemPrompts,
 		close: () =>
 			new Promise<void>((resolve) => {
 				for (const socket of sockets) socket.destroy();

@@ -2,9 +2,10 @@ import { stringify } from 'csv-stringify/sync';
 import { encode } from 'gpt-tokenizer';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { revision, type Project, type Split } from '../db/schema';
+import { revision, type Split } from '../db/schema';
 import { TOKEN_LIMIT, type ExportFormat, type FormatProblems } from '../../schemas/dataset';
 import { datasetRows } from '.';
+import { studentSystemPrompt, type Task } from '../jobs/prompt';
 
 // Dataset files, one split at a time, built line by line from pages of rows so a million
 // examples never sit in memory at once.
@@ -85,17 +86,18 @@ export function exportFilename(datasetName: string, options: ExportOptions): str
 }
 
 /**
- * The file's text in chunks of up to a page of lines. The DPO file holds only the examples
+ * The file's text in chunks of up to a page of lines. Every line's system message is the one
+ * the student will be evaluated with (`studentSystemPrompt`). The DPO file holds only the examples
  * whose current output is a person's repair of an earlier one: the earlier one is the
  * non-preferred output.
  */
 export function* exportChunks(
 	db: Db,
-	target: Pick<Project, 'instruction'>,
+	target: Task,
 	datasetId: number,
 	options: ExportOptions
 ): Generator<string> {
-	const system = target.instruction.trim();
+	const system = studentSystemPrompt(db, target);
 	if (options.format === 'csv') yield `${CSV_HEADER}\n`;
 	const parentOf = db
 		.select({ output: revision.output, parentRevisionId: revision.parentRevisionId })
@@ -132,7 +134,7 @@ export function* exportChunks(
 /** The file as a byte stream that builds a page of lines each time it is read. */
 export function exportStream(
 	db: Db,
-	target: Pick<Project, 'instruction'>,
+	target: Task,
 	datasetId: number,
 	options: ExportOptions
 ): ReadableStream<Uint8Array> {

@@ -15,7 +15,7 @@ import { compileValidator } from '../../jsonSchema';
 
 export type PromptOptions = { fewShot: number; reasoning: boolean };
 
-type Task = Pick<Project, 'id' | 'instruction' | 'outputKind' | 'outputSchema'>;
+export type Task = Pick<Project, 'id' | 'instruction' | 'outputKind' | 'outputSchema'>;
 
 export type Prompt = {
 	/** An answer to each input, or input/output pairs proposed from each passage of a document. */
@@ -63,6 +63,15 @@ export function buildSystemPrompt(
 		);
 	}
 	return parts.join('\n\n');
+}
+
+/**
+ * The system message a student is trained on and evaluated with: the instruction and the
+ * requirements, as a job without reasoning sends them. Training files carry this rather than the
+ * bare instruction, so that a student is asked at evaluation exactly what it learnt to answer.
+ */
+export function studentSystemPrompt(db: Db, task: Task): string {
+	return buildSystemPrompt(task, listRequirements(db, task.id), { reasoning: false });
 }
 
 /** The best accepted training examples, highest final rating first: never val or test. */
