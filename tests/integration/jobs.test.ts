@@ -1,10 +1,10 @@
 import { eq, inArray } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMigratedDb } from '$lib/server/db';
-import { example, revision } from '$lib/server/db/schema';
+import { example, model, revision } from '$lib/server/db/schema';
 import { controlJob, createJob, jobProgress } from '$lib/server/jobs';
 import { splitForInputHash } from '$lib/server/split';
-import { deleteModel, deleteProvider } from '$lib/server/providers';
+import { addModel, deleteModel, deleteProvider } from '$lib/server/providers';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
@@ -275,6 +275,52 @@ describe('a job that cannot work', () => {
 		runner.wake();
 		await jobReaches(db, jobId, ['failed']);
 		expect(jobRow(db, jobId).error).toMatch(/does not know this model.*no-such-model/);
+	});
+
+	it('in a job of two models, an unknown one stops alone and the other answers every input', async () => {
+		standin = await startStandin();
+		const { db, admin, target, modelId, runner } = await setupWith(standin.url, '');
+		const providerId = db.select().from(model).where(eq(model.id, modelId)).get()!.providerId;
+		const ghost = addModel(db, providerId, {
+			name: 'no-such-model',
+			inputPricePerMTok: 0,
+			outputPricePerMTok: 0
+		});
+		const jobId = startJob(db, target, admin.id, [ghost.id, modelId], inputs(6), {
+			concurrency: 4
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const items = itemsOf(db, jobId);
+		const byModel = (id: number) => items.filter((i) => i.modelId === id);
+		expect(byModel(modelId).map((i) => i.status)).toEqual(Array(6).fill('done'));
+		expect(byModel(ghost.id).map((i) => i.status)).toEqual(Array(6).fill('failed'));
+		expect(byModel(ghost.id).every((i) => /does not know this model/.test(i.error!))).toBe(true);
+		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(6);
+		const { error } = jobRow(db, jobId);
+		expect(error).toMatch(
+			/^Stopped asking no-such-model \(Stand-in\): The provider does not know this model/
+		);
+		expect(error).not.toContain('teacher-large');
+	});
+
+	it('a job fails when every one of its models is refused, naming each', async () => {
+		standin = await startStandin();
+		const { db, admin, target, modelId, runner } = await setupWith(standin.url, '', 'ghost-one');
+		const providerId = db.select().from(model).where(eq(model.id, modelId)).get()!.providerId;
+		const other = addModel(db, providerId, {
+			name: 'ghost-two',
+			inputPricePerMTok: 0,
+			outputPricePerMTok: 0
+		});
+		const jobId = startJob(db, target, admin.id, [modelId, other.id], inputs(4));
+		runner.wake();
+		await jobReaches(db, jobId, ['failed']);
+		const { error } = jobRow(db, jobId);
+		expect(error).toContain('Stopped asking ghost-one (Stand-in)');
+		expect(error).toContain('Stopped asking ghost-two (Stand-in)');
+		expect(itemsOf(db, jobId).every((i) => i.status === 'failed')).toBe(true);
+		expect(db.select().from(example).all()).toEqual([]);
 	});
 });
 

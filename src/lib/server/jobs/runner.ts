@@ -39,7 +39,8 @@ import { runnerStatements } from './statements';
 // is tried again later with exponential backoff and jitter, or after the Retry-After the
 // provider gave. Each item's example is written in the same transaction that marks the item
 // done, so an item yields at most one example, and a crash loses no finished work: items left
-// running are pending again at the next start.
+// running are pending again at the next start. A refusal every call would meet (a refused key,
+// an unknown model) stops the job; in a job of several models it stops only that model's items.
 
 export type RunnerOptions = {
 	key: SecretKey;
@@ -420,7 +421,7 @@ export class JobRunner {
 		const failure = classifyFailure(error, source?.baseUrl ?? '');
 		const attempts = item.attempts + 1;
 		if (failure.kind === 'job') {
-			this.failJob(context.job.id, failure.message, now);
+			this.refuseModel(context, item, failure.message, now);
 			return;
 		}
 		if (failure.kind === 'item' && !(error instanceof UnusableOutput)) {
@@ -465,6 +466,58 @@ export class JobRunner {
 			})
 			.where(and(eq(jobItem.id, itemId), inArray(jobItem.status, ['pending', 'running'])))
 			.run();
+	}
+
+	/**
+	 * Every call to this item's model would fail the same way. With one model the job fails. With
+	 * several, that model's items fail and the job goes on with the others; its error says which
+	 * model was stopped and why. It fails once no item is done or left.
+	 */
+	private refuseModel(context: JobContext, item: PendingItem, message: string, now: number) {
+		const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
+		if (!target || context.models.size === 1) {
+			this.failJob(context.job.id, message, now);
+			return;
+		}
+		const jobId = context.job.id;
+		const note = `Stopped asking ${target.model.name} (${target.provider.name}): ${message}`;
+		const jobFailed = this.db.transaction(
+			(tx) => {
+				const stopped = tx
+					.update(jobItem)
+					.set({ status: 'failed', error: message, finishedAt: new Date(now) })
+					.where(
+						and(
+							eq(jobItem.jobId, jobId),
+							eq(jobItem.modelId, target.model.id),
+							inArray(jobItem.status, ['pending', 'running'])
+						)
+					)
+					.run().changes;
+				// A call that was in flight when its model was stopped: already counted.
+				if (stopped === 0) return false;
+				const earlier = tx.select({ error: job.error }).from(job).where(eq(job.id, jobId)).get();
+				const error = earlier?.error ? `${earlier.error}; ${note}` : note;
+				const workLeft = tx
+					.select({ n: sql<number>`count(*)` })
+					.from(jobItem)
+					.where(
+						and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running', 'done']))
+					)
+					.get()!.n;
+				tx.update(job)
+					.set(workLeft === 0 ? { status: 'failed', error, finishedAt: new Date(now) } : { error })
+					.where(eq(job.id, jobId))
+					.run();
+				return workLeft === 0;
+			},
+			{ behavior: 'immediate' }
+		);
+		this.log(`job ${jobId}: ${note}`);
+		if (jobFailed) {
+			this.contexts.delete(jobId);
+			for (const c of this.inFlight.get(jobId)?.values() ?? []) c.abort();
+		}
 	}
 
 	/** Every item would fail the same way (a refused key, an unknown model): stop the job. */
