@@ -104,7 +104,7 @@ test('an admin mixes gold into the queue and sees each annotator measured agains
 	await expect(page.getByRole('main')).not.toContainText('Gold');
 });
 
-test('a number typed while the page is still loading is kept when the page comes alive', async ({
+test('what is typed or ticked while the page is still loading is kept when the page comes alive', async ({
 	page,
 	context
 }) => {
@@ -113,7 +113,7 @@ test('a number typed while the page is still loading is kept when the page comes
 	// Hold the page's scripts back so that the field is typed into before hydration.
 	let releaseScripts = () => {};
 	const scriptsReleased = new Promise<void>((resolve) => (releaseScripts = resolve));
-	await page.route('**/_app/immutable/**', async (route) => {
+	await page.route('**/_app/immutable/**/*.js', async (route) => {
 		await scriptsReleased;
 		await route.continue();
 	});
@@ -122,12 +122,18 @@ test('a number typed while the page is still loading is kept when the page comes
 	const share = page.getByLabel('Gold examples mixed in (% of what each annotator is served)');
 	await expect(share).toHaveValue('0');
 	await share.fill('7');
+	const counts = page.getByLabel(
+		"A repairer's own review counts toward the repaired revision's reviews"
+	);
+	const countedBefore = await counts.isChecked();
+	await counts.click();
 	releaseScripts();
 	await page.waitForLoadState('networkidle');
 	await expect(share).toHaveValue('7');
+	expect(await counts.isChecked()).toBe(!countedBefore);
 	await page.getByRole('button', { name: 'Save queue settings' }).click();
 	await expect(page.getByText('Queue settings saved.')).toBeVisible();
-	expect(
-		e2eDb().select().from(projectTable).where(eq(projectTable.id, project.id)).get()?.goldRate
-	).toBe(0.07);
+	const saved = e2eDb().select().from(projectTable).where(eq(projectTable.id, project.id)).get();
+	expect(saved?.goldRate).toBe(0.07);
+	expect(saved?.repairerReviewCounts).toBe(!countedBefore);
 });

@@ -7,6 +7,8 @@ import { sessionCookieName } from '../../src/lib/server/auth';
 import { example } from '../../src/lib/server/db/schema';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { addModel, createProvider } from '../../src/lib/server/providers';
+import { freezeDataset } from '../../src/lib/server/datasets';
+import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
 import { loadSecretKey } from '../../src/lib/server/secrets';
 import {
 	BASE_URL,
@@ -388,4 +390,52 @@ test('an admin starts an iteration and an evaluation from the pages', async ({ p
 	await expect(page).toHaveURL(new RegExp(`/projects/${project.id}/jobs/\\d+$`));
 	await expect(page.getByRole('heading', { name: /^Evaluation run \d+$/ })).toBeVisible();
 	await expect(page.getByText(/test split of “iteration 1”/)).toBeVisible();
+});
+
+test('a student trained on one’s own GPUs is registered on its dataset’s page and evaluated', async ({
+	page,
+	context
+}) => {
+	test.setTimeout(120_000);
+	const db = e2eDb();
+	const { admin, rater, project } = await loopProject('Own GPUs');
+	async function* rows() {
+		for (let i = 0; i < 20; i++) yield `{"input": "GPU question ${i}", "output": "Answer ${i}"}\n`;
+	}
+	await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'gpus.jsonl',
+		userId: admin.id
+	});
+	await workQueue(await annotatorSession(rater.id), project.id, [], () => ({
+		rating: 5,
+		decision: 'accept'
+	}));
+	const frozen = freezeDataset(db, project, 'bundle one', datasetFilterSchema.parse({}), admin.id);
+	if (!frozen.ok) throw new Error(frozen.message);
+
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/datasets/${frozen.datasetId}`);
+	const form = page.getByRole('form', { name: 'Fine-tune on your own GPUs' });
+	await form.getByLabel('Served at (base URL)').fill('gpu-box:8000');
+	await form.getByLabel('Model name on that server').fill('student-small');
+	await form.getByLabel('Trained from (base model)').fill('meta-llama/Llama-3.1-8B-Instruct');
+	await form.getByLabel('API key (if the server needs one)').fill('sk-loop');
+	await expect(form.getByLabel(/Evaluate it as the next iteration/)).toBeChecked();
+	await form.getByRole('button', { name: 'Register the model' }).click();
+	await expect(
+		page.getByText('Give the URL the model is served at, such as http://gpu-box:8000/v1.')
+	).toBeVisible();
+	await form.getByLabel('Served at (base URL)').fill(standin.url);
+	await form.getByLabel('API key (if the server needs one)').fill('sk-loop');
+	await form.getByRole('button', { name: 'Register the model' }).click();
+
+	await expect(page).toHaveURL(new RegExp(`/projects/${project.id}/iterations$`));
+	const loop = page.getByRole('table', { name: 'Iterations' });
+	await expect(loop.getByRole('row', { name: /^1 bundle one/ })).toContainText('student-small');
+	await expect(async () => {
+		await page.reload();
+		await expect(loop.getByRole('row', { name: /^1/ })).toContainText('Done');
+	}).toPass({ timeout: 60_000 });
 });

@@ -13,7 +13,9 @@ import {
 import { freezeDataset, previewChange } from '$lib/server/datasets';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import {
+	datasetInputs,
 	listIterations,
+	registerServedIteration,
 	startEvaluation,
 	startNextIteration,
 	type EvaluationSettings,
@@ -362,6 +364,79 @@ describe('the re-tune loop', () => {
 		});
 		expect(unknown).toEqual({ ok: false, message: 'No model with id 999.' });
 		expect(db.select().from(job).all()).toEqual([]);
+	});
+
+	it('a student trained on one’s own GPUs joins the loop when it is registered', async () => {
+		const env = await setup();
+		const { db, target } = env;
+		const first = startNextIteration(db, target, env.admin.id, nextSpec(env, 'one'));
+		if (!first.ok) throw new Error(first.message);
+		await evaluationOf(db, first.iterationId);
+		// The bundle of the first dataset, trained elsewhere and served by an OpenAI-compatible server.
+		const served = {
+			baseUrl: standin.url,
+			apiKey: '',
+			modelName: 'student-small',
+			baseModel: 'meta-llama/Llama-3.1-8B-Instruct'
+		};
+		const joined = registerServedIteration(
+			db,
+			TEST_SECRET,
+			target,
+			first.datasetId,
+			served,
+			env.admin.id
+		);
+		if (!joined.ok) throw new Error(joined.message);
+		expect(joined.number).toBe(2);
+		await jobReaches(db, joined.jobId, ['done']);
+		const [latest] = listIterations(db, target.id);
+		expect(latest.iteration.id).toBe(joined.iterationId);
+		expect(latest.fineTune).toMatchObject({ status: 'succeeded', baseModel: served.baseModel });
+		expect(latest.student?.name).toBe('student-small');
+		expect(latest.evaluation?.status).toBe('done');
+		// Evaluated as the last iteration's student was: its test and train inputs.
+		const inputs = datasetInputs(db, first.datasetId, ['test', 'train']);
+		expect(
+			itemsOf(db, joined.jobId)
+				.map((i) => i.input)
+				.sort()
+		).toEqual([...inputs].sort());
+		reviewAll(db, target, env.rater.id, () => ({}));
+		expect(iterationFigures(db, target).models.map((m) => m.name)).toContain('student-small');
+	});
+
+	it('refuses to register an own-GPU student it could not evaluate, and writes nothing', async () => {
+		const env = await setup();
+		const { db } = env;
+		const target = makeProject(db, env.admin.id, { splitTrain: 90, splitVal: 10, splitTest: 0 });
+		addMember(db, target.id, env.rater.id);
+		await importRows(db, target, [{ input: 'only question', output: 'only answer' }]);
+		reviewAll(db, target, env.rater.id, () => ({}));
+		const frozen = freezeDataset(
+			db,
+			target,
+			'train only',
+			datasetFilterSchema.parse({}),
+			env.admin.id
+		);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const refused = registerServedIteration(
+			db,
+			TEST_SECRET,
+			target,
+			frozen.datasetId,
+			{ baseUrl: standin.url, apiKey: '', modelName: 'student-small', baseModel: 'base' },
+			env.admin.id
+		);
+		expect(refused).toEqual({
+			ok: false,
+			message:
+				'“train only” has no inputs in its test split to evaluate the model on. Untick “Evaluate it” to register the model alone.'
+		});
+		expect(db.select().from(fineTune).all()).toEqual([]);
+		expect(db.select().from(job).all()).toEqual([]);
+		expect(listIterations(db, target.id)).toEqual([]);
 	});
 });
 

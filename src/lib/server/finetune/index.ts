@@ -184,7 +184,7 @@ export type ServedModel = {
  * fine-tune of the "bundle" kind that ties the model to the dataset, in one transaction.
  */
 export function registerServedModel(
-	db: Db,
+	db: Queryable,
 	key: SecretKey,
 	target: Project,
 	datasetId: number,

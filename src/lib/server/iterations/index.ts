@@ -16,7 +16,14 @@ import {
 } from '../db/schema';
 import { createJob, jobProgress, type JobProgress } from '../jobs';
 import { datasetChange, freezeDataset, getDataset, type DatasetChange } from '../datasets';
-import { startFineTune, type FineTuneSpec } from '../finetune';
+import {
+	registerServedModel,
+	startFineTune,
+	type FineTuneSpec,
+	type ServedModel
+} from '../finetune';
+import type { SecretKey } from '../secrets';
+import { EVALUATION_SETTING_DEFAULTS, evaluationSettingsSchema } from '../../schemas/iteration';
 import { missingModelIds } from '../providers';
 import type { DatasetFilter } from '../../schemas/dataset';
 import type { JobSettings } from '../../schemas/job';
@@ -135,12 +142,7 @@ export function startNextIteration(
 					refusal = started.message;
 					throw new Undo();
 				}
-				const last = tx
-					.select({ number: max(iteration.number) })
-					.from(iteration)
-					.where(eq(iteration.projectId, target.id))
-					.get();
-				const number = (last?.number ?? 0) + 1;
+				const number = nextIterationNumber(tx, target.id);
 				const created = tx
 					.insert(iteration)
 					.values({
@@ -168,6 +170,101 @@ export function startNextIteration(
 		if (e instanceof Undo) return { ok: false, message: refusal };
 		throw e;
 	}
+}
+
+/** How the next student is evaluated: as the last iteration's was, else on the test split. */
+function lastEvaluationConfig(db: Queryable, projectId: number): NextIterationSpec['evaluation'] {
+	const last = db
+		.select({ config: iteration.evaluationConfig })
+		.from(iteration)
+		.where(eq(iteration.projectId, projectId))
+		.orderBy(desc(iteration.number))
+		.limit(1)
+		.get();
+	if (last) return JSON.parse(last.config) as NextIterationSpec['evaluation'];
+	return {
+		splits: ['test'],
+		settings: evaluationSettingsSchema.parse(EVALUATION_SETTING_DEFAULTS)
+	};
+}
+
+export type ServedIterationResult =
+	| { ok: true; iterationId: number; number: number; fineTuneId: number; jobId: number }
+	| { ok: false; message: string };
+
+/**
+ * A student trained on one's own GPUs from a dataset's bundle joins the loop, in one
+ * transaction: the served model is registered, the iteration written, and its evaluation run
+ * queued with the last iteration's evaluation settings.
+ */
+export function registerServedIteration(
+	db: Db,
+	key: SecretKey,
+	target: Project,
+	datasetId: number,
+	served: ServedModel,
+	userId: string,
+	now = new Date()
+): ServedIterationResult {
+	class Undo extends Error {}
+	let refusal = '';
+	try {
+		return db.transaction(
+			(tx) => {
+				const frozen = getDataset(tx, target.id, datasetId);
+				if (!frozen) {
+					refusal = 'No such dataset in this project.';
+					throw new Undo();
+				}
+				const evaluation = lastEvaluationConfig(tx, target.id);
+				if (datasetInputs(tx, frozen.id, evaluation.splits).length === 0) {
+					refusal = `“${frozen.name}” has no inputs in its ${splitWords(evaluation.splits)} to evaluate the model on. Untick “Evaluate it” to register the model alone.`;
+					throw new Undo();
+				}
+				const registered = registerServedModel(tx, key, target, frozen.id, served, userId, now);
+				if (!registered.ok) {
+					refusal = registered.message;
+					throw new Undo();
+				}
+				const number = nextIterationNumber(tx, target.id);
+				const created = tx
+					.insert(iteration)
+					.values({
+						projectId: target.id,
+						number,
+						datasetId: frozen.id,
+						fineTuneId: registered.fineTuneId,
+						evaluationConfig: JSON.stringify(evaluation),
+						createdBy: userId,
+						createdAt: now
+					})
+					.returning({ id: iteration.id })
+					.get();
+				const jobId = queueIterationEvaluation(tx, registered.fineTuneId, registered.modelId, now);
+				if (jobId === null) throw new Error('The evaluation run was not queued.');
+				return {
+					ok: true,
+					iterationId: created.id,
+					number,
+					fineTuneId: registered.fineTuneId,
+					jobId
+				} as const;
+			},
+			{ behavior: 'immediate' }
+		);
+	} catch (e) {
+		if (e instanceof Undo) return { ok: false, message: refusal };
+		throw e;
+	}
+}
+
+function nextIterationNumber(db: Queryable, projectId: number): number {
+	const last = db
+		.select({ number: max(iteration.number) })
+		.from(iteration)
+		.where(eq(iteration.projectId, projectId))
+		.get();
+	return (last?.number ?? 0) + 1;
 }
 
 /**

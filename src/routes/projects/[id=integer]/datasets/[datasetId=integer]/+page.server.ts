@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { datasetChange, getDataset } from '$lib/server/datasets';
 import { checkOpenAiLines, exportChunks, linesOf } from '$lib/server/datasets/export';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { registerServedIteration } from '$lib/server/iterations';
 import type { Actions, PageServerLoad } from './$types';
 
 const estimateSchema = z.object({
@@ -67,17 +68,34 @@ export const actions: Actions = {
 		const values = {
 			baseUrl: formText(form, 'baseUrl'),
 			modelName: formText(form, 'modelName'),
-			baseModel: formText(form, 'baseModel')
+			baseModel: formText(form, 'baseModel'),
+			evaluate: formText(form, 'evaluate')
 		};
 		const parsed = servedModelSchema.safeParse({ ...values, apiKey: formText(form, 'apiKey') });
 		if (!parsed.success) {
 			return fail(400, { served: values, servedErrors: fieldErrors(parsed.error) });
 		}
+		const datasetId = Number(event.params.datasetId);
+		if (values.evaluate === 'on') {
+			const joined = registerServedIteration(
+				event.locals.db,
+				event.locals.secretKey,
+				project,
+				datasetId,
+				parsed.data,
+				user.id
+			);
+			if (!joined.ok) {
+				return fail(400, { served: values, servedErrors: { form: [joined.message] } });
+			}
+			event.locals.jobs.wake();
+			redirect(303, `/projects/${project.id}/iterations`);
+		}
 		const registered = registerServedModel(
 			event.locals.db,
 			event.locals.secretKey,
 			project,
-			Number(event.params.datasetId),
+			datasetId,
 			parsed.data,
 			user.id
 		);
