@@ -252,6 +252,22 @@ describe('a distillation job', () => {
 	});
 });
 
+describe('a large job', () => {
+	it('is created whole, however many items it has', async () => {
+		const db = createMigratedDb();
+		const admin = await makeUser(db, 'admin');
+		const target = makeProject(db, admin.id);
+		const { modelId, providerId } = standinProvider(db, 'http://localhost:9/v1');
+		const second = addModel(db, providerId, {
+			name: 'student-small',
+			inputPricePerMTok: 0,
+			outputPricePerMTok: 0
+		});
+		const jobId = startJob(db, target, admin.id, [modelId, second.id], inputs(4_000));
+		expect(itemsOf(db, jobId)).toHaveLength(8_000);
+	});
+});
+
 describe('a job that cannot work', () => {
 	it('a refused key fails the job at once with the reason', async () => {
 		standin = await startStandin({ apiKey: 'right-key' });

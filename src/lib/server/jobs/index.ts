@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db, Queryable } from '../db';
 import { example, job, jobItem, model, provider, type Job, type Project } from '../db/schema';
 import { exampleIdsMatching } from '../examples';
@@ -67,6 +67,10 @@ export function inputsOfExamples(db: Db, projectId: number, filter: ExampleFilte
 	return [...inputs];
 }
 
+// SQLite takes at most 32,766 bound values in one statement, and drizzle binds a value for
+// every column of every row, defaults included.
+const ITEMS_PER_INSERT = Math.floor(32_766 / Object.keys(getTableColumns(jobItem)).length);
+
 export type NewJob = {
 	modelIds: number[];
 	settings: JobSettings;
@@ -120,10 +124,9 @@ export function createJob(
 								}))
 							)
 						);
-			// SQLite takes at most 32,766 variables a statement; five a row.
-			for (let i = 0; i < rows.length; i += 5000) {
+			for (let i = 0; i < rows.length; i += ITEMS_PER_INSERT) {
 				tx.insert(jobItem)
-					.values(rows.slice(i, i + 5000).map((row) => ({ ...row, jobId: created.id })))
+					.values(rows.slice(i, i + ITEMS_PER_INSERT).map((row) => ({ ...row, jobId: created.id })))
 					.run();
 			}
 			return created.id;
