@@ -39,14 +39,12 @@ function quantile(sorted: number[], q: number): number | null {
 	return sorted[Math.max(0, at)];
 }
 
-/** One model's answer to one input in an evaluation run. */
+/** One model's answer to one input in an evaluation run; its texts are read only when shown. */
 type Answer = {
 	modelId: number;
 	exampleId: number;
 	inputHash: string;
-	input: string;
 	split: 'train' | 'val' | 'test';
-	output: string | null;
 	rating: number | null;
 	repaired: boolean;
 	revisionId: number;
@@ -58,6 +56,8 @@ export type EvaluationAnswers = {
 	answers: Answer[];
 	/** Reviews of the answers' own revisions: revision → (annotator → rating). */
 	reviews: Map<number, Map<string, number>>;
+	/** Each model's latest answer to each held-out input (inputHash → answer). */
+	heldOut: Map<number, Map<string, Answer>>;
 };
 
 /** Every evaluation answer of the project with the reviews of its own revision, read once. */
@@ -67,12 +67,10 @@ export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
 			modelId: jobItem.modelId,
 			exampleId: example.id,
 			inputHash: example.inputHash,
-			input: example.input,
 			split: example.split,
 			currentRevisionId: example.currentRevisionId,
 			finalRating: example.finalRating,
 			revisionId: revision.id,
-			output: revision.output,
 			cost: jobItem.cost,
 			latencyMs: jobItem.latencyMs
 		})
@@ -86,39 +84,41 @@ export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
 		.where(eq(jobItem.status, 'done'))
 		.orderBy(asc(example.id))
 		.all();
-	const revisionIds = rows.map((r) => r.revisionId);
+	// The same evaluation items' examples, and of each the reviews of its first revision.
+	const found = db
+		.select({ revisionId: review.revisionId, userId: review.userId, rating: review.rating })
+		.from(jobItem)
+		.innerJoin(
+			job,
+			and(eq(job.id, jobItem.jobId), eq(job.projectId, target.id), eq(job.kind, 'evaluation'))
+		)
+		.innerJoin(review, eq(review.exampleId, jobItem.exampleId))
+		.innerJoin(revision, and(eq(revision.id, review.revisionId), eq(revision.number, 1)))
+		.where(eq(jobItem.status, 'done'))
+		.all();
 	const reviews = new Map<number, Map<string, number>>();
-	for (let i = 0; i < revisionIds.length; i += 10_000) {
-		const found = db
-			.select({ revisionId: review.revisionId, userId: review.userId, rating: review.rating })
-			.from(review)
-			.where(inArray(review.revisionId, revisionIds.slice(i, i + 10_000)))
-			.all();
-		for (const r of found) {
-			if (!reviews.has(r.revisionId)) reviews.set(r.revisionId, new Map());
-			reviews.get(r.revisionId)!.set(r.userId, r.rating);
-		}
+	for (const r of found) {
+		if (!reviews.has(r.revisionId)) reviews.set(r.revisionId, new Map());
+		reviews.get(r.revisionId)!.set(r.userId, r.rating);
 	}
 	const answers: Answer[] = [];
 	for (const row of rows) {
 		if (row.modelId === null) continue;
 		const repaired = row.currentRevisionId !== row.revisionId;
-		const own = [...(reviews.get(row.revisionId)?.values() ?? [])];
+		const own = () => [...(reviews.get(row.revisionId)?.values() ?? [])];
 		answers.push({
 			modelId: row.modelId,
 			exampleId: row.exampleId,
 			inputHash: row.inputHash,
-			input: row.input,
 			split: row.split,
-			output: row.output,
-			rating: repaired ? aggregate(own, target.aggregation) : row.finalRating,
+			rating: repaired ? aggregate(own(), target.aggregation) : row.finalRating,
 			repaired,
 			revisionId: row.revisionId,
 			cost: row.cost,
 			latencyMs: row.latencyMs
 		});
 	}
-	return { answers, reviews };
+	return { answers, reviews, heldOut: heldOutByModel(answers) };
 }
 
 /** Each model's latest answer to each held-out input. */
@@ -209,8 +209,12 @@ export function iterationFigures(
 	scope: 'common' | 'all' = 'common',
 	loaded = evaluationAnswers(db, target)
 ): IterationFigures {
-	const { answers, reviews } = loaded;
-	const byModel = heldOutByModel(answers);
+	const { answers, reviews, heldOut: byModel } = loaded;
+	const everyAnswer = new Map<number, Answer[]>();
+	for (const a of answers) {
+		if (!everyAnswer.has(a.modelId)) everyAnswer.set(a.modelId, []);
+		everyAnswer.get(a.modelId)!.push(a);
+	}
 	const common = commonHashes(byModel);
 	const { level } = levelsOf(target.ratingScale);
 	const info = modelInfo(db, [...byModel.keys()]);
@@ -230,7 +234,7 @@ export function iterationFigures(
 			.map((a) => reviews.get(a.revisionId))
 			.filter((r): r is Map<string, number> => r !== undefined)
 			.map((r) => annotators.map((id) => r.get(id) ?? null));
-		const all = answers.filter((a) => a.modelId === m.id);
+		const all = everyAnswer.get(m.id) ?? [];
 		const latencies = all
 			.map((a) => a.latencyMs)
 			.filter((l): l is number => l !== null)
@@ -298,12 +302,23 @@ export type SideBySide = {
 	};
 };
 
-const paired = (a: Answer): PairedAnswer => ({
-	exampleId: a.exampleId,
-	output: a.output,
-	rating: a.rating,
-	repaired: a.repaired
-});
+/** The input and each answer's own output, for the answers on one page. */
+function answerTexts(db: Db, shown: Answer[]) {
+	const rows = shown.length
+		? db
+				.select({ exampleId: example.id, input: example.input, output: revision.output })
+				.from(example)
+				.innerJoin(revision, and(eq(revision.exampleId, example.id), eq(revision.number, 1)))
+				.where(
+					inArray(
+						example.id,
+						shown.map((a) => a.exampleId)
+					)
+				)
+				.all()
+		: [];
+	return new Map(rows.map((r) => [r.exampleId, r]));
+}
 
 /** Two models on the same held-out inputs: the outputs side by side and the paired comparison. */
 export function sideBySide(
@@ -315,7 +330,7 @@ export function sideBySide(
 	pageSize = 10,
 	loaded = evaluationAnswers(db, target)
 ): SideBySide {
-	const byModel = heldOutByModel(loaded.answers);
+	const byModel = loaded.heldOut;
 	const a = byModel.get(modelA) ?? new Map<string, Answer>();
 	const b = byModel.get(modelB) ?? new Map<string, Answer>();
 	const shared = [...a.keys()].filter((h) => b.has(h));
@@ -330,12 +345,23 @@ export function sideBySide(
 		const variance = differences.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1);
 		half = 1.96 * Math.sqrt(variance / n);
 	}
+	const shown = shared.slice((page - 1) * pageSize, page * pageSize);
+	const texts = answerTexts(
+		db,
+		shown.flatMap((h) => [a.get(h)!, b.get(h)!])
+	);
+	const paired = (answer: Answer): PairedAnswer => ({
+		exampleId: answer.exampleId,
+		output: texts.get(answer.exampleId)?.output ?? null,
+		rating: answer.rating,
+		repaired: answer.repaired
+	});
 	return {
 		total: shared.length,
 		page,
 		pageSize,
-		pairs: shared.slice((page - 1) * pageSize, page * pageSize).map((h) => ({
-			input: a.get(h)!.input,
+		pairs: shown.map((h) => ({
+			input: texts.get(a.get(h)!.exampleId)?.input ?? '',
 			a: paired(a.get(h)!),
 			b: paired(b.get(h)!)
 		})),
