@@ -110,6 +110,63 @@ export type NextIterationResult =
 	| { ok: true; iterationId: number; number: number; datasetId: number; fineTuneId: number }
 	| { ok: false; message: string };
 
+type Refusal = { ok: false; message: string };
+
+/** Runs `work` as one immediate transaction, rolled back whole when it answers a refusal. */
+function unlessRefused<T extends { ok: true }>(
+	db: Db,
+	work: (tx: Queryable) => T | Refusal
+): T | Refusal {
+	class Undo extends Error {
+		constructor(readonly refusal: Refusal) {
+			super(refusal.message);
+		}
+	}
+	try {
+		return db.transaction(
+			(tx) => {
+				const result = work(tx);
+				if (!result.ok) throw new Undo(result);
+				return result;
+			},
+			{ behavior: 'immediate' }
+		);
+	} catch (e) {
+		if (e instanceof Undo) return e.refusal;
+		throw e;
+	}
+}
+
+/** Writes the project's next iteration: a dataset, its fine-tune and how to evaluate its student. */
+function addIteration(
+	tx: Queryable,
+	target: Project,
+	fields: { datasetId: number; fineTuneId: number; evaluation: NextIterationSpec['evaluation'] },
+	userId: string,
+	now: Date
+) {
+	const last = tx
+		.select({ number: max(iteration.number) })
+		.from(iteration)
+		.where(eq(iteration.projectId, target.id))
+		.get();
+	const number = (last?.number ?? 0) + 1;
+	const created = tx
+		.insert(iteration)
+		.values({
+			projectId: target.id,
+			number,
+			datasetId: fields.datasetId,
+			fineTuneId: fields.fineTuneId,
+			evaluationConfig: JSON.stringify(fields.evaluation),
+			createdBy: userId,
+			createdAt: now
+		})
+		.returning({ id: iteration.id })
+		.get();
+	return { iterationId: created.id, number };
+}
+
 /**
  * The "next iteration" action, in one transaction: freeze the next dataset, start its
  * fine-tune, and remember how to evaluate the student. The evaluation run itself is queued
@@ -122,54 +179,26 @@ export function startNextIteration(
 	spec: NextIterationSpec,
 	now = new Date()
 ): NextIterationResult {
-	class Undo extends Error {}
-	let refusal = '';
-	try {
-		return db.transaction(
-			(tx) => {
-				const frozen = freezeDataset(tx, target, spec.name, spec.filter, userId, now);
-				if (!frozen.ok) {
-					refusal = frozen.message;
-					throw new Undo();
-				}
-				const heldOut = spec.evaluation.splits.reduce((n, s) => n + frozen.counts[s], 0);
-				if (heldOut === 0) {
-					refusal = `The next dataset would have no examples in its ${splitWords(spec.evaluation.splits)}, so its student could not be evaluated. Review more examples first, or evaluate on other splits.`;
-					throw new Undo();
-				}
-				const started = startFineTune(tx, target, frozen.datasetId, spec.fineTune, userId, now);
-				if (!started.ok) {
-					refusal = started.message;
-					throw new Undo();
-				}
-				const number = nextIterationNumber(tx, target.id);
-				const created = tx
-					.insert(iteration)
-					.values({
-						projectId: target.id,
-						number,
-						datasetId: frozen.datasetId,
-						fineTuneId: started.fineTuneId,
-						evaluationConfig: JSON.stringify(spec.evaluation),
-						createdBy: userId,
-						createdAt: now
-					})
-					.returning({ id: iteration.id })
-					.get();
-				return {
-					ok: true,
-					iterationId: created.id,
-					number,
-					datasetId: frozen.datasetId,
-					fineTuneId: started.fineTuneId
-				} as const;
-			},
-			{ behavior: 'immediate' }
-		);
-	} catch (e) {
-		if (e instanceof Undo) return { ok: false, message: refusal };
-		throw e;
-	}
+	return unlessRefused(db, (tx) => {
+		const frozen = freezeDataset(tx, target, spec.name, spec.filter, userId, now);
+		if (!frozen.ok) return frozen;
+		const heldOut = spec.evaluation.splits.reduce((n, s) => n + frozen.counts[s], 0);
+		if (heldOut === 0) {
+			return {
+				ok: false,
+				message: `The next dataset would have no examples in its ${splitWords(spec.evaluation.splits)}, so its student could not be evaluated. Review more examples first, or evaluate on other splits.`
+			};
+		}
+		const started = startFineTune(tx, target, frozen.datasetId, spec.fineTune, userId, now);
+		if (!started.ok) return started;
+		const fields = {
+			datasetId: frozen.datasetId,
+			fineTuneId: started.fineTuneId,
+			evaluation: spec.evaluation
+		};
+		const added = addIteration(tx, target, fields, userId, now);
+		return { ok: true, ...added, datasetId: frozen.datasetId, fineTuneId: started.fineTuneId };
+	});
 }
 
 /** How the next student is evaluated: as the last iteration's was, else on the test split. */
@@ -189,8 +218,7 @@ function lastEvaluationConfig(db: Queryable, projectId: number): NextIterationSp
 }
 
 export type ServedIterationResult =
-	| { ok: true; iterationId: number; number: number; fineTuneId: number; jobId: number }
-	| { ok: false; message: string };
+	{ ok: true; iterationId: number; number: number; fineTuneId: number; jobId: number } | Refusal;
 
 /**
  * A student trained on one's own GPUs from a dataset's bundle joins the loop, in one
@@ -206,65 +234,24 @@ export function registerServedIteration(
 	userId: string,
 	now = new Date()
 ): ServedIterationResult {
-	class Undo extends Error {}
-	let refusal = '';
-	try {
-		return db.transaction(
-			(tx) => {
-				const frozen = getDataset(tx, target.id, datasetId);
-				if (!frozen) {
-					refusal = 'No such dataset in this project.';
-					throw new Undo();
-				}
-				const evaluation = lastEvaluationConfig(tx, target.id);
-				if (datasetInputs(tx, frozen.id, evaluation.splits).length === 0) {
-					refusal = `“${frozen.name}” has no inputs in its ${splitWords(evaluation.splits)} to evaluate the model on. Untick “Evaluate it” to register the model alone.`;
-					throw new Undo();
-				}
-				const registered = registerServedModel(tx, key, target, frozen.id, served, userId, now);
-				if (!registered.ok) {
-					refusal = registered.message;
-					throw new Undo();
-				}
-				const number = nextIterationNumber(tx, target.id);
-				const created = tx
-					.insert(iteration)
-					.values({
-						projectId: target.id,
-						number,
-						datasetId: frozen.id,
-						fineTuneId: registered.fineTuneId,
-						evaluationConfig: JSON.stringify(evaluation),
-						createdBy: userId,
-						createdAt: now
-					})
-					.returning({ id: iteration.id })
-					.get();
-				const jobId = queueIterationEvaluation(tx, registered.fineTuneId, registered.modelId, now);
-				if (jobId === null) throw new Error('The evaluation run was not queued.');
-				return {
-					ok: true,
-					iterationId: created.id,
-					number,
-					fineTuneId: registered.fineTuneId,
-					jobId
-				} as const;
-			},
-			{ behavior: 'immediate' }
-		);
-	} catch (e) {
-		if (e instanceof Undo) return { ok: false, message: refusal };
-		throw e;
-	}
-}
-
-function nextIterationNumber(db: Queryable, projectId: number): number {
-	const last = db
-		.select({ number: max(iteration.number) })
-		.from(iteration)
-		.where(eq(iteration.projectId, projectId))
-		.get();
-	return (last?.number ?? 0) + 1;
+	return unlessRefused(db, (tx) => {
+		const frozen = getDataset(tx, target.id, datasetId);
+		if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
+		const evaluation = lastEvaluationConfig(tx, target.id);
+		if (datasetInputs(tx, frozen.id, evaluation.splits).length === 0) {
+			return {
+				ok: false,
+				message: `“${frozen.name}” has no inputs in its ${splitWords(evaluation.splits)} to evaluate the model on. Untick “Evaluate it” to register the model alone.`
+			};
+		}
+		const registered = registerServedModel(tx, key, target, frozen.id, served, userId, now);
+		if (!registered.ok) return registered;
+		const fields = { datasetId: frozen.id, fineTuneId: registered.fineTuneId, evaluation };
+		const added = addIteration(tx, target, fields, userId, now);
+		const jobId = queueIterationEvaluation(tx, registered.fineTuneId, registered.modelId, now);
+		if (jobId === null) throw new Error('The evaluation run was not queued.');
+		return { ok: true, ...added, fineTuneId: registered.fineTuneId, jobId };
+	});
 }
 
 /**

@@ -75,32 +75,19 @@ export const actions: Actions = {
 		if (!parsed.success) {
 			return fail(400, { served: values, servedErrors: fieldErrors(parsed.error) });
 		}
+		const { db, secretKey } = event.locals;
 		const datasetId = Number(event.params.datasetId);
-		if (values.evaluate === 'on') {
-			const joined = registerServedIteration(
-				event.locals.db,
-				event.locals.secretKey,
-				project,
-				datasetId,
-				parsed.data,
-				user.id
-			);
-			if (!joined.ok) {
-				return fail(400, { served: values, servedErrors: { form: [joined.message] } });
-			}
-			event.locals.jobs.wake();
-			redirect(303, `/projects/${project.id}/iterations`);
-		}
-		const registered = registerServedModel(
-			event.locals.db,
-			event.locals.secretKey,
-			project,
-			datasetId,
-			parsed.data,
-			user.id
-		);
+		// Evaluated, the model becomes the loop's next iteration; else it is registered alone.
+		const registered =
+			values.evaluate === 'on'
+				? registerServedIteration(db, secretKey, project, datasetId, parsed.data, user.id)
+				: registerServedModel(db, secretKey, project, datasetId, parsed.data, user.id);
 		if (!registered.ok) {
 			return fail(400, { served: values, servedErrors: { form: [registered.message] } });
+		}
+		if ('jobId' in registered) {
+			event.locals.jobs.wake();
+			redirect(303, `/projects/${project.id}/iterations`);
 		}
 		redirect(303, `/projects/${project.id}/finetunes/${registered.fineTuneId}`);
 	}
