@@ -192,3 +192,35 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 		await standin.close();
 	}
 });
+
+test('the export filter shows the URL’s filter again after Back and Forward', async ({
+	page,
+	context
+}) => {
+	const admin = await ensureUser('exporter', 'admin');
+	const project = createProject(
+		e2eDb(),
+		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Filter history ${Date.now()}` }),
+		admin.id
+	);
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/datasets`);
+	const filter = page.getByRole('form', { name: 'Filter' });
+	const imported = filter.getByRole('checkbox', { name: 'Import', exact: true });
+	const repairedOnly = filter.getByRole('checkbox', { name: /^Repaired only/ });
+	await imported.check();
+	await expect(page).toHaveURL(/source=import/);
+	await repairedOnly.check();
+	await expect(page).toHaveURL(/repairedOnly=on/);
+
+	await page.goBack();
+	await expect(page).not.toHaveURL(/repairedOnly/);
+	await expect(repairedOnly).not.toBeChecked();
+	await expect(imported).toBeChecked();
+	await page.goBack();
+	await expect(page).not.toHaveURL(/source=/);
+	await expect(imported).not.toBeChecked();
+	await page.goForward();
+	await expect(imported).toBeChecked();
+	await expect(repairedOnly).not.toBeChecked();
+});

@@ -7,6 +7,8 @@ import {
 	fineTune,
 	iteration,
 	job,
+	model,
+	provider,
 	revision,
 	type Project
 } from '$lib/server/db/schema';
@@ -437,6 +439,21 @@ describe('the re-tune loop', () => {
 		expect(db.select().from(fineTune).all()).toEqual([]);
 		expect(db.select().from(job).all()).toEqual([]);
 		expect(listIterations(db, target.id)).toEqual([]);
+		// Only the stand-in of the set-up: no provider or model was registered.
+		expect(
+			db
+				.select()
+				.from(model)
+				.all()
+				.map((m) => m.id)
+		).toEqual([env.teacherId]);
+		expect(
+			db
+				.select()
+				.from(provider)
+				.all()
+				.map((p) => p.id)
+		).toEqual([env.providerId]);
 	});
 });
 

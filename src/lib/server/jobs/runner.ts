@@ -481,8 +481,15 @@ export class JobRunner {
 		}
 		const jobId = context.job.id;
 		const note = `Stopped asking ${target.model.name} (${target.provider.name}): ${message}`;
+		let inFlight: { id: number }[] = [];
 		const jobFailed = this.db.transaction(
 			(tx) => {
+				const ofModel = and(
+					eq(jobItem.jobId, jobId),
+					eq(jobItem.modelId, target.model.id),
+					eq(jobItem.status, 'running')
+				);
+				inFlight = tx.select({ id: jobItem.id }).from(jobItem).where(ofModel).all();
 				const stopped = tx
 					.update(jobItem)
 					.set({ status: 'failed', error: message, finishedAt: new Date(now) })
@@ -514,6 +521,8 @@ export class JobRunner {
 			{ behavior: 'immediate' }
 		);
 		this.log(`job ${jobId}: ${note}`);
+		// The model's other calls would meet the same refusal: they are not waited for.
+		for (const { id } of inFlight) this.inFlight.get(jobId)?.get(id)?.abort();
 		if (jobFailed) {
 			this.contexts.delete(jobId);
 			for (const c of this.inFlight.get(jobId)?.values() ?? []) c.abort();
