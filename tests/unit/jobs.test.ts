@@ -70,6 +70,17 @@ describe('reading the model’s answer', () => {
 		});
 	});
 
+	it('keeps a model’s unasked thoughts apart from its text or JSON answer', () => {
+		const text = parseOutput(promptFor({}), '<think>\nThe policy says 60 days.\n</think>\n\nYes.');
+		expect(text).toMatchObject({ output: 'Yes.', reasoning: 'The policy says 60 days.' });
+		const json = parseOutput(
+			promptFor({ outputKind: 'json' }),
+			'<think>It is yes.</think>{"answer": "yes"}'
+		);
+		expect(json).toMatchObject({ output: '{"answer":"yes"}', reasoning: 'It is yes.' });
+		expect(json.schemaErrors).toBeNull();
+	});
+
 	it('unwraps JSON reasoning and checks the output against the schema', () => {
 		const validate = compileValidator(
 			JSON.stringify({

@@ -221,7 +221,9 @@ export type ParsedOutput = {
 export function parseOutput(prompt: Prompt, content: string, sideReasoning?: string | null) {
 	let text = content.trim();
 	let reasoning: string | null = sideReasoning?.trim() || null;
-	if (prompt.reasoning && !prompt.wrapped) {
+	// Thoughts in tags are kept apart even unasked: a student trained on files with reasoning,
+	// or a model that always thinks aloud, must not show them to annotators as its output.
+	if (!prompt.wrapped) {
 		const tagged = /^\s*<(reasoning|think)>([\s\S]*?)<\/\1>\s*/i.exec(text);
 		if (tagged) {
 			reasoning = tagged[2].trim();
