@@ -104,7 +104,7 @@ test('an admin mixes gold into the queue and sees each annotator measured agains
 	await expect(page.getByRole('main')).not.toContainText('Gold');
 });
 
-test('what is typed or ticked while the page is still loading is kept when the page comes alive', async ({
+test('what is typed, ticked or chosen while the page is still loading is kept when the page comes alive', async ({
 	page,
 	context
 }) => {
@@ -127,13 +127,18 @@ test('what is typed or ticked while the page is still loading is kept when the p
 	);
 	const countedBefore = await counts.isChecked();
 	await counts.click();
+	const order = page.getByLabel('Order');
+	await expect(order).toHaveValue('oldest');
+	await order.selectOption({ label: 'Random order' });
 	releaseScripts();
 	await page.waitForLoadState('networkidle');
 	await expect(share).toHaveValue('7');
 	expect(await counts.isChecked()).toBe(!countedBefore);
+	await expect(order).toHaveValue('random');
 	await page.getByRole('button', { name: 'Save queue settings' }).click();
 	await expect(page.getByText('Queue settings saved.')).toBeVisible();
 	const saved = e2eDb().select().from(projectTable).where(eq(projectTable.id, project.id)).get();
 	expect(saved?.goldRate).toBe(0.07);
 	expect(saved?.repairerReviewCounts).toBe(!countedBefore);
+	expect(saved?.queueOrder).toBe('random');
 });
