@@ -62,6 +62,11 @@ export type EvaluationAnswers = {
 
 /** Every evaluation answer of the project with the reviews of its own revision, read once. */
 export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
+	const ofEvaluation = and(
+		eq(job.id, jobItem.jobId),
+		eq(job.projectId, target.id),
+		eq(job.kind, 'evaluation')
+	);
 	const rows = db
 		.select({
 			modelId: jobItem.modelId,
@@ -75,10 +80,7 @@ export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
 			latencyMs: jobItem.latencyMs
 		})
 		.from(jobItem)
-		.innerJoin(
-			job,
-			and(eq(job.id, jobItem.jobId), eq(job.projectId, target.id), eq(job.kind, 'evaluation'))
-		)
+		.innerJoin(job, ofEvaluation)
 		.innerJoin(example, eq(example.id, jobItem.exampleId))
 		.innerJoin(revision, and(eq(revision.exampleId, example.id), eq(revision.number, 1)))
 		.where(eq(jobItem.status, 'done'))
@@ -88,10 +90,7 @@ export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
 	const found = db
 		.select({ revisionId: review.revisionId, userId: review.userId, rating: review.rating })
 		.from(jobItem)
-		.innerJoin(
-			job,
-			and(eq(job.id, jobItem.jobId), eq(job.projectId, target.id), eq(job.kind, 'evaluation'))
-		)
+		.innerJoin(job, ofEvaluation)
 		.innerJoin(review, eq(review.exampleId, jobItem.exampleId))
 		.innerJoin(revision, and(eq(revision.id, review.revisionId), eq(revision.number, 1)))
 		.where(eq(jobItem.status, 'done'))
