@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
 	for (const f of followers.splice(0)) await f.stop();
-	standin.set({ fineTuneSeconds: 0.8, refuseFiles: false });
+	standin.set({ fineTuneSeconds: 0.8, refuseFiles: false, uploadOutages: 0 });
 });
 
 const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 };
@@ -106,7 +106,7 @@ const ADAPTERS = [
 		adapter: 'together',
 		files: /^file-together-/,
 		jobs: /^ft-together-/,
-		refused: 'Together refused the file (400): Invalid file format.'
+		refused: 'The provider refused the request (400): Invalid file format.'
 	}
 ] as const;
 
@@ -176,6 +176,21 @@ describe.each(ADAPTERS)(
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
 			expect(row(db, started.fineTuneId).error).toBe(refused);
 			expect(standin.stats.fineTuneJobs).toBe(jobsBefore);
+		});
+
+		it('an upload that meets an outage is tried again, and the fine-tune goes on', async () => {
+			const env = await setup({ uploadOutages: 2 });
+			const { db } = env;
+			const uploadsBefore = standin.uploads.length;
+			const started = launch(env, adapter, 'base-small', null);
+			follower(db);
+			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('succeeded');
+			expect(standin.options.uploadOutages).toBe(0);
+			// Each file went up once, after the outage: the training file and the validation file.
+			expect(standin.uploads.slice(uploadsBefore).map((u) => u.filename)).toEqual([
+				`dataset-${env.datasetId}-train.jsonl`,
+				`dataset-${env.datasetId}-val.jsonl`
+			]);
 		});
 
 		it('a restart in the middle carries on with the same job', async () => {

@@ -39,6 +39,8 @@ export type StandinOptions = {
 	fineTuneSeconds: number;
 	/** Refuses every uploaded file, as a provider does with one it cannot use. */
 	refuseFiles: boolean;
+	/** How many file uploads from now on meet a 503, as in a provider's outage. */
+	uploadOutages: number;
 };
 
 export const STANDIN_DEFAULTS: StandinOptions = {
@@ -51,7 +53,8 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	apiKey: null,
 	seed: 1,
 	fineTuneSeconds: 2,
-	refuseFiles: false
+	refuseFiles: false,
+	uploadOutages: 0
 };
 
 type JsonSchema = {
@@ -431,6 +434,12 @@ export async function startStandin(
 			path === '/files' &&
 			contentType.startsWith('application/x-www-form-urlencoded')
 		) {
+			if (options.uploadOutages > 0) {
+				options.uploadOutages--;
+				response.writeHead(503, { 'content-type': 'text/plain' });
+				response.end('Service temporarily unavailable.');
+				return true;
+			}
 			const form = new URLSearchParams(String((await bodyText(request)) || ''));
 			const id = `file-together-${togetherFiles.size + 1}`;
 			togetherFiles.set(id, { filename: form.get('file_name') ?? 'upload.jsonl', content: null });
@@ -549,6 +558,11 @@ export async function startStandin(
 			const chunks: Buffer[] = [];
 			for await (const chunk of request) chunks.push(chunk as Buffer);
 			const upload = multipartOf(Buffer.concat(chunks), request.headers['content-type'] ?? '');
+			if (options.uploadOutages > 0) {
+				options.uploadOutages--;
+				send(response, 503, apiError('Service temporarily unavailable.', 'server_error'));
+				return;
+			}
 			if (!upload.file) {
 				send(response, 400, apiError('No file in the upload.', 'invalid_request_error'));
 				return;

@@ -1,6 +1,7 @@
 import { Together } from 'together-ai';
 import type { FineTune } from '../db/schema';
 import type { FineTuneAdapter } from './adapter';
+import { ProviderHttpError } from '../providers/errors';
 
 // Together AI's fine-tuning (LoRA) through its official client. One step is done by hand: the
 // client's own upload helper cannot run here (its ES module build calls require, its requests
@@ -38,9 +39,7 @@ export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapte
 			const target = announce.headers.get('location');
 			const fileId = announce.headers.get('x-together-file-id');
 			if (announce.status !== 302 || !target || !fileId) {
-				throw new Error(
-					`Together refused the file (${announce.status}): ${(await announce.text()).slice(0, 300)}`
-				);
+				throw new ProviderHttpError(announce.status, await announce.text(), announce.headers);
 			}
 			const put = await fetch(target, {
 				method: 'PUT',
@@ -48,9 +47,7 @@ export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapte
 				body: Buffer.from(text, 'utf8')
 			});
 			if (put.status !== 200) {
-				throw new Error(
-					`Together refused the file (${put.status}): ${(await put.text()).slice(0, 300)}`
-				);
+				throw new ProviderHttpError(put.status, await put.text(), put.headers);
 			}
 			return (await client.files.retrieve(fileId)).id;
 		},

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { Together } from 'together-ai';
 
 // What a failed call to a provider means for the job: retry it (and when), fail the item, or
 // stop the whole job because every other item would fail the same way.
@@ -24,31 +25,60 @@ function retryAfterOf(headers: Headers | undefined): number | null {
 	return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
-function providerMessage(error: InstanceType<typeof OpenAI.APIError>): string {
-	const body = error.error as { message?: unknown } | undefined;
-	const text = typeof body?.message === 'string' ? body.message : '';
-	return text ? `: ${text.slice(0, 300)}` : '';
+/** A provider's answer with an error status to a request made without its client. */
+export class ProviderHttpError extends Error {
+	constructor(
+		readonly status: number,
+		readonly body: string,
+		readonly headers?: Headers
+	) {
+		super(`The provider answered ${status}`);
+	}
+}
+
+type HttpFailure = { status: number; headers: Headers | undefined; detail: string };
+
+/** The status, headers and message of an error the provider answered, from any client. */
+function httpFailureOf(error: unknown): HttpFailure | null {
+	if (error instanceof OpenAI.APIError || error instanceof Together.APIError) {
+		const body = error.error as { message?: unknown } | undefined;
+		const text = typeof body?.message === 'string' ? body.message : '';
+		return { status: error.status ?? 0, headers: error.headers, detail: text };
+	}
+	if (error instanceof ProviderHttpError) {
+		return { status: error.status, headers: error.headers, detail: error.body.trim() };
+	}
+	return null;
 }
 
 export function classifyFailure(error: unknown, baseUrl: string): ClassifiedFailure {
-	if (error instanceof OpenAI.APIConnectionTimeoutError) {
+	if (
+		error instanceof OpenAI.APIConnectionTimeoutError ||
+		error instanceof Together.APIConnectionTimeoutError
+	) {
 		return { kind: 'retry', message: 'The provider did not answer in time.', retryAfterMs: null };
 	}
-	if (error instanceof OpenAI.APIConnectionError) {
+	// The clients' connection errors, and fetch's own when a request made without a client fails.
+	if (
+		error instanceof OpenAI.APIConnectionError ||
+		error instanceof Together.APIConnectionError ||
+		(error instanceof TypeError && error.message === 'fetch failed')
+	) {
 		return {
 			kind: 'retry',
 			message: `Could not reach ${baseUrl}: ${error.cause instanceof Error ? error.cause.message : error.message}`,
 			retryAfterMs: null
 		};
 	}
-	if (error instanceof OpenAI.APIError) {
-		const status = error.status ?? 0;
-		const detail = providerMessage(error);
+	const failed = httpFailureOf(error);
+	if (failed) {
+		const { status } = failed;
+		const detail = failed.detail ? `: ${failed.detail.slice(0, 300)}` : '';
 		if (status === 429 || status === 408 || status === 409 || status >= 500) {
 			return {
 				kind: 'retry',
 				message: `The provider answered ${status}${detail}`,
-				retryAfterMs: retryAfterOf(error.headers)
+				retryAfterMs: retryAfterOf(failed.headers)
 			};
 		}
 		if (status === 401 || status === 403) {
