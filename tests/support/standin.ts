@@ -162,6 +162,25 @@ type FineTuneJob = {
 	hyperparameters: Record<string, unknown>;
 };
 
+/** A fine-tuning job as both providers' create requests describe it. */
+function newFineTuneJob(
+	id: string,
+	body: Record<string, unknown>,
+	hyperparameters: Record<string, unknown>
+): FineTuneJob {
+	return {
+		id,
+		model: String(body.model ?? ''),
+		training_file: String(body.training_file ?? ''),
+		validation_file: (body.validation_file as string | undefined) ?? null,
+		suffix: (body.suffix as string | undefined) ?? null,
+		created_at: Math.floor(Date.now() / 1000),
+		createdMs: Date.now(),
+		cancelledAt: null,
+		hyperparameters
+	};
+}
+
 export type Standin = {
 	url: string;
 	port: number;
@@ -490,17 +509,10 @@ export async function startStandin(
 				return true;
 			}
 			const id = `ft-together-${togetherJobs.size + 1}`;
-			const job: FineTuneJob = {
-				id,
-				model: String(body.model ?? ''),
-				training_file: trainingFile,
-				validation_file: (body.validation_file as string | undefined) ?? null,
-				suffix: (body.suffix as string | undefined) ?? null,
-				created_at: Math.floor(Date.now() / 1000),
-				createdMs: Date.now(),
-				cancelledAt: null,
-				hyperparameters: { n_epochs: body.n_epochs, batch_size: body.batch_size }
-			};
+			const job = newFineTuneJob(id, body, {
+				n_epochs: body.n_epochs,
+				batch_size: body.batch_size
+			});
 			togetherJobs.set(id, job);
 			stats.fineTuneJobs++;
 			send(response, 200, togetherView(job));
@@ -622,17 +634,7 @@ export async function startStandin(
 			}
 			const id = `ftjob-standin-${fineTunes.size + 1}`;
 			const method = body.method as { supervised?: { hyperparameters?: object } } | undefined;
-			const job: FineTuneJob = {
-				id,
-				model: String(body.model ?? ''),
-				training_file: trainingFile,
-				validation_file: (body.validation_file as string | undefined) ?? null,
-				suffix: (body.suffix as string | undefined) ?? null,
-				created_at: Math.floor(Date.now() / 1000),
-				createdMs: Date.now(),
-				cancelledAt: null,
-				hyperparameters: { ...(method?.supervised?.hyperparameters ?? {}) }
-			};
+			const job = newFineTuneJob(id, body, { ...(method?.supervised?.hyperparameters ?? {}) });
 			fineTunes.set(id, job);
 			stats.fineTuneJobs++;
 			send(response, 200, fineTuneView(job));

@@ -14,7 +14,7 @@ import {
 	type Project,
 	type Split
 } from '../db/schema';
-import { createJob, jobProgress, type JobProgress } from '../jobs';
+import { createJob, jobsProgress, type JobProgress } from '../jobs';
 import { datasetChange, freezeDataset, getDataset, type DatasetChange } from '../datasets';
 import {
 	registerServedModel,
@@ -316,6 +316,8 @@ export function listIterations(db: Db, projectId: number): IterationSummary[] {
 		.where(eq(iteration.projectId, projectId))
 		.orderBy(desc(iteration.number))
 		.all();
+	const evaluations = rows.flatMap((row) => (row.evaluation ? [row.evaluation] : []));
+	const progress = new Map(jobsProgress(db, evaluations).map((p) => [p.id, p]));
 	return rows.map((row) => ({
 		iteration: row.iteration,
 		dataset: row.dataset,
@@ -330,7 +332,7 @@ export function listIterations(db: Db, projectId: number): IterationSummary[] {
 			baseModel: row.fineTune.baseModel
 		},
 		student: row.student && { id: row.student.id, name: row.student.name },
-		evaluation: row.evaluation ? jobProgress(db, row.evaluation) : null
+		evaluation: row.evaluation ? progress.get(row.evaluation.id)! : null
 	}));
 }
 

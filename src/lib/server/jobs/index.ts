@@ -256,12 +256,15 @@ function progressOf(found: Job, counts: ItemCounts, models: string[], now: Date)
 }
 
 export function jobProgress(db: Db, found: Job, now = new Date()): JobProgress {
-	return progressOf(
-		found,
-		itemCounts(db, [found.id]).get(found.id)!,
-		modelNames(db, [found.id]).get(found.id) ?? [],
-		now
-	);
+	return jobsProgress(db, [found], now)[0];
+}
+
+/** The progress of several jobs, read in two queries whatever their number. */
+export function jobsProgress(db: Db, jobs: Job[], now = new Date()): JobProgress[] {
+	const ids = jobs.map((j) => j.id);
+	const counts = itemCounts(db, ids);
+	const names = modelNames(db, ids);
+	return jobs.map((j) => progressOf(j, counts.get(j.id)!, names.get(j.id) ?? [], now));
 }
 
 export function listJobs(db: Db, projectId: number, now = new Date()): JobProgress[] {
@@ -272,10 +275,7 @@ export function listJobs(db: Db, projectId: number, now = new Date()): JobProgre
 		.orderBy(desc(job.createdAt), desc(job.id))
 		.limit(100)
 		.all();
-	const ids = jobs.map((j) => j.id);
-	const counts = itemCounts(db, ids);
-	const names = modelNames(db, ids);
-	return jobs.map((j) => progressOf(j, counts.get(j.id)!, names.get(j.id) ?? [], now));
+	return jobsProgress(db, jobs, now);
 }
 
 /** The items that failed, with why, for the job page. */
