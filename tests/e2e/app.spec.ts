@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { ensureUser, logInAs, SETUP_ADMIN } from '../support/e2e';
+import { expect, request, test } from '@playwright/test';
+import { BASE_URL, ensureUser, logInAs, sessionCookie, SETUP_ADMIN } from '../support/e2e';
 
 const goodFile = [
 	{ input: 'Where is order 1001?', output: 'It ships Monday.', tags: ['orders'], id: 'e-1' },
@@ -31,6 +31,42 @@ test('a wrong password is refused with a message, the right one logs in', async 
 	await expect(page).toHaveURL(/\/login$/);
 	await page.goto('/projects');
 	await expect(page).toHaveURL(/\/login\?next=%2Fprojects$/);
+});
+
+test('after logging in, next leads only to a page of this site', async () => {
+	const person = await ensureUser('nextcomer', 'annotator');
+	const signedIn = await request.newContext({
+		baseURL: BASE_URL,
+		extraHTTPHeaders: { cookie: `auth-session=${sessionCookie(person.id)}` }
+	});
+	const payloads: [string, string][] = [
+		['%2Fprojects%3Fa%3D1', '/projects?a=1'],
+		['%2F%09%2Fevil.com', '/'],
+		['%2F%5Cevil.com', '/'],
+		['%20%2F%2Fevil.com', '/'],
+		['https%3A%2F%2Fevil.com', '/'],
+		// CR and LF once made a 500: a header cannot hold them.
+		['%2Fprojects%0D%0ASet-Cookie%3A%20x%3Dy', '/projectsSet-Cookie:%20x=y']
+	];
+	for (const [next, location] of payloads) {
+		const response = await signedIn.get(`/login?next=${next}`, { maxRedirects: 0 });
+		expect(response.status(), next).toBe(303);
+		expect(response.headers()['location'], next).toBe(location);
+	}
+	await signedIn.dispose();
+
+	// The login form's own redirect reads next the same way.
+	const visitor = await request.newContext({
+		baseURL: BASE_URL,
+		extraHTTPHeaders: { origin: BASE_URL }
+	});
+	const response = await visitor.post('/login?next=%2F%0D%0A%2Fevil.com', {
+		form: { username: 'nextcomer', password: 'correct-horse-battery' },
+		maxRedirects: 0
+	});
+	expect(response.status()).toBe(303);
+	expect(response.headers()['location']).toBe('/');
+	await visitor.dispose();
 });
 
 test('an admin creates a project, imports a file, and browses and filters its examples', async ({

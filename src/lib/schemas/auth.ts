@@ -58,9 +58,21 @@ export const setActiveSchema = z.object({
 	active: z.enum(['true', 'false']).transform((v) => v === 'true')
 });
 
-/** Only a path on this site, so a login link cannot send people elsewhere. */
-export function safeNext(next: string | null): string {
-	return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
-		? next
-		: '/projects';
+/**
+ * Where to go after logging in: `next` read as the browser will read it, against this site's
+ * origin, and kept only if it stays on this site; anything else goes home. Comparing the
+ * resolved origin, not the raw text, is what catches `/\t/evil.com`, `/\\evil.com` and
+ * ` //evil.com`, which browsers read as another host. The URL parser also drops CR, LF and tab
+ * and percent-encodes what a Location header cannot hold.
+ */
+export function safeNext(next: string | null, origin: string): string {
+	if (!next) return '/';
+	let target: URL;
+	try {
+		target = new URL(next, origin);
+	} catch {
+		return '/';
+	}
+	if (target.origin !== new URL(origin).origin) return '/';
+	return target.pathname + target.search + target.hash;
 }

@@ -6,7 +6,7 @@ import { authenticate } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
-	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+	if (locals.user) redirect(303, safeNext(url.searchParams.get('next'), url.origin));
 	return {};
 };
 
@@ -34,6 +34,6 @@ export const actions: Actions = {
 			return fail(400, { values, message: 'Wrong username or password.' });
 		}
 		startSession(locals.db, event, result.user.id);
-		redirect(303, safeNext(url.searchParams.get('next')));
+		redirect(303, safeNext(url.searchParams.get('next'), url.origin));
 	}
 };
