@@ -18,6 +18,7 @@ import {
 	resetPassword,
 	setUserActive
 } from '$lib/server/users';
+import { LOGIN_FREE_FAILURES, throttleKeys } from '$lib/server/throttle';
 import { makeUser, PASSWORD, T0 } from '../support/fixtures';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -255,18 +256,92 @@ describe('authenticate', () => {
 		expect((await authenticate(db, 'ada', PASSWORD, IP, at(20 * SECOND))).ok).toBe(true);
 	});
 
-	it("clears the account's failures on success", async () => {
+	it('clears the failures of the account from that address on success', async () => {
 		const { db } = await setup();
 		await failLogins(db, 'ada', 4, T0);
 		expect((await authenticate(db, 'ada', PASSWORD, IP, at(4 * SECOND))).ok).toBe(true);
 		expect(
-			db.select().from(loginThrottle).where(eq(loginThrottle.key, 'user:ada')).get()
+			db
+				.select()
+				.from(loginThrottle)
+				.where(eq(loginThrottle.key, throttleKeys('ada', IP).pair))
+				.get()
 		).toBeUndefined();
 
 		await failLogins(db, 'ada', 4, at(5 * SECOND));
 		const result = await authenticate(db, 'ada', PASSWORD, IP, at(9 * SECOND));
 
 		expect(result.ok).toBe(true);
+	});
+
+	it('counts parallel wrong passwords before checking them, so no more than 5 get through', async () => {
+		const { db } = await setup();
+
+		const results = await Promise.all(
+			Array.from({ length: 20 }, () => authenticate(db, 'ada', 'wrong-password', IP, T0))
+		);
+
+		const checked = results.filter((r) => !r.ok && r.reason === 'invalid');
+		expect(checked).toHaveLength(LOGIN_FREE_FAILURES.pair);
+		expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(15);
+		expect(await authenticate(db, 'ada', PASSWORD, IP, at(SECOND))).toMatchObject({
+			reason: 'throttled'
+		});
+	});
+
+	it('lets the owner in from their address while a stranger fails from another', async () => {
+		const { db, member } = await setup();
+		const admin = await makeUser(db, 'admin', 'root');
+		const stranger = '198.51.100.66';
+		for (const name of ['ada', 'root']) {
+			// Each tries again as soon as they are let: the stranger is locked out, not the owner.
+			let t = T0.getTime();
+			for (let i = 0; i < 40; i++) {
+				const result = await authenticate(db, name, 'wrong-password', stranger, new Date(t));
+				t +=
+					!result.ok && result.reason === 'throttled' ? result.retryAfterSeconds * SECOND : SECOND;
+			}
+			expect(await authenticate(db, name, PASSWORD, stranger, new Date(t - SECOND))).toMatchObject({
+				reason: 'throttled'
+			});
+		}
+
+		for (const [name, id] of [
+			['ada', member.id],
+			['root', admin.id]
+		]) {
+			const owner = await authenticate(db, name, PASSWORD, IP, at(SECOND));
+			expect(owner.ok && owner.user.id).toBe(id);
+		}
+	});
+
+	it('locks an account guessed at from many addresses, past what one address may try', async () => {
+		const { db } = await setup();
+		const perAddress = LOGIN_FREE_FAILURES.pair - 1;
+		const addresses = Math.ceil(LOGIN_FREE_FAILURES.user / perAddress);
+		for (let a = 0; a < addresses; a++) {
+			await failLogins(
+				db,
+				'ada',
+				perAddress,
+				at(a * perAddress * SECOND),
+				`10.0.${a >> 8}.${a & 255}`
+			);
+		}
+
+		const owner = await authenticate(db, 'ada', PASSWORD, IP, at(addresses * perAddress * SECOND));
+
+		expect(owner).toMatchObject({ ok: false, reason: 'throttled' });
+	});
+
+	it('does not count successful logins against their address', async () => {
+		const { db } = await setup();
+		for (let i = 0; i < LOGIN_FREE_FAILURES.ip; i++) {
+			expect((await authenticate(db, 'ada', PASSWORD, IP, at(i * SECOND))).ok).toBe(true);
+		}
+		await failLogins(db, 'guess', LOGIN_FREE_FAILURES.pair - 1, at(60 * SECOND));
+
+		expect((await authenticate(db, 'ada', PASSWORD, IP, at(70 * SECOND))).ok).toBe(true);
 	});
 
 	it('forgets failures older than an hour', async () => {

@@ -1,50 +1,98 @@
 import { eq, inArray } from 'drizzle-orm';
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 import { loginThrottle } from './db/schema';
 
-/** Failures allowed before a key is locked, per kind of key. */
-export const LOGIN_FREE_FAILURES = { user: 5, ip: 20 } as const;
+/**
+ * Failures allowed before a key is locked, per kind of key. Someone failing from one address
+ * locks that account from that address (`pair`) and, across accounts, that address (`ip`);
+ * the owner elsewhere is not locked out by them. The account's own limit (`user`) only stops
+ * guessing spread over many addresses: one address reaches about 15 failures an hour under
+ * its growing locks, so 100 takes a stranger at least seven addresses.
+ */
+export const LOGIN_FREE_FAILURES = { pair: 5, ip: 20, user: 100 } as const;
+type KeyKind = keyof typeof LOGIN_FREE_FAILURES;
+export type ThrottleKeys = Record<KeyKind, string>;
+
 const FIRST_LOCK_MS = 30_000;
 const LONGEST_LOCK_MS = 15 * 60_000;
 /** Failures older than this are forgotten. */
 const FAILURE_MEMORY_MS = 60 * 60_000;
 
-export function throttleKeys(username: string, ip: string) {
-	return { user: `user:${username.toLowerCase()}`, ip: `ip:${ip}` };
+export function throttleKeys(username: string, ip: string): ThrottleKeys {
+	const name = username.toLowerCase();
+	// An address holds no '|', so the pair cannot be read two ways.
+	return { pair: `pair:${ip}|${name}`, ip: `ip:${ip}`, user: `user:${name}` };
 }
 
-/** Milliseconds until any of the keys may try again; 0 when none is locked. */
-export function lockedFor(db: Db, keys: string[], now: Date): number {
-	const rows = db.select().from(loginThrottle).where(inArray(loginThrottle.key, keys)).all();
-	let wait = 0;
-	for (const row of rows) {
-		if (row.lockedUntil) wait = Math.max(wait, row.lockedUntil.getTime() - now.getTime());
-	}
-	return wait;
+function lockFor(kind: KeyKind, failures: number, now: Date): Date | null {
+	const over = failures - LOGIN_FREE_FAILURES[kind];
+	return over >= 0
+		? new Date(now.getTime() + Math.min(FIRST_LOCK_MS * 2 ** over, LONGEST_LOCK_MS))
+		: null;
 }
 
-export function recordFailure(db: Db, keys: { user: string; ip: string }, now: Date): void {
+function rowsOf(tx: Queryable, keys: ThrottleKeys) {
+	return tx
+		.select()
+		.from(loginThrottle)
+		.where(inArray(loginThrottle.key, Object.values(keys)))
+		.all();
+}
+
+/**
+ * Lets a login attempt go on to its password check, or says how many milliseconds to wait.
+ * An attempt let through is counted as a failure in the same transaction that checked the
+ * locks, before its password is checked: the check is asynchronous, and parallel attempts
+ * that were only counted after it all found the account unlocked. A success is taken back
+ * with `recordSuccess`.
+ */
+export function admitAttempt(db: Db, keys: ThrottleKeys, now: Date): number {
+	return db.transaction(
+		(tx) => {
+			const rows = rowsOf(tx, keys);
+			let wait = 0;
+			for (const row of rows) {
+				if (row.lockedUntil) wait = Math.max(wait, row.lockedUntil.getTime() - now.getTime());
+			}
+			if (wait > 0) return wait;
+			for (const [kind, key] of Object.entries(keys) as [KeyKind, string][]) {
+				const row = rows.find((r) => r.key === key);
+				const recent = row && now.getTime() - row.lastFailureAt.getTime() < FAILURE_MEMORY_MS;
+				const failures = (recent ? row.failures : 0) + 1;
+				const lockedUntil = lockFor(kind, failures, now);
+				tx.insert(loginThrottle)
+					.values({ key, failures, lastFailureAt: now, lockedUntil })
+					.onConflictDoUpdate({
+						target: loginThrottle.key,
+						set: { failures, lastFailureAt: now, lockedUntil }
+					})
+					.run();
+			}
+			return 0;
+		},
+		// Takes the write lock before reading, so another process's attempt waits its turn.
+		{ behavior: 'immediate' }
+	);
+}
+
+/**
+ * Takes back the failure `admitAttempt` counted for an attempt that succeeded: the pair's
+ * failures are forgotten; the address and the account keep the others' failures, so logging
+ * in to one's own account does not wipe what a stranger did from there or elsewhere.
+ */
+export function recordSuccess(db: Db, keys: ThrottleKeys): void {
 	db.transaction((tx) => {
-		for (const [kind, key] of Object.entries(keys) as ['user' | 'ip', string][]) {
-			const row = tx.select().from(loginThrottle).where(eq(loginThrottle.key, key)).get();
-			const recent = row && now.getTime() - row.lastFailureAt.getTime() < FAILURE_MEMORY_MS;
-			const failures = (recent ? row.failures : 0) + 1;
-			const over = failures - LOGIN_FREE_FAILURES[kind];
-			const lockedUntil =
-				over >= 0
-					? new Date(now.getTime() + Math.min(FIRST_LOCK_MS * 2 ** over, LONGEST_LOCK_MS))
-					: null;
-			tx.insert(loginThrottle)
-				.values({ key, failures, lastFailureAt: now, lockedUntil })
-				.onConflictDoUpdate({
-					target: loginThrottle.key,
-					set: { failures, lastFailureAt: now, lockedUntil }
-				})
+		tx.delete(loginThrottle).where(eq(loginThrottle.key, keys.pair)).run();
+		for (const kind of ['ip', 'user'] as const) {
+			const row = rowsOf(tx, keys).find((r) => r.key === keys[kind]);
+			if (!row) continue;
+			const failures = Math.max(row.failures - 1, 0);
+			// The lock this attempt set, if it was the one that reached the limit, goes too.
+			const lockedUntil = failures < LOGIN_FREE_FAILURES[kind] ? null : row.lockedUntil;
+			tx.update(loginThrottle)
+				.set({ failures, lockedUntil })
+				.where(eq(loginThrottle.key, row.key))
 				.run();
 		}
 	});
-}
-
-export function clearFailures(db: Db, key: string): void {
-	db.delete(loginThrottle).where(eq(loginThrottle.key, key)).run();
 }

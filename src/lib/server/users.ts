@@ -4,7 +4,7 @@ import type { Db } from './db';
 import { user, type Role, type User } from './db/schema';
 import { hashPassword, verifyPassword } from './passwords';
 import { invalidateUserSessions } from './auth';
-import { clearFailures, lockedFor, recordFailure, throttleKeys } from './throttle';
+import { admitAttempt, recordSuccess, throttleKeys } from './throttle';
 
 export class UsernameTakenError extends Error {
 	constructor() {
@@ -127,8 +127,9 @@ export type LoginResult =
 	| { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**
- * Checks a login, throttled per account and per address. The same answer is given
- * for an unknown user, a wrong password and a deactivated account.
+ * Checks a login, throttled per account and address, per address and per account (see
+ * throttle.ts). The same answer is given for an unknown user, a wrong password and a
+ * deactivated account.
  */
 export async function authenticate(
 	db: Db,
@@ -138,16 +139,14 @@ export async function authenticate(
 	now = new Date()
 ): Promise<LoginResult> {
 	const keys = throttleKeys(username, ip);
-	const wait = lockedFor(db, [keys.user, keys.ip], now);
+	// Counted as a failure before the hash is checked, so parallel attempts cannot all pass.
+	const wait = admitAttempt(db, keys, now);
 	if (wait > 0)
 		return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(wait / 1000) };
 	const found = getUserByUsername(db, username);
 	// An unknown name costs the same hash as a known one, so timing does not tell them apart.
 	const valid = await verifyPassword(found?.passwordHash ?? (await dummyHash()), password);
-	if (!found || !valid || !found.active) {
-		recordFailure(db, keys, now);
-		return { ok: false, reason: 'invalid' };
-	}
-	clearFailures(db, keys.user);
+	if (!found || !valid || !found.active) return { ok: false, reason: 'invalid' };
+	recordSuccess(db, keys);
 	return { ok: true, user: found };
 }
