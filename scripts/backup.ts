@@ -1,7 +1,7 @@
 // Copies the database with SQLite's online backup API, safe while Winnow is running:
 //   npm run backup                 → data/backups/winnow-<date>.db
 //   npm run backup -- path/to.db   → that file
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { createDb, backupDb } from '../src/lib/server/db';
 
 const source = process.env.DATABASE_URL ?? 'data/winnow.db';
@@ -18,6 +18,8 @@ if (existsSync(destination)) {
 const db = createDb(source);
 const started = performance.now();
 await backupDb(db, destination);
+// Backups are the database: the default folder is the owner's alone, even one made before.
+if (!process.argv[2]) chmodSync('data/backups', 0o700);
 db.$client.close();
 console.log(
 	`Backed up ${source} to ${destination} in ${Math.round(performance.now() - started)} ms.`

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -16,7 +16,12 @@ export type Queryable = BaseSQLiteDatabase<'sync', Database.RunResult, typeof sc
  * connection wait for the write lock instead of failing at once.
  */
 export function createDb(url: string): Db {
-	if (url !== ':memory:') mkdirSync(dirname(resolve(url)), { recursive: true });
+	if (url !== ':memory:') {
+		mkdirSync(dirname(resolve(url)), { recursive: true, mode: 0o700 });
+		// SQLite gives the WAL and shared-memory files the database file's own mode, so they
+		// follow it once it is the owner's alone; ones left from before are closed too.
+		for (const path of [url, `${url}-wal`, `${url}-shm`]) ownerOnly(path, path === url);
+	}
 	const client = new Database(url);
 	client.pragma('journal_mode = WAL');
 	client.pragma('foreign_keys = ON');
@@ -40,9 +45,19 @@ export function createMigratedDb(url = ':memory:'): Db {
 	return db;
 }
 
+/**
+ * Makes the file readable and writable by its owner only, as secret.key is: the database holds
+ * password hashes, sessions and sealed keys. Creates it (empty) when `create` is set.
+ */
+function ownerOnly(path: string, create = false): void {
+	if (create && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+	if (existsSync(path)) chmodSync(path, 0o600);
+}
+
 /** Copies the live database with SQLite's online backup; safe while the app writes. */
 export async function backupDb(db: Db, destination: string): Promise<void> {
-	mkdirSync(dirname(resolve(destination)), { recursive: true });
+	mkdirSync(dirname(resolve(destination)), { recursive: true, mode: 0o700 });
+	ownerOnly(destination, true);
 	await db.$client.backup(destination);
 }
 
