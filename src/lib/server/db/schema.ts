@@ -286,18 +286,37 @@ export const syntheticInput = sqliteTable(
 	(t) => [index('synthetic_input_run_idx').on(t.runId, t.topicId)]
 );
 
-export const importBatch = sqliteTable('import_batch', {
-	id: integer('id').primaryKey({ autoIncrement: true }),
-	projectId: integer('project_id')
-		.notNull()
-		.references(() => project.id, { onDelete: 'cascade' }),
-	userId: text('user_id').references(() => user.id, { onDelete: 'set null' }),
-	filename: text('filename').notNull(),
-	format: text('format').notNull(),
-	rowsRead: integer('rows_read').notNull(),
-	rowsImported: integer('rows_imported').notNull(),
-	createdAt: createdAt()
-});
+export const IMPORT_STATES = ['staging', 'done'] as const;
+export type ImportState = (typeof IMPORT_STATES)[number];
+
+export const importBatch = sqliteTable(
+	'import_batch',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		userId: text('user_id').references(() => user.id, { onDelete: 'set null' }),
+		filename: text('filename').notNull(),
+		format: text('format').notNull(),
+		rowsRead: integer('rows_read').notNull(),
+		rowsImported: integer('rows_imported').notNull(),
+		/**
+		 * 'staging' while its rows are written in short transactions: they are in the tables but
+		 * no reader sees them until one short step makes the batch 'done'.
+		 */
+		state: text('state', { enum: IMPORT_STATES }).notNull().default('done'),
+		/** While staging, when the importer last wrote; an import silent for long died with its process. */
+		stagedAt: integer('staged_at', { mode: 'timestamp_ms' }),
+		createdAt: createdAt()
+	},
+	(t) => [
+		// Staging batches are few and short-lived; every reader of examples looks them up.
+		index('import_batch_staging_idx')
+			.on(t.id)
+			.where(sql`${t.state} = 'staging'`)
+	]
+);
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -365,6 +384,10 @@ export const example = sqliteTable(
 		index('example_project_split_idx').on(t.projectId, t.split, t.id),
 		index('example_project_source_idx').on(t.projectId, t.source, t.id),
 		index('example_project_input_hash_idx').on(t.projectId, t.inputHash),
+		// A failed or abandoned import's staged rows are found and removed by their batch.
+		index('example_import_idx')
+			.on(t.importId)
+			.where(sql`${t.importId} is not null`),
 		// Gold examples are few; the claim looks them up by project when it mixes one in.
 		index('example_gold_idx')
 			.on(t.projectId, t.id)
