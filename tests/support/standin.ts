@@ -32,6 +32,8 @@ export type StandinOptions = {
 	models: string[];
 	/** When set, requests must carry this key as a bearer token. */
 	apiKey: string | null;
+	/** A refused key is quoted back, whole and masked, as some providers and proxies do. */
+	echoKey: boolean;
 	seed: number;
 	/** Decides a request's fate; return undefined to fall back to the rates above. */
 	plan?: (request: StandinRequest) => Behaviour | undefined;
@@ -51,6 +53,7 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	malformedRate: 0,
 	models: ['teacher-large', 'student-small'],
 	apiKey: null,
+	echoKey: false,
 	seed: 1,
 	fineTuneSeconds: 2,
 	refuseFiles: false,
@@ -539,10 +542,15 @@ export async function startStandin(
 		const url = new URL(request.url ?? '/', 'http://standin');
 		const path = url.pathname.replace(/^\/v1/, '');
 		if (options.apiKey && request.headers.authorization !== `Bearer ${options.apiKey}`) {
+			const sent = request.headers.authorization ?? '';
+			const key = sent.replace(/^Bearer /, '');
+			const quoted = options.echoKey
+				? ` You sent "${sent}" (${key.slice(0, 5)}***${key.slice(-3)}).`
+				: '';
 			send(
 				response,
 				401,
-				apiError('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key')
+				apiError(`Incorrect API key provided.${quoted}`, 'invalid_request_error', 'invalid_api_key')
 			);
 			return;
 		}

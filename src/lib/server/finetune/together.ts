@@ -2,6 +2,7 @@ import { Together } from 'together-ai';
 import type { FineTune } from '../db/schema';
 import type { FineTuneAdapter } from './adapter';
 import { ProviderHttpError } from '../providers/errors';
+import { redactingFetch } from '../providers/redact';
 
 // Together AI's fine-tuning (LoRA) through its official client. One step is done by hand: the
 // client's own upload helper cannot run here (its ES module build calls require, its requests
@@ -22,12 +23,13 @@ const TOGETHER_STATUS: Record<string, FineTune['status']> = {
 };
 
 export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapter {
-	const client = new Together({ apiKey, baseURL, maxRetries: 0, timeout: 300_000 });
+	const send = redactingFetch(apiKey);
+	const client = new Together({ apiKey, baseURL, maxRetries: 0, timeout: 300_000, fetch: send });
 	return {
 		async upload(name, lines) {
 			let text = '';
 			for await (const line of lines) text += line;
-			const announce = await fetch(`${baseURL}/files`, {
+			const announce = await send(`${baseURL}/files`, {
 				method: 'POST',
 				headers: {
 					'content-type': 'application/x-www-form-urlencoded',
@@ -41,7 +43,7 @@ export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapte
 			if (announce.status !== 302 || !target || !fileId) {
 				throw new ProviderHttpError(announce.status, await announce.text(), announce.headers);
 			}
-			const put = await fetch(target, {
+			const put = await send(target, {
 				method: 'PUT',
 				headers: { 'content-type': 'application/octet-stream' },
 				body: Buffer.from(text, 'utf8')

@@ -14,6 +14,7 @@ import {
 import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import type { ModelInput, ProviderInput } from '../../schemas/provider';
 import { describeProviderError } from './errors';
+import { redactingFetch } from './redact';
 
 // Providers are OpenAI-compatible endpoints; every call to one goes through the official
 // `openai` client. Keys are stored sealed and are opened only here, to build a client.
@@ -233,7 +234,8 @@ export function clientFor(
 		apiKey: apiKey ?? 'no-key',
 		baseURL: found.baseUrl,
 		maxRetries,
-		timeout: timeoutMs
+		timeout: timeoutMs,
+		fetch: redactingFetch(apiKey)
 	});
 }
 
