@@ -1,21 +1,37 @@
+import { parse } from 'csv-parse/sync';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { compileValidator } from '$lib/jsonSchema';
 import { createMigratedDb, type Db } from '$lib/server/db';
-import { dataset, datasetItem, project, type Project } from '$lib/server/db/schema';
+import { dataset, datasetItem, project, revision, type Project } from '$lib/server/db/schema';
 import { countQualifying, datasetChange, freezeDataset, getDataset } from '$lib/server/datasets';
-import { exportChunks, linesOf, checkOpenAiLines } from '$lib/server/datasets/export';
+import {
+	checkOpenAiLines,
+	emptyFileReason,
+	exportChunks,
+	exportFiles,
+	exportFilename,
+	linesOf,
+	reasoningNote,
+	type ExportOptions
+} from '$lib/server/datasets/export';
+import { buildPrompt, parseOutput } from '$lib/server/jobs/prompt';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
 import { hashText, splitForInputHash } from '$lib/server/split';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
 import {
+	examplesOf,
 	importRows,
 	makeProject,
 	makeUser,
 	minutesAfter,
-	reviewSubmission
+	reviewSubmission,
+	T0
 } from '../support/fixtures';
+
+const byInput = (a: { input: string }, b: { input: string }) => a.input.localeCompare(b.input);
 
 const ALL = datasetFilterSchema.parse({});
 
@@ -218,5 +234,199 @@ describe('who gets exported', () => {
 		expect(Object.values(check.problems).every((n) => n === 0)).toBe(true);
 		expect(check.tokens.total).toBeGreaterThan(3 * 9);
 		expect(check.tokens.longest).toBeGreaterThanOrEqual(check.tokens.mean);
+	});
+});
+
+/** Every line break a line reader may split on: Python's splitlines and JavaScript's. */
+// eslint-disable-next-line no-control-regex -- these control characters are the point
+const LINE_BREAKS = /\r\n|[\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]/;
+
+/** A frozen project whose examples carry the given outputs, with the teacher's reasoning set. */
+async function frozenWith(
+	outputs: { input: string; output: string; reasoning?: string }[],
+	projectOverrides: Parameters<typeof makeProject>[2] = {}
+) {
+	const db = createMigratedDb();
+	const admin = await makeUser(db, 'admin');
+	const target = makeProject(db, admin.id, {
+		reviewsRequired: 1,
+		splitTrain: 100,
+		splitVal: 0,
+		splitTest: 0,
+		instruction: 'Answer briefly.',
+		...projectOverrides
+	});
+	await importRows(
+		db,
+		target,
+		outputs.map(({ input, output }) => ({ input, output }))
+	);
+	// Reasoning comes from a teacher's job; here it is set on the imported revisions.
+	for (const { input, reasoning } of outputs) {
+		if (reasoning === undefined) continue;
+		const found = examplesOf(db, target.id).find((e) => e.input === input)!;
+		db.update(revision).set({ reasoning }).where(eq(revision.id, found.currentRevisionId!)).run();
+	}
+	for (let claimed = claimNext(db, target.id, admin.id, T0); claimed;) {
+		submitReview(db, target.id, admin.id, reviewSubmission(claimed), T0);
+		claimed = claimNext(db, target.id, admin.id, T0);
+	}
+	const frozen = freezeDataset(db, target, 'fidelity', ALL, admin.id);
+	if (!frozen.ok) throw new Error(frozen.message);
+	return { db, target, found: getDataset(db, target.id, frozen.datasetId)! };
+}
+
+const fileText = (
+	db: Db,
+	target: Project,
+	datasetId: number,
+	options: Partial<ExportOptions> = {}
+) =>
+	[
+		...exportChunks(db, target, datasetId, {
+			format: 'openai',
+			split: 'train',
+			reasoning: false,
+			...options
+		})
+	].join('');
+
+describe('export fidelity', () => {
+	it('a CSV file parses back to the stored input and output, byte for byte', async () => {
+		const stored = [
+			{ input: 'trailing spaces', output: 'kept   ' },
+			{ input: 'a, "quoted" input\r\n', output: 'two\nlines\t' },
+			{ input: 'unicode \u2028 é', output: ' leading space' }
+		];
+		const { db, target, found } = await frozenWith(stored);
+		const rows = parse(fileText(db, target, found.id, { format: 'csv' }), { columns: true });
+		expect(
+			rows.map((r: Record<string, string>) => ({ input: r.input, output: r.output })).sort(byInput)
+		).toEqual([...stored].sort(byInput));
+	});
+
+	it('every JSONL file keeps one record a line, whatever line breaks the text holds', async () => {
+		const { db, target, found } = await frozenWith([
+			{ input: 'a\u2028b', output: 'c\u2029d\u0085e', reasoning: 'f\u2028g' },
+			{ input: 'plain', output: 'answer', reasoning: 'thought' }
+		]);
+		for (const format of ['openai', 'hf_messages', 'alpaca', 'sharegpt'] as const) {
+			for (const reasoning of [false, true]) {
+				const text = fileText(db, target, found.id, { format, reasoning });
+				const records = text.split(LINE_BREAKS).filter(Boolean);
+				expect(records, `${format}${reasoning ? ' with reasoning' : ''}`).toHaveLength(2);
+				expect(JSON.stringify(records.map((r) => JSON.parse(r)))).toContain('a\u2028b');
+			}
+		}
+	});
+
+	it('a reasoning file takes only the examples with reasoning, says how many it left out, and names itself', async () => {
+		const { db, target, found } = await frozenWith([
+			{ input: 'with', output: 'answer one', reasoning: 'thought one' },
+			{ input: 'without', output: 'answer two' },
+			{ input: 'empty', output: 'answer three', reasoning: '' }
+		]);
+		const text = fileText(db, target, found.id, { reasoning: true });
+		const assistants = text
+			.trim()
+			.split('\n')
+			.map((line) => JSON.parse(line).messages.at(-1).content);
+		expect(assistants).toEqual(['<think>\nthought one\n</think>\n\nanswer one']);
+		const files = exportFiles(db, found);
+		expect(files.train).toMatchObject({ examples: 3, withReasoning: 1 });
+		expect(reasoningNote(files)).toBe(
+			'Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer; the others are left out (2 of 3 train).'
+		);
+		expect(exportFilename(found.name, { format: 'openai', split: 'train', reasoning: true })).toBe(
+			'fidelity-train-openai-reasoning.jsonl'
+		);
+	});
+
+	it('for a JSON project, what evaluation reads after the reasoning is the JSON output exactly, and it validates', async () => {
+		const schema = JSON.stringify({
+			type: 'object',
+			properties: { answer: { type: 'string' }, days: { type: 'integer' } },
+			required: ['answer', 'days'],
+			additionalProperties: false
+		});
+		const outputs = [
+			{ input: 'q1', output: '{"answer":"Yes","days":60}', reasoning: 'Policy: {"days": 60}.' },
+			{
+				input: 'q2',
+				output: '{"answer":"No </think> here","days":0}',
+				reasoning: 'A model may write </think> or </THINK> inside its thoughts.'
+			}
+		];
+		const { db, target, found } = await frozenWith(outputs, {
+			outputKind: 'json',
+			outputSchema: schema
+		});
+		const validate = compileValidator(schema)!;
+		// The prompt an evaluation run sends the student, and reads its answer with.
+		const evaluation = buildPrompt(db, target, { fewShot: 0, reasoning: false });
+		for (const format of ['openai', 'hf_messages'] as const) {
+			const lines = fileText(db, target, found.id, { format, reasoning: true }).trim().split('\n');
+			expect(lines).toHaveLength(2);
+			for (const line of lines) {
+				const messages = JSON.parse(line).messages;
+				const stored = outputs.find((o) => o.input === messages.at(-2).content)!;
+				const parsed = parseOutput(evaluation, messages.at(-1).content);
+				expect(parsed.output).toBe(stored.output);
+				expect(parsed.schemaValid).toBe(true);
+				expect(validate(JSON.parse(parsed.output))).toBeNull();
+			}
+		}
+		const rows = parse(fileText(db, target, found.id, { format: 'csv', reasoning: true }), {
+			columns: true
+		});
+		for (const row of rows) {
+			expect(validate(JSON.parse(row.output))).toBeNull();
+			expect(row.reasoning).toBe(outputs.find((o) => o.input === row.input)!.reasoning);
+		}
+	});
+
+	it('DPO files honour the reasoning choice, and an empty one is refused with a reason', async () => {
+		const { db, admin, target, inputs } = await everyState();
+		const frozen = freezeDataset(db, target, 'first', ALL, admin.id);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const found = getDataset(db, target.id, frozen.datasetId)!;
+		// The teacher's output that was repaired had reasoning; a person's repair has none.
+		const repaired = examplesOf(db, target.id).find((e) => e.input === inputs.repaired)!;
+		const revisions = db.select().from(revision).where(eq(revision.exampleId, repaired.id)).all();
+		db.update(revision)
+			.set({ reasoning: 'teacher thought' })
+			.where(eq(revision.id, revisions[0].id))
+			.run();
+		const plain = JSON.parse(fileText(db, target, found.id, { format: 'openai_dpo' }).trim());
+		expect(plain.preferred_output[0].content).toBe('repaired answer');
+		expect(plain.non_preferred_output[0].content).toBe('teacher answer');
+
+		let files = exportFiles(db, found);
+		expect(files.train).toMatchObject({ pairs: 1, pairsWithReasoning: 0 });
+		const dpo = { format: 'openai_dpo', reasoning: true } as const;
+		expect(emptyFileReason(files, { ...dpo, split: 'train' })).toBe(
+			'No train preference pair (of 1) has reasoning on its preferred side (a person’s repair carries none), so a DPO file with reasoning would be empty; download it without reasoning.'
+		);
+		expect(fileText(db, target, found.id, { ...dpo })).toBe('');
+		// The test split has an example but no repair: no pair at all.
+		expect(emptyFileReason(files, { ...dpo, reasoning: false, split: 'test' })).toBe(
+			'No test example (of 1) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.'
+		);
+		expect(emptyFileReason(files, { ...dpo, reasoning: false, split: 'train' })).toBeNull();
+
+		// Where the repair has reasoning too, both sides think in the reasoning file.
+		db.update(revision)
+			.set({ reasoning: 'person thought' })
+			.where(eq(revision.id, repaired.currentRevisionId!))
+			.run();
+		files = exportFiles(db, found);
+		expect(emptyFileReason(files, { ...dpo, split: 'train' })).toBeNull();
+		const reasoned = JSON.parse(fileText(db, target, found.id, dpo).trim());
+		expect(reasoned.preferred_output[0].content).toBe(
+			'<think>\nperson thought\n</think>\n\nrepaired answer'
+		);
+		expect(reasoned.non_preferred_output[0].content).toBe(
+			'<think>\nteacher thought\n</think>\n\nteacher answer'
+		);
 	});
 });

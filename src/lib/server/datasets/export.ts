@@ -1,8 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
 import { encode } from 'gpt-tokenizer';
-import { eq, sql } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db';
-import { revision, type Split } from '../db/schema';
+import { datasetItem, revision, type Dataset, type Split } from '../db/schema';
 import { TOKEN_LIMIT, type ExportFormat, type FormatProblems } from '../../schemas/dataset';
 import { datasetRows } from '.';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
@@ -23,9 +24,24 @@ type Row = {
 	authorKind: 'import' | 'model' | 'user';
 };
 
-function answer(row: Row, reasoning: boolean): string {
-	const output = row.output ?? '';
-	return reasoning && row.reasoning ? `<think>\n${row.reasoning}\n</think>\n\n${output}` : output;
+type Answer = { output: string | null; reasoning: string | null };
+
+/**
+ * A file with reasoning takes only the examples whose current revision has the teacher's
+ * reasoning, so every answer in it thinks first; the others are left out and counted.
+ */
+const hasReasoning = (answer: Answer) => !!answer.reasoning;
+
+/**
+ * The assistant's text. Reasoning goes in a <think> block before the output, which evaluation
+ * (parseOutput) takes off, so what is scored is the output exactly: for a JSON project, the
+ * JSON its schema checks. A closing tag inside the reasoning would end the block early at
+ * evaluation and leave the rest in front of the output, so it is written escaped.
+ */
+function answer({ output, reasoning }: Answer, withReasoning: boolean): string {
+	if (!withReasoning || !reasoning) return output ?? '';
+	const thought = reasoning.replace(/<\/think>/gi, '<\\/think>');
+	return `<think>\n${thought}\n</think>\n\n${output ?? ''}`;
 }
 
 function chat(system: string, input: string, assistant: string) {
@@ -36,6 +52,38 @@ function chat(system: string, input: string, assistant: string) {
 	];
 }
 
+/**
+ * One JSONL line: every JSONL file is written through here. JSON.stringify leaves U+2028 and
+ * U+2029 raw (JavaScript line readers split on them) and U+0085 (Python's splitlines does), so
+ * they are escaped, and a line reader never cuts a record in two.
+ */
+export function jsonLine(value: unknown): string {
+	return JSON.stringify(value).replace(
+		/[\u0085\u2028\u2029]/g,
+		(c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+	);
+}
+
+/**
+ * CSV cells a spreadsheet would run as a formula: OWASP's first characters (=, +, -, @, tab,
+ * carriage return) and the full-width ＝ ＋ － ＠ that Apple Numbers reads alike. csv-stringify's
+ * escape_formulas puts a single quote before such a cell; quoted_match quotes it. Every other
+ * cell parses back to the stored text byte for byte.
+ */
+const CSV_OPTIONS = {
+	eof: false,
+	escape_formulas: true,
+	quoted_match: /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/
+};
+
+const csvRecord = (cells: (string | number)[]) => stringify([cells], CSV_OPTIONS);
+
+/** The CSV's first line; a file with reasoning has it in a column of its own. */
+export const csvHeader = (reasoning: boolean) =>
+	`example_id,revision_id,split,input,output${reasoning ? ',reasoning' : ''}`;
+
+export const CSV_HEADER = csvHeader(false);
+
 /** One line of the file for one row, without its newline. */
 export function lineFor(
 	format: Exclude<ExportFormat, 'openai_dpo'>,
@@ -43,34 +91,46 @@ export function lineFor(
 	row: Row,
 	reasoning: boolean
 ): string {
+	if (format === 'csv') {
+		return csvRecord([
+			row.exampleId,
+			row.revisionId,
+			row.split,
+			row.input,
+			row.output ?? '',
+			...(reasoning ? [row.reasoning ?? ''] : [])
+		]);
+	}
 	const output = answer(row, reasoning);
 	switch (format) {
 		case 'openai':
 		case 'hf_messages':
-			return JSON.stringify({ messages: chat(system, row.input, output) });
+			return jsonLine({ messages: chat(system, row.input, output) });
 		case 'alpaca':
-			return JSON.stringify({ instruction: system, input: row.input, output });
+			// The system prompt in "system", where LLaMA-Factory and Axolotl's alpaca_w_system read it.
+			return jsonLine({
+				instruction: row.input,
+				input: '',
+				output,
+				...(system ? { system } : {})
+			});
 		case 'sharegpt':
-			return JSON.stringify({
+			return jsonLine({
 				conversations: [
 					...(system ? [{ from: 'system', value: system }] : []),
 					{ from: 'human', value: row.input },
 					{ from: 'gpt', value: output }
 				]
 			});
-		case 'csv':
-			return stringify([[row.exampleId, row.revisionId, row.split, row.input, output]]).trimEnd();
 	}
 }
 
-export const CSV_HEADER = 'example_id,revision_id,split,input,output';
-
 /** A DPO line: the repaired (current) output preferred over the revision it repaired. */
-export function preferenceLine(system: string, row: Row, rejected: string, reasoning: boolean) {
-	return JSON.stringify({
+export function preferenceLine(system: string, row: Row, rejected: Answer, reasoning: boolean) {
+	return jsonLine({
 		input: { messages: chat(system, row.input, '').slice(0, -1) },
 		preferred_output: [{ role: 'assistant', content: answer(row, reasoning) }],
-		non_preferred_output: [{ role: 'assistant', content: rejected }]
+		non_preferred_output: [{ role: 'assistant', content: answer(rejected, reasoning) }]
 	});
 }
 
@@ -82,14 +142,42 @@ export function exportFilename(datasetName: string, options: ExportOptions): str
 			.toLowerCase()
 			.replace(/[^a-z0-9]+/g, '-')
 			.replace(/^-|-$/g, '') || 'dataset';
-	return `${slug}-${options.split}-${options.format}.${extension(options.format)}`;
+	const reasoning = options.reasoning ? '-reasoning' : '';
+	return `${slug}-${options.split}-${options.format}${reasoning}.${extension(options.format)}`;
+}
+
+/** Finds what a person's repair replaced: the nearest earlier output that differs from it. */
+function rejectedFinder(db: Db) {
+	const current = alias(revision, 'current_revision');
+	const currentOutput = db
+		.select({ output: current.output })
+		.from(current)
+		.where(eq(current.id, sql.placeholder('current')));
+	// A re-queue copies a revision unchanged, so outputs equal to the repair's are passed over.
+	const step = db
+		.select({
+			parentRevisionId: revision.parentRevisionId,
+			differs: sql<number>`${revision.output} is not null and ${revision.output} is not (${currentOutput})`
+		})
+		.from(revision)
+		.where(eq(revision.id, sql.placeholder('id')))
+		.prepare();
+	return (repair: { revisionId: number; parentRevisionId: number | null }): number | null => {
+		for (let id = repair.parentRevisionId; id !== null;) {
+			const earlier = step.get({ id, current: repair.revisionId });
+			if (!earlier) return null;
+			if (earlier.differs) return id;
+			id = earlier.parentRevisionId;
+		}
+		return null;
+	};
 }
 
 /**
  * The file's text in chunks of up to a page of lines. Every line's system message is the one
  * the student will be evaluated with (`studentSystemPrompt`). The DPO file holds only the examples
  * whose current output is a person's repair of an earlier one: the earlier one is the
- * non-preferred output.
+ * non-preferred output. With reasoning, only examples that have it are taken (`hasReasoning`).
  */
 export function* exportChunks(
 	db: Db,
@@ -98,30 +186,22 @@ export function* exportChunks(
 	options: ExportOptions
 ): Generator<string> {
 	const system = studentSystemPrompt(db, target);
-	if (options.format === 'csv') yield `${CSV_HEADER}\n`;
-	const parentOf = db
-		.select({ output: revision.output, parentRevisionId: revision.parentRevisionId })
+	if (options.format === 'csv') yield `${csvHeader(options.reasoning)}\n`;
+	const rejectedIdOf = rejectedFinder(db);
+	const answerOf = db
+		.select({ output: revision.output, reasoning: revision.reasoning })
 		.from(revision)
 		.where(eq(revision.id, sql.placeholder('id')))
 		.prepare();
-	/** The nearest earlier output that differs: a re-queue copies a revision unchanged. */
-	const rejectedFor = (row: Row): string | null => {
-		for (let id = row.parentRevisionId; id !== null;) {
-			const earlier = parentOf.get({ id });
-			if (!earlier) return null;
-			if (earlier.output !== null && earlier.output !== row.output) return earlier.output;
-			id = earlier.parentRevisionId;
-		}
-		return null;
-	};
 	for (const rows of datasetRows(db, datasetId)()) {
 		let chunk = '';
 		for (const row of rows) {
 			if (row.split !== options.split) continue;
+			if (options.reasoning && !hasReasoning(row)) continue;
 			if (options.format === 'openai_dpo') {
-				if (row.authorKind !== 'user') continue;
-				const rejected = rejectedFor(row);
-				if (rejected === null) continue;
+				const rejectedId = row.authorKind === 'user' ? rejectedIdOf(row) : null;
+				if (rejectedId === null) continue;
+				const rejected = answerOf.get({ id: rejectedId })!;
 				chunk += preferenceLine(system, row, rejected, options.reasoning) + '\n';
 			} else {
 				chunk += lineFor(options.format, system, row, options.reasoning) + '\n';
@@ -130,6 +210,90 @@ export function* exportChunks(
 		if (chunk) yield chunk;
 	}
 }
+
+/** What each split's files would hold: its examples, those with reasoning, its preference pairs. */
+export type SplitFiles = {
+	examples: number;
+	withReasoning: number;
+	pairs: number;
+	pairsWithReasoning: number;
+};
+
+const HAS_REASONING = sql<number>`coalesce(${revision.reasoning}, '') <> ''`;
+
+/**
+ * The lines each split's files would have, per kind, counted before anything is written: the
+ * dataset page shows them, the routes refuse an empty file and the zip's manifest records them.
+ */
+export function exportFiles(db: Db, found: Dataset): Record<Split, SplitFiles> {
+	const files = {
+		train: { examples: found.trainCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },
+		val: { examples: found.valCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },
+		test: { examples: found.testCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 }
+	};
+	const reasoned = db
+		.select({ split: datasetItem.split, n: count() })
+		.from(datasetItem)
+		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
+		.where(and(eq(datasetItem.datasetId, found.id), HAS_REASONING))
+		.groupBy(datasetItem.split)
+		.all();
+	for (const { split, n } of reasoned) files[split].withReasoning = n;
+	const repairs = db
+		.select({
+			split: datasetItem.split,
+			revisionId: revision.id,
+			parentRevisionId: revision.parentRevisionId,
+			hasReasoning: HAS_REASONING
+		})
+		.from(datasetItem)
+		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
+		.where(and(eq(datasetItem.datasetId, found.id), eq(revision.authorKind, 'user')))
+		.all();
+	const rejectedIdOf = rejectedFinder(db);
+	for (const repair of repairs) {
+		if (rejectedIdOf(repair) === null) continue;
+		files[repair.split].pairs += 1;
+		if (repair.hasReasoning) files[repair.split].pairsWithReasoning += 1;
+	}
+	return files;
+}
+
+/** How many lines a file would have. */
+export function linesIn(files: SplitFiles, options: Pick<ExportOptions, 'format' | 'reasoning'>) {
+	if (options.format === 'openai_dpo') {
+		return options.reasoning ? files.pairsWithReasoning : files.pairs;
+	}
+	return options.reasoning ? files.withReasoning : files.examples;
+}
+
+/** Why a file would be empty, in a sentence for the page and the 404; null when it has lines. */
+export function emptyFileReason(
+	files: Record<Split, SplitFiles>,
+	options: ExportOptions
+): string | null {
+	const { split, format } = options;
+	const { examples, pairs } = files[split];
+	if (linesIn(files[split], options) > 0) return null;
+	if (examples === 0) return `This dataset has no ${split} examples, so that file would be empty.`;
+	if (format === 'openai_dpo' && pairs === 0) {
+		return `No ${split} example (of ${examples}) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.`;
+	}
+	if (format === 'openai_dpo') {
+		return `No ${split} preference pair (of ${pairs}) has reasoning on its preferred side (a person’s repair carries none), so a DPO file with reasoning would be empty; download it without reasoning.`;
+	}
+	return `No ${split} example (of ${examples}) has the teacher’s reasoning, so a file with reasoning would be empty; download it without reasoning.`;
+}
+
+/** What a file with reasoning did with the examples that have none: the page and manifest say it. */
+export function reasoningNote(files: Record<Split, SplitFiles>): string {
+	const left = SPLITS.filter((s) => files[s].examples > 0).map(
+		(s) => `${files[s].examples - files[s].withReasoning} of ${files[s].examples} ${s}`
+	);
+	return `Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer; the others are left out (${left.join(', ')}).`;
+}
+
+const SPLITS: Split[] = ['train', 'val', 'test'];
 
 /** The file as a byte stream that builds a page of lines each time it is read. */
 export function exportStream(
@@ -164,6 +328,24 @@ export type OpenAiCheck = {
 	samples: { line: number; problem: keyof FormatProblems }[];
 	tokens: { total: number; longest: number; mean: number; overLimit: number };
 };
+
+/**
+ * The tokens a conversation takes, as OpenAI's cookbook ("How to count tokens with tiktoken")
+ * and its data-preparation guide count them: each message's role, name and text, 3 tokens of
+ * framing per message, 1 more per name, and 3 that prime the reply. o200k_base unless told.
+ */
+export function chatTokens(messages: unknown[], encodeText: (text: string) => number[] = encode) {
+	let tokens = 3;
+	for (const message of messages) {
+		if (typeof message !== 'object' || message === null) continue;
+		tokens += 3;
+		for (const [key, value] of Object.entries(message)) {
+			if (typeof value === 'string') tokens += encodeText(value).length;
+			if (key === 'name') tokens += 1;
+		}
+	}
+	return tokens;
+}
 
 /** Counts each kind of format error in OpenAI chat lines, and the tokens they hold. */
 export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
@@ -202,7 +384,6 @@ export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
 			continue;
 		}
 		let assistant = false;
-		let count = 3;
 		for (const message of messages as Record<string, unknown>[]) {
 			if (
 				typeof message !== 'object' ||
@@ -221,10 +402,9 @@ export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
 				if (!message.function_call && !message.tool_calls) note(examples, 'missing_content');
 			}
 			if (message.role === 'assistant') assistant = true;
-			// As OpenAI's guide counts: three tokens per message, plus its text.
-			count += 3 + (typeof message.content === 'string' ? encode(message.content).length : 0);
 		}
 		if (!assistant) note(examples, 'example_missing_assistant_message');
+		const count = chatTokens(messages);
 		tokens.total += count;
 		tokens.longest = Math.max(tokens.longest, count);
 		if (count > TOKEN_LIMIT) tokens.overLimit += 1;
