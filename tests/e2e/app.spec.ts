@@ -159,3 +159,38 @@ test('an annotator cannot reach admin pages', async ({ page, context }) => {
 		await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
 	}
 });
+
+test('a guessable password is refused beside its field, saying why, and nothing is written', async ({
+	page,
+	context
+}) => {
+	const admin = await ensureUser('admin', 'admin');
+	await logInAs(context, admin.id);
+	await page.goto('/admin/users');
+
+	await page.getByLabel('Username').fill('weakling');
+	await page.getByLabel('Name', { exact: true }).fill('Weak Ling');
+	await page.getByLabel('Initial password').fill('aaaaaaaaaa');
+	await page.getByRole('button', { name: 'Create account' }).click();
+
+	await expect(page.getByLabel('Initial password')).toHaveAccessibleDescription(
+		/This password is too easy to guess\. Repeated characters like "aaa" are easy to guess\./
+	);
+	await expect(page.getByLabel('Initial password')).toHaveValue('');
+	await expect(page.getByLabel('Username')).toHaveValue('weakling');
+	await expect(page.getByRole('table').getByText('weakling')).toHaveCount(0);
+
+	await page.getByLabel('Initial password').fill('correct-horse-battery');
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(page.getByText('Account “weakling” created.')).toBeVisible();
+
+	await page.getByLabel('New password for weakling').fill('password123');
+	await page
+		.getByRole('row')
+		.filter({ hasText: 'weakling' })
+		.getByRole('button', { name: 'Reset' })
+		.click();
+	await expect(page.getByLabel('New password for weakling')).toHaveAccessibleDescription(
+		/This is a commonly used password\./
+	);
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkPassword } from './password';
 
 export const usernameSchema = z
 	.string()
@@ -7,11 +8,6 @@ export const usernameSchema = z
 	.min(3, 'Use at least 3 characters.')
 	.max(32, 'Use at most 32 characters.')
 	.regex(/^[a-z0-9_.-]+$/, 'Use letters, digits, dots, dashes and underscores only.');
-
-export const passwordSchema = z
-	.string()
-	.min(10, 'Use at least 10 characters.')
-	.max(256, 'Use at most 256 characters.');
 
 export const displayNameSchema = z
 	.string()
@@ -24,29 +20,60 @@ export const loginSchema = z.object({
 	password: z.string().min(1, 'Enter your password.')
 });
 
+// Every form that sets a password checks it with checkPassword, against the names the
+// person goes by; a form's other fields failing does not hide the password's problems.
+
 export const setupSchema = z
 	.object({
 		username: usernameSchema,
 		displayName: displayNameSchema,
-		password: passwordSchema,
+		password: z.string(),
 		confirmPassword: z.string()
 	})
-	.refine((v) => v.password === v.confirmPassword, {
-		path: ['confirmPassword'],
-		message: 'The two passwords differ.'
+	.superRefine((v, ctx) => {
+		checkPassword(ctx, v.password, [v.username, v.displayName]);
+		if (v.password !== v.confirmPassword) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['confirmPassword'],
+				message: 'The two passwords differ.'
+			});
+		}
 	});
 
-export const newUserSchema = z.object({
-	username: usernameSchema,
-	displayName: displayNameSchema,
-	password: passwordSchema,
-	role: z.enum(['admin', 'annotator'], 'Choose a role.')
-});
+export const newUserSchema = z
+	.object({
+		username: usernameSchema,
+		displayName: displayNameSchema,
+		password: z.string(),
+		role: z.enum(['admin', 'annotator'], 'Choose a role.')
+	})
+	.superRefine((v, ctx) => checkPassword(ctx, v.password, [v.username, v.displayName]));
 
-export const resetPasswordSchema = z.object({
-	userId: z.string().min(1),
-	password: passwordSchema
-});
+/** An admin's reset; `userInputs` are the names of the person whose password it is. */
+export const resetPasswordSchema = (userInputs: string[]) =>
+	z
+		.object({ userId: z.string().min(1), password: z.string() })
+		.superRefine((v, ctx) => checkPassword(ctx, v.password, userInputs));
+
+/** A person changing their own password, which they prove they know first. */
+export const changePasswordSchema = (userInputs: string[]) =>
+	z
+		.object({
+			currentPassword: z.string().min(1, 'Enter your current password.'),
+			password: z.string(),
+			confirmPassword: z.string()
+		})
+		.superRefine((v, ctx) => {
+			checkPassword(ctx, v.password, userInputs);
+			if (v.password !== v.confirmPassword) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['confirmPassword'],
+					message: 'The two passwords differ.'
+				});
+			}
+		});
 
 export const setRoleSchema = z.object({
 	userId: z.string().min(1),

@@ -94,12 +94,14 @@ export const actions: Actions = {
 		requireRole(event, 'admin');
 		const form = await event.request.formData();
 		const userId = formText(form, 'userId');
-		const parsed = resetPasswordSchema.safeParse({ userId, password: formText(form, 'password') });
+		const target = getUser(event.locals.db, userId);
+		const parsed = resetPasswordSchema(
+			target ? [target.username, target.displayName] : []
+		).safeParse({ userId, password: formText(form, 'password') });
 		if (!parsed.success) {
 			return fail(400, { action: 'password', userId, errors: fieldErrors(parsed.error) });
 		}
-		if (!getUser(event.locals.db, userId))
-			return fail(404, { action: 'password', message: 'No such user.' });
+		if (!target) return fail(404, { action: 'password', message: 'No such user.' });
 		await resetPassword(event.locals.db, userId, parsed.data.password);
 		return { action: 'password', message: 'Password reset; that person must log in again.' };
 	}
