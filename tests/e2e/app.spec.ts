@@ -1,5 +1,6 @@
 import { expect, request, test } from '@playwright/test';
-import { BASE_URL, ensureUser, logInAs, sessionCookie, SETUP_ADMIN } from '../support/e2e';
+import { authenticateApiToken, createApiToken } from '../../src/lib/server/apiTokens';
+import { BASE_URL, e2eDb, ensureUser, logInAs, sessionCookie, SETUP_ADMIN } from '../support/e2e';
 
 const goodFile = [
 	{ input: 'Where is order 1001?', output: 'It ships Monday.', tags: ['orders'], id: 'e-1' },
@@ -193,4 +194,39 @@ test('a guessable password is refused beside its field, saying why, and nothing 
 	await expect(page.getByLabel('New password for weakling')).toHaveAccessibleDescription(
 		/This is a commonly used password\./
 	);
+});
+
+test.describe('without JavaScript', () => {
+	test.use({ javaScriptEnabled: false });
+
+	test("an admin sees and revokes anyone's access tokens, and a reset revokes the rest", async ({
+		page,
+		context
+	}) => {
+		const admin = await ensureUser('admin', 'admin');
+		const scripter = await ensureUser('scripter', 'annotator');
+		const nightly = createApiToken(e2eDb(), scripter.id, 'nightly import').token;
+		const exporter = createApiToken(e2eDb(), scripter.id, 'weekly export').token;
+		await logInAs(context, admin.id);
+		await page.goto('/admin/users');
+
+		const tokens = page.getByRole('table', { name: 'Access tokens of scripter' });
+		await expect(tokens.getByRole('rowheader')).toHaveText(['weekly export', 'nightly import']);
+		await expect(tokens.getByRole('row', { name: /nightly import/ })).toContainText('never');
+		await tokens.getByRole('button', { name: 'Revoke nightly import of scripter' }).click();
+		await expect(page.getByText('Token revoked')).toBeVisible();
+		await expect(tokens.getByRole('row', { name: /nightly import/ })).toContainText('revoked');
+		expect(authenticateApiToken(e2eDb(), nightly)).toBeNull();
+		expect(authenticateApiToken(e2eDb(), exporter)?.id).toBe(scripter.id);
+
+		await page.getByLabel('New password for scripter').fill('battery-horse-correct');
+		await page
+			.getByRole('row')
+			.filter({ hasText: 'scripter' })
+			.getByRole('button', { name: 'Reset' })
+			.click();
+		await expect(page.getByText('their access tokens are revoked')).toBeVisible();
+		await expect(tokens.getByRole('button', { name: /^Revoke/ })).toHaveCount(0);
+		expect(authenticateApiToken(e2eDb(), exporter)).toBeNull();
+	});
 });

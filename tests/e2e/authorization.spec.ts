@@ -170,6 +170,7 @@ const table: Row[] = [
 	{ route: '/admin/users', method: 'POST', action: 'role', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'active', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'password', expect: adminAction },
+	{ route: '/admin/users', method: 'POST', action: 'revokeToken', expect: adminAction },
 	{ route: '/account', method: 'GET', expect: { ...everyone(200), anonymous: 'login' } },
 	// An empty form: the name is missing, or no token is chosen.
 	{
@@ -182,6 +183,13 @@ const table: Row[] = [
 		route: '/account',
 		method: 'POST',
 		action: 'revokeToken',
+		expect: { ...everyone(400), anonymous: 'login' }
+	},
+	// No current password, no new one.
+	{
+		route: '/account',
+		method: 'POST',
+		action: 'changePassword',
 		expect: { ...everyone(400), anonymous: 'login' }
 	},
 	// The API answers 401 instead of sending anyone to the login page; the table's visitors

@@ -9,10 +9,12 @@ import {
 	sessionIdFromToken,
 	validateSessionToken
 } from '$lib/server/auth';
+import { authenticateApiToken, createApiToken, listApiTokens } from '$lib/server/apiTokens';
 import { createMigratedDb, type Db } from '$lib/server/db';
 import { loginThrottle, session, user } from '$lib/server/db/schema';
 import {
 	authenticate,
+	changeOwnPassword,
 	countUsers,
 	createFirstAdmin,
 	resetPassword,
@@ -405,6 +407,88 @@ describe('account administration', () => {
 
 		setUserActive(db, member.id, true);
 		expect((await authenticate(db, 'ada', PASSWORD, '127.0.0.1', T0)).ok).toBe(true);
+	});
+
+	it("revokes the user's API tokens on a password reset, and only theirs", async () => {
+		const { db, member } = await setup();
+		const other = await makeUser(db, 'annotator', 'grace');
+		const scripts = [createApiToken(db, member.id, 'nightly import', T0).token];
+		scripts.push(createApiToken(db, member.id, 'export', T0).token);
+		const othersScript = createApiToken(db, other.id, 'hers', T0).token;
+
+		await resetPassword(db, member.id, 'battery-staple-2', undefined, at(SECOND));
+
+		for (const token of scripts) expect(authenticateApiToken(db, token, at(SECOND))).toBeNull();
+		expect(listApiTokens(db, member.id).map((t) => t.revokedAt)).toEqual([at(SECOND), at(SECOND)]);
+		expect(authenticateApiToken(db, othersScript, at(SECOND))?.id).toBe(other.id);
+	});
+
+	it('changes their own password only against the current one, ending their other ways in', async () => {
+		const { db, member } = await setup();
+		const here = generateSessionToken();
+		const hereSession = createSession(db, here, member.id, T0);
+		const phone = generateSessionToken();
+		createSession(db, phone, member.id, T0);
+		const script = createApiToken(db, member.id, 'nightly import', T0).token;
+
+		const wrong = await changeOwnPassword(
+			db,
+			'ada',
+			'not-my-password',
+			'battery-staple-2',
+			'127.0.0.1',
+			hereSession.id,
+			T0
+		);
+		expect(wrong).toEqual({ ok: false, reason: 'wrong' });
+		expect(sessionRows(db)).toHaveLength(2);
+		expect(authenticateApiToken(db, script, T0)?.id).toBe(member.id);
+
+		const right = await changeOwnPassword(
+			db,
+			'ada',
+			PASSWORD,
+			'battery-staple-2',
+			'127.0.0.1',
+			hereSession.id,
+			at(SECOND)
+		);
+		expect(right).toEqual({ ok: true });
+		expect(validateSessionToken(db, here, at(SECOND)).user?.id).toBe(member.id);
+		expect(validateSessionToken(db, phone, at(SECOND)).user).toBeNull();
+		expect(authenticateApiToken(db, script, at(SECOND))).toBeNull();
+		expect((await authenticate(db, 'ada', 'battery-staple-2', '127.0.0.1', at(SECOND))).ok).toBe(
+			true
+		);
+	});
+
+	it('throttles guesses at the current password as it throttles logins', async () => {
+		const { db, member } = await setup();
+		const hereSession = createSession(db, generateSessionToken(), member.id, T0);
+		for (let i = 0; i < LOGIN_FREE_FAILURES.pair; i++) {
+			const guess = await changeOwnPassword(
+				db,
+				'ada',
+				`guess-${i}`,
+				'battery-staple-2',
+				'127.0.0.1',
+				hereSession.id,
+				T0
+			);
+			expect(guess).toEqual({ ok: false, reason: 'wrong' });
+		}
+
+		const right = await changeOwnPassword(
+			db,
+			'ada',
+			PASSWORD,
+			'battery-staple-2',
+			'127.0.0.1',
+			hereSession.id,
+			T0
+		);
+
+		expect(right).toMatchObject({ ok: false, reason: 'throttled' });
 	});
 
 	it('ends sessions on a password reset, and the new password works', async () => {

@@ -80,6 +80,11 @@ export const setRoleSchema = z.object({
 	role: z.enum(['admin', 'annotator'], 'Choose a role.')
 });
 
+export const revokeTokenSchema = z.object({
+	userId: z.string().min(1),
+	tokenId: z.coerce.number().int().positive()
+});
+
 export const setActiveSchema = z.object({
 	userId: z.string().min(1),
 	active: z.enum(['true', 'false']).transform((v) => v === 'true')

@@ -1,6 +1,6 @@
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 import { apiToken, user } from './db/schema';
 import { sessionIdFromToken, type SessionUser } from './auth';
 
@@ -21,22 +21,34 @@ export function createApiToken(db: Db, userId: string, name: string, now = new D
 	return { id: created.id, token };
 }
 
-export function listApiTokens(db: Db, userId: string) {
+const tokenColumns = {
+	id: apiToken.id,
+	userId: apiToken.userId,
+	name: apiToken.name,
+	createdAt: apiToken.createdAt,
+	lastUsedAt: apiToken.lastUsedAt,
+	revokedAt: apiToken.revokedAt
+};
+
+/** One user's tokens, newest first; every user's when `userId` is left out (for admins). */
+export function listApiTokens(db: Db, userId?: string) {
 	return db
-		.select({
-			id: apiToken.id,
-			name: apiToken.name,
-			createdAt: apiToken.createdAt,
-			lastUsedAt: apiToken.lastUsedAt,
-			revokedAt: apiToken.revokedAt
-		})
+		.select(tokenColumns)
 		.from(apiToken)
-		.where(eq(apiToken.userId, userId))
+		.where(userId === undefined ? undefined : eq(apiToken.userId, userId))
 		.orderBy(desc(apiToken.id))
 		.all();
 }
 
-/** Revokes one of the user's own tokens; false when there is no such live token. */
+/** Revokes every live token of the user: a new password shuts out what the old one let in. */
+export function revokeUserApiTokens(db: Queryable, userId: string, now = new Date()): void {
+	db.update(apiToken)
+		.set({ revokedAt: now })
+		.where(and(eq(apiToken.userId, userId), isNull(apiToken.revokedAt)))
+		.run();
+}
+
+/** Revokes one token of the given user; false when there is no such live token. */
 export function revokeApiToken(db: Db, userId: string, tokenId: number, now = new Date()): boolean {
 	return (
 		db

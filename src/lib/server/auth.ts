@@ -1,6 +1,6 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { eq } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Db, Queryable } from './db';
 import { session, user, type Session, type User } from './db/schema';
@@ -81,8 +81,20 @@ export function invalidateSession(db: Db, sessionId: string): void {
 	db.delete(session).where(eq(session.id, sessionId)).run();
 }
 
-export function invalidateUserSessions(db: Queryable, userId: string): void {
-	db.delete(session).where(eq(session.userId, userId)).run();
+/** Ends every session of the user, but `keepSessionId` when given (the one asking). */
+export function invalidateUserSessions(
+	db: Queryable,
+	userId: string,
+	keepSessionId?: string
+): void {
+	db.delete(session)
+		.where(
+			and(
+				eq(session.userId, userId),
+				keepSessionId === undefined ? undefined : ne(session.id, keepSessionId)
+			)
+		)
+		.run();
 }
 
 type CookieEvent = Pick<RequestEvent, 'cookies' | 'url'>;

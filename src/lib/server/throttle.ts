@@ -96,3 +96,12 @@ export function recordSuccess(db: Db, keys: ThrottleKeys): void {
 		}
 	});
 }
+
+/** What someone throttled is told, in seconds under a minute and a half, else in minutes. */
+export function retryMessage(retryAfterSeconds: number): string {
+	const wait =
+		retryAfterSeconds < 90
+			? `${retryAfterSeconds} seconds`
+			: `${Math.ceil(retryAfterSeconds / 60)} minutes`;
+	return `Too many failed attempts. Try again in ${wait}.`;
+}

@@ -4,6 +4,7 @@ import type { Db } from './db';
 import { user, type Role, type User } from './db/schema';
 import { hashPassword, verifyPassword } from './passwords';
 import { invalidateUserSessions } from './auth';
+import { revokeUserApiTokens } from './apiTokens';
 import { admitAttempt, recordSuccess, throttleKeys } from './throttle';
 
 export class UsernameTakenError extends Error {
@@ -97,12 +98,48 @@ export function setUserActive(db: Db, userId: string, active: boolean): void {
 	});
 }
 
-export async function resetPassword(db: Db, userId: string, password: string): Promise<void> {
+/**
+ * Sets a new password and shuts everything the old one opened: the user's sessions, but
+ * `keepSessionId` (the person changing their own password stays logged in there), and their
+ * API tokens, which a leaked password may have been used to make.
+ */
+export async function resetPassword(
+	db: Db,
+	userId: string,
+	password: string,
+	keepSessionId?: string,
+	now = new Date()
+): Promise<void> {
 	const passwordHash = await hashPassword(password);
 	db.transaction((tx) => {
 		tx.update(user).set({ passwordHash }).where(eq(user.id, userId)).run();
-		invalidateUserSessions(tx, userId);
+		invalidateUserSessions(tx, userId, keepSessionId);
+		revokeUserApiTokens(tx, userId, now);
 	});
+}
+
+export type PasswordChangeResult =
+	| { ok: true }
+	| { ok: false; reason: 'wrong' }
+	| { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
+/**
+ * A person changing their own password from the session `sessionId`. The current password is
+ * checked as a login is, throttle included, so a borrowed session cannot guess at it.
+ */
+export async function changeOwnPassword(
+	db: Db,
+	username: string,
+	currentPassword: string,
+	newPassword: string,
+	ip: string,
+	sessionId: string | undefined,
+	now = new Date()
+): Promise<PasswordChangeResult> {
+	const check = await authenticate(db, username, currentPassword, ip, now);
+	if (!check.ok) return check.reason === 'throttled' ? check : { ok: false, reason: 'wrong' };
+	await resetPassword(db, check.user.id, newPassword, sessionId, now);
+	return { ok: true };
 }
 
 export function countActiveAdmins(db: Db): number {

@@ -1,8 +1,11 @@
 import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
-import { fieldErrors, formText } from '$lib/schemas/forms';
+import { changePasswordSchema } from '$lib/schemas/auth';
+import { fieldErrors, formText, type FieldErrors } from '$lib/schemas/forms';
 import { createApiToken, listApiTokens, revokeApiToken } from '$lib/server/apiTokens';
 import { requireLogin } from '$lib/server/guards';
+import { retryMessage } from '$lib/server/throttle';
+import { changeOwnPassword } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
 const tokenNameSchema = z
@@ -21,10 +24,12 @@ export const actions: Actions = {
 		const user = requireLogin(event);
 		const form = await event.request.formData();
 		const name = tokenNameSchema.safeParse(formText(form, 'name'));
-		if (!name.success) return fail(400, { errors: fieldErrors(name.error) });
+		if (!name.success) {
+			return fail(400, { action: 'createToken', errors: fieldErrors(name.error) });
+		}
 		const created = createApiToken(event.locals.db, user.id, name.data);
 		// Shown this once; only its hash is kept.
-		return { token: created.token, name: name.data };
+		return { action: 'createToken', token: created.token, name: name.data };
 	},
 	revokeToken: async (event) => {
 		const user = requireLogin(event);
@@ -33,10 +38,49 @@ export const actions: Actions = {
 			.int()
 			.positive()
 			.safeParse(formText(await event.request.formData(), 'tokenId'));
-		if (!id.success) return fail(400, { message: 'Choose a token to revoke.' });
+		if (!id.success)
+			return fail(400, { action: 'revokeToken', message: 'Choose a token to revoke.' });
 		if (!revokeApiToken(event.locals.db, user.id, id.data)) {
-			return fail(404, { message: 'No such live token of yours.' });
+			return fail(404, { action: 'revokeToken', message: 'No such live token of yours.' });
 		}
-		return { message: 'Token revoked: scripts using it are refused from now on.' };
+		return {
+			action: 'revokeToken',
+			message: 'Token revoked: scripts using it are refused from now on.'
+		};
+	},
+	changePassword: async (event) => {
+		const user = requireLogin(event);
+		const form = await event.request.formData();
+		const parsed = changePasswordSchema([user.username, user.displayName]).safeParse({
+			currentPassword: formText(form, 'currentPassword'),
+			password: formText(form, 'password'),
+			confirmPassword: formText(form, 'confirmPassword')
+		});
+		if (!parsed.success) {
+			return fail(400, { action: 'changePassword', errors: fieldErrors(parsed.error) });
+		}
+		const result = await changeOwnPassword(
+			event.locals.db,
+			user.username,
+			parsed.data.currentPassword,
+			parsed.data.password,
+			event.getClientAddress(),
+			event.locals.session?.id
+		);
+		if (!result.ok) {
+			const errors: FieldErrors = {
+				currentPassword: [
+					result.reason === 'throttled'
+						? retryMessage(result.retryAfterSeconds)
+						: 'That is not your current password.'
+				]
+			};
+			return fail(result.reason === 'throttled' ? 429 : 400, { action: 'changePassword', errors });
+		}
+		return {
+			action: 'changePassword',
+			message:
+				'Password changed. Your other sessions have ended and your access tokens are revoked.'
+		};
 	}
 };

@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import { loginSchema, safeNext } from '$lib/schemas/auth';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { startSession } from '$lib/server/auth';
+import { retryMessage } from '$lib/server/throttle';
 import { authenticate } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -24,11 +25,7 @@ export const actions: Actions = {
 			event.getClientAddress()
 		);
 		if (!result.ok && result.reason === 'throttled') {
-			const minutes = Math.ceil(result.retryAfterSeconds / 60);
-			return fail(429, {
-				values,
-				message: `Too many failed attempts. Try again in ${result.retryAfterSeconds < 90 ? `${result.retryAfterSeconds} seconds` : `${minutes} minutes`}.`
-			});
+			return fail(429, { values, message: retryMessage(result.retryAfterSeconds) });
 		}
 		if (!result.ok) {
 			return fail(400, { values, message: 'Wrong username or password.' });

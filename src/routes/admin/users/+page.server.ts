@@ -3,9 +3,11 @@ import { fieldErrors, formText, type FieldErrors } from '$lib/schemas/forms';
 import {
 	newUserSchema,
 	resetPasswordSchema,
+	revokeTokenSchema,
 	setActiveSchema,
 	setRoleSchema
 } from '$lib/schemas/auth';
+import { listApiTokens, revokeApiToken } from '$lib/server/apiTokens';
 import { requireRole } from '$lib/server/guards';
 import {
 	countActiveAdmins,
@@ -21,7 +23,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
 	requireRole(event, 'admin');
-	return { users: listUsers(event.locals.db) };
+	return { users: listUsers(event.locals.db), tokens: listApiTokens(event.locals.db) };
 };
 
 /** Refuses changes that would leave nobody able to administer Winnow. */
@@ -91,7 +93,7 @@ export const actions: Actions = {
 		};
 	},
 	password: async (event) => {
-		requireRole(event, 'admin');
+		const admin = requireRole(event, 'admin');
 		const form = await event.request.formData();
 		const userId = formText(form, 'userId');
 		const target = getUser(event.locals.db, userId);
@@ -102,7 +104,30 @@ export const actions: Actions = {
 			return fail(400, { action: 'password', userId, errors: fieldErrors(parsed.error) });
 		}
 		if (!target) return fail(404, { action: 'password', message: 'No such user.' });
-		await resetPassword(event.locals.db, userId, parsed.data.password);
-		return { action: 'password', message: 'Password reset; that person must log in again.' };
+		// An admin resetting their own password stays logged in where they are.
+		const keep = target.id === admin.id ? event.locals.session?.id : undefined;
+		await resetPassword(event.locals.db, userId, parsed.data.password, keep);
+		return {
+			action: 'password',
+			message: 'Password reset: that person must log in again, and their access tokens are revoked.'
+		};
+	},
+	revokeToken: async (event) => {
+		requireRole(event, 'admin');
+		const form = await event.request.formData();
+		const parsed = revokeTokenSchema.safeParse({
+			userId: formText(form, 'userId'),
+			tokenId: formText(form, 'tokenId')
+		});
+		if (!parsed.success) {
+			return fail(400, { action: 'revokeToken', message: 'Choose a token to revoke.' });
+		}
+		if (!revokeApiToken(event.locals.db, parsed.data.userId, parsed.data.tokenId)) {
+			return fail(404, { action: 'revokeToken', message: 'No such live token.' });
+		}
+		return {
+			action: 'revokeToken',
+			message: 'Token revoked: scripts using it are refused from now on.'
+		};
 	}
 };
