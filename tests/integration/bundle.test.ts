@@ -1,10 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { createMigratedDb } from '$lib/server/db';
-import { fineTune, model, provider } from '$lib/server/db/schema';
+import { datasetItem, fineTune, model, provider, revision } from '$lib/server/db/schema';
 import { freezeDataset, getDataset } from '$lib/server/datasets';
-import { bundleEntries, splitsZipEntries, zipStream } from '$lib/server/datasets/bundle';
+import { bundleEntries, splitsZip, zipStream } from '$lib/server/datasets/bundle';
 import { registerServedModel } from '$lib/server/finetune';
 import { addMember } from '$lib/server/projects';
 import { modelChoices } from '$lib/server/providers';
@@ -15,7 +15,7 @@ import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { TEST_SECRET } from '../support/jobs';
 
-async function frozenDataset() {
+async function frozenDataset(inputOf = (i: number) => `question ${i}`) {
 	const db = createMigratedDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator');
@@ -29,7 +29,7 @@ async function frozenDataset() {
 	await importRows(
 		db,
 		target,
-		Array.from({ length: 40 }, (_, i) => ({ input: `question ${i}`, output: `answer ${i}` }))
+		Array.from({ length: 40 }, (_, i) => ({ input: inputOf(i), output: `answer ${i}` }))
 	);
 	for (let claimed = claimNext(db, target.id, rater.id, T0); claimed;) {
 		submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
@@ -50,7 +50,9 @@ async function unzip(stream: ReadableStream<Uint8Array>) {
 describe('zips of a dataset', () => {
 	it('every split in one format, with a manifest naming the counts and the hash', async () => {
 		const { db, target, found } = await frozenDataset();
-		const files = await unzip(zipStream(splitsZipEntries(db, target, found, 'openai', false)));
+		const zip = splitsZip(db, target, found, 'openai', false);
+		if (!zip.ok) throw new Error(zip.message);
+		const files = await unzip(zipStream(zip.entries));
 		expect(Object.keys(files).sort()).toEqual([
 			'manifest.json',
 			'support-v1-test-openai.jsonl',
@@ -89,10 +91,78 @@ describe('zips of a dataset', () => {
 		const testInputs = Object.values(files).join('\n');
 		expect(found.testCount).toBeGreaterThan(0);
 		// Each split holds only its own inputs; the test ones appear in no file of the bundle.
-		const testFile = await unzip(zipStream(splitsZipEntries(db, target, found, 'csv', false)));
+		const csv = splitsZip(db, target, found, 'csv', false);
+		if (!csv.ok) throw new Error(csv.message);
+		const testFile = await unzip(zipStream(csv.entries));
 		for (const line of testFile['support-v1-test-csv.csv'].trim().split('\n').slice(1)) {
 			const input = line.split(',')[3];
 			expect(testInputs).not.toContain(`"${input}"`);
+		}
+	});
+});
+
+describe('what a zip holds', () => {
+	it('with reasoning: only files with lines, named so, and a manifest saying what was left out', async () => {
+		const { db, target, found } = await frozenDataset();
+		const trainRevisions = db
+			.select({ id: datasetItem.revisionId })
+			.from(datasetItem)
+			.where(and(eq(datasetItem.datasetId, found.id), eq(datasetItem.split, 'train')))
+			.all()
+			.slice(0, 3);
+		for (const { id } of trainRevisions) {
+			db.update(revision).set({ reasoning: 'thought' }).where(eq(revision.id, id)).run();
+		}
+		const zip = splitsZip(db, target, found, 'openai', true);
+		if (!zip.ok) throw new Error(zip.message);
+		const files = await unzip(zipStream(zip.entries));
+		expect(Object.keys(files).sort()).toEqual([
+			'manifest.json',
+			'support-v1-train-openai-reasoning.jsonl'
+		]);
+		expect(files['support-v1-train-openai-reasoning.jsonl'].trim().split('\n')).toHaveLength(3);
+		const manifest = JSON.parse(files['manifest.json']);
+		expect(manifest.format).toBe('openai');
+		expect(manifest.reasoning).toEqual({
+			included: true,
+			note: `Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer (in CSV, a column of its own); the others are left out (${found.trainCount - 3} of ${found.trainCount} train, ${found.valCount} of ${found.valCount} val, ${found.testCount} of ${found.testCount} test).`,
+			examplesLeftOut: {
+				train: found.trainCount - 3,
+				val: found.valCount,
+				test: found.testCount
+			}
+		});
+		expect(manifest.lines).toEqual({ 'support-v1-train-openai-reasoning.jsonl': 3 });
+		expect(manifest.notWritten).toEqual([
+			{
+				split: 'val',
+				reason: `No val example (of ${found.valCount}) has the teacher’s reasoning, so a file with reasoning would be empty; download it without reasoning.`
+			},
+			{
+				split: 'test',
+				reason: `No test example (of ${found.testCount}) has the teacher’s reasoning, so a file with reasoning would be empty; download it without reasoning.`
+			}
+		]);
+	});
+
+	it('a zip that would hold no line is refused with the reason', async () => {
+		const { db, target, found } = await frozenDataset();
+		expect(splitsZip(db, target, found, 'openai_dpo', false)).toEqual({
+			ok: false,
+			message: `No train example (of ${found.trainCount}) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.`
+		});
+	});
+
+	it('the bundle’s JSONL files keep one record a line', async () => {
+		const { db, target, found } = await frozenDataset((i) => `question\u2028${i}\u2029`);
+		const files = await unzip(zipStream(bundleEntries(db, target, found)));
+		const manifest = JSON.parse(files['manifest.json']);
+		expect(manifest.reasoning).toEqual({ included: false });
+		for (const name of ['train.jsonl', 'val.jsonl', 'unsloth.sharegpt.jsonl']) {
+			expect(files[name]).not.toMatch(/[\u2028\u2029]/);
+			const lines = files[name].trim().split('\n');
+			expect(lines).toHaveLength(name === 'val.jsonl' ? found.valCount : found.trainCount);
+			for (const line of lines) expect(JSON.stringify(JSON.parse(line))).toContain('\u2028');
 		}
 	});
 });

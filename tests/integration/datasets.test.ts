@@ -31,6 +31,9 @@ import {
 	T0
 } from '../support/fixtures';
 
+/** A CSV file's records as a standard parser reads them, by column name. */
+const csvRows = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
+
 const byInput = (a: { input: string }, b: { input: string }) => a.input.localeCompare(b.input);
 
 const ALL = datasetFilterSchema.parse({});
@@ -299,10 +302,10 @@ describe('export fidelity', () => {
 			{ input: 'unicode \u2028 é', output: ' leading space' }
 		];
 		const { db, target, found } = await frozenWith(stored);
-		const rows = parse(fileText(db, target, found.id, { format: 'csv' }), { columns: true });
-		expect(
-			rows.map((r: Record<string, string>) => ({ input: r.input, output: r.output })).sort(byInput)
-		).toEqual([...stored].sort(byInput));
+		const rows = csvRows(fileText(db, target, found.id, { format: 'csv' }));
+		expect(rows.map((r) => ({ input: r.input, output: r.output })).sort(byInput)).toEqual(
+			[...stored].sort(byInput)
+		);
 	});
 
 	it('every JSONL file keeps one record a line, whatever line breaks the text holds', async () => {
@@ -335,7 +338,7 @@ describe('export fidelity', () => {
 		const files = exportFiles(db, found);
 		expect(files.train).toMatchObject({ examples: 3, withReasoning: 1 });
 		expect(reasoningNote(files)).toBe(
-			'Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer; the others are left out (2 of 3 train).'
+			'Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer (in CSV, a column of its own); the others are left out (2 of 3 train).'
 		);
 		expect(exportFilename(found.name, { format: 'openai', split: 'train', reasoning: true })).toBe(
 			'fidelity-train-openai-reasoning.jsonl'
@@ -376,9 +379,7 @@ describe('export fidelity', () => {
 				expect(validate(JSON.parse(parsed.output))).toBeNull();
 			}
 		}
-		const rows = parse(fileText(db, target, found.id, { format: 'csv', reasoning: true }), {
-			columns: true
-		});
+		const rows = csvRows(fileText(db, target, found.id, { format: 'csv', reasoning: true }));
 		for (const row of rows) {
 			expect(validate(JSON.parse(row.output))).toBeNull();
 			expect(row.reasoning).toBe(outputs.find((o) => o.input === row.input)!.reasoning);

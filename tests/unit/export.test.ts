@@ -112,8 +112,11 @@ describe('the OpenAI format check catches each kind of error', () => {
 	});
 });
 
+/** A CSV file's records as a standard parser reads them, by column name. */
+const csvRows = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
+
 describe('CSV cells parse back to what is stored', () => {
-	const parsed = (line: string) => parse(`${CSV_HEADER}\n${line}\n`, { columns: true })[0];
+	const parsed = (line: string) => csvRows(`${CSV_HEADER}\n${line}\n`)[0];
 
 	it('keeps every byte of every cell, trailing whitespace of the last column included', () => {
 		for (const output of ['ends in spaces   ', 'a tab\t', 'a newline\n', 'CRLF\r\n', ' lead', '']) {
@@ -141,9 +144,7 @@ describe('CSV cells parse back to what is stored', () => {
 	});
 
 	it('with reasoning, a column of its own: the output cell stays the output', () => {
-		const cells = parse(`${csvHeader(true)}\n${lineFor('csv', SYSTEM, row, true)}\n`, {
-			columns: true
-		})[0];
+		const cells = csvRows(`${csvHeader(true)}\n${lineFor('csv', SYSTEM, row, true)}\n`)[0];
 		expect(cells.output).toBe(row.output);
 		expect(cells.reasoning).toBe(row.reasoning);
 	});

@@ -2,7 +2,15 @@ import { Zip, ZipDeflate } from 'fflate';
 import type { Db } from '../db';
 import type { Dataset, Project, Split } from '../db/schema';
 import type { ExportFormat } from '../../schemas/dataset';
-import { exportChunks, exportFilename } from './export';
+import {
+	emptyFileReason,
+	exportChunks,
+	exportFiles,
+	exportFilename,
+	linesIn,
+	reasoningNote,
+	type SplitFiles
+} from './export';
 
 // Zips of a dataset, streamed: every split in one format with a manifest, or the bundle for
 // training on one's own GPUs (the splits as chat messages, an Axolotl config, a ShareGPT file
@@ -16,13 +24,23 @@ function countsOf(found: Dataset): Record<Split, number> {
 	return { train: found.trainCount, val: found.valCount, test: found.testCount };
 }
 
-export function manifestOf(found: Dataset, files: string[]) {
+type SplitCounts = Record<Split, number>;
+
+type ManifestExtras = {
+	format?: ExportFormat;
+	reasoning: { included: false } | { included: true; note: string; examplesLeftOut: SplitCounts };
+	lines?: Record<string, number>;
+	notWritten?: { split: Split; reason: string }[];
+};
+
+export function manifestOf(found: Dataset, files: string[], extras: ManifestExtras) {
 	return JSON.stringify(
 		{
 			dataset: { id: found.id, name: found.name, frozenAt: found.createdAt.toISOString() },
 			filter: JSON.parse(found.filter),
 			counts: countsOf(found),
 			contentHash: found.contentHash,
+			...extras,
 			files
 		},
 		null,
@@ -30,20 +48,58 @@ export function manifestOf(found: Dataset, files: string[]) {
 	);
 }
 
-/** Every split that has examples, in one format, with the manifest. */
-export function splitsZipEntries(
+/** What the manifest says of reasoning: whether it is in, and which examples were left out. */
+function reasoningOf(files: Record<Split, SplitFiles>, reasoning: boolean) {
+	if (!reasoning) return { included: false } as const;
+	const examplesLeftOut = Object.fromEntries(
+		SPLITS.map((s) => [s, files[s].examples - files[s].withReasoning])
+	) as SplitCounts;
+	return { included: true, note: reasoningNote(files), examplesLeftOut } as const;
+}
+
+/**
+ * Every split whose file has lines, in one format, with the manifest: the lines in each file,
+ * what became of examples without reasoning, and why a split with examples has no file.
+ * Refused with the reason when no file would have a line.
+ */
+export function splitsZip(
 	db: Db,
 	target: Project,
 	found: Dataset,
 	format: ExportFormat,
 	reasoning: boolean
-): Entry[] {
-	const files = SPLITS.filter((split) => countsOf(found)[split] > 0).map((split) => ({
+): { ok: true; entries: Entry[] } | { ok: false; message: string } {
+	const counted = exportFiles(db, found);
+	const linesOf = (split: Split) => linesIn(counted[split], { format, reasoning });
+	const written = SPLITS.filter((split) => linesOf(split) > 0);
+	const notWritten = SPLITS.filter(
+		(split) => linesOf(split) === 0 && counted[split].examples > 0
+	).map((split) => ({ split, reason: emptyFileReason(counted, { format, split, reasoning })! }));
+	if (written.length === 0) {
+		return { ok: false, message: notWritten[0]?.reason ?? 'This dataset has no examples.' };
+	}
+	const files = written.map((split) => ({
+		split,
 		name: exportFilename(found.name, { format, split, reasoning }),
 		chunks: () => exportChunks(db, target, found.id, { format, split, reasoning })
 	}));
-	const names = files.map((f) => f.name);
-	return [...files, { name: 'manifest.json', chunks: () => [manifestOf(found, names)] }];
+	const manifest = manifestOf(
+		found,
+		files.map((f) => f.name),
+		{
+			format,
+			reasoning: reasoningOf(counted, reasoning),
+			lines: Object.fromEntries(files.map((f) => [f.name, linesOf(f.split)])),
+			notWritten
+		}
+	);
+	return {
+		ok: true,
+		entries: [
+			...files.map(({ name, chunks }) => ({ name, chunks })),
+			{ name: 'manifest.json', chunks: () => [manifest] }
+		]
+	};
 }
 
 export function axolotlConfig(found: Dataset): string {
@@ -118,7 +174,8 @@ export function bundleEntries(db: Db, target: Project, found: Dataset): Entry[] 
 			chunks: () => [
 				manifestOf(
 					found,
-					entries.map((e) => e.name)
+					entries.map((e) => e.name),
+					{ reasoning: { included: false } }
 				)
 			]
 		}

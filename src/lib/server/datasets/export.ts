@@ -4,7 +4,12 @@ import { and, count, eq, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db';
 import { datasetItem, revision, type Dataset, type Split } from '../db/schema';
-import { TOKEN_LIMIT, type ExportFormat, type FormatProblems } from '../../schemas/dataset';
+import {
+	EXPORT_FORMATS,
+	TOKEN_LIMIT,
+	type ExportFormat,
+	type FormatProblems
+} from '../../schemas/dataset';
 import { datasetRows } from '.';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
 
@@ -290,7 +295,20 @@ export function reasoningNote(files: Record<Split, SplitFiles>): string {
 	const left = SPLITS.filter((s) => files[s].examples > 0).map(
 		(s) => `${files[s].examples - files[s].withReasoning} of ${files[s].examples} ${s}`
 	);
-	return `Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer; the others are left out (${left.join(', ')}).`;
+	return `Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer (in CSV, a column of its own); the others are left out (${left.join(', ')}).`;
+}
+
+/** The dataset page's files: per format, per split with examples, its lines or why it has none. */
+export function downloadChoices(files: Record<Split, SplitFiles>, reasoning: boolean) {
+	return (Object.keys(EXPORT_FORMATS) as ExportFormat[]).map((format) => ({
+		format,
+		label: EXPORT_FORMATS[format],
+		splits: SPLITS.filter((split) => files[split].examples > 0).map((split) => ({
+			split,
+			lines: linesIn(files[split], { format, reasoning }),
+			empty: emptyFileReason(files, { format, split, reasoning })
+		}))
+	}));
 }
 
 const SPLITS: Split[] = ['train', 'val', 'test'];

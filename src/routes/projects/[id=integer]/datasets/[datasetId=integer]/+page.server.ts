@@ -5,7 +5,14 @@ import { fineTuneSpecOf, registerServedModel, startFineTune } from '$lib/server/
 import { listProviders } from '$lib/server/providers';
 import { z } from 'zod';
 import { datasetChange, getDataset } from '$lib/server/datasets';
-import { checkOpenAiLines, exportChunks, linesOf } from '$lib/server/datasets/export';
+import {
+	checkOpenAiLines,
+	downloadChoices,
+	exportChunks,
+	exportFiles,
+	linesOf,
+	reasoningNote
+} from '$lib/server/datasets/export';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { registerServedIteration } from '$lib/server/iterations';
 import type { Actions, PageServerLoad } from './$types';
@@ -24,6 +31,8 @@ export const load: PageServerLoad = (event) => {
 		epochs: event.url.searchParams.get('epochs') ?? undefined,
 		price: event.url.searchParams.get('price') ?? undefined
 	});
+	const reasoning = event.url.searchParams.get('reasoning') === '1';
+	const files = exportFiles(db, found);
 	// The check reads every line, so it runs when asked for.
 	const checked = event.url.searchParams.has('check');
 	const check = (split: 'train' | 'val') =>
@@ -39,6 +48,11 @@ export const load: PageServerLoad = (event) => {
 		checks: checked
 			? { train: check('train'), val: found.valCount > 0 ? check('val') : null }
 			: null,
+		downloads: {
+			reasoning,
+			choices: downloadChoices(files, reasoning),
+			reasoningNote: reasoning ? reasoningNote(files) : null
+		},
 		estimate,
 		providers: listProviders(db).map((p) => ({ id: p.id, name: p.name }))
 	};

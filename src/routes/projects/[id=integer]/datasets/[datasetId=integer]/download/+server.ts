@@ -2,7 +2,12 @@ import { error } from '@sveltejs/kit';
 import { z } from 'zod';
 import { exportQuerySchema } from '$lib/schemas/dataset';
 import { getDataset } from '$lib/server/datasets';
-import { exportFilename, exportStream } from '$lib/server/datasets/export';
+import {
+	emptyFileReason,
+	exportFiles,
+	exportFilename,
+	exportStream
+} from '$lib/server/datasets/export';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
@@ -18,10 +23,8 @@ export const GET: RequestHandler = (event) => {
 	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) error(400, query.error.issues.map((i) => i.message).join(' '));
 	const options = { ...query.data, reasoning: query.data.reasoning === '1' };
-	const counts = { train: found.trainCount, val: found.valCount, test: found.testCount };
-	if (counts[options.split] === 0) {
-		error(404, `This dataset has no ${options.split} examples, so that file would be empty.`);
-	}
+	const empty = emptyFileReason(exportFiles(event.locals.db, found), options);
+	if (empty) error(404, empty);
 	const body = exportStream(event.locals.db, project, found.id, options);
 	return new Response(body, {
 		headers: {

@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { exportQuerySchema } from '$lib/schemas/dataset';
 import { getDataset } from '$lib/server/datasets';
-import { splitsZipEntries, zipStream } from '$lib/server/datasets/bundle';
+import { splitsZip, zipStream } from '$lib/server/datasets/bundle';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
@@ -12,17 +12,15 @@ export const GET: RequestHandler = (event) => {
 	if (!found) error(404, 'No such dataset in this project.');
 	const query = exportQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) error(400, query.error.issues.map((i) => i.message).join(' '));
-	const entries = splitsZipEntries(
-		event.locals.db,
-		project,
-		found,
-		query.data.format,
-		query.data.reasoning === '1'
-	);
-	return new Response(zipStream(entries), {
+	const { format } = query.data;
+	const reasoning = query.data.reasoning === '1';
+	const zip = splitsZip(event.locals.db, project, found, format, reasoning);
+	if (!zip.ok) error(404, zip.message);
+	const name = `dataset-${found.id}-${format}${reasoning ? '-reasoning' : ''}.zip`;
+	return new Response(zipStream(zip.entries), {
 		headers: {
 			'content-type': 'application/zip',
-			'content-disposition': `attachment; filename="dataset-${found.id}-${query.data.format}.zip"`
+			'content-disposition': `attachment; filename="${name}"`
 		}
 	});
 };

@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { exportQuerySchema } from '$lib/schemas/dataset';
 import { invalid } from '$lib/server/apiResponses';
 import { getDataset } from '$lib/server/datasets';
-import { exportStream } from '$lib/server/datasets/export';
+import {
+	emptyFileReason,
+	exportFiles,
+	exportFilename,
+	exportStream
+} from '$lib/server/datasets/export';
 import { apiProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
@@ -18,13 +23,14 @@ export const GET: RequestHandler = (event) => {
 	if (!found) error(404, 'No such dataset in this project.');
 	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) return invalid('The query has a problem.', query.error);
-	const body = exportStream(event.locals.db, project, found.id, {
-		...query.data,
-		reasoning: query.data.reasoning === '1'
-	});
+	const options = { ...query.data, reasoning: query.data.reasoning === '1' };
+	const empty = emptyFileReason(exportFiles(event.locals.db, found), options);
+	if (empty) error(404, empty);
+	const body = exportStream(event.locals.db, project, found.id, options);
 	return new Response(body, {
 		headers: {
 			'content-type': query.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl',
+			'content-disposition': `attachment; filename="${exportFilename(found.name, options)}"`,
 			'x-content-hash': found.contentHash
 		}
 	});
