@@ -1,18 +1,28 @@
 // Imports 100,000 JSONL rows into a fresh database file, the way an upload is imported
-// (a stream, one transaction), then times the examples page's queries at that size.
-// The last line is one JSON object: {"rows", "rows_per_s", "peak_rss_mb"}.
+// (a stream), then times the examples page's queries at that size. Then it imports the same
+// file again over HTTP into the built server while an annotator claims and submits every
+// 100 ms, and times those claims: somebody else's import must not make anyone wait.
+// The last line is one JSON object: {"rows", "rows_per_s", "peak_rss_mb",
+// "claim_p95_during_import_ms", "claim_failures_during_import", …}.
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMigratedDb } from '../src/lib/server/db';
 import { createProject } from '../src/lib/server/projects';
 import { createUser } from '../src/lib/server/users';
-import { importExamples } from '../src/lib/server/import';
+import { importExamples, insertRows, type ImportRow } from '../src/lib/server/import';
+import { addMember } from '../src/lib/server/projects';
+import { createApiToken } from '../src/lib/server/apiTokens';
+import { createSession, generateSessionToken, sessionCookieName } from '../src/lib/server/auth';
+import { percentile, processStats, round2, startBenchServer } from './bench-server';
 import { listExamples } from '../src/lib/server/examples';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
 
 const rows = Number(process.argv[2] ?? 100_000);
+const CLAIM_EVERY_MS = 100;
+type Claimed = { exampleId: number; revisionId: number; submissionKey: string };
 const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-'));
 const file = join(dir, 'rows.jsonl');
 
@@ -81,11 +91,167 @@ console.log(`imported ${result.imported} rows in ${seconds.toFixed(2)} s`);
 console.log(`examples page at ${rows} rows: ${JSON.stringify(pages)}`);
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 db.$client.close();
+
+const during = await importWhileAnnotating();
 rmSync(dir, { recursive: true, force: true });
+console.log(
+	`over HTTP: ${during.imported} rows imported in ${during.importSeconds.toFixed(2)} s; meanwhile ${during.claims} claims every ${CLAIM_EVERY_MS} ms: p50 ${during.claimP50} ms, p95 ${during.claimP95} ms, max ${during.claimMax} ms, ${during.claimFailures} failed claims, ${during.submitFailures} failed submits${during.firstError ? ` (first: ${during.firstError})` : ''}; server peak RSS ${during.serverPeakRssMb ?? '?'} MB`
+);
 console.log(
 	JSON.stringify({
 		rows: result.imported,
 		rows_per_s: Math.round(result.imported / seconds),
-		peak_rss_mb: peakRssMb
+		peak_rss_mb: peakRssMb,
+		http_import_s: round2(during.importSeconds),
+		claims_during_import: during.claims,
+		claim_p50_during_import_ms: during.claimP50,
+		claim_p95_during_import_ms: during.claimP95,
+		claim_failures_during_import: during.claimFailures
 	})
 );
+
+/**
+ * The same file posted to the API of the built server, on a database whose project already
+ * has work in its queue, while one annotator claims and submits every CLAIM_EVERY_MS.
+ */
+async function importWhileAnnotating() {
+	const databaseUrl = join(dir, 'server.db');
+	const seeded = createMigratedDb(databaseUrl);
+	const owner = await createUser(seeded, {
+		username: 'importer',
+		displayName: 'Importer',
+		password: 'correct-horse-battery',
+		role: 'admin'
+	});
+	const annotator = await createUser(seeded, {
+		username: 'annotator',
+		displayName: 'Annotator',
+		password: 'correct-horse-battery',
+		role: 'annotator'
+	});
+	const target = createProject(
+		seeded,
+		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: 'Busy project' }),
+		owner.id
+	);
+	addMember(seeded, target.id, annotator.id);
+	const waiting: ImportRow[] = Array.from({ length: 2000 }, (_, i) => ({
+		line: i + 1,
+		externalId: `waiting-${i}`,
+		input: `An earlier question, number ${i}`,
+		output: `An earlier answer, number ${i}`,
+		tags: []
+	}));
+	insertRows(seeded, target, waiting, {
+		userId: owner.id,
+		filename: 'earlier.jsonl',
+		format: 'jsonl',
+		rowsRead: waiting.length
+	});
+	const token = createApiToken(seeded, owner.id, 'bench').token;
+	const sessionToken = generateSessionToken();
+	createSession(seeded, sessionToken, annotator.id);
+	seeded.$client.close();
+	const cookie = `${sessionCookieName}=${sessionToken}`;
+
+	const server = await startBenchServer(databaseUrl, {
+		onFailure: () => rmSync(dir, { recursive: true, force: true })
+	});
+	const { origin, base } = server;
+	const claimMs: number[] = [];
+	let claimFailures = 0;
+	let submitFailures = 0;
+	let firstError = '';
+	let importing = true;
+
+	async function claimAndSubmit(n: number) {
+		const start = performance.now();
+		let next: Claimed | null = null;
+		try {
+			const res = await fetch(`${base}/projects/${target.id}/review/next`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', origin, cookie },
+				body: JSON.stringify({ skip: [] })
+			});
+			const text = await res.text();
+			claimMs.push(performance.now() - start);
+			if (res.status !== 200) throw new Error(`claim ${res.status}: ${text.slice(0, 200)}`);
+			next = (JSON.parse(text) as { next: Claimed | null }).next;
+		} catch (e) {
+			claimFailures += 1;
+			firstError ||= (e as Error).message;
+			return;
+		}
+		if (!next) return;
+		try {
+			const res = await fetch(`${base}/projects/${target.id}/review?/submit`, {
+				method: 'POST',
+				headers: {
+					'content-type': 'application/x-www-form-urlencoded',
+					'x-sveltekit-action': 'true',
+					accept: 'application/json',
+					origin,
+					cookie
+				},
+				body: new URLSearchParams({
+					exampleId: String(next.exampleId),
+					revisionId: String(next.revisionId),
+					submissionKey: next.submissionKey,
+					rating: String(1 + (n % 5)),
+					decision: 'accept',
+					durationMs: '3000'
+				})
+			});
+			const answer = (await res.json()) as { type?: string };
+			if (answer.type !== 'success') throw new Error(`submit ${res.status}`);
+		} catch (e) {
+			submitFailures += 1;
+			firstError ||= (e as Error).message;
+		}
+	}
+
+	async function annotate() {
+		for (let n = 0; importing; n++) {
+			const tickStart = performance.now();
+			await claimAndSubmit(n);
+			const rest = CLAIM_EVERY_MS - (performance.now() - tickStart);
+			if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+		}
+	}
+
+	const annotating = annotate();
+	// Let the annotator settle in before the import starts.
+	await new Promise((resolve) => setTimeout(resolve, 1000));
+	const importStart = performance.now();
+	const res = await fetch(`${base}/api/v1/projects/${target.id}/examples`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/jsonl' },
+		body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+		duplex: 'half'
+	} as RequestInit);
+	const answer = (await res.json()) as { imported?: number; message?: string };
+	const importSeconds = (performance.now() - importStart) / 1000;
+	importing = false;
+	await annotating;
+	const { peakRssMb: serverPeakRssMb } = processStats(server.process.pid!);
+	await server.stop();
+	if (res.status !== 201) {
+		console.error(`the import over HTTP failed (${res.status}): ${answer.message}`);
+		console.error(server.log.join('').slice(-4000));
+		rmSync(dir, { recursive: true, force: true });
+		process.exit(1);
+	}
+	claimMs.sort((a, b) => a - b);
+	return {
+		imported: answer.imported ?? 0,
+		importSeconds,
+		claims: claimMs.length,
+		claimP50: round2(percentile(claimMs, 50)),
+		claimP95: round2(percentile(claimMs, 95)),
+		claimMax: round2(claimMs.at(-1) ?? NaN),
+		claimFailures,
+		submitFailures,
+		firstError,
+		serverPeakRssMb
+	};
+}

@@ -8,10 +8,7 @@
 //
 // The last line is one JSON object: {"examples", "annotators", "claims_per_s", "claim_p50_ms", …,
 // "submit_p99_ms", "invariants_ok"}.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +18,7 @@ import { insertRows, type ImportRow } from '../src/lib/server/import';
 import { addMember, createProject } from '../src/lib/server/projects';
 import { createUser } from '../src/lib/server/users';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
+import { percentile, processStats, round2, startBenchServer } from './bench-server';
 
 const { values: args } = parseArgs({
 	options: {
@@ -39,7 +37,6 @@ const RUN_MS = Number(args.seconds) * 1000;
 const THINK_MS = Number(args['think-ms']);
 const WARM_UP_MS = 2000;
 const REVIEWS_REQUIRED = 2;
-const BUILT_SERVER = 'build/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-queue-'));
 const databaseUrl = join(dir, 'bench.db');
@@ -103,92 +100,17 @@ async function seed() {
 	return { projectId: project.id, cookies, seedSeconds };
 }
 
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const probe = createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const address = probe.address();
-			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-		});
-	});
-}
-
-/** Resident memory high-water mark and CPU seconds of a running process, from /proc. */
-function processStats(pid: number): { peakRssMb: number | null; cpuSeconds: number | null } {
-	try {
-		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-		const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-		// Fields after the command name; utime and stime are the 12th and 13th, in clock ticks.
-		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		const ticks = Number(fields[11]) + Number(fields[12]);
-		return { peakRssMb: hwm ? Math.round(Number(hwm[1]) / 1024) : null, cpuSeconds: ticks / 100 };
-	} catch {
-		return { peakRssMb: null, cpuSeconds: null };
-	}
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-	if (sorted.length === 0) return NaN;
-	return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
-
 type Claimed = { exampleId: number; revisionId: number; submissionKey: string };
 
 const { projectId, cookies, seedSeconds } = await seed();
 console.log(`seeded ${EXAMPLES} examples, ${ANNOTATORS} annotators in ${seedSeconds.toFixed(1)} s`);
 
-if (!existsSync(BUILT_SERVER)) {
-	console.log('building the server…');
-	const built = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
-	if (built.status !== 0) process.exit(built.status ?? 1);
-}
-
-const port = await freePort();
-const origin = `http://localhost:${port}`;
-// The server listens on IPv4 only, so requests go to 127.0.0.1 while the origin stays localhost.
-const base = `http://127.0.0.1:${port}`;
 const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
-const server = spawn(process.execPath, [...nodeArgs, BUILT_SERVER], {
-	env: {
-		...process.env,
-		DATABASE_URL: databaseUrl,
-		HOST: '127.0.0.1',
-		PORT: String(port),
-		ORIGIN: origin,
-		SHUTDOWN_TIMEOUT: '5'
-	},
-	stdio: ['ignore', 'pipe', 'pipe']
+const server = await startBenchServer(databaseUrl, {
+	nodeArgs,
+	onFailure: () => rmSync(dir, { recursive: true, force: true })
 });
-const serverLog: string[] = [];
-for (const stream of [server.stdout, server.stderr]) {
-	stream.setEncoding('utf8');
-	stream.on('data', (chunk: string) => serverLog.push(chunk));
-}
-let serverExited = false;
-server.once('exit', () => (serverExited = true));
-
-async function waitForServer() {
-	const deadline = performance.now() + 30_000;
-	while (performance.now() < deadline) {
-		if (serverExited) break;
-		try {
-			await (await fetch(`${base}/login`)).arrayBuffer();
-			return;
-		} catch {
-			await new Promise((resolve) => setTimeout(resolve, 100));
-		}
-	}
-	console.error(`the server did not answer:\n${serverLog.join('')}`);
-	server.kill();
-	rmSync(dir, { recursive: true, force: true });
-	process.exit(1);
-}
-await waitForServer();
+const { origin, base } = server;
 
 // Node's fetch shares one keep-alive pool with no cap on connections to an origin, so the
 // annotators' loops keep about one open connection each.
@@ -289,11 +211,11 @@ const cpuUse = { server: NaN, client: NaN };
 const cpuAtStart = { server: 0, client: process.cpuUsage() };
 const windowTimers = [
 	setTimeout(() => {
-		cpuAtStart.server = processStats(server.pid!).cpuSeconds ?? 0;
+		cpuAtStart.server = processStats(server.process.pid!).cpuSeconds ?? 0;
 		cpuAtStart.client = process.cpuUsage();
 	}, WARM_UP_MS),
 	setTimeout(() => {
-		const serverCpu = (processStats(server.pid!).cpuSeconds ?? 0) - cpuAtStart.server;
+		const serverCpu = (processStats(server.process.pid!).cpuSeconds ?? 0) - cpuAtStart.server;
 		const clientUsage = process.cpuUsage(cpuAtStart.client);
 		const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
 		cpuUse.server = serverCpu / (RUN_MS / 1000);
@@ -304,10 +226,9 @@ await Promise.all(cookies.map((cookie) => annotate(cookie)));
 const runEndedAt = Date.now();
 windowTimers.forEach(clearTimeout);
 
-const { peakRssMb } = processStats(server.pid!);
-server.kill('SIGTERM');
-if (!serverExited) await once(server, 'exit');
-if (errorCount > 0) console.error(`server log:\n${serverLog.join('').slice(-4000)}`);
+const { peakRssMb } = processStats(server.process.pid!);
+await server.stop();
+if (errorCount > 0) console.error(`server log:\n${server.log.join('').slice(-4000)}`);
 
 /** The concurrency test's invariants, on the database the server wrote. */
 function checkInvariants() {

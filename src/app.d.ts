@@ -17,6 +17,8 @@ declare global {
 			jobs: JobRunner;
 			/** Follows fine-tunes: routes wake it when one starts or is cancelled. */
 			fineTunes: FineTuneFollower;
+			/** The largest input or output an import takes, in bytes (WINNOW_MAX_FIELD_MB). */
+			maxFieldBytes: number;
 		}
 		interface Error {
 			message: string;

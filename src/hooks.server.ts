@@ -18,18 +18,23 @@ import { authenticateApiToken } from '$lib/server/apiTokens';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { loadSecretKey, type SecretKey } from '$lib/server/secrets';
+import { discardAbandonedImports } from '$lib/server/import';
 
 let db: Db;
 let secretKey: SecretKey;
 let runner: JobRunner;
 let follower: FineTuneFollower;
 let usersExist = false;
+let maxFieldBytes: number;
 
-export const init: ServerInit = () => {
+export const init: ServerInit = async () => {
 	const config = loadConfig(process.env);
 	db = createDb(config.databaseUrl);
 	migrateDb(db);
 	secretKey = loadSecretKey(config.secret, config.secretFile);
+	maxFieldBytes = config.maxFieldBytes;
+	// An import cut short by a crash or a restart left rows no one sees; they go, all of them.
+	await discardAbandonedImports(db, new Date());
 	// Jobs left running by a crash or a restart carry on from where they were.
 	runner = new JobRunner(db, { key: secretKey, log: (message) => console.error(message) });
 	runner.start();
@@ -51,6 +56,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 	event.locals.secretKey = secretKey;
 	event.locals.jobs = runner;
 	event.locals.fineTunes = follower;
+	event.locals.maxFieldBytes = maxFieldBytes;
 	event.locals.user = null;
 	event.locals.session = null;
 

@@ -162,6 +162,16 @@ test('the API: each endpoint, its bad input, and an annotator kept to annotator 
 	});
 	expect(imported.status()).toBe(201);
 	expect(await imported.json()).toEqual({ imported: 2, skipped: 0 });
+	const again = await admin.post(`${base}/examples`, {
+		headers: { 'content-type': 'application/jsonl' },
+		data: '{"input": "Where is my order?", "output": "On its way."}\n{"input": "Refund?", "output": "Yes."}\n'
+	});
+	expect(again.status()).toBe(200);
+	expect(await again.json()).toEqual({
+		imported: 0,
+		skipped: 2,
+		message: 'Nothing new: every row is already in the project; nothing was recorded.'
+	});
 	expect((await annotator.post(`${base}/examples`, { data: '{"input": "x"}' })).status()).toBe(403);
 
 	// Examples: a member reads them, blind; a bad query is answered with the field.

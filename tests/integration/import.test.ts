@@ -464,11 +464,12 @@ describe('importExamples: idempotency', () => {
 		const second = await runImport(db, project, file);
 
 		expect(first).toMatchObject({ ok: true, imported: 3, skipped: 0 });
-		expect(second).toMatchObject({ ok: true, rowsRead: 3, imported: 0, skipped: 3 });
-		expect(tableCounts(db)).toEqual({ ...before, batches: 2 });
-		expect(before).toMatchObject({ examples: 3, revisions: 3, tags: 1 });
+		// Nothing new: nothing is recorded, not even an empty batch.
+		expect(second).toMatchObject({ ok: true, rowsRead: 3, imported: 0, skipped: 3, batchId: null });
+		expect(tableCounts(db)).toEqual(before);
+		expect(before).toMatchObject({ examples: 3, revisions: 3, tags: 1, batches: 1 });
 		const batches = db.select().from(importBatch).orderBy(asc(importBatch.id)).all();
-		expect(batches.map((b) => b.rowsImported)).toEqual([3, 0]);
+		expect(batches.map((b) => [b.rowsImported, b.state])).toEqual([[3, 'done']]);
 	});
 
 	it('takes an id as the identity of a row, whatever its content', async () => {

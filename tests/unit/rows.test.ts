@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRow, type RowRules } from '$lib/server/import/rows';
+import { DEFAULT_MAX_FIELD_BYTES, normalizeRow, type RowRules } from '$lib/server/import/rows';
 import { compileValidator } from '$lib/jsonSchema';
 
 const TEXT_RULES: RowRules = {
 	inputKind: 'text',
 	outputKind: 'text',
 	inputValidator: null,
-	outputValidator: null
+	outputValidator: null,
+	maxFieldBytes: DEFAULT_MAX_FIELD_BYTES
 };
 
 const ANSWER_SCHEMA = JSON.stringify({
@@ -20,7 +21,8 @@ const JSON_OUTPUT_RULES: RowRules = {
 	inputKind: 'text',
 	outputKind: 'json',
 	inputValidator: null,
-	outputValidator: compileValidator(ANSWER_SCHEMA)
+	outputValidator: compileValidator(ANSWER_SCHEMA),
+	maxFieldBytes: DEFAULT_MAX_FIELD_BYTES
 };
 
 function rowOf(raw: unknown, rules: RowRules = TEXT_RULES) {

@@ -22,6 +22,7 @@ import {
 	type Statistic
 } from '../agreement';
 import { SCALES, type RatingScale } from '../ratings';
+import { notStaged } from './import/staging';
 
 // The agreement figures of one project, as plain data: the agreement page renders them and the
 // API will return them, so every definition lives here once.
@@ -398,7 +399,7 @@ function outcomesOf(db: Db, projectId: number): Outcomes {
 		db
 			.select({ status: example.status, n: count() })
 			.from(example)
-			.where(and(eq(example.projectId, projectId), eq(example.isGold, false)))
+			.where(and(eq(example.projectId, projectId), eq(example.isGold, false), notStaged()))
 			.groupBy(example.status)
 			.all()
 			.map((r) => [r.status, r.n])

@@ -9,7 +9,12 @@ const configSchema = z.object({
 	WINNOW_FINE_TUNE_POLL_SECONDS: z.coerce
 		.number('WINNOW_FINE_TUNE_POLL_SECONDS must be a number of seconds.')
 		.min(1, 'WINNOW_FINE_TUNE_POLL_SECONDS must be at least 1.')
-		.default(10)
+		.default(10),
+	/** The largest input or output an import accepts, in megabytes. */
+	WINNOW_MAX_FIELD_MB: z.coerce
+		.number('WINNOW_MAX_FIELD_MB must be a number of megabytes.')
+		.positive('WINNOW_MAX_FIELD_MB must be more than 0.')
+		.default(1)
 });
 
 export type Config = {
@@ -17,6 +22,7 @@ export type Config = {
 	secret: string | undefined;
 	secretFile: string;
 	fineTunePollMs: number;
+	maxFieldBytes: number;
 };
 
 /** Reads the environment once at start-up; a bad value stops the start with a clear message. */
@@ -31,6 +37,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 		databaseUrl,
 		secret: parsed.data.WINNOW_SECRET,
 		secretFile: join(dataFolder, 'secret.key'),
-		fineTunePollMs: parsed.data.WINNOW_FINE_TUNE_POLL_SECONDS * 1000
+		fineTunePollMs: parsed.data.WINNOW_FINE_TUNE_POLL_SECONDS * 1000,
+		maxFieldBytes: Math.round(parsed.data.WINNOW_MAX_FIELD_MB * 1_048_576)
 	};
 }

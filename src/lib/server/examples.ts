@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { notStaged } from './import/staging';
 import type { Db } from './db';
 import {
 	example,
@@ -27,7 +28,7 @@ function likePattern(text: string): string {
 }
 
 function filterConditions(db: Db, projectId: number, filter: ExampleFilter): SQL[] {
-	const conditions: SQL[] = [eq(example.projectId, projectId)];
+	const conditions: SQL[] = [eq(example.projectId, projectId), notStaged()];
 	if (filter.status) conditions.push(eq(example.status, filter.status));
 	if (filter.split) conditions.push(eq(example.split, filter.split));
 	if (filter.source) conditions.push(eq(example.source, filter.source));
@@ -130,7 +131,7 @@ export function countByStatus(db: Db, projectId: number) {
 	const rows = db
 		.select({ status: example.status, n: count() })
 		.from(example)
-		.where(eq(example.projectId, projectId))
+		.where(and(eq(example.projectId, projectId), notStaged()))
 		.groupBy(example.status)
 		.all();
 	const counts = { queued: 0, in_review: 0, accepted: 0, rejected: 0, disputed: 0, total: 0 };
@@ -145,7 +146,7 @@ export function countBySplit(db: Db, projectId: number) {
 	const rows = db
 		.select({ split: example.split, n: count() })
 		.from(example)
-		.where(eq(example.projectId, projectId))
+		.where(and(eq(example.projectId, projectId), notStaged()))
 		.groupBy(example.split)
 		.all();
 	const counts = { train: 0, val: 0, test: 0 };
@@ -159,7 +160,7 @@ export function listProjectTags(db: Db, projectId: number, limit = 200) {
 		.select({ tag: exampleTag.tag, n: count() })
 		.from(exampleTag)
 		.innerJoin(example, eq(example.id, exampleTag.exampleId))
-		.where(eq(example.projectId, projectId))
+		.where(and(eq(example.projectId, projectId), notStaged()))
 		.groupBy(exampleTag.tag)
 		.orderBy(desc(count()), asc(exampleTag.tag))
 		.limit(limit)
@@ -223,7 +224,7 @@ export function getExampleDetail(
 	const found = db
 		.select()
 		.from(example)
-		.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+		.where(and(eq(example.id, exampleId), eq(example.projectId, projectId), notStaged()))
 		.get();
 	if (!found) return null;
 	const revisionRows = db

@@ -91,7 +91,11 @@ export const OPENAPI_DOCUMENT = {
 						'text/csv': { schema: { type: 'string' } }
 					}
 				},
-				responses: { '201': { description: 'Imported and skipped counts' }, ...errors }
+				responses: {
+					'201': { description: 'Imported and skipped counts' },
+					'200': { description: 'Nothing new: every row was already there; nothing recorded' },
+					...errors
+				}
 			}
 		},
 		'/projects/{id}/examples/{exampleId}': {

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, inArray, notInArray } from 'drizzle-orm';
 import type { Db } from './db';
 import { example, project, projectMember, requirement, user, type Project } from './db/schema';
+import { notStaged } from './import/staging';
 import type { ProjectInput } from '../schemas/project';
 import type { SessionUser } from './auth';
 import { checkJsonSchema } from '../jsonSchema';
@@ -142,7 +143,7 @@ export function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id' | 'ro
 		? db
 				.select({ projectId: example.projectId, status: example.status, n: count() })
 				.from(example)
-				.where(inArray(example.projectId, ids))
+				.where(and(inArray(example.projectId, ids), notStaged()))
 				.groupBy(example.projectId, example.status)
 				.all()
 		: [];

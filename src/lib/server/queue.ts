@@ -15,6 +15,7 @@ import {
 } from 'drizzle-orm';
 import type { Db, Queryable } from './db';
 import { example, lease, project, review, reviewSkip, revision, type Project } from './db/schema';
+import { notStaged } from './import/staging';
 
 const MINUTE_MS = 60_000;
 /** The queue length is counted exactly up to this many, then shown as "1,000+". */
@@ -128,6 +129,7 @@ export function claimNext(
 					and(
 						eq(example.projectId, projectId),
 						eq(example.claimable, true),
+						notStaged(),
 						sql`${example.reviewCount} + (select count(*) from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.leaseExpiresAt} > ${at}) < ${target.reviewsRequired}`,
 						...servableTo(userId, at, skip)
 					)
@@ -328,7 +330,7 @@ export function queueProgress(db: Db, projectId: number, userId: string, now: Da
 	const waiting = db
 		.select({ id: example.id })
 		.from(example)
-		.where(and(eq(example.projectId, projectId), eq(example.claimable, true)))
+		.where(and(eq(example.projectId, projectId), eq(example.claimable, true), notStaged()))
 		.limit(QUEUE_COUNT_CAP + 1)
 		.as('waiting');
 	const leftInQueue = db.select({ n: count() }).from(waiting).get()?.n ?? 0;

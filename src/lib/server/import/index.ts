@@ -1,15 +1,40 @@
 import { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
+import { isUtf8 } from 'node:buffer';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db';
-import { example, exampleTag, importBatch, project, revision, type Project } from '../db/schema';
+import {
+	example,
+	exampleTag,
+	importBatch,
+	project,
+	revision,
+	type ImportState,
+	type Project
+} from '../db/schema';
 import { compileValidator } from '../../jsonSchema';
 import { hashText, splitForInputHash } from '../split';
 import { priorityTagOf, randomKey } from '../queuePriority';
-import { normalizeRow, type ImportRow, type LineError, type RowRules } from './rows';
+import {
+	DEFAULT_MAX_FIELD_BYTES,
+	normalizeRow,
+	type ImportRow,
+	type LineError,
+	type RowRules
+} from './rows';
+import {
+	discardAbandonedImports,
+	discardStagedBatch,
+	STAGING_ABANDONED_AFTER_MS,
+	yieldToOthers
+} from './staging';
 
 export type { ImportRow, LineError } from './rows';
+export { DEFAULT_MAX_FIELD_BYTES } from './rows';
+export { discardAbandonedImports, notStaged } from './staging';
+
+/** Long work runs this long at most before it lets other requests in. */
+const SLICE_MS = 20;
 
 export const IMPORT_FORMATS = ['jsonl', 'csv'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -17,7 +42,14 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 export type ImportSource = AsyncIterable<Uint8Array | string>;
 
 export type ImportResult =
-	| { ok: true; batchId: number; rowsRead: number; imported: number; skipped: number }
+	| {
+			ok: true;
+			/** Null when every row was already in the project: nothing new, nothing recorded. */
+			batchId: number | null;
+			rowsRead: number;
+			imported: number;
+			skipped: number;
+	  }
 	| { ok: false; rowsRead: number; errors: LineError[] };
 
 /** The format a file name implies, or null. */
@@ -29,58 +61,141 @@ export function formatFromFilename(filename: string): ImportFormat | null {
 	return null;
 }
 
-export function rowRules(found: Project): RowRules {
+export function rowRules(found: Project, maxFieldBytes = DEFAULT_MAX_FIELD_BYTES): RowRules {
 	return {
 		inputKind: found.inputKind,
 		outputKind: found.outputKind,
 		inputValidator: compileValidator(found.inputSchema),
-		outputValidator: compileValidator(found.outputSchema)
+		outputValidator: compileValidator(found.outputSchema),
+		maxFieldBytes
 	};
+}
+
+/** A line may hold two fields at the limit, escaped, with room for tags and an id. */
+function maxLineBytes(rules: RowRules): number {
+	return 4 * rules.maxFieldBytes + 65_536;
+}
+
+/**
+ * The lines of an upload, numbered from 1, decoded as UTF-8. A line that is not valid UTF-8 or
+ * longer than the limit is reported in `errors` (and its text is not kept); its number is used
+ * all the same, so later lines keep their numbers.
+ */
+async function* checkedLines(
+	source: ImportSource,
+	maxBytes: number,
+	errors: LineError[]
+): AsyncGenerator<{ line: number; text: string | null }> {
+	let pending: Buffer[] = [];
+	let pendingBytes = 0;
+	let tooLong = false;
+	let line = 0;
+	let sliceStart = performance.now();
+	const finish = (last: Buffer): { line: number; text: string | null } => {
+		line += 1;
+		const parts = pending;
+		const size = pendingBytes + last.length;
+		pending = [];
+		pendingBytes = 0;
+		if (tooLong || size > maxBytes) {
+			tooLong = false;
+			errors.push({
+				line,
+				message: `the line is longer than ${formatBytes(maxBytes)}, more than its fields may hold (WINNOW_MAX_FIELD_MB); nothing of it was read`
+			});
+			return { line, text: null };
+		}
+		let bytes = parts.length ? Buffer.concat([...parts, last]) : last;
+		if (bytes.at(-1) === 0x0d) bytes = bytes.subarray(0, -1);
+		if (!isUtf8(bytes)) {
+			errors.push({
+				line,
+				message: 'the line is not valid UTF-8; save the file as UTF-8 and import it again'
+			});
+			return { line, text: null };
+		}
+		const text = bytes.toString('utf8');
+		return { line, text: line === 1 ? text.replace(/^\uFEFF/, '') : text };
+	};
+	for await (const chunk of source) {
+		const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+		let start = 0;
+		for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
+			yield finish(bytes.subarray(start, end));
+			start = end + 1;
+			if (performance.now() - sliceStart > SLICE_MS) {
+				await yieldToOthers();
+				sliceStart = performance.now();
+			}
+		}
+		const rest = bytes.subarray(start);
+		if (tooLong || pendingBytes + rest.length > maxBytes) {
+			// The line is refused already: keep none of it.
+			tooLong = true;
+			pending = [];
+			pendingBytes = 0;
+		} else if (rest.length > 0) {
+			// A copy, so the chunk it came from can be freed.
+			pending.push(Buffer.from(rest));
+			pendingBytes += rest.length;
+		}
+	}
+	if (pendingBytes > 0 || tooLong) yield finish(Buffer.alloc(0));
+}
+
+function formatBytes(bytes: number): string {
+	if (bytes % 1_048_576 === 0) return `${bytes / 1_048_576} MB`;
+	if (bytes >= 1_048_576) return `${(bytes / 1_048_576).toFixed(1)} MB`;
+	return `${Math.round(bytes / 1024)} kB`;
 }
 
 type Parsed = { rows: ImportRow[]; errors: LineError[]; rowsRead: number };
 
 async function parseJsonl(source: ImportSource, rules: RowRules): Promise<Parsed> {
 	const parsed: Parsed = { rows: [], errors: [], rowsRead: 0 };
-	const lines = createInterface({ input: Readable.from(source), crlfDelay: Infinity });
-	let lineNumber = 0;
-	for await (const rawLine of lines) {
-		lineNumber += 1;
-		const text = (lineNumber === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine).trim();
+	const refused: LineError[] = [];
+	for await (const { line, text: rawText } of checkedLines(source, maxLineBytes(rules), refused)) {
+		if (rawText === null) continue;
+		const text = rawText.trim();
 		if (text === '') continue;
 		parsed.rowsRead += 1;
 		let value: unknown;
 		try {
 			value = JSON.parse(text);
 		} catch (e) {
-			parsed.errors.push({ line: lineNumber, message: `invalid JSON: ${(e as Error).message}` });
+			parsed.errors.push({ line, message: `invalid JSON: ${(e as Error).message}` });
 			continue;
 		}
-		const result = normalizeRow(value, lineNumber, rules);
+		const result = normalizeRow(value, line, rules);
 		if ('error' in result) parsed.errors.push(result.error);
 		else parsed.rows.push(result.row);
 	}
+	// Lines refused before they could be parsed still count as read.
+	parsed.rowsRead += refused.length;
+	parsed.errors.push(...refused);
 	return parsed;
 }
 
 const CSV_COLUMNS = ['input', 'output', 'tags', 'id'];
 
 /**
- * Text with Windows line breaks made plain, so a break inside a quoted cell counts as one
- * line and line numbers stay right. Decodes UTF-8 across chunk boundaries.
+ * The upload's checked lines joined again with plain line breaks, so a break inside a quoted
+ * cell counts as one line and line numbers stay right. A refused line stays as an empty one.
  */
-async function* plainLineBreaks(source: ImportSource): AsyncGenerator<string> {
-	const decoder = new TextDecoder('utf-8');
-	let carry = '';
-	for await (const chunk of source) {
-		let text =
-			carry + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-		carry = text.endsWith('\r') ? '\r' : '';
-		if (carry) text = text.slice(0, -1);
-		yield text.replace(/\r\n/g, '\n');
+async function* csvText(
+	source: ImportSource,
+	maxBytes: number,
+	refused: LineError[]
+): AsyncGenerator<string> {
+	let text = '';
+	for await (const { text: line } of checkedLines(source, maxBytes, refused)) {
+		text += (line ?? '') + '\n';
+		if (text.length >= 65_536) {
+			yield text;
+			text = '';
+		}
 	}
-	const rest = carry + decoder.decode();
-	if (rest) yield rest.replace(/\r\n/g, '\n');
+	if (text) yield text;
 }
 
 function csvProblem(err: CsvError): string {
@@ -91,9 +206,11 @@ function csvProblem(err: CsvError): string {
 
 async function parseCsvRows(source: ImportSource, rules: RowRules): Promise<Parsed> {
 	const parsed: Parsed = { rows: [], errors: [], rowsRead: 0 };
+	const refused: LineError[] = [];
 	let headerProblem: string | null = null;
 	const parser = parseCsv({
 		bom: true,
+		max_record_size: maxLineBytes(rules),
 		columns: (header: string[]) => {
 			const names = header.map((h) => String(h).trim().toLowerCase());
 			if (!names.includes('input')) {
@@ -111,7 +228,7 @@ async function parseCsvRows(source: ImportSource, rules: RowRules): Promise<Pars
 		parsed.rowsRead += 1;
 		parsed.errors.push({ line: Number(err.lines ?? 0), message: csvProblem(err) });
 	});
-	const records = Readable.from(plainLineBreaks(source)).pipe(parser);
+	const records = Readable.from(csvText(source, maxLineBytes(rules), refused)).pipe(parser);
 	try {
 		for await (const { record, info, raw } of records as AsyncIterable<{
 			record: Record<string, string>;
@@ -133,8 +250,13 @@ async function parseCsvRows(source: ImportSource, rules: RowRules): Promise<Pars
 			message: `unreadable CSV: ${csvProblem(err)}`
 		});
 	}
-	if (headerProblem)
-		return { rows: [], errors: [{ line: 1, message: headerProblem }], rowsRead: 0 };
+	if (headerProblem) {
+		const firstLine = refused.find((e) => e.line === 1) ?? { line: 1, message: headerProblem };
+		return { rows: [], errors: [firstLine], rowsRead: 0 };
+	}
+	// Lines refused before they could be parsed still count as read.
+	parsed.rowsRead += refused.length;
+	parsed.errors.push(...refused);
 	return parsed;
 }
 
@@ -156,18 +278,19 @@ export function dedupeKey(row: Pick<ImportRow, 'externalId' | 'input' | 'output'
 		: `content:${hashText(`${row.input}\u0000${row.output ?? ''}`)}`;
 }
 
+type BatchMeta = {
+	userId: string | null;
+	filename: string;
+	format: ImportFormat;
+	rowsRead: number;
+};
+
 /**
- * Writes checked rows in one transaction. Rows whose dedupe key is already in the project are
- * skipped, so importing the same file again adds nothing.
+ * Prepares the statements that write one checked row as an example with its first revision
+ * and tags, and returns the function that writes a row (false when its dedupe key is already
+ * in the project). It runs inside the caller's transaction.
  */
-export function insertRows(
-	db: Db,
-	target: Project,
-	rows: ImportRow[],
-	meta: { userId: string | null; filename: string; format: ImportFormat; rowsRead: number },
-	now = new Date()
-): { batchId: number; imported: number; skipped: number } {
-	const at = now;
+function rowWriter(db: Db, target: Project, userId: string | null) {
 	const existingSplit = db
 		.select({ split: example.split })
 		.from(example)
@@ -228,78 +351,168 @@ export function insertRows(
 	const hasOutputSchema = target.outputKind === 'json' && !!target.outputSchema;
 	const priorityTag = priorityTagOf(target.queuePriority);
 
-	return db.transaction((tx) => {
-		const batch = tx
-			.insert(importBatch)
-			.values({
-				projectId: target.id,
-				userId: meta.userId,
-				filename: meta.filename,
-				format: meta.format,
-				rowsRead: meta.rowsRead,
-				rowsImported: 0,
-				createdAt: now
-			})
-			.returning({ id: importBatch.id })
-			.get();
-		let imported = 0;
-		for (const row of rows) {
-			const inputHash = hashText(row.input);
-			const split =
-				existingSplit.get({ projectId: target.id, inputHash })?.split ??
-				splitForInputHash(inputHash, target);
-			const created = insertExample.get({
-				projectId: target.id,
-				externalId: row.externalId,
-				dedupeKey: dedupeKey(row),
-				input: row.input,
-				inputHash,
-				split,
-				importId: batch.id,
-				claimable: row.output !== null,
-				priority: priorityTag !== null && row.tags.includes(priorityTag) ? 1 : 0,
-				randomKey: randomKey(),
-				at
-			});
-			if (!created) continue;
-			imported += 1;
-			const rev = insertRevision.get({
-				exampleId: created.id,
-				output: row.output,
-				userId: meta.userId,
-				schemaValid: hasOutputSchema && row.output !== null ? 1 : null,
-				at
-			})!;
-			setCurrent.run({ revisionId: rev.id, exampleId: created.id });
-			for (const tag of row.tags) insertTag.run({ exampleId: created.id, tag });
+	return (row: ImportRow, batchId: number, at: Date): boolean => {
+		const inputHash = hashText(row.input);
+		const split =
+			existingSplit.get({ projectId: target.id, inputHash })?.split ??
+			splitForInputHash(inputHash, target);
+		const created = insertExample.get({
+			projectId: target.id,
+			externalId: row.externalId,
+			dedupeKey: dedupeKey(row),
+			input: row.input,
+			inputHash,
+			split,
+			importId: batchId,
+			claimable: row.output !== null,
+			priority: priorityTag !== null && row.tags.includes(priorityTag) ? 1 : 0,
+			randomKey: randomKey(),
+			at
+		});
+		if (!created) return false;
+		const rev = insertRevision.get({
+			exampleId: created.id,
+			output: row.output,
+			userId,
+			schemaValid: hasOutputSchema && row.output !== null ? 1 : null,
+			at
+		})!;
+		setCurrent.run({ revisionId: rev.id, exampleId: created.id });
+		for (const tag of row.tags) insertTag.run({ exampleId: created.id, tag });
+		return true;
+	};
+}
+
+function createBatch(db: Db, target: Project, meta: BatchMeta, state: ImportState, now: Date) {
+	return db
+		.insert(importBatch)
+		.values({
+			projectId: target.id,
+			userId: meta.userId,
+			filename: meta.filename,
+			format: meta.format,
+			rowsRead: meta.rowsRead,
+			rowsImported: 0,
+			state,
+			stagedAt: state === 'staging' ? now : null,
+			createdAt: now
+		})
+		.returning({ id: importBatch.id })
+		.get().id;
+}
+
+/** The one step that makes a batch's rows visible to every reader. */
+function finishBatch(db: Db, target: Project, batchId: number, imported: number, now: Date) {
+	db.update(importBatch)
+		.set({ rowsImported: imported, state: 'done', stagedAt: null })
+		.where(eq(importBatch.id, batchId))
+		.run();
+	db.update(project).set({ updatedAt: now }).where(eq(project.id, target.id)).run();
+}
+
+/**
+ * Writes checked rows in one transaction, for seeding and small batches. Rows whose dedupe
+ * key is already in the project are skipped, so importing the same file again adds nothing.
+ * An upload goes through `stageRows`, which keeps every transaction short.
+ */
+export function insertRows(
+	db: Db,
+	target: Project,
+	rows: ImportRow[],
+	meta: BatchMeta,
+	now = new Date()
+): { batchId: number; imported: number; skipped: number } {
+	const write = rowWriter(db, target, meta.userId);
+	return db.transaction(
+		() => {
+			const batchId = createBatch(db, target, meta, 'done', now);
+			let imported = 0;
+			for (const row of rows) if (write(row, batchId, now)) imported += 1;
+			finishBatch(db, target, batchId, imported, now);
+			return { batchId, imported, skipped: rows.length - imported };
+		},
+		{ behavior: 'immediate' }
+	);
+}
+
+/**
+ * Writes checked rows all or nothing without holding the database: a batch in state
+ * 'staging' takes them in transactions of about SLICE_MS each, other requests run between
+ * them, and one short transaction makes the batch visible. Rows whose dedupe key is already
+ * in the project are skipped; when that is every row, nothing is recorded at all.
+ */
+export async function stageRows(
+	db: Db,
+	target: Project,
+	rows: ImportRow[],
+	meta: BatchMeta,
+	now = new Date()
+): Promise<{ batchId: number | null; imported: number; skipped: number }> {
+	const write = rowWriter(db, target, meta.userId);
+	const startedAt = performance.now();
+	const batchId = createBatch(db, target, meta, 'staging', now);
+	let imported = 0;
+	let next = 0;
+	try {
+		while (next < rows.length) {
+			const sliceStart = performance.now();
+			db.transaction(
+				() => {
+					do {
+						if (write(rows[next], batchId, now)) imported += 1;
+						next += 1;
+					} while (next < rows.length && performance.now() - sliceStart < SLICE_MS);
+					// A heartbeat: a batch whose importer stops writing is taken for abandoned.
+					db.update(importBatch)
+						.set({ stagedAt: new Date(now.getTime() + (performance.now() - startedAt)) })
+						.where(eq(importBatch.id, batchId))
+						.run();
+				},
+				{ behavior: 'immediate' }
+			);
+			await yieldToOthers();
 		}
-		tx.update(importBatch)
-			.set({ rowsImported: imported })
-			.where(eq(importBatch.id, batch.id))
-			.run();
-		tx.update(project).set({ updatedAt: now }).where(eq(project.id, target.id)).run();
-		return { batchId: batch.id, imported, skipped: rows.length - imported };
-	});
+	} catch (e) {
+		await discardStagedBatch(db, batchId);
+		throw e;
+	}
+	if (imported === 0) {
+		await discardStagedBatch(db, batchId);
+		return { batchId: null, imported: 0, skipped: rows.length };
+	}
+	db.transaction(() => finishBatch(db, target, batchId, imported, now), { behavior: 'immediate' });
+	return { batchId, imported, skipped: rows.length - imported };
 }
 
 /**
  * Imports a file all or nothing: a file with any bad line is answered with every bad line
- * and nothing is written.
+ * and nothing is written. Long files never hold the database for long (see `stageRows`).
  */
 export async function importExamples(
 	db: Db,
 	target: Project,
-	input: { source: ImportSource; format: ImportFormat; filename: string; userId: string | null },
+	input: {
+		source: ImportSource;
+		format: ImportFormat;
+		filename: string;
+		userId: string | null;
+		maxFieldBytes?: number;
+	},
 	now = new Date()
 ): Promise<ImportResult> {
-	const parsed = await parseImport(input.source, input.format, rowRules(target));
+	const parsed = await parseImport(
+		input.source,
+		input.format,
+		rowRules(target, input.maxFieldBytes)
+	);
 	if (parsed.errors.length > 0) {
 		return { ok: false, rowsRead: parsed.rowsRead, errors: parsed.errors };
 	}
 	if (parsed.rows.length === 0) {
 		return { ok: false, rowsRead: 0, errors: [{ line: 1, message: 'the file has no rows' }] };
 	}
-	const written = insertRows(
+	await discardAbandonedImports(db, new Date(now.getTime() - STAGING_ABANDONED_AFTER_MS));
+	const written = await stageRows(
 		db,
 		target,
 		parsed.rows,

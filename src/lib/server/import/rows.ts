@@ -16,7 +16,19 @@ export type RowRules = {
 	outputKind: ContentKind;
 	inputValidator: SchemaValidator | null;
 	outputValidator: SchemaValidator | null;
+	/** The largest input or output accepted, in bytes of UTF-8. */
+	maxFieldBytes: number;
 };
+
+/** 1 MB: a long document's text fits; a file that is one 50 MB field does not. */
+export const DEFAULT_MAX_FIELD_BYTES = 1_048_576;
+
+function tooLarge(field: 'input' | 'output', text: string, maxBytes: number): string | null {
+	const bytes = Buffer.byteLength(text, 'utf8');
+	if (bytes <= maxBytes) return null;
+	const mb = (n: number) => `${(n / 1_048_576).toFixed(n % 1_048_576 === 0 ? 0 : 1)} MB`;
+	return `"${field}" is ${mb(bytes)}; the limit is ${mb(maxBytes)} (WINNOW_MAX_FIELD_MB)`;
+}
 
 const MAX_TAG_LENGTH = 50;
 const MAX_ID_LENGTH = 200;
@@ -150,11 +162,17 @@ export function normalizeRow(
 	const input = content('input', inputValue, rules.inputKind, rules.inputValidator);
 	if ('error' in input) problems.push(input.error);
 	else if (input.text.trim() === '') problems.push('"input" is empty');
+	else {
+		const large = tooLarge('input', input.text, rules.maxFieldBytes);
+		if (large) problems.push(large);
+	}
 	let output: string | null = null;
 	if (outputValue !== undefined && outputValue !== null && outputValue !== '') {
 		const checked = content('output', outputValue, rules.outputKind, rules.outputValidator);
 		if ('error' in checked) problems.push(checked.error);
 		else output = checked.text;
+		const large = output === null ? null : tooLarge('output', output, rules.maxFieldBytes);
+		if (large) problems.push(large);
 	}
 	const tags = tagsOf(record.tags);
 	if ('error' in tags) problems.push(tags.error);

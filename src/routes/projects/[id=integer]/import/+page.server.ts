@@ -61,7 +61,8 @@ export const actions: Actions = {
 			source: Readable.fromWeb(file.stream() as import('node:stream/web').ReadableStream),
 			format,
 			filename: file.name,
-			userId: user.id
+			userId: user.id,
+			maxFieldBytes: event.locals.maxFieldBytes
 		});
 		if (!result.ok) {
 			return fail(400, {

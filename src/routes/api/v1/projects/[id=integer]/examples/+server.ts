@@ -38,7 +38,8 @@ export const POST: RequestHandler = async (event) => {
 		source: Readable.fromWeb(event.request.body as import('node:stream/web').ReadableStream),
 		format,
 		filename: `api.${format}`,
-		userId: user.id
+		userId: user.id,
+		maxFieldBytes: event.locals.maxFieldBytes
 	});
 	if (!result.ok) {
 		return json(
@@ -48,6 +49,13 @@ export const POST: RequestHandler = async (event) => {
 			},
 			{ status: 400 }
 		);
+	}
+	if (result.imported === 0) {
+		return json({
+			imported: 0,
+			skipped: result.skipped,
+			message: 'Nothing new: every row is already in the project; nothing was recorded.'
+		});
 	}
 	return json({ imported: result.imported, skipped: result.skipped }, { status: 201 });
 };

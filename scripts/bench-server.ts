@@ -1,0 +1,107 @@
+// What the benchmarks that run the built server share: a free port, the server started on a
+// database file and waited for, its memory and CPU read from /proc, and percentiles.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+const BUILT_SERVER = 'build/index.js';
+
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = createServer();
+		probe.once('error', reject);
+		probe.listen(0, '127.0.0.1', () => {
+			const address = probe.address();
+			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
+}
+
+/** Resident memory high-water mark and CPU seconds of a running process, from /proc. */
+export function processStats(pid: number): { peakRssMb: number | null; cpuSeconds: number | null } {
+	try {
+		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+		const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+		// Fields after the command name; utime and stime are the 12th and 13th, in clock ticks.
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		const ticks = Number(fields[11]) + Number(fields[12]);
+		return { peakRssMb: hwm ? Math.round(Number(hwm[1]) / 1024) : null, cpuSeconds: ticks / 100 };
+	} catch {
+		return { peakRssMb: null, cpuSeconds: null };
+	}
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: number[], p: number): number {
+	if (sorted.length === 0) return NaN;
+	return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export type BenchServer = {
+	process: ChildProcess;
+	/** Where the server believes it is, for the Origin header of form posts. */
+	origin: string;
+	/** Where requests go: the server listens on IPv4 only, while the origin stays localhost. */
+	base: string;
+	log: string[];
+	stop(): Promise<void>;
+};
+
+/**
+ * Starts the built server (building it first when missing) on a database file and waits until
+ * it answers. Exits the benchmark with the server's log when it does not.
+ */
+export async function startBenchServer(
+	databaseUrl: string,
+	options: { nodeArgs?: string[]; onFailure?: () => void } = {}
+): Promise<BenchServer> {
+	if (!existsSync(BUILT_SERVER)) {
+		console.log('building the server…');
+		const built = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
+		if (built.status !== 0) process.exit(built.status ?? 1);
+	}
+	const port = await freePort();
+	const origin = `http://localhost:${port}`;
+	const base = `http://127.0.0.1:${port}`;
+	const server = spawn(process.execPath, [...(options.nodeArgs ?? []), BUILT_SERVER], {
+		env: {
+			...process.env,
+			DATABASE_URL: databaseUrl,
+			HOST: '127.0.0.1',
+			PORT: String(port),
+			ORIGIN: origin,
+			SHUTDOWN_TIMEOUT: '5',
+			BODY_SIZE_LIMIT: '512M'
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	const log: string[] = [];
+	for (const stream of [server.stdout!, server.stderr!]) {
+		stream.setEncoding('utf8');
+		stream.on('data', (chunk: string) => log.push(chunk));
+	}
+	let exited = false;
+	server.once('exit', () => (exited = true));
+	const stop = async () => {
+		if (exited) return;
+		server.kill('SIGTERM');
+		await once(server, 'exit');
+	};
+	const deadline = performance.now() + 30_000;
+	while (performance.now() < deadline && !exited) {
+		try {
+			await (await fetch(`${base}/login`)).arrayBuffer();
+			return { process: server, origin, base, log, stop };
+		} catch {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+	}
+	console.error(`the server did not answer:\n${log.join('')}`);
+	await stop();
+	options.onFailure?.();
+	process.exit(1);
+}

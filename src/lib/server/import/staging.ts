@@ -1,0 +1,65 @@
+import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db';
+import { example, importBatch } from '../db/schema';
+
+// An import is all or nothing to every reader and across a crash, yet it must not hold the
+// database for the many seconds a large file takes to write: other people's claims and saves
+// would wait behind it. So its rows are written in short transactions under a batch in state
+// 'staging', which no reader sees, and one short step makes the batch 'done'. A batch still
+// staging after its importer has gone quiet died with its process; its rows are removed.
+
+/** How long an import may go without writing before its batch counts as abandoned. */
+export const STAGING_ABANDONED_AFTER_MS = 10 * 60_000;
+/** Staged rows are removed this many at a time, so removing them blocks no one either. */
+const DISCARD_CHUNK = 500;
+
+/**
+ * The condition every reader of a project's examples adds: the example is not part of an
+ * import that is still being written (or was abandoned half way).
+ */
+export function notStaged(): SQL {
+	return sql`ifnull(${example.importId}, 0) not in (select ${importBatch.id} from ${importBatch} where ${importBatch.state} = 'staging')`;
+}
+
+/** Lets other requests run between two short transactions of long work. */
+export function yieldToOthers(): Promise<void> {
+	return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Removes a staging batch and everything written under it, a chunk at a time. */
+export async function discardStagedBatch(db: Db, batchId: number): Promise<void> {
+	for (;;) {
+		const removed = db.transaction((tx) => {
+			const ids = tx
+				.select({ id: example.id })
+				.from(example)
+				.where(eq(example.importId, batchId))
+				.limit(DISCARD_CHUNK)
+				.all()
+				.map((r) => r.id);
+			if (ids.length === 0) return 0;
+			// The example points at its revision and the revision at its example: unhook first.
+			tx.update(example).set({ currentRevisionId: null }).where(inArray(example.id, ids)).run();
+			return tx.delete(example).where(inArray(example.id, ids)).run().changes;
+		});
+		if (removed === 0) break;
+		await yieldToOthers();
+	}
+	db.delete(importBatch)
+		.where(and(eq(importBatch.id, batchId), eq(importBatch.state, 'staging')))
+		.run();
+}
+
+/**
+ * Removes the rows of imports whose process died before finishing them: those still staging
+ * whose last write came before `silentSince`. At start-up that is every staging import.
+ */
+export async function discardAbandonedImports(db: Db, silentSince: Date): Promise<number> {
+	const abandoned = db
+		.select({ id: importBatch.id })
+		.from(importBatch)
+		.where(and(eq(importBatch.state, 'staging'), lt(importBatch.stagedAt, silentSince)))
+		.all();
+	for (const batch of abandoned) await discardStagedBatch(db, batch.id);
+	return abandoned.length;
+}

@@ -1,0 +1,368 @@
+import { count } from 'drizzle-orm';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDb, createMigratedDb, type Db } from '$lib/server/db';
+import { example, exampleTag, importBatch, lease, revision } from '$lib/server/db/schema';
+import { countByStatus, getExampleDetail, listExamples } from '$lib/server/examples';
+import { discardAbandonedImports, importExamples } from '$lib/server/import';
+import { addMember, listProjectsForUser } from '$lib/server/projects';
+import { claimNext, queueProgress } from '$lib/server/queue';
+import { bytesSource, jsonl, linesSource, makeProject, makeUser, T0 } from '../support/fixtures';
+
+// A large import is written in short transactions so that nobody waits behind it, yet it
+// stays all or nothing: no reader sees part of it, while it runs or after a crash.
+
+const ROWS = 3000;
+const rows = Array.from({ length: ROWS }, (_, i) => ({
+	id: `row-${i}`,
+	input: `Question number ${i}: where is my parcel?`,
+	output: `Answer number ${i}`,
+	tags: [i % 2 ? 'odd' : 'even']
+}));
+
+const dirs: string[] = [];
+afterEach(() => {
+	for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup() {
+	const dir = mkdtempSync(join(tmpdir(), 'winnow-staging-'));
+	dirs.push(dir);
+	const db = createMigratedDb(join(dir, 'winnow.db'));
+	const admin = await makeUser(db, 'admin');
+	const annotator = await makeUser(db, 'annotator');
+	const project = makeProject(db, admin.id);
+	addMember(db, project.id, annotator.id);
+	return { db, dir, admin, annotator, project };
+}
+
+const rawCount = (db: Db) => db.select({ n: count() }).from(example).get()!.n;
+
+/** What each kind of reader sees of the project. */
+function seen(db: Db, projectId: number, userId: string, viewer: { id: string }) {
+	const firstStaged = db.select({ id: example.id }).from(example).limit(1).get();
+	return {
+		listed: listExamples(db, projectId, {}).items.length,
+		total: countByStatus(db, projectId).total,
+		waiting: queueProgress(db, projectId, userId, T0).leftInQueue,
+		inProjectList:
+			listProjectsForUser(db, { id: viewer.id, role: 'admin' }).find((p) => p.id === projectId)
+				?.total ?? -1,
+		detail: firstStaged
+			? getExampleDetail(db, projectId, firstStaged.id, { role: 'admin' }) !== null
+			: false
+	};
+}
+
+describe('a large import', () => {
+	it('lets other work run while it writes, and no reader sees part of it', async () => {
+		const { db, admin, annotator, project } = await setup();
+		const importing = importExamples(
+			db,
+			project,
+			{
+				source: linesSource(jsonl(rows)),
+				format: 'jsonl',
+				filename: 'big.jsonl',
+				userId: admin.id
+			},
+			T0
+		);
+		let finished = false;
+		void importing.then(() => (finished = true));
+
+		let turnsWhileStaging = 0;
+		const sightings: ReturnType<typeof seen>[] = [];
+		while (!finished) {
+			await new Promise((resolve) => setImmediate(resolve));
+			if (finished) break;
+			if (rawCount(db) > 0) {
+				turnsWhileStaging += 1;
+				sightings.push(seen(db, project.id, annotator.id, admin));
+				// A claim made now must not lease a row of the import.
+				expect(claimNext(db, project.id, annotator.id, T0)).toBeNull();
+			}
+		}
+		const result = await importing;
+
+		expect(result).toMatchObject({ ok: true, imported: ROWS });
+		// The import gave the event loop back many times while its rows were being written…
+		expect(turnsWhileStaging).toBeGreaterThan(1);
+		// …and at none of those moments did any reader see any of them.
+		for (const sighting of sightings) {
+			expect(sighting).toEqual({
+				listed: 0,
+				total: 0,
+				waiting: 0,
+				inProjectList: 0,
+				detail: false
+			});
+		}
+		expect(db.select({ n: count() }).from(lease).get()!.n).toBe(0);
+		// Once done, everything is there at once.
+		expect(countByStatus(db, project.id).total).toBe(ROWS);
+		expect(claimNext(db, project.id, annotator.id, T0)).not.toBeNull();
+	});
+
+	it('leaves nothing anyone sees when its process dies half way, and the rows go at the next start', async () => {
+		const { db, dir, admin, annotator, project } = await setup();
+		const crashed = join(dir, 'crashed.db');
+		const importing = importExamples(
+			db,
+			project,
+			{
+				source: linesSource(jsonl(rows)),
+				format: 'jsonl',
+				filename: 'big.jsonl',
+				userId: admin.id
+			},
+			T0
+		);
+		let finished = false;
+		void importing.then(() => (finished = true));
+		let copied = false;
+		while (!finished && !copied) {
+			await new Promise((resolve) => setImmediate(resolve));
+			if (!finished && rawCount(db) > ROWS / 3) {
+				// The database file as a crash at this moment would leave it.
+				db.$client.exec(`vacuum into '${crashed}'`);
+				copied = true;
+			}
+		}
+		await importing;
+		expect(copied).toBe(true);
+
+		const after = createDb(crashed);
+		const staged = rawCount(after);
+		expect(staged).toBeGreaterThan(0);
+		expect(staged).toBeLessThan(ROWS);
+		expect(seen(after, project.id, annotator.id, admin)).toMatchObject({
+			listed: 0,
+			total: 0,
+			waiting: 0,
+			detail: false
+		});
+		expect(claimNext(after, project.id, annotator.id, T0)).toBeNull();
+
+		// At start-up the half-written import is removed, rows, revisions, tags and batch.
+		expect(await discardAbandonedImports(after, new Date())).toBe(1);
+		const left = (
+			table: typeof example | typeof revision | typeof exampleTag | typeof importBatch
+		) => after.select({ n: count() }).from(table).get()!.n;
+		expect([left(example), left(revision), left(exampleTag), left(importBatch)]).toEqual([
+			0, 0, 0, 0
+		]);
+		// The same file then imports whole: the dead import held on to none of its rows.
+		const again = await importExamples(
+			after,
+			project,
+			{
+				source: linesSource(jsonl(rows)),
+				format: 'jsonl',
+				filename: 'big.jsonl',
+				userId: admin.id
+			},
+			T0
+		);
+		expect(again).toMatchObject({ ok: true, imported: ROWS });
+		after.$client.close();
+	});
+
+	it('removes an abandoned import only once its importer has been silent long enough', async () => {
+		const { db, dir, admin, project } = await setup();
+		const crashed = join(dir, 'crashed.db');
+		const importing = importExamples(
+			db,
+			project,
+			{
+				source: linesSource(jsonl(rows)),
+				format: 'jsonl',
+				filename: 'big.jsonl',
+				userId: admin.id
+			},
+			T0
+		);
+		let copied = false;
+		while (!copied) {
+			await new Promise((resolve) => setImmediate(resolve));
+			if (rawCount(db) > 0) {
+				db.$client.exec(`vacuum into '${crashed}'`);
+				copied = true;
+			}
+		}
+		await importing;
+		const after = createDb(crashed);
+		// Another import of the project, ten minutes later, finds it silent and removes it.
+		const minute = 60_000;
+		const importAt = (at: number) =>
+			importExamples(
+				after,
+				project,
+				{
+					source: linesSource(jsonl([rows[0]])),
+					format: 'jsonl',
+					filename: 'one.jsonl',
+					userId: admin.id
+				},
+				new Date(T0.getTime() + at)
+			);
+		await importAt(minute);
+		expect(rawCount(after)).toBeGreaterThan(1);
+		await importAt(11 * minute);
+		expect(rawCount(after)).toBe(1);
+		after.$client.close();
+	});
+});
+
+describe('bad bytes and oversized fields', () => {
+	const project = async () => {
+		const db = createMigratedDb();
+		const admin = await makeUser(db, 'admin');
+		return { db, admin, project: makeProject(db, admin.id) };
+	};
+	const total = (db: Db) =>
+		[example, revision, importBatch].map((t) => db.select({ n: count() }).from(t).get()!.n);
+
+	/** Lines joined as bytes, with one line's text replaced by raw bytes. */
+	function withBadBytes(lines: string[], badLine: number, bytes: number[]): Uint8Array {
+		const parts = lines.map((line, i) =>
+			i === badLine - 1
+				? Uint8Array.from([...new TextEncoder().encode(line), ...bytes])
+				: new TextEncoder().encode(line)
+		);
+		const out: number[] = [];
+		for (const part of parts) out.push(...part, 0x0a);
+		return Uint8Array.from(out);
+	}
+
+	it('reports a JSONL line that is not UTF-8 and imports nothing', async () => {
+		const { db, admin, project: target } = await project();
+		const file = withBadBytes(
+			[
+				JSON.stringify({ input: 'fine', output: 'ok' }),
+				'{"input": "caf',
+				JSON.stringify({ input: 'also fine', output: 'ok' })
+			],
+			2,
+			// "é" in Latin-1, then the rest of the line.
+			[0xe9, ...new TextEncoder().encode('", "output": "x"}')]
+		);
+		const result = await importExamples(db, target, {
+			source: (async function* () {
+				yield file;
+			})(),
+			format: 'jsonl',
+			filename: 'latin1.jsonl',
+			userId: admin.id
+		});
+		expect(result).toEqual({
+			ok: false,
+			rowsRead: 3,
+			errors: [
+				{
+					line: 2,
+					message: 'the line is not valid UTF-8; save the file as UTF-8 and import it again'
+				}
+			]
+		});
+		expect(total(db)).toEqual([0, 0, 0]);
+	});
+
+	it('reports a CSV line that is not UTF-8 by its line, and keeps later line numbers', async () => {
+		const { db, admin, project: target } = await project();
+		const file = withBadBytes(
+			['input,output', 'one,1', 'tw', 'three,"a', 'b"', 'four,'],
+			3,
+			[0xff, 0x6f, 0x2c, 0x32]
+		);
+		const result = await importExamples(db, target, {
+			source: (async function* () {
+				yield file.subarray(0, 20);
+				yield file.subarray(20);
+			})(),
+			format: 'csv',
+			filename: 'bad.csv',
+			userId: admin.id
+		});
+		expect(result.ok).toBe(false);
+		if (result.ok) return;
+		expect(result.errors).toEqual([
+			{
+				line: 3,
+				message: 'the line is not valid UTF-8; save the file as UTF-8 and import it again'
+			}
+		]);
+		expect(total(db)).toEqual([0, 0, 0]);
+	});
+
+	it('still reads a character cut between two chunks', async () => {
+		const { db, admin, project: target } = await project();
+		const text = jsonl([{ input: 'Grüße aus Köln 東京', output: 'ok' }]);
+		const result = await importExamples(db, target, {
+			source: bytesSource(text, 3),
+			format: 'jsonl',
+			filename: 'utf8.jsonl',
+			userId: admin.id
+		});
+		expect(result).toMatchObject({ ok: true, imported: 1 });
+		expect(listExamples(db, target.id, {}).items[0].inputPreview).toBe('Grüße aus Köln 東京');
+	});
+
+	it('refuses a field over the limit with the size and the setting', async () => {
+		const { db, admin, project: target } = await project();
+		const big = 'x'.repeat(1_100_000);
+		const result = await importExamples(db, target, {
+			source: linesSource(jsonl([{ input: 'short', output: big }, { input: big }])),
+			format: 'jsonl',
+			filename: 'big.jsonl',
+			userId: admin.id
+		});
+		expect(result).toEqual({
+			ok: false,
+			rowsRead: 2,
+			errors: [
+				{ line: 1, message: '"output" is 1.0 MB; the limit is 1 MB (WINNOW_MAX_FIELD_MB)' },
+				{ line: 2, message: '"input" is 1.0 MB; the limit is 1 MB (WINNOW_MAX_FIELD_MB)' }
+			]
+		});
+		// A higher limit takes the same file.
+		const allowed = await importExamples(db, target, {
+			source: linesSource(jsonl([{ input: 'short', output: big }, { input: big }])),
+			format: 'jsonl',
+			filename: 'big.jsonl',
+			userId: admin.id,
+			maxFieldBytes: 2 * 1_048_576
+		});
+		expect(allowed).toMatchObject({ ok: true, imported: 2 });
+	});
+
+	it('refuses a 50 MB line without keeping it, and reads the lines after it', async () => {
+		const { db, admin, project: target } = await project();
+		const chunk = 'y'.repeat(1_048_576);
+		const result = await importExamples(db, target, {
+			source: (async function* () {
+				yield '{"input": "';
+				for (let i = 0; i < 50; i++) yield chunk;
+				yield '"}\n' + JSON.stringify({ input: 42 }) + '\n';
+			})(),
+			format: 'jsonl',
+			filename: 'huge.jsonl',
+			userId: admin.id
+		});
+		expect(result).toEqual({
+			ok: false,
+			rowsRead: 2,
+			errors: [
+				{
+					line: 1,
+					message:
+						'the line is longer than 4.1 MB, more than its fields may hold (WINNOW_MAX_FIELD_MB); nothing of it was read'
+				},
+				{ line: 2, message: '"input" must be text, but it is a number' }
+			]
+		});
+		expect(total(db)).toEqual([0, 0, 0]);
+	});
+});
