@@ -33,12 +33,22 @@ export const session = sqliteTable(
 		userId: text('user_id')
 			.notNull()
 			.references(() => user.id, { onDelete: 'cascade' }),
-		expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull()
+		expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+		// Shown on the Account page so people can tell their sessions apart; empty for
+		// sessions made before these were recorded.
+		createdAt: integer('created_at', { mode: 'timestamp_ms' }),
+		/** Updated at most once a minute, so a busy session is not a write per request. */
+		lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }),
+		userAgent: text('user_agent'),
+		ipAddress: text('ip_address')
 	},
 	(t) => [index('session_user_idx').on(t.userId)]
 );
 
-/** Failed logins per account ("user:<name>") and per address ("ip:<addr>"). */
+/**
+ * Failed logins per account and address ("pair:<addr>|<name>"), per address ("ip:<addr>")
+ * and per account ("user:<name>"); see throttle.ts.
+ */
 export const loginThrottle = sqliteTable('login_throttle', {
 	key: text('key').primaryKey(),
 	failures: integer('failures').notNull().default(0),
