@@ -143,6 +143,16 @@ describe('CSV cells parse back to what is stored', () => {
 		expect(parsed(lineFor('csv', SYSTEM, { ...row, output: 'a=b' }, false)).output).toBe('a=b');
 	});
 
+	it('the README’s rule undoes it exactly: drop the first quote of a cell that starts with one', () => {
+		const undo = (cell: string) => (cell.startsWith("'") ? cell.slice(1) : cell);
+		for (const stored of ['=1', "'=1", "'quoted'", "''", '-', 'plain', ' =1']) {
+			const cells = parsed(
+				lineFor('csv', SYSTEM, { ...row, input: stored, output: stored }, false)
+			);
+			expect([undo(cells.input), undo(cells.output)]).toEqual([stored, stored]);
+		}
+	});
+
 	it('with reasoning, a column of its own: the output cell stays the output', () => {
 		const cells = csvRows(`${csvHeader(true)}\n${lineFor('csv', SYSTEM, row, true)}\n`)[0];
 		expect(cells.output).toBe(row.output);

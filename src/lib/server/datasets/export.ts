@@ -70,15 +70,18 @@ export function jsonLine(value: unknown): string {
 }
 
 /**
- * CSV cells a spreadsheet would run as a formula: OWASP's first characters (=, +, -, @, tab,
- * carriage return) and the full-width ＝ ＋ － ＠ that Apple Numbers reads alike. csv-stringify's
- * escape_formulas puts a single quote before such a cell; quoted_match quotes it. Every other
- * cell parses back to the stored text byte for byte.
+ * CSV cells a spreadsheet would run as a formula start with one of OWASP's characters (=, +, -,
+ * @, tab, carriage return) or the full-width ＝ ＋ － ＠ that Apple Numbers reads alike: such a
+ * cell gets a single quote before it and is quoted, as OWASP advises. A cell that already starts
+ * with a quote gets one too, so a reader undoes it exactly by dropping the first quote of every
+ * cell that starts with one. Every other cell parses back to the stored text byte for byte.
  */
+const NEUTRALISED = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20']/;
+
 const CSV_OPTIONS = {
 	eof: false,
-	escape_formulas: true,
-	quoted_match: /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/
+	cast: { string: (text: string) => (NEUTRALISED.test(text) ? `'${text}` : text) },
+	quoted_match: /^'/
 };
 
 const csvRecord = (cells: (string | number)[]) => stringify([cells], CSV_OPTIONS);
