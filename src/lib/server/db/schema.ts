@@ -565,6 +565,8 @@ export const adjudication = sqliteTable('adjudication', {
 	createdAt: createdAt()
 });
 
+export const DATASET_STATES = ['freezing', 'frozen'] as const;
+
 export const dataset = sqliteTable(
 	'dataset',
 	{
@@ -581,6 +583,13 @@ export const dataset = sqliteTable(
 		contentHash: text('content_hash').notNull(),
 		previousDatasetId: integer('previous_dataset_id').references((): AnySQLiteColumn => dataset.id),
 		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+		/**
+		 * 'freezing' while its items are written in short transactions, seen by no reader;
+		 * one short step makes it 'frozen'.
+		 */
+		state: text('state', { enum: DATASET_STATES }).notNull().default('frozen'),
+		/** While freezing, when the freeze last wrote; a silent one died with its process. */
+		stagedAt: integer('staged_at', { mode: 'timestamp_ms' }),
 		createdAt: createdAt()
 	},
 	(t) => [index('dataset_project_idx').on(t.projectId, t.createdAt)]
