@@ -9,6 +9,7 @@ import {
 	exportFilename,
 	linesIn,
 	reasoningNote,
+	SPLITS,
 	type SplitFiles
 } from './export';
 
@@ -18,13 +19,11 @@ import {
 
 type Entry = { name: string; chunks: () => Iterable<string> };
 
-const SPLITS: Split[] = ['train', 'val', 'test'];
+type SplitCounts = Record<Split, number>;
 
-function countsOf(found: Dataset): Record<Split, number> {
+function countsOf(found: Dataset): SplitCounts {
 	return { train: found.trainCount, val: found.valCount, test: found.testCount };
 }
-
-type SplitCounts = Record<Split, number>;
 
 type ManifestExtras = {
 	format?: ExportFormat;

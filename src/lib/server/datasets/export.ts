@@ -18,6 +18,8 @@ import { studentSystemPrompt, type Task } from '../jobs/prompt';
 
 export type ExportOptions = { format: ExportFormat; split: Split; reasoning: boolean };
 
+export const SPLITS: Split[] = ['train', 'val', 'test'];
+
 type Row = {
 	exampleId: number;
 	revisionId: number;
@@ -313,8 +315,6 @@ export function downloadChoices(files: Record<Split, SplitFiles>, reasoning: boo
 		}))
 	}));
 }
-
-const SPLITS: Split[] = ['train', 'val', 'test'];
 
 /** The file as a byte stream that builds a page of lines each time it is read. */
 export function exportStream(
