@@ -144,7 +144,7 @@ async function main() {
 		.where(eq(example.projectId, created.id))
 		.run();
 	const freezeStarted = performance.now();
-	const frozen = freezeDataset(db, created, 'bench', datasetFilterSchema.parse({}), admin.id);
+	const frozen = await freezeDataset(db, created, 'bench', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
 	const freezeMs = performance.now() - freezeStarted;
 	console.log(

@@ -237,7 +237,7 @@ async function seed(db: Db) {
 		models.set(addModel(db, provider.id, { name: `model-${m}`, ...prices }).id, prices);
 	}
 	const settings = evaluationSettingsSchema.parse(EVALUATION_SETTING_DEFAULTS);
-	const frozen = freezeDataset(db, target, 'bench', datasetFilterSchema.parse({}), admin.id);
+	const frozen = await freezeDataset(db, target, 'bench', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
 	const run = startEvaluation(db, target, admin.id, {
 		modelIds: [...models.keys()],

@@ -19,6 +19,7 @@ import { JobRunner } from '$lib/server/jobs/runner';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { loadSecretKey, type SecretKey } from '$lib/server/secrets';
 import { discardAbandonedImports } from '$lib/server/import';
+import { discardAbandonedFreezes } from '$lib/server/datasets';
 
 let db: Db;
 let secretKey: SecretKey;
@@ -35,6 +36,7 @@ export const init: ServerInit = async () => {
 	maxFieldBytes = config.maxFieldBytes;
 	// An import cut short by a crash or a restart left rows no one sees; they go, all of them.
 	await discardAbandonedImports(db, new Date());
+	await discardAbandonedFreezes(db, new Date());
 	// Jobs left running by a crash or a restart carry on from where they were.
 	runner = new JobRunner(db, { key: secretKey, log: (message) => console.error(message) });
 	runner.start();

@@ -222,7 +222,13 @@ test('the re-tune API: evaluations, fine-tunes, iterations and compare, for admi
 	expect(await (await api.get(`${base}/evaluations`)).json()).toEqual({ evaluations: [] });
 	expect(await (await api.get(`${base}/fine-tunes`)).json()).toEqual({ fineTunes: [] });
 
-	const frozen = freezeDataset(db, project, 'api v1', datasetFilterSchema.parse({}), admin.id);
+	const frozen = await freezeDataset(
+		db,
+		project,
+		'api v1',
+		datasetFilterSchema.parse({}),
+		admin.id
+	);
 	if (!frozen.ok) throw new Error(frozen.message);
 	expect(frozen.counts.train).toBeGreaterThan(0);
 	expect(frozen.counts.test).toBeGreaterThan(0);
@@ -473,7 +479,13 @@ test('the re-tune API: bad input is answered 400 with the problem named, and not
 			issues: { temperature: ['The temperature is between 0 and 2.'] }
 		}
 	);
-	const frozen = freezeDataset(db, project, 'api bad', datasetFilterSchema.parse({}), admin.id);
+	const frozen = await freezeDataset(
+		db,
+		project,
+		'api bad',
+		datasetFilterSchema.parse({}),
+		admin.id
+	);
 	if (!frozen.ok) throw new Error(frozen.message);
 	await expectInvalid(
 		await evaluation({ modelIds: [teacherId], datasetId: frozen.datasetId, splits: ['val'] }),

@@ -400,7 +400,7 @@ test.beforeAll(async () => {
 		},
 		new Date()
 	);
-	const frozen = freezeDataset(
+	const frozen = await freezeDataset(
 		db,
 		getProject(db, created.id)!,
 		'authz',

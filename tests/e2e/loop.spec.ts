@@ -412,7 +412,13 @@ test('a student trained on one’s own GPUs is registered on its dataset’s pag
 		rating: 5,
 		decision: 'accept'
 	}));
-	const frozen = freezeDataset(db, project, 'bundle one', datasetFilterSchema.parse({}), admin.id);
+	const frozen = await freezeDataset(
+		db,
+		project,
+		'bundle one',
+		datasetFilterSchema.parse({}),
+		admin.id
+	);
 	if (!frozen.ok) throw new Error(frozen.message);
 
 	await logInAs(context, admin.id);

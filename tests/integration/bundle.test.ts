@@ -35,7 +35,13 @@ async function frozenDataset(inputOf = (i: number) => `question ${i}`) {
 		submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
 		claimed = claimNext(db, target.id, rater.id, T0);
 	}
-	const frozen = freezeDataset(db, target, 'Support v1', datasetFilterSchema.parse({}), admin.id);
+	const frozen = await freezeDataset(
+		db,
+		target,
+		'Support v1',
+		datasetFilterSchema.parse({}),
+		admin.id
+	);
 	if (!frozen.ok) throw new Error(frozen.message);
 	return { db, admin, target, found: getDataset(db, target.id, frozen.datasetId)! };
 }

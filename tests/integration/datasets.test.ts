@@ -134,7 +134,7 @@ function fileOf(
 describe('who gets exported', () => {
 	it('only accepted examples over the threshold, at their current revision, each input-output once', async () => {
 		const { db, admin, target, inputs } = await everyState();
-		const frozen = freezeDataset(db, target, 'first', ALL, admin.id);
+		const frozen = await freezeDataset(db, target, 'first', ALL, admin.id);
 		expect(frozen.ok).toBe(true);
 		if (!frozen.ok) return;
 		const train = fileOf(db, target, frozen.datasetId, 'train');
@@ -185,7 +185,7 @@ describe('who gets exported', () => {
 	it('a filter that selects nothing freezes nothing, and says so', async () => {
 		const { db, admin, target } = await everyState();
 		const nothing = datasetFilterSchema.parse({ tags: 'no-such-tag' });
-		expect(freezeDataset(db, target, 'empty', nothing, admin.id)).toEqual({
+		expect(await freezeDataset(db, target, 'empty', nothing, admin.id)).toEqual({
 			ok: false,
 			message: 'No accepted example clears this filter, so there is nothing to freeze.'
 		});
@@ -195,7 +195,7 @@ describe('who gets exported', () => {
 
 	it('a dataset stays as frozen; the next one shows what changed', async () => {
 		const { db, admin, bob, target } = await everyState();
-		const first = freezeDataset(db, target, 'first', ALL, admin.id);
+		const first = await freezeDataset(db, target, 'first', ALL, admin.id);
 		if (!first.ok) throw new Error(first.message);
 		const before = fileOf(db, target, first.datasetId, 'train');
 		// More work lands: the half-reviewed example gets its second review.
@@ -208,7 +208,7 @@ describe('who gets exported', () => {
 			minutesAfter(100)
 		);
 		expect(fileOf(db, target, first.datasetId, 'train')).toBe(before);
-		const second = freezeDataset(db, target, 'second', ALL, admin.id);
+		const second = await freezeDataset(db, target, 'second', ALL, admin.id);
 		if (!second.ok) throw new Error(second.message);
 		expect(getDataset(db, target.id, second.datasetId)?.previousDatasetId).toBe(first.datasetId);
 		const change = datasetChange(db, first.datasetId, second.datasetId);
@@ -222,7 +222,7 @@ describe('who gets exported', () => {
 
 	it('the OpenAI file passes the OpenAI check, with its tokens counted', async () => {
 		const { db, admin, target } = await everyState();
-		const frozen = freezeDataset(db, target, 'first', ALL, admin.id);
+		const frozen = await freezeDataset(db, target, 'first', ALL, admin.id);
 		if (!frozen.ok) throw new Error(frozen.message);
 		const check = checkOpenAiLines(
 			linesOf(
@@ -274,7 +274,7 @@ async function frozenWith(
 		submitReview(db, target.id, admin.id, reviewSubmission(claimed), T0);
 		claimed = claimNext(db, target.id, admin.id, T0);
 	}
-	const frozen = freezeDataset(db, target, 'fidelity', ALL, admin.id);
+	const frozen = await freezeDataset(db, target, 'fidelity', ALL, admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
 	return { db, target, found: getDataset(db, target.id, frozen.datasetId)! };
 }
@@ -388,7 +388,7 @@ describe('export fidelity', () => {
 
 	it('DPO files honour the reasoning choice, and an empty one is refused with a reason', async () => {
 		const { db, admin, target, inputs } = await everyState();
-		const frozen = freezeDataset(db, target, 'first', ALL, admin.id);
+		const frozen = await freezeDataset(db, target, 'first', ALL, admin.id);
 		if (!frozen.ok) throw new Error(frozen.message);
 		const found = getDataset(db, target.id, frozen.datasetId)!;
 		// The teacher's output that was repaired had reasoning; a person's repair has none.

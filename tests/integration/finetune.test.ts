@@ -45,7 +45,7 @@ async function setup(options: Partial<StandinOptions> = {}) {
 		submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
 		claimed = claimNext(db, target.id, rater.id, T0);
 	}
-	const frozen = freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), admin.id);
+	const frozen = await freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
 	const { providerId } = standinProvider(db, standin.url);
 	return { db, admin, target, datasetId: frozen.datasetId, providerId };

@@ -84,7 +84,7 @@ async function setup() {
 	runner.start();
 	follower.start();
 	running.push(runner, follower);
-	return { db, admin, rater, checker, target, providerId, teacherId };
+	return { db, admin, rater, checker, target, providerId, teacherId, runner };
 }
 
 type Judgment = Partial<Parameters<typeof reviewSubmission>[1]>;
@@ -167,7 +167,7 @@ describe('the re-tune loop', () => {
 		const { db, target } = env;
 
 		// Iteration 1.
-		const first = startNextIteration(db, target, env.admin.id, nextSpec(env, 'one'));
+		const first = await startNextIteration(db, target, env.admin.id, nextSpec(env, 'one'));
 		if (!first.ok) throw new Error(first.message);
 		expect(first.number).toBe(1);
 		const firstJob = await evaluationOf(db, first.iterationId);
@@ -191,7 +191,7 @@ describe('the re-tune loop', () => {
 		expect(preview.removed).toBe(0);
 
 		// Iteration 2.
-		const second = startNextIteration(db, target, env.admin.id, nextSpec(env, 'two'));
+		const second = await startNextIteration(db, target, env.admin.id, nextSpec(env, 'two'));
 		if (!second.ok) throw new Error(second.message);
 		expect(second.number).toBe(2);
 		await evaluationOf(db, second.iterationId);
@@ -273,7 +273,13 @@ describe('the re-tune loop', () => {
 	it('an evaluation run of the teacher pairs with a student on the same inputs', async () => {
 		const env = await setup();
 		const { db, target } = env;
-		const frozen = freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), env.admin.id);
+		const frozen = await freezeDataset(
+			db,
+			target,
+			'v1',
+			datasetFilterSchema.parse({}),
+			env.admin.id
+		);
 		if (!frozen.ok) throw new Error(frozen.message);
 		const started = startEvaluation(db, target, env.admin.id, {
 			// Named twice, asked once: one answer per input is what pairs up.
@@ -283,6 +289,8 @@ describe('the re-tune loop', () => {
 			settings: EVALUATION_SETTINGS
 		});
 		if (!started.ok) throw new Error(started.message);
+		// As the routes do: a new job wakes the runner.
+		env.runner.wake();
 		await jobReaches(db, started.jobId, ['done']);
 		const answered = db.select().from(example).where(eq(example.jobId, started.jobId)).all();
 		expect(answered.length).toBe(frozen.counts.test);
@@ -311,7 +319,13 @@ describe('the re-tune loop', () => {
 			inputPricePerMTok: 0,
 			outputPricePerMTok: 0
 		});
-		const frozen = freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), env.admin.id);
+		const frozen = await freezeDataset(
+			db,
+			target,
+			'v1',
+			datasetFilterSchema.parse({}),
+			env.admin.id
+		);
 		if (!frozen.ok) throw new Error(frozen.message);
 		const started = startEvaluation(db, target, env.admin.id, {
 			modelIds: [env.teacherId, student.id],
@@ -320,6 +334,7 @@ describe('the re-tune loop', () => {
 			settings: EVALUATION_SETTINGS
 		});
 		if (!started.ok) throw new Error(started.message);
+		env.runner.wake();
 		const items = itemsOf(db, started.jobId).sort((a, b) => a.id - b.id);
 		expect(items.length).toBe(2 * frozen.counts.train);
 		for (let i = 1; i < items.length; i++) {
@@ -336,7 +351,7 @@ describe('the re-tune loop', () => {
 	it('refuses a next iteration or an evaluation it cannot make, and writes nothing', async () => {
 		const env = await setup();
 		const { db, target } = env;
-		const none = startNextIteration(db, target, env.admin.id, {
+		const none = await startNextIteration(db, target, env.admin.id, {
 			...nextSpec(env, 'none'),
 			filter: datasetFilterSchema.parse({ tags: 'no-such-tag' })
 		});
@@ -344,7 +359,7 @@ describe('the re-tune loop', () => {
 			ok: false,
 			message: 'No accepted example clears this filter, so there is nothing to freeze.'
 		});
-		const gone = startNextIteration(db, target, env.admin.id, {
+		const gone = await startNextIteration(db, target, env.admin.id, {
 			...nextSpec(env, 'gone'),
 			fineTune: { ...nextSpec(env, 'gone').fineTune, providerId: env.providerId + 99 }
 		});
@@ -371,7 +386,7 @@ describe('the re-tune loop', () => {
 	it('a student trained on one’s own GPUs joins the loop when it is registered', async () => {
 		const env = await setup();
 		const { db, target } = env;
-		const first = startNextIteration(db, target, env.admin.id, nextSpec(env, 'one'));
+		const first = await startNextIteration(db, target, env.admin.id, nextSpec(env, 'one'));
 		if (!first.ok) throw new Error(first.message);
 		await evaluationOf(db, first.iterationId);
 		// The bundle of the first dataset, trained elsewhere and served by an OpenAI-compatible server.
@@ -415,7 +430,7 @@ describe('the re-tune loop', () => {
 		addMember(db, target.id, env.rater.id);
 		await importRows(db, target, [{ input: 'only question', output: 'only answer' }]);
 		reviewAll(db, target, env.rater.id, () => ({}));
-		const frozen = freezeDataset(
+		const frozen = await freezeDataset(
 			db,
 			target,
 			'train only',

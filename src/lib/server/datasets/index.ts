@@ -29,6 +29,7 @@ import {
 	type Project
 } from '../db/schema';
 import type { DatasetFilter } from '../../schemas/dataset';
+import { yieldToOthers } from '../longWork';
 
 // Datasets: frozen selections of (example, revision) pairs. Only accepted examples whose final
 // rating on their current revision clears the threshold qualify (DESIGN rule 3), and it is the
@@ -145,94 +146,195 @@ export function datasetRows(db: Queryable, datasetId: number, size = 5000) {
 	};
 }
 
+/** Example ids are looked at this many at a time while a dataset is frozen. */
+const FREEZE_CHUNK = 2000;
+/** How long a freeze may go without writing before its dataset counts as abandoned. */
+export const FREEZE_ABANDONED_AFTER_MS = 10 * 60_000;
+
+const NOTHING_QUALIFIES = 'No accepted example clears this filter, so there is nothing to freeze.';
+
+export type StagedDataset = Extract<FreezeResult, { ok: true }>;
+
 /**
- * Freezes what the filter selects now, in one transaction: the dataset, its (example,
- * revision) pairs, its counts per split and a hash of its content. Nothing is kept when
- * nothing qualifies.
+ * Writes what the filter selects as a dataset in state 'freezing', which no reader sees: its
+ * (example, revision) pairs a chunk of examples per short transaction, then its counts and the
+ * hash of its content, read back a page at a time, letting other requests in between. Each
+ * pair is the example's current revision when its chunk was written. `publishDataset` makes
+ * it readable. When nothing qualifies nothing is kept.
  */
-export function freezeDataset(
-	db: Queryable,
+export async function stageDataset(
+	db: Db,
 	target: Project,
 	name: string,
 	filter: DatasetFilter,
 	userId: string,
 	now = new Date()
-): FreezeResult {
+): Promise<FreezeResult> {
+	const startedAt = performance.now();
 	const previous = latestDataset(db, target.id);
+	const created = db
+		.insert(dataset)
+		.values({
+			projectId: target.id,
+			name,
+			filter: JSON.stringify({ ...filter, threshold: filter.threshold ?? target.threshold }),
+			trainCount: 0,
+			valCount: 0,
+			testCount: 0,
+			contentHash: '',
+			previousDatasetId: previous?.id ?? null,
+			createdBy: userId,
+			state: 'freezing',
+			stagedAt: now,
+			createdAt: now
+		})
+		.returning({ id: dataset.id })
+		.get();
 	try {
-		return db.transaction(
-			(tx) => {
-				const created = tx
-					.insert(dataset)
-					.values({
-						projectId: target.id,
-						name,
-						filter: JSON.stringify({ ...filter, threshold: filter.threshold ?? target.threshold }),
-						trainCount: 0,
-						valCount: 0,
-						testCount: 0,
-						contentHash: '',
-						previousDatasetId: previous?.id ?? null,
-						createdBy: userId,
-						createdAt: now
-					})
-					.returning({ id: dataset.id })
-					.get();
-				tx.insert(datasetItem)
-					.select(
-						tx
-							.select({
-								datasetId: sql<number>`${created.id}`.as('dataset_id'),
-								exampleId: example.id,
-								revisionId: revision.id,
-								split: example.split
-							})
-							.from(example)
-							.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-							.where(selected(tx, target, filter))
-					)
-					.run();
-				const hash = createHash('sha256');
-				const counts: SplitCounts = { train: 0, val: 0, test: 0 };
-				for (const rows of datasetRows(tx, created.id)()) {
-					for (const row of rows) {
-						counts[row.split] += 1;
-						hash.update(`${row.split}\u0000${row.input}\u0000${row.output}\u0000`);
-					}
-				}
-				if (counts.train + counts.val + counts.test === 0) throw new NothingQualifies();
-				const contentHash = hash.digest('hex');
-				tx.update(dataset)
-					.set({
-						trainCount: counts.train,
-						valCount: counts.val,
-						testCount: counts.test,
-						contentHash
-					})
-					.where(eq(dataset.id, created.id))
-					.run();
-				return { ok: true, datasetId: created.id, counts, contentHash } as const;
-			},
-			{ behavior: 'immediate' }
-		);
-	} catch (e) {
-		if (e instanceof NothingQualifies) {
-			return {
-				ok: false,
-				message: 'No accepted example clears this filter, so there is nothing to freeze.'
-			};
+		for (let after = 0; ;) {
+			const last = db.transaction(
+				(tx) => {
+					const ids = tx
+						.select({ id: example.id })
+						.from(example)
+						.where(
+							and(
+								eq(example.projectId, target.id),
+								eq(example.status, 'accepted'),
+								gt(example.id, after)
+							)
+						)
+						.orderBy(asc(example.id))
+						.limit(FREEZE_CHUNK)
+						.all()
+						.map((r) => r.id);
+					if (ids.length === 0) return null;
+					tx.insert(datasetItem)
+						.select(
+							tx
+								.select({
+									datasetId: sql<number>`${created.id}`.as('dataset_id'),
+									exampleId: example.id,
+									revisionId: revision.id,
+									split: example.split
+								})
+								.from(example)
+								.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+								.where(and(inArray(example.id, ids), selected(tx, target, filter)))
+						)
+						.run();
+					// A heartbeat: a freeze that stops writing is taken for abandoned.
+					tx.update(dataset)
+						.set({ stagedAt: new Date(now.getTime() + (performance.now() - startedAt)) })
+						.where(eq(dataset.id, created.id))
+						.run();
+					return ids[ids.length - 1];
+				},
+				{ behavior: 'immediate' }
+			);
+			if (last === null) break;
+			after = last;
+			await yieldToOthers();
 		}
+		const hash = createHash('sha256');
+		const counts: SplitCounts = { train: 0, val: 0, test: 0 };
+		for (const rows of datasetRows(db, created.id, 1000)()) {
+			for (const row of rows) {
+				counts[row.split] += 1;
+				hash.update(`${row.split}\u0000${row.input}\u0000${row.output}\u0000`);
+			}
+			await yieldToOthers();
+		}
+		if (counts.train + counts.val + counts.test === 0) {
+			await discardStagedDataset(db, created.id);
+			return { ok: false, message: NOTHING_QUALIFIES };
+		}
+		return { ok: true, datasetId: created.id, counts, contentHash: hash.digest('hex') };
+	} catch (e) {
+		await discardStagedDataset(db, created.id);
 		throw e;
 	}
 }
 
-class NothingQualifies extends Error {}
+/** The one short step that makes a staged dataset readable, inside the caller's transaction. */
+export function publishDataset(tx: Queryable, staged: StagedDataset): void {
+	tx.update(dataset)
+		.set({
+			trainCount: staged.counts.train,
+			valCount: staged.counts.val,
+			testCount: staged.counts.test,
+			contentHash: staged.contentHash,
+			state: 'frozen',
+			stagedAt: null
+		})
+		.where(and(eq(dataset.id, staged.datasetId), eq(dataset.state, 'freezing')))
+		.run();
+}
+
+/**
+ * Freezes what the filter selects now: the dataset, its (example, revision) pairs, its
+ * counts per split and a hash of its content, written without holding the database (see
+ * `stageDataset`) and made readable in one step. Nothing is kept when nothing qualifies.
+ */
+export async function freezeDataset(
+	db: Db,
+	target: Project,
+	name: string,
+	filter: DatasetFilter,
+	userId: string,
+	now = new Date()
+): Promise<FreezeResult> {
+	const staged = await stageDataset(db, target, name, filter, userId, now);
+	if (staged.ok) db.transaction((tx) => publishDataset(tx, staged), { behavior: 'immediate' });
+	return staged;
+}
+
+/** Removes a dataset that is still freezing, with its items, a chunk at a time. */
+export async function discardStagedDataset(db: Db, datasetId: number): Promise<void> {
+	for (;;) {
+		const removed = db
+			.delete(datasetItem)
+			.where(
+				and(
+					eq(datasetItem.datasetId, datasetId),
+					inArray(
+						datasetItem.exampleId,
+						db
+							.select({ id: datasetItem.exampleId })
+							.from(datasetItem)
+							.where(eq(datasetItem.datasetId, datasetId))
+							.limit(FREEZE_CHUNK)
+					)
+				)
+			)
+			.run().changes;
+		if (removed === 0) break;
+		await yieldToOthers();
+	}
+	db.delete(dataset)
+		.where(and(eq(dataset.id, datasetId), eq(dataset.state, 'freezing')))
+		.run();
+}
+
+/**
+ * Removes datasets whose freeze died with its process: those still freezing whose last write
+ * came before `silentSince`. At start-up that is every one of them.
+ */
+export async function discardAbandonedFreezes(db: Db, silentSince: Date): Promise<number> {
+	const abandoned = db
+		.select({ id: dataset.id })
+		.from(dataset)
+		.where(and(eq(dataset.state, 'freezing'), lt(dataset.stagedAt, silentSince)))
+		.all();
+	for (const found of abandoned) await discardStagedDataset(db, found.id);
+	return abandoned.length;
+}
 
 export function latestDataset(db: Queryable, projectId: number): Dataset | undefined {
 	return db
 		.select()
 		.from(dataset)
-		.where(eq(dataset.projectId, projectId))
+		.where(and(eq(dataset.projectId, projectId), eq(dataset.state, 'frozen')))
 		.orderBy(desc(dataset.id))
 		.limit(1)
 		.get();
@@ -242,7 +344,7 @@ export function listDatasets(db: Db, projectId: number): Dataset[] {
 	return db
 		.select()
 		.from(dataset)
-		.where(eq(dataset.projectId, projectId))
+		.where(and(eq(dataset.projectId, projectId), eq(dataset.state, 'frozen')))
 		.orderBy(desc(dataset.id))
 		.all();
 }
@@ -255,7 +357,9 @@ export function getDataset(
 	return db
 		.select()
 		.from(dataset)
-		.where(and(eq(dataset.id, datasetId), eq(dataset.projectId, projectId)))
+		.where(
+			and(eq(dataset.id, datasetId), eq(dataset.projectId, projectId), eq(dataset.state, 'frozen'))
+		)
 		.get();
 }
 

@@ -72,7 +72,9 @@ export function startFineTune(
 	const frozen = db
 		.select()
 		.from(dataset)
-		.where(and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id)))
+		.where(
+			and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id), eq(dataset.state, 'frozen'))
+		)
 		.get();
 	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
 	if (frozen.trainCount === 0) {
@@ -195,7 +197,9 @@ export function registerServedModel(
 	const frozen = db
 		.select({ id: dataset.id, name: dataset.name })
 		.from(dataset)
-		.where(and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id)))
+		.where(
+			and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id), eq(dataset.state, 'frozen'))
+		)
 		.get();
 	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
 	return db.transaction((tx) => {

@@ -22,19 +22,12 @@ import {
 	type LineError,
 	type RowRules
 } from './rows';
-import {
-	discardAbandonedImports,
-	discardStagedBatch,
-	STAGING_ABANDONED_AFTER_MS,
-	yieldToOthers
-} from './staging';
+import { discardAbandonedImports, discardStagedBatch, STAGING_ABANDONED_AFTER_MS } from './staging';
+import { SLICE_MS, yieldToOthers } from '../longWork';
 
 export type { ImportRow, LineError } from './rows';
 export { DEFAULT_MAX_FIELD_BYTES } from './rows';
 export { discardAbandonedImports, notStaged } from './staging';
-
-/** Long work runs this long at most before it lets other requests in. */
-const SLICE_MS = 20;
 
 export const IMPORT_FORMATS = ['jsonl', 'csv'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];

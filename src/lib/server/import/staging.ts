@@ -1,6 +1,7 @@
 import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db';
 import { example, importBatch } from '../db/schema';
+import { yieldToOthers } from '../longWork';
 
 // An import is all or nothing to every reader and across a crash, yet it must not hold the
 // database for the many seconds a large file takes to write: other people's claims and saves
@@ -19,11 +20,6 @@ const DISCARD_CHUNK = 500;
  */
 export function notStaged(): SQL {
 	return sql`ifnull(${example.importId}, 0) not in (select ${importBatch.id} from ${importBatch} where ${importBatch.state} = 'staging')`;
-}
-
-/** Lets other requests run between two short transactions of long work. */
-export function yieldToOthers(): Promise<void> {
-	return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Removes a staging batch and everything written under it, a chunk at a time. */

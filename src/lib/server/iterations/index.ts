@@ -15,7 +15,14 @@ import {
 	type Split
 } from '../db/schema';
 import { createJob, jobsProgress, type JobProgress } from '../jobs';
-import { datasetChange, freezeDataset, getDataset, type DatasetChange } from '../datasets';
+import {
+	datasetChange,
+	discardStagedDataset,
+	getDataset,
+	publishDataset,
+	stageDataset,
+	type DatasetChange
+} from '../datasets';
 import {
 	registerServedModel,
 	startFineTune,
@@ -168,37 +175,47 @@ function addIteration(
 }
 
 /**
- * The "next iteration" action, in one transaction: freeze the next dataset, start its
- * fine-tune, and remember how to evaluate the student. The evaluation run itself is queued
- * when the fine-tune succeeds (queueIterationEvaluation).
+ * The "next iteration" action: the next dataset is written aside (`stageDataset`, which holds
+ * the database for no longer than a slice at a time), then one transaction makes it readable,
+ * starts its fine-tune and remembers how to evaluate the student; a refusal keeps none of it.
+ * The evaluation run itself is queued when the fine-tune succeeds (queueIterationEvaluation).
  */
-export function startNextIteration(
+export async function startNextIteration(
 	db: Db,
 	target: Project,
 	userId: string,
 	spec: NextIterationSpec,
 	now = new Date()
-): NextIterationResult {
-	return unlessRefused(db, (tx) => {
-		const frozen = freezeDataset(tx, target, spec.name, spec.filter, userId, now);
-		if (!frozen.ok) return frozen;
-		const heldOut = spec.evaluation.splits.reduce((n, s) => n + frozen.counts[s], 0);
-		if (heldOut === 0) {
-			return {
-				ok: false,
-				message: `The next dataset would have no examples in its ${splitWords(spec.evaluation.splits)}, so its student could not be evaluated. Review more examples first, or evaluate on other splits.`
+): Promise<NextIterationResult> {
+	const staged = await stageDataset(db, target, spec.name, spec.filter, userId, now);
+	if (!staged.ok) return staged;
+	let result: NextIterationResult;
+	try {
+		result = unlessRefused(db, (tx) => {
+			publishDataset(tx, staged);
+			const heldOut = spec.evaluation.splits.reduce((n, s) => n + staged.counts[s], 0);
+			if (heldOut === 0) {
+				return {
+					ok: false,
+					message: `The next dataset would have no examples in its ${splitWords(spec.evaluation.splits)}, so its student could not be evaluated. Review more examples first, or evaluate on other splits.`
+				};
+			}
+			const started = startFineTune(tx, target, staged.datasetId, spec.fineTune, userId, now);
+			if (!started.ok) return started;
+			const fields = {
+				datasetId: staged.datasetId,
+				fineTuneId: started.fineTuneId,
+				evaluation: spec.evaluation
 			};
-		}
-		const started = startFineTune(tx, target, frozen.datasetId, spec.fineTune, userId, now);
-		if (!started.ok) return started;
-		const fields = {
-			datasetId: frozen.datasetId,
-			fineTuneId: started.fineTuneId,
-			evaluation: spec.evaluation
-		};
-		const added = addIteration(tx, target, fields, userId, now);
-		return { ok: true, ...added, datasetId: frozen.datasetId, fineTuneId: started.fineTuneId };
-	});
+			const added = addIteration(tx, target, fields, userId, now);
+			return { ok: true, ...added, datasetId: staged.datasetId, fineTuneId: started.fineTuneId };
+		});
+	} catch (e) {
+		await discardStagedDataset(db, staged.datasetId);
+		throw e;
+	}
+	if (!result.ok) await discardStagedDataset(db, staged.datasetId);
+	return result;
 }
 
 /** How the next student is evaluated: as the last iteration's was, else on the test split. */

@@ -40,7 +40,7 @@ export const actions: Actions = {
 				message: filter.success ? null : 'The filter has a problem; see the messages beside it.'
 			});
 		}
-		const frozen = freezeDataset(event.locals.db, project, name.data, filter.data, user.id);
+		const frozen = await freezeDataset(event.locals.db, project, name.data, filter.data, user.id);
 		if (!frozen.ok)
 			return fail(400, { name: name.data, nameErrors: undefined, message: frozen.message });
 		redirect(303, `/projects/${project.id}/datasets/${frozen.datasetId}`);

@@ -61,7 +61,7 @@ export const actions: Actions = {
 				}
 			});
 		}
-		const started = startNextIteration(event.locals.db, project, user.id, {
+		const started = await startNextIteration(event.locals.db, project, user.id, {
 			name: name.data,
 			filter: filter.data,
 			fineTune: fineTuneSpecOf(tune.data),

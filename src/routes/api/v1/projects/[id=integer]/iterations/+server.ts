@@ -76,7 +76,7 @@ export const POST: RequestHandler = async (event) => {
 		...asFormValues(parsed.data.evaluation.settings)
 	});
 	if (!settings.success) return invalid('The evaluation settings have a problem.', settings.error);
-	const started = startNextIteration(event.locals.db, project, user.id, {
+	const started = await startNextIteration(event.locals.db, project, user.id, {
 		name: parsed.data.name,
 		filter: filter.data,
 		fineTune: fineTuneSpecOf(tune.data),

@@ -1,0 +1,139 @@
+import { count, eq } from 'drizzle-orm';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDb, createMigratedDb, type Db } from '$lib/server/db';
+import { dataset, datasetItem, example } from '$lib/server/db/schema';
+import {
+	discardAbandonedFreezes,
+	freezeDataset,
+	getDataset,
+	latestDataset,
+	listDatasets
+} from '$lib/server/datasets';
+import { insertRows, type ImportRow } from '$lib/server/import';
+import { datasetFilterSchema } from '$lib/schemas/dataset';
+import { makeProject, makeUser, T0 } from '../support/fixtures';
+
+// Freezing a large dataset is written in short transactions so that nobody waits behind it,
+// yet no reader sees a dataset before all of it is there, while it runs or after a crash.
+
+const EXAMPLES = 5000;
+const dirs: string[] = [];
+afterEach(() => {
+	for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup() {
+	const dir = mkdtempSync(join(tmpdir(), 'winnow-freeze-'));
+	dirs.push(dir);
+	const db = createMigratedDb(join(dir, 'winnow.db'));
+	const admin = await makeUser(db, 'admin');
+	const project = makeProject(db, admin.id);
+	const rows: ImportRow[] = Array.from({ length: EXAMPLES }, (_, i) => ({
+		line: i + 1,
+		externalId: `q${i}`,
+		input: `Question ${i}`,
+		output: `Answer ${i}`,
+		tags: []
+	}));
+	insertRows(db, project, rows, {
+		userId: admin.id,
+		filename: 'seed.jsonl',
+		format: 'jsonl',
+		rowsRead: EXAMPLES
+	});
+	// Reviewing five thousand examples one by one would only slow the test down: they are
+	// marked accepted with a final rating of 5, as their reviews would have left them.
+	db.update(example)
+		.set({
+			status: 'accepted',
+			finalRating: 5,
+			finalDecision: 'accept',
+			reviewCount: 1,
+			claimable: false
+		})
+		.where(eq(example.projectId, project.id))
+		.run();
+	return { db, dir, admin, project };
+}
+
+const filter = datasetFilterSchema.parse({});
+const stored = (db: Db) => ({
+	datasets: db.select({ n: count() }).from(dataset).get()!.n,
+	items: db.select({ n: count() }).from(datasetItem).get()!.n
+});
+
+describe('freezing a large dataset', () => {
+	it('lets other work run while it writes, and no reader sees the dataset before it is whole', async () => {
+		const { db, admin, project } = await setup();
+		const freezing = freezeDataset(db, project, 'big', filter, admin.id, T0);
+		let finished = false;
+		void freezing.then(() => (finished = true));
+
+		let turnsWhileFreezing = 0;
+		while (!finished) {
+			await new Promise((resolve) => setImmediate(resolve));
+			if (finished) break;
+			const written = db.select({ id: dataset.id }).from(dataset).get();
+			if (!written) continue;
+			turnsWhileFreezing += 1;
+			expect(listDatasets(db, project.id)).toEqual([]);
+			expect(latestDataset(db, project.id)).toBeUndefined();
+			expect(getDataset(db, project.id, written.id)).toBeUndefined();
+		}
+		const frozen = await freezing;
+
+		expect(frozen).toMatchObject({ ok: true });
+		expect(turnsWhileFreezing).toBeGreaterThan(2);
+		if (!frozen.ok) return;
+		const total = frozen.counts.train + frozen.counts.val + frozen.counts.test;
+		expect(total).toBe(EXAMPLES);
+		expect(getDataset(db, project.id, frozen.datasetId)).toMatchObject({
+			state: 'frozen',
+			trainCount: frozen.counts.train,
+			contentHash: frozen.contentHash
+		});
+		expect(stored(db)).toEqual({ datasets: 1, items: EXAMPLES });
+	});
+
+	it('hashes what a freeze in one go would: the same examples give the same hash', async () => {
+		const { db, admin, project } = await setup();
+		const first = await freezeDataset(db, project, 'one', filter, admin.id, T0);
+		const second = await freezeDataset(db, project, 'two', filter, admin.id, T0);
+		expect(first.ok && second.ok).toBe(true);
+		if (!first.ok || !second.ok) return;
+		expect(second.contentHash).toBe(first.contentHash);
+		expect(latestDataset(db, project.id)?.id).toBe(second.datasetId);
+		expect(latestDataset(db, project.id)?.previousDatasetId).toBe(first.datasetId);
+	});
+
+	it('leaves no dataset anyone sees when its process dies half way, and it goes at the next start', async () => {
+		const { db, dir, admin, project } = await setup();
+		const crashed = join(dir, 'crashed.db');
+		const freezing = freezeDataset(db, project, 'big', filter, admin.id, T0);
+		let finished = false;
+		void freezing.then(() => (finished = true));
+		let copied = false;
+		while (!finished && !copied) {
+			await new Promise((resolve) => setImmediate(resolve));
+			if (!finished && stored(db).items > 0) {
+				db.$client.exec(`vacuum into '${crashed}'`);
+				copied = true;
+			}
+		}
+		await freezing;
+		expect(copied).toBe(true);
+
+		const after = createDb(crashed);
+		expect(stored(after).datasets).toBe(1);
+		expect(stored(after).items).toBeGreaterThan(0);
+		expect(listDatasets(after, project.id)).toEqual([]);
+		expect(latestDataset(after, project.id)).toBeUndefined();
+
+		expect(await discardAbandonedFreezes(after, new Date())).toBe(1);
+		expect(stored(after)).toEqual({ datasets: 0, items: 0 });
+		after.$client.close();
+	});
+});
