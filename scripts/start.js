@@ -2,7 +2,39 @@
 // then serves it. Migrations are applied by the server itself at start-up.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+
+// better-sqlite3 is compiled for one Node.js version at install time. Under another one (after
+// switching versions with nvm, say) the server would die at its first query with a long stack
+// trace; say in one line what happened and the command that fixes it.
+function nativeSqliteProblem() {
+	const require = createRequire(import.meta.url);
+	try {
+		const Database = require('better-sqlite3');
+		new Database(':memory:').close();
+		return null;
+	} catch (error) {
+		const fix = 'run `npm rebuild better-sqlite3`, then `npm start` again.';
+		const message = String(error?.message ?? error);
+		if (error?.code === 'MODULE_NOT_FOUND' && message.includes("'better-sqlite3'"))
+			return "Winnow's dependencies are not installed: run `npm install`, then `npm start` again.";
+		const builtFor = message.match(/NODE_MODULE_VERSION (\d+)/)?.[1];
+		if (builtFor && builtFor !== process.versions.modules)
+			return `better-sqlite3 was built for another Node.js (module version ${builtFor}; Node.js ${process.version} needs ${process.versions.modules}): ${fix}`;
+		if (error?.code === 'ERR_DLOPEN_FAILED')
+			return `better-sqlite3's native module does not load in Node.js ${process.version} (${message.split('\n')[0]}): ${fix}`;
+		if (message.startsWith('Could not locate the bindings file'))
+			return `better-sqlite3's native module was never built (its install script did not run): ${fix}`;
+		throw error;
+	}
+}
+
+const sqliteProblem = nativeSqliteProblem();
+if (sqliteProblem) {
+	console.error(sqliteProblem);
+	process.exit(1);
+}
 
 function newestChange(path) {
 	const info = statSync(path);
