@@ -8,6 +8,7 @@
 //
 // The last line is one JSON object: {"outputs", "models", "inputs", "answers_ms",
 // "figures_ms", "side_by_side_ms", "page_ms", "peak_rss_mb"}.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,18 +72,18 @@ const prose = (opening: string, bytes: number) => {
  * The page's load several times over, the figures code's parts timed, in a process of its own.
  * Its human lines go to stderr, so stdout carries only the JSON.
  */
-function measurePhase() {
+async function measurePhase() {
 	const db = createDb(args.db!);
 	const target = db.select().from(projectTable).get()!;
 	// What the page's load calls, in its order.
-	const load = () => {
+	const load = async () => {
 		const started = performance.now();
-		const loaded = evaluationAnswers(db, target);
+		const loaded = await evaluationAnswers(db, target);
 		const answered = performance.now();
-		const figures = iterationFigures(db, target, 'common', loaded);
+		const figures = iterationFigures(db, target, loaded, 'common');
 		const figured = performance.now();
 		const ids = figures.models.map((m) => m.modelId);
-		const compared = sideBySide(db, target, ids.at(-2)!, ids.at(-1)!, 1, 10, loaded);
+		const compared = sideBySide(db, target, loaded, ids.at(-2)!, ids.at(-1)!, 1, 10);
 		const sided = performance.now();
 		listIterations(db, target.id);
 		listDatasets(db, target.id);
@@ -99,8 +100,10 @@ function measurePhase() {
 	globalThis.gc?.();
 	const before = process.memoryUsage();
 	// In a scope of its own, so the first page's data is garbage once checked.
-	const firstMs = (() => {
-		const { loaded, figures, compared, ms } = load();
+	const stalls = monitorEventLoopDelay({ resolution: 1 });
+	stalls.enable();
+	const firstMs = await (async () => {
+		const { loaded, figures, compared, ms } = await load();
 		globalThis.gc?.();
 		const heap = process.memoryUsage().heapUsed - before.heapUsed;
 		console.error(
@@ -127,7 +130,12 @@ function measurePhase() {
 		}
 		return ms;
 	})();
-	const runs = [firstMs, ...Array.from({ length: RUNS - 1 }, () => load().ms)];
+	const runs = [firstMs];
+	for (let i = 1; i < RUNS; i++) runs.push((await load()).ms);
+	stalls.disable();
+	// The longest the event loop was held at once: what another request would have waited.
+	const longestStallMs = stalls.max / 1e6;
+	console.error(`longest stall of the event loop ${round(longestStallMs)} ms`);
 	console.error(`first page ${round(firstMs.page)} ms`);
 	console.log(
 		JSON.stringify({
@@ -135,6 +143,7 @@ function measurePhase() {
 			figures_ms: round(median(runs.map((r) => r.figures))),
 			side_by_side_ms: round(median(runs.map((r) => r.sideBySide))),
 			page_ms: round(median(runs.map((r) => r.page))),
+			longest_stall_ms: round(longestStallMs),
 			peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024)
 		})
 	);
@@ -320,5 +329,5 @@ async function main() {
 	);
 }
 
-if (args.phase === 'measure') measurePhase();
+if (args.phase === 'measure') await measurePhase();
 else await main();

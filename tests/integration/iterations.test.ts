@@ -23,7 +23,12 @@ import {
 	type EvaluationSettings,
 	type NextIterationSpec
 } from '$lib/server/iterations';
-import { iterationFigures, sideBySide, wilsonInterval } from '$lib/server/iterations/figures';
+import {
+	evaluationAnswers,
+	iterationFigures,
+	sideBySide,
+	wilsonInterval
+} from '$lib/server/iterations/figures';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember } from '$lib/server/projects';
 import { addModel } from '$lib/server/providers';
@@ -250,7 +255,7 @@ describe('the re-tune loop', () => {
 		}
 
 		// Both students on the iteration figures, measured on the same held-out inputs.
-		const figures = iterationFigures(db, target);
+		const figures = iterationFigures(db, target, await evaluationAnswers(db, target));
 		expect(figures.models.map((m) => m.trainedOn?.iteration)).toEqual([1, 2]);
 		const [one, two] = figures.models;
 		expect(one.outputs).toBe(figures.commonInputs);
@@ -264,7 +269,13 @@ describe('the re-tune loop', () => {
 		expect(one).toMatchObject({ priced: false, costPer1000: 0 });
 		expect(one.latencyMedianMs).not.toBeNull();
 
-		const compared = sideBySide(db, target, one.modelId, two.modelId);
+		const compared = sideBySide(
+			db,
+			target,
+			await evaluationAnswers(db, target),
+			one.modelId,
+			two.modelId
+		);
 		expect(compared.total).toBe(figures.commonInputs);
 		expect(compared.paired).toMatchObject({ aBetter: 0, ties: 0, meanDifference: -2 });
 		expect(compared.paired.bBetter).toBe(compared.paired.n);
@@ -298,7 +309,23 @@ describe('the re-tune loop', () => {
 		// Half the teacher's answers clear the threshold.
 		let turn = 0;
 		reviewAll(db, target, env.rater.id, () => ({ rating: turn++ % 2 === 0 ? 5 : 3 }));
-		const [teacher] = iterationFigures(db, target).models;
+		// The answers are read a page at a time, letting other work in between, and come out
+		// the same as in one read.
+		const whole = await evaluationAnswers(db, target, 1_000_000);
+		let turns = 0;
+		let read = false;
+		const paged = evaluationAnswers(db, target, 3).then((loaded) => {
+			read = true;
+			return loaded;
+		});
+		while (!read) {
+			await new Promise((resolve) => setImmediate(resolve));
+			turns += 1;
+		}
+		expect(turns).toBeGreaterThan(2);
+		expect(await paged).toEqual(whole);
+		expect(whole.answers.length).toBe(answered.length);
+		const [teacher] = iterationFigures(db, target, whole).models;
 		expect(teacher.trainedOn).toBeNull();
 		// Priced at $1 in and $4 out per million tokens: the jobs' own sums, per 1,000 outputs.
 		const spent = jobRow(db, started.jobId).cost;
@@ -420,7 +447,8 @@ describe('the re-tune loop', () => {
 				.sort()
 		).toEqual([...inputs].sort());
 		reviewAll(db, target, env.rater.id, () => ({}));
-		expect(iterationFigures(db, target).models.map((m) => m.name)).toContain('student-small');
+		const figures = iterationFigures(db, target, await evaluationAnswers(db, target));
+		expect(figures.models.map((m) => m.name)).toContain('student-small');
 	});
 
 	it('refuses to register an own-GPU student it could not evaluate, and writes nothing', async () => {

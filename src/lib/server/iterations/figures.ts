@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import {
 	dataset,
@@ -16,6 +16,7 @@ import {
 import type { Rating, Statistic } from '../../agreement';
 import { aggregate } from '../../ratings';
 import { alphaOf, levelsOf } from '../agreement';
+import { yieldToOthers } from '../longWork';
 
 // The iteration page's figures, read by the page and the API alike. Every model with outputs
 // from an evaluation run is measured on the held-out (test split) inputs it answered. A model's
@@ -60,15 +61,27 @@ export type EvaluationAnswers = {
 	heldOut: Map<number, Map<string, Answer>>;
 };
 
-/** Every evaluation answer of the project with the reviews of its own revision, read once. */
-export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
+/** The answers and their reviews are read this many rows a query, with others let in between. */
+const ANSWERS_PAGE = 5000;
+
+/**
+ * Every evaluation answer of the project with the reviews of its own revision, read once, a
+ * page at a time: at hundreds of thousands of answers one query would hold the server for
+ * everybody else.
+ */
+export async function evaluationAnswers(
+	db: Db,
+	target: Project,
+	pageSize = ANSWERS_PAGE
+): Promise<EvaluationAnswers> {
 	const ofEvaluation = and(
 		eq(job.id, jobItem.jobId),
 		eq(job.projectId, target.id),
 		eq(job.kind, 'evaluation')
 	);
-	const rows = db
+	const answersAfter = db
 		.select({
+			itemId: jobItem.id,
 			modelId: jobItem.modelId,
 			exampleId: example.id,
 			inputHash: example.inputHash,
@@ -83,18 +96,38 @@ export function evaluationAnswers(db: Db, target: Project): EvaluationAnswers {
 		.innerJoin(job, ofEvaluation)
 		.innerJoin(example, eq(example.id, jobItem.exampleId))
 		.innerJoin(revision, and(eq(revision.exampleId, example.id), eq(revision.number, 1)))
-		.where(eq(jobItem.status, 'done'))
-		.orderBy(asc(example.id))
-		.all();
+		.where(and(eq(jobItem.status, 'done'), gt(jobItem.id, sql.placeholder('after'))))
+		.orderBy(asc(jobItem.id))
+		.limit(pageSize)
+		.prepare();
 	// The same evaluation items' examples, and of each the reviews of its first revision.
-	const found = db
+	const reviewsBetween = db
 		.select({ revisionId: review.revisionId, userId: review.userId, rating: review.rating })
 		.from(jobItem)
 		.innerJoin(job, ofEvaluation)
 		.innerJoin(review, eq(review.exampleId, jobItem.exampleId))
 		.innerJoin(revision, and(eq(revision.id, review.revisionId), eq(revision.number, 1)))
-		.where(eq(jobItem.status, 'done'))
-		.all();
+		.where(
+			and(
+				eq(jobItem.status, 'done'),
+				gt(jobItem.id, sql.placeholder('after')),
+				lte(jobItem.id, sql.placeholder('upTo'))
+			)
+		)
+		.prepare();
+	const rows: Awaited<ReturnType<typeof answersAfter.all>> = [];
+	const found: Awaited<ReturnType<typeof reviewsBetween.all>> = [];
+	for (let after = 0; ;) {
+		const page = answersAfter.all({ after });
+		if (page.length === 0) break;
+		const upTo = page.at(-1)!.itemId;
+		rows.push(...page);
+		found.push(...reviewsBetween.all({ after, upTo }));
+		if (page.length < pageSize) break;
+		after = upTo;
+		await yieldToOthers();
+	}
+	rows.sort((x, y) => x.exampleId - y.exampleId);
 	const reviews = new Map<number, Map<string, number>>();
 	for (const r of found) {
 		if (!reviews.has(r.revisionId)) reviews.set(r.revisionId, new Map());
@@ -205,8 +238,8 @@ function commonHashes(byModel: Map<number, Map<string, Answer>>): Set<string> {
 export function iterationFigures(
 	db: Db,
 	target: Project,
-	scope: 'common' | 'all' = 'common',
-	loaded = evaluationAnswers(db, target)
+	loaded: EvaluationAnswers,
+	scope: 'common' | 'all' = 'common'
 ): IterationFigures {
 	const { answers, reviews, heldOut: byModel } = loaded;
 	const everyAnswer = new Map<number, Answer[]>();
@@ -323,11 +356,11 @@ function answerTexts(db: Db, shown: Answer[]) {
 export function sideBySide(
 	db: Db,
 	target: Project,
+	loaded: EvaluationAnswers,
 	modelA: number,
 	modelB: number,
 	page = 1,
-	pageSize = 10,
-	loaded = evaluationAnswers(db, target)
+	pageSize = 10
 ): SideBySide {
 	const byModel = loaded.heldOut;
 	const a = byModel.get(modelA) ?? new Map<string, Answer>();

@@ -13,14 +13,14 @@ import { evaluationAnswers, iterationFigures, sideBySide } from '$lib/server/ite
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
+export const load: PageServerLoad = async (event) => {
 	const { project } = requireProjectAdmin(event, Number(event.params.id));
 	const db = event.locals.db;
 	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	const { a, b, page, scope } = query.success ? query.data : sideBySideQuerySchema.parse({});
 	// One read of the evaluation answers serves the figures and the side-by-side view.
-	const answers = evaluationAnswers(db, project);
-	const figures = iterationFigures(db, project, scope, answers);
+	const answers = await evaluationAnswers(db, project);
+	const figures = iterationFigures(db, project, answers, scope);
 	const ids = figures.models.map((m) => m.modelId);
 	// By default the two newest models: the latest student beside the one before it.
 	const left = a !== undefined && ids.includes(a) ? a : ids.at(-2);
@@ -29,7 +29,7 @@ export const load: PageServerLoad = (event) => {
 		figures,
 		compare:
 			left !== undefined && right !== undefined && left !== right
-				? { a: left, b: right, ...sideBySide(db, project, left, right, page, 10, answers) }
+				? { a: left, b: right, ...sideBySide(db, project, answers, left, right, page, 10) }
 				: null,
 		iterations: listIterations(db, project.id),
 		datasets: listDatasets(db, project.id).map((d) => ({

@@ -17,7 +17,7 @@ import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { fineTuneSpecOf } from '$lib/server/finetune';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { listIterations, startNextIteration } from '$lib/server/iterations';
-import { iterationFigures } from '$lib/server/iterations/figures';
+import { evaluationAnswers, iterationFigures } from '$lib/server/iterations/figures';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
@@ -51,12 +51,17 @@ function filterFromJson(given: Record<string, unknown>) {
 }
 
 /** Every iteration, and every evaluated model's figures on the held-out inputs. */
-export const GET: RequestHandler = (event) => {
+export const GET: RequestHandler = async (event) => {
 	const { project } = apiProjectAdmin(event, Number(event.params.id));
 	const scope = event.url.searchParams.get('scope') === 'all' ? 'all' : 'common';
 	return json({
 		iterations: listIterations(event.locals.db, project.id),
-		figures: iterationFigures(event.locals.db, project, scope)
+		figures: iterationFigures(
+			event.locals.db,
+			project,
+			await evaluationAnswers(event.locals.db, project),
+			scope
+		)
 	});
 };
 

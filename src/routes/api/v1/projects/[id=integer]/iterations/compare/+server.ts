@@ -2,11 +2,11 @@ import { json } from '@sveltejs/kit';
 import { sideBySideQuerySchema } from '$lib/schemas/iteration';
 import { invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
-import { sideBySide } from '$lib/server/iterations/figures';
+import { evaluationAnswers, sideBySide } from '$lib/server/iterations/figures';
 import type { RequestHandler } from './$types';
 
 /** Two models on the same held-out inputs: their outputs in pairs and the paired comparison. */
-export const GET: RequestHandler = (event) => {
+export const GET: RequestHandler = async (event) => {
 	const { project } = apiProjectAdmin(event, Number(event.params.id));
 	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) return invalid('The query has a problem.', query.error);
@@ -14,5 +14,6 @@ export const GET: RequestHandler = (event) => {
 	if (a === undefined || b === undefined || a === b) {
 		return invalid('Give two different model ids as a and b.');
 	}
-	return json(sideBySide(event.locals.db, project, a, b, page, 50));
+	const answers = await evaluationAnswers(event.locals.db, project);
+	return json(sideBySide(event.locals.db, project, answers, a, b, page, 50));
 };
