@@ -111,7 +111,10 @@ async function* checkedLines(
 		return { line, text: line === 1 ? text.replace(/^\uFEFF/, '') : text };
 	};
 	for await (const chunk of source) {
-		const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+		const bytes =
+			typeof chunk === 'string'
+				? Buffer.from(chunk, 'utf8')
+				: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 		let start = 0;
 		for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
 			yield finish(bytes.subarray(start, end));
