@@ -192,6 +192,20 @@ const table: Row[] = [
 		action: 'changePassword',
 		expect: { ...everyone(400), anonymous: 'login' }
 	},
+	// No session chosen.
+	{
+		route: '/account',
+		method: 'POST',
+		action: 'endSession',
+		expect: { ...everyone(400), anonymous: 'login' }
+	},
+	// A button: the visitor's other sessions end, the one it came with stays.
+	{
+		route: '/account',
+		method: 'POST',
+		action: 'endOtherSessions',
+		expect: { ...everyone(200), anonymous: 'login' }
+	},
 	// The API answers 401 instead of sending anyone to the login page; the table's visitors
 	// come with a session cookie, which the API takes as a token is taken.
 	{ route: '/api/v1/openapi.json', method: 'GET', expect: everyone(200) },

@@ -1,6 +1,6 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { and, eq, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, ne } from 'drizzle-orm';
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Db, Queryable } from './db';
 import { session, user, type Session, type User } from './db/schema';
@@ -25,11 +25,27 @@ export function sessionIdFromToken(token: string): string {
 	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
-export function createSession(db: Db, token: string, userId: string, now = new Date()): Session {
+/** Where a session was made from, as the browser said and the server saw it. */
+export type SessionClient = { userAgent: string | null; ipAddress: string | null };
+const USER_AGENT_MAX_LENGTH = 400;
+/** A session's last-seen time is written at most this often. */
+const LAST_SEEN_EVERY_MS = 60_000;
+
+export function createSession(
+	db: Db,
+	token: string,
+	userId: string,
+	now = new Date(),
+	client: SessionClient = { userAgent: null, ipAddress: null }
+): Session {
 	const row: Session = {
 		id: sessionIdFromToken(token),
 		userId,
-		expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS)
+		expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS),
+		createdAt: now,
+		lastSeenAt: now,
+		userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) || null,
+		ipAddress: client.ipAddress || null
 	};
 	db.insert(session).values(row).run();
 	return row;
@@ -62,9 +78,15 @@ export function validateSessionToken(
 		db.delete(session).where(eq(session.id, row.id)).run();
 		return { session: null, user: null };
 	}
-	if (now.getTime() >= row.expiresAt.getTime() - SESSION_RENEWAL_MS) {
-		row.expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
-		db.update(session).set({ expiresAt: row.expiresAt }).where(eq(session.id, row.id)).run();
+	const renew = now.getTime() >= row.expiresAt.getTime() - SESSION_RENEWAL_MS;
+	const seen = !row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_EVERY_MS;
+	if (renew || seen) {
+		if (renew) row.expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
+		row.lastSeenAt = now;
+		db.update(session)
+			.set({ expiresAt: row.expiresAt, lastSeenAt: now })
+			.where(eq(session.id, row.id))
+			.run();
 	}
 	return {
 		session: row,
@@ -75,6 +97,33 @@ export function validateSessionToken(
 			role: owner.role
 		}
 	};
+}
+
+/** A person's live sessions, newest first. */
+export function listUserSessions(db: Db, userId: string, now = new Date()) {
+	return db
+		.select({
+			id: session.id,
+			createdAt: session.createdAt,
+			lastSeenAt: session.lastSeenAt,
+			expiresAt: session.expiresAt,
+			userAgent: session.userAgent,
+			ipAddress: session.ipAddress
+		})
+		.from(session)
+		.where(and(eq(session.userId, userId), gt(session.expiresAt, now)))
+		.orderBy(desc(session.createdAt), desc(session.expiresAt))
+		.all();
+}
+
+/** Ends one of the person's own sessions; false when they have no such session. */
+export function endSession(db: Db, userId: string, sessionId: string): boolean {
+	return (
+		db
+			.delete(session)
+			.where(and(eq(session.id, sessionId), eq(session.userId, userId)))
+			.run().changes > 0
+	);
 }
 
 export function invalidateSession(db: Db, sessionId: string): void {
@@ -117,9 +166,14 @@ export function deleteSessionTokenCookie(event: CookieEvent): void {
 	event.cookies.delete(sessionCookieName, { path: '/' });
 }
 
-/** Logs a user in: a new session and its cookie. */
-export function startSession(db: Db, event: CookieEvent, userId: string, now = new Date()): void {
+type LoginEvent = CookieEvent & Pick<RequestEvent, 'request' | 'getClientAddress'>;
+
+/** Logs a user in: a new session, recording the browser and address, and its cookie. */
+export function startSession(db: Db, event: LoginEvent, userId: string, now = new Date()): void {
 	const token = generateSessionToken();
-	const created = createSession(db, token, userId, now);
+	const created = createSession(db, token, userId, now, {
+		userAgent: event.request.headers.get('user-agent'),
+		ipAddress: event.getClientAddress()
+	});
 	setSessionTokenCookie(event, token, created.expiresAt);
 }

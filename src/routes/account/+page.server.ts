@@ -2,6 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { changePasswordSchema } from '$lib/schemas/auth';
 import { fieldErrors, formText, type FieldErrors } from '$lib/schemas/forms';
+import { endSession, invalidateUserSessions, listUserSessions } from '$lib/server/auth';
 import { createApiToken, listApiTokens, revokeApiToken } from '$lib/server/apiTokens';
 import { requireLogin } from '$lib/server/guards';
 import { retryMessage } from '$lib/server/throttle';
@@ -16,7 +17,11 @@ const tokenNameSchema = z
 
 export const load: PageServerLoad = (event) => {
 	const user = requireLogin(event);
-	return { tokens: listApiTokens(event.locals.db, user.id) };
+	return {
+		tokens: listApiTokens(event.locals.db, user.id),
+		sessions: listUserSessions(event.locals.db, user.id),
+		currentSessionId: event.locals.session?.id ?? null
+	};
 };
 
 export const actions: Actions = {
@@ -82,5 +87,30 @@ export const actions: Actions = {
 			message:
 				'Password changed. Your other sessions have ended and your access tokens are revoked.'
 		};
+	},
+	endSession: async (event) => {
+		const user = requireLogin(event);
+		const sessionId = z
+			.string()
+			.min(1)
+			.safeParse(formText(await event.request.formData(), 'sessionId'));
+		if (!sessionId.success) {
+			return fail(400, { action: 'sessions', message: 'Choose a session to end.' });
+		}
+		if (sessionId.data === event.locals.session?.id) {
+			return fail(409, {
+				action: 'sessions',
+				message: 'That is the session you are using: log out to end it.'
+			});
+		}
+		if (!endSession(event.locals.db, user.id, sessionId.data)) {
+			return fail(404, { action: 'sessions', message: 'No such session of yours.' });
+		}
+		return { action: 'sessions', message: 'Session ended: it is logged out.' };
+	},
+	endOtherSessions: async (event) => {
+		const user = requireLogin(event);
+		invalidateUserSessions(event.locals.db, user.id, event.locals.session?.id);
+		return { action: 'sessions', message: 'Your other sessions have ended.' };
 	}
 };
