@@ -38,12 +38,13 @@ export function sessionCookie(userId: string) {
 	return token;
 }
 
-export async function logInAs(context: BrowserContext, userId: string) {
+/** Logs the browser in on the e2e server, or on another server of the same database. */
+export async function logInAs(context: BrowserContext, userId: string, origin = BASE_URL) {
 	await context.addCookies([
 		{
 			name: sessionCookieName,
 			value: sessionCookie(userId),
-			url: BASE_URL,
+			url: origin,
 			httpOnly: true,
 			sameSite: 'Lax'
 		}

@@ -30,26 +30,66 @@ export function renewLeases(base: string, exampleIds: number[]) {
 	return postJson<{ renewed: number[] }>(`${base}/lease`, { exampleIds });
 }
 
-/** Posts to one of the page's form actions and reads SvelteKit's answer. */
-export async function postAction(
+/**
+ * What became of a form action sent from the screen. "unsure" means no answer came, or one
+ * that is not the app's (a proxy's 502 or 503, a 500): the action may or may not have been
+ * carried out, so the screen keeps it to send again as it was.
+ */
+export type ActionOutcome =
+	| { kind: 'done'; data: Record<string, unknown> | undefined }
+	| { kind: 'refused'; message: string }
+	| { kind: 'unsure'; reason: string };
+
+/** Answers that say "not now" rather than "no": the same request may well succeed later. */
+const TRANSIENT = new Set([408, 425, 429]);
+
+/** Posts to one of the page's form actions and reads SvelteKit's answer; it never throws. */
+export async function callAction(
 	base: string,
 	action: string,
 	form: FormData
-): Promise<ActionResult> {
-	const response = await fetch(`${base}?/${action}`, {
-		method: 'POST',
-		headers: { accept: 'application/json', 'x-sveltekit-action': 'true' },
-		body: form
-	});
-	return deserialize(await response.text());
-}
-
-/** The message of a failed action, for the banner. */
-export function failureMessage(result: ActionResult): string | null {
-	if (result.type === 'failure') {
-		const data = result.data as { message?: string } | undefined;
-		return data?.message ?? 'The server refused it.';
+): Promise<ActionOutcome> {
+	let response: Response;
+	let text: string;
+	try {
+		response = await fetch(`${base}?/${action}`, {
+			method: 'POST',
+			headers: { accept: 'application/json', 'x-sveltekit-action': 'true' },
+			body: form
+		});
+		text = await response.text();
+	} catch {
+		return { kind: 'unsure', reason: 'The server could not be reached.' };
 	}
-	if (result.type === 'error') return 'Something went wrong on the server.';
-	return null;
+	const answered = `The server answered ${response.status} ${response.statusText}`.trim() + '.';
+	let result: ActionResult;
+	try {
+		result = deserialize(text);
+	} catch {
+		result = { type: 'error', status: response.status, error: undefined };
+	}
+	switch (result?.type) {
+		case 'success':
+			return { kind: 'done', data: result.data };
+		case 'failure':
+			return {
+				kind: 'refused',
+				message: (result.data as { message?: string } | undefined)?.message ?? answered
+			};
+		case 'redirect':
+			// The guards send a request without a live session to the login page.
+			return {
+				kind: 'refused',
+				message: result.location.startsWith('/login')
+					? 'You are no longer logged in. Log in again in another tab, then send it again.'
+					: answered
+			};
+		default: {
+			const error = result?.type === 'error' ? (result.error as { message?: string }) : undefined;
+			if (response.ok || response.status >= 500 || TRANSIENT.has(response.status)) {
+				return { kind: 'unsure', reason: answered };
+			}
+			return { kind: 'refused', message: error?.message ?? answered };
+		}
+	}
 }
