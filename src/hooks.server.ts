@@ -1,6 +1,8 @@
 import {
+	isRedirect,
 	json,
 	redirect,
+	text,
 	type Handle,
 	type HandleServerError,
 	type ServerInit
@@ -18,6 +20,7 @@ import { authenticateApiToken } from '$lib/server/apiTokens';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { loadSecretKey, type SecretKey } from '$lib/server/secrets';
+import { CROSS_ORIGIN_REFUSAL, isCrossOriginWrite, withSecurityHeaders } from '$lib/server/origin';
 import { discardAbandonedImports } from '$lib/server/import';
 import { discardAbandonedFreezes } from '$lib/server/datasets';
 
@@ -53,7 +56,22 @@ export const init: ServerInit = async () => {
 	});
 };
 
-export const handle: Handle = async ({ event, resolve }) => {
+export const handle: Handle = async (input) => {
+	try {
+		return withSecurityHeaders(await handleRequest(input));
+	} catch (thrown) {
+		// The redirect to /setup is thrown here, not by a route; a client-side navigation's data
+		// request is left to SvelteKit, which answers it in JSON.
+		if (!isRedirect(thrown) || input.event.isDataRequest) throw thrown;
+		const moved = new Response(null, {
+			status: thrown.status,
+			headers: { location: thrown.location }
+		});
+		return withSecurityHeaders(moved);
+	}
+};
+
+const handleRequest: Handle = async ({ event, resolve }) => {
 	event.locals.db = db;
 	event.locals.secretKey = secretKey;
 	event.locals.jobs = runner;
@@ -73,6 +91,13 @@ export const handle: Handle = async ({ event, resolve }) => {
 			return json({ message: 'That access token is unknown or revoked.' }, { status: 401 });
 		}
 		return resolve(event);
+	}
+
+	// Bearer requests are a script's; others may carry a browser's cookie, sent by any page.
+	if (isCrossOriginWrite(event.request, event.url)) {
+		return event.url.pathname.startsWith('/api/')
+			? json({ message: CROSS_ORIGIN_REFUSAL }, { status: 403 })
+			: text(CROSS_ORIGIN_REFUSAL, { status: 403 });
 	}
 
 	const token = event.cookies.get(sessionCookieName);
