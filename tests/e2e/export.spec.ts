@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import { eq } from 'drizzle-orm';
+import { example, revision } from '../../src/lib/server/db/schema';
+import { freezeDataset } from '../../src/lib/server/datasets';
+import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { importExamples } from '../../src/lib/server/import';
 import { claimNext } from '../../src/lib/server/queue';
@@ -234,4 +238,97 @@ test('the export filter shows the URL’s filter again after Back and Forward', 
 	await expect(imported).toBeChecked();
 	await expect(repairedOnly).not.toBeChecked();
 	await expect(threshold).toHaveValue('3');
+});
+
+test('the dataset page says which files would be empty and what a reasoning file leaves out', async ({
+	page,
+	context
+}) => {
+	const db = e2eDb();
+	const admin = await ensureUser('exporter', 'admin');
+	const project = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `Fidelity ${Date.now()}`,
+			reviewsRequired: '1',
+			splitTrain: '100',
+			splitVal: '0',
+			splitTest: '0'
+		}),
+		admin.id
+	);
+	async function* rows() {
+		for (let i = 1; i <= 3; i++) yield `{"input": "Why ${i}?", "output": "Because ${i}."}\n`;
+	}
+	await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'why.jsonl',
+		userId: admin.id
+	});
+	// One teacher output came with its reasoning.
+	const first = db.select().from(example).where(eq(example.projectId, project.id)).get()!;
+	const thought = db
+		.update(revision)
+		.set({ reasoning: 'Think it through.' })
+		.where(eq(revision.id, first.currentRevisionId!))
+		.returning()
+		.get()!;
+	for (let claimed = claimNext(db, project.id, admin.id, new Date()); claimed;) {
+		submitReview(
+			db,
+			project.id,
+			admin.id,
+			{
+				exampleId: claimed.exampleId,
+				revisionId: claimed.revisionId,
+				rating: 5,
+				decision: 'accept',
+				requirementRatings: new Map(),
+				submissionKey: `fidelity-${claimed.exampleId}`
+			},
+			new Date()
+		);
+		claimed = claimNext(db, project.id, admin.id, new Date());
+	}
+	const frozen = await freezeDataset(
+		db,
+		project,
+		'why v1',
+		datasetFilterSchema.parse({}),
+		admin.id
+	);
+	if (!frozen.ok) throw new Error(frozen.message);
+
+	await logInAs(context, admin.id);
+	const pagePath = `/projects/${project.id}/datasets/${frozen.datasetId}`;
+	await page.goto(pagePath);
+	// No repair, so no preference pair: the DPO file is not offered, and the page says why.
+	const notOffered = page.getByRole('list', { name: 'Files not offered' });
+	await expect(notOffered).toContainText(
+		'OpenAI preference, DPO (JSONL), Train: No train example (of 3) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.'
+	);
+	await expect(
+		page.getByRole('link', { name: 'OpenAI preference, DPO (JSONL), Train' })
+	).toHaveCount(0);
+	const refused = await page.request.get(`${pagePath}/download?split=train&format=openai_dpo`);
+	expect(refused.status()).toBe(404);
+	expect(await refused.text()).toContain('no preference pair for a DPO file');
+
+	await page.getByLabel('With the teacher’s reasoning').check();
+	await page.getByRole('button', { name: 'Show the files' }).click();
+	await expect(page).toHaveURL(/reasoning=1/);
+	await expect(page.getByText('the others are left out (2 of 3 train)')).toBeVisible();
+	const download = page.waitForEvent('download');
+	await page.getByRole('link', { name: 'OpenAI chat fine-tuning (JSONL), Train' }).click();
+	const file = await download;
+	expect(file.suggestedFilename()).toBe('why-v1-train-openai-reasoning.jsonl');
+	const lines = readFileSync((await file.path())!, 'utf8')
+		.trim()
+		.split('\n');
+	expect(lines).toHaveLength(1);
+	expect(JSON.parse(lines[0]).messages.at(-1).content).toBe(
+		`<think>\nThink it through.\n</think>\n\n${thought.output}`
+	);
 });
