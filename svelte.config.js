@@ -11,7 +11,9 @@ const config = {
 			mode: 'auto',
 			directives: {
 				'default-src': ['self'],
-				'script-src': ['self'],
+				// The review screen checks a repair against the project's JSON Schema as it is typed,
+				// with Ajv, which compiles each schema to a function from generated code.
+				'script-src': ['self', 'unsafe-eval'],
 				// Svelte writes style attributes (style:, and app.html's own), which need it.
 				'style-src': ['self', 'unsafe-inline'],
 				'img-src': ['self', 'data:'],

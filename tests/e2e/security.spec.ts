@@ -31,7 +31,7 @@ const OUTPUT = [
 	`and raw HTML <img src="https://images.example.test/raw.png" alt="raw"> and a local one ![logo](/favicon.svg).`
 ].join('\n');
 
-const ids = { project: 0, dataset: 0, admin: '', annotator: '', token: '' };
+const ids = { project: 0, jsonProject: 0, dataset: 0, admin: '', annotator: '', token: '' };
 
 test.beforeAll(async () => {
 	const db = e2eDb();
@@ -83,6 +83,28 @@ test.beforeAll(async () => {
 	if (!frozen.ok) throw new Error(frozen.message);
 	// What the annotator is given to review next.
 	await load([{ input: 'Show me the markdown', output: OUTPUT }]);
+	// A project with a JSON Schema: its review screen checks repairs in the browser.
+	const withSchema = createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: 'Security JSON',
+			outputKind: 'json',
+			outputSchema: JSON.stringify({ type: 'object', required: ['answer'] })
+		}),
+		admin.id
+	);
+	addMember(db, withSchema.id, annotator.id);
+	async function* jsonLines() {
+		yield `${JSON.stringify({ input: 'q', output: { answer: 'a' } })}\n`;
+	}
+	await importExamples(db, withSchema, {
+		source: jsonLines(),
+		format: 'jsonl',
+		filename: 'schema.jsonl',
+		userId: admin.id
+	});
+	ids.jsonProject = withSchema.id;
 	Object.assign(ids, {
 		project: created.id,
 		dataset: frozen.datasetId,
@@ -145,6 +167,8 @@ test.describe('every answer', () => {
 		expect(policy['script-src'][0]).toBe("'self'");
 		expect(policy['script-src']).toContainEqual(expect.stringMatching(/^'nonce-/));
 		expect(policy['script-src']).not.toContain("'unsafe-inline'");
+		// Ajv's compiled schema checks on the review screen are the one use of eval.
+		expect(policy['script-src']).toContain("'unsafe-eval'");
 		// Svelte's style attributes need inline styles; scripts get none.
 		expect(policy['style-src']).toEqual(["'self'", "'unsafe-inline'"]);
 		expect(policy['img-src']).toEqual(["'self'", 'data:']);
@@ -288,6 +312,9 @@ test('the pages people use most raise no Content-Security-Policy violation', asy
 	await expect(page.getByRole('button', { name: 'Shortcuts (?)' })).toBeVisible();
 	await output.getByRole('checkbox', { name: 'Markdown' }).check();
 	await expect(output.locator('strong')).toHaveText('Bold');
+
+	await page.goto(`/projects/${ids.jsonProject}/review`);
+	await expect(page.getByRole('button', { name: 'Shortcuts (?)' })).toBeVisible();
 
 	await context.clearCookies();
 	await logInAs(context, ids.admin);
