@@ -106,7 +106,8 @@ console.log(
 		claims_during_import: during.claims,
 		claim_p50_during_import_ms: during.claimP50,
 		claim_p95_during_import_ms: during.claimP95,
-		claim_failures_during_import: during.claimFailures
+		claim_failures_during_import: during.claimFailures,
+		submit_failures_during_import: during.submitFailures
 	})
 );
 
@@ -162,10 +163,14 @@ async function importWhileAnnotating() {
 	let claimFailures = 0;
 	let submitFailures = 0;
 	let firstError = '';
-	let importing = true;
+	let importStart = Infinity;
+	let importEndedAt = Infinity;
 
-	async function claimAndSubmit(n: number) {
-		const start = performance.now();
+	/**
+	 * A claim's time runs from the moment it was due, not from when it could be sent: when the
+	 * server stalls, the claims that fell due meanwhile count the wait too.
+	 */
+	async function claimAndSubmit(n: number, start: number) {
 		let next: Claimed | null = null;
 		try {
 			const res = await fetch(`${base}/projects/${target.id}/review/next`, {
@@ -174,7 +179,7 @@ async function importWhileAnnotating() {
 				body: JSON.stringify({ skip: [] })
 			});
 			const text = await res.text();
-			claimMs.push(performance.now() - start);
+			if (start >= importStart) claimMs.push(performance.now() - start);
 			if (res.status !== 200) throw new Error(`claim ${res.status}: ${text.slice(0, 200)}`);
 			next = (JSON.parse(text) as { next: Claimed | null }).next;
 		} catch (e) {
@@ -211,18 +216,20 @@ async function importWhileAnnotating() {
 	}
 
 	async function annotate() {
-		for (let n = 0; importing; n++) {
-			const tickStart = performance.now();
-			await claimAndSubmit(n);
-			const rest = CLAIM_EVERY_MS - (performance.now() - tickStart);
-			if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+		const first = performance.now();
+		// Every claim that fell due before the import ended is made, late if the server stalled.
+		for (let n = 0; first + n * CLAIM_EVERY_MS < importEndedAt; n++) {
+			const due = first + n * CLAIM_EVERY_MS;
+			const early = due - performance.now();
+			if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
+			await claimAndSubmit(n, due);
 		}
 	}
 
 	const annotating = annotate();
 	// Let the annotator settle in before the import starts.
 	await new Promise((resolve) => setTimeout(resolve, 1000));
-	const importStart = performance.now();
+	importStart = performance.now();
 	const res = await fetch(`${base}/api/v1/projects/${target.id}/examples`, {
 		method: 'POST',
 		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/jsonl' },
@@ -231,7 +238,7 @@ async function importWhileAnnotating() {
 	} as RequestInit);
 	const answer = (await res.json()) as { imported?: number; message?: string };
 	const importSeconds = (performance.now() - importStart) / 1000;
-	importing = false;
+	importEndedAt = performance.now();
 	await annotating;
 	const { peakRssMb: serverPeakRssMb } = processStats(server.process.pid!);
 	await server.stop();

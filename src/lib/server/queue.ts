@@ -331,6 +331,9 @@ export function queueProgress(db: Db, projectId: number, userId: string, now: Da
 		.select({ id: example.id })
 		.from(example)
 		.where(and(eq(example.projectId, projectId), eq(example.claimable, true), notStaged()))
+		// In the oldest-first queue index's order, so that the rows of an import about to be
+		// published (the newest) are the last ones stepped over, not spread among the rest.
+		.orderBy(desc(example.priority), desc(example.reviewCount), asc(example.id))
 		.limit(QUEUE_COUNT_CAP + 1)
 		.as('waiting');
 	const leftInQueue = db.select({ n: count() }).from(waiting).get()?.n ?? 0;

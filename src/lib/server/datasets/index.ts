@@ -29,7 +29,7 @@ import {
 	type Project
 } from '../db/schema';
 import type { DatasetFilter } from '../../schemas/dataset';
-import { yieldToOthers } from '../longWork';
+import { inSlices, yieldToOthers } from '../longWork';
 
 // Datasets: frozen selections of (example, revision) pairs. Only accepted examples whose final
 // rating on their current revision clears the threshold qualify (DESIGN rule 3), and it is the
@@ -291,26 +291,18 @@ export async function freezeDataset(
 
 /** Removes a dataset that is still freezing, with its items, a chunk at a time. */
 export async function discardStagedDataset(db: Db, datasetId: number): Promise<void> {
-	for (;;) {
-		const removed = db
-			.delete(datasetItem)
-			.where(
-				and(
-					eq(datasetItem.datasetId, datasetId),
-					inArray(
-						datasetItem.exampleId,
-						db
-							.select({ id: datasetItem.exampleId })
-							.from(datasetItem)
-							.where(eq(datasetItem.datasetId, datasetId))
-							.limit(FREEZE_CHUNK)
-					)
-				)
-			)
-			.run().changes;
-		if (removed === 0) break;
-		await yieldToOthers();
-	}
+	const items = db
+		.select({ id: datasetItem.exampleId })
+		.from(datasetItem)
+		.where(eq(datasetItem.datasetId, datasetId))
+		.limit(FREEZE_CHUNK);
+	await inSlices(
+		() =>
+			db
+				.delete(datasetItem)
+				.where(and(eq(datasetItem.datasetId, datasetId), inArray(datasetItem.exampleId, items)))
+				.run().changes
+	);
 	db.delete(dataset)
 		.where(and(eq(dataset.id, datasetId), eq(dataset.state, 'freezing')))
 		.run();

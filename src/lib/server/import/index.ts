@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db';
 import {
 	example,
@@ -23,7 +23,7 @@ import {
 	type RowRules
 } from './rows';
 import { discardAbandonedImports, discardStagedBatch, STAGING_ABANDONED_AFTER_MS } from './staging';
-import { SLICE_MS, yieldToOthers } from '../longWork';
+import { inSlices, SLICE_MS, yieldToOthers } from '../longWork';
 
 export type { ImportRow, LineError } from './rows';
 export { DEFAULT_MAX_FIELD_BYTES } from './rows';
@@ -274,6 +274,9 @@ export function dedupeKey(row: Pick<ImportRow, 'externalId' | 'input' | 'output'
 		: `content:${hashText(`${row.input}\u0000${row.output ?? ''}`)}`;
 }
 
+/** Staged rows are put in the queue this many at a time. */
+const QUEUE_CHUNK = 500;
+
 type BatchMeta = {
 	userId: string | null;
 	filename: string;
@@ -286,7 +289,7 @@ type BatchMeta = {
  * and tags, and returns the function that writes a row (false when its dedupe key is already
  * in the project). It runs inside the caller's transaction.
  */
-function rowWriter(db: Db, target: Project, userId: string | null) {
+function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' | 'on publish') {
 	const existingSplit = db
 		.select({ split: example.split })
 		.from(example)
@@ -360,7 +363,7 @@ function rowWriter(db: Db, target: Project, userId: string | null) {
 			inputHash,
 			split,
 			importId: batchId,
-			claimable: row.output !== null,
+			claimable: queue === 'now' && row.output !== null,
 			priority: priorityTag !== null && row.tags.includes(priorityTag) ? 1 : 0,
 			randomKey: randomKey(),
 			at
@@ -418,7 +421,7 @@ export function insertRows(
 	meta: BatchMeta,
 	now = new Date()
 ): { batchId: number; imported: number; skipped: number } {
-	const write = rowWriter(db, target, meta.userId);
+	const write = rowWriter(db, target, meta.userId, 'now');
 	return db.transaction(
 		() => {
 			const batchId = createBatch(db, target, meta, 'done', now);
@@ -444,7 +447,10 @@ export async function stageRows(
 	meta: BatchMeta,
 	now = new Date()
 ): Promise<{ batchId: number | null; imported: number; skipped: number }> {
-	const write = rowWriter(db, target, meta.userId);
+	// Staged rows stay out of the queue's indexes (claimable false) while they are written, so
+	// that a claim never has to step over them; they join the queue just before the batch is
+	// made visible.
+	const write = rowWriter(db, target, meta.userId, 'on publish');
 	const startedAt = performance.now();
 	const batchId = createBatch(db, target, meta, 'staging', now);
 	let imported = 0;
@@ -476,8 +482,42 @@ export async function stageRows(
 		await discardStagedBatch(db, batchId);
 		return { batchId: null, imported: 0, skipped: rows.length };
 	}
+	try {
+		await queueStagedRows(db, batchId);
+	} catch (e) {
+		await discardStagedBatch(db, batchId);
+		throw e;
+	}
 	db.transaction(() => finishBatch(db, target, batchId, imported, now), { behavior: 'immediate' });
 	return { batchId, imported, skipped: rows.length - imported };
+}
+
+/** Staged rows with an output are put in the queue, a slice at a time, before the batch is published. */
+async function queueStagedRows(db: Db, batchId: number): Promise<void> {
+	const next = db
+		.select({ id: example.id, output: revision.output })
+		.from(example)
+		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+		.where(and(eq(example.importId, batchId), gt(example.id, sql.placeholder('after'))))
+		.orderBy(asc(example.id))
+		.limit(QUEUE_CHUNK)
+		.prepare();
+	let after = 0;
+	await inSlices(() =>
+		db.transaction(
+			() => {
+				const rows = next.all({ after });
+				if (rows.length === 0) return 0;
+				after = rows[rows.length - 1].id;
+				const waiting = rows.filter((r) => r.output !== null).map((r) => r.id);
+				if (waiting.length > 0) {
+					db.update(example).set({ claimable: true }).where(inArray(example.id, waiting)).run();
+				}
+				return rows.length;
+			},
+			{ behavior: 'immediate' }
+		)
+	);
 }
 
 /**

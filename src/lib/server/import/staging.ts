@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db';
 import { example, importBatch } from '../db/schema';
-import { yieldToOthers } from '../longWork';
+import { inSlices } from '../longWork';
 
 // An import is all or nothing to every reader and across a crash, yet it must not hold the
 // database for the many seconds a large file takes to write: other people's claims and saves
@@ -24,8 +24,8 @@ export function notStaged(): SQL {
 
 /** Removes a staging batch and everything written under it, a chunk at a time. */
 export async function discardStagedBatch(db: Db, batchId: number): Promise<void> {
-	for (;;) {
-		const removed = db.transaction((tx) => {
+	await inSlices(() =>
+		db.transaction((tx) => {
 			const ids = tx
 				.select({ id: example.id })
 				.from(example)
@@ -37,10 +37,8 @@ export async function discardStagedBatch(db: Db, batchId: number): Promise<void>
 			// The example points at its revision and the revision at its example: unhook first.
 			tx.update(example).set({ currentRevisionId: null }).where(inArray(example.id, ids)).run();
 			return tx.delete(example).where(inArray(example.id, ids)).run().changes;
-		});
-		if (removed === 0) break;
-		await yieldToOthers();
-	}
+		})
+	);
 	db.delete(importBatch)
 		.where(and(eq(importBatch.id, batchId), eq(importBatch.state, 'staging')))
 		.run();
