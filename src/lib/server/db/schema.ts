@@ -240,7 +240,11 @@ export const jobItem = sqliteTable(
 	},
 	(t) => [
 		index('job_item_job_status_idx').on(t.jobId, t.status, t.nextAttemptAt),
-		uniqueIndex('job_item_input_sample_idx').on(t.jobId, t.inputHash, t.sampleIndex)
+		uniqueIndex('job_item_input_sample_idx').on(t.jobId, t.inputHash, t.sampleIndex),
+		// A job's done items in order, so that they can be read a page at a time.
+		index('job_item_job_done_idx')
+			.on(t.jobId, t.id)
+			.where(sql`${t.status} = 'done'`)
 	]
 );
 

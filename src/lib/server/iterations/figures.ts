@@ -74,12 +74,20 @@ export async function evaluationAnswers(
 	target: Project,
 	pageSize = ANSWERS_PAGE
 ): Promise<EvaluationAnswers> {
-	const ofEvaluation = and(
-		eq(job.id, jobItem.jobId),
-		eq(job.projectId, target.id),
-		eq(job.kind, 'evaluation')
+	const evaluations = db
+		.select({ id: job.id })
+		.from(job)
+		.where(and(eq(job.projectId, target.id), eq(job.kind, 'evaluation')))
+		.orderBy(asc(job.id))
+		.all();
+	// One job's done items in id order, a page at a time (job_item_job_done_idx).
+	const ofPage = and(
+		eq(jobItem.jobId, sql.placeholder('jobId')),
+		eq(jobItem.status, 'done'),
+		gt(jobItem.id, sql.placeholder('after')),
+		lte(jobItem.id, sql.placeholder('upTo'))
 	);
-	const answersAfter = db
+	const answersOf = db
 		.select({
 			itemId: jobItem.id,
 			modelId: jobItem.modelId,
@@ -93,39 +101,33 @@ export async function evaluationAnswers(
 			latencyMs: jobItem.latencyMs
 		})
 		.from(jobItem)
-		.innerJoin(job, ofEvaluation)
 		.innerJoin(example, eq(example.id, jobItem.exampleId))
 		.innerJoin(revision, and(eq(revision.exampleId, example.id), eq(revision.number, 1)))
-		.where(and(eq(jobItem.status, 'done'), gt(jobItem.id, sql.placeholder('after'))))
+		.where(ofPage)
 		.orderBy(asc(jobItem.id))
 		.limit(pageSize)
 		.prepare();
-	// The same evaluation items' examples, and of each the reviews of its first revision.
-	const reviewsBetween = db
+	// The same items' examples, and of each the reviews of its first revision.
+	const reviewsOf = db
 		.select({ revisionId: review.revisionId, userId: review.userId, rating: review.rating })
 		.from(jobItem)
-		.innerJoin(job, ofEvaluation)
 		.innerJoin(review, eq(review.exampleId, jobItem.exampleId))
 		.innerJoin(revision, and(eq(revision.id, review.revisionId), eq(revision.number, 1)))
-		.where(
-			and(
-				eq(jobItem.status, 'done'),
-				gt(jobItem.id, sql.placeholder('after')),
-				lte(jobItem.id, sql.placeholder('upTo'))
-			)
-		)
+		.where(ofPage)
 		.prepare();
-	const rows: Awaited<ReturnType<typeof answersAfter.all>> = [];
-	const found: Awaited<ReturnType<typeof reviewsBetween.all>> = [];
-	for (let after = 0; ;) {
-		const page = answersAfter.all({ after });
-		if (page.length === 0) break;
-		const upTo = page.at(-1)!.itemId;
-		rows.push(...page);
-		found.push(...reviewsBetween.all({ after, upTo }));
-		if (page.length < pageSize) break;
-		after = upTo;
-		await yieldToOthers();
+	const rows: Awaited<ReturnType<typeof answersOf.all>> = [];
+	const found: Awaited<ReturnType<typeof reviewsOf.all>> = [];
+	for (const evaluation of evaluations) {
+		for (let after = 0; ;) {
+			const page = answersOf.all({ jobId: evaluation.id, after, upTo: Number.MAX_SAFE_INTEGER });
+			if (page.length === 0) break;
+			const upTo = page.at(-1)!.itemId;
+			rows.push(...page);
+			found.push(...reviewsOf.all({ jobId: evaluation.id, after, upTo }));
+			after = upTo;
+			await yieldToOthers();
+			if (page.length < pageSize) break;
+		}
 	}
 	rows.sort((x, y) => x.exampleId - y.exampleId);
 	const reviews = new Map<number, Map<string, number>>();
