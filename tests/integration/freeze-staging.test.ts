@@ -14,7 +14,7 @@ import {
 } from '$lib/server/datasets';
 import { insertRows, type ImportRow } from '$lib/server/import';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
-import { makeProject, makeUser, T0 } from '../support/fixtures';
+import { betweenSlices, makeProject, makeUser, T0 } from '../support/fixtures';
 
 // Freezing a large dataset is written in short transactions so that nobody waits behind it,
 // yet no reader sees a dataset before all of it is there, while it runs or after a crash.
@@ -68,22 +68,18 @@ const stored = (db: Db) => ({
 describe('freezing a large dataset', () => {
 	it('lets other work run while it writes, and no reader sees the dataset before it is whole', async () => {
 		const { db, admin, project } = await setup();
-		const freezing = freezeDataset(db, project, 'big', filter, admin.id, T0);
-		let finished = false;
-		void freezing.then(() => (finished = true));
-
 		let turnsWhileFreezing = 0;
-		while (!finished) {
-			await new Promise((resolve) => setImmediate(resolve));
-			if (finished) break;
-			const written = db.select({ id: dataset.id }).from(dataset).get();
-			if (!written) continue;
-			turnsWhileFreezing += 1;
-			expect(listDatasets(db, project.id)).toEqual([]);
-			expect(latestDataset(db, project.id)).toBeUndefined();
-			expect(getDataset(db, project.id, written.id)).toBeUndefined();
-		}
-		const frozen = await freezing;
+		const { result: frozen } = await betweenSlices(
+			freezeDataset(db, project, 'big', filter, admin.id, T0),
+			() => {
+				const written = db.select({ id: dataset.id }).from(dataset).get();
+				if (!written) return;
+				turnsWhileFreezing += 1;
+				expect(listDatasets(db, project.id)).toEqual([]);
+				expect(latestDataset(db, project.id)).toBeUndefined();
+				expect(getDataset(db, project.id, written.id)).toBeUndefined();
+			}
+		);
 
 		expect(frozen).toMatchObject({ ok: true });
 		expect(turnsWhileFreezing).toBeGreaterThan(2);
@@ -112,18 +108,12 @@ describe('freezing a large dataset', () => {
 	it('leaves no dataset anyone sees when its process dies half way, and it goes at the next start', async () => {
 		const { db, dir, admin, project } = await setup();
 		const crashed = join(dir, 'crashed.db');
-		const freezing = freezeDataset(db, project, 'big', filter, admin.id, T0);
-		let finished = false;
-		void freezing.then(() => (finished = true));
 		let copied = false;
-		while (!finished && !copied) {
-			await new Promise((resolve) => setImmediate(resolve));
-			if (!finished && stored(db).items > 0) {
-				db.$client.exec(`vacuum into '${crashed}'`);
-				copied = true;
-			}
-		}
-		await freezing;
+		await betweenSlices(freezeDataset(db, project, 'big', filter, admin.id, T0), () => {
+			if (stored(db).items === 0) return;
+			db.$client.exec(`vacuum into '${crashed}'`);
+			return (copied = true);
+		});
 		expect(copied).toBe(true);
 
 		const after = createDb(crashed);

@@ -4,12 +4,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDb, createMigratedDb, type Db } from '$lib/server/db';
-import { example, exampleTag, importBatch, lease, revision } from '$lib/server/db/schema';
+import {
+	example,
+	exampleTag,
+	importBatch,
+	lease,
+	revision,
+	type Project
+} from '$lib/server/db/schema';
 import { countByStatus, getExampleDetail, listExamples } from '$lib/server/examples';
 import { discardAbandonedImports, importExamples } from '$lib/server/import';
 import { addMember, listProjectsForUser } from '$lib/server/projects';
 import { claimNext, queueProgress } from '$lib/server/queue';
-import { bytesSource, jsonl, linesSource, makeProject, makeUser, T0 } from '../support/fixtures';
+import {
+	betweenSlices,
+	bytesSource,
+	jsonl,
+	linesSource,
+	makeProject,
+	makeUser,
+	T0
+} from '../support/fixtures';
 
 // A large import is written in short transactions so that nobody waits behind it, yet it
 // stays all or nothing: no reader sees part of it, while it runs or after a crash.
@@ -40,6 +55,15 @@ async function setup() {
 
 const rawCount = (db: Db) => db.select({ n: count() }).from(example).get()!.n;
 
+function importAll(db: Db, target: Project, userId: string, lines = rows, now = T0) {
+	return importExamples(
+		db,
+		target,
+		{ source: linesSource(jsonl(lines)), format: 'jsonl', filename: 'big.jsonl', userId },
+		now
+	);
+}
+
 /** What each kind of reader sees of the project. */
 function seen(db: Db, projectId: number, userId: string, viewer: { id: string }) {
 	const firstStaged = db.select({ id: example.id }).from(example).limit(1).get();
@@ -59,33 +83,15 @@ function seen(db: Db, projectId: number, userId: string, viewer: { id: string })
 describe('a large import', () => {
 	it('lets other work run while it writes, and no reader sees part of it', async () => {
 		const { db, admin, annotator, project } = await setup();
-		const importing = importExamples(
-			db,
-			project,
-			{
-				source: linesSource(jsonl(rows)),
-				format: 'jsonl',
-				filename: 'big.jsonl',
-				userId: admin.id
-			},
-			T0
-		);
-		let finished = false;
-		void importing.then(() => (finished = true));
-
-		let turnsWhileStaging = 0;
 		const sightings: ReturnType<typeof seen>[] = [];
-		while (!finished) {
-			await new Promise((resolve) => setImmediate(resolve));
-			if (finished) break;
-			if (rawCount(db) > 0) {
-				turnsWhileStaging += 1;
-				sightings.push(seen(db, project.id, annotator.id, admin));
-				// A claim made now must not lease a row of the import.
-				expect(claimNext(db, project.id, annotator.id, T0)).toBeNull();
-			}
-		}
-		const result = await importing;
+		let turnsWhileStaging = 0;
+		const { result } = await betweenSlices(importAll(db, project, admin.id), () => {
+			if (rawCount(db) === 0) return;
+			turnsWhileStaging += 1;
+			sightings.push(seen(db, project.id, annotator.id, admin));
+			// A claim made now must not lease a row of the import.
+			expect(claimNext(db, project.id, annotator.id, T0)).toBeNull();
+		});
 
 		expect(result).toMatchObject({ ok: true, imported: ROWS });
 		// The import gave the event loop back many times while its rows were being written…
@@ -109,29 +115,13 @@ describe('a large import', () => {
 	it('leaves nothing anyone sees when its process dies half way, and the rows go at the next start', async () => {
 		const { db, dir, admin, annotator, project } = await setup();
 		const crashed = join(dir, 'crashed.db');
-		const importing = importExamples(
-			db,
-			project,
-			{
-				source: linesSource(jsonl(rows)),
-				format: 'jsonl',
-				filename: 'big.jsonl',
-				userId: admin.id
-			},
-			T0
-		);
-		let finished = false;
-		void importing.then(() => (finished = true));
 		let copied = false;
-		while (!finished && !copied) {
-			await new Promise((resolve) => setImmediate(resolve));
-			if (!finished && rawCount(db) > ROWS / 3) {
-				// The database file as a crash at this moment would leave it.
-				db.$client.exec(`vacuum into '${crashed}'`);
-				copied = true;
-			}
-		}
-		await importing;
+		await betweenSlices(importAll(db, project, admin.id), () => {
+			if (rawCount(db) <= ROWS / 3) return;
+			// The database file as a crash at this moment would leave it.
+			db.$client.exec(`vacuum into '${crashed}'`);
+			return (copied = true);
+		});
 		expect(copied).toBe(true);
 
 		const after = createDb(crashed);
@@ -155,17 +145,7 @@ describe('a large import', () => {
 			0, 0, 0, 0
 		]);
 		// The same file then imports whole: the dead import held on to none of its rows.
-		const again = await importExamples(
-			after,
-			project,
-			{
-				source: linesSource(jsonl(rows)),
-				format: 'jsonl',
-				filename: 'big.jsonl',
-				userId: admin.id
-			},
-			T0
-		);
+		const again = await importAll(after, project, admin.id);
 		expect(again).toMatchObject({ ok: true, imported: ROWS });
 		after.$client.close();
 	});
@@ -173,41 +153,16 @@ describe('a large import', () => {
 	it('removes an abandoned import only once its importer has been silent long enough', async () => {
 		const { db, dir, admin, project } = await setup();
 		const crashed = join(dir, 'crashed.db');
-		const importing = importExamples(
-			db,
-			project,
-			{
-				source: linesSource(jsonl(rows)),
-				format: 'jsonl',
-				filename: 'big.jsonl',
-				userId: admin.id
-			},
-			T0
-		);
-		let copied = false;
-		while (!copied) {
-			await new Promise((resolve) => setImmediate(resolve));
-			if (rawCount(db) > 0) {
-				db.$client.exec(`vacuum into '${crashed}'`);
-				copied = true;
-			}
-		}
-		await importing;
+		await betweenSlices(importAll(db, project, admin.id), () => {
+			if (rawCount(db) === 0) return;
+			db.$client.exec(`vacuum into '${crashed}'`);
+			return true;
+		});
 		const after = createDb(crashed);
 		// Another import of the project, ten minutes later, finds it silent and removes it.
 		const minute = 60_000;
 		const importAt = (at: number) =>
-			importExamples(
-				after,
-				project,
-				{
-					source: linesSource(jsonl([rows[0]])),
-					format: 'jsonl',
-					filename: 'one.jsonl',
-					userId: admin.id
-				},
-				new Date(T0.getTime() + at)
-			);
+			importAll(after, project, admin.id, [rows[0]], new Date(T0.getTime() + at));
 		await importAt(minute);
 		expect(rawCount(after)).toBeGreaterThan(1);
 		await importAt(11 * minute);

@@ -35,7 +35,14 @@ import { addModel } from '$lib/server/providers';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
-import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
+import {
+	betweenSlices,
+	importRows,
+	makeProject,
+	makeUser,
+	reviewSubmission,
+	T0
+} from '../support/fixtures';
 import { itemsOf, jobReaches, jobRow, standinProvider, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
 
@@ -312,18 +319,12 @@ describe('the re-tune loop', () => {
 		// The answers are read a page at a time, letting other work in between, and come out
 		// the same as in one read.
 		const whole = await evaluationAnswers(db, target, 1_000_000);
-		let turns = 0;
-		let read = false;
-		const paged = evaluationAnswers(db, target, 3).then((loaded) => {
-			read = true;
-			return loaded;
-		});
-		while (!read) {
-			await new Promise((resolve) => setImmediate(resolve));
-			turns += 1;
-		}
+		const { result: paged, turns } = await betweenSlices(
+			evaluationAnswers(db, target, 3),
+			() => {}
+		);
 		expect(turns).toBeGreaterThan(2);
-		expect(await paged).toEqual(whole);
+		expect(paged).toEqual(whole);
 		expect(whole.answers.length).toBe(answered.length);
 		const [teacher] = iterationFigures(db, target, whole).models;
 		expect(teacher.trainedOn).toBeNull();

@@ -138,3 +138,24 @@ export function requirementIdsOf(db: Db, projectId: number): number[] {
 		.all()
 		.map((r) => r.id);
 }
+
+/**
+ * Runs long work and calls `onTurn` at every turn of the event loop the work gives back, until
+ * the work is done or `onTurn` returns true: what other requests would see meanwhile.
+ */
+export async function betweenSlices<T>(
+	work: Promise<T>,
+	onTurn: () => boolean | void
+): Promise<{ result: T; turns: number }> {
+	let finished = false;
+	const settle = () => (finished = true);
+	void work.then(settle, settle);
+	let turns = 0;
+	for (let stop = false; !stop;) {
+		await new Promise((resolve) => setImmediate(resolve));
+		if (finished) break;
+		turns += 1;
+		stop = onTurn() === true;
+	}
+	return { result: await work, turns };
+}
