@@ -115,43 +115,40 @@ export async function evaluationAnswers(
 		.innerJoin(revision, and(eq(revision.id, review.revisionId), eq(revision.number, 1)))
 		.where(ofPage)
 		.prepare();
-	const rows: Awaited<ReturnType<typeof answersOf.all>> = [];
-	const found: Awaited<ReturnType<typeof reviewsOf.all>> = [];
+	const reviews = new Map<number, Map<string, number>>();
+	const answers: Answer[] = [];
 	for (const evaluation of evaluations) {
 		for (let after = 0; ;) {
 			const page = answersOf.all({ jobId: evaluation.id, after, upTo: Number.MAX_SAFE_INTEGER });
 			if (page.length === 0) break;
 			const upTo = page.at(-1)!.itemId;
-			rows.push(...page);
-			found.push(...reviewsOf.all({ jobId: evaluation.id, after, upTo }));
+			for (const r of reviewsOf.all({ jobId: evaluation.id, after, upTo })) {
+				if (!reviews.has(r.revisionId)) reviews.set(r.revisionId, new Map());
+				reviews.get(r.revisionId)!.set(r.userId, r.rating);
+			}
+			// Each page becomes answers at once, so its rows can go.
+			for (const row of page) {
+				if (row.modelId === null) continue;
+				const repaired = row.currentRevisionId !== row.revisionId;
+				const own = () => [...(reviews.get(row.revisionId)?.values() ?? [])];
+				answers.push({
+					modelId: row.modelId,
+					exampleId: row.exampleId,
+					inputHash: row.inputHash,
+					split: row.split,
+					rating: repaired ? aggregate(own(), target.aggregation) : row.finalRating,
+					repaired,
+					revisionId: row.revisionId,
+					cost: row.cost,
+					latencyMs: row.latencyMs
+				});
+			}
 			after = upTo;
 			await yieldToOthers();
 			if (page.length < pageSize) break;
 		}
 	}
-	rows.sort((x, y) => x.exampleId - y.exampleId);
-	const reviews = new Map<number, Map<string, number>>();
-	for (const r of found) {
-		if (!reviews.has(r.revisionId)) reviews.set(r.revisionId, new Map());
-		reviews.get(r.revisionId)!.set(r.userId, r.rating);
-	}
-	const answers: Answer[] = [];
-	for (const row of rows) {
-		if (row.modelId === null) continue;
-		const repaired = row.currentRevisionId !== row.revisionId;
-		const own = () => [...(reviews.get(row.revisionId)?.values() ?? [])];
-		answers.push({
-			modelId: row.modelId,
-			exampleId: row.exampleId,
-			inputHash: row.inputHash,
-			split: row.split,
-			rating: repaired ? aggregate(own(), target.aggregation) : row.finalRating,
-			repaired,
-			revisionId: row.revisionId,
-			cost: row.cost,
-			latencyMs: row.latencyMs
-		});
-	}
+	answers.sort((x, y) => x.exampleId - y.exampleId);
 	return { answers, reviews, heldOut: heldOutByModel(answers) };
 }
 
