@@ -13,7 +13,9 @@ import {
 	type Project
 } from '$lib/server/db/schema';
 import { countByStatus, getExampleDetail, listExamples } from '$lib/server/examples';
-import { discardAbandonedImports, importExamples } from '$lib/server/import';
+import { discardAbandonedImports, importExamples, IMPORT_IN_PROGRESS } from '$lib/server/import';
+import { discardStagedBatch } from '$lib/server/import/staging';
+import { markGold, type GoldResult } from '$lib/server/gold';
 import { addMember, listProjectsForUser } from '$lib/server/projects';
 import { claimNext, queueProgress } from '$lib/server/queue';
 import {
@@ -168,6 +170,51 @@ describe('a large import', () => {
 		await importAt(11 * minute);
 		expect(rawCount(after)).toBe(1);
 		after.$client.close();
+	});
+});
+
+describe('an import in progress, met by other work', () => {
+	it('refuses a second import into the project until the first is published, and writes nothing for it', async () => {
+		const { db, admin, project } = await setup();
+		let second: Awaited<ReturnType<typeof importExamples>> | undefined;
+		const { result: first } = await betweenSlices(importAll(db, project, admin.id), () => {
+			if (rawCount(db) === 0 || second) return;
+			// Started and finished while the first is staging: it would have skipped the first
+			// one's rows as already there.
+			void importAll(db, project, admin.id, rows.slice(0, 10)).then((r) => (second = r));
+		});
+		expect(second).toEqual({ ok: false, rowsRead: 10, errors: [], busy: IMPORT_IN_PROGRESS });
+		expect(first).toMatchObject({ ok: true, imported: ROWS });
+		expect(db.select({ n: count() }).from(importBatch).get()!.n).toBe(1);
+		// Once it is published, the same rows are simply already there.
+		expect(await importAll(db, project, admin.id, rows.slice(0, 10))).toMatchObject({
+			ok: true,
+			imported: 0,
+			skipped: 10
+		});
+	});
+
+	it('never removes the rows of a batch that was published', async () => {
+		const { db, admin, project } = await setup();
+		const done = await importAll(db, project, admin.id, rows.slice(0, 50));
+		if (!done.ok || done.batchId === null) throw new Error('the import failed');
+		await discardStagedBatch(db, done.batchId);
+		expect(countByStatus(db, project.id).total).toBe(50);
+	});
+
+	it('lets nobody make a staged example gold, or be served it as gold', async () => {
+		const { db, admin, annotator, project } = await setup();
+		const marked: GoldResult[] = [];
+		const served: (number | undefined)[] = [];
+		await betweenSlices(importAll(db, project, admin.id), () => {
+			const staged = db.select({ id: example.id }).from(example).get();
+			if (!staged) return;
+			marked.push(markGold(db, project.id, staged.id, 5, T0));
+			served.push(claimNext(db, project.id, annotator.id, T0, [], undefined, 0)?.exampleId);
+		});
+		expect(marked.length).toBeGreaterThan(0);
+		expect(marked.every((m) => !m.ok && m.status === 404)).toBe(true);
+		expect(served.every((id) => id === undefined)).toBe(true);
 	});
 });
 

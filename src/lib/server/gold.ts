@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from './db';
 import { example, lease, project, revision } from './db/schema';
+import { notStaged } from './import/staging';
 import { isOnScale, verdict } from '../ratings';
 import { settle } from './reviews';
 
@@ -27,7 +28,7 @@ export function markGold(
 				.select({ id: example.id, output: revision.output })
 				.from(example)
 				.leftJoin(revision, eq(revision.id, example.currentRevisionId))
-				.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+				.where(and(eq(example.id, exampleId), eq(example.projectId, projectId), notStaged()))
 				.get();
 			if (!target || !found) return { ok: false, status: 404, message: 'No such example.' };
 			if (!isOnScale(target.ratingScale, goldRating)) {
@@ -74,7 +75,7 @@ export function unmarkGold(db: Db, projectId: number, exampleId: number, now: Da
 			const found = tx
 				.select({ isGold: example.isGold, revisionId: example.currentRevisionId })
 				.from(example)
-				.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+				.where(and(eq(example.id, exampleId), eq(example.projectId, projectId), notStaged()))
 				.get();
 			if (!target || !found) return { ok: false, status: 404, message: 'No such example.' };
 			if (!found.isGold) return { ok: false, status: 409, message: 'This example is not gold.' };

@@ -94,6 +94,7 @@ export const OPENAPI_DOCUMENT = {
 				responses: {
 					'201': { description: 'Imported and skipped counts' },
 					'200': { description: 'Nothing new: every row was already there; nothing recorded' },
+					'409': { description: 'Another import into the project is still being written' },
 					...errors
 				}
 			}

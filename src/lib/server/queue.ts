@@ -151,6 +151,7 @@ export function claimNext(
 								and(
 									eq(example.projectId, projectId),
 									eq(example.isGold, true),
+									notStaged(),
 									isNotNull(example.currentRevisionId),
 									...servableTo(userId, at, skip)
 								)

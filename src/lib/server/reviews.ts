@@ -13,6 +13,7 @@ import {
 } from './db/schema';
 import { isOnScale, topOfScale, verdict } from '../ratings';
 import { compileValidator } from '../jsonSchema';
+import { notStaged } from './import/staging';
 import { leaseExpiry } from './queue';
 
 export type ReviewSubmission = {
@@ -390,6 +391,7 @@ export function requeueExamples(
 		eq(example.projectId, projectId),
 		inArray(example.id, exampleIds),
 		isNotNull(example.currentRevisionId),
+		notStaged(),
 		// A gold example is never queued as ordinary work; unmark it first.
 		eq(example.isGold, false)
 	);

@@ -43,7 +43,17 @@ export type ImportResult =
 			imported: number;
 			skipped: number;
 	  }
-	| { ok: false; rowsRead: number; errors: LineError[] };
+	| {
+			ok: false;
+			rowsRead: number;
+			errors: LineError[];
+			/** Another import into the project is still being written: try again later (409). */
+			busy?: string;
+	  };
+
+/** What a second import into a project meets while the first is still being written. */
+export const IMPORT_IN_PROGRESS =
+	'Another import into this project is still being written. Send this file again once it has finished: until then its rows could not be told apart from that one’s.';
 
 /** The format a file name implies, or null. */
 export function formatFromFilename(filename: string): ImportFormat | null {
@@ -382,7 +392,23 @@ function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' 
 	};
 }
 
-function createBatch(db: Db, target: Project, meta: BatchMeta, state: ImportState, now: Date) {
+/**
+ * The time as the import sees it: `now` when it began, moving on with the real clock, so a
+ * heartbeat written after a long upload is as late as the upload was.
+ */
+function clockFrom(now: Date): () => Date {
+	const startedAt = performance.now();
+	return () => new Date(now.getTime() + (performance.now() - startedAt));
+}
+
+function createBatch(
+	db: Db,
+	target: Project,
+	meta: BatchMeta,
+	state: ImportState,
+	now: Date,
+	stagedAt: Date | null = null
+) {
 	return db
 		.insert(importBatch)
 		.values({
@@ -393,7 +419,7 @@ function createBatch(db: Db, target: Project, meta: BatchMeta, state: ImportStat
 			rowsRead: meta.rowsRead,
 			rowsImported: 0,
 			state,
-			stagedAt: state === 'staging' ? now : null,
+			stagedAt,
 			createdAt: now
 		})
 		.returning({ id: importBatch.id })
@@ -445,14 +471,27 @@ export async function stageRows(
 	target: Project,
 	rows: ImportRow[],
 	meta: BatchMeta,
-	now = new Date()
-): Promise<{ batchId: number | null; imported: number; skipped: number }> {
+	now = new Date(),
+	clock = clockFrom(now)
+): Promise<{ batchId: number | null; imported: number; skipped: number } | { busy: string }> {
 	// Staged rows stay out of the queue's indexes (claimable false) while they are written, so
 	// that a claim never has to step over them; they join the queue just before the batch is
 	// made visible.
 	const write = rowWriter(db, target, meta.userId, 'on publish');
-	const startedAt = performance.now();
-	const batchId = createBatch(db, target, meta, 'staging', now);
+	// One import is staged in a project at a time: a second one would skip the first one's rows
+	// as already there, and lose them if the first then failed.
+	const batchId = db.transaction(
+		() => {
+			const staging = db
+				.select({ id: importBatch.id })
+				.from(importBatch)
+				.where(and(eq(importBatch.projectId, target.id), eq(importBatch.state, 'staging')))
+				.get();
+			return staging ? null : createBatch(db, target, meta, 'staging', now, clock());
+		},
+		{ behavior: 'immediate' }
+	);
+	if (batchId === null) return { busy: IMPORT_IN_PROGRESS };
 	let imported = 0;
 	let next = 0;
 	try {
@@ -466,7 +505,7 @@ export async function stageRows(
 					} while (next < rows.length && performance.now() - sliceStart < SLICE_MS);
 					// A heartbeat: a batch whose importer stops writing is taken for abandoned.
 					db.update(importBatch)
-						.set({ stagedAt: new Date(now.getTime() + (performance.now() - startedAt)) })
+						.set({ stagedAt: clock() })
 						.where(eq(importBatch.id, batchId))
 						.run();
 				},
@@ -484,11 +523,13 @@ export async function stageRows(
 	}
 	try {
 		await queueStagedRows(db, batchId);
+		db.transaction(() => finishBatch(db, target, batchId, imported, now), {
+			behavior: 'immediate'
+		});
 	} catch (e) {
 		await discardStagedBatch(db, batchId);
 		throw e;
 	}
-	db.transaction(() => finishBatch(db, target, batchId, imported, now), { behavior: 'immediate' });
 	return { batchId, imported, skipped: rows.length - imported };
 }
 
@@ -536,6 +577,8 @@ export async function importExamples(
 	},
 	now = new Date()
 ): Promise<ImportResult> {
+	// Started before the upload is read: its heartbeats must not lag by the upload's time.
+	const clock = clockFrom(now);
 	const parsed = await parseImport(
 		input.source,
 		input.format,
@@ -547,7 +590,7 @@ export async function importExamples(
 	if (parsed.rows.length === 0) {
 		return { ok: false, rowsRead: 0, errors: [{ line: 1, message: 'the file has no rows' }] };
 	}
-	await discardAbandonedImports(db, new Date(now.getTime() - STAGING_ABANDONED_AFTER_MS));
+	await discardAbandonedImports(db, new Date(clock().getTime() - STAGING_ABANDONED_AFTER_MS));
 	const written = await stageRows(
 		db,
 		target,
@@ -558,7 +601,10 @@ export async function importExamples(
 			format: input.format,
 			rowsRead: parsed.rowsRead
 		},
-		now
+		now,
+		clock
 	);
+	if ('busy' in written)
+		return { ok: false, rowsRead: parsed.rowsRead, errors: [], busy: written.busy };
 	return { ok: true, rowsRead: parsed.rowsRead, ...written };
 }

@@ -26,6 +26,13 @@ export function notStaged(): SQL {
 export async function discardStagedBatch(db: Db, batchId: number): Promise<void> {
 	await inSlices(() =>
 		db.transaction((tx) => {
+			// A batch that was published meanwhile is no longer this function's to remove.
+			const staging = tx
+				.select({ id: importBatch.id })
+				.from(importBatch)
+				.where(and(eq(importBatch.id, batchId), eq(importBatch.state, 'staging')))
+				.get();
+			if (!staging) return 0;
 			const ids = tx
 				.select({ id: example.id })
 				.from(example)

@@ -64,6 +64,13 @@ export const actions: Actions = {
 			userId: user.id,
 			maxFieldBytes: event.locals.maxFieldBytes
 		});
+		if (!result.ok && result.busy) {
+			return fail(409, {
+				errors: { file: [result.busy] },
+				lineErrors: [],
+				errorCount: 0
+			} satisfies Failure);
+		}
 		if (!result.ok) {
 			return fail(400, {
 				errors: {},

@@ -41,6 +41,7 @@ export const POST: RequestHandler = async (event) => {
 		userId: user.id,
 		maxFieldBytes: event.locals.maxFieldBytes
 	});
+	if (!result.ok && result.busy) return json({ message: result.busy }, { status: 409 });
 	if (!result.ok) {
 		return json(
 			{
