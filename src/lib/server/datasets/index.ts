@@ -285,7 +285,13 @@ export async function freezeDataset(
 	now = new Date()
 ): Promise<FreezeResult> {
 	const staged = await stageDataset(db, target, name, filter, userId, now);
-	if (staged.ok) db.transaction((tx) => publishDataset(tx, staged), { behavior: 'immediate' });
+	if (!staged.ok) return staged;
+	try {
+		db.transaction((tx) => publishDataset(tx, staged), { behavior: 'immediate' });
+	} catch (e) {
+		await discardStagedDataset(db, staged.datasetId);
+		throw e;
+	}
 	return staged;
 }
 
