@@ -16,7 +16,7 @@ import { importExamples, insertRows, type ImportRow } from '../src/lib/server/im
 import { addMember } from '../src/lib/server/projects';
 import { createApiToken } from '../src/lib/server/apiTokens';
 import { createSession, generateSessionToken, sessionCookieName } from '../src/lib/server/auth';
-import { percentile, processStats, round2, startBenchServer } from './bench-server';
+import { percentile, postSubmit, processStats, round2, startBenchServer } from './bench-server';
 import { listExamples } from '../src/lib/server/examples';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
 
@@ -189,24 +189,15 @@ async function importWhileAnnotating() {
 		}
 		if (!next) return;
 		try {
-			const res = await fetch(`${base}/projects/${target.id}/review?/submit`, {
-				method: 'POST',
-				headers: {
-					'content-type': 'application/x-www-form-urlencoded',
-					'x-sveltekit-action': 'true',
-					accept: 'application/json',
-					origin,
-					cookie
-				},
-				body: new URLSearchParams({
-					exampleId: String(next.exampleId),
-					revisionId: String(next.revisionId),
-					submissionKey: next.submissionKey,
-					rating: String(1 + (n % 5)),
-					decision: 'accept',
-					durationMs: '3000'
-				})
+			const form = new URLSearchParams({
+				exampleId: String(next.exampleId),
+				revisionId: String(next.revisionId),
+				submissionKey: next.submissionKey,
+				rating: String(1 + (n % 5)),
+				decision: 'accept',
+				durationMs: '3000'
 			});
+			const res = await postSubmit(server, target.id, cookie, form);
 			const answer = (await res.json()) as { type?: string };
 			if (answer.type !== 'success') throw new Error(`submit ${res.status}`);
 		} catch (e) {

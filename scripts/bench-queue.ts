@@ -18,7 +18,7 @@ import { insertRows, type ImportRow } from '../src/lib/server/import';
 import { addMember, createProject } from '../src/lib/server/projects';
 import { createUser } from '../src/lib/server/users';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
-import { percentile, processStats, round2, startBenchServer } from './bench-server';
+import { percentile, postSubmit, processStats, round2, startBenchServer } from './bench-server';
 
 const { values: args } = parseArgs({
 	options: {
@@ -115,7 +115,6 @@ const { origin, base } = server;
 // Node's fetch shares one keep-alive pool with no cap on connections to an origin, so the
 // annotators' loops keep about one open connection each.
 const claimUrl = `${base}/projects/${projectId}/review/next`;
-const submitUrl = `${base}/projects/${projectId}/review?/submit`;
 const claimMs: number[] = [];
 const submitMs: number[] = [];
 let errorCount = 0;
@@ -166,17 +165,7 @@ async function submit(cookie: string, claimed: Claimed, n: number): Promise<void
 	if (n % 10 === 0) form.set('comment', 'The reply does not say when the refund arrives.');
 	const start = performance.now();
 	try {
-		const res = await fetch(submitUrl, {
-			method: 'POST',
-			headers: {
-				'content-type': 'application/x-www-form-urlencoded',
-				'x-sveltekit-action': 'true',
-				accept: 'application/json',
-				origin,
-				cookie
-			},
-			body: form
-		});
+		const res = await postSubmit(server, projectId, cookie, form);
 		const text = await res.text();
 		if (inWindow(start)) submitMs.push(performance.now() - start);
 		const answer = res.status === 200 ? (JSON.parse(text) as { type: string }) : null;

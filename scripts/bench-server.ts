@@ -105,3 +105,23 @@ export async function startBenchServer(
 	options.onFailure?.();
 	process.exit(1);
 }
+
+/** Posts the review page's submit form action as the page's own script does. */
+export function postSubmit(
+	server: Pick<BenchServer, 'base' | 'origin'>,
+	projectId: number,
+	cookie: string,
+	form: URLSearchParams
+): Promise<Response> {
+	return fetch(`${server.base}/projects/${projectId}/review?/submit`, {
+		method: 'POST',
+		headers: {
+			'content-type': 'application/x-www-form-urlencoded',
+			'x-sveltekit-action': 'true',
+			accept: 'application/json',
+			origin: server.origin,
+			cookie
+		},
+		body: form
+	});
+}

@@ -3,12 +3,17 @@ import { addMember, createProject } from '../../src/lib/server/projects';
 import { createApiToken } from '../../src/lib/server/apiTokens';
 import { freezeDataset, listDatasets } from '../../src/lib/server/datasets';
 import { addModel, createProvider } from '../../src/lib/server/providers';
-import { claimNext } from '../../src/lib/server/queue';
-import { submitReview } from '../../src/lib/server/reviews';
 import { loadSecretKey } from '../../src/lib/server/secrets';
 import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
-import { BASE_URL, E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import {
+	acceptEverything,
+	BASE_URL,
+	E2E_SECRET_FILE,
+	e2eDb,
+	ensureUser,
+	logInAs
+} from '../support/e2e';
 import { startStandin, type Standin } from '../support/standin';
 
 let standin: Standin;
@@ -71,26 +76,7 @@ async function reviewedProject() {
 		).join('\n')
 	});
 	expect(imported.status()).toBe(201);
-	let reviewed = 0;
-	for (let claimed = claimNext(db, project.id, annotator.id, new Date()); claimed;) {
-		const result = submitReview(
-			db,
-			project.id,
-			annotator.id,
-			{
-				exampleId: claimed.exampleId,
-				revisionId: claimed.revisionId,
-				rating: 5,
-				decision: 'accept',
-				requirementRatings: new Map(),
-				submissionKey: `api-loop-${project.id}-${claimed.exampleId}`
-			},
-			new Date()
-		);
-		expect(result.ok).toBe(true);
-		reviewed += 1;
-		claimed = claimNext(db, project.id, annotator.id, new Date());
-	}
+	const reviewed = acceptEverything(db, project.id, annotator.id, `api-loop-${project.id}`);
 	expect(reviewed).toBe(12);
 	const providerName = `API stand-in ${project.id}`;
 	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {

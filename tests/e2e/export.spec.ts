@@ -11,7 +11,7 @@ import { submitReview } from '../../src/lib/server/reviews';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { createProvider } from '../../src/lib/server/providers';
 import { loadSecretKey } from '../../src/lib/server/secrets';
-import { E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { acceptEverything, E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
 import { startStandin } from '../support/standin';
 
 test('an admin freezes a dataset on the export page and downloads a checked OpenAI file', async ({
@@ -142,23 +142,7 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 			filename: 't.jsonl',
 			userId: admin.id
 		});
-		for (let claimed = claimNext(db, project.id, rater.id, new Date()); claimed;) {
-			submitReview(
-				db,
-				project.id,
-				rater.id,
-				{
-					exampleId: claimed.exampleId,
-					revisionId: claimed.revisionId,
-					rating: 5,
-					decision: 'accept',
-					requirementRatings: new Map(),
-					submissionKey: `tune-${claimed.exampleId}`
-				},
-				new Date()
-			);
-			claimed = claimNext(db, project.id, rater.id, new Date());
-		}
+		acceptEverything(db, project.id, rater.id, 'tune');
 		const providerName = `Fine-tuning stand-in ${project.id}`;
 		createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
 			name: providerName,
@@ -275,23 +259,7 @@ test('the dataset page says which files would be empty and what a reasoning file
 		.where(eq(revision.id, first.currentRevisionId!))
 		.returning()
 		.get()!;
-	for (let claimed = claimNext(db, project.id, admin.id, new Date()); claimed;) {
-		submitReview(
-			db,
-			project.id,
-			admin.id,
-			{
-				exampleId: claimed.exampleId,
-				revisionId: claimed.revisionId,
-				rating: 5,
-				decision: 'accept',
-				requirementRatings: new Map(),
-				submissionKey: `fidelity-${claimed.exampleId}`
-			},
-			new Date()
-		);
-		claimed = claimNext(db, project.id, admin.id, new Date());
-	}
+	acceptEverything(db, project.id, admin.id, 'fidelity');
 	const frozen = await freezeDataset(
 		db,
 		project,

@@ -11,14 +11,19 @@ import { freezeDataset } from '../../src/lib/server/datasets';
 import { example } from '../../src/lib/server/db/schema';
 import { importExamples } from '../../src/lib/server/import';
 import { addMember, createProject, getProject } from '../../src/lib/server/projects';
-import { claimNext } from '../../src/lib/server/queue';
-import { submitReview } from '../../src/lib/server/reviews';
 import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { eq, count } from 'drizzle-orm';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BASE_URL, e2eDb, ensureUser, logInAs, sessionCookie } from '../support/e2e';
+import {
+	acceptEverything,
+	BASE_URL,
+	e2eDb,
+	ensureUser,
+	logInAs,
+	sessionCookie
+} from '../support/e2e';
 
 // Security seen from outside: the headers every answer carries, the Content-Security-Policy of
 // pages, requests from other origins riding on a session cookie, and remote images in markdown.
@@ -56,23 +61,7 @@ test.beforeAll(async () => {
 	};
 	// The admin accepts three plain examples, so a dataset can be frozen and downloaded.
 	await load([1, 2, 3].map((i) => ({ input: `q ${i}`, output: `a ${i}` })));
-	for (let claimed = claimNext(db, created.id, admin.id, new Date()); claimed;) {
-		submitReview(
-			db,
-			created.id,
-			admin.id,
-			{
-				exampleId: claimed.exampleId,
-				revisionId: claimed.revisionId,
-				rating: 5,
-				decision: 'accept',
-				requirementRatings: new Map(),
-				submissionKey: `security-${claimed.exampleId}`
-			},
-			new Date()
-		);
-		claimed = claimNext(db, created.id, admin.id, new Date());
-	}
+	acceptEverything(db, created.id, admin.id, 'security');
 	const frozen = await freezeDataset(
 		db,
 		getProject(db, created.id)!,

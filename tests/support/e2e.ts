@@ -3,6 +3,8 @@ import { createDb, type Db } from '../../src/lib/server/db';
 import { createSession, generateSessionToken, sessionCookieName } from '../../src/lib/server/auth';
 import { createUser, getUserByUsername } from '../../src/lib/server/users';
 import type { Role } from '../../src/lib/server/db/schema';
+import { claimNext } from '../../src/lib/server/queue';
+import { submitReview } from '../../src/lib/server/reviews';
 
 export const E2E_DATABASE = '.e2e/winnow.db';
 /** The secret the e2e server generated beside its database, to seal keys as it does. */
@@ -49,4 +51,32 @@ export async function logInAs(context: BrowserContext, userId: string, origin = 
 			sameSite: 'Lax'
 		}
 	]);
+}
+
+/**
+ * The user accepts, rated 5, every example the queue serves them, through the same domain
+ * functions the review screen calls; returns how many. A refused review stops the test.
+ */
+export function acceptEverything(db: Db, projectId: number, userId: string, keyPrefix: string) {
+	let accepted = 0;
+	for (let claimed = claimNext(db, projectId, userId, new Date()); claimed;) {
+		const result = submitReview(
+			db,
+			projectId,
+			userId,
+			{
+				exampleId: claimed.exampleId,
+				revisionId: claimed.revisionId,
+				rating: 5,
+				decision: 'accept',
+				requirementRatings: new Map(),
+				submissionKey: `${keyPrefix}-${claimed.exampleId}`
+			},
+			new Date()
+		);
+		if (!result.ok) throw new Error(`the review was refused: ${result.message}`);
+		accepted += 1;
+		claimed = claimNext(db, projectId, userId, new Date());
+	}
+	return accepted;
 }
