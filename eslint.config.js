@@ -27,6 +27,34 @@ export default ts.config(
 		rules: { 'no-undef': 'off' }
 	},
 	{
+		// Domain code is asynchronous over the one interface in db/: no driver, no dialect module,
+		// no synchronous terminal of a query.
+		files: ['src/**/*.ts'],
+		ignores: ['src/lib/server/db/**'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					patterns: [
+						{
+							group: ['better-sqlite3', 'pg', 'drizzle-orm/*'],
+							message: 'Reach the database through $lib/server/db only.'
+						}
+					]
+				}
+			],
+			'no-restricted-syntax': [
+				'error',
+				{
+					selector:
+						'CallExpression[arguments.length=0] > MemberExpression.callee[property.name=/^(get|all|run)$/]',
+					message:
+						'A synchronous query terminal: await the query instead (rows), or use db.transaction for writes.'
+				}
+			]
+		}
+	},
+	{
 		files: ['**/*.svelte', '**/*.svelte.ts', '**/*.svelte.js'],
 		languageOptions: {
 			parserOptions: {

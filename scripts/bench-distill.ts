@@ -4,9 +4,13 @@
 //
 //   npm run bench:distill
 //   npm run bench:distill -- --items 5000 --concurrency 64 --latency-ms 50
+//   npm run bench:distill -- --workers 2   (the job worked by two worker processes)
+//
+// With --workers the runner is not in this process: that many `WINNOW_ROLE=worker` processes
+// share the job through leases, woken as a web process wakes them, and CPU is theirs together.
 //
 // The last line is one JSON object: {"items", "concurrency", "latency_ms", "efficiency",
-// "cpu_ms_per_item"}.
+// "cpu_ms_per_item", "workers"}.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +25,8 @@ import { JobRunner } from '../src/lib/server/jobs/runner';
 import { createProject } from '../src/lib/server/projects';
 import { addModel, createProvider } from '../src/lib/server/providers';
 import { secretKeyFrom } from '../src/lib/server/secrets';
+import { notify } from '../src/lib/server/signals';
+import { processStats, startRoleProcess } from './bench-server';
 import { createUser } from '../src/lib/server/users';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../src/lib/schemas/job';
@@ -29,9 +35,11 @@ const { values: args } = parseArgs({
 	options: {
 		items: { type: 'string', default: '2000' },
 		concurrency: { type: 'string', default: '32' },
-		'latency-ms': { type: 'string', default: '100' }
+		'latency-ms': { type: 'string', default: '100' },
+		workers: { type: 'string', default: '0' }
 	}
 });
+const WORKERS = Number(args.workers);
 const ITEMS = Number(args.items);
 const CONCURRENCY = Number(args.concurrency);
 const LATENCY_MS = Number(args['latency-ms']);
@@ -45,15 +53,22 @@ const [firstLine] = (await once(standin.stdout!, 'data')) as [Buffer];
 const url = /at (\S+)/.exec(firstLine.toString())![1];
 
 const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-distill-'));
-const db = createMigratedDb(join(dir, 'bench.db'));
-const key = secretKeyFrom('benchmark secret');
+const databaseFile = join(dir, 'bench.db');
+const db = await createMigratedDb(databaseFile);
+const SECRET = 'benchmark secret';
+const key = secretKeyFrom(SECRET);
+const workers = await Promise.all(
+	Array.from({ length: WORKERS }, () =>
+		startRoleProcess('worker', databaseFile, { WINNOW_SECRET: SECRET })
+	)
+);
 const admin = await createUser(db, {
 	username: 'bench-admin',
 	displayName: 'Bench admin',
 	password: 'correct-horse-battery',
 	role: 'admin'
 });
-const project = createProject(
+const project = await createProject(
 	db,
 	projectSchema.parse({
 		...DEFAULT_PROJECT_VALUES,
@@ -62,55 +77,63 @@ const project = createProject(
 	}),
 	admin.id
 );
-const teacher = addModel(
+const teacher = await addModel(
 	db,
-	createProvider(db, key, {
-		name: 'Stand-in',
-		baseUrl: url,
-		apiKey: '',
-		requestsPerMinute: null,
-		tokensPerMinute: null
-	}).id,
+	(
+		await createProvider(db, key, {
+			name: 'Stand-in',
+			baseUrl: url,
+			apiKey: '',
+			requestsPerMinute: null,
+			tokensPerMinute: null
+		})
+	).id,
 	{ name: 'teacher-large', inputPricePerMTok: 2, outputPricePerMTok: 8 }
 );
 const inputs = Array.from(
 	{ length: ITEMS },
 	(_, i) => `Customer ${i}: my order ${i * 7} has not arrived; what can I do?`
 );
-const jobId = createJob(db, project, admin.id, {
+const jobId = await createJob(db, project, admin.id, {
 	modelIds: [teacher.id],
 	settings: jobSettingsSchema.parse({ ...JOB_SETTING_DEFAULTS, concurrency: String(CONCURRENCY) }),
 	inputs,
 	source: { kind: 'file', filename: 'bench.jsonl' }
 });
 
-const runner = new JobRunner(db, { key });
+const runner = WORKERS > 0 ? null : new JobRunner(db, { key });
+const workerCpu = () =>
+	workers.reduce((sum, w) => sum + (processStats(w.child.pid!).cpuSeconds ?? 0), 0);
 const cpuBefore = process.cpuUsage();
+const workerCpuBefore = workerCpu();
 const started = performance.now();
-runner.start();
-const status = () => db.select({ status: job.status }).from(job).where(eq(job.id, jobId)).get()!;
-while (status().status === 'running') await new Promise((r) => setTimeout(r, 5));
+if (runner) await runner.start();
+else await notify(db, 'jobs');
+const status = async () =>
+	(await db.select({ status: job.status }).from(job).where(eq(job.id, jobId)).limit(1))[0]!;
+while ((await status()).status === 'running') await new Promise((r) => setTimeout(r, 5));
 const elapsedMs = performance.now() - started;
-const cpu = process.cpuUsage(cpuBefore);
-await runner.stop();
+const ownCpu = process.cpuUsage(cpuBefore);
+const cpu = runner ? ownCpu : { user: (workerCpu() - workerCpuBefore) * 1_000_000, system: 0 };
+await runner?.stop();
+await Promise.all(workers.map((w) => w.kill()));
 standin.kill('SIGTERM');
 
-const made = db
-	.select({ id: example.id })
-	.from(example)
-	.where(eq(example.jobId, jobId))
-	.all().length;
+const made = (await db.select({ id: example.id }).from(example).where(eq(example.jobId, jobId)))
+	.length;
 const ideal = (ITEMS * LATENCY_MS) / CONCURRENCY;
 const efficiency = ideal / elapsedMs;
 const cpuMsPerItem = (cpu.user + cpu.system) / 1000 / ITEMS;
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`job ${status().status}: ${made} examples from ${ITEMS} items`);
+console.log(`job ${(await status()).status}: ${made} examples from ${ITEMS} items`);
 console.log(
 	`measured ${(elapsedMs / 1000).toFixed(2)} s; a perfect runner ${(ideal / 1000).toFixed(2)} s; efficiency ${efficiency.toFixed(3)}`
 );
 console.log(
-	`runner CPU ${(cpu.user / 1000).toFixed(0)} ms user + ${(cpu.system / 1000).toFixed(0)} ms system`
+	runner
+		? `runner CPU ${(cpu.user / 1000).toFixed(0)} ms user + ${(cpu.system / 1000).toFixed(0)} ms system`
+		: `${WORKERS} workers' CPU ${(cpu.user / 1000).toFixed(0)} ms, user and system`
 );
 console.log(
 	JSON.stringify({
@@ -118,7 +141,8 @@ console.log(
 		concurrency: CONCURRENCY,
 		latency_ms: LATENCY_MS,
 		efficiency: Number(efficiency.toFixed(3)),
-		cpu_ms_per_item: Number(cpuMsPerItem.toFixed(3))
+		cpu_ms_per_item: Number(cpuMsPerItem.toFixed(3)),
+		workers: WORKERS
 	})
 );
 process.exit(made === ITEMS ? 0 : 1);

@@ -35,17 +35,17 @@ const { values: args } = parseArgs({
 const EXAMPLES = Number(args.examples);
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
-function project(db: ReturnType<typeof createDb>) {
-	return db.select().from(projectTable).get()!;
+async function project(db: ReturnType<typeof createDb>) {
+	return (await db.select().from(projectTable).limit(1))[0]!;
 }
 
 /** The route's way: the export module's chunks, written as they come. */
-function exportPhase() {
+async function exportPhase() {
 	const db = createDb(args.db!);
 	const fd = openSync(args.out!, 'w');
 	const started = performance.now();
 	let lines = 0;
-	for (const chunk of exportChunks(db, project(db), Number(args.dataset), {
+	for await (const chunk of exportChunks(db, await project(db), Number(args.dataset), {
 		format: 'openai',
 		split: 'train',
 		reasoning: false
@@ -58,9 +58,9 @@ function exportPhase() {
 }
 
 /** The floor: one raw query over the same rows, the same lines, nothing else. */
-function baselinePhase() {
+async function baselinePhase() {
 	const db = createDb(args.db!);
-	const system = project(db).instruction;
+	const system = (await project(db)).instruction;
 	const rows = db.$client
 		.prepare(
 			`select e.input, r.output from dataset_item d
@@ -100,14 +100,14 @@ function report(lines: number, ms: number) {
 async function main() {
 	const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-export-'));
 	const databaseFile = join(dir, 'bench.db');
-	const db = createMigratedDb(databaseFile);
+	const db = await createMigratedDb(databaseFile);
 	const admin = await createUser(db, {
 		username: 'bench-admin',
 		displayName: 'Bench admin',
 		password: 'correct-horse-battery',
 		role: 'admin'
 	});
-	const created = createProject(
+	const created = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -132,17 +132,19 @@ async function main() {
 				tags: []
 			});
 		}
-		insertRows(db, created, rows, {
+		await insertRows(db, created, rows, {
 			userId: admin.id,
 			filename: 'bench.jsonl',
 			format: 'jsonl',
 			rowsRead: rows.length
 		});
 	}
-	db.update(example)
-		.set({ status: 'accepted', finalRating: 5, finalDecision: 'accept', claimable: false })
-		.where(eq(example.projectId, created.id))
-		.run();
+	await db.transaction(async (tx) =>
+		tx
+			.update(example)
+			.set({ status: 'accepted', finalRating: 5, finalDecision: 'accept', claimable: false })
+			.where(eq(example.projectId, created.id))
+	);
 	const freezeStarted = performance.now();
 	const frozen = await freezeDataset(db, created, 'bench', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
@@ -205,6 +207,6 @@ async function main() {
 	);
 }
 
-if (args.phase === 'export') exportPhase();
-else if (args.phase === 'baseline') baselinePhase();
+if (args.phase === 'export') await exportPhase();
+else if (args.phase === 'baseline') await baselinePhase();
 else await main();

@@ -50,14 +50,14 @@ function timeMs(run: () => unknown): number {
 }
 
 await writeFile();
-const db = createMigratedDb(join(dir, 'bench.db'));
+const db = await createMigratedDb(join(dir, 'bench.db'));
 const admin = await createUser(db, {
 	username: 'bench',
 	displayName: 'Bench',
 	password: 'correct-horse-battery',
 	role: 'admin'
 });
-const project = createProject(
+const project = await createProject(
 	db,
 	projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: 'Bench' }),
 	admin.id
@@ -76,15 +76,15 @@ if (!result.ok) {
 	process.exit(1);
 }
 
-const firstPage = listExamples(db, project.id, {});
+const firstPage = await listExamples(db, project.id, {});
 const pages = {
-	first_page_ms: timeMs(() => listExamples(db, project.id, {})),
-	deep_page_ms: timeMs(() => listExamples(db, project.id, { before: 50_000 })),
-	status_filter_ms: timeMs(() =>
-		listExamples(db, project.id, { status: 'queued', before: 20_000 })
+	first_page_ms: timeMs(async () => await listExamples(db, project.id, {})),
+	deep_page_ms: timeMs(async () => await listExamples(db, project.id, { before: 50_000 })),
+	status_filter_ms: timeMs(
+		async () => await listExamples(db, project.id, { status: 'queued', before: 20_000 })
 	),
-	tag_filter_ms: timeMs(() => listExamples(db, project.id, { tag: 'priority' })),
-	rare_text_ms: timeMs(() => listExamples(db, project.id, { q: 'customer 99999' })),
+	tag_filter_ms: timeMs(async () => await listExamples(db, project.id, { tag: 'priority' })),
+	rare_text_ms: timeMs(async () => await listExamples(db, project.id, { q: 'customer 99999' })),
 	page_size: firstPage.items.length
 };
 console.log(`imported ${result.imported} rows in ${seconds.toFixed(2)} s`);
@@ -117,7 +117,7 @@ console.log(
  */
 async function importWhileAnnotating() {
 	const databaseUrl = join(dir, 'server.db');
-	const seeded = createMigratedDb(databaseUrl);
+	const seeded = await createMigratedDb(databaseUrl);
 	const owner = await createUser(seeded, {
 		username: 'importer',
 		displayName: 'Importer',
@@ -130,12 +130,12 @@ async function importWhileAnnotating() {
 		password: 'correct-horse-battery',
 		role: 'annotator'
 	});
-	const target = createProject(
+	const target = await createProject(
 		seeded,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: 'Busy project' }),
 		owner.id
 	);
-	addMember(seeded, target.id, annotator.id);
+	await addMember(seeded, target.id, annotator.id);
 	const waiting: ImportRow[] = Array.from({ length: 2000 }, (_, i) => ({
 		line: i + 1,
 		externalId: `waiting-${i}`,
@@ -143,15 +143,15 @@ async function importWhileAnnotating() {
 		output: `An earlier answer, number ${i}`,
 		tags: []
 	}));
-	insertRows(seeded, target, waiting, {
+	await insertRows(seeded, target, waiting, {
 		userId: owner.id,
 		filename: 'earlier.jsonl',
 		format: 'jsonl',
 		rowsRead: waiting.length
 	});
-	const token = createApiToken(seeded, owner.id, 'bench').token;
+	const token = (await createApiToken(seeded, owner.id, 'bench')).token;
 	const sessionToken = generateSessionToken();
-	createSession(seeded, sessionToken, annotator.id);
+	await createSession(seeded, sessionToken, annotator.id);
 	seeded.$client.close();
 	const cookie = `${sessionCookieName}=${sessionToken}`;
 

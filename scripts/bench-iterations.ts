@@ -74,20 +74,20 @@ const prose = (opening: string, bytes: number) => {
  */
 async function measurePhase() {
 	const db = createDb(args.db!);
-	const target = db.select().from(projectTable).get()!;
+	const target = (await db.select().from(projectTable).limit(1))[0]!;
 	// What the page's load calls, in its order.
 	const load = async () => {
 		const started = performance.now();
 		const loaded = await evaluationAnswers(db, target);
 		const answered = performance.now();
-		const figures = iterationFigures(db, target, loaded, 'common');
+		const figures = await iterationFigures(db, target, loaded, 'common');
 		const figured = performance.now();
 		const ids = figures.models.map((m) => m.modelId);
-		const compared = sideBySide(db, target, loaded, ids.at(-2)!, ids.at(-1)!, 1, 10);
+		const compared = await sideBySide(db, target, loaded, ids.at(-2)!, ids.at(-1)!, 1, 10);
 		const sided = performance.now();
-		listIterations(db, target.id);
-		listDatasets(db, target.id);
-		modelChoices(db);
+		await listIterations(db, target.id);
+		await listDatasets(db, target.id);
+		await modelChoices(db);
 		const ms = {
 			answers: answered - started,
 			figures: figured - answered,
@@ -156,13 +156,25 @@ async function measurePhase() {
 }
 
 /** Each of a job's items answered as the runner answers it, from marking it running onward. */
-function answerAll(db: Db, target: Project, jobId: number, models: Map<number, Prices>) {
+async function answerAll(db: Db, target: Project, jobId: number, models: Map<number, Prices>) {
 	const statements = runnerStatements(db);
 	const queued = parseQueuePriority(target.queuePriority);
 	const priority = queued?.kind === 'job' && queued.jobId === jobId ? 1 : 0;
-	for (const item of statements.dueItems.all({ jobId, now: Date.now(), limit: -1 })) {
+	const owner = 'bench';
+	const claimed = await db.transaction(() =>
+		statements.claimItems(
+			{
+				jobId,
+				concurrency: Number.MAX_SAFE_INTEGER,
+				owner,
+				now: Date.now(),
+				until: Date.now() + 3_600_000
+			},
+			async () => true
+		)
+	);
+	for (const item of claimed) {
 		const now = Date.now();
-		statements.markRunning.run({ id: item.id, now });
 		const output = prose(`Model ${item.modelId} says:`, 600);
 		const completion = {
 			usage: {
@@ -172,6 +184,8 @@ function answerAll(db: Db, target: Project, jobId: number, models: Map<number, P
 		} as ChatCompletion;
 		const outcome = {
 			id: item.id,
+			leaseOwner: owner,
+			leaseToken: item.leaseToken,
 			status: 'done' as const,
 			attempts: item.attempts + 1,
 			error: null,
@@ -179,7 +193,7 @@ function answerAll(db: Db, target: Project, jobId: number, models: Map<number, P
 			latencyMs: Math.round(300 + random() * 1700),
 			finishedAt: now
 		};
-		const written = statements.finishItem(outcome, jobId, [
+		const written = await statements.finishItem(outcome, jobId, [
 			{
 				jobId,
 				itemId: item.id,
@@ -203,24 +217,31 @@ function answerAll(db: Db, target: Project, jobId: number, models: Map<number, P
 		if (!written) throw new Error(`item ${item.id} was not running`);
 	}
 	// The runner's own finish is private to it.
-	db.update(job).set({ status: 'done', finishedAt: new Date() }).where(eq(job.id, jobId)).run();
+	await db.transaction(async (tx) =>
+		tx.update(job).set({ status: 'done', finishedAt: new Date() }).where(eq(job.id, jobId))
+	);
 }
 
 type Prices = { inputPricePerMTok: number; outputPricePerMTok: number };
 
 async function seed(db: Db) {
-	const user = (name: string, role: 'admin' | 'annotator') =>
-		createUser(db, { username: name, displayName: name, password: 'correct-horse-battery', role });
+	const user = async (name: string, role: 'admin' | 'annotator') =>
+		await createUser(db, {
+			username: name,
+			displayName: name,
+			password: 'correct-horse-battery',
+			role
+		});
 	const admin = await user('bench-admin', 'admin');
 	const annotators = await Promise.all([1, 2].map((n) => user(`bench-rater-${n}`, 'annotator')));
 	// The schema keeps some share for training, so inputs go on until enough land in test.
 	const values = { name: 'Iterations bench', splitTrain: '10', splitVal: '0', splitTest: '90' };
-	const target = createProject(
+	const target = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, ...values, instruction: 'Answer briefly.' }),
 		admin.id
 	);
-	for (const a of annotators) addMember(db, target.id, a.id);
+	for (const a of annotators) await addMember(db, target.id, a.id);
 
 	let started = performance.now();
 	const rows: ImportRow[] = [];
@@ -230,16 +251,18 @@ async function seed(db: Db) {
 		rows.push({ line: i + 1, externalId: null, input, output: prose('Sorry,', 600), tags: [] });
 	}
 	const meta = { userId: admin.id, filename: 'bench.jsonl', format: 'jsonl' } as const;
-	insertRows(db, target, rows, { ...meta, rowsRead: rows.length });
-	db.update(example)
-		.set({ status: 'accepted', finalRating: 5, finalDecision: 'accept', claimable: false })
-		.where(eq(example.projectId, target.id))
-		.run();
+	await insertRows(db, target, rows, { ...meta, rowsRead: rows.length });
+	await db.transaction(async (tx) =>
+		tx
+			.update(example)
+			.set({ status: 'accepted', finalRating: 5, finalDecision: 'accept', claimable: false })
+			.where(eq(example.projectId, target.id))
+	);
 	console.log(`imported ${rows.length.toLocaleString('en')} examples in ${seconds(started)}`);
 
 	started = performance.now();
 	// Nothing is called: the outputs are written as if it had answered.
-	const provider = createProvider(db, secretKeyFrom('bench-iterations'), {
+	const provider = await createProvider(db, secretKeyFrom('bench-iterations'), {
 		name: 'Bench',
 		baseUrl: 'http://localhost:9/v1',
 		apiKey: '',
@@ -249,19 +272,19 @@ async function seed(db: Db) {
 	const models = new Map<number, Prices>();
 	for (let m = 1; m <= MODELS; m++) {
 		const prices = { inputPricePerMTok: 0.5 * m, outputPricePerMTok: 2 * m };
-		models.set(addModel(db, provider.id, { name: `model-${m}`, ...prices }).id, prices);
+		models.set((await addModel(db, provider.id, { name: `model-${m}`, ...prices })).id, prices);
 	}
 	const settings = evaluationSettingsSchema.parse(EVALUATION_SETTING_DEFAULTS);
 	const frozen = await freezeDataset(db, target, 'bench', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
-	const run = startEvaluation(db, target, admin.id, {
+	const run = await startEvaluation(db, target, admin.id, {
 		modelIds: [...models.keys()],
 		datasetId: frozen.datasetId,
 		splits: ['test'],
 		settings
 	});
 	if (!run.ok) throw new Error(run.message);
-	answerAll(db, target, run.jobId, models);
+	await answerAll(db, target, run.jobId, models);
 	const outputs = INPUTS * MODELS;
 	console.log(`wrote ${outputs.toLocaleString('en')} evaluation outputs in ${seconds(started)}`);
 
@@ -271,7 +294,7 @@ async function seed(db: Db) {
 	let reviewed = 0;
 	for (let turn = 0, idle = 0; idle < annotators.length; turn++) {
 		const annotator = annotators[turn % annotators.length];
-		const claimed = claimNext(db, target.id, annotator.id, at, [], undefined, 1);
+		const claimed = await claimNext(db, target.id, annotator.id, at, [], undefined, 1);
 		if (!claimed) {
 			idle++;
 			continue;
@@ -290,11 +313,11 @@ async function seed(db: Db) {
 			requirementRatings: new Map<number, number>(),
 			submissionKey: `bench-${reviewed}`
 		} as const;
-		const result = submitReview(db, target.id, annotator.id, submission, at);
+		const result = await submitReview(db, target.id, annotator.id, submission, at);
 		if (!result.ok) throw new Error(result.message);
 		reviewed++;
 	}
-	const reviews = db.select({ n: count() }).from(review).get()!.n;
+	const reviews = (await db.select({ n: count() }).from(review).limit(1))[0]!.n;
 	if (reviewed !== outputs || reviews !== outputs) {
 		throw new Error(`${reviews} reviews for ${outputs} outputs`);
 	}
@@ -305,7 +328,7 @@ async function main() {
 	const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-iterations-'));
 	const databaseFile = join(dir, 'bench.db');
 	const seeding = performance.now();
-	const db = createMigratedDb(databaseFile);
+	const db = await createMigratedDb(databaseFile);
 	// Seeding commits once per output and review, as the runner and the review screen do; not
 	// syncing each commit to disk keeps it quick, and the measurement reopens the file as the app does.
 	db.$client.pragma('synchronous = OFF');

@@ -3,11 +3,18 @@
 // file. Then checks the queue's invariants on that file, as the concurrency test does.
 // `--think-ms 0` drops the reading time and measures the server at saturation instead.
 //
+// Then a 2,000-item distillation job (concurrency 32, against the stand-in at 100 ms) runs in a
+// worker process of its own beside the annotators, the server being a web process
+// (`WINNOW_ROLE=web`), and the claims made while it runs are timed apart: a job must not slow
+// the people reviewing. `--job-items 0` leaves this part out.
+//
 //   npm run bench:queue
 //   npm run bench:queue -- --annotators 10 --seconds 10 --profile /tmp/prof   (server CPU profile)
 //
 // The last line is one JSON object: {"examples", "annotators", "claims_per_s", "claim_p50_ms", …,
-// "submit_p99_ms", "invariants_ok"}.
+// "submit_p99_ms", "invariants_ok", "claim_p95_with_job_ms", "job_seconds"}.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +25,21 @@ import { insertRows, type ImportRow } from '../src/lib/server/import';
 import { addMember, createProject } from '../src/lib/server/projects';
 import { createUser } from '../src/lib/server/users';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
-import { percentile, postSubmit, processStats, round2, startBenchServer } from './bench-server';
+import { eq } from 'drizzle-orm';
+import { job } from '../src/lib/server/db/schema';
+import { createJob } from '../src/lib/server/jobs';
+import { addModel, createProvider } from '../src/lib/server/providers';
+import { secretKeyFrom } from '../src/lib/server/secrets';
+import { notify } from '../src/lib/server/signals';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../src/lib/schemas/job';
+import {
+	percentile,
+	postSubmit,
+	processStats,
+	round2,
+	startBenchServer,
+	startRoleProcess
+} from './bench-server';
 
 const { values: args } = parseArgs({
 	options: {
@@ -28,9 +49,12 @@ const { values: args } = parseArgs({
 		// Each annotator reads for between half and one and a half times this before
 		// submitting; 0 sends requests back to back, which measures saturation instead.
 		'think-ms': { type: 'string', default: '2000' },
-		profile: { type: 'string' }
+		profile: { type: 'string' },
+		'job-items': { type: 'string', default: '2000' }
 	}
 });
+const JOB_ITEMS = Number(args['job-items']);
+const SECRET = 'benchmark secret';
 const EXAMPLES = Number(args.examples);
 const ANNOTATORS = Number(args.annotators);
 const RUN_MS = Number(args.seconds) * 1000;
@@ -42,7 +66,7 @@ const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-queue-'));
 const databaseUrl = join(dir, 'bench.db');
 
 async function seed() {
-	const db = createMigratedDb(databaseUrl);
+	const db = await createMigratedDb(databaseUrl);
 	const password = 'correct-horse-battery';
 	const admin = await createUser(db, {
 		username: 'bench-admin',
@@ -51,16 +75,18 @@ async function seed() {
 		role: 'admin'
 	});
 	const annotators = await Promise.all(
-		Array.from({ length: ANNOTATORS }, (_, i) =>
-			createUser(db, {
-				username: `annotator-${i + 1}`,
-				displayName: `Annotator ${i + 1}`,
-				password,
-				role: 'annotator'
-			})
+		Array.from(
+			{ length: ANNOTATORS },
+			async (_, i) =>
+				await createUser(db, {
+					username: `annotator-${i + 1}`,
+					displayName: `Annotator ${i + 1}`,
+					password,
+					role: 'annotator'
+				})
 		)
 	);
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -69,7 +95,7 @@ async function seed() {
 		}),
 		admin.id
 	);
-	for (const annotator of annotators) addMember(db, project.id, annotator.id);
+	for (const annotator of annotators) await addMember(db, project.id, annotator.id);
 
 	const topics = ['refund', 'shipping', 'login', 'invoice', 'damaged item', 'cancellation'];
 	const rows: ImportRow[] = Array.from({ length: EXAMPLES }, (_, i) => {
@@ -83,7 +109,7 @@ async function seed() {
 		};
 	});
 	const started = performance.now();
-	insertRows(db, project, rows, {
+	await insertRows(db, project, rows, {
 		userId: admin.id,
 		filename: 'bench.jsonl',
 		format: 'jsonl',
@@ -91,31 +117,62 @@ async function seed() {
 	});
 	const seedSeconds = (performance.now() - started) / 1000;
 
-	const cookies = annotators.map((annotator) => {
+	const cookies: string[] = [];
+	for (const annotator of annotators) {
 		const token = generateSessionToken();
-		createSession(db, token, annotator.id);
-		return `${sessionCookieName}=${token}`;
-	});
-	db.$client.close();
-	return { projectId: project.id, cookies, seedSeconds };
+		await createSession(db, token, annotator.id);
+		cookies.push(`${sessionCookieName}=${token}`);
+	}
+	const teacher = await addModel(
+		db,
+		(
+			await createProvider(db, secretKeyFrom(SECRET), {
+				name: 'Stand-in',
+				baseUrl: standinUrl,
+				apiKey: '',
+				requestsPerMinute: null,
+				tokensPerMinute: null
+			})
+		).id,
+		{ name: 'teacher-large', inputPricePerMTok: 2, outputPricePerMTok: 8 }
+	);
+	await db.close();
+	return { project, adminId: admin.id, teacherId: teacher.id, cookies, seedSeconds };
 }
 
 type Claimed = { exampleId: number; revisionId: number; submissionKey: string };
 
-const { projectId, cookies, seedSeconds } = await seed();
+// The stand-in provider the job's teacher answers from, in a process of its own.
+const standin = spawn(
+	process.execPath,
+	['--import', 'tsx', 'scripts/standin.ts', '--port', '0', '--latency-ms', '100'],
+	{ stdio: ['ignore', 'pipe', 'inherit'] }
+);
+const [standinLine] = (await once(standin.stdout!, 'data')) as [Buffer];
+const standinUrl = /at (\S+)/.exec(standinLine.toString())![1];
+
+const { project, adminId, teacherId, cookies, seedSeconds } = await seed();
+const projectId = project.id;
 console.log(`seeded ${EXAMPLES} examples, ${ANNOTATORS} annotators in ${seedSeconds.toFixed(1)} s`);
 
 const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
 const server = await startBenchServer(databaseUrl, {
 	nodeArgs,
-	onFailure: () => rmSync(dir, { recursive: true, force: true })
+	onFailure: () => rmSync(dir, { recursive: true, force: true }),
+	env: { WINNOW_ROLE: 'web', WINNOW_SECRET: SECRET }
 });
+const worker =
+	JOB_ITEMS > 0 ? await startRoleProcess('worker', databaseUrl, { WINNOW_SECRET: SECRET }) : null;
 const { origin, base } = server;
 
 // Node's fetch shares one keep-alive pool with no cap on connections to an origin, so the
 // annotators' loops keep about one open connection each.
 const claimUrl = `${base}/projects/${projectId}/review/next`;
 const claimMs: number[] = [];
+/** Claims made while the distillation job ran in the worker. */
+const claimWithJobMs: number[] = [];
+let jobRunning = false;
+let annotating = true;
 const submitMs: number[] = [];
 let errorCount = 0;
 let firstError = '';
@@ -142,6 +199,7 @@ async function claim(cookie: string): Promise<Claimed | null | 'error'> {
 		});
 		const text = await res.text();
 		if (inWindow(start)) claimMs.push(performance.now() - start);
+		else if (jobRunning) claimWithJobMs.push(performance.now() - start);
 		if (res.status !== 200) {
 			noteError(`claim ${res.status}: ${text.slice(0, 200)}`);
 			return 'error';
@@ -178,7 +236,7 @@ async function submit(cookie: string, claimed: Claimed, n: number): Promise<void
 
 async function annotate(cookie: string) {
 	let n = 0;
-	while (performance.now() < measureUntil) {
+	while (annotating) {
 		const claimed = await claim(cookie);
 		if (claimed === 'error') continue;
 		if (claimed === null) {
@@ -211,9 +269,40 @@ const windowTimers = [
 		cpuUse.client = clientCpu / (RUN_MS / 1000);
 	}, WARM_UP_MS + RUN_MS)
 ];
-await Promise.all(cookies.map((cookie) => annotate(cookie)));
+/**
+ * After the measured window: a distillation job in the worker, while the annotators go on.
+ * Returns how long it ran, in seconds.
+ */
+async function runJobBeside(): Promise<number> {
+	await new Promise((resolve) => setTimeout(resolve, measureUntil - performance.now()));
+	if (!worker) return 0;
+	const db = createDb(databaseUrl);
+	const jobId = await createJob(db, project, adminId, {
+		modelIds: [teacherId],
+		settings: jobSettingsSchema.parse({ ...JOB_SETTING_DEFAULTS, concurrency: '32' }),
+		inputs: Array.from({ length: JOB_ITEMS }, (_, i) => `Customer ${i}: where is my order ${i}?`),
+		source: { kind: 'file', filename: 'bench-job.jsonl' }
+	});
+	const started = performance.now();
+	jobRunning = true;
+	await notify(db, 'jobs');
+	const status = async () =>
+		(await db.select({ status: job.status }).from(job).where(eq(job.id, jobId)).limit(1))[0]!
+			.status;
+	while ((await status()) === 'running') await new Promise((r) => setTimeout(r, 50));
+	jobRunning = false;
+	await db.close();
+	return (performance.now() - started) / 1000;
+}
+
+const annotations = Promise.all(cookies.map((cookie) => annotate(cookie)));
+const jobSeconds = await runJobBeside();
+annotating = false;
+await annotations;
 const runEndedAt = Date.now();
 windowTimers.forEach(clearTimeout);
+await worker?.kill();
+standin.kill('SIGTERM');
 
 const { peakRssMb } = processStats(server.process.pid!);
 await server.stop();
@@ -273,7 +362,18 @@ const figures = {
 	submit_p50_ms: round2(percentile(submitMs, 50)),
 	submit_p95_ms: round2(percentile(submitMs, 95)),
 	submit_p99_ms: round2(percentile(submitMs, 99)),
-	invariants_ok: invariants.ok
+	invariants_ok: invariants.ok,
+	...(JOB_ITEMS > 0
+		? {
+				claim_p95_with_job_ms: round2(
+					percentile(
+						claimWithJobMs.sort((a, b) => a - b),
+						95
+					)
+				),
+				job_seconds: round2(jobSeconds)
+			}
+		: {})
 };
 
 const ms = (n: number) => `${n.toFixed(2)} ms`;
@@ -295,4 +395,9 @@ console.log(
 console.log(
 	`invariants: ${invariants.ok ? 'ok' : 'VIOLATED'} — ${invariants.reviews} reviews, ${successfulSubmits} successful submits, ${invariants.settled} examples with all ${REVIEWS_REQUIRED} reviews; ${JSON.stringify(invariants.found)}`
 );
+if (JOB_ITEMS > 0) {
+	console.log(
+		`with a ${JOB_ITEMS}-item job in a worker for ${jobSeconds.toFixed(1)} s: ${claimWithJobMs.length} claims, p50 ${ms(percentile(claimWithJobMs, 50))}  p95 ${ms(figures.claim_p95_with_job_ms ?? NaN)}`
+	);
+}
 console.log(JSON.stringify(figures));

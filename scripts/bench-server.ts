@@ -57,7 +57,7 @@ export type BenchServer = {
  */
 export async function startBenchServer(
 	databaseUrl: string,
-	options: { nodeArgs?: string[]; onFailure?: () => void } = {}
+	options: { nodeArgs?: string[]; onFailure?: () => void; env?: Record<string, string> } = {}
 ): Promise<BenchServer> {
 	if (!existsSync(BUILT_SERVER)) {
 		console.log('building the server…');
@@ -75,7 +75,8 @@ export async function startBenchServer(
 			PORT: String(port),
 			ORIGIN: origin,
 			SHUTDOWN_TIMEOUT: '5',
-			BODY_SIZE_LIMIT: '512M'
+			BODY_SIZE_LIMIT: '512M',
+			...options.env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
@@ -124,4 +125,49 @@ export function postSubmit(
 		},
 		body: form
 	});
+}
+
+export type RoleProcess = {
+	child: ChildProcess;
+	/** What it printed so far, standard output and error together. */
+	output: () => string;
+	/** Kills it at once, as a crash would. */
+	kill: () => Promise<void>;
+};
+
+/**
+ * Starts `scripts/worker.ts` in the given role on a database file and waits until it works:
+ * several of these on one file are the multi-process set-up (`WINNOW_ROLE=web` and `worker`).
+ */
+export async function startRoleProcess(
+	role: 'web' | 'worker',
+	databaseFile: string,
+	env: Record<string, string> = {}
+): Promise<RoleProcess> {
+	const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+		stdio: ['pipe', 'pipe', 'pipe'],
+		env: { ...process.env, DATABASE_URL: databaseFile, WINNOW_ROLE: role, ...env }
+	});
+	let output = '';
+	const started = new Promise<void>((resolve, reject) => {
+		const take = (chunk: Buffer) => {
+			output += chunk.toString();
+			if (output.includes('started')) resolve();
+		};
+		child.stdout!.on('data', take);
+		child.stderr!.on('data', take);
+		child.on('exit', (code) =>
+			reject(new Error(`the ${role} process exited (${code}): ${output}`))
+		);
+	});
+	await started;
+	return {
+		child,
+		output: () => output,
+		kill: async () => {
+			if (child.exitCode !== null || child.signalCode !== null) return;
+			child.kill('SIGKILL');
+			await once(child, 'exit');
+		}
+	};
 }

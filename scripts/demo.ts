@@ -30,9 +30,9 @@ if (!Number.isInteger(count) || count < 1 || count > 10_000) {
 }
 
 const db = createDb(loadConfig(process.env).databaseUrl);
-migrateDb(db);
+await migrateDb(db);
 
-const users = listUsers(db)
+const users = (await listUsers(db))
 	.filter((u) => u.active)
 	.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
 const owner = users.find((u) => u.role === 'admin') ?? users[0];
@@ -43,7 +43,7 @@ if (!owner) {
 	process.exit(1);
 }
 
-let demo = db.select().from(project).where(eq(project.name, DEMO_PROJECT_NAME)).get();
+let demo = (await db.select().from(project).where(eq(project.name, DEMO_PROJECT_NAME)).limit(1))[0];
 if (!demo) {
 	const input = projectSchema.parse({
 		name: DEMO_PROJECT_NAME,
@@ -86,9 +86,9 @@ if (!demo) {
 		console.error('The demo project definition is invalid:', problems);
 		process.exit(1);
 	}
-	demo = createProject(db, input, owner.id);
+	demo = await createProject(db, input, owner.id);
 }
-for (const u of users) addMember(db, demo.id, u.id);
+for (const u of users) await addMember(db, demo.id, u.id);
 
 const examples = generateDemoExamples(count, SEED);
 

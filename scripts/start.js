@@ -56,16 +56,37 @@ if (stale) {
 	if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-const port = process.env.PORT ?? '3000';
-const env = {
-	...process.env,
-	// Imports of 100,000 rows are tens of megabytes; the default limit is 512 kB.
-	BODY_SIZE_LIMIT: process.env.BODY_SIZE_LIMIT ?? '512M',
-	PORT: port
-};
-// Without a known origin the server assumes https and refuses every form posted over http.
-if (!env.ORIGIN && !env.PROTOCOL_HEADER) env.ORIGIN = `http://localhost:${port}`;
-console.log(`Winnow on ${env.ORIGIN} (database: ${env.DATABASE_URL ?? 'data/winnow.db'})`);
-const server = spawn(process.execPath, [built], { stdio: 'inherit', env });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
-server.on('exit', (code) => process.exit(code ?? 0));
+// A worker answers no requests: it loads the server without listening, which starts the job
+// runner and the fine-tune follower, and runs until it is stopped.
+if (process.env.WINNOW_ROLE === 'worker') {
+	console.log(`Winnow worker (database: ${process.env.DATABASE_URL ?? 'data/winnow.db'})`);
+	const worker = spawn(
+		process.execPath,
+		[
+			'--input-type=module',
+			'-e',
+			"await import('./build/handler.js'); setInterval(() => {}, 1 << 30);"
+		],
+		{ stdio: 'inherit', env: process.env }
+	);
+	for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => worker.kill(signal));
+	worker.on('exit', (code) => process.exit(code ?? 0));
+} else {
+	serve();
+}
+
+function serve() {
+	const port = process.env.PORT ?? '3000';
+	const env = {
+		...process.env,
+		// Imports of 100,000 rows are tens of megabytes; the default limit is 512 kB.
+		BODY_SIZE_LIMIT: process.env.BODY_SIZE_LIMIT ?? '512M',
+		PORT: port
+	};
+	// Without a known origin the server assumes https and refuses every form posted over http.
+	if (!env.ORIGIN && !env.PROTOCOL_HEADER) env.ORIGIN = `http://localhost:${port}`;
+	console.log(`Winnow on ${env.ORIGIN} (database: ${env.DATABASE_URL ?? 'data/winnow.db'})`);
+	const server = spawn(process.execPath, [built], { stdio: 'inherit', env });
+	for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+	server.on('exit', (code) => process.exit(code ?? 0));
+}

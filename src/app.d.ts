@@ -1,8 +1,7 @@
 import type { Db } from '$lib/server/db';
 import type { SessionUser } from '$lib/server/auth';
 import type { Session } from '$lib/server/db/schema';
-import type { JobRunner } from '$lib/server/jobs/runner';
-import type { FineTuneFollower } from '$lib/server/finetune/follower';
+import type { Waker } from '$lib/server/signals';
 import type { SecretKey } from '$lib/server/secrets';
 
 declare global {
@@ -13,10 +12,10 @@ declare global {
 			session: Session | null;
 			/** Opens and seals provider keys; never leaves the server. */
 			secretKey: SecretKey;
-			/** The job runner: routes wake it when a job starts or changes. */
-			jobs: JobRunner;
-			/** Follows fine-tunes: routes wake it when one starts or is cancelled. */
-			fineTunes: FineTuneFollower;
+			/** Wakes the job runner, here or in the workers, when a job starts or changes. */
+			jobs: Waker;
+			/** Wakes the fine-tune follower, here or in the workers, when one starts or is cancelled. */
+			fineTunes: Waker;
 			/** The largest input or output an import takes, in bytes (WINNOW_MAX_FIELD_MB). */
 			maxFieldBytes: number;
 		}

@@ -17,43 +17,36 @@ import {
 } from '$lib/server/auth';
 import { countUsers } from '$lib/server/users';
 import { authenticateApiToken } from '$lib/server/apiTokens';
-import { JobRunner } from '$lib/server/jobs/runner';
-import { FineTuneFollower } from '$lib/server/finetune/follower';
-import { loadSecretKey, type SecretKey } from '$lib/server/secrets';
+import { checkSecret, loadSecretKey, type SecretKey } from '$lib/server/secrets';
+import { startBackground, type Background } from '$lib/server/roles';
 import { CROSS_ORIGIN_REFUSAL, isCrossOriginWrite, withSecurityHeaders } from '$lib/server/origin';
 import { discardAbandonedImports } from '$lib/server/import';
 import { discardAbandonedFreezes } from '$lib/server/datasets';
 
 let db: Db;
 let secretKey: SecretKey;
-let runner: JobRunner;
-let follower: FineTuneFollower;
+let background: Background;
 let usersExist = false;
 let maxFieldBytes: number;
 
 export const init: ServerInit = async () => {
 	const config = loadConfig(process.env);
 	db = createDb(config.databaseUrl);
-	migrateDb(db);
+	await migrateDb(db);
 	secretKey = loadSecretKey(config.secret, config.secretFile);
+	const secret = await checkSecret(db, secretKey);
+	if (!secret.ok) {
+		console.error(secret.message);
+		process.exit(1);
+	}
 	maxFieldBytes = config.maxFieldBytes;
 	// An import cut short by a crash or a restart left rows no one sees; they go, all of them.
 	await discardAbandonedImports(db, new Date());
 	await discardAbandonedFreezes(db, new Date());
-	// Jobs left running by a crash or a restart carry on from where they were.
-	runner = new JobRunner(db, { key: secretKey, log: (message) => console.error(message) });
-	runner.start();
-	follower = new FineTuneFollower(db, {
-		key: secretKey,
-		pollMs: config.fineTunePollMs,
-		log: (message) => console.error(message),
-		wakeJobs: () => runner.wake()
-	});
-	follower.start();
-	process.once('sveltekit:shutdown', () => {
-		void runner.stop();
-		void follower.stop();
-	});
+	// Jobs left running by a crash or a restart carry on from where they were, here or in a
+	// worker process, as the role says.
+	background = await startBackground(db, secretKey, config, (message) => console.error(message));
+	process.once('sveltekit:shutdown', () => void background.stop());
 };
 
 export const handle: Handle = async (input) => {
@@ -74,19 +67,19 @@ export const handle: Handle = async (input) => {
 const handleRequest: Handle = async ({ event, resolve }) => {
 	event.locals.db = db;
 	event.locals.secretKey = secretKey;
-	event.locals.jobs = runner;
-	event.locals.fineTunes = follower;
+	event.locals.jobs = background.jobs;
+	event.locals.fineTunes = background.fineTunes;
 	event.locals.maxFieldBytes = maxFieldBytes;
 	event.locals.user = null;
 	event.locals.session = null;
 
-	if (!usersExist) usersExist = countUsers(db) > 0;
+	if (!usersExist) usersExist = (await countUsers(db)) > 0;
 	if (!usersExist && event.url.pathname !== '/setup') redirect(303, '/setup');
 
 	// Scripts call the API with a personal access token instead of a session cookie.
 	const bearer = event.request.headers.get('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
 	if (bearer && event.url.pathname.startsWith('/api/')) {
-		event.locals.user = authenticateApiToken(db, bearer);
+		event.locals.user = await authenticateApiToken(db, bearer);
 		if (!event.locals.user) {
 			return json({ message: 'That access token is unknown or revoked.' }, { status: 401 });
 		}
@@ -102,7 +95,7 @@ const handleRequest: Handle = async ({ event, resolve }) => {
 
 	const token = event.cookies.get(sessionCookieName);
 	if (token) {
-		const { session, user } = validateSessionToken(db, token);
+		const { session, user } = await validateSessionToken(db, token);
 		if (session) setSessionTokenCookie(event, token, session.expiresAt);
 		else deleteSessionTokenCookie(event);
 		event.locals.user = user;

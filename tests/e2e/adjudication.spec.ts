@@ -14,7 +14,7 @@ async function disputedProject() {
 	const admin = await ensureUser('adjudicator', 'admin');
 	const ada = await ensureUser('ada', 'annotator');
 	const ben = await ensureUser('ben', 'annotator');
-	const created = createProject(
+	const created = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -23,8 +23,8 @@ async function disputedProject() {
 		}),
 		admin.id
 	);
-	addMember(db, created.id, ada.id);
-	addMember(db, created.id, ben.id);
+	await addMember(db, created.id, ada.id);
+	await addMember(db, created.id, ben.id);
 	async function* rows() {
 		yield '{"input": "Can I return shoes after 40 days?", "output": "Yes, any time."}\n';
 	}
@@ -39,8 +39,8 @@ async function disputedProject() {
 		[ada, 5, 'accept'],
 		[ben, 1, 'reject']
 	] as const) {
-		const claimed = claimNext(db, created.id, person.id, now)!;
-		const result = submitReview(
+		const claimed = (await claimNext(db, created.id, person.id, now))!;
+		const result = await submitReview(
 			db,
 			created.id,
 			person.id,
@@ -57,7 +57,9 @@ async function disputedProject() {
 		);
 		expect(result.ok).toBe(true);
 	}
-	const disputed = db.select().from(example).where(eq(example.projectId, created.id)).get()!;
+	const disputed = (
+		await db.select().from(example).where(eq(example.projectId, created.id)).limit(1)
+	)[0]!;
 	expect(disputed.status).toBe('disputed');
 	return { project: created, admin, exampleId: disputed.id };
 }

@@ -36,19 +36,19 @@ async function setup(overrides: Partial<typeof DEFAULT_PROJECT_VALUES> = {}) {
 	const admin = await ensureUser('api-admin', 'admin');
 	const annotator = await ensureUser('api-annotator', 'annotator');
 	const outsider = await ensureUser('api-outsider', 'annotator');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, ...overrides, name: `API ${Date.now()}` }),
 		admin.id
 	);
-	addMember(db, project.id, annotator.id);
+	await addMember(db, project.id, annotator.id);
 	return {
 		project,
 		admin,
 		annotator,
-		adminToken: createApiToken(db, admin.id, 'admin script').token,
-		annotatorToken: createApiToken(db, annotator.id, 'annotator script').token,
-		outsiderToken: createApiToken(db, outsider.id, 'outsider script').token
+		adminToken: (await createApiToken(db, admin.id, 'admin script')).token,
+		annotatorToken: (await createApiToken(db, annotator.id, 'annotator script')).token,
+		outsiderToken: (await createApiToken(db, outsider.id, 'outsider script')).token
 	};
 }
 
@@ -76,10 +76,10 @@ async function reviewedProject() {
 		).join('\n')
 	});
 	expect(imported.status()).toBe(201);
-	const reviewed = acceptEverything(db, project.id, annotator.id, `api-loop-${project.id}`);
+	const reviewed = await acceptEverything(db, project.id, annotator.id, `api-loop-${project.id}`);
 	expect(reviewed).toBe(12);
 	const providerName = `API stand-in ${project.id}`;
-	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const provider = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
 		name: providerName,
 		baseUrl: standin.url,
 		apiKey: 'sk-api-e2e',
@@ -87,8 +87,8 @@ async function reviewedProject() {
 		tokensPerMinute: null
 	});
 	const price = { inputPricePerMTok: 1, outputPricePerMTok: 2 };
-	const teacher = addModel(db, provider.id, { name: 'teacher-large', ...price });
-	const other = addModel(db, provider.id, { name: 'student-small', ...price });
+	const teacher = await addModel(db, provider.id, { name: 'teacher-large', ...price });
+	const other = await addModel(db, provider.id, { name: 'student-small', ...price });
 	return {
 		...found,
 		api,
@@ -342,7 +342,7 @@ test('the re-tune API: evaluations, fine-tunes, iterations and compare, for admi
 	expect((await (await api.get(`${base}/evaluations`)).json()).evaluations).toHaveLength(1);
 	expect((await (await api.get(`${base}/fine-tunes`)).json()).fineTunes).toHaveLength(1);
 	expect((await (await api.get(`${base}/iterations`)).json()).iterations).toEqual([]);
-	expect(listDatasets(db, project.id)).toHaveLength(1);
+	expect(await listDatasets(db, project.id)).toHaveLength(1);
 });
 
 test('the re-tune API: bad input is answered 400 with the problem named, and nothing is written', async () => {
@@ -423,7 +423,7 @@ test('the re-tune API: bad input is answered 400 with the problem named, and not
 	);
 	expect((await (await api.get(`${base}/iterations`)).json()).iterations).toEqual([]);
 	expect((await (await api.get(`${base}/fine-tunes`)).json()).fineTunes).toEqual([]);
-	expect(listDatasets(db, project.id)).toEqual([]);
+	expect(await listDatasets(db, project.id)).toEqual([]);
 
 	// An evaluation run.
 	const evaluation = (body: object) => api.post(`${base}/evaluations`, { data: body });

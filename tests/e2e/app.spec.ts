@@ -44,18 +44,18 @@ test('a person sees where they are logged in, ends other sessions, and changes t
 	browser
 }) => {
 	const person = await ensureUser('traveller', 'annotator');
-	const elsewhere = (userAgent: string, ipAddress: string, minutesAgo: number) => {
+	const elsewhere = async (userAgent: string, ipAddress: string, minutesAgo: number) => {
 		const token = generateSessionToken();
 		const madeAt = new Date(Date.now() - minutesAgo * 60_000);
-		createSession(e2eDb(), token, person.id, madeAt, { userAgent, ipAddress });
+		await createSession(e2eDb(), token, person.id, madeAt, { userAgent, ipAddress });
 		return token;
 	};
-	const firefox = elsewhere(
+	const firefox = await elsewhere(
 		'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0',
 		'198.51.100.7',
 		20
 	);
-	const phone = elsewhere(
+	const phone = await elsewhere(
 		'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
 		'203.0.113.9',
 		10
@@ -82,12 +82,12 @@ test('a person sees where they are logged in, ends other sessions, and changes t
 		.click();
 	await expect(page.getByRole('status')).toHaveText('Session ended: it is logged out.');
 	await expect(sessions.getByRole('rowheader')).toHaveCount(2);
-	expect(validateSessionToken(e2eDb(), firefox).user).toBeNull();
+	expect((await validateSessionToken(e2eDb(), firefox)).user).toBeNull();
 
 	await page.getByRole('button', { name: 'End all other sessions' }).click();
 	await expect(page.getByRole('status')).toHaveText('Your other sessions have ended.');
 	await expect(sessions.getByRole('rowheader')).toHaveText(['Chrome on Linux (this session)']);
-	expect(validateSessionToken(e2eDb(), phone).user).toBeNull();
+	expect((await validateSessionToken(e2eDb(), phone)).user).toBeNull();
 	await expect(page.getByRole('button', { name: 'End all other sessions' })).toHaveCount(0);
 
 	// A password change proves the current one, and ends the sessions made since.
@@ -122,7 +122,7 @@ test('after logging in, next leads only to a page of this site', async () => {
 	const person = await ensureUser('nextcomer', 'annotator');
 	const signedIn = await request.newContext({
 		baseURL: BASE_URL,
-		extraHTTPHeaders: { cookie: `auth-session=${sessionCookie(person.id)}` }
+		extraHTTPHeaders: { cookie: `auth-session=${await sessionCookie(person.id)}` }
 	});
 	const payloads: [string, string][] = [
 		['%2Fprojects%3Fa%3D1', '/projects?a=1'],
@@ -292,8 +292,8 @@ test.describe('without JavaScript', () => {
 	}) => {
 		const admin = await ensureUser('admin', 'admin');
 		const scripter = await ensureUser('scripter', 'annotator');
-		const nightly = createApiToken(e2eDb(), scripter.id, 'nightly import').token;
-		const exporter = createApiToken(e2eDb(), scripter.id, 'weekly export').token;
+		const nightly = (await createApiToken(e2eDb(), scripter.id, 'nightly import')).token;
+		const exporter = (await createApiToken(e2eDb(), scripter.id, 'weekly export')).token;
 		await logInAs(context, admin.id);
 		await page.goto('/admin/users');
 
@@ -303,8 +303,8 @@ test.describe('without JavaScript', () => {
 		await tokens.getByRole('button', { name: 'Revoke nightly import of scripter' }).click();
 		await expect(page.getByText('Token revoked')).toBeVisible();
 		await expect(tokens.getByRole('row', { name: /nightly import/ })).toContainText('revoked');
-		expect(authenticateApiToken(e2eDb(), nightly)).toBeNull();
-		expect(authenticateApiToken(e2eDb(), exporter)?.id).toBe(scripter.id);
+		expect(await authenticateApiToken(e2eDb(), nightly)).toBeNull();
+		expect((await authenticateApiToken(e2eDb(), exporter))?.id).toBe(scripter.id);
 
 		await page.getByLabel('New password for scripter').fill('battery-horse-correct');
 		await page
@@ -314,6 +314,6 @@ test.describe('without JavaScript', () => {
 			.click();
 		await expect(page.getByText('their access tokens are revoked')).toBeVisible();
 		await expect(tokens.getByRole('button', { name: /^Revoke/ })).toHaveCount(0);
-		expect(authenticateApiToken(e2eDb(), exporter)).toBeNull();
+		expect(await authenticateApiToken(e2eDb(), exporter)).toBeNull();
 	});
 });

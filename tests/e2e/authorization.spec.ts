@@ -385,8 +385,8 @@ test.beforeAll(async () => {
 	const outsider = await ensureUser('authz-outsider', 'annotator');
 	Object.assign(users, { admin: admin.id, member: member.id, outsider: outsider.id });
 	const definition = projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: 'Authorization' });
-	const created = createProject(db, definition, admin.id);
-	addMember(db, created.id, member.id);
+	const created = await createProject(db, definition, admin.id);
+	await addMember(db, created.id, member.id);
 	async function* rows() {
 		yield '{"input": "a question", "output": "an answer"}\n';
 	}
@@ -397,10 +397,12 @@ test.beforeAll(async () => {
 		userId: admin.id
 	});
 	ids.project = created.id;
-	ids.example = db.select().from(example).where(eq(example.projectId, created.id)).get()!.id;
+	ids.example = (
+		await db.select().from(example).where(eq(example.projectId, created.id)).limit(1)
+	)[0]!.id;
 	// The admin accepts it, so a dataset can be frozen from it.
-	const claimed = claimNext(db, created.id, admin.id, new Date())!;
-	submitReview(
+	const claimed = (await claimNext(db, created.id, admin.id, new Date()))!;
+	await submitReview(
 		db,
 		created.id,
 		admin.id,
@@ -416,7 +418,7 @@ test.beforeAll(async () => {
 	);
 	const frozen = await freezeDataset(
 		db,
-		getProject(db, created.id)!,
+		(await getProject(db, created.id))!,
 		'authz',
 		datasetFilterSchema.parse({}),
 		admin.id
@@ -424,28 +426,28 @@ test.beforeAll(async () => {
 	if (!frozen.ok) throw new Error(frozen.message);
 	ids.dataset = frozen.datasetId;
 	// A job on a provider nobody listens at, cancelled before the runner looks at it.
-	const nowhere = createProvider(db, secretKeyFrom('authorization table'), {
+	const nowhere = await createProvider(db, secretKeyFrom('authorization table'), {
 		name: 'Nowhere',
 		baseUrl: 'http://127.0.0.1:9/v1',
 		apiKey: '',
 		requestsPerMinute: null,
 		tokensPerMinute: null
 	});
-	const teacher = addModel(db, nowhere.id, {
+	const teacher = await addModel(db, nowhere.id, {
 		name: 'teacher',
 		inputPricePerMTok: 0,
 		outputPricePerMTok: 0
 	});
-	ids.job = createJob(db, created, admin.id, {
+	ids.job = await createJob(db, created, admin.id, {
 		modelIds: [teacher.id],
 		settings: jobSettingsSchema.parse(JOB_SETTING_DEFAULTS),
 		inputs: ['a question'],
 		source: { kind: 'file', filename: 'authz.jsonl' }
 	});
-	controlJob(db, created.id, ids.job, 'cancel');
-	const tune = startFineTune(
+	await controlJob(db, created.id, ids.job, 'cancel');
+	const tune = await startFineTune(
 		db,
-		getProject(db, created.id)!,
+		(await getProject(db, created.id))!,
 		frozen.datasetId,
 		{
 			adapter: 'openai',
@@ -459,7 +461,7 @@ test.beforeAll(async () => {
 	if (!tune.ok) throw new Error(tune.message);
 	ids.fineTune = tune.fineTuneId;
 	await cancelFineTune(db, secretKeyFrom('authorization table'), created.id, tune.fineTuneId);
-	ids.run = createRun(
+	ids.run = await createRun(
 		db,
 		created.id,
 		{
@@ -488,7 +490,7 @@ function urlFor(row: Row): string {
 async function client(visitor: Visitor): Promise<APIRequestContext> {
 	// A fresh session for every request: the logout row ends the one it is given.
 	const cookie =
-		visitor === 'anonymous' ? undefined : `auth-session=${sessionCookie(users[visitor])}`;
+		visitor === 'anonymous' ? undefined : `auth-session=${await sessionCookie(users[visitor])}`;
 	return request.newContext({
 		baseURL: BASE_URL,
 		// As a browser submitting a form without JavaScript.

@@ -21,7 +21,7 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 	const db = e2eDb();
 	const admin = await ensureUser('exporter', 'admin');
 	const rater = await ensureUser('rita', 'annotator');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -33,7 +33,7 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 		}),
 		admin.id
 	);
-	addMember(db, project.id, rater.id);
+	await addMember(db, project.id, rater.id);
 	async function* rows() {
 		for (let i = 1; i <= 6; i++) yield `{"input": "Question ${i}?", "output": "Answer ${i}."}\n`;
 	}
@@ -45,8 +45,8 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 	});
 	// Five accepted, one rejected.
 	for (let i = 1; i <= 6; i++) {
-		const claimed = claimNext(db, project.id, rater.id, new Date())!;
-		const result = submitReview(
+		const claimed = (await claimNext(db, project.id, rater.id, new Date()))!;
+		const result = await submitReview(
 			db,
 			project.id,
 			rater.id,
@@ -120,7 +120,7 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 		const db = e2eDb();
 		const admin = await ensureUser('exporter', 'admin');
 		const rater = await ensureUser('rita', 'annotator');
-		const project = createProject(
+		const project = await createProject(
 			db,
 			projectSchema.parse({
 				...DEFAULT_PROJECT_VALUES,
@@ -131,7 +131,7 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 			}),
 			admin.id
 		);
-		addMember(db, project.id, rater.id);
+		await addMember(db, project.id, rater.id);
 		async function* rows() {
 			for (let i = 1; i <= 3; i++)
 				yield `{"input": "Tune question ${i}?", "output": "Tune answer ${i}."}\n`;
@@ -142,9 +142,9 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 			filename: 't.jsonl',
 			userId: admin.id
 		});
-		acceptEverything(db, project.id, rater.id, 'tune');
+		await acceptEverything(db, project.id, rater.id, 'tune');
 		const providerName = `Fine-tuning stand-in ${project.id}`;
-		createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+		await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
 			name: providerName,
 			baseUrl: standin.url,
 			apiKey: 'sk-fine-tune',
@@ -186,7 +186,7 @@ test('the export filter shows the URL’s filter again after Back and Forward', 
 	context
 }) => {
 	const admin = await ensureUser('exporter', 'admin');
-	const project = createProject(
+	const project = await createProject(
 		e2eDb(),
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Filter history ${Date.now()}` }),
 		admin.id
@@ -230,7 +230,7 @@ test('the dataset page says which files would be empty and what a reasoning file
 }) => {
 	const db = e2eDb();
 	const admin = await ensureUser('exporter', 'admin');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -252,14 +252,19 @@ test('the dataset page says which files would be empty and what a reasoning file
 		userId: admin.id
 	});
 	// One teacher output came with its reasoning.
-	const first = db.select().from(example).where(eq(example.projectId, project.id)).get()!;
-	const thought = db
-		.update(revision)
-		.set({ reasoning: 'Think it through.' })
-		.where(eq(revision.id, first.currentRevisionId!))
-		.returning()
-		.get()!;
-	acceptEverything(db, project.id, admin.id, 'fidelity');
+	const first = (
+		await db.select().from(example).where(eq(example.projectId, project.id)).limit(1)
+	)[0]!;
+	const thought = (
+		await db.transaction(async (tx) =>
+			tx
+				.update(revision)
+				.set({ reasoning: 'Think it through.' })
+				.where(eq(revision.id, first.currentRevisionId!))
+				.returning()
+		)
+	)[0]!;
+	await acceptEverything(db, project.id, admin.id, 'fidelity');
 	const frozen = await freezeDataset(
 		db,
 		project,

@@ -12,12 +12,12 @@ async function goldProject() {
 	const db = e2eDb();
 	const admin = await ensureUser('goldsmith', 'admin');
 	const gus = await ensureUser('gus', 'annotator');
-	const created = createProject(
+	const created = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Arithmetic ${Date.now()}` }),
 		admin.id
 	);
-	addMember(db, created.id, gus.id);
+	await addMember(db, created.id, gus.id);
 	async function* rows() {
 		yield '{"input": "What is 2 + 2?", "output": "4"}\n';
 		yield '{"input": "What is the capital of France?", "output": "Paris"}\n';
@@ -28,12 +28,11 @@ async function goldProject() {
 		filename: 'gold.jsonl',
 		userId: admin.id
 	});
-	const [first] = db
+	const [first] = await db
 		.select({ id: example.id })
 		.from(example)
 		.where(eq(example.projectId, created.id))
-		.orderBy(asc(example.id))
-		.all();
+		.orderBy(asc(example.id));
 	return { project: created, admin, gus, goldId: first.id };
 }
 
@@ -66,12 +65,13 @@ test('an admin mixes gold into the queue and sees each annotator measured agains
 	// Gus is served the gold example (the roll falls under the 50% rate) and rates it 5.
 	const db = e2eDb();
 	expect(
-		db.select().from(projectTable).where(eq(projectTable.id, project.id)).get()?.goldRate
+		(await db.select().from(projectTable).where(eq(projectTable.id, project.id)).limit(1))[0]
+			?.goldRate
 	).toBe(0.5);
 	const now = new Date();
-	const claimed = claimNext(db, project.id, gus.id, now, [], undefined, 0)!;
+	const claimed = (await claimNext(db, project.id, gus.id, now, [], undefined, 0))!;
 	expect(claimed.exampleId).toBe(goldId);
-	const reviewed = submitReview(
+	const reviewed = await submitReview(
 		db,
 		project.id,
 		gus.id,
@@ -137,7 +137,9 @@ test('what is typed, ticked or chosen while the page is still loading is kept wh
 	await expect(order).toHaveValue('random');
 	await page.getByRole('button', { name: 'Save queue settings' }).click();
 	await expect(page.getByText('Queue settings saved.')).toBeVisible();
-	const saved = e2eDb().select().from(projectTable).where(eq(projectTable.id, project.id)).get();
+	const saved = (
+		await e2eDb().select().from(projectTable).where(eq(projectTable.id, project.id))
+	)[0];
 	expect(saved?.goldRate).toBe(0.07);
 	expect(saved?.repairerReviewCounts).toBe(!countedBefore);
 	expect(saved?.queueOrder).toBe('random');

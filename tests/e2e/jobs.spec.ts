@@ -13,14 +13,18 @@ test.beforeAll(async () => {
 	standin = await startStandin({ latencyMs: 40, apiKey: 'sk-standin-e2e' });
 	// A provider for the tests that do not add one through the page, sealed with the server's secret.
 	const db = e2eDb();
-	const seeded = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const seeded = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
 		name: SEEDED,
 		baseUrl: standin.url,
 		apiKey: 'sk-standin-e2e',
 		requestsPerMinute: null,
 		tokensPerMinute: null
 	});
-	addModel(db, seeded.id, { name: 'teacher-large', inputPricePerMTok: 1, outputPricePerMTok: 2 });
+	await addModel(db, seeded.id, {
+		name: 'teacher-large',
+		inputPricePerMTok: 1,
+		outputPricePerMTok: 2
+	});
 });
 test.afterAll(async () => {
 	await standin.close();
@@ -35,12 +39,12 @@ test('an admin adds a provider, runs a job over a file, and its outputs reach th
 	const db = e2eDb();
 	const admin = await ensureUser('distiller', 'admin');
 	const annotator = await ensureUser('dora', 'annotator');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Support answers ${Date.now()}` }),
 		admin.id
 	);
-	addMember(db, project.id, annotator.id);
+	await addMember(db, project.id, annotator.id);
 	await logInAs(context, admin.id);
 
 	// A provider with a wrong key says so when tested.
@@ -107,7 +111,7 @@ test('an admin adds a provider, runs a job over a file, and its outputs reach th
 test('a bad input file starts nothing and names every bad line', async ({ page, context }) => {
 	const db = e2eDb();
 	const admin = await ensureUser('distiller', 'admin');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Bad inputs ${Date.now()}` }),
 		admin.id
@@ -140,7 +144,7 @@ test('an admin turns a document into proposed pairs that enter the queue', async
 }) => {
 	const db = e2eDb();
 	const admin = await ensureUser('distiller', 'admin');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Policy pairs ${Date.now()}` }),
 		admin.id
@@ -175,7 +179,7 @@ test('an admin grows a topic tree, edits it and the drafts, then asks for output
 }) => {
 	const db = e2eDb();
 	const admin = await ensureUser('distiller', 'admin');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: `Synthetic ${Date.now()}` }),
 		admin.id

@@ -39,7 +39,7 @@ async function annotatorSession(userId: string) {
 	return request.newContext({
 		baseURL: BASE_URL,
 		extraHTTPHeaders: {
-			cookie: `${sessionCookieName}=${sessionCookie(userId)}`,
+			cookie: `${sessionCookieName}=${await sessionCookie(userId)}`,
 			origin: BASE_URL
 		}
 	});
@@ -64,11 +64,13 @@ async function workQueue(
 		seen.push(text);
 		const { next } = JSON.parse(text);
 		if (!next) return reviewed;
-		const found = db
-			.select({ id: example.id, split: example.split, source: example.source })
-			.from(example)
-			.where(eq(example.id, next.exampleId))
-			.get()!;
+		const found = (
+			await db
+				.select({ id: example.id, split: example.split, source: example.source })
+				.from(example)
+				.where(eq(example.id, next.exampleId))
+				.limit(1)
+		)[0]!;
 		const verdict = judge({ ...found, output: next.output });
 		const saved = await session.post(`/projects/${projectId}/review?/submit`, {
 			headers: { 'x-sveltekit-action': 'true', accept: 'application/json' },
@@ -93,7 +95,7 @@ async function loopProject(name: string) {
 	const db = e2eDb();
 	const admin = await ensureUser('loop-admin', 'admin');
 	const rater = await ensureUser('loop-rater', 'annotator');
-	const project = createProject(
+	const project = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -104,16 +106,16 @@ async function loopProject(name: string) {
 		}),
 		admin.id
 	);
-	addMember(db, project.id, rater.id);
+	await addMember(db, project.id, rater.id);
 	const providerName = `${name} stand-in ${project.id}`;
-	const provider = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const provider = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
 		name: providerName,
 		baseUrl: standin.url,
 		apiKey: 'sk-loop',
 		requestsPerMinute: null,
 		tokensPerMinute: null
 	});
-	const teacher = addModel(db, provider.id, {
+	const teacher = await addModel(db, provider.id, {
 		name: 'teacher-large',
 		inputPricePerMTok: 1,
 		outputPricePerMTok: 4
@@ -140,11 +142,11 @@ test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, an
 	const checker = await ensureUser('loop-checker', 'annotator');
 	const { admin, rater, project, provider, providerName, teacher } =
 		await loopProject('Re-tune loop');
-	addMember(db, project.id, checker.id);
+	await addMember(db, project.id, checker.id);
 	const api = await request.newContext({
 		baseURL: BASE_URL,
 		extraHTTPHeaders: {
-			authorization: `Bearer ${createApiToken(db, admin.id, 'loop script').token}`
+			authorization: `Bearer ${(await createApiToken(db, admin.id, 'loop script')).token}`
 		}
 	});
 	const base = `/api/v1/projects/${project.id}`;
@@ -205,12 +207,9 @@ test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, an
 		'the teacher evaluation'
 	);
 	const teacherOutputs = new Set(
-		db
-			.select({ id: example.id })
-			.from(example)
-			.where(eq(example.jobId, teacherJob))
-			.all()
-			.map((e) => e.id)
+		(await db.select({ id: example.id }).from(example).where(eq(example.jobId, teacherJob))).map(
+			(e) => e.id
+		)
 	);
 	// The student falls short: its training-split answers are repaired, its test answers rated 3.
 	let repaired = 0;
@@ -235,11 +234,7 @@ test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, an
 
 	// No test input in any training file; the repairs in the second.
 	const testInputs = new Set(
-		db
-			.select({ input: example.input })
-			.from(example)
-			.where(eq(example.split, 'test'))
-			.all()
+		(await db.select({ input: example.input }).from(example).where(eq(example.split, 'test')))
 			.map((e) => e.input)
 			.filter((input) => input.startsWith('Customer question'))
 	);
@@ -309,7 +304,7 @@ test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, an
 	const raterApi = await request.newContext({
 		baseURL: BASE_URL,
 		extraHTTPHeaders: {
-			authorization: `Bearer ${createApiToken(db, rater.id, 'rater script').token}`
+			authorization: `Bearer ${(await createApiToken(db, rater.id, 'rater script')).token}`
 		}
 	});
 	seen.push(await (await raterApi.get(`${base}/examples`)).text());

@@ -19,14 +19,18 @@ test.beforeAll(async () => {
 	standin = await startStandin({ latencyMs: 40, apiKey: 'sk-standin-e2e' });
 	// Sealed with the server's own secret, as the providers page would seal it.
 	const db = e2eDb();
-	const seeded = createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const seeded = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
 		name: PROVIDER,
 		baseUrl: standin.url,
 		apiKey: 'sk-standin-e2e',
 		requestsPerMinute: null,
 		tokensPerMinute: null
 	});
-	addModel(db, seeded.id, { name: 'teacher-large', inputPricePerMTok: 1, outputPricePerMTok: 2 });
+	await addModel(db, seeded.id, {
+		name: 'teacher-large',
+		inputPricePerMTok: 1,
+		outputPricePerMTok: 2
+	});
 });
 test.afterAll(async () => {
 	await standin.close();
@@ -39,7 +43,7 @@ async function openPlayground(
 	definition: Partial<ProjectFormValues>
 ) {
 	const admin = await ensureUser('player', 'admin');
-	const project = createProject(
+	const project = await createProject(
 		e2eDb(),
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,

@@ -55,12 +55,12 @@ async function offlineProject(name: string, rows: number) {
 	const db = e2eDb();
 	const admin = await ensureUser('offline-admin', 'admin');
 	const annotator = await ensureUser('olga', 'annotator');
-	const created = createProject(
+	const created = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name }),
 		admin.id
 	);
-	addMember(db, created.id, annotator.id);
+	await addMember(db, created.id, annotator.id);
 	async function* lines() {
 		for (let i = 1; i <= rows; i++) {
 			yield `${JSON.stringify({ input: `${name} question ${i}?`, output: `answer ${i}` })}\n`;
@@ -81,20 +81,20 @@ async function onScreen(page: Page, project: { id: number; name: string }) {
 	const question = new RegExp(`${project.name} question \\d+\\?`).exec(
 		(await region.textContent())!
 	)![0];
-	const row = e2eDb()
-		.select({ id: example.id })
-		.from(example)
-		.where(and(eq(example.projectId, project.id), eq(example.input, question)))
-		.get()!;
+	const row = (
+		await e2eDb()
+			.select({ id: example.id })
+			.from(example)
+			.where(and(eq(example.projectId, project.id), eq(example.input, question)))
+	)[0]!;
 	return { id: row.id, question };
 }
 
-function reviewsOf(exampleId: number) {
-	return e2eDb()
+async function reviewsOf(exampleId: number) {
+	return await e2eDb()
 		.select({ rating: review.rating, decision: review.decision })
 		.from(review)
-		.where(eq(review.exampleId, exampleId))
-		.all();
+		.where(eq(review.exampleId, exampleId));
 }
 
 const isSubmit = (url: URL) => url.pathname.endsWith('/review') && url.search === '?/submit';
@@ -143,7 +143,7 @@ test('a review sent as the server stops stays on screen and is saved once it is 
 	await expect(input).toContainText(first.question);
 	await expect(fourStars).toBeChecked();
 	await expect(page.getByRole('button', { name: 'Retry' })).toBeVisible();
-	expect(reviewsOf(first.id)).toEqual([]);
+	expect(await reviewsOf(first.id)).toEqual([]);
 
 	// Enter while the server is still down fails again and keeps everything.
 	await page.keyboard.press('Enter');
@@ -156,7 +156,7 @@ test('a review sent as the server stops stays on screen and is saved once it is 
 	await expect(input).not.toContainText(first.question);
 	await expect(input).toContainText(/Offline question \d\?/);
 	await expect(alert).toHaveCount(0);
-	expect(reviewsOf(first.id)).toEqual([{ rating: 4, decision: 'accept' }]);
+	expect(await reviewsOf(first.id)).toEqual([{ rating: 4, decision: 'accept' }]);
 });
 
 test('a review the server saved but whose answer was lost is not saved twice', async ({
@@ -185,14 +185,14 @@ test('a review the server saved but whose answer was lost is not saved twice', a
 	await expect(page.getByRole('alert')).toContainText('was not saved');
 	await expect(input).toContainText(first.question);
 	expect(sent).toBeDefined();
-	expect(reviewsOf(first.id)).toEqual([{ rating: 2, decision: 'reject' }]);
+	expect(await reviewsOf(first.id)).toEqual([{ rating: 2, decision: 'reject' }]);
 
 	// The resend carries the same submission key: the server answers with the saved review.
 	await page.keyboard.press('Enter');
 	await expect(page.getByRole('status')).toContainText(`Saved example ${first.id}.`);
 	await expect(input).not.toContainText(first.question);
 	await expect(page.getByRole('alert')).toHaveCount(0);
-	expect(reviewsOf(first.id)).toEqual([{ rating: 2, decision: 'reject' }]);
+	expect(await reviewsOf(first.id)).toEqual([{ rating: 2, decision: 'reject' }]);
 	await expect(page.getByText('Reviewed today: 1')).toBeVisible();
 });
 
@@ -227,16 +227,16 @@ test('a proxy’s 503 keeps the review for a retry; a refusal shows its message'
 	await page.getByRole('button', { name: 'Retry' }).click();
 	await expect(page.getByRole('status')).toContainText(`Saved example ${first.id}.`);
 	await expect(input).not.toContainText(first.question);
-	expect(reviewsOf(first.id)).toEqual([{ rating: 5, decision: 'accept' }]);
+	expect(await reviewsOf(first.id)).toEqual([{ rating: 5, decision: 'accept' }]);
 
 	// The server refuses a review of an example no longer leased: its reason is shown and
 	// the example stays, with nothing saved.
 	const second = await onScreen(page, project);
-	releaseLeases(e2eDb(), project.id, second.id);
+	await releaseLeases(e2eDb(), project.id, second.id);
 	await page.keyboard.press('3');
 	await page.keyboard.press('Enter');
 	await expect(alert).toContainText('not leased to you any more');
 	await expect(input).toContainText(second.question);
 	await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
-	expect(reviewsOf(second.id)).toEqual([]);
+	expect(await reviewsOf(second.id)).toEqual([]);
 });

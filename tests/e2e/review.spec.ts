@@ -18,7 +18,7 @@ async function reviewProject(name: string, rows: number) {
 	const db = e2eDb();
 	const admin = await ensureUser('review-admin', 'admin');
 	const annotator = await ensureUser('rita', 'annotator');
-	const created = createProject(
+	const created = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -29,7 +29,7 @@ async function reviewProject(name: string, rows: number) {
 		}),
 		admin.id
 	);
-	addMember(db, created.id, annotator.id);
+	await addMember(db, created.id, annotator.id);
 	async function* lines() {
 		for (let i = 1; i <= rows; i++) {
 			yield `${JSON.stringify({ input: `${name} question ${i}?`, output: { answer: `answer ${i}` } })}\n`;
@@ -83,23 +83,24 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 	const db = e2eDb();
 	await expect
 		.poll(
-			() =>
-				db
-					.select({ n: count() })
-					.from(review)
-					.where(eq(review.userId, annotator.id))
-					.innerJoin(
-						example,
-						and(eq(example.id, review.exampleId), eq(example.projectId, project.id))
-					)
-					.get()!.n
+			async () =>
+				(
+					await db
+						.select({ n: count() })
+						.from(review)
+						.where(eq(review.userId, annotator.id))
+						.innerJoin(
+							example,
+							and(eq(example.id, review.exampleId), eq(example.projectId, project.id))
+						)
+						.limit(1)
+				)[0]!.n
 		)
 		.toBe(10);
-	const settled = db
+	const settled = await db
 		.select({ status: example.status, rating: example.finalRating })
 		.from(example)
-		.where(and(eq(example.projectId, project.id), eq(example.claimable, false)))
-		.all();
+		.where(and(eq(example.projectId, project.id), eq(example.claimable, false)));
 	expect(settled).toHaveLength(10);
 	// 3 stars is below the default threshold of 4: Enter rejects it, and A accepts it anyway
 	// only as a decision, so those examples are rejected or accepted by the rules.
@@ -137,11 +138,10 @@ test('a repair must be valid JSON, and a valid one becomes a new revision', asyn
 	await expect(status).toContainText(/Repair of example \d+ saved as a new revision\./);
 	const exampleId = /example (\d+)/.exec((await status.textContent())!)![1];
 
-	const revisions = e2eDb()
+	const revisions = await e2eDb()
 		.select()
 		.from(revision)
-		.where(eq(revision.exampleId, Number(exampleId)))
-		.all();
+		.where(eq(revision.exampleId, Number(exampleId)));
 	expect(revisions.map((r) => r.output)).toEqual([
 		'{"answer":"answer 1"}',
 		'{"answer":"a fixed answer"}'
@@ -155,29 +155,42 @@ test('a repair must be valid JSON, and a valid one becomes a new revision', asyn
 test('the review page and its data never name the model or the source', async ({ request }) => {
 	const { project, annotator } = await reviewProject('Blind', 2);
 	const db = e2eDb();
-	const teacher = db
-		.insert(provider)
-		.values({ name: 'Teacher provider', baseUrl: 'http://localhost:1/v1', createdAt: new Date() })
-		.returning()
-		.get();
-	const written = db
-		.insert(model)
-		.values({ providerId: teacher.id, name: MODEL_NAME, createdAt: new Date() })
-		.returning()
-		.get();
-	const ids = db
+	const teacher = (
+		await db.transaction(async (tx) =>
+			tx
+				.insert(provider)
+				.values({
+					name: 'Teacher provider',
+					baseUrl: 'http://localhost:1/v1',
+					createdAt: new Date()
+				})
+				.returning()
+		)
+	)[0];
+	const written = (
+		await db.transaction(async (tx) =>
+			tx
+				.insert(model)
+				.values({ providerId: teacher.id, name: MODEL_NAME, createdAt: new Date() })
+				.returning()
+		)
+	)[0];
+	const ids = await db
 		.select({ id: example.id, revisionId: example.currentRevisionId })
 		.from(example)
-		.where(eq(example.projectId, project.id))
-		.all();
+		.where(eq(example.projectId, project.id));
 	for (const row of ids) {
-		db.update(example).set({ source: 'distillation' }).where(eq(example.id, row.id)).run();
-		db.update(revision)
-			.set({ authorKind: 'model', authorModelId: written.id })
-			.where(eq(revision.id, row.revisionId!))
-			.run();
+		await db.transaction(async (tx) =>
+			tx.update(example).set({ source: 'distillation' }).where(eq(example.id, row.id))
+		);
+		await db.transaction(async (tx) =>
+			tx
+				.update(revision)
+				.set({ authorKind: 'model', authorModelId: written.id })
+				.where(eq(revision.id, row.revisionId!))
+		);
 	}
-	const headers = { cookie: `auth-session=${sessionCookie(annotator.id)}`, origin: BASE_URL };
+	const headers = { cookie: `auth-session=${await sessionCookie(annotator.id)}`, origin: BASE_URL };
 	const responses = [
 		await request.get(`/projects/${project.id}/review`, { headers }),
 		await request.get(`/projects/${project.id}/review/__data.json`, { headers }),
@@ -217,12 +230,13 @@ test.describe('without JavaScript', () => {
 		await page.getByRole('button', { name: /^Accept/ }).click();
 		// The browser itself asks for the required rating before anything is sent.
 		await expect(page.getByText('Reviewed today: 1')).toBeVisible();
-		const reviews = e2eDb()
-			.select({ n: count() })
-			.from(review)
-			.innerJoin(example, eq(example.id, review.exampleId))
-			.where(eq(example.projectId, project.id))
-			.get()!.n;
+		const reviews = (
+			await e2eDb()
+				.select({ n: count() })
+				.from(review)
+				.innerJoin(example, eq(example.id, review.exampleId))
+				.where(eq(example.projectId, project.id))
+		)[0]!.n;
 		expect(reviews).toBe(1);
 	});
 });

@@ -42,12 +42,12 @@ test.beforeAll(async () => {
 	const db = e2eDb();
 	const admin = await ensureUser('security-admin', 'admin');
 	const annotator = await ensureUser('security-annotator', 'annotator');
-	const created = createProject(
+	const created = await createProject(
 		db,
 		projectSchema.parse({ ...DEFAULT_PROJECT_VALUES, name: 'Security' }),
 		admin.id
 	);
-	addMember(db, created.id, annotator.id);
+	await addMember(db, created.id, annotator.id);
 	const load = async (rows: object[]) => {
 		async function* lines() {
 			for (const row of rows) yield `${JSON.stringify(row)}\n`;
@@ -61,10 +61,10 @@ test.beforeAll(async () => {
 	};
 	// The admin accepts three plain examples, so a dataset can be frozen and downloaded.
 	await load([1, 2, 3].map((i) => ({ input: `q ${i}`, output: `a ${i}` })));
-	acceptEverything(db, created.id, admin.id, 'security');
+	await acceptEverything(db, created.id, admin.id, 'security');
 	const frozen = await freezeDataset(
 		db,
-		getProject(db, created.id)!,
+		(await getProject(db, created.id))!,
 		'security',
 		datasetFilterSchema.parse({}),
 		admin.id
@@ -73,7 +73,7 @@ test.beforeAll(async () => {
 	// What the annotator is given to review next.
 	await load([{ input: 'Show me the markdown', output: OUTPUT }]);
 	// A project with a JSON Schema: its review screen checks repairs in the browser.
-	const withSchema = createProject(
+	const withSchema = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
@@ -83,7 +83,7 @@ test.beforeAll(async () => {
 		}),
 		admin.id
 	);
-	addMember(db, withSchema.id, annotator.id);
+	await addMember(db, withSchema.id, annotator.id);
 	async function* jsonLines() {
 		yield `${JSON.stringify({ input: 'q', output: { answer: 'a' } })}\n`;
 	}
@@ -99,16 +99,16 @@ test.beforeAll(async () => {
 		dataset: frozen.datasetId,
 		admin: admin.id,
 		annotator: annotator.id,
-		token: createApiToken(db, admin.id, 'security script').token
+		token: (await createApiToken(db, admin.id, 'security script')).token
 	});
 });
 
 /** A request context as a browser holding a session, sending `origin` as its Origin. */
-function asBrowser(userId: string, origin: string | null = BASE_URL) {
+async function asBrowser(userId: string, origin: string | null = BASE_URL) {
 	return request.newContext({
 		baseURL: BASE_URL,
 		extraHTTPHeaders: {
-			cookie: `auth-session=${sessionCookie(userId)}`,
+			cookie: `auth-session=${await sessionCookie(userId)}`,
 			...(origin ? { origin } : {})
 		}
 	});
@@ -171,7 +171,7 @@ test.describe('every answer', () => {
 
 test.describe('a request from another origin', () => {
 	test('cannot log a person out, and a logout from this origin still works', async () => {
-		const token = sessionCookie(ids.annotator);
+		const token = await sessionCookie(ids.annotator);
 		const cookie = `auth-session=${token}`;
 		const foreign = await request.newContext({
 			baseURL: BASE_URL,
@@ -224,9 +224,15 @@ test.describe('a request from another origin', () => {
 
 	test('cannot write through the API with a session cookie; a token still can', async () => {
 		const db = e2eDb();
-		const examplesNow = () =>
-			db.select({ n: count() }).from(example).where(eq(example.projectId, ids.project)).get()!.n;
-		const before = examplesNow();
+		const examplesNow = async () =>
+			(
+				await db
+					.select({ n: count() })
+					.from(example)
+					.where(eq(example.projectId, ids.project))
+					.limit(1)
+			)[0]!.n;
+		const before = await examplesNow();
 		const body = `${JSON.stringify({ input: 'smuggled in', output: 'x' })}\n`;
 		const path = `/api/v1/projects/${ids.project}/examples`;
 
@@ -235,7 +241,7 @@ test.describe('a request from another origin', () => {
 		expect(refused.status()).toBe(403);
 		expect(refused.headers()['content-type']).toMatch(/application\/json/);
 		expect(await refused.json()).toEqual({ message: expect.stringMatching(/another origin/i) });
-		expect(examplesNow()).toBe(before);
+		expect(await examplesNow()).toBe(before);
 		// Reading is not refused: a cross-origin page cannot read the answer anyway.
 		expect((await foreign.get('/api/v1/projects')).status()).toBe(200);
 		await foreign.dispose();
@@ -251,7 +257,7 @@ test.describe('a request from another origin', () => {
 		const fromScript = `${JSON.stringify({ input: 'sent by a script', output: 'x' })}\n`;
 		expect((await script.post(path, { data: fromScript })).status()).toBe(201);
 		await script.dispose();
-		expect(examplesNow()).toBe(before + 2);
+		expect(await examplesNow()).toBe(before + 2);
 	});
 });
 

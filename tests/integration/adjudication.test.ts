@@ -1,6 +1,6 @@
 import { asc, count, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
+import { createMigratedDb, type Db } from '$lib/server/db';
 import { adjudication, example, revision } from '$lib/server/db/schema';
 import { adjudicate, getAdjudication, listDisputed } from '$lib/server/adjudication';
 import { getExampleDetail } from '$lib/server/examples';
@@ -27,24 +27,24 @@ const ANSWER_SCHEMA = JSON.stringify({
 
 /** A project with k = 2 whose first example two annotators rate 5 and 2: a real dispute. */
 async function disputed(overrides: Partial<ProjectInput> = {}, output: unknown = 'an answer') {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
 	const ann = await makeUser(db, 'annotator');
 	const bob = await makeUser(db, 'annotator');
-	const target = makeProject(db, admin.id, { reviewsRequired: 2, ...overrides });
-	addMember(db, target.id, ann.id);
-	addMember(db, target.id, bob.id);
+	const target = await makeProject(db, admin.id, { reviewsRequired: 2, ...overrides });
+	await addMember(db, target.id, ann.id);
+	await addMember(db, target.id, bob.id);
 	await importRows(db, target, [
 		{ input: 'first question', output },
 		{ input: 'second question', output }
 	]);
-	const first = claimNext(db, target.id, ann.id, T0)!;
-	const second = claimNext(db, target.id, bob.id, T0)!;
+	const first = (await claimNext(db, target.id, ann.id, T0))!;
+	const second = (await claimNext(db, target.id, bob.id, T0))!;
 	expect(second.exampleId).toBe(first.exampleId);
-	expect(submitReview(db, target.id, ann.id, reviewSubmission(first, { rating: 5 }), T0).ok).toBe(
-		true
-	);
-	const settled = submitReview(
+	expect(
+		(await submitReview(db, target.id, ann.id, reviewSubmission(first, { rating: 5 }), T0)).ok
+	).toBe(true);
+	const settled = await submitReview(
 		db,
 		target.id,
 		bob.id,
@@ -55,13 +55,13 @@ async function disputed(overrides: Partial<ProjectInput> = {}, output: unknown =
 	return { db, admin, target, exampleId: first.exampleId, revisionId: first.revisionId };
 }
 
-const adjudicationCount = (db: ReturnType<typeof createMigratedDb>) =>
-	db.select({ n: count() }).from(adjudication).get()!.n;
+const adjudicationCount = async (db: Db) =>
+	(await db.select({ n: count() }).from(adjudication).limit(1))[0]!.n;
 
 describe('the adjudication queue', () => {
 	it('lists disputed examples oldest first with why they are disputed', async () => {
 		const { db, target, exampleId } = await disputed();
-		const listed = listDisputed(db, target.id, { limit: 10 });
+		const listed = await listDisputed(db, target.id, { limit: 10 });
 		expect(listed.items).toHaveLength(1);
 		expect(listed.items[0]).toMatchObject({
 			id: exampleId,
@@ -70,14 +70,16 @@ describe('the adjudication queue', () => {
 			disputedBecause: 'ratings on both sides of the threshold'
 		});
 		expect(listed.nextAfterId).toBeNull();
-		expect(listDisputed(db, target.id, { limit: 10, afterId: exampleId }).items).toEqual([]);
+		expect((await listDisputed(db, target.id, { limit: 10, afterId: exampleId })).items).toEqual(
+			[]
+		);
 	});
 });
 
 describe('adjudicate', () => {
 	it('refuses a rating off the scale and writes nothing', async () => {
 		const { db, admin, target, exampleId } = await disputed();
-		const result = adjudicate(
+		const result = await adjudicate(
 			db,
 			target.id,
 			admin.id,
@@ -85,13 +87,13 @@ describe('adjudicate', () => {
 			T0
 		);
 		expect(result).toMatchObject({ ok: false, status: 400, field: 'rating' });
-		expect(adjudicationCount(db)).toBe(0);
-		expect(examplesOf(db, target.id)[0].status).toBe('disputed');
+		expect(await adjudicationCount(db)).toBe(0);
+		expect((await examplesOf(db, target.id))[0].status).toBe('disputed');
 	});
 
 	it('requires a reason', async () => {
 		const { db, admin, target, exampleId } = await disputed();
-		const result = adjudicate(
+		const result = await adjudicate(
 			db,
 			target.id,
 			admin.id,
@@ -99,29 +101,29 @@ describe('adjudicate', () => {
 			T0
 		);
 		expect(result).toMatchObject({ ok: false, status: 400, field: 'reason' });
-		expect(adjudicationCount(db)).toBe(0);
+		expect(await adjudicationCount(db)).toBe(0);
 	});
 
 	it('answers 409 for an example that is not disputed, and 404 for one elsewhere', async () => {
 		const { db, admin, target } = await disputed();
-		const other = examplesOf(db, target.id)[1];
+		const other = (await examplesOf(db, target.id))[1];
 		expect(other.status).toBe('queued');
 		const input = { exampleId: other.id, rating: 4, decision: 'accept', reason: 'ok' } as const;
-		expect(adjudicate(db, target.id, admin.id, input, T0)).toMatchObject({
+		expect(await adjudicate(db, target.id, admin.id, input, T0)).toMatchObject({
 			ok: false,
 			status: 409
 		});
-		expect(adjudicate(db, target.id + 1, admin.id, input, T0)).toMatchObject({
+		expect(await adjudicate(db, target.id + 1, admin.id, input, T0)).toMatchObject({
 			ok: false,
 			status: 404
 		});
-		expect(adjudicationCount(db)).toBe(0);
+		expect(await adjudicationCount(db)).toBe(0);
 	});
 
 	it('sets the final rating and decision and records who, when and why', async () => {
 		const { db, admin, target, exampleId, revisionId } = await disputed();
 		const at = minutesAfter(30);
-		const result = adjudicate(
+		const result = await adjudicate(
 			db,
 			target.id,
 			admin.id,
@@ -129,7 +131,7 @@ describe('adjudicate', () => {
 			at
 		);
 		expect(result).toEqual({ ok: true, revisionId });
-		const settled = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		const settled = (await db.select().from(example).where(eq(example.id, exampleId)).limit(1))[0]!;
 		expect(settled).toMatchObject({
 			status: 'accepted',
 			finalRating: 4,
@@ -138,7 +140,7 @@ describe('adjudicate', () => {
 			reviewCount: 2,
 			currentRevisionId: revisionId
 		});
-		expect(getAdjudication(db, exampleId)).toMatchObject({
+		expect(await getAdjudication(db, exampleId)).toMatchObject({
 			revisionId,
 			revisionNumber: 1,
 			adjudicator: admin.displayName,
@@ -147,10 +149,10 @@ describe('adjudicate', () => {
 			reason: 'The answer is right.',
 			createdAt: at
 		});
-		expect(listDisputed(db, target.id, { limit: 10 }).items).toEqual([]);
+		expect((await listDisputed(db, target.id, { limit: 10 })).items).toEqual([]);
 		// A second resolution finds nothing left to resolve.
 		expect(
-			adjudicate(
+			await adjudicate(
 				db,
 				target.id,
 				admin.id,
@@ -162,14 +164,15 @@ describe('adjudicate', () => {
 
 	it('puts the resolution on the example timeline, after the reviews it settled', async () => {
 		const { db, admin, target, exampleId } = await disputed();
-		adjudicate(
+		await adjudicate(
 			db,
 			target.id,
 			admin.id,
 			{ exampleId, rating: 4, decision: 'accept', reason: 'The answer is right.' },
 			minutesAfter(30)
 		);
-		const timeline = getExampleDetail(db, target.id, exampleId, { role: 'annotator' })!.timeline;
+		const timeline = (await getExampleDetail(db, target.id, exampleId, { role: 'annotator' }))!
+			.timeline;
 		expect(timeline.map((e) => e.kind)).toEqual(['created', 'review', 'review', 'adjudication']);
 		expect(timeline.at(-1)).toEqual({
 			kind: 'adjudication',
@@ -184,20 +187,20 @@ describe('adjudicate', () => {
 
 	it('rejects an accepted example whose rating is below the threshold', async () => {
 		const { db, admin, target, exampleId } = await disputed();
-		adjudicate(
+		await adjudicate(
 			db,
 			target.id,
 			admin.id,
 			{ exampleId, rating: 3, decision: 'accept', reason: 'meh' },
 			T0
 		);
-		const settled = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		const settled = (await db.select().from(example).where(eq(example.id, exampleId)).limit(1))[0]!;
 		expect(settled).toMatchObject({ status: 'rejected', finalRating: 3, finalDecision: 'accept' });
 	});
 
 	it('adds a repair as the new current revision and keeps the old one', async () => {
 		const { db, admin, target, exampleId, revisionId } = await disputed();
-		const result = adjudicate(
+		const result = await adjudicate(
 			db,
 			target.id,
 			admin.id,
@@ -211,12 +214,11 @@ describe('adjudicate', () => {
 			T0
 		);
 		expect(result.ok).toBe(true);
-		const revisions = db
+		const revisions = await db
 			.select()
 			.from(revision)
 			.where(eq(revision.exampleId, exampleId))
-			.orderBy(asc(revision.number))
-			.all();
+			.orderBy(asc(revision.number));
 		expect(revisions.map((r) => r.output)).toEqual(['an answer', 'a better answer']);
 		expect(revisions[1]).toMatchObject({
 			parentRevisionId: revisionId,
@@ -224,18 +226,18 @@ describe('adjudicate', () => {
 			authorUserId: admin.id,
 			reason: 'adjudicated: fixed the greeting'
 		});
-		const settled = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		const settled = (await db.select().from(example).where(eq(example.id, exampleId)).limit(1))[0]!;
 		expect(settled).toMatchObject({
 			currentRevisionId: revisions[1].id,
 			status: 'accepted',
 			reviewCount: 0
 		});
-		expect(getAdjudication(db, exampleId)?.revisionId).toBe(revisions[1].id);
+		expect((await getAdjudication(db, exampleId))?.revisionId).toBe(revisions[1].id);
 	});
 
 	it('takes an unchanged output as no repair', async () => {
 		const { db, admin, target, exampleId, revisionId } = await disputed();
-		const result = adjudicate(
+		const result = await adjudicate(
 			db,
 			target.id,
 			admin.id,
@@ -250,7 +252,7 @@ describe('adjudicate', () => {
 			{ outputKind: 'json', outputSchema: ANSWER_SCHEMA },
 			{ answer: 'an answer' }
 		);
-		const bad = adjudicate(
+		const bad = await adjudicate(
 			db,
 			target.id,
 			admin.id,
@@ -258,7 +260,7 @@ describe('adjudicate', () => {
 			T0
 		);
 		expect(bad).toMatchObject({ ok: false, status: 400, field: 'output' });
-		const offSchema = adjudicate(
+		const offSchema = await adjudicate(
 			db,
 			target.id,
 			admin.id,
@@ -266,11 +268,13 @@ describe('adjudicate', () => {
 			T0
 		);
 		expect(offSchema).toMatchObject({ ok: false, status: 400, field: 'output' });
-		expect(adjudicationCount(db)).toBe(0);
-		const unchanged = db.select().from(example).where(eq(example.id, exampleId)).get()!;
+		expect(await adjudicationCount(db)).toBe(0);
+		const unchanged = (
+			await db.select().from(example).where(eq(example.id, exampleId)).limit(1)
+		)[0]!;
 		expect(unchanged).toMatchObject({ status: 'disputed', currentRevisionId: revisionId });
 		// Re-indented JSON with the same content is not a repair.
-		const same = adjudicate(
+		const same = await adjudicate(
 			db,
 			target.id,
 			admin.id,

@@ -26,9 +26,9 @@ import {
 const DAY_MINUTES = 24 * 60;
 
 async function setup(overrides: Partial<ProjectInput>, examples: number, annotators = 3) {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, overrides);
+	const target = await makeProject(db, admin.id, overrides);
 	await importRows(
 		db,
 		target,
@@ -38,12 +38,18 @@ async function setup(overrides: Partial<ProjectInput>, examples: number, annotat
 	// Named so that the annotators sort a, b, c: the order of the matrix's columns.
 	for (let j = 0; j < annotators; j++)
 		people.push(await makeUser(db, 'annotator', `ann-${'abc'[j]}`));
-	const ids = exampleIds(db, target.id);
+	const ids = await exampleIds(db, target.id);
 	/** Annotator `j` claims and reviews example `i` through the real queue. */
-	const review = (j: number, i: number, over: Partial<ReviewSubmission> = {}, now = T0) => {
-		const claimed = claimNext(db, target.id, people[j].id, now);
+	const review = async (j: number, i: number, over: Partial<ReviewSubmission> = {}, now = T0) => {
+		const claimed = await claimNext(db, target.id, people[j].id, now);
 		expect(claimed?.exampleId).toBe(ids[i]);
-		const result = submitReview(db, target.id, people[j].id, reviewSubmission(claimed!, over), now);
+		const result = await submitReview(
+			db,
+			target.id,
+			people[j].id,
+			reviewSubmission(claimed!, over),
+			now
+		);
 		expect(result.ok).toBe(true);
 	};
 	return { db, target, people, ids, review };
@@ -53,9 +59,11 @@ describe('projectAgreement', () => {
 	it('reports perfect agreement on varied ratings as alpha 1, with every figure defined', async () => {
 		const ratings = [1, 2, 3, 4, 5, 3];
 		const { db, target, review } = await setup({ reviewsRequired: 3 }, ratings.length);
-		for (let j = 0; j < 3; j++) ratings.forEach((rating, i) => review(j, i, { rating }));
+		for (let j = 0; j < 3; j++) {
+			for (const [i, rating] of ratings.entries()) await review(j, i, { rating });
+		}
 
-		const figures = projectAgreement(db, target.id)!;
+		const figures = (await projectAgreement(db, target.id))!;
 		expect(figures.level).toBe('ordinal');
 		expect(figures.alsoLevel).toBe('interval');
 		expect(figures.alpha.value).toBe(1);
@@ -85,7 +93,7 @@ describe('projectAgreement', () => {
 			{ reviewsRequired: 3, requirements: [{ name: 'Polite', description: '' }] },
 			matrix.length
 		);
-		const [politeId] = requirementIdsOf(db, target.id);
+		const [politeId] = await requirementIdsOf(db, target.id);
 		// Units 0–3 are reviewed in ISO week 2025-W09 (T0 is Saturday 1 March), units 4–7 a week
 		// later, except that unit 3's last review also falls in the later week.
 		const at = (i: number, j: number) =>
@@ -96,8 +104,8 @@ describe('projectAgreement', () => {
 			[1, 2, 3, 4, 5, 6, 7, 8]
 		];
 		for (let j = 0; j < 3; j++) {
-			matrix.forEach((row, i) =>
-				review(
+			for (const [i, row] of matrix.entries()) {
+				await review(
 					j,
 					i,
 					{
@@ -106,11 +114,11 @@ describe('projectAgreement', () => {
 						durationMs: seconds[j][i] * 1000
 					},
 					at(i, j)
-				)
-			);
+				);
+			}
 		}
 
-		const figures = projectAgreement(db, target.id, { seed: 7 })!;
+		const figures = (await projectAgreement(db, target.id, { seed: 7 }))!;
 		expect(figures.units).toBe(8);
 		expect(figures.reviews).toBe(24);
 		expect(figures.alpha).toEqual(krippendorffAlpha(matrix, 'ordinal'));
@@ -120,7 +128,9 @@ describe('projectAgreement', () => {
 		const interval = figures.interval.value!;
 		expect(interval.lower).toBeLessThanOrEqual(interval.alpha);
 		expect(interval.upper).toBeGreaterThanOrEqual(interval.alpha);
-		expect(projectAgreement(db, target.id, { seed: 7 })!.interval).toEqual(figures.interval);
+		expect((await projectAgreement(db, target.id, { seed: 7 }))!.interval).toEqual(
+			figures.interval
+		);
 		expect(figures.fleiss.kappa).toEqual(fleissKappa(matrix));
 		expect(figures.percentExact).toEqual(percentAgreement(matrix));
 		expect(figures.percentWithinOne).toEqual(percentAgreement(matrix, { within: 1 }));
@@ -173,14 +183,14 @@ describe('projectAgreement', () => {
 			4,
 			2
 		);
-		review(0, 0, { rating: 0, decision: 'repair', output: 'a better answer' });
+		await review(0, 0, { rating: 0, decision: 'repair', output: 'a better answer' });
 		for (const i of [1, 2, 3])
-			review(0, i, { rating: i % 2, decision: i % 2 ? 'accept' : 'reject' });
+			await review(0, i, { rating: i % 2, decision: i % 2 ? 'accept' : 'reject' });
 		// Started examples come first; example 0 comes back last, as its repaired revision: a unit
 		// of its own.
-		for (const i of [1, 2, 3, 0]) review(1, i, { rating: 1 });
+		for (const i of [1, 2, 3, 0]) await review(1, i, { rating: 1 });
 
-		const figures = projectAgreement(db, target.id)!;
+		const figures = (await projectAgreement(db, target.id))!;
 		expect(figures.level).toBe('nominal');
 		expect(figures.alsoLevel).toBeNull();
 		expect(figures.alsoAlpha).toBeNull();
@@ -203,12 +213,12 @@ describe('projectAgreement', () => {
 			{ ratingScale: 'pass_fail_critical', threshold: 1, reviewsRequired: 2 },
 			3
 		);
-		for (const i of [0, 1, 2]) review(0, i, { rating: i });
-		review(1, 0, { rating: 0 });
-		review(1, 1, { rating: 2 });
-		review(2, 2, { rating: 2 });
+		for (const i of [0, 1, 2]) await review(0, i, { rating: i });
+		await review(1, 0, { rating: 0 });
+		await review(1, 1, { rating: 2 });
+		await review(2, 2, { rating: 2 });
 
-		const figures = projectAgreement(db, target.id)!;
+		const figures = (await projectAgreement(db, target.id))!;
 		expect(figures.level).toBe('ordinal');
 		const pair = (a: number, b: number) =>
 			figures.kappaPairs.find((p) => p.a === people[a].id && p.b === people[b].id)!;
@@ -224,7 +234,7 @@ describe('projectAgreement', () => {
 
 	it('gives null with a reason, never NaN, when there are no reviews', async () => {
 		const { db, target } = await setup({ reviewsRequired: 2 }, 2);
-		const figures = projectAgreement(db, target.id)!;
+		const figures = (await projectAgreement(db, target.id))!;
 		for (const statistic of [figures.alpha, figures.alsoAlpha!, figures.interval]) {
 			expect(statistic.value).toBeNull();
 			expect(statistic.reason).toBe('there are no reviews yet');
@@ -233,7 +243,7 @@ describe('projectAgreement', () => {
 		expect(figures.fleiss.kappa.value).toBeNull();
 		expect(figures.percentExact).toMatchObject({ value: null, reason: expect.any(String) });
 		expect(figures).toMatchObject({ weekly: [], kappaPairs: [], quality: [], units: 0 });
-		expect(projectAgreement(db, target.id + 100)).toBeNull();
+		expect(await projectAgreement(db, target.id + 100)).toBeNull();
 	});
 
 	it('numbers weeks as ISO 8601 does across year ends', () => {

@@ -26,12 +26,12 @@ import { makeUser, PASSWORD, T0 } from '../support/fixtures';
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const SECOND = 1000;
 
-function sessionRows(db: Db) {
-	return db.select().from(session).all();
+async function sessionRows(db: Db) {
+	return await db.select().from(session);
 }
 
 async function setup() {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const member = await makeUser(db, 'annotator', 'ada');
 	return { db, member };
 }
@@ -40,9 +40,9 @@ describe('sessions', () => {
 	it('validates a new session and gives back its user', async () => {
 		const { db, member } = await setup();
 		const token = generateSessionToken();
-		createSession(db, token, member.id, T0);
+		await createSession(db, token, member.id, T0);
 
-		const result = validateSessionToken(db, token, at(60 * 60 * SECOND));
+		const result = await validateSessionToken(db, token, at(60 * 60 * SECOND));
 
 		expect(result.user).toEqual({
 			id: member.id,
@@ -57,9 +57,9 @@ describe('sessions', () => {
 	it('stores only the SHA-256 of the token', async () => {
 		const { db, member } = await setup();
 		const token = generateSessionToken();
-		createSession(db, token, member.id, T0);
+		await createSession(db, token, member.id, T0);
 
-		const rows = sessionRows(db);
+		const rows = await sessionRows(db);
 		expect(rows).toHaveLength(1);
 		expect(rows[0].id).toBe(createHash('sha256').update(token).digest('hex'));
 		const raw = db.$client.prepare('select * from session').all();
@@ -68,76 +68,83 @@ describe('sessions', () => {
 
 	it('refuses a token it never issued', async () => {
 		const { db, member } = await setup();
-		createSession(db, generateSessionToken(), member.id, T0);
+		await createSession(db, generateSessionToken(), member.id, T0);
 
-		expect(validateSessionToken(db, generateSessionToken(), T0)).toEqual({
+		expect(await validateSessionToken(db, generateSessionToken(), T0)).toEqual({
 			session: null,
 			user: null
 		});
-		expect(sessionRows(db)).toHaveLength(1);
+		expect(await sessionRows(db)).toHaveLength(1);
 	});
 
 	it('keeps the expiry while more than 15 days are left', async () => {
 		const { db, member } = await setup();
 		const token = generateSessionToken();
-		createSession(db, token, member.id, T0);
+		await createSession(db, token, member.id, T0);
 
-		const result = validateSessionToken(db, token, at(14 * DAY_IN_MS));
+		const result = await validateSessionToken(db, token, at(14 * DAY_IN_MS));
 
 		expect(result.session?.expiresAt).toEqual(at(30 * DAY_IN_MS));
-		expect(sessionRows(db)[0].expiresAt).toEqual(at(30 * DAY_IN_MS));
+		expect((await sessionRows(db))[0].expiresAt).toEqual(at(30 * DAY_IN_MS));
 	});
 
 	it('extends the session by a full lifetime when used within 15 days of expiry', async () => {
 		const { db, member } = await setup();
 		const token = generateSessionToken();
-		createSession(db, token, member.id, T0);
+		await createSession(db, token, member.id, T0);
 		const usedAt = at(16 * DAY_IN_MS);
 
-		const result = validateSessionToken(db, token, usedAt);
+		const result = await validateSessionToken(db, token, usedAt);
 
 		expect(result.session?.expiresAt).toEqual(at(46 * DAY_IN_MS));
-		expect(sessionRows(db)[0].expiresAt).toEqual(at(46 * DAY_IN_MS));
+		expect((await sessionRows(db))[0].expiresAt).toEqual(at(46 * DAY_IN_MS));
 		// Past the first expiry, the renewed session still opens.
-		expect(validateSessionToken(db, token, at(40 * DAY_IN_MS)).user?.id).toBe(member.id);
+		expect((await validateSessionToken(db, token, at(40 * DAY_IN_MS))).user?.id).toBe(member.id);
 	});
 
 	it('refuses and deletes an expired session', async () => {
 		const { db, member } = await setup();
 		const lastMoment = generateSessionToken();
 		const expired = generateSessionToken();
-		createSession(db, lastMoment, member.id, T0);
-		createSession(db, expired, member.id, T0);
+		await createSession(db, lastMoment, member.id, T0);
+		await createSession(db, expired, member.id, T0);
 
-		expect(validateSessionToken(db, lastMoment, at(30 * DAY_IN_MS - 1)).user?.id).toBe(member.id);
-		const result = validateSessionToken(db, expired, at(30 * DAY_IN_MS));
+		expect((await validateSessionToken(db, lastMoment, at(30 * DAY_IN_MS - 1))).user?.id).toBe(
+			member.id
+		);
+		const result = await validateSessionToken(db, expired, at(30 * DAY_IN_MS));
 
 		expect(result).toEqual({ session: null, user: null });
-		expect(sessionRows(db).map((s) => s.id)).toEqual([sessionIdFromToken(lastMoment)]);
+		expect((await sessionRows(db)).map((s) => s.id)).toEqual([sessionIdFromToken(lastMoment)]);
 	});
 
 	it('refuses and deletes the session of a deactivated user', async () => {
 		const { db, member } = await setup();
 		const token = generateSessionToken();
-		createSession(db, token, member.id, T0);
+		await createSession(db, token, member.id, T0);
 		// Flip the flag alone, so the check in validation is what refuses the session.
-		db.update(user).set({ active: false }).where(eq(user.id, member.id)).run();
+		await db.transaction(async (tx) =>
+			tx.update(user).set({ active: false }).where(eq(user.id, member.id))
+		);
 
-		expect(validateSessionToken(db, token, at(SECOND))).toEqual({ session: null, user: null });
-		expect(sessionRows(db)).toEqual([]);
+		expect(await validateSessionToken(db, token, at(SECOND))).toEqual({
+			session: null,
+			user: null
+		});
+		expect(await sessionRows(db)).toEqual([]);
 	});
 
 	it('ends one session on logout and leaves the others', async () => {
 		const { db, member } = await setup();
 		const laptop = generateSessionToken();
 		const phone = generateSessionToken();
-		const laptopSession = createSession(db, laptop, member.id, T0);
-		createSession(db, phone, member.id, T0);
+		const laptopSession = await createSession(db, laptop, member.id, T0);
+		await createSession(db, phone, member.id, T0);
 
-		invalidateSession(db, laptopSession.id);
+		await invalidateSession(db, laptopSession.id);
 
-		expect(validateSessionToken(db, laptop, at(SECOND)).user).toBeNull();
-		expect(validateSessionToken(db, phone, at(SECOND)).user?.id).toBe(member.id);
+		expect((await validateSessionToken(db, laptop, at(SECOND))).user).toBeNull();
+		expect((await validateSessionToken(db, phone, at(SECOND))).user?.id).toBe(member.id);
 	});
 });
 
@@ -171,7 +178,7 @@ describe('authenticate', () => {
 		const { db, member } = await setup();
 		const wrong = await authenticate(db, 'ada', 'not-the-password', IP, T0);
 		const unknown = await authenticate(db, 'nobody', PASSWORD, IP, T0);
-		setUserActive(db, member.id, false);
+		await setUserActive(db, member.id, false);
 		const inactive = await authenticate(db, 'ada', PASSWORD, IP, T0);
 
 		for (const result of [wrong, unknown, inactive]) {
@@ -263,11 +270,13 @@ describe('authenticate', () => {
 		await failLogins(db, 'ada', 4, T0);
 		expect((await authenticate(db, 'ada', PASSWORD, IP, at(4 * SECOND))).ok).toBe(true);
 		expect(
-			db
-				.select()
-				.from(loginThrottle)
-				.where(eq(loginThrottle.key, throttleKeys('ada', IP).pair))
-				.get()
+			(
+				await db
+					.select()
+					.from(loginThrottle)
+					.where(eq(loginThrottle.key, throttleKeys('ada', IP).pair))
+					.limit(1)
+			)[0]
 		).toBeUndefined();
 
 		await failLogins(db, 'ada', 4, at(5 * SECOND));
@@ -280,7 +289,10 @@ describe('authenticate', () => {
 		const { db } = await setup();
 
 		const results = await Promise.all(
-			Array.from({ length: 20 }, () => authenticate(db, 'ada', 'wrong-password', IP, T0))
+			Array.from(
+				{ length: 20 },
+				async () => await authenticate(db, 'ada', 'wrong-password', IP, T0)
+			)
 		);
 
 		const checked = results.filter((r) => !r.ok && r.reason === 'invalid');
@@ -359,7 +371,7 @@ describe('authenticate', () => {
 
 describe('account administration', () => {
 	it('creates the first admin once and never again', async () => {
-		const db = createMigratedDb();
+		const db = await createMigratedDb();
 
 		const first = await createFirstAdmin(
 			db,
@@ -374,7 +386,7 @@ describe('account administration', () => {
 
 		expect(first).toMatchObject({ username: 'root', role: 'admin', active: true });
 		expect(second).toBeNull();
-		expect(countUsers(db)).toBe(1);
+		expect(await countUsers(db)).toBe(1);
 		expect((await authenticate(db, 'root', PASSWORD, '127.0.0.1', T0)).ok).toBe(true);
 	});
 
@@ -388,48 +400,52 @@ describe('account administration', () => {
 		);
 
 		expect(result).toBeNull();
-		expect(countUsers(db)).toBe(1);
+		expect(await countUsers(db)).toBe(1);
 	});
 
 	it('ends every session of a user who is deactivated, and only theirs', async () => {
 		const { db, member } = await setup();
 		const other = await makeUser(db, 'annotator', 'grace');
 		const tokens = [generateSessionToken(), generateSessionToken()];
-		for (const token of tokens) createSession(db, token, member.id, T0);
+		for (const token of tokens) await createSession(db, token, member.id, T0);
 		const otherToken = generateSessionToken();
-		createSession(db, otherToken, other.id, T0);
+		await createSession(db, otherToken, other.id, T0);
 
-		setUserActive(db, member.id, false);
+		await setUserActive(db, member.id, false);
 
-		expect(sessionRows(db).map((s) => s.userId)).toEqual([other.id]);
-		for (const token of tokens) expect(validateSessionToken(db, token, T0).user).toBeNull();
-		expect(validateSessionToken(db, otherToken, T0).user?.id).toBe(other.id);
+		expect((await sessionRows(db)).map((s) => s.userId)).toEqual([other.id]);
+		for (const token of tokens) expect((await validateSessionToken(db, token, T0)).user).toBeNull();
+		expect((await validateSessionToken(db, otherToken, T0)).user?.id).toBe(other.id);
 
-		setUserActive(db, member.id, true);
+		await setUserActive(db, member.id, true);
 		expect((await authenticate(db, 'ada', PASSWORD, '127.0.0.1', T0)).ok).toBe(true);
 	});
 
 	it("revokes the user's API tokens on a password reset, and only theirs", async () => {
 		const { db, member } = await setup();
 		const other = await makeUser(db, 'annotator', 'grace');
-		const scripts = [createApiToken(db, member.id, 'nightly import', T0).token];
-		scripts.push(createApiToken(db, member.id, 'export', T0).token);
-		const othersScript = createApiToken(db, other.id, 'hers', T0).token;
+		const scripts = [(await createApiToken(db, member.id, 'nightly import', T0)).token];
+		scripts.push((await createApiToken(db, member.id, 'export', T0)).token);
+		const othersScript = (await createApiToken(db, other.id, 'hers', T0)).token;
 
 		await resetPassword(db, member.id, 'battery-staple-2', undefined, at(SECOND));
 
-		for (const token of scripts) expect(authenticateApiToken(db, token, at(SECOND))).toBeNull();
-		expect(listApiTokens(db, member.id).map((t) => t.revokedAt)).toEqual([at(SECOND), at(SECOND)]);
-		expect(authenticateApiToken(db, othersScript, at(SECOND))?.id).toBe(other.id);
+		for (const token of scripts)
+			expect(await authenticateApiToken(db, token, at(SECOND))).toBeNull();
+		expect((await listApiTokens(db, member.id)).map((t) => t.revokedAt)).toEqual([
+			at(SECOND),
+			at(SECOND)
+		]);
+		expect((await authenticateApiToken(db, othersScript, at(SECOND)))?.id).toBe(other.id);
 	});
 
 	it('changes their own password only against the current one, ending their other ways in', async () => {
 		const { db, member } = await setup();
 		const here = generateSessionToken();
-		const hereSession = createSession(db, here, member.id, T0);
+		const hereSession = await createSession(db, here, member.id, T0);
 		const phone = generateSessionToken();
-		createSession(db, phone, member.id, T0);
-		const script = createApiToken(db, member.id, 'nightly import', T0).token;
+		await createSession(db, phone, member.id, T0);
+		const script = (await createApiToken(db, member.id, 'nightly import', T0)).token;
 
 		const wrong = await changeOwnPassword(
 			db,
@@ -441,8 +457,8 @@ describe('account administration', () => {
 			T0
 		);
 		expect(wrong).toEqual({ ok: false, reason: 'wrong' });
-		expect(sessionRows(db)).toHaveLength(2);
-		expect(authenticateApiToken(db, script, T0)?.id).toBe(member.id);
+		expect(await sessionRows(db)).toHaveLength(2);
+		expect((await authenticateApiToken(db, script, T0))?.id).toBe(member.id);
 
 		const right = await changeOwnPassword(
 			db,
@@ -454,9 +470,9 @@ describe('account administration', () => {
 			at(SECOND)
 		);
 		expect(right).toEqual({ ok: true });
-		expect(validateSessionToken(db, here, at(SECOND)).user?.id).toBe(member.id);
-		expect(validateSessionToken(db, phone, at(SECOND)).user).toBeNull();
-		expect(authenticateApiToken(db, script, at(SECOND))).toBeNull();
+		expect((await validateSessionToken(db, here, at(SECOND))).user?.id).toBe(member.id);
+		expect((await validateSessionToken(db, phone, at(SECOND))).user).toBeNull();
+		expect(await authenticateApiToken(db, script, at(SECOND))).toBeNull();
 		expect((await authenticate(db, 'ada', 'battery-staple-2', '127.0.0.1', at(SECOND))).ok).toBe(
 			true
 		);
@@ -464,7 +480,7 @@ describe('account administration', () => {
 
 	it('throttles guesses at the current password as it throttles logins', async () => {
 		const { db, member } = await setup();
-		const hereSession = createSession(db, generateSessionToken(), member.id, T0);
+		const hereSession = await createSession(db, generateSessionToken(), member.id, T0);
 		for (let i = 0; i < LOGIN_FREE_FAILURES.pair; i++) {
 			const guess = await changeOwnPassword(
 				db,
@@ -494,12 +510,12 @@ describe('account administration', () => {
 	it('ends sessions on a password reset, and the new password works', async () => {
 		const { db, member } = await setup();
 		const token = generateSessionToken();
-		createSession(db, token, member.id, T0);
+		await createSession(db, token, member.id, T0);
 
 		await resetPassword(db, member.id, 'battery-staple-2');
 
-		expect(sessionRows(db)).toEqual([]);
-		expect(validateSessionToken(db, token, T0).user).toBeNull();
+		expect(await sessionRows(db)).toEqual([]);
+		expect((await validateSessionToken(db, token, T0)).user).toBeNull();
 		const old = await authenticate(db, 'ada', PASSWORD, '127.0.0.1', T0);
 		const fresh = await authenticate(db, 'ada', 'battery-staple-2', '127.0.0.1', T0);
 		expect(old).toEqual({ ok: false, reason: 'invalid' });

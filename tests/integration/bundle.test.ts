@@ -16,24 +16,24 @@ import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../supp
 import { TEST_SECRET } from '../support/jobs';
 
 async function frozenDataset(inputOf = (i: number) => `question ${i}`) {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator');
-	const target = makeProject(db, admin.id, {
+	const target = await makeProject(db, admin.id, {
 		reviewsRequired: 1,
 		splitTrain: 60,
 		splitVal: 20,
 		splitTest: 20
 	});
-	addMember(db, target.id, rater.id);
+	await addMember(db, target.id, rater.id);
 	await importRows(
 		db,
 		target,
 		Array.from({ length: 40 }, (_, i) => ({ input: inputOf(i), output: `answer ${i}` }))
 	);
-	for (let claimed = claimNext(db, target.id, rater.id, T0); claimed;) {
-		submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
-		claimed = claimNext(db, target.id, rater.id, T0);
+	for (let claimed = await claimNext(db, target.id, rater.id, T0); claimed;) {
+		await submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
+		claimed = await claimNext(db, target.id, rater.id, T0);
 	}
 	const frozen = await freezeDataset(
 		db,
@@ -43,7 +43,7 @@ async function frozenDataset(inputOf = (i: number) => `question ${i}`) {
 		admin.id
 	);
 	if (!frozen.ok) throw new Error(frozen.message);
-	return { db, admin, target, found: getDataset(db, target.id, frozen.datasetId)! };
+	return { db, admin, target, found: (await getDataset(db, target.id, frozen.datasetId))! };
 }
 
 async function unzip(stream: ReadableStream<Uint8Array>) {
@@ -56,7 +56,7 @@ async function unzip(stream: ReadableStream<Uint8Array>) {
 describe('zips of a dataset', () => {
 	it('every split in one format, with a manifest naming the counts and the hash', async () => {
 		const { db, target, found } = await frozenDataset();
-		const zip = splitsZip(db, target, found, 'openai', false);
+		const zip = await splitsZip(db, target, found, 'openai', false);
 		if (!zip.ok) throw new Error(zip.message);
 		const files = await unzip(zipStream(zip.entries));
 		expect(Object.keys(files).sort()).toEqual([
@@ -97,7 +97,7 @@ describe('zips of a dataset', () => {
 		const testInputs = Object.values(files).join('\n');
 		expect(found.testCount).toBeGreaterThan(0);
 		// Each split holds only its own inputs; the test ones appear in no file of the bundle.
-		const csv = splitsZip(db, target, found, 'csv', false);
+		const csv = await splitsZip(db, target, found, 'csv', false);
 		if (!csv.ok) throw new Error(csv.message);
 		const testFile = await unzip(zipStream(csv.entries));
 		for (const line of testFile['support-v1-test-csv.csv'].trim().split('\n').slice(1)) {
@@ -110,16 +110,18 @@ describe('zips of a dataset', () => {
 describe('what a zip holds', () => {
 	it('with reasoning: only files with lines, named so, and a manifest saying what was left out', async () => {
 		const { db, target, found } = await frozenDataset();
-		const trainRevisions = db
-			.select({ id: datasetItem.revisionId })
-			.from(datasetItem)
-			.where(and(eq(datasetItem.datasetId, found.id), eq(datasetItem.split, 'train')))
-			.all()
-			.slice(0, 3);
+		const trainRevisions = (
+			await db
+				.select({ id: datasetItem.revisionId })
+				.from(datasetItem)
+				.where(and(eq(datasetItem.datasetId, found.id), eq(datasetItem.split, 'train')))
+		).slice(0, 3);
 		for (const { id } of trainRevisions) {
-			db.update(revision).set({ reasoning: 'thought' }).where(eq(revision.id, id)).run();
+			await db.transaction(async (tx) =>
+				tx.update(revision).set({ reasoning: 'thought' }).where(eq(revision.id, id))
+			);
 		}
-		const zip = splitsZip(db, target, found, 'openai', true);
+		const zip = await splitsZip(db, target, found, 'openai', true);
 		if (!zip.ok) throw new Error(zip.message);
 		const files = await unzip(zipStream(zip.entries));
 		expect(Object.keys(files).sort()).toEqual([
@@ -153,7 +155,7 @@ describe('what a zip holds', () => {
 
 	it('a zip that would hold no line is refused with the reason', async () => {
 		const { db, target, found } = await frozenDataset();
-		expect(splitsZip(db, target, found, 'openai_dpo', false)).toEqual({
+		expect(await splitsZip(db, target, found, 'openai_dpo', false)).toEqual({
 			ok: false,
 			message: `No train example (of ${found.trainCount}) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.`
 		});
@@ -176,7 +178,7 @@ describe('what a zip holds', () => {
 describe('a model served from one’s own GPUs', () => {
 	it('is registered with its URL, tied to the dataset, and offered everywhere', async () => {
 		const { db, admin, target, found } = await frozenDataset();
-		const result = registerServedModel(
+		const result = await registerServedModel(
 			db,
 			TEST_SECRET,
 			target,
@@ -190,13 +192,17 @@ describe('a model served from one’s own GPUs', () => {
 			admin.id
 		);
 		if (!result.ok) throw new Error(result.message);
-		const made = db.select().from(model).where(eq(model.id, result.modelId)).get()!;
-		const tune = db.select().from(fineTune).where(eq(fineTune.id, made.fineTuneId!)).get()!;
+		const made = (await db.select().from(model).where(eq(model.id, result.modelId)).limit(1))[0]!;
+		const tune = (
+			await db.select().from(fineTune).where(eq(fineTune.id, made.fineTuneId!)).limit(1)
+		)[0]!;
 		expect(tune).toMatchObject({ adapter: 'bundle', status: 'succeeded', datasetId: found.id });
-		const server = db.select().from(provider).where(eq(provider.id, made.providerId)).get()!;
+		const server = (
+			await db.select().from(provider).where(eq(provider.id, made.providerId)).limit(1)
+		)[0]!;
 		expect(server.baseUrl).toBe('http://gpu-box:8000/v1');
 		expect(decryptSecret(TEST_SECRET, server.apiKeyEncrypted!)).toBe('local-key');
-		expect(modelChoices(db).map((m) => m.label)).toContain(
+		expect((await modelChoices(db)).map((m) => m.label)).toContain(
 			'support-student (Own GPUs (gpu-box:8000))'
 		);
 	});

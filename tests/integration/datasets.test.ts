@@ -53,17 +53,17 @@ function inputIn(target: Project, split: 'train' | 'test', prefix: string): stri
  * reviewed; disputed.
  */
 async function everyState() {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
 	const ann = await makeUser(db, 'annotator');
 	const bob = await makeUser(db, 'annotator');
-	const target = makeProject(db, admin.id, {
+	const target = await makeProject(db, admin.id, {
 		reviewsRequired: 1,
 		threshold: 4,
 		instruction: 'Answer briefly.'
 	});
-	addMember(db, target.id, ann.id);
-	addMember(db, target.id, bob.id);
+	await addMember(db, target.id, ann.id);
+	await addMember(db, target.id, bob.id);
 	const trainInput = (name: string) => inputIn(target, 'train', name);
 	const inputs = {
 		accepted: trainInput('accepted'),
@@ -87,9 +87,9 @@ async function everyState() {
 		{ input: inputs.test, output: 'held-out answer' }
 	]);
 	let minute = 0;
-	const review = (userId: string, overrides: Parameters<typeof reviewSubmission>[1]) => {
-		const claimed = claimNext(db, target.id, userId, minutesAfter(minute))!;
-		const result = submitReview(
+	const review = async (userId: string, overrides: Parameters<typeof reviewSubmission>[1]) => {
+		const claimed = (await claimNext(db, target.id, userId, minutesAfter(minute)))!;
+		const result = await submitReview(
 			db,
 			target.id,
 			userId,
@@ -99,36 +99,46 @@ async function everyState() {
 		expect(result.ok).toBe(true);
 		return claimed;
 	};
-	review(ann.id, { rating: 5 }); // accepted
-	review(ann.id, { rating: 4 }); // four stars
-	review(ann.id, { rating: 3 }); // below the threshold → rejected
-	review(ann.id, { rating: 5, decision: 'reject' }); // rejected
-	review(ann.id, { rating: 2, decision: 'repair', output: 'repaired answer' }); // repaired …
-	review(ann.id, { rating: 2, decision: 'repair', output: 'repaired answer 2' }); // … twice
-	review(ann.id, { rating: 5 }); // the duplicate
-	review(ann.id, { rating: 5 }); // held out
-	review(bob.id, { rating: 5 }); // bob accepts the first repair only
+	await review(ann.id, { rating: 5 }); // accepted
+	await review(ann.id, { rating: 4 }); // four stars
+	await review(ann.id, { rating: 3 }); // below the threshold → rejected
+	await review(ann.id, { rating: 5, decision: 'reject' }); // rejected
+	await review(ann.id, { rating: 2, decision: 'repair', output: 'repaired answer' }); // repaired …
+	await review(ann.id, { rating: 2, decision: 'repair', output: 'repaired answer 2' }); // … twice
+	await review(ann.id, { rating: 5 }); // the duplicate
+	await review(ann.id, { rating: 5 }); // held out
+	await review(bob.id, { rating: 5 }); // bob accepts the first repair only
 	// Two reviews per example from here on.
-	db.update(project).set({ reviewsRequired: 2 }).where(eq(project.id, target.id)).run();
+	await db.transaction(async (tx) =>
+		tx.update(project).set({ reviewsRequired: 2 }).where(eq(project.id, target.id))
+	);
 	await importRows(db, target, [
 		{ input: inputs.disputed, output: 'contested' },
 		{ input: inputs.partial, output: 'half-reviewed' }
 	]);
-	const refreshed = db.select().from(project).where(eq(project.id, target.id)).get()!;
-	review(ann.id, { rating: 5 }); // disputed: 5 …
-	review(bob.id, { rating: 2, decision: 'reject' }); // … and 2
-	review(ann.id, { rating: 5 }); // partial: one review of two
+	const refreshed = (await db.select().from(project).where(eq(project.id, target.id)).limit(1))[0]!;
+	await review(ann.id, { rating: 5 }); // disputed: 5 …
+	await review(bob.id, { rating: 2, decision: 'reject' }); // … and 2
+	await review(ann.id, { rating: 5 }); // partial: one review of two
 	return { db, admin, ann, bob, target: refreshed, inputs };
 }
 
-function fileOf(
+async function fileOf(
 	db: Db,
 	target: Project,
 	datasetId: number,
 	split: 'train' | 'val' | 'test',
 	format = 'openai' as const
 ) {
-	return [...exportChunks(db, target, datasetId, { format, split, reasoning: false })].join('');
+	let text = '';
+	for await (const chunk of exportChunks(db, target, datasetId, {
+		format,
+		split,
+		reasoning: false
+	})) {
+		text += chunk;
+	}
+	return text;
 }
 
 describe('who gets exported', () => {
@@ -137,8 +147,8 @@ describe('who gets exported', () => {
 		const frozen = await freezeDataset(db, target, 'first', ALL, admin.id);
 		expect(frozen.ok).toBe(true);
 		if (!frozen.ok) return;
-		const train = fileOf(db, target, frozen.datasetId, 'train');
-		const test = fileOf(db, target, frozen.datasetId, 'test');
+		const train = await fileOf(db, target, frozen.datasetId, 'train');
+		const test = await fileOf(db, target, frozen.datasetId, 'test');
 		const trainInputs = train
 			.trim()
 			.split('\n')
@@ -161,21 +171,23 @@ describe('who gets exported', () => {
 			expect(train + test).not.toContain(excluded);
 		}
 		expect(frozen.counts).toEqual({ train: 3, val: 0, test: 1 });
-		expect(countQualifying(db, target, ALL)).toEqual(frozen.counts);
+		expect(await countQualifying(db, target, ALL)).toEqual(frozen.counts);
 	});
 
 	it('a stricter threshold, a tag, a source: the counts follow the filter', async () => {
 		const { db, target } = await everyState();
 		const strict = datasetFilterSchema.parse({ threshold: '5' });
-		expect(countQualifying(db, target, strict)).toEqual({ train: 2, val: 0, test: 1 });
+		expect(await countQualifying(db, target, strict)).toEqual({ train: 2, val: 0, test: 1 });
 		expect(
-			countQualifying(db, target, datasetFilterSchema.parse({ sources: ['distillation'] }))
+			await countQualifying(db, target, datasetFilterSchema.parse({ sources: ['distillation'] }))
 		).toEqual({
 			train: 0,
 			val: 0,
 			test: 0
 		});
-		expect(countQualifying(db, target, datasetFilterSchema.parse({ repairedOnly: 'on' }))).toEqual({
+		expect(
+			await countQualifying(db, target, datasetFilterSchema.parse({ repairedOnly: 'on' }))
+		).toEqual({
 			train: 1,
 			val: 0,
 			test: 0
@@ -189,29 +201,31 @@ describe('who gets exported', () => {
 			ok: false,
 			message: 'No accepted example clears this filter, so there is nothing to freeze.'
 		});
-		expect(db.select().from(dataset).all()).toEqual([]);
-		expect(db.select().from(datasetItem).all()).toEqual([]);
+		expect(await db.select().from(dataset)).toEqual([]);
+		expect(await db.select().from(datasetItem)).toEqual([]);
 	});
 
 	it('a dataset stays as frozen; the next one shows what changed', async () => {
 		const { db, admin, bob, target } = await everyState();
 		const first = await freezeDataset(db, target, 'first', ALL, admin.id);
 		if (!first.ok) throw new Error(first.message);
-		const before = fileOf(db, target, first.datasetId, 'train');
+		const before = await fileOf(db, target, first.datasetId, 'train');
 		// More work lands: the half-reviewed example gets its second review.
-		const claimed = claimNext(db, target.id, bob.id, minutesAfter(100))!;
-		submitReview(
+		const claimed = (await claimNext(db, target.id, bob.id, minutesAfter(100)))!;
+		await submitReview(
 			db,
 			target.id,
 			bob.id,
 			reviewSubmission(claimed, { rating: 5 }),
 			minutesAfter(100)
 		);
-		expect(fileOf(db, target, first.datasetId, 'train')).toBe(before);
+		expect(await fileOf(db, target, first.datasetId, 'train')).toBe(before);
 		const second = await freezeDataset(db, target, 'second', ALL, admin.id);
 		if (!second.ok) throw new Error(second.message);
-		expect(getDataset(db, target.id, second.datasetId)?.previousDatasetId).toBe(first.datasetId);
-		const change = datasetChange(db, first.datasetId, second.datasetId);
+		expect((await getDataset(db, target.id, second.datasetId))?.previousDatasetId).toBe(
+			first.datasetId
+		);
+		const change = await datasetChange(db, first.datasetId, second.datasetId);
 		expect(change.removed).toBe(0);
 		expect(change.added + change.kept + change.revised).toBe(
 			second.counts.train + second.counts.val + second.counts.test
@@ -224,7 +238,7 @@ describe('who gets exported', () => {
 		const { db, admin, target } = await everyState();
 		const frozen = await freezeDataset(db, target, 'first', ALL, admin.id);
 		if (!frozen.ok) throw new Error(frozen.message);
-		const check = checkOpenAiLines(
+		const check = await checkOpenAiLines(
 			linesOf(
 				exportChunks(db, target, frozen.datasetId, {
 					format: 'openai',
@@ -249,9 +263,9 @@ async function frozenWith(
 	outputs: { input: string; output: string; reasoning?: string }[],
 	projectOverrides: Parameters<typeof makeProject>[2] = {}
 ) {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, {
+	const target = await makeProject(db, admin.id, {
 		reviewsRequired: 1,
 		splitTrain: 100,
 		splitVal: 0,
@@ -267,32 +281,37 @@ async function frozenWith(
 	// Reasoning comes from a teacher's job; here it is set on the imported revisions.
 	for (const { input, reasoning } of outputs) {
 		if (reasoning === undefined) continue;
-		const found = examplesOf(db, target.id).find((e) => e.input === input)!;
-		db.update(revision).set({ reasoning }).where(eq(revision.id, found.currentRevisionId!)).run();
+		const found = (await examplesOf(db, target.id)).find((e) => e.input === input)!;
+		await db.transaction(async (tx) =>
+			tx.update(revision).set({ reasoning }).where(eq(revision.id, found.currentRevisionId!))
+		);
 	}
-	for (let claimed = claimNext(db, target.id, admin.id, T0); claimed;) {
-		submitReview(db, target.id, admin.id, reviewSubmission(claimed), T0);
-		claimed = claimNext(db, target.id, admin.id, T0);
+	for (let claimed = await claimNext(db, target.id, admin.id, T0); claimed;) {
+		await submitReview(db, target.id, admin.id, reviewSubmission(claimed), T0);
+		claimed = await claimNext(db, target.id, admin.id, T0);
 	}
 	const frozen = await freezeDataset(db, target, 'fidelity', ALL, admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
-	return { db, target, found: getDataset(db, target.id, frozen.datasetId)! };
+	return { db, target, found: (await getDataset(db, target.id, frozen.datasetId))! };
 }
 
-const fileText = (
+const fileText = async (
 	db: Db,
 	target: Project,
 	datasetId: number,
 	options: Partial<ExportOptions> = {}
-) =>
-	[
-		...exportChunks(db, target, datasetId, {
-			format: 'openai',
-			split: 'train',
-			reasoning: false,
-			...options
-		})
-	].join('');
+) => {
+	let text = '';
+	for await (const chunk of exportChunks(db, target, datasetId, {
+		format: 'openai',
+		split: 'train',
+		reasoning: false,
+		...options
+	})) {
+		text += chunk;
+	}
+	return text;
+};
 
 describe('export fidelity', () => {
 	it('a CSV file parses back to the stored input and output, byte for byte', async () => {
@@ -302,7 +321,7 @@ describe('export fidelity', () => {
 			{ input: 'unicode \u2028 é', output: ' leading space' }
 		];
 		const { db, target, found } = await frozenWith(stored);
-		const rows = csvRows(fileText(db, target, found.id, { format: 'csv' }));
+		const rows = csvRows(await fileText(db, target, found.id, { format: 'csv' }));
 		expect(rows.map((r) => ({ input: r.input, output: r.output })).sort(byInput)).toEqual(
 			[...stored].sort(byInput)
 		);
@@ -315,7 +334,7 @@ describe('export fidelity', () => {
 		]);
 		for (const format of ['openai', 'hf_messages', 'alpaca', 'sharegpt'] as const) {
 			for (const reasoning of [false, true]) {
-				const text = fileText(db, target, found.id, { format, reasoning });
+				const text = await fileText(db, target, found.id, { format, reasoning });
 				const records = text.split(LINE_BREAKS).filter(Boolean);
 				expect(records, `${format}${reasoning ? ' with reasoning' : ''}`).toHaveLength(2);
 				expect(JSON.stringify(records.map((r) => JSON.parse(r)))).toContain('a\u2028b');
@@ -329,13 +348,13 @@ describe('export fidelity', () => {
 			{ input: 'without', output: 'answer two' },
 			{ input: 'empty', output: 'answer three', reasoning: '' }
 		]);
-		const text = fileText(db, target, found.id, { reasoning: true });
+		const text = await fileText(db, target, found.id, { reasoning: true });
 		const assistants = text
 			.trim()
 			.split('\n')
 			.map((line) => JSON.parse(line).messages.at(-1).content);
 		expect(assistants).toEqual(['<think>\nthought one\n</think>\n\nanswer one']);
-		const files = exportFiles(db, found);
+		const files = await exportFiles(db, found);
 		expect(files.train).toMatchObject({ examples: 3, withReasoning: 1 });
 		expect(reasoningNote(files)).toBe(
 			'Files with reasoning take only the examples that have the teacher’s reasoning, in a <think> block before the answer (in CSV, a column of its own); the others are left out (2 of 3 train).'
@@ -366,9 +385,11 @@ describe('export fidelity', () => {
 		});
 		const validate = compileValidator(schema)!;
 		// The prompt an evaluation run sends the student, and reads its answer with.
-		const evaluation = buildPrompt(db, target, { fewShot: 0, reasoning: false });
+		const evaluation = await buildPrompt(db, target, { fewShot: 0, reasoning: false });
 		for (const format of ['openai', 'hf_messages'] as const) {
-			const lines = fileText(db, target, found.id, { format, reasoning: true }).trim().split('\n');
+			const lines = (await fileText(db, target, found.id, { format, reasoning: true }))
+				.trim()
+				.split('\n');
 			expect(lines).toHaveLength(2);
 			for (const line of lines) {
 				const messages = JSON.parse(line).messages;
@@ -379,7 +400,7 @@ describe('export fidelity', () => {
 				expect(validate(JSON.parse(parsed.output))).toBeNull();
 			}
 		}
-		const rows = csvRows(fileText(db, target, found.id, { format: 'csv', reasoning: true }));
+		const rows = csvRows(await fileText(db, target, found.id, { format: 'csv', reasoning: true }));
 		for (const row of rows) {
 			expect(validate(JSON.parse(row.output))).toBeNull();
 			expect(row.reasoning).toBe(outputs.find((o) => o.input === row.input)!.reasoning);
@@ -390,25 +411,29 @@ describe('export fidelity', () => {
 		const { db, admin, target, inputs } = await everyState();
 		const frozen = await freezeDataset(db, target, 'first', ALL, admin.id);
 		if (!frozen.ok) throw new Error(frozen.message);
-		const found = getDataset(db, target.id, frozen.datasetId)!;
+		const found = (await getDataset(db, target.id, frozen.datasetId))!;
 		// The teacher's output that was repaired had reasoning; a person's repair has none.
-		const repaired = examplesOf(db, target.id).find((e) => e.input === inputs.repaired)!;
-		const revisions = db.select().from(revision).where(eq(revision.exampleId, repaired.id)).all();
-		db.update(revision)
-			.set({ reasoning: 'teacher thought' })
-			.where(eq(revision.id, revisions[0].id))
-			.run();
-		const plain = JSON.parse(fileText(db, target, found.id, { format: 'openai_dpo' }).trim());
+		const repaired = (await examplesOf(db, target.id)).find((e) => e.input === inputs.repaired)!;
+		const revisions = await db.select().from(revision).where(eq(revision.exampleId, repaired.id));
+		await db.transaction(async (tx) =>
+			tx
+				.update(revision)
+				.set({ reasoning: 'teacher thought' })
+				.where(eq(revision.id, revisions[0].id))
+		);
+		const plain = JSON.parse(
+			(await fileText(db, target, found.id, { format: 'openai_dpo' })).trim()
+		);
 		expect(plain.preferred_output[0].content).toBe('repaired answer');
 		expect(plain.non_preferred_output[0].content).toBe('teacher answer');
 
-		let files = exportFiles(db, found);
+		let files = await exportFiles(db, found);
 		expect(files.train).toMatchObject({ pairs: 1, pairsWithReasoning: 0 });
 		const dpo = { format: 'openai_dpo', reasoning: true } as const;
 		expect(emptyFileReason(files, { ...dpo, split: 'train' })).toBe(
 			'No train preference pair (of 1) has reasoning on its preferred side (a person’s repair carries none), so a DPO file with reasoning would be empty; download it without reasoning.'
 		);
-		expect(fileText(db, target, found.id, { ...dpo })).toBe('');
+		expect(await fileText(db, target, found.id, { ...dpo })).toBe('');
 		// The test split has an example but no repair: no pair at all.
 		expect(emptyFileReason(files, { ...dpo, reasoning: false, split: 'test' })).toBe(
 			'No test example (of 1) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.'
@@ -416,13 +441,15 @@ describe('export fidelity', () => {
 		expect(emptyFileReason(files, { ...dpo, reasoning: false, split: 'train' })).toBeNull();
 
 		// Where the repair has reasoning too, both sides think in the reasoning file.
-		db.update(revision)
-			.set({ reasoning: 'person thought' })
-			.where(eq(revision.id, repaired.currentRevisionId!))
-			.run();
-		files = exportFiles(db, found);
+		await db.transaction(async (tx) =>
+			tx
+				.update(revision)
+				.set({ reasoning: 'person thought' })
+				.where(eq(revision.id, repaired.currentRevisionId!))
+		);
+		files = await exportFiles(db, found);
 		expect(emptyFileReason(files, { ...dpo, split: 'train' })).toBeNull();
-		const reasoned = JSON.parse(fileText(db, target, found.id, dpo).trim());
+		const reasoned = JSON.parse((await fileText(db, target, found.id, dpo)).trim());
 		expect(reasoned.preferred_output[0].content).toBe(
 			'<think>\nperson thought\n</think>\n\nrepaired answer'
 		);

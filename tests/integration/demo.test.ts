@@ -20,10 +20,10 @@ function runDemo(...args: string[]): string {
 }
 
 test('the demo command asks for the admin first, then fills a demo project once', async () => {
-	createMigratedDb(databaseUrl).$client.close();
+	await (await createMigratedDb(databaseUrl)).close();
 	expect(() => runDemo('--count', '40')).toThrow(/Create the admin account first/);
 
-	const db = createMigratedDb(databaseUrl);
+	const db = await createMigratedDb(databaseUrl);
 	const admin = await createUser(db, {
 		username: 'admin',
 		displayName: 'Admin',
@@ -38,24 +38,24 @@ test('the demo command asks for the admin first, then fills a demo project once'
 	});
 
 	expect(runDemo('--count', '40')).toMatch(/imported 40 examples, 0 already there/);
-	const demo = db.select().from(project).get()!;
+	const demo = (await db.select().from(project).limit(1))[0]!;
 	expect(demo.outputKind).toBe('json');
-	const members = db
-		.select({ userId: projectMember.userId })
-		.from(projectMember)
-		.where(eq(projectMember.projectId, demo.id))
-		.all()
+	const members = (
+		await db
+			.select({ userId: projectMember.userId })
+			.from(projectMember)
+			.where(eq(projectMember.projectId, demo.id))
+	)
 		.map((m) => m.userId)
 		.sort();
 	expect(members).toEqual([admin.id, annotator.id].sort());
-	const outputs = db
+	const outputs = await db
 		.select({ output: revision.output, schemaValid: revision.schemaValid })
-		.from(revision)
-		.all();
+		.from(revision);
 	expect(outputs).toHaveLength(40);
 	expect(outputs.every((o) => o.schemaValid === true && JSON.parse(o.output!).intent)).toBe(true);
 
 	expect(runDemo('--count', '40')).toMatch(/imported 0 examples, 40 already there/);
-	expect(db.select({ n: count() }).from(example).get()!.n).toBe(40);
-	db.$client.close();
+	expect((await db.select({ n: count() }).from(example).limit(1))[0]!.n).toBe(40);
+	await db.close();
 });

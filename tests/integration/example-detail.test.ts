@@ -27,11 +27,11 @@ const ADMIN = { role: 'admin' } as const;
 const ANNOTATOR = { role: 'annotator' } as const;
 
 async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = []) {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, overrides);
+	const target = await makeProject(db, admin.id, overrides);
 	await importRows(db, target, rows.length > 0 ? rows : [{ input: 'q1', output: 'a1' }]);
-	const ids = exampleIds(db, target.id);
+	const ids = await exampleIds(db, target.id);
 	return { db, admin, target, ids };
 }
 
@@ -44,12 +44,12 @@ describe('getExampleDetail', () => {
 				{ name: 'Correct', description: '' }
 			]
 		});
-		const [polite, correct] = requirementIdsOf(db, target.id);
+		const [polite, correct] = await requirementIdsOf(db, target.id);
 		const repairer = await makeUser(db, 'annotator', 'ruth');
 		const checker = await makeUser(db, 'annotator', 'carl');
 
-		const first = claimNext(db, target.id, repairer.id, minutesAfter(1))!;
-		const repaired = submitReview(
+		const first = (await claimNext(db, target.id, repairer.id, minutesAfter(1)))!;
+		const repaired = await submitReview(
 			db,
 			target.id,
 			repairer.id,
@@ -67,13 +67,13 @@ describe('getExampleDetail', () => {
 			minutesAfter(2)
 		);
 		expect(repaired).toMatchObject({ ok: true, status: 'queued' });
-		const second = claimNext(db, target.id, checker.id, minutesAfter(3))!;
+		const second = (await claimNext(db, target.id, checker.id, minutesAfter(3)))!;
 		expect(
-			submitReview(db, target.id, checker.id, reviewSubmission(second), minutesAfter(4))
+			await submitReview(db, target.id, checker.id, reviewSubmission(second), minutesAfter(4))
 		).toMatchObject({ ok: true, status: 'accepted' });
-		expect(requeueExamples(db, target.id, [ids[0]], minutesAfter(5))).toBe(1);
+		expect(await requeueExamples(db, target.id, [ids[0]], minutesAfter(5))).toBe(1);
 
-		const detail = getExampleDetail(db, target.id, ids[0], ANNOTATOR)!;
+		const detail = (await getExampleDetail(db, target.id, ids[0], ANNOTATOR))!;
 		expect(detail.example).toMatchObject({ id: ids[0], input: 'q1', status: 'queued' });
 		expect(detail.origin).toBeNull();
 		expect(detail.revisions.map((r) => [r.number, r.change, r.author, r.output])).toEqual([
@@ -147,44 +147,55 @@ describe('getExampleDetail', () => {
 			}
 		]);
 
-		const asAdmin = getExampleDetail(db, target.id, ids[0], ADMIN)!;
+		const asAdmin = (await getExampleDetail(db, target.id, ids[0], ADMIN))!;
 		expect(asAdmin.origin).toEqual({ source: 'import', jobId: null });
 		expect(asAdmin.timeline[0]).toMatchObject({ origin: { source: 'import', jobId: null } });
 	});
 
 	it('names the model that wrote an output to admins only', async () => {
 		const { db, target, ids } = await setup();
-		const teacher = db
-			.insert(provider)
-			.values({ name: 'Teacher host', baseUrl: 'http://localhost:9/v1', createdAt: T0 })
-			.returning()
-			.get();
-		const gpt = db
-			.insert(model)
-			.values({ providerId: teacher.id, name: 'secret-teacher-70b', createdAt: T0 })
-			.returning()
-			.get();
-		const [current] = db.select().from(revision).where(eq(revision.exampleId, ids[0])).all();
-		const distilled = db
-			.insert(revision)
-			.values({
-				exampleId: ids[0],
-				number: 2,
-				parentRevisionId: current.id,
-				output: 'a distilled answer',
-				authorKind: 'model',
-				authorModelId: gpt.id,
-				reason: 'distilled',
-				createdAt: minutesAfter(1)
-			})
-			.returning()
-			.get();
-		db.update(example)
-			.set({ currentRevisionId: distilled.id, source: 'distillation' })
-			.where(eq(example.id, ids[0]))
-			.run();
+		const teacher = (
+			await db.transaction(async (tx) =>
+				tx
+					.insert(provider)
+					.values({ name: 'Teacher host', baseUrl: 'http://localhost:9/v1', createdAt: T0 })
+					.returning()
+			)
+		)[0];
+		const gpt = (
+			await db.transaction(async (tx) =>
+				tx
+					.insert(model)
+					.values({ providerId: teacher.id, name: 'secret-teacher-70b', createdAt: T0 })
+					.returning()
+			)
+		)[0];
+		const [current] = await db.select().from(revision).where(eq(revision.exampleId, ids[0]));
+		const distilled = (
+			await db.transaction(async (tx) =>
+				tx
+					.insert(revision)
+					.values({
+						exampleId: ids[0],
+						number: 2,
+						parentRevisionId: current.id,
+						output: 'a distilled answer',
+						authorKind: 'model',
+						authorModelId: gpt.id,
+						reason: 'distilled',
+						createdAt: minutesAfter(1)
+					})
+					.returning()
+			)
+		)[0];
+		await db.transaction(async (tx) =>
+			tx
+				.update(example)
+				.set({ currentRevisionId: distilled.id, source: 'distillation' })
+				.where(eq(example.id, ids[0]))
+		);
 
-		const blind = getExampleDetail(db, target.id, ids[0], ANNOTATOR)!;
+		const blind = (await getExampleDetail(db, target.id, ids[0], ANNOTATOR))!;
 		expect(blind.revisions[1]).toMatchObject({
 			change: 'output',
 			author: { kind: 'model', name: null }
@@ -195,15 +206,15 @@ describe('getExampleDetail', () => {
 		expect(shown).not.toContain('Teacher host');
 		expect(shown).not.toContain('distillation');
 
-		const open = getExampleDetail(db, target.id, ids[0], ADMIN)!;
+		const open = (await getExampleDetail(db, target.id, ids[0], ADMIN))!;
 		expect(open.revisions[1].author).toEqual({ kind: 'model', name: 'secret-teacher-70b' });
 		expect(open.origin).toEqual({ source: 'distillation', jobId: null });
 	});
 
 	it('is null for an example of another project', async () => {
 		const { db, admin, ids } = await setup();
-		const elsewhere = makeProject(db, admin.id, { name: 'Elsewhere' });
-		expect(getExampleDetail(db, elsewhere.id, ids[0], ADMIN)).toBeNull();
+		const elsewhere = await makeProject(db, admin.id, { name: 'Elsewhere' });
+		expect(await getExampleDetail(db, elsewhere.id, ids[0], ADMIN)).toBeNull();
 	});
 });
 
@@ -211,11 +222,11 @@ describe('leaseHolders', () => {
 	it('lists live leases with the holder’s name, and none once they expire', async () => {
 		const { db, target, ids } = await setup({ reviewsRequired: 2 });
 		const holder = await makeUser(db, 'annotator', 'hana');
-		expect(claimNext(db, target.id, holder.id, T0)?.exampleId).toBe(ids[0]);
-		expect(leaseHolders(db, ids[0], minutesAfter(1))).toEqual([
+		expect((await claimNext(db, target.id, holder.id, T0))?.exampleId).toBe(ids[0]);
+		expect(await leaseHolders(db, ids[0], minutesAfter(1))).toEqual([
 			{ holder: 'Test hana', leasedAt: T0, leaseExpiresAt: minutesAfter(10) }
 		]);
-		expect(leaseHolders(db, ids[0], minutesAfter(10))).toEqual([]);
+		expect(await leaseHolders(db, ids[0], minutesAfter(10))).toEqual([]);
 	});
 });
 
@@ -229,19 +240,21 @@ describe('exampleIdsMatching', () => {
 
 	it('selects every example the filter selects, ignoring cursors, oldest first', async () => {
 		const { db, admin, target, ids } = await setup({}, rows);
-		const elsewhere = makeProject(db, admin.id, { name: 'Elsewhere' });
+		const elsewhere = await makeProject(db, admin.id, { name: 'Elsewhere' });
 		await importRows(db, elsewhere, rows);
 
-		expect(exampleIdsMatching(db, target.id, {})).toEqual(ids);
-		expect(exampleIdsMatching(db, target.id, { before: ids[1], after: ids[2] })).toEqual(ids);
-		expect(exampleIdsMatching(db, target.id, { tag: 'orders' })).toEqual([ids[1], ids[2]]);
-		expect(exampleIdsMatching(db, target.id, { q: 'refund' })).toEqual([ids[2]]);
-		expect(exampleIdsMatching(db, target.id, { q: '100%' })).toEqual([ids[3]]);
-		expect(exampleIdsMatching(db, target.id, { tag: 'orders', q: 'order' })).toEqual([ids[1]]);
-		expect(exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([]);
-		expect(exampleIdsMatching(db, target.id, {}, 2)).toEqual(ids.slice(0, 2));
-		expect(countExamplesMatching(db, target.id, { tag: 'orders' })).toBe(2);
-		expect(countExamplesMatching(db, target.id, {})).toBe(4);
+		expect(await exampleIdsMatching(db, target.id, {})).toEqual(ids);
+		expect(await exampleIdsMatching(db, target.id, { before: ids[1], after: ids[2] })).toEqual(ids);
+		expect(await exampleIdsMatching(db, target.id, { tag: 'orders' })).toEqual([ids[1], ids[2]]);
+		expect(await exampleIdsMatching(db, target.id, { q: 'refund' })).toEqual([ids[2]]);
+		expect(await exampleIdsMatching(db, target.id, { q: '100%' })).toEqual([ids[3]]);
+		expect(await exampleIdsMatching(db, target.id, { tag: 'orders', q: 'order' })).toEqual([
+			ids[1]
+		]);
+		expect(await exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([]);
+		expect(await exampleIdsMatching(db, target.id, {}, 2)).toEqual(ids.slice(0, 2));
+		expect(await countExamplesMatching(db, target.id, { tag: 'orders' })).toBe(2);
+		expect(await countExamplesMatching(db, target.id, {})).toBe(4);
 	});
 
 	it('re-queues all the matching examples and no others', async () => {
@@ -251,32 +264,40 @@ describe('exampleIdsMatching', () => {
 			[0, 1],
 			[1, 2]
 		]) {
-			const claimed = claimNext(db, target.id, reviewer.id, minutesAfter(at))!;
+			const claimed = (await claimNext(db, target.id, reviewer.id, minutesAfter(at)))!;
 			expect(claimed.exampleId).toBe(ids[index]);
 			expect(
-				submitReview(db, target.id, reviewer.id, reviewSubmission(claimed), minutesAfter(at))
+				await submitReview(db, target.id, reviewer.id, reviewSubmission(claimed), minutesAfter(at))
 			).toMatchObject({ ok: true, status: 'accepted' });
 		}
-		expect(exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([ids[0], ids[1]]);
+		expect(await exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([
+			ids[0],
+			ids[1]
+		]);
 
-		// One example per chunk, so the chunks' transactions nest in the one around them.
-		expect(requeueMatching(db, target.id, { status: 'accepted' }, minutesAfter(5), 1)).toBe(2);
-		expect(exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([]);
-		expect(exampleIdsMatching(db, target.id, { status: 'queued' })).toEqual(ids);
-		const revisionCounts = ids.map(
-			(id) => db.select().from(revision).where(eq(revision.exampleId, id)).all().length
+		// One example per chunk, so that the change runs in several chunks inside the one transaction.
+		expect(await requeueMatching(db, target.id, { status: 'accepted' }, minutesAfter(5), 1)).toBe(
+			2
 		);
+		expect(await exampleIdsMatching(db, target.id, { status: 'accepted' })).toEqual([]);
+		expect(await exampleIdsMatching(db, target.id, { status: 'queued' })).toEqual(ids);
+		const revisionCounts: number[] = [];
+		for (const id of ids) {
+			revisionCounts.push(
+				(await db.select().from(revision).where(eq(revision.exampleId, id))).length
+			);
+		}
 		expect(revisionCounts).toEqual([2, 2, 1, 1]);
 	});
 
 	it('re-queues nothing when a later chunk fails: all or nothing', async () => {
 		const { db, target, ids } = await setup({}, rows);
-		const before = db.select().from(revision).all();
+		const before = await db.select().from(revision);
 		// A trigger makes the second chunk's re-queue throw, after the first chunk's went in.
 		db.$client.exec(`create trigger refuse_second before insert on revision
 			when new.example_id = ${ids[1]} begin select raise(abort, 'refused'); end`);
-		expect(() => requeueMatching(db, target.id, {}, minutesAfter(5), 1)).toThrow('refused');
-		expect(db.select().from(revision).all()).toEqual(before);
-		expect(exampleIdsMatching(db, target.id, { status: 'queued' })).toEqual(ids);
+		await expect(requeueMatching(db, target.id, {}, minutesAfter(5), 1)).rejects.toThrow('refused');
+		expect(await db.select().from(revision)).toEqual(before);
+		expect(await exampleIdsMatching(db, target.id, { status: 'queued' })).toEqual(ids);
 	});
 });

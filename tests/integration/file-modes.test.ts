@@ -20,9 +20,9 @@ function tempDir() {
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
-test('a new database, its WAL and its shared-memory file are readable by the owner only', () => {
+test('a new database, its WAL and its shared-memory file are readable by the owner only', async () => {
 	const file = join(tempDir(), 'data', 'winnow.db');
-	const db = createMigratedDb(file);
+	const db = await createMigratedDb(file);
 	expect(existsSync(`${file}-wal`)).toBe(true);
 	expect(existsSync(`${file}-shm`)).toBe(true);
 	expect({
@@ -31,29 +31,29 @@ test('a new database, its WAL and its shared-memory file are readable by the own
 		shm: modeOf(`${file}-shm`),
 		folder: modeOf(join(file, '..'))
 	}).toEqual({ db: '600', wal: '600', shm: '600', folder: '700' });
-	db.$client.close();
+	await db.close();
 });
 
-test('an existing database and WAL made readable by others are closed to them on open', () => {
+test('an existing database and WAL made readable by others are closed to them on open', async () => {
 	const file = join(tempDir(), 'winnow.db');
-	createMigratedDb(file).$client.close();
+	await (await createMigratedDb(file)).close();
 	writeFileSync(`${file}-wal`, '');
 	for (const path of [file, `${file}-wal`]) chmodSync(path, 0o644);
 
-	const db = createMigratedDb(file);
+	const db = await createMigratedDb(file);
 	expect([modeOf(file), modeOf(`${file}-wal`), modeOf(`${file}-shm`)]).toEqual([
 		'600',
 		'600',
 		'600'
 	]);
-	db.$client.close();
+	await db.close();
 });
 
 test('a backup, and the folder made for it, are readable by the owner only', async () => {
 	const dir = tempDir();
-	const db = createMigratedDb(join(dir, 'winnow.db'));
+	const db = await createMigratedDb(join(dir, 'winnow.db'));
 	const destination = join(dir, 'backups', 'copy.db');
 	await backupDb(db, destination);
 	expect([modeOf(destination), modeOf(join(dir, 'backups'))]).toEqual(['600', '700']);
-	db.$client.close();
+	await db.close();
 });

@@ -31,34 +31,34 @@ const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 }
 
 async function setup(options: Partial<StandinOptions> = {}) {
 	standin.set({ fineTuneSeconds: 0.8, ...options });
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator');
-	const target = makeProject(db, admin.id, { reviewsRequired: 1 });
-	addMember(db, target.id, rater.id);
+	const target = await makeProject(db, admin.id, { reviewsRequired: 1 });
+	await addMember(db, target.id, rater.id);
 	await importRows(
 		db,
 		target,
 		Array.from({ length: 12 }, (_, i) => ({ input: `question ${i}`, output: `answer ${i}` }))
 	);
-	for (let claimed = claimNext(db, target.id, rater.id, T0); claimed;) {
-		submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
-		claimed = claimNext(db, target.id, rater.id, T0);
+	for (let claimed = await claimNext(db, target.id, rater.id, T0); claimed;) {
+		await submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
+		claimed = await claimNext(db, target.id, rater.id, T0);
 	}
 	const frozen = await freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
-	const { providerId } = standinProvider(db, standin.url);
+	const { providerId } = await standinProvider(db, standin.url);
 	return { db, admin, target, datasetId: frozen.datasetId, providerId };
 }
 
 /** Starts a fine-tune of the set-up dataset with the given adapter and base model. */
-function launch(
+async function launch(
 	env: Awaited<ReturnType<typeof setup>>,
 	adapter: 'openai' | 'together',
 	baseModel: string,
 	suffix: string | null
 ) {
-	const started = startFineTune(
+	const started = await startFineTune(
 		env.db,
 		env.target,
 		env.datasetId,
@@ -76,7 +76,8 @@ function follower(db: Db) {
 	return f;
 }
 
-const row = (db: Db, id: number) => db.select().from(fineTune).where(eq(fineTune.id, id)).get()!;
+const row = async (db: Db, id: number) =>
+	(await db.select().from(fineTune).where(eq(fineTune.id, id)).limit(1))[0]!;
 
 /** Polls the fine-tune, noting each status it passes through, until it ends. */
 async function follow(
@@ -87,7 +88,7 @@ async function follow(
 	const seen: string[] = [];
 	const deadline = Date.now() + 15_000;
 	for (;;) {
-		const status = row(db, id).status;
+		const status = (await row(db, id)).status;
 		if (seen.at(-1) !== status) seen.push(status);
 		if (until.includes(status)) return seen;
 		if (Date.now() > deadline) throw new Error(`fine-tune ${id} stuck at ${status}: ${seen}`);
@@ -116,20 +117,22 @@ describe.each(ADAPTERS)(
 		it('validating → queued → running → succeeded, and the model joins its provider', async () => {
 			const env = await setup();
 			const { db } = env;
-			const started = launch(env, adapter, 'base-small', 'support');
+			const started = await launch(env, adapter, 'base-small', 'support');
 			follower(db);
 			const seen = await follow(db, started.fineTuneId);
 			expect(
 				seen.filter((s) => ['validating', 'queued', 'running', 'succeeded'].includes(s))
 			).toEqual(['validating', 'queued', 'running', 'succeeded']);
-			const done = row(db, started.fineTuneId);
+			const done = await row(db, started.fineTuneId);
 			expect(done.trainingFileId).toMatch(files);
 			expect(done.externalJobId).toMatch(jobs);
-			const made = db.select().from(model).where(eq(model.id, done.resultModelId!)).get()!;
+			const made = (
+				await db.select().from(model).where(eq(model.id, done.resultModelId!)).limit(1)
+			)[0]!;
 			expect(made).toMatchObject({ providerId: env.providerId, fineTuneId: started.fineTuneId });
 			expect(made.name).toContain(done.externalJobId!);
-			expect(modelChoices(db).map((m) => m.label)).toContain(`${made.name} (Stand-in)`);
-			const events = fineTuneEvents(db, started.fineTuneId).map((e) => e.message);
+			expect((await modelChoices(db)).map((m) => m.label)).toContain(`${made.name} (Stand-in)`);
+			const events = (await fineTuneEvents(db, started.fineTuneId)).map((e) => e.message);
 			expect(events).toEqual([
 				'Validating training file',
 				'Fine-tuning job queued',
@@ -141,10 +144,10 @@ describe.each(ADAPTERS)(
 		it('a failed job keeps the provider’s reason and registers no model', async () => {
 			const env = await setup();
 			const { db } = env;
-			const started = launch(env, adapter, 'base-fail', null);
+			const started = await launch(env, adapter, 'base-fail', null);
 			follower(db);
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
-			expect(row(db, started.fineTuneId)).toMatchObject({
+			expect(await row(db, started.fineTuneId)).toMatchObject({
 				error: 'Training failed: the loss diverged.',
 				resultModelId: null
 			});
@@ -153,13 +156,13 @@ describe.each(ADAPTERS)(
 		it('a cancelled job is cancelled at the provider too', async () => {
 			const env = await setup({ fineTuneSeconds: 4 });
 			const { db } = env;
-			const started = launch(env, adapter, 'base-small', null);
+			const started = await launch(env, adapter, 'base-small', null);
 			follower(db);
 			await follow(db, started.fineTuneId, ['validating', 'queued', 'running']);
 			expect(await cancelFineTune(db, TEST_SECRET, env.target.id, started.fineTuneId)).toEqual({
 				ok: true
 			});
-			expect(row(db, started.fineTuneId).status).toBe('cancelled');
+			expect((await row(db, started.fineTuneId)).status).toBe('cancelled');
 			expect(
 				await cancelFineTune(db, TEST_SECRET, env.target.id, started.fineTuneId)
 			).toMatchObject({
@@ -171,10 +174,10 @@ describe.each(ADAPTERS)(
 			const env = await setup({ refuseFiles: true });
 			const { db } = env;
 			const jobsBefore = standin.stats.fineTuneJobs;
-			const started = launch(env, adapter, 'base-small', null);
+			const started = await launch(env, adapter, 'base-small', null);
 			follower(db);
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('failed');
-			expect(row(db, started.fineTuneId).error).toBe(refused);
+			expect((await row(db, started.fineTuneId)).error).toBe(refused);
 			expect(standin.stats.fineTuneJobs).toBe(jobsBefore);
 		});
 
@@ -182,7 +185,7 @@ describe.each(ADAPTERS)(
 			const env = await setup({ uploadOutages: 2 });
 			const { db } = env;
 			const uploadsBefore = standin.uploads.length;
-			const started = launch(env, adapter, 'base-small', null);
+			const started = await launch(env, adapter, 'base-small', null);
 			follower(db);
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('succeeded');
 			expect(standin.options.uploadOutages).toBe(0);
@@ -196,7 +199,7 @@ describe.each(ADAPTERS)(
 		it('a restart in the middle carries on with the same job', async () => {
 			const env = await setup({ fineTuneSeconds: 1.2 });
 			const { db } = env;
-			const started = launch(env, adapter, 'base-small', null);
+			const started = await launch(env, adapter, 'base-small', null);
 			const jobsBefore = standin.stats.fineTuneJobs;
 			const first = follower(db);
 			await follow(db, started.fineTuneId, ['queued', 'running']);
@@ -207,14 +210,14 @@ describe.each(ADAPTERS)(
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('succeeded');
 			expect(standin.stats.fineTuneJobs).toBe(jobsBefore + 1);
 			expect(
-				db.select().from(model).where(eq(model.fineTuneId, started.fineTuneId)).all()
+				await db.select().from(model).where(eq(model.fineTuneId, started.fineTuneId))
 			).toHaveLength(1);
 		});
 
 		it('refuses a dataset without training examples, and writes no record', async () => {
 			const { db, target, datasetId, providerId, admin } = await setup();
 			expect(
-				startFineTune(
+				await startFineTune(
 					db,
 					target,
 					datasetId + 1,
@@ -222,7 +225,7 @@ describe.each(ADAPTERS)(
 					admin.id
 				)
 			).toEqual({ ok: false, message: 'No such dataset in this project.' });
-			expect(db.select().from(fineTune).all()).toEqual([]);
+			expect(await db.select().from(fineTune)).toEqual([]);
 		});
 	}
 );

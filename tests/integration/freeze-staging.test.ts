@@ -28,9 +28,9 @@ afterEach(() => {
 async function setup() {
 	const dir = mkdtempSync(join(tmpdir(), 'winnow-freeze-'));
 	dirs.push(dir);
-	const db = createMigratedDb(join(dir, 'winnow.db'));
+	const db = await createMigratedDb(join(dir, 'winnow.db'));
 	const admin = await makeUser(db, 'admin');
-	const project = makeProject(db, admin.id);
+	const project = await makeProject(db, admin.id);
 	const rows: ImportRow[] = Array.from({ length: EXAMPLES }, (_, i) => ({
 		line: i + 1,
 		externalId: `q${i}`,
@@ -38,7 +38,7 @@ async function setup() {
 		output: `Answer ${i}`,
 		tags: []
 	}));
-	insertRows(db, project, rows, {
+	await insertRows(db, project, rows, {
 		userId: admin.id,
 		filename: 'seed.jsonl',
 		format: 'jsonl',
@@ -46,23 +46,25 @@ async function setup() {
 	});
 	// Reviewing five thousand examples one by one would only slow the test down: they are
 	// marked accepted with a final rating of 5, as their reviews would have left them.
-	db.update(example)
-		.set({
-			status: 'accepted',
-			finalRating: 5,
-			finalDecision: 'accept',
-			reviewCount: 1,
-			claimable: false
-		})
-		.where(eq(example.projectId, project.id))
-		.run();
+	await db.transaction(async (tx) =>
+		tx
+			.update(example)
+			.set({
+				status: 'accepted',
+				finalRating: 5,
+				finalDecision: 'accept',
+				reviewCount: 1,
+				claimable: false
+			})
+			.where(eq(example.projectId, project.id))
+	);
 	return { db, dir, admin, project };
 }
 
 const filter = datasetFilterSchema.parse({});
-const stored = (db: Db) => ({
-	datasets: db.select({ n: count() }).from(dataset).get()!.n,
-	items: db.select({ n: count() }).from(datasetItem).get()!.n
+const stored = async (db: Db) => ({
+	datasets: (await db.select({ n: count() }).from(dataset).limit(1))[0]!.n,
+	items: (await db.select({ n: count() }).from(datasetItem).limit(1))[0]!.n
 });
 
 describe('freezing a large dataset', () => {
@@ -71,13 +73,13 @@ describe('freezing a large dataset', () => {
 		let turnsWhileFreezing = 0;
 		const { result: frozen } = await betweenSlices(
 			freezeDataset(db, project, 'big', filter, admin.id, T0),
-			() => {
-				const written = db.select({ id: dataset.id }).from(dataset).get();
+			async () => {
+				const written = (await db.select({ id: dataset.id }).from(dataset).limit(1))[0];
 				if (!written) return;
 				turnsWhileFreezing += 1;
-				expect(listDatasets(db, project.id)).toEqual([]);
-				expect(latestDataset(db, project.id)).toBeUndefined();
-				expect(getDataset(db, project.id, written.id)).toBeUndefined();
+				expect(await listDatasets(db, project.id)).toEqual([]);
+				expect(await latestDataset(db, project.id)).toBeUndefined();
+				expect(await getDataset(db, project.id, written.id)).toBeUndefined();
 			}
 		);
 
@@ -86,12 +88,12 @@ describe('freezing a large dataset', () => {
 		if (!frozen.ok) return;
 		const total = frozen.counts.train + frozen.counts.val + frozen.counts.test;
 		expect(total).toBe(EXAMPLES);
-		expect(getDataset(db, project.id, frozen.datasetId)).toMatchObject({
+		expect(await getDataset(db, project.id, frozen.datasetId)).toMatchObject({
 			state: 'frozen',
 			trainCount: frozen.counts.train,
 			contentHash: frozen.contentHash
 		});
-		expect(stored(db)).toEqual({ datasets: 1, items: EXAMPLES });
+		expect(await stored(db)).toEqual({ datasets: 1, items: EXAMPLES });
 	});
 
 	it('hashes what a freeze in one go would: the same examples give the same hash', async () => {
@@ -101,29 +103,29 @@ describe('freezing a large dataset', () => {
 		expect(first.ok && second.ok).toBe(true);
 		if (!first.ok || !second.ok) return;
 		expect(second.contentHash).toBe(first.contentHash);
-		expect(latestDataset(db, project.id)?.id).toBe(second.datasetId);
-		expect(latestDataset(db, project.id)?.previousDatasetId).toBe(first.datasetId);
+		expect((await latestDataset(db, project.id))?.id).toBe(second.datasetId);
+		expect((await latestDataset(db, project.id))?.previousDatasetId).toBe(first.datasetId);
 	});
 
 	it('leaves no dataset anyone sees when its process dies half way, and it goes at the next start', async () => {
 		const { db, dir, admin, project } = await setup();
 		const crashed = join(dir, 'crashed.db');
 		let copied = false;
-		await betweenSlices(freezeDataset(db, project, 'big', filter, admin.id, T0), () => {
-			if (stored(db).items === 0) return;
+		await betweenSlices(freezeDataset(db, project, 'big', filter, admin.id, T0), async () => {
+			if ((await stored(db)).items === 0) return;
 			db.$client.exec(`vacuum into '${crashed}'`);
 			return (copied = true);
 		});
 		expect(copied).toBe(true);
 
 		const after = createDb(crashed);
-		expect(stored(after).datasets).toBe(1);
-		expect(stored(after).items).toBeGreaterThan(0);
-		expect(listDatasets(after, project.id)).toEqual([]);
-		expect(latestDataset(after, project.id)).toBeUndefined();
+		expect((await stored(after)).datasets).toBe(1);
+		expect((await stored(after)).items).toBeGreaterThan(0);
+		expect(await listDatasets(after, project.id)).toEqual([]);
+		expect(await latestDataset(after, project.id)).toBeUndefined();
 
 		expect(await discardAbandonedFreezes(after, new Date())).toBe(1);
-		expect(stored(after)).toEqual({ datasets: 0, items: 0 });
+		expect(await stored(after)).toEqual({ datasets: 0, items: 0 });
 		after.$client.close();
 	});
 });

@@ -47,18 +47,18 @@ afterEach(() => {
 async function setup() {
 	const dir = mkdtempSync(join(tmpdir(), 'winnow-staging-'));
 	dirs.push(dir);
-	const db = createMigratedDb(join(dir, 'winnow.db'));
+	const db = await createMigratedDb(join(dir, 'winnow.db'));
 	const admin = await makeUser(db, 'admin');
 	const annotator = await makeUser(db, 'annotator');
-	const project = makeProject(db, admin.id);
-	addMember(db, project.id, annotator.id);
+	const project = await makeProject(db, admin.id);
+	await addMember(db, project.id, annotator.id);
 	return { db, dir, admin, annotator, project };
 }
 
-const rawCount = (db: Db) => db.select({ n: count() }).from(example).get()!.n;
+const rawCount = async (db: Db) => (await db.select({ n: count() }).from(example).limit(1))[0]!.n;
 
-function importAll(db: Db, target: Project, userId: string, lines = rows, now = T0) {
-	return importExamples(
+async function importAll(db: Db, target: Project, userId: string, lines = rows, now = T0) {
+	return await importExamples(
 		db,
 		target,
 		{ source: linesSource(jsonl(lines)), format: 'jsonl', filename: 'big.jsonl', userId },
@@ -67,17 +67,18 @@ function importAll(db: Db, target: Project, userId: string, lines = rows, now = 
 }
 
 /** What each kind of reader sees of the project. */
-function seen(db: Db, projectId: number, userId: string, viewer: { id: string }) {
-	const firstStaged = db.select({ id: example.id }).from(example).limit(1).get();
+async function seen(db: Db, projectId: number, userId: string, viewer: { id: string }) {
+	const firstStaged = (await db.select({ id: example.id }).from(example).limit(1))[0];
 	return {
-		listed: listExamples(db, projectId, {}).items.length,
-		total: countByStatus(db, projectId).total,
-		waiting: queueProgress(db, projectId, userId, T0).leftInQueue,
+		listed: (await listExamples(db, projectId, {})).items.length,
+		total: (await countByStatus(db, projectId)).total,
+		waiting: (await queueProgress(db, projectId, userId, T0)).leftInQueue,
 		inProjectList:
-			listProjectsForUser(db, { id: viewer.id, role: 'admin' }).find((p) => p.id === projectId)
-				?.total ?? -1,
+			(await listProjectsForUser(db, { id: viewer.id, role: 'admin' })).find(
+				(p) => p.id === projectId
+			)?.total ?? -1,
 		detail: firstStaged
-			? getExampleDetail(db, projectId, firstStaged.id, { role: 'admin' }) !== null
+			? (await getExampleDetail(db, projectId, firstStaged.id, { role: 'admin' })) !== null
 			: false
 	};
 }
@@ -85,14 +86,14 @@ function seen(db: Db, projectId: number, userId: string, viewer: { id: string })
 describe('a large import', () => {
 	it('lets other work run while it writes, and no reader sees part of it', async () => {
 		const { db, admin, annotator, project } = await setup();
-		const sightings: ReturnType<typeof seen>[] = [];
+		const sightings: Awaited<ReturnType<typeof seen>>[] = [];
 		let turnsWhileStaging = 0;
-		const { result } = await betweenSlices(importAll(db, project, admin.id), () => {
-			if (rawCount(db) === 0) return;
+		const { result } = await betweenSlices(importAll(db, project, admin.id), async () => {
+			if ((await rawCount(db)) === 0) return;
 			turnsWhileStaging += 1;
-			sightings.push(seen(db, project.id, annotator.id, admin));
+			sightings.push(await seen(db, project.id, annotator.id, admin));
 			// A claim made now must not lease a row of the import.
-			expect(claimNext(db, project.id, annotator.id, T0)).toBeNull();
+			expect(await claimNext(db, project.id, annotator.id, T0)).toBeNull();
 		});
 
 		expect(result).toMatchObject({ ok: true, imported: ROWS });
@@ -108,18 +109,18 @@ describe('a large import', () => {
 				detail: false
 			});
 		}
-		expect(db.select({ n: count() }).from(lease).get()!.n).toBe(0);
+		expect((await db.select({ n: count() }).from(lease).limit(1))[0]!.n).toBe(0);
 		// Once done, everything is there at once.
-		expect(countByStatus(db, project.id).total).toBe(ROWS);
-		expect(claimNext(db, project.id, annotator.id, T0)).not.toBeNull();
+		expect((await countByStatus(db, project.id)).total).toBe(ROWS);
+		expect(await claimNext(db, project.id, annotator.id, T0)).not.toBeNull();
 	});
 
 	it('leaves nothing anyone sees when its process dies half way, and the rows go at the next start', async () => {
 		const { db, dir, admin, annotator, project } = await setup();
 		const crashed = join(dir, 'crashed.db');
 		let copied = false;
-		await betweenSlices(importAll(db, project, admin.id), () => {
-			if (rawCount(db) <= ROWS / 3) return;
+		await betweenSlices(importAll(db, project, admin.id), async () => {
+			if ((await rawCount(db)) <= ROWS / 3) return;
 			// The database file as a crash at this moment would leave it.
 			db.$client.exec(`vacuum into '${crashed}'`);
 			return (copied = true);
@@ -127,36 +128,36 @@ describe('a large import', () => {
 		expect(copied).toBe(true);
 
 		const after = createDb(crashed);
-		const staged = rawCount(after);
+		const staged = await rawCount(after);
 		expect(staged).toBeGreaterThan(0);
 		expect(staged).toBeLessThan(ROWS);
-		expect(seen(after, project.id, annotator.id, admin)).toMatchObject({
+		expect(await seen(after, project.id, annotator.id, admin)).toMatchObject({
 			listed: 0,
 			total: 0,
 			waiting: 0,
 			detail: false
 		});
-		expect(claimNext(after, project.id, annotator.id, T0)).toBeNull();
+		expect(await claimNext(after, project.id, annotator.id, T0)).toBeNull();
 
 		// At start-up the half-written import is removed, rows, revisions, tags and batch.
 		expect(await discardAbandonedImports(after, new Date())).toBe(1);
-		const left = (
+		const left = async (
 			table: typeof example | typeof revision | typeof exampleTag | typeof importBatch
-		) => after.select({ n: count() }).from(table).get()!.n;
-		expect([left(example), left(revision), left(exampleTag), left(importBatch)]).toEqual([
-			0, 0, 0, 0
-		]);
+		) => (await after.select({ n: count() }).from(table).limit(1))[0]!.n;
+		expect(
+			await Promise.all([left(example), left(revision), left(exampleTag), left(importBatch)])
+		).toEqual([0, 0, 0, 0]);
 		// The same file then imports whole: the dead import held on to none of its rows.
 		const again = await importAll(after, project, admin.id);
 		expect(again).toMatchObject({ ok: true, imported: ROWS });
-		after.$client.close();
+		await after.close();
 	});
 
 	it('removes an abandoned import only once its importer has been silent long enough', async () => {
 		const { db, dir, admin, project } = await setup();
 		const crashed = join(dir, 'crashed.db');
-		await betweenSlices(importAll(db, project, admin.id), () => {
-			if (rawCount(db) === 0) return;
+		await betweenSlices(importAll(db, project, admin.id), async () => {
+			if ((await rawCount(db)) === 0) return;
 			db.$client.exec(`vacuum into '${crashed}'`);
 			return true;
 		});
@@ -166,10 +167,10 @@ describe('a large import', () => {
 		const importAt = (at: number) =>
 			importAll(after, project, admin.id, [rows[0]], new Date(T0.getTime() + at));
 		await importAt(minute);
-		expect(rawCount(after)).toBeGreaterThan(1);
+		expect(await rawCount(after)).toBeGreaterThan(1);
 		await importAt(11 * minute);
-		expect(rawCount(after)).toBe(1);
-		after.$client.close();
+		expect(await rawCount(after)).toBe(1);
+		await after.close();
 	});
 });
 
@@ -177,15 +178,15 @@ describe('an import in progress, met by other work', () => {
 	it('refuses a second import into the project until the first is published, and writes nothing for it', async () => {
 		const { db, admin, project } = await setup();
 		let second: Awaited<ReturnType<typeof importExamples>> | undefined;
-		const { result: first } = await betweenSlices(importAll(db, project, admin.id), () => {
-			if (rawCount(db) === 0 || second) return;
+		const { result: first } = await betweenSlices(importAll(db, project, admin.id), async () => {
+			if ((await rawCount(db)) === 0 || second) return;
 			// Started and finished while the first is staging: it would have skipped the first
 			// one's rows as already there.
 			void importAll(db, project, admin.id, rows.slice(0, 10)).then((r) => (second = r));
 		});
 		expect(second).toEqual({ ok: false, rowsRead: 10, errors: [], busy: IMPORT_IN_PROGRESS });
 		expect(first).toMatchObject({ ok: true, imported: ROWS });
-		expect(db.select({ n: count() }).from(importBatch).get()!.n).toBe(1);
+		expect((await db.select({ n: count() }).from(importBatch).limit(1))[0]!.n).toBe(1);
 		// Once it is published, the same rows are simply already there.
 		expect(await importAll(db, project, admin.id, rows.slice(0, 10))).toMatchObject({
 			ok: true,
@@ -199,18 +200,18 @@ describe('an import in progress, met by other work', () => {
 		const done = await importAll(db, project, admin.id, rows.slice(0, 50));
 		if (!done.ok || done.batchId === null) throw new Error('the import failed');
 		await discardStagedBatch(db, done.batchId);
-		expect(countByStatus(db, project.id).total).toBe(50);
+		expect((await countByStatus(db, project.id)).total).toBe(50);
 	});
 
 	it('lets nobody make a staged example gold, or be served it as gold', async () => {
 		const { db, admin, annotator, project } = await setup();
 		const marked: GoldResult[] = [];
 		const served: (number | undefined)[] = [];
-		await betweenSlices(importAll(db, project, admin.id), () => {
-			const staged = db.select({ id: example.id }).from(example).get();
+		await betweenSlices(importAll(db, project, admin.id), async () => {
+			const staged = (await db.select({ id: example.id }).from(example).limit(1))[0];
 			if (!staged) return;
-			marked.push(markGold(db, project.id, staged.id, 5, T0));
-			served.push(claimNext(db, project.id, annotator.id, T0, [], undefined, 0)?.exampleId);
+			marked.push(await markGold(db, project.id, staged.id, 5, T0));
+			served.push((await claimNext(db, project.id, annotator.id, T0, [], undefined, 0))?.exampleId);
 		});
 		expect(marked.length).toBeGreaterThan(0);
 		expect(marked.every((m) => !m.ok && m.status === 404)).toBe(true);
@@ -220,12 +221,16 @@ describe('an import in progress, met by other work', () => {
 
 describe('bad bytes and oversized fields', () => {
 	const project = async () => {
-		const db = createMigratedDb();
+		const db = await createMigratedDb();
 		const admin = await makeUser(db, 'admin');
-		return { db, admin, project: makeProject(db, admin.id) };
+		return { db, admin, project: await makeProject(db, admin.id) };
 	};
-	const total = (db: Db) =>
-		[example, revision, importBatch].map((t) => db.select({ n: count() }).from(t).get()!.n);
+	const total = async (db: Db) => {
+		const counts: number[] = [];
+		for (const t of [example, revision, importBatch])
+			counts.push((await db.select({ n: count() }).from(t).limit(1))[0]!.n);
+		return counts;
+	};
 
 	/** Lines joined as bytes, with one line's text replaced by raw bytes. */
 	function withBadBytes(lines: string[], badLine: number, bytes: number[]): Uint8Array {
@@ -269,7 +274,7 @@ describe('bad bytes and oversized fields', () => {
 				}
 			]
 		});
-		expect(total(db)).toEqual([0, 0, 0]);
+		expect(await total(db)).toEqual([0, 0, 0]);
 	});
 
 	it('reports a CSV line that is not UTF-8 by its line, and keeps later line numbers', async () => {
@@ -296,7 +301,7 @@ describe('bad bytes and oversized fields', () => {
 				message: 'the line is not valid UTF-8; save the file as UTF-8 and import it again'
 			}
 		]);
-		expect(total(db)).toEqual([0, 0, 0]);
+		expect(await total(db)).toEqual([0, 0, 0]);
 	});
 
 	it('still reads a character cut between two chunks', async () => {
@@ -309,7 +314,9 @@ describe('bad bytes and oversized fields', () => {
 			userId: admin.id
 		});
 		expect(result).toMatchObject({ ok: true, imported: 1 });
-		expect(listExamples(db, target.id, {}).items[0].inputPreview).toBe('Grüße aus Köln 東京');
+		expect((await listExamples(db, target.id, {})).items[0].inputPreview).toBe(
+			'Grüße aus Köln 東京'
+		);
 	});
 
 	it('refuses a field over the limit with the size and the setting', async () => {
@@ -365,6 +372,6 @@ describe('bad bytes and oversized fields', () => {
 				{ line: 2, message: '"input" must be text, but it is a number' }
 			]
 		});
-		expect(total(db)).toEqual([0, 0, 0]);
+		expect(await total(db)).toEqual([0, 0, 0]);
 	});
 });

@@ -26,20 +26,20 @@ const ANSWER_SCHEMA = JSON.stringify({
 });
 
 async function setup(overrides: Partial<ProjectInput> = {}) {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const project = makeProject(db, admin.id, overrides);
+	const project = await makeProject(db, admin.id, overrides);
 	return { db, admin, project };
 }
 
-function runImport(
+async function runImport(
 	db: Db,
 	target: Project,
 	text: string | ImportSource,
 	format: ImportFormat = 'jsonl',
 	now = T0
 ) {
-	return importExamples(
+	return await importExamples(
 		db,
 		target,
 		{
@@ -52,28 +52,29 @@ function runImport(
 	);
 }
 
-function tableCounts(db: Db) {
-	const rows = (table: SQLiteTable) => db.select({ n: count() }).from(table).get()!.n;
+async function tableCounts(db: Db) {
+	const rows = async (table: SQLiteTable) =>
+		(await db.select({ n: count() }).from(table).limit(1))[0]!.n;
 	return {
-		examples: rows(example),
-		revisions: rows(revision),
-		batches: rows(importBatch),
-		tags: rows(exampleTag)
+		examples: await rows(example),
+		revisions: await rows(revision),
+		batches: await rows(importBatch),
+		tags: await rows(exampleTag)
 	};
 }
 
-function tagsOf(db: Db, exampleId: number) {
-	return db
-		.select({ tag: exampleTag.tag })
-		.from(exampleTag)
-		.where(eq(exampleTag.exampleId, exampleId))
-		.orderBy(asc(exampleTag.tag))
-		.all()
-		.map((r) => r.tag);
+async function tagsOf(db: Db, exampleId: number) {
+	return (
+		await db
+			.select({ tag: exampleTag.tag })
+			.from(exampleTag)
+			.where(eq(exampleTag.exampleId, exampleId))
+			.orderBy(asc(exampleTag.tag))
+	).map((r) => r.tag);
 }
 
-function revisionsOf(db: Db, exampleId: number) {
-	return db.select().from(revision).where(eq(revision.exampleId, exampleId)).all();
+async function revisionsOf(db: Db, exampleId: number) {
+	return await db.select().from(revision).where(eq(revision.exampleId, exampleId));
 }
 
 const expectedSplit = (input: string, ratios: Project) =>
@@ -100,7 +101,7 @@ describe('importExamples: good files', () => {
 			skipped: 0
 		});
 		if (!result.ok) return;
-		const stored = examplesOf(db, project.id);
+		const stored = await examplesOf(db, project.id);
 		expect(stored.map((e) => e.input)).toEqual(rows.map((r) => r.input));
 		for (const [index, row] of stored.entries()) {
 			expect(row).toMatchObject({
@@ -113,7 +114,7 @@ describe('importExamples: good files', () => {
 				updatedAt: later
 			});
 			expect(['train', 'val', 'test']).toContain(row.split);
-			const revisions = revisionsOf(db, row.id);
+			const revisions = await revisionsOf(db, row.id);
 			expect(revisions).toHaveLength(1);
 			expect(revisions[0]).toMatchObject({
 				number: 1,
@@ -127,13 +128,13 @@ describe('importExamples: good files', () => {
 			expect(row.currentRevisionId).toBe(revisions[0].id);
 		}
 		expect(stored.map((e) => e.externalId)).toEqual([null, 'T-2', null, null]);
-		expect(stored.map((e) => tagsOf(db, e.id))).toEqual([
+		expect(await Promise.all(stored.map((e) => tagsOf(db, e.id)))).toEqual([
 			['late', 'shipping'],
 			['refunds'],
 			[],
 			[]
 		]);
-		const batch = db.select().from(importBatch).get();
+		const batch = (await db.select().from(importBatch).limit(1))[0];
 		expect(batch).toMatchObject({
 			id: result.batchId,
 			projectId: project.id,
@@ -143,7 +144,7 @@ describe('importExamples: good files', () => {
 			rowsRead: 4,
 			rowsImported: 4
 		});
-		expect(getProject(db, project.id)?.updatedAt).toEqual(later);
+		expect((await getProject(db, project.id))?.updatedAt).toEqual(later);
 	});
 
 	it('stores JSON output compactly and marks it schema-valid', async () => {
@@ -159,7 +160,7 @@ describe('importExamples: good files', () => {
 		);
 
 		expect(result).toMatchObject({ ok: true, imported: 3 });
-		const revisions = db.select().from(revision).orderBy(asc(revision.id)).all();
+		const revisions = await db.select().from(revision).orderBy(asc(revision.id));
 		expect(revisions.map((r) => r.output)).toEqual([
 			'{"answer":"Paris"}',
 			'{"answer":"Lima"}',
@@ -173,14 +174,14 @@ describe('importExamples: good files', () => {
 	// insertRows binds it without the column encoder.
 	it('leaves schemaValid empty when there is no schema or no output', async () => {
 		const { db, admin, project } = await setup();
-		const jsonProject = makeProject(db, admin.id, {
+		const jsonProject = await makeProject(db, admin.id, {
 			outputKind: 'json',
 			outputSchema: ANSWER_SCHEMA
 		});
 		await runImport(db, project, jsonl([{ input: 'text project', output: 'plain' }]));
 		await runImport(db, jsonProject, jsonl([{ input: 'json project, no output yet' }]));
 
-		const revisions = db.select().from(revision).orderBy(asc(revision.id)).all();
+		const revisions = await db.select().from(revision).orderBy(asc(revision.id));
 		expect(revisions.map((r) => r.schemaValid)).toEqual([null, null]);
 	});
 
@@ -197,19 +198,21 @@ describe('importExamples: good files', () => {
 		const result = await runImport(db, project, csv + '\n', 'csv');
 
 		expect(result).toMatchObject({ ok: true, rowsRead: 3, imported: 3, skipped: 0 });
-		const stored = examplesOf(db, project.id);
+		const stored = await examplesOf(db, project.id);
 		expect(stored.map((e) => [e.externalId, e.input])).toEqual([
 			[null, 'Where is my order?\nIt was due on Monday.'],
 			['c-2', 'Plain question'],
 			['c-3', 'Only an input']
 		]);
-		expect(stored.map((e) => revisionsOf(db, e.id)[0].output)).toEqual([
-			'It ships today, sorry for the "delay".',
-			'Plain answer',
-			null
+		expect(
+			await Promise.all(stored.map(async (e) => (await revisionsOf(db, e.id))[0].output))
+		).toEqual(['It ships today, sorry for the "delay".', 'Plain answer', null]);
+		expect(await Promise.all(stored.map((e) => tagsOf(db, e.id)))).toEqual([
+			['a', 'b'],
+			[],
+			['b', 'c']
 		]);
-		expect(stored.map((e) => tagsOf(db, e.id))).toEqual([['a', 'b'], [], ['b', 'c']]);
-		const everything = JSON.stringify(db.select().from(example).all());
+		const everything = JSON.stringify(await db.select().from(example));
 		expect(everything).not.toContain('internal only');
 		expect(everything).not.toContain('second note');
 	});
@@ -247,15 +250,20 @@ describe('importExamples: good files', () => {
 		const result = await runImport(db, project, file);
 
 		expect(result).toMatchObject({ ok: true, imported: 3 });
-		const stored = examplesOf(db, project.id);
+		const stored = await examplesOf(db, project.id);
 		expect(
-			stored.map((e) => ({ input: e.input, output: revisionsOf(db, e.id)[0].output }))
+			await Promise.all(
+				stored.map(async (e) => ({
+					input: e.input,
+					output: (await revisionsOf(db, e.id))[0].output
+				}))
+			)
 		).toEqual([
 			{ input: 'Hi, my card was charged twice.', output: 'Sorry! I have refunded one charge.' },
 			{ input: 'What does this error mean?\nE42: quota', output: 'You ran out of quota.' },
 			{ input: 'Is anyone there?', output: null }
 		]);
-		expect(tagsOf(db, stored[1].id)).toEqual(['errors']);
+		expect(await tagsOf(db, stored[1].id)).toEqual(['errors']);
 	});
 
 	it('reads UTF-8 cut in the middle of characters, and a leading byte-order mark', async () => {
@@ -273,7 +281,7 @@ describe('importExamples: good files', () => {
 			ok: true,
 			imported: 3
 		});
-		expect(examplesOf(db, project.id).map((e) => e.input)).toEqual([
+		expect((await examplesOf(db, project.id)).map((e) => e.input)).toEqual([
 			...inputs,
 			...inputs.map((input) => `${input} (csv)`)
 		]);
@@ -291,17 +299,19 @@ describe('importExamples: good files', () => {
 		const result = await runImport(db, project, bytesSource(jsonl(rows), 64 * 1024));
 
 		expect(result).toMatchObject({ ok: true, rowsRead: 5_000, imported: 5_000, skipped: 0 });
-		expect(tableCounts(db)).toEqual({
+		expect(await tableCounts(db)).toEqual({
 			examples: 5_000,
 			revisions: 5_000,
 			batches: 1,
 			tags: 2_500 + 2 * 2_500
 		});
-		const withoutRevision = db
-			.select({ n: count() })
-			.from(example)
-			.where(isNull(example.currentRevisionId))
-			.get()!.n;
+		const withoutRevision = (
+			await db
+				.select({ n: count() })
+				.from(example)
+				.where(isNull(example.currentRevisionId))
+				.limit(1)
+		)[0]!.n;
 		expect(withoutRevision).toBe(0);
 	});
 });
@@ -334,8 +344,8 @@ describe('importExamples: bad files write nothing', () => {
 		expect(result.errors[4].message).toBe(
 			'"output" must be JSON for this project, but it is not valid JSON'
 		);
-		expect(tableCounts(db)).toEqual({ examples: 0, revisions: 0, batches: 0, tags: 0 });
-		expect(getProject(db, project.id)?.updatedAt).toEqual(T0);
+		expect(await tableCounts(db)).toEqual({ examples: 0, revisions: 0, batches: 0, tags: 0 });
+		expect((await getProject(db, project.id))?.updatedAt).toEqual(T0);
 	});
 
 	it('counts lines the way an editor does, with CRLF endings', async () => {
@@ -350,7 +360,7 @@ describe('importExamples: bad files write nothing', () => {
 			{ line: 3, message: expect.stringMatching(/^invalid JSON/) },
 			{ line: 5, message: 'each line must be a JSON object, but this is a list' }
 		]);
-		expect(tableCounts(db).examples).toBe(0);
+		expect((await tableCounts(db)).examples).toBe(0);
 	});
 
 	it('reports CSV lines with the wrong number of columns', async () => {
@@ -376,7 +386,7 @@ describe('importExamples: bad files write nothing', () => {
 				{ line: 7, message: 'expected 2 columns as in the header, found 4' }
 			]
 		});
-		expect(tableCounts(db)).toEqual({ examples: 0, revisions: 0, batches: 0, tags: 0 });
+		expect(await tableCounts(db)).toEqual({ examples: 0, revisions: 0, batches: 0, tags: 0 });
 	});
 
 	// csv-parse alone counts a CRLF inside a quoted field as two lines.
@@ -395,7 +405,7 @@ describe('importExamples: bad files write nothing', () => {
 	it('names the line a multi-line CSV record starts on', async () => {
 		const { db, project } = await setup();
 		const csv = ['input,output', 'fine,row', '"spans', 'three', 'lines",42', 'last,row'].join('\n');
-		const jsonProject = makeProject(db, project.createdBy!, {
+		const jsonProject = await makeProject(db, project.createdBy!, {
 			name: 'JSON out',
 			outputKind: 'json'
 		});
@@ -433,7 +443,7 @@ describe('importExamples: bad files write nothing', () => {
 				}
 			]
 		});
-		expect(tableCounts(db).examples).toBe(0);
+		expect((await tableCounts(db)).examples).toBe(0);
 	});
 
 	it('refuses an empty file', async () => {
@@ -446,7 +456,7 @@ describe('importExamples: bad files write nothing', () => {
 			rowsRead: 0,
 			errors: [{ line: 1, message: 'the file has no rows' }]
 		});
-		expect(tableCounts(db).batches).toBe(0);
+		expect((await tableCounts(db)).batches).toBe(0);
 	});
 });
 
@@ -460,15 +470,15 @@ describe('importExamples: idempotency', () => {
 		]);
 
 		const first = await runImport(db, project, file);
-		const before = tableCounts(db);
+		const before = await tableCounts(db);
 		const second = await runImport(db, project, file);
 
 		expect(first).toMatchObject({ ok: true, imported: 3, skipped: 0 });
 		// Nothing new: nothing is recorded, not even an empty batch.
 		expect(second).toMatchObject({ ok: true, rowsRead: 3, imported: 0, skipped: 3, batchId: null });
-		expect(tableCounts(db)).toEqual(before);
+		expect(await tableCounts(db)).toEqual(before);
 		expect(before).toMatchObject({ examples: 3, revisions: 3, tags: 1, batches: 1 });
-		const batches = db.select().from(importBatch).orderBy(asc(importBatch.id)).all();
+		const batches = await db.select().from(importBatch).orderBy(asc(importBatch.id));
 		expect(batches.map((b) => [b.rowsImported, b.state])).toEqual([[3, 'done']]);
 	});
 
@@ -494,9 +504,9 @@ describe('importExamples: idempotency', () => {
 		);
 
 		expect(again).toMatchObject({ ok: true, imported: 1, skipped: 2 });
-		const stored = examplesOf(db, project.id);
+		const stored = await examplesOf(db, project.id);
 		expect(stored.map((e) => e.externalId)).toEqual(['q1', 'q2', 'q3']);
-		expect(revisionsOf(db, stored[0].id).map((r) => r.output)).toEqual(['1']);
+		expect((await revisionsOf(db, stored[0].id)).map((r) => r.output)).toEqual(['1']);
 	});
 
 	it('treats the same input with another output as another example', async () => {
@@ -506,7 +516,7 @@ describe('importExamples: idempotency', () => {
 		const result = await runImport(db, project, jsonl([{ input: 'a', output: '2' }]));
 
 		expect(result).toMatchObject({ imported: 1, skipped: 0 });
-		expect(examplesOf(db, project.id)).toHaveLength(2);
+		expect(await examplesOf(db, project.id)).toHaveLength(2);
 	});
 
 	it('imports a row repeated within one file once', async () => {
@@ -522,17 +532,17 @@ describe('importExamples: idempotency', () => {
 		const result = await runImport(db, project, file);
 
 		expect(result).toMatchObject({ ok: true, rowsRead: 5, imported: 3, skipped: 2 });
-		expect(examplesOf(db, project.id).map((e) => e.input)).toEqual([
+		expect((await examplesOf(db, project.id)).map((e) => e.input)).toEqual([
 			'same',
 			'other',
 			'first with k'
 		]);
-		expect(tableCounts(db)).toMatchObject({ examples: 3, revisions: 3, tags: 0 });
+		expect(await tableCounts(db)).toMatchObject({ examples: 3, revisions: 3, tags: 0 });
 	});
 
 	it('keeps projects apart: the same file imports into each', async () => {
 		const { db, admin, project } = await setup();
-		const other = makeProject(db, admin.id, { name: 'Other' });
+		const other = await makeProject(db, admin.id, { name: 'Other' });
 		const file = jsonl([{ input: 'a', output: '1' }]);
 
 		await runImport(db, project, file);
@@ -553,7 +563,7 @@ describe('importExamples: splits', () => {
 			jsonl([...inputs].reverse().map((input) => ({ input, output: 'v2' })))
 		);
 
-		const stored = examplesOf(db, project.id);
+		const stored = await examplesOf(db, project.id);
 		expect(stored).toHaveLength(60);
 		const splitsByInput = new Map<string, Set<string>>();
 		for (const row of stored) {
@@ -583,8 +593,8 @@ describe('importExamples: splits', () => {
 		expect(fresh).toBeDefined();
 		await runImport(db, project, jsonl([{ input: known, output: 'old' }]));
 
-		updateProject(db, project.id, projectInput(newRatios), new Date(T0.getTime() + 1_000));
-		const changed = getProject(db, project.id)!;
+		await updateProject(db, project.id, projectInput(newRatios), new Date(T0.getTime() + 1_000));
+		const changed = (await getProject(db, project.id))!;
 		expect(changed).toMatchObject(newRatios);
 		const result = await runImport(
 			db,
@@ -596,7 +606,7 @@ describe('importExamples: splits', () => {
 		);
 
 		expect(result).toMatchObject({ imported: 2 });
-		const splits = examplesOf(db, project.id).map((e) => [e.input, e.split]);
+		const splits = (await examplesOf(db, project.id)).map((e) => [e.input, e.split]);
 		expect(splits).toEqual([
 			[known, 'train'],
 			[known, 'train'],
@@ -612,7 +622,7 @@ describe('importExamples: splits', () => {
 
 		await runImport(db, project, jsonl(rows));
 
-		const counts = countBySplit(db, project.id);
+		const counts = await countBySplit(db, project.id);
 		expect(counts.train + counts.val + counts.test).toBe(2_000);
 		expect(counts.train).toBeGreaterThanOrEqual(1_500);
 		expect(counts.train).toBeLessThanOrEqual(1_700);
@@ -628,7 +638,7 @@ describe('importExamples: splits', () => {
 
 		await runImport(db, project, jsonl(rows));
 
-		const counts = countBySplit(db, project.id);
+		const counts = await countBySplit(db, project.id);
 		expect(counts.val).toBe(0);
 		expect(counts.train).toBeGreaterThan(150);
 		expect(counts.test).toBeGreaterThan(150);

@@ -68,32 +68,32 @@ const EVALUATION_SETTINGS: EvaluationSettings = {
 };
 
 async function setup() {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator', 'rater');
 	const checker = await makeUser(db, 'annotator', 'checker');
-	const target = makeProject(db, admin.id, {
+	const target = await makeProject(db, admin.id, {
 		splitTrain: 60,
 		splitVal: 10,
 		splitTest: 30,
 		requirements: [{ name: 'Short', description: 'one sentence at most' }]
 	});
-	addMember(db, target.id, rater.id);
-	addMember(db, target.id, checker.id);
+	await addMember(db, target.id, rater.id);
+	await addMember(db, target.id, checker.id);
 	await importRows(
 		db,
 		target,
 		Array.from({ length: 40 }, (_, i) => ({ input: `question ${i}`, output: `answer ${i}` }))
 	);
-	reviewAll(db, target, rater.id, () => ({}));
-	const { providerId, modelId: teacherId } = standinProvider(db, standin.url);
+	await reviewAll(db, target, rater.id, () => ({}));
+	const { providerId, modelId: teacherId } = await standinProvider(db, standin.url);
 	const runner = new JobRunner(db, { key: TEST_SECRET, baseBackoffMs: 20, pollMs: 30 });
 	const follower = new FineTuneFollower(db, {
 		key: TEST_SECRET,
 		pollMs: 30,
 		wakeJobs: () => runner.wake()
 	});
-	runner.start();
+	await runner.start();
 	follower.start();
 	running.push(runner, follower);
 	return { db, admin, rater, checker, target, providerId, teacherId, runner };
@@ -102,21 +102,23 @@ async function setup() {
 type Judgment = Partial<Parameters<typeof reviewSubmission>[1]>;
 
 /** The annotator works the whole queue, judging each example as `judge` says. */
-function reviewAll(
+async function reviewAll(
 	db: Db,
 	target: Project,
 	raterId: string,
 	judge: (found: { split: string; source: string; output: string | null }) => Judgment
 ) {
 	let reviewed = 0;
-	for (let claimed = claimNext(db, target.id, raterId, T0, [], undefined, 1); claimed;) {
-		const found = db
-			.select({ split: example.split, source: example.source, output: revision.output })
-			.from(example)
-			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-			.where(eq(example.id, claimed.exampleId))
-			.get()!;
-		const result = submitReview(
+	for (let claimed = await claimNext(db, target.id, raterId, T0, [], undefined, 1); claimed;) {
+		const found = (
+			await db
+				.select({ split: example.split, source: example.source, output: revision.output })
+				.from(example)
+				.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+				.where(eq(example.id, claimed.exampleId))
+				.limit(1)
+		)[0]!;
+		const result = await submitReview(
 			db,
 			target.id,
 			raterId,
@@ -125,7 +127,7 @@ function reviewAll(
 		);
 		if (!result.ok) throw new Error(result.message);
 		reviewed += 1;
-		claimed = claimNext(db, target.id, raterId, T0, [], undefined, 1);
+		claimed = await claimNext(db, target.id, raterId, T0, [], undefined, 1);
 	}
 	return reviewed;
 }
@@ -149,12 +151,16 @@ function nextSpec(env: Awaited<ReturnType<typeof setup>>, name: string): NextIte
 async function evaluationOf(db: Db, iterationId: number) {
 	const deadline = Date.now() + 20_000;
 	for (;;) {
-		const found = db.select().from(iteration).where(eq(iteration.id, iterationId)).get()!;
+		const found = (
+			await db.select().from(iteration).where(eq(iteration.id, iterationId)).limit(1)
+		)[0]!;
 		if (found.evaluationJobId !== null) {
 			await jobReaches(db, found.evaluationJobId, ['done', 'failed']);
 			return found.evaluationJobId;
 		}
-		const tune = db.select().from(fineTune).where(eq(fineTune.id, found.fineTuneId!)).get()!;
+		const tune = (
+			await db.select().from(fineTune).where(eq(fineTune.id, found.fineTuneId!)).limit(1)
+		)[0]!;
 		if (tune.status === 'failed') throw new Error(`fine-tune failed: ${tune.error}`);
 		if (Date.now() > deadline) throw new Error(`iteration ${iterationId} never evaluated`);
 
@@ -183,22 +189,21 @@ describe('the re-tune loop', () => {
 		if (!first.ok) throw new Error(first.message);
 		expect(first.number).toBe(1);
 		const firstJob = await evaluationOf(db, first.iterationId);
-		const outputs = db.select().from(example).where(eq(example.jobId, firstJob)).all();
+		const outputs = await db.select().from(example).where(eq(example.jobId, firstJob));
 		expect(outputs.length).toBeGreaterThan(0);
 		expect(outputs.every((e) => e.source === 'evaluation')).toBe(true);
 		expect(new Set(outputs.map((e) => e.split))).toEqual(new Set(['test', 'train']));
 
 		// Unrepaired evaluation outputs are never training data, even once accepted.
-		reviewAll(db, target, env.rater.id, studentJudge(3));
-		const repairedTrain = db
+		await reviewAll(db, target, env.rater.id, studentJudge(3));
+		const repairedTrain = await db
 			.select()
 			.from(example)
-			.where(eq(example.source, 'student_repair'))
-			.all();
+			.where(eq(example.source, 'student_repair'));
 		expect(repairedTrain.length).toBe(outputs.filter((e) => e.split === 'train').length);
 		// The repairs come back through the queue, to another annotator.
-		reviewAll(db, target, env.checker.id, () => ({}));
-		const preview = previewChange(db, target, datasetFilterSchema.parse({}), first.datasetId);
+		await reviewAll(db, target, env.checker.id, () => ({}));
+		const preview = await previewChange(db, target, datasetFilterSchema.parse({}), first.datasetId);
 		expect(preview.addedBySource).toEqual({ student_repair: repairedTrain.length });
 		expect(preview.removed).toBe(0);
 
@@ -207,19 +212,16 @@ describe('the re-tune loop', () => {
 		if (!second.ok) throw new Error(second.message);
 		expect(second.number).toBe(2);
 		await evaluationOf(db, second.iterationId);
-		reviewAll(db, target, env.rater.id, studentJudge(5));
+		await reviewAll(db, target, env.rater.id, studentJudge(5));
 
 		// The second dataset holds the repaired student failures; no test input was trained on.
-		const [latest, earlier] = listIterations(db, target.id);
+		const [latest, earlier] = await listIterations(db, target.id);
 		expect(latest.change).toMatchObject({ added: repairedTrain.length, removed: 0 });
 		expect(earlier.change).toBeNull();
 		const testInputs = new Set(
-			db
-				.select({ input: example.input })
-				.from(example)
-				.where(eq(example.split, 'test'))
-				.all()
-				.map((e) => e.input)
+			(
+				await db.select({ input: example.input }).from(example).where(eq(example.split, 'test'))
+			).map((e) => e.input)
 		);
 		const trainingFiles = standin.uploads.filter((u) => u.filename.includes('-train'));
 		expect(trainingFiles.length).toBe(2);
@@ -253,7 +255,7 @@ describe('the re-tune loop', () => {
 		expect([...trainedSystem]).toEqual([
 			'system: Answer the customer politely.\n\nThe output must meet these requirements:\n- Short: one sentence at most'
 		]);
-		const students = listIterations(db, target.id).map((i) => i.student!);
+		const students = (await listIterations(db, target.id)).map((i) => i.student!);
 		expect(students.length).toBe(2);
 		for (const student of students) {
 			expect([...standin.systemPrompts.get(student.name)!].map((s) => `system: ${s}`)).toEqual([
@@ -262,7 +264,7 @@ describe('the re-tune loop', () => {
 		}
 
 		// Both students on the iteration figures, measured on the same held-out inputs.
-		const figures = iterationFigures(db, target, await evaluationAnswers(db, target));
+		const figures = await iterationFigures(db, target, await evaluationAnswers(db, target));
 		expect(figures.models.map((m) => m.trainedOn?.iteration)).toEqual([1, 2]);
 		const [one, two] = figures.models;
 		expect(one.outputs).toBe(figures.commonInputs);
@@ -276,7 +278,7 @@ describe('the re-tune loop', () => {
 		expect(one).toMatchObject({ priced: false, costPer1000: 0 });
 		expect(one.latencyMedianMs).not.toBeNull();
 
-		const compared = sideBySide(
+		const compared = await sideBySide(
 			db,
 			target,
 			await evaluationAnswers(db, target),
@@ -299,7 +301,7 @@ describe('the re-tune loop', () => {
 			env.admin.id
 		);
 		if (!frozen.ok) throw new Error(frozen.message);
-		const started = startEvaluation(db, target, env.admin.id, {
+		const started = await startEvaluation(db, target, env.admin.id, {
 			// Named twice, asked once: one answer per input is what pairs up.
 			modelIds: [env.teacherId, env.teacherId],
 			datasetId: frozen.datasetId,
@@ -310,12 +312,12 @@ describe('the re-tune loop', () => {
 		// As the routes do: a new job wakes the runner.
 		env.runner.wake();
 		await jobReaches(db, started.jobId, ['done']);
-		const answered = db.select().from(example).where(eq(example.jobId, started.jobId)).all();
+		const answered = await db.select().from(example).where(eq(example.jobId, started.jobId));
 		expect(answered.length).toBe(frozen.counts.test);
 		expect(answered.every((e) => e.split === 'test')).toBe(true);
 		// Half the teacher's answers clear the threshold.
 		let turn = 0;
-		reviewAll(db, target, env.rater.id, () => ({ rating: turn++ % 2 === 0 ? 5 : 3 }));
+		await reviewAll(db, target, env.rater.id, () => ({ rating: turn++ % 2 === 0 ? 5 : 3 }));
 		// The answers are read a page at a time, letting other work in between, and come out
 		// the same as in one read.
 		const whole = await evaluationAnswers(db, target, 1_000_000);
@@ -326,10 +328,10 @@ describe('the re-tune loop', () => {
 		expect(turns).toBeGreaterThan(2);
 		expect(paged).toEqual(whole);
 		expect(whole.answers.length).toBe(answered.length);
-		const [teacher] = iterationFigures(db, target, whole).models;
+		const [teacher] = (await iterationFigures(db, target, whole)).models;
 		expect(teacher.trainedOn).toBeNull();
 		// Priced at $1 in and $4 out per million tokens: the jobs' own sums, per 1,000 outputs.
-		const spent = jobRow(db, started.jobId).cost;
+		const spent = (await jobRow(db, started.jobId)).cost;
 		expect(teacher.costPer1000).toBeCloseTo((spent / answered.length) * 1000, 9);
 		expect(teacher.costPer1000).toBeGreaterThan(0);
 		expect(teacher.priced).toBe(true);
@@ -342,7 +344,7 @@ describe('the re-tune loop', () => {
 	it('lays two models out so neither runs in a block nor answers one input beside the other', async () => {
 		const env = await setup();
 		const { db, target } = env;
-		const student = addModel(db, env.providerId, {
+		const student = await addModel(db, env.providerId, {
 			name: 'student-small',
 			inputPricePerMTok: 0,
 			outputPricePerMTok: 0
@@ -355,7 +357,7 @@ describe('the re-tune loop', () => {
 			env.admin.id
 		);
 		if (!frozen.ok) throw new Error(frozen.message);
-		const started = startEvaluation(db, target, env.admin.id, {
+		const started = await startEvaluation(db, target, env.admin.id, {
 			modelIds: [env.teacherId, student.id],
 			datasetId: frozen.datasetId,
 			splits: ['train'],
@@ -363,7 +365,7 @@ describe('the re-tune loop', () => {
 		});
 		if (!started.ok) throw new Error(started.message);
 		env.runner.wake();
-		const items = itemsOf(db, started.jobId).sort((a, b) => a.id - b.id);
+		const items = (await itemsOf(db, started.jobId)).sort((a, b) => a.id - b.id);
 		expect(items.length).toBe(2 * frozen.counts.train);
 		for (let i = 1; i < items.length; i++) {
 			expect(items[i].modelId).not.toBe(items[i - 1].modelId);
@@ -392,23 +394,23 @@ describe('the re-tune loop', () => {
 			fineTune: { ...nextSpec(env, 'gone').fineTune, providerId: env.providerId + 99 }
 		});
 		expect(gone).toEqual({ ok: false, message: 'That provider no longer exists.' });
-		expect(listIterations(db, target.id)).toEqual([]);
-		expect(db.select().from(dataset).all()).toEqual([]);
-		const missing = startEvaluation(db, target, env.admin.id, {
+		expect(await listIterations(db, target.id)).toEqual([]);
+		expect(await db.select().from(dataset)).toEqual([]);
+		const missing = await startEvaluation(db, target, env.admin.id, {
 			modelIds: [env.teacherId],
 			datasetId: 99,
 			splits: ['test'],
 			settings: EVALUATION_SETTINGS
 		});
 		expect(missing).toEqual({ ok: false, message: 'No such dataset in this project.' });
-		const unknown = startEvaluation(db, target, env.admin.id, {
+		const unknown = await startEvaluation(db, target, env.admin.id, {
 			modelIds: [env.teacherId, 999],
 			datasetId: 99,
 			splits: ['test'],
 			settings: EVALUATION_SETTINGS
 		});
 		expect(unknown).toEqual({ ok: false, message: 'No model with id 999.' });
-		expect(db.select().from(job).all()).toEqual([]);
+		expect(await db.select().from(job)).toEqual([]);
 	});
 
 	it('a student trained on one’s own GPUs joins the loop when it is registered', async () => {
@@ -424,7 +426,7 @@ describe('the re-tune loop', () => {
 			modelName: 'student-small',
 			baseModel: 'meta-llama/Llama-3.1-8B-Instruct'
 		};
-		const joined = registerServedIteration(
+		const joined = await registerServedIteration(
 			db,
 			TEST_SECRET,
 			target,
@@ -435,30 +437,32 @@ describe('the re-tune loop', () => {
 		if (!joined.ok) throw new Error(joined.message);
 		expect(joined.number).toBe(2);
 		await jobReaches(db, joined.jobId, ['done']);
-		const [latest] = listIterations(db, target.id);
+		const [latest] = await listIterations(db, target.id);
 		expect(latest.iteration.id).toBe(joined.iterationId);
 		expect(latest.fineTune).toMatchObject({ status: 'succeeded', baseModel: served.baseModel });
 		expect(latest.student?.name).toBe('student-small');
 		expect(latest.evaluation?.status).toBe('done');
 		// Evaluated as the last iteration's student was: its test and train inputs.
-		const inputs = datasetInputs(db, first.datasetId, ['test', 'train']);
-		expect(
-			itemsOf(db, joined.jobId)
-				.map((i) => i.input)
-				.sort()
-		).toEqual([...inputs].sort());
-		reviewAll(db, target, env.rater.id, () => ({}));
-		const figures = iterationFigures(db, target, await evaluationAnswers(db, target));
+		const inputs = await datasetInputs(db, first.datasetId, ['test', 'train']);
+		expect((await itemsOf(db, joined.jobId)).map((i) => i.input).sort()).toEqual(
+			[...inputs].sort()
+		);
+		await reviewAll(db, target, env.rater.id, () => ({}));
+		const figures = await iterationFigures(db, target, await evaluationAnswers(db, target));
 		expect(figures.models.map((m) => m.name)).toContain('student-small');
 	});
 
 	it('refuses to register an own-GPU student it could not evaluate, and writes nothing', async () => {
 		const env = await setup();
 		const { db } = env;
-		const target = makeProject(db, env.admin.id, { splitTrain: 90, splitVal: 10, splitTest: 0 });
-		addMember(db, target.id, env.rater.id);
+		const target = await makeProject(db, env.admin.id, {
+			splitTrain: 90,
+			splitVal: 10,
+			splitTest: 0
+		});
+		await addMember(db, target.id, env.rater.id);
 		await importRows(db, target, [{ input: 'only question', output: 'only answer' }]);
-		reviewAll(db, target, env.rater.id, () => ({}));
+		await reviewAll(db, target, env.rater.id, () => ({}));
 		const frozen = await freezeDataset(
 			db,
 			target,
@@ -467,7 +471,7 @@ describe('the re-tune loop', () => {
 			env.admin.id
 		);
 		if (!frozen.ok) throw new Error(frozen.message);
-		const refused = registerServedIteration(
+		const refused = await registerServedIteration(
 			db,
 			TEST_SECRET,
 			target,
@@ -480,24 +484,12 @@ describe('the re-tune loop', () => {
 			message:
 				'“train only” has no inputs in its test split to evaluate the model on. Untick “Evaluate it” to register the model alone.'
 		});
-		expect(db.select().from(fineTune).all()).toEqual([]);
-		expect(db.select().from(job).all()).toEqual([]);
-		expect(listIterations(db, target.id)).toEqual([]);
+		expect(await db.select().from(fineTune)).toEqual([]);
+		expect(await db.select().from(job)).toEqual([]);
+		expect(await listIterations(db, target.id)).toEqual([]);
 		// Only the stand-in of the set-up: no provider or model was registered.
-		expect(
-			db
-				.select()
-				.from(model)
-				.all()
-				.map((m) => m.id)
-		).toEqual([env.teacherId]);
-		expect(
-			db
-				.select()
-				.from(provider)
-				.all()
-				.map((p) => p.id)
-		).toEqual([env.providerId]);
+		expect((await db.select().from(model)).map((m) => m.id)).toEqual([env.teacherId]);
+		expect((await db.select().from(provider)).map((p) => p.id)).toEqual([env.providerId]);
 	});
 });
 

@@ -29,19 +29,19 @@ describe('a job survives a crash', () => {
 	it('a runner killed mid-job and started again does every item exactly once', async () => {
 		const standin = await startStandin({ latencyMs: 100 });
 		const databaseFile = join(dir, 'crash.db');
-		const db = createMigratedDb(databaseFile);
+		const db = await createMigratedDb(databaseFile);
 		const admin = await makeUser(db, 'admin');
-		const target = makeProject(db, admin.id);
-		const { modelId } = standinProvider(db, standin.url);
+		const target = await makeProject(db, admin.id);
+		const { modelId } = await standinProvider(db, standin.url);
 		const inputs = Array.from({ length: 40 }, (_, i) => `crash question ${i + 1}`);
-		const jobId = startJob(db, target, admin.id, [modelId], inputs, { concurrency: 4 });
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs, { concurrency: 4 });
 
 		const first = await runnerProcess(databaseFile);
 		await itemsReach(db, jobId, (items) => items.filter((i) => i.status === 'done').length >= 8);
 		first.kill('SIGKILL');
 		await once(first, 'exit');
 
-		const atCrash = itemsOf(db, jobId);
+		const atCrash = await itemsOf(db, jobId);
 		const doneAtCrash = atCrash.filter((i) => i.status === 'done').length;
 		expect(doneAtCrash).toBeLessThan(40);
 		// Killed mid-call: items it had in flight are still marked running.
@@ -55,9 +55,9 @@ describe('a job survives a crash', () => {
 			await once(second, 'exit');
 			await standin.close();
 		}
-		const items = itemsOf(db, jobId);
+		const items = await itemsOf(db, jobId);
 		expect(items.every((i) => i.status === 'done')).toBe(true);
-		const made = db.select().from(example).where(eq(example.jobId, jobId)).all();
+		const made = await db.select().from(example).where(eq(example.jobId, jobId));
 		expect(made).toHaveLength(40);
 		expect(new Set(items.map((i) => i.exampleId)).size).toBe(40);
 		expect(new Set(made.map((e) => e.input))).toEqual(new Set(inputs));

@@ -45,10 +45,10 @@ async function setup(
 	apiKey = ''
 ) {
 	standin = await startStandin(options);
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, projectOverrides);
-	const { modelId, providerId } = standinProvider(db, standin.url, apiKey);
+	const target = await makeProject(db, admin.id, projectOverrides);
+	const { modelId, providerId } = await standinProvider(db, standin.url, apiKey);
 	runner = new JobRunner(db, {
 		key: TEST_SECRET,
 		random: mulberry32(7),
@@ -56,7 +56,7 @@ async function setup(
 		maxBackoffMs: 200,
 		pollMs: 50
 	});
-	runner.start();
+	await runner.start();
 	return { db, admin, target, modelId, providerId, standin, runner };
 }
 
@@ -66,25 +66,25 @@ const inputs = (n: number, prefix = 'question') =>
 describe('a distillation job', () => {
 	it('runs every item once, at its concurrency, and fills the review queue', async () => {
 		const { db, admin, target, modelId, standin, runner } = await setup({ latencyMs: 30 });
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(6), {
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(6), {
 			samplesPerInput: 2,
 			concurrency: 4
 		});
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
 
-		const items = itemsOf(db, jobId);
+		const items = await itemsOf(db, jobId);
 		expect(items).toHaveLength(12);
 		expect(items.every((i) => i.status === 'done' && i.exampleId !== null)).toBe(true);
 		expect(new Set(items.map((i) => i.exampleId)).size).toBe(12);
 		expect(standin.stats.maxInFlight).toBe(4);
 
-		const made = db.select().from(example).where(eq(example.jobId, jobId)).all();
+		const made = await db.select().from(example).where(eq(example.jobId, jobId));
 		expect(made).toHaveLength(12);
 		expect(
 			made.every((e) => e.source === 'distillation' && e.claimable && e.status === 'queued')
 		).toBe(true);
-		const outputs = db
+		const outputs = await db
 			.select()
 			.from(revision)
 			.where(
@@ -92,23 +92,24 @@ describe('a distillation job', () => {
 					revision.exampleId,
 					made.map((e) => e.id)
 				)
-			)
-			.all();
+			);
 		expect(outputs.every((r) => r.authorKind === 'model' && r.authorModelId === modelId)).toBe(
 			true
 		);
 		expect(outputs.map((r) => r.output)).toContain('Answer to: question 3');
 
-		const progress = jobProgress(db, jobRow(db, jobId));
-		const row = jobRow(db, jobId);
+		const progress = await jobProgress(db, await jobRow(db, jobId));
+		const row = await jobRow(db, jobId);
 		expect(progress.counts).toMatchObject({ done: 12, pending: 0, failed: 0 });
 		expect(row.inputTokens).toBe(items.reduce((s, i) => s + i.inputTokens, 0));
 		expect(row.inputTokens).toBeGreaterThan(0);
 		expect(row.cost).toBeCloseTo((row.inputTokens * 1 + row.outputTokens * 4) / 1e6, 10);
 
 		const annotator = await makeUser(db, 'annotator');
-		addMember(db, target.id, annotator.id);
-		expect(claimNext(db, target.id, annotator.id, new Date())?.input).toMatch(/^question \d+$/);
+		await addMember(db, target.id, annotator.id);
+		expect((await claimNext(db, target.id, annotator.id, new Date()))?.input).toMatch(
+			/^question \d+$/
+		);
 	});
 
 	it('retries 429 (after its Retry-After), 500 and a hung call to completion', async () => {
@@ -125,11 +126,13 @@ describe('a distillation job', () => {
 				return 'ok';
 			}
 		});
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(4), { timeoutSeconds: 0.5 });
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(4), {
+			timeoutSeconds: 0.5
+		});
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
 
-		const items = itemsOf(db, jobId).sort((a, b) => a.input.localeCompare(b.input));
+		const items = (await itemsOf(db, jobId)).sort((a, b) => a.input.localeCompare(b.input));
 		expect(items.map((i) => [i.status, i.attempts])).toEqual([
 			['done', 2],
 			['done', 2],
@@ -139,17 +142,17 @@ describe('a distillation job', () => {
 		const [first, second] = seen.get('question 1')!;
 		expect(second - first).toBeGreaterThanOrEqual(290);
 		expect(seen.get('question 3')![1] - seen.get('question 3')![0]).toBeGreaterThanOrEqual(490);
-		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(4);
+		expect(await db.select().from(example).where(eq(example.jobId, jobId))).toHaveLength(4);
 	});
 
 	it('gives up on an item after its attempts, keeping the reason', async () => {
 		const { db, admin, target, modelId, runner } = await setup({
 			plan: (request) => (request.input === 'question 2' ? '500' : 'ok')
 		});
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(2));
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(2));
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
-		const failed = itemsOf(db, jobId).find((i) => i.input === 'question 2')!;
+		const failed = (await itemsOf(db, jobId)).find((i) => i.input === 'question 2')!;
 		expect(failed).toMatchObject({
 			status: 'failed',
 			attempts: runner.maxAttempts,
@@ -165,15 +168,14 @@ describe('a distillation job', () => {
 			},
 			{ outputKind: 'json', outputSchema: ANSWER_SCHEMA }
 		);
-		const jobId = startJob(db, target, admin.id, [modelId], ['broken', 'off', 'fine']);
+		const jobId = await startJob(db, target, admin.id, [modelId], ['broken', 'off', 'fine']);
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
-		const outputs = db
+		const outputs = await db
 			.select({ input: example.input, revision })
 			.from(example)
 			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-			.where(eq(example.jobId, jobId))
-			.all();
+			.where(eq(example.jobId, jobId));
 		const by = new Map(outputs.map((o) => [o.input, o.revision]));
 		expect(by.get('fine')).toMatchObject({ schemaValid: true, output: '{"answer":"answer fine"}' });
 		expect(by.get('broken')).toMatchObject({ schemaValid: false, output: '{"answer": "cut off' });
@@ -187,84 +189,83 @@ describe('a distillation job', () => {
 			{ plan: (r) => (r.input === 'off' ? 'invalid' : 'ok') },
 			{ outputKind: 'json', outputSchema: ANSWER_SCHEMA }
 		);
-		const jobId = startJob(db, target, admin.id, [modelId], ['off', 'fine'], {
+		const jobId = await startJob(db, target, admin.id, [modelId], ['off', 'fine'], {
 			invalidOutputs: 'drop'
 		});
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
-		const off = itemsOf(db, jobId).find((i) => i.input === 'off')!;
+		const off = (await itemsOf(db, jobId)).find((i) => i.input === 'off')!;
 		expect(off).toMatchObject({ status: 'failed', exampleId: null });
 		expect(off.error).toMatch(/^Invalid output, dropped: /);
-		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(1);
+		expect(await db.select().from(example).where(eq(example.jobId, jobId))).toHaveLength(1);
 	});
 
 	it('keeps reasoning apart from the output', async () => {
 		const { db, admin, target, modelId, runner } = await setup();
-		const jobId = startJob(db, target, admin.id, [modelId], ['why is the sky blue'], {
+		const jobId = await startJob(db, target, admin.id, [modelId], ['why is the sky blue'], {
 			reasoning: true
 		});
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
-		const [made] = db
+		const [made] = await db
 			.select({ revision })
 			.from(example)
 			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-			.where(eq(example.jobId, jobId))
-			.all();
+			.where(eq(example.jobId, jobId));
 		expect(made.revision.output).toBe('Answer to: why is the sky blue');
 		expect(made.revision.reasoning).toBe('Working through: why is the sky blue');
 	});
 
 	it('pauses, resumes and cancels', async () => {
 		const { db, admin, target, modelId, runner } = await setup({ latencyMs: 60 });
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(30), { concurrency: 2 });
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(30), { concurrency: 2 });
 		runner.wake();
 		await itemsReach(db, jobId, (items) => items.filter((i) => i.status === 'done').length >= 4);
-		expect(controlJob(db, target.id, jobId, 'pause')).toEqual({ ok: true });
+		expect(await controlJob(db, target.id, jobId, 'pause')).toEqual({ ok: true });
 		runner.wake();
 		// Calls in flight finish and are kept; nothing new starts.
 		await itemsReach(db, jobId, (items) => items.every((i) => i.status !== 'running'));
-		const pausedDone = itemsOf(db, jobId).filter((i) => i.status === 'done').length;
+		const pausedDone = (await itemsOf(db, jobId)).filter((i) => i.status === 'done').length;
 		await new Promise((r) => setTimeout(r, 200));
-		expect(itemsOf(db, jobId).filter((i) => i.status === 'done').length).toBe(pausedDone);
-		expect(jobRow(db, jobId).status).toBe('paused');
-		expect(controlJob(db, target.id, jobId, 'pause')).toMatchObject({ ok: false });
+		expect((await itemsOf(db, jobId)).filter((i) => i.status === 'done').length).toBe(pausedDone);
+		expect((await jobRow(db, jobId)).status).toBe('paused');
+		expect(await controlJob(db, target.id, jobId, 'pause')).toMatchObject({ ok: false });
 
-		expect(controlJob(db, target.id, jobId, 'resume')).toEqual({ ok: true });
+		expect(await controlJob(db, target.id, jobId, 'resume')).toEqual({ ok: true });
 		runner.wake();
 		await itemsReach(
 			db,
 			jobId,
 			(items) => items.filter((i) => i.status === 'done').length >= pausedDone + 4
 		);
-		expect(controlJob(db, target.id, jobId, 'cancel')).toEqual({ ok: true });
+		expect(await controlJob(db, target.id, jobId, 'cancel')).toEqual({ ok: true });
 		runner.wake();
 		await itemsReach(db, jobId, (items) => items.every((i) => i.status !== 'running'));
-		const items = itemsOf(db, jobId);
+		const items = await itemsOf(db, jobId);
 		const done = items.filter((i) => i.status === 'done');
 		expect(items.filter((i) => i.status === 'cancelled').length).toBeGreaterThan(0);
 		expect(done.length + items.filter((i) => i.status === 'cancelled').length).toBe(30);
 		// Exactly the done items have examples: a cancelled call leaves nothing behind.
-		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(
+		expect(await db.select().from(example).where(eq(example.jobId, jobId))).toHaveLength(
 			done.length
 		);
-		expect(jobRow(db, jobId)).toMatchObject({ status: 'cancelled' });
+		expect(await jobRow(db, jobId)).toMatchObject({ status: 'cancelled' });
 	});
 });
 
 describe('a large job', () => {
 	it('is created whole, however many items it has', async () => {
-		const db = createMigratedDb();
+		const db = await createMigratedDb();
 		const admin = await makeUser(db, 'admin');
-		const target = makeProject(db, admin.id);
-		const { modelId, providerId } = standinProvider(db, 'http://localhost:9/v1');
-		const second = addModel(db, providerId, {
+		const target = await makeProject(db, admin.id);
+		const { modelId, providerId } = await standinProvider(db, 'http://localhost:9/v1');
+		const second = await addModel(db, providerId, {
 			name: 'student-small',
 			inputPricePerMTok: 0,
 			outputPricePerMTok: 0
 		});
-		const jobId = startJob(db, target, admin.id, [modelId, second.id], inputs(4_000));
-		expect(itemsOf(db, jobId)).toHaveLength(8_000);
+		const jobId = await startJob(db, target, admin.id, [modelId, second.id], inputs(4_000));
+		expect(await itemsOf(db, jobId)).toHaveLength(8_000);
 	});
 });
 
@@ -272,12 +273,12 @@ describe('a job that cannot work', () => {
 	it('a refused key fails the job at once with the reason', async () => {
 		standin = await startStandin({ apiKey: 'right-key' });
 		const { db, admin, target, modelId, runner } = await setupWith(standin.url, 'wrong-key');
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(5));
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(5));
 		runner.wake();
 		await jobReaches(db, jobId, ['failed']);
-		expect(jobRow(db, jobId).error).toMatch(/^The provider refused the API key \(401\)/);
-		expect(itemsOf(db, jobId).every((i) => i.status === 'failed')).toBe(true);
-		expect(db.select().from(example).all()).toEqual([]);
+		expect((await jobRow(db, jobId)).error).toMatch(/^The provider refused the API key \(401\)/);
+		expect((await itemsOf(db, jobId)).every((i) => i.status === 'failed')).toBe(true);
+		expect(await db.select().from(example)).toEqual([]);
 	});
 
 	it('an unknown model fails the job with the provider’s message', async () => {
@@ -287,33 +288,34 @@ describe('a job that cannot work', () => {
 			'',
 			'no-such-model'
 		);
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(3));
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(3));
 		runner.wake();
 		await jobReaches(db, jobId, ['failed']);
-		expect(jobRow(db, jobId).error).toMatch(/does not know this model.*no-such-model/);
+		expect((await jobRow(db, jobId)).error).toMatch(/does not know this model.*no-such-model/);
 	});
 
 	it('in a job of two models, an unknown one stops alone and the other answers every input', async () => {
 		standin = await startStandin();
 		const { db, admin, target, modelId, runner } = await setupWith(standin.url, '');
-		const providerId = db.select().from(model).where(eq(model.id, modelId)).get()!.providerId;
-		const ghost = addModel(db, providerId, {
+		const providerId = (await db.select().from(model).where(eq(model.id, modelId)).limit(1))[0]!
+			.providerId;
+		const ghost = await addModel(db, providerId, {
 			name: 'no-such-model',
 			inputPricePerMTok: 0,
 			outputPricePerMTok: 0
 		});
-		const jobId = startJob(db, target, admin.id, [ghost.id, modelId], inputs(6), {
+		const jobId = await startJob(db, target, admin.id, [ghost.id, modelId], inputs(6), {
 			concurrency: 4
 		});
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
-		const items = itemsOf(db, jobId);
+		const items = await itemsOf(db, jobId);
 		const byModel = (id: number) => items.filter((i) => i.modelId === id);
 		expect(byModel(modelId).map((i) => i.status)).toEqual(Array(6).fill('done'));
 		expect(byModel(ghost.id).map((i) => i.status)).toEqual(Array(6).fill('failed'));
 		expect(byModel(ghost.id).every((i) => /does not know this model/.test(i.error!))).toBe(true);
-		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toHaveLength(6);
-		const { error } = jobRow(db, jobId);
+		expect(await db.select().from(example).where(eq(example.jobId, jobId))).toHaveLength(6);
+		const { error } = await jobRow(db, jobId);
 		expect(error).toMatch(
 			/^Stopped asking no-such-model \(Stand-in\): The provider does not know this model/
 		);
@@ -323,20 +325,21 @@ describe('a job that cannot work', () => {
 	it('a job fails when every one of its models is refused, naming each', async () => {
 		standin = await startStandin();
 		const { db, admin, target, modelId, runner } = await setupWith(standin.url, '', 'ghost-one');
-		const providerId = db.select().from(model).where(eq(model.id, modelId)).get()!.providerId;
-		const other = addModel(db, providerId, {
+		const providerId = (await db.select().from(model).where(eq(model.id, modelId)).limit(1))[0]!
+			.providerId;
+		const other = await addModel(db, providerId, {
 			name: 'ghost-two',
 			inputPricePerMTok: 0,
 			outputPricePerMTok: 0
 		});
-		const jobId = startJob(db, target, admin.id, [modelId, other.id], inputs(4));
+		const jobId = await startJob(db, target, admin.id, [modelId, other.id], inputs(4));
 		runner.wake();
 		await jobReaches(db, jobId, ['failed']);
-		const { error } = jobRow(db, jobId);
+		const { error } = await jobRow(db, jobId);
 		expect(error).toContain('Stopped asking ghost-one (Stand-in)');
 		expect(error).toContain('Stopped asking ghost-two (Stand-in)');
-		expect(itemsOf(db, jobId).every((i) => i.status === 'failed')).toBe(true);
-		expect(db.select().from(example).all()).toEqual([]);
+		expect((await itemsOf(db, jobId)).every((i) => i.status === 'failed')).toBe(true);
+		expect(await db.select().from(example)).toEqual([]);
 	});
 });
 
@@ -349,30 +352,30 @@ describe('a schema the provider rejects', () => {
 				outputSchema: JSON.stringify({ type: 'array', items: { type: 'string' } })
 			}
 		);
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(3));
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(3));
 		runner.wake();
 		await jobReaches(db, jobId, ['failed']);
-		expect(jobRow(db, jobId).error).toMatch(
+		expect((await jobRow(db, jobId)).error).toMatch(
 			/^The provider refused the output schema \(400\): Invalid schema for response_format 'answer'/
 		);
-		expect(db.select().from(example).where(eq(example.jobId, jobId)).all()).toEqual([]);
+		expect(await db.select().from(example).where(eq(example.jobId, jobId))).toEqual([]);
 	});
 });
 
 async function setupWith(url: string, apiKey: string, modelName = 'teacher-large') {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id);
-	const { modelId } = standinProvider(db, url, apiKey, modelName);
+	const target = await makeProject(db, admin.id);
+	const { modelId } = await standinProvider(db, url, apiKey, modelName);
 	runner = new JobRunner(db, { key: TEST_SECRET, baseBackoffMs: 20, pollMs: 50 });
-	runner.start();
+	await runner.start();
 	return { db, admin, target, modelId, runner };
 }
 
 describe('a documents job', () => {
 	it('writes each proposed pair as its own example, in the split of its own input', async () => {
 		const { db, admin, target, modelId, runner } = await setup();
-		const jobId = createJob(db, target, admin.id, {
+		const jobId = await createJob(db, target, admin.id, {
 			kind: 'documents',
 			modelIds: [modelId],
 			settings: TEST_SETTINGS,
@@ -382,27 +385,29 @@ describe('a documents job', () => {
 		});
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
-		const made = db.select().from(example).where(eq(example.jobId, jobId)).all();
+		const made = await db.select().from(example).where(eq(example.jobId, jobId));
 		expect(made).toHaveLength(4);
 		expect(made.every((e) => e.source === 'documents')).toBe(true);
 		expect(made.every((e) => e.split === splitForInputHash(e.inputHash, target))).toBe(true);
 		expect(new Set(made.map((e) => e.dedupeKey)).size).toBe(4);
-		expect(itemsOf(db, jobId).every((i) => i.status === 'done' && i.exampleId !== null)).toBe(true);
+		expect(
+			(await itemsOf(db, jobId)).every((i) => i.status === 'done' && i.exampleId !== null)
+		).toBe(true);
 	});
 });
 
 describe('removing a teacher in use', () => {
 	it('is refused while a job still has items for it, and allowed once nothing uses it', async () => {
 		const { db, admin, target, modelId, providerId } = await setup();
-		const jobId = startJob(db, target, admin.id, [modelId], inputs(2));
-		expect(deleteModel(db, providerId, modelId)).toEqual({
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(2));
+		expect(await deleteModel(db, providerId, modelId)).toEqual({
 			ok: false,
 			status: 409,
 			message: 'A job still has 2 item(s) for it; cancel or finish the job first.'
 		});
-		expect(deleteProvider(db, providerId)).toMatchObject({ ok: false, status: 409 });
-		controlJob(db, target.id, jobId, 'cancel');
-		expect(deleteModel(db, providerId, modelId)).toEqual({ ok: true });
-		expect(deleteProvider(db, providerId)).toEqual({ ok: true });
+		expect(await deleteProvider(db, providerId)).toMatchObject({ ok: false, status: 409 });
+		await controlJob(db, target.id, jobId, 'cancel');
+		expect(await deleteModel(db, providerId, modelId)).toEqual({ ok: true });
+		expect(await deleteProvider(db, providerId)).toEqual({ ok: true });
 	});
 });

@@ -55,10 +55,10 @@ async function setup(projectOverrides: Parameters<typeof makeProject>[2] = {}, l
 			return undefined;
 		}
 	});
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, projectOverrides);
-	const { modelId, providerId } = standinProvider(db, standin.url, 'sk-right');
+	const target = await makeProject(db, admin.id, projectOverrides);
+	const { modelId, providerId } = await standinProvider(db, standin.url, 'sk-right');
 	return { db, admin, target, modelId, providerId, standin, seen };
 }
 
@@ -68,17 +68,18 @@ function ticking() {
 	return () => (at += 250);
 }
 
-function rowCounts(db: Db) {
-	const rows = (table: SQLiteTable) => db.select({ n: count() }).from(table).get()!.n;
-	return { examples: rows(example), revisions: rows(revision), jobs: rows(job) };
+async function rowCounts(db: Db) {
+	const rows = async (table: SQLiteTable) =>
+		(await db.select({ n: count() }).from(table).limit(1))[0]!.n;
+	return { examples: await rows(example), revisions: await rows(revision), jobs: await rows(job) };
 }
 
 /** Accepts every queued example with five stars, so the training ones become few-shot material. */
-function acceptAll(db: Db, target: Project, userId: string) {
-	for (let claimed = claimNext(db, target.id, userId, T0); claimed;) {
-		const result = submitReview(db, target.id, userId, reviewSubmission(claimed), T0);
+async function acceptAll(db: Db, target: Project, userId: string) {
+	for (let claimed = await claimNext(db, target.id, userId, T0); claimed;) {
+		const result = await submitReview(db, target.id, userId, reviewSubmission(claimed), T0);
 		if (!result.ok) throw new Error(`review refused: ${JSON.stringify(result)}`);
-		claimed = claimNext(db, target.id, userId, T0);
+		claimed = await claimNext(db, target.id, userId, T0);
 	}
 }
 
@@ -88,7 +89,7 @@ describe('the playground', () => {
 			instruction: 'Answer the customer politely.',
 			requirements: [{ name: 'Short', description: 'two sentences at most' }]
 		});
-		const before = rowCounts(db);
+		const before = await rowCounts(db);
 		const [result] = await tryModels(
 			db,
 			TEST_SECRET,
@@ -123,12 +124,12 @@ describe('the playground', () => {
 			},
 			{ role: 'user', content: 'Where is my parcel?' }
 		]);
-		expect(promptPreview(db, target, SETTINGS)).toEqual({
+		expect(await promptPreview(db, target, SETTINGS)).toEqual({
 			system: seen[0].messages[0].content,
 			examples: []
 		});
 		// Nothing the playground does is kept.
-		expect(rowCounts(db)).toEqual(before);
+		expect(await rowCounts(db)).toEqual(before);
 	});
 
 	it('checks a JSON answer against the output schema and sends a JSON input compact', async () => {
@@ -184,7 +185,7 @@ describe('the playground', () => {
 
 	it('asks two models at once and shows each answer beside the other', async () => {
 		const { db, target, modelId, providerId, standin, seen } = await setup({}, 150);
-		const student = addModel(db, providerId, {
+		const student = await addModel(db, providerId, {
 			name: 'student-small',
 			inputPricePerMTok: 0.5,
 			outputPricePerMTok: 1
@@ -214,29 +215,29 @@ describe('the playground', () => {
 
 	it('reports a provider’s failure as a message for that model while the others answer', async () => {
 		const { db, target, modelId, providerId, standin } = await setup();
-		const wrongKey = createProvider(db, TEST_SECRET, {
+		const wrongKey = await createProvider(db, TEST_SECRET, {
 			name: 'Wrong key',
 			baseUrl: standin.url,
 			apiKey: 'sk-wrong',
 			requestsPerMinute: null,
 			tokensPerMinute: null
 		});
-		const refused = addModel(db, wrongKey.id, {
+		const refused = await addModel(db, wrongKey.id, {
 			name: 'teacher-large',
 			inputPricePerMTok: 1,
 			outputPricePerMTok: 4
 		});
-		const unknown = addModel(db, providerId, {
+		const unknown = await addModel(db, providerId, {
 			name: 'no-such-model',
 			inputPricePerMTok: 1,
 			outputPricePerMTok: 4
 		});
-		const removed = addModel(db, providerId, {
+		const removed = await addModel(db, providerId, {
 			name: 'student-small',
 			inputPricePerMTok: 1,
 			outputPricePerMTok: 4
 		});
-		expect(deleteModel(db, providerId, removed.id)).toEqual({ ok: true });
+		expect(await deleteModel(db, providerId, removed.id)).toEqual({ ok: true });
 
 		const results = await tryModels(
 			db,
@@ -272,12 +273,12 @@ describe('the playground', () => {
 				output: { answer: `earlier answer ${i + 1}` }
 			}))
 		);
-		acceptAll(db, target, admin.id);
+		await acceptAll(db, target, admin.id);
 		const settings = { temperature: 0.2, maxTokens: null, fewShot: 2, reasoning: true };
 
 		runner = new JobRunner(db, { key: TEST_SECRET, pollMs: 50 });
-		runner.start();
-		const jobId = startJob(db, target, admin.id, [modelId], ['the same question'], settings);
+		await runner.start();
+		const jobId = await startJob(db, target, admin.id, [modelId], ['the same question'], settings);
 		runner.wake();
 		await jobReaches(db, jobId, ['done']);
 		const fromJob = seen.find((r) => r.input === 'the same question')!;
@@ -296,7 +297,7 @@ describe('the playground', () => {
 		expect(seen[0].messages).toEqual(fromJob.messages);
 		// System, two few-shot pairs with their answers in the reasoning wrapper, then the input.
 		expect(fromJob.messages).toHaveLength(6);
-		const preview = promptPreview(db, target, settings);
+		const preview = await promptPreview(db, target, settings);
 		expect(preview.system).toBe(fromJob.messages[0].content);
 		expect(preview.examples).toHaveLength(2);
 		expect(preview.examples[0].output).toMatch(/^\{"reasoning":"","output":\{"answer":"earlier/);
@@ -308,9 +309,12 @@ describe('the playground', () => {
 
 describe('the playground form', () => {
 	it('refuses a bad input for the project’s input rules before any model is asked', async () => {
-		const db = createMigratedDb();
+		const db = await createMigratedDb();
 		const admin = await makeUser(db, 'admin');
-		const target = makeProject(db, admin.id, { inputKind: 'json', inputSchema: QUESTION_SCHEMA });
+		const target = await makeProject(db, admin.id, {
+			inputKind: 'json',
+			inputSchema: QUESTION_SCHEMA
+		});
 		const form = playgroundSchema(target);
 		const fields = { modelIds: ['1'], temperature: '', maxTokens: '', fewShot: '0', reasoning: '' };
 		const errorsOf = (changes: Record<string, unknown>) => {

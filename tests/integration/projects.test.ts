@@ -36,7 +36,7 @@ import {
 const later = new Date(T0.getTime() + 60_000);
 
 async function setup() {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin', 'root');
 	return { db, admin };
 }
@@ -44,28 +44,31 @@ async function setup() {
 const requirementInputs = (...names: string[]) =>
 	names.map((name) => ({ id: undefined, name, description: `${name} matters.` }));
 
-function allRequirements(db: Db, projectId: number) {
-	return db
+async function allRequirements(db: Db, projectId: number) {
+	return await db
 		.select()
 		.from(requirement)
 		.where(eq(requirement.projectId, projectId))
-		.orderBy(asc(requirement.id))
-		.all();
+		.orderBy(asc(requirement.id));
 }
 
-function setStatus(db: Db, ids: number[], status: ExampleStatus) {
-	db.update(example).set({ status }).where(inArray(example.id, ids)).run();
+async function setStatus(db: Db, ids: number[], status: ExampleStatus) {
+	await db.transaction(async (tx) =>
+		tx.update(example).set({ status }).where(inArray(example.id, ids))
+	);
 }
 
-function setSource(db: Db, ids: number[], source: ExampleSource) {
-	db.update(example).set({ source }).where(inArray(example.id, ids)).run();
+async function setSource(db: Db, ids: number[], source: ExampleSource) {
+	await db.transaction(async (tx) =>
+		tx.update(example).set({ source }).where(inArray(example.id, ids))
+	);
 }
 
 describe('createProject', () => {
 	it('saves the definition, makes the creator a member and keeps requirements in order', async () => {
 		const { db, admin } = await setup();
 
-		const created = makeProject(db, admin.id, {
+		const created = await makeProject(db, admin.id, {
 			name: 'Legal summaries',
 			ratingScale: 'pass_fail',
 			threshold: 4,
@@ -74,7 +77,7 @@ describe('createProject', () => {
 			requirements: requirementInputs('Faithful', 'Short', 'Cites sources')
 		});
 
-		expect(getProject(db, created.id)).toMatchObject({
+		expect(await getProject(db, created.id)).toMatchObject({
 			name: 'Legal summaries',
 			ratingScale: 'pass_fail',
 			threshold: 1,
@@ -84,9 +87,9 @@ describe('createProject', () => {
 			createdAt: T0,
 			updatedAt: T0
 		});
-		expect(isMember(db, created.id, admin.id)).toBe(true);
-		expect(listMembers(db, created.id).map((m) => m.id)).toEqual([admin.id]);
-		expect(listRequirements(db, created.id)).toEqual([
+		expect(await isMember(db, created.id, admin.id)).toBe(true);
+		expect((await listMembers(db, created.id)).map((m) => m.id)).toEqual([admin.id]);
+		expect(await listRequirements(db, created.id)).toEqual([
 			{ id: expect.any(Number), name: 'Faithful', description: 'Faithful matters.' },
 			{ id: expect.any(Number), name: 'Short', description: 'Short matters.' },
 			{ id: expect.any(Number), name: 'Cites sources', description: 'Cites sources matters.' }
@@ -97,12 +100,12 @@ describe('createProject', () => {
 describe('updateProject', () => {
 	it('keeps requirement ids through a reorder and archives a removed one', async () => {
 		const { db, admin } = await setup();
-		const created = makeProject(db, admin.id, {
+		const created = await makeProject(db, admin.id, {
 			requirements: requirementInputs('Polite', 'Correct', 'Brief')
 		});
-		const [polite, correct, brief] = listRequirements(db, created.id);
+		const [polite, correct, brief] = await listRequirements(db, created.id);
 
-		updateProject(
+		await updateProject(
 			db,
 			created.id,
 			projectInput({
@@ -116,7 +119,7 @@ describe('updateProject', () => {
 			later
 		);
 
-		const listed = listRequirements(db, created.id);
+		const listed = await listRequirements(db, created.id);
 		expect(listed.map((r) => [r.id, r.name])).toEqual([
 			[brief.id, 'Brief'],
 			[polite.id, 'Polite'],
@@ -124,46 +127,51 @@ describe('updateProject', () => {
 		]);
 		expect(listed[0].description).toBe('Under 100 words.');
 		expect([polite.id, correct.id, brief.id]).not.toContain(listed[2].id);
-		const stored = allRequirements(db, created.id);
+		const stored = await allRequirements(db, created.id);
 		expect(stored).toHaveLength(4);
 		expect(stored.find((r) => r.id === correct.id)).toMatchObject({
 			name: 'Correct',
 			archived: true
 		});
-		expect(getProject(db, created.id)).toMatchObject({ name: 'Renamed', updatedAt: later });
+		expect(await getProject(db, created.id)).toMatchObject({ name: 'Renamed', updatedAt: later });
 	});
 
 	it('brings an archived requirement back when its id is sent again', async () => {
 		const { db, admin } = await setup();
-		const created = makeProject(db, admin.id, { requirements: requirementInputs('A', 'B') });
-		const [a, b] = listRequirements(db, created.id);
-		updateProject(db, created.id, projectInput({ requirements: [{ ...a }] }), later);
-		expect(listRequirements(db, created.id).map((r) => r.id)).toEqual([a.id]);
+		const created = await makeProject(db, admin.id, { requirements: requirementInputs('A', 'B') });
+		const [a, b] = await listRequirements(db, created.id);
+		await updateProject(db, created.id, projectInput({ requirements: [{ ...a }] }), later);
+		expect((await listRequirements(db, created.id)).map((r) => r.id)).toEqual([a.id]);
 
-		updateProject(db, created.id, projectInput({ requirements: [{ ...b }, { ...a }] }), later);
+		await updateProject(
+			db,
+			created.id,
+			projectInput({ requirements: [{ ...b }, { ...a }] }),
+			later
+		);
 
-		expect(listRequirements(db, created.id).map((r) => r.id)).toEqual([b.id, a.id]);
-		expect(allRequirements(db, created.id).every((r) => !r.archived)).toBe(true);
+		expect((await listRequirements(db, created.id)).map((r) => r.id)).toEqual([b.id, a.id]);
+		expect((await allRequirements(db, created.id)).every((r) => !r.archived)).toBe(true);
 	});
 
 	it("never takes over another project's requirement by its id", async () => {
 		const { db, admin } = await setup();
-		const mine = makeProject(db, admin.id, { name: 'Mine' });
-		const theirs = makeProject(db, admin.id, {
+		const mine = await makeProject(db, admin.id, { name: 'Mine' });
+		const theirs = await makeProject(db, admin.id, {
 			name: 'Theirs',
 			requirements: requirementInputs('Secret')
 		});
-		const [secret] = listRequirements(db, theirs.id);
+		const [secret] = await listRequirements(db, theirs.id);
 
-		updateProject(
+		await updateProject(
 			db,
 			mine.id,
 			projectInput({ name: 'Mine', requirements: [{ ...secret, name: 'Stolen' }] }),
 			later
 		);
 
-		expect(listRequirements(db, theirs.id)).toEqual([secret]);
-		const [stolen] = listRequirements(db, mine.id);
+		expect(await listRequirements(db, theirs.id)).toEqual([secret]);
+		const [stolen] = await listRequirements(db, mine.id);
 		expect(stolen.name).toBe('Stolen');
 		expect(stolen.id).not.toBe(secret.id);
 	});
@@ -175,37 +183,37 @@ describe('who sees which project', () => {
 		const otherAdmin = await makeUser(db, 'admin', 'other-admin');
 		const member = await makeUser(db, 'annotator', 'member');
 		const outsider = await makeUser(db, 'annotator', 'outsider');
-		const shared = makeProject(db, admin.id, { name: 'Shared' });
-		addMember(db, shared.id, member.id, T0);
+		const shared = await makeProject(db, admin.id, { name: 'Shared' });
+		await addMember(db, shared.id, member.id, T0);
 
-		expect(getProjectForUser(db, shared.id, otherAdmin)?.id).toBe(shared.id);
-		expect(getProjectForUser(db, shared.id, member)?.id).toBe(shared.id);
-		expect(getProjectForUser(db, shared.id, outsider)).toBeUndefined();
-		expect(getProjectForUser(db, shared.id + 100, admin)).toBeUndefined();
+		expect((await getProjectForUser(db, shared.id, otherAdmin))?.id).toBe(shared.id);
+		expect((await getProjectForUser(db, shared.id, member))?.id).toBe(shared.id);
+		expect(await getProjectForUser(db, shared.id, outsider)).toBeUndefined();
+		expect(await getProjectForUser(db, shared.id + 100, admin)).toBeUndefined();
 	});
 
 	it('lists projects by name with their example counts', async () => {
 		const { db, admin } = await setup();
 		const member = await makeUser(db, 'annotator', 'member');
-		const zebra = makeProject(db, admin.id, { name: 'Zebra' });
-		const alpha = makeProject(db, admin.id, { name: 'Alpha' });
-		const middle = makeProject(db, admin.id, { name: 'Middle' });
-		addMember(db, zebra.id, member.id, T0);
-		addMember(db, alpha.id, member.id, T0);
+		const zebra = await makeProject(db, admin.id, { name: 'Zebra' });
+		const alpha = await makeProject(db, admin.id, { name: 'Alpha' });
+		const middle = await makeProject(db, admin.id, { name: 'Middle' });
+		await addMember(db, zebra.id, member.id, T0);
+		await addMember(db, alpha.id, member.id, T0);
 		await importRows(
 			db,
 			zebra,
 			Array.from({ length: 6 }, (_, i) => ({ input: `zebra ${i}` }))
 		);
 		await importRows(db, middle, [{ input: 'middle 0' }]);
-		const [first, second, third, fourth] = exampleIds(db, zebra.id);
-		setStatus(db, [first], 'in_review');
-		setStatus(db, [second], 'accepted');
-		setStatus(db, [third], 'rejected');
-		setStatus(db, [fourth], 'disputed');
+		const [first, second, third, fourth] = await exampleIds(db, zebra.id);
+		await setStatus(db, [first], 'in_review');
+		await setStatus(db, [second], 'accepted');
+		await setStatus(db, [third], 'rejected');
+		await setStatus(db, [fourth], 'disputed');
 
-		const forAdmin = listProjectsForUser(db, admin);
-		const forMember = listProjectsForUser(db, member);
+		const forAdmin = await listProjectsForUser(db, admin);
+		const forMember = await listProjectsForUser(db, member);
 
 		expect(forAdmin.map((p) => [p.name, p.total, p.waiting])).toEqual([
 			['Alpha', 0, 0],
@@ -216,7 +224,7 @@ describe('who sees which project', () => {
 			['Alpha', 0, 0],
 			['Zebra', 6, 3]
 		]);
-		expect(listProjectsForUser(db, await makeUser(db, 'annotator'))).toEqual([]);
+		expect(await listProjectsForUser(db, await makeUser(db, 'annotator'))).toEqual([]);
 	});
 });
 
@@ -226,31 +234,31 @@ describe('members', () => {
 		const bea = await makeUser(db, 'annotator', 'bea');
 		const cal = await makeUser(db, 'annotator', 'cal');
 		const dee = await makeUser(db, 'annotator', 'dee');
-		setUserActive(db, dee.id, false);
-		const created = makeProject(db, admin.id);
+		await setUserActive(db, dee.id, false);
+		const created = await makeProject(db, admin.id);
 
-		expect(listNonMembers(db, created.id).map((u) => u.username)).toEqual(['bea', 'cal']);
+		expect((await listNonMembers(db, created.id)).map((u) => u.username)).toEqual(['bea', 'cal']);
 
-		addMember(db, created.id, cal.id, T0);
-		addMember(db, created.id, cal.id, later);
-		expect(listMembers(db, created.id).map((m) => [m.username, m.addedAt])).toEqual([
+		await addMember(db, created.id, cal.id, T0);
+		await addMember(db, created.id, cal.id, later);
+		expect((await listMembers(db, created.id)).map((m) => [m.username, m.addedAt])).toEqual([
 			['cal', T0],
 			['root', T0]
 		]);
-		expect(listNonMembers(db, created.id).map((u) => u.id)).toEqual([bea.id]);
+		expect((await listNonMembers(db, created.id)).map((u) => u.id)).toEqual([bea.id]);
 
-		removeMember(db, created.id, cal.id);
-		expect(isMember(db, created.id, cal.id)).toBe(false);
-		expect(listMembers(db, created.id).map((m) => m.username)).toEqual(['root']);
-		expect(listNonMembers(db, created.id).map((u) => u.username)).toEqual(['bea', 'cal']);
+		await removeMember(db, created.id, cal.id);
+		expect(await isMember(db, created.id, cal.id)).toBe(false);
+		expect((await listMembers(db, created.id)).map((m) => m.username)).toEqual(['root']);
+		expect((await listNonMembers(db, created.id)).map((u) => u.username)).toEqual(['bea', 'cal']);
 	});
 });
 
 describe('listExamples', () => {
 	async function filterSetup() {
 		const { db, admin } = await setup();
-		const target = makeProject(db, admin.id);
-		const other = makeProject(db, admin.id, { name: 'Other' });
+		const target = await makeProject(db, admin.id);
+		const other = await makeProject(db, admin.id, { name: 'Other' });
 		const rows = [
 			{ input: 'Discount of 100% today', output: 'Great', tags: ['promo'] },
 			{ input: 'Discount of 100 percent', output: 'Fine', tags: ['promo', 'billing'] },
@@ -262,17 +270,17 @@ describe('listExamples', () => {
 		];
 		await importRows(db, target, rows);
 		await importRows(db, other, [{ input: 'Discount of 100% elsewhere', tags: ['promo'] }]);
-		const ids = exampleIds(db, target.id);
+		const ids = await exampleIds(db, target.id);
 		return { db, target, rows, ids };
 	}
 
-	const inputsFor = (db: Db, target: Project, filter: ExampleFilter) =>
-		listExamples(db, target.id, filter).items.map((item) => item.inputPreview);
+	const inputsFor = async (db: Db, target: Project, filter: ExampleFilter) =>
+		(await listExamples(db, target.id, filter)).items.map((item) => item.inputPreview);
 
 	it('lists newest first with previews, tags and no cursors when all fit', async () => {
 		const { db, target, rows } = await filterSetup();
 
-		const page = listExamples(db, target.id, {});
+		const page = await listExamples(db, target.id, {});
 
 		expect(page.items.map((i) => i.inputPreview)).toEqual(rows.map((r) => r.input).reverse());
 		expect(page.items.at(-1)).toMatchObject({
@@ -292,10 +300,10 @@ describe('listExamples', () => {
 
 	it('cuts previews at 240 characters', async () => {
 		const { db, admin } = await setup();
-		const target = makeProject(db, admin.id);
+		const target = await makeProject(db, admin.id);
 		await importRows(db, target, [{ input: 'x'.repeat(1_000), output: 'y'.repeat(300) }]);
 
-		const [item] = listExamples(db, target.id, {}).items;
+		const [item] = (await listExamples(db, target.id, {})).items;
 
 		expect(item.inputPreview).toBe('x'.repeat(240));
 		expect(item.outputPreview).toBe('y'.repeat(240));
@@ -303,56 +311,61 @@ describe('listExamples', () => {
 
 	it('filters by status, split, source and tag', async () => {
 		const { db, target, rows, ids } = await filterSetup();
-		setStatus(db, [ids[0], ids[3]], 'accepted');
-		setSource(db, [ids[3], ids[4]], 'distillation');
+		await setStatus(db, [ids[0], ids[3]], 'accepted');
+		await setSource(db, [ids[3], ids[4]], 'distillation');
 
-		expect(inputsFor(db, target, { status: 'accepted' })).toEqual([rows[3].input, rows[0].input]);
-		expect(inputsFor(db, target, { source: 'distillation' })).toEqual([
+		expect(await inputsFor(db, target, { status: 'accepted' })).toEqual([
+			rows[3].input,
+			rows[0].input
+		]);
+		expect(await inputsFor(db, target, { source: 'distillation' })).toEqual([
 			rows[4].input,
 			rows[3].input
 		]);
-		expect(inputsFor(db, target, { tag: 'billing' })).toEqual([rows[3].input, rows[1].input]);
-		expect(inputsFor(db, target, { tag: 'promo', status: 'accepted' })).toEqual([rows[0].input]);
-		expect(inputsFor(db, target, { tag: 'nobody-uses-this' })).toEqual([]);
+		expect(await inputsFor(db, target, { tag: 'billing' })).toEqual([rows[3].input, rows[1].input]);
+		expect(await inputsFor(db, target, { tag: 'promo', status: 'accepted' })).toEqual([
+			rows[0].input
+		]);
+		expect(await inputsFor(db, target, { tag: 'nobody-uses-this' })).toEqual([]);
 		for (const split of ['train', 'val', 'test'] as const) {
 			const expected = rows
 				.map((r) => r.input)
 				.filter((input) => splitForInputHash(hashText(input), target) === split)
 				.reverse();
-			expect(inputsFor(db, target, { split })).toEqual(expected);
+			expect(await inputsFor(db, target, { split })).toEqual(expected);
 		}
 	});
 
 	it('searches input and output text with % and _ taken literally', async () => {
 		const { db, target, rows } = await filterSetup();
 
-		expect(inputsFor(db, target, { q: '100%' })).toEqual([rows[0].input]);
-		expect(inputsFor(db, target, { q: '%' })).toEqual([rows[0].input]);
-		expect(inputsFor(db, target, { q: 'e_c' })).toEqual([rows[2].input]);
-		expect(inputsFor(db, target, { q: '_' })).toEqual([rows[2].input]);
-		expect(inputsFor(db, target, { q: 'C:\\temp' })).toEqual([rows[4].input]);
-		expect(inputsFor(db, target, { q: 'needle' })).toEqual([rows[5].input]);
-		expect(inputsFor(db, target, { q: 'discount' })).toEqual([rows[1].input, rows[0].input]);
-		expect(inputsFor(db, target, { q: 'Done', tag: 'billing' })).toEqual([rows[3].input]);
+		expect(await inputsFor(db, target, { q: '100%' })).toEqual([rows[0].input]);
+		expect(await inputsFor(db, target, { q: '%' })).toEqual([rows[0].input]);
+		expect(await inputsFor(db, target, { q: 'e_c' })).toEqual([rows[2].input]);
+		expect(await inputsFor(db, target, { q: '_' })).toEqual([rows[2].input]);
+		expect(await inputsFor(db, target, { q: 'C:\\temp' })).toEqual([rows[4].input]);
+		expect(await inputsFor(db, target, { q: 'needle' })).toEqual([rows[5].input]);
+		expect(await inputsFor(db, target, { q: 'discount' })).toEqual([rows[1].input, rows[0].input]);
+		expect(await inputsFor(db, target, { q: 'Done', tag: 'billing' })).toEqual([rows[3].input]);
 	});
 
 	it('pages through 120 examples by keyset, each exactly once, both ways', async () => {
 		const { db, admin } = await setup();
-		const target = makeProject(db, admin.id);
+		const target = await makeProject(db, admin.id);
 		await importRows(
 			db,
 			target,
 			Array.from({ length: 120 }, (_, i) => ({ input: `example ${i}`, output: `out ${i}` }))
 		);
-		const newestFirst = exampleIds(db, target.id).reverse();
+		const newestFirst = (await exampleIds(db, target.id)).reverse();
 
 		const forward: number[][] = [];
-		let page = listExamples(db, target.id, {});
+		let page = await listExamples(db, target.id, {});
 		expect(page.newerCursor).toBeNull();
 		forward.push(page.items.map((i) => i.id));
 		while (page.olderCursor) {
 			const before = page.olderCursor;
-			page = listExamples(db, target.id, { before });
+			page = await listExamples(db, target.id, { before });
 			expect(page.newerCursor).toBe(page.items[0].id);
 			forward.push(page.items.map((i) => i.id));
 		}
@@ -361,7 +374,7 @@ describe('listExamples', () => {
 
 		const backward: number[][] = [page.items.map((i) => i.id)];
 		while (page.newerCursor) {
-			page = listExamples(db, target.id, { after: page.newerCursor });
+			page = await listExamples(db, target.id, { after: page.newerCursor });
 			backward.unshift(page.items.map((i) => i.id));
 		}
 		expect(backward.flat()).toEqual(newestFirst);
@@ -370,7 +383,7 @@ describe('listExamples', () => {
 
 	it('pages a filtered list without leaking other examples', async () => {
 		const { db, admin } = await setup();
-		const target = makeProject(db, admin.id);
+		const target = await makeProject(db, admin.id);
 		await importRows(
 			db,
 			target,
@@ -379,12 +392,12 @@ describe('listExamples', () => {
 				tags: i % 2 === 0 ? ['even'] : []
 			}))
 		);
-		const evenNewestFirst = exampleIds(db, target.id)
+		const evenNewestFirst = (await exampleIds(db, target.id))
 			.filter((_, index) => index % 2 === 0)
 			.reverse();
 
-		const first = listExamples(db, target.id, { tag: 'even' });
-		const second = listExamples(db, target.id, { tag: 'even', before: first.olderCursor! });
+		const first = await listExamples(db, target.id, { tag: 'even' });
+		const second = await listExamples(db, target.id, { tag: 'even', before: first.olderCursor! });
 
 		expect(first.items).toHaveLength(EXAMPLES_PAGE_SIZE);
 		expect([...first.items, ...second.items].map((i) => i.id)).toEqual(evenNewestFirst);
@@ -395,21 +408,21 @@ describe('listExamples', () => {
 describe('countByStatus', () => {
 	it('counts the examples of one project per status', async () => {
 		const { db, admin } = await setup();
-		const target = makeProject(db, admin.id);
-		const other = makeProject(db, admin.id, { name: 'Other' });
+		const target = await makeProject(db, admin.id);
+		const other = await makeProject(db, admin.id, { name: 'Other' });
 		await importRows(
 			db,
 			target,
 			Array.from({ length: 9 }, (_, i) => ({ input: `row ${i}` }))
 		);
 		await importRows(db, other, [{ input: 'elsewhere' }]);
-		const ids = exampleIds(db, target.id);
-		setStatus(db, ids.slice(0, 2), 'accepted');
-		setStatus(db, ids.slice(2, 3), 'rejected');
-		setStatus(db, ids.slice(3, 4), 'disputed');
-		setStatus(db, ids.slice(4, 6), 'in_review');
+		const ids = await exampleIds(db, target.id);
+		await setStatus(db, ids.slice(0, 2), 'accepted');
+		await setStatus(db, ids.slice(2, 3), 'rejected');
+		await setStatus(db, ids.slice(3, 4), 'disputed');
+		await setStatus(db, ids.slice(4, 6), 'in_review');
 
-		expect(countByStatus(db, target.id)).toEqual({
+		expect(await countByStatus(db, target.id)).toEqual({
 			queued: 3,
 			in_review: 2,
 			accepted: 2,
@@ -417,7 +430,7 @@ describe('countByStatus', () => {
 			disputed: 1,
 			total: 9
 		});
-		expect(countByStatus(db, other.id + 1)).toEqual({
+		expect(await countByStatus(db, other.id + 1)).toEqual({
 			queued: 0,
 			in_review: 0,
 			accepted: 0,

@@ -33,8 +33,8 @@ function expectNoKey(message: string) {
 
 async function setup() {
 	standin = await startStandin({ apiKey: RIGHT_KEY, echoKey: true });
-	const db = createMigratedDb();
-	const { providerId, modelId } = standinProvider(db, standin.url, STORED_KEY);
+	const db = await createMigratedDb();
+	const { providerId, modelId } = await standinProvider(db, standin.url, STORED_KEY);
 	return { db, providerId, modelId, standin };
 }
 
@@ -51,13 +51,13 @@ describe('a provider that quotes the key back', () => {
 	it('is a job error without the key', async () => {
 		const { db, modelId } = await setup();
 		const admin = await makeUser(db, 'admin');
-		const target = makeProject(db, admin.id);
+		const target = await makeProject(db, admin.id);
 		runner = new JobRunner(db, { key: TEST_SECRET, pollMs: 20 });
-		runner.start();
-		const jobId = startJob(db, target, admin.id, [modelId], ['a question']);
+		await runner.start();
+		const jobId = await startJob(db, target, admin.id, [modelId], ['a question']);
 		runner.wake();
 		await jobReaches(db, jobId, ['failed']);
-		const error = jobRow(db, jobId).error ?? '';
+		const error = (await jobRow(db, jobId)).error ?? '';
 		expect(error).toMatch(/401/);
 		expectNoKey(error);
 	});

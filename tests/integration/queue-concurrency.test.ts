@@ -39,9 +39,9 @@ function runThread(data: object): Promise<Tally> {
 
 test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overlap and lose no review`, async () => {
 	const databaseUrl = join(dir, 'queue.db');
-	const db = createMigratedDb(databaseUrl);
+	const db = await createMigratedDb(databaseUrl);
 	const admin = await makeUser(db, 'admin');
-	const project = makeProject(db, admin.id, { reviewsRequired: OVERLAP });
+	const project = await makeProject(db, admin.id, { reviewsRequired: OVERLAP });
 	async function* rows() {
 		for (let i = 0; i < EXAMPLES; i++)
 			yield `${JSON.stringify({ input: `question ${i}`, output: `answer ${i}` })}\n`;
@@ -109,5 +109,5 @@ test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overla
 	expect(
 		(q('select count(distinct user_id) as n from review')[0] as { n: number }).n
 	).toBeGreaterThan(ANNOTATORS / 2);
-	db.$client.close();
+	await db.close();
 });

@@ -9,9 +9,9 @@ import { queueSettingsSchema } from '../../src/lib/schemas/queueSettings';
 import { makeProject, makeUser, T0 } from '../support/fixtures';
 
 async function setup() {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id);
+	const target = await makeProject(db, admin.id);
 	async function* rows() {
 		yield '{"input": "plain", "output": "a"}\n';
 		yield '{"input": "urgent", "output": "b", "tags": ["urgent"]}\n';
@@ -58,7 +58,7 @@ describe('queue settings', () => {
 	it('saves the settings, and the priority tag changes what the queue serves first', async () => {
 		const { db, admin, target } = await setup();
 		const annotator = await makeUser(db, 'annotator');
-		updateQueueSettings(
+		await updateQueueSettings(
 			db,
 			target.id,
 			{
@@ -71,7 +71,7 @@ describe('queue settings', () => {
 			T0
 		);
 
-		const saved = db.select().from(project).where(eq(project.id, target.id)).get()!;
+		const saved = (await db.select().from(project).where(eq(project.id, target.id)).limit(1))[0]!;
 		expect(queueSettingsOf(saved)).toEqual({
 			leaseMinutes: 3,
 			queueOrder: 'oldest',
@@ -80,25 +80,24 @@ describe('queue settings', () => {
 			goldPercent: 5
 		});
 		expect(saved.goldRate).toBe(0.05);
-		const first = claimNext(db, target.id, annotator.id, T0)!;
+		const first = (await claimNext(db, target.id, annotator.id, T0))!;
 		expect(first.input).toBe('urgent');
 		expect(first.leaseExpiresAt).toEqual(new Date(T0.getTime() + 3 * 60_000));
 
-		updateQueueSettings(db, target.id, { ...queueSettingsOf(saved), priorityTag: '' }, T0);
-		const priorities = db
+		await updateQueueSettings(db, target.id, { ...queueSettingsOf(saved), priorityTag: '' }, T0);
+		const priorities = await db
 			.select({ input: example.input, priority: example.priority })
-			.from(example)
-			.all();
+			.from(example);
 		expect(priorities.every((p) => p.priority === 0)).toBe(true);
-		expect(claimNext(db, target.id, admin.id, T0)!.input).toBe('plain');
+		expect((await claimNext(db, target.id, admin.id, T0))!.input).toBe('plain');
 	});
 });
 
 describe('queue progress', () => {
 	it('counts the queue exactly up to the cap, then says there are more', async () => {
-		const db = createMigratedDb();
+		const db = await createMigratedDb();
 		const admin = await makeUser(db, 'admin');
-		const target = makeProject(db, admin.id);
+		const target = await makeProject(db, admin.id);
 		async function* rows() {
 			for (let i = 0; i <= QUEUE_COUNT_CAP; i++) yield `{"input": "q${i}", "output": "a"}\n`;
 		}
@@ -108,7 +107,7 @@ describe('queue progress', () => {
 			filename: 'q.jsonl',
 			userId: admin.id
 		});
-		expect(queueProgress(db, target.id, admin.id, T0)).toEqual({
+		expect(await queueProgress(db, target.id, admin.id, T0)).toEqual({
 			reviewedToday: 0,
 			leftInQueue: QUEUE_COUNT_CAP,
 			moreThanCap: true

@@ -26,11 +26,11 @@ import {
 } from '../support/fixtures';
 
 async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = []) {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, overrides);
+	const target = await makeProject(db, admin.id, overrides);
 	if (rows.length > 0) await importRows(db, target, rows);
-	const ids = examplesOf(db, target.id).map((e) => e.id);
+	const ids = (await examplesOf(db, target.id)).map((e) => e.id);
 	return { db, admin, target, ids };
 }
 
@@ -38,31 +38,30 @@ async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = [])
 const answered = (n: number, from = 1) =>
 	Array.from({ length: n }, (_, i) => ({ input: `q${from + i}`, output: `a${from + i}` }));
 
-function reloaded(db: Db, projectId: number): Project {
-	return db.select().from(project).where(eq(project.id, projectId)).get()!;
+async function reloaded(db: Db, projectId: number): Promise<Project> {
+	return (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0]!;
 }
 
-function reviewCount(db: Db) {
-	return db.select({ n: count() }).from(review).get()!.n;
+async function reviewCount(db: Db) {
+	return (await db.select({ n: count() }).from(review).limit(1))[0]!.n;
 }
 
-function leasesOf(db: Db, userId: string) {
-	return db
+async function leasesOf(db: Db, userId: string) {
+	return await db
 		.select()
 		.from(lease)
 		.where(eq(lease.userId, userId))
-		.orderBy(asc(lease.exampleId))
-		.all();
+		.orderBy(asc(lease.exampleId));
 }
 
 /** Claims and accepts examples one by one until the queue has nothing for this user. */
-function drain(db: Db, projectId: number, userId: string, now = T0): number[] {
+async function drain(db: Db, projectId: number, userId: string, now = T0): Promise<number[]> {
 	const served: number[] = [];
-	for (let claimed = claimNext(db, projectId, userId, now); claimed;) {
+	for (let claimed = await claimNext(db, projectId, userId, now); claimed;) {
 		served.push(claimed.exampleId);
-		const result = submitReview(db, projectId, userId, reviewSubmission(claimed), now);
+		const result = await submitReview(db, projectId, userId, reviewSubmission(claimed), now);
 		expect(result.ok).toBe(true);
-		claimed = claimNext(db, projectId, userId, now);
+		claimed = await claimNext(db, projectId, userId, now);
 	}
 	return served;
 }
@@ -75,36 +74,46 @@ describe('overlap', () => {
 			await makeUser(db, 'annotator'),
 			await makeUser(db, 'annotator')
 		];
-		const a = claimNext(db, target.id, first.id, T0);
-		const b = claimNext(db, target.id, second.id, T0);
+		const a = await claimNext(db, target.id, first.id, T0);
+		const b = await claimNext(db, target.id, second.id, T0);
 		expect(a?.exampleId).toBe(ids[0]);
 		expect(b?.exampleId).toBe(ids[0]);
-		expect(claimNext(db, target.id, third.id, T0)).toBeNull();
+		expect(await claimNext(db, target.id, third.id, T0)).toBeNull();
 
-		const submitted = submitReview(db, target.id, first.id, reviewSubmission(a!), minutesAfter(1));
+		const submitted = await submitReview(
+			db,
+			target.id,
+			first.id,
+			reviewSubmission(a!),
+			minutesAfter(1)
+		);
 		expect(submitted).toMatchObject({ ok: true, status: 'in_review' });
 		// One review and one live lease fill the overlap of two.
-		expect(claimNext(db, target.id, third.id, minutesAfter(2))).toBeNull();
-		expect(claimNext(db, target.id, first.id, minutesAfter(2))).toBeNull();
+		expect(await claimNext(db, target.id, third.id, minutesAfter(2))).toBeNull();
+		expect(await claimNext(db, target.id, first.id, minutesAfter(2))).toBeNull();
 
 		// The second lease ran out at T0 + 10 minutes, which frees its place.
-		const c = claimNext(db, target.id, third.id, minutesAfter(10, 1));
+		const c = await claimNext(db, target.id, third.id, minutesAfter(10, 1));
 		expect(c).toMatchObject({ exampleId: ids[0], revisionId: a!.revisionId });
-		expect(claimNext(db, target.id, first.id, minutesAfter(10, 1))).toBeNull();
-		expect(liveLeases(db, ids[0], minutesAfter(10, 1)).map((l) => l.userId)).toEqual([third.id]);
+		expect(await claimNext(db, target.id, first.id, minutesAfter(10, 1))).toBeNull();
+		expect((await liveLeases(db, ids[0], minutesAfter(10, 1))).map((l) => l.userId)).toEqual([
+			third.id
+		]);
 	});
 
 	it('frees an expired lease at the lease time and refuses a review on it', async () => {
 		const { db, target, ids } = await setup({ reviewsRequired: 1 }, answered(1));
 		const first = await makeUser(db, 'annotator');
 		const second = await makeUser(db, 'annotator');
-		const claimed = claimNext(db, target.id, first.id, T0);
+		const claimed = await claimNext(db, target.id, first.id, T0);
 		expect(claimed?.leaseExpiresAt).toEqual(minutesAfter(10));
 
-		expect(claimNext(db, target.id, second.id, minutesAfter(9))).toBeNull();
-		expect(claimNext(db, target.id, second.id, minutesAfter(10, 1))?.exampleId).toBe(ids[0]);
+		expect(await claimNext(db, target.id, second.id, minutesAfter(9))).toBeNull();
+		expect((await claimNext(db, target.id, second.id, minutesAfter(10, 1)))?.exampleId).toBe(
+			ids[0]
+		);
 
-		const late = submitReview(
+		const late = await submitReview(
 			db,
 			target.id,
 			first.id,
@@ -112,8 +121,8 @@ describe('overlap', () => {
 			minutesAfter(10, 2)
 		);
 		expect(late).toMatchObject({ ok: false, status: 409 });
-		expect(reviewCount(db)).toBe(0);
-		expect(examplesOf(db, target.id)[0]).toMatchObject({
+		expect(await reviewCount(db)).toBe(0);
+		expect((await examplesOf(db, target.id))[0]).toMatchObject({
 			status: 'queued',
 			reviewCount: 0,
 			claimable: true
@@ -122,12 +131,14 @@ describe('overlap', () => {
 
 	it('uses the project’s lease minutes', async () => {
 		const { db, target, ids } = await setup({}, answered(1));
-		db.update(project).set({ leaseMinutes: 3 }).where(eq(project.id, target.id)).run();
+		await db.transaction(async (tx) =>
+			tx.update(project).set({ leaseMinutes: 3 }).where(eq(project.id, target.id))
+		);
 		const first = await makeUser(db, 'annotator');
 		const second = await makeUser(db, 'annotator');
-		expect(claimNext(db, target.id, first.id, T0)?.leaseExpiresAt).toEqual(minutesAfter(3));
-		expect(claimNext(db, target.id, second.id, minutesAfter(2, 999))).toBeNull();
-		expect(claimNext(db, target.id, second.id, minutesAfter(3))?.exampleId).toBe(ids[0]);
+		expect((await claimNext(db, target.id, first.id, T0))?.leaseExpiresAt).toEqual(minutesAfter(3));
+		expect(await claimNext(db, target.id, second.id, minutesAfter(2, 999))).toBeNull();
+		expect((await claimNext(db, target.id, second.id, minutesAfter(3)))?.exampleId).toBe(ids[0]);
 	});
 });
 
@@ -137,38 +148,43 @@ describe('order', () => {
 		const [e1, e2, e3] = ids;
 		const first = await makeUser(db, 'annotator');
 		const second = await makeUser(db, 'annotator');
-		expect(claimNext(db, target.id, first.id, T0)?.exampleId).toBe(e1);
-		const prefetched = claimNext(db, target.id, first.id, T0, [e1]);
+		expect((await claimNext(db, target.id, first.id, T0))?.exampleId).toBe(e1);
+		const prefetched = await claimNext(db, target.id, first.id, T0, [e1]);
 		expect(prefetched?.exampleId).toBe(e2);
-		expect(submitReview(db, target.id, first.id, reviewSubmission(prefetched!), T0).ok).toBe(true);
-		expect(releaseLeases(db, target.id, e1)).toBe(1);
+		expect(
+			(await submitReview(db, target.id, first.id, reviewSubmission(prefetched!), T0)).ok
+		).toBe(true);
+		expect(await releaseLeases(db, target.id, e1)).toBe(1);
 
 		// e2 has one of its two reviews; it goes before the older e1.
-		expect(claimNext(db, target.id, second.id, T0)?.exampleId).toBe(e2);
-		expect(claimNext(db, target.id, second.id, T0, [e2])?.exampleId).toBe(e1);
-		expect(claimNext(db, target.id, second.id, T0, [e2, e1])?.exampleId).toBe(e3);
+		expect((await claimNext(db, target.id, second.id, T0))?.exampleId).toBe(e2);
+		expect((await claimNext(db, target.id, second.id, T0, [e2]))?.exampleId).toBe(e1);
+		expect((await claimNext(db, target.id, second.id, T0, [e2, e1]))?.exampleId).toBe(e3);
 	});
 
 	it('serves a single annotator every example once, oldest first', async () => {
 		const { db, target, ids } = await setup({}, answered(4));
 		const annotator = await makeUser(db, 'annotator');
-		expect(drain(db, target.id, annotator.id)).toEqual(ids);
+		expect(await drain(db, target.id, annotator.id)).toEqual(ids);
 	});
 
 	it('serves a random-order project by each example’s random key, every example once', async () => {
 		const { db, target, ids } = await setup({}, answered(6));
-		const keys = examplesOf(db, target.id).map((e) => e.randomKey);
+		const keys = (await examplesOf(db, target.id)).map((e) => e.randomKey);
 		expect(new Set(keys).size).toBe(6);
-		db.update(project).set({ queueOrder: 'random' }).where(eq(project.id, target.id)).run();
+		await db.transaction(async (tx) =>
+			tx.update(project).set({ queueOrder: 'random' }).where(eq(project.id, target.id))
+		);
 		// Fixed keys, so the order differs from the id order for certain.
 		const fixed = [40, 10, 60, 20, 50, 30];
-		ids.forEach((id, i) =>
-			db.update(example).set({ randomKey: fixed[i] }).where(eq(example.id, id)).run()
-		);
+		await db.transaction(async (tx) => {
+			for (const [i, id] of ids.entries())
+				await tx.update(example).set({ randomKey: fixed[i] }).where(eq(example.id, id));
+		});
 		const annotator = await makeUser(db, 'annotator');
-		const served = drain(db, target.id, annotator.id);
+		const served = await drain(db, target.id, annotator.id);
 		expect(served).toEqual([ids[1], ids[3], ids[5], ids[0], ids[4], ids[2]]);
-		expect(examplesOf(db, target.id).every((e) => e.status === 'accepted')).toBe(true);
+		expect((await examplesOf(db, target.id)).every((e) => e.status === 'accepted')).toBe(true);
 	});
 
 	it('puts a priority tag first, for later imports too, until it is cleared', async () => {
@@ -178,29 +194,29 @@ describe('order', () => {
 			{ input: 'q3', output: 'a3' },
 			{ input: 'q4', output: 'a4', tags: ['urgent', 'other'] }
 		]);
-		setQueuePriority(db, target.id, { kind: 'tag', tag: 'urgent' });
-		expect(parseQueuePriority(reloaded(db, target.id).queuePriority)).toEqual({
+		await setQueuePriority(db, target.id, { kind: 'tag', tag: 'urgent' });
+		expect(parseQueuePriority((await reloaded(db, target.id)).queuePriority)).toEqual({
 			kind: 'tag',
 			tag: 'urgent'
 		});
-		expect(examplesOf(db, target.id).map((e) => e.priority)).toEqual([0, 1, 0, 1]);
+		expect((await examplesOf(db, target.id)).map((e) => e.priority)).toEqual([0, 1, 0, 1]);
 
-		await importRows(db, reloaded(db, target.id), [
+		await importRows(db, await reloaded(db, target.id), [
 			{ input: 'q5', output: 'a5', tags: ['urgent'] },
 			{ input: 'q6', output: 'a6' }
 		]);
-		const all = examplesOf(db, target.id).map((e) => e.id);
+		const all = (await examplesOf(db, target.id)).map((e) => e.id);
 		const [e1, e2, e3, e4] = ids;
 		const [e5, e6] = all.slice(4);
 
 		const first = await makeUser(db, 'annotator');
-		expect(drain(db, target.id, first.id)).toEqual([e2, e4, e5, e1, e3, e6]);
+		expect(await drain(db, target.id, first.id)).toEqual([e2, e4, e5, e1, e3, e6]);
 
-		setQueuePriority(db, target.id, null);
-		expect(reloaded(db, target.id).queuePriority).toBeNull();
-		expect(examplesOf(db, target.id).map((e) => e.priority)).toEqual([0, 0, 0, 0, 0, 0]);
+		await setQueuePriority(db, target.id, null);
+		expect((await reloaded(db, target.id)).queuePriority).toBeNull();
+		expect((await examplesOf(db, target.id)).map((e) => e.priority)).toEqual([0, 0, 0, 0, 0, 0]);
 		const second = await makeUser(db, 'annotator');
-		expect(drain(db, target.id, second.id)).toEqual(all);
+		expect(await drain(db, target.id, second.id)).toEqual(all);
 	});
 });
 
@@ -209,49 +225,51 @@ describe('resume and prefetch', () => {
 		const { db, target, ids } = await setup({}, answered(3));
 		const annotator = await makeUser(db, 'annotator');
 		const other = await makeUser(db, 'annotator');
-		const current = claimNext(db, target.id, annotator.id, T0);
+		const current = await claimNext(db, target.id, annotator.id, T0);
 		expect(current?.exampleId).toBe(ids[0]);
 		expect(current).toMatchObject({ input: 'q1', output: 'a1' });
 
-		const reload = claimNext(db, target.id, annotator.id, minutesAfter(1));
+		const reload = await claimNext(db, target.id, annotator.id, minutesAfter(1));
 		expect(reload).toMatchObject({ exampleId: ids[0], revisionId: current!.revisionId });
 		expect(reload?.leaseExpiresAt).toEqual(minutesAfter(11));
 
-		const next = claimNext(db, target.id, annotator.id, minutesAfter(1), [ids[0]]);
+		const next = await claimNext(db, target.id, annotator.id, minutesAfter(1), [ids[0]]);
 		expect(next?.exampleId).toBe(ids[1]);
-		expect(claimNext(db, target.id, annotator.id, minutesAfter(2))?.exampleId).toBe(ids[0]);
-		expect(leasesOf(db, annotator.id).map((l) => l.exampleId)).toEqual([ids[0], ids[1]]);
+		expect((await claimNext(db, target.id, annotator.id, minutesAfter(2)))?.exampleId).toBe(ids[0]);
+		expect((await leasesOf(db, annotator.id)).map((l) => l.exampleId)).toEqual([ids[0], ids[1]]);
 		// Both held examples are out of others' reach while k = 1.
-		expect(claimNext(db, target.id, other.id, minutesAfter(2))?.exampleId).toBe(ids[2]);
+		expect((await claimNext(db, target.id, other.id, minutesAfter(2)))?.exampleId).toBe(ids[2]);
 		// An undo asks for its example back by name, ahead of the one on screen.
-		expect(claimNext(db, target.id, annotator.id, minutesAfter(3), [], ids[1])?.exampleId).toBe(
-			ids[1]
-		);
+		expect(
+			(await claimNext(db, target.id, annotator.id, minutesAfter(3), [], ids[1]))?.exampleId
+		).toBe(ids[1]);
 	});
 
 	it('renews live leases only; an expired one is not revived', async () => {
 		const { db, target, ids } = await setup({}, answered(2));
 		const annotator = await makeUser(db, 'annotator');
-		expect(claimNext(db, target.id, annotator.id, T0)?.exampleId).toBe(ids[0]);
-		expect(claimNext(db, target.id, annotator.id, minutesAfter(5), [ids[0]])?.exampleId).toBe(
-			ids[1]
-		);
+		expect((await claimNext(db, target.id, annotator.id, T0))?.exampleId).toBe(ids[0]);
+		expect(
+			(await claimNext(db, target.id, annotator.id, minutesAfter(5), [ids[0]]))?.exampleId
+		).toBe(ids[1]);
 
-		expect(renewLeases(db, target.id, annotator.id, ids, minutesAfter(8))).toEqual(ids);
-		expect(leasesOf(db, annotator.id).map((l) => l.leaseExpiresAt)).toEqual([
+		expect(await renewLeases(db, target.id, annotator.id, ids, minutesAfter(8))).toEqual(ids);
+		expect((await leasesOf(db, annotator.id)).map((l) => l.leaseExpiresAt)).toEqual([
 			minutesAfter(18),
 			minutesAfter(18)
 		]);
 
 		// Both run out at T0 + 18: the second is renewed before that, the first is not revived after.
-		expect(renewLeases(db, target.id, annotator.id, [ids[1]], minutesAfter(17))).toEqual([ids[1]]);
-		expect(renewLeases(db, target.id, annotator.id, ids, minutesAfter(20))).toEqual([ids[1]]);
-		expect(leasesOf(db, annotator.id).map((l) => l.leaseExpiresAt)).toEqual([
+		expect(await renewLeases(db, target.id, annotator.id, [ids[1]], minutesAfter(17))).toEqual([
+			ids[1]
+		]);
+		expect(await renewLeases(db, target.id, annotator.id, ids, minutesAfter(20))).toEqual([ids[1]]);
+		expect((await leasesOf(db, annotator.id)).map((l) => l.leaseExpiresAt)).toEqual([
 			minutesAfter(18),
 			minutesAfter(30)
 		]);
-		expect(liveLeases(db, ids[0], minutesAfter(20))).toEqual([]);
-		expect(renewLeases(db, target.id, annotator.id, [], minutesAfter(20))).toEqual([]);
+		expect(await liveLeases(db, ids[0], minutesAfter(20))).toEqual([]);
+		expect(await renewLeases(db, target.id, annotator.id, [], minutesAfter(20))).toEqual([]);
 	});
 });
 
@@ -260,28 +278,28 @@ describe('skips', () => {
 		const { db, target, ids } = await setup({ reviewsRequired: 2 }, answered(1));
 		const annotator = await makeUser(db, 'annotator');
 		const other = await makeUser(db, 'annotator');
-		expect(skipExample(db, target.id, annotator.id, ids[0], T0)).toBe(false);
-		expect(claimNext(db, target.id, annotator.id, T0)?.exampleId).toBe(ids[0]);
-		expect(skipExample(db, target.id, annotator.id, ids[0], T0)).toBe(true);
-		expect(leasesOf(db, annotator.id)).toEqual([]);
+		expect(await skipExample(db, target.id, annotator.id, ids[0], T0)).toBe(false);
+		expect((await claimNext(db, target.id, annotator.id, T0))?.exampleId).toBe(ids[0]);
+		expect(await skipExample(db, target.id, annotator.id, ids[0], T0)).toBe(true);
+		expect(await leasesOf(db, annotator.id)).toEqual([]);
 
-		expect(claimNext(db, target.id, annotator.id, minutesAfter(1))).toBeNull();
-		expect(claimNext(db, target.id, other.id, minutesAfter(1))?.exampleId).toBe(ids[0]);
+		expect(await claimNext(db, target.id, annotator.id, minutesAfter(1))).toBeNull();
+		expect((await claimNext(db, target.id, other.id, minutesAfter(1)))?.exampleId).toBe(ids[0]);
 
-		expect(clearSkips(db, target.id, annotator.id)).toBe(1);
-		expect(clearSkips(db, target.id, annotator.id)).toBe(0);
-		expect(claimNext(db, target.id, annotator.id, minutesAfter(2))?.exampleId).toBe(ids[0]);
+		expect(await clearSkips(db, target.id, annotator.id)).toBe(1);
+		expect(await clearSkips(db, target.id, annotator.id)).toBe(0);
+		expect((await claimNext(db, target.id, annotator.id, minutesAfter(2)))?.exampleId).toBe(ids[0]);
 	});
 
 	it('skips only the revision that was skipped', async () => {
 		const { db, target, ids } = await setup({}, answered(1));
 		const annotator = await makeUser(db, 'annotator');
-		const skipped = claimNext(db, target.id, annotator.id, T0)!;
-		skipExample(db, target.id, annotator.id, ids[0], T0);
-		expect(claimNext(db, target.id, annotator.id, T0)).toBeNull();
+		const skipped = (await claimNext(db, target.id, annotator.id, T0))!;
+		await skipExample(db, target.id, annotator.id, ids[0], T0);
+		expect(await claimNext(db, target.id, annotator.id, T0)).toBeNull();
 
-		expect(requeueExamples(db, target.id, ids, minutesAfter(1))).toBe(1);
-		const again = claimNext(db, target.id, annotator.id, minutesAfter(2));
+		expect(await requeueExamples(db, target.id, ids, minutesAfter(1))).toBe(1);
+		const again = await claimNext(db, target.id, annotator.id, minutesAfter(2));
 		expect(again?.exampleId).toBe(ids[0]);
 		expect(again?.revisionId).not.toBe(skipped.revisionId);
 	});
@@ -290,20 +308,22 @@ describe('skips', () => {
 describe('admin and housekeeping', () => {
 	it('releases an example’s leases at once, only within its project', async () => {
 		const { db, admin, target, ids } = await setup({}, answered(1));
-		const elsewhere = makeProject(db, admin.id, { name: 'Elsewhere' });
+		const elsewhere = await makeProject(db, admin.id, { name: 'Elsewhere' });
 		const holder = await makeUser(db, 'annotator');
 		const waiting = await makeUser(db, 'annotator');
-		const claimed = claimNext(db, target.id, holder.id, T0)!;
-		expect(claimNext(db, target.id, waiting.id, minutesAfter(1))).toBeNull();
-		expect(liveLeases(db, ids[0], minutesAfter(1)).map((l) => l.userId)).toEqual([holder.id]);
+		const claimed = (await claimNext(db, target.id, holder.id, T0))!;
+		expect(await claimNext(db, target.id, waiting.id, minutesAfter(1))).toBeNull();
+		expect((await liveLeases(db, ids[0], minutesAfter(1))).map((l) => l.userId)).toEqual([
+			holder.id
+		]);
 
-		expect(releaseLeases(db, elsewhere.id, ids[0])).toBe(0);
-		expect(liveLeases(db, ids[0], minutesAfter(1))).toHaveLength(1);
-		expect(releaseLeases(db, target.id, ids[0])).toBe(1);
-		expect(liveLeases(db, ids[0], minutesAfter(1))).toEqual([]);
+		expect(await releaseLeases(db, elsewhere.id, ids[0])).toBe(0);
+		expect(await liveLeases(db, ids[0], minutesAfter(1))).toHaveLength(1);
+		expect(await releaseLeases(db, target.id, ids[0])).toBe(1);
+		expect(await liveLeases(db, ids[0], minutesAfter(1))).toEqual([]);
 
-		expect(claimNext(db, target.id, waiting.id, minutesAfter(1))?.exampleId).toBe(ids[0]);
-		const refused = submitReview(
+		expect((await claimNext(db, target.id, waiting.id, minutesAfter(1)))?.exampleId).toBe(ids[0]);
+		const refused = await submitReview(
 			db,
 			target.id,
 			holder.id,
@@ -311,7 +331,7 @@ describe('admin and housekeeping', () => {
 			minutesAfter(2)
 		);
 		expect(refused).toMatchObject({ ok: false, status: 409 });
-		expect(reviewCount(db)).toBe(0);
+		expect(await reviewCount(db)).toBe(0);
 	});
 
 	it('prunes only leases that expired long ago', async () => {
@@ -321,32 +341,27 @@ describe('admin and housekeeping', () => {
 			await makeUser(db, 'annotator'),
 			await makeUser(db, 'annotator')
 		];
-		const usersLeft = () =>
-			db
-				.select({ userId: lease.userId })
-				.from(lease)
-				.all()
-				.map((l) => l.userId)
-				.sort();
-		claimNext(db, target.id, a.id, T0); // expires T0 + 10
-		claimNext(db, target.id, b.id, minutesAfter(50)); // expires T0 + 60
-		claimNext(db, target.id, c.id, minutesAfter(65)); // expires T0 + 75, live at T0 + 70
-		expect(usersLeft()).toEqual([a.id, b.id, c.id].sort());
+		const usersLeft = async () =>
+			(await db.select({ userId: lease.userId }).from(lease)).map((l) => l.userId).sort();
+		await claimNext(db, target.id, a.id, T0); // expires T0 + 10
+		await claimNext(db, target.id, b.id, minutesAfter(50)); // expires T0 + 60
+		await claimNext(db, target.id, c.id, minutesAfter(65)); // expires T0 + 75, live at T0 + 70
+		expect(await usersLeft()).toEqual([a.id, b.id, c.id].sort());
 
 		// Older than an hour past its expiry at T0 + 70: only the lease that ran out at T0 + 10.
-		expect(pruneExpiredLeases(db, minutesAfter(70))).toBe(1);
-		expect(usersLeft()).toEqual([b.id, c.id].sort());
-		expect(pruneExpiredLeases(db, minutesAfter(70), 0)).toBe(1);
-		expect(usersLeft()).toEqual([c.id]);
-		expect(liveLeases(db, ids[0], minutesAfter(70)).map((l) => l.userId)).toEqual([c.id]);
+		expect(await pruneExpiredLeases(db, minutesAfter(70))).toBe(1);
+		expect(await usersLeft()).toEqual([b.id, c.id].sort());
+		expect(await pruneExpiredLeases(db, minutesAfter(70), 0)).toBe(1);
+		expect(await usersLeft()).toEqual([c.id]);
+		expect((await liveLeases(db, ids[0], minutesAfter(70))).map((l) => l.userId)).toEqual([c.id]);
 	});
 
 	it('never serves a repair to the annotator who wrote it', async () => {
 		const { db, target, ids } = await setup({}, answered(1));
 		const repairer = await makeUser(db, 'annotator');
 		const other = await makeUser(db, 'annotator');
-		const claimed = claimNext(db, target.id, repairer.id, T0)!;
-		const repaired = submitReview(
+		const claimed = (await claimNext(db, target.id, repairer.id, T0))!;
+		const repaired = await submitReview(
 			db,
 			target.id,
 			repairer.id,
@@ -354,9 +369,9 @@ describe('admin and housekeeping', () => {
 			T0
 		);
 		expect(repaired).toMatchObject({ ok: true, status: 'queued' });
-		expect(claimNext(db, target.id, repairer.id, minutesAfter(1))).toBeNull();
-		expect(claimNext(db, target.id, repairer.id, minutesAfter(30))).toBeNull();
-		const served = claimNext(db, target.id, other.id, minutesAfter(1));
+		expect(await claimNext(db, target.id, repairer.id, minutesAfter(1))).toBeNull();
+		expect(await claimNext(db, target.id, repairer.id, minutesAfter(30))).toBeNull();
+		const served = await claimNext(db, target.id, other.id, minutesAfter(1));
 		expect(served).toMatchObject({ exampleId: ids[0], output: 'a better answer' });
 		expect(served?.revisionId).toBe(repaired.ok ? repaired.newRevisionId : -1);
 	});
@@ -364,51 +379,58 @@ describe('admin and housekeeping', () => {
 	it('does not serve an example that has no output yet', async () => {
 		const { db, target, ids } = await setup({}, [{ input: 'q1' }, { input: 'q2', output: 'a2' }]);
 		const annotator = await makeUser(db, 'annotator');
-		expect(examplesOf(db, target.id).map((e) => e.claimable)).toEqual([false, true]);
-		expect(drain(db, target.id, annotator.id)).toEqual([ids[1]]);
+		expect((await examplesOf(db, target.id)).map((e) => e.claimable)).toEqual([false, true]);
+		expect(await drain(db, target.id, annotator.id)).toEqual([ids[1]]);
 	});
 });
 
 describe('progress', () => {
 	it('counts this user’s reviews of today (UTC) in the project, and claimable examples', async () => {
 		const { db, admin, target } = await setup({}, answered(4));
-		const elsewhere = makeProject(db, admin.id, { name: 'Elsewhere' });
+		const elsewhere = await makeProject(db, admin.id, { name: 'Elsewhere' });
 		await importRows(db, elsewhere, answered(1, 10));
 		const annotator = await makeUser(db, 'annotator');
 		const other = await makeUser(db, 'annotator');
 		const lastNight = new Date('2025-02-28T23:59:59.999Z');
 		const midnight = new Date('2025-03-01T00:00:00.000Z');
 
-		expect(queueProgress(db, target.id, annotator.id, T0)).toEqual({
+		expect(await queueProgress(db, target.id, annotator.id, T0)).toEqual({
 			reviewedToday: 0,
 			leftInQueue: 4,
 			moreThanCap: false
 		});
-		const review = (userId: string, projectId: number, now: Date) => {
-			const claimed = claimNext(db, projectId, userId, now)!;
-			expect(submitReview(db, projectId, userId, reviewSubmission(claimed), now).ok).toBe(true);
+		const review = async (userId: string, projectId: number, now: Date) => {
+			const claimed = (await claimNext(db, projectId, userId, now))!;
+			expect((await submitReview(db, projectId, userId, reviewSubmission(claimed), now)).ok).toBe(
+				true
+			);
 		};
-		review(annotator.id, target.id, lastNight);
-		review(annotator.id, target.id, midnight);
-		review(other.id, target.id, T0);
-		review(annotator.id, elsewhere.id, T0);
+		await review(annotator.id, target.id, lastNight);
+		await review(annotator.id, target.id, midnight);
+		await review(other.id, target.id, T0);
+		await review(annotator.id, elsewhere.id, T0);
 
-		expect(queueProgress(db, target.id, annotator.id, T0)).toEqual({
+		expect(await queueProgress(db, target.id, annotator.id, T0)).toEqual({
 			reviewedToday: 1,
 			leftInQueue: 1,
 			moreThanCap: false
 		});
-		expect(queueProgress(db, target.id, annotator.id, minutesAfter(14 * 60)).reviewedToday).toBe(1);
 		expect(
-			queueProgress(db, target.id, annotator.id, new Date('2025-03-02T00:00:00.000Z')).reviewedToday
+			(await queueProgress(db, target.id, annotator.id, minutesAfter(14 * 60))).reviewedToday
+		).toBe(1);
+		expect(
+			(await queueProgress(db, target.id, annotator.id, new Date('2025-03-02T00:00:00.000Z')))
+				.reviewedToday
 		).toBe(0);
-		expect(queueProgress(db, target.id, other.id, T0).reviewedToday).toBe(1);
+		expect((await queueProgress(db, target.id, other.id, T0)).reviewedToday).toBe(1);
 		expect(
-			db
-				.select({ n: count() })
-				.from(example)
-				.where(and(eq(example.projectId, target.id), eq(example.status, 'accepted')))
-				.get()!.n
+			(
+				await db
+					.select({ n: count() })
+					.from(example)
+					.where(and(eq(example.projectId, target.id), eq(example.status, 'accepted')))
+					.limit(1)
+			)[0]!.n
 		).toBe(3);
 	});
 });

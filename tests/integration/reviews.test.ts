@@ -37,60 +37,63 @@ const ANSWER_SCHEMA = JSON.stringify({
 });
 
 async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = []) {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, overrides);
+	const target = await makeProject(db, admin.id, overrides);
 	await importRows(db, target, rows.length > 0 ? rows : [{ input: 'q1', output: 'a1' }]);
 	const annotators = [
 		await makeUser(db, 'annotator'),
 		await makeUser(db, 'annotator'),
 		await makeUser(db, 'annotator')
 	];
-	const exampleId = db
-		.select({ id: example.id })
-		.from(example)
-		.where(eq(example.projectId, target.id))
-		.orderBy(asc(example.id))
-		.get()!.id;
-	const claim = (userId: string, now = T0) => claimNext(db, target.id, userId, now);
-	const submit = (
+	const exampleId = (
+		await db
+			.select({ id: example.id })
+			.from(example)
+			.where(eq(example.projectId, target.id))
+			.orderBy(asc(example.id))
+			.limit(1)
+	)[0]!.id;
+	const claim = async (userId: string, now = T0) => await claimNext(db, target.id, userId, now);
+	const submit = async (
 		userId: string,
 		claimed: ClaimedExample,
 		over: Partial<ReviewSubmission> = {},
 		now = T0
-	) => submitReview(db, target.id, userId, reviewSubmission(claimed, over), now);
+	) => await submitReview(db, target.id, userId, reviewSubmission(claimed, over), now);
 	return { db, admin, target, annotators, exampleId, claim, submit };
 }
 
-function setProject(db: Db, projectId: number, values: Partial<typeof project.$inferInsert>) {
-	db.update(project).set(values).where(eq(project.id, projectId)).run();
+async function setProject(db: Db, projectId: number, values: Partial<typeof project.$inferInsert>) {
+	await db.transaction(async (tx) =>
+		tx.update(project).set(values).where(eq(project.id, projectId))
+	);
 }
 
-function exampleRow(db: Db, id: number) {
-	return db.select().from(example).where(eq(example.id, id)).get()!;
+async function exampleRow(db: Db, id: number) {
+	return (await db.select().from(example).where(eq(example.id, id)).limit(1))[0]!;
 }
 
-function revisionsOf(db: Db, exampleId: number) {
-	return db
+async function revisionsOf(db: Db, exampleId: number) {
+	return await db
 		.select()
 		.from(revision)
 		.where(eq(revision.exampleId, exampleId))
-		.orderBy(asc(revision.number))
-		.all();
+		.orderBy(asc(revision.number));
 }
 
-function rows(db: Db, table: SQLiteTable) {
-	return db.select({ n: count() }).from(table).get()!.n;
+async function rows(db: Db, table: SQLiteTable) {
+	return (await db.select({ n: count() }).from(table).limit(1))[0]!.n;
 }
 
 /** What a refused submission must leave untouched. */
-function snapshot(db: Db, exampleId: number) {
+async function snapshot(db: Db, exampleId: number) {
 	return {
-		example: exampleRow(db, exampleId),
-		reviews: rows(db, review),
-		requirementRatings: rows(db, reviewRequirementRating),
-		revisions: revisionsOf(db, exampleId),
-		leases: db.select().from(lease).orderBy(asc(lease.id)).all()
+		example: await exampleRow(db, exampleId),
+		reviews: await rows(db, review),
+		requirementRatings: await rows(db, reviewRequirementRating),
+		revisions: await revisionsOf(db, exampleId),
+		leases: await db.select().from(lease).orderBy(asc(lease.id))
 	};
 }
 
@@ -103,12 +106,12 @@ describe('submitting a review', () => {
 				{ name: 'Correct', description: '' }
 			]
 		});
-		const [polite, correct] = requirementIdsOf(db, target.id);
+		const [polite, correct] = await requirementIdsOf(db, target.id);
 		const [first, second] = annotators;
 
-		const a = claim(first.id)!;
-		const b = claim(second.id)!;
-		const submitted = submitReview(
+		const a = (await claim(first.id))!;
+		const b = (await claim(second.id))!;
+		const submitted = await submitReview(
 			db,
 			target.id,
 			first.id,
@@ -124,7 +127,7 @@ describe('submitting a review', () => {
 			minutesAfter(1)
 		);
 		expect(submitted).toMatchObject({ ok: true, status: 'in_review', duplicate: false });
-		const stored = db.select().from(review).all();
+		const stored = await db.select().from(review);
 		expect(stored).toEqual([
 			expect.objectContaining({
 				id: submitted.ok ? submitted.reviewId : -1,
@@ -139,27 +142,26 @@ describe('submitting a review', () => {
 			})
 		]);
 		expect(
-			db
+			await db
 				.select({
 					id: reviewRequirementRating.requirementId,
 					rating: reviewRequirementRating.rating
 				})
 				.from(reviewRequirementRating)
 				.orderBy(asc(reviewRequirementRating.requirementId))
-				.all()
 		).toEqual([
 			{ id: polite, rating: 5 },
 			{ id: correct, rating: 3 }
 		]);
-		expect(db.select({ userId: lease.userId }).from(lease).all()).toEqual([{ userId: second.id }]);
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await db.select({ userId: lease.userId }).from(lease)).toEqual([{ userId: second.id }]);
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			status: 'in_review',
 			reviewCount: 1,
 			claimable: true,
 			finalRating: null
 		});
 
-		const last = submitReview(
+		const last = await submitReview(
 			db,
 			target.id,
 			second.id,
@@ -167,14 +169,14 @@ describe('submitting a review', () => {
 			minutesAfter(2)
 		);
 		expect(last).toMatchObject({ ok: true, status: 'accepted' });
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			status: 'accepted',
 			reviewCount: 2,
 			claimable: false,
 			finalRating: 4.5,
 			finalDecision: 'accept'
 		});
-		expect(rows(db, lease)).toBe(0);
+		expect(await rows(db, lease)).toBe(0);
 	});
 
 	it.each([
@@ -190,15 +192,19 @@ describe('submitting a review', () => {
 				reviewsRequired: 3,
 				aggregation
 			});
-			const claims = annotators.map((a) => claim(a.id)!);
-			const results = annotators.map((a, i) =>
-				submit(a.id, claims[i], {
-					rating: ratings[i],
-					decision: ratings[i] >= target.threshold ? 'accept' : 'reject'
-				})
-			);
+			const claims: ClaimedExample[] = [];
+			for (const a of annotators) claims.push((await claim(a.id))!);
+			const results: Awaited<ReturnType<typeof submit>>[] = [];
+			for (const [i, a] of annotators.entries()) {
+				results.push(
+					await submit(a.id, claims[i], {
+						rating: ratings[i],
+						decision: ratings[i] >= target.threshold ? 'accept' : 'reject'
+					})
+				);
+			}
 			expect(results.map((r) => r.ok && r.status)).toEqual(['in_review', 'in_review', status]);
-			const settled = exampleRow(db, exampleId);
+			const settled = await exampleRow(db, exampleId);
 			expect(settled.status).toBe(status);
 			expect(settled.finalRating).toBeCloseTo(finalRating, 10);
 			expect(settled.finalDecision).toBe(
@@ -209,9 +215,9 @@ describe('submitting a review', () => {
 
 	it('rejects at k = 1 when the rating is below the threshold', async () => {
 		const { db, annotators, exampleId, claim, submit } = await setup();
-		const result = submit(annotators[0].id, claim(annotators[0].id)!, { rating: 3 });
+		const result = await submit(annotators[0].id, (await claim(annotators[0].id))!, { rating: 3 });
 		expect(result).toMatchObject({ ok: true, status: 'rejected' });
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			status: 'rejected',
 			finalRating: 3,
 			finalDecision: 'reject',
@@ -222,9 +228,11 @@ describe('submitting a review', () => {
 	it('records a retried submission once', async () => {
 		const { db, target, annotators, exampleId, claim } = await setup();
 		const [first] = annotators;
-		const submission = reviewSubmission(claim(first.id)!, { submissionKey: 'retry-me-please' });
-		const once = submitReview(db, target.id, first.id, submission, T0);
-		const twice = submitReview(db, target.id, first.id, submission, minutesAfter(1));
+		const submission = reviewSubmission((await claim(first.id))!, {
+			submissionKey: 'retry-me-please'
+		});
+		const once = await submitReview(db, target.id, first.id, submission, T0);
+		const twice = await submitReview(db, target.id, first.id, submission, minutesAfter(1));
 		expect(once).toMatchObject({ ok: true, duplicate: false, status: 'accepted' });
 		expect(twice).toEqual({
 			ok: true,
@@ -232,24 +240,24 @@ describe('submitting a review', () => {
 			status: 'accepted',
 			reviewId: once.ok ? once.reviewId : -1
 		});
-		expect(rows(db, review)).toBe(1);
-		expect(exampleRow(db, exampleId).reviewCount).toBe(1);
+		expect(await rows(db, review)).toBe(1);
+		expect((await exampleRow(db, exampleId)).reviewCount).toBe(1);
 	});
 });
 
 describe('a refused submission changes nothing', () => {
 	it('refuses ratings off the five-star scale', async () => {
 		const { db, annotators, exampleId, claim, submit } = await setup();
-		const claimed = claim(annotators[0].id)!;
-		const before = snapshot(db, exampleId);
+		const claimed = (await claim(annotators[0].id))!;
+		const before = await snapshot(db, exampleId);
 		for (const rating of [6, 0, 4.5]) {
-			expect(submit(annotators[0].id, claimed, { rating })).toMatchObject({
+			expect(await submit(annotators[0].id, claimed, { rating })).toMatchObject({
 				ok: false,
 				status: 400,
 				field: 'rating'
 			});
 		}
-		expect(snapshot(db, exampleId)).toEqual(before);
+		expect(await snapshot(db, exampleId)).toEqual(before);
 	});
 
 	it('refuses a pass/fail rating of 2', async () => {
@@ -257,14 +265,14 @@ describe('a refused submission changes nothing', () => {
 			ratingScale: 'pass_fail'
 		});
 		expect(target.threshold).toBe(1);
-		const claimed = claim(annotators[0].id)!;
-		const before = snapshot(db, exampleId);
-		expect(submit(annotators[0].id, claimed, { rating: 2 })).toMatchObject({
+		const claimed = (await claim(annotators[0].id))!;
+		const before = await snapshot(db, exampleId);
+		expect(await submit(annotators[0].id, claimed, { rating: 2 })).toMatchObject({
 			ok: false,
 			status: 400
 		});
-		expect(snapshot(db, exampleId)).toEqual(before);
-		expect(submit(annotators[0].id, claimed, { rating: 1 })).toMatchObject({
+		expect(await snapshot(db, exampleId)).toEqual(before);
+		expect(await submit(annotators[0].id, claimed, { rating: 1 })).toMatchObject({
 			ok: true,
 			status: 'accepted'
 		});
@@ -274,50 +282,50 @@ describe('a refused submission changes nothing', () => {
 		const { db, admin, target, annotators, exampleId, claim, submit } = await setup({
 			requirements: [{ name: 'Polite', description: '' }]
 		});
-		const other = makeProject(db, admin.id, {
+		const other = await makeProject(db, admin.id, {
 			name: 'Other',
 			requirements: [{ name: 'Brief', description: '' }]
 		});
-		const ids = (projectId: number) =>
-			db
-				.select({ id: requirement.id })
-				.from(requirement)
-				.where(eq(requirement.projectId, projectId))
-				.all()
-				.map((r) => r.id);
-		const [polite] = ids(target.id);
-		const [foreign] = ids(other.id);
-		const claimed = claim(annotators[0].id)!;
-		const before = snapshot(db, exampleId);
+		const ids = async (projectId: number) =>
+			(
+				await db
+					.select({ id: requirement.id })
+					.from(requirement)
+					.where(eq(requirement.projectId, projectId))
+			).map((r) => r.id);
+		const [polite] = await ids(target.id);
+		const [foreign] = await ids(other.id);
+		const claimed = (await claim(annotators[0].id))!;
+		const before = await snapshot(db, exampleId);
 		for (const requirementRatings of [
 			new Map([[polite + foreign + 100, 4]]),
 			new Map([[foreign, 4]]),
 			new Map([[polite, 7]])
 		]) {
-			expect(submit(annotators[0].id, claimed, { requirementRatings })).toMatchObject({
+			expect(await submit(annotators[0].id, claimed, { requirementRatings })).toMatchObject({
 				ok: false,
 				status: 400,
 				field: 'requirements'
 			});
 		}
-		expect(snapshot(db, exampleId)).toEqual(before);
+		expect(await snapshot(db, exampleId)).toEqual(before);
 	});
 
 	it('refuses a review without a lease, or on another user’s lease', async () => {
 		const { db, target, annotators, exampleId, claim } = await setup();
 		const [holder, stranger] = annotators;
-		const [revisionOne] = revisionsOf(db, exampleId);
+		const [revisionOne] = await revisionsOf(db, exampleId);
 		const unclaimed = { exampleId, revisionId: revisionOne.id };
-		const before = snapshot(db, exampleId);
-		const attempt = (userId: string) =>
-			submitReview(db, target.id, userId, reviewSubmission(unclaimed), T0);
-		expect(attempt(stranger.id)).toMatchObject({ ok: false, status: 409 });
-		expect(snapshot(db, exampleId)).toEqual(before);
+		const before = await snapshot(db, exampleId);
+		const attempt = async (userId: string) =>
+			await submitReview(db, target.id, userId, reviewSubmission(unclaimed), T0);
+		expect(await attempt(stranger.id)).toMatchObject({ ok: false, status: 409 });
+		expect(await snapshot(db, exampleId)).toEqual(before);
 
-		claim(holder.id);
-		const leased = snapshot(db, exampleId);
-		expect(attempt(stranger.id)).toMatchObject({ ok: false, status: 409 });
-		expect(snapshot(db, exampleId)).toEqual(leased);
+		await claim(holder.id);
+		const leased = await snapshot(db, exampleId);
+		expect(await attempt(stranger.id)).toMatchObject({ ok: false, status: 409 });
+		expect(await snapshot(db, exampleId)).toEqual(leased);
 	});
 
 	it('never lets an annotator review the same revision twice', async () => {
@@ -325,31 +333,31 @@ describe('a refused submission changes nothing', () => {
 			reviewsRequired: 2
 		});
 		const [first] = annotators;
-		const claimed = claim(first.id)!;
-		expect(submit(first.id, claimed).ok).toBe(true);
-		const before = snapshot(db, exampleId);
+		const claimed = (await claim(first.id))!;
+		expect((await submit(first.id, claimed)).ok).toBe(true);
+		const before = await snapshot(db, exampleId);
 
-		expect(claim(first.id, minutesAfter(1))).toBeNull();
-		expect(submit(first.id, claimed)).toMatchObject({ ok: false, status: 409 });
+		expect(await claim(first.id, minutesAfter(1))).toBeNull();
+		expect(await submit(first.id, claimed)).toMatchObject({ ok: false, status: 409 });
 		// Even with a lease forged past the queue, the database holds one review per revision and user.
-		db.insert(lease)
-			.values({
+		await db.transaction(async (tx) =>
+			tx.insert(lease).values({
 				exampleId,
 				revisionId: claimed.revisionId,
 				userId: first.id,
 				leasedAt: T0,
 				leaseExpiresAt: minutesAfter(10)
 			})
-			.run();
+		);
 		expect(
-			submitReview(db, target.id, first.id, reviewSubmission(claimed), minutesAfter(1))
+			await submitReview(db, target.id, first.id, reviewSubmission(claimed), minutesAfter(1))
 		).toMatchObject({
 			ok: false,
 			status: 409,
 			message: expect.stringMatching(/reviewed this version already/)
 		});
-		expect(rows(db, review)).toBe(1);
-		expect(exampleRow(db, exampleId)).toEqual(before.example);
+		expect(await rows(db, review)).toBe(1);
+		expect(await exampleRow(db, exampleId)).toEqual(before.example);
 	});
 
 	it('refuses a review of a revision that was repaired meanwhile', async () => {
@@ -357,23 +365,23 @@ describe('a refused submission changes nothing', () => {
 			reviewsRequired: 2
 		});
 		const [slow, repairer] = annotators;
-		const stale = claim(slow.id)!;
-		const toRepair = claim(repairer.id)!;
+		const stale = (await claim(slow.id))!;
+		const toRepair = (await claim(repairer.id))!;
 		expect(
-			submit(repairer.id, toRepair, { decision: 'repair', output: 'a2', rating: 2 })
+			await submit(repairer.id, toRepair, { decision: 'repair', output: 'a2', rating: 2 })
 		).toMatchObject({ ok: true, status: 'queued' });
-		const afterRepair = snapshot(db, exampleId);
-		expect(submit(slow.id, stale)).toMatchObject({ ok: false, status: 409 });
-		expect(snapshot(db, exampleId)).toEqual(afterRepair);
+		const afterRepair = await snapshot(db, exampleId);
+		expect(await submit(slow.id, stale)).toMatchObject({ ok: false, status: 409 });
+		expect(await snapshot(db, exampleId)).toEqual(afterRepair);
 
 		// Holding a lease on the new revision does not admit a review of the old one.
-		const fresh = claim(slow.id, minutesAfter(1))!;
+		const fresh = (await claim(slow.id, minutesAfter(1)))!;
 		expect(fresh.revisionId).not.toBe(stale.revisionId);
-		const leased = snapshot(db, exampleId);
+		const leased = await snapshot(db, exampleId);
 		expect(
-			submitReview(db, target.id, slow.id, reviewSubmission(stale), minutesAfter(2))
+			await submitReview(db, target.id, slow.id, reviewSubmission(stale), minutesAfter(2))
 		).toMatchObject({ ok: false, status: 409 });
-		expect(snapshot(db, exampleId)).toEqual(leased);
+		expect(await snapshot(db, exampleId)).toEqual(leased);
 	});
 });
 
@@ -387,25 +395,25 @@ describe('repairs', () => {
 
 	it('refuses invalid JSON, output that fails the schema, and an unchanged output', async () => {
 		const { db, annotators, exampleId, claim, submit } = await jsonSetup();
-		const claimed = claim(annotators[0].id)!;
+		const claimed = (await claim(annotators[0].id))!;
 		expect(claimed.output).toBe('{"answer":"a1"}');
-		const before = snapshot(db, exampleId);
-		const repair = (output: string | undefined) =>
-			submit(annotators[0].id, claimed, { decision: 'repair', rating: 2, output });
+		const before = await snapshot(db, exampleId);
+		const repair = async (output: string | undefined) =>
+			await submit(annotators[0].id, claimed, { decision: 'repair', rating: 2, output });
 
-		const broken = repair('{"answer": ');
+		const broken = await repair('{"answer": ');
 		expect(broken).toMatchObject({ ok: false, status: 400, field: 'output' });
 		expect(!broken.ok && broken.message).toMatch(/not valid JSON/);
-		const misfit = repair('{"answer": 42}');
+		const misfit = await repair('{"answer": 42}');
 		expect(misfit).toMatchObject({ ok: false, status: 400, field: 'output' });
 		expect(!misfit.ok && misfit.message).toMatch(/schema.*answer/);
-		const same = repair('{ "answer" : "a1" }');
+		const same = await repair('{ "answer" : "a1" }');
 		expect(same).toMatchObject({ ok: false, status: 400, field: 'output' });
 		expect(!same.ok && same.message).toMatch(/same as the output/);
-		expect(repair('   ')).toMatchObject({ ok: false, status: 400, field: 'output' });
-		expect(repair(undefined)).toMatchObject({ ok: false, status: 400, field: 'output' });
+		expect(await repair('   ')).toMatchObject({ ok: false, status: 400, field: 'output' });
+		expect(await repair(undefined)).toMatchObject({ ok: false, status: 400, field: 'output' });
 
-		expect(snapshot(db, exampleId)).toEqual(before);
+		expect(await snapshot(db, exampleId)).toEqual(before);
 	});
 
 	it('adds a revision, keeps the judged one and its review, and requeues the example', async () => {
@@ -413,19 +421,19 @@ describe('repairs', () => {
 			reviewsRequired: 2
 		});
 		const [repairer, second, third] = annotators;
-		const judged = claim(repairer.id)!;
-		const other = claim(second.id)!;
+		const judged = (await claim(repairer.id))!;
+		const other = (await claim(second.id))!;
 		expect(other.revisionId).toBe(judged.revisionId);
-		const [original] = revisionsOf(db, exampleId);
+		const [original] = await revisionsOf(db, exampleId);
 
-		const repaired = submit(repairer.id, judged, {
+		const repaired = await submit(repairer.id, judged, {
 			decision: 'repair',
 			rating: 1,
 			output: '{ "answer": "a better one" }',
 			comment: 'wrong answer'
 		});
 		expect(repaired).toMatchObject({ ok: true, status: 'queued', duplicate: false });
-		const [one, two] = revisionsOf(db, exampleId);
+		const [one, two] = await revisionsOf(db, exampleId);
 		expect(one).toEqual(original);
 		expect(two).toMatchObject({
 			id: repaired.ok ? repaired.newRevisionId : -1,
@@ -437,10 +445,10 @@ describe('repairs', () => {
 			reason: 'wrong answer',
 			schemaValid: true
 		});
-		expect(db.select().from(review).all()).toEqual([
+		expect(await db.select().from(review)).toEqual([
 			expect.objectContaining({ revisionId: one.id, userId: repairer.id, decision: 'repair' })
 		]);
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			currentRevisionId: two.id,
 			status: 'queued',
 			claimable: true,
@@ -448,23 +456,23 @@ describe('repairs', () => {
 			finalRating: null
 		});
 		// The second annotator's lease was on revision 1: void.
-		expect(rows(db, lease)).toBe(0);
-		expect(submit(second.id, other)).toMatchObject({ ok: false, status: 409 });
+		expect(await rows(db, lease)).toBe(0);
+		expect(await submit(second.id, other)).toMatchObject({ ok: false, status: 409 });
 
 		// Revision 2 is settled by its own two reviews; the repairer's 1 star on revision 1 is not among them.
-		const b = claim(second.id, minutesAfter(1))!;
-		const c = claim(third.id, minutesAfter(1))!;
+		const b = (await claim(second.id, minutesAfter(1)))!;
+		const c = (await claim(third.id, minutesAfter(1)))!;
 		expect([b.revisionId, c.revisionId]).toEqual([two.id, two.id]);
-		expect(claim(repairer.id, minutesAfter(1))).toBeNull();
-		expect(submit(second.id, b, { rating: 5 }, minutesAfter(2))).toMatchObject({
+		expect(await claim(repairer.id, minutesAfter(1))).toBeNull();
+		expect(await submit(second.id, b, { rating: 5 }, minutesAfter(2))).toMatchObject({
 			ok: true,
 			status: 'in_review'
 		});
-		expect(submit(third.id, c, { rating: 4 }, minutesAfter(2))).toMatchObject({
+		expect(await submit(third.id, c, { rating: 4 }, minutesAfter(2))).toMatchObject({
 			ok: true,
 			status: 'accepted'
 		});
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			status: 'accepted',
 			reviewCount: 2,
 			finalRating: 4.5,
@@ -477,57 +485,56 @@ describe('repairs', () => {
 		const { db, target, annotators, exampleId, claim, submit } = await jsonSetup({
 			reviewsRequired: 2
 		});
-		setProject(db, target.id, { repairerReviewCounts: true });
+		await setProject(db, target.id, { repairerReviewCounts: true });
 		const [repairer, second, third] = annotators;
-		const repaired = submit(repairer.id, claim(repairer.id)!, {
+		const repaired = await submit(repairer.id, (await claim(repairer.id))!, {
 			decision: 'repair',
 			rating: 2,
 			output: '{"answer":"fixed"}'
 		});
 		expect(repaired).toMatchObject({ ok: true, status: 'in_review' });
 		const newRevisionId = (repaired.ok && repaired.newRevisionId) || -1;
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			currentRevisionId: newRevisionId,
 			status: 'in_review',
 			reviewCount: 1,
 			claimable: true
 		});
 		expect(
-			db
+			await db
 				.select({ userId: review.userId, rating: review.rating, decision: review.decision })
 				.from(review)
 				.where(eq(review.revisionId, newRevisionId))
-				.all()
 		).toEqual([{ userId: repairer.id, rating: 5, decision: 'accept' }]);
 
 		// One counted review leaves room for one more annotator, not two.
-		const b = claim(second.id, minutesAfter(1))!;
-		expect(claim(third.id, minutesAfter(1))).toBeNull();
-		expect(submit(second.id, b, { rating: 4 }, minutesAfter(2))).toMatchObject({
+		const b = (await claim(second.id, minutesAfter(1)))!;
+		expect(await claim(third.id, minutesAfter(1))).toBeNull();
+		expect(await submit(second.id, b, { rating: 4 }, minutesAfter(2))).toMatchObject({
 			ok: true,
 			status: 'accepted'
 		});
-		expect(exampleRow(db, exampleId)).toMatchObject({ reviewCount: 2, finalRating: 4.5 });
+		expect(await exampleRow(db, exampleId)).toMatchObject({ reviewCount: 2, finalRating: 4.5 });
 	});
 
 	it('settles a repair at once with k = 1 when it counts as a review', async () => {
 		const { db, target, annotators, exampleId, claim, submit } = await jsonSetup();
-		setProject(db, target.id, { repairerReviewCounts: true });
+		await setProject(db, target.id, { repairerReviewCounts: true });
 		const [repairer, other] = annotators;
-		const repaired = submit(repairer.id, claim(repairer.id)!, {
+		const repaired = await submit(repairer.id, (await claim(repairer.id))!, {
 			decision: 'repair',
 			rating: 2,
 			output: '{"answer":"fixed"}'
 		});
 		expect(repaired).toMatchObject({ ok: true, status: 'accepted' });
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			status: 'accepted',
 			reviewCount: 1,
 			claimable: false,
 			finalRating: 5,
 			finalDecision: 'accept'
 		});
-		expect(claim(other.id, minutesAfter(1))).toBeNull();
+		expect(await claim(other.id, minutesAfter(1))).toBeNull();
 	});
 });
 
@@ -535,24 +542,26 @@ describe('undo', () => {
 	it('takes back a review within the lease time and leases the example back', async () => {
 		const { db, target, annotators, exampleId, claim, submit } = await setup();
 		const [annotator, other] = annotators;
-		const claimed = claim(annotator.id)!;
-		const done = submit(annotator.id, claimed);
+		const claimed = (await claim(annotator.id))!;
+		const done = await submit(annotator.id, claimed);
 		expect(done).toMatchObject({ ok: true, status: 'accepted' });
 		const reviewId = done.ok ? done.reviewId : -1;
 
-		expect(undoReview(db, target.id, annotator.id, reviewId, minutesAfter(9, 59_999))).toEqual({
+		expect(
+			await undoReview(db, target.id, annotator.id, reviewId, minutesAfter(9, 59_999))
+		).toEqual({
 			ok: true,
 			exampleId
 		});
-		expect(rows(db, review)).toBe(0);
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await rows(db, review)).toBe(0);
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			status: 'queued',
 			reviewCount: 0,
 			claimable: true,
 			finalRating: null,
 			finalDecision: null
 		});
-		expect(db.select().from(lease).all()).toEqual([
+		expect(await db.select().from(lease)).toEqual([
 			expect.objectContaining({
 				exampleId,
 				revisionId: claimed.revisionId,
@@ -560,12 +569,12 @@ describe('undo', () => {
 				leaseExpiresAt: minutesAfter(19, 59_999)
 			})
 		]);
-		expect(claim(other.id, minutesAfter(10))).toBeNull();
-		expect(claim(annotator.id, minutesAfter(10))).toMatchObject({
+		expect(await claim(other.id, minutesAfter(10))).toBeNull();
+		expect(await claim(annotator.id, minutesAfter(10))).toMatchObject({
 			exampleId,
 			revisionId: claimed.revisionId
 		});
-		expect(submit(annotator.id, claimed, { rating: 2 }, minutesAfter(11))).toMatchObject({
+		expect(await submit(annotator.id, claimed, { rating: 2 }, minutesAfter(11))).toMatchObject({
 			ok: true,
 			status: 'rejected'
 		});
@@ -575,12 +584,18 @@ describe('undo', () => {
 		const { db, target, annotators, exampleId, claim, submit } = await setup({
 			reviewsRequired: 2
 		});
-		const done = submit(annotators[0].id, claim(annotators[0].id)!);
-		expect(exampleRow(db, exampleId).status).toBe('in_review');
+		const done = await submit(annotators[0].id, (await claim(annotators[0].id))!);
+		expect((await exampleRow(db, exampleId)).status).toBe('in_review');
 		expect(
-			undoReview(db, target.id, annotators[0].id, done.ok ? done.reviewId : -1, minutesAfter(1))
+			await undoReview(
+				db,
+				target.id,
+				annotators[0].id,
+				done.ok ? done.reviewId : -1,
+				minutesAfter(1)
+			)
 		).toMatchObject({ ok: true });
-		expect(exampleRow(db, exampleId)).toMatchObject({ status: 'queued', reviewCount: 0 });
+		expect(await exampleRow(db, exampleId)).toMatchObject({ status: 'queued', reviewCount: 0 });
 	});
 
 	it('refuses after the lease time, for a repair, and for someone else’s review', async () => {
@@ -588,39 +603,45 @@ describe('undo', () => {
 			reviewsRequired: 2
 		});
 		const [first, second] = annotators;
-		const accepted = submit(first.id, claim(first.id)!);
-		const repaired = submit(second.id, claim(second.id)!, {
+		const accepted = await submit(first.id, (await claim(first.id))!);
+		const repaired = await submit(second.id, (await claim(second.id))!, {
 			decision: 'repair',
 			rating: 2,
 			output: 'a2'
 		});
 		const acceptedId = accepted.ok ? accepted.reviewId : -1;
 		const repairId = repaired.ok ? repaired.reviewId : -1;
-		const before = snapshot(db, exampleId);
+		const before = await snapshot(db, exampleId);
 
-		expect(undoReview(db, target.id, second.id, repairId, minutesAfter(1))).toMatchObject({
+		expect(await undoReview(db, target.id, second.id, repairId, minutesAfter(1))).toMatchObject({
 			ok: false,
 			status: 409
 		});
-		expect(undoReview(db, target.id, second.id, acceptedId, minutesAfter(1))).toMatchObject({
+		expect(await undoReview(db, target.id, second.id, acceptedId, minutesAfter(1))).toMatchObject({
 			ok: false,
 			status: 404
 		});
-		expect(undoReview(db, target.id, first.id, acceptedId, minutesAfter(10))).toMatchObject({
+		expect(await undoReview(db, target.id, first.id, acceptedId, minutesAfter(10))).toMatchObject({
 			ok: false,
 			status: 409
 		});
-		expect(snapshot(db, exampleId)).toEqual(before);
+		expect(await snapshot(db, exampleId)).toEqual(before);
 	});
 
 	it('refuses once the lease time has passed, even with nothing else changed', async () => {
 		const { db, target, annotators, exampleId, claim, submit } = await setup();
-		const done = submit(annotators[0].id, claim(annotators[0].id)!);
-		const before = snapshot(db, exampleId);
+		const done = await submit(annotators[0].id, (await claim(annotators[0].id))!);
+		const before = await snapshot(db, exampleId);
 		expect(
-			undoReview(db, target.id, annotators[0].id, done.ok ? done.reviewId : -1, minutesAfter(10))
+			await undoReview(
+				db,
+				target.id,
+				annotators[0].id,
+				done.ok ? done.reviewId : -1,
+				minutesAfter(10)
+			)
 		).toMatchObject({ ok: false, status: 409 });
-		expect(snapshot(db, exampleId)).toEqual(before);
+		expect(await snapshot(db, exampleId)).toEqual(before);
 	});
 });
 
@@ -628,12 +649,12 @@ describe('requeueing', () => {
 	it('gives an accepted example a new revision with the same output for fresh reviews', async () => {
 		const { db, target, annotators, exampleId, claim, submit } = await setup();
 		const [first, second] = annotators;
-		const judged = claim(first.id)!;
-		expect(submit(first.id, judged)).toMatchObject({ ok: true, status: 'accepted' });
-		const [one] = revisionsOf(db, exampleId);
+		const judged = (await claim(first.id))!;
+		expect(await submit(first.id, judged)).toMatchObject({ ok: true, status: 'accepted' });
+		const [one] = await revisionsOf(db, exampleId);
 
-		expect(requeueExamples(db, target.id, [exampleId], minutesAfter(5))).toBe(1);
-		const [kept, two] = revisionsOf(db, exampleId);
+		expect(await requeueExamples(db, target.id, [exampleId], minutesAfter(5))).toBe(1);
+		const [kept, two] = await revisionsOf(db, exampleId);
 		expect(kept).toEqual(one);
 		expect(two).toMatchObject({
 			number: 2,
@@ -641,7 +662,7 @@ describe('requeueing', () => {
 			output: one.output,
 			authorKind: one.authorKind
 		});
-		expect(exampleRow(db, exampleId)).toMatchObject({
+		expect(await exampleRow(db, exampleId)).toMatchObject({
 			currentRevisionId: two.id,
 			status: 'queued',
 			reviewCount: 0,
@@ -649,40 +670,43 @@ describe('requeueing', () => {
 			finalRating: null,
 			finalDecision: null
 		});
-		expect(db.select({ revisionId: review.revisionId }).from(review).all()).toEqual([
+		expect(await db.select({ revisionId: review.revisionId }).from(review)).toEqual([
 			{ revisionId: one.id }
 		]);
 
 		// The annotator who reviewed revision 1 may review revision 2.
-		const again = claim(first.id, minutesAfter(6))!;
+		const again = (await claim(first.id, minutesAfter(6)))!;
 		expect(again).toMatchObject({ exampleId, revisionId: two.id });
-		expect(submit(first.id, again, { rating: 3 }, minutesAfter(7))).toMatchObject({
+		expect(await submit(first.id, again, { rating: 3 }, minutesAfter(7))).toMatchObject({
 			ok: true,
 			status: 'rejected'
 		});
-		expect(claim(second.id, minutesAfter(6))).toBeNull();
-		expect(exampleRow(db, exampleId)).toMatchObject({ status: 'rejected', finalRating: 3 });
+		expect(await claim(second.id, minutesAfter(6))).toBeNull();
+		expect(await exampleRow(db, exampleId)).toMatchObject({ status: 'rejected', finalRating: 3 });
 	});
 
 	it('removes the leases on a requeued example, and ignores other projects’ examples', async () => {
 		const { db, admin, target, annotators, exampleId, claim, submit } = await setup({
 			reviewsRequired: 2
 		});
-		const elsewhere = makeProject(db, admin.id, { name: 'Elsewhere' });
+		const elsewhere = await makeProject(db, admin.id, { name: 'Elsewhere' });
 		const [first, second] = annotators;
-		const reviewed = claim(first.id)!;
-		expect(submit(first.id, reviewed)).toMatchObject({ ok: true, status: 'in_review' });
-		const held = claim(second.id)!;
-		expect(rows(db, lease)).toBe(1);
+		const reviewed = (await claim(first.id))!;
+		expect(await submit(first.id, reviewed)).toMatchObject({ ok: true, status: 'in_review' });
+		const held = (await claim(second.id))!;
+		expect(await rows(db, lease)).toBe(1);
 
-		expect(requeueExamples(db, elsewhere.id, [exampleId], minutesAfter(1))).toBe(0);
-		expect(revisionsOf(db, exampleId)).toHaveLength(1);
-		expect(requeueExamples(db, target.id, [], minutesAfter(1))).toBe(0);
+		expect(await requeueExamples(db, elsewhere.id, [exampleId], minutesAfter(1))).toBe(0);
+		expect(await revisionsOf(db, exampleId)).toHaveLength(1);
+		expect(await requeueExamples(db, target.id, [], minutesAfter(1))).toBe(0);
 
-		expect(requeueExamples(db, target.id, [exampleId], minutesAfter(1))).toBe(1);
-		expect(rows(db, lease)).toBe(0);
-		expect(submit(second.id, held, {}, minutesAfter(2))).toMatchObject({ ok: false, status: 409 });
-		expect(exampleRow(db, exampleId)).toMatchObject({ status: 'queued', reviewCount: 0 });
-		expect(claim(first.id, minutesAfter(2))?.revisionId).not.toBe(reviewed.revisionId);
+		expect(await requeueExamples(db, target.id, [exampleId], minutesAfter(1))).toBe(1);
+		expect(await rows(db, lease)).toBe(0);
+		expect(await submit(second.id, held, {}, minutesAfter(2))).toMatchObject({
+			ok: false,
+			status: 409
+		});
+		expect(await exampleRow(db, exampleId)).toMatchObject({ status: 'queued', reviewCount: 0 });
+		expect((await claim(first.id, minutesAfter(2)))?.revisionId).not.toBe(reviewed.revisionId);
 	});
 });

@@ -16,7 +16,7 @@ const MINUTE = 60_000;
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0';
 
 async function setup() {
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const ada = await makeUser(db, 'annotator', 'ada');
 	const grace = await makeUser(db, 'annotator', 'grace');
 	return { db, ada, grace };
@@ -26,17 +26,17 @@ describe('session list', () => {
 	it('lists the live sessions of one person, newest first, with where they came from', async () => {
 		const { db, ada, grace } = await setup();
 		const laptop = generateSessionToken();
-		const laptopSession = createSession(db, laptop, ada.id, T0, {
+		const laptopSession = await createSession(db, laptop, ada.id, T0, {
 			userAgent: FIREFOX,
 			ipAddress: '198.51.100.7'
 		});
-		const phone = createSession(db, generateSessionToken(), ada.id, at(MINUTE));
-		createSession(db, generateSessionToken(), grace.id, T0);
+		const phone = await createSession(db, generateSessionToken(), ada.id, at(MINUTE));
+		await createSession(db, generateSessionToken(), grace.id, T0);
 		// Made 31 days before: expired, so not listed.
-		createSession(db, generateSessionToken(), ada.id, at(-31 * DAY_IN_MS));
+		await createSession(db, generateSessionToken(), ada.id, at(-31 * DAY_IN_MS));
 
-		validateSessionToken(db, laptop, at(10 * MINUTE));
-		const sessions = listUserSessions(db, ada.id, at(10 * MINUTE));
+		await validateSessionToken(db, laptop, at(10 * MINUTE));
+		const sessions = await listUserSessions(db, ada.id, at(10 * MINUTE));
 
 		expect(sessions).toEqual([
 			{
@@ -61,41 +61,43 @@ describe('session list', () => {
 	it('marks a session seen at most once a minute', async () => {
 		const { db, ada } = await setup();
 		const token = generateSessionToken();
-		createSession(db, token, ada.id, T0);
+		await createSession(db, token, ada.id, T0);
 
-		validateSessionToken(db, token, at(30_000));
-		expect(listUserSessions(db, ada.id, at(30_000))[0].lastSeenAt).toEqual(T0);
-		validateSessionToken(db, token, at(MINUTE + 1));
-		expect(listUserSessions(db, ada.id, at(MINUTE + 1))[0].lastSeenAt).toEqual(at(MINUTE + 1));
+		await validateSessionToken(db, token, at(30_000));
+		expect((await listUserSessions(db, ada.id, at(30_000)))[0].lastSeenAt).toEqual(T0);
+		await validateSessionToken(db, token, at(MINUTE + 1));
+		expect((await listUserSessions(db, ada.id, at(MINUTE + 1)))[0].lastSeenAt).toEqual(
+			at(MINUTE + 1)
+		);
 	});
 
 	it("ends one of a person's own sessions, and no one else's", async () => {
 		const { db, ada, grace } = await setup();
 		const phone = generateSessionToken();
-		const phoneSession = createSession(db, phone, ada.id, T0);
+		const phoneSession = await createSession(db, phone, ada.id, T0);
 		const hers = generateSessionToken();
-		const herSession = createSession(db, hers, grace.id, T0);
+		const herSession = await createSession(db, hers, grace.id, T0);
 
-		expect(endSession(db, ada.id, herSession.id)).toBe(false);
-		expect(validateSessionToken(db, hers, T0).user?.id).toBe(grace.id);
-		expect(endSession(db, ada.id, phoneSession.id)).toBe(true);
-		expect(validateSessionToken(db, phone, T0).user).toBeNull();
-		expect(endSession(db, ada.id, phoneSession.id)).toBe(false);
+		expect(await endSession(db, ada.id, herSession.id)).toBe(false);
+		expect((await validateSessionToken(db, hers, T0)).user?.id).toBe(grace.id);
+		expect(await endSession(db, ada.id, phoneSession.id)).toBe(true);
+		expect((await validateSessionToken(db, phone, T0)).user).toBeNull();
+		expect(await endSession(db, ada.id, phoneSession.id)).toBe(false);
 	});
 
 	it('ends all other sessions and keeps the one asking', async () => {
 		const { db, ada, grace } = await setup();
 		const here = generateSessionToken();
-		const hereSession = createSession(db, here, ada.id, T0);
+		const hereSession = await createSession(db, here, ada.id, T0);
 		const others = [generateSessionToken(), generateSessionToken()];
-		for (const token of others) createSession(db, token, ada.id, T0);
+		for (const token of others) await createSession(db, token, ada.id, T0);
 		const hers = generateSessionToken();
-		createSession(db, hers, grace.id, T0);
+		await createSession(db, hers, grace.id, T0);
 
-		invalidateUserSessions(db, ada.id, hereSession.id);
+		await invalidateUserSessions(db, ada.id, hereSession.id);
 
-		expect(validateSessionToken(db, here, T0).user?.id).toBe(ada.id);
-		for (const token of others) expect(validateSessionToken(db, token, T0).user).toBeNull();
-		expect(validateSessionToken(db, hers, T0).user?.id).toBe(grace.id);
+		expect((await validateSessionToken(db, here, T0)).user?.id).toBe(ada.id);
+		for (const token of others) expect((await validateSessionToken(db, token, T0)).user).toBeNull();
+		expect((await validateSessionToken(db, hers, T0)).user?.id).toBe(grace.id);
 	});
 });

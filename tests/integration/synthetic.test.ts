@@ -30,11 +30,11 @@ afterEach(async () => {
 
 async function setup(apiKey = '') {
 	standin = await startStandin({ apiKey: 'right' });
-	const db = createMigratedDb();
+	const db = await createMigratedDb();
 	const admin = await makeUser(db, 'admin');
-	const target = makeProject(db, admin.id, { instruction: 'Answer questions about orders.' });
-	const { modelId } = standinProvider(db, standin.url, apiKey);
-	const runId = createRun(
+	const target = await makeProject(db, admin.id, { instruction: 'Answer questions about orders.' });
+	const { modelId } = await standinProvider(db, standin.url, apiKey);
+	const runId = await createRun(
 		db,
 		target.id,
 		{
@@ -56,9 +56,9 @@ const leaves = (node: TopicNode): TopicNode[] =>
 describe('a topic tree', () => {
 	it('grows breadth × depth, keeps the admin’s edits, drafts inputs per leaf, and starts a job', async () => {
 		const { db, admin, target, modelId, runId } = await setup('right');
-		const run = getRun(db, target.id, runId)!;
+		const run = (await getRun(db, target.id, runId))!;
 		expect(await growTree(db, TEST_SECRET, run)).toEqual({ ok: true });
-		let tree = topicTree(db, runId)!;
+		let tree = (await topicTree(db, runId))!;
 		expect(tree.name).toBe('orders');
 		expect(tree.children.map((c) => c.name)).toEqual(['orders 1', 'orders 2', 'orders 3']);
 		expect(leaves(tree)).toHaveLength(9);
@@ -66,65 +66,72 @@ describe('a topic tree', () => {
 
 		// The admin renames one topic, removes another with its subtree, adds one by hand.
 		const [first, second, third] = tree.children;
-		expect(renameTopic(db, runId, first.id, 'late deliveries')).toBe(true);
-		expect(removeTopic(db, runId, second.id)).toBe(true);
-		expect(removeTopic(db, runId, tree.id)).toBe(false);
-		expect(addTopic(db, runId, third.id, 'gift wrapping')).toBe(true);
+		expect(await renameTopic(db, runId, first.id, 'late deliveries')).toBe(true);
+		expect(await removeTopic(db, runId, second.id)).toBe(true);
+		expect(await removeTopic(db, runId, tree.id)).toBe(false);
+		expect(await addTopic(db, runId, third.id, 'gift wrapping')).toBe(true);
 		// Growing again only fills topics without children: the hand-added leaf at depth 2.
 		expect(await growTree(db, TEST_SECRET, run)).toEqual({ ok: true });
-		tree = topicTree(db, runId)!;
+		tree = (await topicTree(db, runId))!;
 		expect(tree.children.map((c) => c.name)).toEqual(['late deliveries', 'orders 3']);
 		expect(leaves(tree).map((l) => l.name)).toContain('gift wrapping');
 		expect(leaves(tree)).toHaveLength(7);
 
 		expect(await draftInputs(db, TEST_SECRET, run)).toEqual({ ok: true });
-		let drafts = listDrafts(db, runId);
+		let drafts = await listDrafts(db, runId);
 		expect(drafts).toHaveLength(14);
 		expect(drafts.map((d) => d.text)).toContain('gift wrapping 1');
 		// Drafting again adds nothing: every leaf has its inputs.
 		expect(await draftInputs(db, TEST_SECRET, run)).toEqual({ ok: true });
-		expect(listDrafts(db, runId)).toHaveLength(14);
+		expect(await listDrafts(db, runId)).toHaveLength(14);
 
-		expect(editDraft(db, runId, drafts[0].id, 'Where is my parcel?')).toBe(true);
-		expect(removeDrafts(db, runId, [drafts[1].id, drafts[2].id])).toBe(2);
-		drafts = listDrafts(db, runId);
+		expect(await editDraft(db, runId, drafts[0].id, 'Where is my parcel?')).toBe(true);
+		expect(await removeDrafts(db, runId, [drafts[1].id, drafts[2].id])).toBe(2);
+		drafts = await listDrafts(db, runId);
 		expect(drafts).toHaveLength(12);
 
-		const started = startFromDrafts(db, target, run, admin.id, [modelId], TEST_SETTINGS);
+		const started = await startFromDrafts(db, target, run, admin.id, [modelId], TEST_SETTINGS);
 		expect(started.ok).toBe(true);
 		const jobId = started.ok ? started.jobId : -1;
-		expect(db.select().from(syntheticRun).where(eq(syntheticRun.id, runId)).get()?.jobId).toBe(
-			jobId
-		);
 		expect(
-			startFromDrafts(db, target, getRun(db, target.id, runId)!, admin.id, [modelId], TEST_SETTINGS)
+			(await db.select().from(syntheticRun).where(eq(syntheticRun.id, runId)).limit(1))[0]?.jobId
+		).toBe(jobId);
+		expect(
+			await startFromDrafts(
+				db,
+				target,
+				(await getRun(db, target.id, runId))!,
+				admin.id,
+				[modelId],
+				TEST_SETTINGS
+			)
 		).toMatchObject({ ok: false });
 		// A second click that read the run before the first one saved: still only one job.
-		expect(startFromDrafts(db, target, run, admin.id, [modelId], TEST_SETTINGS)).toEqual({
+		expect(await startFromDrafts(db, target, run, admin.id, [modelId], TEST_SETTINGS)).toEqual({
 			ok: false,
 			message: 'This run has started its job already.'
 		});
-		expect(db.select().from(job).all()).toHaveLength(1);
+		expect(await db.select().from(job)).toHaveLength(1);
 
 		const runner = new JobRunner(db, { key: TEST_SECRET, pollMs: 50 });
-		runner.start();
+		await runner.start();
 		try {
 			await jobReaches(db, jobId, ['done']);
 		} finally {
 			await runner.stop();
 		}
-		const made = db.select().from(example).where(eq(example.jobId, jobId)).all();
+		const made = await db.select().from(example).where(eq(example.jobId, jobId));
 		expect(made.map((e) => e.input).sort()).toEqual(drafts.map((d) => d.text).sort());
 		expect(made.map((e) => e.input)).toContain('Where is my parcel?');
 	});
 
 	it('a refused key is said plainly and grows nothing', async () => {
 		const { db, target, runId } = await setup('wrong');
-		const result = await growTree(db, TEST_SECRET, getRun(db, target.id, runId)!);
+		const result = await growTree(db, TEST_SECRET, (await getRun(db, target.id, runId))!);
 		expect(result).toEqual({
 			ok: false,
 			message: 'The provider refused the API key (401): Incorrect API key provided.'
 		});
-		expect(topicTree(db, runId)?.children).toEqual([]);
+		expect((await topicTree(db, runId))?.children).toEqual([]);
 	});
 });

@@ -16,13 +16,15 @@ const random = mulberry32(seed);
 const tally = { claims: 0, submitted: 0, duplicates: 0, refused: [] as string[], retried: 0 };
 
 async function annotate(userId: string) {
-	let next = claimNext(db, projectId, userId, new Date());
+	let next = await claimNext(db, projectId, userId, new Date());
 	while (next) {
 		tally.claims += 1;
 		const current = next;
 		// Half the annotators prefetch the next example while "reading", as the review page does.
 		const prefetched =
-			random() < 0.5 ? claimNext(db, projectId, userId, new Date(), [current.exampleId]) : null;
+			random() < 0.5
+				? await claimNext(db, projectId, userId, new Date(), [current.exampleId])
+				: null;
 		if (prefetched) tally.claims += 1;
 		await yieldToOthers();
 		const submission = {
@@ -33,20 +35,20 @@ async function annotate(userId: string) {
 			decision: random() < 0.7 ? ('accept' as const) : ('reject' as const),
 			submissionKey: `${userId}-${current.exampleId}-${current.revisionId}`
 		};
-		const result = submitReview(db, projectId, userId, submission, new Date());
+		const result = await submitReview(db, projectId, userId, submission, new Date());
 		if (!result.ok) tally.refused.push(result.message);
 		else tally.submitted += 1;
 		// A retried submit (a lost response) must not make a second review.
 		if (random() < 0.1) {
 			tally.retried += 1;
-			const again = submitReview(db, projectId, userId, submission, new Date());
+			const again = await submitReview(db, projectId, userId, submission, new Date());
 			if (again.ok && again.duplicate) tally.duplicates += 1;
 		}
 		await yieldToOthers();
-		next = prefetched ?? claimNext(db, projectId, userId, new Date());
+		next = prefetched ?? (await claimNext(db, projectId, userId, new Date()));
 	}
 }
 
 await Promise.all(userIds.map((id) => annotate(id)));
-db.$client.close();
+await db.close();
 parentPort!.postMessage(tally);

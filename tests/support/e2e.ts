@@ -23,7 +23,7 @@ export function e2eDb(): Db {
 
 /** A user made through the same domain function the admin page uses; reused if it exists. */
 export async function ensureUser(username: string, role: Role) {
-	const existing = getUserByUsername(e2eDb(), username);
+	const existing = await getUserByUsername(e2eDb(), username);
 	if (existing) return existing;
 	return createUser(e2eDb(), {
 		username,
@@ -34,9 +34,9 @@ export async function ensureUser(username: string, role: Role) {
 }
 
 /** A session cookie for the user, minted directly, as a login would. */
-export function sessionCookie(userId: string) {
+export async function sessionCookie(userId: string) {
 	const token = generateSessionToken();
-	createSession(e2eDb(), token, userId);
+	await createSession(e2eDb(), token, userId);
 	return token;
 }
 
@@ -45,7 +45,7 @@ export async function logInAs(context: BrowserContext, userId: string, origin = 
 	await context.addCookies([
 		{
 			name: sessionCookieName,
-			value: sessionCookie(userId),
+			value: await sessionCookie(userId),
 			url: origin,
 			httpOnly: true,
 			sameSite: 'Lax'
@@ -57,10 +57,15 @@ export async function logInAs(context: BrowserContext, userId: string, origin = 
  * The user accepts, rated 5, every example the queue serves them, through the same domain
  * functions the review screen calls; returns how many. A refused review stops the test.
  */
-export function acceptEverything(db: Db, projectId: number, userId: string, keyPrefix: string) {
+export async function acceptEverything(
+	db: Db,
+	projectId: number,
+	userId: string,
+	keyPrefix: string
+) {
 	let accepted = 0;
-	for (let claimed = claimNext(db, projectId, userId, new Date()); claimed;) {
-		const result = submitReview(
+	for (let claimed = await claimNext(db, projectId, userId, new Date()); claimed;) {
+		const result = await submitReview(
 			db,
 			projectId,
 			userId,
@@ -76,7 +81,7 @@ export function acceptEverything(db: Db, projectId: number, userId: string, keyP
 		);
 		if (!result.ok) throw new Error(`the review was refused: ${result.message}`);
 		accepted += 1;
-		claimed = claimNext(db, projectId, userId, new Date());
+		claimed = await claimNext(db, projectId, userId, new Date());
 	}
 	return accepted;
 }

@@ -15,10 +15,10 @@ export const T0 = new Date('2025-03-01T09:00:00.000Z');
 let usersMade = 0;
 
 /** A user with the shared test password; the username is unique unless `name` repeats. */
-export function makeUser(db: Db, role: Role, name?: string, now = T0): Promise<User> {
+export async function makeUser(db: Db, role: Role, name?: string, now = T0): Promise<User> {
 	usersMade += 1;
 	const username = name ?? `${role}-${usersMade}`;
-	return createUser(
+	return await createUser(
 		db,
 		{ username, displayName: `Test ${username}`, password: PASSWORD, role },
 		now
@@ -48,13 +48,13 @@ export function projectInput(overrides: Partial<ProjectInput> = {}): ProjectInpu
 	return projectSchema.parse({ ...DEFAULT_PROJECT_INPUT, ...overrides });
 }
 
-export function makeProject(
+export async function makeProject(
 	db: Db,
 	creatorId: string,
 	overrides: Partial<ProjectInput> = {},
 	now = T0
-): Project {
-	return createProject(db, projectInput(overrides), creatorId, now);
+): Promise<Project> {
+	return await createProject(db, projectInput(overrides), creatorId, now);
 }
 
 /** A file as `importExamples` reads it: one chunk per line, line endings kept. */
@@ -115,28 +115,27 @@ export function reviewSubmission(
 }
 
 /** A project's examples, oldest first. */
-export function examplesOf(db: Db, projectId: number) {
-	return db
+export async function examplesOf(db: Db, projectId: number) {
+	return await db
 		.select()
 		.from(example)
 		.where(eq(example.projectId, projectId))
-		.orderBy(asc(example.id))
-		.all();
+		.orderBy(asc(example.id));
 }
 
-export function exampleIds(db: Db, projectId: number): number[] {
-	return examplesOf(db, projectId).map((e) => e.id);
+export async function exampleIds(db: Db, projectId: number): Promise<number[]> {
+	return (await examplesOf(db, projectId)).map((e) => e.id);
 }
 
 /** A project's requirement ids in their order. */
-export function requirementIdsOf(db: Db, projectId: number): number[] {
-	return db
-		.select({ id: requirement.id })
-		.from(requirement)
-		.where(eq(requirement.projectId, projectId))
-		.orderBy(asc(requirement.position))
-		.all()
-		.map((r) => r.id);
+export async function requirementIdsOf(db: Db, projectId: number): Promise<number[]> {
+	return (
+		await db
+			.select({ id: requirement.id })
+			.from(requirement)
+			.where(eq(requirement.projectId, projectId))
+			.orderBy(asc(requirement.position))
+	).map((r) => r.id);
 }
 
 /**
@@ -145,7 +144,7 @@ export function requirementIdsOf(db: Db, projectId: number): number[] {
  */
 export async function betweenSlices<T>(
 	work: Promise<T>,
-	onTurn: () => boolean | void
+	onTurn: () => boolean | void | Promise<boolean | void>
 ): Promise<{ result: T; turns: number }> {
 	let finished = false;
 	const settle = () => (finished = true);
@@ -155,7 +154,7 @@ export async function betweenSlices<T>(
 		await new Promise((resolve) => setImmediate(resolve));
 		if (finished) break;
 		turns += 1;
-		stop = onTurn() === true;
+		stop = (await onTurn()) === true;
 	}
 	return { result: await work, turns };
 }

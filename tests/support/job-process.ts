@@ -5,7 +5,13 @@ import { JobRunner } from '../../src/lib/server/jobs/runner';
 import { TEST_SECRET } from './jobs';
 
 const db = createDb(process.argv[2]);
-const runner = new JobRunner(db, { key: TEST_SECRET, pollMs: 50, baseBackoffMs: 20 });
-runner.start();
+// A short lease, so that the items the killed runner held go back to the queue soon.
+const runner = new JobRunner(db, {
+	key: TEST_SECRET,
+	pollMs: 50,
+	baseBackoffMs: 20,
+	leaseMs: 1_000
+});
+await runner.start();
 process.stdout.write('started\n');
 setInterval(() => {}, 60_000);

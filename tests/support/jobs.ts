@@ -20,15 +20,20 @@ export const TEST_SETTINGS: JobSettings = {
 };
 
 /** A provider at the stand-in's URL with its teacher model, priced so cost is checkable. */
-export function standinProvider(db: Db, url: string, apiKey = '', modelName = 'teacher-large') {
-	const created = createProvider(db, TEST_SECRET, {
+export async function standinProvider(
+	db: Db,
+	url: string,
+	apiKey = '',
+	modelName = 'teacher-large'
+) {
+	const created = await createProvider(db, TEST_SECRET, {
 		name: 'Stand-in',
 		baseUrl: url,
 		apiKey,
 		requestsPerMinute: null,
 		tokensPerMinute: null
 	});
-	const teacher = addModel(db, created.id, {
+	const teacher = await addModel(db, created.id, {
 		name: modelName,
 		inputPricePerMTok: 1,
 		outputPricePerMTok: 4
@@ -36,7 +41,7 @@ export function standinProvider(db: Db, url: string, apiKey = '', modelName = 't
 	return { providerId: created.id, modelId: teacher.id };
 }
 
-export function startJob(
+export async function startJob(
 	db: Db,
 	target: Project,
 	userId: string,
@@ -44,7 +49,7 @@ export function startJob(
 	inputs: string[],
 	settings: Partial<JobSettings> = {}
 ) {
-	return createJob(db, target, userId, {
+	return await createJob(db, target, userId, {
 		modelIds,
 		settings: { ...TEST_SETTINGS, ...settings },
 		inputs,
@@ -52,12 +57,12 @@ export function startJob(
 	});
 }
 
-export function jobRow(db: Db, jobId: number) {
-	return db.select().from(job).where(eq(job.id, jobId)).get()!;
+export async function jobRow(db: Db, jobId: number) {
+	return (await db.select().from(job).where(eq(job.id, jobId)).limit(1))[0]!;
 }
 
-export function itemsOf(db: Db, jobId: number) {
-	return db.select().from(jobItem).where(eq(jobItem.jobId, jobId)).all();
+export async function itemsOf(db: Db, jobId: number) {
+	return await db.select().from(jobItem).where(eq(jobItem.jobId, jobId));
 }
 
 /** Waits, polling the database, until the job reaches one of the statuses. */
@@ -68,9 +73,11 @@ export async function jobReaches(
 	timeoutMs = 20_000
 ): Promise<void> {
 	const until = Date.now() + timeoutMs;
-	while (!statuses.includes(jobRow(db, jobId).status)) {
+	while (!statuses.includes((await jobRow(db, jobId)).status)) {
 		if (Date.now() > until) {
-			throw new Error(`job ${jobId} is still ${jobRow(db, jobId).status} after ${timeoutMs} ms`);
+			throw new Error(
+				`job ${jobId} is still ${(await jobRow(db, jobId)).status} after ${timeoutMs} ms`
+			);
 		}
 		await new Promise((r) => setTimeout(r, 20));
 	}
@@ -80,11 +87,11 @@ export async function jobReaches(
 export async function itemsReach(
 	db: Db,
 	jobId: number,
-	test: (items: ReturnType<typeof itemsOf>) => boolean,
+	test: (items: Awaited<ReturnType<typeof itemsOf>>) => boolean,
 	timeoutMs = 20_000
 ): Promise<void> {
 	const until = Date.now() + timeoutMs;
-	while (!test(itemsOf(db, jobId))) {
+	while (!test(await itemsOf(db, jobId))) {
 		if (Date.now() > until) throw new Error(`job ${jobId}'s items did not get there in time`);
 		await new Promise((r) => setTimeout(r, 20));
 	}

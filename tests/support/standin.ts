@@ -200,6 +200,8 @@ export type Standin = {
 	uploads: { filename: string; content: string }[];
 	/** Each model's distinct system messages, as its chat requests carried them. */
 	systemPrompts: Map<string, Set<string>>;
+	/** Every chat request, with its input and when it came (milliseconds since the epoch). */
+	chatCalls: { input: string; at: number }[];
 	close(): Promise<void>;
 };
 
@@ -226,6 +228,7 @@ export async function startStandin(
 	/** Models made by finished fine-tunes: served from the moment their job says so. */
 	const trained = new Set<string>();
 	const systemPrompts = new Map<string, Set<string>>();
+	const chatCalls: { input: string; at: number }[] = [];
 
 	function behaviourFor(request: StandinRequest): Behaviour {
 		const planned = options.plan?.(request);
@@ -246,6 +249,7 @@ export async function startStandin(
 		const modelName = String(body.model ?? '');
 		const input = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 		const request = { model: modelName, messages, input, index: chatIndex++ };
+		chatCalls.push({ input, at: Date.now() });
 		const systemMessage = messages.find((m) => m.role === 'system')?.content;
 		if (systemMessage !== undefined) {
 			const seen = systemPrompts.get(modelName) ?? new Set<string>();
@@ -504,6 +508,10 @@ export async function startStandin(
 			});
 			return true;
 		}
+		if (request.method === 'GET' && path === '/fine-tunes') {
+			send(response, 200, { data: [...togetherJobs.values()].reverse().map(togetherView) });
+			return true;
+		}
 		if (request.method === 'POST' && path === '/fine-tunes') {
 			const body = JSON.parse((await bodyText(request)) || '{}') as Record<string, unknown>;
 			const trainingFile = String(body.training_file ?? '');
@@ -629,6 +637,12 @@ export async function startStandin(
 			});
 			return;
 		}
+		if (request.method === 'GET' && path === '/fine_tuning/jobs') {
+			// Newest first, as OpenAI lists them; one page holds them all here.
+			const data = [...fineTunes.values()].reverse().map(fineTuneView);
+			send(response, 200, { object: 'list', data, has_more: false });
+			return;
+		}
 		if (request.method === 'POST' && path === '/fine_tuning/jobs') {
 			const body = (await bodyOf(request)) as Record<string, unknown>;
 			const trainingFile = String(body.training_file ?? '');
@@ -697,6 +711,7 @@ export async function startStandin(
 		stats,
 		uploads,
 		systemPrompts,
+		chatCalls,
 		close: () =>
 			new Promise<void>((resolve) => {
 				for (const socket of sockets) socket.destroy();

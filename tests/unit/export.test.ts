@@ -95,15 +95,15 @@ describe('the OpenAI format check catches each kind of error', () => {
 		['example_missing_assistant_message', '{"messages": [{"role": "user", "content": "q"}]}']
 	];
 	for (const [problem, line] of cases) {
-		it(problem, () => {
-			const check = checkOpenAiLines([good, line]);
+		it(problem, async () => {
+			const check = await checkOpenAiLines([good, line]);
 			expect(check.problems[problem as keyof typeof check.problems]).toBe(1);
 			expect(check.samples).toEqual([{ line: 2, problem }]);
 		});
 	}
 
-	it('a clean file has no problems, and its tokens are counted as OpenAI counts them', () => {
-		const check = checkOpenAiLines([good, good]);
+	it('a clean file has no problems, and its tokens are counted as OpenAI counts them', async () => {
+		const check = await checkOpenAiLines([good, good]);
 		expect(Object.values(check.problems)).toEqual([0, 0, 0, 0, 0, 0, 0]);
 		// 3 for the reply's priming, 3 per message, each role (one token) and the text's own
 		// tokens (o200k_base).
@@ -254,8 +254,8 @@ describe('token counts', () => {
 		}
 	];
 
-	it('match what the OpenAI API billed for the cookbook’s example', () => {
-		const check = checkOpenAiLines([JSON.stringify({ messages: cookbookMessages })]);
+	it('match what the OpenAI API billed for the cookbook’s example', async () => {
+		const check = await checkOpenAiLines([JSON.stringify({ messages: cookbookMessages })]);
 		expect(check.tokens.total).toBe(124);
 		expect(chatTokens(cookbookMessages)).toBe(124);
 		expect(chatTokens(cookbookMessages, encodeCl100k)).toBe(129);

@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { buildSystemPrompt, parseOutput, parsePairs, type Prompt } from '$lib/server/jobs/prompt';
 import { splitIntoPassages } from '$lib/server/jobs/documents';
-import { ProviderLimiter } from '$lib/server/jobs/rateLimit';
+import { closeFor, freshBudget, settle, take } from '$lib/server/jobs/rateLimit';
 import { classifyFailure } from '$lib/server/providers/errors';
 import { decryptSecret, encryptSecret, loadSecretKey, secretKeyFrom } from '$lib/server/secrets';
 import { compileValidator } from '$lib/jsonSchema';
@@ -117,33 +117,41 @@ describe('reading the model’s answer', () => {
 
 describe('provider budgets', () => {
 	it('spaces requests to the requests-per-minute limit', () => {
-		const limiter = new ProviderLimiter();
+		const budget = freshBudget(0);
+		const other = freshBudget(0);
 		const limits = { requestsPerMinute: 2, tokensPerMinute: null };
-		expect(limiter.take(1, limits, 10, 0)).toBe(0);
-		expect(limiter.take(1, limits, 10, 0)).toBe(0);
+		expect(take(budget, limits, 10, 0)).toBe(0);
+		expect(take(budget, limits, 10, 0)).toBe(0);
 		// Two a minute: the next one refills after 30 s.
-		expect(limiter.take(1, limits, 10, 0)).toBe(30_000);
-		expect(limiter.take(1, limits, 10, 29_999)).toBe(1);
-		expect(limiter.take(1, limits, 10, 30_000)).toBe(0);
+		expect(take(budget, limits, 10, 0)).toBe(30_000);
+		expect(take(budget, limits, 10, 29_999)).toBe(1);
+		expect(take(budget, limits, 10, 30_000)).toBe(0);
 		// Another provider has its own budget.
-		expect(limiter.take(2, limits, 10, 0)).toBe(0);
+		expect(take(other, limits, 10, 0)).toBe(0);
 	});
 
 	it('counts tokens, corrected by what the call really used', () => {
-		const limiter = new ProviderLimiter();
+		const budget = freshBudget(0);
 		const limits = { requestsPerMinute: null, tokensPerMinute: 1000 };
-		expect(limiter.take(1, limits, 600, 0)).toBe(0);
-		expect(limiter.take(1, limits, 600, 0)).toBe(12_000);
-		limiter.settle(1, 600, 100);
-		expect(limiter.take(1, limits, 600, 0)).toBe(0);
+		expect(take(budget, limits, 600, 0)).toBe(0);
+		expect(take(budget, limits, 600, 0)).toBe(12_000);
+		settle(budget, 600, 100);
+		expect(take(budget, limits, 600, 0)).toBe(0);
 	});
 
 	it('waits out a Retry-After before sending anything to that provider', () => {
-		const limiter = new ProviderLimiter();
+		const budget = freshBudget(0);
 		const none = { requestsPerMinute: null, tokensPerMinute: null };
-		limiter.closeFor(1, 2000, 0);
-		expect(limiter.take(1, none, 1, 500)).toBe(1500);
-		expect(limiter.take(1, none, 1, 2000)).toBe(0);
+		closeFor(budget, 2000, 0);
+		expect(take(budget, none, 1, 500)).toBe(1500);
+		expect(take(budget, none, 1, 2000)).toBe(0);
+	});
+
+	it('starts a changed limit full at its new size', () => {
+		const budget = freshBudget(0);
+		expect(take(budget, { requestsPerMinute: 1, tokensPerMinute: null }, 1, 0)).toBe(0);
+		expect(take(budget, { requestsPerMinute: 1, tokensPerMinute: null }, 1, 0)).toBe(60_000);
+		expect(take(budget, { requestsPerMinute: 60, tokensPerMinute: null }, 1, 0)).toBe(0);
 	});
 });
 

@@ -17,14 +17,14 @@ export type DisputedItem = {
 };
 
 /** A project's disputed examples, oldest first, by keyset on id. */
-export function listDisputed(
+export async function listDisputed(
 	db: Db,
 	projectId: number,
 	{ limit, afterId }: { limit: number; afterId?: number }
-): { items: DisputedItem[]; nextAfterId: number | null } {
-	const rules = db.select().from(project).where(eq(project.id, projectId)).get();
+): Promise<{ items: DisputedItem[]; nextAfterId: number | null }> {
+	const rules = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
 	if (!rules) return { items: [], nextAfterId: null };
-	const rows = db
+	const rows = await db
 		.select({
 			id: example.id,
 			inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
@@ -41,22 +41,20 @@ export function listDisputed(
 			)
 		)
 		.orderBy(asc(example.id))
-		.limit(limit + 1)
-		.all();
+		.limit(limit + 1);
 	const page = rows.slice(0, limit);
 	const revisionIds = page.map((r) => r.revisionId).filter((id): id is number => id !== null);
 	const reviews =
 		revisionIds.length === 0
 			? []
-			: db
+			: await db
 					.select({
 						revisionId: review.revisionId,
 						rating: review.rating,
 						decision: review.decision
 					})
 					.from(review)
-					.where(inArray(review.revisionId, revisionIds))
-					.all();
+					.where(inArray(review.revisionId, revisionIds));
 	const items = page.map(({ revisionId, ...row }) => {
 		const judged = reviews.filter((r) => r.revisionId === revisionId);
 		return {
@@ -108,13 +106,13 @@ function normalized(kind: 'text' | 'json', output: string | null): string | null
  * An admin's resolution of a disputed example, in one transaction: an optional repair as a
  * new revision, the adjudication record (who, when, why), and the final rating and decision.
  */
-export function adjudicate(
+export async function adjudicate(
 	db: Db,
 	projectId: number,
 	adminId: string,
 	input: AdjudicationInput,
 	now: Date
-): AdjudicationResult {
+): Promise<AdjudicationResult> {
 	const reason = input.reason.trim();
 	if (reason === '') return failure(400, 'Say why you decided this way.', 'reason');
 	if (reason.length > REASON_MAX)
@@ -122,33 +120,33 @@ export function adjudicate(
 	if (input.decision !== 'accept' && input.decision !== 'reject')
 		return failure(400, 'Choose accept or reject.', 'decision');
 
-	return db.transaction(
-		(tx) => {
-			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
-			if (!target) return failure(404, 'No such project.');
-			if (!isOnScale(target.ratingScale, input.rating))
-				return failure(400, 'That rating is not on this project’s scale.', 'rating');
-			const found = tx
+	return await db.transaction(async (tx) => {
+		const target = (await tx.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+		if (!target) return failure(404, 'No such project.');
+		if (!isOnScale(target.ratingScale, input.rating))
+			return failure(400, 'That rating is not on this project’s scale.', 'rating');
+		const found = (
+			await tx
 				.select()
 				.from(example)
 				.where(and(eq(example.id, input.exampleId), eq(example.projectId, projectId)))
-				.get();
-			if (!found) return failure(404, 'No such example in this project.');
-			if (found.status !== 'disputed' || found.currentRevisionId === null)
-				return failure(409, 'This example is not disputed (any more); nothing was changed.');
-			const current = tx
-				.select()
-				.from(revision)
-				.where(eq(revision.id, found.currentRevisionId))
-				.get()!;
+				.limit(1)
+		)[0];
+		if (!found) return failure(404, 'No such example in this project.');
+		if (found.status !== 'disputed' || found.currentRevisionId === null)
+			return failure(409, 'This example is not disputed (any more); nothing was changed.');
+		const current = (
+			await tx.select().from(revision).where(eq(revision.id, found.currentRevisionId)).limit(1)
+		)[0]!;
 
-			let revisionId = current.id;
-			const proposed = input.output?.trim() ? input.output : undefined;
-			if (proposed !== undefined && proposed !== current.output) {
-				const checked = checkRepair(target, proposed, null);
-				if ('error' in checked) return failure(400, checked.error, 'output');
-				if (checked.text !== normalized(target.outputKind, current.output)) {
-					revisionId = tx
+		let revisionId = current.id;
+		const proposed = input.output?.trim() ? input.output : undefined;
+		if (proposed !== undefined && proposed !== current.output) {
+			const checked = checkRepair(target, proposed, null);
+			if ('error' in checked) return failure(400, checked.error, 'output');
+			if (checked.text !== normalized(target.outputKind, current.output)) {
+				revisionId = (
+					await tx
 						.insert(revision)
 						.values({
 							exampleId: found.id,
@@ -162,46 +160,42 @@ export function adjudicate(
 							createdAt: now
 						})
 						.returning({ id: revision.id })
-						.get().id;
-				}
+				)[0].id;
 			}
-			const repaired = revisionId !== current.id;
+		}
+		const repaired = revisionId !== current.id;
 
-			tx.insert(adjudication)
-				.values({
-					exampleId: found.id,
-					revisionId,
-					userId: adminId,
-					rating: input.rating,
-					decision: input.decision,
-					reason,
-					createdAt: now
-				})
-				.run();
-			tx.delete(lease).where(eq(lease.exampleId, found.id)).run();
-			const accepted = input.decision === 'accept' && input.rating >= target.threshold;
-			tx.update(example)
-				.set({
-					currentRevisionId: revisionId,
-					source: repaired ? sourceAfterRepair(found.source) : found.source,
-					status: accepted ? 'accepted' : 'rejected',
-					finalRating: input.rating,
-					finalDecision: input.decision,
-					claimable: false,
-					reviewCount: repaired ? 0 : found.reviewCount,
-					updatedAt: now
-				})
-				.where(eq(example.id, found.id))
-				.run();
-			return { ok: true, revisionId } as const;
-		},
-		{ behavior: 'immediate' }
-	);
+		await tx.insert(adjudication).values({
+			exampleId: found.id,
+			revisionId,
+			userId: adminId,
+			rating: input.rating,
+			decision: input.decision,
+			reason,
+			createdAt: now
+		});
+		await tx.delete(lease).where(eq(lease.exampleId, found.id));
+		const accepted = input.decision === 'accept' && input.rating >= target.threshold;
+		await tx
+			.update(example)
+			.set({
+				currentRevisionId: revisionId,
+				source: repaired ? sourceAfterRepair(found.source) : found.source,
+				status: accepted ? 'accepted' : 'rejected',
+				finalRating: input.rating,
+				finalDecision: input.decision,
+				claimable: false,
+				reviewCount: repaired ? 0 : found.reviewCount,
+				updatedAt: now
+			})
+			.where(eq(example.id, found.id));
+		return { ok: true, revisionId } as const;
+	});
 }
 
 /** Every resolution of the example's disputes, oldest first, with who made it. */
-export function listAdjudications(db: Db, exampleId: number) {
-	return db
+export async function listAdjudications(db: Db, exampleId: number) {
+	return await db
 		.select({
 			id: adjudication.id,
 			revisionId: adjudication.revisionId,
@@ -216,11 +210,10 @@ export function listAdjudications(db: Db, exampleId: number) {
 		.innerJoin(user, eq(user.id, adjudication.userId))
 		.innerJoin(revision, eq(revision.id, adjudication.revisionId))
 		.where(eq(adjudication.exampleId, exampleId))
-		.orderBy(asc(adjudication.createdAt), asc(adjudication.id))
-		.all();
+		.orderBy(asc(adjudication.createdAt), asc(adjudication.id));
 }
 
 /** The latest resolution, or null. */
-export function getAdjudication(db: Db, exampleId: number) {
-	return listAdjudications(db, exampleId).at(-1) ?? null;
+export async function getAdjudication(db: Db, exampleId: number) {
+	return (await listAdjudications(db, exampleId)).at(-1) ?? null;
 }

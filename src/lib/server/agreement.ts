@@ -214,17 +214,17 @@ export type ProjectAgreement = {
 	outcomes: Outcomes;
 };
 
-export function projectAgreement(
+export async function projectAgreement(
 	db: Db,
 	projectId: number,
 	{ seed = 1 }: { seed?: number } = {}
-): ProjectAgreement | null {
-	const target = db.select().from(project).where(eq(project.id, projectId)).get();
+): Promise<ProjectAgreement | null> {
+	const target = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
 	if (!target) return null;
 	const scale = target.ratingScale;
 	const { level, alsoLevel } = levelsOf(scale);
 
-	const rows: ReviewRow[] = db
+	const rows: ReviewRow[] = await db
 		.select({
 			id: review.id,
 			revisionId: review.revisionId,
@@ -237,18 +237,17 @@ export function projectAgreement(
 		.from(review)
 		.innerJoin(example, eq(review.exampleId, example.id))
 		.where(eq(example.projectId, projectId))
-		.orderBy(asc(review.id))
-		.all();
+		.orderBy(asc(review.id));
 
 	const names = new Map(
-		db
-			.selectDistinct({ id: user.id, displayName: user.displayName })
-			.from(user)
-			.innerJoin(review, eq(review.userId, user.id))
-			.innerJoin(example, eq(review.exampleId, example.id))
-			.where(eq(example.projectId, projectId))
-			.all()
-			.map((u) => [u.id, u.displayName])
+		(
+			await db
+				.selectDistinct({ id: user.id, displayName: user.displayName })
+				.from(user)
+				.innerJoin(review, eq(review.userId, user.id))
+				.innerJoin(example, eq(review.exampleId, example.id))
+				.where(eq(example.projectId, projectId))
+		).map((u) => [u.id, u.displayName])
 	);
 	const annotators = [...names]
 		.map(([id, displayName]) => ({ id, displayName }))
@@ -284,7 +283,7 @@ export function projectAgreement(
 			alpha: krippendorffAlpha(bucket.data, level)
 		}));
 
-	const requirements = requirementAlphas(db, projectId, annotatorIds, level);
+	const requirements = await requirementAlphas(db, projectId, annotatorIds, level);
 
 	const kappaWeights = level === 'nominal' ? 'unweighted' : 'quadratic';
 	const categories = SCALES[scale].map((v) => v.value);
@@ -309,7 +308,7 @@ export function projectAgreement(
 		}
 	}
 
-	const goldReviews = goldReviewsOf(db, projectId);
+	const goldReviews = await goldReviewsOf(db, projectId);
 	const quality = annotators.map(({ id, displayName }, column): AnnotatorQuality => {
 		const mine = rows.filter((r) => r.userId === id);
 		const others = rows.filter((r) => r.userId !== id);
@@ -362,18 +361,17 @@ export function projectAgreement(
 		annotators,
 		kappaPairs,
 		quality,
-		outcomes: outcomesOf(db, projectId)
+		outcomes: await outcomesOf(db, projectId)
 	};
 }
 
 /** Reviews of gold examples' current revisions, with the true rating beside each. */
-function goldReviewsOf(db: Db, projectId: number) {
-	return db
+async function goldReviewsOf(db: Db, projectId: number) {
+	return await db
 		.select({ userId: review.userId, rating: review.rating, goldRating: example.goldRating })
 		.from(review)
 		.innerJoin(example, eq(review.revisionId, example.currentRevisionId))
-		.where(and(eq(example.projectId, projectId), eq(example.isGold, true)))
-		.all();
+		.where(and(eq(example.projectId, projectId), eq(example.isGold, true)));
 }
 
 export function goldAccuracy(
@@ -394,29 +392,33 @@ export function goldAccuracy(
 	};
 }
 
-function outcomesOf(db: Db, projectId: number): Outcomes {
+async function outcomesOf(db: Db, projectId: number): Promise<Outcomes> {
 	const byStatus = new Map(
-		db
-			.select({ status: example.status, n: count() })
-			.from(example)
-			.where(and(eq(example.projectId, projectId), eq(example.isGold, false), notStaged()))
-			.groupBy(example.status)
-			.all()
-			.map((r) => [r.status, r.n])
+		(
+			await db
+				.select({ status: example.status, n: count() })
+				.from(example)
+				.where(and(eq(example.projectId, projectId), eq(example.isGold, false), notStaged()))
+				.groupBy(example.status)
+		).map((r) => [r.status, r.n])
 	);
 	const adjudicated =
-		db
-			.select({ n: countDistinct(adjudication.exampleId) })
-			.from(adjudication)
-			.innerJoin(example, eq(example.id, adjudication.exampleId))
-			.where(eq(example.projectId, projectId))
-			.get()?.n ?? 0;
+		(
+			await db
+				.select({ n: countDistinct(adjudication.exampleId) })
+				.from(adjudication)
+				.innerJoin(example, eq(example.id, adjudication.exampleId))
+				.where(eq(example.projectId, projectId))
+				.limit(1)
+		)[0]?.n ?? 0;
 	const gold =
-		db
-			.select({ n: count() })
-			.from(example)
-			.where(and(eq(example.projectId, projectId), eq(example.isGold, true)))
-			.get()?.n ?? 0;
+		(
+			await db
+				.select({ n: count() })
+				.from(example)
+				.where(and(eq(example.projectId, projectId), eq(example.isGold, true)))
+				.limit(1)
+		)[0]?.n ?? 0;
 	return {
 		accepted: byStatus.get('accepted') ?? 0,
 		rejected: byStatus.get('rejected') ?? 0,
@@ -427,19 +429,18 @@ function outcomesOf(db: Db, projectId: number): Outcomes {
 }
 
 /** Alpha per requirement, over the reviews that rated it; archived ones too, marked so. */
-function requirementAlphas(
+async function requirementAlphas(
 	db: Db,
 	projectId: number,
 	annotatorIds: string[],
 	level: LevelOfMeasurement
 ) {
-	const criteria = db
+	const criteria = await db
 		.select()
 		.from(requirement)
 		.where(eq(requirement.projectId, projectId))
-		.orderBy(asc(requirement.position))
-		.all();
-	const ratings = db
+		.orderBy(asc(requirement.position));
+	const ratings = await db
 		.select({
 			requirementId: reviewRequirementRating.requirementId,
 			revisionId: review.revisionId,
@@ -449,8 +450,7 @@ function requirementAlphas(
 		.from(reviewRequirementRating)
 		.innerJoin(review, eq(reviewRequirementRating.reviewId, review.id))
 		.innerJoin(requirement, eq(reviewRequirementRating.requirementId, requirement.id))
-		.where(eq(requirement.projectId, projectId))
-		.all();
+		.where(eq(requirement.projectId, projectId));
 	return criteria.map((criterion) => {
 		const { data } = matrixOf(
 			ratings.filter((r) => r.requirementId === criterion.id),

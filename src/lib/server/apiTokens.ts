@@ -1,6 +1,6 @@
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import type { Db, Queryable } from './db';
+import { type Db, type Tx, changedRows } from './db';
 import { apiToken, user } from './db/schema';
 import { sessionIdFromToken, type SessionUser } from './auth';
 
@@ -10,14 +10,17 @@ import { sessionIdFromToken, type SessionUser } from './auth';
 
 export const TOKEN_PREFIX = 'wnw_';
 
-export function createApiToken(db: Db, userId: string, name: string, now = new Date()) {
+export async function createApiToken(db: Db, userId: string, name: string, now = new Date()) {
 	const token =
 		TOKEN_PREFIX + encodeBase32LowerCaseNoPadding(crypto.getRandomValues(new Uint8Array(25)));
-	const created = db
-		.insert(apiToken)
-		.values({ userId, name, tokenHash: sessionIdFromToken(token), createdAt: now })
-		.returning({ id: apiToken.id })
-		.get();
+	const created = (
+		await db.transaction(async (tx) =>
+			tx
+				.insert(apiToken)
+				.values({ userId, name, tokenHash: sessionIdFromToken(token), createdAt: now })
+				.returning({ id: apiToken.id })
+		)
+	)[0];
 	return { id: created.id, token };
 }
 
@@ -31,60 +34,77 @@ const tokenColumns = {
 };
 
 /** One user's tokens, newest first; every user's when `userId` is left out (for admins). */
-export function listApiTokens(db: Db, userId?: string) {
-	return db
+export async function listApiTokens(db: Db, userId?: string) {
+	return await db
 		.select(tokenColumns)
 		.from(apiToken)
 		.where(userId === undefined ? undefined : eq(apiToken.userId, userId))
-		.orderBy(desc(apiToken.id))
-		.all();
+		.orderBy(desc(apiToken.id));
 }
 
 /** Revokes every live token of the user: a new password shuts out what the old one let in. */
-export function revokeUserApiTokens(db: Queryable, userId: string, now = new Date()): void {
-	db.update(apiToken)
+export async function revokeUserApiTokens(db: Tx, userId: string, now = new Date()): Promise<void> {
+	await db
+		.update(apiToken)
 		.set({ revokedAt: now })
-		.where(and(eq(apiToken.userId, userId), isNull(apiToken.revokedAt)))
-		.run();
+		.where(and(eq(apiToken.userId, userId), isNull(apiToken.revokedAt)));
 }
 
 /** Revokes one token of the given user; false when there is no such live token. */
-export function revokeApiToken(db: Db, userId: string, tokenId: number, now = new Date()): boolean {
+export async function revokeApiToken(
+	db: Db,
+	userId: string,
+	tokenId: number,
+	now = new Date()
+): Promise<boolean> {
 	return (
-		db
-			.update(apiToken)
-			.set({ revokedAt: now })
-			.where(and(eq(apiToken.id, tokenId), eq(apiToken.userId, userId), isNull(apiToken.revokedAt)))
-			.run().changes > 0
+		(await changedRows(
+			db.transaction(async (tx) =>
+				tx
+					.update(apiToken)
+					.set({ revokedAt: now })
+					.where(
+						and(eq(apiToken.id, tokenId), eq(apiToken.userId, userId), isNull(apiToken.revokedAt))
+					)
+			)
+		)) > 0
 	);
 }
 
 /** The user a bearer token stands for, or null for an unknown, revoked or deactivated one. */
-export function authenticateApiToken(db: Db, token: string, now = new Date()): SessionUser | null {
+export async function authenticateApiToken(
+	db: Db,
+	token: string,
+	now = new Date()
+): Promise<SessionUser | null> {
 	if (!token.startsWith(TOKEN_PREFIX)) return null;
-	const found = db
-		.select({
-			tokenId: apiToken.id,
-			lastUsedAt: apiToken.lastUsedAt,
-			id: user.id,
-			username: user.username,
-			displayName: user.displayName,
-			role: user.role
-		})
-		.from(apiToken)
-		.innerJoin(user, eq(user.id, apiToken.userId))
-		.where(
-			and(
-				eq(apiToken.tokenHash, sessionIdFromToken(token)),
-				isNull(apiToken.revokedAt),
-				eq(user.active, true)
+	const found = (
+		await db
+			.select({
+				tokenId: apiToken.id,
+				lastUsedAt: apiToken.lastUsedAt,
+				id: user.id,
+				username: user.username,
+				displayName: user.displayName,
+				role: user.role
+			})
+			.from(apiToken)
+			.innerJoin(user, eq(user.id, apiToken.userId))
+			.where(
+				and(
+					eq(apiToken.tokenHash, sessionIdFromToken(token)),
+					isNull(apiToken.revokedAt),
+					eq(user.active, true)
+				)
 			)
-		)
-		.get();
+			.limit(1)
+	)[0];
 	if (!found) return null;
 	// Marked used at most once a minute: a script's every call need not write.
 	if (!found.lastUsedAt || now.getTime() - found.lastUsedAt.getTime() > 60_000) {
-		db.update(apiToken).set({ lastUsedAt: now }).where(eq(apiToken.id, found.tokenId)).run();
+		await db.transaction(async (tx) =>
+			tx.update(apiToken).set({ lastUsedAt: now }).where(eq(apiToken.id, found.tokenId))
+		);
 	}
 	return {
 		id: found.id,

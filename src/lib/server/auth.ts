@@ -2,7 +2,7 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { and, desc, eq, gt, ne } from 'drizzle-orm';
 import type { RequestEvent } from '@sveltejs/kit';
-import type { Db, Queryable } from './db';
+import { within, type Db, type Tx, changedRows } from './db';
 import { session, user, type Session, type User } from './db/schema';
 
 export const DAY_IN_MS = 1000 * 60 * 60 * 24;
@@ -31,13 +31,13 @@ const USER_AGENT_MAX_LENGTH = 400;
 /** A session's last-seen time is written at most this often. */
 const LAST_SEEN_EVERY_MS = 60_000;
 
-export function createSession(
+export async function createSession(
 	db: Db,
 	token: string,
 	userId: string,
 	now = new Date(),
 	client: SessionClient = { userAgent: null, ipAddress: null }
-): Session {
+): Promise<Session> {
 	const row: Session = {
 		id: sessionIdFromToken(token),
 		userId,
@@ -47,35 +47,37 @@ export function createSession(
 		userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) || null,
 		ipAddress: client.ipAddress || null
 	};
-	db.insert(session).values(row).run();
+	await db.transaction(async (tx) => tx.insert(session).values(row));
 	return row;
 }
 
-export function validateSessionToken(
+export async function validateSessionToken(
 	db: Db,
 	token: string,
 	now = new Date()
-): SessionValidationResult {
+): Promise<SessionValidationResult> {
 	const sessionId = sessionIdFromToken(token);
-	const found = db
-		.select({
-			session,
-			user: {
-				id: user.id,
-				username: user.username,
-				displayName: user.displayName,
-				role: user.role,
-				active: user.active
-			}
-		})
-		.from(session)
-		.innerJoin(user, eq(session.userId, user.id))
-		.where(eq(session.id, sessionId))
-		.get();
+	const found = (
+		await db
+			.select({
+				session,
+				user: {
+					id: user.id,
+					username: user.username,
+					displayName: user.displayName,
+					role: user.role,
+					active: user.active
+				}
+			})
+			.from(session)
+			.innerJoin(user, eq(session.userId, user.id))
+			.where(eq(session.id, sessionId))
+			.limit(1)
+	)[0];
 	if (!found) return { session: null, user: null };
 	const { session: row, user: owner } = found;
 	if (now.getTime() >= row.expiresAt.getTime() || !owner.active) {
-		db.delete(session).where(eq(session.id, row.id)).run();
+		await db.transaction(async (tx) => tx.delete(session).where(eq(session.id, row.id)));
 		return { session: null, user: null };
 	}
 	const renew = now.getTime() >= row.expiresAt.getTime() - SESSION_RENEWAL_MS;
@@ -83,10 +85,12 @@ export function validateSessionToken(
 	if (renew || seen) {
 		if (renew) row.expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
 		row.lastSeenAt = now;
-		db.update(session)
-			.set({ expiresAt: row.expiresAt, lastSeenAt: now })
-			.where(eq(session.id, row.id))
-			.run();
+		await db.transaction(async (tx) =>
+			tx
+				.update(session)
+				.set({ expiresAt: row.expiresAt, lastSeenAt: now })
+				.where(eq(session.id, row.id))
+		);
 	}
 	return {
 		session: row,
@@ -100,8 +104,8 @@ export function validateSessionToken(
 }
 
 /** A person's live sessions, newest first. */
-export function listUserSessions(db: Db, userId: string, now = new Date()) {
-	return db
+export async function listUserSessions(db: Db, userId: string, now = new Date()) {
+	return await db
 		.select({
 			id: session.id,
 			createdAt: session.createdAt,
@@ -112,38 +116,40 @@ export function listUserSessions(db: Db, userId: string, now = new Date()) {
 		})
 		.from(session)
 		.where(and(eq(session.userId, userId), gt(session.expiresAt, now)))
-		.orderBy(desc(session.createdAt), desc(session.expiresAt))
-		.all();
+		.orderBy(desc(session.createdAt), desc(session.expiresAt));
 }
 
 /** Ends one of the person's own sessions; false when they have no such session. */
-export function endSession(db: Db, userId: string, sessionId: string): boolean {
+export async function endSession(db: Db, userId: string, sessionId: string): Promise<boolean> {
 	return (
-		db
-			.delete(session)
-			.where(and(eq(session.id, sessionId), eq(session.userId, userId)))
-			.run().changes > 0
+		(await changedRows(
+			db.transaction(async (tx) =>
+				tx.delete(session).where(and(eq(session.id, sessionId), eq(session.userId, userId)))
+			)
+		)) > 0
 	);
 }
 
-export function invalidateSession(db: Db, sessionId: string): void {
-	db.delete(session).where(eq(session.id, sessionId)).run();
+export async function invalidateSession(db: Db, sessionId: string): Promise<void> {
+	await db.transaction(async (tx) => tx.delete(session).where(eq(session.id, sessionId)));
 }
 
 /** Ends every session of the user, but `keepSessionId` when given (the one asking). */
-export function invalidateUserSessions(
-	db: Queryable,
+export async function invalidateUserSessions(
+	db: Db | Tx,
 	userId: string,
 	keepSessionId?: string
-): void {
-	db.delete(session)
-		.where(
-			and(
-				eq(session.userId, userId),
-				keepSessionId === undefined ? undefined : ne(session.id, keepSessionId)
-			)
-		)
-		.run();
+): Promise<void> {
+	return within(db, async (tx) => {
+		await tx
+			.delete(session)
+			.where(
+				and(
+					eq(session.userId, userId),
+					keepSessionId === undefined ? undefined : ne(session.id, keepSessionId)
+				)
+			);
+	});
 }
 
 type CookieEvent = Pick<RequestEvent, 'cookies' | 'url'>;
@@ -169,9 +175,14 @@ export function deleteSessionTokenCookie(event: CookieEvent): void {
 type LoginEvent = CookieEvent & Pick<RequestEvent, 'request' | 'getClientAddress'>;
 
 /** Logs a user in: a new session, recording the browser and address, and its cookie. */
-export function startSession(db: Db, event: LoginEvent, userId: string, now = new Date()): void {
+export async function startSession(
+	db: Db,
+	event: LoginEvent,
+	userId: string,
+	now = new Date()
+): Promise<void> {
 	const token = generateSessionToken();
-	const created = createSession(db, token, userId, now, {
+	const created = await createSession(db, token, userId, now, {
 		userAgent: event.request.headers.get('user-agent'),
 		ipAddress: event.getClientAddress()
 	});

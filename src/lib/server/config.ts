@@ -14,8 +14,19 @@ const configSchema = z.object({
 	WINNOW_MAX_FIELD_MB: z.coerce
 		.number('WINNOW_MAX_FIELD_MB must be a number of megabytes.')
 		.positive('WINNOW_MAX_FIELD_MB must be more than 0.')
-		.default(1)
+		.default(1),
+	/** all: one process does everything; web: pages and API; worker: jobs and fine-tunes. */
+	WINNOW_ROLE: z
+		.enum(['all', 'web', 'worker'], { error: 'WINNOW_ROLE must be all, web or worker.' })
+		.default('all'),
+	/** How long a worker holds a job item it claimed without renewing it, in seconds. */
+	WINNOW_ITEM_LEASE_SECONDS: z.coerce
+		.number('WINNOW_ITEM_LEASE_SECONDS must be a number of seconds.')
+		.min(1, 'WINNOW_ITEM_LEASE_SECONDS must be at least 1.')
+		.default(60)
 });
+
+export type Role = 'all' | 'web' | 'worker';
 
 export type Config = {
 	databaseUrl: string;
@@ -23,6 +34,8 @@ export type Config = {
 	secretFile: string;
 	fineTunePollMs: number;
 	maxFieldBytes: number;
+	role: Role;
+	itemLeaseMs: number;
 };
 
 /** Reads the environment once at start-up; a bad value stops the start with a clear message. */
@@ -38,6 +51,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 		secret: parsed.data.WINNOW_SECRET,
 		secretFile: join(dataFolder, 'secret.key'),
 		fineTunePollMs: parsed.data.WINNOW_FINE_TUNE_POLL_SECONDS * 1000,
-		maxFieldBytes: Math.round(parsed.data.WINNOW_MAX_FIELD_MB * 1_048_576)
+		maxFieldBytes: Math.round(parsed.data.WINNOW_MAX_FIELD_MB * 1_048_576),
+		role: parsed.data.WINNOW_ROLE,
+		itemLeaseMs: parsed.data.WINNOW_ITEM_LEASE_SECONDS * 1000
 	};
 }

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { notStaged } from './import/staging';
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 import {
 	example,
 	exampleTag,
@@ -27,7 +27,7 @@ function likePattern(text: string): string {
 	return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function filterConditions(db: Db, projectId: number, filter: ExampleFilter): SQL[] {
+function filterConditions(db: Queryable, projectId: number, filter: ExampleFilter): SQL[] {
 	const conditions: SQL[] = [eq(example.projectId, projectId), notStaged()];
 	if (filter.status) conditions.push(eq(example.status, filter.status));
 	if (filter.split) conditions.push(eq(example.split, filter.split));
@@ -69,12 +69,12 @@ export type ExampleListItem = {
  * older ones, `after` back to newer ones. Every filter runs on an index, so a page costs
  * the same at 100 or 100,000 examples.
  */
-export function listExamples(db: Db, projectId: number, filter: ExampleFilter) {
+export async function listExamples(db: Db, projectId: number, filter: ExampleFilter) {
 	const conditions = filterConditions(db, projectId, filter);
 	const goingBack = !filter.before && !!filter.after;
 	if (filter.before) conditions.push(lt(example.id, filter.before));
 	else if (filter.after) conditions.push(gt(example.id, filter.after));
-	const rows = db
+	const rows = await db
 		.select({
 			id: example.id,
 			inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
@@ -89,12 +89,11 @@ export function listExamples(db: Db, projectId: number, filter: ExampleFilter) {
 		.leftJoin(revision, eq(revision.id, example.currentRevisionId))
 		.where(and(...conditions))
 		.orderBy(goingBack ? asc(example.id) : desc(example.id))
-		.limit(EXAMPLES_PAGE_SIZE + 1)
-		.all();
+		.limit(EXAMPLES_PAGE_SIZE + 1);
 	const hasMore = rows.length > EXAMPLES_PAGE_SIZE;
 	const page = rows.slice(0, EXAMPLES_PAGE_SIZE);
 	if (goingBack) page.reverse();
-	const tags = tagsFor(
+	const tags = await tagsFor(
 		db,
 		page.map((r) => r.id)
 	);
@@ -109,15 +108,14 @@ export function listExamples(db: Db, projectId: number, filter: ExampleFilter) {
 	};
 }
 
-function tagsFor(db: Db, exampleIds: number[]): Map<number, string[]> {
+async function tagsFor(db: Db, exampleIds: number[]): Promise<Map<number, string[]>> {
 	const byExample = new Map<number, string[]>();
 	if (exampleIds.length === 0) return byExample;
-	const rows = db
+	const rows = await db
 		.select()
 		.from(exampleTag)
 		.where(inArray(exampleTag.exampleId, exampleIds))
-		.orderBy(asc(exampleTag.tag))
-		.all();
+		.orderBy(asc(exampleTag.tag));
 	for (const row of rows) {
 		const list = byExample.get(row.exampleId) ?? [];
 		list.push(row.tag);
@@ -127,13 +125,12 @@ function tagsFor(db: Db, exampleIds: number[]): Map<number, string[]> {
 }
 
 /** How many examples the project has in each status. */
-export function countByStatus(db: Db, projectId: number) {
-	const rows = db
+export async function countByStatus(db: Db, projectId: number) {
+	const rows = await db
 		.select({ status: example.status, n: count() })
 		.from(example)
 		.where(and(eq(example.projectId, projectId), notStaged()))
-		.groupBy(example.status)
-		.all();
+		.groupBy(example.status);
 	const counts = { queued: 0, in_review: 0, accepted: 0, rejected: 0, disputed: 0, total: 0 };
 	for (const row of rows) {
 		counts[row.status] = row.n;
@@ -142,29 +139,27 @@ export function countByStatus(db: Db, projectId: number) {
 	return counts;
 }
 
-export function countBySplit(db: Db, projectId: number) {
-	const rows = db
+export async function countBySplit(db: Db, projectId: number) {
+	const rows = await db
 		.select({ split: example.split, n: count() })
 		.from(example)
 		.where(and(eq(example.projectId, projectId), notStaged()))
-		.groupBy(example.split)
-		.all();
+		.groupBy(example.split);
 	const counts = { train: 0, val: 0, test: 0 };
 	for (const row of rows) counts[row.split] = row.n;
 	return counts;
 }
 
 /** The tags in use in a project, most used first, for the filter. */
-export function listProjectTags(db: Db, projectId: number, limit = 200) {
-	return db
+export async function listProjectTags(db: Db, projectId: number, limit = 200) {
+	return await db
 		.select({ tag: exampleTag.tag, n: count() })
 		.from(exampleTag)
 		.innerJoin(example, eq(example.id, exampleTag.exampleId))
 		.where(and(eq(example.projectId, projectId), notStaged()))
 		.groupBy(exampleTag.tag)
 		.orderBy(desc(count()), asc(exampleTag.tag))
-		.limit(limit)
-		.all();
+		.limit(limit);
 }
 
 /** Who made a revision. `name` is a person's display name, or a model's name for admins only. */
@@ -214,20 +209,22 @@ export type TimelineEvent =
  * One example with every revision and every review on it, oldest first, and its history.
  * Annotators review blind: unless `viewer` is an admin, no model name, source or job is read.
  */
-export function getExampleDetail(
+export async function getExampleDetail(
 	db: Db,
 	projectId: number,
 	exampleId: number,
 	viewer: { role: Role }
 ) {
 	const seesOrigin = viewer.role === 'admin';
-	const found = db
-		.select()
-		.from(example)
-		.where(and(eq(example.id, exampleId), eq(example.projectId, projectId), notStaged()))
-		.get();
+	const found = (
+		await db
+			.select()
+			.from(example)
+			.where(and(eq(example.id, exampleId), eq(example.projectId, projectId), notStaged()))
+			.limit(1)
+	)[0];
 	if (!found) return null;
-	const revisionRows = db
+	const revisionRows = await db
 		.select({
 			id: revision.id,
 			number: revision.number,
@@ -243,15 +240,14 @@ export function getExampleDetail(
 		.from(revision)
 		.leftJoin(user, eq(user.id, revision.authorUserId))
 		.where(eq(revision.exampleId, exampleId))
-		.orderBy(asc(revision.number))
-		.all();
+		.orderBy(asc(revision.number));
 	const modelNames = seesOrigin
-		? modelNamesFor(
+		? await modelNamesFor(
 				db,
 				revisionRows.map((r) => r.authorModelId)
 			)
 		: new Map<number, string>();
-	const reviews = reviewsOf(db, exampleId);
+	const reviews = await reviewsOf(db, exampleId);
 
 	const revisions = revisionRows.map((r, index) => {
 		const previous = index > 0 ? revisionRows[index - 1] : null;
@@ -302,29 +298,28 @@ export function getExampleDetail(
 		/** Admins only: gold examples are served like any other, so annotators are not told. */
 		gold:
 			seesOrigin && found.isGold && found.goldRating !== null ? { rating: found.goldRating } : null,
-		tags: tagsFor(db, [exampleId]).get(exampleId) ?? [],
+		tags: (await tagsFor(db, [exampleId])).get(exampleId) ?? [],
 		revisions,
 		timeline: [
 			...timelineOf(found.createdAt, revisions, seesOrigin ? found : null),
-			...adjudicationsOf(db, exampleId)
+			...(await adjudicationsOf(db, exampleId))
 		].sort((a, b) => a.at.getTime() - b.at.getTime())
 	};
 }
 
-function modelNamesFor(db: Db, ids: (number | null)[]): Map<number, string> {
+async function modelNamesFor(db: Db, ids: (number | null)[]): Promise<Map<number, string>> {
 	const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
 	if (wanted.length === 0) return new Map();
-	const rows = db
+	const rows = await db
 		.select({ id: model.id, name: model.name })
 		.from(model)
-		.where(inArray(model.id, wanted))
-		.all();
+		.where(inArray(model.id, wanted));
 	return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 /** Every review of the example, oldest first, with its per-requirement ratings by name. */
-function reviewsOf(db: Db, exampleId: number) {
-	const rows = db
+async function reviewsOf(db: Db, exampleId: number) {
+	const rows = await db
 		.select({
 			id: review.id,
 			revisionId: review.revisionId,
@@ -338,12 +333,11 @@ function reviewsOf(db: Db, exampleId: number) {
 		.from(review)
 		.innerJoin(user, eq(user.id, review.userId))
 		.where(eq(review.exampleId, exampleId))
-		.orderBy(asc(review.createdAt), asc(review.id))
-		.all();
+		.orderBy(asc(review.createdAt), asc(review.id));
 	const ratings =
 		rows.length === 0
 			? []
-			: db
+			: await db
 					.select({
 						reviewId: reviewRequirementRating.reviewId,
 						requirementId: requirement.id,
@@ -358,8 +352,7 @@ function reviewsOf(db: Db, exampleId: number) {
 							rows.map((r) => r.id)
 						)
 					)
-					.orderBy(asc(requirement.position), asc(requirement.id))
-					.all();
+					.orderBy(asc(requirement.position), asc(requirement.id));
 	return rows.map((r) => ({
 		...r,
 		requirementRatings: ratings
@@ -369,8 +362,8 @@ function reviewsOf(db: Db, exampleId: number) {
 }
 
 /** An admin's resolutions of the example's disputes, as timeline events. */
-function adjudicationsOf(db: Db, exampleId: number): TimelineEvent[] {
-	return listAdjudications(db, exampleId).map((row) => ({
+async function adjudicationsOf(db: Db, exampleId: number): Promise<TimelineEvent[]> {
+	return (await listAdjudications(db, exampleId)).map((row) => ({
 		kind: 'adjudication',
 		at: row.createdAt,
 		revisionNumber: row.revisionNumber,
@@ -390,7 +383,7 @@ function timelineOf(
 		change: RevisionChange;
 		reason: string | null;
 		createdAt: Date;
-		reviews: ReturnType<typeof reviewsOf>;
+		reviews: Awaited<ReturnType<typeof reviewsOf>>;
 	}[],
 	origin: Pick<Example, 'source' | 'jobId'> | null
 ): TimelineEvent[] {
@@ -429,21 +422,21 @@ function timelineOf(
 }
 
 /** The example's live leases with the holder's name, for admins. */
-export function leaseHolders(db: Db, exampleId: number, now: Date) {
-	const leases = liveLeases(db, exampleId, now);
+export async function leaseHolders(db: Db, exampleId: number, now: Date) {
+	const leases = await liveLeases(db, exampleId, now);
 	if (leases.length === 0) return [];
 	const names = new Map(
-		db
-			.select({ id: user.id, name: user.displayName })
-			.from(user)
-			.where(
-				inArray(
-					user.id,
-					leases.map((l) => l.userId)
+		(
+			await db
+				.select({ id: user.id, name: user.displayName })
+				.from(user)
+				.where(
+					inArray(
+						user.id,
+						leases.map((l) => l.userId)
+					)
 				)
-			)
-			.all()
-			.map((u) => [u.id, u.name])
+		).map((u) => [u.id, u.name])
 	);
 	return leases.map((l) => ({
 		holder: names.get(l.userId) ?? 'a removed account',
@@ -456,32 +449,38 @@ export function leaseHolders(db: Db, exampleId: number, now: Date) {
 export const MATCHING_CAP = 100_000;
 
 /** Ids of the examples a filter selects (cursors ignored), oldest first, at most `cap`. */
-export function exampleIdsMatching(
-	db: Db,
+export async function exampleIdsMatching(
+	db: Queryable,
 	projectId: number,
 	filter: ExampleFilter,
 	cap = MATCHING_CAP
-): number[] {
-	return db
-		.select({ id: example.id })
-		.from(example)
-		.leftJoin(revision, eq(revision.id, example.currentRevisionId))
-		.where(and(...filterConditions(db, projectId, filter)))
-		.orderBy(asc(example.id))
-		.limit(cap)
-		.all()
-		.map((r) => r.id);
-}
-
-/** How many examples a filter selects (cursors ignored). */
-export function countExamplesMatching(db: Db, projectId: number, filter: ExampleFilter): number {
+): Promise<number[]> {
 	return (
-		db
-			.select({ n: count() })
+		await db
+			.select({ id: example.id })
 			.from(example)
 			.leftJoin(revision, eq(revision.id, example.currentRevisionId))
 			.where(and(...filterConditions(db, projectId, filter)))
-			.get()?.n ?? 0
+			.orderBy(asc(example.id))
+			.limit(cap)
+	).map((r) => r.id);
+}
+
+/** How many examples a filter selects (cursors ignored). */
+export async function countExamplesMatching(
+	db: Db,
+	projectId: number,
+	filter: ExampleFilter
+): Promise<number> {
+	return (
+		(
+			await db
+				.select({ n: count() })
+				.from(example)
+				.leftJoin(revision, eq(revision.id, example.currentRevisionId))
+				.where(and(...filterConditions(db, projectId, filter)))
+				.limit(1)
+		)[0]?.n ?? 0
 	);
 }
 
@@ -492,23 +491,19 @@ const REQUEUE_CHUNK = 10_000;
  * Sends every example a filter selects (up to the cap) back for fresh reviews, as one
  * transaction: the selection and all the re-queues commit together or not at all.
  */
-export function requeueMatching(
+export async function requeueMatching(
 	db: Db,
 	projectId: number,
 	filter: ExampleFilter,
 	now: Date,
 	chunk = REQUEUE_CHUNK
-): number {
-	return db.transaction(
-		() => {
-			const ids = exampleIdsMatching(db, projectId, filter);
-			let requeued = 0;
-			// Each call's own transaction nests in this one as a savepoint (same connection).
-			for (let start = 0; start < ids.length; start += chunk) {
-				requeued += requeueExamples(db, projectId, ids.slice(start, start + chunk), now);
-			}
-			return requeued;
-		},
-		{ behavior: 'immediate' }
-	);
+): Promise<number> {
+	return await db.transaction(async (tx) => {
+		const ids = await exampleIdsMatching(tx, projectId, filter);
+		let requeued = 0;
+		for (let start = 0; start < ids.length; start += chunk) {
+			requeued += await requeueExamples(tx, projectId, ids.slice(start, start + chunk), now);
+		}
+		return requeued;
+	});
 }

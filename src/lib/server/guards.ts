@@ -24,16 +24,16 @@ export function requireRole(event: Event, role: Role): SessionUser {
  * The project, if the person asking may see it. Non-members get 404 rather than 403,
  * so the existence of a project is not revealed to people outside it.
  */
-export function requireMember(event: Event, projectId: number) {
+export async function requireMember(event: Event, projectId: number) {
 	const user = requireLogin(event);
-	const project = getProjectForUser(event.locals.db, projectId, user);
+	const project = await getProjectForUser(event.locals.db, projectId, user);
 	if (!project) error(404, 'No such project.');
 	return { user, project };
 }
 
 /** Admin of a project: a member check first, so outsiders still get 404. */
-export function requireProjectAdmin(event: Event, projectId: number) {
-	const found = requireMember(event, projectId);
+export async function requireProjectAdmin(event: Event, projectId: number) {
+	const found = await requireMember(event, projectId);
 	if (found.user.role !== 'admin') error(403, 'Only admins can do this.');
 	return found;
 }
@@ -46,15 +46,15 @@ export function apiUser(event: Event): SessionUser {
 	return user;
 }
 
-export function apiMember(event: Event, projectId: number) {
+export async function apiMember(event: Event, projectId: number) {
 	const user = apiUser(event);
-	const project = getProjectForUser(event.locals.db, projectId, user);
+	const project = await getProjectForUser(event.locals.db, projectId, user);
 	if (!project) error(404, 'No such project.');
 	return { user, project };
 }
 
-export function apiProjectAdmin(event: Event, projectId: number) {
-	const found = apiMember(event, projectId);
+export async function apiProjectAdmin(event: Event, projectId: number) {
+	const found = await apiMember(event, projectId);
 	if (found.user.role !== 'admin') error(403, 'This endpoint is for admins only.');
 	return found;
 }

@@ -13,6 +13,6 @@ export function yieldToOthers(): Promise<void> {
  * Runs `slice`, one short transaction that does part of the work and says how much it did,
  * until it does nothing, letting other requests in between.
  */
-export async function inSlices(slice: () => number): Promise<void> {
-	while (slice() > 0) await yieldToOthers();
+export async function inSlices(slice: () => Promise<number>): Promise<void> {
+	while ((await slice()) > 0) await yieldToOthers();
 }

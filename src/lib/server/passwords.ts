@@ -3,8 +3,8 @@ import { hash, verify } from '@node-rs/argon2';
 // OWASP's minimum Argon2id parameters: 19 MiB, 2 iterations, 1 lane.
 const ARGON2_OPTIONS = { memoryCost: 19456, timeCost: 2, outputLen: 32, parallelism: 1 };
 
-export function hashPassword(password: string): Promise<string> {
-	return hash(password, ARGON2_OPTIONS);
+export async function hashPassword(password: string): Promise<string> {
+	return await hash(password, ARGON2_OPTIONS);
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {

@@ -47,12 +47,12 @@ export type PlaygroundResult =
 /** Someone waits for these calls: a timeout shorter than a job's, and the client retries twice. */
 const CALL_OPTIONS = { timeoutMs: 60_000, maxRetries: 2 };
 
-export function promptPreview(
+export async function promptPreview(
 	db: Db,
 	target: Project,
 	options: Pick<PlaygroundSettings, 'fewShot' | 'reasoning'>
-): PromptPreview {
-	const prompt = buildPrompt(db, target, options);
+): Promise<PromptPreview> {
+	const prompt = await buildPrompt(db, target, options);
 	// The turns exactly as sent: a JSON answer with reasoning travels in its wrapper.
 	const turns = messagesFor(prompt, '').slice(1, -1);
 	const examples: PromptPreview['examples'] = [];
@@ -72,10 +72,10 @@ export async function tryModels(
 	settings: PlaygroundSettings,
 	now: () => number = Date.now
 ): Promise<PlaygroundResult[]> {
-	const prompt = buildPrompt(db, target, settings);
+	const prompt = await buildPrompt(db, target, settings);
 	return Promise.all(
 		modelIds.map(async (modelId): Promise<PlaygroundResult> => {
-			const call = modelClient(db, key, modelId, CALL_OPTIONS);
+			const call = await modelClient(db, key, modelId, CALL_OPTIONS);
 			if (!call) {
 				return {
 					modelId,

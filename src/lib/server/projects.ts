@@ -43,21 +43,27 @@ function projectColumns(input: ProjectInput, now: Date) {
 	};
 }
 
-export function createProject(db: Db, input: ProjectInput, creatorId: string, now = new Date()) {
-	return db.transaction((tx) => {
-		const created = tx
-			.insert(project)
-			.values({ ...projectColumns(input, now), createdBy: creatorId, createdAt: now })
-			.returning()
-			.get();
-		input.requirements.forEach((r, position) => {
-			tx.insert(requirement)
-				.values({ projectId: created.id, name: r.name, description: r.description, position })
-				.run();
-		});
-		tx.insert(projectMember)
-			.values({ projectId: created.id, userId: creatorId, addedAt: now })
-			.run();
+export async function createProject(
+	db: Db,
+	input: ProjectInput,
+	creatorId: string,
+	now = new Date()
+) {
+	return await db.transaction(async (tx) => {
+		const created = (
+			await tx
+				.insert(project)
+				.values({ ...projectColumns(input, now), createdBy: creatorId, createdAt: now })
+				.returning()
+		)[0];
+		for (const [position, r] of input.requirements.entries()) {
+			await tx
+				.insert(requirement)
+				.values({ projectId: created.id, name: r.name, description: r.description, position });
+		}
+		await tx
+			.insert(projectMember)
+			.values({ projectId: created.id, userId: creatorId, addedAt: now });
 		return created;
 	});
 }
@@ -66,61 +72,68 @@ export function createProject(db: Db, input: ProjectInput, creatorId: string, no
  * Saves the task definition. Requirements keep their ids so earlier per-requirement
  * ratings stay attached; a removed requirement is archived, not deleted.
  */
-export function updateProject(db: Db, projectId: number, input: ProjectInput, now = new Date()) {
-	db.transaction((tx) => {
-		tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId)).run();
-		const existing = tx
-			.select({ id: requirement.id })
-			.from(requirement)
-			.where(eq(requirement.projectId, projectId))
-			.all()
-			.map((r) => r.id);
+export async function updateProject(
+	db: Db,
+	projectId: number,
+	input: ProjectInput,
+	now = new Date()
+) {
+	await db.transaction(async (tx) => {
+		await tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId));
+		const existing = (
+			await tx
+				.select({ id: requirement.id })
+				.from(requirement)
+				.where(eq(requirement.projectId, projectId))
+		).map((r) => r.id);
 		const kept = new Set<number>();
-		input.requirements.forEach((r, position) => {
+		for (const [position, r] of input.requirements.entries()) {
 			if (r.id && existing.includes(r.id)) {
 				kept.add(r.id);
-				tx.update(requirement)
+				await tx
+					.update(requirement)
 					.set({ name: r.name, description: r.description, position, archived: false })
-					.where(eq(requirement.id, r.id))
-					.run();
+					.where(eq(requirement.id, r.id));
 			} else {
-				tx.insert(requirement)
-					.values({ projectId, name: r.name, description: r.description, position })
-					.run();
+				await tx
+					.insert(requirement)
+					.values({ projectId, name: r.name, description: r.description, position });
 			}
-		});
+		}
 		const removed = existing.filter((id) => !kept.has(id));
 		if (removed.length > 0) {
-			tx.update(requirement).set({ archived: true }).where(inArray(requirement.id, removed)).run();
+			await tx.update(requirement).set({ archived: true }).where(inArray(requirement.id, removed));
 		}
 	});
 }
 
-export function getProject(db: Db, projectId: number): Project | undefined {
-	return db.select().from(project).where(eq(project.id, projectId)).get();
+export async function getProject(db: Db, projectId: number): Promise<Project | undefined> {
+	return (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
 }
 
-export function isMember(db: Db, projectId: number, userId: string): boolean {
-	return !!db
-		.select({ userId: projectMember.userId })
-		.from(projectMember)
-		.where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
-		.get();
+export async function isMember(db: Db, projectId: number, userId: string): Promise<boolean> {
+	return !!(
+		await db
+			.select({ userId: projectMember.userId })
+			.from(projectMember)
+			.where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
+			.limit(1)
+	)[0];
 }
 
 /** Admins see every project; annotators only those they belong to. */
-export function getProjectForUser(
+export async function getProjectForUser(
 	db: Db,
 	projectId: number,
 	viewer: Pick<SessionUser, 'id' | 'role'>
-): Project | undefined {
-	const found = getProject(db, projectId);
+): Promise<Project | undefined> {
+	const found = await getProject(db, projectId);
 	if (!found) return undefined;
-	if (viewer.role === 'admin' || isMember(db, projectId, viewer.id)) return found;
+	if (viewer.role === 'admin' || (await isMember(db, projectId, viewer.id))) return found;
 	return undefined;
 }
 
-export function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id' | 'role'>) {
+export async function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id' | 'role'>) {
 	const base = db
 		.select({
 			id: project.id,
@@ -132,20 +145,18 @@ export function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id' | 'ro
 		.from(project);
 	const rows =
 		viewer.role === 'admin'
-			? base.orderBy(asc(project.name)).all()
-			: base
+			? await base.orderBy(asc(project.name))
+			: await base
 					.innerJoin(projectMember, eq(projectMember.projectId, project.id))
 					.where(eq(projectMember.userId, viewer.id))
-					.orderBy(asc(project.name))
-					.all();
+					.orderBy(asc(project.name));
 	const ids = rows.map((r) => r.id);
 	const counts = ids.length
-		? db
+		? await db
 				.select({ projectId: example.projectId, status: example.status, n: count() })
 				.from(example)
 				.where(and(inArray(example.projectId, ids), notStaged()))
 				.groupBy(example.projectId, example.status)
-				.all()
 		: [];
 	return rows.map((r) => {
 		const mine = counts.filter((c) => c.projectId === r.id);
@@ -157,17 +168,16 @@ export function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id' | 'ro
 	});
 }
 
-export function listRequirements(db: Db, projectId: number) {
-	return db
+export async function listRequirements(db: Db, projectId: number) {
+	return await db
 		.select({ id: requirement.id, name: requirement.name, description: requirement.description })
 		.from(requirement)
 		.where(and(eq(requirement.projectId, projectId), eq(requirement.archived, false)))
-		.orderBy(asc(requirement.position))
-		.all();
+		.orderBy(asc(requirement.position));
 }
 
-export function listMembers(db: Db, projectId: number) {
-	return db
+export async function listMembers(db: Db, projectId: number) {
+	return await db
 		.select({
 			id: user.id,
 			username: user.username,
@@ -179,36 +189,43 @@ export function listMembers(db: Db, projectId: number) {
 		.from(projectMember)
 		.innerJoin(user, eq(user.id, projectMember.userId))
 		.where(eq(projectMember.projectId, projectId))
-		.orderBy(asc(user.username))
-		.all();
+		.orderBy(asc(user.username));
 }
 
 /** Active users who could be added to the project. */
-export function listNonMembers(db: Db, projectId: number) {
+export async function listNonMembers(db: Db, projectId: number) {
 	const memberIds = db
 		.select({ id: projectMember.userId })
 		.from(projectMember)
 		.where(eq(projectMember.projectId, projectId));
-	return db
+	return await db
 		.select({ id: user.id, username: user.username, displayName: user.displayName })
 		.from(user)
 		.where(and(eq(user.active, true), notInArray(user.id, memberIds)))
-		.orderBy(asc(user.username))
-		.all();
+		.orderBy(asc(user.username));
 }
 
-export function addMember(db: Db, projectId: number, userId: string, now = new Date()): void {
-	db.insert(projectMember).values({ projectId, userId, addedAt: now }).onConflictDoNothing().run();
+export async function addMember(
+	db: Db,
+	projectId: number,
+	userId: string,
+	now = new Date()
+): Promise<void> {
+	await db.transaction(async (tx) =>
+		tx.insert(projectMember).values({ projectId, userId, addedAt: now }).onConflictDoNothing()
+	);
 }
 
-export function removeMember(db: Db, projectId: number, userId: string): void {
-	db.delete(projectMember)
-		.where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
-		.run();
+export async function removeMember(db: Db, projectId: number, userId: string): Promise<void> {
+	await db.transaction(async (tx) =>
+		tx
+			.delete(projectMember)
+			.where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
+	);
 }
 
 /** The project's saved definition as form values, for the edit form. */
-export function projectToFormValues(db: Db, found: Project) {
+export async function projectToFormValues(db: Db, found: Project) {
 	return {
 		name: found.name,
 		instruction: found.instruction,
@@ -223,7 +240,7 @@ export function projectToFormValues(db: Db, found: Project) {
 		splitTrain: String(found.splitTrain),
 		splitVal: String(found.splitVal),
 		splitTest: String(found.splitTest),
-		requirements: listRequirements(db, found.id).map((r) => ({
+		requirements: (await listRequirements(db, found.id)).map((r) => ({
 			id: String(r.id),
 			name: r.name,
 			description: r.description

@@ -13,7 +13,7 @@ import {
 	or,
 	sql
 } from 'drizzle-orm';
-import type { Db, Queryable } from './db';
+import { type Db, type Queryable, changedRows } from './db';
 import { example, lease, project, review, reviewSkip, revision, type Project } from './db/schema';
 import { notStaged } from './import/staging';
 
@@ -34,24 +34,26 @@ export type ClaimedExample = {
 	leaseExpiresAt: Date;
 };
 
-function claimed(
+async function claimed(
 	tx: Queryable,
 	exampleId: number,
 	revisionId: number,
 	leaseExpiresAt: Date
-): ClaimedExample {
-	const row = tx
-		.select({ input: example.input, output: revision.output })
-		.from(example)
-		.innerJoin(revision, eq(revision.id, revisionId))
-		.where(eq(example.id, exampleId))
-		.get()!;
+): Promise<ClaimedExample> {
+	const row = (
+		await tx
+			.select({ input: example.input, output: revision.output })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, revisionId))
+			.where(eq(example.id, exampleId))
+			.limit(1)
+	)[0]!;
 	return { exampleId, revisionId, input: row.input, output: row.output, leaseExpiresAt };
 }
 
 /** Leases this user holds on examples that still wait for this user's review. */
-function heldLeases(tx: Queryable, projectId: number, userId: string, now: Date) {
-	return tx
+async function heldLeases(tx: Queryable, projectId: number, userId: string, now: Date) {
+	return await tx
 		.select({ exampleId: lease.exampleId, revisionId: lease.revisionId })
 		.from(lease)
 		.innerJoin(example, eq(example.id, lease.exampleId))
@@ -64,8 +66,7 @@ function heldLeases(tx: Queryable, projectId: number, userId: string, now: Date)
 				eq(example.currentRevisionId, lease.revisionId)
 			)
 		)
-		.orderBy(asc(lease.leasedAt), asc(lease.exampleId))
-		.all();
+		.orderBy(asc(lease.leasedAt), asc(lease.exampleId));
 }
 
 /** What makes an example servable to this annotator, whatever its place in the queue. */
@@ -95,7 +96,7 @@ function servableTo(userId: string, at: number, skip: number[]) {
  * them; and gold is only ever served while ordinary work remains, so an empty queue never
  * gives it away.
  */
-export function claimNext(
+export async function claimNext(
 	db: Db,
 	projectId: number,
 	userId: string,
@@ -103,26 +104,26 @@ export function claimNext(
 	skip: number[] = [],
 	prefer?: number,
 	goldRoll: number = Math.random()
-): ClaimedExample | null {
-	return db.transaction(
-		(tx) => {
-			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
-			if (!target) return null;
-			const expiresAt = leaseExpiry(target, now);
-			const mine = heldLeases(tx, projectId, userId, now).filter(
-				(h) => !skip.includes(h.exampleId)
-			);
-			// The oldest held lease is the one on screen; `prefer` names one to show instead (an undo).
-			const held = mine.find((h) => h.exampleId === prefer) ?? mine[0];
-			if (held) {
-				tx.update(lease)
-					.set({ leaseExpiresAt: expiresAt })
-					.where(and(eq(lease.exampleId, held.exampleId), eq(lease.userId, userId)))
-					.run();
-				return claimed(tx, held.exampleId, held.revisionId, expiresAt);
-			}
-			const at = now.getTime();
-			const next = tx
+): Promise<ClaimedExample | null> {
+	return await db.transaction(async (tx) => {
+		const target = (await tx.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+		if (!target) return null;
+		const expiresAt = leaseExpiry(target, now);
+		const mine = (await heldLeases(tx, projectId, userId, now)).filter(
+			(h) => !skip.includes(h.exampleId)
+		);
+		// The oldest held lease is the one on screen; `prefer` names one to show instead (an undo).
+		const held = mine.find((h) => h.exampleId === prefer) ?? mine[0];
+		if (held) {
+			await tx
+				.update(lease)
+				.set({ leaseExpiresAt: expiresAt })
+				.where(and(eq(lease.exampleId, held.exampleId), eq(lease.userId, userId)));
+			return claimed(tx, held.exampleId, held.revisionId, expiresAt);
+		}
+		const at = now.getTime();
+		const next = (
+			await tx
 				.select({ id: example.id, revisionId: example.currentRevisionId })
 				.from(example)
 				.where(
@@ -140,11 +141,12 @@ export function claimNext(
 					target.queueOrder === 'random' ? asc(example.randomKey) : asc(example.id)
 				)
 				.limit(1)
-				.get();
-			if (!next || next.revisionId === null) return null;
-			const gold =
-				goldRoll < target.goldRate
-					? tx
+		)[0];
+		if (!next || next.revisionId === null) return null;
+		const gold =
+			goldRoll < target.goldRate
+				? (
+						await tx
 							.select({ id: example.id, revisionId: example.currentRevisionId })
 							.from(example)
 							.where(
@@ -158,46 +160,44 @@ export function claimNext(
 							)
 							.orderBy(asc(example.randomKey))
 							.limit(1)
-							.get()
-					: undefined;
-			const candidate = gold && gold.revisionId !== null ? gold : next;
-			const revisionId = candidate.revisionId!;
-			tx.insert(lease)
-				.values({
-					exampleId: candidate.id,
-					revisionId,
-					userId,
-					leasedAt: now,
-					leaseExpiresAt: expiresAt
-				})
-				.onConflictDoUpdate({
-					target: [lease.exampleId, lease.userId],
-					set: { revisionId, leasedAt: now, leaseExpiresAt: expiresAt }
-				})
-				.run();
-			return claimed(tx, candidate.id, revisionId, expiresAt);
-		},
-		{ behavior: 'immediate' }
-	);
+					)[0]
+				: undefined;
+		const candidate = gold && gold.revisionId !== null ? gold : next;
+		const revisionId = candidate.revisionId!;
+		await tx
+			.insert(lease)
+			.values({
+				exampleId: candidate.id,
+				revisionId,
+				userId,
+				leasedAt: now,
+				leaseExpiresAt: expiresAt
+			})
+			.onConflictDoUpdate({
+				target: [lease.exampleId, lease.userId],
+				set: { revisionId, leasedAt: now, leaseExpiresAt: expiresAt }
+			});
+		return claimed(tx, candidate.id, revisionId, expiresAt);
+	});
 }
 
 /**
  * Extends this annotator's live leases on the given examples, as the open review page does.
  * An expired lease is not revived: the example may have gone to someone else.
  */
-export function renewLeases(
+export async function renewLeases(
 	db: Db,
 	projectId: number,
 	userId: string,
 	exampleIds: number[],
 	now: Date
-): number[] {
+): Promise<number[]> {
 	if (exampleIds.length === 0) return [];
-	return db.transaction(
-		(tx) => {
-			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
-			if (!target) return [];
-			const live = tx
+	return await db.transaction(async (tx) => {
+		const target = (await tx.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+		if (!target) return [];
+		const live = (
+			await tx
 				.select({ exampleId: lease.exampleId })
 				.from(lease)
 				.innerJoin(example, eq(example.id, lease.exampleId))
@@ -209,31 +209,28 @@ export function renewLeases(
 						gt(lease.leaseExpiresAt, now)
 					)
 				)
-				.all()
-				.map((r) => r.exampleId);
-			if (live.length > 0) {
-				tx.update(lease)
-					.set({ leaseExpiresAt: leaseExpiry(target, now) })
-					.where(and(eq(lease.userId, userId), inArray(lease.exampleId, live)))
-					.run();
-			}
-			return live;
-		},
-		{ behavior: 'immediate' }
-	);
+		).map((r) => r.exampleId);
+		if (live.length > 0) {
+			await tx
+				.update(lease)
+				.set({ leaseExpiresAt: leaseExpiry(target, now) })
+				.where(and(eq(lease.userId, userId), inArray(lease.exampleId, live)));
+		}
+		return live;
+	});
 }
 
 /** Gives an example back to the queue and, for this revision, out of this annotator's way. */
-export function skipExample(
+export async function skipExample(
 	db: Db,
 	projectId: number,
 	userId: string,
 	exampleId: number,
 	now: Date
-): boolean {
-	return db.transaction(
-		(tx) => {
-			const held = tx
+): Promise<boolean> {
+	return await db.transaction(async (tx) => {
+		const held = (
+			await tx
 				.select({ revisionId: lease.revisionId })
 				.from(lease)
 				.innerJoin(example, eq(example.id, lease.exampleId))
@@ -244,67 +241,75 @@ export function skipExample(
 						eq(example.projectId, projectId)
 					)
 				)
-				.get();
-			if (!held) return false;
-			tx.delete(lease)
-				.where(and(eq(lease.exampleId, exampleId), eq(lease.userId, userId)))
-				.run();
-			tx.insert(reviewSkip)
-				.values({ userId, exampleId, revisionId: held.revisionId, skippedAt: now })
-				.onConflictDoNothing()
-				.run();
-			return true;
-		},
-		{ behavior: 'immediate' }
-	);
+				.limit(1)
+		)[0];
+		if (!held) return false;
+		await tx.delete(lease).where(and(eq(lease.exampleId, exampleId), eq(lease.userId, userId)));
+		await tx
+			.insert(reviewSkip)
+			.values({ userId, exampleId, revisionId: held.revisionId, skippedAt: now })
+			.onConflictDoNothing();
+		return true;
+	});
 }
 
 /** Brings back every example this annotator skipped in the project. */
-export function clearSkips(db: Db, projectId: number, userId: string): number {
-	const mine = db
-		.select({ exampleId: reviewSkip.exampleId })
-		.from(reviewSkip)
-		.innerJoin(example, eq(example.id, reviewSkip.exampleId))
-		.where(and(eq(reviewSkip.userId, userId), eq(example.projectId, projectId)))
-		.all()
-		.map((r) => r.exampleId);
+export async function clearSkips(db: Db, projectId: number, userId: string): Promise<number> {
+	const mine = (
+		await db
+			.select({ exampleId: reviewSkip.exampleId })
+			.from(reviewSkip)
+			.innerJoin(example, eq(example.id, reviewSkip.exampleId))
+			.where(and(eq(reviewSkip.userId, userId), eq(example.projectId, projectId)))
+	).map((r) => r.exampleId);
 	if (mine.length === 0) return 0;
-	return db
-		.delete(reviewSkip)
-		.where(and(eq(reviewSkip.userId, userId), inArray(reviewSkip.exampleId, mine)))
-		.run().changes;
+	return await changedRows(
+		db.transaction(async (tx) =>
+			tx
+				.delete(reviewSkip)
+				.where(and(eq(reviewSkip.userId, userId), inArray(reviewSkip.exampleId, mine)))
+		)
+	);
 }
 
 /** An admin frees an example's leases at once, so others can take it. */
-export function releaseLeases(db: Db, projectId: number, exampleId: number): number {
-	const inProject = db
-		.select({ id: example.id })
-		.from(example)
-		.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
-		.get();
+export async function releaseLeases(db: Db, projectId: number, exampleId: number): Promise<number> {
+	const inProject = (
+		await db
+			.select({ id: example.id })
+			.from(example)
+			.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+			.limit(1)
+	)[0];
 	if (!inProject) return 0;
-	return db.delete(lease).where(eq(lease.exampleId, exampleId)).run().changes;
+	return await changedRows(
+		db.transaction(async (tx) => tx.delete(lease).where(eq(lease.exampleId, exampleId)))
+	);
 }
 
 /** Leases on an example that are still live, for the example page. */
-export function liveLeases(db: Db, exampleId: number, now: Date) {
-	return db
+export async function liveLeases(db: Db, exampleId: number, now: Date) {
+	return await db
 		.select({
 			userId: lease.userId,
 			leasedAt: lease.leasedAt,
 			leaseExpiresAt: lease.leaseExpiresAt
 		})
 		.from(lease)
-		.where(and(eq(lease.exampleId, exampleId), gt(lease.leaseExpiresAt, now)))
-		.all();
+		.where(and(eq(lease.exampleId, exampleId), gt(lease.leaseExpiresAt, now)));
 }
 
 /** Forgets leases that ran out long ago; a live one is never touched. */
-export function pruneExpiredLeases(db: Db, now: Date, olderThanMs = 60 * MINUTE_MS): number {
-	return db
-		.delete(lease)
-		.where(lte(lease.leaseExpiresAt, new Date(now.getTime() - olderThanMs)))
-		.run().changes;
+export async function pruneExpiredLeases(
+	db: Db,
+	now: Date,
+	olderThanMs = 60 * MINUTE_MS
+): Promise<number> {
+	return await changedRows(
+		db.transaction(async (tx) =>
+			tx.delete(lease).where(lte(lease.leaseExpiresAt, new Date(now.getTime() - olderThanMs)))
+		)
+	);
 }
 
 function startOfUtcDay(now: Date): Date {
@@ -312,20 +317,22 @@ function startOfUtcDay(now: Date): Date {
 }
 
 /** The annotator's progress: reviews today (UTC) in this project, and examples still waiting. */
-export function queueProgress(db: Db, projectId: number, userId: string, now: Date) {
+export async function queueProgress(db: Db, projectId: number, userId: string, now: Date) {
 	const reviewedToday =
-		db
-			.select({ n: count() })
-			.from(review)
-			.innerJoin(example, eq(example.id, review.exampleId))
-			.where(
-				and(
-					eq(review.userId, userId),
-					gte(review.createdAt, startOfUtcDay(now)),
-					eq(example.projectId, projectId)
+		(
+			await db
+				.select({ n: count() })
+				.from(review)
+				.innerJoin(example, eq(example.id, review.exampleId))
+				.where(
+					and(
+						eq(review.userId, userId),
+						gte(review.createdAt, startOfUtcDay(now)),
+						eq(example.projectId, projectId)
+					)
 				)
-			)
-			.get()?.n ?? 0;
+				.limit(1)
+		)[0]?.n ?? 0;
 	// Counted up to a cap: the figure is shown on every claim, and an exact count of a queue
 	// of 200,000 costs more than the claim itself.
 	const waiting = db
@@ -337,7 +344,7 @@ export function queueProgress(db: Db, projectId: number, userId: string, now: Da
 		.orderBy(desc(example.priority), desc(example.reviewCount), asc(example.id))
 		.limit(QUEUE_COUNT_CAP + 1)
 		.as('waiting');
-	const leftInQueue = db.select({ n: count() }).from(waiting).get()?.n ?? 0;
+	const leftInQueue = (await db.select({ n: count() }).from(waiting).limit(1))[0]?.n ?? 0;
 	return {
 		reviewedToday,
 		leftInQueue: Math.min(leftInQueue, QUEUE_COUNT_CAP),

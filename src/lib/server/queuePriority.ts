@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Db, Queryable } from './db';
+import { within, type Db, type Tx } from './db';
 import { example, exampleTag, project } from './db/schema';
 
 /** A project's queue priority is stored as "tag:<name>" or "job:<id>", or null for none. */
@@ -23,19 +23,23 @@ export function randomKey(): number {
 }
 
 /** Puts a tag's or a job's examples first in the queue (or none), in one transaction. */
-export function setQueuePriority(db: Queryable, projectId: number, priority: QueuePriority): void {
-	db.transaction((tx) => {
+export async function setQueuePriority(
+	db: Db | Tx,
+	projectId: number,
+	priority: QueuePriority
+): Promise<void> {
+	await within(db, async (tx) => {
 		const stored =
 			priority === null
 				? null
 				: priority.kind === 'tag'
 					? `tag:${priority.tag}`
 					: `job:${priority.jobId}`;
-		tx.update(project).set({ queuePriority: stored }).where(eq(project.id, projectId)).run();
-		tx.update(example)
+		await tx.update(project).set({ queuePriority: stored }).where(eq(project.id, projectId));
+		await tx
+			.update(example)
 			.set({ priority: 0 })
-			.where(and(eq(example.projectId, projectId), eq(example.priority, 1)))
-			.run();
+			.where(and(eq(example.projectId, projectId), eq(example.priority, 1)));
 		if (priority === null) return;
 		const selected =
 			priority.kind === 'tag'
@@ -47,10 +51,10 @@ export function setQueuePriority(db: Queryable, projectId: number, priority: Que
 							.where(eq(exampleTag.tag, priority.tag))
 					)
 				: eq(example.jobId, priority.jobId);
-		tx.update(example)
+		await tx
+			.update(example)
 			.set({ priority: 1 })
-			.where(and(eq(example.projectId, projectId), selected))
-			.run();
+			.where(and(eq(example.projectId, projectId), selected));
 	});
 }
 
@@ -80,9 +84,15 @@ export function queueSettingsOf(found: {
 }
 
 /** Saves the queue settings and re-marks the examples the priority selects, in one transaction. */
-export function updateQueueSettings(db: Db, projectId: number, settings: QueueSettings, now: Date) {
-	db.transaction((tx) => {
-		tx.update(project)
+export async function updateQueueSettings(
+	db: Db,
+	projectId: number,
+	settings: QueueSettings,
+	now: Date
+) {
+	await db.transaction(async (tx) => {
+		await tx
+			.update(project)
 			.set({
 				leaseMinutes: settings.leaseMinutes,
 				queueOrder: settings.queueOrder,
@@ -90,10 +100,9 @@ export function updateQueueSettings(db: Db, projectId: number, settings: QueueSe
 				goldRate: settings.goldPercent / 100,
 				updatedAt: now
 			})
-			.where(eq(project.id, projectId))
-			.run();
+			.where(eq(project.id, projectId));
 		// The nested transaction runs as a savepoint inside this one.
-		setQueuePriority(
+		await setQueuePriority(
 			tx,
 			projectId,
 			settings.priorityTag ? { kind: 'tag', tag: settings.priorityTag } : null

@@ -12,49 +12,50 @@ export function newSubmissionKey(): string {
 /** One example as the review screen shows it, with the key its submission will carry. */
 export type ReviewItem = ClaimedExample & { submissionKey: string };
 
-export function claimForScreen(
+export async function claimForScreen(
 	db: Db,
 	projectId: number,
 	userId: string,
 	now: Date,
 	skip: number[] = [],
 	prefer?: number
-): ReviewItem | null {
-	const next = claimNext(db, projectId, userId, now, skip, prefer);
+): Promise<ReviewItem | null> {
+	const next = await claimNext(db, projectId, userId, now, skip, prefer);
 	return next && { ...next, submissionKey: newSubmissionKey() };
 }
 
 /** The annotator's latest review in the project while it can still be undone. */
-export function undoableReview(db: Db, target: Project, userId: string, now: Date) {
-	const latest = db
-		.select({
-			id: review.id,
-			exampleId: review.exampleId,
-			createdAt: review.createdAt,
-			decision: review.decision
-		})
-		.from(review)
-		.innerJoin(example, eq(example.id, review.exampleId))
-		.where(
-			and(
-				eq(review.userId, userId),
-				eq(example.projectId, target.id),
-				gt(review.createdAt, new Date(now.getTime() - target.leaseMinutes * 60_000))
+export async function undoableReview(db: Db, target: Project, userId: string, now: Date) {
+	const latest = (
+		await db
+			.select({
+				id: review.id,
+				exampleId: review.exampleId,
+				createdAt: review.createdAt,
+				decision: review.decision
+			})
+			.from(review)
+			.innerJoin(example, eq(example.id, review.exampleId))
+			.where(
+				and(
+					eq(review.userId, userId),
+					eq(example.projectId, target.id),
+					gt(review.createdAt, new Date(now.getTime() - target.leaseMinutes * 60_000))
+				)
 			)
-		)
-		.orderBy(desc(review.createdAt), desc(review.id))
-		.limit(1)
-		.get();
+			.orderBy(desc(review.createdAt), desc(review.id))
+			.limit(1)
+	)[0];
 	if (!latest || latest.decision === 'repair') return null;
 	return { reviewId: latest.id, exampleId: latest.exampleId };
 }
 
 /** What the review screen needs besides the example: the task, never the example's source. */
-export function reviewSetup(db: Db, target: Project, userId: string, now: Date) {
+export async function reviewSetup(db: Db, target: Project, userId: string, now: Date) {
 	return {
 		task: {
 			instruction: target.instruction,
-			requirements: listRequirements(db, target.id),
+			requirements: await listRequirements(db, target.id),
 			ratingScale: target.ratingScale,
 			threshold: target.threshold,
 			inputKind: target.inputKind,
@@ -62,7 +63,7 @@ export function reviewSetup(db: Db, target: Project, userId: string, now: Date) 
 			outputSchema: target.outputSchema,
 			leaseMinutes: target.leaseMinutes
 		},
-		progress: queueProgress(db, target.id, userId, now),
-		undoable: undoableReview(db, target, userId, now)
+		progress: await queueProgress(db, target.id, userId, now),
+		undoable: await undoableReview(db, target, userId, now)
 	};
 }

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import type { Db, Queryable } from './db';
+import { within, type Db, type Tx, changedRows } from './db';
 import {
 	example,
 	lease,
@@ -81,30 +81,32 @@ export function checkRepair(
  * Applies the verdict once the current revision has all its reviews. A gold example keeps the
  * status its true rating gave it: its reviews measure the annotators, not the example.
  */
-export function settle(
-	tx: Queryable,
+export async function settle(
+	tx: Tx,
 	target: Project,
 	exampleId: number,
 	revisionId: number,
 	now: Date
 ) {
-	const reviews = tx
+	const reviews = await tx
 		.select({ rating: review.rating, decision: review.decision })
 		.from(review)
-		.where(eq(review.revisionId, revisionId))
-		.all();
+		.where(eq(review.revisionId, revisionId));
 	const base = { reviewCount: reviews.length, updatedAt: now };
-	const gold = tx
-		.select({ isGold: example.isGold, status: example.status })
-		.from(example)
-		.where(eq(example.id, exampleId))
-		.get();
+	const gold = (
+		await tx
+			.select({ isGold: example.isGold, status: example.status })
+			.from(example)
+			.where(eq(example.id, exampleId))
+			.limit(1)
+	)[0];
 	if (gold?.isGold) {
-		tx.update(example).set(base).where(eq(example.id, exampleId)).run();
+		await tx.update(example).set(base).where(eq(example.id, exampleId));
 		return gold.status;
 	}
 	if (reviews.length < target.reviewsRequired) {
-		tx.update(example)
+		await tx
+			.update(example)
 			.set({
 				...base,
 				status: reviews.length > 0 ? 'in_review' : 'queued',
@@ -112,12 +114,12 @@ export function settle(
 				finalRating: null,
 				finalDecision: null
 			})
-			.where(eq(example.id, exampleId))
-			.run();
+			.where(eq(example.id, exampleId));
 		return reviews.length > 0 ? 'in_review' : 'queued';
 	}
 	const result = verdict(reviews, target);
-	tx.update(example)
+	await tx
+		.update(example)
 		.set({
 			...base,
 			status: result.status,
@@ -125,8 +127,7 @@ export function settle(
 			finalRating: result.finalRating,
 			finalDecision: result.finalDecision
 		})
-		.where(eq(example.id, exampleId))
-		.run();
+		.where(eq(example.id, exampleId));
 	return result.status;
 }
 
@@ -134,25 +135,25 @@ export function settle(
  * Records one annotator's review of the revision they hold a lease on, in one transaction.
  * A repair adds a revision (the judged one is kept) and sends the example back to the queue.
  */
-export function submitReview(
+export async function submitReview(
 	db: Db,
 	projectId: number,
 	userId: string,
 	input: ReviewSubmission,
 	now: Date
-): SubmitResult {
-	const target = db.select().from(project).where(eq(project.id, projectId)).get();
+): Promise<SubmitResult> {
+	const target = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
 	if (!target) return fail(404, 'No such project.');
 	if (!isOnScale(target.ratingScale, input.rating)) {
 		return fail(400, 'That rating is not on this project’s scale.', 'rating');
 	}
 	const requirementIds = new Set(
-		db
-			.select({ id: requirement.id })
-			.from(requirement)
-			.where(and(eq(requirement.projectId, projectId), eq(requirement.archived, false)))
-			.all()
-			.map((r) => r.id)
+		(
+			await db
+				.select({ id: requirement.id })
+				.from(requirement)
+				.where(and(eq(requirement.projectId, projectId), eq(requirement.archived, false)))
+		).map((r) => r.id)
 	);
 	for (const [id, rating] of input.requirementRatings) {
 		if (!requirementIds.has(id))
@@ -162,76 +163,81 @@ export function submitReview(
 		}
 	}
 
-	return db.transaction(
-		(tx) => {
-			const earlier = tx
+	return await db.transaction(async (tx) => {
+		const earlier = (
+			await tx
 				.select({ id: review.id, userId: review.userId })
 				.from(review)
 				.where(eq(review.submissionKey, input.submissionKey))
-				.get();
-			if (earlier) {
-				if (earlier.userId !== userId) return fail(409, 'That submission key is taken.');
-				const current = tx
+				.limit(1)
+		)[0];
+		if (earlier) {
+			if (earlier.userId !== userId) return fail(409, 'That submission key is taken.');
+			const current = (
+				await tx
 					.select({ status: example.status })
 					.from(review)
 					.innerJoin(example, eq(example.id, review.exampleId))
 					.where(and(eq(review.id, earlier.id), eq(example.projectId, projectId)))
-					.get();
-				if (!current) return fail(409, 'That submission key is taken.');
-				return {
-					ok: true,
-					reviewId: earlier.id,
-					status: current.status,
-					duplicate: true
-				} as const;
-			}
-			const found = tx
+					.limit(1)
+			)[0];
+			if (!current) return fail(409, 'That submission key is taken.');
+			return {
+				ok: true,
+				reviewId: earlier.id,
+				status: current.status,
+				duplicate: true
+			} as const;
+		}
+		const found = (
+			await tx
 				.select()
 				.from(example)
 				.where(and(eq(example.id, input.exampleId), eq(example.projectId, projectId)))
-				.get();
-			if (!found) return fail(404, 'No such example in this project.');
-			const held = tx
+				.limit(1)
+		)[0];
+		if (!found) return fail(404, 'No such example in this project.');
+		const held = (
+			await tx
 				.select()
 				.from(lease)
 				.where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)))
-				.get();
-			if (!held)
-				return fail(
-					409,
-					'This example is not leased to you any more; it was released or reviewed.'
-				);
-			if (held.leaseExpiresAt.getTime() <= now.getTime()) {
-				return fail(
-					409,
-					'Your lease on this example ran out, so it may have gone to someone else. Nothing was saved.'
-				);
-			}
-			if (held.revisionId !== input.revisionId || found.currentRevisionId !== input.revisionId) {
-				return fail(409, 'This example was changed while you had it open. Nothing was saved.');
-			}
-			const reviewedBefore = tx
+				.limit(1)
+		)[0];
+		if (!held)
+			return fail(409, 'This example is not leased to you any more; it was released or reviewed.');
+		if (held.leaseExpiresAt.getTime() <= now.getTime()) {
+			return fail(
+				409,
+				'Your lease on this example ran out, so it may have gone to someone else. Nothing was saved.'
+			);
+		}
+		if (held.revisionId !== input.revisionId || found.currentRevisionId !== input.revisionId) {
+			return fail(409, 'This example was changed while you had it open. Nothing was saved.');
+		}
+		const reviewedBefore = (
+			await tx
 				.select({ id: review.id })
 				.from(review)
 				.where(and(eq(review.revisionId, input.revisionId), eq(review.userId, userId)))
-				.get();
-			if (reviewedBefore)
-				return fail(409, 'You have reviewed this version already. Nothing was saved.');
-			const judged = tx.select().from(revision).where(eq(revision.id, input.revisionId)).get()!;
-			let repaired: string | null = null;
-			if (input.decision === 'repair') {
-				const checked = checkRepair(target, input.output, judged.output);
-				if ('error' in checked) return fail(400, checked.error, 'output');
-				repaired = checked.text;
-			} else if (judged.output === null) {
-				return fail(
-					400,
-					'This example has no output yet; write one and choose Repair.',
-					'decision'
-				);
-			}
+				.limit(1)
+		)[0];
+		if (reviewedBefore)
+			return fail(409, 'You have reviewed this version already. Nothing was saved.');
+		const judged = (
+			await tx.select().from(revision).where(eq(revision.id, input.revisionId)).limit(1)
+		)[0]!;
+		let repaired: string | null = null;
+		if (input.decision === 'repair') {
+			const checked = checkRepair(target, input.output, judged.output);
+			if ('error' in checked) return fail(400, checked.error, 'output');
+			repaired = checked.text;
+		} else if (judged.output === null) {
+			return fail(400, 'This example has no output yet; write one and choose Repair.', 'decision');
+		}
 
-			const created = tx
+		const created = (
+			await tx
 				.insert(review)
 				.values({
 					exampleId: found.id,
@@ -245,23 +251,22 @@ export function submitReview(
 					createdAt: now
 				})
 				.returning({ id: review.id })
-				.get();
-			for (const [requirementId, rating] of input.requirementRatings) {
-				tx.insert(reviewRequirementRating)
-					.values({ reviewId: created.id, requirementId, rating })
-					.run();
-			}
-			tx.delete(lease)
-				.where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)))
-				.run();
+		)[0];
+		for (const [requirementId, rating] of input.requirementRatings) {
+			await tx
+				.insert(reviewRequirementRating)
+				.values({ reviewId: created.id, requirementId, rating });
+		}
+		await tx.delete(lease).where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)));
 
-			// A repair of a gold example is judged like any other review, but the gold output
-			// stays: it is the answer the annotators are measured against.
-			if (repaired === null || found.isGold) {
-				const status = settle(tx, target, found.id, input.revisionId, now);
-				return { ok: true, reviewId: created.id, status, duplicate: false } as const;
-			}
-			const next = tx
+		// A repair of a gold example is judged like any other review, but the gold output
+		// stays: it is the answer the annotators are measured against.
+		if (repaired === null || found.isGold) {
+			const status = await settle(tx, target, found.id, input.revisionId, now);
+			return { ok: true, reviewId: created.id, status, duplicate: false } as const;
+		}
+		const next = (
+			await tx
 				.insert(revision)
 				.values({
 					exampleId: found.id,
@@ -275,37 +280,33 @@ export function submitReview(
 					createdAt: now
 				})
 				.returning({ id: revision.id })
-				.get();
-			tx.update(example)
-				.set({ currentRevisionId: next.id, source: sourceAfterRepair(found.source) })
-				.where(eq(example.id, found.id))
-				.run();
-			// Leases on the judged revision are void: the example now waits for reviews of the repair.
-			tx.delete(lease).where(eq(lease.exampleId, found.id)).run();
-			if (target.repairerReviewCounts) {
-				tx.insert(review)
-					.values({
-						exampleId: found.id,
-						revisionId: next.id,
-						userId,
-						rating: topOfScale(target.ratingScale),
-						decision: 'accept',
-						comment: 'the repairer’s own review of the repair',
-						createdAt: now
-					})
-					.run();
-			}
-			const status = settle(tx, target, found.id, next.id, now);
-			return {
-				ok: true,
-				reviewId: created.id,
-				status,
-				duplicate: false,
-				newRevisionId: next.id
-			} as const;
-		},
-		{ behavior: 'immediate' }
-	);
+		)[0];
+		await tx
+			.update(example)
+			.set({ currentRevisionId: next.id, source: sourceAfterRepair(found.source) })
+			.where(eq(example.id, found.id));
+		// Leases on the judged revision are void: the example now waits for reviews of the repair.
+		await tx.delete(lease).where(eq(lease.exampleId, found.id));
+		if (target.repairerReviewCounts) {
+			await tx.insert(review).values({
+				exampleId: found.id,
+				revisionId: next.id,
+				userId,
+				rating: topOfScale(target.ratingScale),
+				decision: 'accept',
+				comment: 'the repairer’s own review of the repair',
+				createdAt: now
+			});
+		}
+		const status = await settle(tx, target, found.id, next.id, now);
+		return {
+			ok: true,
+			reviewId: created.id,
+			status,
+			duplicate: false,
+			newRevisionId: next.id
+		} as const;
+	});
 }
 
 export type UndoResult = { ok: true; exampleId: number } | SubmitFailure;
@@ -314,63 +315,59 @@ export type UndoResult = { ok: true; exampleId: number } | SubmitFailure;
  * Takes back the annotator's review while its lease time lasts, and leases the example to
  * them again so they can review it anew. A repair is not undone: it is a revision now.
  */
-export function undoReview(
+export async function undoReview(
 	db: Db,
 	projectId: number,
 	userId: string,
 	reviewId: number,
 	now: Date
-): UndoResult {
-	return db.transaction(
-		(tx) => {
-			const target = tx.select().from(project).where(eq(project.id, projectId)).get();
-			const mine = tx
+): Promise<UndoResult> {
+	return await db.transaction(async (tx) => {
+		const target = (await tx.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+		const mine = (
+			await tx
 				.select({ review, example })
 				.from(review)
 				.innerJoin(example, eq(example.id, review.exampleId))
 				.where(
 					and(eq(review.id, reviewId), eq(review.userId, userId), eq(example.projectId, projectId))
 				)
-				.get();
-			if (!target || !mine) return fail(404, 'There is no review of yours to undo.');
-			if (mine.review.decision === 'repair') {
-				return fail(
-					409,
-					'A repair cannot be undone: it is a revision now. Review or repair it again instead.'
-				);
-			}
-			if (leaseExpiry(target, mine.review.createdAt).getTime() <= now.getTime()) {
-				return fail(409, 'Too late to undo: the lease time for that review has passed.');
-			}
-			if (mine.example.currentRevisionId !== mine.review.revisionId) {
-				return fail(
-					409,
-					'That example has been repaired since; the review can no longer be undone.'
-				);
-			}
-			tx.delete(review).where(eq(review.id, reviewId)).run();
-			tx.insert(lease)
-				.values({
-					exampleId: mine.example.id,
+				.limit(1)
+		)[0];
+		if (!target || !mine) return fail(404, 'There is no review of yours to undo.');
+		if (mine.review.decision === 'repair') {
+			return fail(
+				409,
+				'A repair cannot be undone: it is a revision now. Review or repair it again instead.'
+			);
+		}
+		if (leaseExpiry(target, mine.review.createdAt).getTime() <= now.getTime()) {
+			return fail(409, 'Too late to undo: the lease time for that review has passed.');
+		}
+		if (mine.example.currentRevisionId !== mine.review.revisionId) {
+			return fail(409, 'That example has been repaired since; the review can no longer be undone.');
+		}
+		await tx.delete(review).where(eq(review.id, reviewId));
+		await tx
+			.insert(lease)
+			.values({
+				exampleId: mine.example.id,
+				revisionId: mine.review.revisionId,
+				userId,
+				leasedAt: now,
+				leaseExpiresAt: leaseExpiry(target, now)
+			})
+			.onConflictDoUpdate({
+				target: [lease.exampleId, lease.userId],
+				set: {
 					revisionId: mine.review.revisionId,
-					userId,
 					leasedAt: now,
 					leaseExpiresAt: leaseExpiry(target, now)
-				})
-				.onConflictDoUpdate({
-					target: [lease.exampleId, lease.userId],
-					set: {
-						revisionId: mine.review.revisionId,
-						leasedAt: now,
-						leaseExpiresAt: leaseExpiry(target, now)
-					}
-				})
-				.run();
-			settle(tx, target, mine.example.id, mine.review.revisionId, now);
-			return { ok: true, exampleId: mine.example.id } as const;
-		},
-		{ behavior: 'immediate' }
-	);
+				}
+			});
+		await settle(tx, target, mine.example.id, mine.review.revisionId, now);
+		return { ok: true, exampleId: mine.example.id } as const;
+	});
 }
 
 /**
@@ -379,13 +376,13 @@ export function undoReview(
  * number of examples: copy the current revisions, point the examples at the copies, drop
  * their leases.
  */
-export function requeueExamples(
-	db: Db,
+export async function requeueExamples(
+	db: Db | Tx,
 	projectId: number,
 	exampleIds: number[],
 	now: Date,
 	reason = 're-queued for review by an admin'
-): number {
+): Promise<number> {
 	if (exampleIds.length === 0) return 0;
 	const selected = and(
 		eq(example.projectId, projectId),
@@ -395,54 +392,48 @@ export function requeueExamples(
 		// A gold example is never queued as ordinary work; unmark it first.
 		eq(example.isGold, false)
 	);
-	return db.transaction(
-		(tx) => {
-			const copied = tx
-				.insert(revision)
-				.select(
-					tx
-						.select({
-							// Every column in table order; a null id makes SQLite assign the next one.
-							id: sql<number>`null`.as('id'),
-							exampleId: revision.exampleId,
-							number: sql<number>`${revision.number} + 1`.as('number'),
-							parentRevisionId: sql<number>`${revision.id}`.as('parent_revision_id'),
-							output: revision.output,
-							reasoning: revision.reasoning,
-							authorKind: revision.authorKind,
-							authorUserId: revision.authorUserId,
-							authorModelId: revision.authorModelId,
-							reason: sql<string>`${reason}`.as('reason'),
-							schemaValid: revision.schemaValid,
-							schemaErrors: revision.schemaErrors,
-							createdAt: sql<number>`${now.getTime()}`.as('created_at')
-						})
-						.from(revision)
-						.innerJoin(example, eq(example.currentRevisionId, revision.id))
-						.where(selected)
-				)
-				.run().changes;
-			// The copy is the example's newest revision; its output decides if it can be served.
-			const newest = sql`(select max(${revision.id}) from ${revision} where ${revision.exampleId} = ${example.id})`;
-			tx.update(example)
-				.set({
-					currentRevisionId: sql`${newest}`,
-					claimable: sql`(select ${revision.output} is not null from ${revision} where ${revision.id} = ${newest})`,
-					status: 'queued',
-					reviewCount: 0,
-					finalRating: null,
-					finalDecision: null,
-					updatedAt: now
-				})
-				.where(selected)
-				.run();
-			tx.delete(lease)
-				.where(
-					inArray(lease.exampleId, tx.select({ id: example.id }).from(example).where(selected))
-				)
-				.run();
-			return copied;
-		},
-		{ behavior: 'immediate' }
-	);
+	return await within(db, async (tx) => {
+		const copied = await changedRows(
+			tx.insert(revision).select(
+				tx
+					.select({
+						// Every column in table order; a null id makes SQLite assign the next one.
+						id: sql<number>`null`.as('id'),
+						exampleId: revision.exampleId,
+						number: sql<number>`${revision.number} + 1`.as('number'),
+						parentRevisionId: sql<number>`${revision.id}`.as('parent_revision_id'),
+						output: revision.output,
+						reasoning: revision.reasoning,
+						authorKind: revision.authorKind,
+						authorUserId: revision.authorUserId,
+						authorModelId: revision.authorModelId,
+						reason: sql<string>`${reason}`.as('reason'),
+						schemaValid: revision.schemaValid,
+						schemaErrors: revision.schemaErrors,
+						createdAt: sql<number>`${now.getTime()}`.as('created_at')
+					})
+					.from(revision)
+					.innerJoin(example, eq(example.currentRevisionId, revision.id))
+					.where(selected)
+			)
+		);
+		// The copy is the example's newest revision; its output decides if it can be served.
+		const newest = sql`(select max(${revision.id}) from ${revision} where ${revision.exampleId} = ${example.id})`;
+		await tx
+			.update(example)
+			.set({
+				currentRevisionId: sql`${newest}`,
+				claimable: sql`(select ${revision.output} is not null from ${revision} where ${revision.id} = ${newest})`,
+				status: 'queued',
+				reviewCount: 0,
+				finalRating: null,
+				finalDecision: null,
+				updatedAt: now
+			})
+			.where(selected);
+		await tx
+			.delete(lease)
+			.where(inArray(lease.exampleId, tx.select({ id: example.id }).from(example).where(selected)));
+		return copied;
+	});
 }

@@ -1,6 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { Db } from './db';
+import { instanceSetting } from './db/schema';
 
 // Provider API keys are stored encrypted with AES-256-GCM. The key comes from WINNOW_SECRET
 // when it is set, or from a file generated into the data folder on first start, readable by
@@ -51,4 +54,38 @@ export function decryptSecret(key: SecretKey, stored: string): string | null {
 	} catch {
 		return null;
 	}
+}
+
+const CHECK_KEY = 'secret_check';
+const CHECK_TEXT = 'winnow provider keys';
+
+/**
+ * Every process must seal and open provider keys with the same secret. The first process to
+ * start seals a known text into the database; a later one whose secret cannot open it is
+ * refused, before it could fail every provider call.
+ */
+export async function checkSecret(
+	db: Db,
+	key: SecretKey
+): Promise<{ ok: true } | { ok: false; message: string }> {
+	const stored = await db
+		.select({ value: instanceSetting.value })
+		.from(instanceSetting)
+		.where(eq(instanceSetting.key, CHECK_KEY))
+		.limit(1);
+	if (stored.length === 0) {
+		await db.transaction(async (tx) =>
+			tx
+				.insert(instanceSetting)
+				.values({ key: CHECK_KEY, value: encryptSecret(key, CHECK_TEXT) })
+				.onConflictDoNothing()
+		);
+		return checkSecret(db, key);
+	}
+	if (decryptSecret(key, stored[0].value) === CHECK_TEXT) return { ok: true };
+	return {
+		ok: false,
+		message:
+			'This process cannot open the provider keys in the database: its WINNOW_SECRET (or data/secret.key) is not the one the other Winnow processes use. Start it with the same secret.'
+	};
 }

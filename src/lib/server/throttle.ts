@@ -31,12 +31,11 @@ function lockFor(kind: KeyKind, failures: number, now: Date): Date | null {
 		: null;
 }
 
-function rowsOf(tx: Queryable, keys: ThrottleKeys) {
-	return tx
+async function rowsOf(tx: Queryable, keys: ThrottleKeys) {
+	return await tx
 		.select()
 		.from(loginThrottle)
-		.where(inArray(loginThrottle.key, Object.values(keys)))
-		.all();
+		.where(inArray(loginThrottle.key, Object.values(keys)));
 }
 
 /**
@@ -46,33 +45,29 @@ function rowsOf(tx: Queryable, keys: ThrottleKeys) {
  * that were only counted after it all found the account unlocked. A success is taken back
  * with `recordSuccess`.
  */
-export function admitAttempt(db: Db, keys: ThrottleKeys, now: Date): number {
-	return db.transaction(
-		(tx) => {
-			const rows = rowsOf(tx, keys);
-			let wait = 0;
-			for (const row of rows) {
-				if (row.lockedUntil) wait = Math.max(wait, row.lockedUntil.getTime() - now.getTime());
-			}
-			if (wait > 0) return wait;
-			for (const [kind, key] of Object.entries(keys) as [KeyKind, string][]) {
-				const row = rows.find((r) => r.key === key);
-				const recent = row && now.getTime() - row.lastFailureAt.getTime() < FAILURE_MEMORY_MS;
-				const failures = (recent ? row.failures : 0) + 1;
-				const lockedUntil = lockFor(kind, failures, now);
-				tx.insert(loginThrottle)
-					.values({ key, failures, lastFailureAt: now, lockedUntil })
-					.onConflictDoUpdate({
-						target: loginThrottle.key,
-						set: { failures, lastFailureAt: now, lockedUntil }
-					})
-					.run();
-			}
-			return 0;
-		},
-		// Takes the write lock before reading, so another process's attempt waits its turn.
-		{ behavior: 'immediate' }
-	);
+export async function admitAttempt(db: Db, keys: ThrottleKeys, now: Date): Promise<number> {
+	return await db.transaction(async (tx) => {
+		const rows = await rowsOf(tx, keys);
+		let wait = 0;
+		for (const row of rows) {
+			if (row.lockedUntil) wait = Math.max(wait, row.lockedUntil.getTime() - now.getTime());
+		}
+		if (wait > 0) return wait;
+		for (const [kind, key] of Object.entries(keys) as [KeyKind, string][]) {
+			const row = rows.find((r) => r.key === key);
+			const recent = row && now.getTime() - row.lastFailureAt.getTime() < FAILURE_MEMORY_MS;
+			const failures = (recent ? row.failures : 0) + 1;
+			const lockedUntil = lockFor(kind, failures, now);
+			await tx
+				.insert(loginThrottle)
+				.values({ key, failures, lastFailureAt: now, lockedUntil })
+				.onConflictDoUpdate({
+					target: loginThrottle.key,
+					set: { failures, lastFailureAt: now, lockedUntil }
+				});
+		}
+		return 0;
+	});
 }
 
 /**
@@ -80,19 +75,19 @@ export function admitAttempt(db: Db, keys: ThrottleKeys, now: Date): number {
  * failures are forgotten; the address and the account keep the others' failures, so logging
  * in to one's own account does not wipe what a stranger did from there or elsewhere.
  */
-export function recordSuccess(db: Db, keys: ThrottleKeys): void {
-	db.transaction((tx) => {
-		tx.delete(loginThrottle).where(eq(loginThrottle.key, keys.pair)).run();
+export async function recordSuccess(db: Db, keys: ThrottleKeys): Promise<void> {
+	await db.transaction(async (tx) => {
+		await tx.delete(loginThrottle).where(eq(loginThrottle.key, keys.pair));
 		for (const kind of ['ip', 'user'] as const) {
-			const row = rowsOf(tx, keys).find((r) => r.key === keys[kind]);
+			const row = (await rowsOf(tx, keys)).find((r) => r.key === keys[kind]);
 			if (!row) continue;
 			const failures = Math.max(row.failures - 1, 0);
 			// The lock this attempt set, if it was the one that reached the limit, goes too.
 			const lockedUntil = failures < LOGIN_FREE_FAILURES[kind] ? null : row.lockedUntil;
-			tx.update(loginThrottle)
+			await tx
+				.update(loginThrottle)
 				.set({ failures, lockedUntil })
-				.where(eq(loginThrottle.key, row.key))
-				.run();
+				.where(eq(loginThrottle.key, row.key));
 		}
 	});
 }

@@ -17,16 +17,18 @@ export function generateUserId(): string {
 	return encodeBase32LowerCaseNoPadding(crypto.getRandomValues(new Uint8Array(15)));
 }
 
-export function countUsers(db: Db): number {
-	return db.select({ n: count() }).from(user).get()?.n ?? 0;
+export async function countUsers(db: Db): Promise<number> {
+	return (await db.select({ n: count() }).from(user).limit(1))[0]?.n ?? 0;
 }
 
-export function getUserByUsername(db: Db, username: string): User | undefined {
-	return db.select().from(user).where(eq(user.username, username.toLowerCase())).get();
+export async function getUserByUsername(db: Db, username: string): Promise<User | undefined> {
+	return (
+		await db.select().from(user).where(eq(user.username, username.toLowerCase())).limit(1)
+	)[0];
 }
 
-export function getUser(db: Db, id: string): User | undefined {
-	return db.select().from(user).where(eq(user.id, id)).get();
+export async function getUser(db: Db, id: string): Promise<User | undefined> {
+	return (await db.select().from(user).where(eq(user.id, id)).limit(1))[0];
 }
 
 export type NewUser = { username: string; displayName: string; password: string; role: Role };
@@ -34,7 +36,7 @@ export type NewUser = { username: string; displayName: string; password: string;
 export async function createUser(db: Db, input: NewUser, now = new Date()): Promise<User> {
 	const passwordHash = await hashPassword(input.password);
 	const username = input.username.toLowerCase();
-	if (getUserByUsername(db, username)) throw new UsernameTakenError();
+	if (await getUserByUsername(db, username)) throw new UsernameTakenError();
 	const row: User = {
 		id: generateUserId(),
 		username,
@@ -44,7 +46,7 @@ export async function createUser(db: Db, input: NewUser, now = new Date()): Prom
 		active: true,
 		createdAt: now
 	};
-	db.insert(user).values(row).run();
+	await db.transaction(async (tx) => tx.insert(user).values(row));
 	return row;
 }
 
@@ -55,8 +57,8 @@ export async function createFirstAdmin(
 	now = new Date()
 ): Promise<User | null> {
 	const passwordHash = await hashPassword(input.password);
-	return db.transaction((tx) => {
-		if (tx.select({ n: count() }).from(user).get()!.n > 0) return null;
+	return await db.transaction(async (tx) => {
+		if ((await tx.select({ n: count() }).from(user).limit(1))[0]!.n > 0) return null;
 		const row: User = {
 			id: generateUserId(),
 			username: input.username.toLowerCase(),
@@ -66,13 +68,13 @@ export async function createFirstAdmin(
 			active: true,
 			createdAt: now
 		};
-		tx.insert(user).values(row).run();
+		await tx.insert(user).values(row);
 		return row;
 	});
 }
 
-export function listUsers(db: Db) {
-	return db
+export async function listUsers(db: Db) {
+	return await db
 		.select({
 			id: user.id,
 			username: user.username,
@@ -82,19 +84,18 @@ export function listUsers(db: Db) {
 			createdAt: user.createdAt
 		})
 		.from(user)
-		.orderBy(asc(user.username))
-		.all();
+		.orderBy(asc(user.username));
 }
 
-export function setUserRole(db: Db, userId: string, role: Role): void {
-	db.update(user).set({ role }).where(eq(user.id, userId)).run();
+export async function setUserRole(db: Db, userId: string, role: Role): Promise<void> {
+	await db.transaction(async (tx) => tx.update(user).set({ role }).where(eq(user.id, userId)));
 }
 
 /** Deactivating also ends every session of that user at once. */
-export function setUserActive(db: Db, userId: string, active: boolean): void {
-	db.transaction((tx) => {
-		tx.update(user).set({ active }).where(eq(user.id, userId)).run();
-		if (!active) invalidateUserSessions(tx, userId);
+export async function setUserActive(db: Db, userId: string, active: boolean): Promise<void> {
+	await db.transaction(async (tx) => {
+		await tx.update(user).set({ active }).where(eq(user.id, userId));
+		if (!active) await invalidateUserSessions(tx, userId);
 	});
 }
 
@@ -111,10 +112,10 @@ export async function resetPassword(
 	now = new Date()
 ): Promise<void> {
 	const passwordHash = await hashPassword(password);
-	db.transaction((tx) => {
-		tx.update(user).set({ passwordHash }).where(eq(user.id, userId)).run();
-		invalidateUserSessions(tx, userId, keepSessionId);
-		revokeUserApiTokens(tx, userId, now);
+	await db.transaction(async (tx) => {
+		await tx.update(user).set({ passwordHash }).where(eq(user.id, userId));
+		await invalidateUserSessions(tx, userId, keepSessionId);
+		await revokeUserApiTokens(tx, userId, now);
 	});
 }
 
@@ -142,16 +143,18 @@ export async function changeOwnPassword(
 	return { ok: true };
 }
 
-export function countActiveAdmins(db: Db): number {
-	return db
-		.select({ n: count() })
-		.from(user)
-		.where(and(eq(user.role, 'admin'), eq(user.active, true)))
-		.get()!.n;
+export async function countActiveAdmins(db: Db): Promise<number> {
+	return (
+		await db
+			.select({ n: count() })
+			.from(user)
+			.where(and(eq(user.role, 'admin'), eq(user.active, true)))
+			.limit(1)
+	)[0]!.n;
 }
 
 let dummyHashPromise: Promise<string> | undefined;
-function dummyHash(): Promise<string> {
+async function dummyHash(): Promise<string> {
 	dummyHashPromise ??= hashPassword(
 		encodeBase32LowerCaseNoPadding(crypto.getRandomValues(new Uint8Array(20)))
 	);
@@ -177,13 +180,13 @@ export async function authenticate(
 ): Promise<LoginResult> {
 	const keys = throttleKeys(username, ip);
 	// Counted as a failure before the hash is checked, so parallel attempts cannot all pass.
-	const wait = admitAttempt(db, keys, now);
+	const wait = await admitAttempt(db, keys, now);
 	if (wait > 0)
 		return { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(wait / 1000) };
-	const found = getUserByUsername(db, username);
+	const found = await getUserByUsername(db, username);
 	// An unknown name costs the same hash as a known one, so timing does not tell them apart.
 	const valid = await verifyPassword(found?.passwordHash ?? (await dummyHash()), password);
 	if (!found || !valid || !found.active) return { ok: false, reason: 'invalid' };
-	recordSuccess(db, keys);
+	await recordSuccess(db, keys);
 	return { ok: true, user: found };
 }

@@ -15,11 +15,11 @@ const tokenNameSchema = z
 	.min(1, 'Name the token after what will use it, such as “nightly import”.')
 	.max(80, 'Keep the name under 80 characters.');
 
-export const load: PageServerLoad = (event) => {
+export const load: PageServerLoad = async (event) => {
 	const user = requireLogin(event);
 	return {
-		tokens: listApiTokens(event.locals.db, user.id),
-		sessions: listUserSessions(event.locals.db, user.id),
+		tokens: await listApiTokens(event.locals.db, user.id),
+		sessions: await listUserSessions(event.locals.db, user.id),
 		currentSessionId: event.locals.session?.id ?? null
 	};
 };
@@ -32,7 +32,7 @@ export const actions: Actions = {
 		if (!name.success) {
 			return fail(400, { action: 'createToken', errors: fieldErrors(name.error) });
 		}
-		const created = createApiToken(event.locals.db, user.id, name.data);
+		const created = await createApiToken(event.locals.db, user.id, name.data);
 		// Shown this once; only its hash is kept.
 		return { action: 'createToken', token: created.token, name: name.data };
 	},
@@ -45,7 +45,7 @@ export const actions: Actions = {
 			.safeParse(formText(await event.request.formData(), 'tokenId'));
 		if (!id.success)
 			return fail(400, { action: 'revokeToken', message: 'Choose a token to revoke.' });
-		if (!revokeApiToken(event.locals.db, user.id, id.data)) {
+		if (!(await revokeApiToken(event.locals.db, user.id, id.data))) {
 			return fail(404, { action: 'revokeToken', message: 'No such live token of yours.' });
 		}
 		return {
@@ -103,14 +103,14 @@ export const actions: Actions = {
 				message: 'That is the session you are using: log out to end it.'
 			});
 		}
-		if (!endSession(event.locals.db, user.id, sessionId.data)) {
+		if (!(await endSession(event.locals.db, user.id, sessionId.data))) {
 			return fail(404, { action: 'sessions', message: 'No such session of yours.' });
 		}
 		return { action: 'sessions', message: 'Session ended: it is logged out.' };
 	},
 	endOtherSessions: async (event) => {
 		const user = requireLogin(event);
-		invalidateUserSessions(event.locals.db, user.id, event.locals.session?.id);
+		await invalidateUserSessions(event.locals.db, user.id, event.locals.session?.id);
 		return { action: 'sessions', message: 'Your other sessions have ended.' };
 	}
 };

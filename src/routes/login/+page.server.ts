@@ -30,7 +30,7 @@ export const actions: Actions = {
 		if (!result.ok) {
 			return fail(400, { values, message: 'Wrong username or password.' });
 		}
-		startSession(locals.db, event, result.user.id);
+		await startSession(locals.db, event, result.user.id);
 		redirect(303, safeNext(url.searchParams.get('next'), url.origin));
 	}
 };

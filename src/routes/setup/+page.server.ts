@@ -6,15 +6,15 @@ import { countUsers, createFirstAdmin } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
 // Open only while there is no user at all; afterwards it is closed for good.
-export const load: PageServerLoad = ({ locals }) => {
-	if (countUsers(locals.db) > 0) redirect(303, '/login');
+export const load: PageServerLoad = async ({ locals }) => {
+	if ((await countUsers(locals.db)) > 0) redirect(303, '/login');
 	return {};
 };
 
 export const actions: Actions = {
 	default: async (event) => {
 		const { locals, request } = event;
-		if (countUsers(locals.db) > 0) redirect(303, '/login');
+		if ((await countUsers(locals.db)) > 0) redirect(303, '/login');
 		const form = await request.formData();
 		const values = {
 			username: formText(form, 'username'),
@@ -28,7 +28,7 @@ export const actions: Actions = {
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
 		const admin = await createFirstAdmin(locals.db, parsed.data);
 		if (!admin) redirect(303, '/login');
-		startSession(locals.db, event, admin.id);
+		await startSession(locals.db, event, admin.id);
 		redirect(303, '/projects');
 	}
 };

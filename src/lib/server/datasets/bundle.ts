@@ -17,7 +17,7 @@ import {
 // training on one's own GPUs (the splits as chat messages, an Axolotl config, a ShareGPT file
 // for Unsloth, the manifest and a note on serving and registering the result).
 
-type Entry = { name: string; chunks: () => Iterable<string> };
+type Entry = { name: string; chunks: () => Iterable<string> | AsyncIterable<string> };
 
 type SplitCounts = Record<Split, number>;
 
@@ -61,14 +61,14 @@ function reasoningOf(files: Record<Split, SplitFiles>, reasoning: boolean) {
  * what became of examples without reasoning, and why a split with examples has no file.
  * Refused with the reason when no file would have a line.
  */
-export function splitsZip(
+export async function splitsZip(
 	db: Db,
 	target: Project,
 	found: Dataset,
 	format: ExportFormat,
 	reasoning: boolean
-): { ok: true; entries: Entry[] } | { ok: false; message: string } {
-	const counted = exportFiles(db, found);
+): Promise<{ ok: true; entries: Entry[] } | { ok: false; message: string }> {
+	const counted = await exportFiles(db, found);
 	const linesOf = (split: Split) => linesIn(counted[split], { format, reasoning });
 	const written = SPLITS.filter((split) => linesOf(split) > 0);
 	const notWritten = SPLITS.filter(
@@ -192,11 +192,11 @@ export function zipStream(entries: Entry[]): ReadableStream<Uint8Array> {
 		if (data.length > 0) emit(data);
 		if (final) finish();
 	});
-	function* steps(): Generator<void> {
+	async function* steps(): AsyncGenerator<void> {
 		for (const entry of entries) {
 			const file = new ZipDeflate(entry.name, { level: 6 });
 			zip.add(file);
-			for (const chunk of entry.chunks()) {
+			for await (const chunk of entry.chunks()) {
 				file.push(encoder.encode(chunk));
 				yield;
 			}
@@ -216,12 +216,12 @@ export function zipStream(entries: Entry[]): ReadableStream<Uint8Array> {
 			fail = (e) => controller.error(e);
 		},
 		// Compress until some bytes come out: a pull that gives nothing would stall the stream.
-		pull() {
+		async pull() {
 			produced = false;
-			while (!produced && !work.next().done);
+			while (!produced && !(await work.next()).done);
 		},
-		cancel() {
-			work.return(undefined);
+		async cancel() {
+			await work.return(undefined);
 		}
 	});
 }

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { encode } from 'gpt-tokenizer';
 import { and, count, eq, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/sqlite-core';
+import { alias } from '../db';
 import type { Db } from '../db';
 import { datasetItem, revision, type Dataset, type Split } from '../db/schema';
 import {
@@ -172,9 +172,12 @@ function rejectedFinder(db: Db) {
 		.from(revision)
 		.where(eq(revision.id, sql.placeholder('id')))
 		.prepare();
-	return (repair: { revisionId: number; parentRevisionId: number | null }): number | null => {
+	return async (repair: {
+		revisionId: number;
+		parentRevisionId: number | null;
+	}): Promise<number | null> => {
 		for (let id = repair.parentRevisionId; id !== null;) {
-			const earlier = step.get({ id, current: repair.revisionId });
+			const earlier = (await step.execute({ id, current: repair.revisionId }))[0];
 			if (!earlier) return null;
 			if (earlier.differs) return id;
 			id = earlier.parentRevisionId;
@@ -189,13 +192,13 @@ function rejectedFinder(db: Db) {
  * whose current output is a person's repair of an earlier one: the earlier one is the
  * non-preferred output. With reasoning, only examples that have it are taken (`hasReasoning`).
  */
-export function* exportChunks(
+export async function* exportChunks(
 	db: Db,
 	target: Task,
 	datasetId: number,
 	options: ExportOptions
-): Generator<string> {
-	const system = studentSystemPrompt(db, target);
+): AsyncGenerator<string> {
+	const system = await studentSystemPrompt(db, target);
 	if (options.format === 'csv') yield `${csvHeader(options.reasoning)}\n`;
 	const rejectedIdOf = rejectedFinder(db);
 	const answerOf = db
@@ -203,15 +206,15 @@ export function* exportChunks(
 		.from(revision)
 		.where(eq(revision.id, sql.placeholder('id')))
 		.prepare();
-	for (const rows of datasetRows(db, datasetId)()) {
+	for await (const rows of datasetRows(db, datasetId)()) {
 		let chunk = '';
 		for (const row of rows) {
 			if (row.split !== options.split) continue;
 			if (options.reasoning && !hasReasoning(row)) continue;
 			if (options.format === 'openai_dpo') {
-				const rejectedId = row.authorKind === 'user' ? rejectedIdOf(row) : null;
+				const rejectedId = row.authorKind === 'user' ? await rejectedIdOf(row) : null;
 				if (rejectedId === null) continue;
-				const rejected = answerOf.get({ id: rejectedId })!;
+				const rejected = (await answerOf.execute({ id: rejectedId }))[0]!;
 				chunk += preferenceLine(system, row, rejected, options.reasoning) + '\n';
 			} else {
 				chunk += lineFor(options.format, system, row, options.reasoning) + '\n';
@@ -235,21 +238,20 @@ const HAS_REASONING = sql<number>`coalesce(${revision.reasoning}, '') <> ''`;
  * The lines each split's files would have, per kind, counted before anything is written: the
  * dataset page shows them, the routes refuse an empty file and the zip's manifest records them.
  */
-export function exportFiles(db: Db, found: Dataset): Record<Split, SplitFiles> {
+export async function exportFiles(db: Db, found: Dataset): Promise<Record<Split, SplitFiles>> {
 	const files = {
 		train: { examples: found.trainCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },
 		val: { examples: found.valCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },
 		test: { examples: found.testCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 }
 	};
-	const reasoned = db
+	const reasoned = await db
 		.select({ split: datasetItem.split, n: count() })
 		.from(datasetItem)
 		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
 		.where(and(eq(datasetItem.datasetId, found.id), HAS_REASONING))
-		.groupBy(datasetItem.split)
-		.all();
+		.groupBy(datasetItem.split);
 	for (const { split, n } of reasoned) files[split].withReasoning = n;
-	const repairs = db
+	const repairs = await db
 		.select({
 			split: datasetItem.split,
 			revisionId: revision.id,
@@ -258,11 +260,10 @@ export function exportFiles(db: Db, found: Dataset): Record<Split, SplitFiles> {
 		})
 		.from(datasetItem)
 		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
-		.where(and(eq(datasetItem.datasetId, found.id), eq(revision.authorKind, 'user')))
-		.all();
+		.where(and(eq(datasetItem.datasetId, found.id), eq(revision.authorKind, 'user')));
 	const rejectedIdOf = rejectedFinder(db);
 	for (const repair of repairs) {
-		if (rejectedIdOf(repair) === null) continue;
+		if ((await rejectedIdOf(repair)) === null) continue;
 		files[repair.split].pairs += 1;
 		if (repair.hasReasoning) files[repair.split].pairsWithReasoning += 1;
 	}
@@ -317,22 +318,22 @@ export function downloadChoices(files: Record<Split, SplitFiles>, reasoning: boo
 }
 
 /** The file as a byte stream that builds a page of lines each time it is read. */
-export function exportStream(
+export async function exportStream(
 	db: Db,
 	target: Task,
 	datasetId: number,
 	options: ExportOptions
-): ReadableStream<Uint8Array> {
+): Promise<ReadableStream<Uint8Array>> {
 	const chunks = exportChunks(db, target, datasetId, options);
 	const encoder = new TextEncoder();
 	return new ReadableStream<Uint8Array>({
-		pull(controller) {
-			const next = chunks.next();
+		async pull(controller) {
+			const next = await chunks.next();
 			if (next.done) controller.close();
 			else controller.enqueue(encoder.encode(next.value));
 		},
-		cancel() {
-			chunks.return(undefined);
+		async cancel() {
+			await chunks.return(undefined);
 		}
 	});
 }
@@ -369,7 +370,9 @@ export function chatTokens(messages: unknown[], encodeText: (text: string) => nu
 }
 
 /** Counts each kind of format error in OpenAI chat lines, and the tokens they hold. */
-export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
+export async function checkOpenAiLines(
+	lines: Iterable<string> | AsyncIterable<string>
+): Promise<OpenAiCheck> {
 	const problems: FormatProblems = {
 		data_type: 0,
 		missing_messages_list: 0,
@@ -386,7 +389,7 @@ export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
 		problems[problem] += 1;
 		if (samples.length < 20) samples.push({ line, problem });
 	};
-	for (const text of lines) {
+	for await (const text of lines) {
 		examples += 1;
 		let value: unknown;
 		try {
@@ -435,8 +438,10 @@ export function checkOpenAiLines(lines: Iterable<string>): OpenAiCheck {
 }
 
 /** Splits chunks of text back into lines, for the check. */
-export function* linesOf(chunks: Iterable<string>): Generator<string> {
-	for (const chunk of chunks) {
+export async function* linesOf(
+	chunks: Iterable<string> | AsyncIterable<string>
+): AsyncGenerator<string> {
+	for await (const chunk of chunks) {
 		for (const line of chunk.split('\n')) if (line) yield line;
 	}
 }

@@ -16,8 +16,8 @@ import {
 	sql,
 	type SQL
 } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/sqlite-core';
-import type { Db, Queryable } from '../db';
+import { alias, changedRows } from '../db';
+import type { Db, Queryable, Tx } from '../db';
 import {
 	dataset,
 	datasetItem,
@@ -94,14 +94,17 @@ function selected(db: Queryable, target: Project, filter: DatasetFilter): SQL {
 export type SplitCounts = { train: number; val: number; test: number };
 
 /** How many examples the filter would take, per split: the export page's live figures. */
-export function countQualifying(db: Db, target: Project, filter: DatasetFilter): SplitCounts {
-	const rows = db
+export async function countQualifying(
+	db: Db,
+	target: Project,
+	filter: DatasetFilter
+): Promise<SplitCounts> {
+	const rows = await db
 		.select({ split: example.split, n: count() })
 		.from(example)
 		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
 		.where(selected(db, target, filter))
-		.groupBy(example.split)
-		.all();
+		.groupBy(example.split);
 	const counts: SplitCounts = { train: 0, val: 0, test: 0 };
 	for (const row of rows) counts[row.split] = row.n;
 	return counts;
@@ -136,9 +139,9 @@ export function datasetRows(db: Queryable, datasetId: number, size = 5000) {
 		.orderBy(asc(datasetItem.exampleId))
 		.limit(size)
 		.prepare();
-	return function* pages() {
+	return async function* pages() {
 		for (let after = 0; ;) {
-			const rows = page.all({ datasetId, after });
+			const rows = await page.execute({ datasetId, after });
 			if (rows.length === 0) return;
 			yield rows;
 			after = rows[rows.length - 1].exampleId;
@@ -171,30 +174,33 @@ export async function stageDataset(
 	now = new Date()
 ): Promise<FreezeResult> {
 	const startedAt = performance.now();
-	const previous = latestDataset(db, target.id);
-	const created = db
-		.insert(dataset)
-		.values({
-			projectId: target.id,
-			name,
-			filter: JSON.stringify({ ...filter, threshold: filter.threshold ?? target.threshold }),
-			trainCount: 0,
-			valCount: 0,
-			testCount: 0,
-			contentHash: '',
-			previousDatasetId: previous?.id ?? null,
-			createdBy: userId,
-			state: 'freezing',
-			stagedAt: now,
-			createdAt: now
-		})
-		.returning({ id: dataset.id })
-		.get();
+	const previous = await latestDataset(db, target.id);
+	const created = (
+		await db.transaction(async (tx) =>
+			tx
+				.insert(dataset)
+				.values({
+					projectId: target.id,
+					name,
+					filter: JSON.stringify({ ...filter, threshold: filter.threshold ?? target.threshold }),
+					trainCount: 0,
+					valCount: 0,
+					testCount: 0,
+					contentHash: '',
+					previousDatasetId: previous?.id ?? null,
+					createdBy: userId,
+					state: 'freezing',
+					stagedAt: now,
+					createdAt: now
+				})
+				.returning({ id: dataset.id })
+		)
+	)[0];
 	try {
 		for (let after = 0; ;) {
-			const last = db.transaction(
-				(tx) => {
-					const ids = tx
+			const last = await db.transaction(async (tx) => {
+				const ids = (
+					await tx
 						.select({ id: example.id })
 						.from(example)
 						.where(
@@ -206,39 +212,34 @@ export async function stageDataset(
 						)
 						.orderBy(asc(example.id))
 						.limit(FREEZE_CHUNK)
-						.all()
-						.map((r) => r.id);
-					if (ids.length === 0) return null;
-					tx.insert(datasetItem)
-						.select(
-							tx
-								.select({
-									datasetId: sql<number>`${created.id}`.as('dataset_id'),
-									exampleId: example.id,
-									revisionId: revision.id,
-									split: example.split
-								})
-								.from(example)
-								.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-								.where(and(inArray(example.id, ids), selected(tx, target, filter)))
-						)
-						.run();
-					// A heartbeat: a freeze that stops writing is taken for abandoned.
-					tx.update(dataset)
-						.set({ stagedAt: new Date(now.getTime() + (performance.now() - startedAt)) })
-						.where(eq(dataset.id, created.id))
-						.run();
-					return ids[ids.length - 1];
-				},
-				{ behavior: 'immediate' }
-			);
+				).map((r) => r.id);
+				if (ids.length === 0) return null;
+				await tx.insert(datasetItem).select(
+					tx
+						.select({
+							datasetId: sql<number>`${created.id}`.as('dataset_id'),
+							exampleId: example.id,
+							revisionId: revision.id,
+							split: example.split
+						})
+						.from(example)
+						.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+						.where(and(inArray(example.id, ids), selected(tx, target, filter)))
+				);
+				// A heartbeat: a freeze that stops writing is taken for abandoned.
+				await tx
+					.update(dataset)
+					.set({ stagedAt: new Date(now.getTime() + (performance.now() - startedAt)) })
+					.where(eq(dataset.id, created.id));
+				return ids[ids.length - 1];
+			});
 			if (last === null) break;
 			after = last;
 			await yieldToOthers();
 		}
 		const hash = createHash('sha256');
 		const counts: SplitCounts = { train: 0, val: 0, test: 0 };
-		for (const rows of datasetRows(db, created.id, 1000)()) {
+		for await (const rows of datasetRows(db, created.id, 1000)()) {
 			for (const row of rows) {
 				counts[row.split] += 1;
 				hash.update(`${row.split}\u0000${row.input}\u0000${row.output}\u0000`);
@@ -257,8 +258,9 @@ export async function stageDataset(
 }
 
 /** The one short step that makes a staged dataset readable, inside the caller's transaction. */
-export function publishDataset(tx: Queryable, staged: StagedDataset): void {
-	tx.update(dataset)
+export async function publishDataset(tx: Tx, staged: StagedDataset): Promise<void> {
+	await tx
+		.update(dataset)
 		.set({
 			trainCount: staged.counts.train,
 			valCount: staged.counts.val,
@@ -267,8 +269,7 @@ export function publishDataset(tx: Queryable, staged: StagedDataset): void {
 			state: 'frozen',
 			stagedAt: null
 		})
-		.where(and(eq(dataset.id, staged.datasetId), eq(dataset.state, 'freezing')))
-		.run();
+		.where(and(eq(dataset.id, staged.datasetId), eq(dataset.state, 'freezing')));
 }
 
 /**
@@ -287,7 +288,7 @@ export async function freezeDataset(
 	const staged = await stageDataset(db, target, name, filter, userId, now);
 	if (!staged.ok) return staged;
 	try {
-		db.transaction((tx) => publishDataset(tx, staged), { behavior: 'immediate' });
+		await db.transaction(async (tx) => publishDataset(tx, staged));
 	} catch (e) {
 		await discardStagedDataset(db, staged.datasetId);
 		throw e;
@@ -303,15 +304,18 @@ export async function discardStagedDataset(db: Db, datasetId: number): Promise<v
 		.where(eq(datasetItem.datasetId, datasetId))
 		.limit(FREEZE_CHUNK);
 	await inSlices(
-		() =>
-			db
-				.delete(datasetItem)
-				.where(and(eq(datasetItem.datasetId, datasetId), inArray(datasetItem.exampleId, items)))
-				.run().changes
+		async () =>
+			await changedRows(
+				db.transaction(async (tx) =>
+					tx
+						.delete(datasetItem)
+						.where(and(eq(datasetItem.datasetId, datasetId), inArray(datasetItem.exampleId, items)))
+				)
+			)
 	);
-	db.delete(dataset)
-		.where(and(eq(dataset.id, datasetId), eq(dataset.state, 'freezing')))
-		.run();
+	await db.transaction(async (tx) =>
+		tx.delete(dataset).where(and(eq(dataset.id, datasetId), eq(dataset.state, 'freezing')))
+	);
 }
 
 /**
@@ -319,68 +323,88 @@ export async function discardStagedDataset(db: Db, datasetId: number): Promise<v
  * came before `silentSince`. At start-up that is every one of them.
  */
 export async function discardAbandonedFreezes(db: Db, silentSince: Date): Promise<number> {
-	const abandoned = db
+	const abandoned = await db
 		.select({ id: dataset.id })
 		.from(dataset)
-		.where(and(eq(dataset.state, 'freezing'), lt(dataset.stagedAt, silentSince)))
-		.all();
+		.where(and(eq(dataset.state, 'freezing'), lt(dataset.stagedAt, silentSince)));
 	for (const found of abandoned) await discardStagedDataset(db, found.id);
 	return abandoned.length;
 }
 
-export function latestDataset(db: Queryable, projectId: number): Dataset | undefined {
-	return db
+export async function latestDataset(
+	db: Queryable,
+	projectId: number
+): Promise<Dataset | undefined> {
+	return (
+		await db
+			.select()
+			.from(dataset)
+			.where(and(eq(dataset.projectId, projectId), eq(dataset.state, 'frozen')))
+			.orderBy(desc(dataset.id))
+			.limit(1)
+	)[0];
+}
+
+export async function listDatasets(db: Db, projectId: number): Promise<Dataset[]> {
+	return await db
 		.select()
 		.from(dataset)
 		.where(and(eq(dataset.projectId, projectId), eq(dataset.state, 'frozen')))
-		.orderBy(desc(dataset.id))
-		.limit(1)
-		.get();
+		.orderBy(desc(dataset.id));
 }
 
-export function listDatasets(db: Db, projectId: number): Dataset[] {
-	return db
-		.select()
-		.from(dataset)
-		.where(and(eq(dataset.projectId, projectId), eq(dataset.state, 'frozen')))
-		.orderBy(desc(dataset.id))
-		.all();
-}
-
-export function getDataset(
+export async function getDataset(
 	db: Queryable,
 	projectId: number,
 	datasetId: number
-): Dataset | undefined {
-	return db
-		.select()
-		.from(dataset)
-		.where(
-			and(eq(dataset.id, datasetId), eq(dataset.projectId, projectId), eq(dataset.state, 'frozen'))
-		)
-		.get();
+): Promise<Dataset | undefined> {
+	return (
+		await db
+			.select()
+			.from(dataset)
+			.where(
+				and(
+					eq(dataset.id, datasetId),
+					eq(dataset.projectId, projectId),
+					eq(dataset.state, 'frozen')
+				)
+			)
+			.limit(1)
+	)[0];
 }
 
 export type DatasetChange = { added: number; removed: number; revised: number; kept: number };
 
 /** What changed from one dataset to another: examples added, removed, and taken at a new revision. */
-export function datasetChange(db: Queryable, fromId: number, toId: number): DatasetChange {
+export async function datasetChange(
+	db: Queryable,
+	fromId: number,
+	toId: number
+): Promise<DatasetChange> {
 	const before = alias(datasetItem, 'before_item');
 	const after = alias(datasetItem, 'after_item');
-	const shared = db
-		.select({
-			n: count(),
-			revised: sql<number>`coalesce(sum(${before.revisionId} <> ${after.revisionId}), 0)`
-		})
-		.from(after)
-		.innerJoin(before, and(eq(before.exampleId, after.exampleId), eq(before.datasetId, fromId)))
-		.where(eq(after.datasetId, toId))
-		.get()!;
-	const size = (id: number) =>
-		db.select({ n: count() }).from(datasetItem).where(eq(datasetItem.datasetId, id)).get()!.n;
+	const shared = (
+		await db
+			.select({
+				n: count(),
+				revised: sql<number>`coalesce(sum(${before.revisionId} <> ${after.revisionId}), 0)`
+			})
+			.from(after)
+			.innerJoin(before, and(eq(before.exampleId, after.exampleId), eq(before.datasetId, fromId)))
+			.where(eq(after.datasetId, toId))
+			.limit(1)
+	)[0]!;
+	const size = async (id: number) =>
+		(
+			await db
+				.select({ n: count() })
+				.from(datasetItem)
+				.where(eq(datasetItem.datasetId, id))
+				.limit(1)
+		)[0]!.n;
 	return {
-		added: size(toId) - shared.n,
-		removed: size(fromId) - shared.n,
+		added: (await size(toId)) - shared.n,
+		removed: (await size(fromId)) - shared.n,
 		revised: Number(shared.revised),
 		kept: shared.n - Number(shared.revised)
 	};
@@ -392,14 +416,14 @@ export type ChangePreview = DatasetChange & {
 };
 
 /** What freezing the filter now would change from an earlier dataset, before anything is kept. */
-export function previewChange(
+export async function previewChange(
 	db: Db,
 	target: Project,
 	filter: DatasetFilter,
 	fromId: number
-): ChangePreview {
+): Promise<ChangePreview> {
 	const before = alias(datasetItem, 'before_item');
-	const rows = db
+	const rows = await db
 		.select({
 			source: example.source,
 			n: count(),
@@ -410,8 +434,7 @@ export function previewChange(
 		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
 		.leftJoin(before, and(eq(before.exampleId, example.id), eq(before.datasetId, fromId)))
 		.where(selected(db, target, filter))
-		.groupBy(example.source)
-		.all();
+		.groupBy(example.source);
 	const addedBySource: ChangePreview['addedBySource'] = {};
 	let total = 0;
 	let added = 0;
@@ -422,11 +445,13 @@ export function previewChange(
 		revised += Number(row.revised);
 		if (Number(row.added) > 0) addedBySource[row.source] = Number(row.added);
 	}
-	const previous = db
-		.select({ n: count() })
-		.from(datasetItem)
-		.where(eq(datasetItem.datasetId, fromId))
-		.get()!.n;
+	const previous = (
+		await db
+			.select({ n: count() })
+			.from(datasetItem)
+			.where(eq(datasetItem.datasetId, fromId))
+			.limit(1)
+	)[0]!.n;
 	const shared = total - added;
 	return { added, removed: previous - shared, revised, kept: shared - revised, addedBySource };
 }

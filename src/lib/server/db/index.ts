@@ -1,19 +1,89 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import * as schema from './schema';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
-/** The database or a transaction on it: what helpers that run inside a transaction take. */
-export type Queryable = BaseSQLiteDatabase<'sync', Database.RunResult, typeof schema>;
+// The one database interface the domain code sees. Everything is asynchronous, so the same
+// code runs over a driver that is (PostgreSQL) or is not (better-sqlite3) asynchronous itself.
+//
+// On SQLite there are two connections to one file. Reads outside a transaction go to the
+// reader; in WAL mode it sees everything committed and never waits for the writer. Writes
+// only happen inside `transaction`, on the writer, under BEGIN IMMEDIATE and a lock that lets
+// one transaction at a time use that connection: a transaction's statements can await, and no
+// other request's statement slips in between them. A `:memory:` database is private to its
+// connection, so there the reader is the writer.
+
+type Drizzle = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+/** Reads, inside a transaction or outside one. */
+export type Queryable = Pick<Drizzle, 'select' | 'selectDistinct' | '$with' | 'with'>;
+
+/** A write transaction: its reads see its own writes; others see them once it commits. */
+export type Tx = Queryable & Pick<Drizzle, 'insert' | 'update' | 'delete'>;
+
+export type Db = Queryable & {
+	/**
+	 * Runs `work` as one write transaction and returns what it returns; a throw rolls it
+	 * back. Transactions do not nest: pass the `tx` on to what runs inside.
+	 */
+	transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+	/**
+	 * Statements prepared once on the writer for a hot path, each run with `.execute(values)`
+	 * and only inside `transaction`.
+	 */
+	prepareWrites<T>(build: (tx: Tx) => T): T;
+	/** Copies the live database to `destination`; safe while others write. */
+	backup(destination: string): Promise<void>;
+	close(): Promise<void>;
+	/** The SQLite connection that writes, for tests that look at the file itself. */
+	readonly $client: Database.Database;
+};
+
+/** Set while a transaction runs, so that a nested one fails at once instead of waiting forever. */
+const inTransaction = new AsyncLocalStorage<true>();
+
+/** How many prepared statements a connection keeps for reuse, the least recently used going first. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Makes the connection prepare each distinct SQL text once and reuse the statement: drizzle asks
+ * for a fresh one on every call, and preparing is a large part of a short query's cost.
+ */
+function reuseStatements(client: Database.Database) {
+	const prepare = client.prepare.bind(client);
+	const cache = new Map<string, Database.Statement>();
+	client.prepare = ((source: string) => {
+		const kept = cache.get(source);
+		if (kept) {
+			cache.delete(source);
+			cache.set(source, kept);
+			// drizzle switches a statement to raw rows for some reads and never back.
+			return kept.reader ? kept.raw(false) : kept;
+		}
+		const made = prepare(source);
+		cache.set(source, made);
+		if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+		return made;
+	}) as typeof client.prepare;
+}
+
+function connect(url: string, readonly: boolean): Drizzle {
+	const client = new Database(url, { readonly });
+	reuseStatements(client);
+	if (!readonly) client.pragma('journal_mode = WAL');
+	client.pragma('foreign_keys = ON');
+	client.pragma('busy_timeout = 5000');
+	client.pragma('synchronous = NORMAL');
+	return drizzle(client, { schema }) as Drizzle;
+}
 
 /**
  * Opens (and creates) the SQLite database at `url`, a file path or `:memory:`.
- * WAL lets readers go on while one writer writes; the busy timeout makes a second
- * connection wait for the write lock instead of failing at once.
+ * WAL lets readers go on while one writer writes; the busy timeout makes another process's
+ * writer wait for the write lock instead of failing at once.
  */
 export function createDb(url: string): Db {
 	if (url !== ':memory:') {
@@ -22,26 +92,70 @@ export function createDb(url: string): Db {
 		// follow it once it is the owner's alone; ones left from before are closed too.
 		for (const path of [url, `${url}-wal`, `${url}-shm`]) ownerOnly(path, path === url);
 	}
-	const client = new Database(url);
-	client.pragma('journal_mode = WAL');
-	client.pragma('foreign_keys = ON');
-	client.pragma('busy_timeout = 5000');
-	client.pragma('synchronous = NORMAL');
-	return drizzle(client, { schema }) as Db;
+	const writer = connect(url, false);
+	const reader = url === ':memory:' ? writer : connect(url, true);
+	let queue: Promise<unknown> = Promise.resolve();
+
+	async function transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+		if (inTransaction.getStore()) {
+			throw new Error('A transaction was started inside another: pass its tx on instead.');
+		}
+		const turn = queue.then(() =>
+			inTransaction.run(true, async () => {
+				writer.$client.exec('BEGIN IMMEDIATE');
+				try {
+					const result = await work(writer);
+					writer.$client.exec('COMMIT');
+					return result;
+				} catch (e) {
+					if (writer.$client.inTransaction) writer.$client.exec('ROLLBACK');
+					throw e;
+				}
+			})
+		);
+		queue = turn.catch(() => {});
+		return turn;
+	}
+
+	return {
+		select: reader.select.bind(reader),
+		selectDistinct: reader.selectDistinct.bind(reader),
+		$with: reader.$with.bind(reader),
+		with: reader.with.bind(reader),
+		transaction,
+		prepareWrites: (build) => build(writer),
+		backup: async (destination) => {
+			mkdirSync(dirname(resolve(destination)), { recursive: true, mode: 0o700 });
+			ownerOnly(destination, true);
+			await writer.$client.backup(destination);
+		},
+		close: async () => {
+			await queue;
+			if (reader !== writer) reader.$client.close();
+			writer.$client.close();
+		},
+		$client: writer.$client,
+		[migrator]: writer
+	} as Db;
 }
+
+const migrator = Symbol('migrator');
 
 export function migrationsFolder(): string {
 	return resolve(process.env.MIGRATIONS_DIR ?? 'drizzle');
 }
 
-export function migrateDb(db: Db): void {
-	migrate(db, { migrationsFolder: migrationsFolder() });
+/** Applies the migrations in `drizzle/` that this database has not seen. */
+export async function migrateDb(db: Db): Promise<void> {
+	migrate((db as unknown as { [migrator]: Drizzle })[migrator], {
+		migrationsFolder: migrationsFolder()
+	});
 }
 
 /** A fresh migrated database, for tests, scripts and benchmarks. */
-export function createMigratedDb(url = ':memory:'): Db {
+export async function createMigratedDb(url = ':memory:'): Promise<Db> {
 	const db = createDb(url);
-	migrateDb(db);
+	await migrateDb(db);
 	return db;
 }
 
@@ -56,9 +170,22 @@ function ownerOnly(path: string, create = false): void {
 
 /** Copies the live database with SQLite's online backup; safe while the app writes. */
 export async function backupDb(db: Db, destination: string): Promise<void> {
-	mkdirSync(dirname(resolve(destination)), { recursive: true, mode: 0o700 });
-	ownerOnly(destination, true);
-	await db.$client.backup(destination);
+	await db.backup(destination);
+}
+
+/**
+ * Runs `work` inside the transaction `on` already is, or in a new one when `on` is the
+ * database: for functions that callers use alone and as part of a larger change.
+ */
+export async function within<T>(on: Db | Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
+	return migrator in on ? await (on as Db).transaction(work) : await work(on as Tx);
+}
+
+/** How many rows an insert, update or delete changed. */
+export async function changedRows(write: PromiseLike<{ changes: number }>): Promise<number> {
+	return (await write).changes;
 }
 
 export { schema };
+/** A second name for a table in one query (a self-join); the dialect's own, kept here. */
+export { alias } from 'drizzle-orm/sqlite-core';

@@ -153,6 +153,45 @@ export const provider = sqliteTable('provider', {
 	createdAt: createdAt()
 });
 
+/**
+ * Each provider's request and token budget as two token buckets, shared by every worker: a
+ * worker takes from them in the transaction that claims the items it is about to call.
+ */
+export const providerBudget = sqliteTable('provider_budget', {
+	providerId: integer('provider_id')
+		.primaryKey()
+		.references(() => provider.id, { onDelete: 'cascade' }),
+	requests: real('requests'),
+	requestCapacity: real('request_capacity'),
+	tokens: real('tokens'),
+	tokenCapacity: real('token_capacity'),
+	/** Milliseconds since the epoch when the levels above were last brought up to date. */
+	refilledAt: integer('refilled_at').notNull(),
+	/** A 429's Retry-After: nothing goes to the provider before this (milliseconds). */
+	closedUntil: integer('closed_until').notNull().default(0)
+});
+
+/**
+ * The job runners at work on this database, each seen again every third of a lease: a worker
+ * takes at most its share of a job's concurrency, so that several workers share a job.
+ */
+export const worker = sqliteTable('worker', {
+	id: text('id').primaryKey(),
+	seenAt: integer('seen_at', { mode: 'timestamp_ms' }).notNull()
+});
+
+/** A counter per channel that a process bumps to wake the processes that watch it. */
+export const wakeSignal = sqliteTable('wake_signal', {
+	channel: text('channel').primaryKey(),
+	version: integer('version').notNull().default(0)
+});
+
+/** Facts about this installation that every process must agree on. */
+export const instanceSetting = sqliteTable('instance_setting', {
+	key: text('key').primaryKey(),
+	value: text('value').notNull()
+});
+
 export const model = sqliteTable(
 	'model',
 	{
@@ -236,10 +275,22 @@ export const jobItem = sqliteTable(
 		latencyMs: integer('latency_ms'),
 		nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }),
 		startedAt: integer('started_at', { mode: 'timestamp_ms' }),
-		finishedAt: integer('finished_at', { mode: 'timestamp_ms' })
+		finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+		/**
+		 * A running item belongs to the worker that claimed it until its lease expires; the
+		 * worker renews it while the call is in flight. The token goes up with every claim, and
+		 * a write carries the token it claimed with, so a worker that lost the item writes nothing.
+		 */
+		leaseOwner: text('lease_owner'),
+		leaseExpiresAt: integer('lease_expires_at', { mode: 'timestamp_ms' }),
+		leaseToken: integer('lease_token').notNull().default(0)
 	},
 	(t) => [
 		index('job_item_job_status_idx').on(t.jobId, t.status, t.nextAttemptAt),
+		// Running items by lease: how many are in flight, and which leases have expired.
+		index('job_item_running_idx')
+			.on(t.jobId, t.leaseExpiresAt)
+			.where(sql`${t.status} = 'running'`),
 		uniqueIndex('job_item_input_sample_idx').on(t.jobId, t.inputHash, t.sampleIndex),
 		// A job's done items in order, so that they can be read a page at a time.
 		index('job_item_job_done_idx')
@@ -646,6 +697,11 @@ export const fineTune = sqliteTable(
 		trainingFileId: text('training_file_id'),
 		validationFileId: text('validation_file_id'),
 		externalJobId: text('external_job_id'),
+		/** The worker launching it (uploading, creating the provider's job) and until when. */
+		launchOwner: text('launch_owner'),
+		launchExpiresAt: integer('launch_expires_at', { mode: 'timestamp_ms' }),
+		/** Set just before the provider's job is created: a launch cut short after it looks first. */
+		launchAttemptedAt: integer('launch_attempted_at', { mode: 'timestamp_ms' }),
 		status: text('status', { enum: FINE_TUNE_STATUSES }).notNull().default('pending'),
 		resultModelId: integer('result_model_id').references((): AnySQLiteColumn => model.id, {
 			onDelete: 'set null'

@@ -29,6 +29,11 @@ export interface FineTuneAdapter {
 		suffix: string | null;
 		hyperparameters: Hyperparameters;
 	}): Promise<string>;
+	/**
+	 * The provider's job made from this training file, if there is one: a launch cut short
+	 * between creating the job and saving its id finds it again instead of paying twice.
+	 */
+	findByTrainingFile(trainingFileId: string): Promise<string | null>;
 	status(jobId: string): Promise<ProviderStatus>;
 	events(jobId: string): Promise<ProviderEvent[]>;
 	cancel(jobId: string): Promise<void>;
@@ -77,6 +82,12 @@ export function openAiAdapter(client: OpenAI): FineTuneAdapter {
 				}
 			});
 			return job.id;
+		},
+		async findByTrainingFile(trainingFileId) {
+			for await (const job of client.fineTuning.jobs.list({ limit: 100 })) {
+				if (job.training_file === trainingFileId) return job.id;
+			}
+			return null;
 		},
 		async status(jobId) {
 			const job = await client.fineTuning.jobs.retrieve(jobId);

@@ -1,5 +1,7 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import type { Db } from '../db';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import { type Db, changedRows } from '../db';
 import { fineTune, fineTuneEvent, model, project, type FineTune } from '../db/schema';
 import { checkOpenAiLines, exportChunks, linesOf } from '../datasets/export';
 import { PROBLEM_LABELS } from '../../schemas/dataset';
@@ -11,7 +13,10 @@ import { queueIterationEvaluation } from '../iterations';
 
 // Follows fine-tunes in the background: uploads the dataset's files and starts the provider's
 // job for a new one, then asks for status and events until it ends. Everything it learns is
-// stored, so after a restart it carries on from the database.
+// stored, so after a restart it carries on from the database. Where several workers follow
+// the same database, one launch lease per fine-tune lets exactly one of them launch it; a
+// launch cut short after the provider's job was created finds that job again by its
+// training file rather than creating (and paying for) a second one.
 
 export type FollowerOptions = {
 	key: SecretKey;
@@ -20,7 +25,12 @@ export type FollowerOptions = {
 	log?: (message: string) => void;
 	/** Tells the job runner that an evaluation run was queued for a new student. */
 	wakeJobs?: () => void;
+	/** This worker's name on the launches it holds; unique to the process by default. */
+	workerId?: string;
 };
+
+/** How long a worker may take to upload a dataset and create the job before another may try. */
+export const LAUNCH_LEASE_MS = 15 * 60_000;
 
 export class FineTuneFollower {
 	private timer: ReturnType<typeof setTimeout> | null = null;
@@ -30,6 +40,7 @@ export class FineTuneFollower {
 	private readonly pollMs: number;
 	private readonly now: () => Date;
 	private readonly log: (message: string) => void;
+	readonly workerId: string;
 
 	constructor(
 		private readonly db: Db,
@@ -38,6 +49,7 @@ export class FineTuneFollower {
 		this.pollMs = options.pollMs ?? 10_000;
 		this.now = options.now ?? (() => new Date());
 		this.log = options.log ?? (() => {});
+		this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 	}
 
 	start() {
@@ -75,11 +87,10 @@ export class FineTuneFollower {
 	}
 
 	private async round() {
-		const active = this.db
+		const active = await this.db
 			.select()
 			.from(fineTune)
-			.where(inArray(fineTune.status, ACTIVE_STATUSES))
-			.all();
+			.where(inArray(fineTune.status, ACTIVE_STATUSES));
 		for (const found of active) {
 			if (this.stopped) return;
 			try {
@@ -92,68 +103,83 @@ export class FineTuneFollower {
 	}
 
 	/** Writes only while the fine-tune is still active: a cancel always wins. */
-	private setIfActive(id: number, values: Partial<FineTune>): boolean {
+	private async setIfActive(id: number, values: Partial<FineTune>): Promise<boolean> {
 		return (
-			this.db
-				.update(fineTune)
-				.set(values)
-				.where(and(eq(fineTune.id, id), inArray(fineTune.status, ACTIVE_STATUSES)))
-				.run().changes > 0
+			(await changedRows(
+				this.db.transaction(async (tx) =>
+					tx
+						.update(fineTune)
+						.set(values)
+						.where(and(eq(fineTune.id, id), inArray(fineTune.status, ACTIVE_STATUSES)))
+				)
+			)) > 0
 		);
 	}
 
-	private fail(found: FineTune, message: string) {
-		this.setIfActive(found.id, { status: 'failed', error: message, finishedAt: this.now() });
+	private async fail(found: FineTune, message: string) {
+		await this.setIfActive(found.id, { status: 'failed', error: message, finishedAt: this.now() });
 	}
 
 	private async step(found: FineTune) {
 		const adapter = await adapterFor(this.db, this.options.key, found);
 		if (!adapter) {
-			this.fail(found, 'The provider of this fine-tune was removed.');
+			await this.fail(found, 'The provider of this fine-tune was removed.');
 			return;
 		}
 		if (!found.externalJobId) {
-			await this.launch(found, adapter);
+			if (!(await this.takeLaunch(found.id))) return;
+			try {
+				await this.launch(found, adapter);
+			} finally {
+				await this.db.transaction(async (tx) =>
+					tx
+						.update(fineTune)
+						.set({ launchOwner: null, launchExpiresAt: null })
+						.where(and(eq(fineTune.id, found.id), eq(fineTune.launchOwner, this.workerId)))
+				);
+			}
 			return;
 		}
 		const status = await adapter.status(found.externalJobId);
 		const events = await adapter.events(found.externalJobId);
-		const queued = this.db.transaction((tx) => {
+		const queued = await this.db.transaction(async (tx) => {
 			for (const event of events) {
-				tx.insert(fineTuneEvent)
+				await tx
+					.insert(fineTuneEvent)
 					.values({ fineTuneId: found.id, ...event })
-					.onConflictDoNothing()
-					.run();
+					.onConflictDoNothing();
 			}
 			const ended = ['succeeded', 'failed', 'cancelled'].includes(status.status);
 			let resultModelId = found.resultModelId;
 			if (status.status === 'succeeded' && status.resultModel && resultModelId === null) {
 				// The new model joins its provider's models, everywhere a model is chosen.
-				resultModelId = tx
-					.insert(model)
-					.values({
-						providerId: found.providerId!,
-						name: status.resultModel,
-						fineTuneId: found.id,
-						createdAt: this.now()
-					})
-					.onConflictDoUpdate({
-						target: [model.providerId, model.name],
-						set: { fineTuneId: found.id }
-					})
-					.returning({ id: model.id })
-					.get().id;
+				resultModelId = (
+					await tx
+						.insert(model)
+						.values({
+							providerId: found.providerId!,
+							name: status.resultModel,
+							fineTuneId: found.id,
+							createdAt: this.now()
+						})
+						.onConflictDoUpdate({
+							target: [model.providerId, model.name],
+							set: { fineTuneId: found.id }
+						})
+						.returning({ id: model.id })
+				)[0].id;
 			}
-			const written = tx
-				.update(fineTune)
-				.set({
-					status: status.status,
-					error: status.error,
-					resultModelId,
-					...(ended ? { finishedAt: this.now() } : {})
-				})
-				.where(and(eq(fineTune.id, found.id), inArray(fineTune.status, ACTIVE_STATUSES)))
-				.run().changes;
+			const written = await changedRows(
+				tx
+					.update(fineTune)
+					.set({
+						status: status.status,
+						error: status.error,
+						resultModelId,
+						...(ended ? { finishedAt: this.now() } : {})
+					})
+					.where(and(eq(fineTune.id, found.id), inArray(fineTune.status, ACTIVE_STATUSES)))
+			);
 			// The loop goes on by itself: a student made for an iteration is evaluated at once.
 			if (written > 0 && status.status === 'succeeded' && resultModelId !== null) {
 				return queueIterationEvaluation(tx, found.id, resultModelId, this.now());
@@ -163,15 +189,49 @@ export class FineTuneFollower {
 		if (queued !== null) this.options.wakeJobs?.();
 	}
 
+	/** True when this worker may launch the fine-tune: nobody else holds a live launch lease. */
+	private async takeLaunch(id: number): Promise<boolean> {
+		const now = this.now();
+		const taken = await changedRows(
+			this.db.transaction(async (tx) =>
+				tx
+					.update(fineTune)
+					.set({
+						launchOwner: this.workerId,
+						launchExpiresAt: new Date(now.getTime() + LAUNCH_LEASE_MS)
+					})
+					.where(
+						and(
+							eq(fineTune.id, id),
+							isNull(fineTune.externalJobId),
+							inArray(fineTune.status, ACTIVE_STATUSES),
+							or(
+								isNull(fineTune.launchOwner),
+								eq(fineTune.launchOwner, this.workerId),
+								lt(fineTune.launchExpiresAt, now)
+							)
+						)
+					)
+			)
+		);
+		return taken > 0;
+	}
+
 	/** Checks and uploads the files, then starts the provider's job. */
 	private async launch(found: FineTune, adapter: FineTuneAdapter) {
-		const target = this.db.select().from(project).where(eq(project.id, found.projectId)).get()!;
+		const target = (
+			await this.db.select().from(project).where(eq(project.id, found.projectId)).limit(1)
+		)[0]!;
 		const file = (split: 'train' | 'val') =>
-			exportChunks(this.db, target, found.datasetId, { format: 'openai', split, reasoning: false });
-		const check = checkOpenAiLines(linesOf(file('train')));
+			exportChunks(this.db, target, found.datasetId, {
+				format: 'openai',
+				split,
+				reasoning: false
+			});
+		const check = await checkOpenAiLines(linesOf(file('train')));
 		const problems = Object.entries(check.problems).filter(([, n]) => n > 0);
 		if (check.examples === 0 || problems.length > 0) {
-			this.fail(
+			await this.fail(
 				found,
 				check.examples === 0
 					? 'The dataset has no training examples.'
@@ -181,7 +241,7 @@ export class FineTuneFollower {
 			);
 			return;
 		}
-		if (!this.setIfActive(found.id, { status: 'uploading' })) return;
+		if (!(await this.setIfActive(found.id, { status: 'uploading' }))) return;
 		const settings = JSON.parse(found.hyperparameters) as Hyperparameters & {
 			suffix: string | null;
 		};
@@ -194,36 +254,46 @@ export class FineTuneFollower {
 					file('train')
 				);
 				// Kept at once, so a retry after a later failure does not upload it again.
-				this.db.update(fineTune).set({ trainingFileId }).where(eq(fineTune.id, found.id)).run();
+				await this.db.transaction(async (tx) =>
+					tx.update(fineTune).set({ trainingFileId }).where(eq(fineTune.id, found.id))
+				);
 			}
-			const hasVal = checkOpenAiLines(linesOf(file('val'))).examples > 0;
+			const hasVal = (await checkOpenAiLines(linesOf(file('val')))).examples > 0;
 			if (hasVal) {
 				validationFileId ??= await adapter.upload(
 					`dataset-${found.datasetId}-val.jsonl`,
 					file('val')
 				);
 			}
-			this.db
-				.update(fineTune)
-				.set({ trainingFileId, validationFileId })
-				.where(eq(fineTune.id, found.id))
-				.run();
-			const jobId = await adapter.create({
-				baseModel: found.baseModel,
-				trainingFileId,
-				validationFileId,
-				suffix: settings.suffix,
-				hyperparameters: settings
-			});
+			await this.db.transaction(async (tx) =>
+				tx
+					.update(fineTune)
+					.set({ trainingFileId, validationFileId })
+					.where(eq(fineTune.id, found.id))
+			);
+			// An earlier launch got this far and was cut short: its job may exist already.
+			const made = found.launchAttemptedAt
+				? await adapter.findByTrainingFile(trainingFileId)
+				: null;
+			if (!(await this.setIfActive(found.id, { launchAttemptedAt: this.now() }))) return;
+			const jobId =
+				made ??
+				(await adapter.create({
+					baseModel: found.baseModel,
+					trainingFileId,
+					validationFileId,
+					suffix: settings.suffix,
+					hyperparameters: settings
+				}));
 			// Cancelled while the files went up: the job just made is cancelled at once.
-			if (!this.setIfActive(found.id, { externalJobId: jobId, status: 'validating' })) {
+			if (!(await this.setIfActive(found.id, { externalJobId: jobId, status: 'validating' }))) {
 				await adapter.cancel(jobId);
 			}
 		} catch (e) {
 			const failure = classifyFailure(e, '');
 			// Rate limits and outages are tried again next round; a refusal ends the fine-tune.
 			if (failure.kind === 'retry') throw e;
-			this.fail(found, failure.message);
+			await this.fail(found, failure.message);
 		}
 	}
 }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
-import type { Db, Queryable } from '../db';
+import { within, type Db, type Tx } from '../db';
 import {
 	dataset,
 	fineTune,
@@ -50,7 +50,9 @@ export async function adapterFor(
 	found: FineTune
 ): Promise<FineTuneAdapter | null> {
 	if (found.providerId === null) return null;
-	const owner = db.select().from(provider).where(eq(provider.id, found.providerId)).get();
+	const owner = (
+		await db.select().from(provider).where(eq(provider.id, found.providerId)).limit(1)
+	)[0];
 	if (!owner) return null;
 	if (found.adapter === 'together') {
 		const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
@@ -61,46 +63,61 @@ export async function adapterFor(
 	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 0 }));
 }
 
-export function startFineTune(
-	db: Queryable,
+export async function startFineTune(
+	db: Db | Tx,
 	target: Project,
 	datasetId: number,
 	spec: FineTuneSpec,
 	userId: string,
 	now = new Date()
-): { ok: true; fineTuneId: number } | { ok: false; message: string } {
-	const frozen = db
-		.select()
-		.from(dataset)
-		.where(
-			and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id), eq(dataset.state, 'frozen'))
-		)
-		.get();
-	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
-	if (frozen.trainCount === 0) {
-		return { ok: false, message: 'This dataset has no training examples to fine-tune on.' };
-	}
-	if (
-		!db.select({ id: provider.id }).from(provider).where(eq(provider.id, spec.providerId)).get()
-	) {
-		return { ok: false, message: 'That provider no longer exists.' };
-	}
-	const created = db
-		.insert(fineTune)
-		.values({
-			projectId: target.id,
-			datasetId,
-			providerId: spec.providerId,
-			adapter: spec.adapter,
-			baseModel: spec.baseModel,
-			hyperparameters: JSON.stringify({ ...spec.hyperparameters, suffix: spec.suffix }),
-			status: 'pending',
-			createdBy: userId,
-			createdAt: now
-		})
-		.returning({ id: fineTune.id })
-		.get();
-	return { ok: true, fineTuneId: created.id };
+): Promise<{ ok: true; fineTuneId: number } | { ok: false; message: string }> {
+	return within(db, async (tx) => {
+		const frozen = (
+			await tx
+				.select()
+				.from(dataset)
+				.where(
+					and(
+						eq(dataset.id, datasetId),
+						eq(dataset.projectId, target.id),
+						eq(dataset.state, 'frozen')
+					)
+				)
+				.limit(1)
+		)[0];
+		if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
+		if (frozen.trainCount === 0) {
+			return { ok: false, message: 'This dataset has no training examples to fine-tune on.' };
+		}
+		if (
+			!(
+				await tx
+					.select({ id: provider.id })
+					.from(provider)
+					.where(eq(provider.id, spec.providerId))
+					.limit(1)
+			)[0]
+		) {
+			return { ok: false, message: 'That provider no longer exists.' };
+		}
+		const created = (
+			await tx
+				.insert(fineTune)
+				.values({
+					projectId: target.id,
+					datasetId,
+					providerId: spec.providerId,
+					adapter: spec.adapter,
+					baseModel: spec.baseModel,
+					hyperparameters: JSON.stringify({ ...spec.hyperparameters, suffix: spec.suffix }),
+					status: 'pending',
+					createdBy: userId,
+					createdAt: now
+				})
+				.returning({ id: fineTune.id })
+		)[0];
+		return { ok: true, fineTuneId: created.id };
+	});
 }
 
 function fineTuneRows(db: Db, where: SQL | undefined) {
@@ -119,24 +136,22 @@ function fineTuneRows(db: Db, where: SQL | undefined) {
 		.orderBy(desc(fineTune.id));
 }
 
-export function listFineTunes(db: Db, projectId: number) {
-	return fineTuneRows(db, eq(fineTune.projectId, projectId)).all();
+export async function listFineTunes(db: Db, projectId: number) {
+	return await fineTuneRows(db, eq(fineTune.projectId, projectId));
 }
 
-export function getFineTune(db: Db, projectId: number, fineTuneId: number) {
-	return fineTuneRows(
-		db,
-		and(eq(fineTune.projectId, projectId), eq(fineTune.id, fineTuneId))
-	).get();
+export async function getFineTune(db: Db, projectId: number, fineTuneId: number) {
+	return (
+		await fineTuneRows(db, and(eq(fineTune.projectId, projectId), eq(fineTune.id, fineTuneId)))
+	)[0];
 }
 
-export function fineTuneEvents(db: Db, fineTuneId: number) {
-	return db
+export async function fineTuneEvents(db: Db, fineTuneId: number) {
+	return await db
 		.select()
 		.from(fineTuneEvent)
 		.where(eq(fineTuneEvent.fineTuneId, fineTuneId))
-		.orderBy(asc(fineTuneEvent.createdAt), asc(fineTuneEvent.id))
-		.all();
+		.orderBy(asc(fineTuneEvent.createdAt), asc(fineTuneEvent.id));
 }
 
 /** Asks the provider to stop the job (when there is one yet) and marks the fine-tune cancelled. */
@@ -147,11 +162,13 @@ export async function cancelFineTune(
 	fineTuneId: number,
 	now = new Date()
 ): Promise<{ ok: true } | { ok: false; message: string }> {
-	const found = db
-		.select()
-		.from(fineTune)
-		.where(and(eq(fineTune.id, fineTuneId), eq(fineTune.projectId, projectId)))
-		.get();
+	const found = (
+		await db
+			.select()
+			.from(fineTune)
+			.where(and(eq(fineTune.id, fineTuneId), eq(fineTune.projectId, projectId)))
+			.limit(1)
+	)[0];
 	if (!found) return { ok: false, message: 'No such fine-tune in this project.' };
 	if (!ACTIVE_STATUSES.includes(found.status)) {
 		return { ok: false, message: `A ${found.status} fine-tune cannot be cancelled.` };
@@ -166,10 +183,12 @@ export async function cancelFineTune(
 			}
 		}
 	}
-	db.update(fineTune)
-		.set({ status: 'cancelled', finishedAt: now })
-		.where(and(eq(fineTune.id, fineTuneId), inArray(fineTune.status, ACTIVE_STATUSES)))
-		.run();
+	await db.transaction(async (tx) =>
+		tx
+			.update(fineTune)
+			.set({ status: 'cancelled', finishedAt: now })
+			.where(and(eq(fineTune.id, fineTuneId), inArray(fineTune.status, ACTIVE_STATUSES)))
+	);
 	return { ok: true };
 }
 
@@ -185,67 +204,74 @@ export type ServedModel = {
  * OpenAI-compatible URL it is served at: a provider for the server, the model, and a finished
  * fine-tune of the "bundle" kind that ties the model to the dataset, in one transaction.
  */
-export function registerServedModel(
-	db: Queryable,
+export async function registerServedModel(
+	db: Db | Tx,
 	key: SecretKey,
 	target: Project,
 	datasetId: number,
 	served: ServedModel,
 	userId: string,
 	now = new Date()
-): { ok: true; fineTuneId: number; modelId: number } | { ok: false; message: string } {
-	const frozen = db
-		.select({ id: dataset.id, name: dataset.name })
-		.from(dataset)
-		.where(
-			and(eq(dataset.id, datasetId), eq(dataset.projectId, target.id), eq(dataset.state, 'frozen'))
-		)
-		.get();
+): Promise<{ ok: true; fineTuneId: number; modelId: number } | { ok: false; message: string }> {
+	const frozen = (
+		await db
+			.select({ id: dataset.id, name: dataset.name })
+			.from(dataset)
+			.where(
+				and(
+					eq(dataset.id, datasetId),
+					eq(dataset.projectId, target.id),
+					eq(dataset.state, 'frozen')
+				)
+			)
+			.limit(1)
+	)[0];
 	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
-	return db.transaction((tx) => {
-		const server = tx
-			.insert(provider)
-			.values({
-				name: `Own GPUs (${new URL(served.baseUrl).host})`,
-				baseUrl: served.baseUrl,
-				apiKeyEncrypted: served.apiKey ? encryptSecret(key, served.apiKey) : null,
-				createdAt: now
-			})
-			.returning({ id: provider.id })
-			.get();
-		const tune = tx
-			.insert(fineTune)
-			.values({
-				projectId: target.id,
-				datasetId,
-				providerId: server.id,
-				adapter: 'bundle',
-				baseModel: served.baseModel,
-				status: 'succeeded',
-				createdBy: userId,
-				createdAt: now,
-				finishedAt: now
-			})
-			.returning({ id: fineTune.id })
-			.get();
-		const made = tx
-			.insert(model)
-			.values({
-				providerId: server.id,
-				name: served.modelName,
-				fineTuneId: tune.id,
-				createdAt: now
-			})
-			.returning({ id: model.id })
-			.get();
-		tx.update(fineTune).set({ resultModelId: made.id }).where(eq(fineTune.id, tune.id)).run();
-		tx.insert(fineTuneEvent)
-			.values({
-				fineTuneId: tune.id,
-				message: `Trained on own GPUs from the bundle of “${frozen.name}”; served at ${served.baseUrl}`,
-				createdAt: now
-			})
-			.run();
+	return await within(db, async (tx) => {
+		const server = (
+			await tx
+				.insert(provider)
+				.values({
+					name: `Own GPUs (${new URL(served.baseUrl).host})`,
+					baseUrl: served.baseUrl,
+					apiKeyEncrypted: served.apiKey ? encryptSecret(key, served.apiKey) : null,
+					createdAt: now
+				})
+				.returning({ id: provider.id })
+		)[0];
+		const tune = (
+			await tx
+				.insert(fineTune)
+				.values({
+					projectId: target.id,
+					datasetId,
+					providerId: server.id,
+					adapter: 'bundle',
+					baseModel: served.baseModel,
+					status: 'succeeded',
+					createdBy: userId,
+					createdAt: now,
+					finishedAt: now
+				})
+				.returning({ id: fineTune.id })
+		)[0];
+		const made = (
+			await tx
+				.insert(model)
+				.values({
+					providerId: server.id,
+					name: served.modelName,
+					fineTuneId: tune.id,
+					createdAt: now
+				})
+				.returning({ id: model.id })
+		)[0];
+		await tx.update(fineTune).set({ resultModelId: made.id }).where(eq(fineTune.id, tune.id));
+		await tx.insert(fineTuneEvent).values({
+			fineTuneId: tune.id,
+			message: `Trained on own GPUs from the bundle of “${frozen.name}”; served at ${served.baseUrl}`,
+			createdAt: now
+		});
 		return { ok: true, fineTuneId: tune.id, modelId: made.id } as const;
 	});
 }

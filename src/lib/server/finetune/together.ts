@@ -66,6 +66,10 @@ export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapte
 			});
 			return job.id;
 		},
+		async findByTrainingFile(trainingFileId) {
+			const listed = await client.fineTuning.list();
+			return listed.data.find((job) => job.training_file === trainingFileId)?.id ?? null;
+		},
 		async status(jobId) {
 			const job = await client.fineTuning.retrieve(jobId);
 			const failed = job.status === 'error';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db';
+import type { Db, Tx } from '../db';
 import {
 	example,
 	exampleTag,
@@ -300,96 +300,102 @@ type BatchMeta = {
  * in the project). It runs inside the caller's transaction.
  */
 function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' | 'on publish') {
-	const existingSplit = db
-		.select({ split: example.split })
-		.from(example)
-		.where(
-			and(
-				eq(example.projectId, sql.placeholder('projectId')),
-				eq(example.inputHash, sql.placeholder('inputHash'))
+	return db.prepareWrites((w) => {
+		const existingSplit = w
+			.select({ split: example.split })
+			.from(example)
+			.where(
+				and(
+					eq(example.projectId, sql.placeholder('projectId')),
+					eq(example.inputHash, sql.placeholder('inputHash'))
+				)
 			)
-		)
-		.limit(1)
-		.prepare();
-	const insertExample = db
-		.insert(example)
-		.values({
-			projectId: sql.placeholder('projectId'),
-			externalId: sql.placeholder('externalId'),
-			dedupeKey: sql.placeholder('dedupeKey'),
-			input: sql.placeholder('input'),
-			inputHash: sql.placeholder('inputHash'),
-			split: sql.placeholder('split'),
-			source: 'import',
-			importId: sql.placeholder('importId'),
-			status: 'queued',
-			claimable: sql.placeholder('claimable'),
-			priority: sql.placeholder('priority'),
-			randomKey: sql.placeholder('randomKey'),
-			createdAt: sql.placeholder('at'),
-			updatedAt: sql.placeholder('at')
-		})
-		.onConflictDoNothing()
-		.returning({ id: example.id })
-		.prepare();
-	const insertRevision = db
-		.insert(revision)
-		.values({
-			exampleId: sql.placeholder('exampleId'),
-			number: 1,
-			output: sql.placeholder('output'),
-			authorKind: 'import',
-			authorUserId: sql.placeholder('userId'),
-			reason: 'imported',
-			// Raw, because the boolean column would store an empty value as false.
-			schemaValid: sql<boolean | null>`${sql.placeholder('schemaValid')}`,
-			createdAt: sql.placeholder('at')
-		})
-		.returning({ id: revision.id })
-		.prepare();
-	const setCurrent = db
-		.update(example)
-		.set({ currentRevisionId: sql<number>`${sql.placeholder('revisionId')}` })
-		.where(eq(example.id, sql.placeholder('exampleId')))
-		.prepare();
-	const insertTag = db
-		.insert(exampleTag)
-		.values({ exampleId: sql.placeholder('exampleId'), tag: sql.placeholder('tag') })
-		.onConflictDoNothing()
-		.prepare();
-	const hasOutputSchema = target.outputKind === 'json' && !!target.outputSchema;
-	const priorityTag = priorityTagOf(target.queuePriority);
+			.limit(1)
+			.prepare();
+		const insertExample = w
+			.insert(example)
+			.values({
+				projectId: sql.placeholder('projectId'),
+				externalId: sql.placeholder('externalId'),
+				dedupeKey: sql.placeholder('dedupeKey'),
+				input: sql.placeholder('input'),
+				inputHash: sql.placeholder('inputHash'),
+				split: sql.placeholder('split'),
+				source: 'import',
+				importId: sql.placeholder('importId'),
+				status: 'queued',
+				claimable: sql.placeholder('claimable'),
+				priority: sql.placeholder('priority'),
+				randomKey: sql.placeholder('randomKey'),
+				createdAt: sql.placeholder('at'),
+				updatedAt: sql.placeholder('at')
+			})
+			.onConflictDoNothing()
+			.returning({ id: example.id })
+			.prepare();
+		const insertRevision = w
+			.insert(revision)
+			.values({
+				exampleId: sql.placeholder('exampleId'),
+				number: 1,
+				output: sql.placeholder('output'),
+				authorKind: 'import',
+				authorUserId: sql.placeholder('userId'),
+				reason: 'imported',
+				// Raw, because the boolean column would store an empty value as false.
+				schemaValid: sql<boolean | null>`${sql.placeholder('schemaValid')}`,
+				createdAt: sql.placeholder('at')
+			})
+			.returning({ id: revision.id })
+			.prepare();
+		const setCurrent = w
+			.update(example)
+			.set({ currentRevisionId: sql<number>`${sql.placeholder('revisionId')}` })
+			.where(eq(example.id, sql.placeholder('exampleId')))
+			.prepare();
+		const insertTag = w
+			.insert(exampleTag)
+			.values({ exampleId: sql.placeholder('exampleId'), tag: sql.placeholder('tag') })
+			.onConflictDoNothing()
+			.prepare();
+		const hasOutputSchema = target.outputKind === 'json' && !!target.outputSchema;
+		const priorityTag = priorityTagOf(target.queuePriority);
 
-	return (row: ImportRow, batchId: number, at: Date): boolean => {
-		const inputHash = hashText(row.input);
-		const split =
-			existingSplit.get({ projectId: target.id, inputHash })?.split ??
-			splitForInputHash(inputHash, target);
-		const created = insertExample.get({
-			projectId: target.id,
-			externalId: row.externalId,
-			dedupeKey: dedupeKey(row),
-			input: row.input,
-			inputHash,
-			split,
-			importId: batchId,
-			claimable: queue === 'now' && row.output !== null,
-			priority: priorityTag !== null && row.tags.includes(priorityTag) ? 1 : 0,
-			randomKey: randomKey(),
-			at
-		});
-		if (!created) return false;
-		const rev = insertRevision.get({
-			exampleId: created.id,
-			output: row.output,
-			userId,
-			schemaValid: hasOutputSchema && row.output !== null ? 1 : null,
-			at
-		})!;
-		setCurrent.run({ revisionId: rev.id, exampleId: created.id });
-		for (const tag of row.tags) insertTag.run({ exampleId: created.id, tag });
-		return true;
-	};
+		return async (row: ImportRow, batchId: number, at: Date): Promise<boolean> => {
+			const inputHash = hashText(row.input);
+			const split =
+				(await existingSplit.execute({ projectId: target.id, inputHash }))[0]?.split ??
+				splitForInputHash(inputHash, target);
+			const created = (
+				await insertExample.execute({
+					projectId: target.id,
+					externalId: row.externalId,
+					dedupeKey: dedupeKey(row),
+					input: row.input,
+					inputHash,
+					split,
+					importId: batchId,
+					claimable: queue === 'now' && row.output !== null,
+					priority: priorityTag !== null && row.tags.includes(priorityTag) ? 1 : 0,
+					randomKey: randomKey(),
+					at
+				})
+			)[0];
+			if (!created) return false;
+			const rev = (
+				await insertRevision.execute({
+					exampleId: created.id,
+					output: row.output,
+					userId,
+					schemaValid: hasOutputSchema && row.output !== null ? 1 : null,
+					at
+				})
+			)[0]!;
+			await setCurrent.execute({ revisionId: rev.id, exampleId: created.id });
+			for (const tag of row.tags) await insertTag.execute({ exampleId: created.id, tag });
+			return true;
+		};
+	});
 }
 
 /**
@@ -401,38 +407,39 @@ function clockFrom(now: Date): () => Date {
 	return () => new Date(now.getTime() + (performance.now() - startedAt));
 }
 
-function createBatch(
-	db: Db,
+async function createBatch(
+	tx: Tx,
 	target: Project,
 	meta: BatchMeta,
 	state: ImportState,
 	now: Date,
 	stagedAt: Date | null = null
 ) {
-	return db
-		.insert(importBatch)
-		.values({
-			projectId: target.id,
-			userId: meta.userId,
-			filename: meta.filename,
-			format: meta.format,
-			rowsRead: meta.rowsRead,
-			rowsImported: 0,
-			state,
-			stagedAt,
-			createdAt: now
-		})
-		.returning({ id: importBatch.id })
-		.get().id;
+	return (
+		await tx
+			.insert(importBatch)
+			.values({
+				projectId: target.id,
+				userId: meta.userId,
+				filename: meta.filename,
+				format: meta.format,
+				rowsRead: meta.rowsRead,
+				rowsImported: 0,
+				state,
+				stagedAt,
+				createdAt: now
+			})
+			.returning({ id: importBatch.id })
+	)[0].id;
 }
 
 /** The one step that makes a batch's rows visible to every reader. */
-function finishBatch(db: Db, target: Project, batchId: number, imported: number, now: Date) {
-	db.update(importBatch)
+async function finishBatch(tx: Tx, target: Project, batchId: number, imported: number, now: Date) {
+	await tx
+		.update(importBatch)
 		.set({ rowsImported: imported, state: 'done', stagedAt: null })
-		.where(eq(importBatch.id, batchId))
-		.run();
-	db.update(project).set({ updatedAt: now }).where(eq(project.id, target.id)).run();
+		.where(eq(importBatch.id, batchId));
+	await tx.update(project).set({ updatedAt: now }).where(eq(project.id, target.id));
 }
 
 /**
@@ -440,24 +447,21 @@ function finishBatch(db: Db, target: Project, batchId: number, imported: number,
  * key is already in the project are skipped, so importing the same file again adds nothing.
  * An upload goes through `stageRows`, which keeps every transaction short.
  */
-export function insertRows(
+export async function insertRows(
 	db: Db,
 	target: Project,
 	rows: ImportRow[],
 	meta: BatchMeta,
 	now = new Date()
-): { batchId: number; imported: number; skipped: number } {
+): Promise<{ batchId: number; imported: number; skipped: number }> {
 	const write = rowWriter(db, target, meta.userId, 'now');
-	return db.transaction(
-		() => {
-			const batchId = createBatch(db, target, meta, 'done', now);
-			let imported = 0;
-			for (const row of rows) if (write(row, batchId, now)) imported += 1;
-			finishBatch(db, target, batchId, imported, now);
-			return { batchId, imported, skipped: rows.length - imported };
-		},
-		{ behavior: 'immediate' }
-	);
+	return await db.transaction(async (tx) => {
+		const batchId = await createBatch(tx, target, meta, 'done', now);
+		let imported = 0;
+		for (const row of rows) if (await write(row, batchId, now)) imported += 1;
+		await finishBatch(tx, target, batchId, imported, now);
+		return { batchId, imported, skipped: rows.length - imported };
+	});
 }
 
 /**
@@ -480,37 +484,30 @@ export async function stageRows(
 	const write = rowWriter(db, target, meta.userId, 'on publish');
 	// One import is staged in a project at a time: a second one would skip the first one's rows
 	// as already there, and lose them if the first then failed.
-	const batchId = db.transaction(
-		() => {
-			const staging = db
+	const batchId = await db.transaction(async (tx) => {
+		const staging = (
+			await tx
 				.select({ id: importBatch.id })
 				.from(importBatch)
 				.where(and(eq(importBatch.projectId, target.id), eq(importBatch.state, 'staging')))
-				.get();
-			return staging ? null : createBatch(db, target, meta, 'staging', now, clock());
-		},
-		{ behavior: 'immediate' }
-	);
+				.limit(1)
+		)[0];
+		return staging ? null : await createBatch(tx, target, meta, 'staging', now, clock());
+	});
 	if (batchId === null) return { busy: IMPORT_IN_PROGRESS };
 	let imported = 0;
 	let next = 0;
 	try {
 		while (next < rows.length) {
 			const sliceStart = performance.now();
-			db.transaction(
-				() => {
-					do {
-						if (write(rows[next], batchId, now)) imported += 1;
-						next += 1;
-					} while (next < rows.length && performance.now() - sliceStart < SLICE_MS);
-					// A heartbeat: a batch whose importer stops writing is taken for abandoned.
-					db.update(importBatch)
-						.set({ stagedAt: clock() })
-						.where(eq(importBatch.id, batchId))
-						.run();
-				},
-				{ behavior: 'immediate' }
-			);
+			await db.transaction(async (tx) => {
+				do {
+					if (await write(rows[next], batchId, now)) imported += 1;
+					next += 1;
+				} while (next < rows.length && performance.now() - sliceStart < SLICE_MS);
+				// A heartbeat: a batch whose importer stops writing is taken for abandoned.
+				await tx.update(importBatch).set({ stagedAt: clock() }).where(eq(importBatch.id, batchId));
+			});
 			await yieldToOthers();
 		}
 	} catch (e) {
@@ -523,9 +520,7 @@ export async function stageRows(
 	}
 	try {
 		await queueStagedRows(db, batchId);
-		db.transaction(() => finishBatch(db, target, batchId, imported, now), {
-			behavior: 'immediate'
-		});
+		await db.transaction(async (tx) => finishBatch(tx, target, batchId, imported, now));
 	} catch (e) {
 		await discardStagedBatch(db, batchId);
 		throw e;
@@ -535,29 +530,29 @@ export async function stageRows(
 
 /** Staged rows with an output are put in the queue, a slice at a time, before the batch is published. */
 async function queueStagedRows(db: Db, batchId: number): Promise<void> {
-	const next = db
-		.select({ id: example.id, output: revision.output })
-		.from(example)
-		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-		.where(and(eq(example.importId, batchId), gt(example.id, sql.placeholder('after'))))
-		.orderBy(asc(example.id))
-		.limit(QUEUE_CHUNK)
-		.prepare();
+	const next = db.prepareWrites((w) =>
+		w
+			.select({ id: example.id, output: revision.output })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(and(eq(example.importId, batchId), gt(example.id, sql.placeholder('after'))))
+			.orderBy(asc(example.id))
+			.limit(QUEUE_CHUNK)
+			.prepare()
+	);
 	let after = 0;
-	await inSlices(() =>
-		db.transaction(
-			() => {
-				const rows = next.all({ after });
+	await inSlices(
+		async () =>
+			await db.transaction(async (tx) => {
+				const rows = await next.execute({ after });
 				if (rows.length === 0) return 0;
 				after = rows[rows.length - 1].id;
 				const waiting = rows.filter((r) => r.output !== null).map((r) => r.id);
 				if (waiting.length > 0) {
-					db.update(example).set({ claimable: true }).where(inArray(example.id, waiting)).run();
+					await tx.update(example).set({ claimable: true }).where(inArray(example.id, waiting));
 				}
 				return rows.length;
-			},
-			{ behavior: 'immediate' }
-		)
+			})
 	);
 }
 

@@ -1,5 +1,5 @@
 import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db';
+import { type Db, changedRows } from '../db';
 import { example, importBatch } from '../db/schema';
 import { inSlices } from '../longWork';
 
@@ -24,31 +24,34 @@ export function notStaged(): SQL {
 
 /** Removes a staging batch and everything written under it, a chunk at a time. */
 export async function discardStagedBatch(db: Db, batchId: number): Promise<void> {
-	await inSlices(() =>
-		db.transaction((tx) => {
-			// A batch that was published meanwhile is no longer this function's to remove.
-			const staging = tx
-				.select({ id: importBatch.id })
-				.from(importBatch)
-				.where(and(eq(importBatch.id, batchId), eq(importBatch.state, 'staging')))
-				.get();
-			if (!staging) return 0;
-			const ids = tx
-				.select({ id: example.id })
-				.from(example)
-				.where(eq(example.importId, batchId))
-				.limit(DISCARD_CHUNK)
-				.all()
-				.map((r) => r.id);
-			if (ids.length === 0) return 0;
-			// The example points at its revision and the revision at its example: unhook first.
-			tx.update(example).set({ currentRevisionId: null }).where(inArray(example.id, ids)).run();
-			return tx.delete(example).where(inArray(example.id, ids)).run().changes;
-		})
+	await inSlices(
+		async () =>
+			await db.transaction(async (tx) => {
+				// A batch that was published meanwhile is no longer this function's to remove.
+				const staging = (
+					await tx
+						.select({ id: importBatch.id })
+						.from(importBatch)
+						.where(and(eq(importBatch.id, batchId), eq(importBatch.state, 'staging')))
+						.limit(1)
+				)[0];
+				if (!staging) return 0;
+				const ids = (
+					await tx
+						.select({ id: example.id })
+						.from(example)
+						.where(eq(example.importId, batchId))
+						.limit(DISCARD_CHUNK)
+				).map((r) => r.id);
+				if (ids.length === 0) return 0;
+				// The example points at its revision and the revision at its example: unhook first.
+				await tx.update(example).set({ currentRevisionId: null }).where(inArray(example.id, ids));
+				return await changedRows(tx.delete(example).where(inArray(example.id, ids)));
+			})
 	);
-	db.delete(importBatch)
-		.where(and(eq(importBatch.id, batchId), eq(importBatch.state, 'staging')))
-		.run();
+	await db.transaction(async (tx) =>
+		tx.delete(importBatch).where(and(eq(importBatch.id, batchId), eq(importBatch.state, 'staging')))
+	);
 }
 
 /**
@@ -56,11 +59,10 @@ export async function discardStagedBatch(db: Db, batchId: number): Promise<void>
  * whose last write came before `silentSince`. At start-up that is every staging import.
  */
 export async function discardAbandonedImports(db: Db, silentSince: Date): Promise<number> {
-	const abandoned = db
+	const abandoned = await db
 		.select({ id: importBatch.id })
 		.from(importBatch)
-		.where(and(eq(importBatch.state, 'staging'), lt(importBatch.stagedAt, silentSince)))
-		.all();
+		.where(and(eq(importBatch.state, 'staging'), lt(importBatch.stagedAt, silentSince)));
 	for (const batch of abandoned) await discardStagedBatch(db, batch.id);
 	return abandoned.length;
 }

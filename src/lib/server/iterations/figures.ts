@@ -74,12 +74,11 @@ export async function evaluationAnswers(
 	target: Project,
 	pageSize = ANSWERS_PAGE
 ): Promise<EvaluationAnswers> {
-	const evaluations = db
+	const evaluations = await db
 		.select({ id: job.id })
 		.from(job)
 		.where(and(eq(job.projectId, target.id), eq(job.kind, 'evaluation')))
-		.orderBy(asc(job.id))
-		.all();
+		.orderBy(asc(job.id));
 	// One job's done items in id order, a page at a time (job_item_job_done_idx).
 	const ofPage = and(
 		eq(jobItem.jobId, sql.placeholder('jobId')),
@@ -119,10 +118,14 @@ export async function evaluationAnswers(
 	const answers: Answer[] = [];
 	for (const evaluation of evaluations) {
 		for (let after = 0; ;) {
-			const page = answersOf.all({ jobId: evaluation.id, after, upTo: Number.MAX_SAFE_INTEGER });
+			const page = await answersOf.execute({
+				jobId: evaluation.id,
+				after,
+				upTo: Number.MAX_SAFE_INTEGER
+			});
 			if (page.length === 0) break;
 			const upTo = page.at(-1)!.itemId;
-			for (const r of reviewsOf.all({ jobId: evaluation.id, after, upTo })) {
+			for (const r of await reviewsOf.execute({ jobId: evaluation.id, after, upTo })) {
 				if (!reviews.has(r.revisionId)) reviews.set(r.revisionId, new Map());
 				reviews.get(r.revisionId)!.set(r.userId, r.rating);
 			}
@@ -202,9 +205,9 @@ export type IterationFigures = {
 	models: ModelFigures[];
 };
 
-function modelInfo(db: Db, ids: number[]) {
+async function modelInfo(db: Db, ids: number[]) {
 	if (ids.length === 0) return [];
-	return db
+	return await db
 		.select({
 			id: model.id,
 			name: model.name,
@@ -223,8 +226,7 @@ function modelInfo(db: Db, ids: number[]) {
 		.leftJoin(fineTune, eq(fineTune.id, model.fineTuneId))
 		.leftJoin(dataset, eq(dataset.id, fineTune.datasetId))
 		.leftJoin(iteration, eq(iteration.fineTuneId, fineTune.id))
-		.where(inArray(model.id, ids))
-		.all();
+		.where(inArray(model.id, ids));
 }
 
 /** Inputs every model answered. */
@@ -234,12 +236,12 @@ function commonHashes(byModel: Map<number, Map<string, Answer>>): Set<string> {
 	return new Set([...maps[0].keys()].filter((h) => maps.every((m) => m.has(h))));
 }
 
-export function iterationFigures(
+export async function iterationFigures(
 	db: Db,
 	target: Project,
 	loaded: EvaluationAnswers,
 	scope: 'common' | 'all' = 'common'
-): IterationFigures {
+): Promise<IterationFigures> {
 	const { answers, reviews, heldOut: byModel } = loaded;
 	const everyAnswer = new Map<number, Answer[]>();
 	for (const a of answers) {
@@ -248,7 +250,7 @@ export function iterationFigures(
 	}
 	const common = commonHashes(byModel);
 	const { level } = levelsOf(target.ratingScale);
-	const info = modelInfo(db, [...byModel.keys()]);
+	const info = await modelInfo(db, [...byModel.keys()]);
 	// Base models first, then students in the order they were made.
 	info.sort((a, b) => (a.fineTuneId ?? 0) - (b.fineTuneId ?? 0) || a.id - b.id);
 	const models = info.map((m): ModelFigures => {
@@ -334,9 +336,9 @@ export type SideBySide = {
 };
 
 /** The input and each answer's own output, for the answers on one page. */
-function answerTexts(db: Db, shown: Answer[]) {
+async function answerTexts(db: Db, shown: Answer[]) {
 	const rows = shown.length
-		? db
+		? await db
 				.select({ exampleId: example.id, input: example.input, output: revision.output })
 				.from(example)
 				.innerJoin(revision, and(eq(revision.exampleId, example.id), eq(revision.number, 1)))
@@ -346,13 +348,12 @@ function answerTexts(db: Db, shown: Answer[]) {
 						shown.map((a) => a.exampleId)
 					)
 				)
-				.all()
 		: [];
 	return new Map(rows.map((r) => [r.exampleId, r]));
 }
 
 /** Two models on the same held-out inputs: the outputs side by side and the paired comparison. */
-export function sideBySide(
+export async function sideBySide(
 	db: Db,
 	target: Project,
 	loaded: EvaluationAnswers,
@@ -360,7 +361,7 @@ export function sideBySide(
 	modelB: number,
 	page = 1,
 	pageSize = 10
-): SideBySide {
+): Promise<SideBySide> {
 	const byModel = loaded.heldOut;
 	const a = byModel.get(modelA) ?? new Map<string, Answer>();
 	const b = byModel.get(modelB) ?? new Map<string, Answer>();
@@ -377,7 +378,7 @@ export function sideBySide(
 		half = 1.96 * Math.sqrt(variance / n);
 	}
 	const shown = shared.slice((page - 1) * pageSize, page * pageSize);
-	const texts = answerTexts(
+	const texts = await answerTexts(
 		db,
 		shown.flatMap((h) => [a.get(h)!, b.get(h)!])
 	);

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, max } from 'drizzle-orm';
-import type { Db, Queryable } from '../db';
+import type { Db, Queryable, Tx } from '../db';
 import {
 	dataset,
 	datasetItem,
@@ -50,14 +50,17 @@ export type EvaluationSpec = {
 };
 
 /** The distinct inputs of a dataset's examples in the given splits, in the dataset's order. */
-export function datasetInputs(db: Queryable, datasetId: number, splits: Split[]): string[] {
-	const rows = db
+export async function datasetInputs(
+	db: Queryable,
+	datasetId: number,
+	splits: Split[]
+): Promise<string[]> {
+	const rows = await db
 		.select({ input: example.input })
 		.from(datasetItem)
 		.innerJoin(example, eq(example.id, datasetItem.exampleId))
 		.where(and(eq(datasetItem.datasetId, datasetId), inArray(datasetItem.split, splits)))
-		.orderBy(asc(datasetItem.exampleId))
-		.all();
+		.orderBy(asc(datasetItem.exampleId));
 	return [...new Set(rows.map((r) => r.input))];
 }
 
@@ -68,25 +71,25 @@ const splitWords = (splits: Split[]) =>
  * Starts an evaluation run: each model answers every input of the dataset's chosen splits
  * once. Its outputs are examples of source "evaluation", in the queue beside all other work.
  */
-export function startEvaluation(
-	db: Queryable,
+export async function startEvaluation(
+	db: Db | Tx,
 	target: Project,
 	userId: string | null,
 	spec: EvaluationSpec,
 	now = new Date()
-): { ok: true; jobId: number } | { ok: false; message: string } {
-	const missing = missingModelIds(db, spec.modelIds);
+): Promise<{ ok: true; jobId: number } | { ok: false; message: string }> {
+	const missing = await missingModelIds(db, spec.modelIds);
 	if (missing.length > 0) return { ok: false, message: `No model with id ${missing.join(', ')}.` };
-	const frozen = getDataset(db, target.id, spec.datasetId);
+	const frozen = await getDataset(db, target.id, spec.datasetId);
 	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
-	const inputs = datasetInputs(db, frozen.id, spec.splits);
+	const inputs = await datasetInputs(db, frozen.id, spec.splits);
 	if (inputs.length === 0) {
 		return {
 			ok: false,
 			message: `“${frozen.name}” has no inputs in its ${splitWords(spec.splits)} to evaluate on.`
 		};
 	}
-	const jobId = createJob(
+	const jobId = await createJob(
 		db,
 		target,
 		userId,
@@ -120,24 +123,21 @@ export type NextIterationResult =
 type Refusal = { ok: false; message: string };
 
 /** Runs `work` as one immediate transaction, rolled back whole when it answers a refusal. */
-function unlessRefused<T extends { ok: true }>(
+async function unlessRefused<T extends { ok: true }>(
 	db: Db,
-	work: (tx: Queryable) => T | Refusal
-): T | Refusal {
+	work: (tx: Tx) => Promise<T | Refusal>
+): Promise<T | Refusal> {
 	class Undo extends Error {
 		constructor(readonly refusal: Refusal) {
 			super(refusal.message);
 		}
 	}
 	try {
-		return db.transaction(
-			(tx) => {
-				const result = work(tx);
-				if (!result.ok) throw new Undo(result);
-				return result;
-			},
-			{ behavior: 'immediate' }
-		);
+		return await db.transaction(async (tx) => {
+			const result = await work(tx);
+			if (!result.ok) throw new Undo(result);
+			return result;
+		});
 	} catch (e) {
 		if (e instanceof Undo) return e.refusal;
 		throw e;
@@ -145,32 +145,35 @@ function unlessRefused<T extends { ok: true }>(
 }
 
 /** Writes the project's next iteration: a dataset, its fine-tune and how to evaluate its student. */
-function addIteration(
-	tx: Queryable,
+async function addIteration(
+	tx: Tx,
 	target: Project,
 	fields: { datasetId: number; fineTuneId: number; evaluation: NextIterationSpec['evaluation'] },
 	userId: string,
 	now: Date
 ) {
-	const last = tx
-		.select({ number: max(iteration.number) })
-		.from(iteration)
-		.where(eq(iteration.projectId, target.id))
-		.get();
+	const last = (
+		await tx
+			.select({ number: max(iteration.number) })
+			.from(iteration)
+			.where(eq(iteration.projectId, target.id))
+			.limit(1)
+	)[0];
 	const number = (last?.number ?? 0) + 1;
-	const created = tx
-		.insert(iteration)
-		.values({
-			projectId: target.id,
-			number,
-			datasetId: fields.datasetId,
-			fineTuneId: fields.fineTuneId,
-			evaluationConfig: JSON.stringify(fields.evaluation),
-			createdBy: userId,
-			createdAt: now
-		})
-		.returning({ id: iteration.id })
-		.get();
+	const created = (
+		await tx
+			.insert(iteration)
+			.values({
+				projectId: target.id,
+				number,
+				datasetId: fields.datasetId,
+				fineTuneId: fields.fineTuneId,
+				evaluationConfig: JSON.stringify(fields.evaluation),
+				createdBy: userId,
+				createdAt: now
+			})
+			.returning({ id: iteration.id })
+	)[0];
 	return { iterationId: created.id, number };
 }
 
@@ -191,8 +194,8 @@ export async function startNextIteration(
 	if (!staged.ok) return staged;
 	let result: NextIterationResult;
 	try {
-		result = unlessRefused(db, (tx) => {
-			publishDataset(tx, staged);
+		result = await unlessRefused(db, async (tx) => {
+			await publishDataset(tx, staged);
 			const heldOut = spec.evaluation.splits.reduce((n, s) => n + staged.counts[s], 0);
 			if (heldOut === 0) {
 				return {
@@ -200,14 +203,14 @@ export async function startNextIteration(
 					message: `The next dataset would have no examples in its ${splitWords(spec.evaluation.splits)}, so its student could not be evaluated. Review more examples first, or evaluate on other splits.`
 				};
 			}
-			const started = startFineTune(tx, target, staged.datasetId, spec.fineTune, userId, now);
+			const started = await startFineTune(tx, target, staged.datasetId, spec.fineTune, userId, now);
 			if (!started.ok) return started;
 			const fields = {
 				datasetId: staged.datasetId,
 				fineTuneId: started.fineTuneId,
 				evaluation: spec.evaluation
 			};
-			const added = addIteration(tx, target, fields, userId, now);
+			const added = await addIteration(tx, target, fields, userId, now);
 			return { ok: true, ...added, datasetId: staged.datasetId, fineTuneId: started.fineTuneId };
 		});
 	} catch (e) {
@@ -219,14 +222,18 @@ export async function startNextIteration(
 }
 
 /** How the next student is evaluated: as the last iteration's was, else on the test split. */
-function lastEvaluationConfig(db: Queryable, projectId: number): NextIterationSpec['evaluation'] {
-	const last = db
-		.select({ config: iteration.evaluationConfig })
-		.from(iteration)
-		.where(eq(iteration.projectId, projectId))
-		.orderBy(desc(iteration.number))
-		.limit(1)
-		.get();
+async function lastEvaluationConfig(
+	db: Queryable,
+	projectId: number
+): Promise<NextIterationSpec['evaluation']> {
+	const last = (
+		await db
+			.select({ config: iteration.evaluationConfig })
+			.from(iteration)
+			.where(eq(iteration.projectId, projectId))
+			.orderBy(desc(iteration.number))
+			.limit(1)
+	)[0];
 	if (last) return JSON.parse(last.config) as NextIterationSpec['evaluation'];
 	return {
 		splits: ['test'],
@@ -242,7 +249,7 @@ export type ServedIterationResult =
  * transaction: the served model is registered, the iteration written, and its evaluation run
  * queued with the last iteration's evaluation settings.
  */
-export function registerServedIteration(
+export async function registerServedIteration(
 	db: Db,
 	key: SecretKey,
 	target: Project,
@@ -250,22 +257,27 @@ export function registerServedIteration(
 	served: ServedModel,
 	userId: string,
 	now = new Date()
-): ServedIterationResult {
-	return unlessRefused(db, (tx) => {
-		const frozen = getDataset(tx, target.id, datasetId);
+): Promise<ServedIterationResult> {
+	return await unlessRefused(db, async (tx) => {
+		const frozen = await getDataset(tx, target.id, datasetId);
 		if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
-		const evaluation = lastEvaluationConfig(tx, target.id);
-		if (datasetInputs(tx, frozen.id, evaluation.splits).length === 0) {
+		const evaluation = await lastEvaluationConfig(tx, target.id);
+		if ((await datasetInputs(tx, frozen.id, evaluation.splits)).length === 0) {
 			return {
 				ok: false,
 				message: `“${frozen.name}” has no inputs in its ${splitWords(evaluation.splits)} to evaluate the model on. Untick “Evaluate it” to register the model alone.`
 			};
 		}
-		const registered = registerServedModel(tx, key, target, frozen.id, served, userId, now);
+		const registered = await registerServedModel(tx, key, target, frozen.id, served, userId, now);
 		if (!registered.ok) return registered;
 		const fields = { datasetId: frozen.id, fineTuneId: registered.fineTuneId, evaluation };
-		const added = addIteration(tx, target, fields, userId, now);
-		const jobId = queueIterationEvaluation(tx, registered.fineTuneId, registered.modelId, now);
+		const added = await addIteration(tx, target, fields, userId, now);
+		const jobId = await queueIterationEvaluation(
+			tx,
+			registered.fineTuneId,
+			registered.modelId,
+			now
+		);
 		if (jobId === null) throw new Error('The evaluation run was not queued.');
 		return { ok: true, ...added, fineTuneId: registered.fineTuneId, jobId };
 	});
@@ -275,23 +287,27 @@ export function registerServedIteration(
  * Called in the transaction that records a fine-tune's success: if the fine-tune belongs to
  * an iteration not yet evaluated, its student's evaluation run is queued. Returns the job.
  */
-export function queueIterationEvaluation(
-	tx: Queryable,
+export async function queueIterationEvaluation(
+	tx: Tx,
 	fineTuneId: number,
 	studentModelId: number,
 	now = new Date()
-): number | null {
-	const found = tx
-		.select({ iteration, projectId: fineTune.projectId, createdBy: fineTune.createdBy })
-		.from(iteration)
-		.innerJoin(fineTune, eq(fineTune.id, iteration.fineTuneId))
-		.where(and(eq(iteration.fineTuneId, fineTuneId), isNull(iteration.evaluationJobId)))
-		.get();
+): Promise<number | null> {
+	const found = (
+		await tx
+			.select({ iteration, projectId: fineTune.projectId, createdBy: fineTune.createdBy })
+			.from(iteration)
+			.innerJoin(fineTune, eq(fineTune.id, iteration.fineTuneId))
+			.where(and(eq(iteration.fineTuneId, fineTuneId), isNull(iteration.evaluationJobId)))
+			.limit(1)
+	)[0];
 	if (!found || found.iteration.datasetId === null) return null;
-	const target = tx.select().from(project).where(eq(project.id, found.projectId)).get();
+	const target = (
+		await tx.select().from(project).where(eq(project.id, found.projectId)).limit(1)
+	)[0];
 	if (!target) return null;
 	const config = JSON.parse(found.iteration.evaluationConfig) as NextIterationSpec['evaluation'];
-	const started = startEvaluation(
+	const started = await startEvaluation(
 		tx,
 		target,
 		found.createdBy,
@@ -304,10 +320,10 @@ export function queueIterationEvaluation(
 		now
 	);
 	if (!started.ok) return null;
-	tx.update(iteration)
+	await tx
+		.update(iteration)
 		.set({ evaluationJobId: started.jobId })
-		.where(eq(iteration.id, found.iteration.id))
-		.run();
+		.where(eq(iteration.id, found.iteration.id));
 	return started.jobId;
 }
 
@@ -322,8 +338,8 @@ export type IterationSummary = {
 };
 
 /** The project's iterations, newest first, each with its dataset, fine-tune and evaluation. */
-export function listIterations(db: Db, projectId: number): IterationSummary[] {
-	const rows = db
+export async function listIterations(db: Db, projectId: number): Promise<IterationSummary[]> {
+	const rows = await db
 		.select({ iteration, dataset, fineTune, student: model, evaluation: job })
 		.from(iteration)
 		.leftJoin(dataset, eq(dataset.id, iteration.datasetId))
@@ -331,41 +347,44 @@ export function listIterations(db: Db, projectId: number): IterationSummary[] {
 		.leftJoin(model, eq(model.id, fineTune.resultModelId))
 		.leftJoin(job, eq(job.id, iteration.evaluationJobId))
 		.where(eq(iteration.projectId, projectId))
-		.orderBy(desc(iteration.number))
-		.all();
+		.orderBy(desc(iteration.number));
 	const evaluations = rows.flatMap((row) => (row.evaluation ? [row.evaluation] : []));
-	const progress = new Map(jobsProgress(db, evaluations).map((p) => [p.id, p]));
-	return rows.map((row) => ({
-		iteration: row.iteration,
-		dataset: row.dataset,
-		change:
-			row.dataset?.previousDatasetId != null
-				? datasetChange(db, row.dataset.previousDatasetId, row.dataset.id)
-				: null,
-		fineTune: row.fineTune && {
-			id: row.fineTune.id,
-			status: row.fineTune.status,
-			error: row.fineTune.error,
-			baseModel: row.fineTune.baseModel
-		},
-		student: row.student && { id: row.student.id, name: row.student.name },
-		evaluation: row.evaluation ? progress.get(row.evaluation.id)! : null
-	}));
+	const progress = new Map((await jobsProgress(db, evaluations)).map((p) => [p.id, p]));
+	const summaries: IterationSummary[] = [];
+	for (const row of rows)
+		summaries.push({
+			iteration: row.iteration,
+			dataset: row.dataset,
+			change:
+				row.dataset?.previousDatasetId != null
+					? await datasetChange(db, row.dataset.previousDatasetId, row.dataset.id)
+					: null,
+			fineTune: row.fineTune && {
+				id: row.fineTune.id,
+				status: row.fineTune.status,
+				error: row.fineTune.error,
+				baseModel: row.fineTune.baseModel
+			},
+			student: row.student && { id: row.student.id, name: row.student.name },
+			evaluation: row.evaluation ? progress.get(row.evaluation.id)! : null
+		});
+	return summaries;
 }
 
 /**
  * What the next iteration's form starts from: the last iteration's fine-tune and evaluation,
  * so a turn of the loop is one click when nothing changes.
  */
-export function nextIterationDefaults(db: Db, projectId: number) {
-	const last = db
-		.select({ iteration, fineTune })
-		.from(iteration)
-		.leftJoin(fineTune, eq(fineTune.id, iteration.fineTuneId))
-		.where(eq(iteration.projectId, projectId))
-		.orderBy(desc(iteration.number))
-		.limit(1)
-		.get();
+export async function nextIterationDefaults(db: Db, projectId: number) {
+	const last = (
+		await db
+			.select({ iteration, fineTune })
+			.from(iteration)
+			.leftJoin(fineTune, eq(fineTune.id, iteration.fineTuneId))
+			.where(eq(iteration.projectId, projectId))
+			.orderBy(desc(iteration.number))
+			.limit(1)
+	)[0];
 	const number = (last?.iteration.number ?? 0) + 1;
 	const tune = last?.fineTune;
 	const hyper = tune

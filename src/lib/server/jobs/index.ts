@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import type { Db, Queryable } from '../db';
+import { within, type Db, type Tx } from '../db';
 import { example, job, jobItem, model, provider, type Job, type Project } from '../db/schema';
 import { exampleIdsMatching } from '../examples';
 import {
@@ -51,17 +51,20 @@ export async function parseJobInputs(
 }
 
 /** The distinct inputs of the examples a filter selects, oldest first (the re-tune loop's way). */
-export function inputsOfExamples(db: Db, projectId: number, filter: ExampleFilter): string[] {
-	const ids = exampleIdsMatching(db, projectId, filter);
+export async function inputsOfExamples(
+	db: Db,
+	projectId: number,
+	filter: ExampleFilter
+): Promise<string[]> {
+	const ids = await exampleIdsMatching(db, projectId, filter);
 	const inputs = new Set<string>();
 	// SQLite takes at most 32,766 bound values in one statement.
 	for (let i = 0; i < ids.length; i += 10_000) {
-		const rows = db
+		const rows = await db
 			.select({ input: example.input })
 			.from(example)
 			.where(inArray(example.id, ids.slice(i, i + 10_000)))
-			.orderBy(asc(example.id))
-			.all();
+			.orderBy(asc(example.id));
 		for (const row of rows) inputs.add(row.input);
 	}
 	return [...inputs];
@@ -84,19 +87,19 @@ export type NewJob = {
  * Stores the job and all its items in one transaction, running. The same input given twice
  * is asked once; each model answers each input `samplesPerInput` times.
  */
-export function createJob(
-	db: Queryable,
+export async function createJob(
+	db: Db | Tx,
 	target: Project,
 	userId: string | null,
 	spec: NewJob,
 	now = new Date()
-): number {
+): Promise<number> {
 	const { concurrency, ...rest } = spec.settings;
 	const config: JobConfig = { ...rest, ...spec.pairs, source: spec.source };
 	const unique = [...new Map(spec.inputs.map((input) => [hashText(input), input]))];
-	return db.transaction(
-		(tx) => {
-			const created = tx
+	return await within(db, async (tx) => {
+		const created = (
+			await tx
 				.insert(job)
 				.values({
 					projectId: target.id,
@@ -110,29 +113,27 @@ export function createJob(
 					startedAt: now
 				})
 				.returning({ id: job.id })
-				.get();
-			const rows =
-				spec.kind === 'evaluation'
-					? evaluationLayout(unique, spec.modelIds, spec.settings.samplesPerInput)
-					: unique.flatMap(([inputHash, input]) =>
-							spec.modelIds.flatMap((modelId, m) =>
-								Array.from({ length: spec.settings.samplesPerInput }, (_, s) => ({
-									input,
-									inputHash,
-									modelId,
-									sampleIndex: m * spec.settings.samplesPerInput + s
-								}))
-							)
-						);
-			for (let i = 0; i < rows.length; i += ITEMS_PER_INSERT) {
-				tx.insert(jobItem)
-					.values(rows.slice(i, i + ITEMS_PER_INSERT).map((row) => ({ ...row, jobId: created.id })))
-					.run();
-			}
-			return created.id;
-		},
-		{ behavior: 'immediate' }
-	);
+		)[0];
+		const rows =
+			spec.kind === 'evaluation'
+				? evaluationLayout(unique, spec.modelIds, spec.settings.samplesPerInput)
+				: unique.flatMap(([inputHash, input]) =>
+						spec.modelIds.flatMap((modelId, m) =>
+							Array.from({ length: spec.settings.samplesPerInput }, (_, s) => ({
+								input,
+								inputHash,
+								modelId,
+								sampleIndex: m * spec.settings.samplesPerInput + s
+							}))
+						)
+					);
+		for (let i = 0; i < rows.length; i += ITEMS_PER_INSERT) {
+			await tx
+				.insert(jobItem)
+				.values(rows.slice(i, i + ITEMS_PER_INSERT).map((row) => ({ ...row, jobId: created.id })));
+		}
+		return created.id;
+	});
 }
 
 /**
@@ -161,25 +162,26 @@ export function jobConfigOf(found: Pick<Job, 'config'>): JobConfig {
 	return JSON.parse(found.config) as JobConfig;
 }
 
-export function getJob(db: Db, projectId: number, jobId: number): Job | undefined {
-	return db
-		.select()
-		.from(job)
-		.where(and(eq(job.id, jobId), eq(job.projectId, projectId)))
-		.get();
+export async function getJob(db: Db, projectId: number, jobId: number): Promise<Job | undefined> {
+	return (
+		await db
+			.select()
+			.from(job)
+			.where(and(eq(job.id, jobId), eq(job.projectId, projectId)))
+			.limit(1)
+	)[0];
 }
 
 export type ItemCounts = Record<'pending' | 'running' | 'done' | 'failed' | 'cancelled', number>;
 
-function itemCounts(db: Db, jobIds: number[]): Map<number, ItemCounts> {
+async function itemCounts(db: Db, jobIds: number[]): Promise<Map<number, ItemCounts>> {
 	const counts = new Map<number, ItemCounts>();
 	if (jobIds.length === 0) return counts;
-	const rows = db
+	const rows = await db
 		.select({ jobId: jobItem.jobId, status: jobItem.status, n: count() })
 		.from(jobItem)
 		.where(inArray(jobItem.jobId, jobIds))
-		.groupBy(jobItem.jobId, jobItem.status)
-		.all();
+		.groupBy(jobItem.jobId, jobItem.status);
 	for (const id of jobIds)
 		counts.set(id, { pending: 0, running: 0, done: 0, failed: 0, cancelled: 0 });
 	for (const row of rows) counts.get(row.jobId)![row.status] = row.n;
@@ -209,16 +211,15 @@ export type JobProgress = {
 	finishedAt: Date | null;
 };
 
-function modelNames(db: Db, jobIds: number[]): Map<number, string[]> {
+async function modelNames(db: Db, jobIds: number[]): Promise<Map<number, string[]>> {
 	const names = new Map<number, string[]>();
 	if (jobIds.length === 0) return names;
-	const rows = db
+	const rows = await db
 		.selectDistinct({ jobId: jobItem.jobId, name: model.name, provider: provider.name })
 		.from(jobItem)
 		.innerJoin(model, eq(model.id, jobItem.modelId))
 		.innerJoin(provider, eq(provider.id, model.providerId))
-		.where(inArray(jobItem.jobId, jobIds))
-		.all();
+		.where(inArray(jobItem.jobId, jobIds));
 	for (const row of rows) {
 		names.set(row.jobId, [...(names.get(row.jobId) ?? []), `${row.name} (${row.provider})`]);
 	}
@@ -255,32 +256,35 @@ function progressOf(found: Job, counts: ItemCounts, models: string[], now: Date)
 	};
 }
 
-export function jobProgress(db: Db, found: Job, now = new Date()): JobProgress {
-	return jobsProgress(db, [found], now)[0];
+export async function jobProgress(db: Db, found: Job, now = new Date()): Promise<JobProgress> {
+	return (await jobsProgress(db, [found], now))[0];
 }
 
 /** The progress of several jobs, read in two queries whatever their number. */
-export function jobsProgress(db: Db, jobs: Job[], now = new Date()): JobProgress[] {
+export async function jobsProgress(db: Db, jobs: Job[], now = new Date()): Promise<JobProgress[]> {
 	const ids = jobs.map((j) => j.id);
-	const counts = itemCounts(db, ids);
-	const names = modelNames(db, ids);
+	const counts = await itemCounts(db, ids);
+	const names = await modelNames(db, ids);
 	return jobs.map((j) => progressOf(j, counts.get(j.id)!, names.get(j.id) ?? [], now));
 }
 
-export function listJobs(db: Db, projectId: number, now = new Date()): JobProgress[] {
-	const jobs = db
+export async function listJobs(
+	db: Db,
+	projectId: number,
+	now = new Date()
+): Promise<JobProgress[]> {
+	const jobs = await db
 		.select()
 		.from(job)
 		.where(eq(job.projectId, projectId))
 		.orderBy(desc(job.createdAt), desc(job.id))
-		.limit(100)
-		.all();
+		.limit(100);
 	return jobsProgress(db, jobs, now);
 }
 
 /** The items that failed, with why, for the job page. */
-export function failedItems(db: Db, jobId: number, limit = 50) {
-	return db
+export async function failedItems(db: Db, jobId: number, limit = 50) {
+	return await db
 		.select({
 			id: jobItem.id,
 			input: sql<string>`substr(${jobItem.input}, 1, 200)`,
@@ -290,8 +294,7 @@ export function failedItems(db: Db, jobId: number, limit = 50) {
 		.from(jobItem)
 		.where(and(eq(jobItem.jobId, jobId), eq(jobItem.status, 'failed')))
 		.orderBy(asc(jobItem.id))
-		.limit(limit)
-		.all();
+		.limit(limit);
 }
 
 export type ControlResult = { ok: true } | { ok: false; message: string };
@@ -306,37 +309,36 @@ const ALLOWED: Record<'pause' | 'resume' | 'cancel', Job['status'][]> = {
  * Pause stops new calls (calls in flight finish and are kept); resume carries on; cancel
  * stops for good, and the items not yet done are cancelled, in one transaction.
  */
-export function controlJob(
+export async function controlJob(
 	db: Db,
 	projectId: number,
 	jobId: number,
 	action: 'pause' | 'resume' | 'cancel',
 	now = new Date()
-): ControlResult {
-	return db.transaction(
-		(tx) => {
-			const found = tx
+): Promise<ControlResult> {
+	return await db.transaction(async (tx) => {
+		const found = (
+			await tx
 				.select({ status: job.status })
 				.from(job)
 				.where(and(eq(job.id, jobId), eq(job.projectId, projectId)))
-				.get();
-			if (!found) return { ok: false, message: 'No such job in this project.' };
-			if (!ALLOWED[action].includes(found.status)) {
-				return { ok: false, message: `A ${found.status} job cannot be ${action}d.` } as const;
-			}
-			const status = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled';
-			tx.update(job)
-				.set({ status, finishedAt: action === 'cancel' ? now : null })
-				.where(eq(job.id, jobId))
-				.run();
-			if (action === 'cancel') {
-				tx.update(jobItem)
-					.set({ status: 'cancelled', finishedAt: now })
-					.where(and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running'])))
-					.run();
-			}
-			return { ok: true } as const;
-		},
-		{ behavior: 'immediate' }
-	);
+				.limit(1)
+		)[0];
+		if (!found) return { ok: false, message: 'No such job in this project.' };
+		if (!ALLOWED[action].includes(found.status)) {
+			return { ok: false, message: `A ${found.status} job cannot be ${action}d.` } as const;
+		}
+		const status = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled';
+		await tx
+			.update(job)
+			.set({ status, finishedAt: action === 'cancel' ? now : null })
+			.where(eq(job.id, jobId));
+		if (action === 'cancel') {
+			await tx
+				.update(jobItem)
+				.set({ status: 'cancelled', finishedAt: now })
+				.where(and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running'])));
+		}
+		return { ok: true } as const;
+	});
 }

@@ -70,33 +70,33 @@ export function buildSystemPrompt(
  * requirements, as a job without reasoning sends them. Training files carry this rather than the
  * bare instruction, so that a student is asked at evaluation exactly what it learnt to answer.
  */
-export function studentSystemPrompt(db: Db, task: Task): string {
-	return buildSystemPrompt(task, listRequirements(db, task.id), { reasoning: false });
+export async function studentSystemPrompt(db: Db, task: Task): Promise<string> {
+	return buildSystemPrompt(task, await listRequirements(db, task.id), { reasoning: false });
 }
 
 /** The best accepted training examples, highest final rating first: never val or test. */
-export function fewShotExamples(db: Db, projectId: number, limit: number) {
+export async function fewShotExamples(db: Db, projectId: number, limit: number) {
 	if (limit <= 0) return [];
-	return db
-		.select({ input: example.input, output: revision.output })
-		.from(example)
-		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-		.where(
-			and(
-				eq(example.projectId, projectId),
-				eq(example.status, 'accepted'),
-				eq(example.split, 'train'),
-				eq(example.isGold, false)
+	return (
+		await db
+			.select({ input: example.input, output: revision.output })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(
+				and(
+					eq(example.projectId, projectId),
+					eq(example.status, 'accepted'),
+					eq(example.split, 'train'),
+					eq(example.isGold, false)
+				)
 			)
-		)
-		.orderBy(desc(example.finalRating), asc(example.id))
-		.limit(limit)
-		.all()
-		.flatMap((r) => (r.output === null ? [] : [{ input: r.input, output: r.output }]));
+			.orderBy(desc(example.finalRating), asc(example.id))
+			.limit(limit)
+	).flatMap((r) => (r.output === null ? [] : [{ input: r.input, output: r.output }]));
 }
 
-export function buildPrompt(db: Db, task: Task, options: PromptOptions): Prompt {
-	const system = buildSystemPrompt(task, listRequirements(db, task.id), options);
+export async function buildPrompt(db: Db, task: Task, options: PromptOptions): Promise<Prompt> {
+	const system = buildSystemPrompt(task, await listRequirements(db, task.id), options);
 	const schema = task.outputSchema
 		? (JSON.parse(task.outputSchema) as Record<string, unknown>)
 		: null;
@@ -124,7 +124,7 @@ export function buildPrompt(db: Db, task: Task, options: PromptOptions): Prompt 
 	return {
 		mode: 'answer',
 		system,
-		examples: fewShotExamples(db, task.id, options.fewShot),
+		examples: await fewShotExamples(db, task.id, options.fewShot),
 		responseFormat,
 		wrapped,
 		reasoning: options.reasoning,
@@ -264,12 +264,12 @@ export const DEFAULT_PAIR_PROMPT =
 	'Read the passage the user gives you. Propose questions or requests that a user of the task below could bring, which the passage answers, each with the ideal output for it. Use only what the passage says; each input must make sense on its own, without the passage.';
 
 /** The prompt that turns a document's passage into input/output pairs for the task. */
-export function buildPairPrompt(
+export async function buildPairPrompt(
 	db: Db,
 	task: Task,
 	options: { pairPrompt: string; pairsPerPassage: number }
-): Prompt {
-	const requirements = listRequirements(db, task.id);
+): Promise<Prompt> {
+	const requirements = await listRequirements(db, task.id);
 	const system = [
 		options.pairPrompt.trim() || DEFAULT_PAIR_PROMPT,
 		`The task: ${buildSystemPrompt(task, requirements, { reasoning: false })}`,

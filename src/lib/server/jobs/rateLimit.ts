@@ -1,76 +1,110 @@
+import { eq } from 'drizzle-orm';
+import type { Tx } from '../db';
+import { providerBudget } from '../db/schema';
+
 // Per-provider request and token budgets, as token buckets that refill continuously: a
 // provider allowing 600 requests a minute gets one every 100 ms on average, with bursts up to
-// a minute's worth. A 429's Retry-After closes the provider for that long.
+// a minute's worth. A 429's Retry-After closes the provider for that long. The buckets live in
+// the database, so that every worker process takes from the same budget.
 
 export type Limits = { requestsPerMinute: number | null; tokensPerMinute: number | null };
 
-type Bucket = { level: number; capacity: number; perMs: number; at: number };
+/** A provider's budget as stored: levels (null when unlimited), when last refilled, closed until. */
+export type Budget = {
+	requests: number | null;
+	requestCapacity: number | null;
+	tokens: number | null;
+	tokenCapacity: number | null;
+	refilledAt: number;
+	closedUntil: number;
+};
 
-function bucket(perMinute: number, now: number): Bucket {
-	return { level: perMinute, capacity: perMinute, perMs: perMinute / 60_000, at: now };
+export function freshBudget(now: number): Budget {
+	return {
+		requests: null,
+		requestCapacity: null,
+		tokens: null,
+		tokenCapacity: null,
+		refilledAt: now,
+		closedUntil: 0
+	};
 }
 
-function refill(b: Bucket, now: number) {
-	b.level = Math.min(b.capacity, b.level + (now - b.at) * b.perMs);
-	b.at = now;
+/** Brings the levels up to `now`; a changed limit starts its bucket full at the new size. */
+function refill(b: Budget, limits: Limits, now: number) {
+	const elapsed = Math.max(0, now - b.refilledAt);
+	if (limits.requestsPerMinute !== b.requestCapacity) {
+		b.requestCapacity = limits.requestsPerMinute;
+		b.requests = limits.requestsPerMinute;
+	} else if (b.requestCapacity && b.requests !== null) {
+		b.requests = Math.min(b.requestCapacity, b.requests + (elapsed * b.requestCapacity) / 60_000);
+	}
+	if (limits.tokensPerMinute !== b.tokenCapacity) {
+		b.tokenCapacity = limits.tokensPerMinute;
+		b.tokens = limits.tokensPerMinute;
+	} else if (b.tokenCapacity && b.tokens !== null) {
+		b.tokens = Math.min(b.tokenCapacity, b.tokens + (elapsed * b.tokenCapacity) / 60_000);
+	}
+	b.refilledAt = Math.max(b.refilledAt, now);
 }
 
-/** Milliseconds until the bucket holds `amount`; 0 when it does now. */
-function waitFor(b: Bucket, amount: number): number {
-	const needed = Math.min(amount, b.capacity) - b.level;
-	return needed <= 0 ? 0 : Math.ceil(needed / b.perMs);
+/** Milliseconds until a bucket of `capacity` at `level` holds `amount`; 0 when it does now. */
+function waitFor(level: number, capacity: number, amount: number): number {
+	const needed = Math.min(amount, capacity) - level;
+	return needed <= 0 ? 0 : Math.ceil(needed / (capacity / 60_000));
 }
 
-export class ProviderLimiter {
-	private requests = new Map<number, Bucket>();
-	private tokens = new Map<number, Bucket>();
-	private closedUntil = new Map<number, number>();
+/**
+ * Takes one request and `estimatedTokens` from the budget and returns 0, or takes nothing and
+ * returns how many milliseconds to wait first.
+ */
+export function take(b: Budget, limits: Limits, estimatedTokens: number, now: number): number {
+	const closed = b.closedUntil - now;
+	if (closed > 0) return closed;
+	refill(b, limits, now);
+	const wait = Math.max(
+		b.requestCapacity && b.requests !== null ? waitFor(b.requests, b.requestCapacity, 1) : 0,
+		b.tokenCapacity && b.tokens !== null ? waitFor(b.tokens, b.tokenCapacity, estimatedTokens) : 0
+	);
+	if (wait > 0) return wait;
+	if (b.requests !== null) b.requests -= 1;
+	if (b.tokens !== null && b.tokenCapacity) b.tokens -= Math.min(estimatedTokens, b.tokenCapacity);
+	return 0;
+}
 
-	private bucketsFor(providerId: number, limits: Limits, now: number) {
-		let requests = this.requests.get(providerId);
-		if (limits.requestsPerMinute && requests?.capacity !== limits.requestsPerMinute) {
-			requests = bucket(limits.requestsPerMinute, now);
-			this.requests.set(providerId, requests);
-		}
-		let tokens = this.tokens.get(providerId);
-		if (limits.tokensPerMinute && tokens?.capacity !== limits.tokensPerMinute) {
-			tokens = bucket(limits.tokensPerMinute, now);
-			this.tokens.set(providerId, tokens);
-		}
-		return {
-			requests: limits.requestsPerMinute ? requests : undefined,
-			tokens: limits.tokensPerMinute ? tokens : undefined
-		};
-	}
+/** Corrects the token budget once the provider has said what a call really used. */
+export function settle(b: Budget, estimatedTokens: number, usedTokens: number) {
+	if (b.tokens !== null) b.tokens -= usedTokens - estimatedTokens;
+}
 
-	/**
-	 * Takes one request and `estimatedTokens` from the provider's budget and returns 0, or
-	 * takes nothing and returns how many milliseconds to wait first.
-	 */
-	take(providerId: number, limits: Limits, estimatedTokens: number, now: number): number {
-		const closed = (this.closedUntil.get(providerId) ?? 0) - now;
-		if (closed > 0) return closed;
-		const { requests, tokens } = this.bucketsFor(providerId, limits, now);
-		if (requests) refill(requests, now);
-		if (tokens) refill(tokens, now);
-		const wait = Math.max(
-			requests ? waitFor(requests, 1) : 0,
-			tokens ? waitFor(tokens, estimatedTokens) : 0
-		);
-		if (wait > 0) return wait;
-		if (requests) requests.level -= 1;
-		if (tokens) tokens.level -= Math.min(estimatedTokens, tokens.capacity);
-		return 0;
-	}
+/** The provider said to wait (a 429 with Retry-After): nothing goes to it until then. */
+export function closeFor(b: Budget, ms: number, now: number) {
+	b.closedUntil = Math.max(b.closedUntil, now + ms);
+}
 
-	/** Corrects the token budget once the provider has said what a call really used. */
-	settle(providerId: number, estimatedTokens: number, usedTokens: number) {
-		const tokens = this.tokens.get(providerId);
-		if (tokens) tokens.level -= usedTokens - estimatedTokens;
-	}
+/** Reads a provider's budget inside the transaction that will write it back. */
+export async function loadBudget(tx: Tx, providerId: number, now: number): Promise<Budget> {
+	const row = (
+		await tx.select().from(providerBudget).where(eq(providerBudget.providerId, providerId)).limit(1)
+	)[0];
+	return row ?? freshBudget(now);
+}
 
-	/** The provider said to wait (a 429 with Retry-After): nothing goes to it until then. */
-	closeFor(providerId: number, ms: number, now: number) {
-		this.closedUntil.set(providerId, Math.max(this.closedUntil.get(providerId) ?? 0, now + ms));
-	}
+export async function saveBudget(tx: Tx, providerId: number, b: Budget): Promise<void> {
+	await tx
+		.insert(providerBudget)
+		.values({ providerId, ...b })
+		.onConflictDoUpdate({ target: providerBudget.providerId, set: b });
+}
+
+/** Applies `change` to a provider's stored budget in the caller's transaction. */
+export async function changeBudget(
+	tx: Tx,
+	providerId: number,
+	now: number,
+	change: (b: Budget) => void
+): Promise<void> {
+	const b = await loadBudget(tx, providerId, now);
+	change(b);
+	await saveBudget(tx, providerId, b);
 }

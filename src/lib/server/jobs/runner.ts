@@ -1,9 +1,12 @@
-import { and, eq, inArray, min, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, min, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type OpenAI from 'openai';
-import type { Db } from '../db';
+import { type Db, changedRows } from '../db';
 import {
 	job,
 	jobItem,
+	worker,
 	model,
 	project,
 	provider,
@@ -31,15 +34,26 @@ import {
 	type Prompt
 } from './prompt';
 import { hashText, splitForInputHash } from '../split';
-import { ProviderLimiter } from './rateLimit';
-import { runnerStatements } from './statements';
+import {
+	changeBudget,
+	closeFor,
+	loadBudget,
+	saveBudget,
+	settle,
+	take,
+	type Budget
+} from './rateLimit';
+import { runnerStatements, type ClaimedItem } from './statements';
 
 // Works the items of running jobs: as many calls in flight per job as its concurrency allows,
-// within each provider's request and token budget. A call that meets a 429, a 5xx or a timeout
+// within each provider's request and token budget, both held in the database so that several
+// workers share them. A worker claims items with a lease that it renews while the call is in
+// flight; every write about an item carries the lease it was claimed with, so a worker that
+// lost an item (it stalled past the lease, and another took the item) writes nothing. Items of
+// a worker that died go back to the others when their leases expire. A call that meets a 429, a 5xx or a timeout
 // is tried again later with exponential backoff and jitter, or after the Retry-After the
 // provider gave. Each item's example is written in the same transaction that marks the item
-// done, so an item yields at most one example, and a crash loses no finished work: items left
-// running are pending again at the next start. A refusal every call would meet (a refused key,
+// done, so an item yields at most one example, and a crash loses no finished work. A refusal every call would meet (a refused key,
 // an unknown model) stops the job; in a job of several models it stops only that model's items.
 
 export type RunnerOptions = {
@@ -53,7 +67,14 @@ export type RunnerOptions = {
 	/** The longest the runner sleeps before looking again, whatever it expects. */
 	pollMs?: number;
 	log?: (message: string) => void;
+	/** This worker's name in the leases it holds; unique to the process by default. */
+	workerId?: string;
+	/** How long a claimed item stays this worker's without a renewal; renewed every third of it. */
+	leaseMs?: number;
 };
+
+/** The default lease on a claimed item: long enough for a slow call's renewals to be rare. */
+export const ITEM_LEASE_MS = 60_000;
 
 type JobContext = {
 	job: Job;
@@ -74,21 +95,15 @@ const REASONS = {
 	documents: 'proposed from a document passage'
 } as const;
 
-type PendingItem = {
-	id: number;
-	input: string;
-	inputHash: string;
-	modelId: number | null;
-	attempts: number;
-};
+type PendingItem = ClaimedItem;
 
 export class JobRunner {
-	private readonly limiter = new ProviderLimiter();
 	private readonly statements: ReturnType<typeof runnerStatements>;
 	private readonly inFlight = new Map<number, Map<number, AbortController>>();
 	private readonly contexts = new Map<number, JobContext>();
 	private timer: ReturnType<typeof setTimeout> | null = null;
 	private wakeQueued = false;
+	private looking = false;
 	private stopped = true;
 	private readonly now: () => number;
 	private readonly random: () => number;
@@ -98,6 +113,13 @@ export class JobRunner {
 	private readonly pollMs: number;
 	private readonly log: (message: string) => void;
 	private settled: Promise<unknown>[] = [];
+	readonly workerId: string;
+	private readonly leaseMs: number;
+	private renewal: ReturnType<typeof setInterval> | null = null;
+	/** Set while the database does not answer: no work is taken until it does. */
+	private cutOff = false;
+	/** The lease each call in flight holds, by item. */
+	private readonly leases = new Map<number, { jobId: number; token: number }>();
 
 	constructor(
 		private readonly db: Db,
@@ -111,16 +133,19 @@ export class JobRunner {
 		this.pollMs = options.pollMs ?? 2000;
 		this.log = options.log ?? (() => {});
 		this.statements = runnerStatements(db);
+		this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+		this.leaseMs = options.leaseMs ?? ITEM_LEASE_MS;
 	}
 
-	/** Puts back the items a crash or a stop left running, then starts working. */
-	start() {
-		this.db
-			.update(jobItem)
-			.set({ status: 'pending', startedAt: null })
-			.where(eq(jobItem.status, 'running'))
-			.run();
+	/**
+	 * Starts working. Items another worker (or this one before a crash) left running are not
+	 * touched: they are taken again once their leases expire.
+	 */
+	async start() {
 		this.stopped = false;
+		await this.heartbeat();
+		this.renewal = setInterval(() => void this.renewLeases(), Math.max(1, this.leaseMs / 3));
+		this.renewal.unref?.();
 		this.wake();
 	}
 
@@ -132,17 +157,30 @@ export class JobRunner {
 	wake() {
 		if (this.stopped || this.wakeQueued) return;
 		this.wakeQueued = true;
-		setImmediate(() => {
-			this.wakeQueued = false;
-			if (this.stopped) return;
-			try {
-				this.tick();
-			} catch (e) {
-				// A failed look (the database busy past its timeout, say) is tried again shortly.
-				this.log(`job runner: ${(e as Error).message}`);
-				this.schedule(this.now() + this.pollMs);
+		setImmediate(() => void this.look());
+	}
+
+	/** One look at a time: a wake during a look is served by another look right after it. */
+	private async look() {
+		if (this.looking) return;
+		this.looking = true;
+		this.wakeQueued = false;
+		try {
+			if (!this.stopped) {
+				await this.tick();
+				this.databaseAnswers();
 			}
-		});
+		} catch (e) {
+			// A failed look (the database busy past its timeout, say) is tried again shortly.
+			this.databaseLost(e);
+			this.schedule(this.now() + this.pollMs);
+		} finally {
+			this.looking = false;
+		}
+		if (this.wakeQueued) {
+			this.wakeQueued = false;
+			this.wake();
+		}
 	}
 
 	/** Calls in flight, for tests and the status line. */
@@ -152,17 +190,91 @@ export class JobRunner {
 		return n;
 	}
 
-	/** Stops dispatching, abandons calls in flight and waits for them to unwind. */
+	/**
+	 * Stops dispatching, abandons calls in flight, waits for them to unwind and hands this
+	 * worker's items back at once rather than when their leases would expire.
+	 */
 	async stop() {
 		this.stopped = true;
 		if (this.timer) clearTimeout(this.timer);
+		if (this.renewal) clearInterval(this.renewal);
 		for (const calls of this.inFlight.values()) for (const c of calls.values()) c.abort();
 		await Promise.allSettled(this.settled);
-		this.db
-			.update(jobItem)
-			.set({ status: 'pending', startedAt: null })
-			.where(eq(jobItem.status, 'running'))
-			.run();
+		await this.db.transaction(async (tx) => {
+			await tx
+				.update(jobItem)
+				.set({ status: 'pending', startedAt: null, leaseOwner: null, leaseExpiresAt: null })
+				.where(and(eq(jobItem.status, 'running'), eq(jobItem.leaseOwner, this.workerId)));
+			await tx.delete(worker).where(eq(worker.id, this.workerId));
+		});
+	}
+
+	/** Says this worker is alive, so that the others leave it its share of each job. */
+	private async heartbeat() {
+		const seenAt = new Date(this.now());
+		await this.db.transaction(async (tx) =>
+			tx
+				.insert(worker)
+				.values({ id: this.workerId, seenAt })
+				.onConflictDoUpdate({ target: worker.id, set: { seenAt } })
+		);
+	}
+
+	/** How many workers are alive: those seen within a lease. */
+	private async liveWorkers(now: number): Promise<number> {
+		const found = await this.db
+			.select({ n: sql<number>`count(*)` })
+			.from(worker)
+			.where(gt(worker.seenAt, new Date(now - this.leaseMs)));
+		return Math.max(1, found[0]?.n ?? 1);
+	}
+
+	/** Keeps the leases of the calls in flight; a call whose item was lost is abandoned. */
+	private async renewLeases() {
+		if (this.stopped) return;
+		const until = this.now() + this.leaseMs;
+		const held = [...this.leases];
+		try {
+			await this.heartbeat();
+			const lost = await this.db.transaction(async () => {
+				const gone: typeof held = [];
+				for (const entry of held) {
+					const [id, lease] = entry;
+					if (!(await this.statements.renewLease(id, this.workerId, lease.token, until))) {
+						gone.push(entry);
+					}
+				}
+				return gone;
+			});
+			for (const [id, lease] of lost) {
+				if (this.leases.get(id)?.token !== lease.token) continue;
+				this.log(`job ${lease.jobId} item ${id}: its lease was lost; the call is abandoned`);
+				this.inFlight.get(lease.jobId)?.get(id)?.abort();
+			}
+			this.databaseAnswers();
+		} catch (e) {
+			this.databaseLost(e);
+		}
+	}
+
+	/**
+	 * The database did not answer: take no more work and abandon the calls in flight, whose
+	 * results could not be written; their items go back to the queue when the leases expire.
+	 */
+	private databaseLost(e: unknown) {
+		if (!this.cutOff) {
+			this.log(
+				`job runner ${this.workerId}: the database does not answer (${(e as Error).message}); taking no work until it does — the items it held go back to the queue when their leases expire`
+			);
+		}
+		this.cutOff = true;
+		for (const calls of this.inFlight.values()) for (const c of calls.values()) c.abort();
+	}
+
+	private databaseAnswers() {
+		if (!this.cutOff) return;
+		this.cutOff = false;
+		this.log(`job runner ${this.workerId}: the database answers again; taking work`);
 	}
 
 	private schedule(at: number) {
@@ -176,10 +288,10 @@ export class JobRunner {
 		this.timer.unref?.();
 	}
 
-	private tick() {
+	private async tick() {
 		const now = this.now();
 		let nextAt = now + this.pollMs;
-		const running = this.statements.runningJobs.all();
+		const running = await this.statements.runningJobs.execute();
 		const runningIds = new Set(running.map((j) => j.id));
 		// Calls of jobs no longer running: a cancel aborts them; a pause lets them finish.
 		for (const [jobId, calls] of this.inFlight) {
@@ -188,79 +300,101 @@ export class JobRunner {
 				this.inFlight.delete(jobId);
 				continue;
 			}
-			const status = this.db
-				.select({ status: job.status })
-				.from(job)
-				.where(eq(job.id, jobId))
-				.get();
+			const status = (
+				await this.db.select({ status: job.status }).from(job).where(eq(job.id, jobId)).limit(1)
+			)[0];
 			if (status?.status !== 'paused') for (const c of calls.values()) c.abort();
 		}
 		for (const id of this.contexts.keys()) if (!runningIds.has(id)) this.contexts.delete(id);
+		const workers = running.length > 0 ? await this.liveWorkers(now) : 1;
 
 		for (const found of running) {
-			const context = this.contextFor(found);
+			const context = await this.contextFor(found);
 			if (!context) continue;
 			const calls = this.inFlight.get(found.id) ?? new Map<number, AbortController>();
 			this.inFlight.set(found.id, calls);
-			const free = found.concurrency - calls.size;
-			const due =
-				free > 0 ? this.statements.dueItems.all({ jobId: found.id, now, limit: free }) : [];
-			const dispatch: PendingItem[] = [];
-			for (const item of due) {
-				const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
-				if (!target) {
-					this.failItem(item.id, 'The model of this item was removed.', now);
-					continue;
-				}
-				const estimate = estimateTokens(context, item.input);
-				const wait = this.limiter.take(target.provider.id, target.provider, estimate, now);
-				if (wait > 0) {
-					nextAt = Math.min(nextAt, now + wait);
-					break;
-				}
-				dispatch.push(item);
-			}
-			for (const item of dispatch) {
-				if (this.statements.markRunning.run({ id: item.id, now }).changes > 0) {
+			let wait = 0;
+			const claimed = await this.db.transaction(async (tx) => {
+				const budgets = new Map<number, Budget>();
+				const items = await this.statements.claimItems(
+					{
+						jobId: found.id,
+						concurrency: found.concurrency,
+						owner: this.workerId,
+						now,
+						until: now + this.leaseMs,
+						share: Math.ceil(found.concurrency / workers) - calls.size
+					},
+					async (item) => {
+						const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
+						// Claimed only to be failed at once, below.
+						if (!target) return true;
+						const id = target.provider.id;
+						const budget = budgets.get(id) ?? (await loadBudget(tx, id, now));
+						budgets.set(id, budget);
+						wait = take(budget, target.provider, estimateTokens(context, item.input), now);
+						return wait === 0;
+					}
+				);
+				for (const [id, budget] of budgets) await saveBudget(tx, id, budget);
+				return items;
+			});
+			if (wait > 0) nextAt = Math.min(nextAt, now + wait);
+			for (const item of claimed) {
+				if (item.modelId === null || !context.models.has(item.modelId)) {
+					await this.failItem(item, 'The model of this item was removed.', now);
+				} else {
 					this.call(context, item, calls);
 				}
 			}
-			if (calls.size === 0 && due.length === 0) {
-				const waiting = this.db
-					.select({ next: min(jobItem.nextAttemptAt), n: sql<number>`count(*)` })
-					.from(jobItem)
-					.where(and(eq(jobItem.jobId, found.id), inArray(jobItem.status, ['pending', 'running'])))
-					.get();
-				if (!waiting || waiting.n === 0) this.finish(found.id, now);
-				else if (waiting.next) nextAt = Math.min(nextAt, waiting.next.getTime());
+			if (calls.size === 0 && claimed.length === 0) {
+				const waiting = (
+					await this.db
+						.select({
+							next: min(jobItem.nextAttemptAt),
+							leaseEnds: min(jobItem.leaseExpiresAt),
+							n: sql<number>`count(*)`
+						})
+						.from(jobItem)
+						.where(
+							and(eq(jobItem.jobId, found.id), inArray(jobItem.status, ['pending', 'running']))
+						)
+						.limit(1)
+				)[0];
+				if (!waiting || waiting.n === 0) await this.finish(found.id, now);
+				else {
+					if (waiting.next) nextAt = Math.min(nextAt, waiting.next.getTime());
+					if (waiting.leaseEnds) nextAt = Math.min(nextAt, waiting.leaseEnds.getTime());
+				}
 			}
 		}
 		if (running.length > 0 || this.busy > 0) this.schedule(nextAt);
 	}
 
-	private contextFor(found: Job): JobContext | null {
+	private async contextFor(found: Job): Promise<JobContext | null> {
 		const cached = this.contexts.get(found.id);
 		if (cached) {
 			cached.job = found;
 			return cached;
 		}
 		try {
-			const target = this.db.select().from(project).where(eq(project.id, found.projectId)).get();
+			const target = (
+				await this.db.select().from(project).where(eq(project.id, found.projectId)).limit(1)
+			)[0];
 			if (!target) throw new Error('The project is gone.');
 			const config = jobConfigOf(found);
-			const modelIds = this.db
-				.selectDistinct({ id: jobItem.modelId })
-				.from(jobItem)
-				.where(eq(jobItem.jobId, found.id))
-				.all()
-				.flatMap((r) => (r.id === null ? [] : [r.id]));
+			const modelIds = (
+				await this.db
+					.selectDistinct({ id: jobItem.modelId })
+					.from(jobItem)
+					.where(eq(jobItem.jobId, found.id))
+			).flatMap((r) => (r.id === null ? [] : [r.id]));
 			const rows = modelIds.length
-				? this.db
+				? await this.db
 						.select({ model, provider })
 						.from(model)
 						.innerJoin(provider, eq(provider.id, model.providerId))
 						.where(inArray(model.id, modelIds))
-						.all()
 				: [];
 			const models = new Map(
 				rows.map((r) => [
@@ -281,11 +415,11 @@ export class JobRunner {
 				target,
 				prompt:
 					found.kind === 'documents'
-						? buildPairPrompt(this.db, target, {
+						? await buildPairPrompt(this.db, target, {
 								pairPrompt: config.pairPrompt ?? DEFAULT_PAIR_PROMPT,
 								pairsPerPassage: config.pairsPerPassage ?? 3
 							})
-						: buildPrompt(this.db, target, config),
+						: await buildPrompt(this.db, target, config),
 				models,
 				priority: priority?.kind === 'job' && priority.jobId === found.id ? 1 : 0,
 				source:
@@ -298,7 +432,7 @@ export class JobRunner {
 			this.contexts.set(found.id, context);
 			return context;
 		} catch (e) {
-			this.failJob(found.id, `The job could not start: ${(e as Error).message}`, this.now());
+			await this.failJob(found.id, `The job could not start: ${(e as Error).message}`, this.now());
 			return null;
 		}
 	}
@@ -306,6 +440,7 @@ export class JobRunner {
 	private call(context: JobContext, item: PendingItem, calls: Map<number, AbortController>) {
 		const controller = new AbortController();
 		calls.set(item.id, controller);
+		this.leases.set(item.id, { jobId: context.job.id, token: item.leaseToken });
 		const target = context.models.get(item.modelId!)!;
 		const estimate = estimateTokens(context, item.input);
 		const started = this.now();
@@ -315,46 +450,51 @@ export class JobRunner {
 				signal: controller.signal
 			})
 			.then(
-				(completion) => {
+				async (completion) => {
 					if (controller.signal.aborted) return;
 					const { inputTokens, outputTokens } = usageOf(completion, target.model);
-					this.limiter.settle(target.provider.id, estimate, inputTokens + outputTokens);
-					this.succeed(context, item, target.model, completion, this.now() - started);
+					const used = inputTokens + outputTokens;
+					await this.succeed(context, item, target, completion, this.now() - started, {
+						estimate,
+						used
+					});
 				},
-				(error: unknown) => {
+				async (error: unknown) => {
 					if (controller.signal.aborted) return;
-					this.retryOrFail(context, item, target.provider, error);
+					await this.retryOrFail(context, item, target.provider, error);
 				}
 			)
-			.catch((e: unknown) => {
+			.catch(async (e: unknown) => {
 				this.log(`job ${context.job.id} item ${item.id}: ${(e as Error).message}`);
-				this.failItem(item.id, 'Winnow could not save this output.', this.now());
+				await this.failItem(item, 'Winnow could not save this output.', this.now());
 			})
 			.finally(() => {
 				calls.delete(item.id);
+				if (this.leases.get(item.id)?.token === item.leaseToken) this.leases.delete(item.id);
 				this.settled = this.settled.filter((p) => p !== done);
 				this.wake();
 			});
 		this.settled.push(done);
 	}
 
-	private succeed(
+	private async succeed(
 		context: JobContext,
 		item: PendingItem,
-		teacher: Model,
+		{ model: teacher, provider: source }: { model: Model; provider: Provider },
 		completion: OpenAI.Chat.Completions.ChatCompletion,
-		latencyMs: number
+		latencyMs: number,
+		tokens: { estimate: number; used: number }
 	) {
 		const { content, sideReasoning } = answerOf(completion);
 		if (content.trim() === '') {
-			this.retryOrFail(context, item, null, new UnusableOutput(EMPTY_OUTPUT));
+			await this.retryOrFail(context, item, null, new UnusableOutput(EMPTY_OUTPUT));
 			return;
 		}
 		let answers: (ParsedOutput & { input: string; inputHash: string })[];
 		if (context.prompt.mode === 'pairs') {
 			const result = parsePairs(context.prompt, content);
 			if ('error' in result) {
-				this.retryOrFail(context, item, null, new UnusableOutput(result.error));
+				await this.retryOrFail(context, item, null, new UnusableOutput(result.error));
 				return;
 			}
 			answers = result.pairs.map((p) => ({ ...p, inputHash: hashText(p.input) }));
@@ -373,9 +513,11 @@ export class JobRunner {
 		const at = new Date(this.now());
 		const { target } = context;
 		const failed = kept.length === 0;
-		this.statements.finishItem(
+		await this.statements.finishItem(
 			{
 				id: item.id,
+				leaseOwner: this.workerId,
+				leaseToken: item.leaseToken,
 				status: failed ? 'failed' : 'done',
 				attempts: item.attempts + 1,
 				error: failed ? `Invalid output, dropped: ${answers[0].schemaErrors}` : null,
@@ -407,11 +549,15 @@ export class JobRunner {
 				schemaValid: answer.schemaValid,
 				schemaErrors: answer.schemaErrors,
 				at
-			}))
+			})),
+			source.tokensPerMinute
+				? (tx) =>
+						changeBudget(tx, source.id, this.now(), (b) => settle(b, tokens.estimate, tokens.used))
+				: undefined
 		);
 	}
 
-	private retryOrFail(
+	private async retryOrFail(
 		context: JobContext,
 		item: PendingItem,
 		source: Provider | null,
@@ -421,16 +567,16 @@ export class JobRunner {
 		const failure = classifyFailure(error, source?.baseUrl ?? '');
 		const attempts = item.attempts + 1;
 		if (failure.kind === 'job') {
-			this.refuseModel(context, item, failure.message, now);
+			await this.refuseModel(context, item, failure.message, now);
 			return;
 		}
 		if (failure.kind === 'item' && !(error instanceof UnusableOutput)) {
-			this.failItem(item.id, failure.message, now, attempts);
+			await this.failItem(item, failure.message, now, attempts);
 			return;
 		}
 		if (attempts >= this.maxAttempts) {
-			this.failItem(
-				item.id,
+			await this.failItem(
+				item,
 				`Gave up after ${attempts} attempts: ${failure.message}`,
 				now,
 				attempts
@@ -440,32 +586,51 @@ export class JobRunner {
 		const cap = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (attempts - 1));
 		const backoff = cap / 2 + this.random() * (cap / 2);
 		const delay = failure.retryAfterMs ?? backoff;
-		if (failure.retryAfterMs !== null && source) {
-			this.limiter.closeFor(source.id, failure.retryAfterMs, now);
-		}
-		this.db
-			.update(jobItem)
-			.set({
-				status: 'pending',
-				attempts,
-				error: failure.message,
-				nextAttemptAt: new Date(now + delay)
-			})
-			.where(and(eq(jobItem.id, item.id), eq(jobItem.status, 'running')))
-			.run();
+		await this.db.transaction(async (tx) => {
+			const written = await changedRows(
+				tx
+					.update(jobItem)
+					.set({
+						status: 'pending',
+						attempts,
+						error: failure.message,
+						nextAttemptAt: new Date(now + delay),
+						leaseOwner: null,
+						leaseExpiresAt: null
+					})
+					.where(this.held(item))
+			);
+			if (written > 0 && failure.retryAfterMs !== null && source) {
+				const wait = failure.retryAfterMs;
+				await changeBudget(tx, source.id, now, (b) => closeFor(b, wait, now));
+			}
+		});
 	}
 
-	private failItem(itemId: number, message: string, now: number, attempts?: number) {
-		this.db
-			.update(jobItem)
-			.set({
-				status: 'failed',
-				error: message,
-				finishedAt: new Date(now),
-				...(attempts !== undefined ? { attempts } : {})
-			})
-			.where(and(eq(jobItem.id, itemId), inArray(jobItem.status, ['pending', 'running'])))
-			.run();
+	/** The item, while this worker still holds it under the lease it was claimed with. */
+	private held(item: PendingItem) {
+		return and(
+			eq(jobItem.id, item.id),
+			eq(jobItem.status, 'running'),
+			eq(jobItem.leaseOwner, this.workerId),
+			eq(jobItem.leaseToken, item.leaseToken)
+		);
+	}
+
+	private async failItem(item: PendingItem, message: string, now: number, attempts?: number) {
+		await this.db.transaction(async (tx) =>
+			tx
+				.update(jobItem)
+				.set({
+					status: 'failed',
+					error: message,
+					finishedAt: new Date(now),
+					leaseOwner: null,
+					leaseExpiresAt: null,
+					...(attempts !== undefined ? { attempts } : {})
+				})
+				.where(this.held(item))
+		);
 	}
 
 	/**
@@ -473,24 +638,24 @@ export class JobRunner {
 	 * several, that model's items fail and the job goes on with the others; its error says which
 	 * model was stopped and why. It fails once no item is done or left.
 	 */
-	private refuseModel(context: JobContext, item: PendingItem, message: string, now: number) {
+	private async refuseModel(context: JobContext, item: PendingItem, message: string, now: number) {
 		const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
 		if (!target || context.models.size === 1) {
-			this.failJob(context.job.id, message, now);
+			await this.failJob(context.job.id, message, now);
 			return;
 		}
 		const jobId = context.job.id;
 		const note = `Stopped asking ${target.model.name} (${target.provider.name}): ${message}`;
 		let inFlight: { id: number }[] = [];
-		const jobFailed = this.db.transaction(
-			(tx) => {
-				const ofModel = and(
-					eq(jobItem.jobId, jobId),
-					eq(jobItem.modelId, target.model.id),
-					eq(jobItem.status, 'running')
-				);
-				inFlight = tx.select({ id: jobItem.id }).from(jobItem).where(ofModel).all();
-				const stopped = tx
+		const jobFailed = await this.db.transaction(async (tx) => {
+			const ofModel = and(
+				eq(jobItem.jobId, jobId),
+				eq(jobItem.modelId, target.model.id),
+				eq(jobItem.status, 'running')
+			);
+			inFlight = await tx.select({ id: jobItem.id }).from(jobItem).where(ofModel);
+			const stopped = await changedRows(
+				tx
 					.update(jobItem)
 					.set({ status: 'failed', error: message, finishedAt: new Date(now) })
 					.where(
@@ -500,26 +665,28 @@ export class JobRunner {
 							inArray(jobItem.status, ['pending', 'running'])
 						)
 					)
-					.run().changes;
-				// A call that was in flight when its model was stopped: already counted.
-				if (stopped === 0) return false;
-				const earlier = tx.select({ error: job.error }).from(job).where(eq(job.id, jobId)).get();
-				const error = earlier?.error ? `${earlier.error}; ${note}` : note;
-				const workLeft = tx
+			);
+			// A call that was in flight when its model was stopped: already counted.
+			if (stopped === 0) return false;
+			const earlier = (
+				await tx.select({ error: job.error }).from(job).where(eq(job.id, jobId)).limit(1)
+			)[0];
+			const error = earlier?.error ? `${earlier.error}; ${note}` : note;
+			const workLeft = (
+				await tx
 					.select({ n: sql<number>`count(*)` })
 					.from(jobItem)
 					.where(
 						and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running', 'done']))
 					)
-					.get()!.n;
-				tx.update(job)
-					.set(workLeft === 0 ? { status: 'failed', error, finishedAt: new Date(now) } : { error })
-					.where(eq(job.id, jobId))
-					.run();
-				return workLeft === 0;
-			},
-			{ behavior: 'immediate' }
-		);
+					.limit(1)
+			)[0]!.n;
+			await tx
+				.update(job)
+				.set(workLeft === 0 ? { status: 'failed', error, finishedAt: new Date(now) } : { error })
+				.where(eq(job.id, jobId));
+			return workLeft === 0;
+		});
 		this.log(`job ${jobId}: ${note}`);
 		// The model's other calls would meet the same refusal: they are not waited for.
 		for (const { id } of inFlight) this.inFlight.get(jobId)?.get(id)?.abort();
@@ -530,31 +697,29 @@ export class JobRunner {
 	}
 
 	/** Every item would fail the same way (a refused key, an unknown model): stop the job. */
-	private failJob(jobId: number, message: string, now: number) {
+	private async failJob(jobId: number, message: string, now: number) {
 		this.log(`job ${jobId} failed: ${message}`);
-		this.db.transaction(
-			(tx) => {
-				tx.update(job)
-					.set({ status: 'failed', error: message, finishedAt: new Date(now) })
-					.where(eq(job.id, jobId))
-					.run();
-				tx.update(jobItem)
-					.set({ status: 'failed', error: message, finishedAt: new Date(now) })
-					.where(and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running'])))
-					.run();
-			},
-			{ behavior: 'immediate' }
-		);
+		await this.db.transaction(async (tx) => {
+			await tx
+				.update(job)
+				.set({ status: 'failed', error: message, finishedAt: new Date(now) })
+				.where(eq(job.id, jobId));
+			await tx
+				.update(jobItem)
+				.set({ status: 'failed', error: message, finishedAt: new Date(now) })
+				.where(and(eq(jobItem.jobId, jobId), inArray(jobItem.status, ['pending', 'running'])));
+		});
 		this.contexts.delete(jobId);
 		for (const c of this.inFlight.get(jobId)?.values() ?? []) c.abort();
 	}
 
-	private finish(jobId: number, now: number) {
-		this.db
-			.update(job)
-			.set({ status: 'done', finishedAt: new Date(now) })
-			.where(and(eq(job.id, jobId), eq(job.status, 'running')))
-			.run();
+	private async finish(jobId: number, now: number) {
+		await this.db.transaction(async (tx) =>
+			tx
+				.update(job)
+				.set({ status: 'done', finishedAt: new Date(now) })
+				.where(and(eq(job.id, jobId), eq(job.status, 'running')))
+		);
 		this.contexts.delete(jobId);
 		this.inFlight.delete(jobId);
 	}

@@ -1,5 +1,5 @@
-import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../db';
+import { and, asc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
+import { type Db, type Tx, changedRows } from '../db';
 import { example, job, jobItem, revision } from '../db/schema';
 
 // The runner's queries, built and prepared once per runner: it runs them for every item, and
@@ -9,6 +9,9 @@ import { example, job, jobItem, revision } from '../db/schema';
 
 export type ItemOutcome = {
 	id: number;
+	/** The lease the write is made under: a worker that lost the item writes nothing. */
+	leaseOwner: string;
+	leaseToken: number;
 	status: 'done' | 'failed';
 	attempts: number;
 	error: string | null;
@@ -41,140 +44,287 @@ export type NewOutput = {
 	at: Date;
 };
 
+/** An item a claim may take: pending and due, or running under an expired lease. */
+export type ClaimableItem = {
+	id: number;
+	input: string;
+	inputHash: string;
+	modelId: number | null;
+	attempts: number;
+	leaseToken: number;
+};
+/** An item claimed: its lease token is the one its writes must carry. */
+export type ClaimedItem = ClaimableItem;
+
 export function runnerStatements(db: Db) {
 	const runningJobs = db.select().from(job).where(eq(job.status, 'running')).prepare();
-	const dueItems = db
-		.select({
+	const {
+		liveItems,
+		expiredItems,
+		dueItems,
+		claimItem,
+		renewItem,
+		settleItem,
+		addUsage,
+		knownSplit,
+		insertExample,
+		insertRevision,
+		setCurrent,
+		linkItem
+	} = db.prepareWrites((w) => {
+		const liveItems = w
+			.select({ n: sql<number>`count(*)` })
+			.from(jobItem)
+			.where(
+				and(
+					eq(jobItem.jobId, sql.placeholder('jobId')),
+					eq(jobItem.status, 'running'),
+					gt(jobItem.leaseExpiresAt, sql.placeholder('now'))
+				)
+			)
+			.prepare();
+		const pickable = {
 			id: jobItem.id,
 			input: jobItem.input,
 			inputHash: jobItem.inputHash,
 			modelId: jobItem.modelId,
-			attempts: jobItem.attempts
-		})
-		.from(jobItem)
-		.where(
-			and(
-				eq(jobItem.jobId, sql.placeholder('jobId')),
-				eq(jobItem.status, 'pending'),
-				or(isNull(jobItem.nextAttemptAt), lte(jobItem.nextAttemptAt, sql.placeholder('now')))
+			attempts: jobItem.attempts,
+			leaseToken: jobItem.leaseToken
+		};
+		// Items whose worker stopped renewing their lease (it died, or lost the database).
+		const expiredItems = w
+			.select(pickable)
+			.from(jobItem)
+			.where(
+				and(
+					eq(jobItem.jobId, sql.placeholder('jobId')),
+					eq(jobItem.status, 'running'),
+					lte(jobItem.leaseExpiresAt, sql.placeholder('now'))
+				)
 			)
-		)
-		.orderBy(asc(jobItem.id))
-		.limit(sql.placeholder('limit'))
-		.prepare();
-	const markRunning = db
-		.update(jobItem)
-		.set({ status: 'running', startedAt: sql`${sql.placeholder('now')}` })
-		.where(and(eq(jobItem.id, sql.placeholder('id')), eq(jobItem.status, 'pending')))
-		.prepare();
-	const settleItem = db
-		.update(jobItem)
-		.set({
-			status: sql`${sql.placeholder('status')}`,
-			attempts: sql`${sql.placeholder('attempts')}`,
-			error: sql`${sql.placeholder('error')}`,
-			inputTokens: sql`${sql.placeholder('inputTokens')}`,
-			outputTokens: sql`${sql.placeholder('outputTokens')}`,
-			cost: sql`${sql.placeholder('cost')}`,
-			latencyMs: sql`${sql.placeholder('latencyMs')}`,
-			finishedAt: sql`${sql.placeholder('finishedAt')}`
-		})
-		.where(and(eq(jobItem.id, sql.placeholder('id')), eq(jobItem.status, 'running')))
-		.prepare();
-	const addUsage = db
-		.update(job)
-		.set({
-			inputTokens: sql`${job.inputTokens} + ${sql.placeholder('inputTokens')}`,
-			outputTokens: sql`${job.outputTokens} + ${sql.placeholder('outputTokens')}`,
-			cost: sql`${job.cost} + ${sql.placeholder('cost')}`
-		})
-		.where(eq(job.id, sql.placeholder('jobId')))
-		.prepare();
-	const knownSplit = db
-		.select({ split: example.split })
-		.from(example)
-		.where(
-			and(
-				eq(example.projectId, sql.placeholder('projectId')),
-				eq(example.inputHash, sql.placeholder('inputHash'))
+			.orderBy(asc(jobItem.id))
+			.limit(sql.placeholder('limit'))
+			.prepare();
+		const dueItems = w
+			.select(pickable)
+			.from(jobItem)
+			.where(
+				and(
+					eq(jobItem.jobId, sql.placeholder('jobId')),
+					eq(jobItem.status, 'pending'),
+					or(isNull(jobItem.nextAttemptAt), lte(jobItem.nextAttemptAt, sql.placeholder('now')))
+				)
 			)
-		)
-		.limit(1)
-		.prepare();
-	const insertExample = db
-		.insert(example)
-		.values({
-			projectId: sql.placeholder('projectId'),
-			dedupeKey: sql.placeholder('dedupeKey'),
-			input: sql.placeholder('input'),
-			inputHash: sql.placeholder('inputHash'),
-			split: sql.placeholder('split'),
-			source: sql.placeholder('source'),
-			jobId: sql.placeholder('jobId'),
-			status: 'queued',
-			claimable: true,
-			priority: sql.placeholder('priority'),
-			randomKey: sql.placeholder('randomKey'),
-			createdAt: sql.placeholder('at'),
-			updatedAt: sql.placeholder('at')
-		})
-		.returning({ id: example.id })
-		.prepare();
-	const insertRevision = db
-		.insert(revision)
-		.values({
-			exampleId: sql.placeholder('exampleId'),
-			number: 1,
-			output: sql.placeholder('output'),
-			reasoning: sql.placeholder('reasoning'),
-			authorKind: 'model',
-			authorModelId: sql.placeholder('modelId'),
-			reason: sql.placeholder('reason'),
-			// Raw, because the boolean column would store an empty value as false.
-			schemaValid: sql<boolean | null>`${sql.placeholder('schemaValid')}`,
-			schemaErrors: sql.placeholder('schemaErrors'),
-			createdAt: sql.placeholder('at')
-		})
-		.returning({ id: revision.id })
-		.prepare();
-	const setCurrent = db
-		.update(example)
-		.set({ currentRevisionId: sql<number>`${sql.placeholder('revisionId')}` })
-		.where(eq(example.id, sql.placeholder('exampleId')))
-		.prepare();
-	const linkItem = db
-		.update(jobItem)
-		.set({ exampleId: sql<number>`${sql.placeholder('exampleId')}` })
-		.where(eq(jobItem.id, sql.placeholder('id')))
-		.prepare();
+			.orderBy(asc(jobItem.id))
+			.limit(sql.placeholder('limit'))
+			.prepare();
+		const claimItem = w
+			.update(jobItem)
+			.set({
+				status: 'running',
+				leaseOwner: sql`${sql.placeholder('owner')}`,
+				leaseExpiresAt: sql`${sql.placeholder('until')}`,
+				leaseToken: sql`${jobItem.leaseToken} + 1`,
+				startedAt: sql`${sql.placeholder('now')}`
+			})
+			.where(
+				and(eq(jobItem.id, sql.placeholder('id')), eq(jobItem.leaseToken, sql.placeholder('token')))
+			)
+			.prepare();
+		const renewItem = w
+			.update(jobItem)
+			.set({ leaseExpiresAt: sql`${sql.placeholder('until')}` })
+			.where(
+				and(
+					eq(jobItem.id, sql.placeholder('id')),
+					eq(jobItem.status, 'running'),
+					eq(jobItem.leaseOwner, sql.placeholder('owner')),
+					eq(jobItem.leaseToken, sql.placeholder('token'))
+				)
+			)
+			.prepare();
+		const settleItem = w
+			.update(jobItem)
+			.set({
+				status: sql`${sql.placeholder('status')}`,
+				attempts: sql`${sql.placeholder('attempts')}`,
+				error: sql`${sql.placeholder('error')}`,
+				inputTokens: sql`${sql.placeholder('inputTokens')}`,
+				outputTokens: sql`${sql.placeholder('outputTokens')}`,
+				cost: sql`${sql.placeholder('cost')}`,
+				latencyMs: sql`${sql.placeholder('latencyMs')}`,
+				finishedAt: sql`${sql.placeholder('finishedAt')}`,
+				leaseOwner: null,
+				leaseExpiresAt: null
+			})
+			.where(
+				and(
+					eq(jobItem.id, sql.placeholder('id')),
+					eq(jobItem.status, 'running'),
+					eq(jobItem.leaseOwner, sql.placeholder('leaseOwner')),
+					eq(jobItem.leaseToken, sql.placeholder('leaseToken'))
+				)
+			)
+			.prepare();
+		const addUsage = w
+			.update(job)
+			.set({
+				inputTokens: sql`${job.inputTokens} + ${sql.placeholder('inputTokens')}`,
+				outputTokens: sql`${job.outputTokens} + ${sql.placeholder('outputTokens')}`,
+				cost: sql`${job.cost} + ${sql.placeholder('cost')}`
+			})
+			.where(eq(job.id, sql.placeholder('jobId')))
+			.prepare();
+		const knownSplit = w
+			.select({ split: example.split })
+			.from(example)
+			.where(
+				and(
+					eq(example.projectId, sql.placeholder('projectId')),
+					eq(example.inputHash, sql.placeholder('inputHash'))
+				)
+			)
+			.limit(1)
+			.prepare();
+		const insertExample = w
+			.insert(example)
+			.values({
+				projectId: sql.placeholder('projectId'),
+				dedupeKey: sql.placeholder('dedupeKey'),
+				input: sql.placeholder('input'),
+				inputHash: sql.placeholder('inputHash'),
+				split: sql.placeholder('split'),
+				source: sql.placeholder('source'),
+				jobId: sql.placeholder('jobId'),
+				status: 'queued',
+				claimable: true,
+				priority: sql.placeholder('priority'),
+				randomKey: sql.placeholder('randomKey'),
+				createdAt: sql.placeholder('at'),
+				updatedAt: sql.placeholder('at')
+			})
+			.returning({ id: example.id })
+			.prepare();
+		const insertRevision = w
+			.insert(revision)
+			.values({
+				exampleId: sql.placeholder('exampleId'),
+				number: 1,
+				output: sql.placeholder('output'),
+				reasoning: sql.placeholder('reasoning'),
+				authorKind: 'model',
+				authorModelId: sql.placeholder('modelId'),
+				reason: sql.placeholder('reason'),
+				// Raw, because the boolean column would store an empty value as false.
+				schemaValid: sql<boolean | null>`${sql.placeholder('schemaValid')}`,
+				schemaErrors: sql.placeholder('schemaErrors'),
+				createdAt: sql.placeholder('at')
+			})
+			.returning({ id: revision.id })
+			.prepare();
+		const setCurrent = w
+			.update(example)
+			.set({ currentRevisionId: sql<number>`${sql.placeholder('revisionId')}` })
+			.where(eq(example.id, sql.placeholder('exampleId')))
+			.prepare();
+		const linkItem = w
+			.update(jobItem)
+			.set({ exampleId: sql<number>`${sql.placeholder('exampleId')}` })
+			.where(eq(jobItem.id, sql.placeholder('id')))
+			.prepare();
+
+		return {
+			liveItems,
+			expiredItems,
+			dueItems,
+			claimItem,
+			renewItem,
+			settleItem,
+			addUsage,
+			knownSplit,
+			insertExample,
+			insertRevision,
+			setCurrent,
+			linkItem
+		};
+	});
 
 	/**
 	 * Marks an item finished and, when it yields one, writes its example, in one transaction.
-	 * Returns false, writing nothing, when the item is no longer running (a cancel won).
+	 * Returns false, writing nothing, when the item is no longer running under this lease (a
+	 * cancel won, or the lease expired and another worker took the item).
 	 */
-	const finish = db.$client.transaction(
-		(outcome: ItemOutcome, jobId: number, outputs: NewOutput[]): boolean => {
-			if (settleItem.run(outcome).changes === 0) return false;
-			addUsage.run({ ...outcome, jobId });
-			outputs.forEach((output, index) => {
+	const finishItem = async (
+		outcome: ItemOutcome,
+		jobId: number,
+		outputs: NewOutput[],
+		alongside?: (tx: Tx) => Promise<void>
+	) =>
+		await db.transaction(async (tx) => {
+			if ((await changedRows(settleItem.execute(outcome))) === 0) return false;
+			await addUsage.execute({ ...outcome, jobId });
+			for (const [index, output] of outputs.entries()) {
 				const split =
-					knownSplit.get({ projectId: output.projectId, inputHash: output.inputHash })?.split ??
-					output.split;
-				const created = insertExample.get({ ...output, split })!;
-				const first = insertRevision.get({
-					...output,
-					exampleId: created.id,
-					schemaValid: output.schemaValid === null ? null : output.schemaValid ? 1 : 0
-				})!;
-				setCurrent.run({ revisionId: first.id, exampleId: created.id });
+					(
+						await knownSplit.execute({ projectId: output.projectId, inputHash: output.inputHash })
+					)[0]?.split ?? output.split;
+				const created = (await insertExample.execute({ ...output, split }))[0]!;
+				const first = (
+					await insertRevision.execute({
+						...output,
+						exampleId: created.id,
+						schemaValid: output.schemaValid === null ? null : output.schemaValid ? 1 : 0
+					})
+				)[0]!;
+				await setCurrent.execute({ revisionId: first.id, exampleId: created.id });
 				// The item names its first example; a passage's other pairs share its dedupe key stem.
-				if (index === 0) linkItem.run({ exampleId: created.id, id: output.itemId });
-			});
+				if (index === 0) await linkItem.execute({ exampleId: created.id, id: output.itemId });
+			}
+			await alongside?.(tx);
 			return true;
+		});
+	/**
+	 * Claims up to `wanted` of a job's items for `owner` until `until`: items whose lease expired
+	 * first, then pending ones that are due, never more than leave `concurrency` calls in flight
+	 * across every worker. `admit` says, item by item, whether it may go now (the provider's
+	 * budget); the first it refuses ends the claim. Runs in the caller's transaction.
+	 */
+	const claimItems = async (
+		claim: {
+			jobId: number;
+			concurrency: number;
+			owner: string;
+			now: number;
+			until: number;
+			/** The most this worker may take now: its share of the concurrency, less what it holds. */
+			share?: number;
+		},
+		admit: (item: ClaimableItem) => Promise<boolean>
+	): Promise<ClaimedItem[]> => {
+		const { jobId, now } = claim;
+		const live = (await liveItems.execute({ jobId, now }))[0]?.n ?? 0;
+		let free = Math.min(claim.concurrency - live, claim.share ?? Infinity);
+		if (free <= 0) return [];
+		const found = await expiredItems.execute({ jobId, now, limit: free });
+		if (found.length < free) {
+			found.push(...(await dueItems.execute({ jobId, now, limit: free - found.length })));
 		}
-	);
-	const finishItem = (outcome: ItemOutcome, jobId: number, outputs: NewOutput[]) =>
-		finish.immediate(outcome, jobId, outputs);
+		const claimed: ClaimedItem[] = [];
+		for (const item of found) {
+			if (free <= 0 || !(await admit(item))) break;
+			const token = item.leaseToken;
+			const taken = await changedRows(
+				claimItem.execute({ id: item.id, token, owner: claim.owner, until: claim.until, now })
+			);
+			if (taken === 0) continue;
+			claimed.push({ ...item, leaseToken: token + 1 });
+			free -= 1;
+		}
+		return claimed;
+	};
+	/** Extends the lease of an item still held; false when the worker has lost it. */
+	const renewLease = async (id: number, owner: string, token: number, until: number) =>
+		(await changedRows(renewItem.execute({ id, owner, token, until }))) > 0;
 
-	return { runningJobs, dueItems, markRunning, finishItem };
+	return { runningJobs, claimItems, renewLease, finishItem };
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, TransactionRollbackError } from 'drizzle-orm';
-import type { Db } from '../db';
+import { type Db, changedRows } from '../db';
 import {
 	project,
 	syntheticInput,
@@ -33,37 +33,49 @@ export type GrowResult = { ok: true } | { ok: false; message: string };
 /** Calls made at once while the admin waits for proposals. */
 const PARALLEL_CALLS = 4;
 
-export function createRun(db: Db, projectId: number, spec: SyntheticSpec, userId: string): number {
-	return db.transaction((tx) => {
-		const run = tx
-			.insert(syntheticRun)
-			.values({
-				projectId,
-				modelId: spec.modelId,
-				guidance: spec.guidance,
-				breadth: spec.breadth,
-				depth: spec.depth,
-				inputsPerLeaf: spec.inputsPerLeaf,
-				createdBy: userId,
-				createdAt: new Date()
-			})
-			.returning({ id: syntheticRun.id })
-			.get();
-		tx.insert(syntheticTopic).values({ runId: run.id, name: spec.rootTopic, depth: 0 }).run();
+export async function createRun(
+	db: Db,
+	projectId: number,
+	spec: SyntheticSpec,
+	userId: string
+): Promise<number> {
+	return await db.transaction(async (tx) => {
+		const run = (
+			await tx
+				.insert(syntheticRun)
+				.values({
+					projectId,
+					modelId: spec.modelId,
+					guidance: spec.guidance,
+					breadth: spec.breadth,
+					depth: spec.depth,
+					inputsPerLeaf: spec.inputsPerLeaf,
+					createdBy: userId,
+					createdAt: new Date()
+				})
+				.returning({ id: syntheticRun.id })
+		)[0];
+		await tx.insert(syntheticTopic).values({ runId: run.id, name: spec.rootTopic, depth: 0 });
 		return run.id;
 	});
 }
 
-export function getRun(db: Db, projectId: number, runId: number): SyntheticRun | undefined {
-	return db
-		.select()
-		.from(syntheticRun)
-		.where(and(eq(syntheticRun.id, runId), eq(syntheticRun.projectId, projectId)))
-		.get();
+export async function getRun(
+	db: Db,
+	projectId: number,
+	runId: number
+): Promise<SyntheticRun | undefined> {
+	return (
+		await db
+			.select()
+			.from(syntheticRun)
+			.where(and(eq(syntheticRun.id, runId), eq(syntheticRun.projectId, projectId)))
+			.limit(1)
+	)[0];
 }
 
-export function listRuns(db: Db, projectId: number) {
-	return db
+export async function listRuns(db: Db, projectId: number) {
+	return await db
 		.select({ id: syntheticRun.id, jobId: syntheticRun.jobId, root: syntheticTopic.name })
 		.from(syntheticRun)
 		.innerJoin(
@@ -71,19 +83,17 @@ export function listRuns(db: Db, projectId: number) {
 			and(eq(syntheticTopic.runId, syntheticRun.id), isNull(syntheticTopic.parentId))
 		)
 		.where(eq(syntheticRun.projectId, projectId))
-		.orderBy(asc(syntheticRun.id))
-		.all();
+		.orderBy(asc(syntheticRun.id));
 }
 
 export type TopicNode = { id: number; name: string; depth: number; children: TopicNode[] };
 
-export function topicTree(db: Db, runId: number): TopicNode | null {
-	const rows = db
+export async function topicTree(db: Db, runId: number): Promise<TopicNode | null> {
+	const rows = await db
 		.select()
 		.from(syntheticTopic)
 		.where(eq(syntheticTopic.runId, runId))
-		.orderBy(asc(syntheticTopic.id))
-		.all();
+		.orderBy(asc(syntheticTopic.id));
 	const nodes = new Map(rows.map((r) => [r.id, { ...r, children: [] as TopicNode[] }]));
 	let root: TopicNode | null = null;
 	for (const row of rows) {
@@ -100,13 +110,12 @@ export function topicTree(db: Db, runId: number): TopicNode | null {
 	return root && strip(root);
 }
 
-export function listDrafts(db: Db, runId: number) {
-	return db
+export async function listDrafts(db: Db, runId: number) {
+	return await db
 		.select({ id: syntheticInput.id, topicId: syntheticInput.topicId, text: syntheticInput.text })
 		.from(syntheticInput)
 		.where(eq(syntheticInput.runId, runId))
-		.orderBy(asc(syntheticInput.id))
-		.all();
+		.orderBy(asc(syntheticInput.id));
 }
 
 /** The path from the root to a topic, "root › child › leaf". */
@@ -130,7 +139,7 @@ function contextOf(target: Pick<Project, 'instruction'>, guidance: string): stri
 }
 
 async function askForList(
-	call: NonNullable<ReturnType<typeof modelClient>>,
+	call: NonNullable<Awaited<ReturnType<typeof modelClient>>>,
 	system: string,
 	request: string,
 	field: 'topics' | 'inputs',
@@ -178,9 +187,9 @@ async function inBatches<T>(items: T[], work: (item: T) => Promise<void>): Promi
 	}
 }
 
-function teacherFor(db: Db, key: SecretKey, run: SyntheticRun) {
+async function teacherFor(db: Db, key: SecretKey, run: SyntheticRun) {
 	if (run.modelId === null) return null;
-	return modelClient(db, key, run.modelId, { timeoutMs: 60_000, maxRetries: 2 });
+	return await modelClient(db, key, run.modelId, { timeoutMs: 60_000, maxRetries: 2 });
 }
 
 /**
@@ -188,13 +197,15 @@ function teacherFor(db: Db, key: SecretKey, run: SyntheticRun) {
  * level. Topics the admin edited or added are kept; only childless ones are grown.
  */
 export async function growTree(db: Db, key: SecretKey, run: SyntheticRun): Promise<GrowResult> {
-	const call = teacherFor(db, key, run);
+	const call = await teacherFor(db, key, run);
 	if (!call) return { ok: false, message: 'The run’s model was removed; start a new run.' };
-	const target = db.select().from(project).where(eq(project.id, run.projectId)).get()!;
+	const target = (
+		await db.select().from(project).where(eq(project.id, run.projectId)).limit(1)
+	)[0]!;
 	const system = contextOf(target, run.guidance);
 	try {
 		for (let level = 0; level < run.depth; level++) {
-			const topics = db.select().from(syntheticTopic).where(eq(syntheticTopic.runId, run.id)).all();
+			const topics = await db.select().from(syntheticTopic).where(eq(syntheticTopic.runId, run.id));
 			const byId = new Map(topics.map((t) => [t.id, t]));
 			const parents = new Set(topics.map((t) => t.parentId));
 			const toGrow = topics.filter((t) => t.depth === level && !parents.has(t.id));
@@ -207,11 +218,13 @@ export async function growTree(db: Db, key: SecretKey, run: SyntheticRun): Promi
 					run.breadth
 				);
 				if (names.length === 0) return;
-				db.insert(syntheticTopic)
-					.values(
-						names.map((name) => ({ runId: run.id, parentId: topic.id, name, depth: level + 1 }))
-					)
-					.run();
+				await db.transaction(async (tx) =>
+					tx
+						.insert(syntheticTopic)
+						.values(
+							names.map((name) => ({ runId: run.id, parentId: topic.id, name, depth: level + 1 }))
+						)
+				);
 			});
 		}
 		return { ok: true };
@@ -222,14 +235,16 @@ export async function growTree(db: Db, key: SecretKey, run: SyntheticRun): Promi
 
 /** Drafts inputs for every leaf that has none yet. */
 export async function draftInputs(db: Db, key: SecretKey, run: SyntheticRun): Promise<GrowResult> {
-	const call = teacherFor(db, key, run);
+	const call = await teacherFor(db, key, run);
 	if (!call) return { ok: false, message: 'The run’s model was removed; start a new run.' };
-	const target = db.select().from(project).where(eq(project.id, run.projectId)).get()!;
+	const target = (
+		await db.select().from(project).where(eq(project.id, run.projectId)).limit(1)
+	)[0]!;
 	const system = contextOf(target, run.guidance);
-	const topics = db.select().from(syntheticTopic).where(eq(syntheticTopic.runId, run.id)).all();
+	const topics = await db.select().from(syntheticTopic).where(eq(syntheticTopic.runId, run.id));
 	const byId = new Map(topics.map((t) => [t.id, t]));
 	const parents = new Set(topics.map((t) => t.parentId));
-	const drafted = new Set(listDrafts(db, run.id).map((d) => d.topicId));
+	const drafted = new Set((await listDrafts(db, run.id)).map((d) => d.topicId));
 	const leaves = topics.filter((t) => !parents.has(t.id) && !drafted.has(t.id));
 	try {
 		await inBatches(leaves, async (leaf) => {
@@ -241,11 +256,13 @@ export async function draftInputs(db: Db, key: SecretKey, run: SyntheticRun): Pr
 				run.inputsPerLeaf
 			);
 			if (inputs.length === 0) return;
-			db.insert(syntheticInput)
-				.values(
-					inputs.map((text) => ({ runId: run.id, topicId: leaf.id, text, createdAt: new Date() }))
-				)
-				.run();
+			await db.transaction(async (tx) =>
+				tx
+					.insert(syntheticInput)
+					.values(
+						inputs.map((text) => ({ runId: run.id, topicId: leaf.id, text, createdAt: new Date() }))
+					)
+			);
 		});
 		return { ok: true };
 	} catch (e) {
@@ -253,86 +270,117 @@ export async function draftInputs(db: Db, key: SecretKey, run: SyntheticRun): Pr
 	}
 }
 
-function topicOfRun(db: Db, runId: number, topicId: number) {
-	return db
-		.select()
-		.from(syntheticTopic)
-		.where(and(eq(syntheticTopic.id, topicId), eq(syntheticTopic.runId, runId)))
-		.get();
+async function topicOfRun(db: Db, runId: number, topicId: number) {
+	return (
+		await db
+			.select()
+			.from(syntheticTopic)
+			.where(and(eq(syntheticTopic.id, topicId), eq(syntheticTopic.runId, runId)))
+			.limit(1)
+	)[0];
 }
 
-export function renameTopic(db: Db, runId: number, topicId: number, name: string): boolean {
+export async function renameTopic(
+	db: Db,
+	runId: number,
+	topicId: number,
+	name: string
+): Promise<boolean> {
 	return (
-		db
-			.update(syntheticTopic)
-			.set({ name })
-			.where(and(eq(syntheticTopic.id, topicId), eq(syntheticTopic.runId, runId)))
-			.run().changes > 0
+		(await changedRows(
+			db.transaction(async (tx) =>
+				tx
+					.update(syntheticTopic)
+					.set({ name })
+					.where(and(eq(syntheticTopic.id, topicId), eq(syntheticTopic.runId, runId)))
+			)
+		)) > 0
 	);
 }
 
 /** Removes a topic with everything under it and their drafts; the root stays. */
-export function removeTopic(db: Db, runId: number, topicId: number): boolean {
-	const found = topicOfRun(db, runId, topicId);
+export async function removeTopic(db: Db, runId: number, topicId: number): Promise<boolean> {
+	const found = await topicOfRun(db, runId, topicId);
 	if (!found || found.parentId === null) return false;
-	return db.delete(syntheticTopic).where(eq(syntheticTopic.id, topicId)).run().changes > 0;
-}
-
-export function addTopic(db: Db, runId: number, parentId: number, name: string): boolean {
-	const parent = topicOfRun(db, runId, parentId);
-	if (!parent) return false;
-	db.insert(syntheticTopic)
-		.values({ runId, parentId, name, depth: parent.depth + 1 })
-		.run();
-	return true;
-}
-
-export function editDraft(db: Db, runId: number, draftId: number, text: string): boolean {
 	return (
-		db
-			.update(syntheticInput)
-			.set({ text })
-			.where(and(eq(syntheticInput.id, draftId), eq(syntheticInput.runId, runId)))
-			.run().changes > 0
+		(await changedRows(
+			db.transaction(async (tx) => tx.delete(syntheticTopic).where(eq(syntheticTopic.id, topicId)))
+		)) > 0
 	);
 }
 
-export function removeDrafts(db: Db, runId: number, draftIds: number[]): number {
+export async function addTopic(
+	db: Db,
+	runId: number,
+	parentId: number,
+	name: string
+): Promise<boolean> {
+	const parent = await topicOfRun(db, runId, parentId);
+	if (!parent) return false;
+	await db.transaction(async (tx) =>
+		tx.insert(syntheticTopic).values({ runId, parentId, name, depth: parent.depth + 1 })
+	);
+	return true;
+}
+
+export async function editDraft(
+	db: Db,
+	runId: number,
+	draftId: number,
+	text: string
+): Promise<boolean> {
+	return (
+		(await changedRows(
+			db.transaction(async (tx) =>
+				tx
+					.update(syntheticInput)
+					.set({ text })
+					.where(and(eq(syntheticInput.id, draftId), eq(syntheticInput.runId, runId)))
+			)
+		)) > 0
+	);
+}
+
+export async function removeDrafts(db: Db, runId: number, draftIds: number[]): Promise<number> {
 	if (draftIds.length === 0) return 0;
-	return db
-		.delete(syntheticInput)
-		.where(and(eq(syntheticInput.runId, runId), inArray(syntheticInput.id, draftIds)))
-		.run().changes;
+	return await changedRows(
+		db.transaction(async (tx) =>
+			tx
+				.delete(syntheticInput)
+				.where(and(eq(syntheticInput.runId, runId), inArray(syntheticInput.id, draftIds)))
+		)
+	);
 }
 
 /** Starts the distillation job over the drafts, once: the run remembers its job. */
-export function startFromDrafts(
+export async function startFromDrafts(
 	db: Db,
 	target: Project,
 	run: SyntheticRun,
 	userId: string,
 	modelIds: number[],
 	settings: JobSettings
-): { ok: true; jobId: number } | { ok: false; message: string } {
+): Promise<{ ok: true; jobId: number } | { ok: false; message: string }> {
 	if (run.jobId !== null) return { ok: false, message: 'This run has started its job already.' };
-	const inputs = listDrafts(db, run.id).map((d) => d.text);
+	const inputs = (await listDrafts(db, run.id)).map((d) => d.text);
 	if (inputs.length === 0) return { ok: false, message: 'There are no drafted inputs to answer.' };
-	const root = topicTree(db, run.id)?.name ?? 'topic tree';
+	const root = (await topicTree(db, run.id))?.name ?? 'topic tree';
 	try {
-		return db.transaction((tx) => {
-			const jobId = createJob(tx, target, userId, {
+		return await db.transaction(async (tx) => {
+			const jobId = await createJob(tx, target, userId, {
 				modelIds,
 				settings,
 				inputs,
 				source: { kind: 'synthetic', description: `synthetic inputs on “${root}”` }
 			});
 			// Two clicks at once: only the first claims the run; the second's job is rolled back.
-			const claimed = tx
-				.update(syntheticRun)
-				.set({ jobId })
-				.where(and(eq(syntheticRun.id, run.id), isNull(syntheticRun.jobId)))
-				.run().changes;
-			if (claimed === 0) tx.rollback();
+			const claimed = await changedRows(
+				tx
+					.update(syntheticRun)
+					.set({ jobId })
+					.where(and(eq(syntheticRun.id, run.id), isNull(syntheticRun.jobId)))
+			);
+			if (claimed === 0) throw new TransactionRollbackError();
 			return { ok: true, jobId } as const;
 		});
 	} catch (e) {
@@ -343,6 +391,6 @@ export function startFromDrafts(
 	}
 }
 
-export function deleteRun(db: Db, runId: number): void {
-	db.delete(syntheticRun).where(eq(syntheticRun.id, runId)).run();
+export async function deleteRun(db: Db, runId: number): Promise<void> {
+	await db.transaction(async (tx) => tx.delete(syntheticRun).where(eq(syntheticRun.id, runId)));
 }

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import OpenAI from 'openai';
-import type { Db, Queryable } from '../db';
+import type { Db, Queryable, Tx } from '../db';
 import {
 	fineTune,
 	job,
@@ -30,57 +30,84 @@ export type ProviderSummary = {
 	models: Model[];
 };
 
-export function createProvider(db: Db, key: SecretKey, input: ProviderInput, now = new Date()) {
-	return db
-		.insert(provider)
-		.values({
-			name: input.name,
-			baseUrl: input.baseUrl,
-			apiKeyEncrypted: input.apiKey ? encryptSecret(key, input.apiKey) : null,
-			requestsPerMinute: input.requestsPerMinute,
-			tokensPerMinute: input.tokensPerMinute,
-			createdAt: now
-		})
-		.returning({ id: provider.id })
-		.get();
+export async function createProvider(
+	db: Db,
+	key: SecretKey,
+	input: ProviderInput,
+	now = new Date()
+) {
+	return (
+		await db.transaction(async (tx) =>
+			tx
+				.insert(provider)
+				.values({
+					name: input.name,
+					baseUrl: input.baseUrl,
+					apiKeyEncrypted: input.apiKey ? encryptSecret(key, input.apiKey) : null,
+					requestsPerMinute: input.requestsPerMinute,
+					tokensPerMinute: input.tokensPerMinute,
+					createdAt: now
+				})
+				.returning({ id: provider.id })
+		)
+	)[0];
 }
 
 export type RemoveResult = { ok: true } | { ok: false; status: 404 | 409; message: string };
 
 /** How many outputs these models wrote: such models are kept, so every output's origin is known. */
-function outputsBy(db: Queryable, modelIds: number[]): number {
+async function outputsBy(db: Queryable, modelIds: number[]): Promise<number> {
 	if (modelIds.length === 0) return 0;
 	return (
-		db.select({ n: count() }).from(revision).where(inArray(revision.authorModelId, modelIds)).get()
-			?.n ?? 0
+		(
+			await db
+				.select({ n: count() })
+				.from(revision)
+				.where(inArray(revision.authorModelId, modelIds))
+				.limit(1)
+		)[0]?.n ?? 0
 	);
 }
 
 /** Why these models (or the provider's fine-tunes) are busy now, or null when they are not. */
-function busyWith(db: Queryable, modelIds: number[], providerId: number | null): string | null {
+async function busyWith(
+	db: Queryable,
+	modelIds: number[],
+	providerId: number | null
+): Promise<string | null> {
 	const items = modelIds.length
-		? (db
-				.select({ n: count() })
-				.from(jobItem)
-				.where(
-					and(inArray(jobItem.modelId, modelIds), inArray(jobItem.status, ['pending', 'running']))
-				)
-				.get()?.n ?? 0)
+		? ((
+				await db
+					.select({ n: count() })
+					.from(jobItem)
+					.where(
+						and(inArray(jobItem.modelId, modelIds), inArray(jobItem.status, ['pending', 'running']))
+					)
+					.limit(1)
+			)[0]?.n ?? 0)
 		: 0;
 	if (items > 0) return `A job still has ${items} item(s) for it; cancel or finish the job first.`;
 	const tunes =
 		providerId === null
 			? 0
-			: (db
-					.select({ n: count() })
-					.from(fineTune)
-					.where(
-						and(
-							eq(fineTune.providerId, providerId),
-							inArray(fineTune.status, ['pending', 'uploading', 'validating', 'queued', 'running'])
+			: ((
+					await db
+						.select({ n: count() })
+						.from(fineTune)
+						.where(
+							and(
+								eq(fineTune.providerId, providerId),
+								inArray(fineTune.status, [
+									'pending',
+									'uploading',
+									'validating',
+									'queued',
+									'running'
+								])
+							)
 						)
-					)
-					.get()?.n ?? 0);
+						.limit(1)
+				)[0]?.n ?? 0);
 	return tunes > 0 ? `${tunes} fine-tune(s) there are still running; cancel them first.` : null;
 }
 
@@ -88,27 +115,32 @@ function busyWith(db: Queryable, modelIds: number[], providerId: number | null):
  * Deletes models that wrote nothing; the finished or cancelled job items that named them keep
  * their record without the model (the column's own ON DELETE is missing from its migration).
  */
-function forgetModels(tx: Queryable, modelIds: number[]) {
+async function forgetModels(tx: Tx, modelIds: number[]) {
 	if (modelIds.length === 0) return;
-	tx.update(jobItem).set({ modelId: null }).where(inArray(jobItem.modelId, modelIds)).run();
-	tx.update(job).set({ modelId: null }).where(inArray(job.modelId, modelIds)).run();
-	tx.delete(model).where(inArray(model.id, modelIds)).run();
+	await tx.update(jobItem).set({ modelId: null }).where(inArray(jobItem.modelId, modelIds));
+	await tx.update(job).set({ modelId: null }).where(inArray(job.modelId, modelIds));
+	await tx.delete(model).where(inArray(model.id, modelIds));
 }
 
-export function deleteProvider(db: Db, providerId: number): RemoveResult {
-	return db.transaction((tx) => {
-		if (!tx.select({ id: provider.id }).from(provider).where(eq(provider.id, providerId)).get()) {
+export async function deleteProvider(db: Db, providerId: number): Promise<RemoveResult> {
+	return await db.transaction(async (tx) => {
+		if (
+			!(
+				await tx
+					.select({ id: provider.id })
+					.from(provider)
+					.where(eq(provider.id, providerId))
+					.limit(1)
+			)[0]
+		) {
 			return { ok: false, status: 404, message: 'No such provider.' } as const;
 		}
-		const ids = tx
-			.select({ id: model.id })
-			.from(model)
-			.where(eq(model.providerId, providerId))
-			.all()
-			.map((m) => m.id);
-		const busy = busyWith(tx, ids, providerId);
+		const ids = (
+			await tx.select({ id: model.id }).from(model).where(eq(model.providerId, providerId))
+		).map((m) => m.id);
+		const busy = await busyWith(tx, ids, providerId);
 		if (busy) return { ok: false, status: 409, message: busy } as const;
-		const written = outputsBy(tx, ids);
+		const written = await outputsBy(tx, ids);
 		if (written > 0) {
 			return {
 				ok: false,
@@ -116,15 +148,15 @@ export function deleteProvider(db: Db, providerId: number): RemoveResult {
 				message: `Its models wrote ${written} output(s); the provider is kept so their origin stays known.`
 			} as const;
 		}
-		forgetModels(tx, ids);
-		tx.delete(provider).where(eq(provider.id, providerId)).run();
+		await forgetModels(tx, ids);
+		await tx.delete(provider).where(eq(provider.id, providerId));
 		return { ok: true } as const;
 	});
 }
 
-export function listProviders(db: Db): ProviderSummary[] {
-	const providers = db.select().from(provider).orderBy(asc(provider.name)).all();
-	const models = db.select().from(model).orderBy(asc(model.name)).all();
+export async function listProviders(db: Db): Promise<ProviderSummary[]> {
+	const providers = await db.select().from(provider).orderBy(asc(provider.name));
+	const models = await db.select().from(model).orderBy(asc(model.name));
 	return providers.map((p) => ({
 		id: p.id,
 		name: p.name,
@@ -136,8 +168,8 @@ export function listProviders(db: Db): ProviderSummary[] {
 	}));
 }
 
-export function getProvider(db: Db, providerId: number): Provider | undefined {
-	return db.select().from(provider).where(eq(provider.id, providerId)).get();
+export async function getProvider(db: Db, providerId: number): Promise<Provider | undefined> {
+	return (await db.select().from(provider).where(eq(provider.id, providerId)).limit(1))[0];
 }
 
 export type ModelChoice = { id: number; label: string; providerId: number };
@@ -148,60 +180,64 @@ export function modelLabel(modelName: string, providerName: string): string {
 }
 
 /** Every model, named with its provider, for the pages where a model is chosen. */
-export function modelChoices(db: Db): ModelChoice[] {
-	return db
-		.select({
-			id: model.id,
-			name: model.name,
-			providerId: model.providerId,
-			provider: provider.name
-		})
-		.from(model)
-		.innerJoin(provider, eq(provider.id, model.providerId))
-		.orderBy(asc(provider.name), asc(model.name))
-		.all()
-		.map((m) => ({ id: m.id, label: modelLabel(m.name, m.provider), providerId: m.providerId }));
+export async function modelChoices(db: Db): Promise<ModelChoice[]> {
+	return (
+		await db
+			.select({
+				id: model.id,
+				name: model.name,
+				providerId: model.providerId,
+				provider: provider.name
+			})
+			.from(model)
+			.innerJoin(provider, eq(provider.id, model.providerId))
+			.orderBy(asc(provider.name), asc(model.name))
+	).map((m) => ({ id: m.id, label: modelLabel(m.name, m.provider), providerId: m.providerId }));
 }
 
 /** The ids among `ids` that name no model, to refuse before anything is written. */
-export function missingModelIds(db: Queryable, ids: number[]): number[] {
+export async function missingModelIds(db: Queryable, ids: number[]): Promise<number[]> {
 	if (ids.length === 0) return [];
 	const found = new Set(
-		db
-			.select({ id: model.id })
-			.from(model)
-			.where(inArray(model.id, ids))
-			.all()
-			.map((m) => m.id)
+		(await db.select({ id: model.id }).from(model).where(inArray(model.id, ids))).map((m) => m.id)
 	);
 	return ids.filter((id) => !found.has(id));
 }
 
-export function addModel(db: Db, providerId: number, input: ModelInput, now = new Date()) {
-	return db
-		.insert(model)
-		.values({ providerId, ...input, createdAt: now })
-		.onConflictDoUpdate({
-			target: [model.providerId, model.name],
-			set: {
-				inputPricePerMTok: input.inputPricePerMTok,
-				outputPricePerMTok: input.outputPricePerMTok
-			}
-		})
-		.returning({ id: model.id })
-		.get();
+export async function addModel(db: Db, providerId: number, input: ModelInput, now = new Date()) {
+	return (
+		await db.transaction(async (tx) =>
+			tx
+				.insert(model)
+				.values({ providerId, ...input, createdAt: now })
+				.onConflictDoUpdate({
+					target: [model.providerId, model.name],
+					set: {
+						inputPricePerMTok: input.inputPricePerMTok,
+						outputPricePerMTok: input.outputPricePerMTok
+					}
+				})
+				.returning({ id: model.id })
+		)
+	)[0];
 }
 
-export function deleteModel(db: Db, providerId: number, modelId: number): RemoveResult {
-	const found = db
-		.select({ id: model.id })
-		.from(model)
-		.where(and(eq(model.id, modelId), eq(model.providerId, providerId)))
-		.get();
+export async function deleteModel(
+	db: Db,
+	providerId: number,
+	modelId: number
+): Promise<RemoveResult> {
+	const found = (
+		await db
+			.select({ id: model.id })
+			.from(model)
+			.where(and(eq(model.id, modelId), eq(model.providerId, providerId)))
+			.limit(1)
+	)[0];
 	if (!found) return { ok: false, status: 404, message: 'No such model.' };
-	const busy = busyWith(db, [modelId], null);
+	const busy = await busyWith(db, [modelId], null);
 	if (busy) return { ok: false, status: 409, message: busy };
-	const written = outputsBy(db, [modelId]);
+	const written = await outputsBy(db, [modelId]);
 	if (written > 0) {
 		return {
 			ok: false,
@@ -209,7 +245,7 @@ export function deleteModel(db: Db, providerId: number, modelId: number): Remove
 			message: `This model wrote ${written} output(s); it is kept so their origin stays known.`
 		};
 	}
-	db.transaction((tx) => forgetModels(tx, [modelId]));
+	await db.transaction(async (tx) => forgetModels(tx, [modelId]));
 	return { ok: true };
 }
 
@@ -240,13 +276,20 @@ export function clientFor(
 }
 
 /** A model with its provider's client, for one-off calls made while an admin waits. */
-export function modelClient(db: Db, key: SecretKey, modelId: number, options: ClientOptions = {}) {
-	const found = db
-		.select({ model, provider })
-		.from(model)
-		.innerJoin(provider, eq(provider.id, model.providerId))
-		.where(eq(model.id, modelId))
-		.get();
+export async function modelClient(
+	db: Db,
+	key: SecretKey,
+	modelId: number,
+	options: ClientOptions = {}
+) {
+	const found = (
+		await db
+			.select({ model, provider })
+			.from(model)
+			.innerJoin(provider, eq(provider.id, model.providerId))
+			.where(eq(model.id, modelId))
+			.limit(1)
+	)[0];
 	if (!found) return null;
 	return {
 		model: found.model,
@@ -261,7 +304,7 @@ export async function testConnection(
 	key: SecretKey,
 	providerId: number
 ): Promise<{ ok: true; models: string[] } | { ok: false; message: string }> {
-	const found = getProvider(db, providerId);
+	const found = await getProvider(db, providerId);
 	if (!found) return { ok: false, message: 'No such provider.' };
 	if (found.apiKeyEncrypted && decryptSecret(key, found.apiKeyEncrypted) === null) {
 		return {

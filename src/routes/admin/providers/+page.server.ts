@@ -15,9 +15,9 @@ import type { Actions, PageServerLoad } from './$types';
 
 const idSchema = z.coerce.number().int().positive();
 
-export const load: PageServerLoad = (event) => {
+export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
-	return { providers: listProviders(event.locals.db) };
+	return { providers: await listProviders(event.locals.db) };
 };
 
 function providerIdOf(form: FormData): number | null {
@@ -40,7 +40,7 @@ export const actions: Actions = {
 		if (!parsed.success) {
 			return fail(400, { action: 'create', values, errors: fieldErrors(parsed.error) });
 		}
-		createProvider(event.locals.db, event.locals.secretKey, parsed.data);
+		await createProvider(event.locals.db, event.locals.secretKey, parsed.data);
 		return {
 			action: 'create',
 			message: `Provider “${parsed.data.name}” added. Test it, then add its models.`
@@ -61,7 +61,7 @@ export const actions: Actions = {
 		const providerId = providerIdOf(await event.request.formData());
 		if (providerId === null)
 			return fail(400, { action: 'remove', tone: 'error', message: 'Choose a provider.' });
-		const removed = deleteProvider(event.locals.db, providerId);
+		const removed = await deleteProvider(event.locals.db, providerId);
 		if (!removed.ok) {
 			if (removed.status === 404) error(404, removed.message);
 			return fail(409, { action: 'remove', providerId, tone: 'error', message: removed.message });
@@ -88,10 +88,10 @@ export const actions: Actions = {
 				errors: fieldErrors(parsed.error)
 			});
 		}
-		if (!listProviders(event.locals.db).some((p) => p.id === providerId)) {
+		if (!(await listProviders(event.locals.db)).some((p) => p.id === providerId)) {
 			error(404, 'No such provider.');
 		}
-		addModel(event.locals.db, providerId, parsed.data);
+		await addModel(event.locals.db, providerId, parsed.data);
 		return {
 			action: 'addModel',
 			providerId,
@@ -107,7 +107,7 @@ export const actions: Actions = {
 		if (providerId === null || !modelId.success) {
 			return fail(400, { action: 'removeModel', tone: 'error', message: 'Choose a model.' });
 		}
-		const removed = deleteModel(event.locals.db, providerId, modelId.data);
+		const removed = await deleteModel(event.locals.db, providerId, modelId.data);
 		if (!removed.ok) {
 			if (removed.status === 404) error(404, removed.message);
 			return fail(409, {

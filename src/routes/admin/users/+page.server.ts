@@ -21,15 +21,15 @@ import {
 } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
+export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
-	return { users: listUsers(event.locals.db), tokens: listApiTokens(event.locals.db) };
+	return { users: await listUsers(event.locals.db), tokens: await listApiTokens(event.locals.db) };
 };
 
 /** Refuses changes that would leave nobody able to administer Winnow. */
-function wouldRemoveLastAdmin(db: App.Locals['db'], userId: string) {
-	const target = getUser(db, userId);
-	return target?.role === 'admin' && target.active && countActiveAdmins(db) <= 1;
+async function wouldRemoveLastAdmin(db: App.Locals['db'], userId: string) {
+	const target = await getUser(db, userId);
+	return target?.role === 'admin' && target.active && (await countActiveAdmins(db)) <= 1;
 }
 
 export const actions: Actions = {
@@ -64,10 +64,13 @@ export const actions: Actions = {
 			role: formText(form, 'role')
 		});
 		if (!parsed.success) return fail(400, { action: 'role', message: 'Choose a role.' });
-		if (parsed.data.role !== 'admin' && wouldRemoveLastAdmin(event.locals.db, parsed.data.userId)) {
+		if (
+			parsed.data.role !== 'admin' &&
+			(await wouldRemoveLastAdmin(event.locals.db, parsed.data.userId))
+		) {
 			return fail(409, { action: 'role', message: 'Winnow needs at least one active admin.' });
 		}
-		setUserRole(event.locals.db, parsed.data.userId, parsed.data.role);
+		await setUserRole(event.locals.db, parsed.data.userId, parsed.data.role);
 		return { action: 'role', message: 'Role changed.' };
 	},
 	active: async (event) => {
@@ -81,10 +84,10 @@ export const actions: Actions = {
 		if (!parsed.data.active && parsed.data.userId === admin.id) {
 			return fail(409, { action: 'active', message: 'You cannot deactivate yourself.' });
 		}
-		if (!parsed.data.active && wouldRemoveLastAdmin(event.locals.db, parsed.data.userId)) {
+		if (!parsed.data.active && (await wouldRemoveLastAdmin(event.locals.db, parsed.data.userId))) {
 			return fail(409, { action: 'active', message: 'Winnow needs at least one active admin.' });
 		}
-		setUserActive(event.locals.db, parsed.data.userId, parsed.data.active);
+		await setUserActive(event.locals.db, parsed.data.userId, parsed.data.active);
 		return {
 			action: 'active',
 			message: parsed.data.active
@@ -96,7 +99,7 @@ export const actions: Actions = {
 		const admin = requireRole(event, 'admin');
 		const form = await event.request.formData();
 		const userId = formText(form, 'userId');
-		const target = getUser(event.locals.db, userId);
+		const target = await getUser(event.locals.db, userId);
 		const parsed = resetPasswordSchema(
 			target ? [target.username, target.displayName] : []
 		).safeParse({ userId, password: formText(form, 'password') });
@@ -122,7 +125,7 @@ export const actions: Actions = {
 		if (!parsed.success) {
 			return fail(400, { action: 'revokeToken', message: 'Choose a token to revoke.' });
 		}
-		if (!revokeApiToken(event.locals.db, parsed.data.userId, parsed.data.tokenId)) {
+		if (!(await revokeApiToken(event.locals.db, parsed.data.userId, parsed.data.tokenId))) {
 			return fail(404, { action: 'revokeToken', message: 'No such live token.' });
 		}
 		return {

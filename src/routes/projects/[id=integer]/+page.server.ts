@@ -3,8 +3,8 @@ import { requireMember } from '$lib/server/guards';
 import { listRequirements } from '$lib/server/projects';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireMember(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireMember(event, Number(event.params.id));
 	const db = event.locals.db;
 	return {
 		definition: {
@@ -17,8 +17,8 @@ export const load: PageServerLoad = (event) => {
 			aggregation: project.aggregation,
 			splits: { train: project.splitTrain, val: project.splitVal, test: project.splitTest }
 		},
-		requirements: listRequirements(db, project.id),
-		statusCounts: countByStatus(db, project.id),
-		splitCounts: countBySplit(db, project.id)
+		requirements: await listRequirements(db, project.id),
+		statusCounts: await countByStatus(db, project.id),
+		splitCounts: await countBySplit(db, project.id)
 	};
 };

@@ -26,7 +26,7 @@ export const actions: Actions = {
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
 		const schemaErrors = projectSchemaErrors(parsed.data);
 		if (Object.keys(schemaErrors).length > 0) return fail(400, { values, errors: schemaErrors });
-		const created = createProject(event.locals.db, parsed.data, admin.id);
+		const created = await createProject(event.locals.db, parsed.data, admin.id);
 		redirect(303, `/projects/${created.id}`);
 	}
 };

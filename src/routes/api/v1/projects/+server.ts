@@ -4,7 +4,7 @@ import { listProjectsForUser } from '$lib/server/projects';
 import type { RequestHandler } from './$types';
 
 /** The projects the token's owner may see. */
-export const GET: RequestHandler = (event) => {
+export const GET: RequestHandler = async (event) => {
 	const user = apiUser(event);
-	return json({ projects: listProjectsForUser(event.locals.db, user) });
+	return json({ projects: await listProjectsForUser(event.locals.db, user) });
 };

@@ -11,25 +11,25 @@ import { listProjectTags } from '$lib/server/examples';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	const db = event.locals.db;
 	const input = datasetFilterInput(event.url.searchParams);
 	const parsed = datasetFilterSchema.safeParse(input);
 	return {
 		input,
 		errors: parsed.success ? {} : fieldErrors(parsed.error),
-		counts: parsed.success ? countQualifying(db, project, parsed.data) : null,
+		counts: parsed.success ? await countQualifying(db, project, parsed.data) : null,
 		threshold: project.threshold,
 		ratingScale: project.ratingScale,
-		tags: listProjectTags(db, project.id).map((t) => t.tag),
-		datasets: listDatasets(db, project.id)
+		tags: (await listProjectTags(db, project.id)).map((t) => t.tag),
+		datasets: await listDatasets(db, project.id)
 	};
 };
 
 export const actions: Actions = {
 	freeze: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const filter = datasetFilterFromForm(form);
 		const name = datasetNameSchema.safeParse(formText(form, 'name'));

@@ -16,8 +16,8 @@ const requeueSchema = exampleFilterSchema.omit({ before: true, after: true }).ex
 	confirm: z.literal('yes', { error: 'Tick the box to confirm the re-queue.' })
 });
 
-export const load: PageServerLoad = (event) => {
-	const { user, project } = requireMember(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { user, project } = await requireMember(event, Number(event.params.id));
 	const parsed = exampleFilterSchema.safeParse(Object.fromEntries(event.url.searchParams));
 	// A hand-edited bad filter shows everything with a note rather than an error page.
 	const filter = parsed.success ? parsed.data : {};
@@ -28,7 +28,7 @@ export const load: PageServerLoad = (event) => {
 		delete filter.job;
 	}
 	const db = event.locals.db;
-	const found = listExamples(db, project.id, filter);
+	const found = await listExamples(db, project.id, filter);
 	return {
 		filter,
 		filterInvalid: !parsed.success,
@@ -39,23 +39,23 @@ export const load: PageServerLoad = (event) => {
 				source: isAdmin ? source : null
 			}))
 		},
-		tags: listProjectTags(db, project.id),
+		tags: await listProjectTags(db, project.id),
 		// Only admins can re-queue, so only they pay for the count.
-		matching: user.role === 'admin' ? countExamplesMatching(db, project.id, filter) : null,
+		matching: user.role === 'admin' ? await countExamplesMatching(db, project.id, filter) : null,
 		matchingCap: MATCHING_CAP
 	};
 };
 
 export const actions: Actions = {
 	requeue: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
 		const parsed = requeueSchema.safeParse(Object.fromEntries(await event.request.formData()));
 		if (!parsed.success) {
 			return fail(400, { requeueErrors: z.flattenError(parsed.error).fieldErrors });
 		}
 		const { status, split, source, job, tag, q } = parsed.data;
 		const filter = { status, split, source, job, tag, q };
-		const requeued = requeueMatching(event.locals.db, project.id, filter, new Date());
+		const requeued = await requeueMatching(event.locals.db, project.id, filter, new Date());
 		return { requeued };
 	}
 };

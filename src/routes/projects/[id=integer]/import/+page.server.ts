@@ -28,14 +28,14 @@ const importFormSchema = z.object({
 	format: z.enum(['auto', ...IMPORT_FORMATS], 'Choose a format.')
 });
 
-export const load: PageServerLoad = (event) => {
-	requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	await requireProjectAdmin(event, Number(event.params.id));
 	return {};
 };
 
 export const actions: Actions = {
 	default: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const parsed = importFormSchema.safeParse({
 			file: form.get('file'),

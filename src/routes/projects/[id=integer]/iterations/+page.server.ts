@@ -14,13 +14,13 @@ import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	const db = event.locals.db;
 	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	const { a, b, page, scope } = query.success ? query.data : sideBySideQuerySchema.parse({});
 	// One read of the evaluation answers serves the figures and the side-by-side view.
 	const answers = await evaluationAnswers(db, project);
-	const figures = iterationFigures(db, project, answers, scope);
+	const figures = await iterationFigures(db, project, answers, scope);
 	const ids = figures.models.map((m) => m.modelId);
 	// By default the two newest models: the latest student beside the one before it.
 	const left = a !== undefined && ids.includes(a) ? a : ids.at(-2);
@@ -29,15 +29,15 @@ export const load: PageServerLoad = async (event) => {
 		figures,
 		compare:
 			left !== undefined && right !== undefined && left !== right
-				? { a: left, b: right, ...sideBySide(db, project, answers, left, right, page, 10) }
+				? { a: left, b: right, ...(await sideBySide(db, project, answers, left, right, page, 10)) }
 				: null,
-		iterations: listIterations(db, project.id),
-		datasets: listDatasets(db, project.id).map((d) => ({
+		iterations: await listIterations(db, project.id),
+		datasets: (await listDatasets(db, project.id)).map((d) => ({
 			id: d.id,
 			name: d.name,
 			testCount: d.testCount
 		})),
-		models: modelChoices(db),
+		models: await modelChoices(db),
 		ratingScale: project.ratingScale,
 		defaults: EVALUATION_SETTING_DEFAULTS
 	};
@@ -45,7 +45,7 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	evaluate: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const chosen = form.getAll('modelId').map(String);
 		const datasetId = String(form.get('datasetId') ?? '');
@@ -57,7 +57,7 @@ export const actions: Actions = {
 		};
 		const kept = { values: { ...values, datasetId }, chosen, splits };
 		if (!parsed.success || !settings.success) return fail(400, { ...kept, errors });
-		const started = startEvaluation(event.locals.db, project, user.id, {
+		const started = await startEvaluation(event.locals.db, project, user.id, {
 			...parsed.data,
 			settings: settings.data
 		});

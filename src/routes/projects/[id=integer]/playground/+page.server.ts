@@ -14,20 +14,20 @@ const STARTING_SETTINGS = jobSettingsSchema
 	.pick({ fewShot: true, reasoning: true })
 	.parse(PLAYGROUND_DEFAULTS);
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	return {
-		models: modelChoices(event.locals.db),
+		models: await modelChoices(event.locals.db),
 		defaults: PLAYGROUND_DEFAULTS,
 		inputKind: project.inputKind,
 		outputKind: project.outputKind,
-		prompt: promptPreview(event.locals.db, project, STARTING_SETTINGS)
+		prompt: await promptPreview(event.locals.db, project, STARTING_SETTINGS)
 	};
 };
 
 export const actions: Actions = {
 	run: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
 		const db = event.locals.db;
 		const form = await event.request.formData();
 		const values = Object.fromEntries(FIELDS.map((f) => [f, formText(form, f)]));
@@ -38,6 +38,6 @@ export const actions: Actions = {
 		}
 		const { modelIds, input, ...settings } = parsed.data;
 		const results = await tryModels(db, event.locals.secretKey, project, modelIds, input, settings);
-		return { values, chosen, results, prompt: promptPreview(db, project, settings) };
+		return { values, chosen, results, prompt: await promptPreview(db, project, settings) };
 	}
 };

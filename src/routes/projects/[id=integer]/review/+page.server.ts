@@ -10,24 +10,24 @@ import type { Actions, PageServerLoad } from './$types';
 
 const idSchema = z.coerce.number().int().positive();
 
-export const load: PageServerLoad = (event) => {
-	const { project, user } = requireMember(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project, user } = await requireMember(event, Number(event.params.id));
 	const now = new Date();
 	return {
-		current: claimForScreen(event.locals.db, project.id, user.id, now),
-		...reviewSetup(event.locals.db, project, user.id, now)
+		current: await claimForScreen(event.locals.db, project.id, user.id, now),
+		...(await reviewSetup(event.locals.db, project, user.id, now))
 	};
 };
 
 export const actions: Actions = {
 	submit: async (event) => {
-		const { project, user } = requireMember(event, Number(event.params.id));
+		const { project, user } = await requireMember(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const parsed = reviewFormSchema.safeParse(Object.fromEntries(form));
 		if (!parsed.success) {
 			return fail(400, { message: parsed.error.issues[0]?.message ?? 'The review is incomplete.' });
 		}
-		const result = submitReview(
+		const result = await submitReview(
 			event.locals.db,
 			project.id,
 			user.id,
@@ -46,19 +46,31 @@ export const actions: Actions = {
 		};
 	},
 	skip: async (event) => {
-		const { project, user } = requireMember(event, Number(event.params.id));
+		const { project, user } = await requireMember(event, Number(event.params.id));
 		const exampleId = idSchema.safeParse(formText(await event.request.formData(), 'exampleId'));
 		if (!exampleId.success)
 			return fail(400, { message: 'Which example? The form was incomplete.' });
-		const skipped = skipExample(event.locals.db, project.id, user.id, exampleId.data, new Date());
+		const skipped = await skipExample(
+			event.locals.db,
+			project.id,
+			user.id,
+			exampleId.data,
+			new Date()
+		);
 		if (!skipped) return fail(409, { message: 'That example is not leased to you any more.' });
 		return { skipped: exampleId.data };
 	},
 	undo: async (event) => {
-		const { project, user } = requireMember(event, Number(event.params.id));
+		const { project, user } = await requireMember(event, Number(event.params.id));
 		const reviewId = idSchema.safeParse(formText(await event.request.formData(), 'reviewId'));
 		if (!reviewId.success) return fail(400, { message: 'Which review? The form was incomplete.' });
-		const result = undoReview(event.locals.db, project.id, user.id, reviewId.data, new Date());
+		const result = await undoReview(
+			event.locals.db,
+			project.id,
+			user.id,
+			reviewId.data,
+			new Date()
+		);
 		if (!result.ok) return fail(result.status, { message: result.message });
 		return { undone: result.exampleId };
 	}

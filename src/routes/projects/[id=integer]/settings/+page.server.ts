@@ -12,17 +12,17 @@ import {
 } from '$lib/server/projects';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	return {
-		values: projectToFormValues(event.locals.db, project),
+		values: await projectToFormValues(event.locals.db, project),
 		queue: queueSettingsOf(project)
 	};
 };
 
 export const actions: Actions = {
 	queue: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const values = {
 			leaseMinutes: formText(form, 'leaseMinutes'),
@@ -35,11 +35,11 @@ export const actions: Actions = {
 		if (!parsed.success) {
 			return fail(400, { queueValues: values, queueErrors: fieldErrors(parsed.error) });
 		}
-		updateQueueSettings(event.locals.db, project.id, parsed.data, new Date());
+		await updateQueueSettings(event.locals.db, project.id, parsed.data, new Date());
 		return { queueSaved: true };
 	},
 	save: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const values = projectFormValues(form);
 		const edited = applyRequirementIntent(values, formText(form, 'intent'));
@@ -48,8 +48,11 @@ export const actions: Actions = {
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
 		const schemaErrors = projectSchemaErrors(parsed.data);
 		if (Object.keys(schemaErrors).length > 0) return fail(400, { values, errors: schemaErrors });
-		updateProject(event.locals.db, project.id, parsed.data);
-		const saved = projectToFormValues(event.locals.db, getProject(event.locals.db, project.id)!);
+		await updateProject(event.locals.db, project.id, parsed.data);
+		const saved = await projectToFormValues(
+			event.locals.db,
+			(await getProject(event.locals.db, project.id))!
+		);
 		return { values: saved, errors: {}, saved: true };
 	}
 };

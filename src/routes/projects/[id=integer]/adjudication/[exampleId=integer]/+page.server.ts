@@ -21,11 +21,11 @@ const resolveSchema = z.object({
 	output: z.string().max(1_000_000, 'The repaired output is too long.')
 });
 
-export const load: PageServerLoad = (event) => {
-	const { user, project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { user, project } = await requireProjectAdmin(event, Number(event.params.id));
 	const db = event.locals.db;
 	const exampleId = Number(event.params.exampleId);
-	const detail = getExampleDetail(db, project.id, exampleId, user);
+	const detail = await getExampleDetail(db, project.id, exampleId, user);
 	if (!detail) error(404, 'No such example in this project.');
 	const current = detail.revisions.find((r) => r.id === detail.example.currentRevisionId) ?? null;
 	const reviews = current?.reviews ?? [];
@@ -37,7 +37,7 @@ export const load: PageServerLoad = (event) => {
 			detail.example.status === 'disputed' && reviews.length > 0
 				? verdict(reviews, project).reason
 				: null,
-		adjudication: getAdjudication(db, exampleId),
+		adjudication: await getAdjudication(db, exampleId),
 		inputKind: project.inputKind,
 		outputKind: project.outputKind,
 		ratingScale: project.ratingScale,
@@ -47,7 +47,7 @@ export const load: PageServerLoad = (event) => {
 
 export const actions: Actions = {
 	resolve: async (event) => {
-		const { user, project } = requireProjectAdmin(event, Number(event.params.id));
+		const { user, project } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const values = {
 			rating: formText(form, 'rating'),
@@ -60,7 +60,7 @@ export const actions: Actions = {
 			return fail(400, { message: null, values, errors: fieldErrors(parsed.error) });
 		}
 		const db = event.locals.db;
-		const result = adjudicate(
+		const result = await adjudicate(
 			db,
 			project.id,
 			user.id,
@@ -75,7 +75,7 @@ export const actions: Actions = {
 			});
 		}
 		const id = String(project.id);
-		const next = listDisputed(db, project.id, { limit: 1 }).items[0];
+		const next = (await listDisputed(db, project.id, { limit: 1 })).items[0];
 		redirect(
 			303,
 			next

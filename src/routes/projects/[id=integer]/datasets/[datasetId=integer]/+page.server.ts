@@ -22,21 +22,21 @@ const estimateSchema = z.object({
 	price: z.coerce.number().min(0).max(1000).catch(0)
 });
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	const db = event.locals.db;
-	const found = getDataset(db, project.id, Number(event.params.datasetId));
+	const found = await getDataset(db, project.id, Number(event.params.datasetId));
 	if (!found) error(404, 'No such dataset in this project.');
 	const estimate = estimateSchema.parse({
 		epochs: event.url.searchParams.get('epochs') ?? undefined,
 		price: event.url.searchParams.get('price') ?? undefined
 	});
 	const reasoning = event.url.searchParams.get('reasoning') === '1';
-	const files = exportFiles(db, found);
+	const files = await exportFiles(db, found);
 	// The check reads every line, so it runs when asked for.
 	const checked = event.url.searchParams.has('check');
-	const check = (split: 'train' | 'val') =>
-		checkOpenAiLines(
+	const check = async (split: 'train' | 'val') =>
+		await checkOpenAiLines(
 			linesOf(exportChunks(db, project, found.id, { format: 'openai', split, reasoning: false }))
 		);
 	return {
@@ -44,9 +44,11 @@ export const load: PageServerLoad = (event) => {
 			...found,
 			filter: JSON.parse(found.filter) as Record<string, unknown>
 		},
-		change: found.previousDatasetId ? datasetChange(db, found.previousDatasetId, found.id) : null,
+		change: found.previousDatasetId
+			? await datasetChange(db, found.previousDatasetId, found.id)
+			: null,
 		checks: checked
-			? { train: check('train'), val: found.valCount > 0 ? check('val') : null }
+			? { train: await check('train'), val: found.valCount > 0 ? await check('val') : null }
 			: null,
 		downloads: {
 			reasoning,
@@ -54,18 +56,18 @@ export const load: PageServerLoad = (event) => {
 			reasoningNote: reasoning ? reasoningNote(files) : null
 		},
 		estimate,
-		providers: listProviders(db).map((p) => ({ id: p.id, name: p.name }))
+		providers: (await listProviders(db)).map((p) => ({ id: p.id, name: p.name }))
 	};
 };
 
 export const actions: Actions = {
 	fineTune: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const values = Object.fromEntries(FINE_TUNE_FIELDS.map((f) => [f, formText(form, f)]));
 		const parsed = fineTuneFormSchema.safeParse(values);
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
-		const started = startFineTune(
+		const started = await startFineTune(
 			event.locals.db,
 			project,
 			Number(event.params.datasetId),
@@ -77,7 +79,7 @@ export const actions: Actions = {
 		redirect(303, `/projects/${project.id}/finetunes/${started.fineTuneId}`);
 	},
 	registerModel: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const values = {
 			baseUrl: formText(form, 'baseUrl'),
@@ -94,8 +96,8 @@ export const actions: Actions = {
 		// Evaluated, the model becomes the loop's next iteration; else it is registered alone.
 		const registered =
 			values.evaluate === 'on'
-				? registerServedIteration(db, secretKey, project, datasetId, parsed.data, user.id)
-				: registerServedModel(db, secretKey, project, datasetId, parsed.data, user.id);
+				? await registerServedIteration(db, secretKey, project, datasetId, parsed.data, user.id)
+				: await registerServedModel(db, secretKey, project, datasetId, parsed.data, user.id);
 		if (!registered.ok) {
 			return fail(400, { served: values, servedErrors: { form: [registered.message] } });
 		}

@@ -8,25 +8,25 @@ import { releaseLeases } from '$lib/server/queue';
 import { requeueExamples } from '$lib/server/reviews';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { user, project } = requireMember(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { user, project } = await requireMember(event, Number(event.params.id));
 	const db = event.locals.db;
 	const exampleId = Number(event.params.exampleId);
-	const detail = getExampleDetail(db, project.id, exampleId, user);
+	const detail = await getExampleDetail(db, project.id, exampleId, user);
 	if (!detail) error(404, 'No such example in this project.');
 	return {
 		detail,
 		outputKind: project.outputKind,
 		inputKind: project.inputKind,
 		ratingScale: project.ratingScale,
-		leases: user.role === 'admin' ? leaseHolders(db, exampleId, new Date()) : []
+		leases: user.role === 'admin' ? await leaseHolders(db, exampleId, new Date()) : []
 	};
 };
 
 export const actions: Actions = {
 	release: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
-		const freed = releaseLeases(event.locals.db, project.id, Number(event.params.exampleId));
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
+		const freed = await releaseLeases(event.locals.db, project.id, Number(event.params.exampleId));
 		return {
 			message:
 				freed === 0
@@ -35,8 +35,8 @@ export const actions: Actions = {
 		};
 	},
 	requeue: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
-		const requeued = requeueExamples(
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
+		const requeued = await requeueExamples(
 			event.locals.db,
 			project.id,
 			[Number(event.params.exampleId)],
@@ -46,11 +46,11 @@ export const actions: Actions = {
 		return { message: 'Sent back to the queue: the same output will be reviewed afresh.' };
 	},
 	gold: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const parsed = goldSchema.safeParse({ goldRating: formText(form, 'goldRating') });
 		if (!parsed.success) return fail(400, { goldErrors: fieldErrors(parsed.error).goldRating });
-		const marked = markGold(
+		const marked = await markGold(
 			event.locals.db,
 			project.id,
 			Number(event.params.exampleId),
@@ -66,8 +66,8 @@ export const actions: Actions = {
 		};
 	},
 	ungold: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
-		const result = unmarkGold(
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
+		const result = await unmarkGold(
 			event.locals.db,
 			project.id,
 			Number(event.params.exampleId),

@@ -3,17 +3,17 @@ import { requireProjectAdmin } from '$lib/server/guards';
 import { cancelFineTune, fineTuneEvents, getFineTune } from '$lib/server/finetune';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	event.depends('finetune:status');
-	const found = getFineTune(event.locals.db, project.id, Number(event.params.fineTuneId));
+	const found = await getFineTune(event.locals.db, project.id, Number(event.params.fineTuneId));
 	if (!found) error(404, 'No such fine-tune in this project.');
-	return { fineTune: found, events: fineTuneEvents(event.locals.db, found.fineTune.id) };
+	return { fineTune: found, events: await fineTuneEvents(event.locals.db, found.fineTune.id) };
 };
 
 export const actions: Actions = {
 	cancel: async (event) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
 		const result = await cancelFineTune(
 			event.locals.db,
 			event.locals.secretKey,

@@ -16,22 +16,22 @@ import { nextIterationDefaults, startNextIteration } from '$lib/server/iteration
 import { listProviders } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	const db = event.locals.db;
 	const input = datasetFilterInput(event.url.searchParams);
 	const parsed = datasetFilterSchema.safeParse(input);
-	const last = latestDataset(db, project.id);
-	const defaults = nextIterationDefaults(db, project.id);
+	const last = await latestDataset(db, project.id);
+	const defaults = await nextIterationDefaults(db, project.id);
 	return {
 		input,
 		errors: parsed.success ? {} : fieldErrors(parsed.error),
-		counts: parsed.success ? countQualifying(db, project, parsed.data) : null,
-		change: parsed.success && last ? previewChange(db, project, parsed.data, last.id) : null,
+		counts: parsed.success ? await countQualifying(db, project, parsed.data) : null,
+		change: parsed.success && last ? await previewChange(db, project, parsed.data, last.id) : null,
 		last: last ? { id: last.id, name: last.name } : null,
 		threshold: project.threshold,
 		ratingScale: project.ratingScale,
-		providers: listProviders(db).map((p) => ({ id: p.id, name: p.name })),
+		providers: (await listProviders(db)).map((p) => ({ id: p.id, name: p.name })),
 		defaults: {
 			...defaults,
 			evaluation: { ...EVALUATION_SETTING_DEFAULTS, ...defaults.evaluation }
@@ -41,7 +41,7 @@ export const load: PageServerLoad = (event) => {
 
 export const actions: Actions = {
 	start: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const form = await event.request.formData();
 		const filter = datasetFilterFromForm(form);
 		const name = datasetNameSchema.safeParse(formText(form, 'name'));

@@ -3,15 +3,15 @@ import { requireProjectAdmin } from '$lib/server/guards';
 import { controlJob, failedItems, getJob, jobConfigOf, jobProgress } from '$lib/server/jobs';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	// The page refreshes this while the job runs.
 	event.depends('job:progress');
-	const found = getJob(event.locals.db, project.id, Number(event.params.jobId));
+	const found = await getJob(event.locals.db, project.id, Number(event.params.jobId));
 	if (!found) error(404, 'No such job in this project.');
 	const config = jobConfigOf(found);
 	return {
-		progress: jobProgress(event.locals.db, found),
+		progress: await jobProgress(event.locals.db, found),
 		source: config.source,
 		settings: {
 			temperature: config.temperature,
@@ -20,14 +20,19 @@ export const load: PageServerLoad = (event) => {
 			reasoning: config.reasoning,
 			invalidOutputs: config.invalidOutputs
 		},
-		failed: failedItems(event.locals.db, found.id)
+		failed: await failedItems(event.locals.db, found.id)
 	};
 };
 
 function control(action: 'pause' | 'resume' | 'cancel') {
 	return async (event: RequestEvent) => {
-		const { project } = requireProjectAdmin(event, Number(event.params.id));
-		const result = controlJob(event.locals.db, project.id, Number(event.params.jobId), action);
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
+		const result = await controlJob(
+			event.locals.db,
+			project.id,
+			Number(event.params.jobId),
+			action
+		);
 		if (!result.ok) return fail(409, { message: result.message });
 		event.locals.jobs.wake();
 		return { done: action };

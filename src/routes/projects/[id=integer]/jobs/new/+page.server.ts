@@ -55,10 +55,10 @@ async function passagesOf(
 	return { ok: true, passages, names: documents.map((d) => d.name) };
 }
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	return {
-		models: modelChoices(event.locals.db),
+		models: await modelChoices(event.locals.db),
 		defaults: JOB_SETTING_DEFAULTS,
 		outputKind: project.outputKind,
 		pairPrompt: DEFAULT_PAIR_PROMPT
@@ -69,7 +69,7 @@ const SETTING_FIELDS = Object.keys(JOB_SETTING_DEFAULTS) as (keyof typeof JOB_SE
 
 export const actions: Actions = {
 	default: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const db = event.locals.db;
 		const form = await event.request.formData();
 		const values = Object.fromEntries(SETTING_FIELDS.map((f) => [f, formText(form, f)]));
@@ -87,7 +87,7 @@ export const actions: Actions = {
 		const state = { values: { ...values, inputSource, ...filterValues, ...pairValues }, chosen };
 		const settings = jobSettingsSchema.safeParse(values);
 		const source = sourceSchema.safeParse({ modelIds: chosen, inputSource });
-		const known = new Set(modelChoices(db).map((m) => m.id));
+		const known = new Set((await modelChoices(db)).map((m) => m.id));
 		const errors: FieldErrors = {
 			...(settings.success ? {} : fieldErrors(settings.error)),
 			...(source.success ? {} : fieldErrors(source.error))
@@ -151,7 +151,7 @@ export const actions: Actions = {
 					errorCount: 0
 				});
 			}
-			inputs = inputsOfExamples(db, project.id, filter.data);
+			inputs = await inputsOfExamples(db, project.id, filter.data);
 			description = `inputs of examples (${
 				Object.entries(filterValues)
 					.filter(([, v]) => v)
@@ -163,7 +163,7 @@ export const actions: Actions = {
 				return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
 			}
 		}
-		const jobId = createJob(db, project, user.id, {
+		const jobId = await createJob(db, project, user.id, {
 			kind: pairs ? 'documents' : 'distill',
 			modelIds: source.data.modelIds,
 			settings: settings.data,

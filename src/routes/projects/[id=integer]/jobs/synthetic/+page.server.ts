@@ -6,18 +6,18 @@ import { createRun, deleteRun, getRun, growTree, listRuns } from '$lib/server/jo
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
+export const load: PageServerLoad = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	return {
-		runs: listRuns(event.locals.db, project.id),
-		models: modelChoices(event.locals.db),
+		runs: await listRuns(event.locals.db, project.id),
+		models: await modelChoices(event.locals.db),
 		defaults: SYNTHETIC_DEFAULTS
 	};
 };
 
 export const actions: Actions = {
 	create: async (event) => {
-		const { project, user } = requireProjectAdmin(event, Number(event.params.id));
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
 		const db = event.locals.db;
 		const form = await event.request.formData();
 		const values = Object.fromEntries(
@@ -25,14 +25,18 @@ export const actions: Actions = {
 		);
 		const parsed = syntheticRunSchema.safeParse(values);
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
-		if (!modelChoices(db).some((m) => m.id === parsed.data.modelId)) {
+		if (!(await modelChoices(db)).some((m) => m.id === parsed.data.modelId)) {
 			return fail(400, { values, errors: { modelId: ['That model no longer exists.'] } });
 		}
-		const runId = createRun(db, project.id, parsed.data, user.id);
-		const grown = await growTree(db, event.locals.secretKey, getRun(db, project.id, runId)!);
+		const runId = await createRun(db, project.id, parsed.data, user.id);
+		const grown = await growTree(
+			db,
+			event.locals.secretKey,
+			(await getRun(db, project.id, runId))!
+		);
 		if (!grown.ok) {
 			// Nothing is kept of a tree the teacher could not grow.
-			deleteRun(db, runId);
+			await deleteRun(db, runId);
 			return fail(502, { values, errors: { form: [grown.message] } });
 		}
 		redirect(303, `/projects/${project.id}/jobs/synthetic/${runId}`);

@@ -8,10 +8,10 @@ const bodySchema = z.object({ exampleIds: z.array(z.number().int().positive()).m
 
 /** Keeps the leases of the examples on screen alive while the review page is open. */
 export const POST: RequestHandler = async (event) => {
-	const { project, user } = requireMember(event, Number(event.params.id));
+	const { project, user } = await requireMember(event, Number(event.params.id));
 	const parsed = bodySchema.safeParse(await event.request.json().catch(() => null));
 	if (!parsed.success) error(400, 'Send {"exampleIds": [example ids]}.');
-	const renewed = renewLeases(
+	const renewed = await renewLeases(
 		event.locals.db,
 		project.id,
 		user.id,

@@ -12,12 +12,12 @@ const bodySchema = z.object({
 
 /** Claims the next example for the review screen's prefetch; the ones on screen are skipped. */
 export const POST: RequestHandler = async (event) => {
-	const { project, user } = requireMember(event, Number(event.params.id));
+	const { project, user } = await requireMember(event, Number(event.params.id));
 	const parsed = bodySchema.safeParse(await event.request.json().catch(() => null));
 	if (!parsed.success) error(400, 'Send {"skip": [example ids]}.');
 	const now = new Date();
 	return json({
-		next: claimForScreen(
+		next: await claimForScreen(
 			event.locals.db,
 			project.id,
 			user.id,
@@ -25,6 +25,6 @@ export const POST: RequestHandler = async (event) => {
 			parsed.data.skip,
 			parsed.data.prefer
 		),
-		progress: queueProgress(event.locals.db, project.id, user.id, now)
+		progress: await queueProgress(event.locals.db, project.id, user.id, now)
 	});
 };

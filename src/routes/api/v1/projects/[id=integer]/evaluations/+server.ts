@@ -23,16 +23,18 @@ const bodySchema = z.object({
 	settings: apiSettingsSchema
 });
 
-export const GET: RequestHandler = (event) => {
-	const { project } = apiProjectAdmin(event, Number(event.params.id));
+export const GET: RequestHandler = async (event) => {
+	const { project } = await apiProjectAdmin(event, Number(event.params.id));
 	return json({
-		evaluations: listJobs(event.locals.db, project.id).filter((j) => j.kind === 'evaluation')
+		evaluations: (await listJobs(event.locals.db, project.id)).filter(
+			(j) => j.kind === 'evaluation'
+		)
 	});
 };
 
 /** Starts an evaluation run: each model answers the dataset's inputs in the given splits. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = bodySchema.safeParse(read.body);
@@ -42,7 +44,7 @@ export const POST: RequestHandler = async (event) => {
 		...asFormValues(parsed.data.settings)
 	});
 	if (!settings.success) return invalid('The settings have a problem.', settings.error);
-	const started = startEvaluation(event.locals.db, project, user.id, {
+	const started = await startEvaluation(event.locals.db, project, user.id, {
 		...parsed.data,
 		settings: settings.data
 	});

@@ -8,8 +8,8 @@ import { importExamples } from '$lib/server/import';
 import type { RequestHandler } from './$types';
 
 /** A page of examples, newest first; `before` takes the next page. Source is for admins only. */
-export const GET: RequestHandler = (event) => {
-	const { user, project } = apiMember(event, Number(event.params.id));
+export const GET: RequestHandler = async (event) => {
+	const { user, project } = await apiMember(event, Number(event.params.id));
 	const parsed = exampleFilterSchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!parsed.success) return invalid('The query has a problem.', parsed.error);
 	const filter = parsed.data;
@@ -18,7 +18,7 @@ export const GET: RequestHandler = (event) => {
 		delete filter.source;
 		delete filter.job;
 	}
-	const page = listExamples(event.locals.db, project.id, filter);
+	const page = await listExamples(event.locals.db, project.id, filter);
 	return json({
 		items: page.items.map(({ source, ...item }) => (isAdmin ? { ...item, source } : item)),
 		nextBefore: page.olderCursor
@@ -30,7 +30,7 @@ export const GET: RequestHandler = (event) => {
  * as the import page reads them. All or nothing: a bad body is answered with every bad line.
  */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const type = event.request.headers.get('content-type') ?? '';
 	const format = type.startsWith('text/csv') ? 'csv' : 'jsonl';
 	if (!event.request.body) return invalid('Send the examples as the request body (JSONL or CSV).');

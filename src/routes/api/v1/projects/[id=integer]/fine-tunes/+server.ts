@@ -12,10 +12,10 @@ const bodySchema = z.object({
 	fineTune: apiSettingsSchema
 });
 
-export const GET: RequestHandler = (event) => {
-	const { project } = apiProjectAdmin(event, Number(event.params.id));
+export const GET: RequestHandler = async (event) => {
+	const { project } = await apiProjectAdmin(event, Number(event.params.id));
 	return json({
-		fineTunes: listFineTunes(event.locals.db, project.id).map((row) => ({
+		fineTunes: (await listFineTunes(event.locals.db, project.id)).map((row) => ({
 			...row.fineTune,
 			hyperparameters: JSON.parse(row.fineTune.hyperparameters),
 			datasetName: row.datasetName,
@@ -27,14 +27,14 @@ export const GET: RequestHandler = (event) => {
 
 /** Sends a dataset to a provider's fine-tuning; the server follows the job from then on. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = bodySchema.safeParse(read.body);
 	if (!parsed.success) return invalid('The fine-tune has a problem.', parsed.error);
 	const tune = fineTuneFromJson(parsed.data.fineTune);
 	if (!tune.success) return invalid('The fine-tune has a problem.', tune.error);
-	const started = startFineTune(
+	const started = await startFineTune(
 		event.locals.db,
 		project,
 		parsed.data.datasetId,

@@ -52,11 +52,11 @@ function filterFromJson(given: Record<string, unknown>) {
 
 /** Every iteration, and every evaluated model's figures on the held-out inputs. */
 export const GET: RequestHandler = async (event) => {
-	const { project } = apiProjectAdmin(event, Number(event.params.id));
+	const { project } = await apiProjectAdmin(event, Number(event.params.id));
 	const scope = event.url.searchParams.get('scope') === 'all' ? 'all' : 'common';
 	return json({
-		iterations: listIterations(event.locals.db, project.id),
-		figures: iterationFigures(
+		iterations: await listIterations(event.locals.db, project.id),
+		figures: await iterationFigures(
 			event.locals.db,
 			project,
 			await evaluationAnswers(event.locals.db, project),
@@ -67,7 +67,7 @@ export const GET: RequestHandler = async (event) => {
 
 /** The next iteration: freeze the dataset, start its fine-tune, evaluate the student after. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = bodySchema.safeParse(read.body);

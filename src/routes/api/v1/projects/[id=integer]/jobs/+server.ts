@@ -19,14 +19,14 @@ const bodySchema = z.object({
 	settings: apiSettingsSchema
 });
 
-export const GET: RequestHandler = (event) => {
-	const { project } = apiProjectAdmin(event, Number(event.params.id));
-	return json({ jobs: listJobs(event.locals.db, project.id) });
+export const GET: RequestHandler = async (event) => {
+	const { project } = await apiProjectAdmin(event, Number(event.params.id));
+	return json({ jobs: await listJobs(event.locals.db, project.id) });
 };
 
 /** Starts a distillation job over the given inputs. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = bodySchema.safeParse(read.body);
@@ -36,9 +36,9 @@ export const POST: RequestHandler = async (event) => {
 		...asFormValues(parsed.data.settings)
 	});
 	if (!settings.success) return invalid('The settings have a problem.', settings.error);
-	const unknown = missingModelIds(event.locals.db, parsed.data.modelIds);
+	const unknown = await missingModelIds(event.locals.db, parsed.data.modelIds);
 	if (unknown.length > 0) return invalid(`No model with id ${unknown.join(', ')}.`);
-	const jobId = createJob(event.locals.db, project, user.id, {
+	const jobId = await createJob(event.locals.db, project, user.id, {
 		modelIds: parsed.data.modelIds,
 		settings: settings.data,
 		inputs: parsed.data.inputs,

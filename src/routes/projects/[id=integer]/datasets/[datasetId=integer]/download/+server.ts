@@ -16,16 +16,16 @@ const querySchema = exportQuerySchema.extend({
 });
 
 /** One split of a dataset in one format, streamed a page of rows at a time. */
-export const GET: RequestHandler = (event) => {
-	const { project } = requireProjectAdmin(event, Number(event.params.id));
-	const found = getDataset(event.locals.db, project.id, Number(event.params.datasetId));
+export const GET: RequestHandler = async (event) => {
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
+	const found = await getDataset(event.locals.db, project.id, Number(event.params.datasetId));
 	if (!found) error(404, 'No such dataset in this project.');
 	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) error(400, query.error.issues.map((i) => i.message).join(' '));
 	const options = { ...query.data, reasoning: query.data.reasoning === '1' };
-	const empty = emptyFileReason(exportFiles(event.locals.db, found), options);
+	const empty = emptyFileReason(await exportFiles(event.locals.db, found), options);
 	if (empty) error(404, empty);
-	const body = exportStream(event.locals.db, project, found.id, options);
+	const body = await exportStream(event.locals.db, project, found.id, options);
 	return new Response(body, {
 		headers: {
 			'content-type':

@@ -25,15 +25,15 @@ import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 const id = z.coerce.number().int().positive();
 
-function runOf(event: RequestEvent | Parameters<PageServerLoad>[0]) {
-	const { project, user } = requireProjectAdmin(event, Number(event.params.id));
-	const run = getRun(event.locals.db, project.id, Number(event.params.runId));
+async function runOf(event: RequestEvent | Parameters<PageServerLoad>[0]) {
+	const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
+	const run = await getRun(event.locals.db, project.id, Number(event.params.runId));
 	if (!run) error(404, 'No such topic tree in this project.');
 	return { project, user, run };
 }
 
-export const load: PageServerLoad = (event) => {
-	const { run } = runOf(event);
+export const load: PageServerLoad = async (event) => {
+	const { run } = await runOf(event);
 	return {
 		run: {
 			id: run.id,
@@ -43,15 +43,15 @@ export const load: PageServerLoad = (event) => {
 			inputsPerLeaf: run.inputsPerLeaf,
 			guidance: run.guidance
 		},
-		tree: topicTree(event.locals.db, run.id),
-		drafts: listDrafts(event.locals.db, run.id),
+		tree: await topicTree(event.locals.db, run.id),
+		drafts: await listDrafts(event.locals.db, run.id),
 		defaults: JOB_SETTING_DEFAULTS
 	};
 };
 
 export const actions: Actions = {
 	rename: async (event) => {
-		const { run } = runOf(event);
+		const { run } = await runOf(event);
 		const form = await event.request.formData();
 		const topicId = id.safeParse(formText(form, 'topicId'));
 		const name = topicNameSchema.safeParse(formText(form, 'name'));
@@ -59,12 +59,12 @@ export const actions: Actions = {
 		if (!name.success) {
 			return fail(400, { topicId: topicId.data, errors: fieldErrors(name.error) });
 		}
-		if (!renameTopic(event.locals.db, run.id, topicId.data, name.data))
+		if (!(await renameTopic(event.locals.db, run.id, topicId.data, name.data)))
 			error(404, 'No such topic.');
 		return { message: 'Topic renamed.' };
 	},
 	add: async (event) => {
-		const { run } = runOf(event);
+		const { run } = await runOf(event);
 		const form = await event.request.formData();
 		const parentId = id.safeParse(formText(form, 'parentId'));
 		const name = topicNameSchema.safeParse(formText(form, 'name'));
@@ -72,32 +72,33 @@ export const actions: Actions = {
 		if (!name.success) {
 			return fail(400, { parentId: parentId.data, errors: fieldErrors(name.error) });
 		}
-		if (!addTopic(event.locals.db, run.id, parentId.data, name.data)) error(404, 'No such topic.');
+		if (!(await addTopic(event.locals.db, run.id, parentId.data, name.data)))
+			error(404, 'No such topic.');
 		return { message: `Topic “${name.data}” added.` };
 	},
 	remove: async (event) => {
-		const { run } = runOf(event);
+		const { run } = await runOf(event);
 		const topicId = id.safeParse(formText(await event.request.formData(), 'topicId'));
 		if (!topicId.success) return fail(400, { message: 'Choose a topic.' });
-		if (!removeTopic(event.locals.db, run.id, topicId.data)) {
+		if (!(await removeTopic(event.locals.db, run.id, topicId.data))) {
 			return fail(400, { message: 'The root topic stays; remove the topics under it instead.' });
 		}
 		return { message: 'Topic removed, with everything under it.' };
 	},
 	grow: async (event) => {
-		const { run } = runOf(event);
+		const { run } = await runOf(event);
 		const grown = await growTree(event.locals.db, event.locals.secretKey, run);
 		if (!grown.ok) return fail(502, { message: grown.message });
 		return { message: 'Subtopics proposed for every topic that had none.' };
 	},
 	draft: async (event) => {
-		const { run } = runOf(event);
+		const { run } = await runOf(event);
 		const drafted = await draftInputs(event.locals.db, event.locals.secretKey, run);
 		if (!drafted.ok) return fail(502, { message: drafted.message });
 		return { message: 'Inputs drafted for every leaf that had none.' };
 	},
 	editDraft: async (event) => {
-		const { run } = runOf(event);
+		const { run } = await runOf(event);
 		const form = await event.request.formData();
 		const draftId = id.safeParse(formText(form, 'draftId'));
 		const text = draftTextSchema.safeParse(formText(form, 'text'));
@@ -105,21 +106,22 @@ export const actions: Actions = {
 		if (!text.success) {
 			return fail(400, { draftId: draftId.data, errors: fieldErrors(text.error) });
 		}
-		if (!editDraft(event.locals.db, run.id, draftId.data, text.data)) error(404, 'No such input.');
+		if (!(await editDraft(event.locals.db, run.id, draftId.data, text.data)))
+			error(404, 'No such input.');
 		return { message: 'Input saved.' };
 	},
 	removeDrafts: async (event) => {
-		const { run } = runOf(event);
+		const { run } = await runOf(event);
 		const form = await event.request.formData();
 		const ids = z.array(id).safeParse(form.getAll('draftId').map(String));
 		if (!ids.success || ids.data.length === 0) {
 			return fail(400, { message: 'Tick the inputs to remove.' });
 		}
-		const removed = removeDrafts(event.locals.db, run.id, ids.data);
+		const removed = await removeDrafts(event.locals.db, run.id, ids.data);
 		return { message: `${removed} input(s) removed.` };
 	},
 	start: async (event) => {
-		const { project, user, run } = runOf(event);
+		const { project, user, run } = await runOf(event);
 		const form = await event.request.formData();
 		const settings = jobSettingsSchema.safeParse({
 			...JOB_SETTING_DEFAULTS,
@@ -129,7 +131,7 @@ export const actions: Actions = {
 		});
 		if (!settings.success) return fail(400, { startErrors: fieldErrors(settings.error) });
 		if (run.modelId === null) return fail(409, { message: 'The run’s model was removed.' });
-		const started = startFromDrafts(
+		const started = await startFromDrafts(
 			event.locals.db,
 			project,
 			run,

@@ -4,9 +4,9 @@ import { apiProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
 /** One fine-tune: its status, the model it made, and the provider's events. */
-export const GET: RequestHandler = (event) => {
-	const { project } = apiProjectAdmin(event, Number(event.params.id));
-	const found = getFineTune(event.locals.db, project.id, Number(event.params.fineTuneId));
+export const GET: RequestHandler = async (event) => {
+	const { project } = await apiProjectAdmin(event, Number(event.params.id));
+	const found = await getFineTune(event.locals.db, project.id, Number(event.params.fineTuneId));
 	if (!found) error(404, 'No such fine-tune in this project.');
 	return json({
 		...found.fineTune,
@@ -14,6 +14,6 @@ export const GET: RequestHandler = (event) => {
 		datasetName: found.datasetName,
 		providerName: found.providerName,
 		resultModel: found.resultModel,
-		events: fineTuneEvents(event.locals.db, found.fineTune.id)
+		events: await fineTuneEvents(event.locals.db, found.fineTune.id)
 	});
 };

@@ -7,7 +7,7 @@ import type { RequestHandler } from './$types';
 
 /** Two models on the same held-out inputs: their outputs in pairs and the paired comparison. */
 export const GET: RequestHandler = async (event) => {
-	const { project } = apiProjectAdmin(event, Number(event.params.id));
+	const { project } = await apiProjectAdmin(event, Number(event.params.id));
 	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) return invalid('The query has a problem.', query.error);
 	const { a, b, page } = query.data;
@@ -15,5 +15,5 @@ export const GET: RequestHandler = async (event) => {
 		return invalid('Give two different model ids as a and b.');
 	}
 	const answers = await evaluationAnswers(event.locals.db, project);
-	return json(sideBySide(event.locals.db, project, answers, a, b, page, 50));
+	return json(await sideBySide(event.locals.db, project, answers, a, b, page, 50));
 };

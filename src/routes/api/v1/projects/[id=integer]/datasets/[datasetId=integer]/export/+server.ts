@@ -17,16 +17,16 @@ const querySchema = exportQuerySchema.extend({
 });
 
 /** One split of a frozen dataset in one format, streamed. */
-export const GET: RequestHandler = (event) => {
-	const { project } = apiProjectAdmin(event, Number(event.params.id));
-	const found = getDataset(event.locals.db, project.id, Number(event.params.datasetId));
+export const GET: RequestHandler = async (event) => {
+	const { project } = await apiProjectAdmin(event, Number(event.params.id));
+	const found = await getDataset(event.locals.db, project.id, Number(event.params.datasetId));
 	if (!found) error(404, 'No such dataset in this project.');
 	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
 	if (!query.success) return invalid('The query has a problem.', query.error);
 	const options = { ...query.data, reasoning: query.data.reasoning === '1' };
-	const empty = emptyFileReason(exportFiles(event.locals.db, found), options);
+	const empty = emptyFileReason(await exportFiles(event.locals.db, found), options);
 	if (empty) error(404, empty);
-	const body = exportStream(event.locals.db, project, found.id, options);
+	const body = await exportStream(event.locals.db, project, found.id, options);
 	return new Response(body, {
 		headers: {
 			'content-type': query.data.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl',

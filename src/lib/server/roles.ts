@@ -1,0 +1,56 @@
+import type { Config } from './config';
+import type { Db } from './db';
+import { FineTuneFollower } from './finetune/follower';
+import { JobRunner } from './jobs/runner';
+import type { SecretKey } from './secrets';
+import { messenger, watch, type Waker } from './signals';
+
+// What a process does besides answering requests, by its role: `all` (the default) runs the
+// job runner and the fine-tune follower beside the pages, as one process; `worker` runs only
+// them; `web` runs neither and wakes the workers through the database. Workers share the work
+// through leases, so any number of them can run on one database.
+
+export type Background = {
+	/** Woken when a job starts, pauses, resumes or is cancelled. */
+	jobs: Waker;
+	/** Woken when a fine-tune starts or is cancelled. */
+	fineTunes: Waker;
+	stop(): Promise<void>;
+};
+
+export async function startBackground(
+	db: Db,
+	key: SecretKey,
+	config: Pick<Config, 'role' | 'fineTunePollMs' | 'itemLeaseMs'>,
+	log: (message: string) => void
+): Promise<Background> {
+	if (config.role === 'web') {
+		return {
+			jobs: messenger(db, 'jobs', null, log),
+			fineTunes: messenger(db, 'fine-tunes', null, log),
+			stop: async () => {}
+		};
+	}
+	const runner = new JobRunner(db, { key, log, leaseMs: config.itemLeaseMs });
+	await runner.start();
+	const follower = new FineTuneFollower(db, {
+		key,
+		pollMs: config.fineTunePollMs,
+		log,
+		wakeJobs: () => jobs.wake()
+	});
+	const jobs = messenger(db, 'jobs', runner, log);
+	follower.start();
+	const stopWatching = [
+		watch(db, 'jobs', () => runner.wake()),
+		watch(db, 'fine-tunes', () => follower.wake())
+	];
+	return {
+		jobs,
+		fineTunes: messenger(db, 'fine-tunes', follower, log),
+		stop: async () => {
+			for (const stop of stopWatching) stop();
+			await Promise.all([runner.stop(), follower.stop()]);
+		}
+	};
+}

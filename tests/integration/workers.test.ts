@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createMigratedDb } from '$lib/server/db';
+import { example } from '$lib/server/db/schema';
+import { makeProject, makeUser } from '../support/fixtures';
+import { itemsOf, itemsReach, jobReaches, standinProvider, startJob } from '../support/jobs';
+import { startStandin } from '../support/standin';
+import { startRoleProcess, type RoleProcess } from '../../scripts/bench-server';
+
+// Several processes on one SQLite file, as `WINNOW_ROLE=web` and `WINNOW_ROLE=worker` run them:
+// the workers share a job's items through leases in the database, and one of them dies.
+
+const dir = mkdtempSync(join(tmpdir(), 'winnow-workers-'));
+afterAll(async () => {
+	await Promise.all(started.map((one) => one.kill()));
+	rmSync(dir, { recursive: true, force: true });
+});
+
+const SECRET = 'the one secret these processes share';
+const started: RoleProcess[] = [];
+
+async function startProcess(role: 'web' | 'worker', databaseFile: string): Promise<RoleProcess> {
+	// A short lease, so that a killed worker's items come back within the test.
+	const one = await startRoleProcess(role, databaseFile, {
+		WINNOW_SECRET: SECRET,
+		WINNOW_ITEM_LEASE_SECONDS: '2'
+	});
+	started.push(one);
+	return one;
+}
+
+describe('several workers on one database', () => {
+	it('share a job, and a worker killed mid-job costs no item twice while its lease was live', async () => {
+		const standin = await startStandin({ latencyMs: 100 });
+		const databaseFile = join(dir, 'shared.db');
+		const db = await createMigratedDb(databaseFile);
+		try {
+			const admin = await makeUser(db, 'admin');
+			const target = await makeProject(db, admin.id);
+			const { modelId } = await standinProvider(db, standin.url);
+			const web = await startProcess('web', databaseFile);
+			const first = await startProcess('worker', databaseFile);
+			const second = await startProcess('worker', databaseFile);
+
+			const inputs = Array.from({ length: 2000 }, (_, i) => `shared question ${i + 1}`);
+			const jobId = await startJob(db, target, admin.id, [modelId], inputs, { concurrency: 32 });
+			// The web process wakes the workers, as a route does when a job starts.
+			web.child.stdin!.write('wake jobs\n');
+
+			await itemsReach(
+				db,
+				jobId,
+				(items) => items.filter((i) => i.status === 'done').length >= 600
+			);
+			await first.kill();
+			const killedAt = Date.now();
+			const atKill = await itemsOf(db, jobId);
+			expect(atKill.filter((i) => i.status === 'done').length).toBeLessThan(2000);
+			const again = await startProcess('worker', databaseFile);
+
+			await jobReaches(db, jobId, ['done'], 60_000);
+			await Promise.all([web.kill(), second.kill(), again.kill()]);
+
+			const items = await itemsOf(db, jobId);
+			expect(items.every((i) => i.status === 'done')).toBe(true);
+			const made = await db.select().from(example).where(eq(example.jobId, jobId));
+			expect(made).toHaveLength(2000);
+			expect(new Set(made.map((e) => e.input))).toEqual(new Set(inputs));
+			expect(new Set(items.map((i) => i.exampleId)).size).toBe(2000);
+
+			// Never more than the job's concurrency in flight, across both workers together.
+			expect(standin.stats.maxInFlight).toBeLessThanOrEqual(32);
+			// An item was asked twice only when the worker holding it was killed: its first call
+			// came before the kill, the second after, once the lease had run out.
+			const callsOf = new Map<string, number[]>();
+			for (const call of standin.chatCalls) {
+				callsOf.set(call.input, [...(callsOf.get(call.input) ?? []), call.at]);
+			}
+			expect(callsOf.size).toBe(2000);
+			const twice = [...callsOf.values()].filter((times) => times.length > 1);
+			// The killed worker had calls in flight; those items were asked again, and no others.
+			expect(twice.length).toBeGreaterThan(0);
+			expect(twice.length).toBeLessThanOrEqual(32);
+			for (const times of twice) {
+				expect(times).toHaveLength(2);
+				expect(times[0]).toBeLessThan(killedAt);
+				expect(times[1]).toBeGreaterThanOrEqual(killedAt);
+			}
+		} finally {
+			await standin.close();
+			await db.close();
+		}
+	}, 90_000);
+
+	it('a worker started with another secret refuses to start and says why', async () => {
+		const databaseFile = join(dir, 'secrets.db');
+		const db = await createMigratedDb(databaseFile);
+		await db.close();
+		const first = await startProcess('worker', databaseFile);
+		const other = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+			env: {
+				...process.env,
+				DATABASE_URL: databaseFile,
+				WINNOW_SECRET: 'a different secret altogether',
+				WINNOW_ROLE: 'worker'
+			}
+		});
+		let said = '';
+		other.stderr!.on('data', (chunk: Buffer) => (said += chunk.toString()));
+		const [code] = (await once(other, 'exit')) as [number];
+		await first.kill();
+		expect(code).toBe(1);
+		expect(said).toContain('cannot open the provider keys');
+		expect(said).toContain('WINNOW_SECRET');
+	}, 30_000);
+});
