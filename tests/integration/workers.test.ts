@@ -5,10 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
+import Database from 'better-sqlite3';
+import { createDb, createMigratedDb } from '$lib/server/db';
+import { JobRunner } from '$lib/server/jobs/runner';
+import { addModel, createProvider } from '$lib/server/providers';
 import { example } from '$lib/server/db/schema';
 import { makeProject, makeUser } from '../support/fixtures';
-import { itemsOf, itemsReach, jobReaches, standinProvider, startJob } from '../support/jobs';
+import {
+	itemsOf,
+	itemsReach,
+	jobReaches,
+	standinProvider,
+	startJob,
+	TEST_SECRET
+} from '../support/jobs';
 import { startStandin } from '../support/standin';
 import { startRoleProcess, type RoleProcess } from '../../scripts/bench-server';
 
@@ -118,5 +128,102 @@ describe('several workers on one database', () => {
 		expect(code).toBe(1);
 		expect(said).toContain('cannot open the provider keys');
 		expect(said).toContain('WINNOW_SECRET');
+	}, 30_000);
+
+	it('a worker that loses its database stops taking work, says so, and goes on once it is back', async () => {
+		const standin = await startStandin({ latencyMs: 20 });
+		const databaseFile = join(dir, 'lost.db');
+		const setup = await createMigratedDb(databaseFile);
+		const admin = await makeUser(setup, 'admin');
+		const target = await makeProject(setup, admin.id);
+		const { modelId } = await standinProvider(setup, standin.url);
+		const inputs = Array.from({ length: 200 }, (_, i) => `lost question ${i + 1}`);
+		const jobId = await startJob(setup, target, admin.id, [modelId], inputs, { concurrency: 4 });
+		// The worker's own connection gives up on a held lock after 50 ms instead of 5 s.
+		const db = createDb(databaseFile, { busyTimeoutMs: 50 });
+		const said: string[] = [];
+		const runner = new JobRunner(db, {
+			key: TEST_SECRET,
+			pollMs: 50,
+			leaseMs: 1000,
+			log: (message) => said.push(message)
+		});
+		await runner.start();
+		// Another process holds the write lock: nothing this worker writes can land.
+		const locker = new Database(databaseFile);
+		try {
+			await itemsReach(
+				setup,
+				jobId,
+				(items) => items.filter((i) => i.status === 'done').length >= 20
+			);
+			locker.exec('BEGIN IMMEDIATE');
+			await new Promise((resolve) => setTimeout(resolve, 400));
+			expect(said.join('\n')).toContain('the database does not answer');
+			const callsWhileLost = standin.chatCalls.length;
+			await new Promise((resolve) => setTimeout(resolve, 400));
+			// No work taken while the database is away.
+			expect(standin.chatCalls.length).toBe(callsWhileLost);
+			expect(runner.busy).toBe(0);
+			locker.exec('ROLLBACK');
+
+			await jobReaches(setup, jobId, ['done'], 30_000);
+			expect(said.join('\n')).toContain('the database answers again');
+			const items = await itemsOf(setup, jobId);
+			expect(items.every((i) => i.status === 'done')).toBe(true);
+			const made = await setup.select().from(example).where(eq(example.jobId, jobId));
+			expect(made).toHaveLength(200);
+		} finally {
+			if (locker.inTransaction) locker.exec('ROLLBACK');
+			locker.close();
+			await runner.stop();
+			await standin.close();
+			await db.close();
+			await setup.close();
+		}
+	}, 60_000);
+
+	it("two workers keep to one provider's request budget between them", async () => {
+		const standin = await startStandin({ latencyMs: 10 });
+		const databaseFile = join(dir, 'budget.db');
+		const setup = await createMigratedDb(databaseFile);
+		const admin = await makeUser(setup, 'admin');
+		const target = await makeProject(setup, admin.id);
+		// Six requests a minute: a full bucket of six at once, then one every ten seconds.
+		const limited = await createProvider(setup, TEST_SECRET, {
+			name: 'Limited',
+			baseUrl: standin.url,
+			apiKey: '',
+			requestsPerMinute: 6,
+			tokensPerMinute: null
+		});
+		const teacher = await addModel(setup, limited.id, {
+			name: 'teacher-large',
+			inputPricePerMTok: 1,
+			outputPricePerMTok: 1
+		});
+		const inputs = Array.from({ length: 20 }, (_, i) => `budget question ${i + 1}`);
+		await startJob(setup, target, admin.id, [teacher.id], inputs, { concurrency: 8 });
+		// Two workers, each with a connection of its own, as two processes have.
+		const workers = [1, 2].map((n) => {
+			const db = createDb(databaseFile);
+			return {
+				db,
+				runner: new JobRunner(db, { key: TEST_SECRET, pollMs: 50, workerId: `worker-${n}` })
+			};
+		});
+		try {
+			for (const { runner } of workers) await runner.start();
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+			// Each worker's own bucket would have let twelve through.
+			expect(standin.chatCalls).toHaveLength(6);
+		} finally {
+			for (const { runner, db } of workers) {
+				await runner.stop();
+				await db.close();
+			}
+			await standin.close();
+			await setup.close();
+		}
 	}, 30_000);
 });

@@ -70,12 +70,15 @@ function reuseStatements(client: Database.Database) {
 	}) as typeof client.prepare;
 }
 
-function connect(url: string, readonly: boolean): Drizzle {
+/** How long a statement waits for another process's write lock before it fails. */
+const BUSY_TIMEOUT_MS = 5000;
+
+function connect(url: string, readonly: boolean, busyTimeoutMs: number): Drizzle {
 	const client = new Database(url, { readonly });
 	reuseStatements(client);
 	if (!readonly) client.pragma('journal_mode = WAL');
 	client.pragma('foreign_keys = ON');
-	client.pragma('busy_timeout = 5000');
+	client.pragma(`busy_timeout = ${busyTimeoutMs}`);
 	client.pragma('synchronous = NORMAL');
 	return drizzle(client, { schema }) as Drizzle;
 }
@@ -85,15 +88,16 @@ function connect(url: string, readonly: boolean): Drizzle {
  * WAL lets readers go on while one writer writes; the busy timeout makes another process's
  * writer wait for the write lock instead of failing at once.
  */
-export function createDb(url: string): Db {
+export function createDb(url: string, options: { busyTimeoutMs?: number } = {}): Db {
+	const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
 	if (url !== ':memory:') {
 		mkdirSync(dirname(resolve(url)), { recursive: true, mode: 0o700 });
 		// SQLite gives the WAL and shared-memory files the database file's own mode, so they
 		// follow it once it is the owner's alone; ones left from before are closed too.
 		for (const path of [url, `${url}-wal`, `${url}-shm`]) ownerOnly(path, path === url);
 	}
-	const writer = connect(url, false);
-	const reader = url === ':memory:' ? writer : connect(url, true);
+	const writer = connect(url, false, busyTimeoutMs);
+	const reader = url === ':memory:' ? writer : connect(url, true, busyTimeoutMs);
 	let queue: Promise<unknown> = Promise.resolve();
 
 	async function transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {

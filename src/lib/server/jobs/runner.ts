@@ -44,6 +44,7 @@ import {
 	type Budget
 } from './rateLimit';
 import { runnerStatements, type ClaimedItem } from './statements';
+import { batchedWrites } from './writeBatch';
 
 // Works the items of running jobs: as many calls in flight per job as its concurrency allows,
 // within each provider's request and token budget, both held in the database so that several
@@ -99,6 +100,8 @@ type PendingItem = ClaimedItem;
 
 export class JobRunner {
 	private readonly statements: ReturnType<typeof runnerStatements>;
+	/** Finished items' writes, several to a transaction. */
+	private readonly write: ReturnType<typeof batchedWrites>;
 	private readonly inFlight = new Map<number, Map<number, AbortController>>();
 	private readonly contexts = new Map<number, JobContext>();
 	private timer: ReturnType<typeof setTimeout> | null = null;
@@ -133,6 +136,7 @@ export class JobRunner {
 		this.pollMs = options.pollMs ?? 2000;
 		this.log = options.log ?? (() => {});
 		this.statements = runnerStatements(db);
+		this.write = batchedWrites(db);
 		this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 		this.leaseMs = options.leaseMs ?? ITEM_LEASE_MS;
 	}
@@ -336,7 +340,10 @@ export class JobRunner {
 						return wait === 0;
 					}
 				);
-				for (const [id, budget] of budgets) await saveBudget(tx, id, budget);
+				// Only a limited provider's levels move; an unlimited one's row is read for a Retry-After.
+				for (const [id, budget] of budgets) {
+					if (budget.requestCapacity || budget.tokenCapacity) await saveBudget(tx, id, budget);
+				}
 				return items;
 			});
 			if (wait > 0) nextAt = Math.min(nextAt, now + wait);
@@ -466,7 +473,11 @@ export class JobRunner {
 			)
 			.catch(async (e: unknown) => {
 				this.log(`job ${context.job.id} item ${item.id}: ${(e as Error).message}`);
-				await this.failItem(item, 'Winnow could not save this output.', this.now());
+				// When the database itself is away this fails too, and the item goes back to the
+				// queue once its lease expires.
+				await this.failItem(item, 'Winnow could not save this output.', this.now()).catch(
+					(lost: unknown) => this.databaseLost(lost)
+				);
 			})
 			.finally(() => {
 				calls.delete(item.id);
@@ -513,47 +524,52 @@ export class JobRunner {
 		const at = new Date(this.now());
 		const { target } = context;
 		const failed = kept.length === 0;
-		await this.statements.finishItem(
-			{
-				id: item.id,
-				leaseOwner: this.workerId,
-				leaseToken: item.leaseToken,
-				status: failed ? 'failed' : 'done',
-				attempts: item.attempts + 1,
-				error: failed ? `Invalid output, dropped: ${answers[0].schemaErrors}` : null,
-				inputTokens,
-				outputTokens,
-				cost,
-				latencyMs,
-				finishedAt: at.getTime()
-			},
-			context.job.id,
-			kept.map((answer, index) => ({
-				jobId: context.job.id,
-				itemId: item.id,
-				dedupeKey:
-					context.prompt.mode === 'pairs'
-						? `job:${context.job.id}:item:${item.id}:pair:${index}`
-						: `job:${context.job.id}:item:${item.id}`,
-				projectId: target.id,
-				input: answer.input,
-				inputHash: answer.inputHash,
-				split: splitForInputHash(answer.inputHash, target),
-				source: context.source,
-				priority: context.priority,
-				randomKey: randomKey(),
-				output: answer.output,
-				reasoning: answer.reasoning,
-				modelId: teacher.id,
-				reason: REASONS[context.source],
-				schemaValid: answer.schemaValid,
-				schemaErrors: answer.schemaErrors,
-				at
-			})),
-			source.tokensPerMinute
-				? (tx) =>
-						changeBudget(tx, source.id, this.now(), (b) => settle(b, tokens.estimate, tokens.used))
-				: undefined
+		await this.write((tx) =>
+			this.statements.writeFinished(
+				tx,
+				{
+					id: item.id,
+					leaseOwner: this.workerId,
+					leaseToken: item.leaseToken,
+					status: failed ? 'failed' : 'done',
+					attempts: item.attempts + 1,
+					error: failed ? `Invalid output, dropped: ${answers[0].schemaErrors}` : null,
+					inputTokens,
+					outputTokens,
+					cost,
+					latencyMs,
+					finishedAt: at.getTime()
+				},
+				context.job.id,
+				kept.map((answer, index) => ({
+					jobId: context.job.id,
+					itemId: item.id,
+					dedupeKey:
+						context.prompt.mode === 'pairs'
+							? `job:${context.job.id}:item:${item.id}:pair:${index}`
+							: `job:${context.job.id}:item:${item.id}`,
+					projectId: target.id,
+					input: answer.input,
+					inputHash: answer.inputHash,
+					split: splitForInputHash(answer.inputHash, target),
+					source: context.source,
+					priority: context.priority,
+					randomKey: randomKey(),
+					output: answer.output,
+					reasoning: answer.reasoning,
+					modelId: teacher.id,
+					reason: REASONS[context.source],
+					schemaValid: answer.schemaValid,
+					schemaErrors: answer.schemaErrors,
+					at
+				})),
+				source.tokensPerMinute
+					? (tx) =>
+							changeBudget(tx, source.id, this.now(), (b) =>
+								settle(b, tokens.estimate, tokens.used)
+							)
+					: undefined
+			)
 		);
 	}
 

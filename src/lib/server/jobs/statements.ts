@@ -250,39 +250,41 @@ export function runnerStatements(db: Db) {
 	});
 
 	/**
-	 * Marks an item finished and, when it yields one, writes its example, in one transaction.
-	 * Returns false, writing nothing, when the item is no longer running under this lease (a
+	 * Marks an item finished and, when it yields one, writes its example, in the caller's
+	 * transaction. Returns false, writing nothing, when the item is no longer running under this lease (a
 	 * cancel won, or the lease expired and another worker took the item).
 	 */
-	const finishItem = async (
+	const writeFinished = async (
+		tx: Tx,
 		outcome: ItemOutcome,
 		jobId: number,
 		outputs: NewOutput[],
 		alongside?: (tx: Tx) => Promise<void>
-	) =>
-		await db.transaction(async (tx) => {
-			if ((await changedRows(settleItem.execute(outcome))) === 0) return false;
-			await addUsage.execute({ ...outcome, jobId });
-			for (const [index, output] of outputs.entries()) {
-				const split =
-					(
-						await knownSplit.execute({ projectId: output.projectId, inputHash: output.inputHash })
-					)[0]?.split ?? output.split;
-				const created = (await insertExample.execute({ ...output, split }))[0]!;
-				const first = (
-					await insertRevision.execute({
-						...output,
-						exampleId: created.id,
-						schemaValid: output.schemaValid === null ? null : output.schemaValid ? 1 : 0
-					})
-				)[0]!;
-				await setCurrent.execute({ revisionId: first.id, exampleId: created.id });
-				// The item names its first example; a passage's other pairs share its dedupe key stem.
-				if (index === 0) await linkItem.execute({ exampleId: created.id, id: output.itemId });
-			}
-			await alongside?.(tx);
-			return true;
-		});
+	) => {
+		if ((await changedRows(settleItem.execute(outcome))) === 0) return false;
+		await addUsage.execute({ ...outcome, jobId });
+		for (const [index, output] of outputs.entries()) {
+			const split =
+				(await knownSplit.execute({ projectId: output.projectId, inputHash: output.inputHash }))[0]
+					?.split ?? output.split;
+			const created = (await insertExample.execute({ ...output, split }))[0]!;
+			const first = (
+				await insertRevision.execute({
+					...output,
+					exampleId: created.id,
+					schemaValid: output.schemaValid === null ? null : output.schemaValid ? 1 : 0
+				})
+			)[0]!;
+			await setCurrent.execute({ revisionId: first.id, exampleId: created.id });
+			// The item names its first example; a passage's other pairs share its dedupe key stem.
+			if (index === 0) await linkItem.execute({ exampleId: created.id, id: output.itemId });
+		}
+		await alongside?.(tx);
+		return true;
+	};
+	const finishItem = (outcome: ItemOutcome, jobId: number, outputs: NewOutput[]) =>
+		db.transaction((tx) => writeFinished(tx, outcome, jobId, outputs));
+
 	/**
 	 * Claims up to `wanted` of a job's items for `owner` until `until`: items whose lease expired
 	 * first, then pending ones that are due, never more than leave `concurrency` calls in flight
@@ -326,5 +328,5 @@ export function runnerStatements(db: Db) {
 	const renewLease = async (id: number, owner: string, token: number, until: number) =>
 		(await changedRows(renewItem.execute({ id, owner, token, until }))) > 0;
 
-	return { runningJobs, claimItems, renewLease, finishItem };
+	return { runningJobs, claimItems, renewLease, writeFinished, finishItem };
 }

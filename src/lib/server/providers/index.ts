@@ -227,26 +227,29 @@ export async function deleteModel(
 	providerId: number,
 	modelId: number
 ): Promise<RemoveResult> {
-	const found = (
-		await db
-			.select({ id: model.id })
-			.from(model)
-			.where(and(eq(model.id, modelId), eq(model.providerId, providerId)))
-			.limit(1)
-	)[0];
-	if (!found) return { ok: false, status: 404, message: 'No such model.' };
-	const busy = await busyWith(db, [modelId], null);
-	if (busy) return { ok: false, status: 409, message: busy };
-	const written = await outputsBy(db, [modelId]);
-	if (written > 0) {
-		return {
-			ok: false,
-			status: 409,
-			message: `This model wrote ${written} output(s); it is kept so their origin stays known.`
-		};
-	}
-	await db.transaction(async (tx) => forgetModels(tx, [modelId]));
-	return { ok: true };
+	// Checked in the transaction that deletes, so a job started meanwhile cannot slip in.
+	return await db.transaction(async (tx) => {
+		const found = (
+			await tx
+				.select({ id: model.id })
+				.from(model)
+				.where(and(eq(model.id, modelId), eq(model.providerId, providerId)))
+				.limit(1)
+		)[0];
+		if (!found) return { ok: false, status: 404, message: 'No such model.' } as const;
+		const busy = await busyWith(tx, [modelId], null);
+		if (busy) return { ok: false, status: 409, message: busy } as const;
+		const written = await outputsBy(tx, [modelId]);
+		if (written > 0) {
+			return {
+				ok: false,
+				status: 409,
+				message: `This model wrote ${written} output(s); it is kept so their origin stays known.`
+			} as const;
+		}
+		await forgetModels(tx, [modelId]);
+		return { ok: true } as const;
+	});
 }
 
 export type ClientOptions = {
