@@ -43,9 +43,9 @@ async function writeFile() {
 	await once(out, 'finish');
 }
 
-function timeMs(run: () => unknown): number {
+async function timeMs(run: () => Promise<unknown>): Promise<number> {
 	const start = performance.now();
-	run();
+	await run();
 	return Math.round((performance.now() - start) * 100) / 100;
 }
 
@@ -78,19 +78,21 @@ if (!result.ok) {
 
 const firstPage = await listExamples(db, project.id, {});
 const pages = {
-	first_page_ms: timeMs(async () => await listExamples(db, project.id, {})),
-	deep_page_ms: timeMs(async () => await listExamples(db, project.id, { before: 50_000 })),
-	status_filter_ms: timeMs(
+	first_page_ms: await timeMs(async () => await listExamples(db, project.id, {})),
+	deep_page_ms: await timeMs(async () => await listExamples(db, project.id, { before: 50_000 })),
+	status_filter_ms: await timeMs(
 		async () => await listExamples(db, project.id, { status: 'queued', before: 20_000 })
 	),
-	tag_filter_ms: timeMs(async () => await listExamples(db, project.id, { tag: 'priority' })),
-	rare_text_ms: timeMs(async () => await listExamples(db, project.id, { q: 'customer 99999' })),
+	tag_filter_ms: await timeMs(async () => await listExamples(db, project.id, { tag: 'priority' })),
+	rare_text_ms: await timeMs(
+		async () => await listExamples(db, project.id, { q: 'customer 99999' })
+	),
 	page_size: firstPage.items.length
 };
 console.log(`imported ${result.imported} rows in ${seconds.toFixed(2)} s`);
 console.log(`examples page at ${rows} rows: ${JSON.stringify(pages)}`);
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-db.$client.close();
+await db.close();
 
 const during = await importWhileAnnotating();
 rmSync(dir, { recursive: true, force: true });

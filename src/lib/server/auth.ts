@@ -1,8 +1,8 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { and, desc, eq, gt, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, ne, sql } from 'drizzle-orm';
 import type { RequestEvent } from '@sveltejs/kit';
-import { within, type Db, type Tx, changedRows } from './db';
+import { preparedRead, within, type Db, type Tx, changedRows } from './db';
 import { session, user, type Session, type User } from './db/schema';
 
 export const DAY_IN_MS = 1000 * 60 * 60 * 24;
@@ -51,29 +51,33 @@ export async function createSession(
 	return row;
 }
 
+// Asked on every request that carries a session cookie.
+const sessionWithUser = preparedRead((q) =>
+	q
+		.select({
+			session,
+			user: {
+				id: user.id,
+				username: user.username,
+				displayName: user.displayName,
+				role: user.role,
+				active: user.active
+			}
+		})
+		.from(session)
+		.innerJoin(user, eq(session.userId, user.id))
+		.where(eq(session.id, sql.placeholder('sessionId')))
+		.limit(1)
+		.prepare()
+);
+
 export async function validateSessionToken(
 	db: Db,
 	token: string,
 	now = new Date()
 ): Promise<SessionValidationResult> {
 	const sessionId = sessionIdFromToken(token);
-	const found = (
-		await db
-			.select({
-				session,
-				user: {
-					id: user.id,
-					username: user.username,
-					displayName: user.displayName,
-					role: user.role,
-					active: user.active
-				}
-			})
-			.from(session)
-			.innerJoin(user, eq(session.userId, user.id))
-			.where(eq(session.id, sessionId))
-			.limit(1)
-	)[0];
+	const found = (await sessionWithUser(db).execute({ sessionId }))[0];
 	if (!found) return { session: null, user: null };
 	const { session: row, user: owner } = found;
 	if (now.getTime() >= row.expiresAt.getTime() || !owner.active) {

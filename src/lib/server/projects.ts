@@ -1,5 +1,5 @@
-import { and, asc, count, eq, inArray, notInArray } from 'drizzle-orm';
-import type { Db } from './db';
+import { and, asc, count, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { preparedRead, type Db } from './db';
 import { example, project, projectMember, requirement, user, type Project } from './db/schema';
 import { notStaged } from './import/staging';
 import type { ProjectInput } from '../schemas/project';
@@ -107,18 +107,35 @@ export async function updateProject(
 	});
 }
 
+// Every project page and API call asks these two.
+const projectById = preparedRead((q) =>
+	q
+		.select()
+		.from(project)
+		.where(eq(project.id, sql.placeholder('projectId')))
+		.limit(1)
+		.prepare()
+);
+const membership = preparedRead((q) =>
+	q
+		.select({ userId: projectMember.userId })
+		.from(projectMember)
+		.where(
+			and(
+				eq(projectMember.projectId, sql.placeholder('projectId')),
+				eq(projectMember.userId, sql.placeholder('userId'))
+			)
+		)
+		.limit(1)
+		.prepare()
+);
+
 export async function getProject(db: Db, projectId: number): Promise<Project | undefined> {
-	return (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+	return (await projectById(db).execute({ projectId }))[0];
 }
 
 export async function isMember(db: Db, projectId: number, userId: string): Promise<boolean> {
-	return !!(
-		await db
-			.select({ userId: projectMember.userId })
-			.from(projectMember)
-			.where(and(eq(projectMember.projectId, projectId), eq(projectMember.userId, userId)))
-			.limit(1)
-	)[0];
+	return (await membership(db).execute({ projectId, userId })).length > 0;
 }
 
 /** Admins see every project; annotators only those they belong to. */

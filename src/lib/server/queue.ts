@@ -13,7 +13,7 @@ import {
 	or,
 	sql
 } from 'drizzle-orm';
-import { type Db, type Queryable, changedRows } from './db';
+import { preparedInTransaction, preparedRead, type Db, changedRows } from './db';
 import { example, lease, project, review, reviewSkip, revision, type Project } from './db/schema';
 import { notStaged } from './import/staging';
 
@@ -34,39 +34,52 @@ export type ClaimedExample = {
 	leaseExpiresAt: Date;
 };
 
-async function claimed(
-	tx: Queryable,
-	exampleId: number,
-	revisionId: number,
-	leaseExpiresAt: Date
-): Promise<ClaimedExample> {
-	const row = (
-		await tx
-			.select({ input: example.input, output: revision.output })
-			.from(example)
-			.innerJoin(revision, eq(revision.id, revisionId))
-			.where(eq(example.id, exampleId))
-			.limit(1)
-	)[0]!;
-	return { exampleId, revisionId, input: row.input, output: row.output, leaseExpiresAt };
-}
-
-/** Leases this user holds on examples that still wait for this user's review. */
-async function heldLeases(tx: Queryable, projectId: number, userId: string, now: Date) {
-	return await tx
+// The claim's fixed queries, prepared once; they run inside its transaction. Times go in as
+// milliseconds, since a placeholder skips the column's encoder.
+const claimStatements = preparedInTransaction((tx) => ({
+	projectById: tx
+		.select()
+		.from(project)
+		.where(eq(project.id, sql.placeholder('projectId')))
+		.limit(1)
+		.prepare(),
+	shown: tx
+		.select({ input: example.input, output: revision.output })
+		.from(example)
+		.innerJoin(revision, eq(revision.id, sql.placeholder('revisionId')))
+		.where(eq(example.id, sql.placeholder('exampleId')))
+		.limit(1)
+		.prepare(),
+	/** Leases this user holds on examples that still wait for this user's review. */
+	held: tx
 		.select({ exampleId: lease.exampleId, revisionId: lease.revisionId })
 		.from(lease)
 		.innerJoin(example, eq(example.id, lease.exampleId))
 		.where(
 			and(
-				eq(lease.userId, userId),
-				eq(example.projectId, projectId),
-				gt(lease.leaseExpiresAt, now),
+				eq(lease.userId, sql.placeholder('userId')),
+				eq(example.projectId, sql.placeholder('projectId')),
+				gt(lease.leaseExpiresAt, sql.placeholder('at')),
 				or(eq(example.claimable, true), eq(example.isGold, true)),
 				eq(example.currentRevisionId, lease.revisionId)
 			)
 		)
-		.orderBy(asc(lease.leasedAt), asc(lease.exampleId));
+		.orderBy(asc(lease.leasedAt), asc(lease.exampleId))
+		.prepare()
+}));
+
+async function claimed(
+	db: Db,
+	exampleId: number,
+	revisionId: number,
+	leaseExpiresAt: Date
+): Promise<ClaimedExample> {
+	const row = (await claimStatements(db).shown.execute({ exampleId, revisionId }))[0]!;
+	return { exampleId, revisionId, input: row.input, output: row.output, leaseExpiresAt };
+}
+
+async function heldLeases(db: Db, projectId: number, userId: string, now: Date) {
+	return await claimStatements(db).held.execute({ projectId, userId, at: now.getTime() });
 }
 
 /** What makes an example servable to this annotator, whatever its place in the queue. */
@@ -106,10 +119,10 @@ export async function claimNext(
 	goldRoll: number = Math.random()
 ): Promise<ClaimedExample | null> {
 	return await db.transaction(async (tx) => {
-		const target = (await tx.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+		const target = (await claimStatements(db).projectById.execute({ projectId }))[0];
 		if (!target) return null;
 		const expiresAt = leaseExpiry(target, now);
-		const mine = (await heldLeases(tx, projectId, userId, now)).filter(
+		const mine = (await heldLeases(db, projectId, userId, now)).filter(
 			(h) => !skip.includes(h.exampleId)
 		);
 		// The oldest held lease is the one on screen; `prefer` names one to show instead (an undo).
@@ -119,7 +132,7 @@ export async function claimNext(
 				.update(lease)
 				.set({ leaseExpiresAt: expiresAt })
 				.where(and(eq(lease.exampleId, held.exampleId), eq(lease.userId, userId)));
-			return claimed(tx, held.exampleId, held.revisionId, expiresAt);
+			return claimed(db, held.exampleId, held.revisionId, expiresAt);
 		}
 		const at = now.getTime();
 		const next = (
@@ -177,7 +190,7 @@ export async function claimNext(
 				target: [lease.exampleId, lease.userId],
 				set: { revisionId, leasedAt: now, leaseExpiresAt: expiresAt }
 			});
-		return claimed(tx, candidate.id, revisionId, expiresAt);
+		return claimed(db, candidate.id, revisionId, expiresAt);
 	});
 }
 
@@ -317,34 +330,48 @@ function startOfUtcDay(now: Date): Date {
 }
 
 /** The annotator's progress: reviews today (UTC) in this project, and examples still waiting. */
-export async function queueProgress(db: Db, projectId: number, userId: string, now: Date) {
-	const reviewedToday =
-		(
-			await db
-				.select({ n: count() })
-				.from(review)
-				.innerJoin(example, eq(example.id, review.exampleId))
-				.where(
-					and(
-						eq(review.userId, userId),
-						gte(review.createdAt, startOfUtcDay(now)),
-						eq(example.projectId, projectId)
-					)
-				)
-				.limit(1)
-		)[0]?.n ?? 0;
+// Asked with every claim: prepared once.
+const progressStatements = preparedRead((q) => {
 	// Counted up to a cap: the figure is shown on every claim, and an exact count of a queue
 	// of 200,000 costs more than the claim itself.
-	const waiting = db
+	const waiting = q
 		.select({ id: example.id })
 		.from(example)
-		.where(and(eq(example.projectId, projectId), eq(example.claimable, true), notStaged()))
+		.where(
+			and(
+				eq(example.projectId, sql.placeholder('projectId')),
+				eq(example.claimable, true),
+				notStaged()
+			)
+		)
 		// In the oldest-first queue index's order, so that the rows of an import about to be
 		// published (the newest) are the last ones stepped over, not spread among the rest.
 		.orderBy(desc(example.priority), desc(example.reviewCount), asc(example.id))
 		.limit(QUEUE_COUNT_CAP + 1)
 		.as('waiting');
-	const leftInQueue = (await db.select({ n: count() }).from(waiting).limit(1))[0]?.n ?? 0;
+	return {
+		reviewedSince: q
+			.select({ n: count() })
+			.from(review)
+			.innerJoin(example, eq(example.id, review.exampleId))
+			.where(
+				and(
+					eq(review.userId, sql.placeholder('userId')),
+					gte(review.createdAt, sql.placeholder('since')),
+					eq(example.projectId, sql.placeholder('projectId'))
+				)
+			)
+			.prepare(),
+		waiting: q.select({ n: count() }).from(waiting).prepare()
+	};
+});
+
+export async function queueProgress(db: Db, projectId: number, userId: string, now: Date) {
+	const statements = progressStatements(db);
+	const since = startOfUtcDay(now).getTime();
+	const reviewedToday =
+		(await statements.reviewedSince.execute({ userId, projectId, since }))[0]?.n ?? 0;
+	const leftInQueue = (await statements.waiting.execute({ projectId }))[0]?.n ?? 0;
 	return {
 		reviewedToday,
 		leftInQueue: Math.min(leftInQueue, QUEUE_COUNT_CAP),

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { within, type Db, type Tx, changedRows } from './db';
+import { preparedInTransaction, preparedRead, within, type Db, type Tx, changedRows } from './db';
+import { getProject } from './projects';
 import {
 	example,
 	lease,
@@ -135,6 +136,73 @@ export async function settle(
  * Records one annotator's review of the revision they hold a lease on, in one transaction.
  * A repair adds a revision (the judged one is kept) and sends the example back to the queue.
  */
+// The submit's fixed queries, prepared once: every review goes through them.
+const activeRequirements = preparedRead((q) =>
+	q
+		.select({ id: requirement.id })
+		.from(requirement)
+		.where(
+			and(eq(requirement.projectId, sql.placeholder('projectId')), eq(requirement.archived, false))
+		)
+		.prepare()
+);
+const submitStatements = preparedInTransaction((tx) => ({
+	byKey: tx
+		.select({ id: review.id, userId: review.userId })
+		.from(review)
+		.where(eq(review.submissionKey, sql.placeholder('key')))
+		.limit(1)
+		.prepare(),
+	exampleInProject: tx
+		.select()
+		.from(example)
+		.where(
+			and(
+				eq(example.id, sql.placeholder('exampleId')),
+				eq(example.projectId, sql.placeholder('projectId'))
+			)
+		)
+		.limit(1)
+		.prepare(),
+	leaseOf: tx
+		.select()
+		.from(lease)
+		.where(
+			and(
+				eq(lease.exampleId, sql.placeholder('exampleId')),
+				eq(lease.userId, sql.placeholder('userId'))
+			)
+		)
+		.limit(1)
+		.prepare(),
+	reviewedBefore: tx
+		.select({ id: review.id })
+		.from(review)
+		.where(
+			and(
+				eq(review.revisionId, sql.placeholder('revisionId')),
+				eq(review.userId, sql.placeholder('userId'))
+			)
+		)
+		.limit(1)
+		.prepare(),
+	revisionById: tx
+		.select()
+		.from(revision)
+		.where(eq(revision.id, sql.placeholder('revisionId')))
+		.limit(1)
+		.prepare(),
+	dropLease: tx
+		.delete(lease)
+		.where(
+			and(
+				eq(lease.exampleId, sql.placeholder('exampleId')),
+				eq(lease.userId, sql.placeholder('userId'))
+			)
+		)
+		.prepare()
+}));
+
 export async function submitReview(
 	db: Db,
 	projectId: number,
@@ -142,19 +210,15 @@ export async function submitReview(
 	input: ReviewSubmission,
 	now: Date
 ): Promise<SubmitResult> {
-	const target = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+	const target = await getProject(db, projectId);
 	if (!target) return fail(404, 'No such project.');
 	if (!isOnScale(target.ratingScale, input.rating)) {
 		return fail(400, 'That rating is not on this project’s scale.', 'rating');
 	}
 	const requirementIds = new Set(
-		(
-			await db
-				.select({ id: requirement.id })
-				.from(requirement)
-				.where(and(eq(requirement.projectId, projectId), eq(requirement.archived, false)))
-		).map((r) => r.id)
+		(await activeRequirements(db).execute({ projectId })).map((r) => r.id)
 	);
+	const statements = submitStatements(db);
 	for (const [id, rating] of input.requirementRatings) {
 		if (!requirementIds.has(id))
 			return fail(400, 'A rating names a requirement this project does not have.', 'requirements');
@@ -164,13 +228,7 @@ export async function submitReview(
 	}
 
 	return await db.transaction(async (tx) => {
-		const earlier = (
-			await tx
-				.select({ id: review.id, userId: review.userId })
-				.from(review)
-				.where(eq(review.submissionKey, input.submissionKey))
-				.limit(1)
-		)[0];
+		const earlier = (await statements.byKey.execute({ key: input.submissionKey }))[0];
 		if (earlier) {
 			if (earlier.userId !== userId) return fail(409, 'That submission key is taken.');
 			const current = (
@@ -190,20 +248,10 @@ export async function submitReview(
 			} as const;
 		}
 		const found = (
-			await tx
-				.select()
-				.from(example)
-				.where(and(eq(example.id, input.exampleId), eq(example.projectId, projectId)))
-				.limit(1)
+			await statements.exampleInProject.execute({ exampleId: input.exampleId, projectId })
 		)[0];
 		if (!found) return fail(404, 'No such example in this project.');
-		const held = (
-			await tx
-				.select()
-				.from(lease)
-				.where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)))
-				.limit(1)
-		)[0];
+		const held = (await statements.leaseOf.execute({ exampleId: found.id, userId }))[0];
 		if (!held)
 			return fail(409, 'This example is not leased to you any more; it was released or reviewed.');
 		if (held.leaseExpiresAt.getTime() <= now.getTime()) {
@@ -216,17 +264,11 @@ export async function submitReview(
 			return fail(409, 'This example was changed while you had it open. Nothing was saved.');
 		}
 		const reviewedBefore = (
-			await tx
-				.select({ id: review.id })
-				.from(review)
-				.where(and(eq(review.revisionId, input.revisionId), eq(review.userId, userId)))
-				.limit(1)
+			await statements.reviewedBefore.execute({ revisionId: input.revisionId, userId })
 		)[0];
 		if (reviewedBefore)
 			return fail(409, 'You have reviewed this version already. Nothing was saved.');
-		const judged = (
-			await tx.select().from(revision).where(eq(revision.id, input.revisionId)).limit(1)
-		)[0]!;
+		const judged = (await statements.revisionById.execute({ revisionId: input.revisionId }))[0]!;
 		let repaired: string | null = null;
 		if (input.decision === 'repair') {
 			const checked = checkRepair(target, input.output, judged.output);
@@ -257,7 +299,7 @@ export async function submitReview(
 				.insert(reviewRequirementRating)
 				.values({ reviewId: created.id, requirementId, rating });
 		}
-		await tx.delete(lease).where(and(eq(lease.exampleId, found.id), eq(lease.userId, userId)));
+		await statements.dropLease.execute({ exampleId: found.id, userId });
 
 		// A repair of a gold example is judged like any other review, but the gold output
 		// stays: it is the answer the annotators are measured against.

@@ -185,6 +185,32 @@ export async function within<T>(on: Db | Tx, work: (tx: Tx) => Promise<T>): Prom
 	return migrator in on ? await (on as Db).transaction(work) : await work(on as Tx);
 }
 
+/** One value per database, made the first time it is asked for. */
+function perDb<T>(make: (db: Db) => T): (db: Db) => T {
+	const made = new WeakMap<Db, T>();
+	return (db) => {
+		let found = made.get(db);
+		if (found === undefined) {
+			found = make(db);
+			made.set(db, found);
+		}
+		return found;
+	};
+}
+
+/**
+ * A hot read built and prepared once per database, with `sql.placeholder()`s for its values:
+ * building the SQL with drizzle on every call costs more than running it.
+ */
+export function preparedRead<T>(build: (q: Queryable) => T): (db: Db) => T {
+	return perDb((db) => build(db));
+}
+
+/** The same for statements run inside `db.transaction`, on the writer. */
+export function preparedInTransaction<T>(build: (tx: Tx) => T): (db: Db) => T {
+	return perDb((db) => db.prepareWrites(build));
+}
+
 /** How many rows an insert, update or delete changed. */
 export async function changedRows(write: PromiseLike<{ changes: number }>): Promise<number> {
 	return (await write).changes;

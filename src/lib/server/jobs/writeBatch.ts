@@ -2,12 +2,13 @@ import type { Db, Tx } from '../db';
 
 // The runner writes every finished item; at a few hundred items a second one transaction each
 // would take the database's write lock as often, and with workers in processes of their own
-// every web request that writes would meet it held. Writes that come within a few
-// milliseconds of each other share one transaction instead. Each keeps its own answer; if the
-// shared transaction fails, every write in it fails with that error.
-
-/** How long a write waits for others to share its transaction. */
-export const WRITE_WINDOW_MS = 10;
+// every web request that writes would meet it held. Writes asked for in the same turn of the
+// event loop (the calls that ended together) share one transaction instead. Each keeps its own
+// answer; if the shared transaction fails, every write in it fails with that error.
+//
+// A window of a few milliseconds would gather more writes per transaction, but every item's
+// slot stays taken until its write lands: at 10 ms the distillation benchmark's efficiency fell
+// from 0.88 to 0.76. The next turn costs nothing measurable.
 
 type Pending = {
 	work: (tx: Tx) => Promise<unknown>;
@@ -15,9 +16,9 @@ type Pending = {
 	reject: (error: unknown) => void;
 };
 
-export function batchedWrites(db: Db, windowMs = WRITE_WINDOW_MS) {
+export function batchedWrites(db: Db) {
 	let pending: Pending[] = [];
-	let timer: ReturnType<typeof setTimeout> | null = null;
+	let timer: ReturnType<typeof setImmediate> | null = null;
 
 	async function flush() {
 		timer = null;
@@ -38,7 +39,7 @@ export function batchedWrites(db: Db, windowMs = WRITE_WINDOW_MS) {
 	return function write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
 		return new Promise<T>((resolve, reject) => {
 			pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
-			timer ??= setTimeout(() => void flush(), windowMs);
+			timer ??= setImmediate(() => void flush());
 		});
 	};
 }
