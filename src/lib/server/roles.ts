@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import type { Config } from './config';
 import type { Db } from './db';
 import { FineTuneFollower } from './finetune/follower';
@@ -18,6 +19,19 @@ export type Background = {
 	stop(): Promise<void>;
 };
 
+/** The niceness a worker process runs at (0 is normal, 19 the lowest priority). */
+const WORKER_NICENESS = 10;
+
+function lowerPriority(log: (message: string) => void) {
+	try {
+		setPriority(Math.max(getPriority(), WORKER_NICENESS));
+	} catch (e) {
+		log(
+			`worker: could not lower its priority (${(e as Error).message}); it runs at normal priority`
+		);
+	}
+}
+
 export async function startBackground(
 	db: Db,
 	key: SecretKey,
@@ -31,6 +45,9 @@ export async function startBackground(
 			stop: async () => {}
 		};
 	}
+	// A worker process yields the processor to the web process on the same machine: the people
+	// reviewing come before a job, which only takes a little longer.
+	if (config.role === 'worker') lowerPriority(log);
 	const runner = new JobRunner(db, { key, log, leaseMs: config.itemLeaseMs });
 	await runner.start();
 	const follower = new FineTuneFollower(db, {
