@@ -139,11 +139,12 @@ export function createDb(url: string, options: { busyTimeoutMs?: number } = {}):
 			writer.$client.close();
 		},
 		$client: writer.$client,
-		[migrator]: writer
+		[writerOf]: writer
 	} as Db;
 }
 
-const migrator = Symbol('migrator');
+/** The writer connection behind a Db: for migrations, and to tell a Db from a transaction. */
+const writerOf = Symbol('writer');
 
 export function migrationsFolder(): string {
 	return resolve(process.env.MIGRATIONS_DIR ?? 'drizzle');
@@ -151,7 +152,7 @@ export function migrationsFolder(): string {
 
 /** Applies the migrations in `drizzle/` that this database has not seen. */
 export async function migrateDb(db: Db): Promise<void> {
-	migrate((db as unknown as { [migrator]: Drizzle })[migrator], {
+	migrate((db as unknown as { [writerOf]: Drizzle })[writerOf], {
 		migrationsFolder: migrationsFolder()
 	});
 }
@@ -182,7 +183,7 @@ export async function backupDb(db: Db, destination: string): Promise<void> {
  * database: for functions that callers use alone and as part of a larger change.
  */
 export async function within<T>(on: Db | Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
-	return migrator in on ? await (on as Db).transaction(work) : await work(on as Tx);
+	return writerOf in on ? await (on as Db).transaction(work) : await work(on as Tx);
 }
 
 /** One value per database, made the first time it is asked for. */

@@ -58,196 +58,168 @@ export type ClaimedItem = ClaimableItem;
 
 export function runnerStatements(db: Db) {
 	const runningJobs = db.select().from(job).where(eq(job.status, 'running')).prepare();
-	const {
-		liveItems,
-		expiredItems,
-		dueItems,
-		claimItem,
-		renewItem,
-		settleItem,
-		addUsage,
-		knownSplit,
-		insertExample,
-		insertRevision,
-		setCurrent,
-		linkItem
-	} = db.prepareWrites((w) => {
-		const liveItems = w
-			.select({ n: sql<number>`count(*)` })
-			.from(jobItem)
-			.where(
-				and(
-					eq(jobItem.jobId, sql.placeholder('jobId')),
-					eq(jobItem.status, 'running'),
-					gt(jobItem.leaseExpiresAt, sql.placeholder('now'))
-				)
+	// Statements that run inside the runner's transactions are prepared on the writer.
+	const w = db.prepareWrites((tx) => tx);
+	const liveItems = w
+		.select({ n: sql<number>`count(*)` })
+		.from(jobItem)
+		.where(
+			and(
+				eq(jobItem.jobId, sql.placeholder('jobId')),
+				eq(jobItem.status, 'running'),
+				gt(jobItem.leaseExpiresAt, sql.placeholder('now'))
 			)
-			.prepare();
-		const pickable = {
-			id: jobItem.id,
-			input: jobItem.input,
-			inputHash: jobItem.inputHash,
-			modelId: jobItem.modelId,
-			attempts: jobItem.attempts,
-			leaseToken: jobItem.leaseToken
-		};
-		// Items whose worker stopped renewing their lease (it died, or lost the database).
-		const expiredItems = w
-			.select(pickable)
-			.from(jobItem)
-			.where(
-				and(
-					eq(jobItem.jobId, sql.placeholder('jobId')),
-					eq(jobItem.status, 'running'),
-					lte(jobItem.leaseExpiresAt, sql.placeholder('now'))
-				)
+		)
+		.prepare();
+	const pickable = {
+		id: jobItem.id,
+		input: jobItem.input,
+		inputHash: jobItem.inputHash,
+		modelId: jobItem.modelId,
+		attempts: jobItem.attempts,
+		leaseToken: jobItem.leaseToken
+	};
+	// Items whose worker stopped renewing their lease (it died, or lost the database).
+	const expiredItems = w
+		.select(pickable)
+		.from(jobItem)
+		.where(
+			and(
+				eq(jobItem.jobId, sql.placeholder('jobId')),
+				eq(jobItem.status, 'running'),
+				lte(jobItem.leaseExpiresAt, sql.placeholder('now'))
 			)
-			.orderBy(asc(jobItem.id))
-			.limit(sql.placeholder('limit'))
-			.prepare();
-		const dueItems = w
-			.select(pickable)
-			.from(jobItem)
-			.where(
-				and(
-					eq(jobItem.jobId, sql.placeholder('jobId')),
-					eq(jobItem.status, 'pending'),
-					or(isNull(jobItem.nextAttemptAt), lte(jobItem.nextAttemptAt, sql.placeholder('now')))
-				)
+		)
+		.orderBy(asc(jobItem.id))
+		.limit(sql.placeholder('limit'))
+		.prepare();
+	const dueItems = w
+		.select(pickable)
+		.from(jobItem)
+		.where(
+			and(
+				eq(jobItem.jobId, sql.placeholder('jobId')),
+				eq(jobItem.status, 'pending'),
+				or(isNull(jobItem.nextAttemptAt), lte(jobItem.nextAttemptAt, sql.placeholder('now')))
 			)
-			.orderBy(asc(jobItem.id))
-			.limit(sql.placeholder('limit'))
-			.prepare();
-		const claimItem = w
-			.update(jobItem)
-			.set({
-				status: 'running',
-				leaseOwner: sql`${sql.placeholder('owner')}`,
-				leaseExpiresAt: sql`${sql.placeholder('until')}`,
-				leaseToken: sql`${jobItem.leaseToken} + 1`,
-				startedAt: sql`${sql.placeholder('now')}`
-			})
-			.where(
-				and(eq(jobItem.id, sql.placeholder('id')), eq(jobItem.leaseToken, sql.placeholder('token')))
+		)
+		.orderBy(asc(jobItem.id))
+		.limit(sql.placeholder('limit'))
+		.prepare();
+	const claimItem = w
+		.update(jobItem)
+		.set({
+			status: 'running',
+			leaseOwner: sql`${sql.placeholder('owner')}`,
+			leaseExpiresAt: sql`${sql.placeholder('until')}`,
+			leaseToken: sql`${jobItem.leaseToken} + 1`,
+			startedAt: sql`${sql.placeholder('now')}`
+		})
+		.where(
+			and(eq(jobItem.id, sql.placeholder('id')), eq(jobItem.leaseToken, sql.placeholder('token')))
+		)
+		.prepare();
+	const renewItem = w
+		.update(jobItem)
+		.set({ leaseExpiresAt: sql`${sql.placeholder('until')}` })
+		.where(
+			and(
+				eq(jobItem.id, sql.placeholder('id')),
+				eq(jobItem.status, 'running'),
+				eq(jobItem.leaseOwner, sql.placeholder('owner')),
+				eq(jobItem.leaseToken, sql.placeholder('token'))
 			)
-			.prepare();
-		const renewItem = w
-			.update(jobItem)
-			.set({ leaseExpiresAt: sql`${sql.placeholder('until')}` })
-			.where(
-				and(
-					eq(jobItem.id, sql.placeholder('id')),
-					eq(jobItem.status, 'running'),
-					eq(jobItem.leaseOwner, sql.placeholder('owner')),
-					eq(jobItem.leaseToken, sql.placeholder('token'))
-				)
+		)
+		.prepare();
+	const settleItem = w
+		.update(jobItem)
+		.set({
+			status: sql`${sql.placeholder('status')}`,
+			attempts: sql`${sql.placeholder('attempts')}`,
+			error: sql`${sql.placeholder('error')}`,
+			inputTokens: sql`${sql.placeholder('inputTokens')}`,
+			outputTokens: sql`${sql.placeholder('outputTokens')}`,
+			cost: sql`${sql.placeholder('cost')}`,
+			latencyMs: sql`${sql.placeholder('latencyMs')}`,
+			finishedAt: sql`${sql.placeholder('finishedAt')}`,
+			leaseOwner: null,
+			leaseExpiresAt: null
+		})
+		.where(
+			and(
+				eq(jobItem.id, sql.placeholder('id')),
+				eq(jobItem.status, 'running'),
+				eq(jobItem.leaseOwner, sql.placeholder('leaseOwner')),
+				eq(jobItem.leaseToken, sql.placeholder('leaseToken'))
 			)
-			.prepare();
-		const settleItem = w
-			.update(jobItem)
-			.set({
-				status: sql`${sql.placeholder('status')}`,
-				attempts: sql`${sql.placeholder('attempts')}`,
-				error: sql`${sql.placeholder('error')}`,
-				inputTokens: sql`${sql.placeholder('inputTokens')}`,
-				outputTokens: sql`${sql.placeholder('outputTokens')}`,
-				cost: sql`${sql.placeholder('cost')}`,
-				latencyMs: sql`${sql.placeholder('latencyMs')}`,
-				finishedAt: sql`${sql.placeholder('finishedAt')}`,
-				leaseOwner: null,
-				leaseExpiresAt: null
-			})
-			.where(
-				and(
-					eq(jobItem.id, sql.placeholder('id')),
-					eq(jobItem.status, 'running'),
-					eq(jobItem.leaseOwner, sql.placeholder('leaseOwner')),
-					eq(jobItem.leaseToken, sql.placeholder('leaseToken'))
-				)
+		)
+		.prepare();
+	const addUsage = w
+		.update(job)
+		.set({
+			inputTokens: sql`${job.inputTokens} + ${sql.placeholder('inputTokens')}`,
+			outputTokens: sql`${job.outputTokens} + ${sql.placeholder('outputTokens')}`,
+			cost: sql`${job.cost} + ${sql.placeholder('cost')}`
+		})
+		.where(eq(job.id, sql.placeholder('jobId')))
+		.prepare();
+	const knownSplit = w
+		.select({ split: example.split })
+		.from(example)
+		.where(
+			and(
+				eq(example.projectId, sql.placeholder('projectId')),
+				eq(example.inputHash, sql.placeholder('inputHash'))
 			)
-			.prepare();
-		const addUsage = w
-			.update(job)
-			.set({
-				inputTokens: sql`${job.inputTokens} + ${sql.placeholder('inputTokens')}`,
-				outputTokens: sql`${job.outputTokens} + ${sql.placeholder('outputTokens')}`,
-				cost: sql`${job.cost} + ${sql.placeholder('cost')}`
-			})
-			.where(eq(job.id, sql.placeholder('jobId')))
-			.prepare();
-		const knownSplit = w
-			.select({ split: example.split })
-			.from(example)
-			.where(
-				and(
-					eq(example.projectId, sql.placeholder('projectId')),
-					eq(example.inputHash, sql.placeholder('inputHash'))
-				)
-			)
-			.limit(1)
-			.prepare();
-		const insertExample = w
-			.insert(example)
-			.values({
-				projectId: sql.placeholder('projectId'),
-				dedupeKey: sql.placeholder('dedupeKey'),
-				input: sql.placeholder('input'),
-				inputHash: sql.placeholder('inputHash'),
-				split: sql.placeholder('split'),
-				source: sql.placeholder('source'),
-				jobId: sql.placeholder('jobId'),
-				status: 'queued',
-				claimable: true,
-				priority: sql.placeholder('priority'),
-				randomKey: sql.placeholder('randomKey'),
-				createdAt: sql.placeholder('at'),
-				updatedAt: sql.placeholder('at')
-			})
-			.returning({ id: example.id })
-			.prepare();
-		const insertRevision = w
-			.insert(revision)
-			.values({
-				exampleId: sql.placeholder('exampleId'),
-				number: 1,
-				output: sql.placeholder('output'),
-				reasoning: sql.placeholder('reasoning'),
-				authorKind: 'model',
-				authorModelId: sql.placeholder('modelId'),
-				reason: sql.placeholder('reason'),
-				// Raw, because the boolean column would store an empty value as false.
-				schemaValid: sql<boolean | null>`${sql.placeholder('schemaValid')}`,
-				schemaErrors: sql.placeholder('schemaErrors'),
-				createdAt: sql.placeholder('at')
-			})
-			.returning({ id: revision.id })
-			.prepare();
-		const setCurrent = w
-			.update(example)
-			.set({ currentRevisionId: sql<number>`${sql.placeholder('revisionId')}` })
-			.where(eq(example.id, sql.placeholder('exampleId')))
-			.prepare();
-		const linkItem = w
-			.update(jobItem)
-			.set({ exampleId: sql<number>`${sql.placeholder('exampleId')}` })
-			.where(eq(jobItem.id, sql.placeholder('id')))
-			.prepare();
-
-		return {
-			liveItems,
-			expiredItems,
-			dueItems,
-			claimItem,
-			renewItem,
-			settleItem,
-			addUsage,
-			knownSplit,
-			insertExample,
-			insertRevision,
-			setCurrent,
-			linkItem
-		};
-	});
+		)
+		.limit(1)
+		.prepare();
+	const insertExample = w
+		.insert(example)
+		.values({
+			projectId: sql.placeholder('projectId'),
+			dedupeKey: sql.placeholder('dedupeKey'),
+			input: sql.placeholder('input'),
+			inputHash: sql.placeholder('inputHash'),
+			split: sql.placeholder('split'),
+			source: sql.placeholder('source'),
+			jobId: sql.placeholder('jobId'),
+			status: 'queued',
+			claimable: true,
+			priority: sql.placeholder('priority'),
+			randomKey: sql.placeholder('randomKey'),
+			createdAt: sql.placeholder('at'),
+			updatedAt: sql.placeholder('at')
+		})
+		.returning({ id: example.id })
+		.prepare();
+	const insertRevision = w
+		.insert(revision)
+		.values({
+			exampleId: sql.placeholder('exampleId'),
+			number: 1,
+			output: sql.placeholder('output'),
+			reasoning: sql.placeholder('reasoning'),
+			authorKind: 'model',
+			authorModelId: sql.placeholder('modelId'),
+			reason: sql.placeholder('reason'),
+			// Raw, because the boolean column would store an empty value as false.
+			schemaValid: sql<boolean | null>`${sql.placeholder('schemaValid')}`,
+			schemaErrors: sql.placeholder('schemaErrors'),
+			createdAt: sql.placeholder('at')
+		})
+		.returning({ id: revision.id })
+		.prepare();
+	const setCurrent = w
+		.update(example)
+		.set({ currentRevisionId: sql<number>`${sql.placeholder('revisionId')}` })
+		.where(eq(example.id, sql.placeholder('exampleId')))
+		.prepare();
+	const linkItem = w
+		.update(jobItem)
+		.set({ exampleId: sql<number>`${sql.placeholder('exampleId')}` })
+		.where(eq(jobItem.id, sql.placeholder('id')))
+		.prepare();
 
 	/**
 	 * Marks an item finished and, when it yields one, writes its example, in the caller's
