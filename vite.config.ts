@@ -22,6 +22,17 @@ export default defineConfig({
 					include: ['tests/integration/**/*.test.ts'],
 					testTimeout: 60_000
 				}
+			},
+			{
+				// The same integration suite on PostgreSQL: `npm run test:integration:pg`.
+				extends: './vite.config.ts',
+				test: {
+					name: 'integration-pg',
+					environment: 'node',
+					include: ['tests/integration/**/*.test.ts'],
+					globalSetup: ['tests/support/postgres-setup.ts'],
+					testTimeout: 60_000
+				}
 			}
 		]
 	}

@@ -7,7 +7,7 @@ import {
 	type HandleServerError,
 	type ServerInit
 } from '@sveltejs/kit';
-import { createDb, migrateDb, type Db } from '$lib/server/db';
+import { DatabaseStartError, openDatabase, type Db } from '$lib/server/db';
 import { loadConfig } from '$lib/server/config';
 import {
 	deleteSessionTokenCookie,
@@ -31,8 +31,13 @@ let maxFieldBytes: number;
 
 export const init: ServerInit = async () => {
 	const config = loadConfig(process.env);
-	db = createDb(config.databaseUrl);
-	await migrateDb(db);
+	try {
+		db = await openDatabase(config.databaseUrl);
+	} catch (e) {
+		if (!(e instanceof DatabaseStartError)) throw e;
+		console.error(e.message);
+		process.exit(1);
+	}
 	secretKey = loadSecretKey(config.secret, config.secretFile);
 	const secret = await checkSecret(db, secretKey);
 	if (!secret.ok) {

@@ -1,6 +1,6 @@
 import { asc, count, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { adjudication, example, revision } from '$lib/server/db/schema';
 import { adjudicate, getAdjudication, listDisputed } from '$lib/server/adjudication';
 import { getExampleDetail } from '$lib/server/examples';
@@ -17,6 +17,7 @@ import {
 	reviewSubmission,
 	T0
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 const ANSWER_SCHEMA = JSON.stringify({
 	type: 'object',
@@ -27,7 +28,7 @@ const ANSWER_SCHEMA = JSON.stringify({
 
 /** A project with k = 2 whose first example two annotators rate 5 and 2: a real dispute. */
 async function disputed(overrides: Partial<ProjectInput> = {}, output: unknown = 'an answer') {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const ann = await makeUser(db, 'annotator');
 	const bob = await makeUser(db, 'annotator');

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
 import type { User } from '$lib/server/db/schema';
 import { claimNext } from '$lib/server/queue';
 import { submitReview, type ReviewSubmission } from '$lib/server/reviews';
@@ -22,11 +21,12 @@ import {
 	reviewSubmission,
 	T0
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 const DAY_MINUTES = 24 * 60;
 
 async function setup(overrides: Partial<ProjectInput>, examples: number, annotators = 3) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, overrides);
 	await importRows(

@@ -10,7 +10,7 @@ import {
 	validateSessionToken
 } from '$lib/server/auth';
 import { authenticateApiToken, createApiToken, listApiTokens } from '$lib/server/apiTokens';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { loginThrottle, session, user } from '$lib/server/db/schema';
 import {
 	authenticate,
@@ -22,6 +22,7 @@ import {
 } from '$lib/server/users';
 import { LOGIN_FREE_FAILURES, throttleKeys } from '$lib/server/throttle';
 import { makeUser, PASSWORD, T0 } from '../support/fixtures';
+import { rawSql, testDb } from '../support/database';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const SECOND = 1000;
@@ -31,7 +32,7 @@ async function sessionRows(db: Db) {
 }
 
 async function setup() {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const member = await makeUser(db, 'annotator', 'ada');
 	return { db, member };
 }
@@ -62,7 +63,10 @@ describe('sessions', () => {
 		const rows = await sessionRows(db);
 		expect(rows).toHaveLength(1);
 		expect(rows[0].id).toBe(createHash('sha256').update(token).digest('hex'));
-		const raw = db.$client.prepare('select * from session').all();
+		const raw = await rawSql(db, {
+			sqlite: 'select * from session',
+			postgres: 'select * from session'
+		});
 		expect(JSON.stringify(raw)).not.toContain(token);
 	});
 
@@ -371,7 +375,7 @@ describe('authenticate', () => {
 
 describe('account administration', () => {
 	it('creates the first admin once and never again', async () => {
-		const db = await createMigratedDb();
+		const db = await testDb();
 
 		const first = await createFirstAdmin(
 			db,

@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { unzipSync, strFromU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
 import { datasetItem, fineTune, model, provider, revision } from '$lib/server/db/schema';
 import { freezeDataset, getDataset } from '$lib/server/datasets';
 import { bundleEntries, splitsZip, zipStream } from '$lib/server/datasets/bundle';
@@ -14,9 +13,10 @@ import { decryptSecret } from '$lib/server/secrets';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { TEST_SECRET } from '../support/jobs';
+import { testDb } from '../support/database';
 
 async function frozenDataset(inputOf = (i: number) => `question ${i}`) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator');
 	const target = await makeProject(db, admin.id, {

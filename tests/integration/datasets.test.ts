@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { compileValidator } from '$lib/jsonSchema';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { dataset, datasetItem, project, revision, type Project } from '$lib/server/db/schema';
 import { countQualifying, datasetChange, freezeDataset, getDataset } from '$lib/server/datasets';
 import {
@@ -30,6 +30,7 @@ import {
 	reviewSubmission,
 	T0
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 /** A CSV file's records as a standard parser reads them, by column name. */
 const csvRows = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
@@ -53,7 +54,7 @@ function inputIn(target: Project, split: 'train' | 'test', prefix: string): stri
  * reviewed; disputed.
  */
 async function everyState() {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const ann = await makeUser(db, 'annotator');
 	const bob = await makeUser(db, 'annotator');
@@ -263,7 +264,7 @@ async function frozenWith(
 	outputs: { input: string; output: string; reasoning?: string }[],
 	projectOverrides: Parameters<typeof makeProject>[2] = {}
 ) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, {
 		reviewsRequired: 1,

@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
 import { example, model, provider, revision } from '$lib/server/db/schema';
 import {
 	countExamplesMatching,
@@ -22,12 +21,13 @@ import {
 	exampleIds,
 	requirementIdsOf
 } from '../support/fixtures';
+import { rawSql, testDb } from '../support/database';
 
 const ADMIN = { role: 'admin' } as const;
 const ANNOTATOR = { role: 'annotator' } as const;
 
 async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = []) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, overrides);
 	await importRows(db, target, rows.length > 0 ? rows : [{ input: 'q1', output: 'a1' }]);
@@ -294,8 +294,14 @@ describe('exampleIdsMatching', () => {
 		const { db, target, ids } = await setup({}, rows);
 		const before = await db.select().from(revision);
 		// A trigger makes the second chunk's re-queue throw, after the first chunk's went in.
-		db.$client.exec(`create trigger refuse_second before insert on revision
-			when new.example_id = ${ids[1]} begin select raise(abort, 'refused'); end`);
+		await rawSql(db, {
+			sqlite: `create trigger refuse_second before insert on revision
+				when new.example_id = ${ids[1]} begin select raise(abort, 'refused'); end`,
+			postgres: `create function refuse_second() returns trigger language plpgsql as $$
+				begin if new.example_id = ${ids[1]} then raise exception 'refused'; end if; return new; end $$;
+				create trigger refuse_second before insert on revision
+				for each row execute function refuse_second()`
+		});
 		await expect(requeueMatching(db, target.id, {}, minutesAfter(5), 1)).rejects.toThrow('refused');
 		expect(await db.select().from(revision)).toEqual(before);
 		expect(await exampleIdsMatching(db, target.id, { status: 'queued' })).toEqual(ids);

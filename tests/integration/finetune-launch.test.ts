@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { fineTune } from '$lib/server/db/schema';
 import { freezeDataset } from '$lib/server/datasets';
 import { adapterFor, startFineTune } from '$lib/server/finetune';
@@ -10,6 +10,7 @@ import { acceptEverything } from '../support/e2e';
 import { importRows, makeProject, makeUser } from '../support/fixtures';
 import { standinProvider, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
+import { testDb } from '../support/database';
 
 // A fine-tune's launch (upload the files, create the provider's job) is paid for: several
 // workers on one database must launch each fine-tune exactly once, and a launch cut short
@@ -66,7 +67,7 @@ async function launched(db: Db, id: number) {
 
 describe('launching a fine-tune once', () => {
 	it('two workers following one database launch it exactly once', async () => {
-		const db = await createMigratedDb();
+		const db = await testDb();
 		const id = await pendingFineTune(db, 'openai');
 		const jobsBefore = standin.stats.fineTuneJobs;
 		const trainingUploads = () =>
@@ -82,8 +83,10 @@ describe('launching a fine-tune once', () => {
 			await new Promise((resolve) => setTimeout(resolve, 300));
 			expect(standin.stats.fineTuneJobs - jobsBefore).toBe(1);
 			expect(trainingUploads() - uploadsBefore).toBe(1);
-			expect((await rowOf(db, id)).externalJobId).toBe(row.externalJobId);
-			expect(row.launchOwner).toBeNull();
+			const after = await rowOf(db, id);
+			expect(after.externalJobId).toBe(row.externalJobId);
+			// The launch lease is given back once the launch is recorded.
+			expect(after.launchOwner).toBeNull();
 		} finally {
 			await Promise.all(followers.map((f) => f.stop()));
 		}
@@ -91,7 +94,7 @@ describe('launching a fine-tune once', () => {
 
 	for (const adapter of ['openai', 'together'] as const) {
 		it(`a launch cut short after ${adapter}'s create finds that job again instead of making a second`, async () => {
-			const db = await createMigratedDb();
+			const db = await testDb();
 			const id = await pendingFineTune(db, adapter);
 			// What a worker killed right after the provider's create leaves: the file uploaded and
 			// its id saved, the attempt marked, the job made at the provider, and no job id here.
@@ -137,7 +140,7 @@ describe('launching a fine-tune once', () => {
 	}
 
 	it('a launch another worker holds is left to it until its lease expires', async () => {
-		const db = await createMigratedDb();
+		const db = await testDb();
 		const id = await pendingFineTune(db, 'openai');
 		await db.transaction(async (tx) =>
 			tx

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { fineTune, model, type FineTune } from '$lib/server/db/schema';
 import { freezeDataset } from '$lib/server/datasets';
 import { cancelFineTune, fineTuneEvents, startFineTune } from '$lib/server/finetune';
@@ -13,6 +13,7 @@ import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { standinProvider, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin, type StandinOptions } from '../support/standin';
+import { testDb } from '../support/database';
 
 let standin: Standin;
 const followers: FineTuneFollower[] = [];
@@ -31,7 +32,7 @@ const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 }
 
 async function setup(options: Partial<StandinOptions> = {}) {
 	standin.set({ fineTuneSeconds: 0.8, ...options });
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator');
 	const target = await makeProject(db, admin.id, { reviewsRequired: 1 });

@@ -1,6 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { example, lease, project, review, revision } from '$lib/server/db/schema';
 import { projectAgreement } from '$lib/server/agreement';
 import { getExampleDetail } from '$lib/server/examples';
@@ -17,10 +17,11 @@ import {
 	reviewSubmission,
 	T0
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 /** A project with k = 1, five ordinary examples, and its third example made gold (4 stars). */
 async function withGold(goldRate = 0.5) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const ann = await makeUser(db, 'annotator');
 	const bob = await makeUser(db, 'annotator');

@@ -27,6 +27,7 @@ import {
 	makeUser,
 	T0
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 // A large import is written in short transactions so that nobody waits behind it, yet it
 // stays all or nothing: no reader sees part of it, while it runs or after a crash.
@@ -221,7 +222,7 @@ describe('an import in progress, met by other work', () => {
 
 describe('bad bytes and oversized fields', () => {
 	const project = async () => {
-		const db = await createMigratedDb();
+		const db = await testDb();
 		const admin = await makeUser(db, 'admin');
 		return { db, admin, project: await makeProject(db, admin.id) };
 	};

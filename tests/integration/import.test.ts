@@ -1,7 +1,7 @@
 import { asc, count, eq, isNull } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { example, exampleTag, importBatch, revision, type Project } from '$lib/server/db/schema';
 import { countBySplit } from '$lib/server/examples';
 import { importExamples, type ImportFormat, type ImportSource } from '$lib/server/import';
@@ -18,6 +18,7 @@ import {
 	T0,
 	examplesOf
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 const ANSWER_SCHEMA = JSON.stringify({
 	type: 'object',
@@ -26,7 +27,7 @@ const ANSWER_SCHEMA = JSON.stringify({
 });
 
 async function setup(overrides: Partial<ProjectInput> = {}) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const project = await makeProject(db, admin.id, overrides);
 	return { db, admin, project };

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import {
 	dataset,
 	example,
@@ -45,6 +45,7 @@ import {
 } from '../support/fixtures';
 import { itemsOf, jobReaches, jobRow, standinProvider, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
+import { testDb } from '../support/database';
 
 let standin: Standin;
 const running: { stop(): Promise<void> }[] = [];
@@ -68,7 +69,7 @@ const EVALUATION_SETTINGS: EvaluationSettings = {
 };
 
 async function setup() {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator', 'rater');
 	const checker = await makeUser(db, 'annotator', 'checker');
@@ -435,6 +436,8 @@ describe('the re-tune loop', () => {
 			env.admin.id
 		);
 		if (!joined.ok) throw new Error(joined.message);
+		// As the route does: the new evaluation run wakes the runner.
+		env.runner.wake();
 		expect(joined.number).toBe(2);
 		await jobReaches(db, joined.jobId, ['done']);
 		const [latest] = await listIterations(db, target.id);

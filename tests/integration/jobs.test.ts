@@ -1,6 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
 import { example, model, revision } from '$lib/server/db/schema';
 import { controlJob, createJob, jobProgress } from '$lib/server/jobs';
 import { splitForInputHash } from '$lib/server/split';
@@ -21,6 +20,7 @@ import {
 	TEST_SETTINGS
 } from '../support/jobs';
 import { startStandin, type Standin, type StandinOptions } from '../support/standin';
+import { testDb } from '../support/database';
 
 const ANSWER_SCHEMA = JSON.stringify({
 	type: 'object',
@@ -45,7 +45,7 @@ async function setup(
 	apiKey = ''
 ) {
 	standin = await startStandin(options);
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, projectOverrides);
 	const { modelId, providerId } = await standinProvider(db, standin.url, apiKey);
@@ -255,7 +255,7 @@ describe('a distillation job', () => {
 
 describe('a large job', () => {
 	it('is created whole, however many items it has', async () => {
-		const db = await createMigratedDb();
+		const db = await testDb();
 		const admin = await makeUser(db, 'admin');
 		const target = await makeProject(db, admin.id);
 		const { modelId, providerId } = await standinProvider(db, 'http://localhost:9/v1');
@@ -363,7 +363,7 @@ describe('a schema the provider rejects', () => {
 });
 
 async function setupWith(url: string, apiKey: string, modelName = 'teacher-large') {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id);
 	const { modelId } = await standinProvider(db, url, apiKey, modelName);

@@ -1,7 +1,7 @@
 import { count } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { example, job, revision, type Project } from '$lib/server/db/schema';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { promptPreview, tryModels, type PlaygroundSettings } from '$lib/server/playground';
@@ -13,6 +13,7 @@ import { playgroundSchema } from '$lib/schemas/playground';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { jobReaches, standinProvider, startJob, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin, type StandinRequest } from '../support/standin';
+import { testDb } from '../support/database';
 
 const ANSWER_SCHEMA = JSON.stringify({
 	type: 'object',
@@ -55,7 +56,7 @@ async function setup(projectOverrides: Parameters<typeof makeProject>[2] = {}, l
 			return undefined;
 		}
 	});
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, projectOverrides);
 	const { modelId, providerId } = await standinProvider(db, standin.url, 'sk-right');
@@ -309,7 +310,7 @@ describe('the playground', () => {
 
 describe('the playground form', () => {
 	it('refuses a bad input for the project’s input rules before any model is asked', async () => {
-		const db = await createMigratedDb();
+		const db = await testDb();
 		const admin = await makeUser(db, 'admin');
 		const target = await makeProject(db, admin.id, {
 			inputKind: 'json',

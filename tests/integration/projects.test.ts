@@ -1,6 +1,6 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import {
 	example,
 	requirement,
@@ -32,11 +32,12 @@ import {
 	T0,
 	exampleIds
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 const later = new Date(T0.getTime() + 60_000);
 
 async function setup() {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin', 'root');
 	return { db, admin };
 }

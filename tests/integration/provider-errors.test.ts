@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
 import { testConnection } from '$lib/server/providers';
 import { describeProviderError } from '$lib/server/providers/errors';
 import { redactKey } from '$lib/server/providers/redact';
@@ -8,6 +7,7 @@ import { JobRunner } from '$lib/server/jobs/runner';
 import { makeProject, makeUser } from '../support/fixtures';
 import { jobReaches, jobRow, standinProvider, startJob, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
+import { testDb } from '../support/database';
 
 // A provider that refuses a key may quote it back, whole or masked; what it says reaches pages,
 // jobs and fine-tunes, so the key must not come with it.
@@ -33,7 +33,7 @@ function expectNoKey(message: string) {
 
 async function setup() {
 	standin = await startStandin({ apiKey: RIGHT_KEY, echoKey: true });
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const { providerId, modelId } = await standinProvider(db, standin.url, STORED_KEY);
 	return { db, providerId, modelId, standin };
 }

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, expect, test } from 'vitest';
-import { createMigratedDb } from '../../src/lib/server/db';
 import { importExamples } from '../../src/lib/server/import';
 import { makeProject, makeUser } from '../support/fixtures';
+import { freshDatabaseUrl, openDb, rawSql } from '../support/database';
 
 const ANNOTATORS = 50;
 const THREADS = 5;
@@ -38,8 +38,8 @@ function runThread(data: object): Promise<Tally> {
 }
 
 test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overlap and lose no review`, async () => {
-	const databaseUrl = join(dir, 'queue.db');
-	const db = await createMigratedDb(databaseUrl);
+	const databaseUrl = await freshDatabaseUrl(join(dir, 'queue.db'));
+	const db = openDb(databaseUrl);
 	const admin = await makeUser(db, 'admin');
 	const project = await makeProject(db, admin.id, { reviewsRequired: OVERLAP });
 	async function* rows() {
@@ -55,19 +55,25 @@ test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overla
 	expect(imported).toMatchObject({ ok: true, imported: EXAMPLES });
 
 	// Every lease written is checked, inside its own transaction, against the overlap.
+	const violations = `
+		select new.example_id, l.n, r.n from
+			(select count(*) as n from lease where example_id = new.example_id and lease_expires_at > new.leased_at) l,
+			(select count(*) as n from review where revision_id = new.revision_id) r
+		where l.n + r.n > ${OVERLAP}`;
 	const overlapCheck = (event: 'insert' | 'update') => `
 		create trigger lease_overlap_${event} after ${event} on lease begin
-			insert into overlap_violation
-			select new.example_id, l.n, r.n from
-				(select count(*) as n from lease where example_id = new.example_id and lease_expires_at > new.leased_at) l,
-				(select count(*) as n from review where revision_id = new.revision_id) r
-			where l.n + r.n > ${OVERLAP};
+			insert into overlap_violation ${violations};
 		end;`;
-	db.$client.exec(
-		`create table overlap_violation (example_id integer, leases integer, reviews integer);
-		${overlapCheck('insert')}
-		${overlapCheck('update')}`
-	);
+	const violationTable =
+		'create table overlap_violation (example_id bigint, leases bigint, reviews bigint)';
+	await rawSql(db, {
+		sqlite: `${violationTable};\n${overlapCheck('insert')}\n${overlapCheck('update')}`,
+		postgres: `${violationTable};
+			create function lease_overlap() returns trigger language plpgsql as $$
+			begin insert into overlap_violation ${violations}; return null; end $$;
+			create trigger lease_overlap after insert or update on lease
+			for each row execute function lease_overlap()`
+	});
 
 	const annotators: { id: string }[] = [];
 	for (let i = 0; i < ANNOTATORS; i++) annotators.push(await makeUser(db, 'annotator'));
@@ -87,27 +93,28 @@ test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overla
 	const refused = tallies.flatMap((t) => t.refused);
 	const retried = tallies.reduce((n, t) => n + t.retried, 0);
 	const duplicates = tallies.reduce((n, t) => n + t.duplicates, 0);
-	const q = (text: string) => db.$client.prepare(text).all();
+	const q = (text: string) => rawSql(db, { sqlite: text, postgres: text });
 
 	expect(refused).toEqual([]);
 	expect(duplicates).toBe(retried);
 	// No review lost: every accepted submission is a row, and there are exactly k per example.
-	expect(q('select count(*) as n from review')).toEqual([{ n: submitted }]);
+	expect(await q('select count(*) as n from review')).toEqual([{ n: submitted }]);
 	expect(submitted).toBe(EXAMPLES * OVERLAP);
 	expect(
-		q(`select e.id from example e
+		await q(`select e.id from example e
 			where (select count(*) from review r where r.revision_id = e.current_revision_id) != ${OVERLAP}
 			or e.review_count != ${OVERLAP} or e.claimable = 1 or e.status not in ('accepted', 'rejected', 'disputed')`)
 	).toEqual([]);
 	// Nobody reviewed a revision twice, and no lease ever went past the overlap.
 	expect(
-		q('select revision_id, user_id from review group by revision_id, user_id having count(*) > 1')
+		await q(
+			'select revision_id, user_id from review group by revision_id, user_id having count(*) > 1'
+		)
 	).toEqual([]);
-	expect(q('select * from overlap_violation')).toEqual([]);
-	expect(q('select count(*) as n from lease')).toEqual([{ n: 0 }]);
+	expect(await q('select * from overlap_violation')).toEqual([]);
+	expect(await q('select count(*) as n from lease')).toEqual([{ n: 0 }]);
 	// The work was spread: most annotators reviewed something.
 	expect(
-		(q('select count(distinct user_id) as n from review')[0] as { n: number }).n
+		((await q('select count(distinct user_id) as n from review'))[0] as { n: number }).n
 	).toBeGreaterThan(ANNOTATORS / 2);
-	await db.close();
 });

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createMigratedDb } from '../../src/lib/server/db';
 import { example, project } from '../../src/lib/server/db/schema';
 import { importExamples } from '../../src/lib/server/import';
 import { claimNext, QUEUE_COUNT_CAP, queueProgress } from '../../src/lib/server/queue';
 import { queueSettingsOf, updateQueueSettings } from '../../src/lib/server/queuePriority';
 import { queueSettingsSchema } from '../../src/lib/schemas/queueSettings';
 import { makeProject, makeUser, T0 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 async function setup() {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id);
 	async function* rows() {
@@ -95,7 +95,7 @@ describe('queue settings', () => {
 
 describe('queue progress', () => {
 	it('counts the queue exactly up to the cap, then says there are more', async () => {
-		const db = await createMigratedDb();
+		const db = await testDb();
 		const admin = await makeUser(db, 'admin');
 		const target = await makeProject(db, admin.id);
 		async function* rows() {

@@ -1,6 +1,6 @@
 import { and, asc, count, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import { example, lease, project, review, type Project } from '$lib/server/db/schema';
 import {
 	claimNext,
@@ -24,9 +24,10 @@ import {
 	T0,
 	examplesOf
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = []) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, overrides);
 	if (rows.length > 0) await importRows(db, target, rows);

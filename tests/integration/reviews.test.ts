@@ -1,7 +1,7 @@
 import { asc, count, eq } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { describe, expect, it } from 'vitest';
-import { createMigratedDb, type Db } from '$lib/server/db';
+import { type Db } from '$lib/server/db';
 import {
 	example,
 	lease,
@@ -28,6 +28,7 @@ import {
 	T0,
 	requirementIdsOf
 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 const ANSWER_SCHEMA = JSON.stringify({
 	type: 'object',
@@ -37,7 +38,7 @@ const ANSWER_SCHEMA = JSON.stringify({
 });
 
 async function setup(overrides: Partial<ProjectInput> = {}, rows: object[] = []) {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, overrides);
 	await importRows(db, target, rows.length > 0 ? rows : [{ input: 'q1', output: 'a1' }]);

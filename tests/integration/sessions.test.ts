@@ -8,15 +8,15 @@ import {
 	listUserSessions,
 	validateSessionToken
 } from '$lib/server/auth';
-import { createMigratedDb } from '$lib/server/db';
 import { makeUser, T0 } from '../support/fixtures';
+import { testDb } from '../support/database';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const MINUTE = 60_000;
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0';
 
 async function setup() {
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const ada = await makeUser(db, 'annotator', 'ada');
 	const grace = await makeUser(db, 'annotator', 'grace');
 	return { db, ada, grace };

@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMigratedDb } from '$lib/server/db';
 import { example, job, syntheticRun } from '$lib/server/db/schema';
 import { JobRunner } from '$lib/server/jobs/runner';
 import {
@@ -21,6 +20,7 @@ import {
 import { makeProject, makeUser } from '../support/fixtures';
 import { jobReaches, standinProvider, TEST_SECRET, TEST_SETTINGS } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
+import { testDb } from '../support/database';
 
 let standin: Standin | undefined;
 afterEach(async () => {
@@ -30,7 +30,7 @@ afterEach(async () => {
 
 async function setup(apiKey = '') {
 	standin = await startStandin({ apiKey: 'right' });
-	const db = await createMigratedDb();
+	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const target = await makeProject(db, admin.id, { instruction: 'Answer questions about orders.' });
 	const { modelId } = await standinProvider(db, standin.url, apiKey);

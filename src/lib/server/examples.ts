@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { notStaged } from './import/staging';
-import type { Db, Queryable } from './db';
+import { dialectOf, type Db, type Queryable } from './db';
 import {
 	example,
 	exampleTag,
@@ -43,10 +43,7 @@ function filterConditions(db: Queryable, projectId: number, filter: ExampleFilte
 	if (filter.q) {
 		const pattern = likePattern(filter.q);
 		conditions.push(
-			or(
-				sql`${example.input} like ${pattern} escape '\\'`,
-				sql`${revision.output} like ${pattern} escape '\\'`
-			)!
+			or(dialectOf(db).like(example.input, pattern), dialectOf(db).like(revision.output, pattern))!
 		);
 	}
 	return conditions;

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { preparedInTransaction, preparedRead, within, type Db, type Tx, changedRows } from './db';
+import { preparedInTransaction, preparedRead, within, type Db, type Tx } from './db';
 import { getProject } from './projects';
 import {
 	example,
@@ -412,6 +412,9 @@ export async function undoReview(
 	});
 }
 
+/** Revisions copied per insert: well under both databases' limits on a statement's values. */
+const REQUEUE_BATCH = 500;
+
 /**
  * Sends examples back for fresh reviews: each gets a new revision with the same output, so
  * the earlier reviews stay with the revision they judged. Three statements whatever the
@@ -435,37 +438,39 @@ export async function requeueExamples(
 		eq(example.isGold, false)
 	);
 	return await within(db, async (tx) => {
-		const copied = await changedRows(
-			tx.insert(revision).select(
-				tx
-					.select({
-						// Every column in table order; a null id makes SQLite assign the next one.
-						id: sql<number>`null`.as('id'),
-						exampleId: revision.exampleId,
-						number: sql<number>`${revision.number} + 1`.as('number'),
-						parentRevisionId: sql<number>`${revision.id}`.as('parent_revision_id'),
-						output: revision.output,
-						reasoning: revision.reasoning,
-						authorKind: revision.authorKind,
-						authorUserId: revision.authorUserId,
-						authorModelId: revision.authorModelId,
-						reason: sql<string>`${reason}`.as('reason'),
-						schemaValid: revision.schemaValid,
-						schemaErrors: revision.schemaErrors,
-						createdAt: sql<number>`${now.getTime()}`.as('created_at')
-					})
-					.from(revision)
-					.innerJoin(example, eq(example.currentRevisionId, revision.id))
-					.where(selected)
-			)
-		);
+		const current = await tx
+			.select({
+				exampleId: revision.exampleId,
+				number: revision.number,
+				parentRevisionId: revision.id,
+				output: revision.output,
+				reasoning: revision.reasoning,
+				authorKind: revision.authorKind,
+				authorUserId: revision.authorUserId,
+				authorModelId: revision.authorModelId,
+				schemaValid: revision.schemaValid,
+				schemaErrors: revision.schemaErrors
+			})
+			.from(revision)
+			.innerJoin(example, eq(example.currentRevisionId, revision.id))
+			.where(selected);
+		for (let i = 0; i < current.length; i += REQUEUE_BATCH) {
+			await tx
+				.insert(revision)
+				.values(
+					current
+						.slice(i, i + REQUEUE_BATCH)
+						.map((r) => ({ ...r, number: r.number + 1, reason, createdAt: now }))
+				);
+		}
+		const copied = current.length;
 		// The copy is the example's newest revision; its output decides if it can be served.
 		const newest = sql`(select max(${revision.id}) from ${revision} where ${revision.exampleId} = ${example.id})`;
 		await tx
 			.update(example)
 			.set({
 				currentRevisionId: sql`${newest}`,
-				claimable: sql`(select ${revision.output} is not null from ${revision} where ${revision.id} = ${newest})`,
+				claimable: sql`(select case when ${revision.output} is not null then 1 else 0 end from ${revision} where ${revision.id} = ${newest})`,
 				status: 'queued',
 				reviewCount: 0,
 				finalRating: null,

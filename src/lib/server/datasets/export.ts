@@ -167,7 +167,7 @@ function rejectedFinder(db: Db) {
 	const step = db
 		.select({
 			parentRevisionId: revision.parentRevisionId,
-			differs: sql<number>`${revision.output} is not null and ${revision.output} is not (${currentOutput})`
+			differs: sql<number>`${revision.output} is not null and ${revision.output} is distinct from (${currentOutput})`
 		})
 		.from(revision)
 		.where(eq(revision.id, sql.placeholder('id')))

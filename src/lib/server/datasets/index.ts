@@ -387,7 +387,7 @@ export async function datasetChange(
 		await db
 			.select({
 				n: count(),
-				revised: sql<number>`coalesce(sum(${before.revisionId} <> ${after.revisionId}), 0)`
+				revised: sql<number>`coalesce(sum(case when ${before.revisionId} <> ${after.revisionId} then 1 else 0 end), 0)`
 			})
 			.from(after)
 			.innerJoin(before, and(eq(before.exampleId, after.exampleId), eq(before.datasetId, fromId)))
@@ -427,8 +427,8 @@ export async function previewChange(
 		.select({
 			source: example.source,
 			n: count(),
-			added: sql<number>`coalesce(sum(${before.exampleId} is null), 0)`,
-			revised: sql<number>`coalesce(sum(${before.revisionId} <> ${revision.id}), 0)`
+			added: sql<number>`coalesce(sum(case when ${before.exampleId} is null then 1 else 0 end), 0)`,
+			revised: sql<number>`coalesce(sum(case when ${before.revisionId} <> ${revision.id} then 1 else 0 end), 0)`
 		})
 		.from(example)
 		.innerJoin(revision, eq(revision.id, example.currentRevisionId))

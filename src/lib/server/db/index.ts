@@ -1,13 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
+import { dialects, DIALECT, type Dialect } from './dialect';
+import { DatabaseStartError, refuseUnknownMigrations } from './migrations';
+import { connectPostgres, currentTransaction, isPostgresUrl, migratePostgres } from './postgres';
 
 // The one database interface the domain code sees. Everything is asynchronous, so the same
 // code runs over a driver that is (PostgreSQL) or is not (better-sqlite3) asynchronous itself.
+//
+// The URL picks the backend: `postgres://…` is PostgreSQL (postgres.ts), anything else a
+// SQLite file. What differs between the two in SQL text is in dialect.ts.
 //
 // On SQLite there are two connections to one file. Reads outside a transaction go to the
 // reader; in WAL mode it sees everything committed and never waits for the writer. Writes
@@ -40,6 +46,7 @@ export type Db = Queryable & {
 	close(): Promise<void>;
 	/** The SQLite connection that writes, for tests that look at the file itself. */
 	readonly $client: Database.Database;
+	readonly dialect: Dialect;
 };
 
 /** Set while a transaction runs, so that a nested one fails at once instead of waiting forever. */
@@ -80,7 +87,39 @@ function connect(url: string, readonly: boolean, busyTimeoutMs: number): Drizzle
 	client.pragma('foreign_keys = ON');
 	client.pragma(`busy_timeout = ${busyTimeoutMs}`);
 	client.pragma('synchronous = NORMAL');
-	return drizzle(client, { schema }) as Drizzle;
+	const connected = drizzle(client, { schema }) as Drizzle;
+	Object.assign(connected, { [DIALECT]: dialects.sqlite });
+	return connected;
+}
+
+/** The same for PostgreSQL: `url` is `postgres://user:password@host:port/database`. */
+function createPostgresDb(url: string, poolSize?: number): Db {
+	const parts = connectPostgres(url, { poolSize, inTransaction });
+	const routed = parts.routed as unknown as Drizzle;
+	Object.assign(routed, { [DIALECT]: dialects.postgres });
+	return {
+		select: routed.select.bind(routed),
+		selectDistinct: routed.selectDistinct.bind(routed),
+		$with: routed.$with.bind(routed),
+		with: routed.with.bind(routed),
+		transaction: async (work) => {
+			if (inTransaction.getStore()) {
+				throw new Error('A transaction was started inside another: pass its tx on instead.');
+			}
+			return await parts.transaction(() => work(routed));
+		},
+		prepareWrites: (build) => build(routed),
+		backup: async () => {
+			throw new Error('A PostgreSQL database is backed up with pg_dump (see the README).');
+		},
+		close: parts.close,
+		get $client(): never {
+			throw new Error('$client is the SQLite connection; this database is PostgreSQL.');
+		},
+		dialect: dialects.postgres,
+		[writerOf]: routed,
+		[migrator]: (folder: string) => migratePostgres(url, join(folder, 'pg'))
+	} as Db;
 }
 
 /**
@@ -88,7 +127,11 @@ function connect(url: string, readonly: boolean, busyTimeoutMs: number): Drizzle
  * WAL lets readers go on while one writer writes; the busy timeout makes another process's
  * writer wait for the write lock instead of failing at once.
  */
-export function createDb(url: string, options: { busyTimeoutMs?: number } = {}): Db {
+export function createDb(
+	url: string,
+	options: { busyTimeoutMs?: number; poolSize?: number } = {}
+): Db {
+	if (isPostgresUrl(url)) return createPostgresDb(url, options.poolSize);
 	const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
 	if (url !== ':memory:') {
 		mkdirSync(dirname(resolve(url)), { recursive: true, mode: 0o700 });
@@ -139,8 +182,32 @@ export function createDb(url: string, options: { busyTimeoutMs?: number } = {}):
 			writer.$client.close();
 		},
 		$client: writer.$client,
-		[writerOf]: writer
+		dialect: dialects.sqlite,
+		[writerOf]: writer,
+		[migrator]: async (folder: string) => {
+			refuseNewerDatabase(writer, folder);
+			migrate(writer, { migrationsFolder: folder });
+		}
 	} as Db;
+}
+
+/** How a Db applies its migrations from the `drizzle/` folder (PostgreSQL's are in `pg/`). */
+const migrator = Symbol('migrator');
+
+/** Refuses a SQLite database that a newer Winnow migrated, before anything is applied. */
+function refuseNewerDatabase(writer: Drizzle, folder: string) {
+	let applied: { created_at: number }[] = [];
+	try {
+		applied = writer.$client.prepare('SELECT created_at FROM __drizzle_migrations').all() as {
+			created_at: number;
+		}[];
+	} catch {
+		return; // a new database
+	}
+	refuseUnknownMigrations(
+		applied.map((row) => Number(row.created_at)),
+		folder
+	);
 }
 
 /** The writer connection behind a Db: for migrations, and to tell a Db from a transaction. */
@@ -152,9 +219,45 @@ export function migrationsFolder(): string {
 
 /** Applies the migrations in `drizzle/` that this database has not seen. */
 export async function migrateDb(db: Db): Promise<void> {
-	migrate((db as unknown as { [writerOf]: Drizzle })[writerOf], {
-		migrationsFolder: migrationsFolder()
-	});
+	await (db as unknown as { [migrator]: (folder: string) => Promise<void> })[migrator](
+		migrationsFolder()
+	);
+}
+
+/**
+ * Opens and migrates the database the server runs on. What keeps it from starting (a server
+ * that cannot be reached, a refused login, a database a newer Winnow migrated) is thrown as a
+ * DatabaseStartError that says so in one line, without the password; nothing is half-applied,
+ * since pending migrations run in one transaction.
+ */
+export async function openDatabase(url: string): Promise<Db> {
+	const db = createDb(url);
+	try {
+		await migrateDb(db);
+		return db;
+	} catch (e) {
+		await db.close().catch(() => {});
+		if (e instanceof DatabaseStartError) throw e;
+		throw new DatabaseStartError(startProblem(e as Error & { code?: string }, url));
+	}
+}
+
+function startProblem(e: Error & { code?: string }, url: string): string {
+	if (!isPostgresUrl(url)) return `Winnow could not open the database ${url}: ${e.message}`;
+	const where = new URL(url);
+	const server = `the PostgreSQL server at ${where.hostname}:${where.port || 5432}`;
+	const database = decodeURIComponent(where.pathname.slice(1)) || where.username;
+	const reasons: Record<string, string> = {
+		ECONNREFUSED: `${server} refused the connection (is it running, on that port?)`,
+		ENOTFOUND: `${server} was not found (is the host name right?)`,
+		ETIMEDOUT: `${server} did not answer`,
+		EHOSTUNREACH: `${server} cannot be reached`,
+		'28P01': `${server} refused the password of user “${where.username}”`,
+		'28000': `${server} does not let user “${where.username}” in`,
+		'3D000': `${server} has no database “${database}” (create it first)`
+	};
+	const reason = (e.code && reasons[e.code]) ?? e.message;
+	return `Winnow could not start on ${server.replace('the PostgreSQL server at ', '')}: ${reason}. Check DATABASE_URL.`;
 }
 
 /** A fresh migrated database, for tests, scripts and benchmarks. */
@@ -186,6 +289,14 @@ export async function within<T>(on: Db | Tx, work: (tx: Tx) => Promise<T>): Prom
 	return writerOf in on ? await (on as Db).transaction(work) : await work(on as Tx);
 }
 
+/**
+ * Runs `start` outside any transaction the caller is in: for work it schedules (a wake of the
+ * job runner, say) that must not run inside that transaction nor take it for its own.
+ */
+export function apart<T>(start: () => T): T {
+	return inTransaction.exit(() => currentTransaction.exit(start));
+}
+
 /** One value per database, made the first time it is asked for. */
 function perDb<T>(make: (db: Db) => T): (db: Db) => T {
 	const made = new WeakMap<Db, T>();
@@ -214,8 +325,13 @@ export function preparedInTransaction<T>(build: (tx: Tx) => T): (db: Db) => T {
 
 /** How many rows an insert, update or delete changed. */
 export async function changedRows(write: PromiseLike<{ changes: number }>): Promise<number> {
-	return (await write).changes;
+	// SQLite's run result counts `changes`; PostgreSQL's query result `rowCount`.
+	const done = (await write) as { changes?: number; rowCount?: number | null };
+	return done.changes ?? done.rowCount ?? 0;
 }
+
+export { dialectOf } from './dialect';
+export { DatabaseStartError } from './migrations';
 
 export { schema };
 /** A second name for a table in one query (a self-join); the dialect's own, kept here. */

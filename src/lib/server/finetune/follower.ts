@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
-import { type Db, changedRows } from '../db';
+import { apart, type Db, changedRows } from '../db';
 import { fineTune, fineTuneEvent, model, project, type FineTune } from '../db/schema';
 import { checkOpenAiLines, exportChunks, linesOf } from '../datasets/export';
 import { PROBLEM_LABELS } from '../../schemas/dataset';
@@ -71,7 +71,7 @@ export class FineTuneFollower {
 			return;
 		}
 		if (this.timer) clearTimeout(this.timer);
-		this.busy = this.round()
+		this.busy = apart(() => this.round())
 			.catch((e) => this.log(`fine-tunes: ${(e as Error).message}`))
 			.finally(() => {
 				this.busy = null;

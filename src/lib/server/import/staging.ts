@@ -19,7 +19,7 @@ const DISCARD_CHUNK = 500;
  * import that is still being written (or was abandoned half way).
  */
 export function notStaged(): SQL {
-	return sql`ifnull(${example.importId}, 0) not in (select ${importBatch.id} from ${importBatch} where ${importBatch.state} = 'staging')`;
+	return sql`coalesce(${example.importId}, 0) not in (select ${importBatch.id} from ${importBatch} where ${importBatch.state} = 'staging')`;
 }
 
 /** Removes a staging batch and everything written under it, a chunk at a time. */

@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, min, sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type OpenAI from 'openai';
-import { type Db, changedRows } from '../db';
+import { apart, type Db, changedRows } from '../db';
 import {
 	job,
 	jobItem,
@@ -161,7 +161,7 @@ export class JobRunner {
 	wake() {
 		if (this.stopped || this.wakeQueued) return;
 		this.wakeQueued = true;
-		setImmediate(() => void this.look());
+		apart(() => setImmediate(() => void this.look()));
 	}
 
 	/** One look at a time: a wake during a look is served by another look right after it. */

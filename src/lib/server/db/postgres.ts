@@ -1,0 +1,169 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { getTableName, is, Table, type SQL } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import { refuseUnknownMigrations } from './migrations';
+
+// The same interface over PostgreSQL. One drizzle instance sits on a client that sends each
+// statement to the connection of the transaction it runs in (found through the async
+// context), or to the pool outside one. So the domain code's statements, prepared once, run
+// inside whichever transaction asks, exactly as they do on SQLite's writer.
+//
+// Every write transaction first takes one advisory lock: write transactions run one at a
+// time across every server, as they do on SQLite, so a transaction that reads in order to
+// decide sees everything committed before it and nothing that commits while it runs. Reads
+// outside transactions run in parallel on the pool.
+
+/** The advisory lock every write transaction holds (any fixed number; "winn" in ASCII). */
+const WRITE_LOCK = 0x77696e6e;
+/** The advisory lock that lets one server at a time apply migrations. */
+const MIGRATION_LOCK = WRITE_LOCK + 1;
+
+/** Connections per process; several web and worker processes share the server's limit. */
+export const DEFAULT_POOL_SIZE = 10;
+
+export function isPostgresUrl(url: string): boolean {
+	return /^postgres(ql)?:\/\//.test(url);
+}
+
+// Counts and sums come back as int8 or numeric, which the driver gives as strings by default:
+// a job whose `count(*)` is '0' would never finish. Every value Winnow keeps fits a double.
+let parsersSet = false;
+function numbersAsNumbers() {
+	if (parsersSet) return;
+	parsersSet = true;
+	pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+	pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+}
+
+type Transaction = { client: pg.PoolClient; open: boolean };
+
+/** The transaction the running code is part of, if any. */
+export const currentTransaction = new AsyncLocalStorage<Transaction>();
+const current = currentTransaction;
+
+export type PostgresParts = {
+	/** Drizzle over the routing client; runs statements inside the current transaction. */
+	routed: ReturnType<typeof drizzle>;
+	transaction<T>(work: () => Promise<T>): Promise<T>;
+	close(): Promise<void>;
+	pool: pg.Pool;
+};
+
+export function connectPostgres(
+	url: string,
+	options: { poolSize?: number; inTransaction: AsyncLocalStorage<true> }
+): PostgresParts {
+	numbersAsNumbers();
+	const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? DEFAULT_POOL_SIZE });
+	// An idle connection the server closed must not take the process down; the pool replaces it.
+	pool.on('error', () => {});
+	const routing = {
+		query(...args: unknown[]) {
+			const open = current.getStore();
+			const target = open?.open ? open.client : pool;
+			return (target.query as (...a: unknown[]) => unknown)(...args);
+		}
+	};
+	const routed = drizzle({ client: routing as unknown as pg.Pool });
+	joinAliasesByOriginalName(routed);
+	driverErrorsAsTheyAre(routed);
+
+	async function transaction<T>(work: () => Promise<T>): Promise<T> {
+		const client = await pool.connect();
+		const state: Transaction = { client, open: true };
+		try {
+			return await options.inTransaction.run(true, () =>
+				current.run(state, async () => {
+					await client.query('BEGIN');
+					try {
+						await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+						const result = await work();
+						await client.query('COMMIT');
+						return result;
+					} catch (e) {
+						await client.query('ROLLBACK').catch(() => {});
+						throw e;
+					}
+				})
+			);
+		} finally {
+			state.open = false;
+			client.release();
+		}
+	}
+
+	return { routed, transaction, close: () => pool.end(), pool };
+}
+
+/**
+ * The domain code's tables are SQLite's, which drizzle's PostgreSQL dialect renders by name;
+ * in a join it renders an alias (`alias(revision, 'r2')`) by its alias alone, naming a table
+ * that does not exist. Joins of such aliases are given as `"revision" "r2"`, as in FROM.
+ */
+function joinAliasesByOriginalName(database: ReturnType<typeof drizzle>) {
+	type Join = { table: unknown };
+	type Joins = {
+		buildJoins(joins: Join[] | undefined): SQL | undefined;
+		buildFromTable(table: unknown): SQL;
+	};
+	const dialect = (database as unknown as { dialect: Joins }).dialect;
+	const buildJoins = dialect.buildJoins.bind(dialect);
+	const isAlias = (table: unknown) =>
+		is(table, Table) && !is(table, PgTable) && getTableName(table) !== originalName(table);
+	dialect.buildJoins = (joins) =>
+		buildJoins(
+			joins?.map((join) =>
+				isAlias(join.table) ? { ...join, table: dialect.buildFromTable(join.table) } : join
+			)
+		);
+}
+
+/**
+ * drizzle wraps a failed PostgreSQL statement in an error whose message is the SQL and its
+ * values (on SQLite it does not): the driver's error goes on as it is, as on SQLite, so that
+ * no SQL can reach a page through a message and callers see the database's own reason.
+ */
+function driverErrorsAsTheyAre(database: ReturnType<typeof drizzle>) {
+	type Prepared = { queryWithCache(text: string, params: unknown[], run: () => unknown): unknown };
+	const session = (database as unknown as { session: { prepareQuery(...a: unknown[]): Prepared } })
+		.session;
+	const prepareQuery = session.prepareQuery.bind(session);
+	session.prepareQuery = (...args) => {
+		const prepared = prepareQuery(...args);
+		prepared.queryWithCache = (_text, _params, run) => run();
+		return prepared;
+	};
+}
+
+/** The name of the table an alias stands for (drizzle keeps it under a symbol of Table's). */
+function originalName(table: Table): string {
+	const symbols = (Table as unknown as { Symbol: { OriginalName: symbol } }).Symbol;
+	return (table as unknown as Record<symbol, string>)[symbols.OriginalName];
+}
+
+/**
+ * Applies the migrations in `folder` that the database has not seen, holding an advisory lock
+ * so that servers starting together apply them once; the others wait and find nothing to do.
+ * All pending migrations run in one transaction: a failure leaves the database as it was.
+ * A database migrated by a newer Winnow is refused with the reason.
+ */
+export async function migratePostgres(url: string, folder: string): Promise<void> {
+	numbersAsNumbers();
+	const client = new pg.Client({ connectionString: url });
+	await client.connect();
+	try {
+		await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+		const applied = await client
+			.query<{ created_at: number }>('SELECT created_at FROM drizzle.__drizzle_migrations')
+			.then((r) => r.rows.map((row) => Number(row.created_at)))
+			.catch(() => []);
+		refuseUnknownMigrations(applied, folder);
+		await migrate(drizzle({ client }), { migrationsFolder: folder });
+	} finally {
+		await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+		await client.end();
+	}
+}

@@ -1,0 +1,104 @@
+import { afterAll, inject } from 'vitest';
+import pg from 'pg';
+import { createDb, createMigratedDb, type Db } from '../../src/lib/server/db';
+import { databaseUrl, TEMPLATE } from './postgres-setup';
+
+// The database a test works on. The integration suite runs twice: on SQLite, where this is a
+// fresh migrated `:memory:` database, and on PostgreSQL (the `integration-pg` project), where
+// it is a fresh database copied from the template that postgres-setup.ts migrated once.
+
+declare module 'vitest' {
+	export interface ProvidedContext {
+		/** The throwaway PostgreSQL server's URL, set in the `integration-pg` project only. */
+		postgresUrl: string;
+	}
+}
+
+const opened: Db[] = [];
+/** The PostgreSQL URL of each database testDb() made there. */
+const urls = new WeakMap<Db, string>();
+let made = 0;
+let admin: pg.Client | null = null;
+
+/** The PostgreSQL server under test, or null when the suite runs on SQLite. */
+export function postgresUnderTest(): string | null {
+	try {
+		return inject('postgresUrl') || null;
+	} catch {
+		return null;
+	}
+}
+
+/** A fresh, empty, migrated database's URL on the backend under test (a file on SQLite). */
+export async function freshDatabaseUrl(sqliteFile: string): Promise<string> {
+	const server = postgresUnderTest();
+	if (!server) {
+		await (await createMigratedDb(sqliteFile)).close();
+		return sqliteFile;
+	}
+	if (!admin) {
+		admin = new pg.Client({ connectionString: server });
+		await admin.connect();
+	}
+	const name = `test_${process.pid}_${++made}`;
+	await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+	return databaseUrl(server, name);
+}
+
+/** A fresh migrated database on the backend under test, closed when the file's tests end. */
+export async function testDb(): Promise<Db> {
+	const server = postgresUnderTest();
+	if (server) return openDb(await freshDatabaseUrl(''));
+	const db = await createMigratedDb();
+	opened.push(db);
+	return db;
+}
+
+/** Opens the database at `url` (from freshDatabaseUrl), to be closed when the file's tests end. */
+export function openDb(url: string): Db {
+	const db = createDb(url);
+	if (postgresUnderTest()) urls.set(db, url);
+	opened.push(db);
+	return db;
+}
+
+/**
+ * Runs SQL that has no common spelling (a trigger, a look at the raw rows) on a test's
+ * database, in the dialect of the backend under test. Returns the rows of the last statement.
+ */
+export async function rawSql(
+	db: Db,
+	statements: { sqlite: string; postgres: string }
+): Promise<Record<string, unknown>[]> {
+	const url = urls.get(db);
+	if (!url) {
+		let statement;
+		try {
+			statement = db.$client.prepare(statements.sqlite);
+		} catch {
+			// More than one statement: run them all; they return no rows.
+			db.$client.exec(statements.sqlite);
+			return [];
+		}
+		if (!statement.reader) {
+			statement.run();
+			return [];
+		}
+		return statement.all() as Record<string, unknown>[];
+	}
+	const client = new pg.Client({ connectionString: url });
+	await client.connect();
+	try {
+		const results = await client.query(statements.postgres);
+		const list = Array.isArray(results) ? results : [results];
+		return list[list.length - 1].rows;
+	} finally {
+		await client.end();
+	}
+}
+
+afterAll(async () => {
+	for (const db of opened.splice(0)) await db.close().catch(() => {});
+	await admin?.end();
+	admin = null;
+});
