@@ -8,18 +8,15 @@
 // "wake jobs" on its standard input notifies them, as a web process does when a job starts.
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/lib/server/config';
-import { createDb } from '../src/lib/server/db';
-import { startBackground } from '../src/lib/server/roles';
-import { checkSecret, loadSecretKey } from '../src/lib/server/secrets';
+import { openForRole, startBackground } from '../src/lib/server/roles';
 
 const config = loadConfig(process.env);
-const db = createDb(config.databaseUrl);
-const key = loadSecretKey(config.secret, config.secretFile);
-const secret = await checkSecret(db, key);
-if (!secret.ok) {
-	console.error(secret.message);
+const opened = await openForRole(config);
+if (!opened.ok) {
+	console.error(opened.message);
 	process.exit(1);
 }
+const { db, key } = opened;
 const background = await startBackground(db, key, config, (message) => console.error(message));
 process.stdout.write(`started ${config.role} ${process.pid}\n`);
 createInterface({ input: process.stdin }).on('line', (line) => {

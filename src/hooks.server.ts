@@ -7,7 +7,7 @@ import {
 	type HandleServerError,
 	type ServerInit
 } from '@sveltejs/kit';
-import { DatabaseStartError, openDatabase, type Db } from '$lib/server/db';
+import type { Db } from '$lib/server/db';
 import { loadConfig } from '$lib/server/config';
 import {
 	deleteSessionTokenCookie,
@@ -17,8 +17,8 @@ import {
 } from '$lib/server/auth';
 import { countUsers } from '$lib/server/users';
 import { authenticateApiToken } from '$lib/server/apiTokens';
-import { checkSecret, loadSecretKey, type SecretKey } from '$lib/server/secrets';
-import { startBackground, type Background } from '$lib/server/roles';
+import type { SecretKey } from '$lib/server/secrets';
+import { openForRole, startBackground, type Background } from '$lib/server/roles';
 import { CROSS_ORIGIN_REFUSAL, isCrossOriginWrite, withSecurityHeaders } from '$lib/server/origin';
 import { discardAbandonedImports } from '$lib/server/import';
 import { discardAbandonedFreezes } from '$lib/server/datasets';
@@ -31,19 +31,12 @@ let maxFieldBytes: number;
 
 export const init: ServerInit = async () => {
 	const config = loadConfig(process.env);
-	try {
-		db = await openDatabase(config.databaseUrl);
-	} catch (e) {
-		if (!(e instanceof DatabaseStartError)) throw e;
-		console.error(e.message);
+	const opened = await openForRole(config);
+	if (!opened.ok) {
+		console.error(opened.message);
 		process.exit(1);
 	}
-	secretKey = loadSecretKey(config.secret, config.secretFile);
-	const secret = await checkSecret(db, secretKey);
-	if (!secret.ok) {
-		console.error(secret.message);
-		process.exit(1);
-	}
+	({ db, key: secretKey } = opened);
 	maxFieldBytes = config.maxFieldBytes;
 	// An import cut short by a crash or a restart left rows no one sees; they go, all of them.
 	await discardAbandonedImports(db, new Date());

@@ -29,11 +29,17 @@ export function postgresUnderTest(): string | null {
 	}
 }
 
-/** A fresh, empty, migrated database's URL on the backend under test (a file on SQLite). */
-export async function freshDatabaseUrl(sqliteFile: string): Promise<string> {
+/**
+ * A fresh migrated database's URL on the backend under test (a file on SQLite); with
+ * `unmigrated`, one with no tables at all.
+ */
+export async function freshDatabaseUrl(
+	sqliteFile: string,
+	{ unmigrated = false } = {}
+): Promise<string> {
 	const server = postgresUnderTest();
 	if (!server) {
-		await (await createMigratedDb(sqliteFile)).close();
+		if (!unmigrated) await (await createMigratedDb(sqliteFile)).close();
 		return sqliteFile;
 	}
 	if (!admin) {
@@ -41,7 +47,7 @@ export async function freshDatabaseUrl(sqliteFile: string): Promise<string> {
 		await admin.connect();
 	}
 	const name = `test_${process.pid}_${++made}`;
-	await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+	await admin.query(`CREATE DATABASE ${name}${unmigrated ? '' : ` TEMPLATE ${TEMPLATE}`}`);
 	return databaseUrl(server, name);
 }
 

@@ -23,8 +23,17 @@ const configSchema = z.object({
 	WINNOW_ITEM_LEASE_SECONDS: z.coerce
 		.number('WINNOW_ITEM_LEASE_SECONDS must be a number of seconds.')
 		.min(1, 'WINNOW_ITEM_LEASE_SECONDS must be at least 1.')
-		.default(60)
+		.default(60),
+	/** Connections each process keeps to PostgreSQL (unused on SQLite). */
+	WINNOW_DB_POOL_SIZE: z.coerce
+		.number('WINNOW_DB_POOL_SIZE must be a number of connections.')
+		.int('WINNOW_DB_POOL_SIZE must be a whole number.')
+		.min(2, 'WINNOW_DB_POOL_SIZE must be at least 2.')
+		.default(10)
 });
+
+/** postgres://… or postgresql://… picks PostgreSQL; anything else is a SQLite file. */
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
 export type Role = 'all' | 'web' | 'worker';
 
@@ -36,6 +45,7 @@ export type Config = {
 	maxFieldBytes: number;
 	role: Role;
 	itemLeaseMs: number;
+	poolSize: number;
 };
 
 /** Reads the environment once at start-up; a bad value stops the start with a clear message. */
@@ -45,7 +55,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 		throw new Error(`Invalid configuration: ${z.prettifyError(parsed.error)}`);
 	}
 	const databaseUrl = parsed.data.DATABASE_URL;
-	const dataFolder = databaseUrl === ':memory:' ? 'data' : dirname(databaseUrl);
+	const postgres = POSTGRES_URL.test(databaseUrl);
+	// Servers on one PostgreSQL must open one another's provider keys, so they share the secret
+	// instead of each generating its own beside a database file they do not have.
+	if (postgres && !parsed.data.WINNOW_SECRET) {
+		throw new Error(
+			'Invalid configuration: WINNOW_SECRET must be set with a PostgreSQL DATABASE_URL, the same on every server.'
+		);
+	}
+	const dataFolder = databaseUrl === ':memory:' || postgres ? 'data' : dirname(databaseUrl);
 	return {
 		databaseUrl,
 		secret: parsed.data.WINNOW_SECRET,
@@ -53,6 +71,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 		fineTunePollMs: parsed.data.WINNOW_FINE_TUNE_POLL_SECONDS * 1000,
 		maxFieldBytes: Math.round(parsed.data.WINNOW_MAX_FIELD_MB * 1_048_576),
 		role: parsed.data.WINNOW_ROLE,
-		itemLeaseMs: parsed.data.WINNOW_ITEM_LEASE_SECONDS * 1000
+		itemLeaseMs: parsed.data.WINNOW_ITEM_LEASE_SECONDS * 1000,
+		poolSize: parsed.data.WINNOW_DB_POOL_SIZE
 	};
 }

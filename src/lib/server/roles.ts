@@ -1,9 +1,9 @@
 import { getPriority, setPriority } from 'node:os';
 import type { Config } from './config';
-import type { Db } from './db';
+import { DatabaseStartError, openDatabase, type Db } from './db';
 import { FineTuneFollower } from './finetune/follower';
 import { JobRunner } from './jobs/runner';
-import type { SecretKey } from './secrets';
+import { checkSecret, loadSecretKey, type SecretKey } from './secrets';
 import { messenger, watch, type Waker } from './signals';
 
 // What a process does besides answering requests, by its role: `all` (the default) runs the
@@ -30,6 +30,29 @@ function lowerPriority(log: (message: string) => void) {
 			`worker: could not lower its priority (${(e as Error).message}); it runs at normal priority`
 		);
 	}
+}
+
+/**
+ * What every process does first, whatever its role: opens and migrates the database and opens
+ * the secret that seals provider keys. What stops it is one line for the person starting it.
+ */
+export async function openForRole(
+	config: Pick<Config, 'databaseUrl' | 'poolSize' | 'secret' | 'secretFile'>
+): Promise<{ ok: true; db: Db; key: SecretKey } | { ok: false; message: string }> {
+	let db: Db;
+	try {
+		db = await openDatabase(config.databaseUrl, { poolSize: config.poolSize });
+	} catch (e) {
+		if (e instanceof DatabaseStartError) return { ok: false, message: e.message };
+		throw e;
+	}
+	const key = loadSecretKey(config.secret, config.secretFile);
+	const secret = await checkSecret(db, key);
+	if (!secret.ok) {
+		await db.close();
+		return { ok: false, message: secret.message };
+	}
+	return { ok: true, db, key };
 }
 
 export async function startBackground(

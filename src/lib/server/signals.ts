@@ -4,8 +4,10 @@ import { wakeSignal } from './db/schema';
 
 // Wakes other processes: a web process tells the workers that a job started, paused or was
 // cancelled, or that a fine-tune was started, without waiting for their poll. A channel is a
-// counter in the database; a process bumps it, and the processes that watch it look at it a
-// few times a second (one read by primary key) and wake when it moved.
+// counter in the database; a process bumps it, and the processes that watch it wake when it
+// moved. On SQLite they look at it a few times a second (one read by primary key); on
+// PostgreSQL the bump is also announced (NOTIFY) and they wake as it arrives (LISTEN),
+// looking at the counter only every few seconds in case an announcement was missed.
 
 export type Channel = 'jobs' | 'fine-tunes';
 
@@ -22,7 +24,11 @@ export async function notify(db: Db, channel: Channel): Promise<void> {
 				set: { version: sql`${wakeSignal.version} + 1` }
 			})
 	);
+	await db.announce(channel);
 }
+
+/** How often a watcher that is also told by announcements looks at the counter itself. */
+const LISTENING_POLL_MS = 5000;
 
 async function versionOf(db: Db, channel: Channel): Promise<number> {
 	const row = (
@@ -40,6 +46,8 @@ export function watch(db: Db, channel: Channel, onWake: () => void, everyMs = 20
 	let seen: number | null = null;
 	let stopped = false;
 	let timer: ReturnType<typeof setTimeout> | null = null;
+	const unlisten = db.listen(channel, onWake);
+	if (unlisten) everyMs = Math.max(everyMs, LISTENING_POLL_MS);
 	const look = async () => {
 		try {
 			const version = await versionOf(db, channel);
@@ -56,6 +64,7 @@ export function watch(db: Db, channel: Channel, onWake: () => void, everyMs = 20
 	void look();
 	return () => {
 		stopped = true;
+		unlisten?.();
 		if (timer) clearTimeout(timer);
 	};
 }

@@ -41,6 +41,16 @@ export type Db = Queryable & {
 	 * and only inside `transaction`.
 	 */
 	prepareWrites<T>(build: (tx: Tx) => T): T;
+	/**
+	 * Tells every server watching `channel` to look now. On PostgreSQL a NOTIFY; on SQLite
+	 * nothing, as watchers there poll (see signals.ts).
+	 */
+	announce(channel: string): Promise<void>;
+	/**
+	 * Calls `onNotify` when another server announces on `channel` (PostgreSQL's LISTEN) and
+	 * returns how to stop; null where the backend cannot, and the caller polls.
+	 */
+	listen(channel: string, onNotify: () => void): (() => void) | null;
 	/** Copies the live database to `destination`; safe while others write. */
 	backup(destination: string): Promise<void>;
 	close(): Promise<void>;
@@ -109,6 +119,8 @@ function createPostgresDb(url: string, poolSize?: number): Db {
 			return await parts.transaction(() => work(routed));
 		},
 		prepareWrites: (build) => build(routed),
+		announce: parts.announce,
+		listen: parts.listen,
 		backup: async () => {
 			throw new Error('A PostgreSQL database is backed up with pg_dump (see the README).');
 		},
@@ -171,6 +183,8 @@ export function createDb(
 		with: reader.with.bind(reader),
 		transaction,
 		prepareWrites: (build) => build(writer),
+		announce: async () => {},
+		listen: () => null,
 		backup: async (destination) => {
 			mkdirSync(dirname(resolve(destination)), { recursive: true, mode: 0o700 });
 			ownerOnly(destination, true);
@@ -230,8 +244,8 @@ export async function migrateDb(db: Db): Promise<void> {
  * DatabaseStartError that says so in one line, without the password; nothing is half-applied,
  * since pending migrations run in one transaction.
  */
-export async function openDatabase(url: string): Promise<Db> {
-	const db = createDb(url);
+export async function openDatabase(url: string, options: { poolSize?: number } = {}): Promise<Db> {
+	const db = createDb(url, options);
 	try {
 		await migrateDb(db);
 		return db;

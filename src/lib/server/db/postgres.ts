@@ -48,9 +48,16 @@ export type PostgresParts = {
 	/** Drizzle over the routing client; runs statements inside the current transaction. */
 	routed: ReturnType<typeof drizzle>;
 	transaction<T>(work: () => Promise<T>): Promise<T>;
+	/** Sends a notification on `channel` to every server listening (NOTIFY). */
+	announce(channel: string): Promise<void>;
+	/** Calls `onNotify` for each notification on `channel` (LISTEN); returns how to stop. */
+	listen(channel: string, onNotify: () => void): () => void;
 	close(): Promise<void>;
 	pool: pg.Pool;
 };
+
+/** How long a lost listening connection waits before it connects again. */
+const RELISTEN_MS = 1000;
 
 export function connectPostgres(
 	url: string,
@@ -95,7 +102,70 @@ export function connectPostgres(
 		}
 	}
 
-	return { routed, transaction, close: () => pool.end(), pool };
+	// One connection per process listens for every channel; when it is lost it comes back and
+	// wakes every listener, since a notification may have been missed meanwhile.
+	const listeners = new Map<string, Set<() => void>>();
+	let listening: pg.Client | null = null;
+	let closed = false;
+	let retry: ReturnType<typeof setTimeout> | null = null;
+	const channelName = (channel: string) => `winnow_${channel.replace(/[^a-z0-9]/gi, '_')}`;
+	async function connectListener() {
+		if (closed || listening) return;
+		const client = new pg.Client({ connectionString: url });
+		listening = client;
+		const lost = () => {
+			if (listening !== client) return;
+			listening = null;
+			client.end().catch(() => {});
+			if (closed) return;
+			retry = setTimeout(() => {
+				retry = null;
+				void connectListener().then(() => {
+					for (const set of listeners.values()) for (const wake of set) wake();
+				});
+			}, RELISTEN_MS);
+			retry.unref?.();
+		};
+		client.on('error', lost);
+		client.on('end', lost);
+		client.on('notification', (message) => {
+			for (const [channel, set] of listeners) {
+				if (channelName(channel) === message.channel) for (const wake of set) wake();
+			}
+		});
+		try {
+			await client.connect();
+			for (const channel of listeners.keys()) await client.query(`LISTEN ${channelName(channel)}`);
+		} catch {
+			lost();
+		}
+	}
+
+	return {
+		routed,
+		transaction,
+		announce: async (channel) => {
+			await pool.query('SELECT pg_notify($1, $2)', [channelName(channel), '']);
+		},
+		listen(channel, onNotify) {
+			const set = listeners.get(channel) ?? new Set();
+			const first = !listeners.has(channel);
+			listeners.set(channel, set);
+			set.add(onNotify);
+			if (!listening) void connectListener();
+			else if (first) listening.query(`LISTEN ${channelName(channel)}`).catch(() => {});
+			return () => set.delete(onNotify);
+		},
+		close: async () => {
+			closed = true;
+			if (retry) clearTimeout(retry);
+			const client = listening;
+			listening = null;
+			await client?.end().catch(() => {});
+			await pool.end();
+		},
+		pool
+	};
 }
 
 /**
