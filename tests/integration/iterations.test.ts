@@ -1,27 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Db } from '$lib/server/db';
-import {
-	dataset,
-	example,
-	fineTune,
-	iteration,
-	job,
-	model,
-	provider,
-	revision,
-	type Project
-} from '$lib/server/db/schema';
+import { dataset, example, fineTune, job, model, provider } from '$lib/server/db/schema';
 import { freezeDataset, previewChange } from '$lib/server/datasets';
-import { FineTuneFollower } from '$lib/server/finetune/follower';
 import {
 	datasetInputs,
 	listIterations,
 	registerServedIteration,
 	startEvaluation,
-	startNextIteration,
-	type EvaluationSettings,
-	type NextIterationSpec
+	startNextIteration
 } from '$lib/server/iterations';
 import {
 	evaluationAnswers,
@@ -29,23 +15,21 @@ import {
 	sideBySide,
 	wilsonInterval
 } from '$lib/server/iterations/figures';
-import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember } from '$lib/server/projects';
 import { addModel } from '$lib/server/providers';
-import { claimNext } from '$lib/server/queue';
-import { submitReview } from '$lib/server/reviews';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
-import {
-	betweenSlices,
-	importRows,
-	makeProject,
-	makeUser,
-	reviewSubmission,
-	T0
-} from '../support/fixtures';
-import { itemsOf, jobReaches, jobRow, standinProvider, TEST_SECRET } from '../support/jobs';
+import { betweenSlices, importRows, makeProject } from '../support/fixtures';
+import { itemsOf, jobReaches, jobRow, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
 import { testDb } from '../support/database';
+import {
+	EVALUATION_SETTINGS,
+	evaluationOf,
+	loopSetup,
+	nextSpec,
+	reviewAll,
+	studentJudge
+} from '../support/loop';
 
 let standin: Standin;
 const running: { stop(): Promise<void> }[] = [];
@@ -59,126 +43,7 @@ afterEach(async () => {
 	for (const r of running.splice(0)) await r.stop();
 });
 
-const EVALUATION_SETTINGS: EvaluationSettings = {
-	temperature: 0,
-	maxTokens: null,
-	fewShot: 0,
-	invalidOutputs: 'repair',
-	concurrency: 4,
-	timeoutSeconds: 5
-};
-
-async function setup() {
-	const db = await testDb();
-	const admin = await makeUser(db, 'admin');
-	const rater = await makeUser(db, 'annotator', 'rater');
-	const checker = await makeUser(db, 'annotator', 'checker');
-	const target = await makeProject(db, admin.id, {
-		splitTrain: 60,
-		splitVal: 10,
-		splitTest: 30,
-		requirements: [{ name: 'Short', description: 'one sentence at most' }]
-	});
-	await addMember(db, target.id, rater.id);
-	await addMember(db, target.id, checker.id);
-	await importRows(
-		db,
-		target,
-		Array.from({ length: 40 }, (_, i) => ({ input: `question ${i}`, output: `answer ${i}` }))
-	);
-	await reviewAll(db, target, rater.id, () => ({}));
-	const { providerId, modelId: teacherId } = await standinProvider(db, standin.url);
-	const runner = new JobRunner(db, { key: TEST_SECRET, baseBackoffMs: 20, pollMs: 30 });
-	const follower = new FineTuneFollower(db, {
-		key: TEST_SECRET,
-		pollMs: 30,
-		wakeJobs: () => runner.wake()
-	});
-	await runner.start();
-	follower.start();
-	running.push(runner, follower);
-	return { db, admin, rater, checker, target, providerId, teacherId, runner };
-}
-
-type Judgment = Partial<Parameters<typeof reviewSubmission>[1]>;
-
-/** The annotator works the whole queue, judging each example as `judge` says. */
-async function reviewAll(
-	db: Db,
-	target: Project,
-	raterId: string,
-	judge: (found: { split: string; source: string; output: string | null }) => Judgment
-) {
-	let reviewed = 0;
-	for (let claimed = await claimNext(db, target.id, raterId, T0, [], undefined, 1); claimed;) {
-		const found = (
-			await db
-				.select({ split: example.split, source: example.source, output: revision.output })
-				.from(example)
-				.innerJoin(revision, eq(revision.id, example.currentRevisionId))
-				.where(eq(example.id, claimed.exampleId))
-				.limit(1)
-		)[0]!;
-		const result = await submitReview(
-			db,
-			target.id,
-			raterId,
-			reviewSubmission(claimed, judge(found)),
-			T0
-		);
-		if (!result.ok) throw new Error(result.message);
-		reviewed += 1;
-		claimed = await claimNext(db, target.id, raterId, T0, [], undefined, 1);
-	}
-	return reviewed;
-}
-
-function nextSpec(env: Awaited<ReturnType<typeof setup>>, name: string): NextIterationSpec {
-	return {
-		name,
-		filter: datasetFilterSchema.parse({}),
-		fineTune: {
-			adapter: 'openai',
-			providerId: env.providerId,
-			baseModel: 'base-small',
-			suffix: name,
-			hyperparameters: { epochs: 1, batchSize: null, learningRateMultiplier: null }
-		},
-		// The student also answers its training inputs, so its failures there can be repaired.
-		evaluation: { splits: ['test', 'train'], settings: EVALUATION_SETTINGS }
-	};
-}
-
-async function evaluationOf(db: Db, iterationId: number) {
-	const deadline = Date.now() + 20_000;
-	for (;;) {
-		const found = (
-			await db.select().from(iteration).where(eq(iteration.id, iterationId)).limit(1)
-		)[0]!;
-		if (found.evaluationJobId !== null) {
-			await jobReaches(db, found.evaluationJobId, ['done', 'failed']);
-			return found.evaluationJobId;
-		}
-		const tune = (
-			await db.select().from(fineTune).where(eq(fineTune.id, found.fineTuneId!)).limit(1)
-		)[0]!;
-		if (tune.status === 'failed') throw new Error(`fine-tune failed: ${tune.error}`);
-		if (Date.now() > deadline) throw new Error(`iteration ${iterationId} never evaluated`);
-
-		await new Promise((r) => setTimeout(r, 20));
-	}
-}
-
-/** Student outputs: train-split ones below the threshold are repaired; test ones rated. */
-const studentJudge =
-	(rating: number) =>
-	(found: { split: string; source: string; output: string | null }): Judgment => {
-		if (found.source !== 'evaluation') return {};
-		if (found.split === 'train') {
-			return { rating: 2, decision: 'repair', output: `${found.output} (repaired)` };
-		}
-		return { rating, decision: rating >= 4 ? 'accept' : 'reject' };
-	};
+const setup = async () => loopSetup(await testDb(), standin, running);
 
 describe('the re-tune loop', () => {
 	it('runs two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, again', async () => {

@@ -227,6 +227,11 @@ function refuseNewerDatabase(writer: Drizzle, folder: string) {
 /** The writer connection behind a Db: for migrations, and to tell a Db from a transaction. */
 const writerOf = Symbol('writer');
 
+/** The query builder that writes, for the database layer's own tools (db:copy); not for domain code. */
+export function connectionOf(db: Db): unknown {
+	return (db as unknown as { [writerOf]: unknown })[writerOf];
+}
+
 export function migrationsFolder(): string {
 	return resolve(process.env.MIGRATIONS_DIR ?? 'drizzle');
 }
