@@ -5,17 +5,15 @@
 //   npm run bench:distill
 //   npm run bench:distill -- --items 5000 --concurrency 64 --latency-ms 50
 //   npm run bench:distill -- --workers 2   (the job worked by two worker processes)
+//   npm run bench:distill -- --db pg --workers 2   (on PostgreSQL; --pg-url to use a server)
 //
 // With --workers the runner is not in this process: that many `WINNOW_ROLE=worker` processes
 // share the job through leases, woken as a web process wakes them, and CPU is theirs together.
 //
 // The last line is one JSON object: {"items", "concurrency", "latency_ms", "efficiency",
-// "cpu_ms_per_item", "workers"}.
+// "cpu_ms_per_item", "workers", "backend"}.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { createMigratedDb } from '../src/lib/server/db';
@@ -26,6 +24,7 @@ import { createProject } from '../src/lib/server/projects';
 import { addModel, createProvider } from '../src/lib/server/providers';
 import { secretKeyFrom } from '../src/lib/server/secrets';
 import { notify } from '../src/lib/server/signals';
+import { benchDatabase } from './bench-database';
 import { processStats, startRoleProcess } from './bench-server';
 import { createUser } from '../src/lib/server/users';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
@@ -36,7 +35,9 @@ const { values: args } = parseArgs({
 		items: { type: 'string', default: '2000' },
 		concurrency: { type: 'string', default: '32' },
 		'latency-ms': { type: 'string', default: '100' },
-		workers: { type: 'string', default: '0' }
+		workers: { type: 'string', default: '0' },
+		db: { type: 'string', default: 'sqlite' },
+		'pg-url': { type: 'string' }
 	}
 });
 const WORKERS = Number(args.workers);
@@ -52,8 +53,8 @@ const standin = spawn(
 const [firstLine] = (await once(standin.stdout!, 'data')) as [Buffer];
 const url = /at (\S+)/.exec(firstLine.toString())![1];
 
-const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-distill-'));
-const databaseFile = join(dir, 'bench.db');
+const database = await benchDatabase(args.db, { pgUrl: args['pg-url'], name: 'bench-distill' });
+const databaseFile = database.url;
 const db = await createMigratedDb(databaseFile);
 const SECRET = 'benchmark secret';
 const key = secretKeyFrom(SECRET);
@@ -124,9 +125,11 @@ const made = (await db.select({ id: example.id }).from(example).where(eq(example
 const ideal = (ITEMS * LATENCY_MS) / CONCURRENCY;
 const efficiency = ideal / elapsedMs;
 const cpuMsPerItem = (cpu.user + cpu.system) / 1000 / ITEMS;
-rmSync(dir, { recursive: true, force: true });
+const finalStatus = (await status()).status;
+await db.close();
+await database.remove();
 
-console.log(`job ${(await status()).status}: ${made} examples from ${ITEMS} items`);
+console.log(`job ${finalStatus}: ${made} examples from ${ITEMS} items`);
 console.log(
 	`measured ${(elapsedMs / 1000).toFixed(2)} s; a perfect runner ${(ideal / 1000).toFixed(2)} s; efficiency ${efficiency.toFixed(3)}`
 );
@@ -142,7 +145,8 @@ console.log(
 		latency_ms: LATENCY_MS,
 		efficiency: Number(efficiency.toFixed(3)),
 		cpu_ms_per_item: Number(cpuMsPerItem.toFixed(3)),
-		workers: WORKERS
+		workers: WORKERS,
+		backend: database.backend
 	})
 );
 process.exit(made === ITEMS ? 0 : 1);

@@ -10,14 +10,17 @@
 //
 //   npm run bench:queue
 //   npm run bench:queue -- --annotators 10 --seconds 10 --profile /tmp/prof   (server CPU profile)
+//   npm run bench:queue -- --db pg --web 4   (PostgreSQL, four web processes; --pg-url to use a
+//                                              server, else a throwaway cluster is started)
+//
+// With several web processes each request goes to the next one in turn, as a load balancer
+// without sticky sessions would send it.
 //
 // The last line is one JSON object: {"examples", "annotators", "claims_per_s", "claim_p50_ms", …,
-// "submit_p99_ms", "invariants_ok", "claim_p95_with_job_ms", "job_seconds"}.
+// "submit_p99_ms", "invariants_ok", "claim_p95_with_job_ms", "job_seconds", "backend",
+// "web_processes", "workers"}.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDb, createMigratedDb } from '../src/lib/server/db';
 import { createSession, generateSessionToken, sessionCookieName } from '../src/lib/server/auth';
@@ -32,6 +35,7 @@ import { addModel, createProvider } from '../src/lib/server/providers';
 import { secretKeyFrom } from '../src/lib/server/secrets';
 import { notify } from '../src/lib/server/signals';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../src/lib/schemas/job';
+import { benchDatabase } from './bench-database';
 import {
 	percentile,
 	postSubmit,
@@ -50,7 +54,10 @@ const { values: args } = parseArgs({
 		// submitting; 0 sends requests back to back, which measures saturation instead.
 		'think-ms': { type: 'string', default: '2000' },
 		profile: { type: 'string' },
-		'job-items': { type: 'string', default: '2000' }
+		'job-items': { type: 'string', default: '2000' },
+		db: { type: 'string', default: 'sqlite' },
+		'pg-url': { type: 'string' },
+		web: { type: 'string', default: '1' }
 	}
 });
 const JOB_ITEMS = Number(args['job-items']);
@@ -62,8 +69,9 @@ const THINK_MS = Number(args['think-ms']);
 const WARM_UP_MS = 2000;
 const REVIEWS_REQUIRED = 2;
 
-const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-queue-'));
-const databaseUrl = join(dir, 'bench.db');
+const WEB_PROCESSES = Number(args.web);
+const database = await benchDatabase(args.db, { pgUrl: args['pg-url'], name: 'bench-queue' });
+const databaseUrl = database.url;
 
 async function seed() {
 	const db = await createMigratedDb(databaseUrl);
@@ -156,18 +164,26 @@ const projectId = project.id;
 console.log(`seeded ${EXAMPLES} examples, ${ANNOTATORS} annotators in ${seedSeconds.toFixed(1)} s`);
 
 const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
-const server = await startBenchServer(databaseUrl, {
-	nodeArgs,
-	onFailure: () => rmSync(dir, { recursive: true, force: true }),
-	env: { WINNOW_ROLE: 'web', WINNOW_SECRET: SECRET }
-});
+const servers = await Promise.all(
+	Array.from({ length: WEB_PROCESSES }, () =>
+		startBenchServer(databaseUrl, {
+			nodeArgs,
+			onFailure: () => void database.remove(),
+			env: { WINNOW_ROLE: 'web', WINNOW_SECRET: SECRET }
+		})
+	)
+);
+let turn = 0;
+/** The web process the next request goes to: each in turn, no session sticks to one. */
+const nextServer = () => servers[turn++ % servers.length];
+const serversCpu = () =>
+	servers.reduce((sum, s) => sum + (processStats(s.process.pid!).cpuSeconds ?? 0), 0);
 const worker =
 	JOB_ITEMS > 0 ? await startRoleProcess('worker', databaseUrl, { WINNOW_SECRET: SECRET }) : null;
-const { origin, base } = server;
 
 // Node's fetch shares one keep-alive pool with no cap on connections to an origin, so the
 // annotators' loops keep about one open connection each.
-const claimUrl = `${base}/projects/${projectId}/review/next`;
+const claimPath = `/projects/${projectId}/review/next`;
 const claimMs: number[] = [];
 /** Claims made while the distillation job ran in the worker. */
 const claimWithJobMs: number[] = [];
@@ -192,7 +208,8 @@ function noteError(what: string) {
 async function claim(cookie: string): Promise<Claimed | null | 'error'> {
 	const start = performance.now();
 	try {
-		const res = await fetch(claimUrl, {
+		const { base, origin } = nextServer();
+		const res = await fetch(`${base}${claimPath}`, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json', origin, cookie },
 			body: JSON.stringify({ skip: [] })
@@ -223,7 +240,7 @@ async function submit(cookie: string, claimed: Claimed, n: number): Promise<void
 	if (n % 10 === 0) form.set('comment', 'The reply does not say when the refund arrives.');
 	const start = performance.now();
 	try {
-		const res = await postSubmit(server, projectId, cookie, form);
+		const res = await postSubmit(nextServer(), projectId, cookie, form);
 		const text = await res.text();
 		if (inWindow(start)) submitMs.push(performance.now() - start);
 		const answer = res.status === 200 ? (JSON.parse(text) as { type: string }) : null;
@@ -258,11 +275,11 @@ const cpuUse = { server: NaN, client: NaN };
 const cpuAtStart = { server: 0, client: process.cpuUsage() };
 const windowTimers = [
 	setTimeout(() => {
-		cpuAtStart.server = processStats(server.process.pid!).cpuSeconds ?? 0;
+		cpuAtStart.server = serversCpu();
 		cpuAtStart.client = process.cpuUsage();
 	}, WARM_UP_MS),
 	setTimeout(() => {
-		const serverCpu = (processStats(server.process.pid!).cpuSeconds ?? 0) - cpuAtStart.server;
+		const serverCpu = serversCpu() - cpuAtStart.server;
 		const clientUsage = process.cpuUsage(cpuAtStart.client);
 		const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
 		cpuUse.server = serverCpu / (RUN_MS / 1000);
@@ -304,50 +321,55 @@ windowTimers.forEach(clearTimeout);
 await worker?.kill();
 standin.kill('SIGTERM');
 
-const { peakRssMb } = processStats(server.process.pid!);
-await server.stop();
-if (errorCount > 0) console.error(`server log:\n${server.log.join('').slice(-4000)}`);
+const peakRssMb = Math.max(...servers.map((s) => processStats(s.process.pid!).peakRssMb ?? 0));
+await Promise.all(servers.map((s) => s.stop()));
+if (errorCount > 0) {
+	console.error(
+		`server log:\n${servers
+			.map((s) => s.log.join(''))
+			.join('\n')
+			.slice(-4000)}`
+	);
+}
 
-/** The concurrency test's invariants, on the database the server wrote. */
-function checkInvariants() {
-	const db = createDb(databaseUrl);
-	const count = (sql: string, ...params: unknown[]) =>
-		(db.$client.prepare(sql).get(...params) as { n: number }).n;
+/** The concurrency test's invariants, on the database the servers wrote. */
+async function checkInvariants() {
+	const count = async (text: string, ...params: unknown[]) =>
+		Number((await database.query(text, ...params))[0].n);
 	const reviewsOnCurrent = `(select count(*) from review r where r.revision_id = e.current_revision_id)`;
-	const reviews = count('select count(*) as n from review');
+	const reviews = await count('select count(*) as n from review');
 	const found = {
-		orphanReviews: count(`
+		orphanReviews: await count(`
 			select count(*) as n from review r
 			left join example e on e.id = r.example_id
 			left join revision v on v.id = r.revision_id and v.example_id = r.example_id
 			left join revision c on c.id = e.current_revision_id
 			where e.id is null or v.id is null or c.id is null or v.number > c.number`),
-		reviewedTwice: count(`
+		reviewedTwice: await count(`
 			select count(*) as n from (
-				select 1 from review group by revision_id, user_id having count(*) > 1)`),
-		reviewCountWrong: count(`
+				select 1 from review group by revision_id, user_id having count(*) > 1) as twice`),
+		reviewCountWrong: await count(`
 			select count(*) as n from example e
 			where ${reviewsOnCurrent} > ${REVIEWS_REQUIRED} or ${reviewsOnCurrent} != e.review_count`),
-		overOverlap: count(
+		overOverlap: await count(
 			`select count(*) as n from example e
 			where (select count(*) from lease l where l.example_id = e.id and l.lease_expires_at > ?)
 				+ ${reviewsOnCurrent} > ${REVIEWS_REQUIRED}`,
 			runEndedAt
 		),
 		lostSubmits: Math.abs(successfulSubmits - reviews),
-		claimableWrong: count(`
+		claimableWrong: await count(`
 			select count(*) as n from example e
 			where (e.claimable = 0) != (${reviewsOnCurrent} = ${REVIEWS_REQUIRED})`)
 	};
-	const settled = count(
+	const settled = await count(
 		`select count(*) as n from example e where ${reviewsOnCurrent} = ${REVIEWS_REQUIRED}`
 	);
-	db.$client.close();
 	return { reviews, settled, found, ok: Object.values(found).every((n) => n === 0) };
 }
 
-const invariants = checkInvariants();
-rmSync(dir, { recursive: true, force: true });
+const invariants = await checkInvariants();
+await database.remove();
 
 claimMs.sort((a, b) => a - b);
 submitMs.sort((a, b) => a - b);
@@ -363,6 +385,9 @@ const figures = {
 	submit_p95_ms: round2(percentile(submitMs, 95)),
 	submit_p99_ms: round2(percentile(submitMs, 99)),
 	invariants_ok: invariants.ok,
+	backend: database.backend,
+	web_processes: WEB_PROCESSES,
+	workers: worker ? 1 : 0,
 	...(JOB_ITEMS > 0
 		? {
 				claim_p95_with_job_ms: round2(

@@ -4,13 +4,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
+import { adjudicate } from '$lib/server/adjudication';
+import { createApiToken } from '$lib/server/apiTokens';
+import { createSession, generateSessionToken } from '$lib/server/auth';
 import { createMigratedDb, type Db } from '$lib/server/db';
 import { copyPlan } from '$lib/server/db/copy';
 import { dataset, project } from '$lib/server/db/schema';
 import { exportStream, SPLITS } from '$lib/server/datasets/export';
 import { startNextIteration } from '$lib/server/iterations';
+import { JobRunner } from '$lib/server/jobs/runner';
+import {
+	createRun,
+	draftInputs,
+	getRun,
+	growTree,
+	startFromDrafts
+} from '$lib/server/jobs/synthetic';
+import { addMember } from '$lib/server/projects';
+import { addModel, createProvider } from '$lib/server/providers';
+import { claimNext, skipExample } from '$lib/server/queue';
+import { submitReview } from '$lib/server/reviews';
+import { checkSecret } from '$lib/server/secrets';
+import { notify } from '$lib/server/signals';
+import { authenticate } from '$lib/server/users';
 import { EXPORT_FORMATS, type ExportFormat } from '$lib/schemas/dataset';
 import { freshDatabaseUrl, openDb, postgresUnderTest, rawSql } from '../support/database';
+import {
+	importRows,
+	makeProject,
+	PASSWORD,
+	requirementIdsOf,
+	reviewSubmission,
+	T0
+} from '../support/fixtures';
+import { jobReaches, TEST_SECRET, TEST_SETTINGS } from '../support/jobs';
 import { evaluationOf, loopSetup, nextSpec, reviewAll, studentJudge } from '../support/loop';
 import { startStandin, type Standin } from '../support/standin';
 
@@ -56,9 +83,115 @@ async function exports(db: Db): Promise<Map<string, Buffer>> {
 	return files;
 }
 
+/**
+ * What a team's database holds besides the loop and the demo: the sealed secret check, a
+ * mistyped login and a session, an API token, a dispute settled by an admin, a review with a
+ * requirement rating, a skip, a claim still open, a synthetic run answered through a
+ * rate-limited provider, a wake-up and a worker at work. Returns the worker, to be stopped
+ * once the copy is done.
+ */
+async function everyOtherKindOfRow(
+	db: Db,
+	env: Awaited<ReturnType<typeof loopSetup>>,
+	standinUrl: string
+): Promise<JobRunner> {
+	const { admin, rater, checker } = env;
+	expect(await checkSecret(db, TEST_SECRET)).toEqual({ ok: true });
+
+	// The rater mistypes the password once, then logs in; the failures by address and by
+	// account stay counted.
+	const ip = '192.0.2.7';
+	expect(await authenticate(db, rater.username, 'not the password', ip, T0)).toMatchObject({
+		ok: false,
+		reason: 'invalid'
+	});
+	expect(await authenticate(db, rater.username, PASSWORD, ip, T0)).toMatchObject({ ok: true });
+	await createSession(db, generateSessionToken(), rater.id, T0, {
+		userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0',
+		ipAddress: ip
+	});
+	await createApiToken(db, admin.id, 'nightly export', T0);
+
+	// Two reviews per example, rated against a requirement: the first example is disputed and
+	// settled by the admin, the rater skips the second and leaves the third open.
+	const disputes = await makeProject(db, admin.id, {
+		name: 'Refund replies',
+		reviewsRequired: 2,
+		requirements: [{ name: 'Polite', description: 'no blame on the customer' }]
+	});
+	await addMember(db, disputes.id, rater.id);
+	await addMember(db, disputes.id, checker.id);
+	await importRows(
+		db,
+		disputes,
+		['first', 'second', 'third'].map((n) => ({ input: `${n} refund`, output: `${n} answer` }))
+	);
+	const [polite] = await requirementIdsOf(db, disputes.id);
+	let disputed = 0;
+	for (const [who, rating, decision] of [
+		[rater, 5, 'accept'],
+		[checker, 2, 'reject']
+	] as const) {
+		const claimed = (await claimNext(db, disputes.id, who.id, T0, [], undefined, 1))!;
+		disputed = claimed.exampleId;
+		const submission = reviewSubmission(claimed, {
+			rating,
+			decision,
+			requirementRatings: new Map([[polite, rating]])
+		});
+		expect(await submitReview(db, disputes.id, who.id, submission, T0)).toMatchObject({ ok: true });
+	}
+	expect(
+		await adjudicate(
+			db,
+			disputes.id,
+			admin.id,
+			{ exampleId: disputed, rating: 4, decision: 'accept', reason: 'Polite enough; right.' },
+			T0
+		)
+	).toMatchObject({ ok: true });
+	const skipped = (await claimNext(db, disputes.id, rater.id, T0, [], undefined, 1))!;
+	expect(await skipExample(db, disputes.id, rater.id, skipped.exampleId, T0)).toBe(true);
+	expect(await claimNext(db, disputes.id, rater.id, T0, [], undefined, 1)).not.toBeNull();
+
+	// Synthetic inputs answered through a provider with a request limit, whose budget is kept.
+	const limited = await createProvider(db, TEST_SECRET, {
+		name: 'Stand-in, rate-limited',
+		baseUrl: standinUrl,
+		apiKey: '',
+		requestsPerMinute: 600,
+		tokensPerMinute: null
+	});
+	const teacher = await addModel(db, limited.id, {
+		name: 'teacher-large',
+		inputPricePerMTok: 1,
+		outputPricePerMTok: 4
+	});
+	const spec = {
+		modelId: teacher.id,
+		rootTopic: 'refunds',
+		guidance: 'Keep it short.',
+		breadth: 2,
+		depth: 1,
+		inputsPerLeaf: 1
+	};
+	const runId = await createRun(db, disputes.id, spec, admin.id);
+	const run = (await getRun(db, disputes.id, runId))!;
+	expect(await growTree(db, TEST_SECRET, run)).toEqual({ ok: true });
+	expect(await draftInputs(db, TEST_SECRET, run)).toEqual({ ok: true });
+	const worker = new JobRunner(db, { key: TEST_SECRET, pollMs: 30 });
+	await worker.start();
+	const started = await startFromDrafts(db, disputes, run, admin.id, [teacher.id], TEST_SETTINGS);
+	if (!started.ok) throw new Error(started.message);
+	// As the web process does once a job starts.
+	await notify(db, 'jobs');
+	await jobReaches(db, started.jobId, ['done']);
+	return worker;
+}
+
 if (postgresUnderTest()) {
 	describe('npm run db:copy', () => {
-		it('copies the demo and a two-iteration loop: equal counts and identical exports', async () => {
+		it('copies the demo, a two-iteration loop and every other kind of row: equal counts and identical exports', async () => {
 			const file = join(dir, 'team.db');
 			const source = await createMigratedDb(file);
 			const running: { stop(): Promise<void> }[] = [];
@@ -83,6 +216,7 @@ if (postgresUnderTest()) {
 				env: { ...process.env, DATABASE_URL: file },
 				encoding: 'utf8'
 			});
+			const worker = await everyOtherKindOfRow(source, env, standin.url);
 			const countsBefore = await tableCounts(source);
 			const filesBefore = await exports(source);
 
@@ -99,23 +233,9 @@ if (postgresUnderTest()) {
 			for (const [name, bytes] of filesBefore)
 				expect(filesAfter.get(name)!.equals(bytes), name).toBe(true);
 			expect([...filesBefore.values()].some((bytes) => bytes.length > 1000)).toBe(true);
-			// The tables the demo and the loop leave empty.
-			expect(Object.keys(countsBefore).filter((t) => countsBefore[t] === 0)).toEqual([
-				'instance_setting',
-				'login_throttle',
-				'provider_budget',
-				'api_token',
-				'session',
-				'wake_signal',
-				'worker',
-				'adjudication',
-				'lease',
-				'review_requirement_rating',
-				'review_skip',
-				'synthetic_run',
-				'synthetic_topic',
-				'synthetic_input'
-			]);
+			// A database holding every kind of row.
+			expect(Object.keys(countsBefore).filter((t) => countsBefore[t] === 0)).toEqual([]);
+			await worker.stop();
 			await source.close();
 		}, 120_000);
 	});
