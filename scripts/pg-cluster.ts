@@ -53,7 +53,9 @@ function run(program: string, args: string[]) {
  * Starts a cluster. `durable: false` (tests) turns off fsync: a crashed throwaway cluster is
  * thrown away anyway. Benchmarks keep PostgreSQL's defaults.
  */
-export async function startCluster(options: { durable?: boolean } = {}): Promise<Cluster> {
+export async function startCluster(
+	options: { durable?: boolean; settings?: string[] } = {}
+): Promise<Cluster> {
 	const bin = postgresBin();
 	const dir = mkdtempSync(join(tmpdir(), 'winnow-pg-'));
 	chmodSync(dir, 0o700);
@@ -81,7 +83,8 @@ export async function startCluster(options: { durable?: boolean } = {}): Promise
 		`-k ${dir}`,
 		'-c listen_addresses=127.0.0.1',
 		'-c max_connections=200',
-		...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off'])
+		...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off']),
+		...(options.settings ?? []).map((setting) => `-c ${setting}`)
 	];
 	run(join(bin, 'pg_ctl'), [
 		'-D',

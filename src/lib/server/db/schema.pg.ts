@@ -535,7 +535,10 @@ export const revision = pgTable(
 		schemaErrors: text('schema_errors'),
 		createdAt: bigint('created_at', { mode: 'number' }).notNull()
 	},
-	(t) => [uniqueIndex('revision_example_number_idx').on(t.exampleId, t.number)]
+	(t) => [
+		uniqueIndex('revision_example_number_idx').on(t.exampleId, t.number),
+		index('revision_author_user_idx').on(t.authorUserId).where(sql.raw('"author_kind" = \'user\''))
+	]
 );
 
 export const session = pgTable(

@@ -513,7 +513,14 @@ export const revision = sqliteTable(
 		schemaErrors: text('schema_errors'),
 		createdAt: createdAt()
 	},
-	(t) => [uniqueIndex('revision_example_number_idx').on(t.exampleId, t.number)]
+	(t) => [
+		uniqueIndex('revision_example_number_idx').on(t.exampleId, t.number),
+		// The claim skips an annotator's own repairs; PostgreSQL plans that NOT EXISTS as an anti
+		// join over every revision a person wrote, which without this index is a full scan.
+		index('revision_author_user_idx')
+			.on(t.authorUserId)
+			.where(sql`${t.authorKind} = 'user'`)
+	]
 );
 
 export const review = sqliteTable(

@@ -1,0 +1,1 @@
+CREATE INDEX `revision_author_user_idx` ON `revision` (`author_user_id`) WHERE "revision"."author_kind" = 'user';

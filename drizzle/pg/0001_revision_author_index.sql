@@ -1,0 +1,1 @@
+CREATE INDEX "revision_author_user_idx" ON "revision" USING btree ("author_user_id") WHERE "author_kind" = 'user';
