@@ -3,13 +3,12 @@ import { addMember, createProject } from '../../src/lib/server/projects';
 import { createApiToken } from '../../src/lib/server/apiTokens';
 import { freezeDataset, listDatasets } from '../../src/lib/server/datasets';
 import { addModel, createProvider } from '../../src/lib/server/providers';
-import { loadSecretKey } from '../../src/lib/server/secrets';
 import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import {
 	acceptEverything,
 	BASE_URL,
-	E2E_SECRET_FILE,
+	e2eSecretKey,
 	e2eDb,
 	ensureUser,
 	logInAs
@@ -79,7 +78,7 @@ async function reviewedProject() {
 	const reviewed = await acceptEverything(db, project.id, annotator.id, `api-loop-${project.id}`);
 	expect(reviewed).toBe(12);
 	const providerName = `API stand-in ${project.id}`;
-	const provider = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const provider = await createProvider(db, e2eSecretKey(), {
 		name: providerName,
 		baseUrl: standin.url,
 		apiKey: 'sk-api-e2e',

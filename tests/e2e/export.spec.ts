@@ -10,8 +10,7 @@ import { claimNext } from '../../src/lib/server/queue';
 import { submitReview } from '../../src/lib/server/reviews';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { createProvider } from '../../src/lib/server/providers';
-import { loadSecretKey } from '../../src/lib/server/secrets';
-import { acceptEverything, E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { acceptEverything, e2eSecretKey, e2eDb, ensureUser, logInAs } from '../support/e2e';
 import { startStandin } from '../support/standin';
 
 test('an admin freezes a dataset on the export page and downloads a checked OpenAI file', async ({
@@ -144,7 +143,7 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 		});
 		await acceptEverything(db, project.id, rater.id, 'tune');
 		const providerName = `Fine-tuning stand-in ${project.id}`;
-		await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+		await createProvider(db, e2eSecretKey(), {
 			name: providerName,
 			baseUrl: standin.url,
 			apiKey: 'sk-fine-tune',

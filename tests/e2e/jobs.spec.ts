@@ -2,8 +2,7 @@ import { expect, test } from '@playwright/test';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { addModel, createProvider } from '../../src/lib/server/providers';
-import { loadSecretKey } from '../../src/lib/server/secrets';
-import { E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { e2eSecretKey, e2eDb, ensureUser, logInAs } from '../support/e2e';
 import { startStandin, type Standin } from '../support/standin';
 
 let standin: Standin;
@@ -13,7 +12,7 @@ test.beforeAll(async () => {
 	standin = await startStandin({ latencyMs: 40, apiKey: 'sk-standin-e2e' });
 	// A provider for the tests that do not add one through the page, sealed with the server's secret.
 	const db = e2eDb();
-	const seeded = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const seeded = await createProvider(db, e2eSecretKey(), {
 		name: SEEDED,
 		baseUrl: standin.url,
 		apiKey: 'sk-standin-e2e',

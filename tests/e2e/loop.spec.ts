@@ -9,15 +9,7 @@ import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/pro
 import { addModel, createProvider } from '../../src/lib/server/providers';
 import { freezeDataset } from '../../src/lib/server/datasets';
 import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
-import { loadSecretKey } from '../../src/lib/server/secrets';
-import {
-	BASE_URL,
-	E2E_SECRET_FILE,
-	e2eDb,
-	ensureUser,
-	logInAs,
-	sessionCookie
-} from '../support/e2e';
+import { BASE_URL, e2eSecretKey, e2eDb, ensureUser, logInAs, sessionCookie } from '../support/e2e';
 import { startStandin, type Standin } from '../support/standin';
 
 // The re-tune loop end to end: two whole iterations driven as a script would drive them (the
@@ -108,7 +100,7 @@ async function loopProject(name: string) {
 	);
 	await addMember(db, project.id, rater.id);
 	const providerName = `${name} stand-in ${project.id}`;
-	const provider = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const provider = await createProvider(db, e2eSecretKey(), {
 		name: providerName,
 		baseUrl: standin.url,
 		apiKey: 'sk-loop',

@@ -6,8 +6,7 @@ import {
 	type ProjectFormValues
 } from '../../src/lib/schemas/project';
 import { addModel, createProvider } from '../../src/lib/server/providers';
-import { loadSecretKey } from '../../src/lib/server/secrets';
-import { E2E_SECRET_FILE, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { e2eSecretKey, e2eDb, ensureUser, logInAs } from '../support/e2e';
 import { startStandin, type Standin } from '../support/standin';
 
 let standin: Standin;
@@ -19,7 +18,7 @@ test.beforeAll(async () => {
 	standin = await startStandin({ latencyMs: 40, apiKey: 'sk-standin-e2e' });
 	// Sealed with the server's own secret, as the providers page would seal it.
 	const db = e2eDb();
-	const seeded = await createProvider(db, loadSecretKey(undefined, E2E_SECRET_FILE), {
+	const seeded = await createProvider(db, e2eSecretKey(), {
 		name: PROVIDER,
 		baseUrl: standin.url,
 		apiKey: 'sk-standin-e2e',

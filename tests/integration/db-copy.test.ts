@@ -9,6 +9,9 @@ import { createApiToken } from '$lib/server/apiTokens';
 import { createSession, generateSessionToken } from '$lib/server/auth';
 import { createMigratedDb, type Db } from '$lib/server/db';
 import { copyPlan } from '$lib/server/db/copy';
+import * as schema from '$lib/server/db/schema';
+import { getTableName, is } from 'drizzle-orm';
+import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { dataset, project } from '$lib/server/db/schema';
 import { exportStream, SPLITS } from '$lib/server/datasets/export';
 import { startNextIteration } from '$lib/server/iterations';
@@ -40,6 +43,7 @@ import {
 import { jobReaches, TEST_SECRET, TEST_SETTINGS } from '../support/jobs';
 import { evaluationOf, loopSetup, nextSpec, reviewAll, studentJudge } from '../support/loop';
 import { startStandin, type Standin } from '../support/standin';
+import { postgresBin } from '../../scripts/pg-cluster';
 
 // Moving a team from SQLite to PostgreSQL (`npm run db:copy`) loses nothing: the same rows,
 // and the same bytes in every file exported from them. Runs in the PostgreSQL pass only.
@@ -189,6 +193,32 @@ async function everyOtherKindOfRow(
 	return worker;
 }
 
+describe('the order db:copy fills the tables in', () => {
+	it('puts each table after the tables it points at, or fills that column in at the end', () => {
+		const plan = copyPlan();
+		const placed = new Set<string>();
+		for (const table of plan) {
+			const config = getTableConfig(
+				Object.values(schema).find(
+					(t) => is(t, SQLiteTable) && getTableName(t) === table.name
+				) as SQLiteTable
+			);
+			for (const key of config.foreignKeys) {
+				const { columns, foreignTable } = key.reference();
+				const target = getTableName(foreignTable);
+				if (target !== table.name && placed.has(target)) continue;
+				// Written empty first: it must be a column that may be empty.
+				expect(table.deferred, `${table.name}.${columns[0].name}`).toContain(columns[0].name);
+				expect(columns[0].notNull).toBe(false);
+			}
+			placed.add(table.name);
+		}
+		expect(placed.size).toBe(plan.length);
+		// The pair that points both ways: an example at its current revision, a revision at its example.
+		expect(plan.find((t) => t.name === 'example')!.deferred).toContain('current_revision_id');
+	});
+});
+
 if (postgresUnderTest()) {
 	describe('npm run db:copy', () => {
 		it('copies the demo, a two-iteration loop and every other kind of row: equal counts and identical exports', async () => {
@@ -237,6 +267,23 @@ if (postgresUnderTest()) {
 			expect(Object.keys(countsBefore).filter((t) => countsBefore[t] === 0)).toEqual([]);
 			await worker.stop();
 			await source.close();
+
+			// The README's backup, tried: pg_dump while it is open, pg_restore into an empty database.
+			const dump = join(dir, 'winnow.dump');
+			execFileSync(join(postgresBin(), 'pg_dump'), ['--format=custom', `--file=${dump}`, url]);
+			const restoredUrl = await freshDatabaseUrl('', { unmigrated: true });
+			execFileSync(join(postgresBin(), 'pg_restore'), [
+				'--clean',
+				'--if-exists',
+				'--no-owner',
+				`--dbname=${restoredUrl}`,
+				dump
+			]);
+			const restored = openDb(restoredUrl);
+			expect(await tableCounts(restored)).toEqual(countsBefore);
+			const filesRestored = await exports(restored);
+			for (const [name, bytes] of filesBefore)
+				expect(filesRestored.get(name)!.equals(bytes), name).toBe(true);
 		}, 120_000);
 	});
 }

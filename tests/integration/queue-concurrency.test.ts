@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { afterAll, expect, test } from 'vitest';
 import { importExamples } from '../../src/lib/server/import';
 import { makeProject, makeUser } from '../support/fixtures';
 import { freshDatabaseUrl, openDb, rawSql } from '../support/database';
 
 const ANNOTATORS = 50;
-const THREADS = 5;
+const PROCESSES = 5;
 const EXAMPLES = 400;
 const OVERLAP = 3;
 
@@ -23,21 +23,31 @@ type Tally = {
 	retried: number;
 };
 
-function runThread(data: object): Promise<Tally> {
+/** One process of annotators, started as a second server would be, with its own connections. */
+function runProcess(job: object): Promise<Tally> {
 	return new Promise((resolve, reject) => {
-		const worker = new Worker(new URL('../support/run-ts-worker.mjs', import.meta.url), {
-			workerData: {
-				...data,
-				script: new URL('../support/annotator-worker.ts', import.meta.url).href
+		const child = spawn(
+			process.execPath,
+			['--import', 'tsx', 'tests/support/annotator-worker.ts'],
+			{
+				env: { ...process.env, ANNOTATOR_JOB: JSON.stringify(job) },
+				stdio: ['ignore', 'pipe', 'pipe']
 			}
-		});
-		worker.once('message', resolve);
-		worker.once('error', reject);
-		worker.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));
+		);
+		let out = '';
+		let err = '';
+		child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+		child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+		child.once('error', reject);
+		child.once('exit', (code) =>
+			code === 0
+				? resolve(JSON.parse(out) as Tally)
+				: reject(new Error(`annotators exited with ${code}: ${err}`))
+		);
 	});
 }
 
-test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overlap and lose no review`, async () => {
+test(`${ANNOTATORS} annotators in ${PROCESSES} processes never exceed the overlap and lose no review`, async () => {
 	const databaseUrl = await freshDatabaseUrl(join(dir, 'queue.db'));
 	const db = openDb(databaseUrl);
 	const admin = await makeUser(db, 'admin');
@@ -77,13 +87,13 @@ test(`${ANNOTATORS} annotators on ${THREADS} connections never exceed the overla
 
 	const annotators: { id: string }[] = [];
 	for (let i = 0; i < ANNOTATORS; i++) annotators.push(await makeUser(db, 'annotator'));
-	const perThread = ANNOTATORS / THREADS;
+	const perProcess = ANNOTATORS / PROCESSES;
 	const tallies = await Promise.all(
-		Array.from({ length: THREADS }, (_, t) =>
-			runThread({
+		Array.from({ length: PROCESSES }, (_, t) =>
+			runProcess({
 				databaseUrl,
 				projectId: project.id,
-				userIds: annotators.slice(t * perThread, (t + 1) * perThread).map((a) => a.id),
+				userIds: annotators.slice(t * perProcess, (t + 1) * perProcess).map((a) => a.id),
 				seed: t + 1
 			})
 		)

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { createDb, createMigratedDb } from '$lib/server/db';
+import pg from 'pg';
+import { WRITE_LOCK } from '$lib/server/db/postgres';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addModel, createProvider } from '$lib/server/providers';
 import { example } from '$lib/server/db/schema';
@@ -20,10 +21,12 @@ import {
 	TEST_SECRET
 } from '../support/jobs';
 import { startStandin } from '../support/standin';
+import { freshDatabaseUrl, openDb, postgresUnderTest } from '../support/database';
 import { startRoleProcess, type RoleProcess } from '../../scripts/bench-server';
 
-// Several processes on one SQLite file, as `WINNOW_ROLE=web` and `WINNOW_ROLE=worker` run them:
-// the workers share a job's items through leases in the database, and one of them dies.
+// Several processes on one database, as `WINNOW_ROLE=web` and `WINNOW_ROLE=worker` run them:
+// the workers share a job's items through leases in the database, and one of them dies. On
+// SQLite the processes share a file; in the PostgreSQL pass, a PostgreSQL database.
 
 const dir = mkdtempSync(join(tmpdir(), 'winnow-workers-'));
 afterAll(async () => {
@@ -44,11 +47,37 @@ async function startProcess(role: 'web' | 'worker', databaseFile: string): Promi
 	return one;
 }
 
+/**
+ * Another process's hold on the database's write lock: SQLite's, by a write transaction on the
+ * file; PostgreSQL's, by the advisory lock every write transaction takes.
+ */
+async function writeLocker(url: string) {
+	const server = postgresUnderTest();
+	if (!server) {
+		const locker = new Database(url);
+		return {
+			hold: async () => void locker.exec('BEGIN IMMEDIATE'),
+			release: async () => void locker.exec('ROLLBACK'),
+			close: async () => {
+				if (locker.inTransaction) locker.exec('ROLLBACK');
+				locker.close();
+			}
+		};
+	}
+	const locker = new pg.Client({ connectionString: url });
+	await locker.connect();
+	return {
+		hold: async () => void (await locker.query('select pg_advisory_lock($1)', [WRITE_LOCK])),
+		release: async () => void (await locker.query('select pg_advisory_unlock($1)', [WRITE_LOCK])),
+		close: () => locker.end()
+	};
+}
+
 describe('several workers on one database', () => {
 	it('share a job, and a worker killed mid-job costs no item twice while its lease was live', async () => {
 		const standin = await startStandin({ latencyMs: 100 });
-		const databaseFile = join(dir, 'shared.db');
-		const db = await createMigratedDb(databaseFile);
+		const databaseFile = await freshDatabaseUrl(join(dir, 'shared.db'));
+		const db = openDb(databaseFile);
 		try {
 			const admin = await makeUser(db, 'admin');
 			const target = await makeProject(db, admin.id);
@@ -103,14 +132,11 @@ describe('several workers on one database', () => {
 			}
 		} finally {
 			await standin.close();
-			await db.close();
 		}
 	}, 90_000);
 
 	it('a worker started with another secret refuses to start and says why', async () => {
-		const databaseFile = join(dir, 'secrets.db');
-		const db = await createMigratedDb(databaseFile);
-		await db.close();
+		const databaseFile = await freshDatabaseUrl(join(dir, 'secrets.db'));
 		const first = await startProcess('worker', databaseFile);
 		const other = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
 			stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,15 +158,15 @@ describe('several workers on one database', () => {
 
 	it('a worker that loses its database stops taking work, says so, and goes on once it is back', async () => {
 		const standin = await startStandin({ latencyMs: 20 });
-		const databaseFile = join(dir, 'lost.db');
-		const setup = await createMigratedDb(databaseFile);
+		const databaseFile = await freshDatabaseUrl(join(dir, 'lost.db'));
+		const setup = openDb(databaseFile);
 		const admin = await makeUser(setup, 'admin');
 		const target = await makeProject(setup, admin.id);
 		const { modelId } = await standinProvider(setup, standin.url);
 		const inputs = Array.from({ length: 200 }, (_, i) => `lost question ${i + 1}`);
 		const jobId = await startJob(setup, target, admin.id, [modelId], inputs, { concurrency: 4 });
 		// The worker's own connection gives up on a held lock after 50 ms instead of 5 s.
-		const db = createDb(databaseFile, { busyTimeoutMs: 50 });
+		const db = openDb(databaseFile, { busyTimeoutMs: 50 });
 		const said: string[] = [];
 		const runner = new JobRunner(db, {
 			key: TEST_SECRET,
@@ -150,14 +176,14 @@ describe('several workers on one database', () => {
 		});
 		await runner.start();
 		// Another process holds the write lock: nothing this worker writes can land.
-		const locker = new Database(databaseFile);
+		const locker = await writeLocker(databaseFile);
 		try {
 			await itemsReach(
 				setup,
 				jobId,
 				(items) => items.filter((i) => i.status === 'done').length >= 20
 			);
-			locker.exec('BEGIN IMMEDIATE');
+			await locker.hold();
 			await new Promise((resolve) => setTimeout(resolve, 400));
 			expect(said.join('\n')).toContain('the database does not answer');
 			const callsWhileLost = standin.chatCalls.length;
@@ -165,7 +191,7 @@ describe('several workers on one database', () => {
 			// No work taken while the database is away.
 			expect(standin.chatCalls.length).toBe(callsWhileLost);
 			expect(runner.busy).toBe(0);
-			locker.exec('ROLLBACK');
+			await locker.release();
 
 			await jobReaches(setup, jobId, ['done'], 30_000);
 			expect(said.join('\n')).toContain('the database answers again');
@@ -174,19 +200,16 @@ describe('several workers on one database', () => {
 			const made = await setup.select().from(example).where(eq(example.jobId, jobId));
 			expect(made).toHaveLength(200);
 		} finally {
-			if (locker.inTransaction) locker.exec('ROLLBACK');
-			locker.close();
+			await locker.close();
 			await runner.stop();
 			await standin.close();
-			await db.close();
-			await setup.close();
 		}
 	}, 60_000);
 
 	it("two workers keep to one provider's request budget between them", async () => {
 		const standin = await startStandin({ latencyMs: 10 });
-		const databaseFile = join(dir, 'budget.db');
-		const setup = await createMigratedDb(databaseFile);
+		const databaseFile = await freshDatabaseUrl(join(dir, 'budget.db'));
+		const setup = openDb(databaseFile);
 		const admin = await makeUser(setup, 'admin');
 		const target = await makeProject(setup, admin.id);
 		// Six requests a minute: a full bucket of six at once, then one every ten seconds.
@@ -206,7 +229,7 @@ describe('several workers on one database', () => {
 		await startJob(setup, target, admin.id, [teacher.id], inputs, { concurrency: 8 });
 		// Two workers, each with a connection of its own, as two processes have.
 		const workers = [1, 2].map((n) => {
-			const db = createDb(databaseFile);
+			const db = openDb(databaseFile);
 			return {
 				db,
 				runner: new JobRunner(db, { key: TEST_SECRET, pollMs: 50, workerId: `worker-${n}` })
@@ -218,12 +241,8 @@ describe('several workers on one database', () => {
 			// Each worker's own bucket would have let twelve through.
 			expect(standin.chatCalls).toHaveLength(6);
 		} finally {
-			for (const { runner, db } of workers) {
-				await runner.stop();
-				await db.close();
-			}
+			for (const { runner } of workers) await runner.stop();
 			await standin.close();
-			await setup.close();
 		}
 	}, 30_000);
 });

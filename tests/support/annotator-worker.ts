@@ -1,6 +1,6 @@
-// One thread of simulated annotators for the concurrency test: its own SQLite connection, as
-// a second server process would have, claiming and submitting as fast as it can.
-import { parentPort, workerData } from 'node:worker_threads';
+// One process of simulated annotators for the concurrency test: its own connection to the
+// database, as a second server process has, claiming and submitting as fast as it can. Its job
+// comes as JSON in ANNOTATOR_JOB; its tally goes out as one JSON line.
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { createDb } from '../../src/lib/server/db';
 import { claimNext } from '../../src/lib/server/queue';
@@ -8,7 +8,7 @@ import { submitReview } from '../../src/lib/server/reviews';
 import { mulberry32 } from '../../src/lib/random';
 
 type Job = { databaseUrl: string; projectId: number; userIds: string[]; seed: number };
-const { databaseUrl, projectId, userIds, seed } = workerData as Job;
+const { databaseUrl, projectId, userIds, seed } = JSON.parse(process.env.ANNOTATOR_JOB!) as Job;
 const db = createDb(databaseUrl);
 
 const random = mulberry32(seed);
@@ -51,4 +51,4 @@ async function annotate(userId: string) {
 
 await Promise.all(userIds.map((id) => annotate(id)));
 await db.close();
-parentPort!.postMessage(tally);
+process.stdout.write(`${JSON.stringify(tally)}\n`);

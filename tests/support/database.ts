@@ -61,8 +61,8 @@ export async function testDb(): Promise<Db> {
 }
 
 /** Opens the database at `url` (from freshDatabaseUrl), to be closed when the file's tests end. */
-export function openDb(url: string): Db {
-	const db = createDb(url);
+export function openDb(url: string, options: { busyTimeoutMs?: number } = {}): Db {
+	const db = createDb(url, options);
 	if (postgresUnderTest()) urls.set(db, url);
 	opened.push(db);
 	return db;

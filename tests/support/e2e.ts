@@ -1,14 +1,16 @@
 import type { BrowserContext } from '@playwright/test';
 import { createDb, type Db } from '../../src/lib/server/db';
 import { createSession, generateSessionToken, sessionCookieName } from '../../src/lib/server/auth';
+import { loadSecretKey, secretKeyFrom } from '../../src/lib/server/secrets';
 import { createUser, getUserByUsername } from '../../src/lib/server/users';
 import type { Role } from '../../src/lib/server/db/schema';
 import { claimNext } from '../../src/lib/server/queue';
 import { submitReview } from '../../src/lib/server/reviews';
 
-export const E2E_DATABASE = '.e2e/winnow.db';
+/** The server's database: a SQLite file, or in the PostgreSQL run (`npm run test:e2e:pg`) its URL. */
+export const E2E_DATABASE = process.env.E2E_DATABASE_URL ?? '.e2e/winnow.db';
 /** The secret the e2e server generated beside its database, to seal keys as it does. */
-export const E2E_SECRET_FILE = '.e2e/secret.key';
+const E2E_SECRET_FILE = '.e2e/secret.key';
 export const BASE_URL = 'http://localhost:4173';
 /** The admin the setup spec creates through the page. */
 export const SETUP_ADMIN = { username: 'admin', password: 'correct-horse-battery' };
@@ -19,6 +21,12 @@ let db: Db | undefined;
 export function e2eDb(): Db {
 	db ??= createDb(E2E_DATABASE);
 	return db;
+}
+
+/** The key the e2e servers seal provider keys with, to seal them as they do. */
+export function e2eSecretKey() {
+	const shared = process.env.E2E_WINNOW_SECRET;
+	return shared ? secretKeyFrom(shared) : loadSecretKey(undefined, E2E_SECRET_FILE);
 }
 
 /** A user made through the same domain function the admin page uses; reused if it exists. */

@@ -51,6 +51,14 @@ export type Db = Queryable & {
 	 * returns how to stop; null where the backend cannot, and the caller polls.
 	 */
 	listen(channel: string, onNotify: () => void): (() => void) | null;
+	/**
+	 * Tells the query planner that `added` rows of examples just arrived. PostgreSQL plans from
+	 * statistics that autovacuum refreshes only a minute or so later; until then a big import's
+	 * examples would be planned as the few there were before, and the queue's claim could read
+	 * them all. Past a few thousand rows it analyzes the example tables now. SQLite needs
+	 * nothing.
+	 */
+	refreshStatistics(added: number): Promise<void>;
 	/** Copies the live database to `destination`; safe while others write. */
 	backup(destination: string): Promise<void>;
 	close(): Promise<void>;
@@ -87,7 +95,7 @@ function reuseStatements(client: Database.Database) {
 	}) as typeof client.prepare;
 }
 
-/** How long a statement waits for another process's write lock before it fails. */
+/** How long a statement waits for another process's write lock before it fails (both backends). */
 const BUSY_TIMEOUT_MS = 5000;
 
 function connect(url: string, readonly: boolean, busyTimeoutMs: number): Drizzle {
@@ -102,9 +110,12 @@ function connect(url: string, readonly: boolean, busyTimeoutMs: number): Drizzle
 	return connected;
 }
 
+/** Rows added at once past which PostgreSQL's statistics are refreshed at once. */
+const ANALYZE_AFTER_ROWS = 5000;
+
 /** The same for PostgreSQL: `url` is `postgres://user:password@host:port/database`. */
-function createPostgresDb(url: string, poolSize?: number): Db {
-	const parts = connectPostgres(url, { poolSize, inTransaction });
+function createPostgresDb(url: string, poolSize: number | undefined, lockTimeoutMs: number): Db {
+	const parts = connectPostgres(url, { poolSize, lockTimeoutMs, inTransaction });
 	const routed = parts.routed as unknown as Drizzle;
 	Object.assign(routed, { [DIALECT]: dialects.postgres });
 	return {
@@ -121,6 +132,9 @@ function createPostgresDb(url: string, poolSize?: number): Db {
 		prepareWrites: (build) => build(routed),
 		announce: parts.announce,
 		listen: parts.listen,
+		refreshStatistics: async (added) => {
+			if (added >= ANALYZE_AFTER_ROWS) await parts.analyze(['example', 'revision', 'example_tag']);
+		},
 		backup: async () => {
 			throw new Error('A PostgreSQL database is backed up with pg_dump (see the README).');
 		},
@@ -143,8 +157,8 @@ export function createDb(
 	url: string,
 	options: { busyTimeoutMs?: number; poolSize?: number } = {}
 ): Db {
-	if (isPostgresUrl(url)) return createPostgresDb(url, options.poolSize);
 	const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+	if (isPostgresUrl(url)) return createPostgresDb(url, options.poolSize, busyTimeoutMs);
 	if (url !== ':memory:') {
 		mkdirSync(dirname(resolve(url)), { recursive: true, mode: 0o700 });
 		// SQLite gives the WAL and shared-memory files the database file's own mode, so they
@@ -185,6 +199,7 @@ export function createDb(
 		prepareWrites: (build) => build(writer),
 		announce: async () => {},
 		listen: () => null,
+		refreshStatistics: async () => {},
 		backup: async (destination) => {
 			mkdirSync(dirname(resolve(destination)), { recursive: true, mode: 0o700 });
 			ownerOnly(destination, true);

@@ -17,7 +17,7 @@ import { refuseUnknownMigrations } from './migrations';
 // outside transactions run in parallel on the pool.
 
 /** The advisory lock every write transaction holds (any fixed number; "winn" in ASCII). */
-const WRITE_LOCK = 0x77696e6e;
+export const WRITE_LOCK = 0x77696e6e;
 /** The advisory lock that lets one server at a time apply migrations. */
 const MIGRATION_LOCK = WRITE_LOCK + 1;
 
@@ -38,6 +38,21 @@ function numbersAsNumbers() {
 	pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
 }
 
+/**
+ * Settings of every connection. A statement waits `lockTimeoutMs` for a lock (the write lock,
+ * say) before it fails, as SQLite's busy timeout makes a writer wait. Commits do not wait for
+ * the log to reach the disk (synchronous_commit off): the durability of SQLite in WAL mode with
+ * synchronous=NORMAL, as Winnow runs it — a power cut may lose the last moment of writes,
+ * never corrupt the database — and without it every write would hold the write lock through a
+ * disk flush. A DATABASE_URL that sets synchronous_commit itself (in `options`) keeps its own.
+ */
+function connectionSettings(url: string, lockTimeoutMs: number): string {
+	const own = new URL(url).searchParams.get('options') ?? '';
+	const settings = [`-c lock_timeout=${Math.round(lockTimeoutMs)}`, own];
+	if (!own.includes('synchronous_commit')) settings.push('-c synchronous_commit=off');
+	return settings.filter(Boolean).join(' ');
+}
+
 type Transaction = { client: pg.PoolClient; open: boolean };
 
 /** The transaction the running code is part of, if any. */
@@ -48,6 +63,8 @@ export type PostgresParts = {
 	/** Drizzle over the routing client; runs statements inside the current transaction. */
 	routed: ReturnType<typeof drizzle>;
 	transaction<T>(work: () => Promise<T>): Promise<T>;
+	/** Refreshes the planner's statistics of these tables (ANALYZE). */
+	analyze(tables: string[]): Promise<void>;
 	/** Sends a notification on `channel` to every server listening (NOTIFY). */
 	announce(channel: string): Promise<void>;
 	/** Calls `onNotify` for each notification on `channel` (LISTEN); returns how to stop. */
@@ -61,10 +78,14 @@ const RELISTEN_MS = 1000;
 
 export function connectPostgres(
 	url: string,
-	options: { poolSize?: number; inTransaction: AsyncLocalStorage<true> }
+	options: { poolSize?: number; lockTimeoutMs: number; inTransaction: AsyncLocalStorage<true> }
 ): PostgresParts {
 	numbersAsNumbers();
-	const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? DEFAULT_POOL_SIZE });
+	const pool = new pg.Pool({
+		connectionString: url,
+		max: options.poolSize ?? DEFAULT_POOL_SIZE,
+		options: connectionSettings(url, options.lockTimeoutMs)
+	});
 	// An idle connection the server closed must not take the process down; the pool replaces it.
 	pool.on('error', () => {});
 	const routing = {
@@ -78,15 +99,25 @@ export function connectPostgres(
 	joinAliasesByOriginalName(routed);
 	driverErrorsAsTheyAre(routed);
 
+	// Transactions of this process wait their turn here, as on SQLite, rather than each taking
+	// a connection only to wait on the write lock with it: the pool stays free for reads.
+	let queue: Promise<unknown> = Promise.resolve();
+
 	async function transaction<T>(work: () => Promise<T>): Promise<T> {
+		const turn = queue.then(() => runTransaction(work));
+		queue = turn.catch(() => {});
+		return await turn;
+	}
+
+	async function runTransaction<T>(work: () => Promise<T>): Promise<T> {
 		const client = await pool.connect();
 		const state: Transaction = { client, open: true };
 		try {
 			return await options.inTransaction.run(true, () =>
 				current.run(state, async () => {
-					await client.query('BEGIN');
+					// One round trip: the transaction and its lock.
+					await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
 					try {
-						await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
 						const result = await work();
 						await client.query('COMMIT');
 						return result;
@@ -144,6 +175,9 @@ export function connectPostgres(
 	return {
 		routed,
 		transaction,
+		analyze: async (tables) => {
+			await pool.query(`ANALYZE ${tables.map((t) => `"${t}"`).join(', ')}`);
+		},
 		announce: async (channel) => {
 			await pool.query('SELECT pg_notify($1, $2)', [channelName(channel), '']);
 		},

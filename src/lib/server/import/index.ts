@@ -455,13 +455,15 @@ export async function insertRows(
 	now = new Date()
 ): Promise<{ batchId: number; imported: number; skipped: number }> {
 	const write = rowWriter(db, target, meta.userId, 'now');
-	return await db.transaction(async (tx) => {
+	const done = await db.transaction(async (tx) => {
 		const batchId = await createBatch(tx, target, meta, 'done', now);
 		let imported = 0;
 		for (const row of rows) if (await write(row, batchId, now)) imported += 1;
 		await finishBatch(tx, target, batchId, imported, now);
 		return { batchId, imported, skipped: rows.length - imported };
 	});
+	await db.refreshStatistics(done.imported);
+	return done;
 }
 
 /**
@@ -525,6 +527,7 @@ export async function stageRows(
 		await discardStagedBatch(db, batchId);
 		throw e;
 	}
+	await db.refreshStatistics(imported);
 	return { batchId, imported, skipped: rows.length - imported };
 }
 
