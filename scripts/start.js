@@ -36,6 +36,14 @@ if (sqliteProblem) {
 	process.exit(1);
 }
 
+/** The database for the log: a PostgreSQL URL without its password. */
+function shownDatabase(url = 'data/winnow.db') {
+	if (!/^postgres(ql)?:\/\//.test(url)) return url;
+	const shown = new URL(url);
+	if (shown.password) shown.password = '***';
+	return shown.toString();
+}
+
 function newestChange(path) {
 	const info = statSync(path);
 	if (!info.isDirectory()) return info.mtimeMs;
@@ -59,7 +67,7 @@ if (stale) {
 // A worker answers no requests: it loads the server without listening, which starts the job
 // runner and the fine-tune follower, and runs until it is stopped.
 if (process.env.WINNOW_ROLE === 'worker') {
-	console.log(`Winnow worker (database: ${process.env.DATABASE_URL ?? 'data/winnow.db'})`);
+	console.log(`Winnow worker (database: ${shownDatabase(process.env.DATABASE_URL)})`);
 	const worker = spawn(
 		process.execPath,
 		[
@@ -85,7 +93,7 @@ function serve() {
 	};
 	// Without a known origin the server assumes https and refuses every form posted over http.
 	if (!env.ORIGIN && !env.PROTOCOL_HEADER) env.ORIGIN = `http://localhost:${port}`;
-	console.log(`Winnow on ${env.ORIGIN} (database: ${env.DATABASE_URL ?? 'data/winnow.db'})`);
+	console.log(`Winnow on ${env.ORIGIN} (database: ${shownDatabase(env.DATABASE_URL)})`);
 	const server = spawn(process.execPath, [built], { stdio: 'inherit', env });
 	for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
 	server.on('exit', (code) => process.exit(code ?? 0));
