@@ -103,7 +103,7 @@ try {
 			case when g % 10 = 0 then 'accepted' else 'queued' end,
 			case when g % 10 = 0 then 2 else 0 end,
 			case when g % 10 = 0 then 0 else 1 end,
-			0, (g * 7919) % 1000003, ${now}, ${now},
+			0, (g::bigint * 7919) % 1000003, ${now}, ${now},
 			case when g % 10 = 0 then 4.5 end, case when g % 10 = 0 then 'accept' end
 		from generate_series(1, ${EXAMPLES}) g`);
 	await seed.query(`

@@ -112,7 +112,7 @@ async function tagsFor(db: Db, exampleIds: number[]): Promise<Map<number, string
 		.select()
 		.from(exampleTag)
 		.where(inArray(exampleTag.exampleId, exampleIds))
-		.orderBy(asc(exampleTag.tag));
+		.orderBy(asc(dialectOf(db).byCodePoint(exampleTag.tag)));
 	for (const row of rows) {
 		const list = byExample.get(row.exampleId) ?? [];
 		list.push(row.tag);
@@ -155,7 +155,7 @@ export async function listProjectTags(db: Db, projectId: number, limit = 200) {
 		.innerJoin(example, eq(example.id, exampleTag.exampleId))
 		.where(and(eq(example.projectId, projectId), notStaged()))
 		.groupBy(exampleTag.tag)
-		.orderBy(desc(count()), asc(exampleTag.tag))
+		.orderBy(desc(count()), asc(dialectOf(db).byCodePoint(exampleTag.tag)))
 		.limit(limit);
 }
 

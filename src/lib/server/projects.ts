@@ -1,5 +1,5 @@
 import { and, asc, count, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { preparedRead, type Db } from './db';
+import { dialectOf, preparedRead, type Db } from './db';
 import { example, project, projectMember, requirement, user, type Project } from './db/schema';
 import { notStaged } from './import/staging';
 import type { ProjectInput } from '../schemas/project';
@@ -162,11 +162,11 @@ export async function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id'
 		.from(project);
 	const rows =
 		viewer.role === 'admin'
-			? await base.orderBy(asc(project.name))
+			? await base.orderBy(asc(dialectOf(db).byCodePoint(project.name)))
 			: await base
 					.innerJoin(projectMember, eq(projectMember.projectId, project.id))
 					.where(eq(projectMember.userId, viewer.id))
-					.orderBy(asc(project.name));
+					.orderBy(asc(dialectOf(db).byCodePoint(project.name)));
 	const ids = rows.map((r) => r.id);
 	const counts = ids.length
 		? await db
@@ -206,7 +206,7 @@ export async function listMembers(db: Db, projectId: number) {
 		.from(projectMember)
 		.innerJoin(user, eq(user.id, projectMember.userId))
 		.where(eq(projectMember.projectId, projectId))
-		.orderBy(asc(user.username));
+		.orderBy(asc(dialectOf(db).byCodePoint(user.username)));
 }
 
 /** Active users who could be added to the project. */
@@ -219,7 +219,7 @@ export async function listNonMembers(db: Db, projectId: number) {
 		.select({ id: user.id, username: user.username, displayName: user.displayName })
 		.from(user)
 		.where(and(eq(user.active, true), notInArray(user.id, memberIds)))
-		.orderBy(asc(user.username));
+		.orderBy(asc(dialectOf(db).byCodePoint(user.username)));
 }
 
 export async function addMember(

@@ -1,6 +1,6 @@
 import { and, asc, count, eq } from 'drizzle-orm';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import type { Db } from './db';
+import { dialectOf, type Db } from './db';
 import { user, type Role, type User } from './db/schema';
 import { hashPassword, verifyPassword } from './passwords';
 import { invalidateUserSessions } from './auth';
@@ -84,7 +84,7 @@ export async function listUsers(db: Db) {
 			createdAt: user.createdAt
 		})
 		.from(user)
-		.orderBy(asc(user.username));
+		.orderBy(asc(dialectOf(db).byCodePoint(user.username)));
 }
 
 export async function setUserRole(db: Db, userId: string, role: Role): Promise<void> {

@@ -72,15 +72,6 @@ export function copyPlan(): TablePlan[] {
 	return plan;
 }
 
-type SqliteSource = Db & {
-	$client: {
-		prepare(text: string): {
-			iterate(): IterableIterator<Record<string, unknown>>;
-			get(): unknown;
-		};
-	};
-};
-
 /**
  * Copies every row of `from` (SQLite) into `to` (PostgreSQL, migrated and empty) in one
  * transaction. Refuses a target that holds any row; `progress` hears each table as it is done.
@@ -93,7 +84,6 @@ export async function copyDatabase(
 	if (from.dialect.name !== 'sqlite' || to.dialect.name !== 'postgres') {
 		throw new Error('db:copy copies a SQLite database into a PostgreSQL one.');
 	}
-	const source = from as SqliteSource;
 	const plan = copyPlan();
 	const execute = executorOf(to);
 	return await to.transaction(async () => {
@@ -109,7 +99,7 @@ export async function copyDatabase(
 		const later: { table: TablePlan; rows: Record<string, unknown>[] }[] = [];
 		for (const table of plan) {
 			const names = table.columns.map((c) => c.name);
-			const rows = source.$client
+			const rows = from.$client
 				.prepare(`select * from "${table.name}" order by rowid`)
 				.iterate() as IterableIterator<Record<string, unknown>>;
 			let copied = 0;

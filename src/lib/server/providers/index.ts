@@ -1,6 +1,6 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import OpenAI from 'openai';
-import type { Db, Queryable, Tx } from '../db';
+import { dialectOf, type Db, type Queryable, type Tx } from '../db';
 import {
 	fineTune,
 	job,
@@ -155,8 +155,14 @@ export async function deleteProvider(db: Db, providerId: number): Promise<Remove
 }
 
 export async function listProviders(db: Db): Promise<ProviderSummary[]> {
-	const providers = await db.select().from(provider).orderBy(asc(provider.name));
-	const models = await db.select().from(model).orderBy(asc(model.name));
+	const providers = await db
+		.select()
+		.from(provider)
+		.orderBy(asc(dialectOf(db).byCodePoint(provider.name)));
+	const models = await db
+		.select()
+		.from(model)
+		.orderBy(asc(dialectOf(db).byCodePoint(model.name)));
 	return providers.map((p) => ({
 		id: p.id,
 		name: p.name,
@@ -191,7 +197,10 @@ export async function modelChoices(db: Db): Promise<ModelChoice[]> {
 			})
 			.from(model)
 			.innerJoin(provider, eq(provider.id, model.providerId))
-			.orderBy(asc(provider.name), asc(model.name))
+			.orderBy(
+				asc(dialectOf(db).byCodePoint(provider.name)),
+				asc(dialectOf(db).byCodePoint(model.name))
+			)
 	).map((m) => ({ id: m.id, label: modelLabel(m.name, m.provider), providerId: m.providerId }));
 }
 
