@@ -9,9 +9,10 @@
 import { existsSync } from 'node:fs';
 import { DatabaseStartError, openDatabase } from '../src/lib/server/db';
 import { copyDatabase } from '../src/lib/server/db/copy';
+import { isPostgresUrl } from '../src/lib/server/db/postgres';
 
 const [from, to] = process.argv.slice(2);
-if (!from || !to || !existsSync(from) || !/^postgres(ql)?:\/\//.test(to)) {
+if (!from || !to || !existsSync(from) || !isPostgresUrl(to)) {
 	console.error('Usage: npm run db:copy -- <SQLite file> <postgres://… URL of an empty database>');
 	process.exit(2);
 }

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { isPostgresUrl } from './db/postgres';
 
 const configSchema = z.object({
 	DATABASE_URL: z.string().min(1).default('data/winnow.db'),
@@ -32,9 +33,6 @@ const configSchema = z.object({
 		.default(10)
 });
 
-/** postgres://… or postgresql://… picks PostgreSQL; anything else is a SQLite file. */
-const POSTGRES_URL = /^postgres(ql)?:\/\//;
-
 export type Role = 'all' | 'web' | 'worker';
 
 export type Config = {
@@ -55,7 +53,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 		throw new Error(`Invalid configuration: ${z.prettifyError(parsed.error)}`);
 	}
 	const databaseUrl = parsed.data.DATABASE_URL;
-	const postgres = POSTGRES_URL.test(databaseUrl);
+	const postgres = isPostgresUrl(databaseUrl);
 	// Servers on one PostgreSQL must open one another's provider keys, so they share the secret
 	// instead of each generating its own beside a database file they do not have.
 	if (postgres && !parsed.data.WINNOW_SECRET) {

@@ -70,7 +70,6 @@ export type PostgresParts = {
 	/** Calls `onNotify` for each notification on `channel` (LISTEN); returns how to stop. */
 	listen(channel: string, onNotify: () => void): () => void;
 	close(): Promise<void>;
-	pool: pg.Pool;
 };
 
 /** How long a lost listening connection waits before it connects again. */
@@ -197,8 +196,7 @@ export function connectPostgres(
 			listening = null;
 			await client?.end().catch(() => {});
 			await pool.end();
-		},
-		pool
+		}
 	};
 }
 
