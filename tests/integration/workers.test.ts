@@ -5,9 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
-import pg from 'pg';
-import { WRITE_LOCK } from '$lib/server/db/postgres';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addModel, createProvider } from '$lib/server/providers';
 import { example } from '$lib/server/db/schema';
@@ -21,7 +18,7 @@ import {
 	TEST_SECRET
 } from '../support/jobs';
 import { startStandin } from '../support/standin';
-import { freshDatabaseUrl, openDb, postgresUnderTest } from '../support/database';
+import { freshDatabaseUrl, openDb, writeLocker } from '../support/database';
 import { startRoleProcess, type RoleProcess } from '../../scripts/bench-server';
 
 // Several processes on one database, as `WINNOW_ROLE=web` and `WINNOW_ROLE=worker` run them:
@@ -45,32 +42,6 @@ async function startProcess(role: 'web' | 'worker', databaseFile: string): Promi
 	});
 	started.push(one);
 	return one;
-}
-
-/**
- * Another process's hold on the database's write lock: SQLite's, by a write transaction on the
- * file; PostgreSQL's, by the advisory lock every write transaction takes.
- */
-async function writeLocker(url: string) {
-	const server = postgresUnderTest();
-	if (!server) {
-		const locker = new Database(url);
-		return {
-			hold: async () => void locker.exec('BEGIN IMMEDIATE'),
-			release: async () => void locker.exec('ROLLBACK'),
-			close: async () => {
-				if (locker.inTransaction) locker.exec('ROLLBACK');
-				locker.close();
-			}
-		};
-	}
-	const locker = new pg.Client({ connectionString: url });
-	await locker.connect();
-	return {
-		hold: async () => void (await locker.query('select pg_advisory_lock($1)', [WRITE_LOCK])),
-		release: async () => void (await locker.query('select pg_advisory_unlock($1)', [WRITE_LOCK])),
-		close: () => locker.end()
-	};
 }
 
 describe('several workers on one database', () => {

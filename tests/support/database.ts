@@ -1,6 +1,8 @@
 import { afterAll, inject } from 'vitest';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createDb, createMigratedDb, type Db } from '../../src/lib/server/db';
+import { WRITE_LOCK } from '../../src/lib/server/db/postgres';
 import { databaseUrl, TEMPLATE } from './postgres-setup';
 
 // The database a test works on. The integration suite runs twice: on SQLite, where this is a
@@ -101,6 +103,32 @@ export async function rawSql(
 	} finally {
 		await client.end();
 	}
+}
+
+/**
+ * Another process's hold on the database's write lock: SQLite's, by a write transaction on the
+ * file; PostgreSQL's, by the advisory lock every write transaction takes.
+ */
+export async function writeLocker(url: string) {
+	const server = postgresUnderTest();
+	if (!server) {
+		const locker = new Database(url);
+		return {
+			hold: async () => void locker.exec('BEGIN IMMEDIATE'),
+			release: async () => void locker.exec('ROLLBACK'),
+			close: async () => {
+				if (locker.inTransaction) locker.exec('ROLLBACK');
+				locker.close();
+			}
+		};
+	}
+	const locker = new pg.Client({ connectionString: url });
+	await locker.connect();
+	return {
+		hold: async () => void (await locker.query('select pg_advisory_lock($1)', [WRITE_LOCK])),
+		release: async () => void (await locker.query('select pg_advisory_unlock($1)', [WRITE_LOCK])),
+		close: () => locker.end()
+	};
 }
 
 afterAll(async () => {

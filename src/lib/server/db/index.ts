@@ -110,6 +110,27 @@ function connect(url: string, readonly: boolean, busyTimeoutMs: number): Drizzle
 	return connected;
 }
 
+/**
+ * Takes the write lock, waiting for another process that holds it without stopping this one:
+ * SQLite's own busy handler sleeps on the thread, and everything the process serves (other
+ * requests, a worker's calls coming back) would wait with it. Gives up after `timeoutMs` with
+ * SQLite's own SQLITE_BUSY error.
+ */
+async function beginImmediate(client: Database.Database, timeoutMs: number): Promise<void> {
+	const giveUpAt = Date.now() + timeoutMs;
+	for (let attempt = 0; ; attempt++) {
+		try {
+			client.exec('BEGIN IMMEDIATE');
+			return;
+		} catch (e) {
+			if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw e;
+		}
+		// Another transaction is a fraction of a millisecond to a few: look again soon, less
+		// often the longer it lasts.
+		await new Promise((resolve) => setTimeout(resolve, Math.min(5, 1 + (attempt >> 3))));
+	}
+}
+
 /** Rows added at once past which PostgreSQL's statistics are refreshed at once. */
 const ANALYZE_AFTER_ROWS = 5000;
 
@@ -166,6 +187,8 @@ export function createDb(
 		for (const path of [url, `${url}-wal`, `${url}-shm`]) ownerOnly(path, path === url);
 	}
 	const writer = connect(url, false, busyTimeoutMs);
+	// From here on the writer waits for another process's write lock in beginImmediate.
+	writer.$client.pragma('busy_timeout = 0');
 	const reader = url === ':memory:' ? writer : connect(url, true, busyTimeoutMs);
 	let queue: Promise<unknown> = Promise.resolve();
 
@@ -175,7 +198,7 @@ export function createDb(
 		}
 		const turn = queue.then(() =>
 			inTransaction.run(true, async () => {
-				writer.$client.exec('BEGIN IMMEDIATE');
+				await beginImmediate(writer.$client, busyTimeoutMs);
 				try {
 					const result = await work(writer);
 					writer.$client.exec('COMMIT');
@@ -215,7 +238,14 @@ export function createDb(
 		[writerOf]: writer,
 		[migrator]: async (folder: string) => {
 			refuseNewerDatabase(writer, folder);
-			migrate(writer, { migrationsFolder: folder });
+			// Several servers starting together wait for each other's migrations in SQLite's
+			// own busy handler: nothing else runs in the process yet.
+			writer.$client.pragma(`busy_timeout = ${busyTimeoutMs}`);
+			try {
+				migrate(writer, { migrationsFolder: folder });
+			} finally {
+				writer.$client.pragma('busy_timeout = 0');
+			}
 		}
 	} as Db;
 }

@@ -111,24 +111,26 @@ export function connectPostgres(
 	async function runTransaction<T>(work: () => Promise<T>): Promise<T> {
 		const client = await pool.connect();
 		const state: Transaction = { client, open: true };
+		// A connection whose rollback failed is closed rather than handed to the next request.
+		let broken: Error | undefined;
 		try {
 			return await options.inTransaction.run(true, () =>
 				current.run(state, async () => {
-					// One round trip: the transaction and its lock.
-					await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
 					try {
+						// One round trip: the transaction and its lock, which may time out.
+						await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
 						const result = await work();
 						await client.query('COMMIT');
 						return result;
 					} catch (e) {
-						await client.query('ROLLBACK').catch(() => {});
+						await client.query('ROLLBACK').catch((failed: Error) => (broken = failed));
 						throw e;
 					}
 				})
 			);
 		} finally {
 			state.open = false;
-			client.release();
+			client.release(broken);
 		}
 	}
 
