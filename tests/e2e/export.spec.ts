@@ -110,38 +110,44 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 	await expect(page.getByText('Estimated training cost:')).toBeVisible();
 });
 
+/** A project whose three examples are accepted, all in the train split, and its admin. */
+async function acceptedProject(prefix: string) {
+	const db = e2eDb();
+	const admin = await ensureUser('exporter', 'admin');
+	const rater = await ensureUser('rita', 'annotator');
+	const project = await createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `${prefix} ${Date.now()}`,
+			splitTrain: '100',
+			splitVal: '0',
+			splitTest: '0'
+		}),
+		admin.id
+	);
+	await addMember(db, project.id, rater.id);
+	async function* rows() {
+		for (let i = 1; i <= 3; i++)
+			yield `{"input": "Tune question ${i}?", "output": "Tune answer ${i}."}\n`;
+	}
+	await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 't.jsonl',
+		userId: admin.id
+	});
+	await acceptEverything(db, project.id, rater.id, prefix.toLowerCase());
+	return { db, admin, project };
+}
+
 test('a fine-tune started from a dataset succeeds, and its model is offered for jobs', async ({
 	page,
 	context
 }) => {
 	const standin = await startStandin({ fineTuneSeconds: 2, apiKey: 'sk-fine-tune' });
 	try {
-		const db = e2eDb();
-		const admin = await ensureUser('exporter', 'admin');
-		const rater = await ensureUser('rita', 'annotator');
-		const project = await createProject(
-			db,
-			projectSchema.parse({
-				...DEFAULT_PROJECT_VALUES,
-				name: `Tune ${Date.now()}`,
-				splitTrain: '100',
-				splitVal: '0',
-				splitTest: '0'
-			}),
-			admin.id
-		);
-		await addMember(db, project.id, rater.id);
-		async function* rows() {
-			for (let i = 1; i <= 3; i++)
-				yield `{"input": "Tune question ${i}?", "output": "Tune answer ${i}."}\n`;
-		}
-		await importExamples(db, project, {
-			source: rows(),
-			format: 'jsonl',
-			filename: 't.jsonl',
-			userId: admin.id
-		});
-		await acceptEverything(db, project.id, rater.id, 'tune');
+		const { db, admin, project } = await acceptedProject('Tune');
 		const providerName = `Fine-tuning stand-in ${project.id}`;
 		await createProvider(db, e2eSecretKey(), {
 			name: providerName,
@@ -175,6 +181,55 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 
 		await page.goto(`/projects/${project.id}/jobs/new`);
 		await expect(page.getByLabel(`${modelName} (${providerName})`)).toBeVisible();
+	} finally {
+		await standin.close();
+	}
+});
+
+test('a Fireworks fine-tune from a dataset’s page makes a deployed student that answers in the playground', async ({
+	page,
+	context
+}) => {
+	const standin = await startStandin({ fineTuneSeconds: 2, apiKey: 'fw-key-e2e' });
+	try {
+		const { db, admin, project } = await acceptedProject('Fireworks');
+		const providerName = `Fireworks stand-in ${project.id}`;
+		await createProvider(db, e2eSecretKey(), {
+			name: providerName,
+			baseUrl: standin.url.replace(/\/v1$/, '/inference/v1'),
+			apiKey: 'fw-key-e2e',
+			accountId: 'standin-account',
+			requestsPerMinute: null,
+			tokensPerMinute: null
+		});
+
+		await logInAs(context, admin.id);
+		await page.goto(`/projects/${project.id}/datasets`);
+		await page.getByLabel('Dataset name').fill('fireworks v1');
+		await page.getByRole('button', { name: 'Freeze 3 examples' }).click();
+		await expect(page.getByRole('heading', { name: 'Dataset: fireworks v1' })).toBeVisible();
+		await page.getByLabel('Fine-tuning service').selectOption('fireworks');
+		await page.getByLabel('Provider').selectOption({ label: providerName });
+		await page.getByLabel('Base model', { exact: true }).fill('qwen3-8b');
+		await page.getByLabel('LoRA rank (Together, Fireworks; optional)').fill('16');
+		await page.getByRole('button', { name: 'Start fine-tuning' }).click();
+
+		await expect(page.getByRole('heading', { name: /^Fine-tune \d+$/ })).toBeVisible();
+		await expect(page.getByRole('heading', { name: 'Status: Succeeded' })).toBeVisible({
+			timeout: 20_000
+		});
+		await expect(page.getByRole('main')).toContainText('(scales to zero when idle)');
+		const modelName = (await page.getByRole('main').getByRole('strong').first().textContent())!;
+		expect(modelName).toMatch(/^accounts\/standin-account\/models\/sft-\d+$/);
+
+		await page.goto(`/projects/${project.id}/playground`);
+		const label = `${modelName} (${providerName})`;
+		await page.getByRole('checkbox', { name: label }).check();
+		await page.getByLabel('Input', { exact: true }).fill('Where is my parcel?');
+		await page.getByRole('button', { name: 'Run' }).click();
+		await expect(
+			page.getByRole('article', { name: label }).getByRole('region', { name: `Output of ${label}` })
+		).toHaveText('Answer to: Where is my parcel?');
 	} finally {
 		await standin.close();
 	}

@@ -6,10 +6,11 @@ import { freezeDataset } from '$lib/server/datasets';
 import { cancelFineTune, fineTuneEvents, startFineTune } from '$lib/server/finetune';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { addMember } from '$lib/server/projects';
-import { modelChoices } from '$lib/server/providers';
+import { clientFor, createProvider, getProvider, modelChoices } from '$lib/server/providers';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
-import { datasetFilterSchema } from '$lib/schemas/dataset';
+import { datasetFilterSchema, type FINE_TUNE_SERVICES } from '$lib/schemas/dataset';
+import type { FireworksOptions } from '$lib/server/finetune/fireworks';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { standinProvider, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin, type StandinOptions } from '../support/standin';
@@ -30,7 +31,9 @@ afterEach(async () => {
 
 const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 };
 
-async function setup(options: Partial<StandinOptions> = {}) {
+type Service = (typeof FINE_TUNE_SERVICES)[number];
+
+async function setup(options: Partial<StandinOptions> = {}, service: Service = 'openai') {
 	standin.set({ fineTuneSeconds: 0.8, ...options });
 	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
@@ -48,14 +51,30 @@ async function setup(options: Partial<StandinOptions> = {}) {
 	}
 	const frozen = await freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
-	const { providerId } = await standinProvider(db, standin.url);
+	const { providerId } =
+		service === 'fireworks'
+			? await fireworksProvider(db, 'standin-account')
+			: await standinProvider(db, standin.url);
 	return { db, admin, target, datasetId: frozen.datasetId, providerId };
+}
+
+/** A Fireworks provider on the stand-in: chat under /inference/v1, fine-tuning in an account. */
+async function fireworksProvider(db: Db, accountId: string) {
+	const created = await createProvider(db, TEST_SECRET, {
+		name: 'Stand-in',
+		baseUrl: standin.url.replace(/\/v1$/, '/inference/v1'),
+		apiKey: '',
+		accountId,
+		requestsPerMinute: null,
+		tokensPerMinute: null
+	});
+	return { providerId: created.id };
 }
 
 /** Starts a fine-tune of the set-up dataset with the given adapter and base model. */
 async function launch(
 	env: Awaited<ReturnType<typeof setup>>,
-	adapter: 'openai' | 'together',
+	adapter: Service,
 	baseModel: string,
 	suffix: string | null
 ) {
@@ -70,8 +89,8 @@ async function launch(
 	return started;
 }
 
-function follower(db: Db) {
-	const f = new FineTuneFollower(db, { key: TEST_SECRET, pollMs: 40 });
+function follower(db: Db, fireworks: FireworksOptions = { readyPollMs: 10 }) {
+	const f = new FineTuneFollower(db, { key: TEST_SECRET, pollMs: 40, fireworks });
 	followers.push(f);
 	f.start();
 	return f;
@@ -97,26 +116,52 @@ async function follow(
 	}
 }
 
+const OPENAI_EVENTS = [
+	'Validating training file',
+	'Fine-tuning job queued',
+	'Fine-tuning job started',
+	'The job has successfully completed'
+];
+
 const ADAPTERS = [
 	{
 		adapter: 'openai',
 		files: /^file-standin-/,
 		jobs: /^ftjob-standin-/,
+		model: (jobId: string) => new RegExp(`:${jobId}$`),
+		events: OPENAI_EVENTS,
 		refused: 'The provider refused the request (400): Invalid file format for fine-tuning.'
 	},
 	{
 		adapter: 'together',
 		files: /^file-together-/,
 		jobs: /^ft-together-/,
+		model: (jobId: string) => new RegExp(`-${jobId}$`),
+		events: OPENAI_EVENTS,
+		refused: 'The provider refused the request (400): Invalid file format.'
+	},
+	{
+		adapter: 'fireworks',
+		files: /^accounts\/standin-account\/datasets\/winnow-dataset-\d+-train-[0-9a-f]{8}$/,
+		jobs: /^accounts\/standin-account\/supervisedFineTuningJobs\/sft-\d+$/,
+		model: (jobId: string) =>
+			new RegExp(`^${jobId.replace('supervisedFineTuningJobs', 'models')}$`),
+		events: [
+			'Fireworks is preparing the job (JOB_STATE_CREATING)',
+			'The job is queued at Fireworks (JOB_STATE_PENDING)',
+			'Training (JOB_STATE_RUNNING)',
+			'Training completed (JOB_STATE_COMPLETED)',
+			'Deploying accounts/standin-account/models/* (scales to zero when idle)'
+		],
 		refused: 'The provider refused the request (400): Invalid file format.'
 	}
 ] as const;
 
 describe.each(ADAPTERS)(
 	'the $adapter fine-tuning adapter against the stand-in',
-	({ adapter, files, jobs, refused }) => {
+	({ adapter, files, jobs, model: modelName, events: expectedEvents, refused }) => {
 		it('validating → queued → running → succeeded, and the model joins its provider', async () => {
-			const env = await setup();
+			const env = await setup({}, adapter);
 			const { db } = env;
 			const started = await launch(env, adapter, 'base-small', 'support');
 			follower(db);
@@ -131,19 +176,18 @@ describe.each(ADAPTERS)(
 				await db.select().from(model).where(eq(model.id, done.resultModelId!)).limit(1)
 			)[0]!;
 			expect(made).toMatchObject({ providerId: env.providerId, fineTuneId: started.fineTuneId });
-			expect(made.name).toContain(done.externalJobId!);
+			expect(made.name).toMatch(modelName(done.externalJobId!));
 			expect((await modelChoices(db)).map((m) => m.label)).toContain(`${made.name} (Stand-in)`);
-			const events = (await fineTuneEvents(db, started.fineTuneId)).map((e) => e.message);
-			expect(events).toEqual([
-				'Validating training file',
-				'Fine-tuning job queued',
-				'Fine-tuning job started',
-				'The job has successfully completed'
-			]);
+			const events = (await fineTuneEvents(db, started.fineTuneId))
+				.map((e) => e.message)
+				// Fireworks' progress, as it was seen, depends on when the follower asked.
+				.filter((message) => !/^Training \d+% done$/.test(message))
+				.map((message) => message.replace(/models\/sft-\d+/, 'models/*'));
+			expect(events).toEqual(expectedEvents);
 		});
 
 		it('a failed job keeps the provider’s reason and registers no model', async () => {
-			const env = await setup();
+			const env = await setup({}, adapter);
 			const { db } = env;
 			const started = await launch(env, adapter, 'base-fail', null);
 			follower(db);
@@ -155,7 +199,7 @@ describe.each(ADAPTERS)(
 		});
 
 		it('a cancelled job is cancelled at the provider too', async () => {
-			const env = await setup({ fineTuneSeconds: 4 });
+			const env = await setup({ fineTuneSeconds: 4 }, adapter);
 			const { db } = env;
 			const started = await launch(env, adapter, 'base-small', null);
 			follower(db);
@@ -172,7 +216,7 @@ describe.each(ADAPTERS)(
 		});
 
 		it('a provider that refuses the file fails the fine-tune with its reason, and starts no job', async () => {
-			const env = await setup({ refuseFiles: true });
+			const env = await setup({ refuseFiles: true }, adapter);
 			const { db } = env;
 			const jobsBefore = standin.stats.fineTuneJobs;
 			const started = await launch(env, adapter, 'base-small', null);
@@ -183,7 +227,7 @@ describe.each(ADAPTERS)(
 		});
 
 		it('an upload that meets an outage is tried again, and the fine-tune goes on', async () => {
-			const env = await setup({ uploadOutages: 2 });
+			const env = await setup({ uploadOutages: 2 }, adapter);
 			const { db } = env;
 			const uploadsBefore = standin.uploads.length;
 			const started = await launch(env, adapter, 'base-small', null);
@@ -198,14 +242,18 @@ describe.each(ADAPTERS)(
 		});
 
 		it('a restart in the middle carries on with the same job', async () => {
-			const env = await setup({ fineTuneSeconds: 1.2 });
+			const env = await setup({ fineTuneSeconds: 1.2 }, adapter);
 			const { db } = env;
 			const started = await launch(env, adapter, 'base-small', null);
 			const jobsBefore = standin.stats.fineTuneJobs;
 			const first = follower(db);
 			await follow(db, started.fineTuneId, ['queued', 'running']);
 			await first.stop();
-			const second = new FineTuneFollower(db, { key: TEST_SECRET, pollMs: 40 });
+			const second = new FineTuneFollower(db, {
+				key: TEST_SECRET,
+				pollMs: 40,
+				fireworks: { readyPollMs: 10 }
+			});
 			followers.push(second);
 			second.start();
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('succeeded');
@@ -216,7 +264,7 @@ describe.each(ADAPTERS)(
 		});
 
 		it('refuses a dataset without training examples, and writes no record', async () => {
-			const { db, target, datasetId, providerId, admin } = await setup();
+			const { db, target, datasetId, providerId, admin } = await setup({}, adapter);
 			expect(
 				await startFineTune(
 					db,
@@ -230,3 +278,81 @@ describe.each(ADAPTERS)(
 		});
 	}
 );
+
+describe('the fireworks adapter', () => {
+	it('sends a file past the direct-upload limit through a signed URL, and trains on the same lines', async () => {
+		const direct = await setup({}, 'fireworks');
+		const uploadsBefore = standin.uploads.length;
+		const first = await launch(direct, 'fireworks', 'base-small', null);
+		follower(direct.db);
+		expect((await follow(direct.db, first.fineTuneId)).at(-1)).toBe('succeeded');
+		const sentDirectly = standin.uploads.slice(uploadsBefore).map((u) => u.content);
+
+		const large = await setup({}, 'fireworks');
+		const signedBefore = standin.fireworks.signedUploads;
+		const second = await launch(large, 'fireworks', 'base-small', null);
+		// Every file is "large" here: the signed-URL path is the one taken.
+		follower(large.db, { directUploadLimitBytes: 10, readyPollMs: 10 });
+		expect((await follow(large.db, second.fineTuneId)).at(-1)).toBe('succeeded');
+		expect(standin.fireworks.signedUploads - signedBefore).toBe(2);
+		const sentSigned = standin.uploads.slice(-2).map((u) => u.content);
+		expect(sentSigned).toEqual(sentDirectly);
+	});
+
+	it('a wrong account id is told plainly, and no job is started', async () => {
+		const env = await setup({}, 'fireworks');
+		const { providerId } = await fireworksProvider(env.db, 'someone-else');
+		const jobsBefore = standin.stats.fineTuneJobs;
+		const started = await startFineTune(
+			env.db,
+			env.target,
+			env.datasetId,
+			{
+				adapter: 'fireworks',
+				providerId,
+				baseModel: 'base-small',
+				suffix: null,
+				hyperparameters: HYPERPARAMETERS
+			},
+			env.admin.id
+		);
+		if (!started.ok) throw new Error(started.message);
+		follower(env.db);
+		expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('failed');
+		expect((await row(env.db, started.fineTuneId)).error).toBe(
+			'The provider refused the API key (403): Fireworks refused access to account “someone-else”: check the account id and the API key.'
+		);
+		expect(standin.stats.fineTuneJobs).toBe(jobsBefore);
+	});
+
+	it('an unknown base model is refused with Fireworks’ reason, and no job is started', async () => {
+		const env = await setup({}, 'fireworks');
+		const jobsBefore = standin.stats.fineTuneJobs;
+		const started = await launch(env, 'fireworks', 'unknown-model', null);
+		follower(env.db);
+		expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('failed');
+		expect((await row(env.db, started.fineTuneId)).error).toContain(
+			'model "accounts/fireworks/models/unknown-model" not found or not tunable'
+		);
+		expect(standin.stats.fineTuneJobs).toBe(jobsBefore);
+	});
+
+	it('the student is deployed before it is registered, and answers through the provider', async () => {
+		const env = await setup({}, 'fireworks');
+		const deploymentsBefore = standin.fireworks.deployments;
+		const started = await launch(env, 'fireworks', 'base-small', 'support');
+		follower(env.db);
+		expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('succeeded');
+		expect(standin.fireworks.deployments - deploymentsBefore).toBe(1);
+		const done = await row(env.db, started.fineTuneId);
+		const student = (
+			await env.db.select().from(model).where(eq(model.id, done.resultModelId!)).limit(1)
+		)[0]!;
+		const client = clientFor((await getProvider(env.db, env.providerId))!, TEST_SECRET);
+		const answer = await client.chat.completions.create({
+			model: student.name,
+			messages: [{ role: 'user', content: 'Where is my order?' }]
+		});
+		expect(answer.choices[0].message.content).toBeTruthy();
+	});
+});

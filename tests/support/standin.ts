@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { mulberry32 } from '../../src/lib/random';
+import { fireworksStandin, type FireworksStats } from './standin-fireworks';
 
 export type Behaviour = 'ok' | '429' | '500' | 'hang' | 'malformed' | 'invalid';
 
@@ -43,6 +44,8 @@ export type StandinOptions = {
 	refuseFiles: boolean;
 	/** How many file uploads from now on meet a 503, as in a provider's outage. */
 	uploadOutages: number;
+	/** The Fireworks account the key may use; any other is refused (403). */
+	fireworksAccount: string;
 };
 
 export const STANDIN_DEFAULTS: StandinOptions = {
@@ -57,7 +60,8 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	seed: 1,
 	fineTuneSeconds: 2,
 	refuseFiles: false,
-	uploadOutages: 0
+	uploadOutages: 0,
+	fireworksAccount: 'standin-account'
 };
 
 type JsonSchema = {
@@ -196,7 +200,9 @@ export type Standin = {
 		maxInFlight: number;
 		fineTuneJobs: number;
 	};
-	/** Every file uploaded (OpenAI and Together), with its content as received. */
+	/** What the Fireworks section was asked: uploads through a signed URL, deployments made. */
+	fireworks: FireworksStats;
+	/** Every file uploaded (OpenAI, Together and Fireworks), with its content as received. */
 	uploads: { filename: string; content: string }[];
 	/** Each model's distinct system messages, as its chat requests carried them. */
 	systemPrompts: Map<string, Set<string>>;
@@ -546,9 +552,28 @@ export async function startStandin(
 		return false;
 	}
 
+	const fireworks = fireworksStandin({
+		account: () => options.fireworksAccount,
+		fineTuneSeconds: () => options.fineTuneSeconds,
+		refuseFiles: () => options.refuseFiles,
+		takeOutage: () => options.uploadOutages > 0 && options.uploadOutages-- > 0,
+		port: () => ownPort(),
+		onUpload: (filename, content) => uploads.push({ filename, content }),
+		onJob: () => stats.fineTuneJobs++,
+		serve: (model) => trained.add(model)
+	});
+
 	async function route(request: IncomingMessage, response: ServerResponse) {
 		const url = new URL(request.url ?? '/', 'http://standin');
-		const path = url.pathname.replace(/^\/v1/, '');
+		// Fireworks serves chat under /inference/v1 and its fine-tuning API under /v1.
+		const path = url.pathname.replace(/^\/(inference\/)?v1/, '');
+		// A signed upload URL carries its own authority, and no key.
+		if (
+			path.startsWith('/_fireworks_upload/') &&
+			(await fireworks.route(request, response, path))
+		) {
+			return;
+		}
 		if (options.apiKey && request.headers.authorization !== `Bearer ${options.apiKey}`) {
 			const sent = request.headers.authorization ?? '';
 			const key = sent.replace(/^Bearer /, '');
@@ -564,6 +589,7 @@ export async function startStandin(
 		}
 		const togetherRoute = await together(request, response, path);
 		if (togetherRoute) return;
+		if (await fireworks.route(request, response, path)) return;
 		if (request.method === 'GET' && path === '/models') {
 			send(response, 200, {
 				object: 'list',
@@ -709,6 +735,7 @@ export async function startStandin(
 			if (next.seed !== undefined) random = mulberry32(next.seed);
 		},
 		stats,
+		fireworks: fireworks.stats,
 		uploads,
 		systemPrompts,
 		chatCalls,

@@ -154,9 +154,25 @@ const optionalNumber = (what: string, min: number, max: number, whole: boolean) 
 			return value;
 		});
 
-/** The form that sends a dataset to a provider's fine-tuning. */
-export const fineTuneFormSchema = z.object({
-	adapter: z.enum(['openai', 'together'], 'Choose how to fine-tune.'),
+/** The fine-tuning services a fine-tune can be sent to, by the adapter that speaks to each. */
+export const FINE_TUNE_SERVICES = ['openai', 'together', 'fireworks'] as const;
+
+/** Which of the optional settings each service takes; the others are refused beside the field. */
+const SERVICE_SETTINGS: Record<(typeof FINE_TUNE_SERVICES)[number], Set<string>> = {
+	openai: new Set(['epochs', 'batchSize', 'learningRateMultiplier']),
+	together: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank']),
+	fireworks: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'maxContextLength'])
+};
+const SERVICE_NAMES = { openai: 'OpenAI', together: 'Together', fireworks: 'Fireworks' } as const;
+const SETTING_NAMES: Record<string, string> = {
+	learningRateMultiplier: 'a learning rate multiplier',
+	learningRate: 'a learning rate',
+	loraRank: 'a LoRA rank',
+	maxContextLength: 'a context length'
+};
+
+const fineTuneFields = z.object({
+	adapter: z.enum(FINE_TUNE_SERVICES, 'Choose how to fine-tune.'),
 	providerId: z.coerce.number('Choose a provider.').int().positive('Choose a provider.'),
 	baseModel: z
 		.string()
@@ -171,7 +187,27 @@ export const fineTuneFormSchema = z.object({
 		.transform((s) => s || null),
 	epochs: optionalNumber('the epochs', 1, 50, true),
 	batchSize: optionalNumber('the batch size', 1, 256, true),
-	learningRateMultiplier: optionalNumber('the learning rate multiplier', 0.01, 10, false)
+	learningRateMultiplier: optionalNumber('the learning rate multiplier', 0.01, 10, false),
+	learningRate: optionalNumber('the learning rate', 1e-7, 0.01, false),
+	loraRank: optionalNumber('the LoRA rank', 1, 64, true).refine(
+		(rank) => rank === null || Number.isInteger(Math.log2(rank)),
+		'Give the LoRA rank as a power of two: 4, 8, 16, 32 or 64.'
+	),
+	maxContextLength: optionalNumber('the context length', 512, 131_072, true)
+});
+
+/** The form that sends a dataset to a provider's fine-tuning. */
+export const fineTuneFormSchema = fineTuneFields.superRefine((form, ctx) => {
+	const takes = SERVICE_SETTINGS[form.adapter];
+	for (const [field, what] of Object.entries(SETTING_NAMES)) {
+		if (form[field as keyof typeof form] !== null && !takes.has(field)) {
+			ctx.addIssue({
+				code: 'custom',
+				path: [field],
+				message: `${SERVICE_NAMES[form.adapter]} fine-tuning takes no ${what.replace(/^an? /, '')}: leave it empty.`
+			});
+		}
+	}
 });
 
 /** The fine-tune's fields given as JSON (an API body), checked by the form's own schema. */
@@ -182,6 +218,9 @@ export function fineTuneFromJson(given: Record<string, string | number | boolean
 		epochs: '',
 		batchSize: '',
 		learningRateMultiplier: '',
+		learningRate: '',
+		loraRank: '',
+		maxContextLength: '',
 		...asFormValues(given)
 	});
 }
@@ -194,7 +233,10 @@ export const FINE_TUNE_FIELDS = [
 	'suffix',
 	'epochs',
 	'batchSize',
-	'learningRateMultiplier'
+	'learningRateMultiplier',
+	'learningRate',
+	'loraRank',
+	'maxContextLength'
 ] as const;
 
 export const FINE_TUNE_STATUS_LABELS = {

@@ -40,6 +40,16 @@ export const providerSchema = z.object({
 		}, 'This is not an http(s) URL. OpenAI’s is https://api.openai.com/v1.')
 		.transform((text) => text.replace(/\/+$/, '')),
 	apiKey: z.string().trim().max(500, 'That key is too long to be an API key.'),
+	accountId: z
+		.string()
+		.trim()
+		.max(63, 'Keep the account id under 64 characters.')
+		.regex(
+			/^([a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9])?$/,
+			'An account id is lowercase letters, digits and hyphens, as in the Fireworks console.'
+		)
+		.optional()
+		.transform((text) => text || null),
 	requestsPerMinute: optionalLimit('requests per minute'),
 	tokensPerMinute: optionalLimit('tokens per minute')
 });

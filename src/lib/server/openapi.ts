@@ -10,13 +10,16 @@ const FINE_TUNE = {
 	type: 'object',
 	required: ['adapter', 'providerId', 'baseModel'],
 	properties: {
-		adapter: { enum: ['openai', 'together'] },
+		adapter: { enum: ['openai', 'together', 'fireworks'] },
 		providerId: { type: 'integer' },
 		baseModel: { type: 'string' },
 		suffix: { type: 'string' },
 		epochs: { type: 'integer' },
 		batchSize: { type: 'integer' },
-		learningRateMultiplier: { type: 'number' }
+		learningRateMultiplier: { type: 'number' },
+		learningRate: { type: 'number' },
+		loraRank: { type: 'integer' },
+		maxContextLength: { type: 'integer' }
 	}
 };
 

@@ -419,6 +419,7 @@ export const provider = pgTable('provider', {
 	kind: text('kind').notNull().default('openai_compatible'),
 	baseUrl: text('base_url').notNull(),
 	apiKeyEncrypted: text('api_key_encrypted'),
+	accountId: text('account_id'),
 	requestsPerMinute: bigint('requests_per_minute', { mode: 'number' }),
 	tokensPerMinute: bigint('tokens_per_minute', { mode: 'number' }),
 	createdAt: bigint('created_at', { mode: 'number' }).notNull()

@@ -148,6 +148,8 @@ export const provider = sqliteTable('provider', {
 	baseUrl: text('base_url').notNull(),
 	/** AES-GCM ciphertext of the key; never sent to a browser. */
 	apiKeyEncrypted: text('api_key_encrypted'),
+	/** The account its fine-tuning API works in (Fireworks' account id), where it needs one. */
+	accountId: text('account_id'),
 	requestsPerMinute: integer('requests_per_minute'),
 	tokensPerMinute: integer('tokens_per_minute'),
 	createdAt: createdAt()
@@ -674,7 +676,7 @@ export const datasetItem = sqliteTable(
 	(t) => [primaryKey({ columns: [t.datasetId, t.exampleId] })]
 );
 
-export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'bundle'] as const;
+export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'fireworks', 'bundle'] as const;
 export const FINE_TUNE_STATUSES = [
 	'pending',
 	'uploading',

@@ -18,6 +18,12 @@ export type Hyperparameters = {
 	epochs: number | null;
 	batchSize: number | null;
 	learningRateMultiplier: number | null;
+	/** Together and Fireworks: the learning rate itself. */
+	learningRate?: number | null;
+	/** Together and Fireworks: the LoRA adapter's rank. */
+	loraRank?: number | null;
+	/** Fireworks: the longest example, in tokens, it trains on. */
+	maxContextLength?: number | null;
 };
 
 export interface FineTuneAdapter {

@@ -9,6 +9,7 @@ import { classifyFailure, describeProviderError } from '../providers/errors';
 import type { SecretKey } from '../secrets';
 import { ACTIVE_STATUSES, adapterFor } from '.';
 import type { FineTuneAdapter, Hyperparameters } from './adapter';
+import type { FireworksOptions } from './fireworks';
 import { queueIterationEvaluation } from '../iterations';
 
 // Follows fine-tunes in the background: uploads the dataset's files and starts the provider's
@@ -27,6 +28,8 @@ export type FollowerOptions = {
 	wakeJobs?: () => void;
 	/** This worker's name on the launches it holds; unique to the process by default. */
 	workerId?: string;
+	/** Settings of the Fireworks adapter (tests lower its direct-upload limit). */
+	fireworks?: FireworksOptions;
 };
 
 /** How long a worker may take to upload a dataset and create the job before another may try. */
@@ -121,7 +124,7 @@ export class FineTuneFollower {
 	}
 
 	private async step(found: FineTune) {
-		const adapter = await adapterFor(this.db, this.options.key, found);
+		const adapter = await adapterFor(this.db, this.options.key, found, this.options.fireworks);
 		if (!adapter) {
 			await this.fail(found, 'The provider of this fine-tune was removed.');
 			return;

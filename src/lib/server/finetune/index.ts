@@ -12,9 +12,10 @@ import {
 import { clientFor } from '../providers';
 import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import { togetherAdapter } from './together';
+import { fireworksAdapter, type FireworksOptions } from './fireworks';
 import { openAiAdapter, type FineTuneAdapter, type Hyperparameters } from './adapter';
 import { describeProviderError } from '../providers/errors';
-import type { fineTuneFormSchema } from '../../schemas/dataset';
+import type { FINE_TUNE_SERVICES, fineTuneFormSchema } from '../../schemas/dataset';
 import type { z } from 'zod';
 
 // Fine-tunes: a frozen dataset, a base model and a provider, followed in the background by
@@ -31,7 +32,7 @@ export const ACTIVE_STATUSES: FineTune['status'][] = [
 ];
 
 export type FineTuneSpec = {
-	adapter: 'openai' | 'together';
+	adapter: (typeof FINE_TUNE_SERVICES)[number];
 	providerId: number;
 	baseModel: string;
 	suffix: string | null;
@@ -47,16 +48,18 @@ export function fineTuneSpecOf(form: z.infer<typeof fineTuneFormSchema>): FineTu
 export async function adapterFor(
 	db: Db,
 	key: SecretKey,
-	found: FineTune
+	found: FineTune,
+	fireworks: FireworksOptions = {}
 ): Promise<FineTuneAdapter | null> {
 	if (found.providerId === null) return null;
 	const owner = (
 		await db.select().from(provider).where(eq(provider.id, found.providerId)).limit(1)
 	)[0];
 	if (!owner) return null;
-	if (found.adapter === 'together') {
-		const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
-		return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
+	const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
+	if (found.adapter === 'together') return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
+	if (found.adapter === 'fireworks') {
+		return fireworksAdapter(apiKey ?? 'no-key', owner.baseUrl, owner.accountId, fireworks);
 	}
 	// No retries inside the client: a create retried after a lost answer could start a second
 	// paid job. The follower asks again next round instead.

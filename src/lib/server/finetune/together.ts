@@ -62,7 +62,12 @@ export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapte
 				...(spec.suffix ? { suffix: spec.suffix } : {}),
 				...(h.epochs ? { n_epochs: h.epochs } : {}),
 				...(h.batchSize ? { batch_size: h.batchSize } : {}),
-				training_type: { type: 'Lora', lora_r: 16, lora_alpha: 32 }
+				...(h.learningRate ? { learning_rate: h.learningRate } : {}),
+				training_type: {
+					type: 'Lora',
+					lora_r: h.loraRank ?? 16,
+					lora_alpha: 2 * (h.loraRank ?? 16)
+				}
 			});
 			return job.id;
 		},

@@ -405,7 +405,10 @@ export async function nextIterationDefaults(db: Db, projectId: number) {
 					suffix: text(hyper.suffix),
 					epochs: text(hyper.epochs),
 					batchSize: text(hyper.batchSize),
-					learningRateMultiplier: text(hyper.learningRateMultiplier)
+					learningRateMultiplier: text(hyper.learningRateMultiplier),
+					learningRate: text(hyper.learningRate),
+					loraRank: text(hyper.loraRank),
+					maxContextLength: text(hyper.maxContextLength)
 				}
 			: {}) as Record<string, string>,
 		splits: evaluation?.splits ?? (['test'] as Split[]),

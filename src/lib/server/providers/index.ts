@@ -25,6 +25,7 @@ export type ProviderSummary = {
 	name: string;
 	baseUrl: string;
 	hasKey: boolean;
+	accountId: string | null;
 	requestsPerMinute: number | null;
 	tokensPerMinute: number | null;
 	models: Model[];
@@ -33,7 +34,7 @@ export type ProviderSummary = {
 export async function createProvider(
 	db: Db,
 	key: SecretKey,
-	input: ProviderInput,
+	input: Omit<ProviderInput, 'accountId'> & { accountId?: string | null },
 	now = new Date()
 ) {
 	return (
@@ -44,6 +45,7 @@ export async function createProvider(
 					name: input.name,
 					baseUrl: input.baseUrl,
 					apiKeyEncrypted: input.apiKey ? encryptSecret(key, input.apiKey) : null,
+					accountId: input.accountId ?? null,
 					requestsPerMinute: input.requestsPerMinute,
 					tokensPerMinute: input.tokensPerMinute,
 					createdAt: now
@@ -168,6 +170,7 @@ export async function listProviders(db: Db): Promise<ProviderSummary[]> {
 		name: p.name,
 		baseUrl: p.baseUrl,
 		hasKey: p.apiKeyEncrypted !== null,
+		accountId: p.accountId,
 		requestsPerMinute: p.requestsPerMinute,
 		tokensPerMinute: p.tokensPerMinute,
 		models: models.filter((m) => m.providerId === p.id)

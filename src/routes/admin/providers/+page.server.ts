@@ -33,6 +33,7 @@ export const actions: Actions = {
 		const values = {
 			name: formText(form, 'name'),
 			baseUrl: formText(form, 'baseUrl'),
+			accountId: formText(form, 'accountId'),
 			requestsPerMinute: formText(form, 'requestsPerMinute'),
 			tokensPerMinute: formText(form, 'tokensPerMinute')
 		};
