@@ -244,6 +244,9 @@ const table: Row[] = [
 		method: 'GET',
 		expect: apiAdminInput
 	},
+	{ route: '/admin/retirements', method: 'GET', expect: adminPage },
+	{ route: '/admin/retirements', method: 'POST', action: 'save', expect: adminAction },
+	{ route: '/admin/retirements', method: 'POST', action: 'remove', expect: adminAction },
 	{ route: '/admin/providers', method: 'GET', expect: adminPage },
 	{ route: '/admin/providers', method: 'POST', action: 'create', expect: adminAction },
 	{ route: '/admin/providers', method: 'POST', action: 'test', expect: adminAction },

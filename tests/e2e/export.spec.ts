@@ -10,7 +10,14 @@ import { claimNext } from '../../src/lib/server/queue';
 import { submitReview } from '../../src/lib/server/reviews';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { createProvider } from '../../src/lib/server/providers';
-import { acceptEverything, e2eSecretKey, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import {
+	acceptedProject,
+	acceptEverything,
+	e2eSecretKey,
+	e2eDb,
+	ensureUser,
+	logInAs
+} from '../support/e2e';
 import { startStandin } from '../support/standin';
 
 test('an admin freezes a dataset on the export page and downloads a checked OpenAI file', async ({
@@ -109,37 +116,6 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 	await expect(train).toContainText('Train: 5 examples');
 	await expect(page.getByText('Estimated training cost:')).toBeVisible();
 });
-
-/** A project whose three examples are accepted, all in the train split, and its admin. */
-async function acceptedProject(prefix: string) {
-	const db = e2eDb();
-	const admin = await ensureUser('exporter', 'admin');
-	const rater = await ensureUser('rita', 'annotator');
-	const project = await createProject(
-		db,
-		projectSchema.parse({
-			...DEFAULT_PROJECT_VALUES,
-			name: `${prefix} ${Date.now()}`,
-			splitTrain: '100',
-			splitVal: '0',
-			splitTest: '0'
-		}),
-		admin.id
-	);
-	await addMember(db, project.id, rater.id);
-	async function* rows() {
-		for (let i = 1; i <= 3; i++)
-			yield `{"input": "Tune question ${i}?", "output": "Tune answer ${i}."}\n`;
-	}
-	await importExamples(db, project, {
-		source: rows(),
-		format: 'jsonl',
-		filename: 't.jsonl',
-		userId: admin.id
-	});
-	await acceptEverything(db, project.id, rater.id, prefix.toLowerCase());
-	return { db, admin, project };
-}
 
 test('a fine-tune started from a dataset succeeds, and its model is offered for jobs', async ({
 	page,

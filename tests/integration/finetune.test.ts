@@ -3,8 +3,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Db } from '$lib/server/db';
 import { fineTune, model, type FineTune } from '$lib/server/db/schema';
 import { freezeDataset } from '$lib/server/datasets';
-import { cancelFineTune, fineTuneEvents, startFineTune } from '$lib/server/finetune';
+import { cancelFineTune, fineTuneEvents, refusalOf, startFineTune } from '$lib/server/finetune';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
+import { openAiAdapter } from '$lib/server/finetune/adapter';
+import {
+	dayOf,
+	listRetirements,
+	removeRetirement,
+	retirementOf,
+	retirementWarning,
+	saveRetirement
+} from '$lib/server/finetune/retirement';
+import OpenAI from 'openai';
 import { addMember } from '$lib/server/projects';
 import { clientFor, createProvider, getProvider, modelChoices } from '$lib/server/providers';
 import { claimNext } from '$lib/server/queue';
@@ -354,5 +364,131 @@ describe('the fireworks adapter', () => {
 			messages: [{ role: 'user', content: 'Where is my order?' }]
 		});
 		expect(answer.choices[0].message.content).toBeTruthy();
+	});
+});
+
+describe('retirement dates', () => {
+	const AFTER = new Date('2027-02-01T00:00:00Z');
+	const BEFORE_CUTOFF = new Date('2027-01-05T00:00:00Z');
+
+	it('come with the known retirements, and cover dated snapshots and fine-tunes of a model', async () => {
+		const db = await testDb();
+		const rows = await listRetirements(db);
+		expect(rows.map((r) => [r.model, dayOf(r.retiresOn)])).toEqual([
+			['gpt-4.1', '14 January 2027'],
+			['gpt-4.1-mini', '14 January 2027'],
+			['gpt-4o', '14 January 2027'],
+			['gpt-4o-mini', '14 January 2027']
+		]);
+		expect(retirementOf(rows, 'gpt-4o-mini-2024-07-18', AFTER)?.model).toBe('gpt-4o-mini');
+		expect(retirementOf(rows, 'ft:gpt-4.1-2025-04-14:acme:support:abc', AFTER)?.model).toBe(
+			'gpt-4.1'
+		);
+		expect(retirementOf(rows, 'gpt-4o-mini-tts', AFTER)).toBeNull();
+		expect(retirementOf(rows, 'gpt-4.1-nano', AFTER)).toBeNull();
+		// Warned about within 60 days, not before.
+		expect(retirementOf(rows, 'gpt-4o', new Date('2026-11-16T00:00:00Z'))?.state).toBe('soon');
+		expect(retirementOf(rows, 'gpt-4o', new Date('2026-11-14T00:00:00Z'))).toBeNull();
+		expect(await retirementWarning(db, 'gpt-4o', new Date('2026-12-04T00:00:00Z'))).toBe(
+			'gpt-4o retires on 14 January 2027 (OpenAI deprecations page, notice of 2026-10-14); a model trained on it stops answering then.'
+		);
+	});
+
+	it('a base model past its date is refused beside the field, and nothing is written', async () => {
+		const env = await setup();
+		const refused = await startFineTune(
+			env.db,
+			env.target,
+			env.datasetId,
+			{
+				adapter: 'together',
+				providerId: env.providerId,
+				baseModel: 'gpt-4o-mini-2024-07-18',
+				suffix: null,
+				hyperparameters: HYPERPARAMETERS
+			},
+			env.admin.id,
+			AFTER
+		);
+		expect(refused).toEqual({
+			ok: false,
+			field: 'baseModel',
+			message:
+				'gpt-4o-mini-2024-07-18 was retired on 14 January 2027 (OpenAI deprecations page, notice of 2026-10-14). Choose another base model.'
+		});
+		expect(await env.db.select().from(fineTune)).toEqual([]);
+	});
+
+	it('an admin’s correction applies at once, and a fine-tune asked for before the date is not launched after it', async () => {
+		const env = await setup();
+		await saveRetirement(env.db, {
+			model: 'base-small',
+			retiresOn: new Date('2027-01-20T00:00:00Z'),
+			source: 'the provider’s notice'
+		});
+		const started = await launch(env, 'openai', 'base-small', null);
+		const uploadsBefore = standin.uploads.length;
+		const late = new FineTuneFollower(env.db, { key: TEST_SECRET, pollMs: 40, now: () => AFTER });
+		followers.push(late);
+		late.start();
+		expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('failed');
+		expect((await row(env.db, started.fineTuneId)).error).toBe(
+			'base-small was retired on 20 January 2027 (the provider’s notice).'
+		);
+		expect(standin.uploads.length).toBe(uploadsBefore);
+		const [added] = (await listRetirements(env.db)).filter((r) => r.model === 'base-small');
+		expect(await removeRetirement(env.db, added.id)).toBe(true);
+		expect(await removeRetirement(env.db, added.id)).toBe(false);
+	});
+
+	it('OpenAI itself takes no new job after its fine-tuning ended; Azure OpenAI and earlier days still do', async () => {
+		const db = await testDb();
+		const CUTOFF_DAY = new Date('2027-01-06T00:00:00Z');
+		expect(
+			await refusalOf(db, 'openai', 'https://api.openai.com/v1', 'gpt-4.1-nano', CUTOFF_DAY)
+		).toEqual({
+			field: 'adapter',
+			message:
+				'OpenAI takes no new fine-tuning jobs since 6 January 2027 (OpenAI deprecations page, notice of 2026-10-14): fine-tune on Together or Fireworks, or on your own GPUs with the bundle.'
+		});
+		expect(
+			await refusalOf(
+				db,
+				'openai',
+				'https://acme.openai.azure.com/openai/v1',
+				'gpt-4.1-nano',
+				CUTOFF_DAY
+			)
+		).toBeNull();
+		expect(
+			await refusalOf(db, 'openai', 'https://api.openai.com/v1', 'gpt-4.1-nano', BEFORE_CUTOFF)
+		).toBeNull();
+		// The adapter itself refuses too, before any request: a fine-tune queued before the end and
+		// launched after it fails with the reason, not with a provider error.
+		const adapter = openAiAdapter(
+			new OpenAI({ apiKey: 'sk-unused', baseURL: 'https://api.openai.com/v1' }),
+			() => CUTOFF_DAY
+		);
+		await expect(
+			adapter.create({
+				baseModel: 'gpt-4.1-nano',
+				trainingFileId: 'file-1',
+				validationFileId: null,
+				suffix: null,
+				hyperparameters: HYPERPARAMETERS
+			})
+		).rejects.toThrow('OpenAI takes no new fine-tuning jobs since 6 January 2027');
+	});
+
+	it('a student whose base model was retired is no longer offered, and its history stays', async () => {
+		const env = await setup();
+		const started = await launch(env, 'openai', 'gpt-4o-mini-2024-07-18', 'support');
+		follower(env.db);
+		expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('succeeded');
+		const student = (await row(env.db, started.fineTuneId)).resultModelId!;
+		const offered = async (now: Date) => (await modelChoices(env.db, now)).map((m) => m.id);
+		expect(await offered(BEFORE_CUTOFF)).toContain(student);
+		expect(await offered(AFTER)).not.toContain(student);
+		expect(await env.db.select().from(model).where(eq(model.id, student))).toHaveLength(1);
 	});
 });

@@ -6,6 +6,9 @@ import { createUser, getUserByUsername } from '../../src/lib/server/users';
 import type { Role } from '../../src/lib/server/db/schema';
 import { claimNext } from '../../src/lib/server/queue';
 import { submitReview } from '../../src/lib/server/reviews';
+import { addMember, createProject } from '../../src/lib/server/projects';
+import { importExamples } from '../../src/lib/server/import';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 
 /** The server's database: a SQLite file, or in the PostgreSQL run (`npm run test:e2e:pg`) its URL. */
 export const E2E_DATABASE = process.env.E2E_DATABASE_URL ?? '.e2e/winnow.db';
@@ -92,4 +95,35 @@ export async function acceptEverything(
 		claimed = await claimNext(db, projectId, userId, new Date());
 	}
 	return accepted;
+}
+
+/** A project whose three examples are accepted, all in the train split, and its admin. */
+export async function acceptedProject(prefix: string) {
+	const db = e2eDb();
+	const admin = await ensureUser('exporter', 'admin');
+	const rater = await ensureUser('rita', 'annotator');
+	const project = await createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `${prefix} ${Date.now()}`,
+			splitTrain: '100',
+			splitVal: '0',
+			splitTest: '0'
+		}),
+		admin.id
+	);
+	await addMember(db, project.id, rater.id);
+	async function* rows() {
+		for (let i = 1; i <= 3; i++)
+			yield `{"input": "Tune question ${i}?", "output": "Tune answer ${i}."}\n`;
+	}
+	await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 't.jsonl',
+		userId: admin.id
+	});
+	await acceptEverything(db, project.id, rater.id, prefix.toLowerCase());
+	return { db, admin, project };
 }

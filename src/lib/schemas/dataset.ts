@@ -154,6 +154,14 @@ const optionalNumber = (what: string, min: number, max: number, whole: boolean) 
 			return value;
 		});
 
+/** A base model retired or retiring soon, as the pages that choose base models warn of it. */
+export type RetirementNotice = {
+	model: string;
+	day: string;
+	source: string;
+	state: 'retired' | 'soon';
+};
+
 /** The fine-tuning services a fine-tune can be sent to, by the adapter that speaks to each. */
 export const FINE_TUNE_SERVICES = ['openai', 'together', 'fireworks'] as const;
 

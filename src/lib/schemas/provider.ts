@@ -65,3 +65,29 @@ export const modelSchema = z.object({
 	outputPricePerMTok: price
 });
 export type ModelInput = z.infer<typeof modelSchema>;
+
+/** The form that adds a base model's retirement date, or corrects the one it has. */
+export const retirementSchema = z.object({
+	model: z
+		.string()
+		.trim()
+		.min(1, 'Give the model as its provider names it, such as gpt-4o-mini.')
+		.max(200, 'Keep the model under 200 characters.'),
+	retiresOn: z
+		.string()
+		.trim()
+		.regex(/^\d{4}-\d{2}-\d{2}$/, 'Give the date as YYYY-MM-DD.')
+		.transform((text, ctx) => {
+			const day = new Date(`${text}T00:00:00Z`);
+			if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== text) {
+				ctx.addIssue({ code: 'custom', message: 'That day does not exist.' });
+				return z.NEVER;
+			}
+			return day;
+		}),
+	source: z
+		.string()
+		.trim()
+		.min(1, 'Say where the date was announced, so others can check it.')
+		.max(300, 'Keep the source under 300 characters.')
+});

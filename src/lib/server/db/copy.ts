@@ -28,6 +28,9 @@ function batchSize(columns: number) {
 	return Math.max(1, Math.min(1000, Math.floor(60_000 / columns)));
 }
 
+/** Tables whose first rows come with a migration (the known model retirements). */
+const SEEDED_BY_MIGRATIONS = new Set(['model_retirement']);
+
 /** The tables in an order where each comes after the tables it points at. */
 export function copyPlan(): TablePlan[] {
 	const tables = Object.values(schema).filter((t) => is(t, SQLiteTable)) as SQLiteTable[];
@@ -88,6 +91,11 @@ export async function copyDatabase(
 	const execute = executorOf(to);
 	return await to.transaction(async () => {
 		for (const table of plan) {
+			// Rows a migration put there give way to the source's own, edited or not.
+			if (SEEDED_BY_MIGRATIONS.has(table.name)) {
+				await execute(sql`delete from ${sql.identifier(table.name)}`);
+				continue;
+			}
 			const found = await execute(sql`select 1 as one from ${sql.identifier(table.name)} limit 1`);
 			if (found.length > 0) {
 				throw new Error(

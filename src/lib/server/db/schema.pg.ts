@@ -374,6 +374,14 @@ export const model = pgTable(
 	(t) => [uniqueIndex('model_provider_name_idx').on(t.providerId, t.name)]
 );
 
+export const modelRetirement = pgTable('model_retirement', {
+	id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+	model: text('model').notNull().unique('model_retirement_model_unique'),
+	retiresOn: bigint('retires_on', { mode: 'number' }).notNull(),
+	source: text('source').notNull(),
+	createdAt: bigint('created_at', { mode: 'number' }).notNull()
+});
+
 export const project = pgTable('project', {
 	id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
 	name: text('name').notNull(),

@@ -214,6 +214,19 @@ export const model = sqliteTable(
 	(t) => [uniqueIndex('model_provider_name_idx').on(t.providerId, t.name)]
 );
 
+/**
+ * A base model's known retirement date, with where it was announced: fine-tunes of it are
+ * refused after the date and warned about before it (finetune/retirement.ts).
+ */
+export const modelRetirement = sqliteTable('model_retirement', {
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	/** The model as its provider names it; covers its dated snapshots and fine-tunes too. */
+	model: text('model').notNull().unique(),
+	retiresOn: integer('retires_on', { mode: 'timestamp_ms' }).notNull(),
+	source: text('source').notNull(),
+	createdAt: createdAt()
+});
+
 export const JOB_KINDS = ['distill', 'evaluation', 'synthetic_inputs', 'documents'] as const;
 export const JOB_STATUSES = [
 	'draft',
@@ -761,6 +774,7 @@ export const iteration = sqliteTable(
 export type User = typeof user.$inferSelect;
 export type Session = typeof session.$inferSelect;
 export type Project = typeof project.$inferSelect;
+export type ModelRetirement = typeof modelRetirement.$inferSelect;
 export type Requirement = typeof requirement.$inferSelect;
 export type Example = typeof example.$inferSelect;
 export type Revision = typeof revision.$inferSelect;

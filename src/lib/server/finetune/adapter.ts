@@ -1,5 +1,6 @@
 import OpenAI, { toStreamingFile } from 'openai';
 import type { FineTune } from '../db/schema';
+import { dayOf, OPENAI_FINE_TUNING_ENDS, OPENAI_FINE_TUNING_NOTICE } from './retirement';
 
 // One interface for every way of fine-tuning: upload the files, start the job, follow its
 // status and events, cancel it, and name the model it made. The OpenAI adapter serves OpenAI
@@ -54,7 +55,19 @@ const OPENAI_STATUS: Record<string, FineTune['status']> = {
 	cancelled: 'cancelled'
 };
 
-export function openAiAdapter(client: OpenAI): FineTuneAdapter {
+/** Whether the base URL is OpenAI's own API (Azure OpenAI shares the protocol, not its end). */
+export function isOpenAiItself(baseUrl: string): boolean {
+	try {
+		return new URL(baseUrl).hostname === 'api.openai.com';
+	} catch {
+		return false;
+	}
+}
+
+export const OPENAI_FINE_TUNING_ENDED = `OpenAI takes no new fine-tuning jobs since ${dayOf(OPENAI_FINE_TUNING_ENDS)} (${OPENAI_FINE_TUNING_NOTICE}): fine-tune on Together or Fireworks, or on your own GPUs with the bundle.`;
+
+/** OpenAI's fine-tuning API; on OpenAI itself it starts no job after its fine-tuning ended. */
+export function openAiAdapter(client: OpenAI, now: () => Date = () => new Date()): FineTuneAdapter {
 	return {
 		async upload(name, lines) {
 			const encoder = new TextEncoder();
@@ -68,6 +81,9 @@ export function openAiAdapter(client: OpenAI): FineTuneAdapter {
 			return file.id;
 		},
 		async create(spec) {
+			if (isOpenAiItself(client.baseURL) && now() >= OPENAI_FINE_TUNING_ENDS) {
+				throw new Error(OPENAI_FINE_TUNING_ENDED);
+			}
 			const h = spec.hyperparameters;
 			const job = await client.fineTuning.jobs.create({
 				model: spec.baseModel,

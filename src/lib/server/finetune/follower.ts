@@ -10,6 +10,7 @@ import type { SecretKey } from '../secrets';
 import { ACTIVE_STATUSES, adapterFor } from '.';
 import type { FineTuneAdapter, Hyperparameters } from './adapter';
 import type { FireworksOptions } from './fireworks';
+import { describeRetirement, listRetirements, retirementOf } from './retirement';
 import { queueIterationEvaluation } from '../iterations';
 
 // Follows fine-tunes in the background: uploads the dataset's files and starts the provider's
@@ -124,7 +125,10 @@ export class FineTuneFollower {
 	}
 
 	private async step(found: FineTune) {
-		const adapter = await adapterFor(this.db, this.options.key, found, this.options.fireworks);
+		const adapter = await adapterFor(this.db, this.options.key, found, {
+			fireworks: this.options.fireworks,
+			now: this.now
+		});
 		if (!adapter) {
 			await this.fail(found, 'The provider of this fine-tune was removed.');
 			return;
@@ -222,6 +226,12 @@ export class FineTuneFollower {
 
 	/** Checks and uploads the files, then starts the provider's job. */
 	private async launch(found: FineTune, adapter: FineTuneAdapter) {
+		// Retired since it was asked for: nothing is uploaded for a model that is gone.
+		const retirement = retirementOf(await listRetirements(this.db), found.baseModel, this.now());
+		if (retirement?.state === 'retired') {
+			await this.fail(found, describeRetirement(found.baseModel, retirement));
+			return;
+		}
 		const target = (
 			await this.db.select().from(project).where(eq(project.id, found.projectId)).limit(1)
 		)[0]!;

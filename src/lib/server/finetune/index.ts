@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
-import { within, type Db, type Tx } from '../db';
+import { within, type Db, type Queryable, type Tx } from '../db';
 import {
 	dataset,
 	fineTune,
@@ -13,7 +13,19 @@ import { clientFor } from '../providers';
 import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import { togetherAdapter } from './together';
 import { fireworksAdapter, type FireworksOptions } from './fireworks';
-import { openAiAdapter, type FineTuneAdapter, type Hyperparameters } from './adapter';
+import {
+	describeRetirement,
+	listRetirements,
+	OPENAI_FINE_TUNING_ENDS,
+	retirementOf
+} from './retirement';
+import {
+	isOpenAiItself,
+	OPENAI_FINE_TUNING_ENDED,
+	openAiAdapter,
+	type FineTuneAdapter,
+	type Hyperparameters
+} from './adapter';
 import { describeProviderError } from '../providers/errors';
 import type { FINE_TUNE_SERVICES, fineTuneFormSchema } from '../../schemas/dataset';
 import type { z } from 'zod';
@@ -49,7 +61,7 @@ export async function adapterFor(
 	db: Db,
 	key: SecretKey,
 	found: FineTune,
-	fireworks: FireworksOptions = {}
+	options: { fireworks?: FireworksOptions; now?: () => Date } = {}
 ): Promise<FineTuneAdapter | null> {
 	if (found.providerId === null) return null;
 	const owner = (
@@ -59,11 +71,11 @@ export async function adapterFor(
 	const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
 	if (found.adapter === 'together') return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
 	if (found.adapter === 'fireworks') {
-		return fireworksAdapter(apiKey ?? 'no-key', owner.baseUrl, owner.accountId, fireworks);
+		return fireworksAdapter(apiKey ?? 'no-key', owner.baseUrl, owner.accountId, options.fireworks);
 	}
 	// No retries inside the client: a create retried after a lost answer could start a second
 	// paid job. The follower asks again next round instead.
-	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 0 }));
+	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 0 }), options.now);
 }
 
 export async function startFineTune(
@@ -73,7 +85,9 @@ export async function startFineTune(
 	spec: FineTuneSpec,
 	userId: string,
 	now = new Date()
-): Promise<{ ok: true; fineTuneId: number } | { ok: false; message: string }> {
+): Promise<
+	{ ok: true; fineTuneId: number } | { ok: false; message: string; field?: 'adapter' | 'baseModel' }
+> {
 	return within(db, async (tx) => {
 		const frozen = (
 			await tx
@@ -92,17 +106,16 @@ export async function startFineTune(
 		if (frozen.trainCount === 0) {
 			return { ok: false, message: 'This dataset has no training examples to fine-tune on.' };
 		}
-		if (
-			!(
-				await tx
-					.select({ id: provider.id })
-					.from(provider)
-					.where(eq(provider.id, spec.providerId))
-					.limit(1)
-			)[0]
-		) {
-			return { ok: false, message: 'That provider no longer exists.' };
-		}
+		const service = (
+			await tx
+				.select({ baseUrl: provider.baseUrl })
+				.from(provider)
+				.where(eq(provider.id, spec.providerId))
+				.limit(1)
+		)[0];
+		if (!service) return { ok: false, message: 'That provider no longer exists.' };
+		const refusal = await refusalOf(tx, spec.adapter, service.baseUrl, spec.baseModel, now);
+		if (refusal) return { ok: false, ...refusal };
 		const created = (
 			await tx
 				.insert(fineTune)
@@ -121,6 +134,30 @@ export async function startFineTune(
 		)[0];
 		return { ok: true, fineTuneId: created.id };
 	});
+}
+
+/**
+ * Why a fine-tune cannot be started now, beside the field that would have to change: its base
+ * model was retired, or it would be a new job on OpenAI's own fine-tuning after its end.
+ */
+export async function refusalOf(
+	db: Queryable,
+	adapter: FineTune['adapter'],
+	baseUrl: string,
+	baseModel: string,
+	now: Date
+): Promise<{ field: 'adapter' | 'baseModel'; message: string } | null> {
+	const retirement = retirementOf(await listRetirements(db), baseModel, now);
+	if (retirement?.state === 'retired') {
+		return {
+			field: 'baseModel',
+			message: `${describeRetirement(baseModel, retirement)} Choose another base model.`
+		};
+	}
+	if (adapter === 'openai' && isOpenAiItself(baseUrl) && now >= OPENAI_FINE_TUNING_ENDS) {
+		return { field: 'adapter', message: OPENAI_FINE_TUNING_ENDED };
+	}
+	return null;
 }
 
 function fineTuneRows(db: Db, where: SQL | undefined) {

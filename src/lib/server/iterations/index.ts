@@ -11,6 +11,7 @@ import {
 	project,
 	type Dataset,
 	type Iteration,
+	type ModelRetirement,
 	type Project,
 	type Split
 } from '../db/schema';
@@ -33,6 +34,7 @@ import type { SecretKey } from '../secrets';
 import { EVALUATION_SETTING_DEFAULTS, evaluationSettingsSchema } from '../../schemas/iteration';
 import { missingModelIds } from '../providers';
 import type { DatasetFilter } from '../../schemas/dataset';
+import { describeRetirement, listRetirements, retirementOf } from '../finetune/retirement';
 import type { JobSettings } from '../../schemas/job';
 
 // The re-tune loop. An evaluation run is a job of kind "evaluation": a model answers a
@@ -204,7 +206,7 @@ export async function startNextIteration(
 				};
 			}
 			const started = await startFineTune(tx, target, staged.datasetId, spec.fineTune, userId, now);
-			if (!started.ok) return started;
+			if (!started.ok) return { ok: false, message: started.message };
 			const fields = {
 				datasetId: staged.datasetId,
 				fineTuneId: started.fineTuneId,
@@ -334,11 +336,27 @@ export type IterationSummary = {
 	change: DatasetChange | null;
 	fineTune: { id: number; status: string; error: string | null; baseModel: string } | null;
 	student: { id: number; name: string } | null;
+	/** The warning for a student whose base model was retired or retires soon. */
+	retirement: string | null;
 	evaluation: JobProgress | null;
 };
 
+function retirementNote(
+	retirements: ModelRetirement[],
+	baseModel: string | null,
+	now: Date
+): string | null {
+	const due = baseModel === null ? null : retirementOf(retirements, baseModel, now);
+	return due && baseModel !== null ? describeRetirement(baseModel, due) : null;
+}
+
 /** The project's iterations, newest first, each with its dataset, fine-tune and evaluation. */
-export async function listIterations(db: Db, projectId: number): Promise<IterationSummary[]> {
+export async function listIterations(
+	db: Db,
+	projectId: number,
+	now = new Date()
+): Promise<IterationSummary[]> {
+	const retirements = await listRetirements(db);
 	const rows = await db
 		.select({ iteration, dataset, fineTune, student: model, evaluation: job })
 		.from(iteration)
@@ -366,6 +384,7 @@ export async function listIterations(db: Db, projectId: number): Promise<Iterati
 				baseModel: row.fineTune.baseModel
 			},
 			student: row.student && { id: row.student.id, name: row.student.name },
+			retirement: retirementNote(retirements, row.fineTune?.baseModel ?? null, now),
 			evaluation: row.evaluation ? progress.get(row.evaluation.id)! : null
 		});
 	return summaries;

@@ -15,6 +15,7 @@ import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import type { ModelInput, ProviderInput } from '../../schemas/provider';
 import { describeProviderError } from './errors';
 import { redactingFetch } from './redact';
+import { listRetirements, retirementOf } from '../finetune/retirement';
 
 // Providers are OpenAI-compatible endpoints; every call to one goes through the official
 // `openai` client. Keys are stored sealed and are opened only here, to build a client.
@@ -189,22 +190,35 @@ export function modelLabel(modelName: string, providerName: string): string {
 }
 
 /** Every model, named with its provider, for the pages where a model is chosen. */
-export async function modelChoices(db: Db): Promise<ModelChoice[]> {
+/**
+ * The models that can be chosen for new work, by provider. A retired model, or a student whose
+ * base model was retired, is left out; its outputs and history stay.
+ */
+export async function modelChoices(db: Db, now = new Date()): Promise<ModelChoice[]> {
+	const retirements = await listRetirements(db);
 	return (
 		await db
 			.select({
 				id: model.id,
 				name: model.name,
 				providerId: model.providerId,
-				provider: provider.name
+				provider: provider.name,
+				baseModel: fineTune.baseModel
 			})
 			.from(model)
 			.innerJoin(provider, eq(provider.id, model.providerId))
+			.leftJoin(fineTune, eq(fineTune.id, model.fineTuneId))
 			.orderBy(
 				asc(dialectOf(db).byCodePoint(provider.name)),
 				asc(dialectOf(db).byCodePoint(model.name))
 			)
-	).map((m) => ({ id: m.id, label: modelLabel(m.name, m.provider), providerId: m.providerId }));
+	)
+		.filter((m) =>
+			[m.name, m.baseModel].every(
+				(name) => name === null || retirementOf(retirements, name, now)?.state !== 'retired'
+			)
+		)
+		.map((m) => ({ id: m.id, label: modelLabel(m.name, m.provider), providerId: m.providerId }));
 }
 
 /** The ids among `ids` that name no model, to refuse before anything is written. */

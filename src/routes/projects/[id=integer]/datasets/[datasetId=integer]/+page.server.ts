@@ -3,6 +3,7 @@ import { FINE_TUNE_FIELDS, fineTuneFormSchema, servedModelSchema } from '$lib/sc
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { fineTuneSpecOf, registerServedModel, startFineTune } from '$lib/server/finetune';
 import { listProviders } from '$lib/server/providers';
+import { retirementNotices } from '$lib/server/finetune/retirement';
 import { z } from 'zod';
 import { datasetChange, getDataset } from '$lib/server/datasets';
 import {
@@ -56,7 +57,8 @@ export const load: PageServerLoad = async (event) => {
 			reasoningNote: reasoning ? reasoningNote(files) : null
 		},
 		estimate,
-		providers: (await listProviders(db)).map((p) => ({ id: p.id, name: p.name }))
+		providers: (await listProviders(db)).map((p) => ({ id: p.id, name: p.name })),
+		retirements: await retirementNotices(db)
 	};
 };
 
@@ -74,7 +76,9 @@ export const actions: Actions = {
 			fineTuneSpecOf(parsed.data),
 			user.id
 		);
-		if (!started.ok) return fail(400, { values, errors: { form: [started.message] } });
+		if (!started.ok) {
+			return fail(400, { values, errors: { [started.field ?? 'form']: [started.message] } });
+		}
 		event.locals.fineTunes.wake();
 		redirect(303, `/projects/${project.id}/finetunes/${started.fineTuneId}`);
 	},

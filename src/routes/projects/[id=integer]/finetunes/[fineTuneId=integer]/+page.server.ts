@@ -1,6 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { cancelFineTune, fineTuneEvents, getFineTune } from '$lib/server/finetune';
+import { retirementWarning } from '$lib/server/finetune/retirement';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -8,7 +9,11 @@ export const load: PageServerLoad = async (event) => {
 	event.depends('finetune:status');
 	const found = await getFineTune(event.locals.db, project.id, Number(event.params.fineTuneId));
 	if (!found) error(404, 'No such fine-tune in this project.');
-	return { fineTune: found, events: await fineTuneEvents(event.locals.db, found.fineTune.id) };
+	return {
+		fineTune: found,
+		events: await fineTuneEvents(event.locals.db, found.fineTune.id),
+		retirement: await retirementWarning(event.locals.db, found.fineTune.baseModel)
+	};
 };
 
 export const actions: Actions = {

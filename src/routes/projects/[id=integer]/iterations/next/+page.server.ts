@@ -14,6 +14,7 @@ import { fineTuneSpecOf } from '$lib/server/finetune';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { nextIterationDefaults, startNextIteration } from '$lib/server/iterations';
 import { listProviders } from '$lib/server/providers';
+import { retirementNotices } from '$lib/server/finetune/retirement';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -32,6 +33,7 @@ export const load: PageServerLoad = async (event) => {
 		threshold: project.threshold,
 		ratingScale: project.ratingScale,
 		providers: (await listProviders(db)).map((p) => ({ id: p.id, name: p.name })),
+		retirements: await retirementNotices(db),
 		defaults: {
 			...defaults,
 			evaluation: { ...EVALUATION_SETTING_DEFAULTS, ...defaults.evaluation }
