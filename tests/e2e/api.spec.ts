@@ -388,7 +388,7 @@ test('the re-tune API: bad input is answered 400 with the problem named, and not
 	);
 	await expectInvalid(await iteration({ name: 'next', fineTune: { ...fineTune, baseModel: '' } }), {
 		message: 'The fine-tune has a problem.',
-		issues: { baseModel: ['Give the base model, such as gpt-4.1-mini-2025-04-14.'] }
+		issues: { baseModel: ['Give the base model, such as qwen3-8b.'] }
 	});
 	const noFields = await iteration({ name: 'next', fineTune: {} });
 	expect(noFields.status()).toBe(400);
@@ -495,7 +495,7 @@ test('the re-tune API: bad input is answered 400 with the problem named, and not
 	const noBaseBody = await noBase.json();
 	expect(noBaseBody).toEqual({
 		message: 'The fine-tune has a problem.',
-		issues: { baseModel: ['Give the base model, such as gpt-4.1-mini-2025-04-14.'] }
+		issues: { baseModel: ['Give the base model, such as qwen3-8b.'] }
 	});
 	await expectInvalid(
 		await tune({ datasetId: frozen.datasetId, fineTune: { ...fineTune, adapter: 'mystery' } }),

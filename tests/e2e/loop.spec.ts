@@ -355,9 +355,7 @@ test('an admin starts an iteration and an evaluation from the pages', async ({ p
 
 	// A missing base model is told beside its field, and nothing starts.
 	await page.getByRole('button', { name: 'Freeze, fine-tune and evaluate' }).click();
-	await expect(
-		page.getByText('Give the base model, such as gpt-4.1-mini-2025-04-14.')
-	).toBeVisible();
+	await expect(page.getByText('Give the base model, such as qwen3-8b.')).toBeVisible();
 	await page.getByLabel('Provider').selectOption({ label: providerName });
 	await page.getByLabel('Base model').fill('base-small');
 	await page.getByRole('button', { name: 'Freeze, fine-tune and evaluate' }).click();

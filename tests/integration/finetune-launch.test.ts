@@ -43,7 +43,7 @@ async function pendingFineTune(db: Db, adapter: 'openai' | 'together') {
 		{
 			adapter,
 			providerId,
-			baseModel: 'gpt-4.1-mini-2025-04-14',
+			baseModel: 'base-small',
 			suffix: null,
 			hyperparameters: { epochs: 1, batchSize: null, learningRateMultiplier: null }
 		},
@@ -108,7 +108,8 @@ describe('launching a fine-tune once', () => {
 				})
 			]);
 			const made = await provider.create({
-				baseModel: 'gpt-4.1-mini-2025-04-14',
+				method: 'supervised',
+				baseModel: 'base-small',
 				trainingFileId,
 				validationFileId: null,
 				suffix: null,

@@ -43,21 +43,52 @@ const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 }
 
 type Service = (typeof FINE_TUNE_SERVICES)[number];
 
-async function setup(options: Partial<StandinOptions> = {}, service: Service = 'openai') {
+/**
+ * A frozen dataset of 12 accepted examples and a provider on the stand-in. With `repaired`,
+ * that many examples are first repaired by one annotator and the repairs accepted by another:
+ * each is a preference pair. With `allTrain`, every example is in the train split.
+ */
+async function setup(
+	options: Partial<StandinOptions> = {},
+	service: Service = 'openai',
+	{ repaired = 0, allTrain = false } = {}
+) {
 	standin.set({ fineTuneSeconds: 0.8, ...options });
 	const db = await testDb();
 	const admin = await makeUser(db, 'admin');
 	const rater = await makeUser(db, 'annotator');
-	const target = await makeProject(db, admin.id, { reviewsRequired: 1 });
+	const checker = await makeUser(db, 'annotator');
+	const target = await makeProject(db, admin.id, {
+		reviewsRequired: 1,
+		...(allTrain ? { splitTrain: 100, splitVal: 0, splitTest: 0 } : {})
+	});
 	await addMember(db, target.id, rater.id);
+	await addMember(db, target.id, checker.id);
 	await importRows(
 		db,
 		target,
 		Array.from({ length: 12 }, (_, i) => ({ input: `question ${i}`, output: `answer ${i}` }))
 	);
+	let repairs = 0;
 	for (let claimed = await claimNext(db, target.id, rater.id, T0); claimed;) {
-		await submitReview(db, target.id, rater.id, reviewSubmission(claimed), T0);
+		const repair = repairs++ < repaired;
+		const overrides = repair
+			? { rating: 2, decision: 'repair' as const, output: `a better answer ${claimed.exampleId}` }
+			: {};
+		const result = await submitReview(
+			db,
+			target.id,
+			rater.id,
+			reviewSubmission(claimed, overrides),
+			T0
+		);
+		if (!result.ok) throw new Error(result.message);
 		claimed = await claimNext(db, target.id, rater.id, T0);
+	}
+	// The repairs are someone else's to accept.
+	for (let claimed = await claimNext(db, target.id, checker.id, T0); claimed;) {
+		await submitReview(db, target.id, checker.id, reviewSubmission(claimed), T0);
+		claimed = await claimNext(db, target.id, checker.id, T0);
 	}
 	const frozen = await freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), admin.id);
 	if (!frozen.ok) throw new Error(frozen.message);
@@ -471,6 +502,7 @@ describe('retirement dates', () => {
 		);
 		await expect(
 			adapter.create({
+				method: 'supervised',
 				baseModel: 'gpt-4.1-nano',
 				trainingFileId: 'file-1',
 				validationFileId: null,
@@ -490,5 +522,96 @@ describe('retirement dates', () => {
 		expect(await offered(BEFORE_CUTOFF)).toContain(student);
 		expect(await offered(AFTER)).not.toContain(student);
 		expect(await env.db.select().from(model).where(eq(model.id, student))).toHaveLength(1);
+	});
+});
+
+describe.each(['openai', 'together', 'fireworks'] as const)(
+	'preference (DPO) training on %s',
+	(adapter) => {
+		it('trains on the repairs, each preferred over what it repaired, and registers the student', async () => {
+			const env = await setup({}, adapter, { repaired: 12, allTrain: true });
+			const dpoBefore = standin.stats.dpoJobs;
+			const uploadsBefore = standin.uploads.length;
+			const started = await startFineTune(
+				env.db,
+				env.target,
+				env.datasetId,
+				{
+					adapter,
+					method: 'dpo',
+					providerId: env.providerId,
+					baseModel: 'base-small',
+					suffix: 'prefs',
+					hyperparameters: { epochs: 1, batchSize: null, learningRateMultiplier: null, beta: 0.1 }
+				},
+				env.admin.id
+			);
+			if (!started.ok) throw new Error(started.message);
+			follower(env.db);
+			expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('succeeded');
+			expect(standin.stats.dpoJobs).toBe(dpoBefore + 1);
+			// One file, of 12 preference pairs: the repair preferred, the teacher's output not.
+			const sent = standin.uploads.slice(uploadsBefore);
+			expect(sent.map((u) => u.filename)).toEqual([`dataset-${env.datasetId}-train-dpo.jsonl`]);
+			const pairs = sent[0].content
+				.trim()
+				.split('\n')
+				.map((line) => JSON.parse(line));
+			expect(pairs).toHaveLength(12);
+			expect(pairs[0].preferred_output[0].content).toMatch(/^a better answer \d+$/);
+			expect(pairs[0].non_preferred_output[0].content).toMatch(/^answer \d+$/);
+			const done = await row(env.db, started.fineTuneId);
+			expect(done.method).toBe('dpo');
+			expect((await modelChoices(env.db)).map((m) => m.id)).toContain(done.resultModelId);
+		});
+
+		it('refuses a split with too few preference pairs before anything is uploaded', async () => {
+			const env = await setup({}, adapter, { repaired: 0, allTrain: true });
+			const uploadsBefore = standin.uploads.length;
+			const refused = await startFineTune(
+				env.db,
+				env.target,
+				env.datasetId,
+				{
+					adapter,
+					method: 'dpo',
+					providerId: env.providerId,
+					baseModel: 'base-small',
+					suffix: null,
+					hyperparameters: HYPERPARAMETERS
+				},
+				env.admin.id
+			);
+			expect(refused).toMatchObject({ ok: false, field: 'method' });
+			expect((refused as { message: string }).message).toMatch(
+				/^The train split has 0 preference pairs \(a person’s repair of an earlier output\); \w+ trains on at least \d+\. Repair more outputs, or train supervised\.$/
+			);
+			expect(await env.db.select().from(fineTune)).toEqual([]);
+			expect(standin.uploads.length).toBe(uploadsBefore);
+		});
+	}
+);
+
+it('OpenAI trains on at least 10 preference pairs: 9 are refused with the reason', async () => {
+	const env = await setup({}, 'openai', { repaired: 9, allTrain: true });
+	const refused = await startFineTune(
+		env.db,
+		env.target,
+		env.datasetId,
+		{
+			adapter: 'openai',
+			method: 'dpo',
+			providerId: env.providerId,
+			baseModel: 'base-small',
+			suffix: null,
+			hyperparameters: HYPERPARAMETERS
+		},
+		env.admin.id
+	);
+	expect(refused).toEqual({
+		ok: false,
+		field: 'method',
+		message:
+			'The train split has 9 preference pairs (a person’s repair of an earlier output); OpenAI trains on at least 10. Repair more outputs, or train supervised.'
 	});
 });

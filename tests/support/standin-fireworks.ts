@@ -16,7 +16,7 @@ export type FireworksContext = {
 	takeOutage: () => boolean;
 	port: () => number;
 	onUpload: (filename: string, content: string) => void;
-	onJob: () => void;
+	onJob: (dpo: boolean) => void;
 	/** The model now answers chat requests. */
 	serve: (model: string) => void;
 };
@@ -33,6 +33,8 @@ type Dataset = {
 
 type Job = {
 	id: string;
+	/** A supervised fine-tuning job, or a DPO job (its settings in a training config). */
+	kind: 'supervisedFineTuningJobs' | 'dpoJobs';
 	dataset: string;
 	baseModel: string;
 	evaluationDataset: string | null;
@@ -119,15 +121,22 @@ export function fireworksStandin(context: FireworksContext) {
 								? 'JOB_STATE_FAILED'
 								: 'JOB_STATE_COMPLETED';
 		const account = context.account();
+		const outputModel = `accounts/${account}/models/${job.id}`;
 		return {
 			// The hyperparameters as they were sent; the fields below are the job's own.
 			...job.settings,
-			name: `accounts/${account}/supervisedFineTuningJobs/${job.id}`,
+			name: `accounts/${account}/${job.kind}/${job.id}`,
 			displayName: job.displayName,
 			dataset: job.dataset,
-			baseModel: job.baseModel,
 			...(job.evaluationDataset ? { evaluationDataset: job.evaluationDataset } : {}),
-			outputModel: `accounts/${account}/models/${job.id}`,
+			...(job.kind === 'dpoJobs'
+				? {
+						trainingConfig: {
+							...((job.settings.trainingConfig as object | undefined) ?? {}),
+							outputModel
+						}
+					}
+				: { baseModel: job.baseModel, outputModel }),
 			state,
 			status:
 				state === 'JOB_STATE_FAILED'
@@ -263,31 +272,38 @@ export function fireworksStandin(context: FireworksContext) {
 			return true;
 		}
 
-		if (rest.startsWith('supervisedFineTuningJobs') && method === 'GET' && !rest.includes('/')) {
-			const list = [...jobs.values()].reverse().map(jobView);
-			answer(response, 200, {
-				supervisedFineTuningJobs: list,
-				nextPageToken: '',
-				totalSize: list.length
-			});
+		const collection = /^(supervisedFineTuningJobs|dpoJobs)(?:\?.*)?$/.exec(rest);
+		if (collection && method === 'GET') {
+			const kind = collection[1] as Job['kind'];
+			const list = [...jobs.values()]
+				.filter((j) => j.kind === kind)
+				.reverse()
+				.map(jobView);
+			answer(response, 200, { [kind]: list, nextPageToken: '', totalSize: list.length });
 			return true;
 		}
-		if (rest === 'supervisedFineTuningJobs' && method === 'POST') {
+		if (collection && method === 'POST') {
+			const kind = collection[1] as Job['kind'];
 			const body = await json();
 			const datasetId =
 				String(body.dataset ?? '')
 					.split('/')
 					.pop() ?? '';
-			const baseModel = String(body.baseModel ?? '');
+			const training = (body.trainingConfig ?? {}) as Record<string, unknown>;
+			const loss = (body.lossConfig ?? {}) as { method?: string };
+			const baseModel = String((kind === 'dpoJobs' ? training.baseModel : body.baseModel) ?? '');
 			const source = datasets.get(datasetId);
 			if (!source || datasetView(source).state !== 'READY') {
 				refuse(response, 9, `dataset "${body.dataset}" is not ready`);
 			} else if (!baseModel.startsWith('accounts/') || baseModel.includes('unknown')) {
 				refuse(response, 5, `model "${baseModel}" not found or not tunable`);
+			} else if (kind === 'dpoJobs' && loss.method !== 'DPO') {
+				refuse(response, 3, 'lossConfig.method must be DPO');
 			} else {
 				const id = `sft-${jobs.size + 1}`;
 				const job: Job = {
 					id,
+					kind,
 					dataset: String(body.dataset),
 					baseModel,
 					evaluationDataset: (body.evaluationDataset as string | undefined) ?? null,
@@ -297,12 +313,12 @@ export function fireworksStandin(context: FireworksContext) {
 					cancelledAt: null
 				};
 				jobs.set(id, job);
-				context.onJob();
+				context.onJob(kind === 'dpoJobs');
 				answer(response, 200, jobView(job));
 			}
 			return true;
 		}
-		const job = /^supervisedFineTuningJobs\/([^/:]+)(:cancel)?$/.exec(rest);
+		const job = /^(?:supervisedFineTuningJobs|dpoJobs)\/([^/:]+)(:cancel)?$/.exec(rest);
 		if (job) {
 			const found = jobs.get(job[1]);
 			if (!found) refuse(response, 5, `job "${job[1]}" not found`);
@@ -325,7 +341,9 @@ export function fireworksStandin(context: FireworksContext) {
 			const body = await json();
 			const baseModel = String(body.baseModel ?? '');
 			const trainedBy = [...jobs.values()].find(
-				(j) => jobView(j).outputModel === baseModel && jobView(j).state === 'JOB_STATE_COMPLETED'
+				(j) =>
+					`accounts/${context.account()}/models/${j.id}` === baseModel &&
+					jobView(j).state === 'JOB_STATE_COMPLETED'
 			);
 			if (!trainedBy) {
 				refuse(response, 5, `model "${baseModel}" not found`);

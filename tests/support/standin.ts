@@ -167,13 +167,16 @@ type FineTuneJob = {
 	createdMs: number;
 	cancelledAt: number | null;
 	hyperparameters: Record<string, unknown>;
+	/** 'supervised' or 'dpo', as the create request asked. */
+	method: string;
 };
 
 /** A fine-tuning job as both providers' create requests describe it. */
 function newFineTuneJob(
 	id: string,
 	body: Record<string, unknown>,
-	hyperparameters: Record<string, unknown>
+	hyperparameters: Record<string, unknown>,
+	method = 'supervised'
 ): FineTuneJob {
 	return {
 		id,
@@ -184,7 +187,8 @@ function newFineTuneJob(
 		created_at: Math.floor(Date.now() / 1000),
 		createdMs: Date.now(),
 		cancelledAt: null,
-		hyperparameters
+		hyperparameters,
+		method
 	};
 }
 
@@ -199,6 +203,8 @@ export type Standin = {
 		byBehaviour: Record<string, number>;
 		maxInFlight: number;
 		fineTuneJobs: number;
+		/** Of those, preference (DPO) jobs, on any of the providers. */
+		dpoJobs: number;
 	};
 	/** What the Fireworks section was asked: uploads through a signed URL, deployments made. */
 	fireworks: FireworksStats;
@@ -221,7 +227,8 @@ export async function startStandin(
 		requests: 0,
 		byBehaviour: {} as Record<string, number>,
 		maxInFlight: 0,
-		fineTuneJobs: 0
+		fineTuneJobs: 0,
+		dpoJobs: 0
 	};
 	let inFlight = 0;
 	let chatIndex = 0;
@@ -393,7 +400,7 @@ export async function startStandin(
 					? { code: 'training_failed', message: 'Training failed: the loss diverged.', param: null }
 					: null,
 			seed: 1,
-			method: { type: 'supervised' }
+			method: { type: job.method }
 		};
 	}
 
@@ -526,12 +533,16 @@ export async function startStandin(
 				return true;
 			}
 			const id = `ft-together-${togetherJobs.size + 1}`;
-			const job = newFineTuneJob(id, body, {
-				n_epochs: body.n_epochs,
-				batch_size: body.batch_size
-			});
+			const trainingMethod = (body.training_method as { method?: string } | undefined)?.method;
+			const job = newFineTuneJob(
+				id,
+				body,
+				{ n_epochs: body.n_epochs, batch_size: body.batch_size },
+				trainingMethod === 'dpo' ? 'dpo' : 'supervised'
+			);
 			togetherJobs.set(id, job);
 			stats.fineTuneJobs++;
+			if (job.method === 'dpo') stats.dpoJobs++;
 			send(response, 200, togetherView(job));
 			return true;
 		}
@@ -559,7 +570,10 @@ export async function startStandin(
 		takeOutage: () => options.uploadOutages > 0 && options.uploadOutages-- > 0,
 		port: () => ownPort(),
 		onUpload: (filename, content) => uploads.push({ filename, content }),
-		onJob: () => stats.fineTuneJobs++,
+		onJob: (dpo) => {
+			stats.fineTuneJobs++;
+			if (dpo) stats.dpoJobs++;
+		},
 		serve: (model) => trained.add(model)
 	});
 
@@ -627,7 +641,13 @@ export async function startStandin(
 				.filter(Boolean)
 				.findIndex((line) => {
 					try {
-						return !Array.isArray(JSON.parse(line).messages);
+						const example = JSON.parse(line);
+						// A chat example, or a preference pair as OpenAI's DPO takes it.
+						const pair =
+							Array.isArray(example.input?.messages) &&
+							Array.isArray(example.preferred_output) &&
+							Array.isArray(example.non_preferred_output);
+						return !Array.isArray(example.messages) && !pair;
 					} catch {
 						return true;
 					}
@@ -681,10 +701,23 @@ export async function startStandin(
 				return;
 			}
 			const id = `ftjob-standin-${fineTunes.size + 1}`;
-			const method = body.method as { supervised?: { hyperparameters?: object } } | undefined;
-			const job = newFineTuneJob(id, body, { ...(method?.supervised?.hyperparameters ?? {}) });
+			const method = body.method as
+				| {
+						type?: string;
+						supervised?: { hyperparameters?: object };
+						dpo?: { hyperparameters?: object };
+				  }
+				| undefined;
+			const type = method?.type === 'dpo' ? 'dpo' : 'supervised';
+			const job = newFineTuneJob(
+				id,
+				body,
+				{ ...((type === 'dpo' ? method?.dpo : method?.supervised)?.hyperparameters ?? {}) },
+				type
+			);
 			fineTunes.set(id, job);
 			stats.fineTuneJobs++;
+			if (type === 'dpo') stats.dpoJobs++;
 			send(response, 200, fineTuneView(job));
 			return;
 		}

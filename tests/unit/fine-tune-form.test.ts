@@ -11,7 +11,8 @@ const FORM = {
 	learningRateMultiplier: '',
 	learningRate: '',
 	loraRank: '',
-	maxContextLength: ''
+	maxContextLength: '',
+	beta: ''
 };
 
 describe('the fine-tune form', () => {
@@ -53,6 +54,21 @@ describe('the fine-tune form', () => {
 		expect(fireworks.error!.issues[0]).toMatchObject({
 			path: ['learningRateMultiplier'],
 			message: 'Fireworks fine-tuning takes no learning rate multiplier: leave it empty.'
+		});
+	});
+
+	it('takes a DPO beta for preference training only', () => {
+		const dpo = fineTuneFormSchema.safeParse({
+			...FORM,
+			adapter: 'together',
+			method: 'dpo',
+			beta: '0.1'
+		});
+		expect(dpo.success && dpo.data).toMatchObject({ method: 'dpo', beta: 0.1 });
+		const supervised = fineTuneFormSchema.safeParse({ ...FORM, adapter: 'openai', beta: '0.1' });
+		expect(supervised.error!.issues[0]).toMatchObject({
+			path: ['beta'],
+			message: 'The beta is for preference (DPO) training only: leave it empty.'
 		});
 	});
 

@@ -179,13 +179,20 @@ const SETTING_NAMES: Record<string, string> = {
 	maxContextLength: 'a context length'
 };
 
+/** How a fine-tune trains: on accepted outputs, or on preference pairs from repairs (DPO). */
+export const FINE_TUNE_METHOD_LABELS = {
+	supervised: 'Supervised, on the accepted outputs',
+	dpo: 'Preference (DPO): each repair preferred over the output it repaired'
+} as const;
+
 const fineTuneFields = z.object({
 	adapter: z.enum(FINE_TUNE_SERVICES, 'Choose how to fine-tune.'),
+	method: z.enum(['supervised', 'dpo'], 'Choose how to train.').default('supervised'),
 	providerId: z.coerce.number('Choose a provider.').int().positive('Choose a provider.'),
 	baseModel: z
 		.string()
 		.trim()
-		.min(1, 'Give the base model, such as gpt-4.1-mini-2025-04-14.')
+		.min(1, 'Give the base model, such as qwen3-8b.')
 		.max(200, 'Keep the base model under 200 characters.'),
 	suffix: z
 		.string()
@@ -201,11 +208,19 @@ const fineTuneFields = z.object({
 		(rank) => rank === null || Number.isInteger(Math.log2(rank)),
 		'Give the LoRA rank as a power of two: 4, 8, 16, 32 or 64.'
 	),
-	maxContextLength: optionalNumber('the context length', 512, 131_072, true)
+	maxContextLength: optionalNumber('the context length', 512, 131_072, true),
+	beta: optionalNumber('the DPO beta', 0.01, 2, false).default(null)
 });
 
 /** The form that sends a dataset to a provider's fine-tuning. */
 export const fineTuneFormSchema = fineTuneFields.superRefine((form, ctx) => {
+	if (form.beta !== null && form.method !== 'dpo') {
+		ctx.addIssue({
+			code: 'custom',
+			path: ['beta'],
+			message: 'The beta is for preference (DPO) training only: leave it empty.'
+		});
+	}
 	const takes = SERVICE_SETTINGS[form.adapter];
 	for (const [field, what] of Object.entries(SETTING_NAMES)) {
 		if (form[field as keyof typeof form] !== null && !takes.has(field)) {
@@ -229,6 +244,7 @@ export function fineTuneFromJson(given: Record<string, string | number | boolean
 		learningRate: '',
 		loraRank: '',
 		maxContextLength: '',
+		beta: '',
 		...asFormValues(given)
 	});
 }
@@ -236,6 +252,7 @@ export function fineTuneFromJson(given: Record<string, string | number | boolean
 /** The fine-tune form's field names, as its pages read them. */
 export const FINE_TUNE_FIELDS = [
 	'adapter',
+	'method',
 	'providerId',
 	'baseModel',
 	'suffix',
@@ -244,7 +261,8 @@ export const FINE_TUNE_FIELDS = [
 	'learningRateMultiplier',
 	'learningRate',
 	'loraRank',
-	'maxContextLength'
+	'maxContextLength',
+	'beta'
 ] as const;
 
 export const FINE_TUNE_STATUS_LABELS = {

@@ -11,6 +11,7 @@ const FINE_TUNE = {
 	required: ['adapter', 'providerId', 'baseModel'],
 	properties: {
 		adapter: { enum: ['openai', 'together', 'fireworks'] },
+		method: { enum: ['supervised', 'dpo'] },
 		providerId: { type: 'integer' },
 		baseModel: { type: 'string' },
 		suffix: { type: 'string' },
@@ -19,7 +20,8 @@ const FINE_TUNE = {
 		learningRateMultiplier: { type: 'number' },
 		learningRate: { type: 'number' },
 		loraRank: { type: 'integer' },
-		maxContextLength: { type: 'integer' }
+		maxContextLength: { type: 'integer' },
+		beta: { type: 'number' }
 	}
 };
 

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { encode } from 'gpt-tokenizer';
 import { and, count, eq, sql } from 'drizzle-orm';
 import { alias } from '../db';
-import type { Db } from '../db';
+import type { Db, Queryable } from '../db';
 import { datasetItem, revision, type Dataset, type Split } from '../db/schema';
 import {
 	EXPORT_FORMATS,
@@ -157,7 +157,7 @@ export function exportFilename(datasetName: string, options: ExportOptions): str
 }
 
 /** Finds what a person's repair replaced: the nearest earlier output that differs from it. */
-function rejectedFinder(db: Db) {
+function rejectedFinder(db: Queryable) {
 	const current = alias(revision, 'current_revision');
 	const currentOutput = db
 		.select({ output: current.output })
@@ -238,7 +238,10 @@ const HAS_REASONING = sql<number>`coalesce(${revision.reasoning}, '') <> ''`;
  * The lines each split's files would have, per kind, counted before anything is written: the
  * dataset page shows them, the routes refuse an empty file and the zip's manifest records them.
  */
-export async function exportFiles(db: Db, found: Dataset): Promise<Record<Split, SplitFiles>> {
+export async function exportFiles(
+	db: Queryable,
+	found: Dataset
+): Promise<Record<Split, SplitFiles>> {
 	const files = {
 		train: { examples: found.trainCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },
 		val: { examples: found.valCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },

@@ -177,6 +177,7 @@ export const fineTune = pgTable(
 			{ onDelete: 'set null' }
 		),
 		adapter: text('adapter').notNull(),
+		method: text('method').notNull().default('supervised'),
 		baseModel: text('base_model').notNull(),
 		hyperparameters: text('hyperparameters').notNull().default('{}'),
 		trainingFileId: text('training_file_id'),

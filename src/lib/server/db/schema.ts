@@ -690,6 +690,7 @@ export const datasetItem = sqliteTable(
 );
 
 export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'fireworks', 'bundle'] as const;
+export const FINE_TUNE_METHODS = ['supervised', 'dpo'] as const;
 export const FINE_TUNE_STATUSES = [
 	'pending',
 	'uploading',
@@ -713,6 +714,8 @@ export const fineTune = sqliteTable(
 			.references(() => dataset.id),
 		providerId: integer('provider_id').references(() => provider.id, { onDelete: 'set null' }),
 		adapter: text('adapter', { enum: FINE_TUNE_ADAPTERS }).notNull(),
+		/** Supervised on accepted outputs, or preference (DPO) on repairs over what they repaired. */
+		method: text('method', { enum: FINE_TUNE_METHODS }).notNull().default('supervised'),
 		baseModel: text('base_model').notNull(),
 		hyperparameters: text('hyperparameters').notNull().default('{}'),
 		/** The provider's ids of the uploaded files, once uploaded. */

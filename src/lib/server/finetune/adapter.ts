@@ -25,11 +25,15 @@ export type Hyperparameters = {
 	loraRank?: number | null;
 	/** Fireworks: the longest example, in tokens, it trains on. */
 	maxContextLength?: number | null;
+	/** Preference training: how far the student may move from the base model. */
+	beta?: number | null;
 };
 
 export interface FineTuneAdapter {
 	upload(name: string, lines: AsyncIterable<string> | Iterable<string>): Promise<string>;
 	create(spec: {
+		/** Supervised on the files' chat examples, or DPO on their preference pairs. */
+		method: FineTune['method'];
 		baseModel: string;
 		trainingFileId: string;
 		validationFileId: string | null;
@@ -85,23 +89,25 @@ export function openAiAdapter(client: OpenAI, now: () => Date = () => new Date()
 				throw new Error(OPENAI_FINE_TUNING_ENDED);
 			}
 			const h = spec.hyperparameters;
+			const hyperparameters = {
+				...(h.epochs ? { n_epochs: h.epochs } : {}),
+				...(h.batchSize ? { batch_size: h.batchSize } : {}),
+				...(h.learningRateMultiplier ? { learning_rate_multiplier: h.learningRateMultiplier } : {})
+			};
 			const job = await client.fineTuning.jobs.create({
 				model: spec.baseModel,
 				training_file: spec.trainingFileId,
 				...(spec.validationFileId ? { validation_file: spec.validationFileId } : {}),
 				...(spec.suffix ? { suffix: spec.suffix } : {}),
-				method: {
-					type: 'supervised',
-					supervised: {
-						hyperparameters: {
-							...(h.epochs ? { n_epochs: h.epochs } : {}),
-							...(h.batchSize ? { batch_size: h.batchSize } : {}),
-							...(h.learningRateMultiplier
-								? { learning_rate_multiplier: h.learningRateMultiplier }
-								: {})
-						}
-					}
-				}
+				method:
+					spec.method === 'dpo'
+						? {
+								type: 'dpo',
+								dpo: {
+									hyperparameters: { ...hyperparameters, ...(h.beta ? { beta: h.beta } : {}) }
+								}
+							}
+						: { type: 'supervised', supervised: { hyperparameters } }
 			});
 			return job.id;
 		},

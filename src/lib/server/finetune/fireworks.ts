@@ -69,6 +69,8 @@ type FireworksJob = {
 	state?: string;
 	dataset?: string;
 	outputModel?: string;
+	/** A DPO job names its output model here. */
+	trainingConfig?: { outputModel?: string };
 	status?: { code?: string; message?: string };
 	jobProgress?: { percent?: number };
 	createTime?: string;
@@ -279,40 +281,53 @@ export function fireworksAdapter(
 		},
 		async create(spec) {
 			const h = spec.hyperparameters;
-			const job = await call<FireworksJob>('POST', `${account}/supervisedFineTuningJobs`, {
-				dataset: spec.trainingFileId,
+			const training = {
 				baseModel: fireworksModelName(spec.baseModel),
-				...(spec.suffix ? { displayName: spec.suffix } : {}),
-				...(spec.validationFileId ? { evaluationDataset: spec.validationFileId } : {}),
 				...(h.epochs ? { epochs: h.epochs } : {}),
 				...(h.batchSize ? { batchSizeSamples: h.batchSize } : {}),
 				...(h.learningRate ? { learningRate: h.learningRate } : {}),
 				loraRank: h.loraRank ?? 8,
 				...(h.maxContextLength ? { maxContextLength: h.maxContextLength } : {})
-			});
+			};
+			const common = {
+				dataset: spec.trainingFileId,
+				...(spec.suffix ? { displayName: spec.suffix } : {}),
+				...(spec.validationFileId ? { evaluationDataset: spec.validationFileId } : {})
+			};
+			// Preference training is a job kind of its own, its settings in a training config.
+			const job =
+				spec.method === 'dpo'
+					? await call<FireworksJob>('POST', `${account}/dpoJobs`, {
+							...common,
+							trainingConfig: training,
+							lossConfig: { method: 'DPO', dpo: h.beta ? { beta: h.beta } : {} }
+						})
+					: await call<FireworksJob>('POST', `${account}/supervisedFineTuningJobs`, {
+							...common,
+							...training
+						});
 			return job.name;
 		},
 		async findByTrainingFile(trainingFileId) {
-			let pageToken = '';
-			do {
-				const page = await call<{
-					supervisedFineTuningJobs?: FireworksJob[];
-					nextPageToken?: string;
-				}>(
-					'GET',
-					`${account}/supervisedFineTuningJobs?pageSize=200${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`
-				);
-				const made = (page.supervisedFineTuningJobs ?? []).find(
-					(j) => j.dataset === trainingFileId
-				);
-				if (made) return made.name;
-				pageToken = page.nextPageToken ?? '';
-			} while (pageToken);
+			for (const kind of ['supervisedFineTuningJobs', 'dpoJobs']) {
+				let pageToken = '';
+				do {
+					const page = await call<Record<string, FireworksJob[] | string | undefined>>(
+						'GET',
+						`${account}/${kind}?pageSize=200${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`
+					);
+					const jobs = (page[kind] ?? []) as FireworksJob[];
+					const made = jobs.find((j) => j.dataset === trainingFileId);
+					if (made) return made.name;
+					pageToken = (page.nextPageToken as string | undefined) ?? '';
+				} while (pageToken);
+			}
 			return null;
 		},
 		async status(jobId): Promise<ProviderStatus> {
 			const job = await readJob(jobId);
 			const status = JOB_STATUS[job.state ?? ''] ?? 'running';
+			const outputModel = job.outputModel ?? job.trainingConfig?.outputModel;
 			if (status === 'failed') {
 				return {
 					status,
@@ -321,20 +336,20 @@ export function fireworksAdapter(
 				};
 			}
 			if (status !== 'succeeded') return { status, resultModel: null, error: null };
-			if (!job.outputModel) {
+			if (!outputModel) {
 				return { status: 'failed', resultModel: null, error: 'Fireworks named no output model.' };
 			}
 			// Trained: the model answers once its deployment is ready.
-			const deployment = await deploymentFor(job.outputModel);
+			const deployment = await deploymentFor(outputModel);
 			if (deployment.state === 'FAILED') {
 				return {
 					status: 'failed',
 					resultModel: null,
-					error: `Fireworks could not deploy ${job.outputModel}: ${deployment.status?.message || 'the deployment failed'}.`
+					error: `Fireworks could not deploy ${outputModel}: ${deployment.status?.message || 'the deployment failed'}.`
 				};
 			}
 			return deployment.state === 'READY'
-				? { status: 'succeeded', resultModel: job.outputModel, error: null }
+				? { status: 'succeeded', resultModel: outputModel, error: null }
 				: { status: 'running', resultModel: null, error: null };
 		},
 		async events(jobId): Promise<ProviderEvent[]> {
@@ -363,11 +378,12 @@ export function fireworksAdapter(
 					createdAt: at
 				});
 			}
-			if (status === 'succeeded' && job.outputModel) {
+			const outputModel = job.outputModel ?? job.trainingConfig?.outputModel;
+			if (status === 'succeeded' && outputModel) {
 				events.push({
-					externalId: `deploy:${job.outputModel}`,
+					externalId: `deploy:${outputModel}`,
 					level: 'info',
-					message: `Deploying ${job.outputModel} (scales to zero when idle)`,
+					message: `Deploying ${outputModel} (scales to zero when idle)`,
 					createdAt: at
 				});
 			}

@@ -235,19 +235,30 @@ export class FineTuneFollower {
 		const target = (
 			await this.db.select().from(project).where(eq(project.id, found.projectId)).limit(1)
 		)[0]!;
+		const dpo = found.method === 'dpo';
 		const file = (split: 'train' | 'val') =>
 			exportChunks(this.db, target, found.datasetId, {
-				format: 'openai',
+				format: dpo ? 'openai_dpo' : 'openai',
 				split,
 				reasoning: false
 			});
-		const check = await checkOpenAiLines(linesOf(file('train')));
-		const problems = Object.entries(check.problems).filter(([, n]) => n > 0);
-		if (check.examples === 0 || problems.length > 0) {
+		const fileName = (split: 'train' | 'val') =>
+			`dataset-${found.datasetId}-${split}${dpo ? '-dpo' : ''}.jsonl`;
+		// A chat file is checked as OpenAI checks one; a preference file is only counted, as
+		// Winnow writes each pair whole from a repair and what it repaired.
+		const check = async (split: 'train' | 'val') =>
+			dpo
+				? { examples: await countLines(file(split)), problems: {} as Record<string, number> }
+				: await checkOpenAiLines(linesOf(file(split)));
+		const checked = await check('train');
+		const problems = Object.entries(checked.problems).filter(([, n]) => n > 0);
+		if (checked.examples === 0 || problems.length > 0) {
 			await this.fail(
 				found,
-				check.examples === 0
-					? 'The dataset has no training examples.'
+				checked.examples === 0
+					? dpo
+						? 'The dataset has no preference pairs in its train split.'
+						: 'The dataset has no training examples.'
 					: `The training file has format errors: ${problems
 							.map(([p, n]) => `${n} × ${PROBLEM_LABELS[p as keyof typeof PROBLEM_LABELS]}`)
 							.join('; ')}`
@@ -262,22 +273,14 @@ export class FineTuneFollower {
 		let validationFileId = found.validationFileId;
 		try {
 			if (!trainingFileId) {
-				trainingFileId = await adapter.upload(
-					`dataset-${found.datasetId}-train.jsonl`,
-					file('train')
-				);
+				trainingFileId = await adapter.upload(fileName('train'), file('train'));
 				// Kept at once, so a retry after a later failure does not upload it again.
 				await this.db.transaction(async (tx) =>
 					tx.update(fineTune).set({ trainingFileId }).where(eq(fineTune.id, found.id))
 				);
 			}
-			const hasVal = (await checkOpenAiLines(linesOf(file('val')))).examples > 0;
-			if (hasVal) {
-				validationFileId ??= await adapter.upload(
-					`dataset-${found.datasetId}-val.jsonl`,
-					file('val')
-				);
-			}
+			const hasVal = (await check('val')).examples > 0;
+			if (hasVal) validationFileId ??= await adapter.upload(fileName('val'), file('val'));
 			await this.db.transaction(async (tx) =>
 				tx
 					.update(fineTune)
@@ -292,6 +295,7 @@ export class FineTuneFollower {
 			const jobId =
 				made ??
 				(await adapter.create({
+					method: found.method,
 					baseModel: found.baseModel,
 					trainingFileId,
 					validationFileId,
@@ -309,4 +313,10 @@ export class FineTuneFollower {
 			await this.fail(found, failure.message);
 		}
 	}
+}
+
+async function countLines(chunks: AsyncIterable<string>): Promise<number> {
+	let n = 0;
+	for await (const line of linesOf(chunks)) if (line) n++;
+	return n;
 }

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { within, type Db, type Queryable, type Tx } from '../db';
 import {
 	dataset,
+	type Dataset,
 	fineTune,
 	fineTuneEvent,
 	model,
@@ -12,6 +13,8 @@ import {
 import { clientFor } from '../providers';
 import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import { togetherAdapter } from './together';
+import { exportFiles } from '../datasets/export';
+import { SERVICE_LIMITS } from './limits';
 import { fireworksAdapter, type FireworksOptions } from './fireworks';
 import {
 	describeRetirement,
@@ -45,6 +48,8 @@ export const ACTIVE_STATUSES: FineTune['status'][] = [
 
 export type FineTuneSpec = {
 	adapter: (typeof FINE_TUNE_SERVICES)[number];
+	/** Supervised unless given. */
+	method?: FineTune['method'];
 	providerId: number;
 	baseModel: string;
 	suffix: string | null;
@@ -53,8 +58,8 @@ export type FineTuneSpec = {
 
 /** The fine-tune form's fields as a spec. */
 export function fineTuneSpecOf(form: z.infer<typeof fineTuneFormSchema>): FineTuneSpec {
-	const { adapter, providerId, baseModel, suffix, ...hyperparameters } = form;
-	return { adapter, providerId, baseModel, suffix, hyperparameters };
+	const { adapter, method, providerId, baseModel, suffix, ...hyperparameters } = form;
+	return { adapter, method, providerId, baseModel, suffix, hyperparameters };
 }
 
 export async function adapterFor(
@@ -86,7 +91,8 @@ export async function startFineTune(
 	userId: string,
 	now = new Date()
 ): Promise<
-	{ ok: true; fineTuneId: number } | { ok: false; message: string; field?: 'adapter' | 'baseModel' }
+	| { ok: true; fineTuneId: number }
+	| { ok: false; message: string; field?: 'adapter' | 'method' | 'baseModel' }
 > {
 	return within(db, async (tx) => {
 		const frozen = (
@@ -106,6 +112,10 @@ export async function startFineTune(
 		if (frozen.trainCount === 0) {
 			return { ok: false, message: 'This dataset has no training examples to fine-tune on.' };
 		}
+		if (spec.method === 'dpo') {
+			const tooFew = await tooFewPairs(tx, frozen, spec.adapter);
+			if (tooFew) return { ok: false, field: 'method', message: tooFew };
+		}
 		const service = (
 			await tx
 				.select({ baseUrl: provider.baseUrl })
@@ -124,6 +134,7 @@ export async function startFineTune(
 					datasetId,
 					providerId: spec.providerId,
 					adapter: spec.adapter,
+					method: spec.method ?? 'supervised',
 					baseModel: spec.baseModel,
 					hyperparameters: JSON.stringify({ ...spec.hyperparameters, suffix: spec.suffix }),
 					status: 'pending',
@@ -134,6 +145,28 @@ export async function startFineTune(
 		)[0];
 		return { ok: true, fineTuneId: created.id };
 	});
+}
+
+/**
+ * Why a preference fine-tune of the dataset would be refused, before anything is uploaded: its
+ * training split has fewer preference pairs than the service trains on, or a validation split
+ * that has pairs has too few to be a validation file. Null when it can go.
+ */
+async function tooFewPairs(
+	db: Queryable,
+	frozen: Dataset,
+	adapter: (typeof FINE_TUNE_SERVICES)[number]
+): Promise<string | null> {
+	const files = await exportFiles(db, frozen);
+	const least = SERVICE_LIMITS[adapter].minExamples;
+	const { name } = SERVICE_LIMITS[adapter];
+	if (files.train.pairs < least) {
+		return `The train split has ${files.train.pairs} preference pair${files.train.pairs === 1 ? '' : 's'} (a person’s repair of an earlier output); ${name} trains on at least ${least}. Repair more outputs, or train supervised.`;
+	}
+	if (files.val.pairs > 0 && files.val.pairs < least) {
+		return `The val split has ${files.val.pairs} preference pair${files.val.pairs === 1 ? '' : 's'}; ${name} takes a validation file of at least ${least}. Repair more, or freeze the dataset without a val split.`;
+	}
+	return null;
 }
 
 /**

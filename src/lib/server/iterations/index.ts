@@ -419,6 +419,7 @@ export async function nextIterationDefaults(db: Db, projectId: number) {
 		fineTune: (tune
 			? {
 					adapter: tune.adapter === 'bundle' ? 'openai' : tune.adapter,
+					method: tune.method,
 					providerId: text(tune.providerId),
 					baseModel: tune.baseModel,
 					suffix: text(hyper.suffix),
@@ -427,7 +428,8 @@ export async function nextIterationDefaults(db: Db, projectId: number) {
 					learningRateMultiplier: text(hyper.learningRateMultiplier),
 					learningRate: text(hyper.learningRate),
 					loraRank: text(hyper.loraRank),
-					maxContextLength: text(hyper.maxContextLength)
+					maxContextLength: text(hyper.maxContextLength),
+					beta: text(hyper.beta)
 				}
 			: {}) as Record<string, string>,
 		splits: evaluation?.splits ?? (['test'] as Split[]),

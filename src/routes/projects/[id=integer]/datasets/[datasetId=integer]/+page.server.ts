@@ -58,7 +58,8 @@ export const load: PageServerLoad = async (event) => {
 		},
 		estimate,
 		providers: (await listProviders(db)).map((p) => ({ id: p.id, name: p.name })),
-		retirements: await retirementNotices(db)
+		retirements: await retirementNotices(db),
+		pairs: { train: files.train.pairs, val: files.val.pairs, test: files.test.pairs }
 	};
 };
 

@@ -1,0 +1,1 @@
+ALTER TABLE `fine_tune` ADD `method` text DEFAULT 'supervised' NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE "fine_tune" ADD COLUMN "method" text DEFAULT 'supervised' NOT NULL;
