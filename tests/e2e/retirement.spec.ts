@@ -6,6 +6,7 @@ import {
 } from '../../src/lib/schemas/iteration';
 import { dayOf, saveRetirement } from '../../src/lib/server/finetune/retirement';
 import { startNextIteration } from '../../src/lib/server/iterations';
+import { cancelFineTune } from '../../src/lib/server/finetune';
 import { createProvider } from '../../src/lib/server/providers';
 import { acceptedProject, e2eSecretKey, logInAs } from '../support/e2e';
 import { startStandin } from '../support/standin';
@@ -61,7 +62,7 @@ test('a base model retiring within 60 days is warned about on the three pages; a
 
 		// 1. Where a base model is chosen.
 		await page.goto(`/projects/${project.id}/datasets/${started.datasetId}`);
-		const notice = page.getByRole('note').filter({ hasText: 'Base models retiring' });
+		const notice = page.getByRole('note').filter({ hasText: 'Retiring models' });
 		await expect(notice.getByRole('listitem').filter({ hasText: retiring })).toContainText(
 			`${retiring} retires on ${dayOf(retiresOn)} (the provider’s notice)`
 		);
@@ -106,6 +107,8 @@ test('a base model retiring within 60 days is warned about on the three pages; a
 		await expect(page.getByRole('row', { name: new RegExp(`^another-${stamp} `) })).toContainText(
 			'30 June 2030'
 		);
+		// Its fine-tune is not followed past this test.
+		await cancelFineTune(db, e2eSecretKey(), project.id, started.fineTuneId);
 	} finally {
 		await standin.close();
 	}
