@@ -342,6 +342,13 @@ const table: Row[] = [
 		action: 'cancel',
 		expect: { ...projectAdminAction, admin: 409 }
 	},
+	// An empty form: the served URL and model name are missing.
+	{
+		route: '/projects/[id=integer]/finetunes/[fineTuneId=integer]',
+		method: 'POST',
+		action: 'registerServed',
+		expect: projectAdminAction
+	},
 	{
 		route: '/projects/[id=integer]/datasets/[datasetId=integer]',
 		method: 'POST',

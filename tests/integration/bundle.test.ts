@@ -85,9 +85,11 @@ describe('zips of a dataset', () => {
 			'axolotl.yaml',
 			'manifest.json',
 			'train.jsonl',
+			'train_sft.py',
 			'unsloth.sharegpt.jsonl',
 			'val.jsonl'
 		]);
+		expect(files['train_sft.py']).toContain('from trl import SFTConfig, SFTTrainer');
 		expect(files['axolotl.yaml']).toContain('type: chat_template');
 		expect(files['axolotl.yaml']).toContain('- path: val.jsonl');
 		expect(JSON.parse(files['train.jsonl'].split('\n')[0]).messages.at(-1).role).toBe('assistant');

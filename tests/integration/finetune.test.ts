@@ -3,7 +3,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Db } from '$lib/server/db';
 import { fineTune, model, type FineTune } from '$lib/server/db/schema';
 import { freezeDataset } from '$lib/server/datasets';
-import { cancelFineTune, fineTuneEvents, refusalOf, startFineTune } from '$lib/server/finetune';
+import {
+	cancelFineTune,
+	fineTuneEvents,
+	refusalOf,
+	registerServedResult,
+	startFineTune
+} from '$lib/server/finetune';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { openAiAdapter } from '$lib/server/finetune/adapter';
 import {
@@ -137,6 +143,25 @@ function follower(db: Db, fireworks: FireworksOptions = { readyPollMs: 10 }) {
 	return f;
 }
 
+/**
+ * The models a fine-tune made. A Hugging Face Job's adapter is served by the team: here it is
+ * registered first, by the stand-in's URL, as the fine-tune's page registers it.
+ */
+async function studentsOf(env: Awaited<ReturnType<typeof setup>>, fineTuneId: number) {
+	const done = await row(env.db, fineTuneId);
+	if (done.adapter === 'hf_jobs' && done.resultModelId === null) {
+		expect(done.pushedTo).toMatch(/^standin-user\/winnow-/);
+		expect(await env.db.select().from(model).where(eq(model.fineTuneId, fineTuneId))).toEqual([]);
+		const registered = await registerServedResult(env.db, TEST_SECRET, env.target, fineTuneId, {
+			baseUrl: standin.url,
+			apiKey: '',
+			modelName: done.pushedTo!
+		});
+		if (!registered.ok) throw new Error(registered.message);
+	}
+	return await env.db.select().from(model).where(eq(model.fineTuneId, fineTuneId));
+}
+
 const row = async (db: Db, id: number) =>
 	(await db.select().from(fineTune).where(eq(fineTune.id, id)).limit(1))[0]!;
 
@@ -182,6 +207,20 @@ const ADAPTERS = [
 		refused: 'The provider refused the request (400): Invalid file format.'
 	},
 	{
+		adapter: 'hf_jobs',
+		files: /^standin-user\/winnow-dataset-\d+::dataset-\d+-train\.jsonl$/,
+		jobs: /^standin-user\/[0-9a-f]{24}$/,
+		model: () => /^standin-user\/winnow-(support|student)-[0-9a-f]{6}$/,
+		events: [
+			'Hugging Face Jobs: SCHEDULING',
+			'Hugging Face Jobs: RUNNING',
+			'Hugging Face Jobs: COMPLETED',
+			'Pushed the adapter to https://huggingface.co/standin-user/winnow-*: serve it, then register its URL here',
+			'standin-user/winnow-* served at http://stand-in/v1 as standin-user/winnow-*'
+		],
+		refused: 'The provider refused the request (400): Invalid file format.'
+	},
+	{
 		adapter: 'fireworks',
 		files: /^accounts\/standin-account\/datasets\/winnow-dataset-\d+-train-[0-9a-f]{8}$/,
 		jobs: /^accounts\/standin-account\/supervisedFineTuningJobs\/sft-\d+$/,
@@ -213,17 +252,23 @@ describe.each(ADAPTERS)(
 			const done = await row(db, started.fineTuneId);
 			expect(done.trainingFileId).toMatch(files);
 			expect(done.externalJobId).toMatch(jobs);
-			const made = (
-				await db.select().from(model).where(eq(model.id, done.resultModelId!)).limit(1)
-			)[0]!;
-			expect(made).toMatchObject({ providerId: env.providerId, fineTuneId: started.fineTuneId });
+			const [made] = await studentsOf(env, started.fineTuneId);
+			expect(made.fineTuneId).toBe(started.fineTuneId);
 			expect(made.name).toMatch(modelName(done.externalJobId!));
-			expect((await modelChoices(db)).map((m) => m.label)).toContain(`${made.name} (Stand-in)`);
+			const servedBy =
+				adapter === 'hf_jobs' ? `Own GPUs (${new URL(standin.url).host})` : 'Stand-in';
+			if (adapter !== 'hf_jobs') expect(made.providerId).toBe(env.providerId);
+			expect((await modelChoices(db)).map((m) => m.label)).toContain(`${made.name} (${servedBy})`);
 			const events = (await fineTuneEvents(db, started.fineTuneId))
 				.map((e) => e.message)
 				// Fireworks' progress, as it was seen, depends on when the follower asked.
 				.filter((message) => !/^Training \d+% done$/.test(message))
-				.map((message) => message.replace(/models\/sft-\d+/, 'models/*'));
+				.map((message) =>
+					message
+						.replace(/models\/sft-\d+/, 'models/*')
+						.replaceAll(/winnow-\w+-[0-9a-f]{6}/g, 'winnow-*')
+						.replace(/127\.0\.0\.1:\d+/, 'stand-in')
+				);
 			expect(events).toEqual(expectedEvents);
 		});
 
@@ -299,9 +344,7 @@ describe.each(ADAPTERS)(
 			second.start();
 			expect((await follow(db, started.fineTuneId)).at(-1)).toBe('succeeded');
 			expect(standin.stats.fineTuneJobs).toBe(jobsBefore + 1);
-			expect(
-				await db.select().from(model).where(eq(model.fineTuneId, started.fineTuneId))
-			).toHaveLength(1);
+			expect(await studentsOf(env, started.fineTuneId)).toHaveLength(1);
 		});
 
 		it('refuses a dataset without training examples, and writes no record', async () => {
@@ -614,4 +657,80 @@ it('OpenAI trains on at least 10 preference pairs: 9 are refused with the reason
 		message:
 			'The train split has 9 preference pairs (a person’s repair of an earlier output); OpenAI trains on at least 10. Repair more outputs, or train supervised.'
 	});
+});
+
+it('Hugging Face Jobs trains supervised only: a preference fine-tune is refused beside the method', async () => {
+	const env = await setup({}, 'hf_jobs', { repaired: 12, allTrain: true });
+	const refused = await startFineTune(
+		env.db,
+		env.target,
+		env.datasetId,
+		{
+			adapter: 'hf_jobs',
+			method: 'dpo',
+			providerId: env.providerId,
+			baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
+			suffix: null,
+			hyperparameters: HYPERPARAMETERS
+		},
+		env.admin.id
+	);
+	expect(refused).toEqual({
+		ok: false,
+		field: 'method',
+		message:
+			'Hugging Face Jobs runs supervised training only here: choose another service for preference training.'
+	});
+	expect(await env.db.select().from(fineTune)).toEqual([]);
+});
+
+it('a Hugging Face Job mounts the uploaded files and the TRL script, on the hardware chosen', async () => {
+	const env = await setup({}, 'hf_jobs');
+	const started = await startFineTune(
+		env.db,
+		env.target,
+		env.datasetId,
+		{
+			adapter: 'hf_jobs',
+			providerId: env.providerId,
+			baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
+			suffix: 'support',
+			hyperparameters: {
+				...HYPERPARAMETERS,
+				learningRateMultiplier: null,
+				loraRank: 8,
+				flavor: 'l4x1',
+				timeoutHours: 2
+			}
+		},
+		env.admin.id
+	);
+	if (!started.ok) throw new Error(started.message);
+	follower(env.db);
+	await follow(env.db, started.fineTuneId, ['queued', 'running', 'succeeded']);
+	const jobId = (await row(env.db, started.fineTuneId)).externalJobId!;
+	const job = (await (await fetch(`${new URL(standin.url).origin}/api/jobs/${jobId}`)).json()) as {
+		flavor: string;
+		timeoutSeconds: number;
+		command: string[];
+		secrets: string[];
+		volumes: { type: string; source: string; mountPath: string }[];
+	};
+	expect(job.flavor).toBe('l4x1');
+	expect(job.timeoutSeconds).toBe(7200);
+	expect(job.secrets).toEqual(['HF_TOKEN']);
+	expect(job.volumes).toEqual([
+		expect.objectContaining({
+			type: 'dataset',
+			source: `standin-user/winnow-dataset-${env.datasetId}`,
+			mountPath: '/data'
+		})
+	]);
+	expect(job.command.slice(0, 3)).toEqual(['uv', 'run', '/data/train_sft.py']);
+	expect(job.command).toEqual(
+		expect.arrayContaining(['--base-model', 'Qwen/Qwen2.5-0.5B-Instruct', '--lora-rank', '8'])
+	);
+	expect(job.command[job.command.indexOf('--hub-model-id') + 1]).toMatch(
+		/^standin-user\/winnow-support-[0-9a-f]{6}$/
+	);
 });

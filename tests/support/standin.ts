@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { mulberry32 } from '../../src/lib/random';
 import { fireworksStandin, type FireworksStats } from './standin-fireworks';
+import { hubStandin } from './standin-hf';
 
 export type Behaviour = 'ok' | '429' | '500' | 'hang' | 'malformed' | 'invalid';
 
@@ -46,6 +47,8 @@ export type StandinOptions = {
 	uploadOutages: number;
 	/** The Fireworks account the key may use; any other is refused (403). */
 	fireworksAccount: string;
+	/** Who the key is on the Hugging Face Hub: the namespace its jobs and repositories live in. */
+	hubUser: string;
 };
 
 export const STANDIN_DEFAULTS: StandinOptions = {
@@ -61,7 +64,8 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	fineTuneSeconds: 2,
 	refuseFiles: false,
 	uploadOutages: 0,
-	fireworksAccount: 'standin-account'
+	fireworksAccount: 'standin-account',
+	hubUser: 'standin-user'
 };
 
 type JsonSchema = {
@@ -577,6 +581,15 @@ export async function startStandin(
 		serve: (model) => trained.add(model)
 	});
 
+	const hub = hubStandin({
+		user: () => options.hubUser,
+		fineTuneSeconds: () => options.fineTuneSeconds,
+		refuseFiles: () => options.refuseFiles,
+		takeOutage: () => options.uploadOutages > 0 && options.uploadOutages-- > 0,
+		onUpload: (filename, content) => uploads.push({ filename, content }),
+		onJob: () => stats.fineTuneJobs++
+	});
+
 	async function route(request: IncomingMessage, response: ServerResponse) {
 		const url = new URL(request.url ?? '/', 'http://standin');
 		// Fireworks serves chat under /inference/v1 and its fine-tuning API under /v1.
@@ -604,6 +617,7 @@ export async function startStandin(
 		const togetherRoute = await together(request, response, path);
 		if (togetherRoute) return;
 		if (await fireworks.route(request, response, path)) return;
+		if (await hub.route(request, response, path)) return;
 		if (request.method === 'GET' && path === '/models') {
 			send(response, 200, {
 				object: 'list',

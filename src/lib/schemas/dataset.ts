@@ -163,20 +163,40 @@ export type RetirementNotice = {
 };
 
 /** The fine-tuning services a fine-tune can be sent to, by the adapter that speaks to each. */
-export const FINE_TUNE_SERVICES = ['openai', 'together', 'fireworks'] as const;
+export const FINE_TUNE_SERVICES = ['openai', 'together', 'fireworks', 'hf_jobs'] as const;
+
+/** The hardware a Hugging Face Job can rent for training, as Hugging Face names it. */
+export const HF_FLAVORS = [
+	't4-small',
+	't4-medium',
+	'l4x1',
+	'a10g-small',
+	'a10g-large',
+	'l40sx1',
+	'a100-large',
+	'h200'
+] as const;
 
 /** Which of the optional settings each service takes; the others are refused beside the field. */
 const SERVICE_SETTINGS: Record<(typeof FINE_TUNE_SERVICES)[number], Set<string>> = {
 	openai: new Set(['epochs', 'batchSize', 'learningRateMultiplier']),
 	together: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank']),
-	fireworks: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'maxContextLength'])
+	fireworks: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'maxContextLength']),
+	hf_jobs: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'flavor', 'timeoutHours'])
 };
-const SERVICE_NAMES = { openai: 'OpenAI', together: 'Together', fireworks: 'Fireworks' } as const;
+const SERVICE_NAMES = {
+	openai: 'OpenAI',
+	together: 'Together',
+	fireworks: 'Fireworks',
+	hf_jobs: 'Hugging Face Jobs'
+} as const;
 const SETTING_NAMES: Record<string, string> = {
 	learningRateMultiplier: 'a learning rate multiplier',
 	learningRate: 'a learning rate',
 	loraRank: 'a LoRA rank',
-	maxContextLength: 'a context length'
+	maxContextLength: 'a context length',
+	flavor: 'a hardware flavour',
+	timeoutHours: 'a time limit'
 };
 
 /** How a fine-tune trains: on accepted outputs, or on preference pairs from repairs (DPO). */
@@ -209,7 +229,12 @@ const fineTuneFields = z.object({
 		'Give the LoRA rank as a power of two: 4, 8, 16, 32 or 64.'
 	),
 	maxContextLength: optionalNumber('the context length', 512, 131_072, true),
-	beta: optionalNumber('the DPO beta', 0.01, 2, false).default(null)
+	beta: optionalNumber('the DPO beta', 0.01, 2, false).default(null),
+	flavor: z
+		.enum(['', ...HF_FLAVORS], 'Choose one of the hardware flavours listed.')
+		.default('')
+		.transform((flavor) => flavor || null),
+	timeoutHours: optionalNumber('the time limit in hours', 0.5, 48, false).default(null)
 });
 
 /** The form that sends a dataset to a provider's fine-tuning. */
@@ -245,6 +270,8 @@ export function fineTuneFromJson(given: Record<string, string | number | boolean
 		loraRank: '',
 		maxContextLength: '',
 		beta: '',
+		flavor: '',
+		timeoutHours: '',
 		...asFormValues(given)
 	});
 }
@@ -262,7 +289,9 @@ export const FINE_TUNE_FIELDS = [
 	'learningRate',
 	'loraRank',
 	'maxContextLength',
-	'beta'
+	'beta',
+	'flavor',
+	'timeoutHours'
 ] as const;
 
 export const FINE_TUNE_STATUS_LABELS = {

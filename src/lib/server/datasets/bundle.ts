@@ -1,3 +1,4 @@
+import { TRL_SCRIPT_NAME, TRL_SFT_SCRIPT } from '../finetune/trlScript';
 import { Zip, ZipDeflate } from 'fflate';
 import type { Db } from '../db';
 import type { Dataset, Project, Split } from '../db/schema';
@@ -143,6 +144,9 @@ const BUNDLE_README = `Winnow dataset bundle
 
 train.jsonl / val.jsonl   chat messages, one example a line (Axolotl's chat_template type)
 axolotl.yaml              a LoRA config: set base_model, then \`axolotl train axolotl.yaml\`
+train_sft.py              the same with TRL: \`uv run train_sft.py --train train.jsonl
+                          --base-model <model> --hub-model-id <you>/<student>\` (what a
+                          Hugging Face Job runs when Winnow sends the dataset there)
 unsloth.sharegpt.jsonl    the training split as ShareGPT conversations, as Unsloth's
                           standardize_sharegpt and chat templates expect
 manifest.json             the dataset, its filter, counts and content hash
@@ -164,6 +168,7 @@ export function bundleEntries(db: Db, target: Project, found: Dataset): Entry[] 
 		...(found.valCount > 0 ? [{ name: 'val.jsonl', chunks: split('val', 'hf_messages') }] : []),
 		{ name: 'unsloth.sharegpt.jsonl', chunks: split('train', 'sharegpt') },
 		{ name: 'axolotl.yaml', chunks: () => [axolotlConfig(found)] },
+		{ name: TRL_SCRIPT_NAME, chunks: () => [TRL_SFT_SCRIPT] },
 		{ name: 'README.txt', chunks: () => [BUNDLE_README] }
 	];
 	return [

@@ -183,6 +183,7 @@ export const fineTune = pgTable(
 		trainingFileId: text('training_file_id'),
 		validationFileId: text('validation_file_id'),
 		externalJobId: text('external_job_id'),
+		pushedTo: text('pushed_to'),
 		launchOwner: text('launch_owner'),
 		launchExpiresAt: bigint('launch_expires_at', { mode: 'number' }),
 		launchAttemptedAt: bigint('launch_attempted_at', { mode: 'number' }),

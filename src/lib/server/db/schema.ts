@@ -689,7 +689,7 @@ export const datasetItem = sqliteTable(
 	(t) => [primaryKey({ columns: [t.datasetId, t.exampleId] })]
 );
 
-export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'fireworks', 'bundle'] as const;
+export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'fireworks', 'hf_jobs', 'bundle'] as const;
 export const FINE_TUNE_METHODS = ['supervised', 'dpo'] as const;
 export const FINE_TUNE_STATUSES = [
 	'pending',
@@ -722,6 +722,8 @@ export const fineTune = sqliteTable(
 		trainingFileId: text('training_file_id'),
 		validationFileId: text('validation_file_id'),
 		externalJobId: text('external_job_id'),
+		/** The repository a job pushed its adapter to, where the provider does not serve it (HF Jobs). */
+		pushedTo: text('pushed_to'),
 		/** The worker launching it (uploading, creating the provider's job) and until when. */
 		launchOwner: text('launch_owner'),
 		launchExpiresAt: integer('launch_expires_at', { mode: 'timestamp_ms' }),

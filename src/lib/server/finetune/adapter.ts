@@ -10,6 +10,8 @@ export type ProviderStatus = {
 	status: FineTune['status'];
 	/** The provider's name of the fine-tuned model, once there is one. */
 	resultModel: string | null;
+	/** Where a job pushed what it trained, when the provider does not serve it (HF Jobs). */
+	pushedTo?: string | null;
 	error: string | null;
 };
 
@@ -27,6 +29,9 @@ export type Hyperparameters = {
 	maxContextLength?: number | null;
 	/** Preference training: how far the student may move from the base model. */
 	beta?: number | null;
+	/** Hugging Face Jobs: the hardware rented, and the longest the job may run. */
+	flavor?: string | null;
+	timeoutHours?: number | null;
 };
 
 export interface FineTuneAdapter {

@@ -183,6 +183,7 @@ export class FineTuneFollower {
 						status: status.status,
 						error: status.error,
 						resultModelId,
+						...(status.pushedTo ? { pushedTo: status.pushedTo } : {}),
 						...(ended ? { finishedAt: this.now() } : {})
 					})
 					.where(and(eq(fineTune.id, found.id), inArray(fineTune.status, ACTIVE_STATUSES)))

@@ -16,6 +16,7 @@ import { togetherAdapter } from './together';
 import { exportFiles } from '../datasets/export';
 import { SERVICE_LIMITS } from './limits';
 import { fireworksAdapter, type FireworksOptions } from './fireworks';
+import { hfJobsAdapter } from './hfJobs';
 import {
 	describeRetirement,
 	listRetirements,
@@ -30,6 +31,7 @@ import {
 	type Hyperparameters
 } from './adapter';
 import { describeProviderError } from '../providers/errors';
+import { queueIterationEvaluation } from '../iterations';
 import type { FINE_TUNE_SERVICES, fineTuneFormSchema } from '../../schemas/dataset';
 import type { z } from 'zod';
 
@@ -75,6 +77,7 @@ export async function adapterFor(
 	if (!owner) return null;
 	const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
 	if (found.adapter === 'together') return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
+	if (found.adapter === 'hf_jobs') return hfJobsAdapter(apiKey ?? 'no-key', owner.baseUrl);
 	if (found.adapter === 'fireworks') {
 		return fireworksAdapter(apiKey ?? 'no-key', owner.baseUrl, owner.accountId, options.fireworks);
 	}
@@ -111,6 +114,13 @@ export async function startFineTune(
 		if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
 		if (frozen.trainCount === 0) {
 			return { ok: false, message: 'This dataset has no training examples to fine-tune on.' };
+		}
+		if (spec.method === 'dpo' && !SERVICE_LIMITS[spec.adapter].preference) {
+			return {
+				ok: false,
+				field: 'method',
+				message: `${SERVICE_LIMITS[spec.adapter].name} runs supervised training only here: choose another service for preference training.`
+			};
 		}
 		if (spec.method === 'dpo') {
 			const tooFew = await tooFewPairs(tx, frozen, spec.adapter);
@@ -301,24 +311,13 @@ export async function registerServedModel(
 	)[0];
 	if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
 	return await within(db, async (tx) => {
-		const server = (
-			await tx
-				.insert(provider)
-				.values({
-					name: `Own GPUs (${new URL(served.baseUrl).host})`,
-					baseUrl: served.baseUrl,
-					apiKeyEncrypted: served.apiKey ? encryptSecret(key, served.apiKey) : null,
-					createdAt: now
-				})
-				.returning({ id: provider.id })
-		)[0];
 		const tune = (
 			await tx
 				.insert(fineTune)
 				.values({
 					projectId: target.id,
 					datasetId,
-					providerId: server.id,
+					providerId: null,
 					adapter: 'bundle',
 					baseModel: served.baseModel,
 					status: 'succeeded',
@@ -328,23 +327,87 @@ export async function registerServedModel(
 				})
 				.returning({ id: fineTune.id })
 		)[0];
-		const made = (
-			await tx
-				.insert(model)
-				.values({
-					providerId: server.id,
-					name: served.modelName,
-					fineTuneId: tune.id,
-					createdAt: now
-				})
-				.returning({ id: model.id })
-		)[0];
-		await tx.update(fineTune).set({ resultModelId: made.id }).where(eq(fineTune.id, tune.id));
+		const made = await addServedModel(tx, key, tune.id, served, now);
+		// A bundle's fine-tune is the server's: there is no other provider.
+		await tx.update(fineTune).set({ providerId: made.providerId }).where(eq(fineTune.id, tune.id));
 		await tx.insert(fineTuneEvent).values({
 			fineTuneId: tune.id,
 			message: `Trained on own GPUs from the bundle of “${frozen.name}”; served at ${served.baseUrl}`,
 			createdAt: now
 		});
 		return { ok: true, fineTuneId: tune.id, modelId: made.id } as const;
+	});
+}
+
+/**
+ * A provider for the server a model is served from and the model on it, tied to the fine-tune
+ * that trained it, which it becomes the result of.
+ */
+async function addServedModel(
+	tx: Tx,
+	key: SecretKey,
+	fineTuneId: number,
+	served: Omit<ServedModel, 'baseModel'>,
+	now: Date
+) {
+	const server = (
+		await tx
+			.insert(provider)
+			.values({
+				name: `Own GPUs (${new URL(served.baseUrl).host})`,
+				baseUrl: served.baseUrl,
+				apiKeyEncrypted: served.apiKey ? encryptSecret(key, served.apiKey) : null,
+				createdAt: now
+			})
+			.returning({ id: provider.id })
+	)[0];
+	const made = (
+		await tx
+			.insert(model)
+			.values({ providerId: server.id, name: served.modelName, fineTuneId, createdAt: now })
+			.returning({ id: model.id })
+	)[0];
+	await tx.update(fineTune).set({ resultModelId: made.id }).where(eq(fineTune.id, fineTuneId));
+	return { id: made.id, providerId: server.id };
+}
+
+/**
+ * Registers the model a fine-tune trained but its provider does not serve (a Hugging Face Job
+ * pushes an adapter to the Hub) by the OpenAI-compatible URL the team serves it at; a student
+ * of an iteration then has its evaluation queued, all in one transaction.
+ */
+export async function registerServedResult(
+	db: Db,
+	key: SecretKey,
+	target: Project,
+	fineTuneId: number,
+	served: Omit<ServedModel, 'baseModel'>,
+	now = new Date()
+): Promise<
+	{ ok: true; modelId: number; evaluationJobId: number | null } | { ok: false; message: string }
+> {
+	return await db.transaction(async (tx) => {
+		const found = (
+			await tx
+				.select()
+				.from(fineTune)
+				.where(and(eq(fineTune.id, fineTuneId), eq(fineTune.projectId, target.id)))
+				.limit(1)
+		)[0];
+		if (!found) return { ok: false, message: 'No such fine-tune in this project.' };
+		if (found.status !== 'succeeded' || found.resultModelId !== null || !found.pushedTo) {
+			return {
+				ok: false,
+				message: 'Only a finished job whose model nobody serves yet is registered here.'
+			};
+		}
+		const made = await addServedModel(tx, key, found.id, served, now);
+		await tx.insert(fineTuneEvent).values({
+			fineTuneId: found.id,
+			message: `${found.pushedTo} served at ${served.baseUrl} as ${served.modelName}`,
+			createdAt: now
+		});
+		const evaluationJobId = await queueIterationEvaluation(tx, found.id, made.id, now);
+		return { ok: true, modelId: made.id, evaluationJobId };
 	});
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `fine_tune` ADD `pushed_to` text;

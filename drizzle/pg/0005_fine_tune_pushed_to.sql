@@ -1,0 +1,1 @@
+ALTER TABLE "fine_tune" ADD COLUMN "pushed_to" text;
