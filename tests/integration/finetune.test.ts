@@ -8,7 +8,8 @@ import {
 	fineTuneEvents,
 	refusalOf,
 	registerServedResult,
-	startFineTune
+	startFineTune,
+	type FineTuneSpec
 } from '$lib/server/finetune';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
 import { openAiAdapter } from '$lib/server/finetune/adapter';
@@ -118,6 +119,25 @@ async function fireworksProvider(db: Db, accountId: string) {
 	return { providerId: created.id };
 }
 
+/** Asks for a fine-tune of the set-up dataset: a supervised one on OpenAI unless changed. */
+function ask(env: Awaited<ReturnType<typeof setup>>, changes: Partial<FineTuneSpec>, now?: Date) {
+	return startFineTune(
+		env.db,
+		env.target,
+		env.datasetId,
+		{
+			adapter: 'openai',
+			providerId: env.providerId,
+			baseModel: 'base-small',
+			suffix: null,
+			hyperparameters: HYPERPARAMETERS,
+			...changes
+		},
+		env.admin.id,
+		now
+	);
+}
+
 /** Starts a fine-tune of the set-up dataset with the given adapter and base model. */
 async function launch(
 	env: Awaited<ReturnType<typeof setup>>,
@@ -125,13 +145,7 @@ async function launch(
 	baseModel: string,
 	suffix: string | null
 ) {
-	const started = await startFineTune(
-		env.db,
-		env.target,
-		env.datasetId,
-		{ adapter, providerId: env.providerId, baseModel, suffix, hyperparameters: HYPERPARAMETERS },
-		env.admin.id
-	);
+	const started = await ask(env, { adapter, baseModel, suffix });
 	if (!started.ok) throw new Error(started.message);
 	return started;
 }
@@ -387,19 +401,7 @@ describe('the fireworks adapter', () => {
 		const env = await setup({}, 'fireworks');
 		const { providerId } = await fireworksProvider(env.db, 'someone-else');
 		const jobsBefore = standin.stats.fineTuneJobs;
-		const started = await startFineTune(
-			env.db,
-			env.target,
-			env.datasetId,
-			{
-				adapter: 'fireworks',
-				providerId,
-				baseModel: 'base-small',
-				suffix: null,
-				hyperparameters: HYPERPARAMETERS
-			},
-			env.admin.id
-		);
+		const started = await ask(env, { adapter: 'fireworks', providerId });
 		if (!started.ok) throw new Error(started.message);
 		follower(env.db);
 		expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('failed');
@@ -470,10 +472,8 @@ describe('retirement dates', () => {
 
 	it('a base model past its date is refused beside the field, and nothing is written', async () => {
 		const env = await setup();
-		const refused = await startFineTune(
-			env.db,
-			env.target,
-			env.datasetId,
+		const refused = await ask(
+			env,
 			{
 				adapter: 'together',
 				providerId: env.providerId,
@@ -481,7 +481,6 @@ describe('retirement dates', () => {
 				suffix: null,
 				hyperparameters: HYPERPARAMETERS
 			},
-			env.admin.id,
 			AFTER
 		);
 		expect(refused).toEqual({
@@ -575,20 +574,14 @@ describe.each(['openai', 'together', 'fireworks'] as const)(
 			const env = await setup({}, adapter, { repaired: 12, allTrain: true });
 			const dpoBefore = standin.stats.dpoJobs;
 			const uploadsBefore = standin.uploads.length;
-			const started = await startFineTune(
-				env.db,
-				env.target,
-				env.datasetId,
-				{
-					adapter,
-					method: 'dpo',
-					providerId: env.providerId,
-					baseModel: 'base-small',
-					suffix: 'prefs',
-					hyperparameters: { epochs: 1, batchSize: null, learningRateMultiplier: null, beta: 0.1 }
-				},
-				env.admin.id
-			);
+			const started = await ask(env, {
+				adapter,
+				method: 'dpo',
+				providerId: env.providerId,
+				baseModel: 'base-small',
+				suffix: 'prefs',
+				hyperparameters: { epochs: 1, batchSize: null, learningRateMultiplier: null, beta: 0.1 }
+			});
 			if (!started.ok) throw new Error(started.message);
 			follower(env.db);
 			expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('succeeded');
@@ -611,20 +604,14 @@ describe.each(['openai', 'together', 'fireworks'] as const)(
 		it('refuses a split with too few preference pairs before anything is uploaded', async () => {
 			const env = await setup({}, adapter, { repaired: 0, allTrain: true });
 			const uploadsBefore = standin.uploads.length;
-			const refused = await startFineTune(
-				env.db,
-				env.target,
-				env.datasetId,
-				{
-					adapter,
-					method: 'dpo',
-					providerId: env.providerId,
-					baseModel: 'base-small',
-					suffix: null,
-					hyperparameters: HYPERPARAMETERS
-				},
-				env.admin.id
-			);
+			const refused = await ask(env, {
+				adapter,
+				method: 'dpo',
+				providerId: env.providerId,
+				baseModel: 'base-small',
+				suffix: null,
+				hyperparameters: HYPERPARAMETERS
+			});
 			expect(refused).toMatchObject({ ok: false, field: 'method' });
 			expect((refused as { message: string }).message).toMatch(
 				/^The train split has 0 preference pairs \(a person’s repair of an earlier output\); \w+ trains on at least \d+\. Repair more outputs, or train supervised\.$/
@@ -637,20 +624,14 @@ describe.each(['openai', 'together', 'fireworks'] as const)(
 
 it('OpenAI trains on at least 10 preference pairs: 9 are refused with the reason', async () => {
 	const env = await setup({}, 'openai', { repaired: 9, allTrain: true });
-	const refused = await startFineTune(
-		env.db,
-		env.target,
-		env.datasetId,
-		{
-			adapter: 'openai',
-			method: 'dpo',
-			providerId: env.providerId,
-			baseModel: 'base-small',
-			suffix: null,
-			hyperparameters: HYPERPARAMETERS
-		},
-		env.admin.id
-	);
+	const refused = await ask(env, {
+		adapter: 'openai',
+		method: 'dpo',
+		providerId: env.providerId,
+		baseModel: 'base-small',
+		suffix: null,
+		hyperparameters: HYPERPARAMETERS
+	});
 	expect(refused).toEqual({
 		ok: false,
 		field: 'method',
@@ -661,20 +642,14 @@ it('OpenAI trains on at least 10 preference pairs: 9 are refused with the reason
 
 it('Hugging Face Jobs trains supervised only: a preference fine-tune is refused beside the method', async () => {
 	const env = await setup({}, 'hf_jobs', { repaired: 12, allTrain: true });
-	const refused = await startFineTune(
-		env.db,
-		env.target,
-		env.datasetId,
-		{
-			adapter: 'hf_jobs',
-			method: 'dpo',
-			providerId: env.providerId,
-			baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
-			suffix: null,
-			hyperparameters: HYPERPARAMETERS
-		},
-		env.admin.id
-	);
+	const refused = await ask(env, {
+		adapter: 'hf_jobs',
+		method: 'dpo',
+		providerId: env.providerId,
+		baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
+		suffix: null,
+		hyperparameters: HYPERPARAMETERS
+	});
 	expect(refused).toEqual({
 		ok: false,
 		field: 'method',
@@ -686,25 +661,19 @@ it('Hugging Face Jobs trains supervised only: a preference fine-tune is refused 
 
 it('a Hugging Face Job mounts the uploaded files and the TRL script, on the hardware chosen', async () => {
 	const env = await setup({}, 'hf_jobs');
-	const started = await startFineTune(
-		env.db,
-		env.target,
-		env.datasetId,
-		{
-			adapter: 'hf_jobs',
-			providerId: env.providerId,
-			baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
-			suffix: 'support',
-			hyperparameters: {
-				...HYPERPARAMETERS,
-				learningRateMultiplier: null,
-				loraRank: 8,
-				flavor: 'l4x1',
-				timeoutHours: 2
-			}
-		},
-		env.admin.id
-	);
+	const started = await ask(env, {
+		adapter: 'hf_jobs',
+		providerId: env.providerId,
+		baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
+		suffix: 'support',
+		hyperparameters: {
+			...HYPERPARAMETERS,
+			learningRateMultiplier: null,
+			loraRank: 8,
+			flavor: 'l4x1',
+			timeoutHours: 2
+		}
+	});
 	if (!started.ok) throw new Error(started.message);
 	follower(env.db);
 	await follow(env.db, started.fineTuneId, ['queued', 'running', 'succeeded']);
