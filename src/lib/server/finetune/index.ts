@@ -2,7 +2,6 @@ import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { within, type Db, type Queryable, type Tx } from '../db';
 import {
 	dataset,
-	type Dataset,
 	fineTune,
 	fineTuneEvent,
 	model,
@@ -14,6 +13,7 @@ import { clientFor } from '../providers';
 import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import { togetherAdapter } from './together';
 import { exportFiles } from '../datasets/export';
+import { getDataset } from '../datasets';
 import { SERVICE_LIMITS } from './limits';
 import { fireworksAdapter, type FireworksOptions } from './fireworks';
 import { hfJobsAdapter } from './hfJobs';
@@ -97,34 +97,17 @@ export async function startFineTune(
 	| { ok: true; fineTuneId: number }
 	| { ok: false; message: string; field?: 'adapter' | 'method' | 'baseModel' }
 > {
+	// Counting preference pairs reads every repair: done before the write transaction, as a
+	// frozen dataset never changes.
+	if (spec.method === 'dpo') {
+		const refused = await preferenceRefusal(db, target, datasetId, spec.adapter);
+		if (refused) return { ok: false, field: 'method', message: refused };
+	}
 	return within(db, async (tx) => {
-		const frozen = (
-			await tx
-				.select()
-				.from(dataset)
-				.where(
-					and(
-						eq(dataset.id, datasetId),
-						eq(dataset.projectId, target.id),
-						eq(dataset.state, 'frozen')
-					)
-				)
-				.limit(1)
-		)[0];
+		const frozen = await getDataset(tx, target.id, datasetId);
 		if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
 		if (frozen.trainCount === 0) {
 			return { ok: false, message: 'This dataset has no training examples to fine-tune on.' };
-		}
-		if (spec.method === 'dpo' && !SERVICE_LIMITS[spec.adapter].preference) {
-			return {
-				ok: false,
-				field: 'method',
-				message: `${SERVICE_LIMITS[spec.adapter].name} runs supervised training only here: choose another service for preference training.`
-			};
-		}
-		if (spec.method === 'dpo') {
-			const tooFew = await tooFewPairs(tx, frozen, spec.adapter);
-			if (tooFew) return { ok: false, field: 'method', message: tooFew };
 		}
 		const service = (
 			await tx
@@ -158,18 +141,24 @@ export async function startFineTune(
 }
 
 /**
- * Why a preference fine-tune of the dataset would be refused, before anything is uploaded: its
- * training split has fewer preference pairs than the service trains on, or a validation split
- * that has pairs has too few to be a validation file. Null when it can go.
+ * Why a preference fine-tune of the dataset would be refused, before anything is uploaded: the
+ * service trains supervised only, its training split has fewer preference pairs than the
+ * service trains on, or a validation split that has pairs has too few to be a validation file.
+ * Null when it can go (or when there is no such dataset, which the transaction then says).
  */
-async function tooFewPairs(
+async function preferenceRefusal(
 	db: Queryable,
-	frozen: Dataset,
+	target: Project,
+	datasetId: number,
 	adapter: (typeof FINE_TUNE_SERVICES)[number]
 ): Promise<string | null> {
+	const { name, minExamples: least, preference } = SERVICE_LIMITS[adapter];
+	if (!preference) {
+		return `${name} runs supervised training only here: choose another service for preference training.`;
+	}
+	const frozen = await getDataset(db, target.id, datasetId);
+	if (!frozen) return null;
 	const files = await exportFiles(db, frozen);
-	const least = SERVICE_LIMITS[adapter].minExamples;
-	const { name } = SERVICE_LIMITS[adapter];
 	if (files.train.pairs < least) {
 		return `The train split has ${files.train.pairs} preference pair${files.train.pairs === 1 ? '' : 's'} (a person’s repair of an earlier output); ${name} trains on at least ${least}. Repair more outputs, or train supervised.`;
 	}
