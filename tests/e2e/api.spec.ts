@@ -60,7 +60,8 @@ async function expectInvalid(
 }
 
 /**
- * A project with twelve accepted examples, half of them held out for testing, and a stand-in
+ * A project with thirty accepted examples, about half of them held out for testing (the other
+ * half are more than the 10 OpenAI trains on at least), and a stand-in
  * provider with two models, its key sealed with the e2e server's own secret.
  */
 async function reviewedProject() {
@@ -70,13 +71,13 @@ async function reviewedProject() {
 	const api = await apiAs(adminToken);
 	const imported = await api.post(`/api/v1/projects/${project.id}/examples`, {
 		headers: { 'content-type': 'application/jsonl' },
-		data: Array.from({ length: 12 }, (_, i) =>
+		data: Array.from({ length: 30 }, (_, i) =>
 			JSON.stringify({ input: `Parcel question ${i}?`, output: `Parcel answer ${i}.` })
 		).join('\n')
 	});
 	expect(imported.status()).toBe(201);
 	const reviewed = await acceptEverything(db, project.id, annotator.id, `api-loop-${project.id}`);
-	expect(reviewed).toBe(12);
+	expect(reviewed).toBe(30);
 	const providerName = `API stand-in ${project.id}`;
 	const provider = await createProvider(db, e2eSecretKey(), {
 		name: providerName,

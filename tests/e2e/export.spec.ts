@@ -123,7 +123,8 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 }) => {
 	const standin = await startStandin({ fineTuneSeconds: 2, apiKey: 'sk-fine-tune' });
 	try {
-		const { db, admin, project } = await acceptedProject('Tune');
+		// OpenAI trains on at least 10 examples.
+		const { db, admin, project } = await acceptedProject('Tune', 12);
 		const providerName = `Fine-tuning stand-in ${project.id}`;
 		await createProvider(db, e2eSecretKey(), {
 			name: providerName,
@@ -136,7 +137,7 @@ test('a fine-tune started from a dataset succeeds, and its model is offered for 
 		await logInAs(context, admin.id);
 		await page.goto(`/projects/${project.id}/datasets`);
 		await page.getByLabel('Dataset name').fill('tune v1');
-		await page.getByRole('button', { name: 'Freeze 3 examples' }).click();
+		await page.getByRole('button', { name: 'Freeze 12 examples' }).click();
 		await expect(page.getByRole('heading', { name: 'Dataset: tune v1' })).toBeVisible();
 		await expect(
 			page.getByText('OpenAI itself takes no new fine-tuning jobs from 6 January 2027')
@@ -184,6 +185,20 @@ test('a Fireworks fine-tune from a dataset’s page makes a deployed student tha
 		await page.getByLabel('Dataset name').fill('fireworks v1');
 		await page.getByRole('button', { name: 'Freeze 3 examples' }).click();
 		await expect(page.getByRole('heading', { name: 'Dataset: fireworks v1' })).toBeVisible();
+		// Three examples are too few for OpenAI: the table says so before, the form beside the field.
+		const services = page.getByRole('table', { name: 'What each service takes' });
+		await expect(services.getByRole('row', { name: /^OpenAI/ })).toContainText(
+			'Supervised: The train split has 3 examples; OpenAI trains on at least 10'
+		);
+		await expect(services.getByRole('row', { name: /^Fireworks/ })).toContainText(
+			'Supervised: takes it.'
+		);
+		await page.getByLabel('Provider').selectOption({ label: providerName });
+		await page.getByLabel('Base model', { exact: true }).fill('qwen3-8b');
+		await page.getByRole('button', { name: 'Start fine-tuning' }).click();
+		await expect(page.getByLabel('Fine-tuning service')).toHaveAccessibleDescription(
+			/The train split has 3 examples; OpenAI trains on at least 10 .*choose another service\./
+		);
 		await page.getByLabel('Fine-tuning service').selectOption('fireworks');
 		await page.getByLabel('Provider').selectOption({ label: providerName });
 		await page.getByLabel('Base model', { exact: true }).fill('qwen3-8b');

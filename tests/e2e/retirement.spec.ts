@@ -23,7 +23,7 @@ test('a base model retiring within 60 days is warned about on the three pages; a
 }) => {
 	const standin = await startStandin({ fineTuneSeconds: 30 });
 	try {
-		const { db, admin, project } = await acceptedProject('Retiring');
+		const { db, admin, project } = await acceptedProject('Retiring', 12);
 		const stamp = Date.now();
 		const retiring = `retiring-base-${stamp}`;
 		const retired = `retired-base-${stamp}`;

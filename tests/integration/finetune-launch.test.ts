@@ -30,7 +30,7 @@ async function pendingFineTune(db: Db, adapter: 'openai' | 'together') {
 	await importRows(
 		db,
 		target,
-		Array.from({ length: 12 }, (_, i) => ({ input: `launch question ${i}`, output: `answer ${i}` }))
+		Array.from({ length: 20 }, (_, i) => ({ input: `launch question ${i}`, output: `answer ${i}` }))
 	);
 	await acceptEverything(db, target.id, admin.id, 'launch');
 	const frozen = await freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), admin.id);
@@ -88,6 +88,37 @@ describe('launching a fine-tune once', () => {
 			// The launch lease is given back once the launch is recorded.
 			expect(after.launchOwner).toBeNull();
 		} finally {
+			await Promise.all(followers.map((f) => f.stop()));
+		}
+	});
+
+	it('a slow upload that outlasts the launch lease stays its worker’s: one upload, one job', async () => {
+		const db = await testDb();
+		const id = await pendingFineTune(db, 'openai');
+		const jobsBefore = standin.stats.fineTuneJobs;
+		const uploadsBefore = standin.uploads.length;
+		// Each upload takes five leases; a lease not renewed would pass to the other worker.
+		standin.set({ uploadDelayMs: 1000 });
+		const followers = [1, 2].map(
+			(n) =>
+				new FineTuneFollower(db, {
+					key: TEST_SECRET,
+					pollMs: 20,
+					workerId: `slow-${n}`,
+					launchLeaseMs: 200
+				})
+		);
+		for (const f of followers) f.start();
+		try {
+			await launched(db, id);
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			expect(standin.stats.fineTuneJobs - jobsBefore).toBe(1);
+			// The training file and the validation file, each once.
+			const sent = standin.uploads.slice(uploadsBefore).map((u) => u.filename);
+			expect(sent.filter((name) => name.endsWith('-train.jsonl'))).toHaveLength(1);
+			expect(new Set(sent).size).toBe(sent.length);
+		} finally {
+			standin.set({ uploadDelayMs: 0 });
 			await Promise.all(followers.map((f) => f.stop()));
 		}
 	});

@@ -51,14 +51,25 @@ const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 }
 type Service = (typeof FINE_TUNE_SERVICES)[number];
 
 /**
- * A frozen dataset of 12 accepted examples and a provider on the stand-in. With `repaired`,
+ * A frozen dataset of 20 accepted examples (or as many as asked, with the answers given) and a
+ * provider on the stand-in. With `repaired`,
  * that many examples are first repaired by one annotator and the repairs accepted by another:
  * each is a preference pair. With `allTrain`, every example is in the train split.
  */
 async function setup(
 	options: Partial<StandinOptions> = {},
 	service: Service = 'openai',
-	{ repaired = 0, allTrain = false } = {}
+	{
+		repaired = 0,
+		allTrain = false,
+		examples = 20,
+		answer = (i: number) => `answer ${i}`
+	}: {
+		repaired?: number;
+		allTrain?: boolean;
+		examples?: number;
+		answer?: (i: number) => string;
+	} = {}
 ) {
 	standin.set({ fineTuneSeconds: 0.8, ...options });
 	const db = await testDb();
@@ -74,7 +85,7 @@ async function setup(
 	await importRows(
 		db,
 		target,
-		Array.from({ length: 12 }, (_, i) => ({ input: `question ${i}`, output: `answer ${i}` }))
+		Array.from({ length: examples }, (_, i) => ({ input: `question ${i}`, output: answer(i) }))
 	);
 	let repairs = 0;
 	for (let claimed = await claimNext(db, target.id, rater.id, T0); claimed;) {
@@ -702,4 +713,91 @@ it('a Hugging Face Job mounts the uploaded files and the TRL script, on the hard
 	expect(job.command[job.command.indexOf('--hub-model-id') + 1]).toMatch(
 		/^standin-user\/winnow-support-[0-9a-f]{6}$/
 	);
+});
+
+describe('each service’s own limits, checked before anything is uploaded', () => {
+	it('OpenAI trains on at least 10 examples: 6 are refused beside the service, and Together takes them', async () => {
+		const env = await setup({}, 'openai', { examples: 6, allTrain: true });
+		const uploadsBefore = standin.uploads.length;
+		expect(await ask(env, {})).toEqual({
+			ok: false,
+			field: 'adapter',
+			message:
+				'The train split has 6 examples; OpenAI trains on at least 10 (OpenAI fine-tuning guide: a training file needs at least 10 examples). Freeze a dataset with more, or choose another service.'
+		});
+		expect(await env.db.select().from(fineTune)).toEqual([]);
+		expect(standin.uploads.length).toBe(uploadsBefore);
+		const together = await ask(env, {
+			adapter: 'together',
+			hyperparameters: { ...HYPERPARAMETERS, learningRateMultiplier: null }
+		});
+		expect(together.ok).toBe(true);
+	});
+
+	it('a file over what Hugging Face takes fails on the fine-tune’s page before a byte is sent', async () => {
+		const env = await setup({}, 'hf_jobs', {
+			examples: 12,
+			allTrain: true,
+			answer: (i) => `${i} ${'x'.repeat(1_000_000)}`
+		});
+		const jobsBefore = standin.hub.jobs;
+		const uploadsBefore = standin.uploads.length;
+		const started = await ask(env, {
+			adapter: 'hf_jobs',
+			baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
+			hyperparameters: { ...HYPERPARAMETERS, learningRateMultiplier: null }
+		});
+		if (!started.ok) throw new Error(started.message);
+		follower(env.db);
+		// Refused before it was ever marked as uploading.
+		expect(await follow(env.db, started.fineTuneId)).toEqual(['pending', 'failed']);
+		const done = await row(env.db, started.fineTuneId);
+		expect(done.error).toMatch(
+			/^The train file is 11\.\d MB; Hugging Face Jobs takes files of at most 10\.0 MB \(Winnow commits files to the Hub inline, up to 10 MB \(larger ones need Git LFS\)\)\. Freeze a smaller dataset, or choose another service\.$/
+		);
+		expect(done.trainingFileId).toBeNull();
+		expect(done.externalJobId).toBeNull();
+		expect(standin.hub.jobs).toBe(jobsBefore);
+		expect(standin.uploads.length).toBe(uploadsBefore);
+	});
+
+	it('examples longer than the job trains on are named on the fine-tune’s page; a longer context cuts none', async () => {
+		const env = await setup({}, 'hf_jobs', {
+			allTrain: true,
+			answer: (i) => (i < 3 ? `long ${'word '.repeat(1500)}` : `answer ${i}`)
+		});
+		const tune = async (maxContextLength: number | null) => {
+			const started = await ask(env, {
+				adapter: 'hf_jobs',
+				baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',
+				hyperparameters: { ...HYPERPARAMETERS, learningRateMultiplier: null, maxContextLength }
+			});
+			if (!started.ok) throw new Error(started.message);
+			expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('succeeded');
+			const done = await row(env.db, started.fineTuneId);
+			const job = (await (
+				await fetch(`${new URL(standin.url).origin}/api/jobs/${done.externalJobId}`)
+			).json()) as { command: string[] };
+			return {
+				cuts: (await fineTuneEvents(env.db, started.fineTuneId)).filter((e) =>
+					e.message.includes('longer than')
+				),
+				maxLength: job.command.includes('--max-length')
+					? job.command[job.command.indexOf('--max-length') + 1]
+					: null
+			};
+		};
+		follower(env.db);
+		const cut = await tune(null);
+		expect(cut.maxLength).toBeNull();
+		expect(cut.cuts.map((e) => [e.level, e.message])).toEqual([
+			[
+				'warning',
+				'3 training examples are longer than 1,024 tokens; Hugging Face Jobs cuts them to that length, and the end of the answer is not learned.'
+			]
+		]);
+		const whole = await tune(2048);
+		expect(whole.maxLength).toBe('2048');
+		expect(whole.cuts).toEqual([]);
+	});
 });

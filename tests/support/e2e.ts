@@ -98,7 +98,7 @@ export async function acceptEverything(
 }
 
 /** A project whose three examples are accepted, all in the train split, and its admin. */
-export async function acceptedProject(prefix: string) {
+export async function acceptedProject(prefix: string, count = 3) {
 	const db = e2eDb();
 	const admin = await ensureUser('exporter', 'admin');
 	const rater = await ensureUser('rita', 'annotator');
@@ -115,7 +115,7 @@ export async function acceptedProject(prefix: string) {
 	);
 	await addMember(db, project.id, rater.id);
 	async function* rows() {
-		for (let i = 1; i <= 3; i++)
+		for (let i = 1; i <= count; i++)
 			yield `{"input": "Tune question ${i}?", "output": "Tune answer ${i}."}\n`;
 	}
 	await importExamples(db, project, {

@@ -45,6 +45,8 @@ export type StandinOptions = {
 	refuseFiles: boolean;
 	/** How many file uploads from now on meet a 503, as in a provider's outage. */
 	uploadOutages: number;
+	/** How long an OpenAI file upload takes to be answered, as over a slow link. */
+	uploadDelayMs: number;
 	/** The Fireworks account the key may use; any other is refused (403). */
 	fireworksAccount: string;
 	/** Who the key is on the Hugging Face Hub: the namespace its jobs and repositories live in. */
@@ -64,6 +66,7 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	fineTuneSeconds: 2,
 	refuseFiles: false,
 	uploadOutages: 0,
+	uploadDelayMs: 0,
 	fireworksAccount: 'standin-account',
 	hubUser: 'standin-user'
 };
@@ -212,6 +215,8 @@ export type Standin = {
 	};
 	/** What the Fireworks section was asked: uploads through a signed URL, deployments made. */
 	fireworks: FireworksStats;
+	/** What the Hugging Face section was asked: jobs run. */
+	hub: { jobs: number };
 	/** Every file uploaded (OpenAI, Together and Fireworks), with its content as received. */
 	uploads: { filename: string; content: string }[];
 	/** Each model's distinct system messages, as its chat requests carried them. */
@@ -687,6 +692,9 @@ export async function startStandin(
 				filename: upload.file.filename,
 				purpose: upload.fields.purpose ?? 'fine-tune'
 			};
+			if (options.uploadDelayMs > 0) {
+				await new Promise((resolve) => setTimeout(resolve, options.uploadDelayMs));
+			}
 			files.set(id, file);
 			uploads.push({ filename: file.filename, content: upload.file.content });
 			send(response, 200, {
@@ -783,6 +791,7 @@ export async function startStandin(
 		},
 		stats,
 		fireworks: fireworks.stats,
+		hub: hub.stats,
 		uploads,
 		systemPrompts,
 		chatCalls,

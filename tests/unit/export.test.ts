@@ -9,8 +9,10 @@ import {
 	exportFilename,
 	jsonLine,
 	lineFor,
-	preferenceLine
+	preferenceLine,
+	textTokens
 } from '$lib/server/datasets/export';
+import { encode } from 'gpt-tokenizer';
 
 const row = {
 	exampleId: 7,
@@ -259,5 +261,20 @@ describe('token counts', () => {
 		expect(check.tokens.total).toBe(124);
 		expect(chatTokens(cookbookMessages)).toBe(124);
 		expect(chatTokens(cookbookMessages, encodeCl100k)).toBe(129);
+	});
+
+	it('count a long run without spaces in pieces, close to the whole count, and without stalling', () => {
+		// Counted whole, a run this long takes quadratic time: tens of seconds at 200,000 characters.
+		const run = 'ab'.repeat(10_000);
+		const text = `Before the run. ${run} After the run, ${' '.repeat(3000)}the end.`;
+		const whole = encode(text).length;
+		const pieces = textTokens(text);
+		expect(Math.abs(pieces - whole)).toBeLessThanOrEqual(text.length / 1000);
+		expect(textTokens('short text')).toBe(encode('short text').length);
+		// A megabyte of one letter, as a pasted blob would be: 8 letters a token either way.
+		expect(textTokens('x'.repeat(1_000_000))).toBe(125_000);
+		expect(chatTokens([{ role: 'assistant', content: 'x'.repeat(1_000_000) }])).toBe(
+			3 + 3 + 1 + 125_000
+		);
 	});
 });

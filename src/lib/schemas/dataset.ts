@@ -182,7 +182,15 @@ const SERVICE_SETTINGS: Record<(typeof FINE_TUNE_SERVICES)[number], Set<string>>
 	openai: new Set(['epochs', 'batchSize', 'learningRateMultiplier']),
 	together: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank']),
 	fireworks: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'maxContextLength']),
-	hf_jobs: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'flavor', 'timeoutHours'])
+	hf_jobs: new Set([
+		'epochs',
+		'batchSize',
+		'learningRate',
+		'loraRank',
+		'maxContextLength',
+		'flavor',
+		'timeoutHours'
+	])
 };
 const SERVICE_NAMES = {
 	openai: 'OpenAI',

@@ -352,7 +352,32 @@ export type OpenAiCheck = {
 	/** The first few lines with a problem, with what it is. */
 	samples: { line: number; problem: keyof FormatProblems }[];
 	tokens: { total: number; longest: number; mean: number; overLimit: number };
+	/** The file's size in bytes, newlines included. */
+	bytes: number;
+	/** How many examples are longer than each context length asked about, by that length. */
+	overContext: Record<number, number>;
 };
+
+const PIECE = 1000;
+const LONG_RUN = new RegExp(`\\S{${PIECE},}|\\s{${PIECE},}`, 'g');
+
+/**
+ * A text's tokens. Byte-pair encoding takes time quadratic in the length of one pre-token, and
+ * a run of a million characters without a space (or of spaces) would hold the process for
+ * minutes: such a run is counted in pieces of 1,000 characters, which moves the count by at
+ * most a token a piece (measured: none, on runs of one letter).
+ */
+export function textTokens(text: string, encodeText: (text: string) => number[] = encode) {
+	if (text.length < PIECE) return encodeText(text).length;
+	let tokens = 0;
+	const rest = text.replace(LONG_RUN, (run) => {
+		for (let at = 0; at < run.length; at += PIECE) {
+			tokens += encodeText(run.slice(at, at + PIECE)).length;
+		}
+		return '';
+	});
+	return tokens + encodeText(rest).length;
+}
 
 /**
  * The tokens a conversation takes, as OpenAI's cookbook ("How to count tokens with tiktoken")
@@ -365,7 +390,7 @@ export function chatTokens(messages: unknown[], encodeText: (text: string) => nu
 		if (typeof message !== 'object' || message === null) continue;
 		tokens += 3;
 		for (const [key, value] of Object.entries(message)) {
-			if (typeof value === 'string') tokens += encodeText(value).length;
+			if (typeof value === 'string') tokens += textTokens(value, encodeText);
 			if (key === 'name') tokens += 1;
 		}
 	}
@@ -374,7 +399,8 @@ export function chatTokens(messages: unknown[], encodeText: (text: string) => nu
 
 /** Counts each kind of format error in OpenAI chat lines, and the tokens they hold. */
 export async function checkOpenAiLines(
-	lines: Iterable<string> | AsyncIterable<string>
+	lines: Iterable<string> | AsyncIterable<string>,
+	contexts: number[] = []
 ): Promise<OpenAiCheck> {
 	const problems: FormatProblems = {
 		data_type: 0,
@@ -388,12 +414,15 @@ export async function checkOpenAiLines(
 	const samples: OpenAiCheck['samples'] = [];
 	const tokens = { total: 0, longest: 0, mean: 0, overLimit: 0 };
 	let examples = 0;
+	let bytes = 0;
+	const overContext = Object.fromEntries(contexts.map((c) => [c, 0]));
 	const note = (line: number, problem: keyof FormatProblems) => {
 		problems[problem] += 1;
 		if (samples.length < 20) samples.push({ line, problem });
 	};
 	for await (const text of lines) {
 		examples += 1;
+		bytes += Buffer.byteLength(text) + 1;
 		let value: unknown;
 		try {
 			value = JSON.parse(text);
@@ -435,9 +464,23 @@ export async function checkOpenAiLines(
 		tokens.total += count;
 		tokens.longest = Math.max(tokens.longest, count);
 		if (count > TOKEN_LIMIT) tokens.overLimit += 1;
+		for (const context of contexts) if (count > context) overContext[context] += 1;
 	}
 	tokens.mean = examples === 0 ? 0 : tokens.total / examples;
-	return { examples, problems, samples, tokens };
+	return { examples, problems, samples, tokens, bytes, overContext };
+}
+
+/** A file's lines and bytes, newlines included, read once. */
+export async function measureLines(
+	lines: Iterable<string> | AsyncIterable<string>
+): Promise<{ lines: number; bytes: number }> {
+	let count = 0;
+	let bytes = 0;
+	for await (const line of lines) {
+		count += 1;
+		bytes += Buffer.byteLength(line) + 1;
+	}
+	return { lines: count, bytes };
 }
 
 /** Splits chunks of text back into lines, for the check. */

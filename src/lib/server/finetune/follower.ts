@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import { apart, type Db, changedRows } from '../db';
 import { fineTune, fineTuneEvent, model, project, type FineTune } from '../db/schema';
-import { checkOpenAiLines, exportChunks, linesOf } from '../datasets/export';
+import { checkOpenAiLines, exportChunks, linesOf, measureLines } from '../datasets/export';
 import { PROBLEM_LABELS } from '../../schemas/dataset';
 import { classifyFailure, describeProviderError } from '../providers/errors';
 import type { SecretKey } from '../secrets';
@@ -11,6 +11,7 @@ import { ACTIVE_STATUSES, adapterFor } from '.';
 import type { FineTuneAdapter, Hyperparameters } from './adapter';
 import type { FireworksOptions } from './fireworks';
 import { describeRetirement, listRetirements, retirementOf } from './retirement';
+import { contextNote, fileRefusals, knownContexts } from './limits';
 import { queueIterationEvaluation } from '../iterations';
 
 // Follows fine-tunes in the background: uploads the dataset's files and starts the provider's
@@ -31,10 +32,16 @@ export type FollowerOptions = {
 	workerId?: string;
 	/** Settings of the Fireworks adapter (tests lower its direct-upload limit). */
 	fireworks?: FireworksOptions;
+	/** How long a launch stays this worker's without a renewal; renewed every third of it. */
+	launchLeaseMs?: number;
 };
 
-/** How long a worker may take to upload a dataset and create the job before another may try. */
-export const LAUNCH_LEASE_MS = 15 * 60_000;
+/**
+ * How long a launch is a worker's without a renewal. The worker renews it while it uploads and
+ * creates the job, however long a large upload takes; another may try once a worker that died
+ * has been silent this long.
+ */
+export const LAUNCH_LEASE_MS = 5 * 60_000;
 
 export class FineTuneFollower {
 	private timer: ReturnType<typeof setTimeout> | null = null;
@@ -42,6 +49,7 @@ export class FineTuneFollower {
 	private again = false;
 	private stopped = true;
 	private readonly pollMs: number;
+	private readonly launchLeaseMs: number;
 	private readonly now: () => Date;
 	private readonly log: (message: string) => void;
 	readonly workerId: string;
@@ -51,6 +59,7 @@ export class FineTuneFollower {
 		private readonly options: FollowerOptions
 	) {
 		this.pollMs = options.pollMs ?? 10_000;
+		this.launchLeaseMs = options.launchLeaseMs ?? LAUNCH_LEASE_MS;
 		this.now = options.now ?? (() => new Date());
 		this.log = options.log ?? (() => {});
 		this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -124,6 +133,22 @@ export class FineTuneFollower {
 		await this.setIfActive(found.id, { status: 'failed', error: message, finishedAt: this.now() });
 	}
 
+	/** Winnow's own word on the fine-tune's page, once however often a launch is tried. */
+	private async note(found: FineTune, key: string, message: string) {
+		await this.db.transaction(async (tx) =>
+			tx
+				.insert(fineTuneEvent)
+				.values({
+					fineTuneId: found.id,
+					externalId: `winnow:${key}`,
+					level: 'warning',
+					message,
+					createdAt: this.now()
+				})
+				.onConflictDoNothing()
+		);
+	}
+
 	private async step(found: FineTune) {
 		const adapter = await adapterFor(this.db, this.options.key, found, {
 			fireworks: this.options.fireworks,
@@ -135,9 +160,14 @@ export class FineTuneFollower {
 		}
 		if (!found.externalJobId) {
 			if (!(await this.takeLaunch(found.id))) return;
+			const renewal = setInterval(
+				() => void this.renewLaunch(found.id).catch(() => {}),
+				Math.max(1, this.launchLeaseMs / 3)
+			);
 			try {
 				await this.launch(found, adapter);
 			} finally {
+				clearInterval(renewal);
 				await this.db.transaction(async (tx) =>
 					tx
 						.update(fineTune)
@@ -198,6 +228,16 @@ export class FineTuneFollower {
 	}
 
 	/** True when this worker may launch the fine-tune: nobody else holds a live launch lease. */
+	/** Keeps a launch this worker's while its upload and create go on. */
+	private async renewLaunch(id: number) {
+		await this.db.transaction(async (tx) =>
+			tx
+				.update(fineTune)
+				.set({ launchExpiresAt: new Date(this.now().getTime() + this.launchLeaseMs) })
+				.where(and(eq(fineTune.id, id), eq(fineTune.launchOwner, this.workerId)))
+		);
+	}
+
 	private async takeLaunch(id: number): Promise<boolean> {
 		const now = this.now();
 		const taken = await changedRows(
@@ -206,7 +246,7 @@ export class FineTuneFollower {
 					.update(fineTune)
 					.set({
 						launchOwner: this.workerId,
-						launchExpiresAt: new Date(now.getTime() + LAUNCH_LEASE_MS)
+						launchExpiresAt: new Date(now.getTime() + this.launchLeaseMs)
 					})
 					.where(
 						and(
@@ -245,12 +285,20 @@ export class FineTuneFollower {
 			});
 		const fileName = (split: 'train' | 'val') =>
 			`dataset-${found.datasetId}-${split}${dpo ? '-dpo' : ''}.jsonl`;
-		// A chat file is checked as OpenAI checks one; a preference file is only counted, as
-		// Winnow writes each pair whole from a repair and what it repaired.
-		const check = async (split: 'train' | 'val') =>
-			dpo
-				? { examples: await countLines(file(split)), problems: {} as Record<string, number> }
-				: await checkOpenAiLines(linesOf(file(split)));
+		const settings = JSON.parse(found.hyperparameters) as Hyperparameters & {
+			suffix: string | null;
+		};
+		// A chat file is checked as OpenAI checks one; a preference file is only measured, as
+		// Winnow writes each pair whole from a repair and what it repaired. Both are measured
+		// against the service's own limits before a byte is sent.
+		const contexts = knownContexts(settings.maxContextLength);
+		const check = async (split: 'train' | 'val') => {
+			if (dpo) {
+				const { lines, bytes } = await measureLines(linesOf(file(split)));
+				return { examples: lines, bytes, problems: {} as Record<string, number>, overContext: {} };
+			}
+			return await checkOpenAiLines(linesOf(file(split)), contexts);
+		};
 		const checked = await check('train');
 		const problems = Object.entries(checked.problems).filter(([, n]) => n > 0);
 		if (checked.examples === 0 || problems.length > 0) {
@@ -266,10 +314,27 @@ export class FineTuneFollower {
 			);
 			return;
 		}
+		const validation = await check('val');
+		const facts = (one: typeof checked) => ({
+			lines: one.examples,
+			bytes: one.bytes,
+			overContext: one.overContext
+		});
+		// The own-GPU bundle is never launched here; every other adapter is a service with limits.
+		const service = found.adapter === 'bundle' ? null : found.adapter;
+		if (service) {
+			const refusals = fileRefusals(service, found.method, {
+				train: facts(checked),
+				val: facts(validation)
+			});
+			if (refusals.length > 0) {
+				await this.fail(found, refusals.join(' '));
+				return;
+			}
+			const cut = contextNote(service, facts(checked), settings.maxContextLength);
+			if (cut) await this.note(found, 'context-cut', cut);
+		}
 		if (!(await this.setIfActive(found.id, { status: 'uploading' }))) return;
-		const settings = JSON.parse(found.hyperparameters) as Hyperparameters & {
-			suffix: string | null;
-		};
 		let trainingFileId = found.trainingFileId;
 		let validationFileId = found.validationFileId;
 		try {
@@ -280,7 +345,7 @@ export class FineTuneFollower {
 					tx.update(fineTune).set({ trainingFileId }).where(eq(fineTune.id, found.id))
 				);
 			}
-			const hasVal = (await check('val')).examples > 0;
+			const hasVal = validation.examples > 0;
 			if (hasVal) validationFileId ??= await adapter.upload(fileName('val'), file('val'));
 			await this.db.transaction(async (tx) =>
 				tx
@@ -314,10 +379,4 @@ export class FineTuneFollower {
 			await this.fail(found, failure.message);
 		}
 	}
-}
-
-async function countLines(chunks: AsyncIterable<string>): Promise<number> {
-	let n = 0;
-	for await (const line of linesOf(chunks)) if (line) n++;
-	return n;
 }

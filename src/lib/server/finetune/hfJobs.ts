@@ -160,7 +160,8 @@ export function hfJobsAdapter(token: string, baseUrl: string): FineTuneAdapter {
 					...(h.epochs ? ['--epochs', String(h.epochs)] : []),
 					...(h.learningRate ? ['--learning-rate', String(h.learningRate)] : []),
 					...(h.loraRank ? ['--lora-rank', String(h.loraRank)] : []),
-					...(h.batchSize ? ['--batch-size', String(h.batchSize)] : [])
+					...(h.batchSize ? ['--batch-size', String(h.batchSize)] : []),
+					...(h.maxContextLength ? ['--max-length', String(h.maxContextLength)] : [])
 				],
 				arguments: [],
 				environment: {},

@@ -14,7 +14,7 @@ import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import { togetherAdapter } from './together';
 import { exportFiles } from '../datasets/export';
 import { getDataset } from '../datasets';
-import { SERVICE_LIMITS } from './limits';
+import { fileRefusals } from './limits';
 import { fireworksAdapter, type FireworksOptions } from './fireworks';
 import { hfJobsAdapter } from './hfJobs';
 import {
@@ -97,11 +97,10 @@ export async function startFineTune(
 	| { ok: true; fineTuneId: number }
 	| { ok: false; message: string; field?: 'adapter' | 'method' | 'baseModel' }
 > {
-	// Counting preference pairs reads every repair: done before the write transaction, as a
-	// frozen dataset never changes.
-	if (spec.method === 'dpo') {
-		const refused = await preferenceRefusal(db, target, datasetId, spec.adapter);
-		if (refused) return { ok: false, field: 'method', message: refused };
+	// Read before the write transaction, as a frozen dataset never changes.
+	const refused = await countRefusal(db, target, datasetId, spec);
+	if (refused) {
+		return { ok: false, field: spec.method === 'dpo' ? 'method' : 'adapter', message: refused };
 	}
 	return within(db, async (tx) => {
 		const frozen = await getDataset(tx, target.id, datasetId);
@@ -141,31 +140,31 @@ export async function startFineTune(
 }
 
 /**
- * Why a preference fine-tune of the dataset would be refused, before anything is uploaded: the
- * service trains supervised only, its training split has fewer preference pairs than the
- * service trains on, or a validation split that has pairs has too few to be a validation file.
- * Null when it can go (or when there is no such dataset, which the transaction then says).
+ * Why the service would refuse the dataset's files, judged from their counts before anything
+ * is uploaded: too few examples (or preference pairs) or too many, or a method it does not
+ * run. Null when it can go (or when there is no such dataset, which the transaction then says).
+ * A file's size is known only once it is written, so the follower checks that before it sends.
  */
-async function preferenceRefusal(
+async function countRefusal(
 	db: Queryable,
 	target: Project,
 	datasetId: number,
-	adapter: (typeof FINE_TUNE_SERVICES)[number]
+	spec: Pick<FineTuneSpec, 'adapter' | 'method'>
 ): Promise<string | null> {
-	const { name, minExamples: least, preference } = SERVICE_LIMITS[adapter];
-	if (!preference) {
-		return `${name} runs supervised training only here: choose another service for preference training.`;
-	}
 	const frozen = await getDataset(db, target.id, datasetId);
-	if (!frozen) return null;
-	const files = await exportFiles(db, frozen);
-	if (files.train.pairs < least) {
-		return `The train split has ${files.train.pairs} preference pair${files.train.pairs === 1 ? '' : 's'} (a person’s repair of an earlier output); ${name} trains on at least ${least}. Repair more outputs, or train supervised.`;
-	}
-	if (files.val.pairs > 0 && files.val.pairs < least) {
-		return `The val split has ${files.val.pairs} preference pair${files.val.pairs === 1 ? '' : 's'}; ${name} takes a validation file of at least ${least}. Repair more, or freeze the dataset without a val split.`;
-	}
-	return null;
+	const method = spec.method ?? 'supervised';
+	// An empty training split is the transaction's to refuse, in its own words.
+	if (!frozen || (method === 'supervised' && frozen.trainCount === 0)) return null;
+	// Counting preference pairs reads every repair; a supervised file's lines are the counts.
+	const files =
+		method === 'dpo' ? await exportFiles(db, frozen) : { train: { pairs: 0 }, val: { pairs: 0 } };
+	const lines = (split: 'train' | 'val') =>
+		method === 'dpo' ? files[split].pairs : split === 'train' ? frozen.trainCount : frozen.valCount;
+	const refusals = fileRefusals(spec.adapter, method, {
+		train: { lines: lines('train') },
+		val: { lines: lines('val') }
+	});
+	return refusals.length > 0 ? refusals.join(' ') : null;
 }
 
 /**

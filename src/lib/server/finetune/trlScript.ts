@@ -11,7 +11,7 @@ export const TRL_SFT_SCRIPT = `# /// script
 """Supervised fine-tuning with a LoRA adapter on a Winnow dataset's chat files.
 
   uv run train_sft.py --train train.jsonl [--val val.jsonl] --base-model Qwen/Qwen2.5-0.5B-Instruct \\
-      --hub-model-id you/your-student [--epochs 3] [--learning-rate 2e-4] [--lora-rank 16]
+      --hub-model-id you/your-student [--epochs 3] [--learning-rate 2e-4] [--lora-rank 16] [--max-length 1024]
 
 Each line of the files is {"messages": [...]}, as Winnow exports them. The trained adapter is
 pushed to --hub-model-id (HF_TOKEN must be able to write there); serve it with vLLM
@@ -32,6 +32,7 @@ parser.add_argument("--epochs", type=float, default=3)
 parser.add_argument("--learning-rate", type=float, default=2e-4)
 parser.add_argument("--lora-rank", type=int, default=16)
 parser.add_argument("--batch-size", type=int, default=4)
+parser.add_argument("--max-length", type=int, default=1024, help="tokens; longer examples are cut")
 args = parser.parse_args()
 
 files = {"train": args.train, **({"validation": args.val} if args.val else {})}
@@ -46,6 +47,7 @@ trainer = SFTTrainer(
         num_train_epochs=args.epochs,
         learning_rate=args.learning_rate,
         per_device_train_batch_size=args.batch_size,
+        max_length=args.max_length,
         eval_strategy="epoch" if args.val else "no",
         push_to_hub=True,
         hub_model_id=args.hub_model_id,

@@ -4,6 +4,7 @@ import { fieldErrors, formText } from '$lib/schemas/forms';
 import { fineTuneSpecOf, registerServedModel, startFineTune } from '$lib/server/finetune';
 import { listProviders } from '$lib/server/providers';
 import { retirementNotices } from '$lib/server/finetune/retirement';
+import { knownContexts, serviceRows } from '$lib/server/finetune/limits';
 import { z } from 'zod';
 import { datasetChange, getDataset } from '$lib/server/datasets';
 import {
@@ -38,8 +39,12 @@ export const load: PageServerLoad = async (event) => {
 	const checked = event.url.searchParams.has('check');
 	const check = async (split: 'train' | 'val') =>
 		await checkOpenAiLines(
-			linesOf(exportChunks(db, project, found.id, { format: 'openai', split, reasoning: false }))
+			linesOf(exportChunks(db, project, found.id, { format: 'openai', split, reasoning: false })),
+			knownContexts()
 		);
+	const checks = checked
+		? { train: await check('train'), val: found.valCount > 0 ? await check('val') : null }
+		: null;
 	return {
 		dataset: {
 			...found,
@@ -48,9 +53,14 @@ export const load: PageServerLoad = async (event) => {
 		change: found.previousDatasetId
 			? await datasetChange(db, found.previousDatasetId, found.id)
 			: null,
-		checks: checked
-			? { train: await check('train'), val: found.valCount > 0 ? await check('val') : null }
-			: null,
+		checks,
+		services: serviceRows(
+			{
+				train: { examples: files.train.examples, pairs: files.train.pairs },
+				val: { examples: files.val.examples, pairs: files.val.pairs }
+			},
+			checks && { train: checks.train, val: checks.val }
+		),
 		downloads: {
 			reasoning,
 			choices: downloadChoices(files, reasoning),
