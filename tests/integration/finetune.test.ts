@@ -801,3 +801,35 @@ describe('each service’s own limits, checked before anything is uploaded', () 
 		expect(whole.cuts).toEqual([]);
 	});
 });
+
+it('Together continues a preference run from an earlier supervised job; an unknown checkpoint is told plainly', async () => {
+	const env = await setup({}, 'together', { repaired: 12, allTrain: true });
+	follower(env.db);
+	const settings = { ...HYPERPARAMETERS, learningRateMultiplier: null };
+	const tune = async (method: 'supervised' | 'dpo', fromCheckpoint: string | null) => {
+		const started = await ask(env, {
+			adapter: 'together',
+			method,
+			hyperparameters: { ...settings, fromCheckpoint }
+		});
+		if (!started.ok) throw new Error(started.message);
+		await follow(env.db, started.fineTuneId);
+		return await row(env.db, started.fineTuneId);
+	};
+	const supervised = await tune('supervised', null);
+	expect(supervised.status).toBe('succeeded');
+
+	const preference = await tune('dpo', supervised.externalJobId);
+	expect(preference.status).toBe('succeeded');
+	const asked = (await (
+		await fetch(`${standin.url}/fine-tunes/${preference.externalJobId}`)
+	).json()) as { from_checkpoint?: string };
+	expect(asked.from_checkpoint).toBe(supervised.externalJobId);
+
+	const unknown = await tune('dpo', 'ft-no-such-job');
+	expect(unknown.status).toBe('failed');
+	expect(unknown.error).toBe(
+		'The provider refused the request (400): Checkpoint ft-no-such-job was not found.'
+	);
+	expect(unknown.resultModelId).toBeNull();
+});

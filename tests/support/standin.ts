@@ -176,6 +176,8 @@ type FineTuneJob = {
 	hyperparameters: Record<string, unknown>;
 	/** 'supervised' or 'dpo', as the create request asked. */
 	method: string;
+	/** Together: the earlier job (or its model) this one continues from. */
+	fromCheckpoint?: string | null;
 };
 
 /** A fine-tuning job as both providers' create requests describe it. */
@@ -470,6 +472,7 @@ export async function startStandin(
 					: undefined,
 			training_file: job.training_file,
 			validation_file: job.validation_file ?? undefined,
+			from_checkpoint: job.fromCheckpoint ?? undefined,
 			created_at: new Date(job.createdMs).toISOString(),
 			events
 		};
@@ -541,6 +544,22 @@ export async function startStandin(
 				send(response, 400, apiError(`No uploaded file ${trainingFile}.`, 'invalid_request_error'));
 				return true;
 			}
+			// A checkpoint is a job id or its model's name, optionally with :step.
+			const checkpoint = body.from_checkpoint as string | undefined;
+			if (checkpoint !== undefined) {
+				const named = checkpoint.replace(/:\d+$/, '');
+				const known = [...togetherJobs.values()].some(
+					(j) => j.id === named || togetherView(j).model_output_name === named
+				);
+				if (!known) {
+					send(
+						response,
+						400,
+						apiError(`Checkpoint ${checkpoint} was not found.`, 'invalid_request_error')
+					);
+					return true;
+				}
+			}
 			const id = `ft-together-${togetherJobs.size + 1}`;
 			const trainingMethod = (body.training_method as { method?: string } | undefined)?.method;
 			const job = newFineTuneJob(
@@ -549,6 +568,7 @@ export async function startStandin(
 				{ n_epochs: body.n_epochs, batch_size: body.batch_size },
 				trainingMethod === 'dpo' ? 'dpo' : 'supervised'
 			);
+			job.fromCheckpoint = checkpoint ?? null;
 			togetherJobs.set(id, job);
 			stats.fineTuneJobs++;
 			if (job.method === 'dpo') stats.dpoJobs++;

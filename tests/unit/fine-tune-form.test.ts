@@ -57,6 +57,30 @@ describe('the fine-tune form', () => {
 		});
 	});
 
+	it('takes a checkpoint to continue from on Together only, as a job id or model name', () => {
+		const together = fineTuneFormSchema.safeParse({
+			...FORM,
+			adapter: 'together',
+			method: 'dpo',
+			fromCheckpoint: ' ft-7a2b:120 '
+		});
+		expect(together.success && together.data.fromCheckpoint).toBe('ft-7a2b:120');
+		const openai = fineTuneFormSchema.safeParse({
+			...FORM,
+			adapter: 'openai',
+			fromCheckpoint: 'ft-7a2b'
+		});
+		expect(openai.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+			['fromCheckpoint', 'OpenAI fine-tuning takes no checkpoint to continue from: leave it empty.']
+		]);
+		const spaced = fineTuneFormSchema.safeParse({
+			...FORM,
+			adapter: 'together',
+			fromCheckpoint: 'my job; drop'
+		});
+		expect(spaced.error!.issues[0].path).toEqual(['fromCheckpoint']);
+	});
+
 	it('takes a DPO beta for preference training only', () => {
 		const dpo = fineTuneFormSchema.safeParse({
 			...FORM,

@@ -180,7 +180,7 @@ export const HF_FLAVORS = [
 /** Which of the optional settings each service takes; the others are refused beside the field. */
 const SERVICE_SETTINGS: Record<(typeof FINE_TUNE_SERVICES)[number], Set<string>> = {
 	openai: new Set(['epochs', 'batchSize', 'learningRateMultiplier']),
-	together: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank']),
+	together: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'fromCheckpoint']),
 	fireworks: new Set(['epochs', 'batchSize', 'learningRate', 'loraRank', 'maxContextLength']),
 	hf_jobs: new Set([
 		'epochs',
@@ -204,7 +204,8 @@ const SETTING_NAMES: Record<string, string> = {
 	loraRank: 'a LoRA rank',
 	maxContextLength: 'a context length',
 	flavor: 'a hardware flavour',
-	timeoutHours: 'a time limit'
+	timeoutHours: 'a time limit',
+	fromCheckpoint: 'a checkpoint to continue from'
 };
 
 /** How a fine-tune trains: on accepted outputs, or on preference pairs from repairs (DPO). */
@@ -242,7 +243,17 @@ const fineTuneFields = z.object({
 		.enum(['', ...HF_FLAVORS], 'Choose one of the hardware flavours listed.')
 		.default('')
 		.transform((flavor) => flavor || null),
-	timeoutHours: optionalNumber('the time limit in hours', 0.5, 48, false).default(null)
+	timeoutHours: optionalNumber('the time limit in hours', 0.5, 48, false).default(null),
+	fromCheckpoint: z
+		.string()
+		.trim()
+		.max(200, 'Keep the checkpoint under 200 characters.')
+		.regex(
+			/^[\w./:-]*$/,
+			'Give a Together fine-tune’s job id (ft-…) or output model name, with :step if you want one.'
+		)
+		.default('')
+		.transform((s) => s || null)
 });
 
 /** The form that sends a dataset to a provider's fine-tuning. */
@@ -280,6 +291,7 @@ export function fineTuneFromJson(given: Record<string, string | number | boolean
 		beta: '',
 		flavor: '',
 		timeoutHours: '',
+		fromCheckpoint: '',
 		...asFormValues(given)
 	});
 }
@@ -299,7 +311,8 @@ export const FINE_TUNE_FIELDS = [
 	'maxContextLength',
 	'beta',
 	'flavor',
-	'timeoutHours'
+	'timeoutHours',
+	'fromCheckpoint'
 ] as const;
 
 export const FINE_TUNE_STATUS_LABELS = {

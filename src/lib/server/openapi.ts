@@ -21,7 +21,10 @@ const FINE_TUNE = {
 		learningRate: { type: 'number' },
 		loraRank: { type: 'integer' },
 		maxContextLength: { type: 'integer' },
-		beta: { type: 'number' }
+		beta: { type: 'number' },
+		flavor: { type: 'string' },
+		timeoutHours: { type: 'number' },
+		fromCheckpoint: { type: 'string' }
 	}
 };
 

@@ -25,13 +25,15 @@ export type Hyperparameters = {
 	learningRate?: number | null;
 	/** Together and Fireworks: the LoRA adapter's rank. */
 	loraRank?: number | null;
-	/** Fireworks: the longest example, in tokens, it trains on. */
+	/** Fireworks and Hugging Face Jobs: the longest example, in tokens, it trains on. */
 	maxContextLength?: number | null;
 	/** Preference training: how far the student may move from the base model. */
 	beta?: number | null;
 	/** Hugging Face Jobs: the hardware rented, and the longest the job may run. */
 	flavor?: string | null;
 	timeoutHours?: number | null;
+	/** Together: an earlier job (or its model) to continue training from, such as SFT before DPO. */
+	fromCheckpoint?: string | null;
 };
 
 export interface FineTuneAdapter {

@@ -63,6 +63,7 @@ export function togetherAdapter(apiKey: string, baseURL: string): FineTuneAdapte
 				...(h.epochs ? { n_epochs: h.epochs } : {}),
 				...(h.batchSize ? { batch_size: h.batchSize } : {}),
 				...(h.learningRate ? { learning_rate: h.learningRate } : {}),
+				...(h.fromCheckpoint ? { from_checkpoint: h.fromCheckpoint } : {}),
 				...(spec.method === 'dpo'
 					? { training_method: { method: 'dpo', ...(h.beta ? { dpo_beta: h.beta } : {}) } }
 					: {}),

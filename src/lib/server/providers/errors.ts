@@ -41,7 +41,10 @@ type HttpFailure = { status: number; headers: Headers | undefined; detail: strin
 /** The status, headers and message of an error the provider answered, from any client. */
 function httpFailureOf(error: unknown): HttpFailure | null {
 	if (error instanceof OpenAI.APIError || error instanceof Together.APIError) {
-		const body = error.error as { message?: unknown } | undefined;
+		// OpenAI's client keeps the body's `error` object; Together's keeps the whole body, whose
+		// `error` holds the message in the same shape.
+		const kept = error.error as { message?: unknown; error?: { message?: unknown } } | undefined;
+		const body = error instanceof Together.APIError && kept?.error ? kept.error : kept;
 		const text = typeof body?.message === 'string' ? body.message : '';
 		return { status: error.status ?? 0, headers: error.headers, detail: text };
 	}
