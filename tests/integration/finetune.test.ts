@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
 	for (const f of followers.splice(0)) await f.stop();
-	standin.set({ fineTuneSeconds: 0.8, refuseFiles: false, uploadOutages: 0 });
+	standin.set({ fineTuneSeconds: 0.8, refuseFiles: false, uploadOutages: 0, apiKey: null });
 });
 
 const HYPERPARAMETERS = { epochs: 2, batchSize: 4, learningRateMultiplier: 1.5 };
@@ -324,6 +324,20 @@ describe.each(ADAPTERS)(
 			).toMatchObject({
 				ok: false
 			});
+		});
+
+		it('a wrong key is told plainly on the fine-tune’s page, and no job is started', async () => {
+			const env = await setup({ apiKey: 'the-right-key' }, adapter);
+			const jobsBefore = standin.stats.fineTuneJobs;
+			const started = await launch(env, adapter, 'base-small', null);
+			follower(env.db);
+			expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('failed');
+			expect((await row(env.db, started.fineTuneId)).error).toBe(
+				adapter === 'fireworks'
+					? 'The provider refused the API key (401): Fireworks refused access to account “standin-account”: check the account id and the API key (Incorrect API key provided.).'
+					: 'The provider refused the API key (401): Incorrect API key provided.'
+			);
+			expect(standin.stats.fineTuneJobs).toBe(jobsBefore);
 		});
 
 		it('a provider that refuses the file fails the fine-tune with its reason, and starts no job', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { FineTune } from '../db/schema';
-import { ProviderHttpError } from '../providers/errors';
+import { ProviderHttpError, providerMessage } from '../providers/errors';
 import { redactingFetch } from '../providers/redact';
 import type { FineTuneAdapter, ProviderEvent, ProviderStatus } from './adapter';
 
@@ -127,13 +127,7 @@ export function fireworksAdapter(
 
 	async function refused(response: Response): Promise<never> {
 		const text = await response.text();
-		let message = text.trim();
-		try {
-			const body = JSON.parse(text) as { message?: string; error?: { message?: string } };
-			message = body.message ?? body.error?.message ?? message;
-		} catch {
-			// Not JSON: the text as it came.
-		}
+		let message = providerMessage(text);
 		if (response.status === 401 || response.status === 403) {
 			message = `Fireworks refused access to account “${accountId}”: check the account id and the API key${message ? ` (${message})` : ''}.`;
 		}

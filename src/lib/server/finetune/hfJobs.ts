@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FineTune } from '../db/schema';
-import { ProviderHttpError } from '../providers/errors';
+import { ProviderHttpError, providerMessage } from '../providers/errors';
 import { redactingFetch } from '../providers/redact';
 import type { FineTuneAdapter, ProviderEvent, ProviderStatus } from './adapter';
 import { TRL_SCRIPT_NAME, TRL_SFT_SCRIPT } from './trlScript';
@@ -65,14 +65,7 @@ export function hfJobsAdapter(token: string, baseUrl: string): FineTuneAdapter {
 				: { body: typeof body === 'string' ? body : JSON.stringify(body) })
 		});
 		if (!response.ok) {
-			const text = await response.text();
-			let message = text.trim();
-			try {
-				const parsed = JSON.parse(text) as { error?: string; message?: string };
-				message = parsed.error ?? parsed.message ?? message;
-			} catch {
-				// Not JSON: the text as it came.
-			}
+			const message = providerMessage(await response.text());
 			throw new ProviderHttpError(response.status, message, response.headers);
 		}
 		return (await response.json()) as T;

@@ -38,6 +38,28 @@ export class ProviderHttpError extends Error {
 
 type HttpFailure = { status: number; headers: Headers | undefined; detail: string };
 
+/**
+ * The message in an error body read without a client: OpenAI's and Together's shape
+ * ({"error": {"message"}}), the Hub's ({"error": "…"}) and Fireworks' ({"message"}); a body
+ * that is not JSON as it came.
+ */
+export function providerMessage(body: string): string {
+	try {
+		const parsed = JSON.parse(body) as {
+			error?: string | { message?: unknown };
+			message?: unknown;
+		};
+		const inner = typeof parsed.error === 'object' ? parsed.error?.message : parsed.error;
+		if (typeof inner === 'string' && inner) return inner;
+		if (typeof parsed.message === 'string' && parsed.message) return parsed.message;
+		// A JSON body with none (Fireworks' {"code": 7, "message": ""}) says nothing more.
+		return '';
+	} catch {
+		// Not JSON: the text itself is the message.
+	}
+	return body.trim();
+}
+
 /** The status, headers and message of an error the provider answered, from any client. */
 function httpFailureOf(error: unknown): HttpFailure | null {
 	if (error instanceof OpenAI.APIError || error instanceof Together.APIError) {
@@ -49,7 +71,7 @@ function httpFailureOf(error: unknown): HttpFailure | null {
 		return { status: error.status ?? 0, headers: error.headers, detail: text };
 	}
 	if (error instanceof ProviderHttpError) {
-		return { status: error.status, headers: error.headers, detail: error.body.trim() };
+		return { status: error.status, headers: error.headers, detail: providerMessage(error.body) };
 	}
 	return null;
 }
