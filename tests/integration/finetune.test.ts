@@ -221,7 +221,9 @@ const ADAPTERS = [
 		jobs: /^ftjob-standin-/,
 		model: (jobId: string) => new RegExp(`:${jobId}$`),
 		events: OPENAI_EVENTS,
-		refused: 'The provider refused the request (400): Invalid file format for fine-tuning.'
+		refused: 'The provider refused the request (400): Invalid file format for fine-tuning.',
+		unknownModel:
+			'The provider refused the request (400): Model unknown-base is not available for fine-tuning or does not exist.'
 	},
 	{
 		adapter: 'together',
@@ -229,7 +231,9 @@ const ADAPTERS = [
 		jobs: /^ft-together-/,
 		model: (jobId: string) => new RegExp(`-${jobId}$`),
 		events: OPENAI_EVENTS,
-		refused: 'The provider refused the request (400): Invalid file format.'
+		refused: 'The provider refused the request (400): Invalid file format.',
+		unknownModel:
+			'The provider refused the request (400): The model unknown-base is not available for fine-tuning.'
 	},
 	{
 		adapter: 'hf_jobs',
@@ -243,7 +247,9 @@ const ADAPTERS = [
 			'Pushed the adapter to https://huggingface.co/standin-user/winnow-*: serve it, then register its URL here',
 			'standin-user/winnow-* served at http://stand-in/v1 as standin-user/winnow-*'
 		],
-		refused: 'The provider refused the request (400): Invalid file format.'
+		refused: 'The provider refused the request (400): Invalid file format.',
+		unknownModel:
+			'Repository Not Found for url: https://huggingface.co/unknown-base/resolve/main/config.json.'
 	},
 	{
 		adapter: 'fireworks',
@@ -258,13 +264,15 @@ const ADAPTERS = [
 			'Training completed (JOB_STATE_COMPLETED)',
 			'Deploying accounts/standin-account/models/* (scales to zero when idle)'
 		],
-		refused: 'The provider refused the request (400): Invalid file format.'
+		refused: 'The provider refused the request (400): Invalid file format.',
+		unknownModel:
+			/^The provider does not know this model, or http:\/\/127\.0\.0\.1:\d+\/inference\/v1 is not an OpenAI-compatible API \(404\): model "accounts\/fireworks\/models\/unknown-base" not found or not tunable$/
 	}
 ] as const;
 
 describe.each(ADAPTERS)(
 	'the $adapter fine-tuning adapter against the stand-in',
-	({ adapter, files, jobs, model: modelName, events: expectedEvents, refused }) => {
+	({ adapter, files, jobs, model: modelName, events: expectedEvents, refused, unknownModel }) => {
 		it('validating → queued → running → succeeded, and the model joins its provider', async () => {
 			const env = await setup({}, adapter);
 			const { db } = env;
@@ -338,6 +346,16 @@ describe.each(ADAPTERS)(
 					: 'The provider refused the API key (401): Incorrect API key provided.'
 			);
 			expect(standin.stats.fineTuneJobs).toBe(jobsBefore);
+		});
+
+		it('an unknown base model is told plainly on the fine-tune’s page, and nothing is trained', async () => {
+			const env = await setup({}, adapter);
+			const modelsBefore = (await modelChoices(env.db)).length;
+			const started = await launch(env, adapter, 'unknown-base', null);
+			follower(env.db);
+			expect((await follow(env.db, started.fineTuneId)).at(-1)).toBe('failed');
+			expect((await row(env.db, started.fineTuneId)).error).toMatch(unknownModel);
+			expect((await modelChoices(env.db)).length).toBe(modelsBefore);
 		});
 
 		it('a provider that refuses the file fails the fine-tune with its reason, and starts no job', async () => {

@@ -55,7 +55,10 @@ export function hubStandin(context: HubContext) {
 
 	function view(job: Job) {
 		const elapsed = (Date.now() - job.createdMs) / 1000 / context.fineTuneSeconds();
-		const failing = (argument(job, '--base-model') ?? '').includes('fail');
+		const base = argument(job, '--base-model') ?? '';
+		// The job starts whatever the model; the script meets an unknown one when it loads it.
+		const unknown = base.startsWith('unknown');
+		const failing = base.includes('fail') || unknown;
 		const stage =
 			job.cancelledAt !== null
 				? 'CANCELED'
@@ -80,7 +83,12 @@ export function hubStandin(context: HubContext) {
 				: null,
 			status: {
 				stage,
-				message: stage === 'ERROR' ? 'Training failed: the loss diverged.' : null
+				message:
+					stage !== 'ERROR'
+						? null
+						: unknown
+							? `Repository Not Found for url: https://huggingface.co/${base}/resolve/main/config.json.`
+							: 'Training failed: the loss diverged.'
 			},
 			owner: { id: 'standin-user-id', name: user, type: 'user' }
 		};

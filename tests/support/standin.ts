@@ -544,6 +544,17 @@ export async function startStandin(
 				send(response, 400, apiError(`No uploaded file ${trainingFile}.`, 'invalid_request_error'));
 				return true;
 			}
+			if (String(body.model ?? '').startsWith('unknown')) {
+				send(
+					response,
+					400,
+					apiError(
+						`The model ${String(body.model)} is not available for fine-tuning.`,
+						'invalid_request_error'
+					)
+				);
+				return true;
+			}
 			// A checkpoint is a job id or its model's name, optionally with :step.
 			const checkpoint = body.from_checkpoint as string | undefined;
 			if (checkpoint !== undefined) {
@@ -739,6 +750,18 @@ export async function startStandin(
 					response,
 					400,
 					apiError(`No file with id ${trainingFile}.`, 'invalid_request_error', 'file_not_found')
+				);
+				return;
+			}
+			if (String(body.model ?? '').startsWith('unknown')) {
+				send(
+					response,
+					400,
+					apiError(
+						`Model ${String(body.model)} is not available for fine-tuning or does not exist.`,
+						'invalid_request_error',
+						'model_not_available'
+					)
 				);
 				return;
 			}

@@ -109,8 +109,8 @@ export class FineTuneFollower {
 			try {
 				await this.step(found);
 			} catch (e) {
-				// A provider that cannot be reached now is asked again next round.
-				this.log(`fine-tune ${found.id}: ${describeProviderError(e, '')}`);
+				// The database away: the next round tries again.
+				this.log(`fine-tune ${found.id}: ${(e as Error).message}`);
 			}
 		}
 	}
@@ -158,6 +158,16 @@ export class FineTuneFollower {
 			await this.fail(found, 'The provider of this fine-tune was removed.');
 			return;
 		}
+		try {
+			await this.advance(found, adapter);
+		} catch (e) {
+			// A provider that cannot be reached now is asked again next round.
+			this.log(`fine-tune ${found.id}: ${describeProviderError(e, adapter.baseUrl)}`);
+		}
+	}
+
+	/** Launches the fine-tune, or follows its job at the provider one step. */
+	private async advance(found: FineTune, adapter: FineTuneAdapter & { baseUrl: string }) {
 		if (!found.externalJobId) {
 			if (!(await this.takeLaunch(found.id))) return;
 			const renewal = setInterval(
@@ -266,7 +276,7 @@ export class FineTuneFollower {
 	}
 
 	/** Checks and uploads the files, then starts the provider's job. */
-	private async launch(found: FineTune, adapter: FineTuneAdapter) {
+	private async launch(found: FineTune, adapter: FineTuneAdapter & { baseUrl: string }) {
 		// Retired since it was asked for: nothing is uploaded for a model that is gone.
 		const retirement = retirementOf(await listRetirements(this.db), found.baseModel, this.now());
 		if (retirement?.state === 'retired') {
@@ -373,7 +383,7 @@ export class FineTuneFollower {
 				await adapter.cancel(jobId);
 			}
 		} catch (e) {
-			const failure = classifyFailure(e, '');
+			const failure = classifyFailure(e, adapter.baseUrl);
 			// Rate limits and outages are tried again next round; a refusal ends the fine-tune.
 			if (failure.kind === 'retry') throw e;
 			await this.fail(found, failure.message);

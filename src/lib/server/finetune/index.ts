@@ -69,21 +69,30 @@ export async function adapterFor(
 	key: SecretKey,
 	found: FineTune,
 	options: { fireworks?: FireworksOptions; now?: () => Date } = {}
-): Promise<FineTuneAdapter | null> {
+): Promise<(FineTuneAdapter & { baseUrl: string }) | null> {
 	if (found.providerId === null) return null;
 	const owner = (
 		await db.select().from(provider).where(eq(provider.id, found.providerId)).limit(1)
 	)[0];
 	if (!owner) return null;
 	const apiKey = owner.apiKeyEncrypted ? decryptSecret(key, owner.apiKeyEncrypted) : null;
-	if (found.adapter === 'together') return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
-	if (found.adapter === 'hf_jobs') return hfJobsAdapter(apiKey ?? 'no-key', owner.baseUrl);
-	if (found.adapter === 'fireworks') {
-		return fireworksAdapter(apiKey ?? 'no-key', owner.baseUrl, owner.accountId, options.fireworks);
-	}
-	// No retries inside the client: a create retried after a lost answer could start a second
-	// paid job. The follower asks again next round instead.
-	return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 0 }), options.now);
+	// The provider's address goes with it, for messages about reaching it.
+	const made = (): FineTuneAdapter => {
+		if (found.adapter === 'together') return togetherAdapter(apiKey ?? 'no-key', owner.baseUrl);
+		if (found.adapter === 'hf_jobs') return hfJobsAdapter(apiKey ?? 'no-key', owner.baseUrl);
+		if (found.adapter === 'fireworks') {
+			return fireworksAdapter(
+				apiKey ?? 'no-key',
+				owner.baseUrl,
+				owner.accountId,
+				options.fireworks
+			);
+		}
+		// No retries inside the client: a create retried after a lost answer could start a
+		// second paid job. The follower asks again next round instead.
+		return openAiAdapter(clientFor(owner, key, { timeoutMs: 300_000, maxRetries: 0 }), options.now);
+	};
+	return { ...made(), baseUrl: owner.baseUrl };
 }
 
 export async function startFineTune(
@@ -250,7 +259,7 @@ export async function cancelFineTune(
 			try {
 				await adapter.cancel(found.externalJobId);
 			} catch (e) {
-				return { ok: false, message: describeProviderError(e, '') };
+				return { ok: false, message: describeProviderError(e, adapter.baseUrl) };
 			}
 		}
 	}
