@@ -16,6 +16,7 @@ import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
 import { addModel, createProvider } from '../../src/lib/server/providers';
 import { secretKeyFrom } from '../../src/lib/server/secrets';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../src/lib/schemas/job';
+import { createJudge, DEFAULT_RUBRIC } from '../../src/lib/server/judges';
 import { BASE_URL, e2eDb, ensureUser, sessionCookie } from '../support/e2e';
 
 /**
@@ -316,6 +317,38 @@ const table: Row[] = [
 		expect: projectAdminAction
 	},
 	{ route: '/projects/[id=integer]/finetunes', method: 'GET', expect: projectAdminPage },
+	{ route: '/projects/[id=integer]/judges', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/judges',
+		method: 'POST',
+		action: 'create',
+		expect: projectAdminAction
+	},
+	{
+		route: '/projects/[id=integer]/judges/[judgeId=integer]',
+		method: 'GET',
+		expect: projectAdminPage
+	},
+	{
+		route: '/projects/[id=integer]/judges/[judgeId=integer]',
+		method: 'POST',
+		action: 'save',
+		expect: projectAdminAction
+	},
+	// The judge's model is on a provider nobody listens at: the trial says so, with a 400.
+	{
+		route: '/projects/[id=integer]/judges/[judgeId=integer]',
+		method: 'POST',
+		action: 'try',
+		expect: projectAdminAction
+	},
+	// Last of the judge's rows: the admin's delete goes through, back to the list.
+	{
+		route: '/projects/[id=integer]/judges/[judgeId=integer]',
+		method: 'POST',
+		action: 'delete',
+		expect: { ...projectAdminButton, admin: 303 }
+	},
 	{ route: '/projects/[id=integer]/iterations', method: 'GET', expect: projectAdminPage },
 	{
 		route: '/projects/[id=integer]/iterations',
@@ -381,7 +414,7 @@ const table: Row[] = [
 	}))
 ];
 
-const ids = { project: 0, example: 0, job: 0, run: 0, dataset: 0, fineTune: 0 };
+const ids = { project: 0, example: 0, job: 0, run: 0, dataset: 0, fineTune: 0, judge: 0 };
 const users: Record<Exclude<Visitor, 'anonymous'>, string> = {
 	outsider: '',
 	member: '',
@@ -460,7 +493,8 @@ test.beforeAll(async () => {
 		(await getProject(db, created.id))!,
 		frozen.datasetId,
 		{
-			adapter: 'openai',
+			// Together trains on a single example; OpenAI would want ten.
+			adapter: 'together',
 			providerId: nowhere.id,
 			baseModel: 'base',
 			suffix: null,
@@ -470,6 +504,20 @@ test.beforeAll(async () => {
 	);
 	if (!tune.ok) throw new Error(tune.message);
 	ids.fineTune = tune.fineTuneId;
+	const judged = await createJudge(
+		db,
+		created.id,
+		{
+			name: 'authz',
+			modelId: teacher.id,
+			rubric: DEFAULT_RUBRIC,
+			withReference: false,
+			temperature: null
+		},
+		admin.id
+	);
+	if (!judged.ok) throw new Error(judged.message);
+	ids.judge = judged.judgeId;
 	await cancelFineTune(db, secretKeyFrom('authorization table'), created.id, tune.fineTuneId);
 	ids.run = await createRun(
 		db,
@@ -493,7 +541,8 @@ function urlFor(row: Row): string {
 		.replace('[jobId=integer]', String(ids.job))
 		.replace('[runId=integer]', String(ids.run))
 		.replace('[datasetId=integer]', String(ids.dataset))
-		.replace('[fineTuneId=integer]', String(ids.fineTune));
+		.replace('[fineTuneId=integer]', String(ids.fineTune))
+		.replace('[judgeId=integer]', String(ids.judge));
 	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
 }
 

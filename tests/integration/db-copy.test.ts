@@ -24,6 +24,7 @@ import {
 	startFromDrafts
 } from '$lib/server/jobs/synthetic';
 import { addMember } from '$lib/server/projects';
+import { createJudge, DEFAULT_RUBRIC } from '$lib/server/judges';
 import { addModel, createProvider } from '$lib/server/providers';
 import { claimNext, skipExample } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
@@ -171,6 +172,19 @@ async function everyOtherKindOfRow(
 		inputPricePerMTok: 1,
 		outputPricePerMTok: 4
 	});
+	const judged = await createJudge(
+		db,
+		disputes.id,
+		{
+			name: 'Copied',
+			modelId: teacher.id,
+			rubric: DEFAULT_RUBRIC,
+			withReference: true,
+			temperature: 0.5
+		},
+		admin.id
+	);
+	if (!judged.ok) throw new Error(judged.message);
 	const spec = {
 		modelId: teacher.id,
 		rootTopic: 'refunds',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // A local stand-in for an OpenAI-compatible provider, over real HTTP: chat completions (with
 // json_schema response formats and usage), the models list, files and fine-tuning jobs. Tests
 // start it on a free port; `npm run standin` starts it by hand for development.
@@ -47,6 +48,13 @@ export type StandinOptions = {
 	uploadOutages: number;
 	/** How long an OpenAI file upload takes to be answered, as over a slow link. */
 	uploadDelayMs: number;
+	/**
+	 * As a judge (a request for structured output named "judgment"): the share of outputs with
+	 * a planted "[defect]" it rates worst, and the share of good outputs it wrongly rates worst.
+	 * Which ones is decided by the seed and the output's text, so a run is repeatable.
+	 */
+	judgeCatchRate: number;
+	judgeFalseFailRate: number;
 	/** The Fireworks account the key may use; any other is refused (403). */
 	fireworksAccount: string;
 	/** Who the key is on the Hugging Face Hub: the namespace its jobs and repositories live in. */
@@ -67,6 +75,8 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	refuseFiles: false,
 	uploadOutages: 0,
 	uploadDelayMs: 0,
+	judgeCatchRate: 0.8,
+	judgeFalseFailRate: 0.1,
 	fireworksAccount: 'standin-account',
 	hubUser: 'standin-user'
 };
@@ -265,6 +275,34 @@ export async function startStandin(
 		return 'ok';
 	}
 
+	/**
+	 * A judge's answer: the worst rating for an output it catches as defective (or wrongly
+	 * fails), the best otherwise, on every requirement alike.
+	 */
+	function judgment(schema: JsonSchema, shown: string) {
+		const output =
+			/Output to judge:\n([\s\S]*?)(?:\n\nReference output|$)/.exec(shown)?.[1] ?? shown;
+		const draw =
+			parseInt(
+				createHash('sha256').update(`${options.seed}:${output}`).digest('hex').slice(0, 8),
+				16
+			) /
+			2 ** 32;
+		const defective = output.includes('[defect]');
+		const fails = defective ? draw < options.judgeCatchRate : draw < options.judgeFalseFailRate;
+		const properties = schema.properties as Record<string, JsonSchema>;
+		const labels = (properties.overall.properties as Record<string, JsonSchema>).rating
+			.enum as string[];
+		const rated = {
+			rating: fails ? labels[0] : labels[labels.length - 1],
+			rationale: fails
+				? 'The output falls short of the task.'
+				: 'The output does what the task asks.'
+		};
+		const names = Object.keys((properties.requirements.properties as object | undefined) ?? {});
+		return { overall: rated, requirements: Object.fromEntries(names.map((n) => [n, rated])) };
+	}
+
 	async function chat(body: Record<string, unknown>, response: ServerResponse) {
 		const messages = (Array.isArray(body.messages) ? body.messages : []) as {
 			role: string;
@@ -329,6 +367,8 @@ export async function startStandin(
 			content = wantsJson ? '{"answer": "cut off' : '';
 		} else if (behaviour === 'invalid') {
 			content = wantsJson ? JSON.stringify({ unexpected: input }) : '';
+		} else if (format?.json_schema?.name === 'judgment') {
+			content = JSON.stringify(judgment(format.json_schema.schema!, input));
 		} else if (wantsJson) {
 			// A request about “a › quoted › subject” is answered about its last part.
 			const subject = /“([^”]+)”/.exec(input)?.[1].split('›').pop()?.trim() ?? input;

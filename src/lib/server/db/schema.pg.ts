@@ -327,6 +327,51 @@ export const jobItem = pgTable(
 	]
 );
 
+export const judge = pgTable(
+	'judge',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+		projectId: bigint('project_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => project.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		modelId: bigint('model_id', { mode: 'number' }).references((): AnyPgColumn => model.id, {
+			onDelete: 'set null'
+		}),
+		rubric: text('rubric').notNull(),
+		withReference: smallint('with_reference').notNull().default(0),
+		temperature: doublePrecision('temperature'),
+		createdBy: text('created_by').references((): AnyPgColumn => user.id, { onDelete: 'set null' }),
+		createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+		updatedAt: bigint('updated_at', { mode: 'number' }).notNull()
+	},
+	(t) => [uniqueIndex('judge_project_name_idx').on(t.projectId, t.name)]
+);
+
+export const judgment = pgTable(
+	'judgment',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+		judgeId: bigint('judge_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => judge.id, { onDelete: 'cascade' }),
+		exampleId: bigint('example_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => example.id, { onDelete: 'cascade' }),
+		revisionId: bigint('revision_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => revision.id, { onDelete: 'cascade' }),
+		rating: doublePrecision('rating').notNull(),
+		rationale: text('rationale').notNull(),
+		requirementRatings: text('requirement_ratings').notNull().default('{}'),
+		createdAt: bigint('created_at', { mode: 'number' }).notNull()
+	},
+	(t) => [
+		uniqueIndex('judgment_judge_revision_idx').on(t.judgeId, t.revisionId),
+		index('judgment_example_idx').on(t.exampleId)
+	]
+);
+
 export const lease = pgTable(
 	'lease',
 	{

@@ -776,6 +776,57 @@ export const iteration = sqliteTable(
 	(t) => [uniqueIndex('iteration_project_number_idx').on(t.projectId, t.number)]
 );
 
+/**
+ * A model asked to rate a project's outputs with a rubric built from the project. Its ratings
+ * are advice: they never make a final rating, a status, a dataset or a training file.
+ */
+export const judge = sqliteTable(
+	'judge',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
+		/** The system prompt, with {{instruction}}, {{requirements}} and {{scale}} filled when sent. */
+		rubric: text('rubric').notNull(),
+		/** Whether the example's reference output, when it has one, is shown to the judge. */
+		withReference: integer('with_reference', { mode: 'boolean' }).notNull().default(false),
+		temperature: real('temperature'),
+		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt(),
+		updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
+	},
+	(t) => [uniqueIndex('judge_project_name_idx').on(t.projectId, t.name)]
+);
+
+/** One judge's rating of one revision: bound to that revision, so a repair needs a fresh one. */
+export const judgment = sqliteTable(
+	'judgment',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		judgeId: integer('judge_id')
+			.notNull()
+			.references(() => judge.id, { onDelete: 'cascade' }),
+		exampleId: integer('example_id')
+			.notNull()
+			.references(() => example.id, { onDelete: 'cascade' }),
+		revisionId: integer('revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		rating: real('rating').notNull(),
+		rationale: text('rationale').notNull(),
+		/** Per requirement id: { rating, rationale }, as JSON. */
+		requirementRatings: text('requirement_ratings').notNull().default('{}'),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('judgment_judge_revision_idx').on(t.judgeId, t.revisionId),
+		index('judgment_example_idx').on(t.exampleId)
+	]
+);
+
 export type User = typeof user.$inferSelect;
 export type Session = typeof session.$inferSelect;
 export type Project = typeof project.$inferSelect;
@@ -796,3 +847,5 @@ export type SyntheticRun = typeof syntheticRun.$inferSelect;
 export type SyntheticTopic = typeof syntheticTopic.$inferSelect;
 export type FineTuneEvent = typeof fineTuneEvent.$inferSelect;
 export type Iteration = typeof iteration.$inferSelect;
+export type Judge = typeof judge.$inferSelect;
+export type Judgment = typeof judgment.$inferSelect;

@@ -1,0 +1,54 @@
+import { expect, test } from '@playwright/test';
+import { addModel, createProvider } from '../../src/lib/server/providers';
+import { acceptedProject, e2eSecretKey, logInAs } from '../support/e2e';
+import { startStandin } from '../support/standin';
+
+test('an admin defines a judge, sees its rubric as sent, and tries it on an output', async ({
+	page,
+	context
+}) => {
+	const standin = await startStandin({ judgeCatchRate: 1, judgeFalseFailRate: 0 });
+	try {
+		const { db, admin, project } = await acceptedProject('Judged');
+		const providerName = `Judge stand-in ${project.id}`;
+		const provider = await createProvider(db, e2eSecretKey(), {
+			name: providerName,
+			baseUrl: standin.url,
+			apiKey: '',
+			requestsPerMinute: null,
+			tokensPerMinute: null
+		});
+		await addModel(db, provider.id, {
+			name: 'teacher-large',
+			inputPricePerMTok: 1,
+			outputPricePerMTok: 2
+		});
+
+		await logInAs(context, admin.id);
+		await page.goto(`/projects/${project.id}/judges`);
+		await expect(page.getByRole('heading', { name: 'No judge yet' })).toBeVisible();
+		await page.getByLabel('Name', { exact: true }).fill('Strict');
+		await page
+			.getByLabel('Model that judges')
+			.selectOption({ label: `teacher-large (${providerName})` });
+		await page.getByRole('button', { name: 'Create the judge' }).click();
+		await expect(page.getByRole('heading', { name: 'Judge: Strict' })).toBeVisible();
+		await expect(page.getByLabel('The rubric as it is sent')).toContainText(
+			'An output is accepted at "4 stars" or "5 stars".'
+		);
+
+		// A rubric must keep the scale.
+		await page.getByLabel('Rubric (the judge’s instructions)').fill('Rate it.');
+		await page.getByRole('button', { name: 'Save the judge' }).click();
+		await expect(page.getByLabel('Rubric (the judge’s instructions)')).toHaveAccessibleDescription(
+			/The rubric names no rating scale/
+		);
+
+		await page.getByRole('button', { name: 'Ask the judge' }).click();
+		const answer = page.getByRole('region', { name: 'The judge’s answer' });
+		await expect(answer).toContainText('Overall: 5 stars — The output does what the task asks.');
+		await expect(answer).toContainText('Tune question 3?');
+	} finally {
+		await standin.close();
+	}
+});
