@@ -342,6 +342,13 @@ const table: Row[] = [
 		action: 'try',
 		expect: projectAdminAction
 	},
+	// An empty form names no selection.
+	{
+		route: '/projects/[id=integer]/judges/[judgeId=integer]',
+		method: 'POST',
+		action: 'run',
+		expect: projectAdminAction
+	},
 	// Last of the judge's rows: the admin's delete goes through, back to the list.
 	{
 		route: '/projects/[id=integer]/judges/[judgeId=integer]',

@@ -48,6 +48,26 @@ test('an admin defines a judge, sees its rubric as sent, and tries it on an outp
 		const answer = page.getByRole('region', { name: 'The judge’s answer' });
 		await expect(answer).toContainText('Overall: 5 stars — The output does what the task asks.');
 		await expect(answer).toContainText('Tune question 3?');
+
+		// A run over every output, followed on its job page.
+		await page.getByLabel('Outputs to judge').selectOption('all');
+		await page.getByRole('button', { name: 'Start the run' }).click();
+		await expect(page.getByRole('heading', { name: /^Judge run \d+$/ })).toBeVisible();
+		await expect(page.getByRole('heading', { name: 'Progress: Done' })).toBeVisible({
+			timeout: 15_000
+		});
+		await expect(page.getByRole('table', { name: 'Job figures' })).toContainText('Done3');
+		await page.goBack();
+		await page.reload();
+		await expect(page.getByRole('table', { name: 'Runs of this judge' })).toContainText(
+			'every output in the project'
+		);
+		// Nothing left to judge: said beside the form, and no run is started.
+		await page.getByLabel('Outputs to judge').selectOption('all');
+		await page.getByRole('button', { name: 'Start the run' }).click();
+		await expect(page.getByRole('alert')).toContainText(
+			'This judge has rated every output in this selection already (3)'
+		);
 	} finally {
 		await standin.close();
 	}

@@ -25,6 +25,7 @@ import {
 } from '$lib/server/jobs/synthetic';
 import { addMember } from '$lib/server/projects';
 import { createJudge, DEFAULT_RUBRIC } from '$lib/server/judges';
+import { startJudgeRun } from '$lib/server/judges/run';
 import { addModel, createProvider } from '$lib/server/providers';
 import { claimNext, skipExample } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
@@ -204,6 +205,11 @@ async function everyOtherKindOfRow(
 	// As the web process does once a job starts.
 	await notify(db, 'jobs');
 	await jobReaches(db, started.jobId, ['done']);
+	// The judge rates every output: judgments, and a run whose items name what they judged.
+	const judging = await startJudgeRun(db, disputes, judged.judgeId, { kind: 'all' }, admin.id);
+	if (!judging.ok) throw new Error(judging.message);
+	await notify(db, 'jobs');
+	await jobReaches(db, judging.jobId, ['done']);
 	return worker;
 }
 

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { judge, model } from '$lib/server/db/schema';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { example, judge, judgment, model, review, revision } from '$lib/server/db/schema';
 import {
 	createJudge,
 	deleteJudge,
@@ -10,8 +10,16 @@ import {
 	tryJudge,
 	updateJudge
 } from '$lib/server/judges';
+import { startJudgeRun } from '$lib/server/judges/run';
+import { JobRunner } from '$lib/server/jobs/runner';
+import { freezeDataset } from '$lib/server/datasets';
+import { exportChunks } from '$lib/server/datasets/export';
+import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { importRows, makeProject, makeUser } from '../support/fixtures';
+import { acceptEverything } from '../support/e2e';
+import { itemsOf, jobReaches } from '../support/jobs';
 import { standinProvider, TEST_SECRET } from '../support/jobs';
+import type { Db } from '$lib/server/db';
 import { startStandin, type Standin } from '../support/standin';
 import { testDb } from '../support/database';
 
@@ -125,5 +133,152 @@ describe('judges', () => {
 			ok: false,
 			message: 'The judge’s model was removed: choose another.'
 		});
+	});
+});
+
+const runners: JobRunner[] = [];
+afterEach(async () => {
+	for (const r of runners.splice(0)) await r.stop();
+	standin.set({ judgeCatchRate: 0.8, judgeFalseFailRate: 0.1, plan: undefined, latencyMs: 0 });
+});
+
+async function runner(db: Db) {
+	const r = new JobRunner(db, { key: TEST_SECRET, pollMs: 20 });
+	runners.push(r);
+	await r.start();
+	return r;
+}
+
+/** Every file a dataset would give, split by split. */
+async function files(db: Db, target: Parameters<typeof exportChunks>[1], datasetId: number) {
+	let all = '';
+	for (const split of ['train', 'val', 'test'] as const) {
+		for await (const chunk of exportChunks(db, target, datasetId, {
+			format: 'openai',
+			split,
+			reasoning: false
+		})) {
+			all += chunk;
+		}
+	}
+	return all;
+}
+
+describe('judge runs', () => {
+	it('rate each output once, apart from people’s reviews, and change no rating, status or file', async () => {
+		const { db, admin, target, input } = await setup();
+		await importRows(
+			db,
+			target,
+			Array.from({ length: 30 }, (_, i) => ({
+				input: `question ${i}`,
+				output: i % 3 === 0 ? `answer ${i} [defect]` : `answer ${i}`
+			}))
+		);
+		// People accept some first; the judge's ratings must leave all of it as it was.
+		await acceptEverything(db, target.id, admin.id, 'before');
+		const before = await freezeDataset(
+			db,
+			target,
+			'before',
+			datasetFilterSchema.parse({}),
+			admin.id
+		);
+		if (!before.ok) throw new Error(before.message);
+		const statuses = await db.select({ id: example.id, status: example.status }).from(example);
+		const reviews = await db.select().from(review);
+
+		const made = await createJudge(db, target.id, input, admin.id);
+		if (!made.ok) throw new Error(made.message);
+		standin.set({ judgeCatchRate: 1, judgeFalseFailRate: 0 });
+		await runner(db);
+		const started = await startJudgeRun(db, target, made.judgeId, { kind: 'all' }, admin.id);
+		if (!started.ok) throw new Error(started.message);
+		expect(started.items).toBe(32);
+		await jobReaches(db, started.jobId, ['done']);
+
+		const rated = await db.select().from(judgment);
+		expect(rated).toHaveLength(32);
+		const byExample = new Map(rated.map((j) => [j.exampleId, j]));
+		const outputs = await db
+			.select({ id: example.id, revisionId: revision.id, output: revision.output })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId));
+		for (const one of outputs) {
+			const mine = byExample.get(one.id)!;
+			expect(mine.revisionId).toBe(one.revisionId);
+			expect(mine.rating).toBe(one.output!.includes('[defect]') ? 1 : 5);
+		}
+		expect(await db.select({ id: example.id, status: example.status }).from(example)).toEqual(
+			statuses
+		);
+		expect(await db.select().from(review)).toEqual(reviews);
+		const after = await freezeDataset(db, target, 'after', datasetFilterSchema.parse({}), admin.id);
+		if (!after.ok) throw new Error(after.message);
+		expect(await files(db, target, after.datasetId)).toBe(
+			await files(db, target, before.datasetId)
+		);
+
+		// Nothing left to judge: every current output has this judge's rating.
+		expect(await startJudgeRun(db, target, made.judgeId, { kind: 'all' }, admin.id)).toEqual({
+			ok: false,
+			message:
+				'This judge has rated every output in this selection already (32); a repaired output is judged afresh.'
+		});
+	});
+
+	it('an answer off the schema fails that item with the reason, and the run goes on', async () => {
+		const { db, admin, target, input } = await setup();
+		const made = await createJudge(db, target.id, input, admin.id);
+		if (!made.ok) throw new Error(made.message);
+		standin.set({ plan: (request) => (request.input.includes('shoes') ? 'invalid' : undefined) });
+		await runner(db);
+		const started = await startJudgeRun(db, target, made.judgeId, { kind: 'queue' }, admin.id);
+		if (!started.ok) throw new Error(started.message);
+		await jobReaches(db, started.jobId, ['done']);
+		const items = await itemsOf(db, started.jobId);
+		expect(items.map((i) => [i.input, i.status, i.error])).toEqual([
+			['Where is my parcel?', 'done', null],
+			['Can I return shoes?', 'failed', 'The judge gave no rating for the output overall.']
+		]);
+		expect(await db.select().from(judgment)).toHaveLength(1);
+	});
+
+	it('a judge deleted while its run goes on cancels the run, and nothing of it is left', async () => {
+		const { db, admin, target, input } = await setup();
+		await importRows(
+			db,
+			target,
+			Array.from({ length: 40 }, (_, i) => ({ input: `slow question ${i}`, output: `answer ${i}` }))
+		);
+		const made = await createJudge(db, target.id, input, admin.id);
+		if (!made.ok) throw new Error(made.message);
+		standin.set({ latencyMs: 150 });
+		await runner(db);
+		const started = await startJudgeRun(db, target, made.judgeId, { kind: 'all' }, admin.id, {
+			concurrency: 2
+		});
+		if (!started.ok) throw new Error(started.message);
+		for (let i = 0; i < 200 && (await db.select().from(judgment)).length === 0; i++) {
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		expect((await db.select().from(judgment)).length).toBeGreaterThan(0);
+		expect(await deleteJudge(db, target.id, made.judgeId)).toBe(true);
+		await jobReaches(db, started.jobId, ['cancelled']);
+		// Calls in flight when it went write nothing: no rating outlives its judge.
+		await new Promise((r) => setTimeout(r, 400));
+		expect(await db.select().from(judgment)).toEqual([]);
+		expect(await db.select().from(review)).toEqual([]);
+		const items = await itemsOf(db, started.jobId);
+		expect(items.some((i) => i.status === 'cancelled')).toBe(true);
+	});
+
+	it('a run over nothing is refused with the reason, and starts no job', async () => {
+		const { db, admin, target, input } = await setup();
+		const made = await createJudge(db, target.id, input, admin.id);
+		if (!made.ok) throw new Error(made.message);
+		expect(
+			await startJudgeRun(db, target, made.judgeId, { kind: 'job', jobId: 999 }, admin.id)
+		).toEqual({ ok: false, message: 'This selection holds no output to judge.' });
 	});
 });

@@ -45,3 +45,38 @@ export const judgeFormSchema = z.object({
 });
 
 export type JudgeInput = z.infer<typeof judgeFormSchema>;
+
+/** What a judge run judges, as the judge page's form gives it. */
+export const judgeRunSchema = z
+	.object({
+		selection: z.enum(['queue', 'all', 'job', 'import'], 'Choose which outputs to judge.'),
+		number: z.string().trim(),
+		concurrency: z.coerce
+			.number('Give the calls at once as a whole number from 1 to 32.')
+			.int('Give the calls at once as a whole number from 1 to 32.')
+			.min(1, 'Give the calls at once as a whole number from 1 to 32.')
+			.max(32, 'Give the calls at once as a whole number from 1 to 32.')
+	})
+	.superRefine((form, ctx) => {
+		const needs = form.selection === 'job' || form.selection === 'import';
+		if (needs && !/^\d{1,15}$/.test(form.number)) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['number'],
+				message: `Give the number of the ${form.selection} whose outputs to judge.`
+			});
+		}
+	})
+	.transform((form) =>
+		form.selection === 'job'
+			? {
+					selection: { kind: 'job' as const, jobId: Number(form.number) },
+					concurrency: form.concurrency
+				}
+			: form.selection === 'import'
+				? {
+						selection: { kind: 'import' as const, importId: Number(form.number) },
+						concurrency: form.concurrency
+					}
+				: { selection: { kind: form.selection }, concurrency: form.concurrency }
+	);

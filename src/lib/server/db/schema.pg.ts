@@ -273,6 +273,9 @@ export const job = pgTable(
 		modelId: bigint('model_id', { mode: 'number' }).references((): AnyPgColumn => model.id, {
 			onDelete: 'set null'
 		}),
+		judgeId: bigint('judge_id', { mode: 'number' }).references((): AnyPgColumn => judge.id, {
+			onDelete: 'set null'
+		}),
 		config: text('config').notNull().default('{}'),
 		concurrency: bigint('concurrency', { mode: 'number' }).notNull().default(4),
 		inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
@@ -300,6 +303,10 @@ export const jobItem = pgTable(
 			onDelete: 'set null'
 		}),
 		sampleIndex: bigint('sample_index', { mode: 'number' }).notNull().default(0),
+		judgedRevisionId: bigint('judged_revision_id', { mode: 'number' }).references(
+			(): AnyPgColumn => revision.id,
+			{ onDelete: 'cascade' }
+		),
 		status: text('status').notNull().default('pending'),
 		attempts: bigint('attempts', { mode: 'number' }).notNull().default(0),
 		error: text('error'),

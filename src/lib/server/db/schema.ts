@@ -227,7 +227,13 @@ export const modelRetirement = sqliteTable('model_retirement', {
 	createdAt: createdAt()
 });
 
-export const JOB_KINDS = ['distill', 'evaluation', 'synthetic_inputs', 'documents'] as const;
+export const JOB_KINDS = [
+	'distill',
+	'evaluation',
+	'synthetic_inputs',
+	'documents',
+	'judge'
+] as const;
 export const JOB_STATUSES = [
 	'draft',
 	'pending',
@@ -248,6 +254,10 @@ export const job = sqliteTable(
 		kind: text('kind', { enum: JOB_KINDS }).notNull(),
 		status: text('status', { enum: JOB_STATUSES }).notNull().default('pending'),
 		modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
+		/** A judge run's judge; deleting the judge cancels its runs first. */
+		judgeId: integer('judge_id').references((): AnySQLiteColumn => judge.id, {
+			onDelete: 'set null'
+		}),
 		/** Sampling parameters, prompt options, input source, samples per input: JSON. */
 		config: text('config').notNull().default('{}'),
 		concurrency: integer('concurrency').notNull().default(4),
@@ -277,6 +287,10 @@ export const jobItem = sqliteTable(
 		/** The model that answers this item; a job may ask several models for the same input. */
 		modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
 		sampleIndex: integer('sample_index').notNull().default(0),
+		/** A judge run's item: the revision it judges (an output, not an input to answer). */
+		judgedRevisionId: integer('judged_revision_id').references((): AnySQLiteColumn => revision.id, {
+			onDelete: 'cascade'
+		}),
 		status: text('status', { enum: JOB_ITEM_STATUSES }).notNull().default('pending'),
 		attempts: integer('attempts').notNull().default(0),
 		error: text('error'),

@@ -23,7 +23,7 @@ export type JobConfig = Omit<JobSettings, 'concurrency'> & {
 	pairsPerPassage?: number;
 	source:
 		| { kind: 'file'; filename: string }
-		| { kind: 'examples' | 'synthetic' | 'documents'; description: string };
+		| { kind: 'examples' | 'synthetic' | 'documents' | 'judge'; description: string };
 };
 
 export type InputsResult =

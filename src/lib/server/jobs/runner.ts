@@ -45,6 +45,8 @@ import {
 } from './rateLimit';
 import { runnerStatements, type ClaimedItem } from './statements';
 import { batchedWrites } from './writeBatch';
+import { judgeRequestFor, judgingFor, saveJudgment, type Judging } from '../judges/run';
+import { parseJudgment } from '../judges/rubric';
 
 // Works the items of running jobs: as many calls in flight per job as its concurrency allows,
 // within each provider's request and token budget, both held in the database so that several
@@ -85,6 +87,8 @@ type JobContext = {
 	models: Map<number, { model: Model; provider: Provider; client: OpenAI }>;
 	priority: number;
 	source: 'distillation' | 'evaluation' | 'documents';
+	/** A judge run's judge: its items are outputs to rate, not inputs to answer. */
+	judging?: Judging;
 };
 
 /** An answer the runner cannot use (empty, or pairs it cannot read): asked again, up to a limit. */
@@ -416,7 +420,10 @@ export class JobRunner {
 				])
 			);
 			const priority = parseQueuePriority(target.queuePriority);
+			const judging = found.kind === 'judge' ? await judgingFor(this.db, found, target) : undefined;
+			if (judging === null) throw new Error('its judge was deleted.');
 			const context: JobContext = {
+				judging,
 				job: found,
 				config,
 				target,
@@ -451,11 +458,14 @@ export class JobRunner {
 		const target = context.models.get(item.modelId!)!;
 		const estimate = estimateTokens(context, item.input);
 		const started = this.now();
-		const { config, prompt } = context;
-		const done = target.client.chat.completions
-			.create(completionRequest(prompt, target.model.name, item.input, config), {
-				signal: controller.signal
-			})
+		const { config, prompt, judging } = context;
+		// A judge run's request reads the output it judges; every other asks for an answer.
+		const request =
+			judging && item.judgedRevisionId !== null
+				? judgeRequestFor(this.db, judging, target.model.name, item.judgedRevisionId)
+				: Promise.resolve(completionRequest(prompt, target.model.name, item.input, config));
+		const done = request
+			.then((body) => target.client.chat.completions.create(body, { signal: controller.signal }))
 			.then(
 				async (completion) => {
 					if (controller.signal.aborted) return;
@@ -499,6 +509,13 @@ export class JobRunner {
 		const { content, sideReasoning } = answerOf(completion);
 		if (content.trim() === '') {
 			await this.retryOrFail(context, item, null, new UnusableOutput(EMPTY_OUTPUT));
+			return;
+		}
+		if (context.judging) {
+			await this.judged(context, context.judging, item, teacher, source, completion, content, {
+				latencyMs,
+				...tokens
+			});
 			return;
 		}
 		let answers: (ParsedOutput & { input: string; inputHash: string })[];
@@ -569,6 +586,56 @@ export class JobRunner {
 								settle(b, tokens.estimate, tokens.used)
 							)
 					: undefined
+			)
+		);
+	}
+
+	/**
+	 * A judge's answer: kept as a judgment of the revision it judged when it is on the scale and
+	 * the schema; otherwise the item fails with the reason and the run goes on. People's reviews,
+	 * statuses and datasets are never written here.
+	 */
+	private async judged(
+		context: JobContext,
+		judging: Judging,
+		item: PendingItem,
+		judgeModel: Model,
+		source: Provider,
+		completion: OpenAI.Chat.Completions.ChatCompletion,
+		content: string,
+		measured: { latencyMs: number; estimate: number; used: number }
+	) {
+		const parsed = parseJudgment(content, judging.task.ratingScale, judging.requirements);
+		const { inputTokens, outputTokens, cost } = usageOf(completion, judgeModel);
+		const at = new Date(this.now());
+		await this.write((tx) =>
+			this.statements.writeFinished(
+				tx,
+				{
+					id: item.id,
+					leaseOwner: this.workerId,
+					leaseToken: item.leaseToken,
+					status: parsed.ok ? 'done' : 'failed',
+					attempts: item.attempts + 1,
+					error: parsed.ok ? null : parsed.reason,
+					inputTokens,
+					outputTokens,
+					cost,
+					latencyMs: measured.latencyMs,
+					finishedAt: at.getTime()
+				},
+				context.job.id,
+				[],
+				async (tx) => {
+					if (parsed.ok) {
+						await saveJudgment(tx, judging.judge.id, item.judgedRevisionId!, parsed, at);
+					}
+					if (source.tokensPerMinute) {
+						await changeBudget(tx, source.id, this.now(), (b) =>
+							settle(b, measured.estimate, measured.used)
+						);
+					}
+				}
 			)
 		);
 	}

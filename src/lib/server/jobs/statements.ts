@@ -50,6 +50,8 @@ export type ClaimableItem = {
 	input: string;
 	inputHash: string;
 	modelId: number | null;
+	/** A judge run's item: the revision it judges. */
+	judgedRevisionId: number | null;
 	attempts: number;
 	leaseToken: number;
 };
@@ -76,6 +78,7 @@ export function runnerStatements(db: Db) {
 		input: jobItem.input,
 		inputHash: jobItem.inputHash,
 		modelId: jobItem.modelId,
+		judgedRevisionId: jobItem.judgedRevisionId,
 		attempts: jobItem.attempts,
 		leaseToken: jobItem.leaseToken
 	};

@@ -8,6 +8,7 @@ import { clientFor, modelLabel } from '../providers';
 import { describeProviderError } from '../providers/errors';
 import type { SecretKey } from '../secrets';
 import { answerOf } from '../jobs/prompt';
+import { cancelRunsOf } from './run';
 import {
 	DEFAULT_RUBRIC,
 	judgeRequest,
@@ -120,9 +121,26 @@ export async function updateJudge(
 	});
 }
 
-/** Removes the judge and its judgments; people's reviews are not touched. */
-export async function deleteJudge(db: Db, projectId: number, judgeId: number): Promise<boolean> {
+/**
+ * Removes the judge and its judgments, cancelling its runs first in the same transaction, so a
+ * run never writes for a judge that is gone; people's reviews are not touched.
+ */
+export async function deleteJudge(
+	db: Db,
+	projectId: number,
+	judgeId: number,
+	now = new Date()
+): Promise<boolean> {
 	return within(db, async (tx) => {
+		const mine = (
+			await tx
+				.select({ id: judge.id })
+				.from(judge)
+				.where(and(eq(judge.projectId, projectId), eq(judge.id, judgeId)))
+				.limit(1)
+		)[0];
+		if (!mine) return false;
+		await cancelRunsOf(tx, judgeId, now);
 		const gone = await tx
 			.delete(judge)
 			.where(and(eq(judge.projectId, projectId), eq(judge.id, judgeId)))

@@ -1,6 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { fieldErrors, formText } from '$lib/schemas/forms';
-import { JUDGE_FIELDS, judgeFormSchema } from '$lib/schemas/judge';
+import { JUDGE_FIELDS, judgeFormSchema, judgeRunSchema } from '$lib/schemas/judge';
+import { judgeRuns, startJudgeRun } from '$lib/server/judges/run';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { deleteJudge, getJudge, rubricAsSent, tryJudge, updateJudge } from '$lib/server/judges';
 import { modelChoices } from '$lib/server/providers';
@@ -22,7 +23,13 @@ export const load: PageServerLoad = async (event) => {
 			withReference: found.withReference ? 'on' : ''
 		},
 		models: (await modelChoices(db)).map((m) => ({ id: m.id, label: m.label })),
-		asSent: await rubricAsSent(db, project, found.rubric)
+		asSent: await rubricAsSent(db, project, found.rubric),
+		runs: (await judgeRuns(db, project.id, found.id)).map((run) => ({
+			...run,
+			config: undefined,
+			description: (JSON.parse(run.config) as { source?: { description?: string } }).source
+				?.description
+		}))
 	};
 };
 
@@ -59,6 +66,31 @@ export const actions: Actions = {
 		);
 		if (!trial.ok) return fail(400, { trialError: trial.message });
 		return { trial };
+	},
+	run: async (event) => {
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = {
+			selection: formText(form, 'selection'),
+			number: formText(form, 'number'),
+			concurrency: formText(form, 'concurrency')
+		};
+		const parsed = judgeRunSchema.safeParse(values);
+		if (!parsed.success)
+			return fail(400, { runValues: values, runErrors: fieldErrors(parsed.error) });
+		const started = await startJudgeRun(
+			event.locals.db,
+			project,
+			Number(event.params.judgeId),
+			parsed.data.selection,
+			user.id,
+			{ concurrency: parsed.data.concurrency }
+		);
+		if (!started.ok) {
+			return fail(400, { runValues: values, runErrors: { form: [started.message] } });
+		}
+		event.locals.jobs.wake();
+		redirect(303, `/projects/${project.id}/jobs/${started.jobId}`);
 	},
 	delete: async (event) => {
 		const { project } = await requireProjectAdmin(event, Number(event.params.id));

@@ -1,0 +1,276 @@
+import { and, desc, eq, inArray, isNotNull, ne } from 'drizzle-orm';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { within, type Db, type Queryable, type Tx } from '../db';
+import {
+	example,
+	job,
+	jobItem,
+	judge,
+	judgment,
+	revision,
+	type Job,
+	type Judge,
+	type Project
+} from '../db/schema';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../schemas/job';
+import { listRequirements } from '../projects';
+import { notStaged } from '../import/staging';
+import { judgeRequest, type JudgeRequirement, type ParsedJudgment } from './rubric';
+
+// Judge runs: a job of its own kind whose items are outputs to judge, worked by the runner
+// under its rules (provider limits, retries, pause, resume, restarts, no item twice). What
+// differs is here: what a judge run takes, the request for one item, and where its answer
+// goes — a judgment bound to the revision judged, apart from people's reviews.
+
+/** What a judge run judges: the current outputs of a selection of the project's examples. */
+export type JudgeSelection =
+	| { kind: 'queue' }
+	| { kind: 'all' }
+	| { kind: 'job'; jobId: number }
+	| { kind: 'import'; importId: number };
+
+export const SELECTION_LABELS = {
+	queue: 'Outputs still waiting for reviews',
+	all: 'Every output in the project',
+	job: 'The outputs of one job',
+	import: 'The outputs of one import'
+} as const;
+
+export function describeSelection(selection: JudgeSelection): string {
+	if (selection.kind === 'job') return `the outputs of job ${selection.jobId}`;
+	if (selection.kind === 'import') return `the outputs of import ${selection.importId}`;
+	return SELECTION_LABELS[selection.kind].toLowerCase();
+}
+
+/**
+ * Starts a judge run over the selection's current revisions that this judge has not judged
+ * yet: one transaction, all items or none. Refused, with the reason, when there is nothing to
+ * judge or the judge has no model.
+ */
+export async function startJudgeRun(
+	db: Db,
+	target: Project,
+	judgeId: number,
+	selection: JudgeSelection,
+	userId: string,
+	options: { concurrency?: number } = {},
+	now = new Date()
+): Promise<{ ok: true; jobId: number; items: number } | { ok: false; message: string }> {
+	return within(db, async (tx) => {
+		const found = (
+			await tx
+				.select()
+				.from(judge)
+				.where(and(eq(judge.projectId, target.id), eq(judge.id, judgeId)))
+				.limit(1)
+		)[0];
+		if (!found) return { ok: false, message: 'No such judge in this project.' };
+		if (found.modelId === null) {
+			return { ok: false, message: 'The judge’s model was removed: choose another first.' };
+		}
+		const chosen = [
+			eq(example.projectId, target.id),
+			isNotNull(revision.output),
+			notStaged(),
+			selection.kind === 'queue' ? inArray(example.status, ['queued', 'in_review']) : undefined,
+			selection.kind === 'job' ? eq(example.jobId, selection.jobId) : undefined,
+			selection.kind === 'import' ? eq(example.importId, selection.importId) : undefined
+		];
+		const outputs = await tx
+			.select({ input: example.input, inputHash: example.inputHash, revisionId: revision.id })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(and(...chosen))
+			.orderBy(example.id);
+		if (outputs.length === 0) {
+			return { ok: false, message: 'This selection holds no output to judge.' };
+		}
+		const judged = new Set(
+			(
+				await tx
+					.select({ revisionId: judgment.revisionId })
+					.from(judgment)
+					.where(eq(judgment.judgeId, judgeId))
+			).map((j) => j.revisionId)
+		);
+		const fresh = outputs.filter((o) => !judged.has(o.revisionId));
+		if (fresh.length === 0) {
+			return {
+				ok: false,
+				message: `This judge has rated every output in this selection already (${outputs.length}); a repaired output is judged afresh.`
+			};
+		}
+		const settings = jobSettingsSchema.parse({
+			...JOB_SETTING_DEFAULTS,
+			concurrency: String(options.concurrency ?? 4)
+		});
+		const { concurrency, ...rest } = settings;
+		const created = (
+			await tx
+				.insert(job)
+				.values({
+					projectId: target.id,
+					kind: 'judge',
+					status: 'running',
+					modelId: found.modelId,
+					judgeId,
+					config: JSON.stringify({
+						...rest,
+						source: { kind: 'judge', description: describeSelection(selection) }
+					}),
+					concurrency,
+					createdBy: userId,
+					createdAt: now,
+					startedAt: now
+				})
+				.returning({ id: job.id })
+		)[0];
+		// Bound values per statement stay far below SQLite's limit at 500 rows of 6.
+		for (let i = 0; i < fresh.length; i += 500) {
+			await tx.insert(jobItem).values(
+				fresh.slice(i, i + 500).map((o) => ({
+					jobId: created.id,
+					input: o.input,
+					inputHash: o.inputHash,
+					modelId: found.modelId,
+					judgedRevisionId: o.revisionId
+				}))
+			);
+		}
+		return { ok: true, jobId: created.id, items: fresh.length };
+	});
+}
+
+/** A judge's runs, newest first, with how far each got. */
+export async function judgeRuns(db: Db, projectId: number, judgeId: number) {
+	return await db
+		.select({
+			id: job.id,
+			status: job.status,
+			config: job.config,
+			createdAt: job.createdAt,
+			error: job.error
+		})
+		.from(job)
+		.where(and(eq(job.projectId, projectId), eq(job.judgeId, judgeId)))
+		.orderBy(desc(job.id))
+		.limit(20);
+}
+
+/** What the runner keeps for a judge run while it works it. */
+export type Judging = {
+	judge: Judge;
+	task: Project;
+	requirements: JudgeRequirement[];
+};
+
+/** The judge of a run, or null when it was deleted (the run is then failed, not worked). */
+export async function judgingFor(db: Db, found: Job, task: Project): Promise<Judging | null> {
+	if (found.judgeId === null) return null;
+	const chosen = (await db.select().from(judge).where(eq(judge.id, found.judgeId)).limit(1))[0];
+	if (!chosen) return null;
+	return { judge: chosen, task, requirements: await listRequirements(db, task.id) };
+}
+
+/**
+ * The request for one item: the judged revision's output, its example's input, and, when the
+ * judge asks for one, a reference — another example with the same input whose output people
+ * accepted (the teacher's answer, when a student's evaluation output is judged).
+ */
+export async function judgeRequestFor(
+	db: Queryable,
+	judging: Judging,
+	modelName: string,
+	revisionId: number
+): Promise<ChatCompletionCreateParamsNonStreaming> {
+	const shown = (
+		await db
+			.select({
+				exampleId: example.id,
+				input: example.input,
+				inputHash: example.inputHash,
+				output: revision.output
+			})
+			.from(revision)
+			.innerJoin(example, eq(example.id, revision.exampleId))
+			.where(eq(revision.id, revisionId))
+			.limit(1)
+	)[0];
+	if (!shown) throw new Error('The output to judge is gone.');
+	let reference: string | null = null;
+	if (judging.judge.withReference) {
+		const accepted = (
+			await db
+				.select({ output: revision.output })
+				.from(example)
+				.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+				.where(
+					and(
+						eq(example.projectId, judging.task.id),
+						eq(example.inputHash, shown.inputHash),
+						eq(example.status, 'accepted'),
+						ne(example.id, shown.exampleId)
+					)
+				)
+				.orderBy(example.id)
+				.limit(1)
+		)[0];
+		reference = accepted?.output ?? null;
+	}
+	return judgeRequest(
+		modelName,
+		{ rubric: judging.judge.rubric, temperature: judging.judge.temperature },
+		judging.task,
+		judging.requirements,
+		{ input: shown.input, output: shown.output ?? '', reference }
+	);
+}
+
+/** Keeps a judge's rating of a revision; a later run's rating of the same revision replaces it. */
+export async function saveJudgment(
+	tx: Tx,
+	judgeId: number,
+	revisionId: number,
+	parsed: Extract<ParsedJudgment, { ok: true }>,
+	now: Date
+) {
+	const owner = (
+		await tx
+			.select({ exampleId: revision.exampleId })
+			.from(revision)
+			.where(eq(revision.id, revisionId))
+			.limit(1)
+	)[0];
+	if (!owner) return;
+	const values = {
+		rating: parsed.rating,
+		rationale: parsed.rationale,
+		requirementRatings: JSON.stringify(parsed.requirements),
+		createdAt: now
+	};
+	await tx
+		.insert(judgment)
+		.values({ judgeId, exampleId: owner.exampleId, revisionId, ...values })
+		.onConflictDoUpdate({ target: [judgment.judgeId, judgment.revisionId], set: values });
+}
+
+/** Judge runs of a judge that are still to be worked: a deleted judge's are cancelled first. */
+export async function cancelRunsOf(tx: Tx, judgeId: number, now: Date) {
+	const running = await tx
+		.select({ id: job.id })
+		.from(job)
+		.where(and(eq(job.judgeId, judgeId), inArray(job.status, ['pending', 'running', 'paused'])));
+	const ids = running.map((r) => r.id);
+	if (ids.length > 0) {
+		await tx
+			.update(jobItem)
+			.set({ status: 'cancelled', leaseOwner: null, leaseExpiresAt: null })
+			.where(and(inArray(jobItem.jobId, ids), inArray(jobItem.status, ['pending', 'running'])));
+		await tx
+			.update(job)
+			.set({ status: 'cancelled', finishedAt: now, error: 'Its judge was deleted.' })
+			.where(inArray(job.id, ids));
+	}
+	await tx.update(job).set({ judgeId: null }).where(eq(job.judgeId, judgeId));
+	return ids.length;
+}
