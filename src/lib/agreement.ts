@@ -274,6 +274,44 @@ export function bootstrapAlpha(
 	};
 }
 
+export type KappaInterval = { kappa: number; lower: number; upper: number; replicates: number };
+
+/**
+ * A percentile bootstrap interval for Cohen's kappa between two coders, resampling units (pairs
+ * of ratings) with replacement, as bootstrapAlpha does; seeded, so a page shows the same
+ * interval every time.
+ */
+export function bootstrapKappa(
+	pairs: readonly (readonly [number, number])[],
+	weights: KappaWeights,
+	categories: readonly number[],
+	{ replicates = 1000, seed = 1, confidence = 0.95 }: BootstrapOptions = {}
+): Outcome<KappaInterval> {
+	const point = cohenKappa(pairs, weights, categories);
+	if (point.value === null) return point;
+	const random = mulberry32(seed);
+	const estimates: number[] = [];
+	const drawn: (readonly [number, number])[] = new Array(pairs.length);
+	for (let b = 0; b < replicates; b++) {
+		for (let i = 0; i < pairs.length; i++) drawn[i] = pairs[Math.floor(random() * pairs.length)];
+		const estimate = cohenKappa(drawn, weights, categories);
+		if (estimate.value !== null) estimates.push(estimate.value);
+	}
+	if (estimates.length === 0) {
+		return undefinedBecause('kappa was undefined in every bootstrap replicate');
+	}
+	const sorted = Float64Array.from(estimates).sort();
+	const tail = (1 - confidence) / 2;
+	return {
+		value: {
+			kappa: point.value,
+			lower: quantile(sorted, tail),
+			upper: quantile(sorted, 1 - tail),
+			replicates
+		}
+	};
+}
+
 /**
  * Fleiss' kappa (Fleiss 1971) for nominal ratings. It assumes every unit was rated by the same
  * number of raters, so data with a different count anywhere gets null rather than a number

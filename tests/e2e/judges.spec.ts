@@ -62,6 +62,15 @@ test('an admin defines a judge, sees its rubric as sent, and tries it on an outp
 		await expect(page.getByRole('table', { name: 'Runs of this judge' })).toContainText(
 			'every output in the project'
 		);
+		// Measured on the agreement page, on the three outputs people accepted.
+		await page.goto(`/projects/${project.id}/agreement`);
+		const measured = page.getByRole('region', { name: 'Strict, measured against people' });
+		await expect(measured.getByRole('table', { name: 'Strict: agreement' })).toContainText(
+			'Outputs rated by both3'
+		);
+		await expect(measured).toContainText('Not measured yet');
+		await page.goBack();
+
 		// Nothing left to judge: said beside the form, and no run is started.
 		await page.getByLabel('Outputs to judge').selectOption('all');
 		await page.getByRole('button', { name: 'Start the run' }).click();

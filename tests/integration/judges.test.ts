@@ -10,12 +10,17 @@ import {
 	tryJudge,
 	updateJudge
 } from '$lib/server/judges';
-import { startJudgeRun } from '$lib/server/judges/run';
+import { saveJudgment, startJudgeRun } from '$lib/server/judges/run';
+import { judgeAgreement } from '$lib/server/judges/agreement';
+import { cohenKappa, krippendorffAlpha } from '$lib/agreement';
+import { addMember } from '$lib/server/projects';
+import { claimNext } from '$lib/server/queue';
+import { submitReview } from '$lib/server/reviews';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { freezeDataset } from '$lib/server/datasets';
 import { exportChunks } from '$lib/server/datasets/export';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
-import { importRows, makeProject, makeUser } from '../support/fixtures';
+import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { acceptEverything } from '../support/e2e';
 import { itemsOf, jobReaches } from '../support/jobs';
 import { standinProvider, TEST_SECRET } from '../support/jobs';
@@ -280,5 +285,117 @@ describe('judge runs', () => {
 		expect(
 			await startJudgeRun(db, target, made.judgeId, { kind: 'job', jobId: 999 }, admin.id)
 		).toEqual({ ok: false, message: 'This selection holds no output to judge.' });
+	});
+});
+
+describe('a judge measured against people', () => {
+	it('on a hand-built case, gives the kappa and alphas the agreement module gives', async () => {
+		const db = await testDb();
+		const admin = await makeUser(db, 'admin');
+		const ann = await makeUser(db, 'annotator');
+		const bob = await makeUser(db, 'annotator');
+		const target = await makeProject(db, admin.id, { reviewsRequired: 2, threshold: 4 });
+		await addMember(db, target.id, ann.id);
+		await addMember(db, target.id, bob.id);
+		const people = [
+			[5, 5],
+			[4, 5],
+			[1, 2],
+			[2, 2],
+			[5, 4],
+			[1, 1]
+		];
+		const judged = [5, 4, 2, 2, 3, 1];
+		await importRows(
+			db,
+			target,
+			people.map((_, i) => ({ input: `case ${i}`, output: `answer ${i}` }))
+		);
+		const ids = (await db.select().from(example).orderBy(example.id)).map((e) => e.id);
+		for (const [column, rater] of [ann, bob].entries()) {
+			for (let claimed = await claimNext(db, target.id, rater.id, T0); claimed;) {
+				const rating = people[ids.indexOf(claimed.exampleId)][column];
+				const result = await submitReview(
+					db,
+					target.id,
+					rater.id,
+					reviewSubmission(claimed, { rating, decision: rating >= 4 ? 'accept' : 'reject' }),
+					T0
+				);
+				if (!result.ok) throw new Error(result.message);
+				claimed = await claimNext(db, target.id, rater.id, T0);
+			}
+		}
+		const { modelId } = await standinProvider(db, standin.url);
+		const made = await createJudge(
+			db,
+			target.id,
+			{ name: 'Hand', modelId, rubric: DEFAULT_RUBRIC, withReference: false, temperature: null },
+			admin.id
+		);
+		if (!made.ok) throw new Error(made.message);
+		const examples = await db.select().from(example).orderBy(example.id);
+		await db.transaction(async (tx) => {
+			for (const [i, one] of examples.entries()) {
+				await saveJudgment(
+					tx,
+					made.judgeId,
+					one.currentRevisionId!,
+					{ ok: true, rating: judged[i], rationale: '', requirements: {} },
+					T0
+				);
+			}
+		});
+		expect(examples.map((e) => e.status)).toEqual(
+			Array(6)
+				.fill('accepted')
+				.map((s, i) => (people[i][0] >= 4 ? s : 'rejected'))
+		);
+
+		const measured = await judgeAgreement(db, target, made.judgeId);
+		expect(measured.units).toBe(6);
+		// Final ratings are the means 5, 4.5, 1.5, 2, 4.5, 1, rounded to the scale (a half down).
+		const finals = [5, 4, 1, 2, 4, 1];
+		const expected = cohenKappa(
+			judged.map((j, i) => [j, finals[i]]),
+			'quadratic',
+			[1, 2, 3, 4, 5]
+		);
+		expect(measured.kappa.value!.kappa).toBeCloseTo(expected.value!, 12);
+		expect(measured.kappa.value!.lower).toBeLessThanOrEqual(expected.value!);
+		expect(measured.humanAlpha.value).toBeCloseTo(krippendorffAlpha(people, 'ordinal').value!, 12);
+		expect(measured.alphaWithJudge.value).toBeCloseTo(
+			krippendorffAlpha(
+				people.map((p, i) => [...p, judged[i]]),
+				'ordinal'
+			).value!,
+			12
+		);
+		// Each annotator against the other, the only other rating of each output.
+		const annVsBob = cohenKappa(people, 'quadratic', [1, 2, 3, 4, 5]).value!;
+		expect(measured.annotators.map((a) => [a.units, a.kappa.value])).toEqual([
+			[6, expect.closeTo(annVsBob, 12)],
+			[
+				6,
+				expect.closeTo(
+					cohenKappa(
+						people.map(([a, b]) => [b, a]),
+						'quadratic',
+						[1, 2, 3, 4, 5]
+					).value!,
+					12
+				)
+			]
+		]);
+		// The judge passes 2 of the 3 accepted, and fails all 3 rejected.
+		expect(measured.confusion).toEqual({
+			passAccepted: 2,
+			passRejected: 0,
+			failAccepted: 1,
+			failRejected: 3
+		});
+		expect(measured.rejectsCaught).toBe(1);
+		expect(measured.failsAccepted).toBe(0.25);
+		expect(measured.trust.trusted).toBe(false);
 	});
 });

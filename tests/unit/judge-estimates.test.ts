@@ -6,6 +6,7 @@ import {
 	predictionPoweredShare,
 	type Verdicts
 } from '$lib/server/judges/estimates';
+import { trustOf } from '$lib/server/judges/agreement';
 
 // The seeded simulation the issue asks for: 5,000 outputs of which a known share clears, a
 // judge with a known bias, and 200 of them rated by people (who see the truth). Prediction-
@@ -83,5 +84,33 @@ describe('the share clearing the threshold, from a judge and a human sample', ()
 		expect(powered.high).toBeCloseTo(Math.min(1, 0.5 + half), 12);
 		expect(predictionPoweredShare({ judgeOnly: [1], both: verdicts.both })).toBeNull();
 		expect(humanShare({ judgeOnly: [], both: [] })).toBeNull();
+	});
+});
+
+describe('when a judge is trusted', () => {
+	const interval = (kappa: number, lower: number, upper: number) => ({
+		value: { kappa, lower, upper, replicates: 500 }
+	});
+	it('once the low end of its interval reaches the median annotator’s agreement', () => {
+		expect(trustOf(interval(0.82, 0.71, 0.9), 0.7, 120)).toEqual({
+			trusted: true,
+			text: "Trusted: the low end of its interval (0.71) reaches the median annotator's agreement (0.70)."
+		});
+	});
+	it('says how many more outputs would settle it, from the interval narrowing as 1/√n', () => {
+		// Half-width 0.15 must shrink to 0.1 (0.8 − 0.7): n × (0.15 / 0.1)² = 100 × 2.25 = 225.
+		expect(trustOf(interval(0.8, 0.65, 0.95), 0.7, 100).text).toBe(
+			"Not settled: about 125 more outputs rated by both would show whether it reaches the median annotator's agreement (0.70)."
+		);
+		expect(trustOf(interval(0.6, 0.5, 0.7), 0.7, 100).text).toMatch(
+			/^Not trusted: it agrees with people less \(0\.60\)/
+		);
+		expect(
+			trustOf({ value: null, reason: '1 output(s) rated by both; at least 2 are needed' }, 0.7, 1)
+		).toEqual({
+			trusted: false,
+			text: 'Not measured yet: 1 output(s) rated by both; at least 2 are needed.'
+		});
+		expect(trustOf(interval(0.9, 0.8, 1), null, 50).trusted).toBe(false);
 	});
 });

@@ -1,11 +1,21 @@
 import { error } from '@sveltejs/kit';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { projectAgreement } from '$lib/server/agreement';
+import { listJudges } from '$lib/server/judges';
+import { judgeAgreement } from '$lib/server/judges/agreement';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
 	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	const agreement = await projectAgreement(event.locals.db, project.id);
 	if (!agreement) error(404, 'No such project.');
-	return { agreement };
+	// Each judge measured the way the annotators are, on the outputs both rated.
+	const judges = await Promise.all(
+		(await listJudges(event.locals.db, project.id)).map(async (j) => ({
+			id: j.id,
+			name: j.name,
+			measured: await judgeAgreement(event.locals.db, project, j.id)
+		}))
+	);
+	return { agreement, judges };
 };

@@ -2,6 +2,7 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { JUDGE_FIELDS, judgeFormSchema, judgeRunSchema } from '$lib/schemas/judge';
 import { judgeRuns, startJudgeRun } from '$lib/server/judges/run';
+import { judgeAgreement } from '$lib/server/judges/agreement';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { deleteJudge, getJudge, rubricAsSent, tryJudge, updateJudge } from '$lib/server/judges';
 import { modelChoices } from '$lib/server/providers';
@@ -24,6 +25,7 @@ export const load: PageServerLoad = async (event) => {
 		},
 		models: (await modelChoices(db)).map((m) => ({ id: m.id, label: m.label })),
 		asSent: await rubricAsSent(db, project, found.rubric),
+		measured: await judgeAgreement(db, project, found.id),
 		runs: (await judgeRuns(db, project.id, found.id)).map((run) => ({
 			...run,
 			config: undefined,

@@ -1,0 +1,215 @@
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import {
+	bootstrapKappa,
+	cohenKappa,
+	krippendorffAlpha,
+	type KappaInterval,
+	type Outcome,
+	type Rating,
+	type Statistic
+} from '../../agreement';
+import { aggregate, SCALES } from '../../ratings';
+import type { Db } from '../db';
+import { example, judgment, review, user, type Project } from '../db/schema';
+import { levelsOf } from '../agreement';
+
+// A judge measured as the annotators are: on the outputs that both it and people rated (its
+// rating of the current revision, and that revision's final rating), its chance-corrected
+// agreement with people's verdict, beside each annotator's agreement with the others on the
+// same outputs. A judge is trusted only once the low end of its interval reaches the median
+// annotator's; ratings never cross the other way.
+
+export type JudgeAgreement = {
+	/** Outputs with both a judgment and a final rating. */
+	units: number;
+	/** The judge's rating against the final rating (rounded to the scale), with its interval. */
+	kappa: Outcome<KappaInterval>;
+	/** Krippendorff's alpha of people alone on these outputs, and with the judge as one more coder. */
+	humanAlpha: Statistic;
+	alphaWithJudge: Statistic;
+	/** Each annotator against the others' consensus, on the outputs two or more people rated. */
+	annotators: { name: string; units: number; kappa: Statistic }[];
+	medianAnnotatorKappa: number | null;
+	/** Judge pass (at or above the threshold) against people's accept or reject. */
+	confusion: {
+		passAccepted: number;
+		passRejected: number;
+		failAccepted: number;
+		failRejected: number;
+	};
+	/** Of the outputs people rejected, the share the judge failed too. */
+	rejectsCaught: number | null;
+	/** Of the outputs the judge failed, the share people accepted. */
+	failsAccepted: number | null;
+	trust: { trusted: boolean; text: string };
+};
+
+const nearestOnScale = (values: number[], rating: number) =>
+	values.reduce((best, v) => (Math.abs(v - rating) < Math.abs(best - rating) ? v : best));
+
+const medianOf = (values: number[]) => {
+	if (values.length === 0) return null;
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+const share = (part: number, whole: number) => (whole === 0 ? null : part / whole);
+
+export async function judgeAgreement(
+	db: Db,
+	target: Project,
+	judgeId: number
+): Promise<JudgeAgreement> {
+	const scale = target.ratingScale;
+	const values = SCALES[scale].map((v) => v.value);
+	const { level } = levelsOf(scale);
+	const weights = level === 'nominal' ? 'unweighted' : 'quadratic';
+	const rows = await db
+		.select({
+			revisionId: judgment.revisionId,
+			judgeRating: judgment.rating,
+			finalRating: example.finalRating,
+			status: example.status
+		})
+		.from(judgment)
+		.innerJoin(example, eq(example.currentRevisionId, judgment.revisionId))
+		.where(
+			and(
+				eq(judgment.judgeId, judgeId),
+				eq(example.projectId, target.id),
+				isNotNull(example.finalRating),
+				// A disputed output has no verdict yet to measure the judge against.
+				inArray(example.status, ['accepted', 'rejected'])
+			)
+		)
+		.orderBy(judgment.revisionId);
+	const reviewsOf = new Map<number, { userId: string; name: string; rating: number }[]>();
+	for (let i = 0; i < rows.length; i += 1000) {
+		const ids = rows.slice(i, i + 1000).map((r) => r.revisionId);
+		const found = await db
+			.select({
+				revisionId: review.revisionId,
+				userId: review.userId,
+				name: user.displayName,
+				rating: review.rating
+			})
+			.from(review)
+			.innerJoin(user, eq(user.id, review.userId))
+			.where(inArray(review.revisionId, ids));
+		for (const one of found) {
+			reviewsOf.set(one.revisionId, [...(reviewsOf.get(one.revisionId) ?? []), one]);
+		}
+	}
+
+	const pairs = rows.map((r) => [r.judgeRating, nearestOnScale(values, r.finalRating!)] as const);
+	const kappa =
+		pairs.length < 2
+			? { value: null, reason: `${pairs.length} output(s) rated by both; at least 2 are needed` }
+			: bootstrapKappa(pairs, weights, values, { replicates: 500, seed: judgeId });
+
+	const nameOf = new Map<string, string>();
+	for (const all of reviewsOf.values()) for (const x of all) nameOf.set(x.userId, x.name);
+	const people = [...nameOf.keys()];
+	const humans: Rating[][] = rows.map((r) => {
+		const mine = reviewsOf.get(r.revisionId) ?? [];
+		return people.map((id) => mine.find((x) => x.userId === id)?.rating ?? null);
+	});
+	const humanAlpha = krippendorffAlpha(humans, level);
+	const alphaWithJudge = krippendorffAlpha(
+		humans.map((unit, i) => [...unit, rows[i].judgeRating]),
+		level
+	);
+
+	// Each annotator against the others' consensus: their own rating left out of it.
+	const annotators = people.map((id) => {
+		const own: [number, number][] = [];
+		for (const r of rows) {
+			const all = reviewsOf.get(r.revisionId) ?? [];
+			const mine = all.find((x) => x.userId === id);
+			const others = all.filter((x) => x !== mine).map((x) => x.rating);
+			if (!mine || others.length === 0) continue;
+			const consensus = aggregate(others, target.aggregation);
+			if (consensus !== null) own.push([mine.rating, nearestOnScale(values, consensus)]);
+		}
+		return {
+			name: nameOf.get(id)!,
+			units: own.length,
+			kappa:
+				own.length < 2
+					? ({ value: null, reason: 'fewer than 2 outputs shared with others' } as Statistic)
+					: cohenKappa(own, weights, values)
+		};
+	});
+	const medianAnnotatorKappa = medianOf(
+		annotators.flatMap((a) => (a.kappa.value === null ? [] : [a.kappa.value]))
+	);
+
+	const confusion = { passAccepted: 0, passRejected: 0, failAccepted: 0, failRejected: 0 };
+	for (const r of rows) {
+		const pass = r.judgeRating >= target.threshold;
+		const accepted = r.status === 'accepted';
+		if (r.status !== 'accepted' && r.status !== 'rejected') continue;
+		confusion[
+			pass
+				? accepted
+					? 'passAccepted'
+					: 'passRejected'
+				: accepted
+					? 'failAccepted'
+					: 'failRejected'
+		]++;
+	}
+	return {
+		units: rows.length,
+		kappa,
+		humanAlpha,
+		alphaWithJudge,
+		annotators,
+		medianAnnotatorKappa,
+		confusion,
+		rejectsCaught: share(confusion.failRejected, confusion.failRejected + confusion.passRejected),
+		failsAccepted: share(confusion.failAccepted, confusion.failAccepted + confusion.failRejected),
+		trust: trustOf(kappa, medianAnnotatorKappa, rows.length)
+	};
+}
+
+/**
+ * Trusted once the interval's low end reaches the median annotator's agreement; until then,
+ * how many more outputs rated by both would settle it, from the interval narrowing as 1/√n.
+ */
+export function trustOf(
+	kappa: Outcome<KappaInterval>,
+	benchmark: number | null,
+	units: number
+): { trusted: boolean; text: string } {
+	if (kappa.value === null) {
+		return { trusted: false, text: `Not measured yet: ${kappa.reason}.` };
+	}
+	if (benchmark === null) {
+		return {
+			trusted: false,
+			text: 'No annotator can be measured against the others yet: outputs reviewed by two or more people are needed to compare the judge with them.'
+		};
+	}
+	const { kappa: point, lower, upper } = kappa.value;
+	const at = benchmark.toFixed(2);
+	if (lower >= benchmark) {
+		return {
+			trusted: true,
+			text: `Trusted: the low end of its interval (${lower.toFixed(2)}) reaches the median annotator's agreement (${at}).`
+		};
+	}
+	if (point < benchmark) {
+		return {
+			trusted: false,
+			text: `Not trusted: it agrees with people less (${point.toFixed(2)}) than the median annotator does with the others (${at}); more ratings would not change that unless the rubric improves.`
+		};
+	}
+	const half = (upper - lower) / 2;
+	const needed = Math.ceil(units * (half / (point - benchmark)) ** 2);
+	return {
+		trusted: false,
+		text: `Not settled: about ${Math.max(1, needed - units)} more outputs rated by both would show whether it reaches the median annotator's agreement (${at}).`
+	};
+}
