@@ -16,6 +16,8 @@ import { cohenKappa, krippendorffAlpha } from '$lib/agreement';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
+import { claimForScreen, reviewSetup } from '$lib/server/reviewScreen';
+import { getExampleDetail } from '$lib/server/examples';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { freezeDataset } from '$lib/server/datasets';
 import { exportChunks } from '$lib/server/datasets/export';
@@ -398,4 +400,34 @@ describe('a judge measured against people', () => {
 		expect(measured.failsAccepted).toBe(0.25);
 		expect(measured.trust.trusted).toBe(false);
 	});
+});
+
+it('annotators never see a judge’s rating, rationale or name, on the review screen or an example’s page', async () => {
+	const { db, admin, target, input } = await setup();
+	const rater = await makeUser(db, 'annotator');
+	await addMember(db, target.id, rater.id);
+	const made = await createJudge(db, target.id, { ...input, name: 'Hidden Oracle' }, admin.id);
+	if (!made.ok) throw new Error(made.message);
+	await runner(db);
+	const started = await startJudgeRun(db, target, made.judgeId, { kind: 'all' }, admin.id);
+	if (!started.ok) throw new Error(started.message);
+	await jobReaches(db, started.jobId, ['done']);
+	const rationales = (await db.select().from(judgment)).map((j) => j.rationale);
+	expect(rationales.length).toBe(2);
+
+	const seen: unknown[] = [];
+	const now = new Date();
+	seen.push(await reviewSetup(db, target, rater.id, now));
+	for (let claimed = await claimForScreen(db, target.id, rater.id, now); claimed;) {
+		seen.push(claimed);
+		seen.push(await getExampleDetail(db, target.id, claimed.exampleId, rater));
+		const result = await submitReview(db, target.id, rater.id, reviewSubmission(claimed), now);
+		if (!result.ok) throw new Error(result.message);
+		claimed = await claimForScreen(db, target.id, rater.id, now);
+	}
+	expect(seen.length).toBe(5);
+	const shown = JSON.stringify(seen);
+	expect(shown).not.toContain('Hidden Oracle');
+	for (const rationale of new Set(rationales)) expect(shown).not.toContain(rationale);
+	expect(shown).not.toMatch(/judg/i);
 });
