@@ -13,7 +13,7 @@ import {
 import { saveJudgment, startJudgeRun } from '$lib/server/judges/run';
 import { judgeAgreement } from '$lib/server/judges/agreement';
 import { cohenKappa, krippendorffAlpha } from '$lib/agreement';
-import { addMember } from '$lib/server/projects';
+import { addMember, listRequirements } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
 import { claimForScreen, reviewSetup } from '$lib/server/reviewScreen';
@@ -296,7 +296,12 @@ describe('a judge measured against people', () => {
 		const admin = await makeUser(db, 'admin');
 		const ann = await makeUser(db, 'annotator');
 		const bob = await makeUser(db, 'annotator');
-		const target = await makeProject(db, admin.id, { reviewsRequired: 2, threshold: 4 });
+		const target = await makeProject(db, admin.id, {
+			reviewsRequired: 2,
+			threshold: 4,
+			requirements: [{ name: 'Correct', description: '' }]
+		});
+		const [correct] = await listRequirements(db, target.id);
 		await addMember(db, target.id, ann.id);
 		await addMember(db, target.id, bob.id);
 		const people = [
@@ -321,7 +326,11 @@ describe('a judge measured against people', () => {
 					db,
 					target.id,
 					rater.id,
-					reviewSubmission(claimed, { rating, decision: rating >= 4 ? 'accept' : 'reject' }),
+					reviewSubmission(claimed, {
+						rating,
+						decision: rating >= 4 ? 'accept' : 'reject',
+						requirementRatings: new Map([[correct.id, rating]])
+					}),
 					T0
 				);
 				if (!result.ok) throw new Error(result.message);
@@ -343,7 +352,12 @@ describe('a judge measured against people', () => {
 					tx,
 					made.judgeId,
 					one.currentRevisionId!,
-					{ ok: true, rating: judged[i], rationale: '', requirements: {} },
+					{
+						ok: true,
+						rating: judged[i],
+						rationale: '',
+						requirements: { [correct.id]: { rating: judged[i], rationale: '' } }
+					},
 					T0
 				);
 			}
@@ -399,6 +413,13 @@ describe('a judge measured against people', () => {
 		expect(measured.rejectsCaught).toBe(1);
 		expect(measured.failsAccepted).toBe(0.25);
 		expect(measured.trust.trusted).toBe(false);
+		// The requirement was rated as the whole was: the same figures, from its own ratings.
+		expect(measured.requirements.map((r) => [r.name, r.units])).toEqual([['Correct', 6]]);
+		expect(measured.requirements[0].kappa.value!.kappa).toBeCloseTo(expected.value!, 12);
+		expect(measured.requirements[0].alphaWithJudge.value).toBeCloseTo(
+			measured.alphaWithJudge.value!,
+			12
+		);
 	});
 });
 

@@ -4,13 +4,23 @@ import {
 	cohenKappa,
 	krippendorffAlpha,
 	type KappaInterval,
+	type KappaWeights,
+	type LevelOfMeasurement,
 	type Outcome,
 	type Rating,
 	type Statistic
 } from '../../agreement';
-import { aggregate, SCALES } from '../../ratings';
+import { aggregate, SCALES, type Aggregation } from '../../ratings';
+import { listRequirements } from '../projects';
 import type { Db } from '../db';
-import { example, judgment, review, user, type Project } from '../db/schema';
+import {
+	example,
+	judgment,
+	review,
+	reviewRequirementRating,
+	user,
+	type Project
+} from '../db/schema';
 import { levelsOf } from '../agreement';
 
 // A judge measured as the annotators are: on the outputs that both it and people rated (its
@@ -19,17 +29,7 @@ import { levelsOf } from '../agreement';
 // same outputs. A judge is trusted only once the low end of its interval reaches the median
 // annotator's; ratings never cross the other way.
 
-export type JudgeAgreement = {
-	/** Outputs with both a judgment and a final rating. */
-	units: number;
-	/** The judge's rating against the final rating (rounded to the scale), with its interval. */
-	kappa: Outcome<KappaInterval>;
-	/** Krippendorff's alpha of people alone on these outputs, and with the judge as one more coder. */
-	humanAlpha: Statistic;
-	alphaWithJudge: Statistic;
-	/** Each annotator against the others' consensus, on the outputs two or more people rated. */
-	annotators: { name: string; units: number; kappa: Statistic }[];
-	medianAnnotatorKappa: number | null;
+export type JudgeAgreement = Measure & {
 	/** Judge pass (at or above the threshold) against people's accept or reject. */
 	confusion: {
 		passAccepted: number;
@@ -41,7 +41,8 @@ export type JudgeAgreement = {
 	rejectsCaught: number | null;
 	/** Of the outputs the judge failed, the share people accepted. */
 	failsAccepted: number | null;
-	trust: { trusted: boolean; text: string };
+	/** The same measures per requirement: the judge's rating of it against people's. */
+	requirements: (Measure & { id: number; name: string })[];
 };
 
 const nearestOnScale = (values: number[], rating: number) =>
@@ -69,6 +70,7 @@ export async function judgeAgreement(
 		.select({
 			revisionId: judgment.revisionId,
 			judgeRating: judgment.rating,
+			judgeRequirements: judgment.requirementRatings,
 			finalRating: example.finalRating,
 			status: example.status
 		})
@@ -102,48 +104,53 @@ export async function judgeAgreement(
 		}
 	}
 
-	const pairs = rows.map((r) => [r.judgeRating, nearestOnScale(values, r.finalRating!)] as const);
-	const kappa =
-		pairs.length < 2
-			? { value: null, reason: `${pairs.length} output(s) rated by both; at least 2 are needed` }
-			: bootstrapKappa(pairs, weights, values, { replicates: 500, seed: judgeId });
-
-	const nameOf = new Map<string, string>();
-	for (const all of reviewsOf.values()) for (const x of all) nameOf.set(x.userId, x.name);
-	const people = [...nameOf.keys()];
-	const humans: Rating[][] = rows.map((r) => {
-		const mine = reviewsOf.get(r.revisionId) ?? [];
-		return people.map((id) => mine.find((x) => x.userId === id)?.rating ?? null);
-	});
-	const humanAlpha = krippendorffAlpha(humans, level);
-	const alphaWithJudge = krippendorffAlpha(
-		humans.map((unit, i) => [...unit, rows[i].judgeRating]),
-		level
+	const rules = { values, level, weights, aggregation: target.aggregation, seed: judgeId } as const;
+	const overall = measure(
+		rows.map((r) => ({
+			judge: r.judgeRating,
+			consensus: nearestOnScale(values, r.finalRating!),
+			humans: reviewsOf.get(r.revisionId) ?? []
+		})),
+		rules
 	);
 
-	// Each annotator against the others' consensus: their own rating left out of it.
-	const annotators = people.map((id) => {
-		const own: [number, number][] = [];
-		for (const r of rows) {
-			const all = reviewsOf.get(r.revisionId) ?? [];
-			const mine = all.find((x) => x.userId === id);
-			const others = all.filter((x) => x !== mine).map((x) => x.rating);
-			if (!mine || others.length === 0) continue;
-			const consensus = aggregate(others, target.aggregation);
-			if (consensus !== null) own.push([mine.rating, nearestOnScale(values, consensus)]);
+	// Per requirement: the judge's rating of it against the aggregate of people's ratings of it.
+	const requirementRatings = new Map<number, { userId: string; name: string; rating: number }[]>();
+	for (let i = 0; i < rows.length; i += 1000) {
+		const ids = rows.slice(i, i + 1000).map((r) => r.revisionId);
+		const found = await db
+			.select({
+				revisionId: review.revisionId,
+				requirementId: reviewRequirementRating.requirementId,
+				userId: review.userId,
+				name: user.displayName,
+				rating: reviewRequirementRating.rating
+			})
+			.from(reviewRequirementRating)
+			.innerJoin(review, eq(review.id, reviewRequirementRating.reviewId))
+			.innerJoin(user, eq(user.id, review.userId))
+			.where(inArray(review.revisionId, ids));
+		for (const one of found) {
+			const key = one.revisionId * 1_000_003 + one.requirementId;
+			requirementRatings.set(key, [...(requirementRatings.get(key) ?? []), one]);
 		}
-		return {
-			name: nameOf.get(id)!,
-			units: own.length,
-			kappa:
-				own.length < 2
-					? ({ value: null, reason: 'fewer than 2 outputs shared with others' } as Statistic)
-					: cohenKappa(own, weights, values)
-		};
+	}
+	const requirements = (await listRequirements(db, target.id)).map((criterion) => {
+		const units = rows.flatMap((r) => {
+			const judged = (JSON.parse(r.judgeRequirements) as Record<string, { rating: number }>)[
+				criterion.id
+			];
+			const humans = requirementRatings.get(r.revisionId * 1_000_003 + criterion.id) ?? [];
+			const consensus = aggregate(
+				humans.map((h) => h.rating),
+				target.aggregation
+			);
+			return judged && consensus !== null
+				? [{ judge: judged.rating, consensus: nearestOnScale(values, consensus), humans }]
+				: [];
+		});
+		return { id: criterion.id, name: criterion.name, ...measure(units, rules) };
 	});
-	const medianAnnotatorKappa = medianOf(
-		annotators.flatMap((a) => (a.kappa.value === null ? [] : [a.kappa.value]))
-	);
 
 	const confusion = { passAccepted: 0, passRejected: 0, failAccepted: 0, failRejected: 0 };
 	for (const r of rows) {
@@ -161,16 +168,86 @@ export async function judgeAgreement(
 		]++;
 	}
 	return {
-		units: rows.length,
-		kappa,
-		humanAlpha,
-		alphaWithJudge,
-		annotators,
-		medianAnnotatorKappa,
+		...overall,
 		confusion,
 		rejectsCaught: share(confusion.failRejected, confusion.failRejected + confusion.passRejected),
 		failsAccepted: share(confusion.failAccepted, confusion.failAccepted + confusion.failRejected),
-		trust: trustOf(kappa, medianAnnotatorKappa, rows.length)
+		requirements
+	};
+}
+
+type Unit = {
+	judge: number;
+	/** People's verdict on the unit, on the scale. */
+	consensus: number;
+	humans: { userId: string; name: string; rating: number }[];
+};
+
+type Rules = {
+	values: number[];
+	level: LevelOfMeasurement;
+	weights: KappaWeights;
+	aggregation: Aggregation;
+	seed: number;
+};
+
+export type Measure = {
+	units: number;
+	kappa: Outcome<KappaInterval>;
+	humanAlpha: Statistic;
+	alphaWithJudge: Statistic;
+	annotators: { name: string; units: number; kappa: Statistic }[];
+	medianAnnotatorKappa: number | null;
+	trust: { trusted: boolean; text: string };
+};
+
+/** The judge against people's verdicts on the units, beside each annotator against the others. */
+function measure(units: Unit[], rules: Rules): Measure {
+	const { values, level, weights } = rules;
+	const pairs = units.map((u) => [u.judge, u.consensus] as const);
+	const kappa: Outcome<KappaInterval> =
+		pairs.length < 2
+			? { value: null, reason: `${pairs.length} output(s) rated by both; at least 2 are needed` }
+			: bootstrapKappa(pairs, weights, values, { replicates: 500, seed: rules.seed });
+	const nameOf = new Map<string, string>();
+	for (const unit of units) for (const h of unit.humans) nameOf.set(h.userId, h.name);
+	const people = [...nameOf.keys()];
+	const humans: Rating[][] = units.map((u) =>
+		people.map((id) => u.humans.find((h) => h.userId === id)?.rating ?? null)
+	);
+	// Each annotator against the others' consensus: their own rating left out of it.
+	const annotators = people.map((id) => {
+		const own: [number, number][] = [];
+		for (const unit of units) {
+			const mine = unit.humans.find((h) => h.userId === id);
+			const others = unit.humans.filter((h) => h !== mine).map((h) => h.rating);
+			if (!mine || others.length === 0) continue;
+			const consensus = aggregate(others, rules.aggregation);
+			if (consensus !== null) own.push([mine.rating, nearestOnScale(values, consensus)]);
+		}
+		return {
+			name: nameOf.get(id)!,
+			units: own.length,
+			kappa:
+				own.length < 2
+					? ({ value: null, reason: 'fewer than 2 outputs shared with others' } as Statistic)
+					: cohenKappa(own, weights, values)
+		};
+	});
+	const medianAnnotatorKappa = medianOf(
+		annotators.flatMap((a) => (a.kappa.value === null ? [] : [a.kappa.value]))
+	);
+	return {
+		units: units.length,
+		kappa,
+		humanAlpha: krippendorffAlpha(humans, level),
+		alphaWithJudge: krippendorffAlpha(
+			humans.map((unit, i) => [...unit, units[i].judge]),
+			level
+		),
+		annotators,
+		medianAnnotatorKappa,
+		trust: trustOf(kappa, medianAnnotatorKappa, units.length)
 	};
 }
 
