@@ -232,6 +232,18 @@ const table: Row[] = [
 		method: 'GET',
 		expect: apiAdmin
 	},
+	{ route: '/api/v1/projects/[id=integer]/judges', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/judges', method: 'POST', expect: apiAdminInput },
+	{
+		route: '/api/v1/projects/[id=integer]/judges/[judgeId=integer]',
+		method: 'GET',
+		expect: apiAdmin
+	},
+	{
+		route: '/api/v1/projects/[id=integer]/judges/[judgeId=integer]/runs',
+		method: 'POST',
+		expect: apiAdminInput
+	},
 	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'GET', expect: apiAdmin },
 	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'POST', expect: apiAdminInput },
 	// Without the two models to compare, an admin is told to give them.

@@ -1,6 +1,7 @@
-import { expect, test } from '@playwright/test';
+import { expect, request, test } from '@playwright/test';
+import { createApiToken } from '../../src/lib/server/apiTokens';
 import { addModel, createProvider } from '../../src/lib/server/providers';
-import { acceptedProject, e2eSecretKey, logInAs } from '../support/e2e';
+import { acceptedProject, BASE_URL, e2eSecretKey, logInAs } from '../support/e2e';
 import { startStandin } from '../support/standin';
 
 test('an admin defines a judge, sees its rubric as sent, and tries it on an output', async ({
@@ -77,6 +78,71 @@ test('an admin defines a judge, sees its rubric as sent, and tries it on an outp
 		await expect(page.getByRole('alert')).toContainText(
 			'This judge has rated every output in this selection already (3)'
 		);
+	} finally {
+		await standin.close();
+	}
+});
+
+test('a script defines a judge, runs it and reads its agreement over the API', async () => {
+	const standin = await startStandin({ judgeCatchRate: 1, judgeFalseFailRate: 0 });
+	try {
+		const { db, admin, project } = await acceptedProject('Judged by API');
+		const provider = await createProvider(db, e2eSecretKey(), {
+			name: `API judge stand-in ${project.id}`,
+			baseUrl: standin.url,
+			apiKey: '',
+			requestsPerMinute: null,
+			tokensPerMinute: null
+		});
+		const judgeModel = await addModel(db, provider.id, {
+			name: 'teacher-large',
+			inputPricePerMTok: 1,
+			outputPricePerMTok: 2
+		});
+		const api = await request.newContext({
+			baseURL: BASE_URL,
+			extraHTTPHeaders: {
+				authorization: `Bearer ${(await createApiToken(db, admin.id, 'judge script')).token}`
+			}
+		});
+		const base = `/api/v1/projects/${project.id}/judges`;
+
+		const noScale = await api.post(base, {
+			data: { name: 'Bare', modelId: judgeModel.id, rubric: 'Rate it.' }
+		});
+		expect(noScale.status()).toBe(400);
+		expect((await noScale.json()).issues.rubric[0]).toMatch(/^The rubric names no rating scale/);
+
+		const made = await api.post(base, { data: { name: 'Scripted', modelId: judgeModel.id } });
+		expect(made.status(), await made.text()).toBe(201);
+		const { id } = await made.json();
+		expect(
+			(await (await api.get(base)).json()).judges.map((j: { name: string }) => j.name)
+		).toEqual(['Scripted']);
+
+		const run = await api.post(`${base}/${id}/runs`, { data: { selection: 'all' } });
+		expect(run.status(), await run.text()).toBe(201);
+		const { jobId, items } = await run.json();
+		expect(items).toBe(3);
+		await expect
+			.poll(
+				async () =>
+					(await (await api.get(`/api/v1/projects/${project.id}/jobs/${jobId}`)).json()).status,
+				{ timeout: 15_000 }
+			)
+			.toBe('done');
+		const read = await (await api.get(`${base}/${id}`)).json();
+		expect(read.runs).toEqual([expect.objectContaining({ id: jobId, status: 'done' })]);
+		expect(read.agreement.units).toBe(3);
+		expect(read.agreement.confusion).toEqual({
+			passAccepted: 3,
+			passRejected: 0,
+			failAccepted: 0,
+			failRejected: 0
+		});
+		const again = await api.post(`${base}/${id}/runs`, { data: { selection: 'all' } });
+		expect(again.status()).toBe(400);
+		await api.dispose();
 	} finally {
 		await standin.close();
 	}

@@ -244,6 +244,66 @@ export const OPENAPI_DOCUMENT = {
 				responses: { '200': { description: 'The fine-tune' }, ...errors }
 			}
 		},
+		'/projects/{id}/judges': {
+			get: {
+				summary: 'The project’s judges: model and rubric (admins)',
+				parameters: [project],
+				responses: { '200': { description: 'Judges' }, ...errors }
+			},
+			post: {
+				summary:
+					'Define a judge; its ratings are advice, never a final rating, a status or training data (admins)',
+				parameters: [project],
+				requestBody: json({
+					type: 'object',
+					required: ['name', 'modelId'],
+					properties: {
+						name: { type: 'string' },
+						modelId: { type: 'integer' },
+						rubric: {
+							type: 'string',
+							description:
+								'The judge’s instructions; {{instruction}}, {{requirements}} and {{scale}} are filled in when sent, and {{scale}} must stay. The default rubric when left out.'
+						},
+						withReference: { type: 'boolean' },
+						temperature: { type: 'number', minimum: 0, maximum: 2 }
+					}
+				}),
+				responses: { '201': { description: 'The judge id' }, ...errors }
+			}
+		},
+		'/projects/{id}/judges/{judgeId}': {
+			get: {
+				summary:
+					'One judge, its runs, and its agreement with people overall and per requirement (admins)',
+				parameters: [
+					project,
+					{ name: 'judgeId', in: 'path', required: true, schema: { type: 'integer' } }
+				],
+				responses: { '200': { description: 'The judge' }, ...errors }
+			}
+		},
+		'/projects/{id}/judges/{judgeId}/runs': {
+			post: {
+				summary:
+					'Run the judge over the current outputs of a selection it has not rated yet; follow it as a job (admins)',
+				parameters: [
+					project,
+					{ name: 'judgeId', in: 'path', required: true, schema: { type: 'integer' } }
+				],
+				requestBody: json({
+					type: 'object',
+					required: ['selection'],
+					properties: {
+						selection: { enum: ['queue', 'all', 'job', 'import'] },
+						jobId: { type: 'integer', description: 'With selection "job"' },
+						importId: { type: 'integer', description: 'With selection "import"' },
+						concurrency: { type: 'integer', minimum: 1, maximum: 32 }
+					}
+				}),
+				responses: { '201': { description: 'The run’s job id and its items' }, ...errors }
+			}
+		},
 		'/projects/{id}/iterations': {
 			get: {
 				summary: 'The iterations and every evaluated model’s figures on held-out inputs (admins)',

@@ -1,0 +1,40 @@
+import { json } from '@sveltejs/kit';
+import { z } from 'zod';
+import { judgeRunSchema } from '$lib/schemas/judge';
+import { bodyOf, invalid } from '$lib/server/apiResponses';
+import { apiProjectAdmin } from '$lib/server/guards';
+import { startJudgeRun } from '$lib/server/judges/run';
+import type { RequestHandler } from './$types';
+
+const bodySchema = z.object({
+	selection: z.string('Give the selection: queue, all, job or import.'),
+	jobId: z.number().int().positive().optional(),
+	importId: z.number().int().positive().optional(),
+	concurrency: z.number().int().optional()
+});
+
+/** Starts a run of the judge over a selection; follow it as a job (GET /jobs/{jobId}). */
+export const POST: RequestHandler = async (event) => {
+	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
+	const read = await bodyOf(event.request);
+	if ('response' in read) return read.response;
+	const body = bodySchema.safeParse(read.body);
+	if (!body.success) return invalid('The run has a problem.', body.error);
+	const parsed = judgeRunSchema.safeParse({
+		selection: body.data.selection,
+		number: String(body.data.jobId ?? body.data.importId ?? ''),
+		concurrency: String(body.data.concurrency ?? 4)
+	});
+	if (!parsed.success) return invalid('The run has a problem.', parsed.error);
+	const started = await startJudgeRun(
+		event.locals.db,
+		project,
+		Number(event.params.judgeId),
+		parsed.data.selection,
+		user.id,
+		{ concurrency: parsed.data.concurrency }
+	);
+	if (!started.ok) return invalid(started.message);
+	event.locals.jobs.wake();
+	return json({ jobId: started.jobId, items: started.items }, { status: 201 });
+};
