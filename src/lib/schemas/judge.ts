@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optionalTemperature } from './playground';
 
 /** The fields of the judge form, as its page reads them. */
 export const JUDGE_FIELDS = ['name', 'modelId', 'rubric', 'withReference', 'temperature'] as const;
@@ -27,21 +28,7 @@ export const judgeFormSchema = z.object({
 		.string()
 		.optional()
 		.transform((on) => on === 'on'),
-	temperature: z
-		.string()
-		.trim()
-		.transform((text, ctx) => {
-			if (text === '') return null;
-			const value = Number(text);
-			if (!Number.isFinite(value) || value < 0 || value > 2) {
-				ctx.addIssue({
-					code: 'custom',
-					message: 'Give the temperature between 0 and 2, or leave it empty.'
-				});
-				return z.NEVER;
-			}
-			return value;
-		})
+	temperature: optionalTemperature
 });
 
 export type JudgeInput = z.infer<typeof judgeFormSchema>;

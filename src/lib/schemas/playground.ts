@@ -56,6 +56,23 @@ function inputSchema({ inputKind, inputSchema }: InputRules) {
 }
 
 /** The playground form for a project: its input rules decide what an input must be. */
+/** A temperature from 0 to 2, or empty for the model's default (null). */
+export const optionalTemperature = z
+	.string()
+	.trim()
+	.transform((text, ctx) => {
+		if (text === '') return null;
+		const value = Number(text);
+		if (!Number.isFinite(value) || value < 0 || value > 2) {
+			ctx.addIssue({
+				code: 'custom',
+				message: 'Give the temperature from 0 to 2, or leave it empty for the model’s default.'
+			});
+			return z.NEVER;
+		}
+		return value;
+	});
+
 export function playgroundSchema(rules: InputRules) {
 	return z.object({
 		modelIds: z
@@ -64,21 +81,7 @@ export function playgroundSchema(rules: InputRules) {
 			.max(MAX_PLAYGROUND_MODELS, `Choose at most ${MAX_PLAYGROUND_MODELS} models at once.`)
 			.transform((ids) => [...new Set(ids)]),
 		input: inputSchema(rules),
-		temperature: z
-			.string()
-			.trim()
-			.transform((text, ctx) => {
-				if (text === '') return null;
-				const value = Number(text);
-				if (!Number.isFinite(value) || value < 0 || value > 2) {
-					ctx.addIssue({
-						code: 'custom',
-						message: 'Give the temperature from 0 to 2, or leave it empty for the model’s default.'
-					});
-					return z.NEVER;
-				}
-				return value;
-			}),
+		temperature: optionalTemperature,
 		maxTokens: jobSettingsSchema.shape.maxTokens,
 		fewShot: jobSettingsSchema.shape.fewShot,
 		reasoning: jobSettingsSchema.shape.reasoning
