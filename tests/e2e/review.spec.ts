@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { and, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq } from 'drizzle-orm';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { importExamples } from '../../src/lib/server/import';
 import { projectSchema, DEFAULT_PROJECT_VALUES } from '../../src/lib/schemas/project';
@@ -141,7 +141,9 @@ test('a repair must be valid JSON, and a valid one becomes a new revision', asyn
 	const revisions = await e2eDb()
 		.select()
 		.from(revision)
-		.where(eq(revision.exampleId, Number(exampleId)));
+		.where(eq(revision.exampleId, Number(exampleId)))
+		// PostgreSQL returns rows in no set order without one.
+		.orderBy(asc(revision.number));
 	expect(revisions.map((r) => r.output)).toEqual([
 		'{"answer":"answer 1"}',
 		'{"answer":"a fixed answer"}'

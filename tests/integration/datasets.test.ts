@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { compileValidator } from '$lib/jsonSchema';
 import { type Db } from '$lib/server/db';
@@ -415,7 +415,11 @@ describe('export fidelity', () => {
 		const found = (await getDataset(db, target.id, frozen.datasetId))!;
 		// The teacher's output that was repaired had reasoning; a person's repair has none.
 		const repaired = (await examplesOf(db, target.id)).find((e) => e.input === inputs.repaired)!;
-		const revisions = await db.select().from(revision).where(eq(revision.exampleId, repaired.id));
+		const revisions = await db
+			.select()
+			.from(revision)
+			.where(eq(revision.exampleId, repaired.id))
+			.orderBy(asc(revision.number));
 		await db.transaction(async (tx) =>
 			tx
 				.update(revision)
