@@ -198,9 +198,10 @@ describe('judge runs', () => {
 		const made = await createJudge(db, target.id, input, admin.id);
 		if (!made.ok) throw new Error(made.message);
 		standin.set({ judgeCatchRate: 1, judgeFalseFailRate: 0 });
-		await runner(db);
 		const started = await startJudgeRun(db, target, made.judgeId, { kind: 'all' }, admin.id);
 		if (!started.ok) throw new Error(started.message);
+		// Started once the run exists, so its first look finds it and keeps looking.
+		await runner(db);
 		expect(started.items).toBe(32);
 		await jobReaches(db, started.jobId, ['done']);
 
@@ -239,9 +240,10 @@ describe('judge runs', () => {
 		const made = await createJudge(db, target.id, input, admin.id);
 		if (!made.ok) throw new Error(made.message);
 		standin.set({ plan: (request) => (request.input.includes('shoes') ? 'invalid' : undefined) });
-		await runner(db);
 		const started = await startJudgeRun(db, target, made.judgeId, { kind: 'queue' }, admin.id);
 		if (!started.ok) throw new Error(started.message);
+		// Started once the run exists, so its first look finds it and keeps looking.
+		await runner(db);
 		await jobReaches(db, started.jobId, ['done']);
 		const items = await itemsOf(db, started.jobId);
 		expect(items.map((i) => [i.input, i.status, i.error])).toEqual([
@@ -261,11 +263,12 @@ describe('judge runs', () => {
 		const made = await createJudge(db, target.id, input, admin.id);
 		if (!made.ok) throw new Error(made.message);
 		standin.set({ latencyMs: 150 });
-		await runner(db);
 		const started = await startJudgeRun(db, target, made.judgeId, { kind: 'all' }, admin.id, {
 			concurrency: 2
 		});
 		if (!started.ok) throw new Error(started.message);
+		// Started once the run exists, so its first look finds it and keeps looking.
+		await runner(db);
 		for (let i = 0; i < 200 && (await db.select().from(judgment)).length === 0; i++) {
 			await new Promise((r) => setTimeout(r, 20));
 		}
@@ -429,9 +432,10 @@ it('annotators never see a judge’s rating, rationale or name, on the review sc
 	await addMember(db, target.id, rater.id);
 	const made = await createJudge(db, target.id, { ...input, name: 'Hidden Oracle' }, admin.id);
 	if (!made.ok) throw new Error(made.message);
-	await runner(db);
 	const started = await startJudgeRun(db, target, made.judgeId, { kind: 'all' }, admin.id);
 	if (!started.ok) throw new Error(started.message);
+	// Started once the run exists, so its first look finds it and keeps looking.
+	await runner(db);
 	await jobReaches(db, started.jobId, ['done']);
 	const rationales = (await db.select().from(judgment)).map((j) => j.rationale);
 	expect(rationales.length).toBe(2);
