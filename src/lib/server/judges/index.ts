@@ -8,7 +8,7 @@ import { clientFor, modelLabel } from '../providers';
 import { describeProviderError } from '../providers/errors';
 import type { SecretKey } from '../secrets';
 import { answerOf } from '../jobs/prompt';
-import { cancelRunsOf } from './run';
+import { cancelRunsOf, judgeOf } from './run';
 import {
 	DEFAULT_RUBRIC,
 	judgeRequest,
@@ -103,14 +103,8 @@ export async function updateJudge(
 	now = new Date()
 ): Promise<JudgeSaved> {
 	return within(db, async (tx) => {
-		const found = (
-			await tx
-				.select({ id: judge.id })
-				.from(judge)
-				.where(and(eq(judge.projectId, projectId), eq(judge.id, judgeId)))
-				.limit(1)
-		)[0];
-		if (!found) return { ok: false, status: 404, field: 'form', message: 'No such judge.' };
+		if (!(await judgeOf(tx, projectId, judgeId)))
+			return { ok: false, status: 404, field: 'form', message: 'No such judge.' };
 		const refused = await refusal(tx, projectId, input, judgeId);
 		if (refused) return refused;
 		await tx
@@ -132,14 +126,7 @@ export async function deleteJudge(
 	now = new Date()
 ): Promise<boolean> {
 	return within(db, async (tx) => {
-		const mine = (
-			await tx
-				.select({ id: judge.id })
-				.from(judge)
-				.where(and(eq(judge.projectId, projectId), eq(judge.id, judgeId)))
-				.limit(1)
-		)[0];
-		if (!mine) return false;
+		if (!(await judgeOf(tx, projectId, judgeId))) return false;
 		await cancelRunsOf(tx, judgeId, now);
 		const gone = await tx
 			.delete(judge)

@@ -22,6 +22,17 @@ import { judgeRequest, type JudgeRequirement, type ParsedJudgment } from './rubr
 // differs is here: what a judge run takes, the request for one item, and where its answer
 // goes — a judgment bound to the revision judged, apart from people's reviews.
 
+/** The judge, when it is this project's. */
+export async function judgeOf(db: Queryable, projectId: number, judgeId: number) {
+	return (
+		await db
+			.select()
+			.from(judge)
+			.where(and(eq(judge.projectId, projectId), eq(judge.id, judgeId)))
+			.limit(1)
+	)[0];
+}
+
 /** What a judge run judges: the current outputs of a selection of the project's examples. */
 export type JudgeSelection =
 	| { kind: 'queue' }
@@ -57,13 +68,7 @@ export async function startJudgeRun(
 	now = new Date()
 ): Promise<{ ok: true; jobId: number; items: number } | { ok: false; message: string }> {
 	return within(db, async (tx) => {
-		const found = (
-			await tx
-				.select()
-				.from(judge)
-				.where(and(eq(judge.projectId, target.id), eq(judge.id, judgeId)))
-				.limit(1)
-		)[0];
+		const found = await judgeOf(tx, target.id, judgeId);
 		if (!found) return { ok: false, message: 'No such judge in this project.' };
 		if (found.modelId === null) {
 			return { ok: false, message: 'The judge’s model was removed: choose another first.' };
