@@ -192,7 +192,10 @@ describe('judge runs', () => {
 			admin.id
 		);
 		if (!before.ok) throw new Error(before.message);
-		const statuses = await db.select({ id: example.id, status: example.status }).from(example);
+		const statuses = await db
+			.select({ id: example.id, status: example.status })
+			.from(example)
+			.orderBy(example.id);
 		const reviews = await db.select().from(review);
 
 		const made = await createJudge(db, target.id, input, admin.id);
@@ -217,9 +220,9 @@ describe('judge runs', () => {
 			expect(mine.revisionId).toBe(one.revisionId);
 			expect(mine.rating).toBe(one.output!.includes('[defect]') ? 1 : 5);
 		}
-		expect(await db.select({ id: example.id, status: example.status }).from(example)).toEqual(
-			statuses
-		);
+		expect(
+			await db.select({ id: example.id, status: example.status }).from(example).orderBy(example.id)
+		).toEqual(statuses);
 		expect(await db.select().from(review)).toEqual(reviews);
 		const after = await freezeDataset(db, target, 'after', datasetFilterSchema.parse({}), admin.id);
 		if (!after.ok) throw new Error(after.message);

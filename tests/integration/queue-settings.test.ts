@@ -32,24 +32,28 @@ describe('queue settings', () => {
 			queueOrder: 'random',
 			priorityTag: ' urgent ',
 			repairerReviewCounts: 'on',
-			goldPercent: '10'
+			goldPercent: '10',
+			auditPercent: '10'
 		});
 		expect(good).toEqual({
 			leaseMinutes: 15,
 			queueOrder: 'random',
 			priorityTag: 'urgent',
 			repairerReviewCounts: true,
-			goldPercent: 10
+			goldPercent: 10,
+			auditPercent: 10
 		});
 		const bad = queueSettingsSchema.safeParse({
 			leaseMinutes: '0',
 			queueOrder: 'oldest',
 			priorityTag: '',
 			repairerReviewCounts: '',
-			goldPercent: '51'
+			goldPercent: '51',
+			auditPercent: '0'
 		});
 		expect(bad.success).toBe(false);
 		expect(bad.error && Object.keys(bad.error.flatten().fieldErrors).sort()).toEqual([
+			'auditPercent',
 			'goldPercent',
 			'leaseMinutes'
 		]);
@@ -66,7 +70,8 @@ describe('queue settings', () => {
 				queueOrder: 'oldest',
 				priorityTag: 'urgent',
 				repairerReviewCounts: true,
-				goldPercent: 5
+				goldPercent: 5,
+				auditPercent: 15
 			},
 			T0
 		);
@@ -77,9 +82,11 @@ describe('queue settings', () => {
 			queueOrder: 'oldest',
 			priorityTag: 'urgent',
 			repairerReviewCounts: true,
-			goldPercent: 5
+			goldPercent: 5,
+			auditPercent: 15
 		});
 		expect(saved.goldRate).toBe(0.05);
+		expect(saved.auditShare).toBe(0.15);
 		const first = (await claimNext(db, target.id, annotator.id, T0))!;
 		expect(first.input).toBe('urgent');
 		expect(first.leaseExpiresAt).toEqual(new Date(T0.getTime() + 3 * 60_000));

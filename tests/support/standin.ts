@@ -276,25 +276,41 @@ export async function startStandin(
 	}
 
 	/**
-	 * A judge's answer: the worst rating for an output it catches as defective (or wrongly
-	 * fails), the best otherwise, on every requirement alike.
+	 * A judge's answer, as a signal-detection model: it perceives an output's quality as its
+	 * truth plus logistic noise, and rates the threshold's place on the scale plus the whole
+	 * steps it perceived (below zero fails). The two truths are set so that it fails exactly the
+	 * settable shares of defective and of good outputs; a defect it misses is still more often
+	 * rated at the threshold's edge than a good output, as a real judge's doubt shows. The
+	 * threshold is read from the rubric's scale line, as a model would read it.
 	 */
-	function judgment(schema: JsonSchema, shown: string) {
+	function judgment(schema: JsonSchema, shown: string, system: string) {
 		const output =
 			/Output to judge:\n([\s\S]*?)(?:\n\nReference output|$)/.exec(shown)?.[1] ?? shown;
 		const draw =
-			parseInt(
+			(parseInt(
 				createHash('sha256').update(`${options.seed}:${output}`).digest('hex').slice(0, 8),
 				16
-			) /
+			) +
+				0.5) /
 			2 ** 32;
-		const defective = output.includes('[defect]');
-		const fails = defective ? draw < options.judgeCatchRate : draw < options.judgeFalseFailRate;
 		const properties = schema.properties as Record<string, JsonSchema>;
 		const labels = (properties.overall.properties as Record<string, JsonSchema>).rating
 			.enum as string[];
+		const accepted = /accepted at "([^"]+)"/.exec(system)?.[1];
+		const edge =
+			accepted && labels.includes(accepted) ? labels.indexOf(accepted) : labels.length - 1;
+		const logit = (p: number) => Math.log(p / (1 - p));
+		const bounded = (rate: number) => Math.min(1 - 1e-9, Math.max(1e-9, rate));
+		const failRate = output.includes('[defect]')
+			? options.judgeCatchRate
+			: options.judgeFalseFailRate;
+		const spread = 0.55;
+		// Perceived below zero exactly when draw < failRate: the settable share fails.
+		const perceived = spread * (logit(draw) - logit(bounded(failRate)));
+		const place = Math.min(labels.length - 1, Math.max(0, edge + Math.floor(perceived)));
+		const fails = place < edge;
 		const rated = {
-			rating: fails ? labels[0] : labels[labels.length - 1],
+			rating: labels[place],
 			rationale: fails
 				? 'The output falls short of the task.'
 				: 'The output does what the task asks.'
@@ -368,7 +384,7 @@ export async function startStandin(
 		} else if (behaviour === 'invalid') {
 			content = wantsJson ? JSON.stringify({ unexpected: input }) : '';
 		} else if (format?.json_schema?.name === 'judgment') {
-			content = JSON.stringify(judgment(format.json_schema.schema!, input));
+			content = JSON.stringify(judgment(format.json_schema.schema!, input, system));
 		} else if (wantsJson) {
 			// A request about “a › quoted › subject” is answered about its last part.
 			const subject = /“([^”]+)”/.exec(input)?.[1].split('›').pop()?.trim() ?? input;

@@ -8,7 +8,9 @@ import {
 	gte,
 	inArray,
 	isNotNull,
+	lt,
 	lte,
+	not,
 	notInArray,
 	or,
 	sql
@@ -23,6 +25,16 @@ export const QUEUE_COUNT_CAP = 1000;
 
 export function leaseExpiry(target: Pick<Project, 'leaseMinutes'>, now: Date): Date {
 	return new Date(now.getTime() + target.leaseMinutes * MINUTE_MS);
+}
+
+/** Random keys lie in [0, 2^31); the audit sample is the outputs whose key falls under the share. */
+export function auditCut(auditShare: number): number {
+	return Math.floor(auditShare * 2 ** 31);
+}
+
+/** The project's audit sample: a fixed random share of its outputs, chosen by their random key. */
+export function inAuditSample(auditShare: number) {
+	return lt(example.randomKey, auditCut(auditShare));
 }
 
 /** What an annotator is shown: no source, job or model, so review stays blind. */
@@ -108,6 +120,9 @@ function servableTo(userId: string, at: number, skip: number[]) {
  * one. Every annotator judges each gold example once, so it needs one review from each of
  * them; and gold is only ever served while ordinary work remains, so an empty queue never
  * gives it away.
+ *
+ * In the judge-guided order, `auditRoll` (in [0, 1)) under the project's audit share serves
+ * the audit sample instead, so that share of claims stays blind to the judges.
  */
 export async function claimNext(
 	db: Db,
@@ -116,7 +131,8 @@ export async function claimNext(
 	now: Date,
 	skip: number[] = [],
 	prefer?: number,
-	goldRoll: number = Math.random()
+	goldRoll: number = Math.random(),
+	auditRoll: number = Math.random()
 ): Promise<ClaimedExample | null> {
 	return await db.transaction(async (tx) => {
 		const target = (await claimStatements(db).projectById.execute({ projectId }))[0];
@@ -135,26 +151,52 @@ export async function claimNext(
 			return claimed(db, held.exampleId, held.revisionId, expiresAt);
 		}
 		const at = now.getTime();
-		const next = (
-			await tx
-				.select({ id: example.id, revisionId: example.currentRevisionId })
-				.from(example)
-				.where(
-					and(
-						eq(example.projectId, projectId),
-						eq(example.claimable, true),
-						notStaged(),
-						sql`${example.reviewCount} + (select count(*) from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.leaseExpiresAt} > ${at}) < ${target.reviewsRequired}`,
-						...servableTo(userId, at, skip)
+		const waiting = and(
+			eq(example.projectId, projectId),
+			eq(example.claimable, true),
+			notStaged(),
+			sql`${example.reviewCount} + (select count(*) from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.leaseExpiresAt} > ${at}) < ${target.reviewsRequired}`,
+			...servableTo(userId, at, skip)
+		);
+		const nextIn = async (pool: 'oldest' | 'random' | 'guided' | 'audit') =>
+			(
+				await tx
+					.select({ id: example.id, revisionId: example.currentRevisionId })
+					.from(example)
+					.where(
+						and(
+							waiting,
+							pool === 'audit'
+								? inAuditSample(target.auditShare)
+								: pool === 'guided'
+									? not(inAuditSample(target.auditShare))
+									: undefined
+						)
 					)
-				)
-				.orderBy(
-					desc(example.priority),
-					desc(example.reviewCount),
-					target.queueOrder === 'random' ? asc(example.randomKey) : asc(example.id)
-				)
-				.limit(1)
-		)[0];
+					.orderBy(
+						desc(example.priority),
+						desc(example.reviewCount),
+						...(pool === 'guided'
+							? [desc(example.triage), asc(example.id)]
+							: pool === 'oldest'
+								? [asc(example.id)]
+								: [asc(example.randomKey)])
+					)
+					.limit(1)
+			)[0];
+		// Judge-guided: on the audit share of claims the audit sample is served in plain random
+		// order, otherwise the rest by the judges' key; either pool stands in when the other is empty.
+		const pools =
+			target.queueOrder !== 'judged'
+				? ([target.queueOrder] as const)
+				: auditRoll < target.auditShare
+					? (['audit', 'guided'] as const)
+					: (['guided', 'audit'] as const);
+		let next: { id: number; revisionId: number | null } | undefined;
+		for (const pool of pools) {
+			next = await nextIn(pool);
+			if (next) break;
+		}
 		if (!next || next.revisionId === null) return null;
 		const gold =
 			goldRoll < target.goldRate

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { within, type Db, type Tx } from './db';
-import { example, exampleTag, project } from './db/schema';
+import { example, exampleTag, project, type Project, type QueueOrder } from './db/schema';
+import { refreshJudgeTrust } from './judges/triage';
 
 /** A project's queue priority is stored as "tag:<name>" or "job:<id>", or null for none. */
 export type QueuePriority = { kind: 'tag'; tag: string } | { kind: 'job'; jobId: number } | null;
@@ -60,26 +61,33 @@ export async function setQueuePriority(
 
 export type QueueSettings = {
 	leaseMinutes: number;
-	queueOrder: 'oldest' | 'random';
+	queueOrder: QueueOrder;
 	priorityTag: string;
 	repairerReviewCounts: boolean;
 	/** The share of claims that serve a gold example, in percent. */
 	goldPercent: number;
+	/** In the judge-guided order, the share of outputs kept as the audit sample, in percent. */
+	auditPercent: number;
 };
 
-export function queueSettingsOf(found: {
-	leaseMinutes: number;
-	queueOrder: 'oldest' | 'random';
-	queuePriority: string | null;
-	repairerReviewCounts: boolean;
-	goldRate: number;
-}): QueueSettings {
+export function queueSettingsOf(
+	found: Pick<
+		Project,
+		| 'leaseMinutes'
+		| 'queueOrder'
+		| 'queuePriority'
+		| 'repairerReviewCounts'
+		| 'goldRate'
+		| 'auditShare'
+	>
+): QueueSettings {
 	return {
 		leaseMinutes: found.leaseMinutes,
 		queueOrder: found.queueOrder,
 		priorityTag: priorityTagOf(found.queuePriority) ?? '',
 		repairerReviewCounts: found.repairerReviewCounts,
-		goldPercent: Math.round(found.goldRate * 100)
+		goldPercent: Math.round(found.goldRate * 100),
+		auditPercent: Math.round(found.auditShare * 100)
 	};
 }
 
@@ -98,6 +106,7 @@ export async function updateQueueSettings(
 				queueOrder: settings.queueOrder,
 				repairerReviewCounts: settings.repairerReviewCounts,
 				goldRate: settings.goldPercent / 100,
+				auditShare: settings.auditPercent / 100,
 				updatedAt: now
 			})
 			.where(eq(project.id, projectId));
@@ -108,4 +117,6 @@ export async function updateQueueSettings(
 			settings.priorityTag ? { kind: 'tag', tag: settings.priorityTag } : null
 		);
 	});
+	// The judges are measured again, so the order starts from what they have earned today.
+	if (settings.queueOrder === 'judged') await refreshJudgeTrust(db, projectId);
 }

@@ -16,6 +16,7 @@ import { isOnScale, topOfScale, verdict } from '../ratings';
 import { compileValidator } from '../jsonSchema';
 import { notStaged } from './import/staging';
 import { leaseExpiry } from './queue';
+import { UNJUDGED } from './judges/triage';
 
 export type ReviewSubmission = {
 	exampleId: number;
@@ -325,7 +326,12 @@ export async function submitReview(
 		)[0];
 		await tx
 			.update(example)
-			.set({ currentRevisionId: next.id, source: sourceAfterRepair(found.source) })
+			// The judges rated the old revision: the repair waits in the queue as unjudged.
+			.set({
+				currentRevisionId: next.id,
+				source: sourceAfterRepair(found.source),
+				triage: UNJUDGED
+			})
 			.where(eq(example.id, found.id));
 		// Leases on the judged revision are void: the example now waits for reviews of the repair.
 		await tx.delete(lease).where(eq(lease.exampleId, found.id));
@@ -475,6 +481,7 @@ export async function requeueExamples(
 				reviewCount: 0,
 				finalRating: null,
 				finalDecision: null,
+				triage: UNJUDGED,
 				updatedAt: now
 			})
 			.where(selected);

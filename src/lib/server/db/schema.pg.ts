@@ -115,6 +115,7 @@ export const example = pgTable(
 		claimable: smallint('claimable').notNull().default(0),
 		priority: bigint('priority', { mode: 'number' }).notNull().default(0),
 		randomKey: bigint('random_key', { mode: 'number' }).notNull().default(0),
+		triage: bigint('triage', { mode: 'number' }).notNull().default(10),
 		finalRating: doublePrecision('final_rating'),
 		finalDecision: text('final_decision'),
 		isGold: smallint('is_gold').notNull().default(0),
@@ -144,6 +145,14 @@ export const example = pgTable(
 			sql.raw('"priority" desc'),
 			sql.raw('"review_count" desc'),
 			t.randomKey
+		),
+		index('example_queue_judged_idx').on(
+			t.projectId,
+			t.claimable,
+			sql.raw('"priority" desc'),
+			sql.raw('"review_count" desc'),
+			sql.raw('"triage" desc'),
+			t.id
 		)
 	]
 );
@@ -348,6 +357,7 @@ export const judge = pgTable(
 		rubric: text('rubric').notNull(),
 		withReference: smallint('with_reference').notNull().default(0),
 		temperature: doublePrecision('temperature'),
+		trusted: smallint('trusted').notNull().default(0),
 		createdBy: text('created_by').references((): AnyPgColumn => user.id, { onDelete: 'set null' }),
 		createdAt: bigint('created_at', { mode: 'number' }).notNull(),
 		updatedAt: bigint('updated_at', { mode: 'number' }).notNull()
@@ -456,6 +466,7 @@ export const project = pgTable('project', {
 	queuePriority: text('queue_priority'),
 	repairerReviewCounts: smallint('repairer_review_counts').notNull().default(0),
 	goldRate: doublePrecision('gold_rate').notNull().default(0),
+	auditShare: doublePrecision('audit_share').notNull().default(0.1),
 	createdBy: text('created_by').references((): AnyPgColumn => user.id, { onDelete: 'set null' }),
 	createdAt: bigint('created_at', { mode: 'number' }).notNull(),
 	updatedAt: bigint('updated_at', { mode: 'number' }).notNull()

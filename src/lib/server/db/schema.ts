@@ -78,7 +78,8 @@ export const AGGREGATIONS = ['mean', 'median', 'majority'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 export const CONTENT_KINDS = ['text', 'json'] as const;
 export type ContentKind = (typeof CONTENT_KINDS)[number];
-export const QUEUE_ORDERS = ['oldest', 'random'] as const;
+export const QUEUE_ORDERS = ['oldest', 'random', 'judged'] as const;
+export type QueueOrder = (typeof QUEUE_ORDERS)[number];
 
 export const project = sqliteTable('project', {
 	id: integer('id').primaryKey({ autoIncrement: true }),
@@ -104,6 +105,11 @@ export const project = sqliteTable('project', {
 		.notNull()
 		.default(false),
 	goldRate: real('gold_rate').notNull().default(0),
+	/**
+	 * In the judge-guided order, the share of outputs that form the audit sample: served in
+	 * plain random order on that share of claims, whatever the judges say.
+	 */
+	auditShare: real('audit_share').notNull().default(0.1),
 	createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
 	createdAt: createdAt(),
 	updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
@@ -464,6 +470,11 @@ export const example = sqliteTable(
 		priority: integer('priority').notNull().default(0),
 		/** A random number fixed at creation, for projects that serve their queue in random order. */
 		randomKey: integer('random_key').notNull().default(0),
+		/**
+		 * The judge-guided queue's order, highest first: from its judges' ratings of the current
+		 * revision (see judges/triage.ts); a new revision starts unjudged.
+		 */
+		triage: integer('triage').notNull().default(10),
 		finalRating: real('final_rating'),
 		finalDecision: text('final_decision', { enum: DECISIONS }),
 		isGold: integer('is_gold', { mode: 'boolean' }).notNull().default(false),
@@ -500,6 +511,14 @@ export const example = sqliteTable(
 			sql`${t.priority} desc`,
 			sql`${t.reviewCount} desc`,
 			t.randomKey
+		),
+		index('example_queue_judged_idx').on(
+			t.projectId,
+			t.claimable,
+			sql`${t.priority} desc`,
+			sql`${t.reviewCount} desc`,
+			sql`${t.triage} desc`,
+			t.id
 		)
 	]
 );
@@ -808,6 +827,11 @@ export const judge = sqliteTable(
 		/** Whether the example's reference output, when it has one, is shown to the judge. */
 		withReference: integer('with_reference', { mode: 'boolean' }).notNull().default(false),
 		temperature: real('temperature'),
+		/**
+		 * Whether the judge was trusted overall when last measured (a judge run's end, or the
+		 * queue settings saved): only a trusted judge's fails go first in the judge-guided queue.
+		 */
+		trusted: integer('trusted', { mode: 'boolean' }).notNull().default(false),
 		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
 		createdAt: createdAt(),
 		updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()

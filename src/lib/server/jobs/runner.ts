@@ -46,6 +46,7 @@ import {
 import { runnerStatements, type ClaimedItem } from './statements';
 import { batchedWrites } from './writeBatch';
 import { judgeRequestFor, judgingFor, saveJudgment, type Judging } from '../judges/run';
+import { refreshJudgeTrust } from '../judges/triage';
 import { parseJudgment } from '../judges/rubric';
 
 // Works the items of running jobs: as many calls in flight per job as its concurrency allows,
@@ -797,14 +798,19 @@ export class JobRunner {
 	}
 
 	private async finish(jobId: number, now: number) {
-		await this.db.transaction(async (tx) =>
-			tx
-				.update(job)
-				.set({ status: 'done', finishedAt: new Date(now) })
-				.where(and(eq(job.id, jobId), eq(job.status, 'running')))
+		const judged = this.contexts.get(jobId)?.judging ? this.contexts.get(jobId)!.job : null;
+		const finished = await changedRows(
+			this.db.transaction(async (tx) =>
+				tx
+					.update(job)
+					.set({ status: 'done', finishedAt: new Date(now) })
+					.where(and(eq(job.id, jobId), eq(job.status, 'running')))
+			)
 		);
 		this.contexts.delete(jobId);
 		this.inFlight.delete(jobId);
+		// A finished judge run changes what the judge is measured on, and so the queue's order.
+		if (judged && finished > 0) await refreshJudgeTrust(this.db, judged.projectId);
 	}
 }
 

@@ -1,6 +1,16 @@
 import { and, asc, desc, eq, isNotNull } from 'drizzle-orm';
 import { within, type Db, type Queryable } from '../db';
-import { example, judge, model, provider, revision, type Judge, type Project } from '../db/schema';
+import {
+	example,
+	judge,
+	judgment,
+	model,
+	provider,
+	requirement,
+	revision,
+	type Judge,
+	type Project
+} from '../db/schema';
 import type { JudgeInput } from '../../schemas/judge';
 import { listRequirements } from '../projects';
 import { notStaged } from '../import/staging';
@@ -8,6 +18,7 @@ import { clientFor, modelLabel } from '../providers';
 import { describeProviderError } from '../providers/errors';
 import type { SecretKey } from '../secrets';
 import { answerOf } from '../jobs/prompt';
+import { auditCut } from '../queue';
 import { cancelRunsOf, judgeOf } from './run';
 import {
 	DEFAULT_RUBRIC,
@@ -224,4 +235,78 @@ export async function tryJudge(
 	} catch (e) {
 		return { ok: false, message: describeProviderError(e, found.provider.baseUrl) };
 	}
+}
+
+export type JudgmentView = {
+	judgeName: string;
+	revisionNumber: number;
+	rating: number;
+	rationale: string;
+	requirements: { name: string; rating: number; rationale: string }[];
+	createdAt: Date;
+};
+
+/**
+ * An example's judgments for its admin page: those of the current revision, and apart from
+ * them the ones of earlier revisions, which a repair or a requeue left behind and which no
+ * longer speak for the output.
+ */
+export async function exampleJudgments(
+	db: Db,
+	target: Project,
+	exampleId: number
+): Promise<{ current: JudgmentView[]; earlier: JudgmentView[]; audit: boolean | null }> {
+	const projectId = target.id;
+	const rows = await db
+		.select({
+			judgeName: judge.name,
+			revisionId: judgment.revisionId,
+			revisionNumber: revision.number,
+			currentRevisionId: example.currentRevisionId,
+			rating: judgment.rating,
+			rationale: judgment.rationale,
+			requirementRatings: judgment.requirementRatings,
+			createdAt: judgment.createdAt
+		})
+		.from(judgment)
+		.innerJoin(judge, eq(judge.id, judgment.judgeId))
+		.innerJoin(revision, eq(revision.id, judgment.revisionId))
+		.innerJoin(example, eq(example.id, judgment.exampleId))
+		.where(and(eq(judgment.exampleId, exampleId), eq(example.projectId, projectId)))
+		.orderBy(desc(revision.number), asc(judge.name));
+	const names = new Map(
+		// Removed requirements too: an old judgment may have rated one.
+		(
+			await db
+				.select({ id: requirement.id, name: requirement.name })
+				.from(requirement)
+				.where(eq(requirement.projectId, projectId))
+		).map((r) => [String(r.id), r.name])
+	);
+	const views = rows.map((r) => ({
+		current: r.revisionId === r.currentRevisionId,
+		view: {
+			judgeName: r.judgeName,
+			revisionNumber: r.revisionNumber,
+			rating: r.rating,
+			rationale: r.rationale,
+			requirements: Object.entries(
+				JSON.parse(r.requirementRatings) as Record<string, { rating: number; rationale: string }>
+			).map(([id, rated]) => ({ name: names.get(id) ?? 'A removed requirement', ...rated })),
+			createdAt: r.createdAt
+		}
+	}));
+	const keyed = (
+		await db
+			.select({ randomKey: example.randomKey })
+			.from(example)
+			.where(and(eq(example.id, exampleId), eq(example.projectId, projectId)))
+			.limit(1)
+	)[0];
+	return {
+		current: views.filter((v) => v.current).map((v) => v.view),
+		earlier: views.filter((v) => !v.current).map((v) => v.view),
+		audit:
+			target.queueOrder === 'judged' && keyed ? keyed.randomKey < auditCut(target.auditShare) : null
+	};
 }

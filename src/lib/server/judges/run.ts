@@ -16,6 +16,7 @@ import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../schemas/job';
 import { listRequirements } from '../projects';
 import { notStaged } from '../import/staging';
 import { judgeRequest, type JudgeRequirement, type ParsedJudgment } from './rubric';
+import { refreshTriage } from './triage';
 
 // Judge runs: a job of its own kind whose items are outputs to judge, worked by the runner
 // under its rules (provider limits, retries, pause, resume, restarts, no item twice). What
@@ -241,8 +242,9 @@ export async function saveJudgment(
 ) {
 	const owner = (
 		await tx
-			.select({ exampleId: revision.exampleId })
+			.select({ exampleId: revision.exampleId, projectId: example.projectId })
 			.from(revision)
+			.innerJoin(example, eq(example.id, revision.exampleId))
 			.where(eq(revision.id, revisionId))
 			.limit(1)
 	)[0];
@@ -257,6 +259,7 @@ export async function saveJudgment(
 		.insert(judgment)
 		.values({ judgeId, exampleId: owner.exampleId, revisionId, ...values })
 		.onConflictDoUpdate({ target: [judgment.judgeId, judgment.revisionId], set: values });
+	await refreshTriage(tx, owner.projectId, [owner.exampleId]);
 }
 
 /** Judge runs of a judge that are still to be worked: a deleted judge's are cancelled first. */

@@ -3,6 +3,7 @@ import { requireProjectAdmin } from '$lib/server/guards';
 import { projectAgreement } from '$lib/server/agreement';
 import { listJudges } from '$lib/server/judges';
 import { judgeAgreement } from '$lib/server/judges/agreement';
+import { auditEstimates } from '$lib/server/judges/audit';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -17,5 +18,8 @@ export const load: PageServerLoad = async (event) => {
 			measured: await judgeAgreement(event.locals.db, project, j.id)
 		}))
 	);
-	return { agreement, judges };
+	// The audit sample's estimates, once the queue is judge-guided.
+	const audit =
+		project.queueOrder === 'judged' ? await auditEstimates(event.locals.db, project) : null;
+	return { agreement, judges, audit };
 };

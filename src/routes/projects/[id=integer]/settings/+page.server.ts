@@ -29,7 +29,8 @@ export const actions: Actions = {
 			queueOrder: formText(form, 'queueOrder'),
 			priorityTag: formText(form, 'priorityTag'),
 			repairerReviewCounts: formText(form, 'repairerReviewCounts'),
-			goldPercent: formText(form, 'goldPercent')
+			goldPercent: formText(form, 'goldPercent'),
+			auditPercent: formText(form, 'auditPercent')
 		};
 		const parsed = queueSettingsSchema.safeParse(values);
 		if (!parsed.success) {

@@ -3,6 +3,7 @@ import { goldSchema } from '$lib/schemas/examples';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { getExampleDetail, leaseHolders } from '$lib/server/examples';
 import { requireMember, requireProjectAdmin } from '$lib/server/guards';
+import { exampleJudgments } from '$lib/server/judges';
 import { markGold, unmarkGold } from '$lib/server/gold';
 import { releaseLeases } from '$lib/server/queue';
 import { requeueExamples } from '$lib/server/reviews';
@@ -19,7 +20,9 @@ export const load: PageServerLoad = async (event) => {
 		outputKind: project.outputKind,
 		inputKind: project.inputKind,
 		ratingScale: project.ratingScale,
-		leases: user.role === 'admin' ? await leaseHolders(db, exampleId, new Date()) : []
+		leases: user.role === 'admin' ? await leaseHolders(db, exampleId, new Date()) : [],
+		// Admins only: an annotator must not see a judge's rating before rating.
+		judgments: user.role === 'admin' ? await exampleJudgments(db, project, exampleId) : null
 	};
 };
 
