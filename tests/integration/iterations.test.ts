@@ -1,6 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dataset, example, fineTune, job, model, provider } from '$lib/server/db/schema';
+import { dataset, example, fineTune, job, judgment, model, provider } from '$lib/server/db/schema';
+import { createJudge, DEFAULT_RUBRIC } from '$lib/server/judges';
+import { humanShare, judgeShare, predictionPoweredShare } from '$lib/server/judges/estimates';
+import { startJudgeRun } from '$lib/server/judges/run';
+import { judgedEstimates } from '$lib/server/iterations/judged';
+import { claimNext } from '$lib/server/queue';
+import { submitReview } from '$lib/server/reviews';
 import { freezeDataset, previewChange } from '$lib/server/datasets';
 import {
 	datasetInputs,
@@ -18,7 +24,7 @@ import {
 import { addMember } from '$lib/server/projects';
 import { addModel } from '$lib/server/providers';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
-import { betweenSlices, importRows, makeProject } from '../support/fixtures';
+import { betweenSlices, importRows, makeProject, reviewSubmission, T0 } from '../support/fixtures';
 import { itemsOf, jobReaches, jobRow, TEST_SECRET } from '../support/jobs';
 import { startStandin, type Standin } from '../support/standin';
 import { testDb } from '../support/database';
@@ -205,6 +211,97 @@ describe('the re-tune loop', () => {
 		const interval = wilsonInterval(teacher.clears.count, teacher.rated)!;
 		expect(teacher.clears.low).toBeCloseTo(interval.low);
 		expect(teacher.clears.high).toBeCloseTo(interval.high);
+	});
+
+	it('an evaluation judged on every answer while people rate a sample shows both intervals', async () => {
+		const env = await setup();
+		const { db, target } = env;
+		const frozen = await freezeDataset(
+			db,
+			target,
+			'v1',
+			datasetFilterSchema.parse({}),
+			env.admin.id
+		);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const started = await startEvaluation(db, target, env.admin.id, {
+			modelIds: [env.teacherId],
+			datasetId: frozen.datasetId,
+			splits: ['test'],
+			settings: EVALUATION_SETTINGS
+		});
+		if (!started.ok) throw new Error(started.message);
+		env.runner.wake();
+		await jobReaches(db, started.jobId, ['done']);
+		const made = await createJudge(
+			db,
+			target.id,
+			{
+				name: 'Strict',
+				modelId: env.teacherId,
+				rubric: DEFAULT_RUBRIC,
+				withReference: false,
+				temperature: 0
+			},
+			env.admin.id
+		);
+		if (!made.ok) throw new Error(made.message);
+		const run = await startJudgeRun(
+			db,
+			target,
+			made.judgeId,
+			{ kind: 'job', jobId: started.jobId },
+			env.admin.id
+		);
+		if (!run.ok) throw new Error(run.message);
+		env.runner.wake();
+		await jobReaches(db, run.jobId, ['done']);
+
+		// People rate the first half of the answers, passing every other one.
+		const answered = await db.select().from(example).where(eq(example.jobId, started.jobId));
+		const sample = Math.floor(answered.length / 2);
+		expect(sample).toBeGreaterThanOrEqual(2);
+		for (let i = 0; i < sample; i++) {
+			const claimed = (await claimNext(db, target.id, env.rater.id, T0, [], undefined, 1))!;
+			const done = await submitReview(
+				db,
+				target.id,
+				env.rater.id,
+				reviewSubmission(claimed, { rating: i % 2 === 0 ? 5 : 3 }),
+				T0
+			);
+			if (!done.ok) throw new Error(done.message);
+		}
+
+		const answers = await evaluationAnswers(db, target);
+		const figures = await iterationFigures(db, target, answers);
+		const estimates = await judgedEstimates(db, target, answers, figures);
+		expect(estimates).toHaveLength(1);
+		const [estimate] = estimates;
+		// The verdicts as the tables hold them: the judge's on each answer, people's where given.
+		const rows = await db
+			.select({ rating: judgment.rating, finalRating: example.finalRating })
+			.from(judgment)
+			.innerJoin(example, eq(example.id, judgment.exampleId))
+			.where(eq(example.jobId, started.jobId));
+		expect(rows).toHaveLength(answered.length);
+		const passes = (rating: number) => (rating >= target.threshold ? 1 : 0);
+		const verdicts = {
+			judgeOnly: rows.filter((r) => r.finalRating === null).map((r) => passes(r.rating)),
+			both: rows
+				.filter((r) => r.finalRating !== null)
+				.map((r) => ({ judge: passes(r.rating), human: passes(r.finalRating!) }))
+		};
+		expect(estimate).toMatchObject({
+			modelId: env.teacherId,
+			judgeName: 'Strict',
+			judged: answered.length,
+			humanRated: sample
+		});
+		expect(estimate.predictionPowered).toEqual(predictionPoweredShare(verdicts));
+		expect(estimate.humanOnly).toEqual(humanShare(verdicts));
+		expect(estimate.humanOnly!.estimate).toBeCloseTo(Math.ceil(sample / 2) / sample, 9);
+		expect(estimate.judgeOnly).toBe(judgeShare(verdicts));
 	});
 
 	it('lays two models out so neither runs in a block nor answers one input beside the other', async () => {

@@ -41,7 +41,7 @@ function quantile(sorted: number[], q: number): number | null {
 }
 
 /** One model's answer to one input in an evaluation run; its texts are read only when shown. */
-type Answer = {
+export type Answer = {
 	modelId: number;
 	exampleId: number;
 	inputHash: string;
@@ -230,7 +230,7 @@ async function modelInfo(db: Db, ids: number[]) {
 }
 
 /** Inputs every model answered. */
-function commonHashes(byModel: Map<number, Map<string, Answer>>): Set<string> {
+export function commonHashes(byModel: Map<number, Map<string, Answer>>): Set<string> {
 	const maps = [...byModel.values()];
 	if (maps.length === 0) return new Set();
 	return new Set([...maps[0].keys()].filter((h) => maps.every((m) => m.has(h))));

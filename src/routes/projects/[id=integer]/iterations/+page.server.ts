@@ -10,6 +10,7 @@ import { listDatasets } from '$lib/server/datasets';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { listIterations, startEvaluation } from '$lib/server/iterations';
 import { evaluationAnswers, iterationFigures, sideBySide } from '$lib/server/iterations/figures';
+import { judgedEstimates } from '$lib/server/iterations/judged';
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -27,6 +28,7 @@ export const load: PageServerLoad = async (event) => {
 	const right = b !== undefined && ids.includes(b) ? b : ids.at(-1);
 	return {
 		figures,
+		judged: await judgedEstimates(db, project, answers, figures),
 		compare:
 			left !== undefined && right !== undefined && left !== right
 				? { a: left, b: right, ...(await sideBySide(db, project, answers, left, right, page, 10)) }
