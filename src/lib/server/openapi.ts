@@ -119,9 +119,13 @@ export const OPENAPI_DOCUMENT = {
 		},
 		'/projects/{id}/agreement': {
 			get: {
-				summary: 'Agreement figures (admins)',
+				summary:
+					'Agreement figures, and with a judge-guided queue the audit sample’s estimates: the acceptance rate and each judge’s errors (admins)',
 				parameters: [project],
-				responses: { '200': { description: 'Figures' }, ...errors }
+				responses: {
+					'200': { description: 'Figures, with `audit` (null unless judge-guided)' },
+					...errors
+				}
 			}
 		},
 		'/projects/{id}/jobs': {
@@ -306,9 +310,10 @@ export const OPENAPI_DOCUMENT = {
 		},
 		'/projects/{id}/iterations': {
 			get: {
-				summary: 'The iterations and every evaluated model’s figures on held-out inputs (admins)',
+				summary:
+					'The iterations, every evaluated model’s figures on held-out inputs, and the judged estimates: per model and judge, the prediction-powered share clearing the threshold beside people’s own and the judge’s uncorrected one (admins)',
 				parameters: [project, { name: 'scope', in: 'query', schema: { enum: ['common', 'all'] } }],
-				responses: { '200': { description: 'Iterations and figures' }, ...errors }
+				responses: { '200': { description: 'Iterations, figures and judged estimates' }, ...errors }
 			},
 			post: {
 				summary:

@@ -18,6 +18,7 @@ import { fineTuneSpecOf } from '$lib/server/finetune';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { listIterations, startNextIteration } from '$lib/server/iterations';
 import { evaluationAnswers, iterationFigures } from '$lib/server/iterations/figures';
+import { judgedEstimates } from '$lib/server/iterations/judged';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
@@ -54,14 +55,13 @@ function filterFromJson(given: Record<string, unknown>) {
 export const GET: RequestHandler = async (event) => {
 	const { project } = await apiProjectAdmin(event, Number(event.params.id));
 	const scope = event.url.searchParams.get('scope') === 'all' ? 'all' : 'common';
+	const db = event.locals.db;
+	const answers = await evaluationAnswers(db, project);
+	const figures = await iterationFigures(db, project, answers, scope);
 	return json({
-		iterations: await listIterations(event.locals.db, project.id),
-		figures: await iterationFigures(
-			event.locals.db,
-			project,
-			await evaluationAnswers(event.locals.db, project),
-			scope
-		)
+		iterations: await listIterations(db, project.id),
+		figures,
+		judged: await judgedEstimates(db, project, answers, figures)
 	});
 };
 
