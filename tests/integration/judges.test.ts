@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { example, judge, judgment, model, review, revision } from '$lib/server/db/schema';
+import { example, job, judge, judgment, model, review, revision } from '$lib/server/db/schema';
 import {
 	createJudge,
 	deleteJudge,
@@ -10,7 +10,9 @@ import {
 	tryJudge,
 	updateJudge
 } from '$lib/server/judges';
-import { saveJudgment, startJudgeRun } from '$lib/server/judges/run';
+import { refusalToFollow, saveJudgment, startJudgeRun } from '$lib/server/judges/run';
+import { createJob } from '$lib/server/jobs';
+import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
 import { judgeAgreement } from '$lib/server/judges/agreement';
 import { cohenKappa, krippendorffAlpha } from '$lib/agreement';
 import { addMember, listRequirements } from '$lib/server/projects';
@@ -24,7 +26,7 @@ import { exportChunks } from '$lib/server/datasets/export';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { acceptEverything } from '../support/e2e';
-import { itemsOf, jobReaches } from '../support/jobs';
+import { itemsOf, jobReaches, jobRow } from '../support/jobs';
 import { standinProvider, TEST_SECRET } from '../support/jobs';
 import type { Db } from '$lib/server/db';
 import { startStandin, type Standin } from '../support/standin';
@@ -236,6 +238,54 @@ describe('judge runs', () => {
 			message:
 				'This judge has rated every output in this selection already (32); a repaired output is judged afresh.'
 		});
+	});
+
+	it('judge a job’s outputs as they arrive, each once, and end after the job', async () => {
+		const { db, admin, target, modelId, input } = await setup();
+		const made = await createJudge(db, target.id, input, admin.id);
+		if (!made.ok) throw new Error(made.message);
+		standin.set({ latencyMs: 25 });
+		const jobId = await createJob(db, target, admin.id, {
+			modelIds: [modelId],
+			settings: jobSettingsSchema.parse({ ...JOB_SETTING_DEFAULTS, concurrency: '2' }),
+			inputs: Array.from({ length: 12 }, (_, i) => `arriving ${i}${i % 4 ? '' : ' [defect]'}`),
+			source: { kind: 'file', filename: 'arrivals.jsonl' },
+			judgeId: made.judgeId
+		});
+		const following = (await db.select().from(job).where(eq(job.followsJobId, jobId)))[0]!;
+		expect(following).toMatchObject({ kind: 'judge', judgeId: made.judgeId, status: 'running' });
+		await runner(db);
+		await jobReaches(db, jobId, ['done']);
+		await jobReaches(db, following.id, ['done']);
+
+		const outputs = await db
+			.select({ id: example.id, revisionId: example.currentRevisionId })
+			.from(example)
+			.where(eq(example.jobId, jobId));
+		expect(outputs).toHaveLength(12);
+		const rated = await db.select().from(judgment).where(eq(judgment.judgeId, made.judgeId));
+		expect(rated.map((j) => j.revisionId).sort()).toEqual(outputs.map((o) => o.revisionId).sort());
+		expect(await itemsOf(db, following.id)).toHaveLength(12);
+		// Judged while the job was still writing, and finished only after it.
+		const [distilled, judgedRun] = await Promise.all([jobRow(db, jobId), jobRow(db, following.id)]);
+		const firstJudged = Math.min(...rated.map((j) => j.createdAt.getTime()));
+		expect(firstJudged).toBeLessThan(distilled.finishedAt!.getTime());
+		expect(judgedRun.finishedAt!.getTime()).toBeGreaterThanOrEqual(distilled.finishedAt!.getTime());
+	});
+
+	it('a job refuses a judge that cannot follow it, with the reason', async () => {
+		const { db, admin, target, input } = await setup();
+		const made = await createJudge(db, target.id, input, admin.id);
+		if (!made.ok) throw new Error(made.message);
+		const other = await makeProject(db, admin.id, { name: 'Elsewhere' });
+		expect(await refusalToFollow(db, other.id, made.judgeId)).toBe(
+			'That judge is not in this project any more; reload the page.'
+		);
+		await db.transaction((tx) => tx.delete(model).where(eq(model.id, input.modelId)));
+		expect(await refusalToFollow(db, target.id, made.judgeId)).toBe(
+			'That judge’s model was removed: choose another model for it first.'
+		);
+		expect(await refusalToFollow(db, target.id, made.judgeId + 1)).toMatch(/not in this project/);
 	});
 
 	it('an answer off the schema fails that item with the reason, and the run goes on', async () => {

@@ -151,6 +151,11 @@ export const OPENAPI_DOCUMENT = {
 										type: 'object',
 										description:
 											'temperature, maxTokens, samplesPerInput, fewShot, reasoning, invalidOutputs, concurrency, timeoutSeconds'
+									},
+									judgeId: {
+										type: 'integer',
+										description:
+											'A judge of the project that judges each output as it arrives, in a judge run that follows the job'
 									}
 								}
 							}

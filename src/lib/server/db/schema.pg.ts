@@ -130,6 +130,9 @@ export const example = pgTable(
 		index('example_project_split_idx').on(t.projectId, t.split, t.id),
 		index('example_project_source_idx').on(t.projectId, t.source, t.id),
 		index('example_project_input_hash_idx').on(t.projectId, t.inputHash),
+		index('example_job_idx')
+			.on(t.jobId, t.currentRevisionId)
+			.where(sql.raw('"job_id" is not null')),
 		index('example_import_idx').on(t.importId).where(sql.raw('"import_id" is not null')),
 		index('example_gold_idx').on(t.projectId, t.id).where(sql.raw('"is_gold" = 1')),
 		index('example_queue_oldest_idx').on(
@@ -285,6 +288,10 @@ export const job = pgTable(
 		judgeId: bigint('judge_id', { mode: 'number' }).references((): AnyPgColumn => judge.id, {
 			onDelete: 'set null'
 		}),
+		followsJobId: bigint('follows_job_id', { mode: 'number' }).references(
+			(): AnyPgColumn => job.id,
+			{ onDelete: 'set null' }
+		),
 		config: text('config').notNull().default('{}'),
 		concurrency: bigint('concurrency', { mode: 'number' }).notNull().default(4),
 		inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),

@@ -264,6 +264,13 @@ export const job = sqliteTable(
 		judgeId: integer('judge_id').references((): AnySQLiteColumn => judge.id, {
 			onDelete: 'set null'
 		}),
+		/**
+		 * A judge run that judges another job's outputs as they arrive: it takes in each new
+		 * output and finishes once that job has stopped and all it wrote is judged.
+		 */
+		followsJobId: integer('follows_job_id').references((): AnySQLiteColumn => job.id, {
+			onDelete: 'set null'
+		}),
 		/** Sampling parameters, prompt options, input source, samples per input: JSON. */
 		config: text('config').notNull().default('{}'),
 		concurrency: integer('concurrency').notNull().default(4),
@@ -490,6 +497,10 @@ export const example = sqliteTable(
 		index('example_project_source_idx').on(t.projectId, t.source, t.id),
 		index('example_project_input_hash_idx').on(t.projectId, t.inputHash),
 		// A failed or abandoned import's staged rows are found and removed by their batch.
+		// A judge run that follows a job finds the job's newest outputs by their revision.
+		index('example_job_idx')
+			.on(t.jobId, t.currentRevisionId)
+			.where(sql`${t.jobId} is not null`),
 		index('example_import_idx')
 			.on(t.importId)
 			.where(sql`${t.importId} is not null`),

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { within, type Db, type Tx } from '../db';
 import { example, job, jobItem, model, provider, type Job, type Project } from '../db/schema';
+import { followJobWithJudge } from '../judges/run';
 import { exampleIdsMatching } from '../examples';
 import {
 	parseImport,
@@ -81,11 +82,14 @@ export type NewJob = {
 	source: JobConfig['source'];
 	kind?: 'distill' | 'evaluation' | 'documents';
 	pairs?: { pairPrompt: string; pairsPerPassage: number };
+	/** A judge that judges each output as it arrives, in a judge run started with the job. */
+	judgeId?: number | null;
 };
 
 /**
  * Stores the job and all its items in one transaction, running. The same input given twice
- * is asked once; each model answers each input `samplesPerInput` times.
+ * is asked once; each model answers each input `samplesPerInput` times. With a judge, its
+ * following run starts in the same transaction (a judge gone by then starts none).
  */
 export async function createJob(
 	db: Db | Tx,
@@ -131,6 +135,9 @@ export async function createJob(
 			await tx
 				.insert(jobItem)
 				.values(rows.slice(i, i + ITEMS_PER_INSERT).map((row) => ({ ...row, jobId: created.id })));
+		}
+		if (spec.judgeId) {
+			await followJobWithJudge(tx, target, spec.judgeId, created.id, userId, now);
 		}
 		return created.id;
 	});

@@ -45,7 +45,13 @@ import {
 } from './rateLimit';
 import { runnerStatements, type ClaimedItem } from './statements';
 import { batchedWrites } from './writeBatch';
-import { judgeRequestFor, judgingFor, saveJudgment, type Judging } from '../judges/run';
+import {
+	feedFollowingRun,
+	judgeRequestFor,
+	judgingFor,
+	saveJudgment,
+	type Judging
+} from '../judges/run';
 import { refreshJudgeTrust } from '../judges/triage';
 import { parseJudgment } from '../judges/rubric';
 
@@ -324,6 +330,8 @@ export class JobRunner {
 			this.inFlight.set(found.id, calls);
 			let wait = 0;
 			const claimed = await this.db.transaction(async (tx) => {
+				// A judge run that follows a job first takes in what that job wrote since.
+				if (found.followsJobId !== null) await feedFollowingRun(tx, found);
 				const budgets = new Map<number, Budget>();
 				const items = await this.statements.claimItems(
 					{
@@ -373,8 +381,11 @@ export class JobRunner {
 						)
 						.limit(1)
 				)[0];
-				if (!waiting || waiting.n === 0) await this.finish(found.id, now);
-				else {
+				if (!waiting || waiting.n === 0) {
+					// A following run waits for its job to stop, then for its last outputs.
+					if (await this.stillFollowing(found)) nextAt = Math.min(nextAt, now + this.pollMs);
+					else await this.finish(found.id, now);
+				} else {
 					if (waiting.next) nextAt = Math.min(nextAt, waiting.next.getTime());
 					if (waiting.leaseEnds) nextAt = Math.min(nextAt, waiting.leaseEnds.getTime());
 				}
@@ -401,6 +412,8 @@ export class JobRunner {
 					.from(jobItem)
 					.where(eq(jobItem.jobId, found.id))
 			).flatMap((r) => (r.id === null ? [] : [r.id]));
+			// A following judge run may have no item yet: its judge's model is the one it calls.
+			if (found.modelId !== null && !modelIds.includes(found.modelId)) modelIds.push(found.modelId);
 			const rows = modelIds.length
 				? await this.db
 						.select({ model, provider })
@@ -795,6 +808,23 @@ export class JobRunner {
 		});
 		this.contexts.delete(jobId);
 		for (const c of this.inFlight.get(jobId)?.values() ?? []) c.abort();
+	}
+
+	/**
+	 * Whether a following judge run must wait: its job may still write outputs, or wrote some
+	 * since the last feed (taken in here, so the next look claims them).
+	 */
+	private async stillFollowing(found: Job): Promise<boolean> {
+		if (found.followsJobId === null) return false;
+		const followed = (
+			await this.db
+				.select({ status: job.status })
+				.from(job)
+				.where(eq(job.id, found.followsJobId))
+				.limit(1)
+		)[0];
+		if (followed && ['pending', 'running', 'paused'].includes(followed.status)) return true;
+		return (await this.write((tx) => feedFollowingRun(tx, found))) > 0;
 	}
 
 	private async finish(jobId: number, now: number) {

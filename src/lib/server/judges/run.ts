@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull, max, ne } from 'drizzle-orm';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { within, type Db, type Queryable, type Tx } from '../db';
 import {
@@ -106,31 +106,10 @@ export async function startJudgeRun(
 				message: `This judge has rated every output in this selection already (${outputs.length}); a repaired output is judged afresh.`
 			};
 		}
-		const settings = jobSettingsSchema.parse({
-			...JOB_SETTING_DEFAULTS,
-			concurrency: String(options.concurrency ?? 4)
+		const created = await insertJudgeRun(tx, target, found, userId, now, {
+			description: describeSelection(selection),
+			concurrency: options.concurrency
 		});
-		const { concurrency, ...rest } = settings;
-		const created = (
-			await tx
-				.insert(job)
-				.values({
-					projectId: target.id,
-					kind: 'judge',
-					status: 'running',
-					modelId: found.modelId,
-					judgeId,
-					config: JSON.stringify({
-						...rest,
-						source: { kind: 'judge', description: describeSelection(selection) }
-					}),
-					concurrency,
-					createdBy: userId,
-					createdAt: now,
-					startedAt: now
-				})
-				.returning({ id: job.id })
-		)[0];
 		// Bound values per statement stay far below SQLite's limit at 500 rows of 6.
 		for (let i = 0; i < fresh.length; i += 500) {
 			await tx.insert(jobItem).values(
@@ -145,6 +124,121 @@ export async function startJudgeRun(
 		}
 		return { ok: true, jobId: created.id, items: fresh.length };
 	});
+}
+
+/** A judge run's job row; its items are added by whoever starts or feeds it. */
+async function insertJudgeRun(
+	tx: Tx,
+	target: Project,
+	found: Judge,
+	userId: string | null,
+	now: Date,
+	run: { description: string; concurrency?: number; followsJobId?: number }
+) {
+	const settings = jobSettingsSchema.parse({
+		...JOB_SETTING_DEFAULTS,
+		concurrency: String(run.concurrency ?? 4)
+	});
+	const { concurrency, ...rest } = settings;
+	return (
+		await tx
+			.insert(job)
+			.values({
+				projectId: target.id,
+				kind: 'judge',
+				status: 'running',
+				modelId: found.modelId,
+				judgeId: found.id,
+				followsJobId: run.followsJobId ?? null,
+				config: JSON.stringify({
+					...rest,
+					source: { kind: 'judge', description: run.description }
+				}),
+				concurrency,
+				createdBy: userId,
+				createdAt: now,
+				startedAt: now
+			})
+			.returning({ id: job.id })
+	)[0];
+}
+
+/** Why this judge cannot judge a new job's outputs as they arrive, or null when it can. */
+export async function refusalToFollow(
+	db: Queryable,
+	projectId: number,
+	judgeId: number
+): Promise<string | null> {
+	const found = await judgeOf(db, projectId, judgeId);
+	if (!found) return 'That judge is not in this project any more; reload the page.';
+	if (found.modelId === null)
+		return 'That judge’s model was removed: choose another model for it first.';
+	return null;
+}
+
+/**
+ * A judge run that judges a job's outputs as they arrive, started with the job in its
+ * transaction. It has no items yet: the runner feeds it each output the job writes
+ * (`feedFollowingRun`) and ends it once the job has stopped and everything is judged.
+ */
+export async function followJobWithJudge(
+	tx: Tx,
+	target: Project,
+	judgeId: number,
+	followedJobId: number,
+	userId: string | null,
+	now: Date
+): Promise<number | null> {
+	const found = await judgeOf(tx, target.id, judgeId);
+	if (!found || found.modelId === null) return null;
+	const created = await insertJudgeRun(tx, target, found, userId, now, {
+		description: `the outputs of job ${followedJobId}, as they arrive`,
+		followsJobId: followedJobId
+	});
+	return created.id;
+}
+
+/**
+ * Adds to a following judge run the outputs its job wrote since the last feed: the job's
+ * examples whose current revision is newer than any the run holds. Returns how many; in the
+ * runner's claim transaction, so no output is taken in twice.
+ */
+export async function feedFollowingRun(
+	tx: Tx,
+	run: Pick<Job, 'id' | 'followsJobId' | 'modelId'>
+): Promise<number> {
+	if (run.followsJobId === null) return 0;
+	const newest = (
+		await tx
+			.select({ revisionId: max(jobItem.judgedRevisionId) })
+			.from(jobItem)
+			.where(eq(jobItem.jobId, run.id))
+	)[0]?.revisionId;
+	const arrived = await tx
+		.select({ input: example.input, inputHash: example.inputHash, revisionId: revision.id })
+		.from(example)
+		.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+		.where(
+			and(
+				eq(example.jobId, run.followsJobId),
+				gt(example.currentRevisionId, newest ?? 0),
+				isNotNull(revision.output),
+				notStaged()
+			)
+		)
+		.orderBy(example.currentRevisionId);
+	for (let i = 0; i < arrived.length; i += 500) {
+		await tx.insert(jobItem).values(
+			arrived.slice(i, i + 500).map((o) => ({
+				jobId: run.id,
+				input: o.input,
+				inputHash: o.inputHash,
+				modelId: run.modelId,
+				judgedRevisionId: o.revisionId
+			}))
+		);
+	}
+	return arrived.length;
 }
 
 /** A judge's runs, newest first, with how far each got. */

@@ -10,6 +10,8 @@ import { createJob, inputsOfExamples, parseJobInputs } from '$lib/server/jobs';
 import { splitIntoPassages } from '$lib/server/jobs/documents';
 import { DEFAULT_PAIR_PROMPT } from '$lib/server/jobs/prompt';
 import { modelChoices } from '$lib/server/providers';
+import { listJudges } from '$lib/server/judges';
+import { refusalToFollow } from '$lib/server/judges/run';
 import type { Actions, PageServerLoad } from './$types';
 
 /** At most this many bad lines are sent back to the page; the total is always given. */
@@ -59,6 +61,10 @@ export const load: PageServerLoad = async (event) => {
 	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	return {
 		models: await modelChoices(event.locals.db),
+		// Judges that can run: those whose model is still there.
+		judges: (await listJudges(event.locals.db, project.id))
+			.filter((j) => j.modelId !== null)
+			.map((j) => ({ id: j.id, name: j.name })),
 		defaults: JOB_SETTING_DEFAULTS,
 		outputKind: project.outputKind,
 		pairPrompt: DEFAULT_PAIR_PROMPT
@@ -84,7 +90,11 @@ export const actions: Actions = {
 			pairPrompt: formText(form, 'pairPrompt'),
 			pairsPerPassage: formText(form, 'pairsPerPassage')
 		};
-		const state = { values: { ...values, inputSource, ...filterValues, ...pairValues }, chosen };
+		const judgeId = formText(form, 'judgeId');
+		const state = {
+			values: { ...values, inputSource, ...filterValues, ...pairValues, judgeId },
+			chosen
+		};
 		const settings = jobSettingsSchema.safeParse(values);
 		const source = sourceSchema.safeParse({ modelIds: chosen, inputSource });
 		const known = new Set((await modelChoices(db)).map((m) => m.id));
@@ -95,6 +105,12 @@ export const actions: Actions = {
 		if (source.success && source.data.modelIds.some((m) => !known.has(m))) {
 			errors.modelIds = ['A chosen model no longer exists; reload the page.'];
 		}
+		const judgeRefusal = judgeId
+			? /^\d{1,15}$/.test(judgeId)
+				? await refusalToFollow(db, project.id, Number(judgeId))
+				: 'Choose a judge from the list.'
+			: null;
+		if (judgeRefusal) errors.judgeId = [judgeRefusal];
 		if (!settings.success || !source.success || Object.keys(errors).length > 0) {
 			return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
 		}
@@ -169,6 +185,7 @@ export const actions: Actions = {
 			settings: settings.data,
 			inputs,
 			pairs,
+			judgeId: judgeId ? Number(judgeId) : null,
 			source:
 				source.data.inputSource === 'file'
 					? { kind: 'file', filename: description }

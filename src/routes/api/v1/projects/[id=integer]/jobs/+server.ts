@@ -6,6 +6,7 @@ import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { createJob, listJobs } from '$lib/server/jobs';
 import { missingModelIds } from '$lib/server/providers';
+import { refusalToFollow } from '$lib/server/judges/run';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
@@ -16,7 +17,9 @@ const bodySchema = z.object({
 		.array(z.string().trim().min(1, 'An input cannot be empty.'), 'Give inputs as a list of texts.')
 		.min(1, 'Give at least one input.')
 		.max(100_000, 'Start at most 100,000 inputs at a time.'),
-	settings: apiSettingsSchema
+	settings: apiSettingsSchema,
+	/** A judge of the project that judges each output as it arrives. */
+	judgeId: z.number('Give judgeId as a judge’s id.').int().positive().nullish()
 });
 
 export const GET: RequestHandler = async (event) => {
@@ -38,10 +41,14 @@ export const POST: RequestHandler = async (event) => {
 	if (!settings.success) return invalid('The settings have a problem.', settings.error);
 	const unknown = await missingModelIds(event.locals.db, parsed.data.modelIds);
 	if (unknown.length > 0) return invalid(`No model with id ${unknown.join(', ')}.`);
+	const { judgeId } = parsed.data;
+	const judgeRefusal = judgeId ? await refusalToFollow(event.locals.db, project.id, judgeId) : null;
+	if (judgeRefusal) return invalid(judgeRefusal);
 	const jobId = await createJob(event.locals.db, project, user.id, {
 		modelIds: parsed.data.modelIds,
 		settings: settings.data,
 		inputs: parsed.data.inputs,
+		judgeId,
 		source: { kind: 'file', filename: 'api' }
 	});
 	event.locals.jobs.wake();

@@ -1,0 +1,2 @@
+ALTER TABLE `job` ADD `follows_job_id` integer REFERENCES job(id) ON DELETE set null;--> statement-breakpoint
+CREATE INDEX `example_job_idx` ON `example` (`job_id`,`current_revision_id`) WHERE "example"."job_id" is not null;
