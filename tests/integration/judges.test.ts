@@ -13,7 +13,7 @@ import {
 import { refusalToFollow, saveJudgment, startJudgeRun } from '$lib/server/judges/run';
 import { createJob } from '$lib/server/jobs';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
-import { judgeAgreement } from '$lib/server/judges/agreement';
+import { judgeAgreement, judgesSideBySide } from '$lib/server/judges/agreement';
 import { cohenKappa, krippendorffAlpha } from '$lib/agreement';
 import { addMember, listRequirements } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
@@ -476,6 +476,52 @@ describe('a judge measured against people', () => {
 			measured.alphaWithJudge.value!,
 			12
 		);
+
+		// A second judge rates four of the outputs: the two are compared on those four alone.
+		const second = await createJudge(
+			db,
+			target.id,
+			{ name: 'Second', modelId, rubric: DEFAULT_RUBRIC, withReference: false, temperature: null },
+			admin.id
+		);
+		if (!second.ok) throw new Error(second.message);
+		const secondRatings = [1, 3, 4, 1];
+		await db.transaction(async (tx) => {
+			for (const [k, rating] of secondRatings.entries()) {
+				await saveJudgment(
+					tx,
+					second.judgeId,
+					examples[k + 2].currentRevisionId!,
+					{ ok: true, rating, rationale: '', requirements: {} },
+					T0
+				);
+			}
+		});
+		const compared = (await judgesSideBySide(db, target, [
+			{ id: made.judgeId, name: 'Hand' },
+			{ id: second.judgeId, name: 'Second' }
+		]))!;
+		expect(compared.units).toBe(4);
+		const shared = finals.slice(2);
+		const [hand, other] = compared.judges;
+		expect(hand.measured.units).toBe(4);
+		expect(hand.measured.kappa.value!.kappa).toBeCloseTo(
+			cohenKappa(
+				judged.slice(2).map((j, i) => [j, shared[i]]),
+				'quadratic',
+				[1, 2, 3, 4, 5]
+			).value!,
+			12
+		);
+		expect(other.measured.kappa.value!.kappa).toBeCloseTo(
+			cohenKappa(
+				secondRatings.map((j, i) => [j, shared[i]]),
+				'quadratic',
+				[1, 2, 3, 4, 5]
+			).value!,
+			12
+		);
+		expect(await judgesSideBySide(db, target, [{ id: made.judgeId, name: 'Hand' }])).toBeNull();
 	});
 });
 

@@ -60,7 +60,9 @@ const share = (part: number, whole: number) => (whole === 0 ? null : part / whol
 export async function judgeAgreement(
 	db: Db,
 	target: Project,
-	judgeId: number
+	judgeId: number,
+	/** Measure on these revisions only: the outputs several judges share, to compare them. */
+	onRevisions?: ReadonlySet<number>
 ): Promise<JudgeAgreement> {
 	const scale = target.ratingScale;
 	const values = SCALES[scale].map((v) => v.value);
@@ -85,7 +87,8 @@ export async function judgeAgreement(
 				inArray(example.status, ['accepted', 'rejected'])
 			)
 		)
-		.orderBy(judgment.revisionId);
+		.orderBy(judgment.revisionId)
+		.then((found) => (onRevisions ? found.filter((r) => onRevisions.has(r.revisionId)) : found));
 	const reviewsOf = new Map<number, { userId: string; name: string; rating: number }[]>();
 	for (let i = 0; i < rows.length; i += 1000) {
 		const ids = rows.slice(i, i + 1000).map((r) => r.revisionId);
@@ -288,5 +291,52 @@ export function trustOf(
 	return {
 		trusted: false,
 		text: `Not settled: about ${Math.max(1, needed - units)} more outputs rated by both would show whether it reaches the median annotator's agreement (${at}).`
+	};
+}
+
+export type JudgesSideBySide = {
+	/** The outputs every compared judge rated and people settled. */
+	units: number;
+	judges: { id: number; name: string; measured: JudgeAgreement }[];
+};
+
+/**
+ * Several judges (or versions of one rubric) measured on the same outputs: those each of them
+ * rated and people settled, so that a better figure is the judge's and not its sample's.
+ * Null with fewer than two judges.
+ */
+export async function judgesSideBySide(
+	db: Db,
+	target: Project,
+	judges: { id: number; name: string }[]
+): Promise<JudgesSideBySide | null> {
+	if (judges.length < 2) return null;
+	const rated = await db
+		.select({ judgeId: judgment.judgeId, revisionId: judgment.revisionId })
+		.from(judgment)
+		.innerJoin(example, eq(example.currentRevisionId, judgment.revisionId))
+		.where(
+			and(
+				eq(example.projectId, target.id),
+				inArray(example.status, ['accepted', 'rejected']),
+				isNotNull(example.finalRating),
+				inArray(
+					judgment.judgeId,
+					judges.map((j) => j.id)
+				)
+			)
+		);
+	const counts = new Map<number, number>();
+	for (const r of rated) counts.set(r.revisionId, (counts.get(r.revisionId) ?? 0) + 1);
+	const shared = new Set([...counts].filter(([, n]) => n === judges.length).map(([id]) => id));
+	return {
+		units: shared.size,
+		judges: await Promise.all(
+			judges.map(async (j) => ({
+				id: j.id,
+				name: j.name,
+				measured: await judgeAgreement(db, target, j.id, shared)
+			}))
+		)
 	};
 }

@@ -2,7 +2,7 @@ import { error } from '@sveltejs/kit';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { projectAgreement } from '$lib/server/agreement';
 import { listJudges } from '$lib/server/judges';
-import { judgeAgreement } from '$lib/server/judges/agreement';
+import { judgeAgreement, judgesSideBySide } from '$lib/server/judges/agreement';
 import { auditEstimates } from '$lib/server/judges/audit';
 import type { PageServerLoad } from './$types';
 
@@ -18,8 +18,9 @@ export const load: PageServerLoad = async (event) => {
 			measured: await judgeAgreement(event.locals.db, project, j.id)
 		}))
 	);
+	const sideBySide = await judgesSideBySide(event.locals.db, project, judges);
 	// The audit sample's estimates, once the queue is judge-guided.
 	const audit =
 		project.queueOrder === 'judged' ? await auditEstimates(event.locals.db, project) : null;
-	return { agreement, judges, audit };
+	return { agreement, judges, sideBySide, audit };
 };
