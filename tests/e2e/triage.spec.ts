@@ -1,7 +1,7 @@
 import { expect, request, test, type APIRequestContext } from '@playwright/test';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { createApiToken } from '../../src/lib/server/apiTokens';
-import { example, revision } from '../../src/lib/server/db/schema';
+import { example, jobItem, revision } from '../../src/lib/server/db/schema';
 import { freezeDataset } from '../../src/lib/server/datasets';
 import { importExamples } from '../../src/lib/server/import';
 import { addMember, createProject } from '../../src/lib/server/projects';
@@ -67,7 +67,7 @@ async function judgedProject(name: string, split: { train: string; test: string 
 			authorization: `Bearer ${(await createApiToken(db, admin.id, 'triage script')).token}`
 		}
 	});
-	return { db, admin, rater, project, providerName, teacher, api };
+	return { db, admin, rater, project, provider, providerName, teacher, api };
 }
 
 async function jobDone(api: APIRequestContext, projectId: number, jobId: number) {
@@ -283,6 +283,96 @@ test('an evaluation judged on every held-out answer shows the estimate with both
 			predictionPowered: expect.objectContaining({ humanRated: 4, judged: heldOut }),
 			humanOnly: expect.objectContaining({ estimate: 0.5 })
 		})
+	]);
+	await api.dispose();
+});
+
+test('a judge compares the student with the teacher pair by pair, from the iteration page', async ({
+	page,
+	context
+}) => {
+	const { db, admin, rater, project, provider, teacher, api } = await judgedProject('Pairwise', {
+		train: '5',
+		test: '95'
+	});
+	const student = await addModel(db, provider.id, {
+		name: 'student-small',
+		inputPricePerMTok: 0.1,
+		outputPricePerMTok: 0.4
+	});
+	async function* rows() {
+		for (let i = 1; i <= 8; i++) {
+			yield `${JSON.stringify({ input: `Pair question ${i}`, output: `Answer ${i}.` })}\n`;
+		}
+	}
+	await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'pairs.jsonl',
+		userId: admin.id
+	});
+	await acceptEverything(db, project.id, rater.id, 'pairs');
+	const frozen = await freezeDataset(db, project, 'v1', datasetFilterSchema.parse({}), admin.id);
+	if (!frozen.ok) throw new Error(frozen.message);
+	const evaluation = await api.post(`/api/v1/projects/${project.id}/evaluations`, {
+		data: { modelIds: [teacher.id, student.id], datasetId: frozen.datasetId, splits: ['test'] }
+	});
+	expect(evaluation.status(), await evaluation.text()).toBe(201);
+	await jobDone(api, project.id, (await evaluation.json()).id);
+	// Two of the student's answers carry a defect; the judge prefers the teacher's there.
+	const answers = await db
+		.select({ revisionId: revision.id })
+		.from(example)
+		.innerJoin(revision, eq(revision.exampleId, example.id))
+		.innerJoin(jobItem, eq(jobItem.exampleId, example.id))
+		.where(and(eq(example.projectId, project.id), eq(jobItem.modelId, student.id)))
+		.orderBy(example.id)
+		.limit(2);
+	await db.transaction(async (tx) => {
+		for (const a of answers) {
+			await tx
+				.update(revision)
+				.set({ output: sql`${revision.output} || ' [defect]'` })
+				.where(eq(revision.id, a.revisionId));
+		}
+	});
+	const made = await api.post(`/api/v1/projects/${project.id}/judges`, {
+		data: { name: 'Referee', modelId: teacher.id }
+	});
+	expect(made.status(), await made.text()).toBe(201);
+
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/iterations`);
+	const form = page.getByRole('form', { name: 'Compare two models with a judge' });
+	await form.getByLabel('Baseline (for example the teacher)').selectOption({
+		label: 'teacher-large'
+	});
+	// The same model twice is refused beside the field.
+	await form.getByLabel('Model measured against it (for example the student)').selectOption({
+		label: 'teacher-large'
+	});
+	await form.getByRole('button', { name: 'Compare with the judge' }).click();
+	await expect(
+		page.getByLabel('Model measured against it (for example the student)')
+	).toHaveAccessibleDescription('Choose a model other than the baseline.');
+	await page
+		.getByLabel('Model measured against it (for example the student)')
+		.selectOption({ label: 'student-small' });
+	await page.getByRole('button', { name: 'Compare with the judge' }).click();
+	await expect(page.getByRole('heading', { name: /^Judge run \d+$/ })).toBeVisible();
+	await expect(page.getByRole('heading', { name: 'Progress: Done' })).toBeVisible({
+		timeout: 15_000
+	});
+	await page.goto(`/projects/${project.id}/iterations`);
+	const row = page
+		.getByRole('table', { name: 'Pairwise judge results' })
+		.getByRole('row', { name: /Referee/ });
+	const held = frozen.counts.test;
+	await expect(row).toContainText('student-small, against teacher-large');
+	await expect(row).toContainText(`0 / ${held - 2} / 2`);
+	const read = await (await api.get(`/api/v1/projects/${project.id}/iterations`)).json();
+	expect(read.pairwise).toEqual([
+		expect.objectContaining({ inputs: held, baselineWins: 2, challengerWins: 0 })
 	]);
 	await api.dispose();
 });

@@ -12,7 +12,7 @@ import { copyPlan } from '$lib/server/db/copy';
 import * as schema from '$lib/server/db/schema';
 import { getTableName, is } from 'drizzle-orm';
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { dataset, project } from '$lib/server/db/schema';
+import { dataset, project, revision } from '$lib/server/db/schema';
 import { exportStream, SPLITS } from '$lib/server/datasets/export';
 import { startNextIteration } from '$lib/server/iterations';
 import { JobRunner } from '$lib/server/jobs/runner';
@@ -25,7 +25,7 @@ import {
 } from '$lib/server/jobs/synthetic';
 import { addMember } from '$lib/server/projects';
 import { createJudge, DEFAULT_RUBRIC } from '$lib/server/judges';
-import { startJudgeRun } from '$lib/server/judges/run';
+import { saveJudgeAnswer, startJudgeRun } from '$lib/server/judges/run';
 import { addModel, createProvider } from '$lib/server/providers';
 import { claimNext, skipExample } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
@@ -210,6 +210,17 @@ async function everyOtherKindOfRow(
 	if (!judging.ok) throw new Error(judging.message);
 	await notify(db, 'jobs');
 	await jobReaches(db, judging.jobId, ['done']);
+	// And compares two of the outputs, as a pairwise run keeps its answer.
+	const [first, second] = await db.select({ id: revision.id }).from(revision).limit(2);
+	await db.transaction((tx) =>
+		saveJudgeAnswer(
+			tx,
+			judged.judgeId,
+			{ judgedRevisionId: first.id, versusRevisionId: second.id },
+			{ ok: true, kind: 'preference', winner: 'first', rationale: 'Shorter.' },
+			new Date()
+		)
+	);
 	return worker;
 }
 

@@ -1,10 +1,19 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dataset, example, fineTune, job, judgment, model, provider } from '$lib/server/db/schema';
+import {
+	dataset,
+	example,
+	fineTune,
+	job,
+	judgment,
+	model,
+	provider,
+	revision
+} from '$lib/server/db/schema';
 import { createJudge, DEFAULT_RUBRIC } from '$lib/server/judges';
 import { humanShare, judgeShare, predictionPoweredShare } from '$lib/server/judges/estimates';
-import { startJudgeRun } from '$lib/server/judges/run';
-import { judgedEstimates } from '$lib/server/iterations/judged';
+import { startJudgeRun, startPairwiseRun } from '$lib/server/judges/run';
+import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
 import { freezeDataset, previewChange } from '$lib/server/datasets';
@@ -302,6 +311,104 @@ describe('the re-tune loop', () => {
 		expect(estimate.humanOnly).toEqual(humanShare(verdicts));
 		expect(estimate.humanOnly!.estimate).toBeCloseTo(Math.ceil(sample / 2) / sample, 9);
 		expect(estimate.judgeOnly).toBe(judgeShare(verdicts));
+	});
+
+	it('a pairwise judge compares two models in both orders, so its leaning cancels, and gives the win rate', async () => {
+		const env = await setup();
+		const { db, target } = env;
+		const frozen = await freezeDataset(
+			db,
+			target,
+			'v1',
+			datasetFilterSchema.parse({}),
+			env.admin.id
+		);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const student = await addModel(db, env.providerId, {
+			name: 'student-small',
+			inputPricePerMTok: 0.1,
+			outputPricePerMTok: 0.4
+		});
+		const started = await startEvaluation(db, target, env.admin.id, {
+			modelIds: [env.teacherId, student.id],
+			datasetId: frozen.datasetId,
+			splits: ['test'],
+			settings: EVALUATION_SETTINGS
+		});
+		if (!started.ok) throw new Error(started.message);
+		env.runner.wake();
+		await jobReaches(db, started.jobId, ['done']);
+		// Three of the student's answers carry a defect; the rest are as good as the teacher's.
+		const before = await evaluationAnswers(db, target);
+		const inputs = [...before.heldOut.get(student.id)!.values()];
+		expect(inputs.length).toBeGreaterThanOrEqual(5);
+		const flawed = inputs.slice(0, 3).map((a) => a.revisionId);
+		await db.transaction(async (tx) => {
+			for (const id of flawed) {
+				await tx
+					.update(revision)
+					.set({ output: sql`${revision.output} || ' [defect]'` })
+					.where(eq(revision.id, id));
+			}
+		});
+		// A judge that, when it cannot tell, always prefers whichever output it sees first.
+		standin.set({ judgePositionBias: 1 });
+		const made = await createJudge(
+			db,
+			target.id,
+			{
+				name: 'Pairwise',
+				modelId: env.teacherId,
+				rubric: DEFAULT_RUBRIC,
+				withReference: false,
+				temperature: 0
+			},
+			env.admin.id
+		);
+		if (!made.ok) throw new Error(made.message);
+		const run = await startPairwiseRun(
+			db,
+			target,
+			made.judgeId,
+			[env.teacherId, student.id],
+			env.admin.id
+		);
+		if (!run.ok) throw new Error(run.message);
+		expect(run.items).toBe(inputs.length * 2);
+		env.runner.wake();
+		await jobReaches(db, run.jobId, ['done']);
+		standin.set({ judgePositionBias: 0 });
+
+		const [result] = await pairwiseResults(db, target, await evaluationAnswers(db, target));
+		const n = inputs.length;
+		expect(result).toMatchObject({
+			judgeName: 'Pairwise',
+			baseline: { id: env.teacherId, name: 'teacher-large' },
+			challenger: { id: student.id, name: 'student-small' },
+			inputs: n,
+			waiting: 0,
+			baselineWins: 3,
+			challengerWins: 0,
+			ties: n - 3,
+			// The leaning gave the first output every undecided pair: the two orders disagree there.
+			ordersAgree: 3
+		});
+		const mean = ((n - 3) * 0.5) / n;
+		expect(result.winRate!.estimate).toBeCloseTo(mean, 12);
+		const sd = Math.sqrt(((n - 3) * (0.5 - mean) ** 2 + 3 * mean ** 2) / (n - 1));
+		expect(result.winRate!.high - result.winRate!.estimate).toBeCloseTo(
+			1.959964 * (sd / Math.sqrt(n)),
+			9
+		);
+		expect(
+			await startPairwiseRun(db, target, made.judgeId, [env.teacherId, student.id], env.admin.id)
+		).toEqual({
+			ok: false,
+			message: `This judge has compared these two models on every input already (${n}).`
+		});
+		expect(
+			await startPairwiseRun(db, target, made.judgeId, [env.teacherId, env.teacherId], env.admin.id)
+		).toEqual({ ok: false, message: 'Choose two different models.' });
 	});
 
 	it('lays two models out so neither runs in a block nor answers one input beside the other', async () => {

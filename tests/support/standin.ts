@@ -55,6 +55,12 @@ export type StandinOptions = {
 	 */
 	judgeCatchRate: number;
 	judgeFalseFailRate: number;
+	/**
+	 * As a pairwise judge (structured output named "preference"): it prefers the output without
+	 * a planted "[defect]"; when both or neither carry one, it picks the output shown first this
+	 * share of the time (a position bias), and says tie otherwise.
+	 */
+	judgePositionBias: number;
 	/** The Fireworks account the key may use; any other is refused (403). */
 	fireworksAccount: string;
 	/** Who the key is on the Hugging Face Hub: the namespace its jobs and repositories live in. */
@@ -77,6 +83,7 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	uploadDelayMs: 0,
 	judgeCatchRate: 0.8,
 	judgeFalseFailRate: 0.1,
+	judgePositionBias: 0,
 	fireworksAccount: 'standin-account',
 	hubUser: 'standin-user'
 };
@@ -319,6 +326,31 @@ export async function startStandin(
 		return { overall: rated, requirements: Object.fromEntries(names.map((n) => [n, rated])) };
 	}
 
+	/** A pairwise judge's answer: the output without a defect, else its leaning, else a tie. */
+	function preference(shown: string) {
+		const first = /Output A:\n([\s\S]*?)\n\nOutput B:/.exec(shown)?.[1] ?? '';
+		const second = /Output B:\n([\s\S]*)$/.exec(shown)?.[1] ?? '';
+		const flawed = [first, second].map((o) => o.includes('[defect]'));
+		const draw =
+			parseInt(
+				createHash('sha256').update(`${options.seed}:${shown}`).digest('hex').slice(0, 8),
+				16
+			) /
+			2 ** 32;
+		const winner =
+			flawed[0] !== flawed[1]
+				? flawed[0]
+					? 'B'
+					: 'A'
+				: draw < options.judgePositionBias
+					? 'A'
+					: 'tie';
+		return {
+			winner,
+			rationale: winner === 'tie' ? 'Neither is better.' : `Output ${winner} does the task better.`
+		};
+	}
+
 	async function chat(body: Record<string, unknown>, response: ServerResponse) {
 		const messages = (Array.isArray(body.messages) ? body.messages : []) as {
 			role: string;
@@ -383,6 +415,8 @@ export async function startStandin(
 			content = wantsJson ? '{"answer": "cut off' : '';
 		} else if (behaviour === 'invalid') {
 			content = wantsJson ? JSON.stringify({ unexpected: input }) : '';
+		} else if (format?.json_schema?.name === 'preference') {
+			content = JSON.stringify(preference(input));
 		} else if (format?.json_schema?.name === 'judgment') {
 			content = JSON.stringify(judgment(format.json_schema.schema!, input, system));
 		} else if (wantsJson) {

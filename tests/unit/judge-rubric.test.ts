@@ -4,7 +4,10 @@ import {
 	DEFAULT_RUBRIC,
 	describeScale,
 	judgeRequest,
+	PAIRWISE_QUESTION,
 	parseJudgment,
+	parsePreference,
+	preferenceRequest,
 	renderRubric
 } from '$lib/server/judges/rubric';
 
@@ -126,5 +129,39 @@ describe('a judge’s rubric', () => {
 		expect(judgeFormSchema.safeParse({ ...form, temperature: '3' }).error!.issues[0].path).toEqual([
 			'temperature'
 		]);
+	});
+});
+
+describe('a pairwise judge’s answer', () => {
+	it('is read as the first, the second or a tie, and refused off the schema with the reason', () => {
+		expect(parsePreference('{"winner": "B", "rationale": " Shorter. "}')).toEqual({
+			ok: true,
+			winner: 'second',
+			rationale: 'Shorter.'
+		});
+		expect(parsePreference('{"winner": "tie", "rationale": ""}')).toMatchObject({ winner: 'tie' });
+		expect(parsePreference('{"winner": "C"}')).toEqual({
+			ok: false,
+			reason: 'The judge answered "C", not A, B or tie.'
+		});
+		expect(parsePreference('A wins')).toEqual({
+			ok: false,
+			reason: 'The judge did not answer in JSON.'
+		});
+	});
+
+	it('is asked with the rubric, the pairwise question and both outputs in the item’s order', () => {
+		const request = preferenceRequest(
+			'judge-model',
+			{ rubric: DEFAULT_RUBRIC, temperature: 0 },
+			{ instruction: 'Answer briefly.', ratingScale: 'five_star', threshold: 4 },
+			[],
+			{ input: 'Q?', first: 'one', second: 'two' }
+		);
+		const [system, user] = request.messages as { content: string }[];
+		expect(system.content).toContain('Answer briefly.');
+		expect(system.content.endsWith(PAIRWISE_QUESTION)).toBe(true);
+		expect(user.content).toBe('Input:\nQ?\n\nOutput A:\none\n\nOutput B:\ntwo');
+		expect(request.response_format).toMatchObject({ json_schema: { name: 'preference' } });
 	});
 });

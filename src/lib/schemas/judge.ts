@@ -67,3 +67,21 @@ export const judgeRunSchema = z
 					}
 				: { selection: { kind: form.selection }, concurrency: form.concurrency }
 	);
+
+const chosenId = (message: string) =>
+	z
+		.string()
+		.regex(/^\d{1,15}$/, message)
+		.transform(Number);
+
+/** A pairwise comparison of two evaluated models by a judge, as the iteration page's form gives it. */
+export const pairwiseFormSchema = z
+	.object({
+		judgeId: chosenId('Choose a judge.'),
+		baselineId: chosenId('Choose the baseline model.'),
+		challengerId: chosenId('Choose the model to measure against it.')
+	})
+	.refine((form) => form.baselineId !== form.challengerId, {
+		path: ['challengerId'],
+		message: 'Choose a model other than the baseline.'
+	});

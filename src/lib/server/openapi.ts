@@ -295,7 +295,7 @@ export const OPENAPI_DOCUMENT = {
 		'/projects/{id}/judges/{judgeId}/runs': {
 			post: {
 				summary:
-					'Run the judge over the current outputs of a selection it has not rated yet; follow it as a job (admins)',
+					'Run the judge over the current outputs of a selection it has not rated yet, or (selection "pairwise") compare two evaluated models on their held-out answers, each pair in both orders; follow it as a job (admins)',
 				parameters: [
 					project,
 					{ name: 'judgeId', in: 'path', required: true, schema: { type: 'integer' } }
@@ -304,9 +304,17 @@ export const OPENAPI_DOCUMENT = {
 					type: 'object',
 					required: ['selection'],
 					properties: {
-						selection: { enum: ['queue', 'all', 'job', 'import'] },
+						selection: { enum: ['queue', 'all', 'job', 'import', 'pairwise'] },
 						jobId: { type: 'integer', description: 'With selection "job"' },
 						importId: { type: 'integer', description: 'With selection "import"' },
+						modelIds: {
+							type: 'array',
+							items: { type: 'integer' },
+							minItems: 2,
+							maxItems: 2,
+							description:
+								'With selection "pairwise": the baseline model, then the one measured against it'
+						},
 						concurrency: { type: 'integer', minimum: 1, maximum: 32 }
 					}
 				}),
@@ -316,7 +324,7 @@ export const OPENAPI_DOCUMENT = {
 		'/projects/{id}/iterations': {
 			get: {
 				summary:
-					'The iterations, every evaluated model’s figures on held-out inputs, and the judged estimates: per model and judge, the prediction-powered share clearing the threshold beside people’s own and the judge’s uncorrected one (admins)',
+					'The iterations, every evaluated model’s figures on held-out inputs, the judged estimates (per model and judge, the prediction-powered share clearing the threshold beside people’s own and the judge’s uncorrected one) and the pairwise judges’ win rates (admins)',
 				parameters: [project, { name: 'scope', in: 'query', schema: { enum: ['common', 'all'] } }],
 				responses: { '200': { description: 'Iterations, figures and judged estimates' }, ...errors }
 			},

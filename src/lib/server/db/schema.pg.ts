@@ -323,6 +323,10 @@ export const jobItem = pgTable(
 			(): AnyPgColumn => revision.id,
 			{ onDelete: 'cascade' }
 		),
+		versusRevisionId: bigint('versus_revision_id', { mode: 'number' }).references(
+			(): AnyPgColumn => revision.id,
+			{ onDelete: 'cascade' }
+		),
 		status: text('status').notNull().default('pending'),
 		attempts: bigint('attempts', { mode: 'number' }).notNull().default(0),
 		error: text('error'),
@@ -370,6 +374,28 @@ export const judge = pgTable(
 		updatedAt: bigint('updated_at', { mode: 'number' }).notNull()
 	},
 	(t) => [uniqueIndex('judge_project_name_idx').on(t.projectId, t.name)]
+);
+
+export const judgePreference = pgTable(
+	'judge_preference',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+		judgeId: bigint('judge_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => judge.id, { onDelete: 'cascade' }),
+		firstRevisionId: bigint('first_revision_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => revision.id, { onDelete: 'cascade' }),
+		secondRevisionId: bigint('second_revision_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => revision.id, { onDelete: 'cascade' }),
+		winner: text('winner').notNull(),
+		rationale: text('rationale').notNull(),
+		createdAt: bigint('created_at', { mode: 'number' }).notNull()
+	},
+	(t) => [
+		uniqueIndex('judge_preference_pair_idx').on(t.judgeId, t.firstRevisionId, t.secondRevisionId)
+	]
 );
 
 export const judgment = pgTable(

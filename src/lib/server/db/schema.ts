@@ -304,6 +304,10 @@ export const jobItem = sqliteTable(
 		judgedRevisionId: integer('judged_revision_id').references((): AnySQLiteColumn => revision.id, {
 			onDelete: 'cascade'
 		}),
+		/** A pairwise judge run's item: the output shown second, against the one shown first. */
+		versusRevisionId: integer('versus_revision_id').references((): AnySQLiteColumn => revision.id, {
+			onDelete: 'cascade'
+		}),
 		status: text('status', { enum: JOB_ITEM_STATUSES }).notNull().default('pending'),
 		attempts: integer('attempts').notNull().default(0),
 		error: text('error'),
@@ -876,6 +880,34 @@ export const judgment = sqliteTable(
 	]
 );
 
+export const PREFERENCE_WINNERS = ['first', 'second', 'tie'] as const;
+
+/**
+ * A judge's comparison of two outputs for the same input, in the order they were shown: each
+ * pair is asked in both orders, so a judge's leaning to one side cancels out.
+ */
+export const judgePreference = sqliteTable(
+	'judge_preference',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		judgeId: integer('judge_id')
+			.notNull()
+			.references(() => judge.id, { onDelete: 'cascade' }),
+		firstRevisionId: integer('first_revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		secondRevisionId: integer('second_revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		winner: text('winner', { enum: PREFERENCE_WINNERS }).notNull(),
+		rationale: text('rationale').notNull(),
+		createdAt: createdAt()
+	},
+	(t) => [
+		uniqueIndex('judge_preference_pair_idx').on(t.judgeId, t.firstRevisionId, t.secondRevisionId)
+	]
+);
+
 export type User = typeof user.$inferSelect;
 export type Session = typeof session.$inferSelect;
 export type Project = typeof project.$inferSelect;
@@ -898,3 +930,4 @@ export type FineTuneEvent = typeof fineTuneEvent.$inferSelect;
 export type Iteration = typeof iteration.$inferSelect;
 export type Judge = typeof judge.$inferSelect;
 export type Judgment = typeof judgment.$inferSelect;
+export type JudgePreference = typeof judgePreference.$inferSelect;

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db';
-import { example, job, judge, judgment, type Project } from '../db/schema';
+import { example, job, judge, judgePreference, judgment, model, type Project } from '../db/schema';
 import {
 	humanShare,
 	judgeShare,
@@ -85,4 +85,129 @@ export async function judgedEstimates(
 		}
 	}
 	return estimates;
+}
+
+export type PairwiseResult = {
+	judgeId: number;
+	judgeName: string;
+	/** The baseline (shown as A when first) and the model measured against it. */
+	baseline: { id: number; name: string };
+	challenger: { id: number; name: string };
+	/** Inputs compared in both orders, and those still waiting for an order. */
+	inputs: number;
+	waiting: number;
+	challengerWins: number;
+	baselineWins: number;
+	/** Judged a tie in both orders, or the two orders disagreed (the judge leaned to a side). */
+	ties: number;
+	/** Inputs where the two orders gave the same verdict. */
+	ordersAgree: number;
+	/** The challenger's win rate, a tie counting half, with its 95% interval. */
+	winRate: { estimate: number; low: number; high: number } | null;
+};
+
+const Z95 = 1.959964;
+
+/**
+ * Each pairwise judge run's verdict on its two models over the held-out inputs both answered:
+ * an input counts for a model only when the judge preferred it in both orders, so a leaning to
+ * the first or second output cancels out; the win rate's interval is the normal approximation
+ * of the mean score (1 a win, ½ a tie, 0 a loss).
+ */
+export async function pairwiseResults(
+	db: Db,
+	target: Project,
+	loaded: EvaluationAnswers
+): Promise<PairwiseResult[]> {
+	const runs = await db
+		.select({ judgeId: job.judgeId, config: job.config, judgeName: judge.name })
+		.from(job)
+		.innerJoin(judge, eq(judge.id, job.judgeId))
+		.where(and(eq(job.projectId, target.id), eq(job.kind, 'judge')))
+		.orderBy(job.id);
+	const compared = new Map<
+		string,
+		{ judgeId: number; judgeName: string; models: [number, number] }
+	>();
+	for (const run of runs) {
+		const models = (JSON.parse(run.config) as { pairwise?: [number, number] }).pairwise;
+		if (!models || run.judgeId === null) continue;
+		compared.set(`${run.judgeId}:${models.join(':')}`, {
+			judgeId: run.judgeId,
+			judgeName: run.judgeName,
+			models
+		});
+	}
+	if (compared.size === 0) return [];
+	const judgeIds = [...new Set([...compared.values()].map((c) => c.judgeId))];
+	const preferences = await db
+		.select({
+			judgeId: judgePreference.judgeId,
+			first: judgePreference.firstRevisionId,
+			second: judgePreference.secondRevisionId,
+			winner: judgePreference.winner
+		})
+		.from(judgePreference)
+		.innerJoin(judge, eq(judge.id, judgePreference.judgeId))
+		.where(eq(judge.projectId, target.id));
+	const said = new Map(
+		preferences
+			.filter((p) => judgeIds.includes(p.judgeId))
+			.map((p) => [`${p.judgeId}:${p.first}:${p.second}`, p.winner])
+	);
+	const names = new Map(
+		(await db.select({ id: model.id, name: model.name }).from(model)).map((m) => [m.id, m.name])
+	);
+	return [...compared.values()].map(({ judgeId, judgeName, models: [a, b] }) => {
+		const baseline = loaded.heldOut.get(a) ?? new Map();
+		const challenger = loaded.heldOut.get(b) ?? new Map();
+		const scores: number[] = [];
+		let waiting = 0;
+		let agree = 0;
+		let challengerWins = 0;
+		let baselineWins = 0;
+		for (const [hash, answerA] of baseline) {
+			const answerB = challenger.get(hash);
+			if (!answerB) continue;
+			const aFirst = said.get(`${judgeId}:${answerA.revisionId}:${answerB.revisionId}`);
+			const bFirst = said.get(`${judgeId}:${answerB.revisionId}:${answerA.revisionId}`);
+			if (!aFirst || !bFirst) {
+				waiting += 1;
+				continue;
+			}
+			// Each order's verdict as a model: A shown first, then B shown first.
+			const one = aFirst === 'first' ? 'a' : aFirst === 'second' ? 'b' : 'tie';
+			const two = bFirst === 'first' ? 'b' : bFirst === 'second' ? 'a' : 'tie';
+			if (one === two) agree += 1;
+			const verdict = one === two ? one : 'tie';
+			if (verdict === 'b') challengerWins += 1;
+			if (verdict === 'a') baselineWins += 1;
+			scores.push(verdict === 'b' ? 1 : verdict === 'a' ? 0 : 0.5);
+		}
+		const n = scores.length;
+		let winRate: PairwiseResult['winRate'] = null;
+		if (n >= 2) {
+			const mean = scores.reduce((s, x) => s + x, 0) / n;
+			const variance = scores.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1);
+			const half = Z95 * Math.sqrt(variance / n);
+			winRate = {
+				estimate: mean,
+				low: Math.max(0, mean - half),
+				high: Math.min(1, mean + half)
+			};
+		}
+		return {
+			judgeId,
+			judgeName,
+			baseline: { id: a, name: names.get(a) ?? `model ${a}` },
+			challenger: { id: b, name: names.get(b) ?? `model ${b}` },
+			inputs: n,
+			waiting,
+			challengerWins,
+			baselineWins,
+			ties: n - challengerWins - baselineWins,
+			ordersAgree: agree,
+			winRate
+		};
+	});
 }

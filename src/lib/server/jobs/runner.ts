@@ -49,11 +49,11 @@ import {
 	feedFollowingRun,
 	judgeRequestFor,
 	judgingFor,
-	saveJudgment,
+	readJudgeAnswer,
+	saveJudgeAnswer,
 	type Judging
 } from '../judges/run';
 import { refreshJudgeTrust } from '../judges/triage';
-import { parseJudgment } from '../judges/rubric';
 
 // Works the items of running jobs: as many calls in flight per job as its concurrency allows,
 // within each provider's request and token budget, both held in the database so that several
@@ -476,7 +476,7 @@ export class JobRunner {
 		// A judge run's request reads the output it judges; every other asks for an answer.
 		const request =
 			judging && item.judgedRevisionId !== null
-				? judgeRequestFor(this.db, judging, target.model.name, item.judgedRevisionId)
+				? judgeRequestFor(this.db, judging, target.model.name, item)
 				: Promise.resolve(completionRequest(prompt, target.model.name, item.input, config));
 		const done = request
 			.then((body) => target.client.chat.completions.create(body, { signal: controller.signal }))
@@ -619,7 +619,7 @@ export class JobRunner {
 		content: string,
 		measured: { latencyMs: number; estimate: number; used: number }
 	) {
-		const parsed = parseJudgment(content, judging.task.ratingScale, judging.requirements);
+		const parsed = readJudgeAnswer(judging, item, content);
 		const { inputTokens, outputTokens, cost } = usageOf(completion, judgeModel);
 		const at = new Date(this.now());
 		await this.write((tx) =>
@@ -641,9 +641,7 @@ export class JobRunner {
 				context.job.id,
 				[],
 				async (tx) => {
-					if (parsed.ok) {
-						await saveJudgment(tx, judging.judge.id, item.judgedRevisionId!, parsed, at);
-					}
+					if (parsed.ok) await saveJudgeAnswer(tx, judging.judge.id, item, parsed, at);
 					if (source.tokensPerMinute) {
 						await changeBudget(tx, source.id, this.now(), (b) =>
 							settle(b, measured.estimate, measured.used)

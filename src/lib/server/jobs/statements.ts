@@ -50,8 +50,10 @@ export type ClaimableItem = {
 	input: string;
 	inputHash: string;
 	modelId: number | null;
-	/** A judge run's item: the revision it judges. */
+	/** A judge run's item: the revision it judges (shown first, when compared with another). */
 	judgedRevisionId: number | null;
+	/** A pairwise judge run's item: the revision shown second. */
+	versusRevisionId: number | null;
 	attempts: number;
 	leaseToken: number;
 };
@@ -79,6 +81,7 @@ export function runnerStatements(db: Db) {
 		inputHash: jobItem.inputHash,
 		modelId: jobItem.modelId,
 		judgedRevisionId: jobItem.judgedRevisionId,
+		versusRevisionId: jobItem.versusRevisionId,
 		attempts: jobItem.attempts,
 		leaseToken: jobItem.leaseToken
 	};

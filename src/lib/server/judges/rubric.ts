@@ -178,3 +178,84 @@ export function parseJudgment(
 		requirements: byRequirement
 	};
 }
+
+// A pairwise judge: the same rubric, asked which of two outputs for one input is better. Each
+// pair is asked twice, in both orders, by the caller; here one order is one request.
+
+/** What the rubric is followed by when the judge compares two outputs instead of rating one. */
+export const PAIRWISE_QUESTION = `You are shown two outputs for the same input, A and B. Say which better does what the
+task asks, judged by the requirements and the scale above, or "tie" when neither is better.
+The order they are shown in says nothing about them.`;
+
+/** The structured output a pairwise judge answers in. */
+export function preferenceFormat() {
+	return {
+		type: 'json_schema' as const,
+		json_schema: {
+			name: 'preference',
+			strict: true,
+			schema: {
+				type: 'object',
+				properties: {
+					winner: { type: 'string', enum: ['A', 'B', 'tie'] },
+					rationale: { type: 'string' }
+				},
+				required: ['winner', 'rationale'],
+				additionalProperties: false
+			}
+		}
+	};
+}
+
+/** What a pairwise judge is shown: the input and the two outputs, in this request's order. */
+export function preferenceUserMessage(input: string, first: string, second: string) {
+	return [`Input:\n${input}`, `Output A:\n${first}`, `Output B:\n${second}`].join('\n\n');
+}
+
+export function preferenceRequest(
+	modelName: string,
+	settings: JudgeSettings,
+	task: JudgeTask,
+	requirements: JudgeRequirement[],
+	shown: { input: string; first: string; second: string }
+): ChatCompletionCreateParamsNonStreaming {
+	return {
+		model: modelName,
+		messages: [
+			{
+				role: 'system',
+				content: `${renderRubric(settings.rubric, task, requirements)}\n\n${PAIRWISE_QUESTION}`
+			},
+			{ role: 'user', content: preferenceUserMessage(shown.input, shown.first, shown.second) }
+		],
+		...(settings.temperature !== null ? { temperature: settings.temperature } : {}),
+		response_format: preferenceFormat()
+	};
+}
+
+export type ParsedPreference =
+	| { ok: true; winner: 'first' | 'second' | 'tie'; rationale: string }
+	| { ok: false; reason: string };
+
+/** The pairwise judge's answer: A is the output shown first. Off the schema, refused with why. */
+export function parsePreference(content: string): ParsedPreference {
+	let answer: { winner?: unknown; rationale?: unknown } | null;
+	try {
+		answer = JSON.parse(content);
+	} catch {
+		return { ok: false, reason: 'The judge did not answer in JSON.' };
+	}
+	if (typeof answer !== 'object' || answer === null) {
+		return { ok: false, reason: 'The judge’s answer is not a JSON object.' };
+	}
+	const winner = { A: 'first', B: 'second', tie: 'tie' }[String(answer.winner)] as
+		'first' | 'second' | 'tie' | undefined;
+	if (!winner) {
+		return {
+			ok: false,
+			reason: `The judge answered ${JSON.stringify(answer.winner)}, not A, B or tie.`
+		};
+	}
+	const rationale = typeof answer.rationale === 'string' ? answer.rationale.trim() : '';
+	return { ok: true, winner, rationale };
+}

@@ -6,7 +6,9 @@ import {
 	job,
 	jobItem,
 	judge,
+	judgePreference,
 	judgment,
+	model,
 	revision,
 	type Job,
 	type Judge,
@@ -15,8 +17,17 @@ import {
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../schemas/job';
 import { listRequirements } from '../projects';
 import { notStaged } from '../import/staging';
-import { judgeRequest, type JudgeRequirement, type ParsedJudgment } from './rubric';
+import {
+	judgeRequest,
+	parseJudgment,
+	parsePreference,
+	preferenceRequest,
+	type JudgeRequirement,
+	type ParsedJudgment,
+	type ParsedPreference
+} from './rubric';
 import { refreshTriage } from './triage';
+import { evaluationAnswers } from '../iterations/figures';
 
 // Judge runs: a job of its own kind whose items are outputs to judge, worked by the runner
 // under its rules (provider limits, retries, pause, resume, restarts, no item twice). What
@@ -118,7 +129,9 @@ export async function startJudgeRun(
 					input: o.input,
 					inputHash: o.inputHash,
 					modelId: found.modelId,
-					judgedRevisionId: o.revisionId
+					judgedRevisionId: o.revisionId,
+					// Unique within the run as the item key asks: one input may have several outputs.
+					sampleIndex: o.revisionId
 				}))
 			);
 		}
@@ -133,7 +146,13 @@ async function insertJudgeRun(
 	found: Judge,
 	userId: string | null,
 	now: Date,
-	run: { description: string; concurrency?: number; followsJobId?: number }
+	run: {
+		description: string;
+		concurrency?: number;
+		followsJobId?: number;
+		/** A pairwise run's two models, the first the baseline: its outputs are A when compared. */
+		pairwise?: [number, number];
+	}
 ) {
 	const settings = jobSettingsSchema.parse({
 		...JOB_SETTING_DEFAULTS,
@@ -152,7 +171,8 @@ async function insertJudgeRun(
 				followsJobId: run.followsJobId ?? null,
 				config: JSON.stringify({
 					...rest,
-					source: { kind: 'judge', description: run.description }
+					source: { kind: 'judge', description: run.description },
+					...(run.pairwise ? { pairwise: run.pairwise } : {})
 				}),
 				concurrency,
 				createdBy: userId,
@@ -234,11 +254,111 @@ export async function feedFollowingRun(
 				input: o.input,
 				inputHash: o.inputHash,
 				modelId: run.modelId,
-				judgedRevisionId: o.revisionId
+				judgedRevisionId: o.revisionId,
+				sampleIndex: o.revisionId
 			}))
 		);
 	}
 	return arrived.length;
+}
+
+/**
+ * A pairwise judge run: the two models' latest answers to each held-out input both answered,
+ * each pair asked in both orders so that a judge's leaning to the first or second cancels.
+ * Pairs this judge has already compared in an order are not asked again in that order.
+ */
+export async function startPairwiseRun(
+	db: Db,
+	target: Project,
+	judgeId: number,
+	models: [number, number],
+	userId: string,
+	options: { concurrency?: number } = {},
+	now = new Date()
+): Promise<{ ok: true; jobId: number; items: number } | { ok: false; message: string }> {
+	if (models[0] === models[1]) return { ok: false, message: 'Choose two different models.' };
+	const { heldOut } = await evaluationAnswers(db, target);
+	const [baseline, challenger] = models.map((id) => heldOut.get(id));
+	if (!baseline || !challenger) {
+		return {
+			ok: false,
+			message: 'Both models need answers to held-out inputs: evaluate them first.'
+		};
+	}
+	const pairs = [...baseline].flatMap(([hash, a]) => {
+		const b = challenger.get(hash);
+		return b ? [{ input: a, a: a.revisionId, b: b.revisionId }] : [];
+	});
+	if (pairs.length === 0) {
+		return { ok: false, message: 'The two models answered no held-out input in common.' };
+	}
+	return within(db, async (tx) => {
+		const found = await judgeOf(tx, target.id, judgeId);
+		if (!found) return { ok: false, message: 'No such judge in this project.' };
+		if (found.modelId === null) {
+			return { ok: false, message: 'The judge’s model was removed: choose another first.' };
+		}
+		const asked = new Set(
+			(
+				await tx
+					.select({
+						first: judgePreference.firstRevisionId,
+						second: judgePreference.secondRevisionId
+					})
+					.from(judgePreference)
+					.where(eq(judgePreference.judgeId, judgeId))
+			).map((p) => `${p.first}:${p.second}`)
+		);
+		const items = pairs
+			.flatMap((p) => [
+				{ first: p.a, second: p.b, hash: p.input.inputHash },
+				{ first: p.b, second: p.a, hash: p.input.inputHash }
+			])
+			.filter((order) => !asked.has(`${order.first}:${order.second}`));
+		if (items.length === 0) {
+			return {
+				ok: false,
+				message: `This judge has compared these two models on every input already (${pairs.length}).`
+			};
+		}
+		const names = new Map(
+			(
+				await tx
+					.select({ id: model.id, name: model.name })
+					.from(model)
+					.where(inArray(model.id, models))
+			).map((m) => [m.id, m.name])
+		);
+		const created = await insertJudgeRun(tx, target, found, userId, now, {
+			description: `${names.get(models[1])} against ${names.get(models[0])}, each pair in both orders`,
+			concurrency: options.concurrency,
+			pairwise: models
+		});
+		const inputs = new Map<string, string>();
+		for (let i = 0; i < pairs.length; i += 5000) {
+			const ids = pairs.slice(i, i + 5000).map((p) => p.input.exampleId);
+			for (const e of await tx
+				.select({ inputHash: example.inputHash, input: example.input })
+				.from(example)
+				.where(inArray(example.id, ids))) {
+				inputs.set(e.inputHash, e.input);
+			}
+		}
+		for (let i = 0; i < items.length; i += 500) {
+			await tx.insert(jobItem).values(
+				items.slice(i, i + 500).map((o) => ({
+					jobId: created.id,
+					input: inputs.get(o.hash) ?? '',
+					inputHash: o.hash,
+					modelId: found.modelId,
+					judgedRevisionId: o.first,
+					versusRevisionId: o.second,
+					sampleIndex: o.first
+				}))
+			);
+		}
+		return { ok: true, jobId: created.id, items: items.length };
+	});
 }
 
 /** A judge's runs, newest first, with how far each got. */
@@ -272,17 +392,10 @@ export async function judgingFor(db: Db, found: Job, task: Project): Promise<Jud
 	return { judge: chosen, task, requirements: await listRequirements(db, task.id) };
 }
 
-/**
- * The request for one item: the judged revision's output, its example's input, and, when the
- * judge asks for one, a reference — another example with the same input whose output people
- * accepted (the teacher's answer, when a student's evaluation output is judged).
- */
-export async function judgeRequestFor(
-	db: Queryable,
-	judging: Judging,
-	modelName: string,
-	revisionId: number
-): Promise<ChatCompletionCreateParamsNonStreaming> {
+/** What a judge run's item judges: one output, or two compared (shown in this order). */
+export type JudgedItem = { judgedRevisionId: number | null; versusRevisionId: number | null };
+
+async function shownOutput(db: Queryable, revisionId: number) {
 	const shown = (
 		await db
 			.select({
@@ -297,6 +410,31 @@ export async function judgeRequestFor(
 			.limit(1)
 	)[0];
 	if (!shown) throw new Error('The output to judge is gone.');
+	return shown;
+}
+
+/**
+ * The request for one item: the judged revision's output, its example's input, and, when the
+ * judge asks for one, a reference — another example with the same input whose output people
+ * accepted (the teacher's answer, when a student's evaluation output is judged). A pairwise
+ * item shows its two outputs in its own order instead.
+ */
+export async function judgeRequestFor(
+	db: Queryable,
+	judging: Judging,
+	modelName: string,
+	item: JudgedItem
+): Promise<ChatCompletionCreateParamsNonStreaming> {
+	const settings = { rubric: judging.judge.rubric, temperature: judging.judge.temperature };
+	const shown = await shownOutput(db, item.judgedRevisionId!);
+	if (item.versusRevisionId !== null) {
+		const second = await shownOutput(db, item.versusRevisionId);
+		return preferenceRequest(modelName, settings, judging.task, judging.requirements, {
+			input: shown.input,
+			first: shown.output ?? '',
+			second: second.output ?? ''
+		});
+	}
 	let reference: string | null = null;
 	if (judging.judge.withReference) {
 		const accepted = (
@@ -317,13 +455,57 @@ export async function judgeRequestFor(
 		)[0];
 		reference = accepted?.output ?? null;
 	}
-	return judgeRequest(
-		modelName,
-		{ rubric: judging.judge.rubric, temperature: judging.judge.temperature },
-		judging.task,
-		judging.requirements,
-		{ input: shown.input, output: shown.output ?? '', reference }
-	);
+	return judgeRequest(modelName, settings, judging.task, judging.requirements, {
+		input: shown.input,
+		output: shown.output ?? '',
+		reference
+	});
+}
+
+export type JudgeAnswer =
+	| (Extract<ParsedJudgment, { ok: true }> & { kind: 'rating' })
+	| (Extract<ParsedPreference, { ok: true }> & { kind: 'preference' })
+	| { ok: false; reason: string };
+
+/** A judge's answer to one item, read as a rating or, for a pair, a preference. */
+export function readJudgeAnswer(judging: Judging, item: JudgedItem, content: string): JudgeAnswer {
+	if (item.versusRevisionId !== null) {
+		const parsed = parsePreference(content);
+		return parsed.ok ? { ...parsed, kind: 'preference' } : parsed;
+	}
+	const parsed = parseJudgment(content, judging.task.ratingScale, judging.requirements);
+	return parsed.ok ? { ...parsed, kind: 'rating' } : parsed;
+}
+
+/** Keeps a judge's answer, in the runner's write of the item. */
+export async function saveJudgeAnswer(
+	tx: Tx,
+	judgeId: number,
+	item: JudgedItem,
+	answer: Extract<JudgeAnswer, { ok: true }>,
+	now: Date
+) {
+	if (answer.kind === 'rating') {
+		await saveJudgment(tx, judgeId, item.judgedRevisionId!, answer, now);
+		return;
+	}
+	const values = { winner: answer.winner, rationale: answer.rationale, createdAt: now };
+	await tx
+		.insert(judgePreference)
+		.values({
+			judgeId,
+			firstRevisionId: item.judgedRevisionId!,
+			secondRevisionId: item.versusRevisionId!,
+			...values
+		})
+		.onConflictDoUpdate({
+			target: [
+				judgePreference.judgeId,
+				judgePreference.firstRevisionId,
+				judgePreference.secondRevisionId
+			],
+			set: values
+		});
 }
 
 /** Keeps a judge's rating of a revision; a later run's rating of the same revision replaces it. */

@@ -5,12 +5,15 @@ import {
 	evaluationFromForm,
 	sideBySideQuerySchema
 } from '$lib/schemas/iteration';
-import { fieldErrors } from '$lib/schemas/forms';
+import { fieldErrors, formText } from '$lib/schemas/forms';
 import { listDatasets } from '$lib/server/datasets';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { listIterations, startEvaluation } from '$lib/server/iterations';
 import { evaluationAnswers, iterationFigures, sideBySide } from '$lib/server/iterations/figures';
-import { judgedEstimates } from '$lib/server/iterations/judged';
+import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
+import { listJudges } from '$lib/server/judges';
+import { startPairwiseRun } from '$lib/server/judges/run';
+import { pairwiseFormSchema } from '$lib/schemas/judge';
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -29,6 +32,10 @@ export const load: PageServerLoad = async (event) => {
 	return {
 		figures,
 		judged: await judgedEstimates(db, project, answers, figures),
+		pairwise: await pairwiseResults(db, project, answers),
+		judges: (await listJudges(db, project.id))
+			.filter((j) => j.modelId !== null)
+			.map((j) => ({ id: j.id, name: j.name })),
 		compare:
 			left !== undefined && right !== undefined && left !== right
 				? { a: left, b: right, ...(await sideBySide(db, project, answers, left, right, page, 10)) }
@@ -64,6 +71,32 @@ export const actions: Actions = {
 			settings: settings.data
 		});
 		if (!started.ok) return fail(400, { ...kept, errors: { form: [started.message] } });
+		event.locals.jobs.wake();
+		redirect(303, `/projects/${project.id}/jobs/${started.jobId}`);
+	},
+	compare: async (event) => {
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = {
+			judgeId: formText(form, 'judgeId'),
+			baselineId: formText(form, 'baselineId'),
+			challengerId: formText(form, 'challengerId')
+		};
+		const parsed = pairwiseFormSchema.safeParse(values);
+		if (!parsed.success) {
+			return fail(400, { pairwiseValues: values, pairwiseErrors: fieldErrors(parsed.error) });
+		}
+		const { judgeId, baselineId, challengerId } = parsed.data;
+		const started = await startPairwiseRun(
+			event.locals.db,
+			project,
+			judgeId,
+			[baselineId, challengerId],
+			user.id
+		);
+		if (!started.ok) {
+			return fail(400, { pairwiseValues: values, pairwiseErrors: { form: [started.message] } });
+		}
 		event.locals.jobs.wake();
 		redirect(303, `/projects/${project.id}/jobs/${started.jobId}`);
 	}

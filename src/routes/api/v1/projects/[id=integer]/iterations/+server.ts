@@ -18,7 +18,7 @@ import { fineTuneSpecOf } from '$lib/server/finetune';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { listIterations, startNextIteration } from '$lib/server/iterations';
 import { evaluationAnswers, iterationFigures } from '$lib/server/iterations/figures';
-import { judgedEstimates } from '$lib/server/iterations/judged';
+import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
@@ -61,7 +61,8 @@ export const GET: RequestHandler = async (event) => {
 	return json({
 		iterations: await listIterations(db, project.id),
 		figures,
-		judged: await judgedEstimates(db, project, answers, figures)
+		judged: await judgedEstimates(db, project, answers, figures),
+		pairwise: await pairwiseResults(db, project, answers)
 	});
 };
 

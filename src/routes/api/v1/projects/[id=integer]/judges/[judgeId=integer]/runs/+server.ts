@@ -3,23 +3,47 @@ import { z } from 'zod';
 import { judgeRunSchema } from '$lib/schemas/judge';
 import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
-import { startJudgeRun } from '$lib/server/judges/run';
+import { startJudgeRun, startPairwiseRun } from '$lib/server/judges/run';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
-	selection: z.string('Give the selection: queue, all, job or import.'),
+	selection: z.string('Give the selection: queue, all, job, import or pairwise.'),
 	jobId: z.number().int().positive().optional(),
 	importId: z.number().int().positive().optional(),
+	/** With "pairwise": the baseline model, then the model measured against it. */
+	modelIds: z
+		.tuple([z.number().int().positive(), z.number().int().positive()], {
+			error: 'Give modelIds as the baseline model’s id and the other model’s.'
+		})
+		.optional(),
 	concurrency: z.number().int().optional()
 });
 
-/** Starts a run of the judge over a selection; follow it as a job (GET /jobs/{jobId}). */
+/**
+ * Starts a run of the judge over a selection, or a pairwise comparison of two evaluated models;
+ * follow it as a job (GET /jobs/{jobId}).
+ */
 export const POST: RequestHandler = async (event) => {
 	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const body = bodySchema.safeParse(read.body);
 	if (!body.success) return invalid('The run has a problem.', body.error);
+	if (body.data.selection === 'pairwise') {
+		const models = body.data.modelIds;
+		if (!models) return invalid('Give modelIds: the baseline model’s id and the other model’s.');
+		const compared = await startPairwiseRun(
+			event.locals.db,
+			project,
+			Number(event.params.judgeId),
+			models,
+			user.id,
+			{ concurrency: Math.min(32, Math.max(1, body.data.concurrency ?? 4)) }
+		);
+		if (!compared.ok) return invalid(compared.message);
+		event.locals.jobs.wake();
+		return json({ jobId: compared.jobId, items: compared.items }, { status: 201 });
+	}
 	const parsed = judgeRunSchema.safeParse({
 		selection: body.data.selection,
 		number: String(body.data.jobId ?? body.data.importId ?? ''),
