@@ -119,6 +119,12 @@ const table: Row[] = [
 		action: 'requeue',
 		expect: projectAdminAction
 	},
+	{
+		route: '/projects/[id=integer]/examples',
+		method: 'POST',
+		action: 'judge',
+		expect: projectAdminAction
+	},
 	{ route: '/projects/[id=integer]/adjudication', method: 'GET', expect: projectAdminPage },
 	// The table's example is not disputed: its page still answers, saying so.
 	{
@@ -373,6 +379,12 @@ const table: Row[] = [
 		route: '/projects/[id=integer]/iterations',
 		method: 'POST',
 		action: 'evaluate',
+		expect: projectAdminAction
+	},
+	{
+		route: '/projects/[id=integer]/iterations',
+		method: 'POST',
+		action: 'compare',
 		expect: projectAdminAction
 	},
 	{ route: '/projects/[id=integer]/iterations/next', method: 'GET', expect: projectAdminPage },

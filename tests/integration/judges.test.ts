@@ -10,7 +10,7 @@ import {
 	tryJudge,
 	updateJudge
 } from '$lib/server/judges';
-import { refusalToFollow, saveJudgment, startJudgeRun } from '$lib/server/judges/run';
+import { judgeRuns, refusalToFollow, saveJudgment, startJudgeRun } from '$lib/server/judges/run';
 import { createJob } from '$lib/server/jobs';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
 import { judgeAgreement, judgesSideBySide } from '$lib/server/judges/agreement';
@@ -334,6 +334,43 @@ describe('judge runs', () => {
 		expect(await db.select().from(review)).toEqual([]);
 		const items = await itemsOf(db, started.jobId);
 		expect(items.some((i) => i.status === 'cancelled')).toBe(true);
+	});
+
+	it('judge what a filter on the examples page shows, and nothing else', async () => {
+		const { db, admin, target, input } = await setup();
+		await importRows(db, target, [
+			{ input: 'Refund?', output: 'Yes, within 30 days.', tags: ['billing'] },
+			{ input: 'Invoice copy?', output: 'Sent again.', tags: ['billing'] },
+			{ input: 'Store hours?', output: '9 to 5.' }
+		]);
+		const made = await createJudge(db, target.id, input, admin.id);
+		if (!made.ok) throw new Error(made.message);
+		const billing = await startJudgeRun(
+			db,
+			target,
+			made.judgeId,
+			{ kind: 'filter', filter: { tag: 'billing' }, description: 'tag billing' },
+			admin.id
+		);
+		if (!billing.ok) throw new Error(billing.message);
+		expect(billing.items).toBe(2);
+		expect((await itemsOf(db, billing.jobId)).map((i) => i.input).sort()).toEqual([
+			'Invoice copy?',
+			'Refund?'
+		]);
+		const searched = await startJudgeRun(
+			db,
+			target,
+			made.judgeId,
+			{ kind: 'filter', filter: { q: 'hours' }, description: 'q hours' },
+			admin.id
+		);
+		if (!searched.ok) throw new Error(searched.message);
+		expect((await itemsOf(db, searched.jobId)).map((i) => i.input)).toEqual(['Store hours?']);
+		const run = (await judgeRuns(db, target.id, made.judgeId)).find((r) => r.id === billing.jobId)!;
+		expect(JSON.parse(run.config).source.description).toBe(
+			'the outputs the examples filter selects (tag billing)'
+		);
 	});
 
 	it('a run over nothing is refused with the reason, and starts no job', async () => {

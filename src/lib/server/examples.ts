@@ -27,7 +27,8 @@ function likePattern(text: string): string {
 	return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-function filterConditions(db: Queryable, projectId: number, filter: ExampleFilter): SQL[] {
+/** What the examples page's filter selects, for a query that joins the current revision. */
+export function filterConditions(db: Queryable, projectId: number, filter: ExampleFilter): SQL[] {
 	const conditions: SQL[] = [eq(example.projectId, projectId), notStaged()];
 	if (filter.status) conditions.push(eq(example.status, filter.status));
 	if (filter.split) conditions.push(eq(example.split, filter.split));

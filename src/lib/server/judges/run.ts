@@ -16,6 +16,8 @@ import {
 } from '../db/schema';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../schemas/job';
 import { listRequirements } from '../projects';
+import { filterConditions } from '../examples';
+import type { ExampleFilter } from '../../schemas/examples';
 import { notStaged } from '../import/staging';
 import {
 	judgeRequest,
@@ -50,7 +52,9 @@ export type JudgeSelection =
 	| { kind: 'queue' }
 	| { kind: 'all' }
 	| { kind: 'job'; jobId: number }
-	| { kind: 'import'; importId: number };
+	| { kind: 'import'; importId: number }
+	/** What the examples page shows with this filter; described in the words of its fields. */
+	| { kind: 'filter'; filter: ExampleFilter; description: string };
 
 export const SELECTION_LABELS = {
 	queue: 'Outputs still waiting for reviews',
@@ -60,6 +64,8 @@ export const SELECTION_LABELS = {
 } as const;
 
 export function describeSelection(selection: JudgeSelection): string {
+	if (selection.kind === 'filter')
+		return `the outputs the examples filter selects (${selection.description})`;
 	if (selection.kind === 'job') return `the outputs of job ${selection.jobId}`;
 	if (selection.kind === 'import') return `the outputs of import ${selection.importId}`;
 	return SELECTION_LABELS[selection.kind].toLowerCase();
@@ -91,7 +97,8 @@ export async function startJudgeRun(
 			notStaged(),
 			selection.kind === 'queue' ? inArray(example.status, ['queued', 'in_review']) : undefined,
 			selection.kind === 'job' ? eq(example.jobId, selection.jobId) : undefined,
-			selection.kind === 'import' ? eq(example.importId, selection.importId) : undefined
+			selection.kind === 'import' ? eq(example.importId, selection.importId) : undefined,
+			...(selection.kind === 'filter' ? filterConditions(tx, target.id, selection.filter) : [])
 		];
 		const outputs = await tx
 			.select({ input: example.input, inputHash: example.inputHash, revisionId: revision.id })
