@@ -84,7 +84,9 @@ export async function refreshTriage(tx: Tx, projectId: number, exampleIds?: numb
 	const byKey = new Map<number, number[]>();
 	for (const [exampleId, list] of ratings) {
 		const key = triageKey(list, target.ratingScale, target.threshold);
-		byKey.set(key, [...(byKey.get(key) ?? []), exampleId]);
+		const ids = byKey.get(key) ?? [];
+		ids.push(exampleId);
+		byKey.set(key, ids);
 	}
 	if (exampleIds) {
 		const unjudged = exampleIds.filter((id) => !ratings.has(id));
