@@ -60,6 +60,28 @@ afterEach(async () => {
 
 const setup = async () => loopSetup(await testDb(), standin, running);
 
+/** Freezes the project's accepted examples and evaluates the models on the test inputs, to the end. */
+async function evaluated(env: Awaited<ReturnType<typeof setup>>, modelIds: number[]) {
+	const frozen = await freezeDataset(
+		env.db,
+		env.target,
+		'v1',
+		datasetFilterSchema.parse({}),
+		env.admin.id
+	);
+	if (!frozen.ok) throw new Error(frozen.message);
+	const started = await startEvaluation(env.db, env.target, env.admin.id, {
+		modelIds,
+		datasetId: frozen.datasetId,
+		splits: ['test'],
+		settings: EVALUATION_SETTINGS
+	});
+	if (!started.ok) throw new Error(started.message);
+	env.runner.wake();
+	await jobReaches(env.db, started.jobId, ['done']);
+	return started.jobId;
+}
+
 describe('the re-tune loop', () => {
 	it('runs two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, again', async () => {
 		const env = await setup();
@@ -225,23 +247,7 @@ describe('the re-tune loop', () => {
 	it('an evaluation judged on every answer while people rate a sample shows both intervals', async () => {
 		const env = await setup();
 		const { db, target } = env;
-		const frozen = await freezeDataset(
-			db,
-			target,
-			'v1',
-			datasetFilterSchema.parse({}),
-			env.admin.id
-		);
-		if (!frozen.ok) throw new Error(frozen.message);
-		const started = await startEvaluation(db, target, env.admin.id, {
-			modelIds: [env.teacherId],
-			datasetId: frozen.datasetId,
-			splits: ['test'],
-			settings: EVALUATION_SETTINGS
-		});
-		if (!started.ok) throw new Error(started.message);
-		env.runner.wake();
-		await jobReaches(db, started.jobId, ['done']);
+		const evaluationJobId = await evaluated(env, [env.teacherId]);
 		const made = await createJudge(
 			db,
 			target.id,
@@ -259,7 +265,7 @@ describe('the re-tune loop', () => {
 			db,
 			target,
 			made.judgeId,
-			{ kind: 'job', jobId: started.jobId },
+			{ kind: 'job', jobId: evaluationJobId },
 			env.admin.id
 		);
 		if (!run.ok) throw new Error(run.message);
@@ -267,7 +273,7 @@ describe('the re-tune loop', () => {
 		await jobReaches(db, run.jobId, ['done']);
 
 		// People rate the first half of the answers, passing every other one.
-		const answered = await db.select().from(example).where(eq(example.jobId, started.jobId));
+		const answered = await db.select().from(example).where(eq(example.jobId, evaluationJobId));
 		const sample = Math.floor(answered.length / 2);
 		expect(sample).toBeGreaterThanOrEqual(2);
 		for (let i = 0; i < sample; i++) {
@@ -292,7 +298,7 @@ describe('the re-tune loop', () => {
 			.select({ rating: judgment.rating, finalRating: example.finalRating })
 			.from(judgment)
 			.innerJoin(example, eq(example.id, judgment.exampleId))
-			.where(eq(example.jobId, started.jobId));
+			.where(eq(example.jobId, evaluationJobId));
 		expect(rows).toHaveLength(answered.length);
 		const passes = (rating: number) => (rating >= target.threshold ? 1 : 0);
 		const verdicts = {
@@ -316,28 +322,12 @@ describe('the re-tune loop', () => {
 	it('a pairwise judge compares two models in both orders, so its leaning cancels, and gives the win rate', async () => {
 		const env = await setup();
 		const { db, target } = env;
-		const frozen = await freezeDataset(
-			db,
-			target,
-			'v1',
-			datasetFilterSchema.parse({}),
-			env.admin.id
-		);
-		if (!frozen.ok) throw new Error(frozen.message);
 		const student = await addModel(db, env.providerId, {
 			name: 'student-small',
 			inputPricePerMTok: 0.1,
 			outputPricePerMTok: 0.4
 		});
-		const started = await startEvaluation(db, target, env.admin.id, {
-			modelIds: [env.teacherId, student.id],
-			datasetId: frozen.datasetId,
-			splits: ['test'],
-			settings: EVALUATION_SETTINGS
-		});
-		if (!started.ok) throw new Error(started.message);
-		env.runner.wake();
-		await jobReaches(db, started.jobId, ['done']);
+		await evaluated(env, [env.teacherId, student.id]);
 		// Three of the student's answers carry a defect; the rest are as good as the teacher's.
 		const before = await evaluationAnswers(db, target);
 		const inputs = [...before.heldOut.get(student.id)!.values()];

@@ -10,7 +10,7 @@ import {
 	tryJudge,
 	updateJudge
 } from '$lib/server/judges';
-import { judgeRuns, refusalToFollow, saveJudgment, startJudgeRun } from '$lib/server/judges/run';
+import { judgeRuns, runnableJudge, saveJudgment, startJudgeRun } from '$lib/server/judges/run';
 import { createJob } from '$lib/server/jobs';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
 import { judgeAgreement, judgesSideBySide } from '$lib/server/judges/agreement';
@@ -140,7 +140,7 @@ describe('judges', () => {
 		await db.transaction(async (tx) => tx.delete(model).where(eq(model.id, input.modelId)));
 		expect(await tryJudge(db, TEST_SECRET, target, made.judgeId, null)).toEqual({
 			ok: false,
-			message: 'The judge’s model was removed: choose another.'
+			message: 'The judge’s model was removed: choose another model for it first.'
 		});
 	});
 });
@@ -278,14 +278,16 @@ describe('judge runs', () => {
 		const made = await createJudge(db, target.id, input, admin.id);
 		if (!made.ok) throw new Error(made.message);
 		const other = await makeProject(db, admin.id, { name: 'Elsewhere' });
-		expect(await refusalToFollow(db, other.id, made.judgeId)).toBe(
-			'That judge is not in this project any more; reload the page.'
-		);
+		expect(await runnableJudge(db, other.id, made.judgeId)).toEqual({
+			ok: false,
+			message: 'No such judge in this project.'
+		});
 		await db.transaction((tx) => tx.delete(model).where(eq(model.id, input.modelId)));
-		expect(await refusalToFollow(db, target.id, made.judgeId)).toBe(
-			'That judge’s model was removed: choose another model for it first.'
-		);
-		expect(await refusalToFollow(db, target.id, made.judgeId + 1)).toMatch(/not in this project/);
+		expect(await runnableJudge(db, target.id, made.judgeId)).toEqual({
+			ok: false,
+			message: 'The judge’s model was removed: choose another model for it first.'
+		});
+		expect(await runnableJudge(db, target.id, made.judgeId + 1)).toMatchObject({ ok: false });
 	});
 
 	it('an answer off the schema fails that item with the reason, and the run goes on', async () => {

@@ -186,7 +186,10 @@ export async function tryJudge(
 	)[0];
 	if (!found) return { ok: false, message: 'No such judge.' };
 	if (!found.model || !found.provider) {
-		return { ok: false, message: 'The judge’s model was removed: choose another.' };
+		return {
+			ok: false,
+			message: 'The judge’s model was removed: choose another model for it first.'
+		};
 	}
 	const shown = (
 		await db

@@ -86,11 +86,9 @@ export async function startJudgeRun(
 	now = new Date()
 ): Promise<{ ok: true; jobId: number; items: number } | { ok: false; message: string }> {
 	return within(db, async (tx) => {
-		const found = await judgeOf(tx, target.id, judgeId);
-		if (!found) return { ok: false, message: 'No such judge in this project.' };
-		if (found.modelId === null) {
-			return { ok: false, message: 'The judge’s model was removed: choose another first.' };
-		}
+		const runnable = await runnableJudge(tx, target.id, judgeId);
+		if (!runnable.ok) return runnable;
+		const found = runnable.judge;
 		const chosen = [
 			eq(example.projectId, target.id),
 			isNotNull(revision.output),
@@ -190,17 +188,21 @@ async function insertJudgeRun(
 	)[0];
 }
 
-/** Why this judge cannot judge a new job's outputs as they arrive, or null when it can. */
-export async function refusalToFollow(
+/** The judge, when it is this project's and still has a model to call; else why not. */
+export async function runnableJudge(
 	db: Queryable,
 	projectId: number,
 	judgeId: number
-): Promise<string | null> {
+): Promise<{ ok: true; judge: Judge } | { ok: false; message: string }> {
 	const found = await judgeOf(db, projectId, judgeId);
-	if (!found) return 'That judge is not in this project any more; reload the page.';
-	if (found.modelId === null)
-		return 'That judge’s model was removed: choose another model for it first.';
-	return null;
+	if (!found) return { ok: false, message: 'No such judge in this project.' };
+	if (found.modelId === null) {
+		return {
+			ok: false,
+			message: 'The judge’s model was removed: choose another model for it first.'
+		};
+	}
+	return { ok: true, judge: found };
 }
 
 /**
@@ -216,9 +218,9 @@ export async function followJobWithJudge(
 	userId: string | null,
 	now: Date
 ): Promise<number | null> {
-	const found = await judgeOf(tx, target.id, judgeId);
-	if (!found || found.modelId === null) return null;
-	const created = await insertJudgeRun(tx, target, found, userId, now, {
+	const runnable = await runnableJudge(tx, target.id, judgeId);
+	if (!runnable.ok) return null;
+	const created = await insertJudgeRun(tx, target, runnable.judge, userId, now, {
 		description: `the outputs of job ${followedJobId}, as they arrive`,
 		followsJobId: followedJobId
 	});
@@ -300,11 +302,9 @@ export async function startPairwiseRun(
 		return { ok: false, message: 'The two models answered no held-out input in common.' };
 	}
 	return within(db, async (tx) => {
-		const found = await judgeOf(tx, target.id, judgeId);
-		if (!found) return { ok: false, message: 'No such judge in this project.' };
-		if (found.modelId === null) {
-			return { ok: false, message: 'The judge’s model was removed: choose another first.' };
-		}
+		const runnable = await runnableJudge(tx, target.id, judgeId);
+		if (!runnable.ok) return runnable;
+		const found = runnable.judge;
 		const asked = new Set(
 			(
 				await tx

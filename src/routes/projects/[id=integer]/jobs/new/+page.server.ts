@@ -11,7 +11,7 @@ import { splitIntoPassages } from '$lib/server/jobs/documents';
 import { DEFAULT_PAIR_PROMPT } from '$lib/server/jobs/prompt';
 import { modelChoices } from '$lib/server/providers';
 import { listJudges } from '$lib/server/judges';
-import { refusalToFollow } from '$lib/server/judges/run';
+import { runnableJudge } from '$lib/server/judges/run';
 import type { Actions, PageServerLoad } from './$types';
 
 /** At most this many bad lines are sent back to the page; the total is always given. */
@@ -105,12 +105,12 @@ export const actions: Actions = {
 		if (source.success && source.data.modelIds.some((m) => !known.has(m))) {
 			errors.modelIds = ['A chosen model no longer exists; reload the page.'];
 		}
-		const judgeRefusal = judgeId
-			? /^\d{1,15}$/.test(judgeId)
-				? await refusalToFollow(db, project.id, Number(judgeId))
-				: 'Choose a judge from the list.'
-			: null;
-		if (judgeRefusal) errors.judgeId = [judgeRefusal];
+		if (judgeId) {
+			const runnable = /^\d{1,15}$/.test(judgeId)
+				? await runnableJudge(db, project.id, Number(judgeId))
+				: { ok: false as const, message: 'Choose a judge from the list.' };
+			if (!runnable.ok) errors.judgeId = [runnable.message];
+		}
 		if (!settings.success || !source.success || Object.keys(errors).length > 0) {
 			return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
 		}

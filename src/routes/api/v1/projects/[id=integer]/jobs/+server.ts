@@ -6,7 +6,7 @@ import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { createJob, listJobs } from '$lib/server/jobs';
 import { missingModelIds } from '$lib/server/providers';
-import { refusalToFollow } from '$lib/server/judges/run';
+import { runnableJudge } from '$lib/server/judges/run';
 import type { RequestHandler } from './$types';
 
 const bodySchema = z.object({
@@ -42,8 +42,10 @@ export const POST: RequestHandler = async (event) => {
 	const unknown = await missingModelIds(event.locals.db, parsed.data.modelIds);
 	if (unknown.length > 0) return invalid(`No model with id ${unknown.join(', ')}.`);
 	const { judgeId } = parsed.data;
-	const judgeRefusal = judgeId ? await refusalToFollow(event.locals.db, project.id, judgeId) : null;
-	if (judgeRefusal) return invalid(judgeRefusal);
+	if (judgeId) {
+		const runnable = await runnableJudge(event.locals.db, project.id, judgeId);
+		if (!runnable.ok) return invalid(runnable.message);
+	}
 	const jobId = await createJob(event.locals.db, project, user.id, {
 		modelIds: parsed.data.modelIds,
 		settings: settings.data,
