@@ -12,6 +12,7 @@ import { queueSettingsOf, updateQueueSettings } from '$lib/server/queuePriority'
 import { submitReview } from '$lib/server/reviews';
 import { getProject } from '$lib/server/projects';
 import { mulberry32 } from '$lib/random';
+import { markGold } from '$lib/server/gold';
 import type { Db } from '$lib/server/db';
 import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
 import { standinProvider } from '../support/jobs';
@@ -102,6 +103,28 @@ describe('the judge-guided queue', () => {
 			await skipExample(db, target.id, annotator.id, next.exampleId, T0);
 		}
 		expect(served).toEqual(['6', '1', '2', '4', '3', '5', '7', '0']);
+	});
+
+	it('still mixes gold in, at the project’s gold rate, whatever the judges say', async () => {
+		const { db, annotator, target, made } = await setup(6);
+		await outsideAuditSample(db, auditCut(target.auditShare));
+		const strict = await made('Strict');
+		const [failed, , , , , gold] = await outputs(db);
+		await rate(db, strict, failed.revisionId!, 1);
+		const marked = await markGold(db, target.id, gold.id, 5, T0);
+		expect(marked.ok).toBe(true);
+		await updateQueueSettings(
+			db,
+			target.id,
+			{ ...queueSettingsOf((await getProject(db, target.id))!), goldPercent: 50 },
+			T0
+		);
+		// A gold roll under the rate serves the gold example; over it, the judge's fail.
+		const served = await claimNext(db, target.id, annotator.id, T0, [], undefined, 0.1, 1);
+		expect(served!.exampleId).toBe(gold.id);
+		await skipExample(db, target.id, annotator.id, gold.id, T0);
+		const next = await claimNext(db, target.id, annotator.id, T0, [], undefined, 0.9, 1);
+		expect(next!.exampleId).toBe(failed.id);
 	});
 
 	it('a repair leaves the old judgment behind: the repair waits as unjudged, and no judgment is current', async () => {
