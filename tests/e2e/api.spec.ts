@@ -203,7 +203,9 @@ test('the re-tune API: evaluations, fine-tunes, iterations and compare, for admi
 	expect(empty.status()).toBe(200);
 	expect(await empty.json()).toEqual({
 		iterations: [],
-		figures: { scope: 'common', commonInputs: 0, threshold: 4, models: [] }
+		figures: { scope: 'common', commonInputs: 0, threshold: 4, models: [] },
+		judged: [],
+		pairwise: []
 	});
 	expect(await (await api.get(`${base}/evaluations`)).json()).toEqual({ evaluations: [] });
 	expect(await (await api.get(`${base}/fine-tunes`)).json()).toEqual({ fineTunes: [] });

@@ -242,6 +242,8 @@ export type Standin = {
 	systemPrompts: Map<string, Set<string>>;
 	/** Every chat request, with its input and when it came (milliseconds since the epoch). */
 	chatCalls: { input: string; at: number }[];
+	/** Each hung chat request the client gave up on, with when it closed the connection. */
+	hangsClosed: { input: string; at: number }[];
 	close(): Promise<void>;
 };
 
@@ -270,6 +272,7 @@ export async function startStandin(
 	const trained = new Set<string>();
 	const systemPrompts = new Map<string, Set<string>>();
 	const chatCalls: { input: string; at: number }[] = [];
+	const hangsClosed: { input: string; at: number }[] = [];
 
 	function behaviourFor(request: StandinRequest): Behaviour {
 		const planned = options.plan?.(request);
@@ -395,7 +398,11 @@ export async function startStandin(
 		}
 		const behaviour = behaviourFor(request);
 		stats.byBehaviour[behaviour] = (stats.byBehaviour[behaviour] ?? 0) + 1;
-		if (behaviour === 'hang') return; // never answered; the client's timeout decides
+		if (behaviour === 'hang') {
+			// Never answered; the client's timeout decides, and closes the connection.
+			response.on('close', () => hangsClosed.push({ input, at: Date.now() }));
+			return;
+		}
 		if (options.latencyMs > 0) await new Promise((r) => setTimeout(r, options.latencyMs));
 		if (behaviour === '429') {
 			send(response, 429, apiError('Rate limit reached.', 'requests', 'rate_limit_exceeded'), {
@@ -928,6 +935,7 @@ export async function startStandin(
 		uploads,
 		systemPrompts,
 		chatCalls,
+		hangsClosed,
 		close: () =>
 			new Promise<void>((resolve) => {
 				for (const socket of sockets) socket.destroy();
