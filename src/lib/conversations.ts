@@ -1,0 +1,383 @@
+import { compileValidator, type SchemaValidator } from './jsonSchema';
+
+// Conversations as teams distil them: the messages before a turn (system, user, assistant with
+// tool calls, tool results), the tools offered, and the assistant turn under review. A thread is
+// kept as the JSON values it came in (every message object as given, in order), so that what is
+// exported is what was imported; what is read from it here is only checked, never rebuilt.
+// Three shapes come in: OpenAI's chat fine-tuning lines, Hugging Face `messages` lines (tool
+// arguments may be objects there) and ShareGPT `conversations` lines as LLaMA-Factory writes
+// them; the last two are turned into the first.
+
+export type ToolCall = {
+	id: string;
+	type: 'function';
+	function: { name: string; arguments: string };
+};
+
+export type Message = {
+	role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+	content?: unknown;
+	name?: string;
+	tool_calls?: ToolCall[];
+	tool_call_id?: string;
+	weight?: 0 | 1;
+	[other: string]: unknown;
+};
+
+export type Tool = {
+	type: 'function';
+	function: { name: string; description?: string; parameters?: object; strict?: boolean };
+};
+
+/** One line of OpenAI's chat fine-tuning format. */
+export type Thread = {
+	messages: Message[];
+	tools?: Tool[];
+	parallel_tool_calls?: boolean;
+	[other: string]: unknown;
+};
+
+export type ThreadRead = { ok: true; thread: Thread } | { ok: false; reason: string };
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+/** Tools' parameter schemas recur on every line of a file: each is compiled once. */
+const validators = new Map<string, SchemaValidator | null>();
+const VALIDATORS_KEPT = 1000;
+
+function validatorFor(parameters: object): SchemaValidator | null {
+	const text = JSON.stringify(parameters);
+	let check = validators.get(text);
+	if (check === undefined) {
+		check = compileValidator(text);
+		if (validators.size >= VALIDATORS_KEPT) validators.clear();
+		validators.set(text, check);
+	}
+	return check;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Each tool's name with a check of its arguments, or why the tools cannot be read. */
+function readTools(tools: unknown):
+	| { ok: true; tools: Map<string, SchemaValidator | null> }
+	| {
+			ok: false;
+			reason: string;
+	  } {
+	const known = new Map<string, SchemaValidator | null>();
+	if (tools === undefined) return { ok: true, tools: known };
+	if (!Array.isArray(tools)) return { ok: false, reason: '“tools” is not a list.' };
+	for (const [i, tool] of tools.entries()) {
+		const fn = isObject(tool) ? tool.function : undefined;
+		if (
+			!isObject(tool) ||
+			tool.type !== 'function' ||
+			!isObject(fn) ||
+			typeof fn.name !== 'string'
+		) {
+			return {
+				ok: false,
+				reason: `Tool ${i + 1} is not {"type": "function", "function": {"name": …}}.`
+			};
+		}
+		if (known.has(fn.name)) return { ok: false, reason: `Tool “${fn.name}” is defined twice.` };
+		let check: SchemaValidator | null = null;
+		if (fn.parameters !== undefined) {
+			if (!isObject(fn.parameters)) {
+				return {
+					ok: false,
+					reason: `Tool “${fn.name}”: its parameters are not a JSON Schema object.`
+				};
+			}
+			try {
+				check = validatorFor(fn.parameters);
+			} catch (e) {
+				return {
+					ok: false,
+					reason: `Tool “${fn.name}”: its parameters are not a valid JSON Schema (${(e as Error).message}).`
+				};
+			}
+		}
+		known.set(fn.name, check);
+	}
+	return { ok: true, tools: known };
+}
+
+/**
+ * Checks one OpenAI chat line: known roles in a sensible order, every tool call naming a
+ * defined tool with arguments that are JSON and meet its schema, every tool message answering
+ * an earlier call, and an assistant turn last. The thread comes back as given.
+ */
+export function readOpenAiThread(value: unknown): ThreadRead {
+	if (!isObject(value)) return { ok: false, reason: 'The line is not a JSON object.' };
+	const { messages } = value;
+	if (!Array.isArray(messages) || messages.length === 0) {
+		return { ok: false, reason: '“messages” is missing or empty.' };
+	}
+	const tools = readTools(value.tools);
+	if (!tools.ok) return tools;
+	if (value.parallel_tool_calls !== undefined && typeof value.parallel_tool_calls !== 'boolean') {
+		return { ok: false, reason: '“parallel_tool_calls” is not true or false.' };
+	}
+	const unanswered = new Set<string>();
+	const callIds = new Set<string>();
+	for (const [i, message] of messages.entries()) {
+		const at = `Message ${i + 1}`;
+		if (!isObject(message)) return { ok: false, reason: `${at} is not an object.` };
+		const role = message.role;
+		if (typeof role !== 'string' || !ROLES.has(role)) {
+			return { ok: false, reason: `${at} has an unknown role ${JSON.stringify(role)}.` };
+		}
+		if (message.weight !== undefined && message.weight !== 0 && message.weight !== 1) {
+			return { ok: false, reason: `${at}: “weight” is 0 or 1.` };
+		}
+		if (message.weight !== undefined && role !== 'assistant') {
+			return { ok: false, reason: `${at}: only an assistant message has a weight.` };
+		}
+		if (role === 'tool') {
+			const id = message.tool_call_id;
+			if (typeof id !== 'string' || !callIds.has(id)) {
+				return {
+					ok: false,
+					reason: `${at} is a tool result for ${typeof id === 'string' ? `“${id}”` : 'no call'}, which no earlier tool call made.`
+				};
+			}
+			unanswered.delete(id);
+			continue;
+		}
+		if (unanswered.size > 0) {
+			return {
+				ok: false,
+				reason: `${at} comes before the result of tool call “${[...unanswered][0]}”.`
+			};
+		}
+		if (message.tool_calls !== undefined) {
+			if (role !== 'assistant')
+				return { ok: false, reason: `${at}: only an assistant calls tools.` };
+			const calls = readCalls(message.tool_calls, tools.tools, at, value.parallel_tool_calls);
+			if (!calls.ok) return calls;
+			for (const id of calls.ids) {
+				if (callIds.has(id))
+					return { ok: false, reason: `${at}: the call id “${id}” was used before.` };
+				callIds.add(id);
+				unanswered.add(id);
+			}
+		} else if (role === 'assistant' || role === 'user' || role === 'system') {
+			if (message.content === undefined || message.content === null) {
+				return { ok: false, reason: `${at} (${role}) has no content.` };
+			}
+		}
+	}
+	const last = messages[messages.length - 1] as Message;
+	if (last.role !== 'assistant') {
+		return {
+			ok: false,
+			reason: `The thread ends with a ${last.role} message, not an assistant turn to review.`
+		};
+	}
+	return { ok: true, thread: value as Thread };
+}
+
+function readCalls(
+	calls: unknown,
+	tools: Map<string, SchemaValidator | null>,
+	at: string,
+	parallel: unknown
+): { ok: true; ids: string[] } | { ok: false; reason: string } {
+	if (!Array.isArray(calls) || calls.length === 0) {
+		return { ok: false, reason: `${at}: “tool_calls” is not a list of calls.` };
+	}
+	if (calls.length > 1 && parallel === false) {
+		return {
+			ok: false,
+			reason: `${at} makes ${calls.length} calls at once, but parallel_tool_calls is false.`
+		};
+	}
+	const ids: string[] = [];
+	for (const call of calls) {
+		const fn = isObject(call) ? call.function : undefined;
+		if (
+			!isObject(call) ||
+			typeof call.id !== 'string' ||
+			call.type !== 'function' ||
+			!isObject(fn)
+		) {
+			return {
+				ok: false,
+				reason: `${at}: a tool call is not {"id", "type": "function", "function"}.`
+			};
+		}
+		const name = fn.name;
+		if (typeof name !== 'string' || !tools.has(name)) {
+			return {
+				ok: false,
+				reason: `${at} calls ${typeof name === 'string' ? `“${name}”` : 'a tool with no name'}, which is not among the thread’s tools.`
+			};
+		}
+		if (typeof fn.arguments !== 'string') {
+			return { ok: false, reason: `${at}: the arguments of “${name}” are not a JSON string.` };
+		}
+		let args: unknown;
+		try {
+			args = JSON.parse(fn.arguments);
+		} catch {
+			return { ok: false, reason: `${at}: the arguments of “${name}” are not JSON.` };
+		}
+		const problem = tools.get(name)?.(args);
+		if (problem) {
+			return {
+				ok: false,
+				reason: `${at}: the arguments of “${name}” fail its schema: ${problem}.`
+			};
+		}
+		ids.push(call.id);
+	}
+	return { ok: true, ids };
+}
+
+/**
+ * A Hugging Face `messages` line (TRL's chat templates): tool arguments may be objects, and
+ * tools may be given as bare functions. Turned into the OpenAI shape, then checked as one.
+ */
+export function readHuggingFaceThread(value: unknown): ThreadRead {
+	if (!isObject(value) || !Array.isArray(value.messages)) {
+		return { ok: false, reason: '“messages” is missing.' };
+	}
+	let callNumber = 0;
+	const messages = value.messages.map((message) => {
+		if (!isObject(message) || !Array.isArray(message.tool_calls)) return message;
+		return {
+			...message,
+			tool_calls: message.tool_calls.map((call) => {
+				if (!isObject(call)) return call;
+				const fn = isObject(call.function) ? call.function : call;
+				const args = fn.arguments;
+				return {
+					id: typeof call.id === 'string' ? call.id : `call_${++callNumber}`,
+					type: 'function',
+					function: {
+						name: fn.name,
+						arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {})
+					}
+				};
+			})
+		};
+	});
+	const tools = Array.isArray(value.tools)
+		? value.tools.map((tool) =>
+				isObject(tool) && tool.type === undefined && typeof tool.name === 'string'
+					? { type: 'function', function: tool }
+					: tool
+			)
+		: value.tools;
+	return readOpenAiThread({ ...value, messages, ...(tools !== undefined ? { tools } : {}) });
+}
+
+const SHAREGPT_ROLES: Record<string, Message['role']> = {
+	system: 'system',
+	human: 'user',
+	user: 'user',
+	gpt: 'assistant',
+	assistant: 'assistant'
+};
+
+/**
+ * A ShareGPT line as LLaMA-Factory writes it: `conversations` of {from, value}, with
+ * `function_call` turns (the value a JSON {name, arguments}) and `observation` turns (the
+ * result), and `tools` as a JSON text. Turned into the OpenAI shape, then checked as one.
+ */
+export function readShareGptThread(value: unknown): ThreadRead {
+	if (!isObject(value) || !Array.isArray(value.conversations)) {
+		return { ok: false, reason: '“conversations” is missing.' };
+	}
+	const messages: Message[] = [];
+	if (typeof value.system === 'string' && value.system !== '') {
+		messages.push({ role: 'system', content: value.system });
+	}
+	let calls = 0;
+	const pending: string[] = [];
+	for (const [i, turn] of value.conversations.entries()) {
+		if (!isObject(turn) || typeof turn.from !== 'string' || typeof turn.value !== 'string') {
+			return { ok: false, reason: `Turn ${i + 1} is not {"from", "value"}.` };
+		}
+		if (turn.from === 'function_call') {
+			let call: unknown;
+			try {
+				call = JSON.parse(turn.value);
+			} catch {
+				return { ok: false, reason: `Turn ${i + 1}: the function call is not JSON.` };
+			}
+			const list = Array.isArray(call) ? call : [call];
+			const made = list.map((c) => {
+				const id = `call_${++calls}`;
+				pending.push(id);
+				const one = isObject(c) ? c : {};
+				return {
+					id,
+					type: 'function' as const,
+					function: {
+						name: String(one.name ?? ''),
+						arguments:
+							typeof one.arguments === 'string'
+								? one.arguments
+								: JSON.stringify(one.arguments ?? {})
+					}
+				};
+			});
+			messages.push({ role: 'assistant', content: null, tool_calls: made });
+		} else if (turn.from === 'observation') {
+			const id = pending.shift();
+			messages.push({ role: 'tool', tool_call_id: id ?? 'none', content: turn.value });
+		} else if (SHAREGPT_ROLES[turn.from]) {
+			messages.push({ role: SHAREGPT_ROLES[turn.from], content: turn.value });
+		} else {
+			return { ok: false, reason: `Turn ${i + 1} has an unknown role “${turn.from}”.` };
+		}
+	}
+	let tools: unknown = undefined;
+	if (typeof value.tools === 'string' && value.tools.trim() !== '') {
+		try {
+			tools = JSON.parse(value.tools);
+		} catch {
+			return { ok: false, reason: '“tools” is not JSON.' };
+		}
+	} else if (Array.isArray(value.tools)) tools = value.tools;
+	if (Array.isArray(tools)) {
+		tools = tools.map((tool) =>
+			isObject(tool) && tool.type === undefined ? { type: 'function', function: tool } : tool
+		);
+	}
+	return readOpenAiThread({ messages, ...(tools !== undefined ? { tools } : {}) });
+}
+
+/** One assistant turn to review, with the thread before it. */
+export type TurnToReview = { before: Message[]; turn: Message };
+
+/**
+ * The turns a thread gives to review: its final assistant turn, or each assistant turn with the
+ * messages before it (a turn that calls tools is one too).
+ */
+export function turnsToReview(thread: Thread, each: boolean): TurnToReview[] {
+	const { messages } = thread;
+	if (!each) return [{ before: messages.slice(0, -1), turn: messages[messages.length - 1] }];
+	return messages.flatMap((turn, i) =>
+		turn.role === 'assistant' ? [{ before: messages.slice(0, i), turn }] : []
+	);
+}
+
+/**
+ * What decides a conversation's split: its opening (everything up to and with its first user
+ * message), so every turn taken from one conversation lands in the same split.
+ */
+export function conversationOpening(thread: Pick<Thread, 'messages'>): string {
+	const firstUser = thread.messages.findIndex((m) => m.role === 'user');
+	const opening = thread.messages.slice(0, firstUser === -1 ? 1 : firstUser + 1);
+	return JSON.stringify(opening.map((m) => ({ role: m.role, content: m.content ?? null })));
+}
+
+/** The OpenAI line for a turn: the thread before it, the turn, and what came with the thread. */
+export function openAiLine(thread: Thread, turn: TurnToReview): Thread {
+	return { ...thread, messages: [...turn.before, turn.turn] };
+}

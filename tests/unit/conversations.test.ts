@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import {
+	conversationOpening,
+	openAiLine,
+	readHuggingFaceThread,
+	readOpenAiThread,
+	readShareGptThread,
+	turnsToReview,
+	type Thread
+} from '$lib/conversations';
+import { mulberry32 } from '$lib/random';
+
+const weather = {
+	type: 'function' as const,
+	function: {
+		name: 'get_weather',
+		description: 'The weather in a city.',
+		parameters: {
+			type: 'object',
+			properties: { city: { type: 'string' }, unit: { enum: ['c', 'f'] } },
+			required: ['city'],
+			additionalProperties: false
+		}
+	}
+};
+const lookup = {
+	type: 'function' as const,
+	function: {
+		name: 'lookup_order',
+		parameters: {
+			type: 'object',
+			properties: { order: { type: 'integer' } },
+			required: ['order']
+		}
+	}
+};
+
+/** A conversation of the kinds teams distil: history, tools, parallel calls, weights. */
+function conversation(seed: number): Thread {
+	const random = mulberry32(seed);
+	const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)];
+	const messages: Thread['messages'] = [];
+	if (random() < 0.7) messages.push({ role: 'system', content: `You help customers (${seed}).` });
+	const turns = 1 + Math.floor(random() * 4);
+	let call = 0;
+	for (let t = 0; t < turns; t++) {
+		messages.push(
+			random() < 0.2
+				? { role: 'user', content: [{ type: 'text', text: `Question ${seed}.${t} — “quoted”` }] }
+				: { role: 'user', content: `Question ${seed}.${t}` }
+		);
+		if (random() < 0.5) {
+			const parallel = random() < 0.4 ? 2 : 1;
+			const calls = Array.from({ length: parallel }, () => {
+				const id = `call_${seed}_${++call}`;
+				return pick([true, false])
+					? {
+							id,
+							type: 'function' as const,
+							function: {
+								name: 'get_weather',
+								arguments: JSON.stringify({ city: pick(['Oslo', 'Lyon']), unit: 'c' })
+							}
+						}
+					: {
+							id,
+							type: 'function' as const,
+							function: {
+								name: 'lookup_order',
+								arguments: JSON.stringify({ order: seed * 10 + t })
+							}
+						};
+			});
+			messages.push({ role: 'assistant', content: null, tool_calls: calls, weight: 0 });
+			for (const c of calls) {
+				messages.push({
+					role: 'tool',
+					tool_call_id: c.id,
+					content: `{"ok": true, "seed": ${seed}}`
+				});
+			}
+		}
+		const last = t === turns - 1;
+		messages.push({
+			role: 'assistant',
+			content: `Answer ${seed}.${t}${random() < 0.1 ? ' \u{1F600}\n' : ''}`,
+			...(last ? {} : { weight: pick([0, 1] as const) })
+		});
+	}
+	return {
+		messages,
+		...(call > 0 || random() < 0.3 ? { tools: [weather, lookup] } : {}),
+		...(random() < 0.3 ? { parallel_tool_calls: true } : {})
+	};
+}
+
+describe('conversations', () => {
+	it('read 200 varied OpenAI lines and give back the same JSON values, line for line', () => {
+		for (let seed = 1; seed <= 200; seed++) {
+			const text = JSON.stringify(conversation(seed));
+			const read = readOpenAiThread(JSON.parse(text));
+			if (!read.ok) throw new Error(`conversation ${seed}: ${read.reason}`);
+			const [final] = turnsToReview(read.thread, false);
+			expect(JSON.parse(JSON.stringify(openAiLine(read.thread, final)))).toEqual(JSON.parse(text));
+		}
+	});
+
+	it('give one turn per assistant message, each with the thread before it', () => {
+		const thread = conversation(7);
+		const read = readOpenAiThread(thread);
+		if (!read.ok) throw new Error(read.reason);
+		const turns = turnsToReview(read.thread, true);
+		expect(turns.length).toBe(thread.messages.filter((m) => m.role === 'assistant').length);
+		for (const { before, turn } of turns) {
+			expect(turn.role).toBe('assistant');
+			expect(thread.messages.indexOf(turn)).toBe(before.length);
+		}
+	});
+
+	it('share one opening for every turn of a conversation, so they share a split', () => {
+		const thread = conversation(12);
+		const keys = new Set(
+			turnsToReview(thread, true).map((t) =>
+				conversationOpening({ messages: [...t.before, t.turn] })
+			)
+		);
+		expect(keys.size).toBe(1);
+		expect(conversationOpening(conversation(13))).not.toBe(conversationOpening(thread));
+	});
+
+	it('refuse a bad thread with the reason', () => {
+		const user = { role: 'user', content: 'Hi' };
+		const call = (name: string, args: string, id = 'c1') => ({
+			role: 'assistant',
+			content: null,
+			tool_calls: [{ id, type: 'function', function: { name, arguments: args } }]
+		});
+		const cases: [unknown, string][] = [
+			[
+				{ messages: [user] },
+				'The thread ends with a user message, not an assistant turn to review.'
+			],
+			[
+				{
+					messages: [
+						user,
+						{ role: 'tool', tool_call_id: 'x', content: '1' },
+						{ role: 'assistant', content: 'a' }
+					]
+				},
+				'Message 2 is a tool result for “x”, which no earlier tool call made.'
+			],
+			[
+				{ messages: [user, call('send_mail', '{}')], tools: [weather] },
+				'Message 2 calls “send_mail”, which is not among the thread’s tools.'
+			],
+			[
+				{ messages: [user, call('get_weather', '{city:')], tools: [weather] },
+				'Message 2: the arguments of “get_weather” are not JSON.'
+			],
+			[
+				{ messages: [user, call('get_weather', '{"unit": "k"}')], tools: [weather] },
+				'Message 2: the arguments of “get_weather” fail its schema'
+			],
+			[{ messages: [{ role: 'robot', content: 'x' }] }, 'Message 1 has an unknown role "robot".'],
+			[
+				{
+					messages: [
+						user,
+						call('get_weather', '{"city": "Oslo"}'),
+						{ role: 'assistant', content: 'Sunny' }
+					],
+					tools: [weather]
+				},
+				'Message 3 comes before the result of tool call “c1”.'
+			]
+		];
+		for (const [line, reason] of cases) {
+			const read = readOpenAiThread(line);
+			expect(read.ok).toBe(false);
+			expect(read.ok ? '' : read.reason).toContain(reason);
+		}
+	});
+
+	it('read the Hugging Face and ShareGPT shapes as the same OpenAI thread', () => {
+		const hf = readHuggingFaceThread({
+			messages: [
+				{ role: 'user', content: 'Weather in Oslo?' },
+				{
+					role: 'assistant',
+					tool_calls: [
+						{ type: 'function', function: { name: 'get_weather', arguments: { city: 'Oslo' } } }
+					]
+				},
+				{ role: 'tool', tool_call_id: 'call_1', content: '{"temp": 3}' },
+				{ role: 'assistant', content: 'It is 3 °C.' }
+			],
+			tools: [weather.function]
+		});
+		if (!hf.ok) throw new Error(hf.reason);
+		expect(hf.thread.messages[1].tool_calls).toEqual([
+			{
+				id: 'call_1',
+				type: 'function',
+				function: { name: 'get_weather', arguments: '{"city":"Oslo"}' }
+			}
+		]);
+		expect(hf.thread.tools).toEqual([{ type: 'function', function: weather.function }]);
+
+		const sharegpt = readShareGptThread({
+			system: 'Be brief.',
+			conversations: [
+				{ from: 'human', value: 'Weather in Oslo?' },
+				{ from: 'function_call', value: '{"name": "get_weather", "arguments": {"city": "Oslo"}}' },
+				{ from: 'observation', value: '{"temp": 3}' },
+				{ from: 'gpt', value: 'It is 3 °C.' }
+			],
+			tools: JSON.stringify([weather.function])
+		});
+		if (!sharegpt.ok) throw new Error(sharegpt.reason);
+		expect(sharegpt.thread.messages.map((m) => m.role)).toEqual([
+			'system',
+			'user',
+			'assistant',
+			'tool',
+			'assistant'
+		]);
+		expect(sharegpt.thread.messages[3].tool_call_id).toBe(
+			sharegpt.thread.messages[2].tool_calls![0].id
+		);
+		expect(readShareGptThread({ conversations: [{ from: 'alien', value: 'x' }] })).toEqual({
+			ok: false,
+			reason: 'Turn 1 has an unknown role “alien”.'
+		});
+	});
+});
