@@ -77,7 +77,11 @@ export async function judgeAgreement(
 			status: example.status
 		})
 		.from(judgment)
-		.innerJoin(example, eq(example.currentRevisionId, judgment.revisionId))
+		.innerJoin(
+			example,
+			// By the example's key, then its current revision: no index holds that column alone.
+			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
+		)
 		.where(
 			and(
 				eq(judgment.judgeId, judgeId),
@@ -314,7 +318,11 @@ export async function judgesSideBySide(
 	const rated = await db
 		.select({ judgeId: judgment.judgeId, revisionId: judgment.revisionId })
 		.from(judgment)
-		.innerJoin(example, eq(example.currentRevisionId, judgment.revisionId))
+		.innerJoin(
+			example,
+			// By the example's key, then its current revision: no index holds that column alone.
+			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
+		)
 		.where(
 			and(
 				eq(example.projectId, target.id),

@@ -69,7 +69,11 @@ export async function auditEstimates(db: Db, target: Project): Promise<AuditEsti
 	const ratings = await db
 		.select({ judgeId: judgment.judgeId, exampleId: judgment.exampleId, rating: judgment.rating })
 		.from(judgment)
-		.innerJoin(example, eq(example.currentRevisionId, judgment.revisionId))
+		.innerJoin(
+			example,
+			// By the example's key, then its current revision: no index holds that column alone.
+			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
+		)
 		.where(
 			and(
 				eq(example.projectId, target.id),

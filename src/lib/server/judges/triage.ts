@@ -54,7 +54,11 @@ async function currentRatings(tx: Tx, projectId: number, exampleIds?: number[]) 
 	const rows = await tx
 		.select({ exampleId: example.id, rating: judgment.rating, trusted: judge.trusted })
 		.from(judgment)
-		.innerJoin(example, eq(example.currentRevisionId, judgment.revisionId))
+		.innerJoin(
+			example,
+			// By the example's key, then its current revision: no index holds that column alone.
+			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
+		)
 		.innerJoin(judge, eq(judge.id, judgment.judgeId))
 		.where(
 			and(
