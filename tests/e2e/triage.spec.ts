@@ -195,7 +195,9 @@ test('a judge run on a job’s outputs guides the queue, keeps an audit sample, 
 		'Outputs rated by both5'
 	);
 	const audit = page.getByRole('region', { name: 'Audit sample' });
-	await expect(audit).toContainText('Settled so far: 1 of the 1 outputs in the sample.');
+	await expect(audit).toContainText(
+		'The sample holds 1 output. Served from it so far: 1; settled: 1.'
+	);
 	await expect(audit).toContainText(
 		/Acceptance rate, from the audit sample\s*100\.0% \(95% interval/
 	);

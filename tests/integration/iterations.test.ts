@@ -15,6 +15,7 @@ import { humanShare, judgeShare, predictionPoweredShare } from '$lib/server/judg
 import { startJudgeRun, startPairwiseRun } from '$lib/server/judges/run';
 import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
 import { claimNext } from '$lib/server/queue';
+import { queueSettingsOf, updateQueueSettings } from '$lib/server/queuePriority';
 import { submitReview } from '$lib/server/reviews';
 import { freezeDataset, previewChange } from '$lib/server/datasets';
 import {
@@ -30,7 +31,7 @@ import {
 	sideBySide,
 	wilsonInterval
 } from '$lib/server/iterations/figures';
-import { addMember } from '$lib/server/projects';
+import { addMember, getProject } from '$lib/server/projects';
 import { addModel } from '$lib/server/providers';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { betweenSlices, importRows, makeProject, reviewSubmission, T0 } from '../support/fixtures';
@@ -317,6 +318,18 @@ describe('the re-tune loop', () => {
 		expect(estimate.humanOnly).toEqual(humanShare(verdicts));
 		expect(estimate.humanOnly!.estimate).toBeCloseTo(Math.ceil(sample / 2) / sample, 9);
 		expect(estimate.judgeOnly).toBe(judgeShare(verdicts));
+
+		// Once the judges order the queue, only answers served from its audit sample are a random
+		// sample of people's: none was, so people's ratings here count for nothing.
+		await updateQueueSettings(
+			db,
+			target.id,
+			{ ...queueSettingsOf(target), queueOrder: 'judged', auditPercent: 10 },
+			T0
+		);
+		const guided = (await getProject(db, target.id))!;
+		const [steered] = await judgedEstimates(db, guided, answers, figures);
+		expect(steered).toMatchObject({ judged: answered.length, humanRated: 0, humanOnly: null });
 	});
 
 	it('a pairwise judge compares two models in both orders, so its leaning cancels, and gives the win rate', async () => {
@@ -383,13 +396,10 @@ describe('the re-tune loop', () => {
 			// The leaning gave the first output every undecided pair: the two orders disagree there.
 			ordersAgree: 3
 		});
-		const mean = ((n - 3) * 0.5) / n;
-		expect(result.winRate!.estimate).toBeCloseTo(mean, 12);
-		const sd = Math.sqrt(((n - 3) * (0.5 - mean) ** 2 + 3 * mean ** 2) / (n - 1));
-		expect(result.winRate!.high - result.winRate!.estimate).toBeCloseTo(
-			1.959964 * (sd / Math.sqrt(n)),
-			9
-		);
+		// A tie counts half: Wilson's interval on n − 3 half-wins of n.
+		const points = (n - 3) * 0.5;
+		expect(result.winRate).toEqual({ estimate: points / n, ...wilsonInterval(points, n)! });
+		expect(result.winRate!.low).toBeLessThan(result.winRate!.estimate);
 		expect(
 			await startPairwiseRun(db, target, made.judgeId, [env.teacherId, student.id], env.admin.id)
 		).toEqual({

@@ -1,12 +1,12 @@
 import { eq, lt, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { example, judge, revision } from '$lib/server/db/schema';
-import { createJudge, DEFAULT_RUBRIC, exampleJudgments } from '$lib/server/judges';
+import { createJudge, DEFAULT_RUBRIC, deleteJudge, exampleJudgments } from '$lib/server/judges';
 import { saveJudgment } from '$lib/server/judges/run';
 import { refreshTriage, UNJUDGED } from '$lib/server/judges/triage';
 import { auditEstimates } from '$lib/server/judges/audit';
 import { predictionPoweredShare } from '$lib/server/judges/estimates';
-import { addMember } from '$lib/server/projects';
+import { addMember, updateProject } from '$lib/server/projects';
 import { auditCut, claimNext, skipExample } from '$lib/server/queue';
 import { queueSettingsOf, updateQueueSettings } from '$lib/server/queuePriority';
 import { submitReview } from '$lib/server/reviews';
@@ -14,7 +14,14 @@ import { getProject } from '$lib/server/projects';
 import { mulberry32 } from '$lib/random';
 import { markGold } from '$lib/server/gold';
 import type { Db } from '$lib/server/db';
-import { importRows, makeProject, makeUser, reviewSubmission, T0 } from '../support/fixtures';
+import {
+	importRows,
+	makeProject,
+	makeUser,
+	projectInput,
+	reviewSubmission,
+	T0
+} from '../support/fixtures';
 import { standinProvider } from '../support/jobs';
 import { testDb } from '../support/database';
 
@@ -103,6 +110,24 @@ describe('the judge-guided queue', () => {
 			await skipExample(db, target.id, annotator.id, next.exampleId, T0);
 		}
 		expect(served).toEqual(['6', '1', '2', '4', '3', '5', '7', '0']);
+	});
+
+	it('re-keys the queue when a judge is deleted or the threshold moves', async () => {
+		const { db, target, made } = await setup(2);
+		const strict = await made('Strict');
+		const [edge, failed] = await outputs(db);
+		await rate(db, strict, edge.revisionId!, 4);
+		await rate(db, strict, failed.revisionId!, 1);
+		const keys = async () =>
+			(await db.select({ triage: example.triage }).from(example).orderBy(example.id)).map(
+				(e) => e.triage
+			);
+		// 4 stars at a threshold of 4 is the edge; 1 star a fail (the judge is not trusted yet).
+		expect(await keys()).toEqual([26, 29]);
+		await updateProject(db, target.id, projectInput({ threshold: 3 }), T0);
+		expect(await keys()).toEqual([6, 29]);
+		expect(await deleteJudge(db, target.id, strict)).toBe(true);
+		expect(await keys()).toEqual([UNJUDGED, UNJUDGED]);
 	});
 
 	it('still mixes gold in, at the project’s gold rate, whatever the judges say', async () => {
@@ -206,6 +231,12 @@ describe('the judge-guided queue', () => {
 		// Binomial(2000, 0.10): mean 200, 99% interval ±2.576·√(2000·0.1·0.9) ≈ ±34.6.
 		const halfWidth = 2.576 * Math.sqrt(claims * 0.1 * 0.9);
 		expect(Math.abs(auditKeys.length - claims * 0.1)).toBeLessThanOrEqual(halfWidth);
+		// Each output served from the sample is marked so, and no other.
+		const marked = await db
+			.select({ n: sql<number>`count(*)` })
+			.from(example)
+			.where(eq(example.audited, true));
+		expect(Number(marked[0].n)).toBe(auditKeys.length);
 		// Plain random order: the sample is served by its random key, whatever the judge said.
 		expect(auditKeys).toEqual([...auditKeys].sort((x, y) => x - y));
 	});
@@ -249,7 +280,10 @@ describe('the judge-guided queue', () => {
 
 		const estimates = await auditEstimates(db, target);
 		expect(estimates.members).toBe(6);
+		// All six were served from the sample once the rest was done; one was skipped.
+		expect(estimates.served).toBe(6);
 		expect(estimates.settled).toBe(5);
+		expect(estimates.disputed).toBe(0);
 		expect(estimates.accepted).toMatchObject({ share: 0.6, of: 5 });
 		expect(estimates.accepted!.low).toBeLessThan(0.6);
 		expect(estimates.allSettled).toEqual({ accepted: 3, of: 8 });

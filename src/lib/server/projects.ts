@@ -1,6 +1,7 @@
 import { and, asc, count, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { dialectOf, preparedRead, type Db } from './db';
 import { example, project, projectMember, requirement, user, type Project } from './db/schema';
+import { refreshTriage } from './judges/triage';
 import { notStaged } from './import/staging';
 import type { ProjectInput } from '../schemas/project';
 import type { SessionUser } from './auth';
@@ -79,7 +80,21 @@ export async function updateProject(
 	now = new Date()
 ) {
 	await db.transaction(async (tx) => {
+		const before = (
+			await tx
+				.select({ ratingScale: project.ratingScale, threshold: project.threshold })
+				.from(project)
+				.where(eq(project.id, projectId))
+				.limit(1)
+		)[0];
 		await tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId));
+		// The judge-guided order reads judges' ratings against the threshold: re-keyed with it.
+		if (
+			before &&
+			(before.ratingScale !== input.ratingScale || before.threshold !== thresholdFor(input))
+		) {
+			await refreshTriage(tx, projectId);
+		}
 		const existing = (
 			await tx
 				.select({ id: requirement.id })

@@ -193,8 +193,10 @@ export async function claimNext(
 					? (['audit', 'guided'] as const)
 					: (['guided', 'audit'] as const);
 		let next: { id: number; revisionId: number | null } | undefined;
+		let servedFrom: (typeof pools)[number] | undefined;
 		for (const pool of pools) {
 			next = await nextIn(pool);
+			servedFrom = pool;
 			if (next) break;
 		}
 		if (!next || next.revisionId === null) return null;
@@ -219,6 +221,10 @@ export async function claimNext(
 				: undefined;
 		const candidate = gold && gold.revisionId !== null ? gold : next;
 		const revisionId = candidate.revisionId!;
+		// Marked once served from the audit sample: its verdict is then one the judges did not choose.
+		if (candidate === next && servedFrom === 'audit') {
+			await tx.update(example).set({ audited: true }).where(eq(example.id, candidate.id));
+		}
 		await tx
 			.insert(lease)
 			.values({

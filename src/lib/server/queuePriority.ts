@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { within, type Db, type Tx } from './db';
 import { example, exampleTag, project, type Project, type QueueOrder } from './db/schema';
-import { refreshJudgeTrust } from './judges/triage';
+import { applyTrust, measureTrust } from './judges/triage';
 
 /** A project's queue priority is stored as "tag:<name>" or "job:<id>", or null for none. */
 export type QueuePriority = { kind: 'tag'; tag: string } | { kind: 'job'; jobId: number } | null;
@@ -98,6 +98,10 @@ export async function updateQueueSettings(
 	settings: QueueSettings,
 	now: Date
 ) {
+	// The judges are measured first (reads), so the order starts from what they have earned
+	// today, and the settings, their trust and the queue's keys are saved together.
+	const target = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
+	const trust = settings.queueOrder === 'judged' && target ? await measureTrust(db, target) : null;
 	await db.transaction(async (tx) => {
 		await tx
 			.update(project)
@@ -116,7 +120,6 @@ export async function updateQueueSettings(
 			projectId,
 			settings.priorityTag ? { kind: 'tag', tag: settings.priorityTag } : null
 		);
+		if (trust) await applyTrust(tx, projectId, trust);
 	});
-	// The judges are measured again, so the order starts from what they have earned today.
-	if (settings.queueOrder === 'judged') await refreshJudgeTrust(db, projectId);
 }

@@ -116,6 +116,7 @@ export const example = pgTable(
 		priority: bigint('priority', { mode: 'number' }).notNull().default(0),
 		randomKey: bigint('random_key', { mode: 'number' }).notNull().default(0),
 		triage: bigint('triage', { mode: 'number' }).notNull().default(10),
+		audited: smallint('audited').notNull().default(0),
 		finalRating: doublePrecision('final_rating'),
 		finalDecision: text('final_decision'),
 		isGold: smallint('is_gold').notNull().default(0),

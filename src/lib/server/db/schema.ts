@@ -486,6 +486,11 @@ export const example = sqliteTable(
 		 * revision (see judges/triage.ts); a new revision starts unjudged.
 		 */
 		triage: integer('triage').notNull().default(10),
+		/**
+		 * Served from the audit sample at least once: chosen at random, whatever the judges said,
+		 * so people's verdicts on these estimate rates without the judges' choice in the way.
+		 */
+		audited: integer('audited', { mode: 'boolean' }).notNull().default(false),
 		finalRating: real('final_rating'),
 		finalDecision: text('final_decision', { enum: DECISIONS }),
 		isGold: integer('is_gold', { mode: 'boolean' }).notNull().default(false),

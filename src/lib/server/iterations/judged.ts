@@ -7,7 +7,12 @@ import {
 	predictionPoweredShare,
 	type ShareInterval
 } from '../judges/estimates';
-import { commonHashes, type EvaluationAnswers, type IterationFigures } from './figures';
+import {
+	commonHashes,
+	wilsonInterval,
+	type EvaluationAnswers,
+	type IterationFigures
+} from './figures';
 
 // An evaluation judged on every held-out answer while people rate a sample of them: per model
 // and judge, the share clearing the threshold from both (prediction-powered), beside people's
@@ -55,6 +60,26 @@ export async function judgedEstimates(
 	}
 	const common = commonHashes(loaded.heldOut);
 	const clears = (rating: number) => (rating >= target.threshold ? 1 : 0);
+	// People's ratings must be a random sample of the answers. In the judge-guided order only
+	// those served from the audit sample are; the others count as the judge's alone.
+	const random =
+		target.queueOrder === 'judged'
+			? new Set(
+					(
+						await db
+							.select({ id: example.id })
+							.from(example)
+							.innerJoin(job, eq(job.id, example.jobId))
+							.where(
+								and(
+									eq(example.projectId, target.id),
+									eq(job.kind, 'evaluation'),
+									eq(example.audited, true)
+								)
+							)
+					).map((e) => e.id)
+				)
+			: null;
 	const estimates: JudgedEstimate[] = [];
 	for (const m of figures.models) {
 		const held = [...(loaded.heldOut.get(m.modelId)?.values() ?? [])].filter(
@@ -66,8 +91,9 @@ export async function judgedEstimates(
 			for (const answer of held) {
 				const rated = one.ratings.get(answer.revisionId);
 				if (rated === undefined) continue;
-				if (answer.rating === null) judgeOnly.push(clears(rated));
-				else both.push({ judge: clears(rated), human: clears(answer.rating) });
+				if (answer.rating === null || (random && !random.has(answer.exampleId))) {
+					judgeOnly.push(clears(rated));
+				} else both.push({ judge: clears(rated), human: clears(answer.rating) });
 			}
 			if (judgeOnly.length + both.length === 0) continue;
 			const verdicts = { judgeOnly, both };
@@ -106,13 +132,11 @@ export type PairwiseResult = {
 	winRate: { estimate: number; low: number; high: number } | null;
 };
 
-const Z95 = 1.959964;
-
 /**
  * Each pairwise judge run's verdict on its two models over the held-out inputs both answered:
  * an input counts for a model only when the judge preferred it in both orders, so a leaning to
- * the first or second output cancels out; the win rate's interval is the normal approximation
- * of the mean score (1 a win, ½ a tie, 0 a loss).
+ * the first or second output cancels out; the win rate (a tie counting half) comes with
+ * Wilson's 95% interval.
  */
 export async function pairwiseResults(
 	db: Db,
@@ -161,7 +185,7 @@ export async function pairwiseResults(
 	return [...compared.values()].map(({ judgeId, judgeName, models: [a, b] }) => {
 		const baseline = loaded.heldOut.get(a) ?? new Map();
 		const challenger = loaded.heldOut.get(b) ?? new Map();
-		const scores: number[] = [];
+		let compared = 0;
 		let waiting = 0;
 		let agree = 0;
 		let challengerWins = 0;
@@ -182,20 +206,16 @@ export async function pairwiseResults(
 			const verdict = one === two ? one : 'tie';
 			if (verdict === 'b') challengerWins += 1;
 			if (verdict === 'a') baselineWins += 1;
-			scores.push(verdict === 'b' ? 1 : verdict === 'a' ? 0 : 0.5);
+			compared += 1;
 		}
-		const n = scores.length;
-		let winRate: PairwiseResult['winRate'] = null;
-		if (n >= 2) {
-			const mean = scores.reduce((s, x) => s + x, 0) / n;
-			const variance = scores.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1);
-			const half = Z95 * Math.sqrt(variance / n);
-			winRate = {
-				estimate: mean,
-				low: Math.max(0, mean - half),
-				high: Math.min(1, mean + half)
-			};
-		}
+		const n = compared;
+		// Wilson's interval on the score, a tie counting half a win: honest at small counts and
+		// at 0 or 100%, where the normal approximation would give an interval of no width.
+		const points = challengerWins + 0.5 * (n - challengerWins - baselineWins);
+		const interval = n >= 2 ? wilsonInterval(points, n) : null;
+		const winRate: PairwiseResult['winRate'] = interval
+			? { estimate: points / n, ...interval }
+			: null;
 		return {
 			judgeId,
 			judgeName,

@@ -53,7 +53,7 @@ import {
 	saveJudgeAnswer,
 	type Judging
 } from '../judges/run';
-import { refreshJudgeTrust } from '../judges/triage';
+import { applyTrust, measureTrust } from '../judges/triage';
 
 // Works the items of running jobs: as many calls in flight per job as its concurrency allows,
 // within each provider's request and token budget, both held in the database so that several
@@ -827,18 +827,23 @@ export class JobRunner {
 
 	private async finish(jobId: number, now: number) {
 		const judged = this.contexts.get(jobId)?.judging ? this.contexts.get(jobId)!.job : null;
-		const finished = await changedRows(
-			this.db.transaction(async (tx) =>
+		// A finished judge run changes what its judge is measured on, and so the queue's order:
+		// measured first, then saved with the run's end in one transaction.
+		const target = judged
+			? (await this.db.select().from(project).where(eq(project.id, judged.projectId)).limit(1))[0]
+			: undefined;
+		const trust = target ? await measureTrust(this.db, target) : null;
+		await this.db.transaction(async (tx) => {
+			const finished = await changedRows(
 				tx
 					.update(job)
 					.set({ status: 'done', finishedAt: new Date(now) })
 					.where(and(eq(job.id, jobId), eq(job.status, 'running')))
-			)
-		);
+			);
+			if (finished > 0 && target && trust) await applyTrust(tx, target.id, trust);
+		});
 		this.contexts.delete(jobId);
 		this.inFlight.delete(jobId);
-		// A finished judge run changes what the judge is measured on, and so the queue's order.
-		if (judged && finished > 0) await refreshJudgeTrust(this.db, judged.projectId);
 	}
 }
 

@@ -27,9 +27,15 @@ export type AuditJudge = {
 
 export type AuditEstimates = {
 	auditShare: number;
-	/** Outputs in the sample, and those of them people have settled (accepted or rejected). */
+	/** Outputs in the sample now (by the current share). */
 	members: number;
+	/**
+	 * Outputs served from the sample, and of them those people settled (accepted or rejected)
+	 * or are disputed: the estimates rest on the settled ones.
+	 */
+	served: number;
 	settled: number;
+	disputed: number;
 	/** The acceptance rate from the sample alone. */
 	accepted: Rate | null;
 	/** Every settled output, the guided ones too: biased once the judges choose the order. */
@@ -48,6 +54,7 @@ export async function auditEstimates(db: Db, target: Project): Promise<AuditEsti
 		.select({
 			id: example.id,
 			randomKey: example.randomKey,
+			audited: example.audited,
 			status: example.status,
 			revisionId: example.currentRevisionId
 		})
@@ -57,8 +64,10 @@ export async function auditEstimates(db: Db, target: Project): Promise<AuditEsti
 		);
 	const verdictOf = (status: string) =>
 		status === 'accepted' ? 1 : status === 'rejected' ? 0 : null;
-	const sample = outputs.filter((o) => o.randomKey < cut);
-	const settledSample = sample.filter((o) => verdictOf(o.status) !== null);
+	// What was served from the sample, not what the sample holds now: a share raised later would
+	// count outputs the judges had already chosen.
+	const served = outputs.filter((o) => o.audited);
+	const settledSample = served.filter((o) => verdictOf(o.status) !== null);
 	const settledAll = outputs.filter((o) => verdictOf(o.status) !== null);
 
 	const judges = await db
@@ -86,8 +95,10 @@ export async function auditEstimates(db: Db, target: Project): Promise<AuditEsti
 	const inSample = new Map(settledSample.map((o) => [o.id, verdictOf(o.status)!]));
 	return {
 		auditShare: target.auditShare,
-		members: sample.length,
+		members: outputs.filter((o) => o.randomKey < cut).length,
+		served: served.length,
 		settled: settledSample.length,
+		disputed: served.filter((o) => o.status === 'disputed').length,
 		accepted: rate(
 			settledSample.filter((o) => o.status === 'accepted').length,
 			settledSample.length

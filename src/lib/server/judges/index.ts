@@ -20,6 +20,7 @@ import type { SecretKey } from '../secrets';
 import { answerOf } from '../jobs/prompt';
 import { auditCut } from '../queue';
 import { cancelRunsOf, judgeOf } from './run';
+import { refreshTriage } from './triage';
 import {
 	DEFAULT_RUBRIC,
 	judgeRequest,
@@ -143,6 +144,8 @@ export async function deleteJudge(
 			.delete(judge)
 			.where(and(eq(judge.projectId, projectId), eq(judge.id, judgeId)))
 			.returning({ id: judge.id });
+		// Its ratings went with it: the queue no longer leans on them.
+		if (gone.length > 0) await refreshTriage(tx, projectId);
 		return gone.length > 0;
 	});
 }

@@ -316,7 +316,33 @@ export async function startPairwiseRun(
 					.where(eq(judgePreference.judgeId, judgeId))
 			).map((p) => `${p.first}:${p.second}`)
 		);
+		// Nor is a pair another run of this judge still has to ask.
+		for (const waiting of await tx
+			.select({ first: jobItem.judgedRevisionId, second: jobItem.versusRevisionId })
+			.from(jobItem)
+			.innerJoin(job, eq(job.id, jobItem.jobId))
+			.where(
+				and(
+					eq(job.judgeId, judgeId),
+					isNotNull(jobItem.versusRevisionId),
+					inArray(jobItem.status, ['pending', 'running'])
+				)
+			)) {
+			asked.add(`${waiting.first}:${waiting.second}`);
+		}
+		// The answers were read before this transaction: only those still there are asked.
+		const present = new Set<number>();
+		const wanted = pairs.flatMap((p) => [p.a, p.b]);
+		for (let i = 0; i < wanted.length; i += 5000) {
+			for (const r of await tx
+				.select({ id: revision.id })
+				.from(revision)
+				.where(inArray(revision.id, wanted.slice(i, i + 5000)))) {
+				present.add(r.id);
+			}
+		}
 		const items = pairs
+			.filter((p) => present.has(p.a) && present.has(p.b))
 			.flatMap((p) => [
 				{ first: p.a, second: p.b, hash: p.input.inputHash },
 				{ first: p.b, second: p.a, hash: p.input.inputHash }

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { SCALES, type RatingScale } from '../../ratings';
-import { within, type Db, type Tx } from '../db';
+import type { Db, Tx } from '../db';
 import { example, judge, judgment, project, type Project } from '../db/schema';
 import { judgeAgreement } from './agreement';
 
@@ -108,25 +108,26 @@ export async function refreshTriage(tx: Tx, projectId: number, exampleIds?: numb
 	}
 }
 
-/**
- * Measures every judge of the project against people again, keeps whether each is trusted,
- * and re-keys the queue: after a judge run, and when the queue settings are saved.
- */
-export async function refreshJudgeTrust(db: Db, projectId: number): Promise<void> {
-	const target = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
-	if (!target) return;
+/** Whether each judge of the project is trusted now, measured against people: reads only. */
+export async function measureTrust(db: Db, target: Project): Promise<Map<number, boolean>> {
 	const judges = await db
 		.select({ id: judge.id })
 		.from(judge)
-		.where(eq(judge.projectId, projectId));
+		.where(eq(judge.projectId, target.id));
 	const trust = new Map<number, boolean>();
 	for (const one of judges) {
 		trust.set(one.id, (await judgeAgreement(db, target, one.id)).trust.trusted);
 	}
-	await within(db, async (tx) => {
-		for (const [id, trusted] of trust) {
-			await tx.update(judge).set({ trusted }).where(eq(judge.id, id));
-		}
-		await refreshTriage(tx, projectId);
-	});
+	return trust;
+}
+
+/** Keeps each judge's trust and re-keys the queue by it, in the caller's transaction. */
+export async function applyTrust(tx: Tx, projectId: number, trust: Map<number, boolean>) {
+	for (const [id, trusted] of trust) {
+		await tx
+			.update(judge)
+			.set({ trusted })
+			.where(and(eq(judge.id, id), eq(judge.projectId, projectId)));
+	}
+	await refreshTriage(tx, projectId);
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `example` ADD `audited` integer DEFAULT false NOT NULL;

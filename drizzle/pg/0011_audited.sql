@@ -1,0 +1,1 @@
+ALTER TABLE "example" ADD COLUMN "audited" smallint DEFAULT 0 NOT NULL;
