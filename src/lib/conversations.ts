@@ -381,3 +381,84 @@ export function conversationOpening(thread: Pick<Thread, 'messages'>): string {
 export function openAiLine(thread: Thread, turn: TurnToReview): Thread {
 	return { ...thread, messages: [...turn.before, turn.turn] };
 }
+
+/** A message's text: a string as it is, content parts' text joined, anything else as JSON. */
+export function messageText(content: unknown): string {
+	if (typeof content === 'string') return content;
+	if (content === null || content === undefined) return '';
+	if (Array.isArray(content)) {
+		return content
+			.map((part) => (isObject(part) && typeof part.text === 'string' ? part.text : ''))
+			.join('');
+	}
+	return JSON.stringify(content);
+}
+
+/**
+ * The Hugging Face `messages` line TRL's chat templates take: tool arguments as objects, tools
+ * as OpenAI's function definitions, a message's text as a string; no OpenAI-only weights.
+ */
+export function huggingFaceLine(thread: Thread) {
+	return {
+		messages: thread.messages.map((m) => {
+			const { weight: _weight, ...rest } = m;
+			void _weight;
+			return {
+				...rest,
+				content:
+					m.tool_calls && (m.content === null || m.content === undefined)
+						? ''
+						: messageText(m.content),
+				...(m.tool_calls
+					? {
+							tool_calls: m.tool_calls.map((c) => ({
+								id: c.id,
+								type: 'function' as const,
+								function: {
+									name: c.function.name,
+									arguments: JSON.parse(c.function.arguments) as unknown
+								}
+							}))
+						}
+					: {})
+			};
+		}),
+		...(thread.tools ? { tools: thread.tools } : {})
+	};
+}
+
+/**
+ * The ShareGPT line LLaMA-Factory takes: `system` apart, then human / gpt turns, each call as a
+ * `function_call` turn (several at once as a list) and each result as an `observation`, with
+ * the tools as a JSON text. An assistant's text beside its calls has no place there and is left
+ * out.
+ */
+export function shareGptLine(thread: Thread) {
+	const conversations: { from: string; value: string }[] = [];
+	let system: string | undefined;
+	for (const m of thread.messages) {
+		if ((m.role === 'system' || m.role === 'developer') && conversations.length === 0) {
+			system = [system, messageText(m.content)].filter(Boolean).join('\n\n');
+		} else if (m.role === 'user') {
+			conversations.push({ from: 'human', value: messageText(m.content) });
+		} else if (m.role === 'assistant' && m.tool_calls) {
+			const calls = m.tool_calls.map((c) => ({
+				name: c.function.name,
+				arguments: JSON.parse(c.function.arguments) as unknown
+			}));
+			conversations.push({
+				from: 'function_call',
+				value: JSON.stringify(calls.length === 1 ? calls[0] : calls)
+			});
+		} else if (m.role === 'assistant') {
+			conversations.push({ from: 'gpt', value: messageText(m.content) });
+		} else if (m.role === 'tool') {
+			conversations.push({ from: 'observation', value: messageText(m.content) });
+		}
+	}
+	return {
+		conversations,
+		...(system !== undefined ? { system } : {}),
+		...(thread.tools ? { tools: JSON.stringify(thread.tools.map((t) => t.function)) } : {})
+	};
+}

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
 	conversationOpening,
+	huggingFaceLine,
+	messageText,
 	openAiLine,
+	shareGptLine,
 	readHuggingFaceThread,
 	readOpenAiThread,
 	readShareGptThread,
@@ -232,5 +235,29 @@ describe('conversations', () => {
 			ok: false,
 			reason: 'Turn 1 has an unknown role “alien”.'
 		});
+	});
+
+	it('write each thread as Hugging Face and ShareGPT lines that read back as the same conversation', () => {
+		/** What both shapes keep: roles, texts, the calls' names and arguments, the results. */
+		const kept = (thread: Thread) =>
+			thread.messages.map((m) => ({
+				role: m.role,
+				text: m.tool_calls ? '' : messageText(m.content),
+				calls: m.tool_calls?.map((c) => [c.function.name, JSON.parse(c.function.arguments)])
+			}));
+		for (let seed = 1; seed <= 200; seed++) {
+			const thread = conversation(seed);
+			const hf = readHuggingFaceThread(JSON.parse(JSON.stringify(huggingFaceLine(thread))));
+			if (!hf.ok) throw new Error(`conversation ${seed}, Hugging Face: ${hf.reason}`);
+			expect(kept(hf.thread)).toEqual(kept(thread));
+			expect(hf.thread.messages.map((m) => m.tool_call_id)).toEqual(
+				thread.messages.map((m) => m.tool_call_id)
+			);
+			expect(hf.thread.tools).toEqual(thread.tools);
+			const sharegpt = readShareGptThread(JSON.parse(JSON.stringify(shareGptLine(thread))));
+			if (!sharegpt.ok) throw new Error(`conversation ${seed}, ShareGPT: ${sharegpt.reason}`);
+			expect(kept(sharegpt.thread)).toEqual(kept(thread));
+			expect(sharegpt.thread.tools).toEqual(thread.tools);
+		}
 	});
 });
