@@ -55,6 +55,19 @@ const medianOf = (values: number[]) => {
 	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
+/**
+ * Joins a judgment to its example only while it rates the example's current revision: by the
+ * example's key first, since no index holds the current revision alone.
+ */
+export const ofCurrentRevision = and(
+	eq(example.id, judgment.exampleId),
+	eq(example.currentRevisionId, judgment.revisionId)
+)!;
+
+/** Outputs people have settled: a disputed one has no verdict yet to measure a judge against. */
+const settled = () =>
+	and(isNotNull(example.finalRating), inArray(example.status, ['accepted', 'rejected']));
+
 const share = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
 export async function judgeAgreement(
@@ -77,20 +90,8 @@ export async function judgeAgreement(
 			status: example.status
 		})
 		.from(judgment)
-		.innerJoin(
-			example,
-			// By the example's key, then its current revision: no index holds that column alone.
-			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
-		)
-		.where(
-			and(
-				eq(judgment.judgeId, judgeId),
-				eq(example.projectId, target.id),
-				isNotNull(example.finalRating),
-				// A disputed output has no verdict yet to measure the judge against.
-				inArray(example.status, ['accepted', 'rejected'])
-			)
-		)
+		.innerJoin(example, ofCurrentRevision)
+		.where(and(eq(judgment.judgeId, judgeId), eq(example.projectId, target.id), settled()))
 		.orderBy(judgment.revisionId)
 		.then((found) => (onRevisions ? found.filter((r) => onRevisions.has(r.revisionId)) : found));
 	const reviewsOf = new Map<number, { userId: string; name: string; rating: number }[]>();
@@ -318,16 +319,11 @@ export async function judgesSideBySide(
 	const rated = await db
 		.select({ judgeId: judgment.judgeId, revisionId: judgment.revisionId })
 		.from(judgment)
-		.innerJoin(
-			example,
-			// By the example's key, then its current revision: no index holds that column alone.
-			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
-		)
+		.innerJoin(example, ofCurrentRevision)
 		.where(
 			and(
 				eq(example.projectId, target.id),
-				inArray(example.status, ['accepted', 'rejected']),
-				isNotNull(example.finalRating),
+				settled(),
 				inArray(
 					judgment.judgeId,
 					judges.map((j) => j.id)

@@ -4,6 +4,7 @@ import { example, judge, judgment, type Project } from '../db/schema';
 import { notStaged } from '../import/staging';
 import { wilsonInterval } from '../iterations/figures';
 import { auditCut } from '../queue';
+import { ofCurrentRevision } from './agreement';
 import { predictionPoweredShare, type ShareInterval } from './estimates';
 
 // What the audit sample tells that the judge-guided queue cannot: outputs chosen at random and
@@ -78,11 +79,7 @@ export async function auditEstimates(db: Db, target: Project): Promise<AuditEsti
 	const ratings = await db
 		.select({ judgeId: judgment.judgeId, exampleId: judgment.exampleId, rating: judgment.rating })
 		.from(judgment)
-		.innerJoin(
-			example,
-			// By the example's key, then its current revision: no index holds that column alone.
-			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
-		)
+		.innerJoin(example, ofCurrentRevision)
 		.where(
 			and(
 				eq(example.projectId, target.id),

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { SCALES, type RatingScale } from '../../ratings';
 import type { Db, Tx } from '../db';
 import { example, judge, judgment, project, type Project } from '../db/schema';
-import { judgeAgreement } from './agreement';
+import { judgeAgreement, ofCurrentRevision } from './agreement';
 
 // The judge-guided queue's order. Each output gets a key, highest served first:
 //   3x  a trusted judge fails it;
@@ -54,11 +54,7 @@ async function currentRatings(tx: Tx, projectId: number, exampleIds?: number[]) 
 	const rows = await tx
 		.select({ exampleId: example.id, rating: judgment.rating, trusted: judge.trusted })
 		.from(judgment)
-		.innerJoin(
-			example,
-			// By the example's key, then its current revision: no index holds that column alone.
-			and(eq(example.id, judgment.exampleId), eq(example.currentRevisionId, judgment.revisionId))
-		)
+		.innerJoin(example, ofCurrentRevision)
 		.innerJoin(judge, eq(judge.id, judgment.judgeId))
 		.where(
 			and(
