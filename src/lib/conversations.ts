@@ -111,6 +111,18 @@ function readTools(tools: unknown):
  * an earlier call, and an assistant turn last. The thread comes back as given.
  */
 export function readOpenAiThread(value: unknown): ThreadRead {
+	return readMessages(value, 'a turn');
+}
+
+/**
+ * Checks the thread before a turn (a conversation example's input, or what the playground is
+ * given) as a line is checked, except that it must end where an assistant would answer.
+ */
+export function readContext(value: unknown): ThreadRead {
+	return readMessages(value, 'a question');
+}
+
+function readMessages(value: unknown, endsWith: 'a turn' | 'a question'): ThreadRead {
 	if (!isObject(value)) return { ok: false, reason: 'The line is not a JSON object.' };
 	const { messages } = value;
 	if (!Array.isArray(messages) || messages.length === 0) {
@@ -171,6 +183,15 @@ export function readOpenAiThread(value: unknown): ThreadRead {
 		}
 	}
 	const last = messages[messages.length - 1] as Message;
+	if (endsWith === 'a question') {
+		if (last.role === 'assistant') {
+			return {
+				ok: false,
+				reason: 'The thread ends with an assistant turn; it should end where the next one begins.'
+			};
+		}
+		return { ok: true, thread: value as Thread };
+	}
 	if (last.role !== 'assistant') {
 		return {
 			ok: false,
@@ -350,6 +371,67 @@ export function readShareGptThread(value: unknown): ThreadRead {
 		);
 	}
 	return readOpenAiThread({ messages, ...(tools !== undefined ? { tools } : {}) });
+}
+
+export type TurnRead = { ok: true; turn: Message } | { ok: false; reason: string };
+
+/**
+ * Checks an assistant turn as the answer to the thread before it (its tool calls name the
+ * thread's tools with arguments that meet their schemas): a repair, or a model's answer.
+ */
+export function readTurn(context: Thread, value: unknown): TurnRead {
+	if (!isObject(value) || value.role !== 'assistant') {
+		return { ok: false, reason: 'The turn is not an assistant message.' };
+	}
+	const read = readOpenAiThread({ ...context, messages: [...context.messages, value] });
+	if (!read.ok) return { ok: false, reason: read.reason.replace(/^Message \d+/, 'The turn') };
+	return { ok: true, turn: value as Message };
+}
+
+export type ToolCallProblem = 'tool_undefined' | 'tool_arguments_invalid' | 'tool_call_unanswered';
+
+/**
+ * What is wrong with a training line's tool calls, as a fine-tuning service would refuse it: a
+ * call to a tool the line does not define, arguments that are not JSON or fail the tool's
+ * schema, a call before the last message that no tool result answers.
+ */
+export function toolCallProblems(line: { messages: unknown[]; tools?: unknown }) {
+	const problems = new Set<ToolCallProblem>();
+	const tools = readTools(line.tools);
+	const known = tools.ok ? tools.tools : new Map<string, SchemaValidator | null>();
+	const open = new Set<unknown>();
+	line.messages.forEach((message, i) => {
+		if (!isObject(message)) return;
+		if (message.role === 'tool') open.delete(message.tool_call_id);
+		if (!Array.isArray(message.tool_calls)) return;
+		for (const call of message.tool_calls) {
+			const fn = isObject(call) && isObject(call.function) ? call.function : {};
+			if (typeof fn.name !== 'string' || !known.has(fn.name)) {
+				problems.add('tool_undefined');
+				continue;
+			}
+			try {
+				if (typeof fn.arguments !== 'string' || known.get(fn.name)?.(JSON.parse(fn.arguments)))
+					problems.add('tool_arguments_invalid');
+			} catch {
+				problems.add('tool_arguments_invalid');
+			}
+			if (i < line.messages.length - 1 && isObject(call)) open.add(call.id);
+		}
+	});
+	if (open.size > 0) problems.add('tool_call_unanswered');
+	return problems;
+}
+
+/**
+ * The thread as a model is asked it or trained on it: the project's instruction as its system
+ * message when it brings none of its own.
+ */
+export function withInstruction(messages: Message[], instruction: string): Message[] {
+	const own = messages[0]?.role === 'system' || messages[0]?.role === 'developer';
+	return own || instruction.trim() === ''
+		? messages
+		: [{ role: 'system', content: instruction.trim() }, ...messages];
 }
 
 /** One assistant turn to review, with the thread before it. */

@@ -33,6 +33,7 @@ export const DEFAULT_PROJECT_INPUT: ProjectInput = {
 	inputSchema: '',
 	outputKind: 'text',
 	outputSchema: '',
+	conversationTurns: 'last',
 	ratingScale: 'five_star',
 	threshold: 4,
 	reviewsRequired: 1,

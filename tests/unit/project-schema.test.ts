@@ -77,7 +77,20 @@ describe('projectSchema', () => {
 	it('refuses unknown choices', () => {
 		const errors = fieldErrors(formValues({ ratingScale: 'ten_star', inputKind: 'xml' }));
 		expect(errors.ratingScale).toEqual(['Choose a rating scale.']);
-		expect(errors.inputKind).toEqual(['Choose text or JSON.']);
+		expect(errors.inputKind).toEqual(['Choose text, JSON or a conversation.']);
+	});
+
+	it('pairs a conversation input with the next assistant turn as output, and only that', () => {
+		expect(fieldErrors(formValues({ inputKind: 'conversation' })).outputKind).toEqual([
+			'A conversation’s output is its next assistant turn.'
+		]);
+		expect(fieldErrors(formValues({ outputKind: 'turn' })).outputKind).toEqual([
+			'The next assistant turn needs a conversation as input.'
+		]);
+		const parsed = projectSchema.safeParse(
+			formValues({ inputKind: 'conversation', outputKind: 'turn', conversationTurns: 'each' })
+		);
+		expect(parsed.success && parsed.data.conversationTurns).toBe('each');
 	});
 
 	it('refuses two requirements with the same name, whatever the case', () => {

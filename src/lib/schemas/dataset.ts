@@ -118,7 +118,10 @@ export type FormatProblems = Record<
 	| 'message_unrecognized_key'
 	| 'unrecognized_role'
 	| 'missing_content'
-	| 'example_missing_assistant_message',
+	| 'example_missing_assistant_message'
+	| 'tool_undefined'
+	| 'tool_arguments_invalid'
+	| 'tool_call_unanswered',
 	number
 >;
 
@@ -129,7 +132,10 @@ export const PROBLEM_LABELS: Record<keyof FormatProblems, string> = {
 	message_unrecognized_key: 'a message with a key OpenAI does not know',
 	unrecognized_role: 'a role other than system, user, assistant, function or tool',
 	missing_content: 'a message with empty content',
-	example_missing_assistant_message: 'no assistant message'
+	example_missing_assistant_message: 'no assistant message',
+	tool_undefined: 'a tool call to a tool the line does not define',
+	tool_arguments_invalid: 'tool call arguments that are not JSON or fail the tool’s schema',
+	tool_call_unanswered: 'a tool call that no tool message answers'
 };
 
 const optionalNumber = (what: string, min: number, max: number, whole: boolean) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { compileValidator } from '../jsonSchema';
+import { readContext } from '../conversations';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from './job';
 
 export const MAX_PLAYGROUND_MODELS = 4;
@@ -14,7 +15,7 @@ export const PLAYGROUND_DEFAULTS = {
 	reasoning: JOB_SETTING_DEFAULTS.reasoning
 };
 
-type InputRules = { inputKind: 'text' | 'json'; inputSchema: string | null };
+type InputRules = { inputKind: 'text' | 'json' | 'conversation'; inputSchema: string | null };
 
 /**
  * The input as a job would get it: JSON inputs are checked as an import checks them (valid
@@ -32,7 +33,7 @@ function inputSchema({ inputKind, inputSchema }: InputRules) {
 				.max(MAX_INPUT_LENGTH, 'Keep the input under 100,000 characters.')
 		)
 		.transform((text, ctx) => {
-			if (inputKind !== 'json') return text;
+			if (inputKind === 'text') return text;
 			let value: unknown;
 			try {
 				value = JSON.parse(text);
@@ -42,6 +43,17 @@ function inputSchema({ inputKind, inputSchema }: InputRules) {
 					message: `This project’s inputs are JSON, and this is not valid JSON: ${(e as Error).message}`
 				});
 				return z.NEVER;
+			}
+			if (inputKind === 'conversation') {
+				const read = readContext(value);
+				if (!read.ok) {
+					ctx.addIssue({
+						code: 'custom',
+						message: `The conversation cannot be used: ${read.reason}`
+					});
+					return z.NEVER;
+				}
+				return JSON.stringify(value);
 			}
 			const problem = validate?.(value) ?? null;
 			if (problem) {

@@ -36,6 +36,20 @@ export const requirementSchema = z.object({
 	description: z.string().trim().max(1000, 'Keep descriptions under 1,000 characters.')
 });
 
+export const INPUT_KIND_LABELS = {
+	text: 'Plain text',
+	json: 'JSON',
+	conversation: 'Conversation (with tools)'
+} as const;
+export const OUTPUT_KIND_LABELS = {
+	text: 'Plain text',
+	json: 'JSON',
+	turn: 'Next assistant turn'
+} as const;
+
+/** What a field holds, as pages show and edit it. */
+export type ContentKind = keyof typeof INPUT_KIND_LABELS | keyof typeof OUTPUT_KIND_LABELS;
+
 export const projectSchema = z
 	.object({
 		name: z
@@ -44,10 +58,13 @@ export const projectSchema = z
 			.min(1, 'Give the project a name.')
 			.max(120, 'Keep the name under 120 characters.'),
 		instruction: z.string().trim().max(20_000, 'Keep the instruction under 20,000 characters.'),
-		inputKind: z.enum(['text', 'json'], 'Choose text or JSON.'),
+		inputKind: z.enum(['text', 'json', 'conversation'], 'Choose text, JSON or a conversation.'),
 		inputSchema: jsonText,
-		outputKind: z.enum(['text', 'json'], 'Choose text or JSON.'),
+		outputKind: z.enum(['text', 'json', 'turn'], 'Choose text, JSON or the next assistant turn.'),
 		outputSchema: jsonText,
+		conversationTurns: z
+			.enum(['last', 'each'], 'Choose the final turn or every assistant turn.')
+			.default('last'),
 		ratingScale: z.enum(['five_star', 'pass_fail', 'pass_fail_critical'], 'Choose a rating scale.'),
 		threshold: z.coerce
 			.number('Give the threshold as a number of stars.')
@@ -107,6 +124,30 @@ export const projectSchema = z
 				message: 'A schema needs JSON input.'
 			});
 		}
+		if ((value.inputKind === 'conversation') !== (value.outputKind === 'turn')) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['outputKind'],
+				message:
+					value.inputKind === 'conversation'
+						? 'A conversation’s output is its next assistant turn.'
+						: 'The next assistant turn needs a conversation as input.'
+			});
+		}
+		if (value.inputKind === 'conversation' && value.inputSchema !== '') {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['inputSchema'],
+				message: 'A conversation is checked by its tools’ schemas, not a schema of its own.'
+			});
+		}
+		if (value.outputKind === 'turn' && value.outputSchema !== '') {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['outputSchema'],
+				message: 'A turn’s tool calls are checked by their tools’ schemas.'
+			});
+		}
 		if (value.outputKind === 'text' && value.outputSchema !== '') {
 			ctx.addIssue({
 				code: 'custom',
@@ -131,6 +172,7 @@ export function projectFormValues(form: FormData) {
 		inputSchema: field('inputSchema'),
 		outputKind: field('outputKind'),
 		outputSchema: field('outputSchema'),
+		conversationTurns: field('conversationTurns') || 'last',
 		ratingScale: field('ratingScale'),
 		threshold: field('threshold') || '4',
 		reviewsRequired: field('reviewsRequired'),
@@ -179,6 +221,7 @@ export const DEFAULT_PROJECT_VALUES: ProjectFormValues = {
 	inputSchema: '',
 	outputKind: 'text',
 	outputSchema: '',
+	conversationTurns: 'last',
 	ratingScale: 'five_star',
 	threshold: '4',
 	reviewsRequired: '1',

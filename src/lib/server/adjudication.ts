@@ -1,6 +1,15 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db';
-import { adjudication, example, lease, project, review, revision, user } from './db/schema';
+import {
+	adjudication,
+	example,
+	lease,
+	project,
+	review,
+	revision,
+	user,
+	type Project
+} from './db/schema';
 import { isOnScale, verdict } from '../ratings';
 import { checkRepair, sourceAfterRepair } from './reviews';
 
@@ -93,8 +102,8 @@ const failure = (
 ): AdjudicationFailure => ({ ok: false, status, message, field });
 
 /** The stored form of an output, so that re-indented JSON is not taken for a repair. */
-function normalized(kind: 'text' | 'json', output: string | null): string | null {
-	if (kind !== 'json' || output === null) return output;
+function normalized(kind: Project['outputKind'], output: string | null): string | null {
+	if (kind === 'text' || output === null) return output;
 	try {
 		return JSON.stringify(JSON.parse(output));
 	} catch {
@@ -142,7 +151,7 @@ export async function adjudicate(
 		let revisionId = current.id;
 		const proposed = input.output?.trim() ? input.output : undefined;
 		if (proposed !== undefined && proposed !== current.output) {
-			const checked = checkRepair(target, proposed, null);
+			const checked = checkRepair(target, proposed, null, found.input);
 			if ('error' in checked) return failure(400, checked.error, 'output');
 			if (checked.text !== normalized(target.outputKind, current.output)) {
 				revisionId = (

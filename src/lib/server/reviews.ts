@@ -14,6 +14,7 @@ import {
 } from './db/schema';
 import { isOnScale, topOfScale, verdict } from '../ratings';
 import { compileValidator } from '../jsonSchema';
+import { readTurn, type Thread } from '../conversations';
 import { notStaged } from './import/staging';
 import { leaseExpiry } from './queue';
 import { UNJUDGED } from './judges/triage';
@@ -59,11 +60,22 @@ export function sourceAfterRepair(source: Example['source']): Example['source'] 
 export function checkRepair(
 	target: Pick<Project, 'outputKind' | 'outputSchema'>,
 	output: string | undefined,
-	previous: string | null
+	previous: string | null,
+	input: string
 ): { error: string } | { text: string } {
 	if (output === undefined || output.trim() === '') return { error: 'Write the repaired output.' };
 	let text = output;
-	if (target.outputKind === 'json') {
+	if (target.outputKind === 'turn') {
+		let parsed: unknown;
+		try {
+			parsed = JSON.parse(output);
+		} catch (e) {
+			return { error: `The turn is not valid JSON: ${(e as Error).message}` };
+		}
+		const read = readTurn(JSON.parse(input) as Thread, parsed);
+		if (!read.ok) return { error: read.reason };
+		text = JSON.stringify(read.turn);
+	} else if (target.outputKind === 'json') {
 		let parsed: unknown;
 		try {
 			parsed = JSON.parse(output);
@@ -272,7 +284,7 @@ export async function submitReview(
 		const judged = (await statements.revisionById.execute({ revisionId: input.revisionId }))[0]!;
 		let repaired: string | null = null;
 		if (input.decision === 'repair') {
-			const checked = checkRepair(target, input.output, judged.output);
+			const checked = checkRepair(target, input.output, judged.output, found.input);
 			if ('error' in checked) return fail(400, checked.error, 'output');
 			repaired = checked.text;
 		} else if (judged.output === null) {

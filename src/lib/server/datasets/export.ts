@@ -3,7 +3,7 @@ import { encode } from 'gpt-tokenizer';
 import { and, count, eq, sql } from 'drizzle-orm';
 import { alias } from '../db';
 import type { Db, Queryable } from '../db';
-import { datasetItem, revision, type Dataset, type Split } from '../db/schema';
+import { datasetItem, project, revision, type Dataset, type Split } from '../db/schema';
 import {
 	EXPORT_FORMATS,
 	TOKEN_LIMIT,
@@ -12,6 +12,14 @@ import {
 } from '../../schemas/dataset';
 import { datasetRows } from '.';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
+import { messageText, toolCallProblems, type Message, type Thread } from '../../conversations';
+import {
+	THREAD_FORMATS,
+	threadLine,
+	threadPreferenceLine,
+	threadWeigher,
+	type ThreadFormat
+} from './threads';
 
 // Dataset files, one split at a time, built line by line from pages of rows so a million
 // examples never sit in memory at once.
@@ -22,6 +30,7 @@ export const SPLITS: Split[] = ['train', 'val', 'test'];
 
 type Row = {
 	exampleId: number;
+	conversationKey?: string | null;
 	revisionId: number;
 	split: Split;
 	input: string;
@@ -201,6 +210,8 @@ export async function* exportChunks(
 	const system = await studentSystemPrompt(db, target);
 	if (options.format === 'csv') yield `${csvHeader(options.reasoning)}\n`;
 	const rejectedIdOf = rejectedFinder(db);
+	const threads = target.outputKind === 'turn' ? threadWeigher(db, datasetId) : null;
+	if (threads && !THREAD_FORMATS.has(options.format)) return;
 	const answerOf = db
 		.select({ output: revision.output, reasoning: revision.reasoning })
 		.from(revision)
@@ -215,7 +226,22 @@ export async function* exportChunks(
 				const rejectedId = row.authorKind === 'user' ? await rejectedIdOf(row) : null;
 				if (rejectedId === null) continue;
 				const rejected = (await answerOf.execute({ id: rejectedId }))[0]!;
-				chunk += preferenceLine(system, row, rejected, options.reasoning) + '\n';
+				chunk +=
+					(threads
+						? jsonLine(
+								threadPreferenceLine(
+									target.instruction,
+									JSON.parse(row.input) as Thread,
+									JSON.parse(row.output!) as Message,
+									JSON.parse(rejected.output!) as Message
+								)
+							)
+						: preferenceLine(system, row, rejected, options.reasoning)) + '\n';
+			} else if (threads && options.format !== 'csv') {
+				const { context, turn } = await threads(row);
+				chunk +=
+					jsonLine(threadLine(options.format as ThreadFormat, target.instruction, context, turn)) +
+					'\n';
 			} else {
 				chunk += lineFor(options.format, system, row, options.reasoning) + '\n';
 			}
@@ -226,6 +252,8 @@ export async function* exportChunks(
 
 /** What each split's files would hold: its examples, those with reasoning, its preference pairs. */
 export type SplitFiles = {
+	/** True for a conversation project, whose threads fit some formats only. */
+	threads: boolean;
 	examples: number;
 	withReasoning: number;
 	pairs: number;
@@ -242,10 +270,18 @@ export async function exportFiles(
 	db: Queryable,
 	found: Dataset
 ): Promise<Record<Split, SplitFiles>> {
+	const threads =
+		(
+			await db
+				.select({ outputKind: project.outputKind })
+				.from(project)
+				.where(eq(project.id, found.projectId))
+		)[0]?.outputKind === 'turn';
+	const zero = { threads, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 };
 	const files = {
-		train: { examples: found.trainCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },
-		val: { examples: found.valCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 },
-		test: { examples: found.testCount, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 }
+		train: { ...zero, examples: found.trainCount },
+		val: { ...zero, examples: found.valCount },
+		test: { ...zero, examples: found.testCount }
 	};
 	const reasoned = await db
 		.select({ split: datasetItem.split, n: count() })
@@ -275,6 +311,7 @@ export async function exportFiles(
 
 /** How many lines a file would have. */
 export function linesIn(files: SplitFiles, options: Pick<ExportOptions, 'format' | 'reasoning'>) {
+	if (files.threads && !THREAD_FORMATS.has(options.format)) return 0;
 	if (options.format === 'openai_dpo') {
 		return options.reasoning ? files.pairsWithReasoning : files.pairs;
 	}
@@ -289,6 +326,9 @@ export function emptyFileReason(
 	const { split, format } = options;
 	const { examples, pairs } = files[split];
 	if (linesIn(files[split], options) > 0) return null;
+	if (files[split].threads && !THREAD_FORMATS.has(format)) {
+		return `${EXPORT_FORMATS[format]} holds one instruction and one answer; a conversation does not fit it. Choose OpenAI, Hugging Face or ShareGPT.`;
+	}
 	if (examples === 0) return `This dataset has no ${split} examples, so that file would be empty.`;
 	if (format === 'openai_dpo' && pairs === 0) {
 		return `No ${split} example (of ${examples}) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.`;
@@ -344,7 +384,15 @@ export async function exportStream(
 // ---- Checks before a download or an upload (after OpenAI's data-preparation guide) ----
 
 const ROLES = new Set(['system', 'user', 'assistant', 'function', 'tool']);
-const MESSAGE_KEYS = new Set(['role', 'content', 'name', 'function_call', 'weight', 'tool_calls']);
+const MESSAGE_KEYS = new Set([
+	'role',
+	'content',
+	'name',
+	'function_call',
+	'weight',
+	'tool_calls',
+	'tool_call_id'
+]);
 
 export type OpenAiCheck = {
 	examples: number;
@@ -391,6 +439,9 @@ export function chatTokens(messages: unknown[], encodeText: (text: string) => nu
 		tokens += 3;
 		for (const [key, value] of Object.entries(message)) {
 			if (typeof value === 'string') tokens += textTokens(value, encodeText);
+			if (key === 'tool_calls') tokens += textTokens(JSON.stringify(value), encodeText);
+			if (key === 'content' && Array.isArray(value))
+				tokens += textTokens(messageText(value), encodeText);
 			if (key === 'name') tokens += 1;
 		}
 	}
@@ -409,7 +460,10 @@ export async function checkOpenAiLines(
 		message_unrecognized_key: 0,
 		unrecognized_role: 0,
 		missing_content: 0,
-		example_missing_assistant_message: 0
+		example_missing_assistant_message: 0,
+		tool_undefined: 0,
+		tool_arguments_invalid: 0,
+		tool_call_unanswered: 0
 	};
 	const samples: OpenAiCheck['samples'] = [];
 	const tokens = { total: 0, longest: 0, mean: 0, overLimit: 0 };
@@ -454,13 +508,17 @@ export async function checkOpenAiLines(
 				note(examples, 'message_unrecognized_key');
 			if (typeof message.role !== 'string' || !ROLES.has(message.role))
 				note(examples, 'unrecognized_role');
-			if (typeof message.content !== 'string' || message.content === '') {
+			// Content parts (text, images) are a message's content too, as OpenAI takes them.
+			const parts = Array.isArray(message.content) && message.content.length > 0;
+			if (!parts && (typeof message.content !== 'string' || message.content === '')) {
 				if (!message.function_call && !message.tool_calls) note(examples, 'missing_content');
 			}
 			if (message.role === 'assistant') assistant = true;
 		}
 		if (!assistant) note(examples, 'example_missing_assistant_message');
-		const count = chatTokens(messages);
+		const line = value as { messages: unknown[]; tools?: unknown };
+		for (const problem of toolCallProblems(line)) note(examples, problem);
+		const count = chatTokens(messages) + (line.tools ? textTokens(JSON.stringify(line.tools)) : 0);
 		tokens.total += count;
 		tokens.longest = Math.max(tokens.longest, count);
 		if (count > TOKEN_LIMIT) tokens.overLimit += 1;

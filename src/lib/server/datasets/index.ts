@@ -122,6 +122,7 @@ export function datasetRows(db: Queryable, datasetId: number, size = 5000) {
 			revisionId: datasetItem.revisionId,
 			split: datasetItem.split,
 			input: example.input,
+			conversationKey: example.conversationKey,
 			output: revision.output,
 			reasoning: revision.reasoning,
 			parentRevisionId: revision.parentRevisionId,

@@ -98,6 +98,7 @@ export const example = pgTable(
 		dedupeKey: text('dedupe_key'),
 		input: text('input').notNull(),
 		inputHash: text('input_hash').notNull(),
+		conversationKey: text('conversation_key'),
 		split: text('split').notNull(),
 		source: text('source').notNull(),
 		jobId: bigint('job_id', { mode: 'number' }).references((): AnyPgColumn => job.id, {
@@ -131,6 +132,9 @@ export const example = pgTable(
 		index('example_project_split_idx').on(t.projectId, t.split, t.id),
 		index('example_project_source_idx').on(t.projectId, t.source, t.id),
 		index('example_project_input_hash_idx').on(t.projectId, t.inputHash),
+		index('example_conversation_idx')
+			.on(t.projectId, t.conversationKey)
+			.where(sql.raw('"conversation_key" is not null')),
 		index('example_job_idx')
 			.on(t.jobId, t.currentRevisionId)
 			.where(sql.raw('"job_id" is not null')),
@@ -316,6 +320,7 @@ export const jobItem = pgTable(
 			.references((): AnyPgColumn => job.id, { onDelete: 'cascade' }),
 		input: text('input').notNull(),
 		inputHash: text('input_hash').notNull(),
+		conversationKey: text('conversation_key'),
 		modelId: bigint('model_id', { mode: 'number' }).references((): AnyPgColumn => model.id, {
 			onDelete: 'set null'
 		}),
@@ -487,6 +492,7 @@ export const project = pgTable('project', {
 	inputKind: text('input_kind').notNull().default('text'),
 	inputSchema: text('input_schema'),
 	outputKind: text('output_kind').notNull().default('text'),
+	conversationTurns: text('conversation_turns').notNull().default('last'),
 	outputSchema: text('output_schema'),
 	ratingScale: text('rating_scale').notNull().default('five_star'),
 	threshold: bigint('threshold', { mode: 'number' }).notNull().default(4),

@@ -76,8 +76,15 @@ export const RATING_SCALES = ['five_star', 'pass_fail', 'pass_fail_critical'] as
 export type RatingScale = (typeof RATING_SCALES)[number];
 export const AGGREGATIONS = ['mean', 'median', 'majority'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
-export const CONTENT_KINDS = ['text', 'json'] as const;
-export type ContentKind = (typeof CONTENT_KINDS)[number];
+/** What an example's input is: text, JSON, or a conversation (the thread before a turn). */
+export const INPUT_KINDS = ['text', 'json', 'conversation'] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
+/** What its output is: text, JSON, or the next assistant turn of a conversation. */
+export const OUTPUT_KINDS = ['text', 'json', 'turn'] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+/** Which assistant turns of an imported conversation become examples. */
+export const CONVERSATION_TURNS = ['last', 'each'] as const;
+export type ConversationTurns = (typeof CONVERSATION_TURNS)[number];
 export const QUEUE_ORDERS = ['oldest', 'random', 'judged'] as const;
 export type QueueOrder = (typeof QUEUE_ORDERS)[number];
 
@@ -85,9 +92,13 @@ export const project = sqliteTable('project', {
 	id: integer('id').primaryKey({ autoIncrement: true }),
 	name: text('name').notNull(),
 	instruction: text('instruction').notNull().default(''),
-	inputKind: text('input_kind', { enum: CONTENT_KINDS }).notNull().default('text'),
+	inputKind: text('input_kind', { enum: INPUT_KINDS }).notNull().default('text'),
 	inputSchema: text('input_schema'),
-	outputKind: text('output_kind', { enum: CONTENT_KINDS }).notNull().default('text'),
+	outputKind: text('output_kind', { enum: OUTPUT_KINDS }).notNull().default('text'),
+	/** For conversation inputs: review only each thread's final assistant turn, or every one. */
+	conversationTurns: text('conversation_turns', { enum: CONVERSATION_TURNS })
+		.notNull()
+		.default('last'),
 	outputSchema: text('output_schema'),
 	ratingScale: text('rating_scale', { enum: RATING_SCALES }).notNull().default('five_star'),
 	/** five_star: the lowest passing star count; pass_fail scales: 1 = pass. */
@@ -297,6 +308,11 @@ export const jobItem = sqliteTable(
 			.references(() => job.id, { onDelete: 'cascade' }),
 		input: text('input').notNull(),
 		inputHash: text('input_hash').notNull(),
+		/**
+		 * For a conversation: the hash of its opening, shared by every turn taken from it, so
+		 * that they all keep one split (rule 4). Null for other inputs.
+		 */
+		conversationKey: text('conversation_key'),
 		/** The model that answers this item; a job may ask several models for the same input. */
 		modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
 		sampleIndex: integer('sample_index').notNull().default(0),
@@ -462,6 +478,11 @@ export const example = sqliteTable(
 		dedupeKey: text('dedupe_key'),
 		input: text('input').notNull(),
 		inputHash: text('input_hash').notNull(),
+		/**
+		 * For a conversation: the hash of its opening, shared by every turn taken from it, so
+		 * that they all keep one split (rule 4). Null for other inputs.
+		 */
+		conversationKey: text('conversation_key'),
 		split: text('split', { enum: SPLITS }).notNull(),
 		source: text('source', { enum: EXAMPLE_SOURCES }).notNull(),
 		jobId: integer('job_id').references(() => job.id, { onDelete: 'set null' }),
@@ -505,6 +526,9 @@ export const example = sqliteTable(
 		index('example_project_split_idx').on(t.projectId, t.split, t.id),
 		index('example_project_source_idx').on(t.projectId, t.source, t.id),
 		index('example_project_input_hash_idx').on(t.projectId, t.inputHash),
+		index('example_conversation_idx')
+			.on(t.projectId, t.conversationKey)
+			.where(sql`${t.conversationKey} is not null`),
 		// A failed or abandoned import's staged rows are found and removed by their batch.
 		// A judge run that follows a job finds the job's newest outputs by their revision.
 		index('example_job_idx')

@@ -17,6 +17,7 @@ import { hashText, splitForInputHash } from '../split';
 import { priorityTagOf, randomKey } from '../queuePriority';
 import {
 	DEFAULT_MAX_FIELD_BYTES,
+	conversationRows,
 	normalizeRow,
 	type ImportRow,
 	type LineError,
@@ -68,6 +69,7 @@ export function rowRules(found: Project, maxFieldBytes = DEFAULT_MAX_FIELD_BYTES
 	return {
 		inputKind: found.inputKind,
 		outputKind: found.outputKind,
+		conversationTurns: found.conversationTurns,
 		inputValidator: compileValidator(found.inputSchema),
 		outputValidator: compileValidator(found.outputSchema),
 		maxFieldBytes
@@ -172,6 +174,12 @@ async function parseJsonl(source: ImportSource, rules: RowRules): Promise<Parsed
 			parsed.errors.push({ line, message: `invalid JSON: ${(e as Error).message}` });
 			continue;
 		}
+		if (rules.inputKind === 'conversation') {
+			const result = conversationRows(value, line, rules);
+			if ('error' in result) parsed.errors.push(result.error);
+			else parsed.rows.push(...result.rows);
+			continue;
+		}
 		const result = normalizeRow(value, line, rules);
 		if ('error' in result) parsed.errors.push(result.error);
 		else parsed.rows.push(result.row);
@@ -271,6 +279,19 @@ export async function parseImport(
 	format: ImportFormat,
 	rules: RowRules
 ): Promise<Parsed> {
+	if (format === 'csv' && rules.inputKind === 'conversation') {
+		return {
+			rows: [],
+			errors: [
+				{
+					line: 1,
+					message:
+						'this project takes conversations, which come as JSONL: one thread per line (OpenAI chat, Hugging Face “messages” or ShareGPT “conversations”)'
+				}
+			],
+			rowsRead: 0
+		};
+	}
 	const parsed =
 		format === 'csv' ? await parseCsvRows(source, rules) : await parseJsonl(source, rules);
 	parsed.errors.sort((a, b) => a.line - b.line);
@@ -312,6 +333,17 @@ function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' 
 			)
 			.limit(1)
 			.prepare();
+		const conversationSplit = w
+			.select({ split: example.split })
+			.from(example)
+			.where(
+				and(
+					eq(example.projectId, sql.placeholder('projectId')),
+					eq(example.conversationKey, sql.placeholder('conversationKey'))
+				)
+			)
+			.limit(1)
+			.prepare();
 		const insertExample = w
 			.insert(example)
 			.values({
@@ -320,6 +352,7 @@ function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' 
 				dedupeKey: sql.placeholder('dedupeKey'),
 				input: sql.placeholder('input'),
 				inputHash: sql.placeholder('inputHash'),
+				conversationKey: sql.placeholder('conversationKey'),
 				split: sql.placeholder('split'),
 				source: 'import',
 				importId: sql.placeholder('importId'),
@@ -363,9 +396,13 @@ function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' 
 
 		return async (row: ImportRow, batchId: number, at: Date): Promise<boolean> => {
 			const inputHash = hashText(row.input);
-			const split =
-				(await existingSplit.execute({ projectId: target.id, inputHash }))[0]?.split ??
-				splitForInputHash(inputHash, target);
+			const conversationKey = row.conversationKey ?? null;
+			// Every turn of a conversation keeps the split its first turn was given (rule 4).
+			const known =
+				conversationKey === null
+					? await existingSplit.execute({ projectId: target.id, inputHash })
+					: await conversationSplit.execute({ projectId: target.id, conversationKey });
+			const split = known[0]?.split ?? splitForInputHash(conversationKey ?? inputHash, target);
 			const created = (
 				await insertExample.execute({
 					projectId: target.id,
@@ -373,6 +410,7 @@ function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' 
 					dedupeKey: dedupeKey(row),
 					input: row.input,
 					inputHash,
+					conversationKey,
 					split,
 					importId: batchId,
 					claimable: queue === 'now' && row.output !== null,

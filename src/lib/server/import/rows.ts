@@ -1,5 +1,15 @@
-import type { ContentKind } from '../db/schema';
+import type { ConversationTurns, InputKind, OutputKind } from '../db/schema';
 import type { SchemaValidator } from '../../jsonSchema';
+import {
+	conversationOpening,
+	readHuggingFaceThread,
+	readOpenAiThread,
+	readShareGptThread,
+	turnsToReview,
+	type Thread,
+	type ThreadRead
+} from '../../conversations';
+import { hashText } from '../split';
 
 export type ImportRow = {
 	line: number;
@@ -7,13 +17,17 @@ export type ImportRow = {
 	input: string;
 	output: string | null;
 	tags: string[];
+	/** For a conversation, the hash of its opening: every turn of it keeps one split. */
+	conversationKey?: string | null;
 };
 
 export type LineError = { line: number; message: string };
 
 export type RowRules = {
-	inputKind: ContentKind;
-	outputKind: ContentKind;
+	inputKind: InputKind;
+	outputKind: OutputKind;
+	/** Conversation projects only; the final turn when not given. */
+	conversationTurns?: ConversationTurns;
 	inputValidator: SchemaValidator | null;
 	outputValidator: SchemaValidator | null;
 	/** The largest input or output accepted, in bytes of UTF-8. */
@@ -48,7 +62,7 @@ function describe(value: unknown): string {
 function content(
 	field: 'input' | 'output',
 	value: unknown,
-	kind: ContentKind,
+	kind: 'text' | 'json',
 	validator: SchemaValidator | null
 ): { text: string } | { error: string } {
 	if (kind === 'text') {
@@ -159,6 +173,9 @@ export function normalizeRow(
 		return fail('missing "input" (or a "messages" list)');
 	}
 	const problems: string[] = [];
+	if (rules.inputKind === 'conversation' || rules.outputKind === 'turn') {
+		return fail('this project takes conversations: give each line as a thread');
+	}
 	const input = content('input', inputValue, rules.inputKind, rules.inputValidator);
 	if ('error' in input) problems.push(input.error);
 	else if (input.text.trim() === '') problems.push('"input" is empty');
@@ -181,5 +198,89 @@ export function normalizeRow(
 	if (problems.length > 0 || 'error' in input || 'error' in tags || 'error' in id) {
 		return fail(problems.join('; '));
 	}
-	return { row: { line, externalId: id.id, input: input.text, output, tags: tags.tags } };
+	return {
+		row: {
+			line,
+			externalId: id.id,
+			input: input.text,
+			output,
+			tags: tags.tags
+		}
+	};
+}
+
+const isObject = (value: unknown): value is Raw =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Hugging Face lines differ from OpenAI's in tool calls and tools written more loosely. */
+function looksLikeHuggingFace(record: Raw): boolean {
+	const messages = Array.isArray(record.messages) ? record.messages : [];
+	const looseCall = messages.some(
+		(m) =>
+			isObject(m) &&
+			Array.isArray(m.tool_calls) &&
+			m.tool_calls.some(
+				(c) =>
+					!isObject(c) ||
+					c.id === undefined ||
+					c.type === undefined ||
+					!isObject(c.function) ||
+					typeof c.function.arguments !== 'string'
+			)
+	);
+	const looseTool =
+		Array.isArray(record.tools) && record.tools.some((t) => isObject(t) && t.type === undefined);
+	return looseCall || looseTool;
+}
+
+/** Reads a thread in whichever of the three shapes the line is written in. */
+export function readThread(record: Raw): ThreadRead {
+	if (record.conversations !== undefined) return readShareGptThread(record);
+	if (looksLikeHuggingFace(record)) return readHuggingFaceThread(record);
+	return readOpenAiThread(record);
+}
+
+/**
+ * One line of a conversation project's file: a thread in OpenAI's chat format, Hugging Face's
+ * `messages` or ShareGPT's `conversations`, checked whole, giving one example for its final
+ * assistant turn or one for each (the project's choice). The input is the thread before the
+ * turn with the thread's tools and settings; the output is the turn, as the file gave it.
+ */
+export function conversationRows(
+	raw: unknown,
+	line: number,
+	rules: RowRules
+): { rows: ImportRow[] } | { error: LineError } {
+	const fail = (message: string) => ({ error: { line, message } });
+	if (!isObject(raw)) return fail(`each line must be a JSON object, but this is ${describe(raw)}`);
+	const { id: rawId, tags: rawTags, ...record } = raw;
+	const read = readThread(record);
+	if (!read.ok) return fail(read.reason);
+	const tags = tagsOf(rawTags);
+	if ('error' in tags) return fail(tags.error);
+	const id = idOf(rawId);
+	if ('error' in id) return fail(id.error);
+	const { messages: _messages, ...settings } = read.thread;
+	void _messages;
+	const conversationKey = hashText(conversationOpening(read.thread));
+	const each = rules.conversationTurns === 'each';
+	const rows: ImportRow[] = [];
+	for (const [k, turn] of turnsToReview(read.thread, each).entries()) {
+		const context: Thread = { ...settings, messages: turn.before };
+		const input = JSON.stringify(context);
+		const output = JSON.stringify(turn.turn);
+		const large =
+			tooLarge('input', input, rules.maxFieldBytes) ??
+			tooLarge('output', output, rules.maxFieldBytes);
+		if (large) return fail(each ? `assistant turn ${k + 1}: ${large}` : large);
+		rows.push({
+			line,
+			externalId: id.id === null ? null : each ? `${id.id}#${k + 1}` : id.id,
+			input,
+			output,
+			tags: tags.tags,
+			conversationKey
+		});
+	}
+	return { rows };
 }

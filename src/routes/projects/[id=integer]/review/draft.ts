@@ -1,13 +1,14 @@
 import type { SchemaValidator } from '$lib/jsonSchema';
+import type { ContentKind } from '$lib/schemas/project';
 
 /** Why a repaired output cannot be saved yet, or null; the server checks the same again. */
 export function draftProblem(
 	text: string,
-	kind: 'text' | 'json',
+	kind: ContentKind,
 	validator: SchemaValidator | null
 ): string | null {
 	if (text.trim() === '') return 'Write the repaired output.';
-	if (kind !== 'json') return null;
+	if (kind === 'text') return null;
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(text);
@@ -19,9 +20,9 @@ export function draftProblem(
 }
 
 /** JSON is edited pretty-printed; text as it is. */
-export function editableText(output: string | null, kind: 'text' | 'json'): string {
+export function editableText(output: string | null, kind: ContentKind): string {
 	if (output === null) return '';
-	if (kind !== 'json') return output;
+	if (kind === 'text') return output;
 	try {
 		return JSON.stringify(JSON.parse(output), null, 2);
 	} catch {
