@@ -201,6 +201,7 @@ async function answerAll(db: Db, target: Project, jobId: number, models: Map<num
 				projectId: target.id,
 				input: item.input,
 				inputHash: item.inputHash,
+				conversationKey: null,
 				split: splitForInputHash(item.inputHash, target),
 				source: 'evaluation',
 				priority,

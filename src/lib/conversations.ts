@@ -110,8 +110,8 @@ function readTools(tools: unknown):
  * defined tool with arguments that are JSON and meet its schema, every tool message answering
  * an earlier call, and an assistant turn last. The thread comes back as given.
  */
-export function readOpenAiThread(value: unknown): ThreadRead {
-	return readMessages(value, 'a turn');
+export function readOpenAiThread(value: unknown, ends: Ending = 'a turn'): ThreadRead {
+	return readMessages(value, ends);
 }
 
 /**
@@ -122,7 +122,13 @@ export function readContext(value: unknown): ThreadRead {
 	return readMessages(value, 'a question');
 }
 
-function readMessages(value: unknown, endsWith: 'a turn' | 'a question'): ThreadRead {
+/**
+ * Where a thread may end: with an assistant turn (a training line), where one begins (a user
+ * or tool message: the thread before a turn), or either (an import, with or without outputs).
+ */
+export type Ending = 'a turn' | 'a question' | 'either';
+
+function readMessages(value: unknown, endsWith: Ending): ThreadRead {
 	if (!isObject(value)) return { ok: false, reason: 'The line is not a JSON object.' };
 	const { messages } = value;
 	if (!Array.isArray(messages) || messages.length === 0) {
@@ -183,6 +189,15 @@ function readMessages(value: unknown, endsWith: 'a turn' | 'a question'): Thread
 		}
 	}
 	const last = messages[messages.length - 1] as Message;
+	if (endsWith === 'either' && last.role !== 'system' && last.role !== 'developer') {
+		return { ok: true, thread: value as Thread };
+	}
+	if (endsWith === 'either') {
+		return {
+			ok: false,
+			reason: `The thread ends with a ${last.role} message: it should end with an assistant turn, or with the user or tool message an assistant answers.`
+		};
+	}
 	if (endsWith === 'a question') {
 		if (last.role === 'assistant') {
 			return {
@@ -262,7 +277,7 @@ function readCalls(
  * A Hugging Face `messages` line (TRL's chat templates): tool arguments may be objects, and
  * tools may be given as bare functions. Turned into the OpenAI shape, then checked as one.
  */
-export function readHuggingFaceThread(value: unknown): ThreadRead {
+export function readHuggingFaceThread(value: unknown, ends: Ending = 'a turn'): ThreadRead {
 	if (!isObject(value) || !Array.isArray(value.messages)) {
 		return { ok: false, reason: '“messages” is missing.' };
 	}
@@ -293,7 +308,7 @@ export function readHuggingFaceThread(value: unknown): ThreadRead {
 					: tool
 			)
 		: value.tools;
-	return readOpenAiThread({ ...value, messages, ...(tools !== undefined ? { tools } : {}) });
+	return readOpenAiThread({ ...value, messages, ...(tools !== undefined ? { tools } : {}) }, ends);
 }
 
 const SHAREGPT_ROLES: Record<string, Message['role']> = {
@@ -309,7 +324,7 @@ const SHAREGPT_ROLES: Record<string, Message['role']> = {
  * `function_call` turns (the value a JSON {name, arguments}) and `observation` turns (the
  * result), and `tools` as a JSON text. Turned into the OpenAI shape, then checked as one.
  */
-export function readShareGptThread(value: unknown): ThreadRead {
+export function readShareGptThread(value: unknown, ends: Ending = 'a turn'): ThreadRead {
 	if (!isObject(value) || !Array.isArray(value.conversations)) {
 		return { ok: false, reason: '“conversations” is missing.' };
 	}
@@ -370,7 +385,7 @@ export function readShareGptThread(value: unknown): ThreadRead {
 			isObject(tool) && tool.type === undefined ? { type: 'function', function: tool } : tool
 		);
 	}
-	return readOpenAiThread({ messages, ...(tools !== undefined ? { tools } : {}) });
+	return readOpenAiThread({ messages, ...(tools !== undefined ? { tools } : {}) }, ends);
 }
 
 export type TurnRead = { ok: true; turn: Message } | { ok: false; reason: string };
@@ -434,19 +449,70 @@ export function withInstruction(messages: Message[], instruction: string): Messa
 		: [{ role: 'system', content: instruction.trim() }, ...messages];
 }
 
-/** One assistant turn to review, with the thread before it. */
-export type TurnToReview = { before: Message[]; turn: Message };
+/**
+ * What a chat request carries for the next turn of a thread: its messages without the
+ * training-only weights, and its tools offered with the choice left to the model.
+ */
+export function turnRequest(context: Thread, instruction: string) {
+	const { messages, tools, parallel_tool_calls } = context;
+	return {
+		messages: withInstruction(messages, instruction).map((m) => {
+			const { weight: _weight, ...rest } = m;
+			void _weight;
+			return rest;
+		}),
+		...(tools && tools.length > 0
+			? {
+					tools,
+					tool_choice: 'auto' as const,
+					...(parallel_tool_calls !== undefined ? { parallel_tool_calls } : {})
+				}
+			: {})
+	};
+}
+
+/** A model's reply as an assistant turn: its text and its function calls; null when empty. */
+export function turnOf(reply: { content?: string | null; tool_calls?: unknown } | undefined) {
+	const calls = (Array.isArray(reply?.tool_calls) ? reply.tool_calls : []).flatMap((c) =>
+		isObject(c) && isObject(c.function)
+			? [
+					{
+						id: String(c.id),
+						type: 'function' as const,
+						function: { name: String(c.function.name), arguments: String(c.function.arguments) }
+					}
+				]
+			: []
+	);
+	const text =
+		typeof reply?.content === 'string' && reply.content.trim() !== '' ? reply.content : null;
+	if (text === null && calls.length === 0) return null;
+	const turn: Message = { role: 'assistant', content: text };
+	if (calls.length > 0) turn.tool_calls = calls;
+	return turn;
+}
+
+/** One assistant turn to review, with the thread before it; null while it is still to write. */
+export type TurnToReview = { before: Message[]; turn: Message | null };
 
 /**
  * The turns a thread gives to review: its final assistant turn, or each assistant turn with the
- * messages before it (a turn that calls tools is one too).
+ * messages before it (a turn that calls tools is one too). A thread that ends where an
+ * assistant would answer gives that turn too, still to write.
  */
 export function turnsToReview(thread: Thread, each: boolean): TurnToReview[] {
 	const { messages } = thread;
-	if (!each) return [{ before: messages.slice(0, -1), turn: messages[messages.length - 1] }];
-	return messages.flatMap((turn, i) =>
-		turn.role === 'assistant' ? [{ before: messages.slice(0, i), turn }] : []
+	const open = messages[messages.length - 1]?.role !== 'assistant';
+	const final = open
+		? { before: messages, turn: null }
+		: { before: messages.slice(0, -1), turn: messages[messages.length - 1] };
+	if (!each) return [final];
+	const earlier = messages.flatMap((turn, i) =>
+		turn.role === 'assistant' && i < messages.length - 1
+			? [{ before: messages.slice(0, i), turn }]
+			: []
 	);
+	return [...earlier, final];
 }
 
 /**
@@ -461,7 +527,7 @@ export function conversationOpening(thread: Pick<Thread, 'messages'>): string {
 
 /** The OpenAI line for a turn: the thread before it, the turn, and what came with the thread. */
 export function openAiLine(thread: Thread, turn: TurnToReview): Thread {
-	return { ...thread, messages: [...turn.before, turn.turn] };
+	return { ...thread, messages: turn.turn ? [...turn.before, turn.turn] : turn.before };
 }
 
 /** A message's text: a string as it is, content parts' text joined, anything else as JSON. */

@@ -177,7 +177,7 @@ describe('conversation import', () => {
 		const good = { messages: [ask('Hi'), say('Hello')] };
 		const lines = [
 			good,
-			{ messages: [ask('Hi'), say('Hello'), ask('Still there?')] },
+			{ messages: [ask('Hi'), say('Hello'), { role: 'system', content: 'Be kind.' }] },
 			{ messages: [ask('Hi'), result('x', 'orphan'), say('ok')], tools: [weather] },
 			{ messages: [ask('Hi'), calls(['a', 'send_mail', {}])], tools: [weather] },
 			{ messages: [ask('Hi'), calls(['a', 'get_weather', { unit: 'k' }])], tools: [weather] },
@@ -204,7 +204,7 @@ describe('conversation import', () => {
 		if (refused.ok) return;
 		expect(refused.errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 10]);
 		const reasons = refused.errors.map((e) => e.message);
-		expect(reasons[0]).toContain('ends with a user message');
+		expect(reasons[0]).toContain('ends with a system message');
 		expect(reasons[1]).toContain('tool result for “x”, which no earlier tool call made');
 		expect(reasons[2]).toContain('calls “send_mail”, which is not among the thread’s tools');
 		expect(reasons[3]).toContain('fail its schema');

@@ -354,11 +354,63 @@ export async function startStandin(
 		};
 	}
 
+	/**
+	 * What OpenAI refuses in a thread's messages before answering: a key it does not know (the
+	 * training-only `weight`), a tool result that answers no call made before it.
+	 */
+	function threadProblem(messages: Record<string, unknown>[]): string | null {
+		const known = new Set(['role', 'content', 'name', 'tool_calls', 'tool_call_id', 'refusal']);
+		const calls = new Set<unknown>();
+		for (const [i, message] of messages.entries()) {
+			const unknown = Object.keys(message).find((key) => !known.has(key));
+			if (unknown) return `Unknown parameter: 'messages[${i}].${unknown}'.`;
+			for (const call of (message.tool_calls as { id: string }[] | undefined) ?? []) {
+				calls.add(call.id);
+			}
+			if (message.role === 'tool' && !calls.has(message.tool_call_id)) {
+				return `Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.`;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * A thread's next turn, as a model that has learnt its tools answers: a user's question is
+	 * answered with a call to each tool it names (the first tool when it names none, one call
+	 * only when parallel calls are off), arguments made to fit the tool's parameters; once the
+	 * results are in, with text.
+	 */
+	function toolTurn(
+		tools: { function: { name: string; parameters?: JsonSchema } }[],
+		last: Record<string, unknown>,
+		question: string,
+		parallel: unknown,
+		index: number
+	) {
+		if (last.role !== 'user') return null;
+		const named = tools.filter((t) => question.includes(t.function.name));
+		const chosen = (named.length > 0 ? named : tools.slice(0, 1)).slice(
+			0,
+			parallel === false ? 1 : undefined
+		);
+		return chosen.map((tool, n) => ({
+			id: `call_standin_${index}_${n}`,
+			type: 'function',
+			function: {
+				name: tool.function.name,
+				arguments: JSON.stringify(valueFor(tool.function.parameters, question))
+			}
+		}));
+	}
+
 	async function chat(body: Record<string, unknown>, response: ServerResponse) {
-		const messages = (Array.isArray(body.messages) ? body.messages : []) as {
-			role: string;
-			content: string;
-		}[];
+		const thread = (Array.isArray(body.messages) ? body.messages : []) as Record<string, unknown>[];
+		const messages = thread.map((m) => ({
+			role: String(m.role),
+			content: Array.isArray(m.content)
+				? m.content.map((p: { text?: string }) => p.text ?? '').join('')
+				: String(m.content ?? '')
+		}));
 		const modelName = String(body.model ?? '');
 		const input = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
 		const request = { model: modelName, messages, input, index: chatIndex++ };
@@ -394,6 +446,11 @@ export async function startStandin(
 					'invalid_json_schema'
 				)
 			);
+			return;
+		}
+		const refused = threadProblem(thread);
+		if (refused) {
+			send(response, 400, apiError(refused, 'invalid_request_error', 'invalid_value'));
 			return;
 		}
 		const behaviour = behaviourFor(request);
@@ -432,9 +489,16 @@ export async function startStandin(
 			content = JSON.stringify(
 				valueFor(format?.json_schema?.schema ?? { type: 'object' }, subject)
 			);
+		} else if (thread.at(-1)?.role === 'tool') {
+			content = `Answer to: ${input}, from ${messages.at(-1)!.content}`;
 		} else {
 			content = `Answer to: ${input}`;
 		}
+		const tools = Array.isArray(body.tools) ? body.tools : [];
+		const toolCalls =
+			behaviour === 'ok' && tools.length > 0
+				? toolTurn(tools, thread.at(-1) ?? {}, input, body.parallel_tool_calls, request.index)
+				: null;
 		if (system.includes('<reasoning>') && behaviour === 'ok') {
 			content = `<reasoning>Working through: ${input.slice(0, 60)}</reasoning>\n${content}`;
 		}
@@ -448,9 +512,11 @@ export async function startStandin(
 			model: modelName,
 			choices: Array.from({ length: n }, (_, index) => ({
 				index,
-				finish_reason: 'stop',
+				finish_reason: toolCalls ? 'tool_calls' : 'stop',
 				logprobs: null,
-				message: { role: 'assistant', content, refusal: null }
+				message: toolCalls
+					? { role: 'assistant', content: null, tool_calls: toolCalls, refusal: null }
+					: { role: 'assistant', content, refusal: null }
 			})),
 			usage: {
 				prompt_tokens: promptTokens,

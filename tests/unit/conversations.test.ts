@@ -31,16 +31,32 @@ describe('conversations', () => {
 		const turns = turnsToReview(read.thread, true);
 		expect(turns.length).toBe(thread.messages.filter((m) => m.role === 'assistant').length);
 		for (const { before, turn } of turns) {
-			expect(turn.role).toBe('assistant');
-			expect(thread.messages.indexOf(turn)).toBe(before.length);
+			expect(turn?.role).toBe('assistant');
+			expect(thread.messages.indexOf(turn!)).toBe(before.length);
 		}
+	});
+
+	it('give a thread that ends where an assistant answers its turn still to write', () => {
+		const thread = conversation(9);
+		const open = {
+			...thread,
+			messages: [...thread.messages, { role: 'user' as const, content: 'More?' }]
+		};
+		const read = readOpenAiThread(open, 'either');
+		if (!read.ok) throw new Error(read.reason);
+		const turns = turnsToReview(read.thread, true);
+		expect(turns.at(-1)).toEqual({ before: open.messages, turn: null });
+		expect(turns.length).toBe(thread.messages.filter((m) => m.role === 'assistant').length + 1);
+		expect(turnsToReview(read.thread, false)).toEqual([{ before: open.messages, turn: null }]);
+		const system = readOpenAiThread({ messages: [{ role: 'system', content: 'x' }] }, 'either');
+		expect(system.ok ? '' : system.reason).toContain('ends with a system message');
 	});
 
 	it('share one opening for every turn of a conversation, so they share a split', () => {
 		const thread = conversation(12);
 		const keys = new Set(
 			turnsToReview(thread, true).map((t) =>
-				conversationOpening({ messages: [...t.before, t.turn] })
+				conversationOpening({ messages: [...t.before, t.turn!] })
 			)
 		);
 		expect(keys.size).toBe(1);

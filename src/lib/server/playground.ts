@@ -1,12 +1,11 @@
 import type { Db } from './db';
 import type { Project } from './db/schema';
 import {
-	answerOf,
 	buildPrompt,
 	completionRequest,
 	EMPTY_OUTPUT,
 	messagesFor,
-	parseOutput,
+	parseAnswer,
 	usageOf,
 	type PromptOptions,
 	type Sampling
@@ -92,8 +91,8 @@ export async function tryModels(
 					completionRequest(prompt, call.model.name, input, settings)
 				);
 				const latencyMs = now() - started;
-				const { content, sideReasoning } = answerOf(completion);
-				if (content.trim() === '') {
+				const parsed = parseAnswer(prompt, input, completion);
+				if (parsed === null) {
 					return { modelId, label, latencyMs, ok: false, error: EMPTY_OUTPUT };
 				}
 				return {
@@ -101,7 +100,7 @@ export async function tryModels(
 					label,
 					latencyMs,
 					ok: true,
-					...parseOutput(prompt, content, sideReasoning),
+					...parsed,
 					...usageOf(completion, call.model)
 				};
 			} catch (e) {

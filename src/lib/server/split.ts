@@ -1,6 +1,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
 import type { Split } from './db/schema';
+import { conversationOpening, type Thread } from '../conversations';
 
 export function hashText(text: string): string {
 	return encodeHexLowerCase(sha256(new TextEncoder().encode(text)));
@@ -17,4 +18,12 @@ export function splitForInputHash(inputHash: string, ratios: SplitRatios): Split
 	if (bucket < ratios.splitTrain) return 'train';
 	if (bucket < ratios.splitTrain + ratios.splitVal) return 'val';
 	return ratios.splitTest > 0 ? 'test' : ratios.splitVal > 0 ? 'val' : 'train';
+}
+
+/**
+ * The key that keeps a conversation's turns in one split: the hash of its opening, the same
+ * for the thread before any of its turns.
+ */
+export function conversationKeyOf(thread: Pick<Thread, 'messages'>): string {
+	return hashText(conversationOpening(thread));
 }

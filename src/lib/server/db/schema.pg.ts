@@ -320,7 +320,6 @@ export const jobItem = pgTable(
 			.references((): AnyPgColumn => job.id, { onDelete: 'cascade' }),
 		input: text('input').notNull(),
 		inputHash: text('input_hash').notNull(),
-		conversationKey: text('conversation_key'),
 		modelId: bigint('model_id', { mode: 'number' }).references((): AnyPgColumn => model.id, {
 			onDelete: 'set null'
 		}),

@@ -308,11 +308,6 @@ export const jobItem = sqliteTable(
 			.references(() => job.id, { onDelete: 'cascade' }),
 		input: text('input').notNull(),
 		inputHash: text('input_hash').notNull(),
-		/**
-		 * For a conversation: the hash of its opening, shared by every turn taken from it, so
-		 * that they all keep one split (rule 4). Null for other inputs.
-		 */
-		conversationKey: text('conversation_key'),
 		/** The model that answers this item; a job may ask several models for the same input. */
 		modelId: integer('model_id').references(() => model.id, { onDelete: 'set null' }),
 		sampleIndex: integer('sample_index').notNull().default(0),

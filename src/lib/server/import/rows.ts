@@ -1,15 +1,15 @@
 import type { ConversationTurns, InputKind, OutputKind } from '../db/schema';
 import type { SchemaValidator } from '../../jsonSchema';
 import {
-	conversationOpening,
 	readHuggingFaceThread,
 	readOpenAiThread,
 	readShareGptThread,
 	turnsToReview,
+	type Ending,
 	type Thread,
 	type ThreadRead
 } from '../../conversations';
-import { hashText } from '../split';
+import { conversationKeyOf } from '../split';
 
 export type ImportRow = {
 	line: number;
@@ -234,10 +234,10 @@ function looksLikeHuggingFace(record: Raw): boolean {
 }
 
 /** Reads a thread in whichever of the three shapes the line is written in. */
-export function readThread(record: Raw): ThreadRead {
-	if (record.conversations !== undefined) return readShareGptThread(record);
-	if (looksLikeHuggingFace(record)) return readHuggingFaceThread(record);
-	return readOpenAiThread(record);
+export function readThread(record: Raw, ends: Ending = 'either'): ThreadRead {
+	if (record.conversations !== undefined) return readShareGptThread(record, ends);
+	if (looksLikeHuggingFace(record)) return readHuggingFaceThread(record, ends);
+	return readOpenAiThread(record, ends);
 }
 
 /**
@@ -262,16 +262,16 @@ export function conversationRows(
 	if ('error' in id) return fail(id.error);
 	const { messages: _messages, ...settings } = read.thread;
 	void _messages;
-	const conversationKey = hashText(conversationOpening(read.thread));
+	const conversationKey = conversationKeyOf(read.thread);
 	const each = rules.conversationTurns === 'each';
 	const rows: ImportRow[] = [];
 	for (const [k, turn] of turnsToReview(read.thread, each).entries()) {
 		const context: Thread = { ...settings, messages: turn.before };
 		const input = JSON.stringify(context);
-		const output = JSON.stringify(turn.turn);
+		const output = turn.turn === null ? null : JSON.stringify(turn.turn);
 		const large =
 			tooLarge('input', input, rules.maxFieldBytes) ??
-			tooLarge('output', output, rules.maxFieldBytes);
+			(output === null ? null : tooLarge('output', output, rules.maxFieldBytes));
 		if (large) return fail(each ? `assistant turn ${k + 1}: ${large}` : large);
 		rows.push({
 			line,

@@ -1,12 +1,14 @@
 import { and, asc, desc, eq } from 'drizzle-orm';
 import type {
 	ChatCompletion,
-	ChatCompletionCreateParamsNonStreaming
+	ChatCompletionCreateParamsNonStreaming,
+	ChatCompletionMessageParam
 } from 'openai/resources/chat/completions';
 import type { Db } from '../db';
 import { example, revision, type Model, type Project } from '../db/schema';
 import { listRequirements } from '../projects';
 import { compileValidator } from '../../jsonSchema';
+import { readTurn, turnOf, turnRequest as threadRequest, type Thread } from '../../conversations';
 
 // The teacher's prompt, built from the project: its instruction and requirements as the
 // system message, optional few-shot pairs from the best accepted training examples, the input
@@ -96,6 +98,19 @@ export async function fewShotExamples(db: Db, projectId: number, limit: number) 
 }
 
 export async function buildPrompt(db: Db, task: Task, options: PromptOptions): Promise<Prompt> {
+	if (task.outputKind === 'turn') {
+		// The thread is the prompt: the instruction is its system message only where it has none.
+		return {
+			mode: 'answer',
+			system: task.instruction.trim(),
+			examples: [],
+			responseFormat: undefined,
+			wrapped: false,
+			reasoning: false,
+			outputKind: 'turn',
+			validate: null
+		};
+	}
 	const system = buildSystemPrompt(task, await listRequirements(db, task.id), options);
 	const schema = task.outputSchema
 		? (JSON.parse(task.outputSchema) as Record<string, unknown>)
@@ -149,6 +164,18 @@ export function messagesFor(prompt: Prompt, input: string) {
 	];
 }
 
+/** A thread's request: its messages and tools, in the client's types. */
+function turnRequest(input: string, instruction: string) {
+	const { messages, ...tools } = threadRequest(JSON.parse(input) as Thread, instruction);
+	return {
+		messages: messages as unknown as ChatCompletionMessageParam[],
+		...(tools as Pick<
+			ChatCompletionCreateParamsNonStreaming,
+			'tools' | 'tool_choice' | 'parallel_tool_calls'
+		>)
+	};
+}
+
 export type Sampling = {
 	/** Left to the model's default when null. */
 	temperature: number | null;
@@ -164,7 +191,9 @@ export function completionRequest(
 ): ChatCompletionCreateParamsNonStreaming {
 	return {
 		model: modelName,
-		messages: messagesFor(prompt, input),
+		...(prompt.outputKind === 'turn'
+			? turnRequest(input, prompt.system)
+			: { messages: messagesFor(prompt, input) }),
 		...(temperature !== null ? { temperature } : {}),
 		...(maxTokens ? { max_tokens: maxTokens } : {}),
 		...(prompt.responseFormat ? { response_format: prompt.responseFormat } : {})
@@ -194,6 +223,32 @@ export function answerOf(completion: ChatCompletion): {
 
 export const EMPTY_OUTPUT = 'The model returned an empty output.';
 
+/**
+ * A model's answer as a revision stores it, or null when it said nothing. For a conversation it
+ * is the assistant turn (text, tool calls or both), checked against the thread's tools; tool
+ * calls are recorded, never run.
+ */
+export function parseAnswer(
+	prompt: Prompt,
+	input: string,
+	completion: ChatCompletion
+): ParsedOutput | null {
+	if (prompt.outputKind === 'turn') {
+		const turn = turnOf(completion.choices[0]?.message);
+		if (turn === null) return null;
+		const read = readTurn(JSON.parse(input) as Thread, turn);
+		return {
+			output: JSON.stringify(turn),
+			reasoning: answerOf(completion).sideReasoning,
+			schemaValid: read.ok,
+			schemaErrors: read.ok ? null : read.reason
+		};
+	}
+	const { content, sideReasoning } = answerOf(completion);
+	if (content.trim() === '') return null;
+	return parseOutput(prompt, content, sideReasoning);
+}
+
 /** The tokens a call used, and what they cost at the model's prices. */
 export function usageOf(
 	completion: ChatCompletion,
@@ -209,7 +264,10 @@ export function usageOf(
 export type ParsedOutput = {
 	output: string;
 	reasoning: string | null;
-	/** null for text outputs; false with `schemaErrors` when JSON is broken or off-schema. */
+	/**
+	 * null for text outputs; false with `schemaErrors` when JSON is broken or off-schema, or a
+	 * turn's tool call does not fit its tool.
+	 */
 	schemaValid: boolean | null;
 	schemaErrors: string | null;
 };

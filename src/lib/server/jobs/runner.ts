@@ -27,13 +27,14 @@ import {
 	completionRequest,
 	DEFAULT_PAIR_PROMPT,
 	EMPTY_OUTPUT,
-	parseOutput,
+	parseAnswer,
 	parsePairs,
 	usageOf,
 	type ParsedOutput,
 	type Prompt
 } from './prompt';
-import { hashText, splitForInputHash } from '../split';
+import { conversationKeyOf, hashText, splitForInputHash } from '../split';
+import type { Thread } from '../../conversations';
 import {
 	changeBudget,
 	closeFor,
@@ -520,8 +521,9 @@ export class JobRunner {
 		latencyMs: number,
 		tokens: { estimate: number; used: number }
 	) {
-		const { content, sideReasoning } = answerOf(completion);
-		if (content.trim() === '') {
+		const { content } = answerOf(completion);
+		// A turn may be tool calls alone; parseAnswer says when it is empty.
+		if (content.trim() === '' && context.prompt.outputKind !== 'turn') {
 			await this.retryOrFail(context, item, null, new UnusableOutput(EMPTY_OUTPUT));
 			return;
 		}
@@ -541,16 +543,20 @@ export class JobRunner {
 			}
 			answers = result.pairs.map((p) => ({ ...p, inputHash: hashText(p.input) }));
 		} else {
-			answers = [
-				{
-					...parseOutput(context.prompt, content, sideReasoning),
-					input: item.input,
-					inputHash: item.inputHash
-				}
-			];
+			const parsed = parseAnswer(context.prompt, item.input, completion);
+			if (parsed === null) {
+				await this.retryOrFail(context, item, null, new UnusableOutput(EMPTY_OUTPUT));
+				return;
+			}
+			answers = [{ ...parsed, input: item.input, inputHash: item.inputHash }];
 		}
+		const conversation = context.target.inputKind === 'conversation';
+		const keyed = answers.map((a) => ({
+			...a,
+			conversationKey: conversation ? conversationKeyOf(JSON.parse(a.input) as Thread) : null
+		}));
 		const drop = context.config.invalidOutputs === 'drop';
-		const kept = answers.filter((a) => !(drop && a.schemaValid === false));
+		const kept = keyed.filter((a) => !(drop && a.schemaValid === false));
 		const { inputTokens, outputTokens, cost } = usageOf(completion, teacher);
 		const at = new Date(this.now());
 		const { target } = context;
@@ -582,7 +588,8 @@ export class JobRunner {
 					projectId: target.id,
 					input: answer.input,
 					inputHash: answer.inputHash,
-					split: splitForInputHash(answer.inputHash, target),
+					conversationKey: answer.conversationKey,
+					split: splitForInputHash(answer.conversationKey ?? answer.inputHash, target),
 					source: context.source,
 					priority: context.priority,
 					randomKey: randomKey(),

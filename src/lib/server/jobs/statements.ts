@@ -31,6 +31,8 @@ export type NewOutput = {
 	projectId: number;
 	input: string;
 	inputHash: string;
+	/** A conversation's key: its turns keep the split the first of them was given. */
+	conversationKey: string | null;
 	split: 'train' | 'val' | 'test';
 	source: 'distillation' | 'evaluation' | 'documents';
 	priority: number;
@@ -180,6 +182,17 @@ export function runnerStatements(db: Db) {
 		)
 		.limit(1)
 		.prepare();
+	const conversationSplit = w
+		.select({ split: example.split })
+		.from(example)
+		.where(
+			and(
+				eq(example.projectId, sql.placeholder('projectId')),
+				eq(example.conversationKey, sql.placeholder('conversationKey'))
+			)
+		)
+		.limit(1)
+		.prepare();
 	const insertExample = w
 		.insert(example)
 		.values({
@@ -187,6 +200,7 @@ export function runnerStatements(db: Db) {
 			dedupeKey: sql.placeholder('dedupeKey'),
 			input: sql.placeholder('input'),
 			inputHash: sql.placeholder('inputHash'),
+			conversationKey: sql.placeholder('conversationKey'),
 			split: sql.placeholder('split'),
 			source: sql.placeholder('source'),
 			jobId: sql.placeholder('jobId'),
@@ -242,9 +256,11 @@ export function runnerStatements(db: Db) {
 		if ((await changedRows(settleItem.execute(outcome))) === 0) return false;
 		await addUsage.execute({ ...outcome, jobId });
 		for (const [index, output] of outputs.entries()) {
-			const split =
-				(await knownSplit.execute({ projectId: output.projectId, inputHash: output.inputHash }))[0]
-					?.split ?? output.split;
+			const known =
+				output.conversationKey === null
+					? await knownSplit.execute(output)
+					: await conversationSplit.execute(output);
+			const split = known[0]?.split ?? output.split;
 			const created = (await insertExample.execute({ ...output, split }))[0]!;
 			const first = (
 				await insertRevision.execute({
