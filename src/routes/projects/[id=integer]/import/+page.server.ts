@@ -29,8 +29,8 @@ const importFormSchema = z.object({
 });
 
 export const load: PageServerLoad = async (event) => {
-	await requireProjectAdmin(event, Number(event.params.id));
-	return {};
+	const { project } = await requireProjectAdmin(event, Number(event.params.id));
+	return { conversations: project.inputKind === 'conversation' };
 };
 
 export const actions: Actions = {
