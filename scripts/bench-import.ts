@@ -2,8 +2,12 @@
 // (a stream), then times the examples page's queries at that size. Then it imports the same
 // file again over HTTP into the built server while an annotator claims and submits every
 // 100 ms, and times those claims: somebody else's import must not make anyone wait.
+// Then, in a process of its own so that its memory is measured alone, it imports 100,000
+// conversations of six turns with tools into a conversation project.
 // The last line is one JSON object: {"rows", "rows_per_s", "peak_rss_mb",
-// "claim_p95_during_import_ms", "claim_failures_during_import", …}.
+// "claim_p95_during_import_ms", "claim_failures_during_import", "conversation_rows_per_s",
+// "conversation_peak_rss_mb", …}.
+import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { once } from 'node:events';
@@ -20,13 +24,19 @@ import { percentile, postSubmit, processStats, round2, startBenchServer } from '
 import { listExamples } from '../src/lib/server/examples';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
 
+const topics = ['refund', 'shipping', 'login', 'invoice', 'damaged item', 'cancellation'];
+
+if (process.argv[2] === 'conversations') {
+	await importConversations(Number(process.argv[3] ?? 100_000));
+	process.exit(0);
+}
+
 const rows = Number(process.argv[2] ?? 100_000);
 const CLAIM_EVERY_MS = 100;
 type Claimed = { exampleId: number; revisionId: number; submissionKey: string };
 const dir = mkdtempSync(join(tmpdir(), 'winnow-bench-'));
 const file = join(dir, 'rows.jsonl');
 
-const topics = ['refund', 'shipping', 'login', 'invoice', 'damaged item', 'cancellation'];
 async function writeFile() {
 	const out = createWriteStream(file);
 	for (let i = 0; i < rows; i++) {
@@ -96,6 +106,22 @@ await db.close();
 
 const during = await importWhileAnnotating();
 rmSync(dir, { recursive: true, force: true });
+const conversations = JSON.parse(
+	execFileSync(
+		process.execPath,
+		['--import', 'tsx', process.argv[1], 'conversations', String(rows)],
+		{
+			encoding: 'utf8',
+			stdio: ['ignore', 'pipe', 'inherit']
+		}
+	)
+		.trim()
+		.split('\n')
+		.at(-1)!
+) as { rows: number; seconds: number; rows_per_s: number; peak_rss_mb: number };
+console.log(
+	`conversations: ${conversations.rows} threads of six turns with tools imported in ${conversations.seconds} s`
+);
 console.log(
 	`over HTTP: ${during.imported} rows imported in ${during.importSeconds.toFixed(2)} s; meanwhile ${during.claims} claims every ${CLAIM_EVERY_MS} ms: p50 ${during.claimP50} ms, p95 ${during.claimP95} ms, max ${during.claimMax} ms, ${during.claimFailures} failed claims, ${during.submitFailures} failed submits${during.firstError ? ` (first: ${during.firstError})` : ''}; server peak RSS ${during.serverPeakRssMb ?? '?'} MB`
 );
@@ -109,9 +135,132 @@ console.log(
 		claim_p50_during_import_ms: during.claimP50,
 		claim_p95_during_import_ms: during.claimP95,
 		claim_failures_during_import: during.claimFailures,
-		submit_failures_during_import: during.submitFailures
+		submit_failures_during_import: during.submitFailures,
+		conversation_rows_per_s: conversations.rows_per_s,
+		conversation_peak_rss_mb: conversations.peak_rss_mb
 	})
 );
+
+/**
+ * A conversation project's import of `count` threads, each a system message and six turns (a
+ * question, a call to one of two tools, its result, the answer, thanks, goodbye), with the
+ * tools' definitions: one example per thread (its final turn). Prints one JSON line of its figures.
+ */
+async function importConversations(count: number) {
+	const home = mkdtempSync(join(tmpdir(), 'winnow-bench-threads-'));
+	const threads = join(home, 'threads.jsonl');
+	const tools = [
+		{
+			type: 'function',
+			function: {
+				name: 'lookup_order',
+				description: 'An order by its number.',
+				parameters: {
+					type: 'object',
+					properties: {
+						order: { type: 'integer' },
+						fields: { type: 'array', items: { type: 'string' } }
+					},
+					required: ['order'],
+					additionalProperties: false
+				}
+			}
+		},
+		{
+			type: 'function',
+			function: {
+				name: 'refund',
+				parameters: {
+					type: 'object',
+					properties: {
+						order: { type: 'integer' },
+						reason: { enum: ['damaged', 'late', 'other'] }
+					},
+					required: ['order', 'reason']
+				}
+			}
+		}
+	];
+	const out = createWriteStream(threads);
+	for (let i = 0; i < count; i++) {
+		const topic = topics[i % topics.length];
+		const refund = i % 3 === 0;
+		const line = JSON.stringify({
+			id: `thread-${i}`,
+			messages: [
+				{ role: 'system', content: 'You are the shop’s support agent. Use the tools.' },
+				{ role: 'user', content: `Hello, order ${i} has a ${topic} problem, customer ${i} here.` },
+				{
+					role: 'assistant',
+					content: null,
+					tool_calls: [
+						{
+							id: `call_${i}`,
+							type: 'function',
+							function: refund
+								? { name: 'refund', arguments: JSON.stringify({ order: i, reason: 'damaged' }) }
+								: {
+										name: 'lookup_order',
+										arguments: JSON.stringify({ order: i, fields: ['status'] })
+									}
+						}
+					]
+				},
+				{
+					role: 'tool',
+					tool_call_id: `call_${i}`,
+					content: JSON.stringify({ ok: true, order: i })
+				},
+				{ role: 'assistant', content: `Order ${i}: done. Anything else about the ${topic}?` },
+				{ role: 'user', content: 'No, thanks.' },
+				{ role: 'assistant', content: 'Glad to help. Goodbye!' }
+			],
+			tools
+		});
+		if (!out.write(line + '\n')) await once(out, 'drain');
+	}
+	out.end();
+	await once(out, 'finish');
+	const threadDb = await createMigratedDb(join(home, 'threads.db'));
+	const owner = await createUser(threadDb, {
+		username: 'threads',
+		displayName: 'Threads',
+		password: 'correct-horse-battery',
+		role: 'admin'
+	});
+	const target = await createProject(
+		threadDb,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: 'Threads',
+			inputKind: 'conversation',
+			outputKind: 'turn'
+		}),
+		owner.id
+	);
+	const started = performance.now();
+	const imported = await importExamples(threadDb, target, {
+		source: createReadStream(threads),
+		format: 'jsonl',
+		filename: 'threads.jsonl',
+		userId: owner.id
+	});
+	const seconds = (performance.now() - started) / 1000;
+	await threadDb.close();
+	rmSync(home, { recursive: true, force: true });
+	if (!imported.ok) {
+		console.error('the conversation import failed', imported.errors.slice(0, 5));
+		process.exit(1);
+	}
+	console.log(
+		JSON.stringify({
+			rows: imported.imported,
+			seconds: round2(seconds),
+			rows_per_s: Math.round(imported.imported / seconds),
+			peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024)
+		})
+	);
+}
 
 /**
  * The same file posted to the API of the built server, on a database whose project already

@@ -152,7 +152,7 @@ test('an admin turns a document into proposed pairs that enter the queue', async
 	await page.goto(`/projects/${project.id}/jobs/new`);
 	await page.getByLabel(`teacher-large (${SEEDED})`).check();
 	await page.getByRole('radio', { name: /^Documents/ }).check();
-	await page.getByLabel('Text or markdown files').setInputFiles({
+	await page.getByLabel('Documents (text, markdown, PDF or Word)').setInputFiles({
 		name: 'policy.md',
 		mimeType: 'text/markdown',
 		buffer: Buffer.from(

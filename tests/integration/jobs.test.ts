@@ -19,6 +19,8 @@ import {
 	TEST_SECRET,
 	TEST_SETTINGS
 } from '../support/jobs';
+import { docxOf, pdfOf, scannedPdf } from '../support/documents';
+import { documentPassages } from '$lib/server/jobs/documents';
 import { startStandin, type Standin, type StandinOptions } from '../support/standin';
 import { testDb } from '../support/database';
 
@@ -396,6 +398,85 @@ describe('a documents job', () => {
 		expect(
 			(await itemsOf(db, jobId)).every((i) => i.status === 'done' && i.exampleId !== null)
 		).toBe(true);
+	});
+});
+
+describe('a documents job over a PDF and a Word file', () => {
+	const sentence = (topic: string, n: number) =>
+		`Rule ${n} about ${topic}: a customer who asks about ${topic} gets an answer within ${n + 1} days, and the answer names the next step, the person in charge and the date by which it happens.`;
+	const paragraph = (topic: string, from: number) =>
+		[0, 1, 2].map((k) => sentence(topic, from + k)).join(' ');
+	const pdfPages = [
+		['# Returns policy', paragraph('returns', 1), paragraph('refunds', 4)],
+		[
+			'# Shipping policy',
+			paragraph('shipping', 7),
+			paragraph('parcels', 10),
+			paragraph('couriers', 13)
+		]
+	];
+	const docxBlocks = [
+		'# Warranty',
+		paragraph('warranty', 16),
+		'# Repairs',
+		paragraph('repairs', 19)
+	];
+
+	it('reads every passage’s text, headings kept, in order, and the job works each passage once', async () => {
+		const read = await documentPassages([
+			{ name: 'policy.pdf', bytes: pdfOf(pdfPages) },
+			{ name: 'warranty.docx', bytes: docxOf(docxBlocks) }
+		]);
+		if (!read.ok) throw new Error(read.error);
+		const all = read.passages.join('\n\n');
+		let at = 0;
+		for (const block of [...pdfPages.flat(), ...docxBlocks]) {
+			const wanted = block.startsWith('# ') ? block.slice(2) : block;
+			const found = all.indexOf(wanted, at);
+			expect(found, `“${wanted.slice(0, 40)}…” in order`).toBeGreaterThanOrEqual(at);
+			at = found + wanted.length;
+		}
+		expect(read.passages.filter((p) => /^#+ (Returns|Shipping) policy/.test(p))).toHaveLength(2);
+		expect(read.passages.some((p) => p.startsWith('# Warranty'))).toBe(true);
+		expect(read.passages.every((p) => p.length <= 2000)).toBe(true);
+
+		const { db, admin, target, modelId, runner } = await setup();
+		const jobId = await createJob(db, target, admin.id, {
+			kind: 'documents',
+			modelIds: [modelId],
+			settings: TEST_SETTINGS,
+			inputs: read.passages,
+			pairs: { pairPrompt: 'Propose questions this passage answers.', pairsPerPassage: 1 },
+			source: { kind: 'documents', description: 'passages of policy.pdf, warranty.docx' }
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const items = (await itemsOf(db, jobId)).sort((a, b) => a.id - b.id);
+		expect(items.map((i) => i.input)).toEqual([...new Set(read.passages)]);
+		expect(items.every((i) => i.status === 'done' && i.exampleId !== null)).toBe(true);
+	});
+
+	it('says plainly that a scanned PDF has no text, and that a damaged file cannot be read', async () => {
+		expect(await documentPassages([{ name: 'scan.pdf', bytes: scannedPdf() }])).toEqual({
+			ok: false,
+			error:
+				'scan.pdf has no text to read: it looks like a scanned PDF (pictures of pages). Run it through text recognition (OCR) first.'
+		});
+		expect(
+			await documentPassages([
+				{ name: 'broken.docx', bytes: new TextEncoder().encode('not a zip') }
+			])
+		).toEqual({
+			ok: false,
+			error:
+				'broken.docx could not be read as a Word (.docx) file; it may be damaged or protected by a password.'
+		});
+		expect(
+			await documentPassages([{ name: 'sheet.xlsx', bytes: new Uint8Array(1) }])
+		).toMatchObject({
+			ok: false,
+			error: 'sheet.xlsx is not a .txt, .md, .pdf or .docx file.'
+		});
 	});
 });
 

@@ -3,6 +3,8 @@
 // rather than by the teacher, so every passage is the document's own text and every pair can
 // be traced to the words it came from.
 
+import { documentText } from './documentText';
+
 export const PASSAGE_CHARS = 2000;
 
 export type Passage = { text: string; document: string };
@@ -56,4 +58,25 @@ function cut(block: string, maxChars: number): string[] {
 	}
 	if (current.trim()) pieces.push(current.trim());
 	return pieces;
+}
+
+export type UploadedDocument = { name: string; bytes: Uint8Array };
+
+/**
+ * Every document's text split into passages, in the order given; or the first document that
+ * cannot be read, and why.
+ */
+export async function documentPassages(
+	documents: UploadedDocument[]
+): Promise<{ ok: false; error: string } | { ok: true; passages: string[] }> {
+	if (documents.length === 0) {
+		return { ok: false, error: 'Choose one or more text, markdown, PDF or Word (.docx) files.' };
+	}
+	const passages: string[] = [];
+	for (const document of documents) {
+		const read = await documentText(document.name, document.bytes);
+		if (!read.ok) return read;
+		passages.push(...splitIntoPassages(read.text, document.name).map((p) => p.text));
+	}
+	return { ok: true, passages };
 }

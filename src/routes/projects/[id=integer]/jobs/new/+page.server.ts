@@ -7,7 +7,7 @@ import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { formatFromFilename, type LineError } from '$lib/server/import';
 import { createJob, inputsOfExamples, parseJobInputs } from '$lib/server/jobs';
-import { splitIntoPassages } from '$lib/server/jobs/documents';
+import { documentPassages } from '$lib/server/jobs/documents';
 import { DEFAULT_PAIR_PROMPT } from '$lib/server/jobs/prompt';
 import { modelChoices } from '$lib/server/providers';
 import { listJudges } from '$lib/server/judges';
@@ -42,19 +42,15 @@ async function passagesOf(
 	files: FormDataEntryValue[]
 ): Promise<{ ok: false; error: string } | { ok: true; passages: string[]; names: string[] }> {
 	const documents = files.filter((f): f is File => f instanceof File && f.name !== '');
-	if (documents.length === 0) {
-		return { ok: false, error: 'Choose one or more text or markdown files.' };
-	}
-	const passages: string[] = [];
-	for (const file of documents) {
-		if (!/\.(txt|md|markdown)$/i.test(file.name)) {
-			return { ok: false, error: `${file.name} is not a .txt or .md file.` };
-		}
-		const text = await file.text();
-		if (text.trim() === '') return { ok: false, error: `${file.name} is empty.` };
-		passages.push(...splitIntoPassages(text, file.name).map((p) => p.text));
-	}
-	return { ok: true, passages, names: documents.map((d) => d.name) };
+	const read = await documentPassages(
+		await Promise.all(
+			documents.map(async (file) => ({
+				name: file.name,
+				bytes: new Uint8Array(await file.arrayBuffer())
+			}))
+		)
+	);
+	return read.ok ? { ...read, names: documents.map((d) => d.name) } : read;
 }
 
 export const load: PageServerLoad = async (event) => {
