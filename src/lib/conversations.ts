@@ -439,6 +439,14 @@ export function toolCallProblems(line: { messages: unknown[]; tools?: unknown })
 }
 
 /**
+ * A question written without a thread (a synthetic input, a question proposed from a
+ * document) as the opening of a conversation.
+ */
+export function threadOf(question: string): Thread {
+	return { messages: [{ role: 'user', content: question }] };
+}
+
+/**
  * The thread as a model is asked it or trained on it: the project's instruction as its system
  * message when it brings none of its own.
  */

@@ -456,6 +456,36 @@ describe('a documents job over a PDF and a Word file', () => {
 		expect(items.every((i) => i.status === 'done' && i.exampleId !== null)).toBe(true);
 	});
 
+	it('gives a conversation project one-question threads answered by the passage', async () => {
+		const { db, admin, target, modelId, runner } = await setup(
+			{},
+			{ inputKind: 'conversation', outputKind: 'turn' }
+		);
+		const jobId = await createJob(db, target, admin.id, {
+			kind: 'documents',
+			modelIds: [modelId],
+			settings: TEST_SETTINGS,
+			inputs: [paragraph('returns', 1)],
+			pairs: { pairPrompt: 'Propose questions this passage answers.', pairsPerPassage: 2 },
+			source: { kind: 'documents', description: 'passages of policy.md' }
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const made = await db
+			.select({ input: example.input, key: example.conversationKey, output: revision.output })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(eq(example.jobId, jobId));
+		expect(made).toHaveLength(2);
+		for (const row of made) {
+			const thread = JSON.parse(row.input);
+			expect(thread.messages).toHaveLength(1);
+			expect(thread.messages[0].role).toBe('user');
+			expect(JSON.parse(row.output!)).toMatchObject({ role: 'assistant' });
+			expect(row.key).toMatch(/^[0-9a-f]{64}$/);
+		}
+	});
+
 	it('says plainly that a scanned PDF has no text, and that a damaged file cannot be read', async () => {
 		expect(await documentPassages([{ name: 'scan.pdf', bytes: scannedPdf() }])).toEqual({
 			ok: false,

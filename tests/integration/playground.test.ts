@@ -133,6 +133,54 @@ describe('the playground', () => {
 		expect(await rowCounts(db)).toEqual(before);
 	});
 
+	it('asks for a conversation’s next turn with its tools, and shows the calls it gets', async () => {
+		const { db, target, modelId, seen } = await setup({
+			inputKind: 'conversation',
+			outputKind: 'turn',
+			instruction: 'Help with orders.'
+		});
+		const tool = {
+			type: 'function',
+			function: {
+				name: 'lookup_order',
+				parameters: {
+					type: 'object',
+					properties: { order: { type: 'integer' } },
+					required: ['order']
+				}
+			}
+		};
+		const thread = { messages: [{ role: 'user', content: 'Where is order 12?' }], tools: [tool] };
+		const form = playgroundSchema(target).parse({
+			modelIds: [String(modelId)],
+			input: JSON.stringify(thread, null, 2),
+			temperature: '',
+			maxTokens: '',
+			fewShot: '0',
+			reasoning: ''
+		});
+		const { modelIds, input, ...settings } = form;
+		const [result] = await tryModels(db, TEST_SECRET, target, modelIds, input, settings);
+		expect(seen[0].messages).toEqual([
+			{ role: 'system', content: 'Help with orders.' },
+			{ role: 'user', content: 'Where is order 12?' }
+		]);
+		expect(result).toMatchObject({ ok: true, schemaValid: true, schemaErrors: null });
+		const turn = JSON.parse(result.ok ? result.output : 'null');
+		expect(turn.tool_calls[0].function).toEqual({ name: 'lookup_order', arguments: '{"order":1}' });
+
+		const ended = playgroundSchema(target).safeParse({
+			...form,
+			modelIds: [String(modelId)],
+			input: JSON.stringify({
+				messages: [...thread.messages, { role: 'assistant', content: 'Hi' }]
+			})
+		});
+		expect(ended.success ? '' : fieldErrors(ended.error).input?.[0]).toContain(
+			'ends with an assistant turn'
+		);
+	});
+
 	it('checks a JSON answer against the output schema and sends a JSON input compact', async () => {
 		const { db, target, modelId, seen } = await setup({
 			inputKind: 'json',

@@ -8,7 +8,13 @@ import type { Db } from '../db';
 import { example, revision, type Model, type Project } from '../db/schema';
 import { listRequirements } from '../projects';
 import { compileValidator } from '../../jsonSchema';
-import { readTurn, turnOf, turnRequest as threadRequest, type Thread } from '../../conversations';
+import {
+	readTurn,
+	threadOf,
+	turnOf,
+	turnRequest as threadRequest,
+	type Thread
+} from '../../conversations';
 
 // The teacher's prompt, built from the project: its instruction and requirements as the
 // system message, optional few-shot pairs from the best accepted training examples, the input
@@ -191,7 +197,7 @@ export function completionRequest(
 ): ChatCompletionCreateParamsNonStreaming {
 	return {
 		model: modelName,
-		...(prompt.outputKind === 'turn'
+		...(prompt.outputKind === 'turn' && prompt.mode === 'answer'
 			? turnRequest(input, prompt.system)
 			: { messages: messagesFor(prompt, input) }),
 		...(temperature !== null ? { temperature } : {}),
@@ -390,6 +396,18 @@ export function parsePairs(
 		if (pairs.length >= wanted) break;
 		const pair = entry as { input?: unknown; output?: unknown };
 		if (typeof pair?.input !== 'string' || pair.input.trim() === '' || pair.output === undefined) {
+			continue;
+		}
+		if (prompt.outputKind === 'turn') {
+			// For a conversation project, each pair is a conversation of one question and its answer.
+			if (typeof pair.output !== 'string' || pair.output.trim() === '') continue;
+			pairs.push({
+				input: JSON.stringify(threadOf(pair.input.trim())),
+				output: JSON.stringify({ role: 'assistant', content: pair.output.trim() }),
+				reasoning: null,
+				schemaValid: true,
+				schemaErrors: null
+			});
 			continue;
 		}
 		const text =

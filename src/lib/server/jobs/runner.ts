@@ -478,7 +478,11 @@ export class JobRunner {
 		const request =
 			judging && item.judgedRevisionId !== null
 				? judgeRequestFor(this.db, judging, target.model.name, item)
-				: Promise.resolve(completionRequest(prompt, target.model.name, item.input, config));
+				: // A request that cannot be built (an input that is not what the project takes) fails
+					// its item like a refused call, rather than stopping the runner.
+					new Promise<ReturnType<typeof completionRequest>>((resolve) =>
+						resolve(completionRequest(prompt, target.model.name, item.input, config))
+					);
 		const done = request
 			.then((body) => target.client.chat.completions.create(body, { signal: controller.signal }))
 			.then(
@@ -523,7 +527,8 @@ export class JobRunner {
 	) {
 		const { content } = answerOf(completion);
 		// A turn may be tool calls alone; parseAnswer says when it is empty.
-		if (content.trim() === '' && context.prompt.outputKind !== 'turn') {
+		const turn = context.prompt.outputKind === 'turn' && context.prompt.mode === 'answer';
+		if (content.trim() === '' && !turn) {
 			await this.retryOrFail(context, item, null, new UnusableOutput(EMPTY_OUTPUT));
 			return;
 		}

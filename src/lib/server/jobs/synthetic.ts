@@ -14,6 +14,7 @@ import { modelClient } from '../providers';
 import type { SecretKey } from '../secrets';
 import type { JobSettings } from '../../schemas/job';
 import { createJob } from '.';
+import { threadOf } from '../../conversations';
 
 // Synthetic inputs from a topic tree. The teacher proposes `breadth` subtopics of each topic,
 // `depth` levels down, then `inputsPerLeaf` inputs for each leaf. The admin edits the tree and
@@ -362,7 +363,10 @@ export async function startFromDrafts(
 	settings: JobSettings
 ): Promise<{ ok: true; jobId: number } | { ok: false; message: string }> {
 	if (run.jobId !== null) return { ok: false, message: 'This run has started its job already.' };
-	const inputs = (await listDrafts(db, run.id)).map((d) => d.text);
+	// A conversation project's drafts are each a thread's first question.
+	const inputs = (await listDrafts(db, run.id)).map((d) =>
+		target.inputKind === 'conversation' ? JSON.stringify(threadOf(d.text)) : d.text
+	);
 	if (inputs.length === 0) return { ok: false, message: 'There are no drafted inputs to answer.' };
 	const root = (await topicTree(db, run.id))?.name ?? 'topic tree';
 	try {
