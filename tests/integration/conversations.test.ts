@@ -349,6 +349,54 @@ describe('conversation export', () => {
 		expect(await exported(db, target, frozen.datasetId, 'alpaca')).toEqual([]);
 	});
 
+	it('writes a repaired turn as a DPO pair with the thread as input', async () => {
+		const db = await testDb();
+		const { admin, target } = await conversationProject(db);
+		const repairer = await makeUser(db, 'annotator');
+		const checker = await makeUser(db, 'annotator');
+		await addMember(db, target.id, repairer.id);
+		await addMember(db, target.id, checker.id);
+		const line = {
+			messages: [ask('Order 5?'), calls(['a', 'lookup_order', { order: 6 }])],
+			tools: [lookup]
+		};
+		expect(await importText(db, target, jsonl([line]), admin.id)).toMatchObject({ ok: true });
+		const claimed = (await claimNext(db, target.id, repairer.id, T0))!;
+		const fixed = calls(['a', 'lookup_order', { order: 5 }]);
+		const refused = await submitReview(
+			db,
+			target.id,
+			repairer.id,
+			reviewSubmission(claimed, {
+				decision: 'repair',
+				rating: 2,
+				output: JSON.stringify(calls(['a', 'lookup_order', { order: 'five' }]))
+			}),
+			T0
+		);
+		expect(refused).toMatchObject({ ok: false, field: 'output' });
+		expect(refused.ok ? '' : refused.message).toContain('fail its schema');
+		const saved = await submitReview(
+			db,
+			target.id,
+			repairer.id,
+			reviewSubmission(claimed, { decision: 'repair', rating: 2, output: JSON.stringify(fixed) }),
+			T0
+		);
+		expect(saved.ok).toBe(true);
+		await acceptAll(db, target.id, checker.id);
+		const frozen = await freezeDataset(db, target, 'pairs', ALL, admin.id);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const [pair] = (await exported(db, target, frozen.datasetId, 'openai_dpo')).map((l) =>
+			JSON.parse(l)
+		);
+		expect(pair).toEqual({
+			input: { messages: [ask('Order 5?')], tools: [lookup] },
+			preferred_output: [fixed],
+			non_preferred_output: [line.messages[1]]
+		});
+	});
+
 	it('finds tool call errors in an OpenAI file', async () => {
 		const lines = [
 			{
