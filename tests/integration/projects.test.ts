@@ -14,6 +14,7 @@ import {
 	getProject,
 	getProjectForUser,
 	isMember,
+	KINDS_FIXED,
 	listMembers,
 	listNonMembers,
 	listProjectsForUser,
@@ -99,6 +100,30 @@ describe('createProject', () => {
 });
 
 describe('updateProject', () => {
+	it('changes the kinds of input and output only while the project has no example', async () => {
+		const { db, admin } = await setup();
+		const created = await makeProject(db, admin.id);
+		const conversation = projectInput({ inputKind: 'conversation', outputKind: 'turn' });
+		expect(await updateProject(db, created.id, conversation, later)).toEqual({ ok: true });
+		expect(await getProject(db, created.id)).toMatchObject({
+			inputKind: 'conversation',
+			outputKind: 'turn'
+		});
+		await updateProject(db, created.id, projectInput(), later);
+		await importRows(db, (await getProject(db, created.id))!, [{ input: 'Hi', output: 'Hello' }]);
+		expect(
+			await updateProject(db, created.id, { ...conversation, name: 'Renamed' }, later)
+		).toEqual({
+			ok: false,
+			errors: { inputKind: [KINDS_FIXED], outputKind: [KINDS_FIXED] }
+		});
+		expect(await getProject(db, created.id)).toMatchObject({
+			name: created.name,
+			inputKind: 'text',
+			outputKind: 'text'
+		});
+	});
+
 	it('keeps requirement ids through a reorder and archives a removed one', async () => {
 		const { db, admin } = await setup();
 		const created = await makeProject(db, admin.id, {

@@ -70,24 +70,47 @@ export async function createProject(
 	});
 }
 
+/** Why the kinds of a project's inputs or outputs cannot change: its examples are of the old ones. */
+export const KINDS_FIXED =
+	'This project has examples already; their inputs and outputs are of the kind it has now. Make a new project for another kind.';
+
 /**
  * Saves the task definition. Requirements keep their ids so earlier per-requirement
- * ratings stay attached; a removed requirement is archived, not deleted.
+ * ratings stay attached; a removed requirement is archived, not deleted. The kinds of input
+ * and output are fixed once the project has an example: nothing is saved then.
  */
 export async function updateProject(
 	db: Db,
 	projectId: number,
 	input: ProjectInput,
 	now = new Date()
-) {
-	await db.transaction(async (tx) => {
+): Promise<{ ok: true } | { ok: false; errors: Record<string, string[]> }> {
+	return await db.transaction(async (tx) => {
 		const before = (
 			await tx
-				.select({ ratingScale: project.ratingScale, threshold: project.threshold })
+				.select({
+					ratingScale: project.ratingScale,
+					threshold: project.threshold,
+					inputKind: project.inputKind,
+					outputKind: project.outputKind
+				})
 				.from(project)
 				.where(eq(project.id, projectId))
 				.limit(1)
 		)[0];
+		const changed = (['inputKind', 'outputKind'] as const).filter(
+			(field) => before && before[field] !== input[field]
+		);
+		if (changed.length > 0) {
+			const any = await tx
+				.select({ id: example.id })
+				.from(example)
+				.where(eq(example.projectId, projectId))
+				.limit(1);
+			if (any.length > 0) {
+				return { ok: false, errors: Object.fromEntries(changed.map((f) => [f, [KINDS_FIXED]])) };
+			}
+		}
 		await tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId));
 		// The judge-guided order reads judges' ratings against the threshold: re-keyed with it.
 		if (
@@ -120,6 +143,7 @@ export async function updateProject(
 		if (removed.length > 0) {
 			await tx.update(requirement).set({ archived: true }).where(inArray(requirement.id, removed));
 		}
+		return { ok: true };
 	});
 }
 

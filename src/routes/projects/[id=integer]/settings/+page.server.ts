@@ -49,7 +49,8 @@ export const actions: Actions = {
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
 		const schemaErrors = projectSchemaErrors(parsed.data);
 		if (Object.keys(schemaErrors).length > 0) return fail(400, { values, errors: schemaErrors });
-		await updateProject(event.locals.db, project.id, parsed.data);
+		const updated = await updateProject(event.locals.db, project.id, parsed.data);
+		if (!updated.ok) return fail(409, { values, errors: updated.errors });
 		const saved = await projectToFormValues(
 			event.locals.db,
 			(await getProject(event.locals.db, project.id))!
