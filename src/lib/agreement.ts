@@ -178,7 +178,7 @@ export type BootstrapOptions = {
 };
 
 /** Linear interpolation between order statistics (R's default quantile, type 7). */
-function quantile(sorted: Float64Array, probability: number): number {
+export function quantile(sorted: Float64Array, probability: number): number {
 	const position = (sorted.length - 1) * probability;
 	const below = Math.floor(position);
 	const above = Math.min(below + 1, sorted.length - 1);
