@@ -34,6 +34,8 @@ export const DEFAULT_PROJECT_INPUT: ProjectInput = {
 	outputKind: 'text',
 	outputSchema: '',
 	conversationTurns: 'last',
+	labels: '',
+	multipleLabels: false,
 	ratingScale: 'five_star',
 	threshold: 4,
 	reviewsRequired: 1,

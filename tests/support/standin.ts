@@ -98,6 +98,7 @@ type JsonSchema = {
 	anyOf?: JsonSchema[];
 	oneOf?: JsonSchema[];
 	minItems?: number;
+	maxItems?: number;
 	minimum?: number;
 	minLength?: number;
 };
@@ -118,10 +119,19 @@ export function valueFor(schema: JsonSchema | undefined, seedText: string, path 
 			}
 			return out;
 		}
-		case 'array':
-			return Array.from({ length: Math.max(3, schema.minItems ?? 0) }, (_, i) =>
-				valueFor(schema.items, `${seedText} ${i + 1}`, '')
-			);
+		case 'array': {
+			const length = Math.min(schema.maxItems ?? Infinity, Math.max(3, schema.minItems ?? 0));
+			// A list of choices (labels) takes distinct ones, which differ from input to input.
+			const choices = schema.items?.enum;
+			if (choices) {
+				const start = [...seedText].reduce((sum, c) => sum + c.charCodeAt(0), 0);
+				return Array.from(
+					{ length: Math.min(length, choices.length) },
+					(_, i) => choices[(start + i) % choices.length]
+				);
+			}
+			return Array.from({ length }, (_, i) => valueFor(schema.items, `${seedText} ${i + 1}`, ''));
+		}
 		case 'integer':
 			return Math.max(schema.minimum ?? 1, 1);
 		case 'number':

@@ -17,7 +17,8 @@ describe('the teacher’s system prompt', () => {
 		id: 1,
 		instruction: 'Answer the customer.',
 		outputKind: 'text' as const,
-		outputSchema: null
+		outputSchema: null,
+		labelSet: null
 	};
 
 	it('states the instruction and each requirement', () => {

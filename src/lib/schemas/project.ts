@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseLabelLines } from './labels';
 
 export const RATING_SCALE_LABELS = {
 	five_star: 'Five stars (1–5)',
@@ -44,8 +45,13 @@ export const INPUT_KIND_LABELS = {
 export const OUTPUT_KIND_LABELS = {
 	text: 'Plain text',
 	json: 'JSON',
-	turn: 'Next assistant turn'
+	turn: 'Next assistant turn',
+	labels: 'Labels from a set'
 } as const;
+
+/** Outputs that are JSON, checked against the output schema: JSON, and choices of labels. */
+export const isJsonOutput = (kind: keyof typeof OUTPUT_KIND_LABELS) =>
+	kind === 'json' || kind === 'labels';
 
 /** What a field holds, as pages show and edit it. */
 export type ContentKind = keyof typeof INPUT_KIND_LABELS | keyof typeof OUTPUT_KIND_LABELS;
@@ -60,8 +66,16 @@ export const projectSchema = z
 		instruction: z.string().trim().max(20_000, 'Keep the instruction under 20,000 characters.'),
 		inputKind: z.enum(['text', 'json', 'conversation'], 'Choose text, JSON or a conversation.'),
 		inputSchema: jsonText,
-		outputKind: z.enum(['text', 'json', 'turn'], 'Choose text, JSON or the next assistant turn.'),
+		outputKind: z.enum(
+			['text', 'json', 'turn', 'labels'],
+			'Choose text, JSON, the next assistant turn or labels.'
+		),
 		outputSchema: jsonText,
+		/** A label set as the form writes it: one label a line, name | key | description | group. */
+		labels: z.string().max(50_000, 'Keep the label set under 50,000 characters.').default(''),
+		multipleLabels: z
+			.preprocess((value) => value === true || value === 'on', z.boolean())
+			.default(false),
 		conversationTurns: z
 			.enum(['last', 'each'], 'Choose the final turn or every assistant turn.')
 			.default('last'),
@@ -148,6 +162,19 @@ export const projectSchema = z
 				message: 'A turn’s tool calls are checked by their tools’ schemas.'
 			});
 		}
+		if (value.outputKind === 'labels') {
+			const read = parseLabelLines(value.labels, value.multipleLabels);
+			if (!read.ok)
+				for (const message of read.errors)
+					ctx.addIssue({ code: 'custom', path: ['labels'], message });
+			if (value.outputSchema !== '') {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['outputSchema'],
+					message: 'Labels are checked against the label set, not a schema of their own.'
+				});
+			}
+		}
 		if (value.outputKind === 'text' && value.outputSchema !== '') {
 			ctx.addIssue({
 				code: 'custom',
@@ -173,6 +200,8 @@ export function projectFormValues(form: FormData) {
 		outputKind: field('outputKind'),
 		outputSchema: field('outputSchema'),
 		conversationTurns: field('conversationTurns') || 'last',
+		labels: field('labels'),
+		multipleLabels: form.get('multipleLabels') === 'on',
 		ratingScale: field('ratingScale'),
 		threshold: field('threshold') || '4',
 		reviewsRequired: field('reviewsRequired'),
@@ -222,6 +251,8 @@ export const DEFAULT_PROJECT_VALUES: ProjectFormValues = {
 	outputKind: 'text',
 	outputSchema: '',
 	conversationTurns: 'last',
+	labels: '',
+	multipleLabels: false,
 	ratingScale: 'five_star',
 	threshold: '4',
 	reviewsRequired: '1',

@@ -6,6 +6,7 @@ import { notStaged } from './import/staging';
 import type { ProjectInput } from '../schemas/project';
 import type { SessionUser } from './auth';
 import { checkJsonSchema } from '../jsonSchema';
+import { labelLines, labelOutputSchema, parseLabelLines, type LabelSet } from '../schemas/labels';
 
 /** The top rating value of a pass/fail scale is its pass. */
 export function thresholdFor(input: Pick<ProjectInput, 'ratingScale' | 'threshold'>): number {
@@ -25,6 +26,22 @@ export function projectSchemaErrors(input: ProjectInput): Record<string, string[
 	return errors;
 }
 
+/** The output's schema and label set: a label set's outputs are JSON that fits the set. */
+function outputRules(input: ProjectInput) {
+	if (input.outputKind === 'labels') {
+		const read = parseLabelLines(input.labels, input.multipleLabels);
+		if (!read.ok) throw new Error(`the label set was not checked: ${read.errors[0]}`);
+		return {
+			outputSchema: JSON.stringify(labelOutputSchema(read.set)),
+			labelSet: JSON.stringify(read.set)
+		};
+	}
+	return {
+		outputSchema: input.outputKind === 'json' && input.outputSchema ? input.outputSchema : null,
+		labelSet: null
+	};
+}
+
 function projectColumns(input: ProjectInput, now: Date) {
 	return {
 		name: input.name,
@@ -32,7 +49,7 @@ function projectColumns(input: ProjectInput, now: Date) {
 		inputKind: input.inputKind,
 		inputSchema: input.inputKind === 'json' && input.inputSchema ? input.inputSchema : null,
 		outputKind: input.outputKind,
-		outputSchema: input.outputKind === 'json' && input.outputSchema ? input.outputSchema : null,
+		...outputRules(input),
 		conversationTurns: input.conversationTurns,
 		ratingScale: input.ratingScale,
 		threshold: thresholdFor(input),
@@ -289,7 +306,9 @@ export async function projectToFormValues(db: Db, found: Project) {
 		inputKind: found.inputKind,
 		inputSchema: found.inputSchema ?? '',
 		outputKind: found.outputKind,
-		outputSchema: found.outputSchema ?? '',
+		outputSchema: found.outputKind === 'json' ? (found.outputSchema ?? '') : '',
+		labels: found.labelSet ? labelLines(JSON.parse(found.labelSet) as LabelSet) : '',
+		multipleLabels: found.labelSet ? (JSON.parse(found.labelSet) as LabelSet).multiple : false,
 		conversationTurns: found.conversationTurns,
 		ratingScale: found.ratingScale,
 		threshold: String(found.ratingScale === 'five_star' ? found.threshold : 4),

@@ -1,3 +1,4 @@
+import type { LabelSet } from '../schemas/labels';
 import { and, desc, eq, gt } from 'drizzle-orm';
 import type { Db } from './db';
 import { example, review, type Project } from './db/schema';
@@ -61,6 +62,7 @@ export async function reviewSetup(db: Db, target: Project, userId: string, now: 
 			inputKind: target.inputKind,
 			outputKind: target.outputKind,
 			outputSchema: target.outputSchema,
+			labelSet: target.labelSet ? (JSON.parse(target.labelSet) as LabelSet) : null,
 			leaseMinutes: target.leaseMinutes
 		},
 		progress: await queueProgress(db, target.id, userId, now),

@@ -15,6 +15,7 @@ import {
 import { isOnScale, topOfScale, verdict } from '../ratings';
 import { compileValidator } from '../jsonSchema';
 import { readTurn, type Thread } from '../conversations';
+import { isJsonOutput } from '../schemas/project';
 import { notStaged } from './import/staging';
 import { leaseExpiry } from './queue';
 import { UNJUDGED } from './judges/triage';
@@ -75,7 +76,7 @@ export function checkRepair(
 		const read = readTurn(JSON.parse(input) as Thread, parsed);
 		if (!read.ok) return { error: read.reason };
 		text = JSON.stringify(read.turn);
-	} else if (target.outputKind === 'json') {
+	} else if (isJsonOutput(target.outputKind)) {
 		let parsed: unknown;
 		try {
 			parsed = JSON.parse(output);

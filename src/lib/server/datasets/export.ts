@@ -13,6 +13,7 @@ import {
 import { datasetRows } from '.';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
 import { messageText, toolCallProblems, type Message, type Thread } from '../../conversations';
+import { labelsAnswer } from '../../schemas/labels';
 import {
 	THREAD_FORMATS,
 	threadLine,
@@ -217,7 +218,14 @@ export async function* exportChunks(
 		.from(revision)
 		.where(eq(revision.id, sql.placeholder('id')))
 		.prepare();
-	for await (const rows of datasetRows(db, datasetId)()) {
+	// A label project's files give the labels by name, as the assistant's answer.
+	const labels = target.outputKind === 'labels';
+	const named = (answer: { output: string | null }) =>
+		labels && answer.output !== null
+			? labelsAnswer((JSON.parse(answer.output) as { labels: string[] }).labels)
+			: answer.output;
+	for await (const page of datasetRows(db, datasetId)()) {
+		const rows = labels ? page.map((r) => ({ ...r, output: named(r) })) : page;
 		let chunk = '';
 		for (const row of rows) {
 			if (row.split !== options.split) continue;
@@ -225,7 +233,8 @@ export async function* exportChunks(
 			if (options.format === 'openai_dpo') {
 				const rejectedId = row.authorKind === 'user' ? await rejectedIdOf(row) : null;
 				if (rejectedId === null) continue;
-				const rejected = (await answerOf.execute({ id: rejectedId }))[0]!;
+				const found = (await answerOf.execute({ id: rejectedId }))[0]!;
+				const rejected = { ...found, output: named(found) };
 				chunk +=
 					(threads
 						? jsonLine(

@@ -493,6 +493,7 @@ export const project = pgTable('project', {
 	outputKind: text('output_kind').notNull().default('text'),
 	conversationTurns: text('conversation_turns').notNull().default('last'),
 	outputSchema: text('output_schema'),
+	labelSet: text('label_set'),
 	ratingScale: text('rating_scale').notNull().default('five_star'),
 	threshold: bigint('threshold', { mode: 'number' }).notNull().default(4),
 	reviewsRequired: bigint('reviews_required', { mode: 'number' }).notNull().default(1),

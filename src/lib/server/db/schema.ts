@@ -79,8 +79,11 @@ export type Aggregation = (typeof AGGREGATIONS)[number];
 /** What an example's input is: text, JSON, or a conversation (the thread before a turn). */
 export const INPUT_KINDS = ['text', 'json', 'conversation'] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
-/** What its output is: text, JSON, or the next assistant turn of a conversation. */
-export const OUTPUT_KINDS = ['text', 'json', 'turn'] as const;
+/**
+ * What its output is: text, JSON, the next assistant turn of a conversation, or a choice from
+ * the project's label set.
+ */
+export const OUTPUT_KINDS = ['text', 'json', 'turn', 'labels'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 /** Which assistant turns of an imported conversation become examples. */
 export const CONVERSATION_TURNS = ['last', 'each'] as const;
@@ -100,6 +103,11 @@ export const project = sqliteTable('project', {
 		.notNull()
 		.default('last'),
 	outputSchema: text('output_schema'),
+	/**
+	 * For label outputs: the label set as JSON (see schemas/labels.ts); the output schema is
+	 * then the one every choice from it fits.
+	 */
+	labelSet: text('label_set'),
 	ratingScale: text('rating_scale', { enum: RATING_SCALES }).notNull().default('five_star'),
 	/** five_star: the lowest passing star count; pass_fail scales: 1 = pass. */
 	threshold: integer('threshold').notNull().default(4),

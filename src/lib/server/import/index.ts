@@ -13,6 +13,7 @@ import {
 	type Project
 } from '../db/schema';
 import { compileValidator } from '../../jsonSchema';
+import type { LabelSet } from '../../schemas/labels';
 import { hashText, splitForInputHash } from '../split';
 import { priorityTagOf, randomKey } from '../queuePriority';
 import {
@@ -70,6 +71,7 @@ export function rowRules(found: Project, maxFieldBytes = DEFAULT_MAX_FIELD_BYTES
 		inputKind: found.inputKind,
 		outputKind: found.outputKind,
 		conversationTurns: found.conversationTurns,
+		labelSet: found.labelSet ? (JSON.parse(found.labelSet) as LabelSet) : undefined,
 		inputValidator: compileValidator(found.inputSchema),
 		outputValidator: compileValidator(found.outputSchema),
 		maxFieldBytes
@@ -391,7 +393,7 @@ function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' 
 			.values({ exampleId: sql.placeholder('exampleId'), tag: sql.placeholder('tag') })
 			.onConflictDoNothing()
 			.prepare();
-		const hasOutputSchema = target.outputKind === 'json' && !!target.outputSchema;
+		const hasOutputSchema = target.outputKind !== 'text' && !!target.outputSchema;
 		const priorityTag = priorityTagOf(target.queuePriority);
 
 		return async (row: ImportRow, batchId: number, at: Date): Promise<boolean> => {

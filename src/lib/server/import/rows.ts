@@ -1,5 +1,6 @@
 import type { ConversationTurns, InputKind, OutputKind } from '../db/schema';
 import type { SchemaValidator } from '../../jsonSchema';
+import { labelsOutput, readLabels, type LabelSet } from '../../schemas/labels';
 import {
 	readHuggingFaceThread,
 	readOpenAiThread,
@@ -26,6 +27,8 @@ export type LineError = { line: number; message: string };
 export type RowRules = {
 	inputKind: InputKind;
 	outputKind: OutputKind;
+	/** Label projects only: the set their outputs are chosen from. */
+	labelSet?: LabelSet;
 	/** Conversation projects only; the final turn when not given. */
 	conversationTurns?: ConversationTurns;
 	inputValidator: SchemaValidator | null;
@@ -84,6 +87,26 @@ function content(
 		if (problem) return { error: `"${field}" fails the project's schema: ${problem}` };
 	}
 	return { text: JSON.stringify(parsed) };
+}
+
+/**
+ * A label output: {"labels": […]}, a list of names, or the names as text (one, or several
+ * separated by commas), each a label of the set; stored as {"labels": […]} in the set's order.
+ */
+function labelsContent(
+	value: unknown,
+	set: LabelSet | undefined
+): { text: string } | { error: string } {
+	const names = set
+		? readLabels(set, typeof value === 'string' ? value : JSON.stringify(value))
+		: null;
+	if (names === null) {
+		const known = set ? set.labels.map((l) => l.name).join(', ') : 'none';
+		return {
+			error: `"output" is not ${set?.multiple ? 'a choice of labels' : 'one label'} of this project's set (${known})`
+		};
+	}
+	return { text: labelsOutput(names) };
 }
 
 function tagsOf(value: unknown): { tags: string[] } | { error: string } {
@@ -185,7 +208,10 @@ export function normalizeRow(
 	}
 	let output: string | null = null;
 	if (outputValue !== undefined && outputValue !== null && outputValue !== '') {
-		const checked = content('output', outputValue, rules.outputKind, rules.outputValidator);
+		const checked =
+			rules.outputKind === 'labels'
+				? labelsContent(outputValue, rules.labelSet)
+				: content('output', outputValue, rules.outputKind, rules.outputValidator);
 		if ('error' in checked) problems.push(checked.error);
 		else output = checked.text;
 		const large = output === null ? null : tooLarge('output', output, rules.maxFieldBytes);

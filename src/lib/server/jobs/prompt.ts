@@ -8,6 +8,8 @@ import type { Db } from '../db';
 import { example, revision, type Model, type Project } from '../db/schema';
 import { listRequirements } from '../projects';
 import { compileValidator } from '../../jsonSchema';
+import { labelsOutput, readLabels, type LabelSet } from '../../schemas/labels';
+import { isJsonOutput } from '../../schemas/project';
 import {
 	readTurn,
 	threadOf,
@@ -23,7 +25,7 @@ import {
 
 export type PromptOptions = { fewShot: number; reasoning: boolean };
 
-export type Task = Pick<Project, 'id' | 'instruction' | 'outputKind' | 'outputSchema'>;
+export type Task = Pick<Project, 'id' | 'instruction' | 'outputKind' | 'outputSchema' | 'labelSet'>;
 
 export type Prompt = {
 	/** An answer to each input, or input/output pairs proposed from each passage of a document. */
@@ -36,6 +38,8 @@ export type Prompt = {
 	reasoning: boolean;
 	outputKind: Project['outputKind'];
 	validate: ((value: unknown) => string | null) | null;
+	/** A label project's set: an answer naming its labels is read as a choice of them. */
+	labels?: LabelSet;
 	pairsPerPassage?: number;
 };
 
@@ -56,7 +60,23 @@ export function buildSystemPrompt(
 					.join('\n')
 		);
 	}
-	if (task.outputKind === 'json') {
+	// The same words for the teacher, whose request also holds it to the set's JSON schema, and
+	// for the student, whose training files give the labels by name.
+	if (task.outputKind === 'labels' && task.labelSet) {
+		const set = JSON.parse(task.labelSet) as LabelSet;
+		parts.push(
+			`${set.multiple ? 'Choose every label that applies' : 'Choose the one label that fits'}, from:\n` +
+				set.labels
+					.map(
+						(l) =>
+							`- ${l.group ? `${l.group} › ` : ''}${l.name}${l.description ? `: ${l.description}` : ''}`
+					)
+					.join('\n') +
+				(set.multiple
+					? '\nAnswer with their names, separated by commas.'
+					: "\nAnswer with the label's name.")
+		);
+	} else if (task.outputKind === 'json') {
 		parts.push(
 			task.outputSchema
 				? 'Answer with one JSON value that fits the given schema.'
@@ -65,7 +85,7 @@ export function buildSystemPrompt(
 	}
 	if (reasoning) {
 		parts.push(
-			task.outputKind === 'json'
+			isJsonOutput(task.outputKind)
 				? 'Think the task through first: put your reasoning in "reasoning" and the answer in "output".'
 				: REASONING_TAGS
 		);
@@ -121,7 +141,7 @@ export async function buildPrompt(db: Db, task: Task, options: PromptOptions): P
 	const schema = task.outputSchema
 		? (JSON.parse(task.outputSchema) as Record<string, unknown>)
 		: null;
-	const json = task.outputKind === 'json';
+	const json = isJsonOutput(task.outputKind);
 	const wrapped = json && options.reasoning;
 	const outputSchema = schema ?? {};
 	let responseFormat: Prompt['responseFormat'];
@@ -150,7 +170,8 @@ export async function buildPrompt(db: Db, task: Task, options: PromptOptions): P
 		wrapped,
 		reasoning: options.reasoning,
 		outputKind: task.outputKind,
-		validate: compileValidator(task.outputSchema)
+		validate: compileValidator(task.outputSchema),
+		labels: task.labelSet ? (JSON.parse(task.labelSet) as LabelSet) : undefined
 	};
 }
 
@@ -294,7 +315,14 @@ export function parseOutput(prompt: Prompt, content: string, sideReasoning?: str
 			text = text.slice(tagged[0].length).trim();
 		}
 	}
-	if (prompt.outputKind !== 'json') {
+	if (prompt.labels && !prompt.wrapped) {
+		// A student trained on files that give the label by name may answer with the name.
+		const names = readLabels(prompt.labels, text);
+		if (names !== null) {
+			return { output: labelsOutput(names), reasoning, schemaValid: true, schemaErrors: null };
+		}
+	}
+	if (!isJsonOutput(prompt.outputKind)) {
 		return { output: text, reasoning, schemaValid: null, schemaErrors: null } as ParsedOutput;
 	}
 	let value: unknown;
@@ -342,7 +370,7 @@ export async function buildPairPrompt(
 	const schema = task.outputSchema
 		? (JSON.parse(task.outputSchema) as Record<string, unknown>)
 		: null;
-	const output = task.outputKind === 'json' ? (schema ?? {}) : { type: 'string' };
+	const output = isJsonOutput(task.outputKind) ? (schema ?? {}) : { type: 'string' };
 	return {
 		mode: 'pairs',
 		system,
@@ -411,7 +439,7 @@ export function parsePairs(
 			continue;
 		}
 		const text =
-			typeof pair.output === 'string' && prompt.outputKind !== 'json'
+			typeof pair.output === 'string' && !isJsonOutput(prompt.outputKind)
 				? pair.output
 				: JSON.stringify(pair.output);
 		pairs.push({ input: pair.input.trim(), ...parseOutput(prompt, text) });

@@ -1,0 +1,1 @@
+ALTER TABLE `project` ADD `label_set` text;

@@ -1,0 +1,232 @@
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Db } from '$lib/server/db';
+import { example, revision, type Project } from '$lib/server/db/schema';
+import { freezeDataset } from '$lib/server/datasets';
+import { exportChunks, linesOf } from '$lib/server/datasets/export';
+import { importExamples } from '$lib/server/import';
+import { JobRunner } from '$lib/server/jobs/runner';
+import { addMember, getProject, projectToFormValues } from '$lib/server/projects';
+import { claimNext } from '$lib/server/queue';
+import { submitReview } from '$lib/server/reviews';
+import { datasetFilterSchema } from '$lib/schemas/dataset';
+import { projectSchema } from '$lib/schemas/project';
+import {
+	jsonl,
+	linesSource,
+	makeProject,
+	makeUser,
+	reviewSubmission,
+	T0
+} from '../support/fixtures';
+import { jobReaches, standinProvider, startJob, TEST_SECRET } from '../support/jobs';
+import { startStandin, type Standin } from '../support/standin';
+import { testDb } from '../support/database';
+
+const LABELS = [
+	'billing | b | Invoices, payments and refunds | Money',
+	'shipping | h | Where a parcel is | Delivery',
+	'damaged | d | Arrived broken | Delivery',
+	'other | o'
+].join('\n');
+
+let standin: Standin | undefined;
+let runner: JobRunner | undefined;
+afterEach(async () => {
+	await runner?.stop();
+	await standin?.close();
+	runner = undefined;
+	standin = undefined;
+});
+
+async function labelProject(db: Db, multipleLabels = false) {
+	const admin = await makeUser(db, 'admin');
+	const target = await makeProject(db, admin.id, {
+		outputKind: 'labels',
+		labels: LABELS,
+		multipleLabels,
+		ratingScale: 'pass_fail',
+		splitTrain: 100,
+		splitVal: 0,
+		splitTest: 0
+	});
+	return { admin, target };
+}
+
+async function importText(db: Db, target: Project, text: string, userId: string) {
+	return await importExamples(
+		db,
+		target,
+		{ source: linesSource(text), format: 'jsonl', filename: 'labels.jsonl', userId },
+		T0
+	);
+}
+
+async function currentOutputs(db: Db, projectId: number) {
+	return (
+		await db
+			.select({ output: revision.output })
+			.from(example)
+			.innerJoin(revision, eq(revision.id, example.currentRevisionId))
+			.where(eq(example.projectId, projectId))
+			.orderBy(example.id)
+	).map((r) => r.output);
+}
+
+describe('a label project', () => {
+	it('keeps its label set, and gives the form its lines back', async () => {
+		const db = await testDb();
+		const { target } = await labelProject(db, true);
+		expect(JSON.parse(target.labelSet!)).toMatchObject({ multiple: true });
+		expect(JSON.parse(target.outputSchema!).properties.labels.items.enum).toEqual([
+			'billing',
+			'shipping',
+			'damaged',
+			'other'
+		]);
+		const values = await projectToFormValues(db, target);
+		expect(values).toMatchObject({ outputKind: 'labels', multipleLabels: true, outputSchema: '' });
+		expect(values.labels.split('\n')).toHaveLength(4);
+		expect(projectSchema.safeParse({ ...values, threshold: '4' }).success).toBe(true);
+	});
+
+	it('imports labels given as names or JSON, and refuses a label not in the set, line by line', async () => {
+		const db = await testDb();
+		const { admin, target } = await labelProject(db);
+		const refused = await importText(
+			db,
+			target,
+			jsonl([
+				{ input: 'Where is my parcel?', output: 'shipping' },
+				{ input: 'Charged twice', output: 'weather' },
+				{ input: 'Broken mug', output: { labels: ['damaged', 'other'] } }
+			]),
+			admin.id
+		);
+		expect(refused.ok).toBe(false);
+		expect(refused.ok ? [] : refused.errors).toEqual([
+			{
+				line: 2,
+				message:
+					'"output" is not one label of this project\'s set (billing, shipping, damaged, other)'
+			},
+			{
+				line: 3,
+				message:
+					'"output" is not one label of this project\'s set (billing, shipping, damaged, other)'
+			}
+		]);
+		expect(await currentOutputs(db, target.id)).toEqual([]);
+		const imported = await importText(
+			db,
+			target,
+			jsonl([
+				{ input: 'Where is my parcel?', output: 'Shipping' },
+				{ input: 'Broken mug', output: { labels: ['damaged'] } },
+				{ input: 'Hello' }
+			]),
+			admin.id
+		);
+		expect(imported).toMatchObject({ ok: true, imported: 3 });
+		expect(await currentOutputs(db, target.id)).toEqual([
+			'{"labels":["shipping"]}',
+			'{"labels":["damaged"]}',
+			null
+		]);
+	});
+
+	it('asks the teacher for labels of the set, and the review’s choice of others is the repair', async () => {
+		standin = await startStandin();
+		const db = await testDb();
+		const { admin, target } = await labelProject(db, true);
+		const rater = await makeUser(db, 'annotator');
+		const checker = await makeUser(db, 'annotator');
+		await addMember(db, target.id, rater.id);
+		await addMember(db, target.id, checker.id);
+		const { modelId } = await standinProvider(db, standin.url);
+		runner = new JobRunner(db, { key: TEST_SECRET, baseBackoffMs: 20, pollMs: 50 });
+		await runner.start();
+		const inputs = Array.from({ length: 12 }, (_, i) => `Customer message ${i}`);
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs);
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		const outputs = await currentOutputs(db, target.id);
+		expect(outputs).toHaveLength(12);
+		const names = new Set<string>();
+		for (const output of outputs) {
+			const { labels } = JSON.parse(output!) as { labels: string[] };
+			expect(labels.length).toBeGreaterThan(0);
+			for (const name of labels) names.add(name);
+		}
+		expect([...names].every((n) => ['billing', 'shipping', 'damaged', 'other'].includes(n))).toBe(
+			true
+		);
+		expect(names.size).toBeGreaterThan(1);
+
+		// A label outside the set is refused; another choice from it is a repair.
+		const claimed = (await claimNext(db, target.id, rater.id, T0))!;
+		const wrong = await submitReview(
+			db,
+			target.id,
+			rater.id,
+			reviewSubmission(claimed, {
+				decision: 'repair',
+				rating: 0,
+				output: '{"labels":["weather"]}'
+			}),
+			T0
+		);
+		expect(wrong).toMatchObject({ ok: false, field: 'output' });
+		const repaired = await submitReview(
+			db,
+			target.id,
+			rater.id,
+			reviewSubmission(claimed, {
+				decision: 'repair',
+				rating: 0,
+				output: '{"labels":["billing","other"]}'
+			}),
+			T0
+		);
+		expect(repaired.ok).toBe(true);
+		for (let c = await claimNext(db, target.id, checker.id, T0); c;) {
+			const saved = await submitReview(
+				db,
+				target.id,
+				checker.id,
+				reviewSubmission(c, { rating: 1 }),
+				T0
+			);
+			expect(saved.ok).toBe(true);
+			c = await claimNext(db, target.id, checker.id, T0);
+		}
+		const frozen = await freezeDataset(
+			db,
+			(await getProject(db, target.id))!,
+			'labels',
+			datasetFilterSchema.parse({}),
+			admin.id
+		);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const lines: string[] = [];
+		for await (const line of linesOf(
+			exportChunks(db, target, frozen.datasetId, {
+				format: 'openai',
+				split: 'train',
+				reasoning: false
+			})
+		)) {
+			lines.push(line);
+		}
+		expect(lines.length).toBeGreaterThan(0);
+		const answers = lines.map((l) => JSON.parse(l).messages.at(-1).content as string);
+		// The labels by name, as the assistant's answer.
+		expect(answers).toContain('billing, other');
+		for (const answer of answers) {
+			for (const name of answer.split(', ')) {
+				expect(['billing', 'shipping', 'damaged', 'other']).toContain(name);
+			}
+		}
+		expect(JSON.parse(lines[0]).messages[0].content).toContain('Choose every label that applies');
+	});
+});
