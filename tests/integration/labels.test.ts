@@ -7,6 +7,7 @@ import { exportChunks, linesOf } from '$lib/server/datasets/export';
 import { importExamples } from '$lib/server/import';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember, getProject, projectToFormValues } from '$lib/server/projects';
+import { labelReport } from '$lib/server/labelAgreement';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
@@ -72,6 +73,72 @@ async function currentOutputs(db: Db, projectId: number) {
 			.orderBy(example.id)
 	).map((r) => r.output);
 }
+
+describe('agreement on a label project', () => {
+	it('takes each person’s accepted or repaired labels, label by label, with the majority’s confusion', async () => {
+		const db = await testDb();
+		const admin = await makeUser(db, 'admin');
+		const target = await makeProject(db, admin.id, {
+			outputKind: 'labels',
+			labels: LABELS,
+			ratingScale: 'pass_fail',
+			reviewsRequired: 2
+		});
+		const [first, second] = [await makeUser(db, 'annotator'), await makeUser(db, 'annotator')];
+		await addMember(db, target.id, first.id);
+		await addMember(db, target.id, second.id);
+		const given = ['billing', 'shipping', 'damaged', 'other', 'billing'];
+		const imported = await importText(
+			db,
+			target,
+			jsonl(
+				given.flatMap((label, i) => [0, 1].map((k) => ({ input: `Q${i}.${k}`, output: label })))
+			),
+			admin.id
+		);
+		expect(imported).toMatchObject({ ok: true, imported: 10 });
+		// The first accepts all ten; the second accepts seven and repairs three to "other".
+		for (let c = await claimNext(db, target.id, first.id, T0); c;) {
+			expect(
+				(await submitReview(db, target.id, first.id, reviewSubmission(c, { rating: 1 }), T0)).ok
+			).toBe(true);
+			c = await claimNext(db, target.id, first.id, T0);
+		}
+		let repaired = 0;
+		for (let c = await claimNext(db, target.id, second.id, T0); c;) {
+			const output = (
+				await db
+					.select({ output: revision.output })
+					.from(revision)
+					.where(eq(revision.id, c.revisionId))
+			)[0].output;
+			const repair = repaired < 3 && output !== '{"labels":["other"]}';
+			if (repair) repaired++;
+			const saved = await submitReview(
+				db,
+				target.id,
+				second.id,
+				reviewSubmission(
+					c,
+					repair ? { rating: 0, decision: 'repair', output: '{"labels":["other"]}' } : { rating: 1 }
+				),
+				T0
+			);
+			expect(saved.ok).toBe(true);
+			c = await claimNext(db, target.id, second.id, T0);
+		}
+		const report = (await labelReport(db, (await getProject(db, target.id))!))!;
+		expect(report.units).toBe(10);
+		// Seven examples agree, three do not (and have no majority).
+		expect(report.confusion!.units).toBe(7);
+		const matrix = report.confusion!.matrix;
+		expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(14);
+		expect(matrix.every((row, i) => row.every((n, j) => i === j || n === 0))).toBe(true);
+		const other = report.labels.find((l) => l.label === 'other')!;
+		expect(other.kappa.value!.value).toBeLessThan(1);
+		expect(other.share).toBeCloseTo((4 + 3) / 20, 5);
+	});
+});
 
 describe('a label project', () => {
 	it('keeps its label set, and gives the form its lines back', async () => {

@@ -4,6 +4,7 @@ import { projectAgreement } from '$lib/server/agreement';
 import { listJudges } from '$lib/server/judges';
 import { judgeAgreement, judgesSideBySide } from '$lib/server/judges/agreement';
 import { auditEstimates } from '$lib/server/judges/audit';
+import { labelReport } from '$lib/server/labelAgreement';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -22,5 +23,11 @@ export const load: PageServerLoad = async (event) => {
 	// The audit sample's estimates, once the queue is judge-guided.
 	const audit =
 		project.queueOrder === 'judged' ? await auditEstimates(event.locals.db, project) : null;
-	return { agreement, judges, sideBySide, audit };
+	return {
+		agreement,
+		judges,
+		sideBySide,
+		audit,
+		labels: await labelReport(event.locals.db, project)
+	};
 };
