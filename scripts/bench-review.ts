@@ -1,10 +1,11 @@
 // The review screen as an annotator works it, in Debian's Chromium against the built server:
 // for each kind of project, 100 examples are rated and accepted from the keyboard (5, then
 // Enter), and each Enter is timed in the page from its keydown to the moment the next example is
-// in the document. Kinds: plain text, and conversations of 13 messages with tools and tool calls
-// (the thread view, folded earlier messages, the turn set apart).
+// in the document. Kinds: plain text; conversations of 13 messages with tools and tool calls
+// (the thread view, folded earlier messages, the turn set apart); and a multiple-choice set of
+// 12 grouped labels, each output two of them.
 // The last line is one JSON object: {"text_p50_ms", "text_p95_ms", "thread_p50_ms",
-// "thread_p95_ms", "samples"}.
+// "thread_p95_ms", "labels_p50_ms", "labels_p95_ms", "samples"}.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,13 +70,19 @@ function thread(i: number) {
 	return { messages, tools };
 }
 
-async function seed(db: Db, ownerId: string, raterId: string, kind: 'text' | 'thread') {
+const LABELS = Array.from(
+	{ length: 12 },
+	(_, i) => `topic-${i + 1} | | Messages about topic ${i + 1} | Group ${(i % 3) + 1}`
+).join('\n');
+
+async function seed(db: Db, ownerId: string, raterId: string, kind: 'text' | 'thread' | 'labels') {
 	const project = await createProject(
 		db,
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
-			name: kind === 'text' ? 'Replies' : 'Threads',
-			...(kind === 'thread' ? { inputKind: 'conversation', outputKind: 'turn' } : {})
+			name: kind,
+			...(kind === 'thread' ? { inputKind: 'conversation', outputKind: 'turn' } : {}),
+			...(kind === 'labels' ? { outputKind: 'labels', labels: LABELS, multipleLabels: true } : {})
 		}),
 		ownerId
 	);
@@ -84,12 +91,15 @@ async function seed(db: Db, ownerId: string, raterId: string, kind: 'text' | 'th
 		for (let i = 0; i < ITEMS + 5; i++) {
 			yield (
 				JSON.stringify(
-					kind === 'text'
-						? {
+					kind === 'thread'
+						? thread(i)
+						: {
 								input: `Question ${i}: ${'Where is my parcel? '.repeat(10)}`,
-								output: `Answer ${i}.`
+								output:
+									kind === 'labels'
+										? `topic-${(i % 12) + 1}, topic-${((i + 5) % 12) + 1}`
+										: `Answer ${i}.`
 							}
-						: thread(i)
 				) + '\n'
 			);
 		}
@@ -105,32 +115,27 @@ async function seed(db: Db, ownerId: string, raterId: string, kind: 'text' | 'th
 }
 
 /** Each Enter's time from keydown to the next example in the document, in the page's clock. */
-async function timeEnters(page: Page, count: number): Promise<number[]> {
-	await page.evaluate(() => {
-		const w = window as unknown as { enterAt: number };
-		addEventListener('keydown', (e) => e.key === 'Enter' && (w.enterAt = performance.now()), {
-			capture: true
-		});
+// Written as text: the functions tsx compiles carry helpers the page does not have.
+const LISTEN_FOR_ENTER = `addEventListener('keydown', (e) => { if (e.key === 'Enter') window.enterAt = performance.now(); }, { capture: true })`;
+const NEXT_SHOWN = (old: string) => `new Promise((resolve) => {
+	const observer = new MutationObserver(() => {
+		const input = document.querySelector('input[name="exampleId"]');
+		if (input && input.value !== ${JSON.stringify(old)}) {
+			observer.disconnect();
+			resolve(performance.now() - window.enterAt);
+		}
 	});
+	observer.observe(document.body, { childList: true, subtree: true, attributes: true });
+})`;
+
+/** Each Enter's time from keydown to the next example in the document, in the page's clock. */
+async function timeEnters(page: Page, count: number): Promise<number[]> {
+	await page.evaluate(LISTEN_FOR_ENTER);
 	const times: number[] = [];
 	for (let n = 0; n < count; n++) {
 		const shown = await page.locator('input[name="exampleId"]').inputValue();
 		await page.keyboard.press('5');
-		const next = page.evaluate(
-			(old) =>
-				new Promise<number>((resolve) => {
-					const changed = () => {
-						const input = document.querySelector<HTMLInputElement>('input[name="exampleId"]');
-						if (input && input.value !== old) {
-							observer.disconnect();
-							resolve(performance.now() - (window as unknown as { enterAt: number }).enterAt);
-						}
-					};
-					const observer = new MutationObserver(changed);
-					observer.observe(document.body, { childList: true, subtree: true, attributes: true });
-				}),
-			shown
-		);
+		const next = page.evaluate(NEXT_SHOWN(shown)) as Promise<number>;
 		await page.keyboard.press('Enter');
 		times.push(await next);
 		// An annotator reads before the next rating; the screen fetches the next one meanwhile.
@@ -154,7 +159,8 @@ const rater = await createUser(db, {
 });
 const projects = {
 	text: await seed(db, owner.id, rater.id, 'text'),
-	thread: await seed(db, owner.id, rater.id, 'thread')
+	thread: await seed(db, owner.id, rater.id, 'thread'),
+	labels: await seed(db, owner.id, rater.id, 'labels')
 };
 const token = generateSessionToken();
 await createSession(db, token, rater.id);
@@ -191,6 +197,8 @@ console.log(
 		text_p50_ms: round2(percentile(results.text, 50)),
 		text_p95_ms: round2(percentile(results.text, 95)),
 		thread_p50_ms: round2(percentile(results.thread, 50)),
-		thread_p95_ms: round2(percentile(results.thread, 95))
+		thread_p95_ms: round2(percentile(results.thread, 95)),
+		labels_p50_ms: round2(percentile(results.labels, 50)),
+		labels_p95_ms: round2(percentile(results.labels, 95))
 	})
 );
