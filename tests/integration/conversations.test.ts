@@ -171,6 +171,62 @@ describe('conversation import', () => {
 		expect(rows[0].conversationKey).not.toBe(rows[2].conversationKey);
 	});
 
+	it('takes parallel calls and several rounds in the Hugging Face and ShareGPT shapes too', async () => {
+		const db = await testDb();
+		const { admin, target } = await conversationProject(db);
+		const huggingFace = {
+			messages: [
+				ask('Weather in Oslo and Lyon?'),
+				{
+					role: 'assistant',
+					tool_calls: [
+						{ type: 'function', function: { name: 'get_weather', arguments: { city: 'Oslo' } } },
+						{ type: 'function', function: { name: 'get_weather', arguments: { city: 'Lyon' } } }
+					]
+				},
+				{ role: 'tool', tool_call_id: 'call_1', content: 'snow' },
+				{ role: 'tool', tool_call_id: 'call_2', content: 'rain' },
+				say('Snow in Oslo, rain in Lyon.'),
+				ask('And order 9?'),
+				say('Let me look.')
+			],
+			tools: [weather.function, lookup.function]
+		};
+		const shareGpt = {
+			conversations: [
+				{ from: 'human', value: 'Orders 1 and 2?' },
+				{
+					from: 'function_call',
+					value: JSON.stringify([
+						{ name: 'lookup_order', arguments: { order: 1 } },
+						{ name: 'lookup_order', arguments: { order: 2 } }
+					])
+				},
+				{ from: 'observation', value: 'shipped' },
+				{ from: 'observation', value: 'packed' },
+				{ from: 'gpt', value: 'One shipped, two packed.' },
+				{ from: 'human', value: 'Thanks' },
+				{ from: 'gpt', value: 'Welcome.' }
+			],
+			tools: JSON.stringify([lookup.function])
+		};
+		expect(await importText(db, target, jsonl([huggingFace, shareGpt]), admin.id)).toMatchObject({
+			ok: true,
+			imported: 2
+		});
+		const [hf, sharegpt] = (await examplesOf(db, target.id)).map(
+			(r) => JSON.parse(r.input) as Thread
+		);
+		expect(hf.messages[1].tool_calls!.map((c) => c.function.arguments)).toEqual([
+			'{"city":"Oslo"}',
+			'{"city":"Lyon"}'
+		]);
+		expect(hf.messages).toHaveLength(6);
+		expect(sharegpt.messages[1].tool_calls!.map((c) => c.id)).toEqual(['call_1', 'call_2']);
+		expect(sharegpt.messages.slice(2, 4).map((m) => m.tool_call_id)).toEqual(['call_1', 'call_2']);
+		expect(sharegpt.messages).toHaveLength(6);
+	});
+
 	it('refuses a bad file line by line, every kind of thread error, and imports nothing', async () => {
 		const db = await testDb();
 		const { admin, target } = await conversationProject(db);
