@@ -481,17 +481,28 @@ export function turnRequest(context: Thread, instruction: string) {
 
 /** A model's reply as an assistant turn: its text and its function calls; null when empty. */
 export function turnOf(reply: { content?: string | null; tool_calls?: unknown } | undefined) {
-	const calls = (Array.isArray(reply?.tool_calls) ? reply.tool_calls : []).flatMap((c) =>
+	// A provider that sends no id, or objects for arguments, still gives a turn that can be
+	// shown, repaired and exported: ids made unique, arguments as JSON text.
+	const calls = (Array.isArray(reply?.tool_calls) ? reply.tool_calls : []).flatMap((c, i) =>
 		isObject(c) && isObject(c.function)
 			? [
 					{
-						id: String(c.id),
+						id: typeof c.id === 'string' && c.id !== '' ? c.id : `call_${i + 1}`,
 						type: 'function' as const,
-						function: { name: String(c.function.name), arguments: String(c.function.arguments) }
+						function: {
+							name: String(c.function.name),
+							arguments:
+								typeof c.function.arguments === 'string'
+									? c.function.arguments
+									: JSON.stringify(c.function.arguments ?? {})
+						}
 					}
 				]
 			: []
 	);
+	if (new Set(calls.map((c) => c.id)).size < calls.length) {
+		calls.forEach((c, i) => (c.id = `call_${i + 1}`));
+	}
 	const text =
 		typeof reply?.content === 'string' && reply.content.trim() !== '' ? reply.content : null;
 	if (text === null && calls.length === 0) return null;
@@ -515,8 +526,11 @@ export function turnsToReview(thread: Thread, each: boolean): TurnToReview[] {
 		? { before: messages, turn: null }
 		: { before: messages.slice(0, -1), turn: messages[messages.length - 1] };
 	if (!each) return [final];
+	// A greeting before anyone asked is context, not a turn: its thread has no opening yet, and
+	// could not keep the split of the conversation it opens.
+	const firstUser = messages.findIndex((m) => m.role === 'user');
 	const earlier = messages.flatMap((turn, i) =>
-		turn.role === 'assistant' && i < messages.length - 1
+		turn.role === 'assistant' && i < messages.length - 1 && i > firstUser && firstUser !== -1
 			? [{ before: messages.slice(0, i), turn }]
 			: []
 	);
@@ -536,6 +550,15 @@ export function conversationOpening(thread: Pick<Thread, 'messages'>): string {
 /** The OpenAI line for a turn: the thread before it, the turn, and what came with the thread. */
 export function openAiLine(thread: Thread, turn: TurnToReview): Thread {
 	return { ...thread, messages: turn.turn ? [...turn.before, turn.turn] : turn.before };
+}
+
+/** A call's arguments as a value; arguments that are not JSON (a turn kept for repair) as given. */
+function parsedArguments(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
 }
 
 /** A message's text: a string as it is, content parts' text joined, anything else as JSON. */
@@ -572,7 +595,7 @@ export function huggingFaceLine(thread: Thread) {
 								type: 'function' as const,
 								function: {
 									name: c.function.name,
-									arguments: JSON.parse(c.function.arguments) as unknown
+									arguments: parsedArguments(c.function.arguments)
 								}
 							}))
 						}
@@ -600,7 +623,7 @@ export function shareGptLine(thread: Thread) {
 		} else if (m.role === 'assistant' && m.tool_calls) {
 			const calls = m.tool_calls.map((c) => ({
 				name: c.function.name,
-				arguments: JSON.parse(c.function.arguments) as unknown
+				arguments: parsedArguments(c.function.arguments)
 			}));
 			conversations.push({
 				from: 'function_call',

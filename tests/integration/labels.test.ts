@@ -6,7 +6,7 @@ import { freezeDataset } from '$lib/server/datasets';
 import { exportChunks, linesOf } from '$lib/server/datasets/export';
 import { importExamples } from '$lib/server/import';
 import { JobRunner } from '$lib/server/jobs/runner';
-import { addMember, getProject, projectToFormValues } from '$lib/server/projects';
+import { addMember, getProject, projectToFormValues, updateProject } from '$lib/server/projects';
 import { labelReport } from '$lib/server/labelAgreement';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
@@ -129,11 +129,14 @@ describe('agreement on a label project', () => {
 		}
 		const report = (await labelReport(db, (await getProject(db, target.id))!))!;
 		expect(report.units).toBe(10);
-		// Seven examples agree, three do not (and have no majority).
-		expect(report.confusion!.units).toBe(7);
+		// Each person against the other: seven examples agree, three do not.
+		expect(report.confusion!.units).toBe(10);
 		const matrix = report.confusion!.matrix;
-		expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(14);
-		expect(matrix.every((row, i) => row.every((n, j) => i === j || n === 0))).toBe(true);
+		expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(20);
+		expect(matrix.reduce((sum, row, i) => sum + row[i], 0)).toBe(14);
+		// The three repairs to "other" (index 3) disagree both ways.
+		expect(matrix.reduce((sum, row) => sum + row[3], 0) - matrix[3][3]).toBe(3);
+		expect(matrix[3].reduce((a, b) => a + b, 0) - matrix[3][3]).toBe(3);
 		const other = report.labels.find((l) => l.label === 'other')!;
 		expect(other.kappa.value!.value).toBeLessThan(1);
 		expect(other.share).toBeCloseTo((4 + 3) / 20, 5);
@@ -155,6 +158,33 @@ describe('a label project', () => {
 		expect(values).toMatchObject({ outputKind: 'labels', multipleLabels: true, outputSchema: '' });
 		expect(values.labels.split('\n')).toHaveLength(4);
 		expect(projectSchema.safeParse({ ...values, threshold: '4' }).success).toBe(true);
+	});
+
+	it('keeps every label of a set that examples were labelled from', async () => {
+		const db = await testDb();
+		const { admin, target } = await labelProject(db, true);
+		expect(
+			await importText(db, target, jsonl([{ input: 'Hi', output: 'other' }]), admin.id)
+		).toMatchObject({ ok: true });
+		const values = projectSchema.parse({
+			...(await projectToFormValues(db, target)),
+			threshold: '4'
+		});
+		const renamed = values.labels.replace('billing |', 'invoices |');
+		expect(await updateProject(db, target.id, { ...values, labels: renamed })).toEqual({
+			ok: false,
+			errors: {
+				labels: [
+					'This project has examples labelled from its set: “billing” must stay (rename none; add new labels instead).'
+				]
+			}
+		});
+		expect(await updateProject(db, target.id, { ...values, multipleLabels: false })).toMatchObject({
+			ok: false
+		});
+		const added = `${values.labels}\nrefund | | Money back | Money`;
+		expect(await updateProject(db, target.id, { ...values, labels: added })).toEqual({ ok: true });
+		expect(JSON.parse((await getProject(db, target.id))!.labelSet!).labels).toHaveLength(5);
 	});
 
 	it('imports labels given as names or JSON, and refuses a label not in the set, line by line', async () => {

@@ -8,6 +8,7 @@ import {
 	readHuggingFaceThread,
 	readOpenAiThread,
 	readShareGptThread,
+	turnOf,
 	turnsToReview,
 	type Thread
 } from '$lib/conversations';
@@ -50,6 +51,44 @@ describe('conversations', () => {
 		expect(turnsToReview(read.thread, false)).toEqual([{ before: open.messages, turn: null }]);
 		const system = readOpenAiThread({ messages: [{ role: 'system', content: 'x' }] }, 'either');
 		expect(system.ok ? '' : system.reason).toContain('ends with a system message');
+	});
+
+	it('take no turn from a greeting before anyone asked, which has no opening of its own', () => {
+		const thread = {
+			messages: [
+				{ role: 'assistant' as const, content: 'Hello, how can I help?' },
+				{ role: 'user' as const, content: 'Order 3?' },
+				{ role: 'assistant' as const, content: 'Shipped.' }
+			]
+		};
+		expect(turnsToReview(thread, true).map((t) => t.turn?.content)).toEqual(['Shipped.']);
+	});
+
+	it('make a provider’s calls without ids, or with object arguments, into a turn that can be kept', () => {
+		const turn = turnOf({
+			content: '',
+			tool_calls: [
+				{ type: 'function', function: { name: 'get_weather', arguments: { city: 'Oslo' } } },
+				{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lyon"}' } }
+			]
+		});
+		expect(turn).toEqual({
+			role: 'assistant',
+			content: null,
+			tool_calls: [
+				{
+					id: 'call_1',
+					type: 'function',
+					function: { name: 'get_weather', arguments: '{"city":"Oslo"}' }
+				},
+				{
+					id: 'call_2',
+					type: 'function',
+					function: { name: 'get_weather', arguments: '{"city":"Lyon"}' }
+				}
+			]
+		});
+		expect(turnOf({ content: '  ' })).toBeNull();
 	});
 
 	it('share one opening for every turn of a conversation, so they share a split', () => {

@@ -13,7 +13,7 @@ export type LabelReport = {
 	labels: LabelAgreement[];
 	/** Examples with at least two people's choices. */
 	units: number;
-	/** Single choice only: rows are the consensus, columns a person's choice. */
+	/** Single choice only: rows are the others' majority, columns a person's choice. */
 	confusion: { labels: string[]; matrix: number[][]; units: number } | null;
 };
 
@@ -71,17 +71,25 @@ export async function labelReport(db: Db, target: Project): Promise<LabelReport 
 	};
 }
 
-/** Each person's label against the example's majority label, where there is one. */
+/**
+ * Each person's label against the majority label of the others on the same example (with two
+ * people, simply the other's), so that a person is never compared with their own choice; a tie
+ * among the others compares nothing.
+ */
 function singleChoiceConfusion(units: string[][][], labels: string[]) {
 	const pairs: { consensus: string; chosen: string }[] = [];
 	let counted = 0;
 	for (const unit of units) {
-		const tally = new Map<string, number>();
-		for (const [name] of unit) tally.set(name, (tally.get(name) ?? 0) + 1);
-		const ranked = [...tally].sort((a, b) => b[1] - a[1]);
-		if (ranked.length > 1 && ranked[0][1] === ranked[1][1]) continue;
-		counted++;
-		for (const [name] of unit) pairs.push({ consensus: ranked[0][0], chosen: name });
+		let compared = false;
+		unit.forEach(([chosen], i) => {
+			const tally = new Map<string, number>();
+			unit.forEach(([name], j) => j !== i && tally.set(name, (tally.get(name) ?? 0) + 1));
+			const ranked = [...tally].sort((a, b) => b[1] - a[1]);
+			if (ranked.length > 1 && ranked[0][1] === ranked[1][1]) return;
+			pairs.push({ consensus: ranked[0][0], chosen });
+			compared = true;
+		});
+		if (compared) counted++;
 	}
 	return { labels, matrix: confusionMatrix(pairs, labels), units: counted };
 }

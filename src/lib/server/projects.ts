@@ -87,6 +87,26 @@ export async function createProject(
 	});
 }
 
+/**
+ * Why a label set cannot change so, once outputs were chosen from it: every label stays (it may
+ * be described, keyed and grouped anew, and labels added), and a multiple-choice set stays one.
+ */
+function narrowedLabels(saved: string, input: ProjectInput): string | null {
+	if (input.outputKind !== 'labels') return null;
+	const before = JSON.parse(saved) as LabelSet;
+	const after = parseLabelLines(input.labels, input.multipleLabels);
+	if (!after.ok) return null;
+	const names = new Set(after.set.labels.map((l) => l.name));
+	const gone = before.labels.filter((l) => !names.has(l.name)).map((l) => `“${l.name}”`);
+	if (gone.length > 0) {
+		return `This project has examples labelled from its set: ${gone.join(', ')} must stay (rename none; add new labels instead).`;
+	}
+	if (before.multiple && !after.set.multiple) {
+		return 'This project has examples with several labels; its set must stay multiple-choice.';
+	}
+	return null;
+}
+
 /** Why the kinds of a project's inputs or outputs cannot change: its examples are of the old ones. */
 export const KINDS_FIXED =
 	'This project has examples already; their inputs and outputs are of the kind it has now. Make a new project for another kind.';
@@ -109,7 +129,8 @@ export async function updateProject(
 					ratingScale: project.ratingScale,
 					threshold: project.threshold,
 					inputKind: project.inputKind,
-					outputKind: project.outputKind
+					outputKind: project.outputKind,
+					labelSet: project.labelSet
 				})
 				.from(project)
 				.where(eq(project.id, projectId))
@@ -118,15 +139,17 @@ export async function updateProject(
 		const changed = (['inputKind', 'outputKind'] as const).filter(
 			(field) => before && before[field] !== input[field]
 		);
-		if (changed.length > 0) {
+		const narrowed = before?.labelSet ? narrowedLabels(before.labelSet, input) : null;
+		if (changed.length > 0 || narrowed) {
 			const any = await tx
 				.select({ id: example.id })
 				.from(example)
 				.where(eq(example.projectId, projectId))
 				.limit(1);
-			if (any.length > 0) {
+			if (any.length > 0 && changed.length > 0) {
 				return { ok: false, errors: Object.fromEntries(changed.map((f) => [f, [KINDS_FIXED]])) };
 			}
+			if (any.length > 0 && narrowed) return { ok: false, errors: { labels: [narrowed] } };
 		}
 		await tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId));
 		// The judge-guided order reads judges' ratings against the threshold: re-keyed with it.

@@ -13,7 +13,7 @@ import {
 import { datasetRows } from '.';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
 import { messageText, toolCallProblems, type Message, type Thread } from '../../conversations';
-import { labelsAnswer } from '../../schemas/labels';
+import { labelsAnswer, readLabels, type LabelSet } from '../../schemas/labels';
 import {
 	THREAD_FORMATS,
 	threadLine,
@@ -219,11 +219,16 @@ export async function* exportChunks(
 		.where(eq(revision.id, sql.placeholder('id')))
 		.prepare();
 	// A label project's files give the labels by name, as the assistant's answer.
-	const labels = target.outputKind === 'labels';
-	const named = (answer: { output: string | null }) =>
-		labels && answer.output !== null
-			? labelsAnswer((JSON.parse(answer.output) as { labels: string[] }).labels)
-			: answer.output;
+	const labelSet =
+		target.outputKind === 'labels' && target.labelSet
+			? (JSON.parse(target.labelSet) as LabelSet)
+			: null;
+	const labels = labelSet !== null;
+	// An output that is no choice from the set (a model's, kept for repair) is written as it came.
+	const named = (answer: { output: string | null }) => {
+		const names = labelSet && answer.output !== null ? readLabels(labelSet, answer.output) : null;
+		return names ? labelsAnswer(names) : answer.output;
+	};
 	for await (const page of datasetRows(db, datasetId)()) {
 		const rows = labels ? page.map((r) => ({ ...r, output: named(r) })) : page;
 		let chunk = '';
