@@ -14,7 +14,7 @@ import {
 } from '../db/schema';
 import { compileValidator } from '../../jsonSchema';
 import type { LabelSet } from '../../schemas/labels';
-import { hashText, splitForInputHash } from '../split';
+import { hashText, preparedKnownSplit, splitForInputHash } from '../split';
 import { priorityTagOf, randomKey } from '../queuePriority';
 import {
 	DEFAULT_MAX_FIELD_BYTES,
@@ -324,28 +324,7 @@ type BatchMeta = {
  */
 function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' | 'on publish') {
 	return db.prepareWrites((w) => {
-		const existingSplit = w
-			.select({ split: example.split })
-			.from(example)
-			.where(
-				and(
-					eq(example.projectId, sql.placeholder('projectId')),
-					eq(example.inputHash, sql.placeholder('inputHash'))
-				)
-			)
-			.limit(1)
-			.prepare();
-		const conversationSplit = w
-			.select({ split: example.split })
-			.from(example)
-			.where(
-				and(
-					eq(example.projectId, sql.placeholder('projectId')),
-					eq(example.conversationKey, sql.placeholder('conversationKey'))
-				)
-			)
-			.limit(1)
-			.prepare();
+		const knownSplit = preparedKnownSplit(w);
 		const insertExample = w
 			.insert(example)
 			.values({
@@ -400,11 +379,9 @@ function rowWriter(db: Db, target: Project, userId: string | null, queue: 'now' 
 			const inputHash = hashText(row.input);
 			const conversationKey = row.conversationKey ?? null;
 			// Every turn of a conversation keeps the split its first turn was given (rule 4).
-			const known =
-				conversationKey === null
-					? await existingSplit.execute({ projectId: target.id, inputHash })
-					: await conversationSplit.execute({ projectId: target.id, conversationKey });
-			const split = known[0]?.split ?? splitForInputHash(conversationKey ?? inputHash, target);
+			const split =
+				(await knownSplit({ projectId: target.id, inputHash, conversationKey })) ??
+				splitForInputHash(conversationKey ?? inputHash, target);
 			const created = (
 				await insertExample.execute({
 					projectId: target.id,

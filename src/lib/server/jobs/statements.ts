@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import { type Db, type Tx, changedRows } from '../db';
 import { example, job, jobItem, revision } from '../db/schema';
+import { preparedKnownSplit } from '../split';
 
 // The runner's queries, built and prepared once per runner: it runs them for every item, and
 // building a drizzle query and preparing its SQL each time costs more than running it.
@@ -171,28 +172,7 @@ export function runnerStatements(db: Db) {
 		})
 		.where(eq(job.id, sql.placeholder('jobId')))
 		.prepare();
-	const knownSplit = w
-		.select({ split: example.split })
-		.from(example)
-		.where(
-			and(
-				eq(example.projectId, sql.placeholder('projectId')),
-				eq(example.inputHash, sql.placeholder('inputHash'))
-			)
-		)
-		.limit(1)
-		.prepare();
-	const conversationSplit = w
-		.select({ split: example.split })
-		.from(example)
-		.where(
-			and(
-				eq(example.projectId, sql.placeholder('projectId')),
-				eq(example.conversationKey, sql.placeholder('conversationKey'))
-			)
-		)
-		.limit(1)
-		.prepare();
+	const knownSplit = preparedKnownSplit(w);
 	const insertExample = w
 		.insert(example)
 		.values({
@@ -256,11 +236,7 @@ export function runnerStatements(db: Db) {
 		if ((await changedRows(settleItem.execute(outcome))) === 0) return false;
 		await addUsage.execute({ ...outcome, jobId });
 		for (const [index, output] of outputs.entries()) {
-			const known =
-				output.conversationKey === null
-					? await knownSplit.execute(output)
-					: await conversationSplit.execute(output);
-			const split = known[0]?.split ?? output.split;
+			const split = (await knownSplit(output)) ?? output.split;
 			const created = (await insertExample.execute({ ...output, split }))[0]!;
 			const first = (
 				await insertRevision.execute({
