@@ -547,11 +547,6 @@ export function conversationOpening(thread: Pick<Thread, 'messages'>): string {
 	return JSON.stringify(opening.map((m) => ({ role: m.role, content: m.content ?? null })));
 }
 
-/** The OpenAI line for a turn: the thread before it, the turn, and what came with the thread. */
-export function openAiLine(thread: Thread, turn: TurnToReview): Thread {
-	return { ...thread, messages: turn.turn ? [...turn.before, turn.turn] : turn.before };
-}
-
 /** A call's arguments as a value; arguments that are not JSON (a turn kept for repair) as given. */
 function parsedArguments(text: string): unknown {
 	try {

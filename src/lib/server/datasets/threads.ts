@@ -21,32 +21,27 @@ export type ThreadRow = { input: string; output: string | null; conversationKey?
  * since nobody here reviewed it. The turn under review is trained on, whatever it came with.
  */
 export function threadWeigher(db: Queryable, datasetId: number) {
-	const acceptedHere = db
-		.select({ one: sql`1` })
+	// One read a line, of the outputs its conversation has in the dataset, not one a message.
+	const acceptedInConversation = db
+		.select({ output: revision.output })
 		.from(datasetItem)
 		.innerJoin(example, eq(example.id, datasetItem.exampleId))
 		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
 		.where(
-			and(
-				eq(datasetItem.datasetId, datasetId),
-				eq(example.conversationKey, sql.placeholder('key')),
-				eq(revision.output, sql.placeholder('output'))
-			)
+			and(eq(datasetItem.datasetId, datasetId), eq(example.conversationKey, sql.placeholder('key')))
 		)
-		.limit(1)
 		.prepare();
 	return async (row: ThreadRow): Promise<{ context: Thread; turn: Message }> => {
 		const context = JSON.parse(row.input) as Thread;
-		const messages: Message[] = [];
-		for (const message of context.messages) {
-			const unweighed = message.role === 'assistant' && message.weight === undefined;
-			const accepted =
-				unweighed &&
-				!!row.conversationKey &&
-				(await acceptedHere.execute({ key: row.conversationKey, output: JSON.stringify(message) }))
-					.length > 0;
-			messages.push(unweighed && !accepted ? { ...message, weight: 0 } : message);
-		}
+		const unweighed = (m: Message) => m.role === 'assistant' && m.weight === undefined;
+		const accepted = new Set<string | null>(
+			row.conversationKey && context.messages.some(unweighed)
+				? (await acceptedInConversation.execute({ key: row.conversationKey })).map((r) => r.output)
+				: []
+		);
+		const messages = context.messages.map((m) =>
+			unweighed(m) && !accepted.has(JSON.stringify(m)) ? { ...m, weight: 0 as const } : m
+		);
 		const turn = JSON.parse(row.output ?? 'null') as Message;
 		return {
 			context: { ...context, messages },
