@@ -62,6 +62,12 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 		expect(seen.has(question)).toBe(false);
 		seen.add(question);
 		await page.keyboard.press(i % 2 ? '5' : '3');
+		// Each key is taken the moment it is pressed, the first straight after the help closes.
+		await expect(
+			page
+				.getByRole('group', { name: /Overall rating/ })
+				.getByRole('radio', { name: i % 2 ? '5 stars' : '3 stars' })
+		).toBeChecked();
 		await page.keyboard.press('j');
 		await page.keyboard.press('4');
 		await page.keyboard.press(i % 3 ? 'Enter' : 'a');
