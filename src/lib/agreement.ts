@@ -177,6 +177,16 @@ export type BootstrapOptions = {
 	confidence?: number;
 };
 
+/** The 95% Wilson score interval of a share: honest at small counts and near 0 or 1. */
+export function wilsonInterval(successes: number, n: number, z = 1.96) {
+	if (n === 0) return null;
+	const p = successes / n;
+	const z2 = z * z;
+	const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+	const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+	return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
 /** Linear interpolation between order statistics (R's default quantile, type 7). */
 export function quantile(sorted: Float64Array, probability: number): number {
 	const position = (sorted.length - 1) * probability;

@@ -25,12 +25,8 @@ import {
 	startEvaluation,
 	startNextIteration
 } from '$lib/server/iterations';
-import {
-	evaluationAnswers,
-	iterationFigures,
-	sideBySide,
-	wilsonInterval
-} from '$lib/server/iterations/figures';
+import { evaluationAnswers, iterationFigures, sideBySide } from '$lib/server/iterations/figures';
+import { wilsonInterval } from '$lib/agreement';
 import { addMember, getProject } from '$lib/server/projects';
 import { addModel } from '$lib/server/providers';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
@@ -562,18 +558,5 @@ describe('the re-tune loop', () => {
 		// Only the stand-in of the set-up: no provider or model was registered.
 		expect((await db.select().from(model)).map((m) => m.id)).toEqual([env.teacherId]);
 		expect((await db.select().from(provider)).map((p) => p.id)).toEqual([env.providerId]);
-	});
-});
-
-describe('the Wilson interval', () => {
-	it('matches published values', () => {
-		// 8 of 10: 0.490 to 0.943 (Newcombe 1998, method 3).
-		const eight = wilsonInterval(8, 10)!;
-		expect(eight.low).toBeCloseTo(0.4902, 3);
-		expect(eight.high).toBeCloseTo(0.9433, 3);
-		const none = wilsonInterval(0, 10)!;
-		expect(none.low).toBe(0);
-		expect(none.high).toBeCloseTo(0.2775, 3);
-		expect(wilsonInterval(0, 0)).toBeNull();
 	});
 });

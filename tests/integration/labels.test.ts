@@ -1,18 +1,20 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Db } from '$lib/server/db';
-import { example, revision, type Project } from '$lib/server/db/schema';
+import { example, project, revision, type Project } from '$lib/server/db/schema';
 import { freezeDataset } from '$lib/server/datasets';
 import { exportChunks, linesOf } from '$lib/server/datasets/export';
 import { importExamples } from '$lib/server/import';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember, getProject, projectToFormValues, updateProject } from '$lib/server/projects';
-import { labelReport } from '$lib/server/labelAgreement';
+import { labelReport, labelScoresOf } from '$lib/server/labelAgreement';
+import { markGold } from '$lib/server/gold';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
 import { datasetFilterSchema } from '$lib/schemas/dataset';
 import { projectSchema } from '$lib/schemas/project';
 import {
+	examplesOf,
 	jsonl,
 	linesSource,
 	makeProject,
@@ -140,6 +142,113 @@ describe('agreement on a label project', () => {
 		const other = report.labels.find((l) => l.label === 'other')!;
 		expect(other.kappa.value!.value).toBeLessThan(1);
 		expect(other.share).toBeCloseTo((4 + 3) / 20, 5);
+	});
+	it('measures people on gold per label: accepting the gold answer is right, a repair is wrong', async () => {
+		const db = await testDb();
+		const { admin, target } = await labelProject(db);
+		await db.transaction(async (tx) =>
+			tx.update(project).set({ goldRate: 1 }).where(eq(project.id, target.id))
+		);
+		const [first, second] = [await makeUser(db, 'annotator'), await makeUser(db, 'annotator')];
+		await addMember(db, target.id, first.id);
+		await addMember(db, target.id, second.id);
+		const given = ['billing', 'shipping', 'other', 'billing', 'shipping'];
+		await importText(
+			db,
+			target,
+			jsonl(given.map((label, i) => ({ input: `Q${i}`, output: label }))),
+			admin.id
+		);
+		const ids = (await examplesOf(db, target.id)).map((e) => e.id);
+		expect(await markGold(db, target.id, ids[0], 1, T0)).toEqual({ ok: true });
+		expect(await markGold(db, target.id, ids[1], 1, T0)).toEqual({ ok: true });
+		// A failed gold answer is no answer to measure anyone by.
+		expect(await markGold(db, target.id, ids[2], 0, T0)).toEqual({ ok: true });
+		const served = new Set<number>();
+		for (const person of [first, second]) {
+			for (let c = await claimNext(db, target.id, person.id, T0, [], undefined, 0); c;) {
+				if (!ids.slice(0, 3).includes(c.exampleId)) break;
+				served.add(c.exampleId);
+				// The first puts the shipping gold "right" to other; everything else is accepted.
+				const wrong = person === first && c.exampleId === ids[1];
+				const body = wrong
+					? { rating: 0, decision: 'repair' as const, output: '{"labels":["other"]}' }
+					: { rating: 1 };
+				expect(
+					(await submitReview(db, target.id, person.id, reviewSubmission(c, body), T0)).ok
+				).toBe(true);
+				c = await claimNext(db, target.id, person.id, T0, [], undefined, 0);
+			}
+		}
+		expect([...served].sort()).toEqual(ids.slice(0, 3).sort());
+		const gold = (await labelReport(db, (await getProject(db, target.id))!))!.gold;
+		expect(gold.find((g) => g.label === 'billing')).toMatchObject({
+			examples: 1,
+			reviews: 2,
+			correct: 2,
+			share: 1
+		});
+		const shipping = gold.find((g) => g.label === 'shipping')!;
+		expect(shipping).toMatchObject({ examples: 1, reviews: 2, correct: 1, share: 0.5 });
+		expect(shipping.low).toBeLessThan(0.5);
+		expect(shipping.high).toBeGreaterThan(0.5);
+		expect(gold.find((g) => g.label === 'other')).toMatchObject({ examples: 0, share: null });
+	});
+
+	it('scores a model’s labels against the labels people left its answers with', async () => {
+		const db = await testDb();
+		const { admin, target } = await labelProject(db);
+		const [first, second] = [await makeUser(db, 'annotator'), await makeUser(db, 'annotator')];
+		await addMember(db, target.id, first.id);
+		await addMember(db, target.id, second.id);
+		const predicted = ['billing', 'shipping', 'billing', 'other'];
+		await importText(
+			db,
+			target,
+			jsonl(predicted.map((label, i) => ({ input: `Q${i}`, output: label }))),
+			admin.id
+		);
+		const answers = (await examplesOf(db, target.id)).map((e) => ({
+			exampleId: e.id,
+			revisionId: e.currentRevisionId!
+		}));
+		// Accepted, accepted, repaired to damaged (and the repair accepted), rejected.
+		const bodies = [
+			{ rating: 1 },
+			{ rating: 1 },
+			{ rating: 0, decision: 'repair' as const, output: '{"labels":["damaged"]}' },
+			{ rating: 0, decision: 'reject' as const }
+		];
+		for (let c = await claimNext(db, target.id, first.id, T0); c;) {
+			const at = answers.findIndex((a) => a.exampleId === c!.exampleId);
+			const saved = await submitReview(
+				db,
+				target.id,
+				first.id,
+				reviewSubmission(c, bodies[at]),
+				T0
+			);
+			expect(saved.ok).toBe(true);
+			c = await claimNext(db, target.id, first.id, T0);
+		}
+		const repair = await claimNext(db, target.id, second.id, T0);
+		expect(repair!.exampleId).toBe(answers[2].exampleId);
+		await submitReview(db, target.id, second.id, reviewSubmission(repair!, { rating: 1 }), T0);
+
+		const scores = (await labelScoresOf(db, (await getProject(db, target.id))!, answers))!;
+		// Truth billing, shipping, damaged against predictions billing, shipping, billing; the
+		// rejected answer says nothing of what is right.
+		expect(scores.units).toBe(3);
+		const of = (label: string) => scores.labels.find((l) => l.label === label)!;
+		expect(of('billing').precision.value!.value).toBe(0.5);
+		expect(of('billing').recall.value!.value).toBe(1);
+		expect(of('billing').f1.value!.value).toBeCloseTo(2 / 3, 10);
+		expect(of('shipping').f1.value!.value).toBe(1);
+		expect(of('damaged')).toMatchObject({ support: 1, precision: { value: null } });
+		expect(of('damaged').f1.value!.value).toBe(0);
+		expect(of('other').f1).toMatchObject({ value: null });
+		expect(scores.macroF1.value!.value).toBeCloseTo((2 / 3 + 1 + 0) / 3, 10);
+		expect(scores.macroF1.value!.lower).toBeLessThanOrEqual(5 / 9);
 	});
 });
 

@@ -6,7 +6,8 @@ import {
 	fleissKappa,
 	krippendorffAlpha,
 	percentAgreement,
-	type Rating
+	type Rating,
+	wilsonInterval
 } from '$lib/agreement';
 import { mulberry32 } from '$lib/random';
 
@@ -268,5 +269,18 @@ describe('percent agreement', () => {
 			value: null,
 			reason: expect.stringMatching(/two or more ratings/)
 		});
+	});
+});
+
+describe('the Wilson interval', () => {
+	it('matches published values', () => {
+		// 8 of 10: 0.490 to 0.943 (Newcombe 1998, method 3).
+		const eight = wilsonInterval(8, 10)!;
+		expect(eight.low).toBeCloseTo(0.4902, 3);
+		expect(eight.high).toBeCloseTo(0.9433, 3);
+		const none = wilsonInterval(0, 10)!;
+		expect(none.low).toBe(0);
+		expect(none.high).toBeCloseTo(0.2775, 3);
+		expect(wilsonInterval(0, 0)).toBeNull();
 	});
 });

@@ -16,6 +16,8 @@ import {
 import type { Rating, Statistic } from '../../agreement';
 import { aggregate } from '../../ratings';
 import { alphaOf, levelsOf } from '../agreement';
+import { wilsonInterval } from '../../agreement';
+import { labelScoresOf, type LabelScores } from '../labelAgreement';
 import { yieldToOthers } from '../longWork';
 
 // The iteration page's figures, read by the page and the API alike. Every model with outputs
@@ -23,16 +25,6 @@ import { yieldToOthers } from '../longWork';
 // output is judged by the reviews of the revision it wrote: its final rating while it is the
 // current revision (or the adjudicated one), else, once a person repaired it, the aggregate of
 // the reviews it had; a repair is itself a judgment that the output fell short.
-
-/** The 95% Wilson score interval of a share: honest at small counts and near 0 or 1. */
-export function wilsonInterval(successes: number, n: number, z = 1.96) {
-	if (n === 0) return null;
-	const p = successes / n;
-	const z2 = z * z;
-	const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-	const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-	return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
 
 function quantile(sorted: number[], q: number): number | null {
 	if (sorted.length === 0) return null;
@@ -195,6 +187,8 @@ export type ModelFigures = {
 	priced: boolean;
 	latencyMedianMs: number | null;
 	latencyP95Ms: number | null;
+	/** A label project's: the model's labels against the people's, label by label. */
+	labelScores: LabelScores | null;
 };
 
 export type IterationFigures = {
@@ -253,7 +247,8 @@ export async function iterationFigures(
 	const info = await modelInfo(db, [...byModel.keys()]);
 	// Base models first, then students in the order they were made.
 	info.sort((a, b) => (a.fineTuneId ?? 0) - (b.fineTuneId ?? 0) || a.id - b.id);
-	const models = info.map((m): ModelFigures => {
+	const models: ModelFigures[] = [];
+	for (const m of info) {
 		const held = [...byModel.get(m.id)!.values()].filter(
 			(a) => scope === 'all' || common.has(a.inputHash)
 		);
@@ -272,7 +267,7 @@ export async function iterationFigures(
 			.map((a) => a.latencyMs)
 			.filter((l): l is number => l !== null)
 			.sort((x, y) => x - y);
-		return {
+		models.push({
 			modelId: m.id,
 			name: m.name,
 			provider: m.provider,
@@ -304,9 +299,10 @@ export async function iterationFigures(
 			costPer1000:
 				all.length === 0 ? null : (all.reduce((s, a) => s + a.cost, 0) / all.length) * 1000,
 			latencyMedianMs: quantile(latencies, 0.5),
-			latencyP95Ms: quantile(latencies, 0.95)
-		};
-	});
+			latencyP95Ms: quantile(latencies, 0.95),
+			labelScores: await labelScoresOf(db, target, held)
+		});
+	}
 	return { scope, commonInputs: common.size, threshold: target.threshold, models };
 }
 

@@ -7,12 +7,8 @@ import {
 	predictionPoweredShare,
 	type ShareInterval
 } from '../judges/estimates';
-import {
-	commonHashes,
-	wilsonInterval,
-	type EvaluationAnswers,
-	type IterationFigures
-} from './figures';
+import { wilsonInterval } from '../../agreement';
+import { commonHashes, type EvaluationAnswers, type IterationFigures } from './figures';
 
 // An evaluation judged on every held-out answer while people rate a sample of them: per model
 // and judge, the share clearing the threshold from both (prediction-powered), beside people's

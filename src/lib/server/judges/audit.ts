@@ -2,7 +2,7 @@ import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../db';
 import { example, judge, judgment, type Project } from '../db/schema';
 import { notStaged } from '../import/staging';
-import { wilsonInterval } from '../iterations/figures';
+import { wilsonInterval } from '../../agreement';
 import { auditCut } from '../queue';
 import { ofCurrentRevision } from './agreement';
 import { predictionPoweredShare, type ShareInterval } from './estimates';

@@ -1,4 +1,4 @@
-import { wilsonInterval } from '../iterations/figures';
+import { wilsonInterval } from '../../agreement';
 
 // The share of outputs that clear the threshold, estimated from a judge's verdicts on every
 // output and people's on a random sample of them: prediction-powered inference (Angelopoulos,
