@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Db } from '$lib/server/db';
-import { example, project, revision, type Project } from '$lib/server/db/schema';
-import { freezeDataset } from '$lib/server/datasets';
+import { datasetItem, example, project, revision, type Project } from '$lib/server/db/schema';
+import { countQualifying, countQualifyingLabels, freezeDataset } from '$lib/server/datasets';
 import { exportChunks, linesOf } from '$lib/server/datasets/export';
 import { importExamples } from '$lib/server/import';
 import { JobRunner } from '$lib/server/jobs/runner';
@@ -339,6 +339,65 @@ describe('a label project', () => {
 			'{"labels":["damaged"]}',
 			null
 		]);
+	});
+
+	it('counts each label per split, and a cap keeps the same random sample of the largest', async () => {
+		const db = await testDb();
+		const { admin, target } = await labelProject(db);
+		const rater = await makeUser(db, 'annotator');
+		await addMember(db, target.id, rater.id);
+		const given = [
+			...Array.from({ length: 9 }, () => 'billing'),
+			...Array.from({ length: 3 }, () => 'shipping'),
+			'other'
+		];
+		await importText(
+			db,
+			target,
+			jsonl(given.map((label, i) => ({ input: `Message ${i}`, output: label }))),
+			admin.id
+		);
+		for (let c = await claimNext(db, target.id, rater.id, T0); c;) {
+			await submitReview(db, target.id, rater.id, reviewSubmission(c, { rating: 1 }), T0);
+			c = await claimNext(db, target.id, rater.id, T0);
+		}
+		const all = datasetFilterSchema.parse({});
+		const counts = (await countQualifyingLabels(db, target, all))!;
+		const train = (label: string) => counts.labels.find((l) => l.label === label)!.counts.train;
+		expect([train('billing'), train('shipping'), train('damaged'), train('other')]).toEqual([
+			9, 3, 0, 1
+		]);
+		expect(counts.capped).toBe(false);
+
+		const capped = datasetFilterSchema.parse({ labelCap: '4' });
+		expect(await countQualifying(db, target, capped)).toEqual({ train: 8, val: 0, test: 0 });
+		const billing = (await countQualifyingLabels(db, target, capped))!.labels[0];
+		expect(billing).toMatchObject({ counts: { train: 9 }, capped: { train: 4 } });
+		const frozen = await freezeDataset(db, target, 'capped', capped, admin.id);
+		expect(frozen).toMatchObject({ ok: true, counts: { train: 8, val: 0, test: 0 } });
+		const again = await freezeDataset(db, target, 'capped again', capped, admin.id);
+		const members = async (datasetId: number) =>
+			(
+				await db
+					.select({ id: datasetItem.exampleId })
+					.from(datasetItem)
+					.where(eq(datasetItem.datasetId, datasetId))
+					.orderBy(datasetItem.exampleId)
+			).map((r) => r.id);
+		if (!frozen.ok || !again.ok) throw new Error('not frozen');
+		// The same sample, by the examples' random keys: not simply the oldest four.
+		expect(await members(again.datasetId)).toEqual(await members(frozen.datasetId));
+		// The billing examples with the lowest random keys, not simply the oldest.
+		const billingByKey = (await examplesOf(db, target.id))
+			.slice(0, 9)
+			.sort((a, b) => a.randomKey - b.randomKey)
+			.map((e) => e.id);
+		const kept = new Set(await members(frozen.datasetId));
+		expect(billingByKey.filter((id) => kept.has(id))).toEqual(billingByKey.slice(0, 4));
+
+		expect(datasetFilterSchema.safeParse({ labelCap: '0' }).error?.issues[0].message).toBe(
+			'Take at least one example of each label.'
+		);
 	});
 
 	it('asks the teacher for labels of the set, and the review’s choice of others is the repair', async () => {

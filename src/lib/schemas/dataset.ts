@@ -50,7 +50,15 @@ export const datasetFilterSchema = z
 		includeInvalid: z
 			.enum(['on', ''])
 			.default('')
-			.transform((v) => v === 'on')
+			.transform((v) => v === 'on'),
+		labelCap: z.preprocess(
+			blank,
+			z.coerce
+				.number('Give the most examples per label as a number.')
+				.int('Give a whole number of examples.')
+				.min(1, 'Take at least one example of each label.')
+				.optional()
+		)
 	})
 	.refine((f) => !f.from || !f.to || f.from <= f.to, {
 		message: 'The first day comes before the last.',
@@ -69,7 +77,8 @@ export function datasetFilterInput(params: URLSearchParams) {
 		to: params.get('to') ?? '',
 		minReviews: params.get('minReviews') ?? '',
 		repairedOnly: params.get('repairedOnly') ?? '',
-		includeInvalid: params.get('includeInvalid') ?? ''
+		includeInvalid: params.get('includeInvalid') ?? '',
+		labelCap: params.get('labelCap') ?? ''
 	};
 }
 

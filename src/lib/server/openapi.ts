@@ -340,7 +340,7 @@ export const OPENAPI_DOCUMENT = {
 						filter: {
 							type: 'object',
 							description:
-								'As on the export page: threshold, tags, sources, from, to, minReviews, repairedOnly, includeInvalid'
+								'As on the export page: threshold, tags, sources, from, to, minReviews, repairedOnly, includeInvalid, labelCap (a single-choice label project: most examples of each label per split)'
 						},
 						fineTune: FINE_TUNE,
 						evaluation: {

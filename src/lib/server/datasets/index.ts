@@ -30,6 +30,7 @@ import {
 } from '../db/schema';
 import type { DatasetFilter } from '../../schemas/dataset';
 import { inSlices, yieldToOthers } from '../longWork';
+import { applyLabelCap, cappedTotals, labelCapOf, labelCounts, type LabelCounts } from './labels';
 
 // Datasets: frozen selections of (example, revision) pairs. Only accepted examples whose final
 // rating on their current revision clears the threshold qualify (DESIGN rule 3), and it is the
@@ -99,6 +100,9 @@ export async function countQualifying(
 	target: Project,
 	filter: DatasetFilter
 ): Promise<SplitCounts> {
+	if (labelCapOf(target, filter) !== null) {
+		return cappedTotals((await labelCounts(db, target, filter, selected(db, target, filter)))!);
+	}
 	const rows = await db
 		.select({ split: example.split, n: count() })
 		.from(example)
@@ -108,6 +112,15 @@ export async function countQualifying(
 	const counts: SplitCounts = { train: 0, val: 0, test: 0 };
 	for (const row of rows) counts[row.split] = row.n;
 	return counts;
+}
+
+/** A label project's figures of the same filter, label by label (null for other projects). */
+export async function countQualifyingLabels(
+	db: Db,
+	target: Project,
+	filter: DatasetFilter
+): Promise<LabelCounts | null> {
+	return await labelCounts(db, target, filter, selected(db, target, filter));
 }
 
 export type FreezeResult =
@@ -238,6 +251,8 @@ export async function stageDataset(
 			after = last;
 			await yieldToOthers();
 		}
+		const cap = labelCapOf(target, filter);
+		if (cap !== null) await applyLabelCap(db, target, created.id, cap);
 		const hash = createHash('sha256');
 		const counts: SplitCounts = { train: 0, val: 0, test: 0 };
 		for await (const rows of datasetRows(db, created.id, 1000)()) {

@@ -6,7 +6,13 @@ import {
 	datasetNameSchema
 } from '$lib/schemas/dataset';
 import { fieldErrors, formText } from '$lib/schemas/forms';
-import { countQualifying, freezeDataset, listDatasets } from '$lib/server/datasets';
+import {
+	countQualifying,
+	countQualifyingLabels,
+	freezeDataset,
+	listDatasets
+} from '$lib/server/datasets';
+import { labelSetOf } from '$lib/server/datasets/labels';
 import { listProjectTags } from '$lib/server/examples';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { Actions, PageServerLoad } from './$types';
@@ -20,6 +26,9 @@ export const load: PageServerLoad = async (event) => {
 		input,
 		errors: parsed.success ? {} : fieldErrors(parsed.error),
 		counts: parsed.success ? await countQualifying(db, project, parsed.data) : null,
+		labels: parsed.success ? await countQualifyingLabels(db, project, parsed.data) : null,
+		/** Whether the largest labels can be capped: a single-choice label set. */
+		labelCaps: labelSetOf(project)?.multiple === false,
 		threshold: project.threshold,
 		ratingScale: project.ratingScale,
 		tags: (await listProjectTags(db, project.id)).map((t) => t.tag),
