@@ -16,6 +16,7 @@ import {
 	e2eSecretKey,
 	e2eDb,
 	ensureUser,
+	gotoLive,
 	logInAs
 } from '../support/e2e';
 import { startStandin } from '../support/standin';
@@ -237,7 +238,8 @@ test('the export filter shows the URL’s filter again after Back and Forward', 
 		admin.id
 	);
 	await logInAs(context, admin.id);
-	await page.goto(`/projects/${project.id}/datasets`);
+	// A change before the page is live is sent only by the form's button.
+	await gotoLive(page, `/projects/${project.id}/datasets`);
 	const filter = page.getByRole('form', { name: 'Filter' });
 	const threshold = filter.getByLabel('Threshold');
 	const imported = filter.getByRole('checkbox', { name: 'Import', exact: true });

@@ -1,15 +1,15 @@
-import { expect, request, test, type APIRequestContext } from '@playwright/test';
+import { expect, request, test } from '@playwright/test';
 import { eq } from 'drizzle-orm';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { importExamples } from '../../src/lib/server/import';
 import { createApiToken } from '../../src/lib/server/apiTokens';
-import { sessionCookieName } from '../../src/lib/server/auth';
 import { example } from '../../src/lib/server/db/schema';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { addModel, createProvider } from '../../src/lib/server/providers';
 import { freezeDataset } from '../../src/lib/server/datasets';
 import { datasetFilterSchema } from '../../src/lib/schemas/dataset';
-import { BASE_URL, e2eSecretKey, e2eDb, ensureUser, logInAs, sessionCookie } from '../support/e2e';
+import { BASE_URL, e2eSecretKey, e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { annotatorSession, until, workQueue } from '../support/sessions';
 import { startStandin, type Standin } from '../support/standin';
 
 // The re-tune loop end to end: two whole iterations driven as a script would drive them (the
@@ -23,64 +23,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
 	await standin.close();
 });
-
-type Judgment = { rating: number; decision: 'accept' | 'reject' | 'repair'; output?: string };
-
-/** An annotator's browser session, speaking to the review screen as its page does. */
-async function annotatorSession(userId: string) {
-	return request.newContext({
-		baseURL: BASE_URL,
-		extraHTTPHeaders: {
-			cookie: `${sessionCookieName}=${await sessionCookie(userId)}`,
-			origin: BASE_URL
-		}
-	});
-}
-
-/**
- * Works the whole queue: claims the next example as the review screen does, judges it, and
- * submits. Every response the annotator gets is kept, to be read for model names.
- */
-async function workQueue(
-	session: APIRequestContext,
-	projectId: number,
-	seen: string[],
-	judge: (found: { id: number; split: string; source: string; output: string | null }) => Judgment
-) {
-	const db = e2eDb();
-	let reviewed = 0;
-	for (;;) {
-		const claim = await session.post(`/projects/${projectId}/review/next`, { data: { skip: [] } });
-		expect(claim.status()).toBe(200);
-		const text = await claim.text();
-		seen.push(text);
-		const { next } = JSON.parse(text);
-		if (!next) return reviewed;
-		const found = (
-			await db
-				.select({ id: example.id, split: example.split, source: example.source })
-				.from(example)
-				.where(eq(example.id, next.exampleId))
-				.limit(1)
-		)[0]!;
-		const verdict = judge({ ...found, output: next.output });
-		const saved = await session.post(`/projects/${projectId}/review?/submit`, {
-			headers: { 'x-sveltekit-action': 'true', accept: 'application/json' },
-			form: {
-				exampleId: String(next.exampleId),
-				revisionId: String(next.revisionId),
-				submissionKey: next.submissionKey,
-				rating: String(verdict.rating),
-				decision: verdict.decision,
-				...(verdict.output ? { output: verdict.output } : {})
-			}
-		});
-		const body = await saved.text();
-		seen.push(body);
-		expect(JSON.parse(body).type, body).toBe('success');
-		reviewed += 1;
-	}
-}
 
 /** A project split 60/10/30 with an admin and an annotator, and the stand-in as its provider. */
 async function loopProject(name: string) {
@@ -113,16 +55,6 @@ async function loopProject(name: string) {
 		outputPricePerMTok: 4
 	});
 	return { admin, rater, project, provider, providerName, teacher };
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
-	const deadline = Date.now() + 60_000;
-	for (;;) {
-		const value = await read();
-		if (done(value)) return value;
-		if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
 }
 
 test('two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, and again', async ({

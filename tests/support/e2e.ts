@@ -1,4 +1,4 @@
-import type { BrowserContext } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { createDb, type Db } from '../../src/lib/server/db';
 import { createSession, generateSessionToken, sessionCookieName } from '../../src/lib/server/auth';
 import { loadSecretKey, secretKeyFrom } from '../../src/lib/server/secrets';
@@ -126,4 +126,10 @@ export async function acceptedProject(prefix: string, count = 3) {
 	});
 	await acceptEverything(db, project.id, rater.id, prefix.toLowerCase());
 	return { db, admin, project };
+}
+
+/** Opens a page and waits until its scripts run, for controls that act without a button. */
+export async function gotoLive(page: Page, url: string) {
+	await page.goto(url);
+	await page.locator('html[data-live]').waitFor({ state: 'attached' });
 }
