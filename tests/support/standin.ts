@@ -65,6 +65,11 @@ export type StandinOptions = {
 	fireworksAccount: string;
 	/** Who the key is on the Hugging Face Hub: the namespace its jobs and repositories live in. */
 	hubUser: string;
+	/**
+	 * Words a model puts before its plain-text answers, so that two models answer one input
+	 * differently, as real ones do; a model not named answers plainly.
+	 */
+	answerOpenings: Record<string, string>;
 };
 
 export const STANDIN_DEFAULTS: StandinOptions = {
@@ -74,6 +79,7 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	retryAfterMs: 1000,
 	malformedRate: 0,
 	models: ['teacher-large', 'student-small'],
+	answerOpenings: {},
 	apiKey: null,
 	echoKey: false,
 	seed: 1,
@@ -502,7 +508,7 @@ export async function startStandin(
 		} else if (thread.at(-1)?.role === 'tool') {
 			content = `Answer to: ${input}, from ${messages.at(-1)!.content}`;
 		} else {
-			content = `Answer to: ${input}`;
+			content = `${options.answerOpenings[modelName] ?? ''}Answer to: ${input}`;
 		}
 		const tools = Array.isArray(body.tools) ? body.tools : [];
 		const toolCalls =

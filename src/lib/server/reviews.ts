@@ -217,6 +217,43 @@ const submitStatements = preparedInTransaction((tx) => ({
 		.prepare()
 }));
 
+/**
+ * A person's repair of an example's current revision (rule 2): a new revision after it, made
+ * the example's current one. The judges rated the old revision, so the repair waits in the
+ * queue as unjudged, and leases on the old revision are void. The caller settles the example.
+ */
+export async function appendRepair(
+	tx: Tx,
+	target: Pick<Project, 'outputSchema'>,
+	found: { id: number; source: Example['source'] },
+	judged: { id: number; number: number },
+	output: string,
+	by: { userId: string; reason: string; now: Date }
+): Promise<{ id: number }> {
+	const next = (
+		await tx
+			.insert(revision)
+			.values({
+				exampleId: found.id,
+				number: judged.number + 1,
+				parentRevisionId: judged.id,
+				output,
+				authorKind: 'user',
+				authorUserId: by.userId,
+				reason: by.reason,
+				schemaValid: target.outputSchema ? true : null,
+				createdAt: by.now
+			})
+			.returning({ id: revision.id })
+	)[0];
+	await tx
+		.update(example)
+		.set({ currentRevisionId: next.id, source: sourceAfterRepair(found.source), triage: UNJUDGED })
+		.where(eq(example.id, found.id));
+	await tx.delete(lease).where(eq(lease.exampleId, found.id));
+	return next;
+}
+
 export async function submitReview(
 	db: Db,
 	projectId: number,
@@ -321,33 +358,11 @@ export async function submitReview(
 			const status = await settle(tx, target, found.id, input.revisionId, now);
 			return { ok: true, reviewId: created.id, status, duplicate: false } as const;
 		}
-		const next = (
-			await tx
-				.insert(revision)
-				.values({
-					exampleId: found.id,
-					number: judged.number + 1,
-					parentRevisionId: judged.id,
-					output: repaired,
-					authorKind: 'user',
-					authorUserId: userId,
-					reason: input.comment || 'repaired in review',
-					schemaValid: target.outputSchema ? true : null,
-					createdAt: now
-				})
-				.returning({ id: revision.id })
-		)[0];
-		await tx
-			.update(example)
-			// The judges rated the old revision: the repair waits in the queue as unjudged.
-			.set({
-				currentRevisionId: next.id,
-				source: sourceAfterRepair(found.source),
-				triage: UNJUDGED
-			})
-			.where(eq(example.id, found.id));
-		// Leases on the judged revision are void: the example now waits for reviews of the repair.
-		await tx.delete(lease).where(eq(lease.exampleId, found.id));
+		const next = await appendRepair(tx, target, found, judged, repaired, {
+			userId,
+			reason: input.comment || 'repaired in review',
+			now
+		});
 		if (target.repairerReviewCounts) {
 			await tx.insert(review).values({
 				exampleId: found.id,

@@ -46,6 +46,99 @@ export const apiToken = pgTable(
 	(t) => [index('api_token_user_idx').on(t.userId)]
 );
 
+export const comparison = pgTable(
+	'comparison',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+		projectId: bigint('project_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => project.id, { onDelete: 'cascade' }),
+		firstExampleId: bigint('first_example_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => example.id, { onDelete: 'cascade' }),
+		firstRevisionId: bigint('first_revision_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => revision.id, { onDelete: 'cascade' }),
+		secondExampleId: bigint('second_example_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => example.id, { onDelete: 'cascade' }),
+		secondRevisionId: bigint('second_revision_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => revision.id, { onDelete: 'cascade' }),
+		jobId: bigint('job_id', { mode: 'number' }).references((): AnyPgColumn => job.id, {
+			onDelete: 'set null'
+		}),
+		judgmentCount: bigint('judgment_count', { mode: 'number' }).notNull().default(0),
+		status: text('status').notNull().default('open'),
+		preferred: text('preferred'),
+		goldPreferred: text('gold_preferred'),
+		createdBy: text('created_by').references((): AnyPgColumn => user.id, { onDelete: 'set null' }),
+		createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+		settledAt: bigint('settled_at', { mode: 'number' })
+	},
+	(t) => [
+		uniqueIndex('comparison_pair_idx').on(t.firstRevisionId, t.secondRevisionId),
+		index('comparison_queue_idx').on(t.projectId, t.status, t.id)
+	]
+);
+
+export const comparisonJudgment = pgTable(
+	'comparison_judgment',
+	{
+		id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+		comparisonId: bigint('comparison_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => comparison.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references((): AnyPgColumn => user.id, { onDelete: 'cascade' }),
+		preferred: text('preferred').notNull(),
+		strength: bigint('strength', { mode: 'number' }),
+		reason: text('reason'),
+		firstOnLeft: smallint('first_on_left').notNull(),
+		repairRevisionId: bigint('repair_revision_id', { mode: 'number' }).references(
+			(): AnyPgColumn => revision.id,
+			{ onDelete: 'set null' }
+		),
+		durationMs: bigint('duration_ms', { mode: 'number' }),
+		submissionKey: text('submission_key').unique('comparison_judgment_submission_key_unique'),
+		createdAt: bigint('created_at', { mode: 'number' }).notNull()
+	},
+	(t) => [uniqueIndex('comparison_judgment_user_idx').on(t.comparisonId, t.userId)]
+);
+
+export const comparisonLease = pgTable(
+	'comparison_lease',
+	{
+		comparisonId: bigint('comparison_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => comparison.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references((): AnyPgColumn => user.id, { onDelete: 'cascade' }),
+		leasedAt: bigint('leased_at', { mode: 'number' }).notNull(),
+		leaseExpiresAt: bigint('lease_expires_at', { mode: 'number' }).notNull()
+	},
+	(t) => [
+		primaryKey({ columns: [t.comparisonId, t.userId] }),
+		index('comparison_lease_user_idx').on(t.userId, t.leaseExpiresAt)
+	]
+);
+
+export const comparisonSkip = pgTable(
+	'comparison_skip',
+	{
+		comparisonId: bigint('comparison_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => comparison.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references((): AnyPgColumn => user.id, { onDelete: 'cascade' }),
+		skippedAt: bigint('skipped_at', { mode: 'number' }).notNull()
+	},
+	(t) => [primaryKey({ columns: [t.comparisonId, t.userId] })]
+);
+
 export const dataset = pgTable(
 	'dataset',
 	{

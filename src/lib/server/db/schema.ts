@@ -940,6 +940,115 @@ export const judgePreference = sqliteTable(
 	]
 );
 
+export const COMPARISON_STATUSES = ['open', 'settled', 'disputed'] as const;
+export type ComparisonStatus = (typeof COMPARISON_STATUSES)[number];
+
+/**
+ * Two outputs for the same input, for people to compare blind: each annotator sees them in an
+ * order of their own, and says which is better, or that neither is. The outputs are revisions
+ * of two examples of the project (two models' answers, or two samples of one model). Settled
+ * once `reviewsRequired` people judged it: `preferred` is their majority, or it is disputed.
+ */
+export const comparison = sqliteTable(
+	'comparison',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		projectId: integer('project_id')
+			.notNull()
+			.references(() => project.id, { onDelete: 'cascade' }),
+		firstExampleId: integer('first_example_id')
+			.notNull()
+			.references(() => example.id, { onDelete: 'cascade' }),
+		firstRevisionId: integer('first_revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		secondExampleId: integer('second_example_id')
+			.notNull()
+			.references(() => example.id, { onDelete: 'cascade' }),
+		secondRevisionId: integer('second_revision_id')
+			.notNull()
+			.references(() => revision.id, { onDelete: 'cascade' }),
+		/** The job whose outputs it compares, when a job made it. */
+		jobId: integer('job_id').references(() => job.id, { onDelete: 'set null' }),
+		judgmentCount: integer('judgment_count').notNull().default(0),
+		status: text('status', { enum: COMPARISON_STATUSES }).notNull().default('open'),
+		preferred: text('preferred', { enum: PREFERENCE_WINNERS }),
+		/** A gold comparison's known answer: mixed into everyone's work to measure them. */
+		goldPreferred: text('gold_preferred', { enum: PREFERENCE_WINNERS }),
+		createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
+		createdAt: createdAt(),
+		settledAt: integer('settled_at', { mode: 'timestamp_ms' })
+	},
+	(t) => [
+		uniqueIndex('comparison_pair_idx').on(t.firstRevisionId, t.secondRevisionId),
+		index('comparison_queue_idx').on(t.projectId, t.status, t.id)
+	]
+);
+
+/** A claim on a comparison by one annotator, as `lease` is on an example. */
+export const comparisonLease = sqliteTable(
+	'comparison_lease',
+	{
+		comparisonId: integer('comparison_id')
+			.notNull()
+			.references(() => comparison.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		leasedAt: integer('leased_at', { mode: 'timestamp_ms' }).notNull(),
+		leaseExpiresAt: integer('lease_expires_at', { mode: 'timestamp_ms' }).notNull()
+	},
+	(t) => [
+		primaryKey({ columns: [t.comparisonId, t.userId] }),
+		index('comparison_lease_user_idx').on(t.userId, t.leaseExpiresAt)
+	]
+);
+
+/**
+ * One annotator's judgment of a comparison: the output they preferred (in the comparison's
+ * own order, whatever side it was shown on), how strongly, why, and which side the first
+ * output was shown on. A repair of the preferred output is the revision it made.
+ */
+export const comparisonJudgment = sqliteTable(
+	'comparison_judgment',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		comparisonId: integer('comparison_id')
+			.notNull()
+			.references(() => comparison.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		preferred: text('preferred', { enum: PREFERENCE_WINNERS }).notNull(),
+		/** 1: slightly better, 2: clearly better; none for a tie or when not said. */
+		strength: integer('strength'),
+		reason: text('reason'),
+		firstOnLeft: integer('first_on_left', { mode: 'boolean' }).notNull(),
+		repairRevisionId: integer('repair_revision_id').references(() => revision.id, {
+			onDelete: 'set null'
+		}),
+		durationMs: integer('duration_ms'),
+		submissionKey: text('submission_key').unique(),
+		createdAt: createdAt()
+	},
+	(t) => [uniqueIndex('comparison_judgment_user_idx').on(t.comparisonId, t.userId)]
+);
+
+/** A comparison an annotator passed over; it is not served to them again. */
+export const comparisonSkip = sqliteTable(
+	'comparison_skip',
+	{
+		comparisonId: integer('comparison_id')
+			.notNull()
+			.references(() => comparison.id, { onDelete: 'cascade' }),
+		userId: text('user_id')
+			.notNull()
+			.references(() => user.id, { onDelete: 'cascade' }),
+		skippedAt: integer('skipped_at', { mode: 'timestamp_ms' }).notNull()
+	},
+	(t) => [primaryKey({ columns: [t.comparisonId, t.userId] })]
+);
+
 export type User = typeof user.$inferSelect;
 export type Session = typeof session.$inferSelect;
 export type Project = typeof project.$inferSelect;
@@ -949,6 +1058,8 @@ export type Example = typeof example.$inferSelect;
 export type Revision = typeof revision.$inferSelect;
 export type Review = typeof review.$inferSelect;
 export type Lease = typeof lease.$inferSelect;
+export type Comparison = typeof comparison.$inferSelect;
+export type ComparisonJudgment = typeof comparisonJudgment.$inferSelect;
 export type ReviewSkip = typeof reviewSkip.$inferSelect;
 export type Dataset = typeof dataset.$inferSelect;
 export type FineTune = typeof fineTune.$inferSelect;
