@@ -82,6 +82,14 @@ const table: Row[] = [
 	{ route: '/projects/[id=integer]/review', method: 'POST', action: 'undo', expect: memberAction },
 	{ route: '/projects/[id=integer]/review/next', method: 'POST', expect: memberAction },
 	{ route: '/projects/[id=integer]/review/lease', method: 'POST', expect: memberAction },
+	{ route: '/projects/[id=integer]/compare', method: 'GET', expect: memberPage },
+	...(['judge', 'skip', 'undo'] as const).map((action): Row => ({
+		route: '/projects/[id=integer]/compare',
+		method: 'POST',
+		action,
+		expect: memberAction
+	})),
+	{ route: '/projects/[id=integer]/compare/next', method: 'POST', expect: memberAction },
 	{ route: '/projects/[id=integer]/examples', method: 'GET', expect: memberPage },
 	{
 		route: '/projects/[id=integer]/examples/[exampleId=integer]',
@@ -387,6 +395,12 @@ const table: Row[] = [
 		action: 'compare',
 		expect: projectAdminAction
 	},
+	{
+		route: '/projects/[id=integer]/iterations',
+		method: 'POST',
+		action: 'comparePeople',
+		expect: projectAdminAction
+	},
 	{ route: '/projects/[id=integer]/iterations/next', method: 'GET', expect: projectAdminPage },
 	{
 		route: '/projects/[id=integer]/iterations/next',
@@ -442,7 +456,14 @@ const table: Row[] = [
 		method: 'POST',
 		action,
 		expect: { ...projectAdminAction, admin: 409 }
-	}))
+	})),
+	// The table's job has no outputs, so an admin is told there is nothing to compare.
+	{
+		route: '/projects/[id=integer]/jobs/[jobId=integer]',
+		method: 'POST',
+		action: 'compare',
+		expect: projectAdminAction
+	}
 ];
 
 const ids = { project: 0, example: 0, job: 0, run: 0, dataset: 0, fineTune: 0, judge: 0 };

@@ -85,3 +85,14 @@ export const pairwiseFormSchema = z
 		path: ['challengerId'],
 		message: 'Choose a model other than the baseline.'
 	});
+
+/** Two evaluated models whose answers people are to compare, from the iteration page. */
+export const peopleCompareSchema = z
+	.object({
+		firstModelId: chosenId('Choose the first model.'),
+		secondModelId: chosenId('Choose the model to compare it with.')
+	})
+	.refine((form) => form.firstModelId !== form.secondModelId, {
+		path: ['secondModelId'],
+		message: 'Choose a model other than the first.'
+	});

@@ -33,3 +33,26 @@ export function requirementRatingsFrom(form: FormData): Map<number, number> {
 	}
 	return ratings;
 }
+
+/** A judgment of a comparison as the compare form (or its screen's fetch) sends it. */
+export const comparisonFormSchema = z.object({
+	comparisonId: z.coerce.number().int().positive(),
+	submissionKey: z.string().min(8).max(64),
+	choice: z.enum(['left', 'right', 'tie'], 'Choose A, B or a tie.'),
+	strength: z.preprocess(
+		(v) => (v === '' || v === null ? undefined : v),
+		z.coerce
+			.number()
+			.pipe(z.union([z.literal(1), z.literal(2)], 'Choose slightly or clearly better.'))
+			.optional()
+	),
+	reason: optionalText(5000, 'Keep the reason under 5,000 characters.'),
+	repair: z.preprocess(
+		(v) => (v === '' || v === null ? undefined : v),
+		z.string().max(1_000_000, 'The repaired output is too long.').optional()
+	),
+	durationMs: z.preprocess(
+		(v) => (v === '' || v === null ? undefined : v),
+		z.coerce.number().int().min(0).max(86_400_000).optional()
+	)
+});

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
-import { comparison, example, jobItem, revision, type Project } from '../db/schema';
+import { comparison, example, revision, type Project } from '../db/schema';
 import { evaluationAnswers, commonHashes } from '../iterations/figures';
 
 // Comparisons: two outputs for the same input, judged side by side, blind. They are made from
@@ -178,13 +178,12 @@ export async function compareJobOutputs(
 			exampleId: example.id,
 			revisionId: revision.id,
 			inputHash: example.inputHash,
-			modelId: jobItem.modelId
+			modelId: revision.authorModelId
 		})
-		.from(jobItem)
-		.innerJoin(example, eq(example.id, jobItem.exampleId))
+		.from(example)
 		.innerJoin(revision, and(eq(revision.exampleId, example.id), eq(revision.number, 1)))
-		.where(and(eq(jobItem.jobId, jobId), eq(example.projectId, target.id)))
-		.orderBy(jobItem.id);
+		.where(and(eq(example.jobId, jobId), eq(example.projectId, target.id)))
+		.orderBy(example.id);
 	const byInput = new Map<string, typeof rows>();
 	for (const row of rows) byInput.set(row.inputHash, [...(byInput.get(row.inputHash) ?? []), row]);
 	// Two teachers: the first output of each of the first two; one teacher: its first two.
@@ -206,4 +205,14 @@ export async function compareJobOutputs(
 		};
 	}
 	return await queueComparisons(db, target, pairs, userId, now, jobId);
+}
+
+/** Whether the project has comparisons at all: the Compare tab shows only then. */
+export async function hasComparisons(db: Db, projectId: number): Promise<boolean> {
+	const found = await db
+		.select({ id: comparison.id })
+		.from(comparison)
+		.where(eq(comparison.projectId, projectId))
+		.limit(1);
+	return found.length > 0;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
 import { alias } from '../db';
 import {
@@ -11,7 +11,7 @@ import {
 	revision,
 	type Project
 } from '../db/schema';
-import { leaseExpiry } from '../queue';
+import { leaseExpiry, startOfUtcDay } from '../queue';
 import { appendRepair, checkRepair, settle } from '../reviews';
 import { firstOnLeftFor } from '.';
 
@@ -477,4 +477,37 @@ export async function setComparisonGold(
 		await settleComparison(tx, target, comparisonId, now);
 		return true;
 	});
+}
+
+/** What the compare screen shows beside the work: judged today, and open comparisons left. */
+export async function comparisonProgress(db: Db, projectId: number, userId: string, now: Date) {
+	const since = startOfUtcDay(now);
+	const judgedToday =
+		(
+			await db
+				.select({ n: count() })
+				.from(comparisonJudgment)
+				.innerJoin(comparison, eq(comparison.id, comparisonJudgment.comparisonId))
+				.where(
+					and(
+						eq(comparisonJudgment.userId, userId),
+						eq(comparison.projectId, projectId),
+						gte(comparisonJudgment.createdAt, since)
+					)
+				)
+		)[0]?.n ?? 0;
+	const left =
+		(
+			await db
+				.select({ n: count() })
+				.from(comparison)
+				.where(
+					and(
+						eq(comparison.projectId, projectId),
+						eq(comparison.status, 'open'),
+						isNull(comparison.goldPreferred)
+					)
+				)
+		)[0]?.n ?? 0;
+	return { judgedToday, left };
 }

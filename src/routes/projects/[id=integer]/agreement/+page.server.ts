@@ -1,3 +1,4 @@
+import { comparisonFigures } from '$lib/server/comparisons/figures';
 import { error } from '@sveltejs/kit';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { projectAgreement } from '$lib/server/agreement';
@@ -28,6 +29,7 @@ export const load: PageServerLoad = async (event) => {
 		judges,
 		sideBySide,
 		audit,
-		labels: await labelReport(event.locals.db, project)
+		labels: await labelReport(event.locals.db, project),
+		comparisons: await comparisonFigures(event.locals.db, project)
 	};
 };

@@ -1,3 +1,4 @@
+import { compareModels } from '$lib/server/comparisons';
 import { fail, redirect } from '@sveltejs/kit';
 import {
 	EVALUATION_SETTING_DEFAULTS,
@@ -13,7 +14,7 @@ import { evaluationAnswers, iterationFigures, sideBySide } from '$lib/server/ite
 import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
 import { listJudges } from '$lib/server/judges';
 import { startPairwiseRun } from '$lib/server/judges/run';
-import { pairwiseFormSchema } from '$lib/schemas/judge';
+import { pairwiseFormSchema, peopleCompareSchema } from '$lib/schemas/judge';
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -99,5 +100,32 @@ export const actions: Actions = {
 		}
 		event.locals.jobs.wake();
 		redirect(303, `/projects/${project.id}/jobs/${started.jobId}`);
+	},
+	comparePeople: async (event) => {
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
+		const form = await event.request.formData();
+		const values = {
+			firstModelId: formText(form, 'firstModelId'),
+			secondModelId: formText(form, 'secondModelId')
+		};
+		const parsed = peopleCompareSchema.safeParse(values);
+		if (!parsed.success) {
+			return fail(400, { peopleValues: values, peopleErrors: fieldErrors(parsed.error) });
+		}
+		const queued = await compareModels(
+			event.locals.db,
+			project,
+			parsed.data.firstModelId,
+			parsed.data.secondModelId,
+			user.id,
+			new Date()
+		);
+		if (!queued.ok) {
+			return fail(queued.status, {
+				peopleValues: values,
+				peopleErrors: { form: [queued.message] }
+			});
+		}
+		redirect(303, `/projects/${project.id}/compare`);
 	}
 };

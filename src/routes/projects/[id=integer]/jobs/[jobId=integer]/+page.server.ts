@@ -1,6 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { controlJob, failedItems, getJob, jobConfigOf, jobProgress } from '$lib/server/jobs';
+import { compareJobOutputs } from '$lib/server/comparisons';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -42,5 +43,17 @@ function control(action: 'pause' | 'resume' | 'cancel') {
 export const actions: Actions = {
 	pause: control('pause'),
 	resume: control('resume'),
-	cancel: control('cancel')
+	cancel: control('cancel'),
+	compare: async (event) => {
+		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
+		const result = await compareJobOutputs(
+			event.locals.db,
+			project,
+			Number(event.params.jobId),
+			user.id,
+			new Date()
+		);
+		if (!result.ok) return fail(result.status, { message: result.message });
+		return { compared: result };
+	}
 };
