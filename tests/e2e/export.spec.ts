@@ -327,14 +327,16 @@ test('the dataset page says which files would be empty and what a reasoning file
 	// No repair, so no preference pair: the DPO file is not offered, and the page says why.
 	const notOffered = page.getByRole('list', { name: 'Files not offered' });
 	await expect(notOffered).toContainText(
-		'OpenAI preference, DPO (JSONL), Train: No train example (of 3) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.'
+		'Preference pairs, DPO: OpenAI, Together, Fireworks (JSONL), Train: No train example (of 3) is a person’s repair of an earlier output or the better side of a settled comparison, so there is no preference pair for that file.'
 	);
 	await expect(
-		page.getByRole('link', { name: 'OpenAI preference, DPO (JSONL), Train' })
+		page.getByRole('link', {
+			name: 'Preference pairs, DPO: OpenAI, Together, Fireworks (JSONL), Train'
+		})
 	).toHaveCount(0);
 	const refused = await page.request.get(`${pagePath}/download?split=train&format=openai_dpo`);
 	expect(refused.status()).toBe(404);
-	expect(await refused.text()).toContain('no preference pair for a DPO file');
+	expect(await refused.text()).toContain('no preference pair for that file');
 
 	await page.getByLabel('With the teacher’s reasoning').check();
 	await page.getByRole('button', { name: 'Show the files' }).click();

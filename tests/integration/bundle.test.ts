@@ -159,7 +159,7 @@ describe('what a zip holds', () => {
 		const { db, target, found } = await frozenDataset();
 		expect(await splitsZip(db, target, found, 'openai_dpo', false)).toEqual({
 			ok: false,
-			message: `No train example (of ${found.trainCount}) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.`
+			message: `No train example (of ${found.trainCount}) is a person’s repair of an earlier output or the better side of a settled comparison, so there is no preference pair for that file.`
 		});
 	});
 

@@ -20,12 +20,19 @@ import {
 } from '$lib/server/comparisons/queue';
 import { comparisonFigures } from '$lib/server/comparisons/figures';
 import { JobRunner } from '$lib/server/jobs/runner';
+import { freezeDataset, getDataset } from '$lib/server/datasets';
+import { exportChunks, exportFiles, linesIn, linesOf } from '$lib/server/datasets/export';
+import { checkPreferenceLines } from '$lib/server/datasets/preferences';
+import { datasetFilterSchema, type ExportFormat } from '$lib/schemas/dataset';
+import { claimNext } from '$lib/server/queue';
+import { submitReview } from '$lib/server/reviews';
 import {
 	examplesOf,
 	importRows,
 	makeProject,
 	makeUser,
 	minutesAfter,
+	reviewSubmission,
 	T0
 } from '../support/fixtures';
 import { jobReaches, standinProvider, startJob, TEST_SECRET } from '../support/jobs';
@@ -404,5 +411,109 @@ describe('figures of comparisons', () => {
 		expect(after).toMatchObject({ status: 'open', judgmentCount: 1 });
 		const figures = (await comparisonFigures(db, (await getProject(db, target.id))!))!;
 		expect(figures.annotators[0].gold).toMatchObject({ judged: 1, right: 0 });
+	});
+});
+
+describe('preference files from comparisons', () => {
+	it('give the preferred output over the other as DPO and TRL pairs, and both sides to KTO', async () => {
+		const db = await testDb();
+		const admin = await makeUser(db, 'admin');
+		const target = await makeProject(db, admin.id, {
+			splitTrain: 100,
+			splitVal: 0,
+			splitTest: 0
+		});
+		await importRows(
+			db,
+			target,
+			Array.from({ length: 4 }, (_, i) => [
+				{ input: `Question ${i}`, output: `A good answer to ${i}` },
+				{ input: `Question ${i}`, output: `poor ${i}` }
+			]).flat()
+		);
+		const rows = await examplesOf(db, target.id);
+		const pairs = [0, 2, 4, 6].map((i) => ({
+			first: { exampleId: rows[i].id, revisionId: rows[i].currentRevisionId! },
+			second: { exampleId: rows[i + 1].id, revisionId: rows[i + 1].currentRevisionId! }
+		}));
+		await queueComparisons(db, target, pairs, admin.id, T0);
+		const [ann] = await people(db, target.id, 1);
+		// Three prefer the good answer; the last is called a tie, which makes no pair.
+		for (let c = await claimComparison(db, target.id, ann.id, T0); c;) {
+			const tie = c.input === 'Question 3';
+			await judgeComparison(
+				db,
+				target.id,
+				ann.id,
+				judgment(c.comparisonId, tie ? 'tie' : goodSide(c)),
+				T0
+			);
+			c = await claimComparison(db, target.id, ann.id, T0);
+		}
+		// The good answers are accepted, the poor ones rejected, as reviews do.
+		for (let c = await claimNext(db, target.id, ann.id, T0); c;) {
+			const good = rows.find((r) => r.id === c!.exampleId)!.id % 2 === rows[0].id % 2;
+			await submitReview(
+				db,
+				target.id,
+				ann.id,
+				reviewSubmission(c, { rating: good ? 5 : 1, decision: good ? 'accept' : 'reject' }),
+				T0
+			);
+			c = await claimNext(db, target.id, ann.id, T0);
+		}
+		const frozen = await freezeDataset(
+			db,
+			target,
+			'preferences',
+			datasetFilterSchema.parse({}),
+			admin.id
+		);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const project = (await getProject(db, target.id))!;
+		const fileOf = async (format: ExportFormat) => {
+			const lines: string[] = [];
+			for await (const line of linesOf(
+				exportChunks(db, project, frozen.datasetId, { format, split: 'train', reasoning: false })
+			))
+				lines.push(line);
+			return lines;
+		};
+		const files = await exportFiles(db, (await getDataset(db, target.id, frozen.datasetId))!);
+		expect(files.train).toMatchObject({ examples: 4, pairs: 3, worse: 3 });
+
+		const dpo = await fileOf('openai_dpo');
+		expect(dpo).toHaveLength(linesIn(files.train, { format: 'openai_dpo', reasoning: false }));
+		const line = JSON.parse(dpo[0]);
+		// The student's system prompt, then the input.
+		expect(line.input.messages.at(-1)).toEqual({ role: 'user', content: 'Question 0' });
+		expect(line.preferred_output).toEqual([{ role: 'assistant', content: 'A good answer to 0' }]);
+		expect(line.non_preferred_output).toEqual([{ role: 'assistant', content: 'poor 0' }]);
+		const trl = await fileOf('trl_preference');
+		expect(trl.map((l) => JSON.parse(l).rejected[0].content)).toEqual([
+			'poor 0',
+			'poor 1',
+			'poor 2'
+		]);
+		const kto = await fileOf('trl_kto');
+		expect(kto).toHaveLength(7);
+		expect(kto.map((l) => JSON.parse(l).label).filter((label) => !label)).toHaveLength(3);
+		expect(kto).toHaveLength(linesIn(files.train, { format: 'trl_kto', reasoning: false }));
+		for (const [format, lines] of [
+			['openai_dpo', dpo],
+			['trl_preference', trl],
+			['trl_kto', kto]
+		] as const) {
+			expect(await checkPreferenceLines(lines, format)).toEqual({
+				lines: lines.length,
+				problems: []
+			});
+		}
+		// The check refuses what a trainer would: a pair whose two outputs are the same.
+		const same = JSON.parse(trl[0]);
+		same.rejected = same.chosen;
+		expect((await checkPreferenceLines([JSON.stringify(same)], 'trl_preference')).problems).toEqual(
+			[{ line: 1, message: 'line: both outputs are the same' }]
+		);
 	});
 });

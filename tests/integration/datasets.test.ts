@@ -436,12 +436,12 @@ describe('export fidelity', () => {
 		expect(files.train).toMatchObject({ pairs: 1, pairsWithReasoning: 0 });
 		const dpo = { format: 'openai_dpo', reasoning: true } as const;
 		expect(emptyFileReason(files, { ...dpo, split: 'train' })).toBe(
-			'No train preference pair (of 1) has reasoning on its preferred side (a person’s repair carries none), so a DPO file with reasoning would be empty; download it without reasoning.'
+			'No train preference pair (of 1) has reasoning on its preferred side (a person’s repair carries none), so a preference file with reasoning would be empty; download it without reasoning.'
 		);
 		expect(await fileText(db, target, found.id, { ...dpo })).toBe('');
 		// The test split has an example but no repair: no pair at all.
 		expect(emptyFileReason(files, { ...dpo, reasoning: false, split: 'test' })).toBe(
-			'No test example (of 1) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.'
+			'No test example (of 1) is a person’s repair of an earlier output or the better side of a settled comparison, so there is no preference pair for that file.'
 		);
 		expect(emptyFileReason(files, { ...dpo, reasoning: false, split: 'train' })).toBeNull();
 

@@ -109,7 +109,9 @@ export const datasetNameSchema = z
 
 export const EXPORT_FORMATS = {
 	openai: 'OpenAI chat fine-tuning (JSONL)',
-	openai_dpo: 'OpenAI preference, DPO (JSONL)',
+	openai_dpo: 'Preference pairs, DPO: OpenAI, Together, Fireworks (JSONL)',
+	trl_preference: 'TRL preference pairs (JSONL)',
+	trl_kto: 'TRL unpaired, KTO (JSONL)',
 	hf_messages: 'Hugging Face chat messages (JSONL)',
 	alpaca: 'Alpaca (JSONL)',
 	sharegpt: 'ShareGPT (JSONL)',

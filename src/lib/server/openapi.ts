@@ -191,7 +191,18 @@ export const OPENAPI_DOCUMENT = {
 						name: 'format',
 						in: 'query',
 						required: true,
-						schema: { enum: ['openai', 'openai_dpo', 'hf_messages', 'alpaca', 'sharegpt', 'csv'] }
+						schema: {
+							enum: [
+								'openai',
+								'openai_dpo',
+								'trl_preference',
+								'trl_kto',
+								'hf_messages',
+								'alpaca',
+								'sharegpt',
+								'csv'
+							]
+						}
 					},
 					{ name: 'reasoning', in: 'query', schema: { enum: ['1', ''] } }
 				],

@@ -1,7 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { encode } from 'gpt-tokenizer';
 import { and, count, eq, sql } from 'drizzle-orm';
-import { alias } from '../db';
 import type { Db, Queryable } from '../db';
 import { datasetItem, project, revision, type Dataset, type Split } from '../db/schema';
 import {
@@ -11,6 +10,7 @@ import {
 	type FormatProblems
 } from '../../schemas/dataset';
 import { datasetRows } from '.';
+import { preferenceCounts, worseOutputsOf } from './preferences';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
 import { messageText, toolCallProblems, type Message, type Thread } from '../../conversations';
 import { labelsAnswer, readLabels, type LabelSet } from '../../schemas/labels';
@@ -106,7 +106,7 @@ export const CSV_HEADER = csvHeader(false);
 
 /** One line of the file for one row, without its newline. */
 export function lineFor(
-	format: Exclude<ExportFormat, 'openai_dpo'>,
+	format: Exclude<ExportFormat, PreferenceFormat>,
 	system: string,
 	row: Row,
 	reasoning: boolean
@@ -145,12 +145,47 @@ export function lineFor(
 	}
 }
 
-/** A DPO line: the repaired (current) output preferred over the revision it repaired. */
-export function preferenceLine(system: string, row: Row, rejected: Answer, reasoning: boolean) {
+/** Formats made of preference pairs rather than of examples alone. */
+export const PREFERENCE_FORMATS = new Set<ExportFormat>([
+	'openai_dpo',
+	'trl_preference',
+	'trl_kto'
+]);
+type PreferenceFormat = 'openai_dpo' | 'trl_preference' | 'trl_kto';
+
+/**
+ * A DPO line (OpenAI's shape, which Together and Fireworks take as it is), or TRL's
+ * conversational preference line: the dataset's output preferred over a worse one.
+ */
+export function preferenceLine(
+	system: string,
+	row: Row,
+	rejected: Answer,
+	reasoning: boolean,
+	format: 'openai_dpo' | 'trl_preference' = 'openai_dpo'
+) {
+	const prompt = chat(system, row.input, '').slice(0, -1);
+	const chosen = [{ role: 'assistant', content: answer(row, reasoning) }];
+	const worse = [{ role: 'assistant', content: answer(rejected, reasoning) }];
+	return jsonLine(
+		format === 'trl_preference'
+			? { prompt, chosen, rejected: worse }
+			: { input: { messages: prompt }, preferred_output: chosen, non_preferred_output: worse }
+	);
+}
+
+/** TRL's unpaired (KTO) line: an output with whether people found it desirable. */
+export function unpairedLine(
+	system: string,
+	input: string,
+	output: Answer,
+	desirable: boolean,
+	reasoning: boolean
+) {
 	return jsonLine({
-		input: { messages: chat(system, row.input, '').slice(0, -1) },
-		preferred_output: [{ role: 'assistant', content: answer(row, reasoning) }],
-		non_preferred_output: [{ role: 'assistant', content: answer(rejected, reasoning) }]
+		prompt: chat(system, input, '').slice(0, -1),
+		completion: [{ role: 'assistant', content: answer(output, reasoning) }],
+		label: desirable
 	});
 }
 
@@ -164,36 +199,6 @@ export function exportFilename(datasetName: string, options: ExportOptions): str
 			.replace(/^-|-$/g, '') || 'dataset';
 	const reasoning = options.reasoning ? '-reasoning' : '';
 	return `${slug}-${options.split}-${options.format}${reasoning}.${extension(options.format)}`;
-}
-
-/** Finds what a person's repair replaced: the nearest earlier output that differs from it. */
-function rejectedFinder(db: Queryable) {
-	const current = alias(revision, 'current_revision');
-	const currentOutput = db
-		.select({ output: current.output })
-		.from(current)
-		.where(eq(current.id, sql.placeholder('current')));
-	// A re-queue copies a revision unchanged, so outputs equal to the repair's are passed over.
-	const step = db
-		.select({
-			parentRevisionId: revision.parentRevisionId,
-			differs: sql<number>`${revision.output} is not null and ${revision.output} is distinct from (${currentOutput})`
-		})
-		.from(revision)
-		.where(eq(revision.id, sql.placeholder('id')))
-		.prepare();
-	return async (repair: {
-		revisionId: number;
-		parentRevisionId: number | null;
-	}): Promise<number | null> => {
-		for (let id = repair.parentRevisionId; id !== null;) {
-			const earlier = (await step.execute({ id, current: repair.revisionId }))[0];
-			if (!earlier) return null;
-			if (earlier.differs) return id;
-			id = earlier.parentRevisionId;
-		}
-		return null;
-	};
 }
 
 /**
@@ -210,7 +215,7 @@ export async function* exportChunks(
 ): AsyncGenerator<string> {
 	const system = await studentSystemPrompt(db, target);
 	if (options.format === 'csv') yield `${csvHeader(options.reasoning)}\n`;
-	const rejectedIdOf = rejectedFinder(db);
+	const worseOf = worseOutputsOf(db);
 	const threads = target.outputKind === 'turn' ? threadWeigher(db, datasetId) : null;
 	if (threads && !THREAD_FORMATS.has(options.format)) return;
 	const answerOf = db
@@ -229,28 +234,39 @@ export async function* exportChunks(
 		const names = labelSet && answer.output !== null ? readLabels(labelSet, answer.output) : null;
 		return names ? labelsAnswer(names) : answer.output;
 	};
+	const undesirable = new Set<number>();
 	for await (const page of datasetRows(db, datasetId)()) {
 		const rows = labels ? page.map((r) => ({ ...r, output: named(r) })) : page;
 		let chunk = '';
 		for (const row of rows) {
 			if (row.split !== options.split) continue;
 			if (options.reasoning && !hasReasoning(row)) continue;
-			if (options.format === 'openai_dpo') {
-				const rejectedId = row.authorKind === 'user' ? await rejectedIdOf(row) : null;
-				if (rejectedId === null) continue;
-				const found = (await answerOf.execute({ id: rejectedId }))[0]!;
-				const rejected = { ...found, output: named(found) };
-				chunk +=
-					(threads
-						? jsonLine(
-								threadPreferenceLine(
-									target.instruction,
-									JSON.parse(row.input) as Thread,
-									JSON.parse(row.output!) as Message,
-									JSON.parse(rejected.output!) as Message
+			if (options.format === 'trl_kto') {
+				chunk += unpairedLine(system, row.input, row, true, options.reasoning) + '\n';
+				for (const id of await worseOf(row)) {
+					// An output worse than several others is one undesirable line.
+					if (undesirable.has(id)) continue;
+					undesirable.add(id);
+					const found = (await answerOf.execute({ id }))[0]!;
+					const worse = { ...found, output: named(found) };
+					chunk += unpairedLine(system, row.input, worse, false, options.reasoning) + '\n';
+				}
+			} else if (options.format === 'openai_dpo' || options.format === 'trl_preference') {
+				for (const id of await worseOf(row)) {
+					const found = (await answerOf.execute({ id }))[0]!;
+					const rejected = { ...found, output: named(found) };
+					chunk +=
+						(threads
+							? jsonLine(
+									threadPreferenceLine(
+										target.instruction,
+										JSON.parse(row.input) as Thread,
+										JSON.parse(row.output!) as Message,
+										JSON.parse(rejected.output!) as Message
+									)
 								)
-							)
-						: preferenceLine(system, row, rejected, options.reasoning)) + '\n';
+							: preferenceLine(system, row, rejected, options.reasoning, options.format)) + '\n';
+				}
 			} else if (threads && options.format !== 'csv') {
 				const { context, turn } = await threads(row);
 				chunk +=
@@ -272,6 +288,9 @@ export type SplitFiles = {
 	withReasoning: number;
 	pairs: number;
 	pairsWithReasoning: number;
+	/** Distinct outputs judged worse than one of the split's: a KTO file's undesirable lines. */
+	worse: number;
+	worseWithReasoning: number;
 };
 
 const HAS_REASONING = sql<number>`coalesce(${revision.reasoning}, '') <> ''`;
@@ -291,7 +310,14 @@ export async function exportFiles(
 				.from(project)
 				.where(eq(project.id, found.projectId))
 		)[0]?.outputKind === 'turn';
-	const zero = { threads, withReasoning: 0, pairs: 0, pairsWithReasoning: 0 };
+	const zero = {
+		threads,
+		withReasoning: 0,
+		pairs: 0,
+		pairsWithReasoning: 0,
+		worse: 0,
+		worseWithReasoning: 0
+	};
 	const files = {
 		train: { ...zero, examples: found.trainCount },
 		val: { ...zero, examples: found.valCount },
@@ -304,30 +330,21 @@ export async function exportFiles(
 		.where(and(eq(datasetItem.datasetId, found.id), HAS_REASONING))
 		.groupBy(datasetItem.split);
 	for (const { split, n } of reasoned) files[split].withReasoning = n;
-	const repairs = await db
-		.select({
-			split: datasetItem.split,
-			revisionId: revision.id,
-			parentRevisionId: revision.parentRevisionId,
-			hasReasoning: HAS_REASONING
-		})
-		.from(datasetItem)
-		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
-		.where(and(eq(datasetItem.datasetId, found.id), eq(revision.authorKind, 'user')));
-	const rejectedIdOf = rejectedFinder(db);
-	for (const repair of repairs) {
-		if ((await rejectedIdOf(repair)) === null) continue;
-		files[repair.split].pairs += 1;
-		if (repair.hasReasoning) files[repair.split].pairsWithReasoning += 1;
-	}
+	const preferences = await preferenceCounts(db, found.id);
+	for (const split of SPLITS) Object.assign(files[split], preferences[split]);
 	return files;
 }
 
 /** How many lines a file would have. */
 export function linesIn(files: SplitFiles, options: Pick<ExportOptions, 'format' | 'reasoning'>) {
 	if (files.threads && !THREAD_FORMATS.has(options.format)) return 0;
-	if (options.format === 'openai_dpo') {
+	if (options.format === 'openai_dpo' || options.format === 'trl_preference') {
 		return options.reasoning ? files.pairsWithReasoning : files.pairs;
+	}
+	if (options.format === 'trl_kto') {
+		return options.reasoning
+			? files.withReasoning + files.worseWithReasoning
+			: files.examples + files.worse;
 	}
 	return options.reasoning ? files.withReasoning : files.examples;
 }
@@ -344,11 +361,12 @@ export function emptyFileReason(
 		return `${EXPORT_FORMATS[format]} holds one instruction and one answer; a conversation does not fit it. Choose OpenAI, Hugging Face or ShareGPT.`;
 	}
 	if (examples === 0) return `This dataset has no ${split} examples, so that file would be empty.`;
-	if (format === 'openai_dpo' && pairs === 0) {
-		return `No ${split} example (of ${examples}) is a person’s repair of an earlier output, so there is no preference pair for a DPO file.`;
+	const paired = format === 'openai_dpo' || format === 'trl_preference';
+	if (paired && pairs === 0) {
+		return `No ${split} example (of ${examples}) is a person’s repair of an earlier output or the better side of a settled comparison, so there is no preference pair for that file.`;
 	}
-	if (format === 'openai_dpo') {
-		return `No ${split} preference pair (of ${pairs}) has reasoning on its preferred side (a person’s repair carries none), so a DPO file with reasoning would be empty; download it without reasoning.`;
+	if (paired) {
+		return `No ${split} preference pair (of ${pairs}) has reasoning on its preferred side (a person’s repair carries none), so a preference file with reasoning would be empty; download it without reasoning.`;
 	}
 	return `No ${split} example (of ${examples}) has the teacher’s reasoning, so a file with reasoning would be empty; download it without reasoning.`;
 }

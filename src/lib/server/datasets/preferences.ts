@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { and, eq, sql } from 'drizzle-orm';
+import { alias } from '../db';
+import type { Queryable } from '../db';
+import { comparison, datasetItem, revision, type Split } from '../db/schema';
+
+// Preference pairs of a dataset. The preferred side is always an example the dataset holds,
+// at the revision it holds (rule 3); the other side is an output people judged worse:
+//   - the earlier output a person's repair replaced, and
+//   - the other output of every settled comparison that preferred this example's output.
+// DPO and TRL preference files give one line per pair; a KTO file gives every example as
+// desirable and every distinct worse output as undesirable.
+
+/** Finds what a person's repair replaced: the nearest earlier output that differs from it. */
+export function rejectedFinder(db: Queryable) {
+	const current = alias(revision, 'current_revision');
+	const currentOutput = db
+		.select({ output: current.output })
+		.from(current)
+		.where(eq(current.id, sql.placeholder('current')));
+	// A re-queue copies a revision unchanged, so outputs equal to the repair's are passed over.
+	const step = db
+		.select({
+			parentRevisionId: revision.parentRevisionId,
+			differs: sql<number>`${revision.output} is not null and ${revision.output} is distinct from (${currentOutput})`
+		})
+		.from(revision)
+		.where(eq(revision.id, sql.placeholder('id')))
+		.prepare();
+	return async (repair: {
+		revisionId: number;
+		parentRevisionId: number | null;
+	}): Promise<number | null> => {
+		for (let id = repair.parentRevisionId; id !== null;) {
+			const earlier = (await step.execute({ id, current: repair.revisionId }))[0];
+			if (!earlier) return null;
+			if (earlier.differs) return id;
+			id = earlier.parentRevisionId;
+		}
+		return null;
+	};
+}
+
+/** The outputs settled comparisons judged worse than an example's: their revision ids. */
+function comparisonLosers(db: Queryable) {
+	const losers = db
+		.select({
+			first: comparison.firstRevisionId,
+			second: comparison.secondRevisionId,
+			preferred: comparison.preferred
+		})
+		.from(comparison)
+		.where(
+			and(
+				eq(comparison.status, 'settled'),
+				sql`((${comparison.firstExampleId} = ${sql.placeholder('exampleId')} and ${comparison.preferred} = 'first') or (${comparison.secondExampleId} = ${sql.placeholder('exampleId')} and ${comparison.preferred} = 'second'))`
+			)
+		)
+		.orderBy(comparison.id)
+		.prepare();
+	return async (exampleId: number): Promise<number[]> =>
+		(await losers.execute({ exampleId })).map((c) =>
+			c.preferred === 'first' ? c.second : c.first
+		);
+}
+
+export type PreferenceRow = {
+	exampleId: number;
+	revisionId: number;
+	parentRevisionId: number | null;
+	authorKind: 'import' | 'model' | 'user';
+};
+
+/** Every worse output of a dataset row, as revision ids: its repair's first, then comparisons'. */
+export function worseOutputsOf(db: Queryable) {
+	const repaired = rejectedFinder(db);
+	const compared = comparisonLosers(db);
+	return async (row: PreferenceRow): Promise<number[]> => {
+		const ids = row.authorKind === 'user' ? [await repaired(row)] : [];
+		for (const id of await compared(row.exampleId)) ids.push(id);
+		return [...new Set(ids.filter((id): id is number => id !== null))];
+	};
+}
+
+export type PreferenceCounts = Record<
+	Split,
+	{ pairs: number; pairsWithReasoning: number; worse: number; worseWithReasoning: number }
+>;
+
+const HAS_REASONING = sql<number>`coalesce(${revision.reasoning}, '') <> ''`;
+
+/**
+ * How many pairs each split's preference files would hold, and how many distinct worse outputs
+ * a KTO file would; "with reasoning" counts those whose preferred side has reasoning.
+ */
+export async function preferenceCounts(
+	db: Queryable,
+	datasetId: number
+): Promise<PreferenceCounts> {
+	const counts = Object.fromEntries(
+		(['train', 'val', 'test'] as const).map((s) => [
+			s,
+			{ pairs: 0, pairsWithReasoning: 0, worse: 0, worseWithReasoning: 0 }
+		])
+	) as PreferenceCounts;
+	const worse = worseOutputsOf(db);
+	const seen = { train: new Set<number>(), val: new Set<number>(), test: new Set<number>() };
+	const seenReasoned = {
+		train: new Set<number>(),
+		val: new Set<number>(),
+		test: new Set<number>()
+	};
+	// Only rows that can have a worse output are read: a person's repair, or a compared winner.
+	const candidates = await db
+		.select({
+			exampleId: datasetItem.exampleId,
+			revisionId: revision.id,
+			parentRevisionId: revision.parentRevisionId,
+			authorKind: revision.authorKind,
+			split: datasetItem.split,
+			hasReasoning: HAS_REASONING
+		})
+		.from(datasetItem)
+		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
+		.where(
+			and(
+				eq(datasetItem.datasetId, datasetId),
+				sql`(${revision.authorKind} = 'user' or exists (select 1 from ${comparison} where ${comparison.status} = 'settled' and ((${comparison.firstExampleId} = ${datasetItem.exampleId} and ${comparison.preferred} = 'first') or (${comparison.secondExampleId} = ${datasetItem.exampleId} and ${comparison.preferred} = 'second'))))`
+			)
+		);
+	for (const row of candidates) {
+		const ids = await worse(row);
+		const split = counts[row.split];
+		split.pairs += ids.length;
+		for (const id of ids) seen[row.split].add(id);
+		if (row.hasReasoning) {
+			split.pairsWithReasoning += ids.length;
+			for (const id of ids) seenReasoned[row.split].add(id);
+		}
+	}
+	for (const s of ['train', 'val', 'test'] as const) {
+		counts[s].worse = seen[s].size;
+		counts[s].worseWithReasoning = seenReasoned[s].size;
+	}
+	return counts;
+}
+
+// Each preference format's line, as the trainer that reads it takes it: OpenAI's DPO file
+// (which Together and Fireworks read as it is), and TRL's conversational preference and
+// unpaired (KTO) datasets. A file is checked line by line before anyone trains on it.
+const message = z.object({
+	role: z.enum(['system', 'user', 'assistant', 'tool']),
+	content: z.union([z.string(), z.array(z.unknown()).min(1)])
+});
+const prompt = z
+	.array(message)
+	.min(1)
+	.refine((m) => m.at(-1)!.role !== 'assistant', 'the prompt ends with an assistant turn');
+const answer = z
+	.array(message.extend({ role: z.literal('assistant'), content: z.string().min(1) }))
+	.length(1, 'an answer is one assistant message');
+const differ = (chosen: unknown, rejected: unknown) =>
+	JSON.stringify(chosen) !== JSON.stringify(rejected);
+
+export const PREFERENCE_LINES = {
+	openai_dpo: z
+		.strictObject({
+			input: z.looseObject({ messages: prompt }),
+			preferred_output: answer,
+			non_preferred_output: answer
+		})
+		.refine((l) => differ(l.preferred_output, l.non_preferred_output), 'both outputs are the same'),
+	trl_preference: z
+		.strictObject({ prompt, chosen: answer, rejected: answer })
+		.refine((l) => differ(l.chosen, l.rejected), 'both outputs are the same'),
+	trl_kto: z.strictObject({ prompt, completion: answer, label: z.boolean() })
+};
+
+/** Every line of a preference file that its trainer would refuse, with the reason. */
+export async function checkPreferenceLines(
+	lines: Iterable<string> | AsyncIterable<string>,
+	format: keyof typeof PREFERENCE_LINES
+): Promise<{ lines: number; problems: { line: number; message: string }[] }> {
+	const problems: { line: number; message: string }[] = [];
+	let count = 0;
+	for await (const text of lines) {
+		count += 1;
+		let value: unknown;
+		try {
+			value = JSON.parse(text);
+		} catch {
+			problems.push({ line: count, message: 'not JSON' });
+			continue;
+		}
+		const checked = PREFERENCE_LINES[format].safeParse(value);
+		if (!checked.success) {
+			const issue = checked.error.issues[0];
+			problems.push({
+				line: count,
+				message: `${issue.path.join('.') || 'line'}: ${issue.message}`
+			});
+		}
+	}
+	return { lines: count, problems };
+}
