@@ -3,17 +3,22 @@
 // Enter), and each Enter is timed in the page from its keydown to the moment the next example is
 // in the document. Kinds: plain text; conversations of 13 messages with tools and tool calls
 // (the thread view, folded earlier messages, the turn set apart); and a multiple-choice set of
-// 12 grouped labels, each output two of them.
+// 12 grouped labels, each output two of them. Then the compare screen: 100 comparisons of two
+// answers, each judged from the keyboard (A, then Enter) and timed the same way.
 // The last line is one JSON object: {"text_p50_ms", "text_p95_ms", "thread_p50_ms",
-// "thread_p95_ms", "labels_p50_ms", "labels_p95_ms", "samples"}.
+// "thread_p95_ms", "labels_p50_ms", "labels_p95_ms", "compare_p50_ms", "compare_p95_ms",
+// "samples"}.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
+import { eq } from 'drizzle-orm';
 import { createMigratedDb, type Db } from '../src/lib/server/db';
 import { addMember, createProject } from '../src/lib/server/projects';
 import { createUser } from '../src/lib/server/users';
 import { importExamples } from '../src/lib/server/import';
+import { queueComparisons } from '../src/lib/server/comparisons';
+import { example } from '../src/lib/server/db/schema';
 import { createSession, generateSessionToken, sessionCookieName } from '../src/lib/server/auth';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
 import { percentile, round2, startBenchServer } from './bench-server';
@@ -75,7 +80,12 @@ const LABELS = Array.from(
 	(_, i) => `topic-${i + 1} | | Messages about topic ${i + 1} | Group ${(i % 3) + 1}`
 ).join('\n');
 
-async function seed(db: Db, ownerId: string, raterId: string, kind: 'text' | 'thread' | 'labels') {
+async function seed(
+	db: Db,
+	ownerId: string,
+	raterId: string,
+	kind: 'text' | 'thread' | 'labels' | 'compare'
+) {
 	const project = await createProject(
 		db,
 		projectSchema.parse({
@@ -89,6 +99,14 @@ async function seed(db: Db, ownerId: string, raterId: string, kind: 'text' | 'th
 	await addMember(db, project.id, raterId);
 	async function* lines() {
 		for (let i = 0; i < ITEMS + 5; i++) {
+			if (kind === 'compare') {
+				const question = `Question ${i}: ${'Where is my parcel? '.repeat(10)}`;
+				yield JSON.stringify({ input: question, output: `A short answer ${i}.` }) + '\n';
+				yield (
+					JSON.stringify({ input: question, output: `A longer answer ${i}. `.repeat(8) }) + '\n'
+				);
+				continue;
+			}
 			yield (
 				JSON.stringify(
 					kind === 'thread'
@@ -111,15 +129,31 @@ async function seed(db: Db, ownerId: string, raterId: string, kind: 'text' | 'th
 		userId: ownerId
 	});
 	if (!imported.ok) throw new Error(JSON.stringify(imported.errors.slice(0, 3)));
+	if (kind === 'compare') {
+		const rows = await db
+			.select({ id: example.id, revisionId: example.currentRevisionId })
+			.from(example)
+			.where(eq(example.projectId, project.id))
+			.orderBy(example.id);
+		const pairs = [];
+		for (let i = 0; i + 1 < rows.length; i += 2) {
+			pairs.push({
+				first: { exampleId: rows[i].id, revisionId: rows[i].revisionId! },
+				second: { exampleId: rows[i + 1].id, revisionId: rows[i + 1].revisionId! }
+			});
+		}
+		const queued = await queueComparisons(db, project, pairs, ownerId, new Date());
+		if (!queued.ok) throw new Error(queued.message);
+	}
 	return project.id;
 }
 
 /** Each Enter's time from keydown to the next example in the document, in the page's clock. */
 // Written as text: the functions tsx compiles carry helpers the page does not have.
 const LISTEN_FOR_ENTER = `addEventListener('keydown', (e) => { if (e.key === 'Enter') window.enterAt = performance.now(); }, { capture: true })`;
-const NEXT_SHOWN = (old: string) => `new Promise((resolve) => {
+const NEXT_SHOWN = (field: string, old: string) => `new Promise((resolve) => {
 	const observer = new MutationObserver(() => {
-		const input = document.querySelector('input[name="exampleId"]');
+		const input = document.querySelector('input[name="${field}"]');
 		if (input && input.value !== ${JSON.stringify(old)}) {
 			observer.disconnect();
 			resolve(performance.now() - window.enterAt);
@@ -129,13 +163,17 @@ const NEXT_SHOWN = (old: string) => `new Promise((resolve) => {
 })`;
 
 /** Each Enter's time from keydown to the next example in the document, in the page's clock. */
-async function timeEnters(page: Page, count: number): Promise<number[]> {
+async function timeEnters(
+	page: Page,
+	count: number,
+	{ field, key }: { field: string; key: string }
+): Promise<number[]> {
 	await page.evaluate(LISTEN_FOR_ENTER);
 	const times: number[] = [];
 	for (let n = 0; n < count; n++) {
-		const shown = await page.locator('input[name="exampleId"]').inputValue();
-		await page.keyboard.press('5');
-		const next = page.evaluate(NEXT_SHOWN(shown)) as Promise<number>;
+		const shown = await page.locator(`input[name="${field}"]`).inputValue();
+		await page.keyboard.press(key);
+		const next = page.evaluate(NEXT_SHOWN(field, shown)) as Promise<number>;
 		await page.keyboard.press('Enter');
 		times.push(await next);
 		// An annotator reads before the next rating; the screen fetches the next one meanwhile.
@@ -160,7 +198,8 @@ const rater = await createUser(db, {
 const projects = {
 	text: await seed(db, owner.id, rater.id, 'text'),
 	thread: await seed(db, owner.id, rater.id, 'thread'),
-	labels: await seed(db, owner.id, rater.id, 'labels')
+	labels: await seed(db, owner.id, rater.id, 'labels'),
+	compare: await seed(db, owner.id, rater.id, 'compare')
 };
 const token = generateSessionToken();
 await createSession(db, token, rater.id);
@@ -179,9 +218,14 @@ try {
 	]);
 	const page = await context.newPage();
 	for (const [kind, projectId] of Object.entries(projects)) {
-		await page.goto(`${server.origin}/projects/${projectId}/review`);
+		const compare = kind === 'compare';
+		await page.goto(`${server.origin}/projects/${projectId}/${compare ? 'compare' : 'review'}`);
 		await page.getByRole('button', { name: 'Shortcuts (?)' }).waitFor();
-		results[kind] = await timeEnters(page, ITEMS);
+		results[kind] = await timeEnters(
+			page,
+			ITEMS,
+			compare ? { field: 'comparisonId', key: 'a' } : { field: 'exampleId', key: '5' }
+		);
 		console.log(
 			`${kind}: ${ITEMS} Enters, keydown to next example in the page: p50 ${round2(percentile(results[kind], 50))} ms, p95 ${round2(percentile(results[kind], 95))} ms, max ${round2(results[kind].at(-1)!)} ms`
 		);
@@ -198,6 +242,8 @@ console.log(
 		text_p95_ms: round2(percentile(results.text, 95)),
 		thread_p50_ms: round2(percentile(results.thread, 50)),
 		thread_p95_ms: round2(percentile(results.thread, 95)),
+		compare_p50_ms: round2(percentile(results.compare, 50)),
+		compare_p95_ms: round2(percentile(results.compare, 95)),
 		labels_p50_ms: round2(percentile(results.labels, 50)),
 		labels_p95_ms: round2(percentile(results.labels, 95))
 	})
