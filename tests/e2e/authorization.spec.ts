@@ -258,6 +258,8 @@ const table: Row[] = [
 		method: 'POST',
 		expect: apiAdminInput
 	},
+	{ route: '/api/v1/projects/[id=integer]/comparisons', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/comparisons', method: 'POST', expect: apiAdminInput },
 	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'GET', expect: apiAdmin },
 	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'POST', expect: apiAdminInput },
 	// Without the two models to compare, an admin is told to give them.

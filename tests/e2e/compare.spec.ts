@@ -1,11 +1,12 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, request, test, type Page } from '@playwright/test';
 import { eq } from 'drizzle-orm';
 import { comparisonJudgment, example, revision } from '../../src/lib/server/db/schema';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { importExamples } from '../../src/lib/server/import';
 import { queueComparisons } from '../../src/lib/server/comparisons';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
-import { e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { createApiToken } from '../../src/lib/server/apiTokens';
+import { BASE_URL, e2eDb, ensureUser, logInAs } from '../support/e2e';
 
 /** Four inputs, each answered well and poorly, queued as four comparisons. */
 async function comparedProject() {
@@ -134,4 +135,42 @@ test('comparisons are judged from the keyboard: A or B, a tie, a repair of the b
 	await page.goto(`/projects/${project.id}/agreement`);
 	const people = page.getByRole('table', { name: 'Comparisons per annotator' });
 	await expect(people.getByRole('row', { name: /Compare-annotator/ })).toContainText('4');
+});
+
+test('a script queues comparisons over the API, is refused an output with itself, and reads them back', async () => {
+	const db = e2eDb();
+	const { admin, project } = await comparedProject();
+	const api = await request.newContext({
+		baseURL: BASE_URL,
+		extraHTTPHeaders: {
+			authorization: `Bearer ${(await createApiToken(db, admin.id, 'compare script')).token}`
+		}
+	});
+	const base = `/api/v1/projects/${project.id}/comparisons`;
+	const listed = await (await api.get(base)).json();
+	expect(listed.comparisons).toHaveLength(4);
+	expect(listed.figures.counts).toEqual({ open: 4, settled: 0, disputed: 0 });
+	const [one] = listed.comparisons;
+	const first = { exampleId: one.firstExampleId, revisionId: one.firstRevisionId };
+
+	const self = await api.post(base, { data: { pairs: [{ first, second: first }] } });
+	expect(self.status()).toBe(400);
+	expect((await self.json()).message).toBe('An output cannot be compared with itself.');
+	const shapeless = await api.post(base, { data: { modelIds: [1] } });
+	expect(shapeless.status()).toBe(400);
+	expect((await shapeless.json()).message).toBe('The comparisons have a problem.');
+	// The same two outputs the other way round are queued already.
+	const again = await api.post(base, {
+		data: {
+			pairs: [
+				{
+					first: { exampleId: one.secondExampleId, revisionId: one.secondRevisionId },
+					second: first
+				}
+			]
+		}
+	});
+	expect(again.status()).toBe(201);
+	expect(await again.json()).toEqual({ created: 0, alreadyQueued: 1, identical: 0 });
+	expect((await (await api.get(base)).json()).comparisons).toHaveLength(4);
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, gt, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
 import { comparison, example, revision, type Project } from '../db/schema';
 import { evaluationAnswers, commonHashes } from '../iterations/figures';
@@ -215,4 +215,26 @@ export async function hasComparisons(db: Db, projectId: number): Promise<boolean
 		.where(eq(comparison.projectId, projectId))
 		.limit(1);
 	return found.length > 0;
+}
+
+/** A page of the project's comparisons in id order, after `after`. */
+export async function listComparisons(db: Db, projectId: number, after: number, limit: number) {
+	return await db
+		.select({
+			id: comparison.id,
+			firstExampleId: comparison.firstExampleId,
+			firstRevisionId: comparison.firstRevisionId,
+			secondExampleId: comparison.secondExampleId,
+			secondRevisionId: comparison.secondRevisionId,
+			jobId: comparison.jobId,
+			status: comparison.status,
+			preferred: comparison.preferred,
+			judgments: comparison.judgmentCount,
+			gold: comparison.goldPreferred,
+			createdAt: comparison.createdAt
+		})
+		.from(comparison)
+		.where(and(eq(comparison.projectId, projectId), gt(comparison.id, after)))
+		.orderBy(comparison.id)
+		.limit(limit);
 }
