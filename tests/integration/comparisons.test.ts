@@ -6,6 +6,7 @@ import { addMember, getProject } from '$lib/server/projects';
 import { addModel } from '$lib/server/providers';
 import {
 	compareJobOutputs,
+	compareModels,
 	firstOnLeftFor,
 	queueComparisons,
 	type Pair
@@ -20,6 +21,8 @@ import {
 } from '$lib/server/comparisons/queue';
 import { comparisonFigures } from '$lib/server/comparisons/figures';
 import { JobRunner } from '$lib/server/jobs/runner';
+import { startEvaluation } from '$lib/server/iterations';
+import { EVALUATION_SETTINGS, loopSetup } from '../support/loop';
 import { freezeDataset, getDataset } from '$lib/server/datasets';
 import { exportChunks, exportFiles, linesIn, linesOf } from '$lib/server/datasets/export';
 import { checkPreferenceLines } from '$lib/server/datasets/preferences';
@@ -515,5 +518,64 @@ describe('preference files from comparisons', () => {
 		expect((await checkPreferenceLines([JSON.stringify(same)], 'trl_preference')).problems).toEqual(
 			[{ line: 1, message: 'line: both outputs are the same' }]
 		);
+	});
+});
+
+describe('comparisons of two evaluated models', () => {
+	it('pair the two models’ answers to every held-out input both answered', async () => {
+		standin = await startStandin({ answerOpenings: { 'student-small': 'Briefly: ' } });
+		const running: { stop(): Promise<void> }[] = [];
+		try {
+			const env = await loopSetup(await testDb(), standin, running);
+			const student = await addModel(env.db, env.providerId, {
+				name: 'student-small',
+				inputPricePerMTok: 0,
+				outputPricePerMTok: 0
+			});
+			const frozen = await freezeDataset(
+				env.db,
+				env.target,
+				'v1',
+				datasetFilterSchema.parse({}),
+				env.admin.id
+			);
+			if (!frozen.ok) throw new Error(frozen.message);
+			const started = await startEvaluation(env.db, env.target, env.admin.id, {
+				modelIds: [env.teacherId, student.id],
+				datasetId: frozen.datasetId,
+				splits: ['test'],
+				settings: EVALUATION_SETTINGS
+			});
+			if (!started.ok) throw new Error(started.message);
+			env.runner.wake();
+			await jobReaches(env.db, started.jobId, ['done']);
+			const target = (await getProject(env.db, env.target.id))!;
+			const heldOut = (await env.db.select().from(example).where(eq(example.split, 'test'))).filter(
+				(e) => e.source === 'import'
+			).length;
+			expect(
+				await compareModels(env.db, target, env.teacherId, env.teacherId, env.admin.id, T0)
+			).toMatchObject({
+				ok: false,
+				status: 400
+			});
+			expect(
+				await compareModels(env.db, target, env.teacherId, student.id, env.admin.id, T0)
+			).toEqual({
+				ok: true,
+				created: heldOut,
+				alreadyQueued: 0,
+				identical: 0
+			});
+			const [ann] = await people(env.db, target.id, 1);
+			const shown = (await claimComparison(env.db, target.id, ann.id, T0))!;
+			// Blind: the two answers, and nothing of who wrote them.
+			expect(Object.keys(shown).sort()).toEqual(
+				['comparisonId', 'firstOnLeft', 'input', 'leaseExpiresAt', 'left', 'right'].sort()
+			);
+			expect(JSON.stringify(shown)).not.toMatch(/teacher-large|student-small|Stand-in/);
+		} finally {
+			for (const r of running.splice(0)) await r.stop();
+		}
 	});
 });
