@@ -175,6 +175,32 @@ describe('queueing comparisons', () => {
 			expect(c.jobId).toBe(jobId);
 		}
 	});
+
+	it('pairs two samples of one teacher, input by input', async () => {
+		standin = await startStandin({ variedSamples: true });
+		const db = await testDb();
+		const admin = await makeUser(db, 'admin');
+		const target = await makeProject(db, admin.id);
+		const { modelId } = await standinProvider(db, standin.url);
+		runner = new JobRunner(db, { key: TEST_SECRET, baseBackoffMs: 20, pollMs: 50 });
+		await runner.start();
+		const jobId = await startJob(db, target, admin.id, [modelId], ['One?', 'Two?'], {
+			samplesPerInput: 2
+		});
+		runner.wake();
+		await jobReaches(db, jobId, ['done']);
+		expect(await compareJobOutputs(db, target, jobId, admin.id, T0)).toEqual({
+			ok: true,
+			created: 2,
+			alreadyQueued: 0,
+			identical: 0
+		});
+		// Asked again, nothing new is queued.
+		expect(await compareJobOutputs(db, target, jobId, admin.id, T0)).toMatchObject({
+			created: 0,
+			alreadyQueued: 2
+		});
+	});
 });
 
 let standin: Standin | undefined;

@@ -70,6 +70,8 @@ export type StandinOptions = {
 	 * differently, as real ones do; a model not named answers plainly.
 	 */
 	answerOpenings: Record<string, string>;
+	/** Each new sample of the same request is told apart (", take 2"), as sampling does. */
+	variedSamples: boolean;
 };
 
 export const STANDIN_DEFAULTS: StandinOptions = {
@@ -80,6 +82,7 @@ export const STANDIN_DEFAULTS: StandinOptions = {
 	malformedRate: 0,
 	models: ['teacher-large', 'student-small'],
 	answerOpenings: {},
+	variedSamples: false,
 	apiKey: null,
 	echoKey: false,
 	seed: 1,
@@ -419,6 +422,9 @@ export async function startStandin(
 		}));
 	}
 
+	/** How often each model was asked each input, for `variedSamples`. */
+	const takes = new Map<string, number>();
+
 	async function chat(body: Record<string, unknown>, response: ServerResponse) {
 		const thread = (Array.isArray(body.messages) ? body.messages : []) as Record<string, unknown>[];
 		const messages = thread.map((m) => ({
@@ -509,6 +515,11 @@ export async function startStandin(
 			content = `Answer to: ${input}, from ${messages.at(-1)!.content}`;
 		} else {
 			content = `${options.answerOpenings[modelName] ?? ''}Answer to: ${input}`;
+			if (options.variedSamples) {
+				const take = (takes.get(`${modelName}\u0000${input}`) ?? 0) + 1;
+				takes.set(`${modelName}\u0000${input}`, take);
+				if (take > 1) content += `, take ${take}`;
+			}
 		}
 		const tools = Array.isArray(body.tools) ? body.tools : [];
 		const toolCalls =
