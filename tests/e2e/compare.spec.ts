@@ -96,6 +96,12 @@ test('comparisons are judged from the keyboard: A or B, a tie, a repair of the b
 	await expect(repair).toHaveValue(/A good answer \d/);
 	await repair.fill('A better answer, repaired');
 	await page.keyboard.press('Escape');
+	// Choosing the other side leaves the repair; choosing back returns to it as it was.
+	const good = await goodKey(page);
+	await page.keyboard.press(good === 'a' ? 'b' : 'a');
+	await expect(repair).toHaveCount(0);
+	await page.keyboard.press(good);
+	await expect(repair).toHaveValue('A better answer, repaired');
 	await page.keyboard.press('Enter');
 	await expect(page.getByRole('status')).toContainText('with the repair as a new revision');
 	await expect(input).not.toContainText(third);

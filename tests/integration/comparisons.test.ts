@@ -1,7 +1,15 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '$lib/server/db';
-import { comparison, comparisonJudgment, example, project, revision } from '$lib/server/db/schema';
+import {
+	comparison,
+	comparisonJudgment,
+	comparisonLease,
+	example,
+	project,
+	revision
+} from '$lib/server/db/schema';
+import { markGold } from '$lib/server/gold';
 import { addMember, getProject } from '$lib/server/projects';
 import { addModel } from '$lib/server/providers';
 import {
@@ -240,7 +248,9 @@ describe('the comparison queue', () => {
 		// Two live leases fill the overlap of two.
 		expect(await claimComparison(db, target.id, cy.id, T0)).toBeNull();
 		expect(a.input).toBe('Question 0');
-		expect(a.firstOnLeft).toBe(firstOnLeftFor(a.comparisonId, ann.id));
+		// The good answer is shown on the side the person's hash says, and nothing says which.
+		expect(a.left.output.startsWith('A good')).toBe(firstOnLeftFor(a.comparisonId, ann.id));
+		expect(a).not.toHaveProperty('firstOnLeft');
 
 		// Ann picks the good answer by its side; Bob calls it a tie: disputed.
 		expect(
@@ -267,8 +277,8 @@ describe('the comparison queue', () => {
 		).toBe(true);
 		const saved = await db.select().from(comparisonJudgment).orderBy(comparisonJudgment.id);
 		expect(saved.map((j) => [j.preferred, j.strength, j.firstOnLeft])).toEqual([
-			['first', 2, a.firstOnLeft],
-			['tie', null, b.firstOnLeft]
+			['first', 2, firstOnLeftFor(a.comparisonId, ann.id)],
+			['tie', null, firstOnLeftFor(b.comparisonId, bob.id)]
 		]);
 		const [row] = await db.select().from(comparison);
 		expect(row).toMatchObject({ status: 'disputed', judgmentCount: 2, preferred: null });
@@ -376,6 +386,87 @@ describe('the comparison queue', () => {
 			ok: false,
 			status: 409
 		});
+	});
+});
+
+describe('what a judgment may not do', () => {
+	it('repair a gold answer, or add to a comparison that has its judgments', async () => {
+		const db = await testDb();
+		const { admin, target, pairs } = await pairedProject(db, 1);
+		await queueComparisons(db, target, pairs, admin.id, T0);
+		await markGold(db, target.id, pairs[0].first.exampleId, 5, T0);
+		const [ann, bob] = await people(db, target.id, 2);
+		const held = (await claimComparison(db, target.id, ann.id, T0))!;
+		const late = (await claimComparison(db, target.id, bob.id, minutesAfter(11)))!;
+		expect(late.comparisonId).toBe(held.comparisonId);
+		expect(
+			await judgeComparison(
+				db,
+				target.id,
+				ann.id,
+				judgment(held.comparisonId, goodSide(held), { repair: 'Another answer' }),
+				T0
+			)
+		).toMatchObject({ ok: false, status: 409 });
+		const chain = await db
+			.select()
+			.from(revision)
+			.where(eq(revision.exampleId, pairs[0].first.exampleId));
+		expect(chain).toHaveLength(1);
+		// Ann's lease ran out while Bob judged; hers then finds it settled.
+		expect(
+			(
+				await judgeComparison(
+					db,
+					target.id,
+					bob.id,
+					judgment(late.comparisonId, 'tie'),
+					minutesAfter(11)
+				)
+			).ok
+		).toBe(true);
+		await db.transaction(async (tx) =>
+			tx.update(comparisonLease).set({ leaseExpiresAt: minutesAfter(30) })
+		);
+		expect(
+			await judgeComparison(
+				db,
+				target.id,
+				ann.id,
+				judgment(held.comparisonId, 'left'),
+				minutesAfter(12)
+			)
+		).toMatchObject({ ok: false, status: 409 });
+	});
+
+	it('an undone judgment comes back first, before the comparison fetched ahead', async () => {
+		const db = await testDb();
+		const { admin, target, pairs } = await pairedProject(db, 3);
+		await queueComparisons(db, target, pairs, admin.id, T0);
+		const [ann] = await people(db, target.id, 1);
+		const first = (await claimComparison(db, target.id, ann.id, T0))!;
+		const ahead = (await claimComparison(db, target.id, ann.id, T0, [first.comparisonId]))!;
+		const judged = await judgeComparison(
+			db,
+			target.id,
+			ann.id,
+			judgment(first.comparisonId, 'left'),
+			T0
+		);
+		if (!judged.ok) throw new Error(judged.message);
+		const third = (await claimComparison(db, target.id, ann.id, T0, [ahead.comparisonId]))!;
+		await undoComparison(db, target.id, ann.id, judged.judgmentId, T0);
+		// Three held now: the one fetched ahead, the one on screen, and the one given back.
+		const shown = await claimComparison(
+			db,
+			target.id,
+			ann.id,
+			T0,
+			[third.comparisonId],
+			1,
+			first.comparisonId
+		);
+		expect(shown!.comparisonId).toBe(first.comparisonId);
 	});
 });
 
@@ -538,12 +629,70 @@ describe('preference files from comparisons', () => {
 				problems: []
 			});
 		}
+		// The files are frozen with the dataset: a judgment taken back later changes none.
+		const [firstJudgment] = await db
+			.select()
+			.from(comparisonJudgment)
+			.where(eq(comparisonJudgment.userId, ann.id))
+			.orderBy(comparisonJudgment.id)
+			.limit(1);
+		expect((await undoComparison(db, target.id, ann.id, firstJudgment.id, T0)).ok).toBe(true);
+		expect(await fileOf('openai_dpo')).toEqual(dpo);
+		expect(await fileOf('trl_kto')).toEqual(kto);
 		// The check refuses what a trainer would: a pair whose two outputs are the same.
 		const same = JSON.parse(trl[0]);
 		same.rejected = same.chosen;
 		expect((await checkPreferenceLines([JSON.stringify(same)], 'trl_preference')).problems).toEqual(
 			[{ line: 1, message: 'line: both outputs are the same' }]
 		);
+	});
+});
+
+describe('a KTO file', () => {
+	it('never calls undesirable an output the dataset holds as desirable', async () => {
+		const db = await testDb();
+		const admin = await makeUser(db, 'admin');
+		const target = await makeProject(db, admin.id, { splitTrain: 100, splitVal: 0, splitTest: 0 });
+		await importRows(db, target, [
+			{ input: 'Question', output: 'A good answer' },
+			{ input: 'Question', output: 'A fair answer' }
+		]);
+		const rows = await examplesOf(db, target.id);
+		await queueComparisons(
+			db,
+			target,
+			[
+				{
+					first: { exampleId: rows[0].id, revisionId: rows[0].currentRevisionId! },
+					second: { exampleId: rows[1].id, revisionId: rows[1].currentRevisionId! }
+				}
+			],
+			admin.id,
+			T0
+		);
+		const [ann] = await people(db, target.id, 1);
+		const c = (await claimComparison(db, target.id, ann.id, T0))!;
+		await judgeComparison(db, target.id, ann.id, judgment(c.comparisonId, goodSide(c)), T0);
+		// Both answers are accepted: the fair one is worse, and still good enough to train on.
+		for (let e = await claimNext(db, target.id, ann.id, T0); e;) {
+			await submitReview(db, target.id, ann.id, reviewSubmission(e), T0);
+			e = await claimNext(db, target.id, ann.id, T0);
+		}
+		const frozen = await freezeDataset(db, target, 'both', datasetFilterSchema.parse({}), admin.id);
+		if (!frozen.ok) throw new Error(frozen.message);
+		const lines: string[] = [];
+		for await (const line of linesOf(
+			exportChunks(db, target, frozen.datasetId, {
+				format: 'trl_kto',
+				split: 'train',
+				reasoning: false
+			})
+		))
+			lines.push(line);
+		expect(lines.map((l) => JSON.parse(l).label)).toEqual([true, true]);
+		const files = await exportFiles(db, (await getDataset(db, target.id, frozen.datasetId))!);
+		expect(files.train).toMatchObject({ pairs: 1, worse: 0 });
+		expect(linesIn(files.train, { format: 'trl_kto', reasoning: false })).toBe(2);
 	});
 });
 
@@ -597,7 +746,7 @@ describe('comparisons of two evaluated models', () => {
 			const shown = (await claimComparison(env.db, target.id, ann.id, T0))!;
 			// Blind: the two answers, and nothing of who wrote them.
 			expect(Object.keys(shown).sort()).toEqual(
-				['comparisonId', 'firstOnLeft', 'input', 'leaseExpiresAt', 'left', 'right'].sort()
+				['comparisonId', 'input', 'leaseExpiresAt', 'left', 'right'].sort()
 			);
 			expect(JSON.stringify(shown)).not.toMatch(/teacher-large|student-small|Stand-in/);
 		} finally {

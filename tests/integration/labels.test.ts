@@ -237,8 +237,8 @@ describe('agreement on a label project', () => {
 
 		const scores = (await labelScoresOf(db, (await getProject(db, target.id))!, answers))!;
 		// Truth billing, shipping, damaged against predictions billing, shipping, billing; the
-		// rejected answer says nothing of what is right.
-		expect(scores.units).toBe(3);
+		// rejected answer's "other" was wrong, though what was right is not said.
+		expect(scores.units).toBe(4);
 		const of = (label: string) => scores.labels.find((l) => l.label === label)!;
 		expect(of('billing').precision.value!.value).toBe(0.5);
 		expect(of('billing').recall.value!.value).toBe(1);
@@ -246,9 +246,11 @@ describe('agreement on a label project', () => {
 		expect(of('shipping').f1.value!.value).toBe(1);
 		expect(of('damaged')).toMatchObject({ support: 1, precision: { value: null } });
 		expect(of('damaged').f1.value!.value).toBe(0);
-		expect(of('other').f1).toMatchObject({ value: null });
-		expect(scores.macroF1.value!.value).toBeCloseTo((2 / 3 + 1 + 0) / 3, 10);
-		expect(scores.macroF1.value!.lower).toBeLessThanOrEqual(5 / 9);
+		expect(of('other')).toMatchObject({ support: 0, recall: { value: null } });
+		expect(of('other').precision.value!.value).toBe(0);
+		expect(of('other').f1.value!.value).toBe(0);
+		expect(scores.macroF1.value!.value).toBeCloseTo((2 / 3 + 1 + 0 + 0) / 4, 10);
+		expect(scores.macroF1.value!.lower).toBeLessThanOrEqual(5 / 12);
 	});
 });
 

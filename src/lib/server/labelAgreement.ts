@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { example, review, revision, type Project } from './db/schema';
 import { alias } from './db';
@@ -147,7 +147,9 @@ export type LabelScores = { units: number; labels: LabelScore[]; macroF1: Interv
 /**
  * A model's labels on evaluation answers against the people's consensus: the labels an answer
  * was left with once accepted (the model's own when people accepted them, else the repair's).
- * An answer not yet settled, or rejected with no labels put right, tells nothing and is left out.
+ * A single-choice answer rejected as it was counts against the label it chose (a false
+ * positive; what was right is not said). Answers not yet settled, and multiple-choice answers
+ * rejected without a repair, tell nothing and are left out.
  */
 export async function labelScoresOf(
 	db: Db,
@@ -163,7 +165,12 @@ export async function labelScoresOf(
 	for (let at = 0; at < answers.length; at += CHUNK) {
 		const chunk = answers.slice(at, at + CHUNK);
 		const rows = await db
-			.select({ predicted: own.output, truth: current.output })
+			.select({
+				predicted: own.output,
+				truth: current.output,
+				status: example.status,
+				repaired: sql<number>`${current.id} <> ${own.id}`
+			})
 			.from(example)
 			.innerJoin(own, eq(own.exampleId, example.id))
 			.innerJoin(current, eq(current.id, example.currentRevisionId))
@@ -173,14 +180,19 @@ export async function labelScoresOf(
 						own.id,
 						chunk.map((a) => a.revisionId)
 					),
-					eq(example.status, 'accepted')
+					inArray(example.status, ['accepted', 'rejected'])
 				)
 			);
 		for (const row of rows) {
-			const truth = row.truth === null ? null : readLabels(set, row.truth);
-			if (truth === null) continue;
 			// An answer that names no label of the set predicted none.
 			const predicted = (row.predicted === null ? null : readLabels(set, row.predicted)) ?? [];
+			if (row.status === 'rejected') {
+				// Rejected as it was: its single label is wrong, though what is right is not said.
+				if (!set.multiple && !row.repaired) predictions.push({ truth: [], predicted });
+				continue;
+			}
+			const truth = row.truth === null ? null : readLabels(set, row.truth);
+			if (truth === null) continue;
 			predictions.push({ truth, predicted });
 		}
 	}

@@ -105,22 +105,29 @@ export async function comparisonFigures(
 	const byComparison = new Map<number, number[]>();
 	for (const j of judgments) {
 		if (j.goldPreferred !== null) continue;
-		byComparison.set(j.comparisonId, [
-			...(byComparison.get(j.comparisonId) ?? []),
-			CATEGORY[j.preferred]
-		]);
+		const unit = byComparison.get(j.comparisonId) ?? [];
+		unit.push(CATEGORY[j.preferred]);
+		byComparison.set(j.comparisonId, unit);
 	}
 	const units = [...byComparison.values()].filter((u) => u.length >= 2);
 	const kappaOf = (data: readonly (readonly number[])[]): Statistic => fleissKappa(data);
 
 	const chose = judgments.filter((j) => j.preferred !== 'tie');
 	const people = new Map<string, typeof judgments>();
-	for (const j of judgments) people.set(j.userId, [...(people.get(j.userId) ?? []), j]);
+	for (const j of judgments) {
+		const own = people.get(j.userId) ?? [];
+		own.push(j);
+		people.set(j.userId, own);
+	}
 	return {
 		counts,
 		units: units.length,
 		alpha: bootstrapAlpha(units, 'nominal'),
-		kappa: bootstrapUnits(units, kappaOf),
+		// Fleiss' kappa needs the same number of judgments on every unit: the complete ones.
+		kappa: bootstrapUnits(
+			units.filter((u) => u.length === target.reviewsRequired),
+			kappaOf
+		),
 		position: positionBias(chose.length, chose.filter(pickedLeft).length),
 		annotators: [...people].map(([userId, own]) => {
 			const picks = own.filter((j) => j.preferred !== 'tie');

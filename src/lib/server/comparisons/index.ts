@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '../db';
-import { comparison, example, revision, type Project } from '../db/schema';
+import { comparison, example, job, revision, type Project } from '../db/schema';
 import { evaluationAnswers, commonHashes } from '../iterations/figures';
 
 // Comparisons: two outputs for the same input, judged side by side, blind. They are made from
@@ -173,6 +173,13 @@ export async function compareJobOutputs(
 	userId: string,
 	now: Date
 ): Promise<CreateResult> {
+	const owned = await db
+		.select({ id: job.id })
+		.from(job)
+		.where(and(eq(job.id, jobId), eq(job.projectId, target.id)))
+		.limit(1);
+	if (owned.length === 0)
+		return { ok: false, status: 404, message: 'No such job in this project.' };
 	const rows = await db
 		.select({
 			exampleId: example.id,

@@ -28,7 +28,6 @@ export type ClaimedComparison = {
 	input: string;
 	left: Side;
 	right: Side;
-	firstOnLeft: boolean;
 	leaseExpiresAt: Date;
 };
 
@@ -51,14 +50,16 @@ async function shown(
 			.where(eq(comparison.id, comparisonId))
 			.limit(1)
 	)[0]!;
-	const firstOnLeft = firstOnLeftFor(comparisonId, userId);
-	const [left, right] = firstOnLeft ? [row.first, row.second] : [row.second, row.first];
+	// Which side holds which output stays on the server: the order of a comparison's outputs
+	// can say which model wrote each.
+	const [left, right] = firstOnLeftFor(comparisonId, userId)
+		? [row.first, row.second]
+		: [row.second, row.first];
 	return {
 		comparisonId,
 		input: row.input,
 		left: { output: left ?? '' },
 		right: { output: right ?? '' },
-		firstOnLeft,
 		leaseExpiresAt
 	};
 }
@@ -84,7 +85,8 @@ export async function claimComparison(
 	userId: string,
 	now: Date,
 	skip: number[] = [],
-	goldRoll: number = Math.random()
+	goldRoll: number = Math.random(),
+	prefer?: number
 ): Promise<ClaimedComparison | null> {
 	return await db.transaction(async (tx) => {
 		const target = (await tx.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
@@ -104,7 +106,10 @@ export async function claimComparison(
 					)
 				)
 				.orderBy(asc(comparisonLease.leasedAt))
-		).find((h) => !skip.includes(h.comparisonId));
+		)
+			.filter((h) => !skip.includes(h.comparisonId))
+			// The oldest held lease is the one on screen; `prefer` names one to show instead (an undo).
+			.sort((a, b) => Number(b.comparisonId === prefer) - Number(a.comparisonId === prefer))[0];
 		if (held) {
 			await tx
 				.update(comparisonLease)
@@ -214,14 +219,23 @@ export async function judgeComparison(
 	return await db.transaction(async (tx) => {
 		const earlier = (
 			await tx
-				.select({ id: comparisonJudgment.id, userId: comparisonJudgment.userId })
+				.select({
+					id: comparisonJudgment.id,
+					userId: comparisonJudgment.userId,
+					repairRevisionId: comparisonJudgment.repairRevisionId
+				})
 				.from(comparisonJudgment)
 				.where(eq(comparisonJudgment.submissionKey, input.submissionKey))
 				.limit(1)
 		)[0];
 		if (earlier) {
 			if (earlier.userId !== userId) return failure(409, 'That submission key is taken.');
-			return { ok: true, judgmentId: earlier.id, duplicate: true, repairRevisionId: null } as const;
+			return {
+				ok: true,
+				judgmentId: earlier.id,
+				duplicate: true,
+				repairRevisionId: earlier.repairRevisionId
+			} as const;
 		}
 		const target = (await tx.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
 		const found = (
@@ -232,6 +246,9 @@ export async function judgeComparison(
 				.limit(1)
 		)[0];
 		if (!target || !found) return failure(404, 'No such comparison in this project.');
+		if (found.status !== 'open') {
+			return failure(409, 'This comparison has all its judgments already. Nothing was saved.');
+		}
 		const held = (
 			await tx
 				.select({ leaseExpiresAt: comparisonLease.leaseExpiresAt })
@@ -272,6 +289,7 @@ export async function judgeComparison(
 						output: revision.output,
 						exampleId: example.id,
 						source: example.source,
+						isGold: example.isGold,
 						input: example.input,
 						currentRevisionId: example.currentRevisionId
 					})
@@ -280,6 +298,13 @@ export async function judgeComparison(
 					.where(eq(revision.id, better.revisionId))
 					.limit(1)
 			)[0]!;
+			// A gold example's output is the answer people are measured against: it stays.
+			if (judged.isGold) {
+				return failure(
+					409,
+					'That output is a gold answer and is not repaired here; judge without repairing it.'
+				);
+			}
 			if (judged.currentRevisionId !== judged.id) {
 				return failure(409, 'That output was repaired since; judge without repairing it.');
 			}

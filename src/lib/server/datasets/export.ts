@@ -10,7 +10,7 @@ import {
 	type FormatProblems
 } from '../../schemas/dataset';
 import { datasetRows } from '.';
-import { preferenceCounts, worseOutputsOf } from './preferences';
+import { preferenceCounts, worseOutputs } from './preferences';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
 import { messageText, toolCallProblems, type Message, type Thread } from '../../conversations';
 import { labelsAnswer, readLabels, type LabelSet } from '../../schemas/labels';
@@ -215,7 +215,8 @@ export async function* exportChunks(
 ): AsyncGenerator<string> {
 	const system = await studentSystemPrompt(db, target);
 	if (options.format === 'csv') yield `${csvHeader(options.reasoning)}\n`;
-	const worseOf = worseOutputsOf(db);
+	const worseOf = worseOutputs(db, datasetId);
+	const preferences = PREFERENCE_FORMATS.has(options.format);
 	const threads = target.outputKind === 'turn' ? threadWeigher(db, datasetId) : null;
 	if (threads && !THREAD_FORMATS.has(options.format)) return;
 	const answerOf = db
@@ -237,13 +238,17 @@ export async function* exportChunks(
 	const undesirable = new Set<number>();
 	for await (const page of datasetRows(db, datasetId)()) {
 		const rows = labels ? page.map((r) => ({ ...r, output: named(r) })) : page;
+		const inSplit = rows.filter((r) => r.split === options.split);
+		const worse = preferences
+			? await worseOf(inSplit, { undesirable: options.format === 'trl_kto' })
+			: new Map<number, number[]>();
 		let chunk = '';
 		for (const row of rows) {
 			if (row.split !== options.split) continue;
 			if (options.reasoning && !hasReasoning(row)) continue;
 			if (options.format === 'trl_kto') {
 				chunk += unpairedLine(system, row.input, row, true, options.reasoning) + '\n';
-				for (const id of await worseOf(row)) {
+				for (const id of worse.get(row.exampleId) ?? []) {
 					// An output worse than several others is one undesirable line.
 					if (undesirable.has(id)) continue;
 					undesirable.add(id);
@@ -252,7 +257,7 @@ export async function* exportChunks(
 					chunk += unpairedLine(system, row.input, worse, false, options.reasoning) + '\n';
 				}
 			} else if (options.format === 'openai_dpo' || options.format === 'trl_preference') {
-				for (const id of await worseOf(row)) {
+				for (const id of worse.get(row.exampleId) ?? []) {
 					const found = (await answerOf.execute({ id }))[0]!;
 					const rejected = { ...found, output: named(found) };
 					chunk +=

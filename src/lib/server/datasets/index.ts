@@ -19,7 +19,9 @@ import {
 import { alias, changedRows } from '../db';
 import type { Db, Queryable, Tx } from '../db';
 import {
+	comparison,
 	dataset,
+	datasetComparison,
 	datasetItem,
 	example,
 	exampleTag,
@@ -253,6 +255,7 @@ export async function stageDataset(
 		}
 		const cap = labelCapOf(target, filter);
 		if (cap !== null) await applyLabelCap(db, target, created.id, cap);
+		await db.transaction(async (tx) => freezeComparisons(tx, target.id, created.id));
 		const hash = createHash('sha256');
 		const counts: SplitCounts = { train: 0, val: 0, test: 0 };
 		for await (const rows of datasetRows(db, created.id, 1000)()) {
@@ -312,6 +315,40 @@ export async function freezeDataset(
 	return staged;
 }
 
+/**
+ * The dataset's preference pairs from settled comparisons, written with it: each comparison
+ * whose preferred output is the revision the dataset holds, with the other output as the worse.
+ */
+async function freezeComparisons(tx: Tx, projectId: number, datasetId: number) {
+	for (const side of ['first', 'second'] as const) {
+		const [won, lost] =
+			side === 'first'
+				? [comparison.firstRevisionId, comparison.secondRevisionId]
+				: [comparison.secondRevisionId, comparison.firstRevisionId];
+		await tx.insert(datasetComparison).select(
+			tx
+				.select({
+					datasetId: sql<number>`${datasetId}`.as('dataset_id'),
+					comparisonId: comparison.id,
+					preferredExampleId: datasetItem.exampleId,
+					worseRevisionId: lost
+				})
+				.from(comparison)
+				.innerJoin(
+					datasetItem,
+					and(eq(datasetItem.datasetId, datasetId), eq(datasetItem.revisionId, won))
+				)
+				.where(
+					and(
+						eq(comparison.projectId, projectId),
+						eq(comparison.status, 'settled'),
+						eq(comparison.preferred, side)
+					)
+				)
+		);
+	}
+}
+
 /** Removes a dataset that is still freezing, with its items, a chunk at a time. */
 export async function discardStagedDataset(db: Db, datasetId: number): Promise<void> {
 	const items = db
@@ -329,9 +366,10 @@ export async function discardStagedDataset(db: Db, datasetId: number): Promise<v
 				)
 			)
 	);
-	await db.transaction(async (tx) =>
-		tx.delete(dataset).where(and(eq(dataset.id, datasetId), eq(dataset.state, 'freezing')))
-	);
+	await db.transaction(async (tx) => {
+		await tx.delete(datasetComparison).where(eq(datasetComparison.datasetId, datasetId));
+		await tx.delete(dataset).where(and(eq(dataset.id, datasetId), eq(dataset.state, 'freezing')));
+	});
 }
 
 /**

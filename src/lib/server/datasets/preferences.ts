@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { alias } from '../db';
 import type { Queryable } from '../db';
-import { comparison, datasetItem, revision, type Split } from '../db/schema';
+import { datasetComparison, datasetItem, revision, type Split } from '../db/schema';
 
 // Preference pairs of a dataset. The preferred side is always an example the dataset holds,
 // at the revision it holds (rule 3); the other side is an output people judged worse:
 //   - the earlier output a person's repair replaced, and
-//   - the other output of every settled comparison that preferred this example's output.
+//   - the other output of every comparison that had preferred that revision when the dataset
+//     was frozen (`dataset_comparison`), so its files never change afterwards.
 // DPO and TRL preference files give one line per pair; a KTO file gives every example as
 // desirable and every distinct worse output as undesirable.
 
@@ -41,29 +42,6 @@ export function rejectedFinder(db: Queryable) {
 	};
 }
 
-/** The outputs settled comparisons judged worse than an example's: their revision ids. */
-function comparisonLosers(db: Queryable) {
-	const losers = db
-		.select({
-			first: comparison.firstRevisionId,
-			second: comparison.secondRevisionId,
-			preferred: comparison.preferred
-		})
-		.from(comparison)
-		.where(
-			and(
-				eq(comparison.status, 'settled'),
-				sql`((${comparison.firstExampleId} = ${sql.placeholder('exampleId')} and ${comparison.preferred} = 'first') or (${comparison.secondExampleId} = ${sql.placeholder('exampleId')} and ${comparison.preferred} = 'second'))`
-			)
-		)
-		.orderBy(comparison.id)
-		.prepare();
-	return async (exampleId: number): Promise<number[]> =>
-		(await losers.execute({ exampleId })).map((c) =>
-			c.preferred === 'first' ? c.second : c.first
-		);
-}
-
 export type PreferenceRow = {
 	exampleId: number;
 	revisionId: number;
@@ -71,14 +49,68 @@ export type PreferenceRow = {
 	authorKind: 'import' | 'model' | 'user';
 };
 
-/** Every worse output of a dataset row, as revision ids: its repair's first, then comparisons'. */
-export function worseOutputsOf(db: Queryable) {
+/**
+ * The worse outputs of a page of a dataset's rows, as revision ids per example: a repair's
+ * earlier output first, then the outputs the dataset's frozen comparisons judged worse. One
+ * query for the page's comparisons; a repair's chain is walked for repaired rows only.
+ * `undesirable` leaves out outputs the dataset itself holds, which a KTO file gives as
+ * desirable already (two accepted answers, one compared better than the other).
+ */
+export function worseOutputs(db: Queryable, datasetId: number) {
 	const repaired = rejectedFinder(db);
-	const compared = comparisonLosers(db);
-	return async (row: PreferenceRow): Promise<number[]> => {
-		const ids = row.authorKind === 'user' ? [await repaired(row)] : [];
-		for (const id of await compared(row.exampleId)) ids.push(id);
-		return [...new Set(ids.filter((id): id is number => id !== null))];
+	return async (
+		rows: readonly PreferenceRow[],
+		{ undesirable = false } = {}
+	): Promise<Map<number, number[]>> => {
+		const worse = new Map<number, number[]>();
+		for (const row of rows) {
+			if (row.authorKind !== 'user') continue;
+			const id = await repaired(row);
+			if (id !== null) worse.set(row.exampleId, [id]);
+		}
+		const ids = rows.map((r) => r.exampleId);
+		for (let at = 0; at < ids.length; at += 500) {
+			const frozen = await db
+				.select({
+					exampleId: datasetComparison.preferredExampleId,
+					worse: datasetComparison.worseRevisionId
+				})
+				.from(datasetComparison)
+				.where(
+					and(
+						eq(datasetComparison.datasetId, datasetId),
+						inArray(datasetComparison.preferredExampleId, ids.slice(at, at + 500))
+					)
+				)
+				.orderBy(datasetComparison.comparisonId);
+			for (const pair of frozen) {
+				const list = worse.get(pair.exampleId) ?? [];
+				if (!list.includes(pair.worse)) list.push(pair.worse);
+				worse.set(pair.exampleId, list);
+			}
+		}
+		if (!undesirable || worse.size === 0) return worse;
+		const all = [...new Set([...worse.values()].flat())];
+		const held = new Set<number>();
+		for (let at = 0; at < all.length; at += 500) {
+			for (const r of await db
+				.select({ id: datasetItem.revisionId })
+				.from(datasetItem)
+				.where(
+					and(
+						eq(datasetItem.datasetId, datasetId),
+						inArray(datasetItem.revisionId, all.slice(at, at + 500))
+					)
+				))
+				held.add(r.id);
+		}
+		for (const [exampleId, list] of worse) {
+			worse.set(
+				exampleId,
+				list.filter((id) => !held.has(id))
+			);
+		}
+		return worse;
 	};
 }
 
@@ -103,7 +135,7 @@ export async function preferenceCounts(
 			{ pairs: 0, pairsWithReasoning: 0, worse: 0, worseWithReasoning: 0 }
 		])
 	) as PreferenceCounts;
-	const worse = worseOutputsOf(db);
+	const worseOf = worseOutputs(db, datasetId);
 	const seen = { train: new Set<number>(), val: new Set<number>(), test: new Set<number>() };
 	const seenReasoned = {
 		train: new Set<number>(),
@@ -125,17 +157,19 @@ export async function preferenceCounts(
 		.where(
 			and(
 				eq(datasetItem.datasetId, datasetId),
-				sql`(${revision.authorKind} = 'user' or exists (select 1 from ${comparison} where ${comparison.status} = 'settled' and ((${comparison.firstExampleId} = ${datasetItem.exampleId} and ${comparison.preferred} = 'first') or (${comparison.secondExampleId} = ${datasetItem.exampleId} and ${comparison.preferred} = 'second'))))`
+				sql`(${revision.authorKind} = 'user' or exists (select 1 from ${datasetComparison} where ${datasetComparison.datasetId} = ${datasetItem.datasetId} and ${datasetComparison.preferredExampleId} = ${datasetItem.exampleId}))`
 			)
 		);
+	const pairs = await worseOf(candidates);
+	const undesirable = await worseOf(candidates, { undesirable: true });
 	for (const row of candidates) {
-		const ids = await worse(row);
 		const split = counts[row.split];
+		const ids = pairs.get(row.exampleId) ?? [];
 		split.pairs += ids.length;
-		for (const id of ids) seen[row.split].add(id);
-		if (row.hasReasoning) {
-			split.pairsWithReasoning += ids.length;
-			for (const id of ids) seenReasoned[row.split].add(id);
+		if (row.hasReasoning) split.pairsWithReasoning += ids.length;
+		for (const id of undesirable.get(row.exampleId) ?? []) {
+			seen[row.split].add(id);
+			if (row.hasReasoning) seenReasoned[row.split].add(id);
 		}
 	}
 	for (const s of ['train', 'val', 'test'] as const) {

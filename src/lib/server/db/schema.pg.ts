@@ -78,6 +78,7 @@ export const comparison = pgTable(
 	},
 	(t) => [
 		uniqueIndex('comparison_pair_idx').on(t.firstRevisionId, t.secondRevisionId),
+		index('comparison_second_idx').on(t.secondRevisionId),
 		index('comparison_queue_idx').on(t.projectId, t.status, t.id)
 	]
 );
@@ -161,6 +162,28 @@ export const dataset = pgTable(
 		createdAt: bigint('created_at', { mode: 'number' }).notNull()
 	},
 	(t) => [index('dataset_project_idx').on(t.projectId, t.createdAt)]
+);
+
+export const datasetComparison = pgTable(
+	'dataset_comparison',
+	{
+		datasetId: bigint('dataset_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => dataset.id, { onDelete: 'cascade' }),
+		comparisonId: bigint('comparison_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => comparison.id),
+		preferredExampleId: bigint('preferred_example_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => example.id),
+		worseRevisionId: bigint('worse_revision_id', { mode: 'number' })
+			.notNull()
+			.references((): AnyPgColumn => revision.id)
+	},
+	(t) => [
+		primaryKey({ columns: [t.datasetId, t.comparisonId] }),
+		index('dataset_comparison_example_idx').on(t.datasetId, t.preferredExampleId)
+	]
 );
 
 export const datasetItem = pgTable(

@@ -769,6 +769,33 @@ export const datasetItem = sqliteTable(
 	(t) => [primaryKey({ columns: [t.datasetId, t.exampleId] })]
 );
 
+/**
+ * A dataset's preference pairs from comparisons, frozen with it: each settled comparison that
+ * preferred an output the dataset holds, at the revision it holds, over the other output. A
+ * judgment made or taken back after the freeze changes no file of the dataset.
+ */
+export const datasetComparison = sqliteTable(
+	'dataset_comparison',
+	{
+		datasetId: integer('dataset_id')
+			.notNull()
+			.references(() => dataset.id, { onDelete: 'cascade' }),
+		comparisonId: integer('comparison_id')
+			.notNull()
+			.references(() => comparison.id),
+		preferredExampleId: integer('preferred_example_id')
+			.notNull()
+			.references(() => example.id),
+		worseRevisionId: integer('worse_revision_id')
+			.notNull()
+			.references(() => revision.id)
+	},
+	(t) => [
+		primaryKey({ columns: [t.datasetId, t.comparisonId] }),
+		index('dataset_comparison_example_idx').on(t.datasetId, t.preferredExampleId)
+	]
+);
+
 export const FINE_TUNE_ADAPTERS = ['openai', 'together', 'fireworks', 'hf_jobs', 'bundle'] as const;
 export const FINE_TUNE_METHODS = ['supervised', 'dpo'] as const;
 export const FINE_TUNE_STATUSES = [
@@ -981,6 +1008,7 @@ export const comparison = sqliteTable(
 	},
 	(t) => [
 		uniqueIndex('comparison_pair_idx').on(t.firstRevisionId, t.secondRevisionId),
+		index('comparison_second_idx').on(t.secondRevisionId),
 		index('comparison_queue_idx').on(t.projectId, t.status, t.id)
 	]
 );
