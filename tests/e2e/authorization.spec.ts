@@ -260,6 +260,18 @@ const table: Row[] = [
 	},
 	{ route: '/api/v1/projects/[id=integer]/comparisons', method: 'GET', expect: apiAdmin },
 	{ route: '/api/v1/projects/[id=integer]/comparisons', method: 'POST', expect: apiAdminInput },
+	{
+		route: '/api/v1/projects/[id=integer]/comparisons/[comparisonId=integer]/gold',
+		method: 'POST',
+		expect: apiAdminInput
+	},
+	{ route: '/projects/[id=integer]/comparisons', method: 'GET', expect: projectAdminPage },
+	{
+		route: '/projects/[id=integer]/comparisons',
+		method: 'POST',
+		action: 'gold',
+		expect: projectAdminAction
+	},
 	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'GET', expect: apiAdmin },
 	{ route: '/api/v1/projects/[id=integer]/iterations', method: 'POST', expect: apiAdminInput },
 	// Without the two models to compare, an admin is told to give them.
@@ -596,7 +608,9 @@ function urlFor(row: Row): string {
 		.replace('[runId=integer]', String(ids.run))
 		.replace('[datasetId=integer]', String(ids.dataset))
 		.replace('[fineTuneId=integer]', String(ids.fineTune))
-		.replace('[judgeId=integer]', String(ids.judge));
+		.replace('[judgeId=integer]', String(ids.judge))
+		// The form the table sends is refused before any comparison is looked up.
+		.replace('[comparisonId=integer]', '1');
 	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
 }
 

@@ -179,4 +179,26 @@ test('a script queues comparisons over the API, is refused an output with itself
 	expect(again.status()).toBe(201);
 	expect(await again.json()).toEqual({ created: 0, alreadyQueued: 1, identical: 0 });
 	expect((await (await api.get(base)).json()).comparisons).toHaveLength(4);
+
+	// Gold, over the API and on the admins' list.
+	const gold = await api.post(`${base}/${one.id}/gold`, { data: { gold: 'first' } });
+	expect(gold.status()).toBe(200);
+	const badGold = await api.post(`${base}/${one.id}/gold`, { data: { gold: 'left' } });
+	expect(badGold.status()).toBe(400);
+	expect((await api.post(`${base}/999999/gold`, { data: { gold: null } })).status()).toBe(404);
+	expect((await (await api.get(base)).json()).comparisons[0].gold).toBe('first');
+});
+
+test('an admin makes a comparison gold from the list of comparisons', async ({ page, context }) => {
+	const { admin, project } = await comparedProject();
+	await logInAs(context, admin.id);
+	await page.goto(`/projects/${project.id}/agreement`);
+	await page.getByRole('link', { name: 'Every comparison, and gold ones' }).click();
+	const list = page.getByRole('table', { name: 'Comparisons' });
+	await expect(list.getByRole('row')).toHaveCount(5);
+	const row = list.getByRole('row').nth(2);
+	await row.getByRole('combobox').selectOption('second');
+	await row.getByRole('button', { name: 'Save' }).click();
+	await page.reload();
+	await expect(list.getByRole('row').nth(2).getByRole('combobox')).toHaveValue('second');
 });

@@ -214,6 +214,29 @@ export const OPENAPI_DOCUMENT = {
 				}
 			}
 		},
+		'/projects/{id}/comparisons/{comparisonId}/gold': {
+			post: {
+				summary:
+					'Make a comparison gold with its known answer, in its own order, or ordinary again with null (admins)',
+				parameters: [
+					project,
+					{ name: 'comparisonId', in: 'path', required: true, schema: { type: 'integer' } }
+				],
+				requestBody: {
+					required: true,
+					content: {
+						'application/json': {
+							schema: {
+								type: 'object',
+								required: ['gold'],
+								properties: { gold: { enum: ['first', 'second', 'tie', null] } }
+							}
+						}
+					}
+				},
+				responses: { '200': { description: 'The comparison and its gold answer' }, ...errors }
+			}
+		},
 		'/projects/{id}/jobs': {
 			get: {
 				summary: 'Distillation jobs and their progress (admins)',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, inArray } from 'drizzle-orm';
-import type { Db, Tx } from '../db';
+import { alias, type Db, type Tx } from '../db';
 import { comparison, example, job, revision, type Project } from '../db/schema';
 import { evaluationAnswers, commonHashes } from '../iterations/figures';
 
@@ -241,6 +241,30 @@ export async function listComparisons(db: Db, projectId: number, after: number, 
 			createdAt: comparison.createdAt
 		})
 		.from(comparison)
+		.where(and(eq(comparison.projectId, projectId), gt(comparison.id, after)))
+		.orderBy(comparison.id)
+		.limit(limit);
+}
+
+/** A page of comparisons for the admins' list: the input and both outputs, in their own order. */
+export async function comparisonsPage(db: Db, projectId: number, after: number, limit = 50) {
+	const first = alias(revision, 'first_output');
+	const second = alias(revision, 'second_output');
+	return await db
+		.select({
+			id: comparison.id,
+			input: example.input,
+			first: first.output,
+			second: second.output,
+			status: comparison.status,
+			preferred: comparison.preferred,
+			judgments: comparison.judgmentCount,
+			gold: comparison.goldPreferred
+		})
+		.from(comparison)
+		.innerJoin(example, eq(example.id, comparison.firstExampleId))
+		.innerJoin(first, eq(first.id, comparison.firstRevisionId))
+		.innerJoin(second, eq(second.id, comparison.secondRevisionId))
 		.where(and(eq(comparison.projectId, projectId), gt(comparison.id, after)))
 		.orderBy(comparison.id)
 		.limit(limit);
