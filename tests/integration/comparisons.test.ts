@@ -27,10 +27,9 @@ import {
 	undoComparison,
 	type ComparisonChoice
 } from '$lib/server/comparisons/queue';
-import { comparisonFigures } from '$lib/server/comparisons/figures';
+import { comparisonFigures, positionBias } from '$lib/server/comparisons/figures';
 import { JobRunner } from '$lib/server/jobs/runner';
-import { startEvaluation } from '$lib/server/iterations';
-import { EVALUATION_SETTINGS, loopSetup } from '../support/loop';
+import { evaluateOnTests, loopSetup } from '../support/loop';
 import { freezeDataset, getDataset } from '$lib/server/datasets';
 import { exportChunks, exportFiles, linesIn, linesOf } from '$lib/server/datasets/export';
 import { checkPreferenceLines } from '$lib/server/datasets/preferences';
@@ -470,6 +469,21 @@ describe('what a judgment may not do', () => {
 	});
 });
 
+describe('the position-bias flag', () => {
+	it('is raised outside 45–55% only when the interval also leaves out a half', () => {
+		expect(positionBias(40, 40).flagged).toBe(true);
+		expect(positionBias(1000, 600).flagged).toBe(true);
+		expect(positionBias(40, 20).flagged).toBe(false);
+		// 26 of 40 is 65%, but its Wilson interval (49.5% to 78.0%) still holds a half.
+		const unsure = positionBias(40, 26);
+		expect(unsure.low).toBeCloseTo(0.495, 3);
+		expect(unsure.flagged).toBe(false);
+		// 540 of 1,000: the interval (50.9% to 57.1%) leaves out a half, but 54% is within 5 points.
+		expect(positionBias(1000, 540).flagged).toBe(false);
+		expect(positionBias(0, 0)).toMatchObject({ share: null, flagged: false });
+	});
+});
+
 describe('figures of comparisons', () => {
 	it('flags a person who always picks the left output, and not one who picks by content', async () => {
 		const db = await testDb();
@@ -496,9 +510,11 @@ describe('figures of comparisons', () => {
 		const of = (id: string) => figures.annotators.find((a) => a.userId === id)!;
 		expect(of(lefty.id).position).toMatchObject({ picks: 40, left: 40, share: 1, flagged: true });
 		expect(of(lefty.id).position.high).toBe(1);
-		expect(of(reader.id).position.flagged).toBe(false);
-		expect(of(reader.id).position.low).toBeLessThan(0.5);
-		expect(of(reader.id).position.high).toBeGreaterThan(0.5);
+		// The reader's left picks are where their order put the good answer on the left: about
+		// half, as chance gives it (a person's order is random, so the count varies by person).
+		const readerLeft = pairs.filter((_, i) => firstOnLeftFor(i + 1, reader.id)).length;
+		expect(of(reader.id).position).toMatchObject({ picks: 40, left: readerLeft });
+		expect(of(reader.id).position).toEqual(positionBias(40, readerLeft));
 		// They agree where the good answer was on the left, and on nothing else.
 		expect(figures.units).toBe(40);
 		expect(figures.counts.settled + figures.counts.disputed).toBe(40);
@@ -707,23 +723,7 @@ describe('comparisons of two evaluated models', () => {
 				inputPricePerMTok: 0,
 				outputPricePerMTok: 0
 			});
-			const frozen = await freezeDataset(
-				env.db,
-				env.target,
-				'v1',
-				datasetFilterSchema.parse({}),
-				env.admin.id
-			);
-			if (!frozen.ok) throw new Error(frozen.message);
-			const started = await startEvaluation(env.db, env.target, env.admin.id, {
-				modelIds: [env.teacherId, student.id],
-				datasetId: frozen.datasetId,
-				splits: ['test'],
-				settings: EVALUATION_SETTINGS
-			});
-			if (!started.ok) throw new Error(started.message);
-			env.runner.wake();
-			await jobReaches(env.db, started.jobId, ['done']);
+			await evaluateOnTests(env, [env.teacherId, student.id]);
 			const target = (await getProject(env.db, env.target.id))!;
 			const heldOut = (await env.db.select().from(example).where(eq(example.split, 'test'))).filter(
 				(e) => e.source === 'import'

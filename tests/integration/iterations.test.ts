@@ -36,6 +36,7 @@ import { startStandin, type Standin } from '../support/standin';
 import { testDb } from '../support/database';
 import {
 	EVALUATION_SETTINGS,
+	evaluateOnTests,
 	evaluationOf,
 	loopSetup,
 	nextSpec,
@@ -56,28 +57,6 @@ afterEach(async () => {
 });
 
 const setup = async () => loopSetup(await testDb(), standin, running);
-
-/** Freezes the project's accepted examples and evaluates the models on the test inputs, to the end. */
-async function evaluated(env: Awaited<ReturnType<typeof setup>>, modelIds: number[]) {
-	const frozen = await freezeDataset(
-		env.db,
-		env.target,
-		'v1',
-		datasetFilterSchema.parse({}),
-		env.admin.id
-	);
-	if (!frozen.ok) throw new Error(frozen.message);
-	const started = await startEvaluation(env.db, env.target, env.admin.id, {
-		modelIds,
-		datasetId: frozen.datasetId,
-		splits: ['test'],
-		settings: EVALUATION_SETTINGS
-	});
-	if (!started.ok) throw new Error(started.message);
-	env.runner.wake();
-	await jobReaches(env.db, started.jobId, ['done']);
-	return started.jobId;
-}
 
 describe('the re-tune loop', () => {
 	it('runs two whole iterations: dataset, fine-tune, evaluation, reviews, repairs, again', async () => {
@@ -244,7 +223,7 @@ describe('the re-tune loop', () => {
 	it('an evaluation judged on every answer while people rate a sample shows both intervals', async () => {
 		const env = await setup();
 		const { db, target } = env;
-		const evaluationJobId = await evaluated(env, [env.teacherId]);
+		const evaluationJobId = await evaluateOnTests(env, [env.teacherId]);
 		const made = await createJudge(
 			db,
 			target.id,
@@ -336,7 +315,7 @@ describe('the re-tune loop', () => {
 			inputPricePerMTok: 0.1,
 			outputPricePerMTok: 0.4
 		});
-		await evaluated(env, [env.teacherId, student.id]);
+		await evaluateOnTests(env, [env.teacherId, student.id]);
 		// Three of the student's answers carry a defect; the rest are as good as the teacher's.
 		const before = await evaluationAnswers(db, target);
 		const inputs = [...before.heldOut.get(student.id)!.values()];

@@ -2,7 +2,12 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '$lib/server/db';
 import { example, fineTune, iteration, revision, type Project } from '$lib/server/db/schema';
 import { FineTuneFollower } from '$lib/server/finetune/follower';
-import type { EvaluationSettings, NextIterationSpec } from '$lib/server/iterations';
+import {
+	startEvaluation,
+	type EvaluationSettings,
+	type NextIterationSpec
+} from '$lib/server/iterations';
+import { freezeDataset } from '$lib/server/datasets';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
@@ -139,3 +144,28 @@ export const studentJudge =
 		}
 		return { rating, decision: rating >= 4 ? 'accept' : 'reject' };
 	};
+
+/** Freezes the project's accepted examples and evaluates the models on the test inputs, to the end. */
+export async function evaluateOnTests(
+	env: Awaited<ReturnType<typeof loopSetup>>,
+	modelIds: number[]
+): Promise<number> {
+	const frozen = await freezeDataset(
+		env.db,
+		env.target,
+		'v1',
+		datasetFilterSchema.parse({}),
+		env.admin.id
+	);
+	if (!frozen.ok) throw new Error(frozen.message);
+	const started = await startEvaluation(env.db, env.target, env.admin.id, {
+		modelIds,
+		datasetId: frozen.datasetId,
+		splits: ['test'],
+		settings: EVALUATION_SETTINGS
+	});
+	if (!started.ok) throw new Error(started.message);
+	env.runner.wake();
+	await jobReaches(env.db, started.jobId, ['done']);
+	return started.jobId;
+}

@@ -141,7 +141,8 @@ export function datasetRows(db: Queryable, datasetId: number, size = 5000) {
 			output: revision.output,
 			reasoning: revision.reasoning,
 			parentRevisionId: revision.parentRevisionId,
-			authorKind: revision.authorKind
+			authorKind: revision.authorKind,
+			randomKey: example.randomKey
 		})
 		.from(datasetItem)
 		.innerJoin(example, eq(example.id, datasetItem.exampleId))

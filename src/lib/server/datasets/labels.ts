@@ -1,10 +1,10 @@
-import { and, asc, count, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db } from '../db';
 import { datasetItem, example, revision, type Project } from '../db/schema';
 import type { DatasetFilter } from '../../schemas/dataset';
 import { readLabels, type LabelSet } from '../../schemas/labels';
 import { yieldToOthers } from '../longWork';
-import type { SplitCounts } from '.';
+import { datasetRows, type SplitCounts } from '.';
 
 // A label project's dataset, label by label: how many examples of each label each split would
 // take, and, when the export page caps the largest labels, which examples a frozen dataset
@@ -101,29 +101,9 @@ export async function applyLabelCap(
 	cap: number
 ): Promise<void> {
 	const set = labelSetOf(target)!;
-	const page = db
-		.select({
-			exampleId: datasetItem.exampleId,
-			split: datasetItem.split,
-			randomKey: example.randomKey,
-			output: revision.output
-		})
-		.from(datasetItem)
-		.innerJoin(example, eq(example.id, datasetItem.exampleId))
-		.innerJoin(revision, eq(revision.id, datasetItem.revisionId))
-		.where(
-			and(
-				eq(datasetItem.datasetId, sql.placeholder('datasetId')),
-				gt(datasetItem.exampleId, sql.placeholder('after'))
-			)
-		)
-		.orderBy(asc(datasetItem.exampleId))
-		.limit(CAP_PAGE)
-		.prepare();
 	// Each label's examples in each split, as (random key, example id).
 	const groups = new Map<string, [number, number][]>();
-	for (let after = 0; ;) {
-		const rows = await page.execute({ datasetId, after });
+	for await (const rows of datasetRows(db, datasetId, CAP_PAGE)()) {
 		for (const row of rows) {
 			const label = row.output === null ? undefined : readLabels(set, row.output)?.[0];
 			if (label === undefined) continue;
@@ -131,8 +111,6 @@ export async function applyLabelCap(
 			if (!groups.has(key)) groups.set(key, []);
 			groups.get(key)!.push([row.randomKey, row.exampleId]);
 		}
-		if (rows.length < CAP_PAGE) break;
-		after = rows[rows.length - 1].exampleId;
 		await yieldToOthers();
 	}
 	const over = [...groups.values()].flatMap((members) =>
