@@ -32,9 +32,13 @@ import { submitReview } from '$lib/server/reviews';
 import { checkSecret } from '$lib/server/secrets';
 import { notify } from '$lib/server/signals';
 import { authenticate } from '$lib/server/users';
-import { EXPORT_FORMATS, type ExportFormat } from '$lib/schemas/dataset';
+import { datasetFilterSchema, EXPORT_FORMATS, type ExportFormat } from '$lib/schemas/dataset';
+import { queueComparisons } from '$lib/server/comparisons';
+import { claimComparison, judgeComparison, skipComparison } from '$lib/server/comparisons/queue';
+import { freezeDataset } from '$lib/server/datasets';
 import { freshDatabaseUrl, openDb, postgresUnderTest, rawSql } from '../support/database';
 import {
+	examplesOf,
 	importRows,
 	makeProject,
 	PASSWORD,
@@ -221,6 +225,57 @@ async function everyOtherKindOfRow(
 			new Date()
 		)
 	);
+
+	// Comparisons: one judged and frozen into a dataset's pairs, one skipped, one still leased.
+	const compared = await makeProject(db, admin.id, {
+		name: 'Two answers',
+		splitTrain: 100,
+		splitVal: 0,
+		splitTest: 0
+	});
+	await addMember(db, compared.id, rater.id);
+	await importRows(
+		db,
+		compared,
+		[0, 1, 2].flatMap((i) => [
+			{ input: `compared ${i}`, output: `a full answer ${i}` },
+			{ input: `compared ${i}`, output: `short ${i}` }
+		])
+	);
+	const outputs = await examplesOf(db, compared.id);
+	const queued = await queueComparisons(
+		db,
+		compared,
+		[0, 2, 4].map((i) => ({
+			first: { exampleId: outputs[i].id, revisionId: outputs[i].currentRevisionId! },
+			second: { exampleId: outputs[i + 1].id, revisionId: outputs[i + 1].currentRevisionId! }
+		})),
+		admin.id,
+		T0
+	);
+	expect(queued).toMatchObject({ ok: true, created: 3 });
+	const judgedOne = (await claimComparison(db, compared.id, rater.id, T0))!;
+	expect(
+		await judgeComparison(
+			db,
+			compared.id,
+			rater.id,
+			{
+				comparisonId: judgedOne.comparisonId,
+				choice: 'left',
+				strength: 2,
+				reason: 'Fuller.',
+				submissionKey: 'copied-judgment'
+			},
+			T0
+		)
+	).toMatchObject({ ok: true });
+	const passed = (await claimComparison(db, compared.id, rater.id, T0))!;
+	expect(await skipComparison(db, compared.id, rater.id, passed.comparisonId, T0)).toBe(true);
+	expect(await claimComparison(db, compared.id, rater.id, T0)).not.toBeNull();
+	await reviewAll(db, compared, rater.id, () => ({}));
+	const pairs = await freezeDataset(db, compared, 'pairs', datasetFilterSchema.parse({}), admin.id);
+	expect(pairs.ok).toBe(true);
 	return worker;
 }
 
