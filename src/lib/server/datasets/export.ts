@@ -10,7 +10,7 @@ import {
 	type FormatProblems
 } from '../../schemas/dataset';
 import { datasetRows } from '.';
-import { preferenceCounts, worseOutputs } from './preferences';
+import { preferenceCounts, undesirableOf, worseOutputs } from './preferences';
 import { studentSystemPrompt, type Task } from '../jobs/prompt';
 import { messageText, toolCallProblems, type Message, type Thread } from '../../conversations';
 import { labelsAnswer, readLabels, type LabelSet } from '../../schemas/labels';
@@ -239,9 +239,8 @@ export async function* exportChunks(
 	for await (const page of datasetRows(db, datasetId)()) {
 		const rows = labels ? page.map((r) => ({ ...r, output: named(r) })) : page;
 		const inSplit = rows.filter((r) => r.split === options.split);
-		const worse = preferences
-			? await worseOf(inSplit, { undesirable: options.format === 'trl_kto' })
-			: new Map<number, number[]>();
+		const pairs = preferences ? await worseOf(inSplit) : new Map<number, number[]>();
+		const worse = options.format === 'trl_kto' ? await undesirableOf(db, datasetId, pairs) : pairs;
 		let chunk = '';
 		for (const row of rows) {
 			if (row.split !== options.split) continue;

@@ -53,15 +53,10 @@ export type PreferenceRow = {
  * The worse outputs of a page of a dataset's rows, as revision ids per example: a repair's
  * earlier output first, then the outputs the dataset's frozen comparisons judged worse. One
  * query for the page's comparisons; a repair's chain is walked for repaired rows only.
- * `undesirable` leaves out outputs the dataset itself holds, which a KTO file gives as
- * desirable already (two accepted answers, one compared better than the other).
  */
 export function worseOutputs(db: Queryable, datasetId: number) {
 	const repaired = rejectedFinder(db);
-	return async (
-		rows: readonly PreferenceRow[],
-		{ undesirable = false } = {}
-	): Promise<Map<number, number[]>> => {
+	return async (rows: readonly PreferenceRow[]): Promise<Map<number, number[]>> => {
 		const worse = new Map<number, number[]>();
 		for (const row of rows) {
 			if (row.authorKind !== 'user') continue;
@@ -89,29 +84,36 @@ export function worseOutputs(db: Queryable, datasetId: number) {
 				worse.set(pair.exampleId, list);
 			}
 		}
-		if (!undesirable || worse.size === 0) return worse;
-		const all = [...new Set([...worse.values()].flat())];
-		const held = new Set<number>();
-		for (let at = 0; at < all.length; at += 500) {
-			for (const r of await db
-				.select({ id: datasetItem.revisionId })
-				.from(datasetItem)
-				.where(
-					and(
-						eq(datasetItem.datasetId, datasetId),
-						inArray(datasetItem.revisionId, all.slice(at, at + 500))
-					)
-				))
-				held.add(r.id);
-		}
-		for (const [exampleId, list] of worse) {
-			worse.set(
-				exampleId,
-				list.filter((id) => !held.has(id))
-			);
-		}
 		return worse;
 	};
+}
+
+/**
+ * The worse outputs without those the dataset itself holds, which a KTO file gives as
+ * desirable already (two accepted answers, one compared better than the other).
+ */
+export async function undesirableOf(
+	db: Queryable,
+	datasetId: number,
+	worse: Map<number, number[]>
+): Promise<Map<number, number[]>> {
+	const all = [...new Set([...worse.values()].flat())];
+	const held = new Set<number>();
+	for (let at = 0; at < all.length; at += 500) {
+		const rows = await db
+			.select({ id: datasetItem.revisionId })
+			.from(datasetItem)
+			.where(
+				and(
+					eq(datasetItem.datasetId, datasetId),
+					inArray(datasetItem.revisionId, all.slice(at, at + 500))
+				)
+			);
+		for (const r of rows) held.add(r.id);
+	}
+	return new Map(
+		[...worse].map(([exampleId, ids]) => [exampleId, ids.filter((id) => !held.has(id))])
+	);
 }
 
 export type PreferenceCounts = Record<
@@ -161,7 +163,7 @@ export async function preferenceCounts(
 			)
 		);
 	const pairs = await worseOf(candidates);
-	const undesirable = await worseOf(candidates, { undesirable: true });
+	const undesirable = await undesirableOf(db, datasetId, pairs);
 	for (const row of candidates) {
 		const split = counts[row.split];
 		const ids = pairs.get(row.exampleId) ?? [];
