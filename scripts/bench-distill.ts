@@ -1,6 +1,9 @@
 // Times the job runner: 2,000 items against the stand-in (in a process of its own) at 100 ms
 // latency and concurrency 32, on a fresh database file. A perfect runner takes
-// items × latency ÷ concurrency; efficiency is that over the measured time.
+// items × latency ÷ concurrency; efficiency is that over the measured time: from the job's
+// resume (it is made paused) to its own finishing time.
+// With `--warmup N` the processes first work a job of N items, unmeasured, as a worker that
+// has run for a while has its code compiled and its connections open.
 //
 //   npm run bench:distill
 //   npm run bench:distill -- --items 5000 --concurrency 64 --latency-ms 50
@@ -18,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { createMigratedDb } from '../src/lib/server/db';
 import { example, job } from '../src/lib/server/db/schema';
-import { createJob } from '../src/lib/server/jobs';
+import { controlJob, createJob } from '../src/lib/server/jobs';
 import { JobRunner } from '../src/lib/server/jobs/runner';
 import { createProject } from '../src/lib/server/projects';
 import { addModel, createProvider } from '../src/lib/server/providers';
@@ -36,11 +39,13 @@ const { values: args } = parseArgs({
 		concurrency: { type: 'string', default: '32' },
 		'latency-ms': { type: 'string', default: '100' },
 		workers: { type: 'string', default: '0' },
+		warmup: { type: 'string', default: '0' },
 		db: { type: 'string', default: 'sqlite' },
 		'pg-url': { type: 'string' }
 	}
 });
 const WORKERS = Number(args.workers);
+const WARMUP = Number(args.warmup);
 const ITEMS = Number(args.items);
 const CONCURRENCY = Number(args.concurrency);
 const LATENCY_MS = Number(args['latency-ms']);
@@ -91,47 +96,101 @@ const teacher = await addModel(
 	).id,
 	{ name: 'teacher-large', inputPricePerMTok: 2, outputPricePerMTok: 8 }
 );
-const inputs = Array.from(
-	{ length: ITEMS },
-	(_, i) => `Customer ${i}: my order ${i * 7} has not arrived; what can I do?`
-);
-const jobId = await createJob(db, project, admin.id, {
-	modelIds: [teacher.id],
-	settings: jobSettingsSchema.parse({ ...JOB_SETTING_DEFAULTS, concurrency: String(CONCURRENCY) }),
-	inputs,
-	source: { kind: 'file', filename: 'bench.jsonl' }
-});
+// A job is made paused, in one transaction, and then resumed as a person resumes one: the
+// measured time starts at the resume, after its items were inserted.
+const makePausedJob = (inputs: string[]) =>
+	db.transaction(async (tx) => {
+		const id = await createJob(tx, project, admin.id, {
+			modelIds: [teacher.id],
+			settings: jobSettingsSchema.parse({
+				...JOB_SETTING_DEFAULTS,
+				concurrency: String(CONCURRENCY)
+			}),
+			inputs,
+			source: { kind: 'file', filename: 'bench.jsonl' }
+		});
+		await tx.update(job).set({ status: 'paused' }).where(eq(job.id, id));
+		return id;
+	});
+const resume = async (id: number) => {
+	const resumed = await controlJob(db, project.id, id, 'resume');
+	if (!resumed.ok) throw new Error(resumed.message);
+	if (runner) runner.wake();
+	else await notify(db, 'jobs');
+};
+// The end is the job's own finishing time, so this process looks for it only now and then
+// rather than competing with the runner for the processor.
+const finishedJob = async (id: number) => {
+	const state = async () =>
+		(
+			await db
+				.select({ status: job.status, finishedAt: job.finishedAt })
+				.from(job)
+				.where(eq(job.id, id))
+				.limit(1)
+		)[0]!;
+	let found = await state();
+	while (found.status === 'running') {
+		await new Promise((r) => setTimeout(r, 100));
+		found = await state();
+	}
+	return found;
+};
 
 const runner = WORKERS > 0 ? null : new JobRunner(db, { key });
+await runner?.start();
+if (WARMUP > 0) {
+	// A worker that has run for a while has its code compiled and its connections open, as a
+	// provider's servers are warm: the measured job is not the first the processes see.
+	const warmUp = await makePausedJob(
+		Array.from({ length: WARMUP }, (_, i) => `Warm-up question ${i}`)
+	);
+	await resume(warmUp);
+	await finishedJob(warmUp);
+}
+const jobId = await makePausedJob(
+	Array.from(
+		{ length: ITEMS },
+		(_, i) => `Customer ${i}: my order ${i * 7} has not arrived; what can I do?`
+	)
+);
 const workerCpu = () =>
 	workers.reduce((sum, w) => sum + (processStats(w.child.pid!).cpuSeconds ?? 0), 0);
 const cpuBefore = process.cpuUsage();
 const workerCpuBefore = workerCpu();
-const started = performance.now();
-if (runner) await runner.start();
-else await notify(db, 'jobs');
-const status = async () =>
-	(await db.select({ status: job.status }).from(job).where(eq(job.id, jobId)).limit(1))[0]!;
-while ((await status()).status === 'running') await new Promise((r) => setTimeout(r, 5));
-const elapsedMs = performance.now() - started;
+const started = Date.now();
+await resume(jobId);
+const finished = await finishedJob(jobId);
+const elapsedMs = (finished.finishedAt?.getTime() ?? Date.now()) - started;
 const ownCpu = process.cpuUsage(cpuBefore);
 const cpu = runner ? ownCpu : { user: (workerCpu() - workerCpuBefore) * 1_000_000, system: 0 };
 await runner?.stop();
 await Promise.all(workers.map((w) => w.kill()));
 standin.kill('SIGTERM');
 
-const made = (await db.select({ id: example.id }).from(example).where(eq(example.jobId, jobId)))
-	.length;
+// When the answers were written, from the measured start: where the time went.
+const writtenAt = (
+	await db.select({ at: example.createdAt }).from(example).where(eq(example.jobId, jobId))
+)
+	.map((r) => r.at.getTime() - started)
+	.sort((a, b) => a - b);
+const made = writtenAt.length;
 const ideal = (ITEMS * LATENCY_MS) / CONCURRENCY;
+const tenth = writtenAt[Math.floor(made * 0.1)] ?? 0;
+const ninetieth = writtenAt[Math.floor(made * 0.9)] ?? 0;
+const steadyRate = (0.8 * made) / ((ninetieth - tenth) / 1000);
 const efficiency = ideal / elapsedMs;
 const cpuMsPerItem = (cpu.user + cpu.system) / 1000 / ITEMS;
-const finalStatus = (await status()).status;
+const finalStatus = finished.status;
 await db.close();
 await database.remove();
 
 console.log(`job ${finalStatus}: ${made} examples from ${ITEMS} items`);
 console.log(
 	`measured ${(elapsedMs / 1000).toFixed(2)} s; a perfect runner ${(ideal / 1000).toFixed(2)} s; efficiency ${efficiency.toFixed(3)}`
+);
+console.log(
+	`first answer written at ${writtenAt[0]} ms (a perfect runner: ${LATENCY_MS}); from 10% to 90% of the items ${steadyRate.toFixed(0)} items/s, efficiency ${(steadyRate / ((CONCURRENCY * 1000) / LATENCY_MS)).toFixed(3)}; the last at ${writtenAt.at(-1)} ms`
 );
 console.log(
 	runner

@@ -5,6 +5,7 @@ import { controlJob, createJob, jobProgress } from '$lib/server/jobs';
 import { splitForInputHash } from '$lib/server/split';
 import { addModel, deleteModel, deleteProvider } from '$lib/server/providers';
 import { JobRunner } from '$lib/server/jobs/runner';
+import { runnerStatements } from '$lib/server/jobs/statements';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
 import { mulberry32 } from '$lib/random';
@@ -271,6 +272,35 @@ describe('a large job', () => {
 		});
 		const jobId = await startJob(db, target, admin.id, [modelId, second.id], inputs(4_000));
 		expect(await itemsOf(db, jobId)).toHaveLength(8_000);
+	});
+
+	it('gives an answered call’s slot to the next item before the answer is written, in its own worker only', async () => {
+		const db = await testDb();
+		const admin = await makeUser(db, 'admin');
+		const target = await makeProject(db, admin.id);
+		const { modelId } = await standinProvider(db, 'http://localhost:9/v1');
+		const jobId = await startJob(db, target, admin.id, [modelId], inputs(5), { concurrency: 2 });
+		const statements = runnerStatements(db);
+		const now = Date.now();
+		const claim = (owner: string, answered?: Set<number>) =>
+			db.transaction(() =>
+				statements.claimItems(
+					{ jobId, concurrency: 2, owner, now, until: now + 60_000, answered },
+					async () => true
+				)
+			);
+		const [first, second] = await claim('a');
+		expect(second).toBeDefined();
+		expect(await claim('b')).toEqual([]);
+		// The first call was answered; its item is still running until the answer is written.
+		const [third, ...more] = await claim('a', new Set([first.id]));
+		expect(third.id).not.toBe(first.id);
+		expect(more).toEqual([]);
+		// Another worker cannot know the answer came: it still counts three items in flight.
+		expect(await claim('b')).toEqual([]);
+		expect(await claim('a', new Set([first.id]))).toEqual([]);
+		const running = (await itemsOf(db, jobId)).filter((i) => i.status === 'running');
+		expect(running.map((i) => i.id).sort()).toEqual([first.id, second.id, third.id].sort());
 	});
 });
 

@@ -1003,7 +1003,15 @@ export async function startStandin(
 		stats.requests++;
 		inFlight++;
 		stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
-		response.on('close', () => inFlight--);
+		// A call is over once its answer is sent ('finish'), or when its client went away.
+		let over = false;
+		const end = () => {
+			if (over) return;
+			over = true;
+			inFlight--;
+		};
+		response.once('finish', end);
+		response.once('close', end);
 		route(request, response).catch((e) => {
 			if (!response.headersSent) send(response, 500, apiError(String(e), 'server_error'));
 		});

@@ -5,7 +5,8 @@ import { wakeSignal } from './db/schema';
 // Wakes other processes: a web process tells the workers that a job started, paused or was
 // cancelled, or that a fine-tune was started, without waiting for their poll. A channel is a
 // counter in the database; a process bumps it, and the processes that watch it wake when it
-// moved. On SQLite they look at it a few times a second (one read by primary key); on
+// moved. On SQLite they look at it twenty times a second (one read by primary key, so that a
+// job starts within 50 ms of its button rather than a fifth of a second later); on
 // PostgreSQL the bump is also announced (NOTIFY) and they wake as it arrives (LISTEN),
 // looking at the counter only every few seconds in case an announcement was missed.
 
@@ -42,7 +43,7 @@ async function versionOf(db: Db, channel: Channel): Promise<number> {
 }
 
 /** Calls `onWake` whenever another process notifies `channel`; returns the function that stops it. */
-export function watch(db: Db, channel: Channel, onWake: () => void, everyMs = 200): () => void {
+export function watch(db: Db, channel: Channel, onWake: () => void, everyMs = 50): () => void {
 	let seen: number | null = null;
 	let stopped = false;
 	let timer: ReturnType<typeof setTimeout> | null = null;

@@ -467,6 +467,7 @@ export const jobItem = pgTable(
 	},
 	(t) => [
 		index('job_item_job_status_idx').on(t.jobId, t.status, t.nextAttemptAt),
+		index('job_item_pending_idx').on(t.jobId, t.id).where(sql.raw('"status" = \'pending\'')),
 		index('job_item_running_idx')
 			.on(t.jobId, t.leaseExpiresAt)
 			.where(sql.raw('"status" = \'running\'')),

@@ -135,6 +135,11 @@ export class JobRunner {
 	private cutOff = false;
 	/** The lease each call in flight holds, by item. */
 	private readonly leases = new Map<number, { jobId: number; token: number }>();
+	/**
+	 * Per job, this worker's items whose calls were answered and whose answers are being
+	 * written: their slots go to the next items at once, as the write is no call in flight.
+	 */
+	private readonly answered = new Map<number, Set<number>>();
 
 	constructor(
 		private readonly db: Db,
@@ -314,6 +319,7 @@ export class JobRunner {
 			if (runningIds.has(jobId)) continue;
 			if (calls.size === 0) {
 				this.inFlight.delete(jobId);
+				this.answered.delete(jobId);
 				continue;
 			}
 			const status = (
@@ -329,6 +335,7 @@ export class JobRunner {
 			if (!context) continue;
 			const calls = this.inFlight.get(found.id) ?? new Map<number, AbortController>();
 			this.inFlight.set(found.id, calls);
+			const answered = this.answered.get(found.id) ?? new Set<number>();
 			let wait = 0;
 			const claimed = await this.db.transaction(async (tx) => {
 				// A judge run that follows a job first takes in what that job wrote since.
@@ -341,7 +348,8 @@ export class JobRunner {
 						owner: this.workerId,
 						now,
 						until: now + this.leaseMs,
-						share: Math.ceil(found.concurrency / workers) - calls.size
+						share: Math.ceil(found.concurrency / workers) - (calls.size - answered.size),
+						answered
 					},
 					async (item) => {
 						const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
@@ -483,11 +491,21 @@ export class JobRunner {
 					new Promise<ReturnType<typeof completionRequest>>((resolve) =>
 						resolve(completionRequest(prompt, target.model.name, item.input, config))
 					);
+		const jobId = context.job.id;
+		// The call was answered: its slot goes to the next item while the answer is written. A
+		// refused call keeps its slot until its outcome is saved, which may close the provider's
+		// budget (a 429's Retry-After) or stop the job before another call goes out.
+		const markAnswered = () => {
+			const ofJob = this.answered.get(jobId) ?? new Set<number>();
+			this.answered.set(jobId, ofJob.add(item.id));
+			this.wake();
+		};
 		const done = request
 			.then((body) => target.client.chat.completions.create(body, { signal: controller.signal }))
 			.then(
 				async (completion) => {
 					if (controller.signal.aborted) return;
+					markAnswered();
 					const { inputTokens, outputTokens } = usageOf(completion, target.model);
 					const used = inputTokens + outputTokens;
 					await this.succeed(context, item, target, completion, this.now() - started, {
@@ -510,6 +528,7 @@ export class JobRunner {
 			})
 			.finally(() => {
 				calls.delete(item.id);
+				this.answered.get(jobId)?.delete(item.id);
 				if (this.leases.get(item.id)?.token === item.leaseToken) this.leases.delete(item.id);
 				this.settled = this.settled.filter((p) => p !== done);
 				this.wake();
@@ -856,6 +875,7 @@ export class JobRunner {
 		});
 		this.contexts.delete(jobId);
 		this.inFlight.delete(jobId);
+		this.answered.delete(jobId);
 	}
 }
 

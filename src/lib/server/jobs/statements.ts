@@ -67,8 +67,9 @@ export function runnerStatements(db: Db) {
 	const runningJobs = db.select().from(job).where(eq(job.status, 'running')).prepare();
 	// Statements that run inside the runner's transactions are prepared on the writer.
 	const w = db.prepareWrites((tx) => tx);
+	// Running items under live leases: the calls in flight, and the answers still being written.
 	const liveItems = w
-		.select({ n: sql<number>`count(*)` })
+		.select({ id: jobItem.id, leaseOwner: jobItem.leaseOwner })
 		.from(jobItem)
 		.where(
 			and(
@@ -256,9 +257,12 @@ export function runnerStatements(db: Db) {
 		db.transaction((tx) => writeFinished(tx, outcome, jobId, outputs));
 
 	/**
-	 * Claims up to `wanted` of a job's items for `owner` until `until`: items whose lease expired
+	 * Claims up to `share` of a job's items for `owner` until `until`: items whose lease expired
 	 * first, then pending ones that are due, never more than leave `concurrency` calls in flight
-	 * across every worker. `admit` says, item by item, whether it may go now (the provider's
+	 * across every worker. An item stays running until its answer is written; the owner's items
+	 * it names as `answered` have had their answer and are no call in flight, so their slots are
+	 * taken again without waiting for the write (another worker counts them until then, which
+	 * only holds it back). `admit` says, item by item, whether it may go now (the provider's
 	 * budget); the first it refuses ends the claim. Runs in the caller's transaction.
 	 */
 	const claimItems = async (
@@ -270,11 +274,17 @@ export function runnerStatements(db: Db) {
 			until: number;
 			/** The most this worker may take now: its share of the concurrency, less what it holds. */
 			share?: number;
+			/** The owner's items whose calls have ended, their answers not yet written. */
+			answered?: ReadonlySet<number>;
 		},
 		admit: (item: ClaimableItem) => Promise<boolean>
 	): Promise<ClaimedItem[]> => {
 		const { jobId, now } = claim;
-		const live = (await liveItems.execute({ jobId, now }))[0]?.n ?? 0;
+		const answered = claim.answered;
+		const running = await liveItems.execute({ jobId, now });
+		const live = answered?.size
+			? running.filter((r) => !(r.leaseOwner === claim.owner && answered.has(r.id))).length
+			: running.length;
 		let free = Math.min(claim.concurrency - live, claim.share ?? Infinity);
 		if (free <= 0) return [];
 		const found = await expiredItems.execute({ jobId, now, limit: free });

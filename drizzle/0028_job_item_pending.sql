@@ -1,0 +1,1 @@
+CREATE INDEX `job_item_pending_idx` ON `job_item` (`job_id`,`id`) WHERE "job_item"."status" = 'pending';

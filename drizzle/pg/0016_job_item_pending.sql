@@ -1,0 +1,1 @@
+CREATE INDEX "job_item_pending_idx" ON "job_item" USING btree ("job_id","id") WHERE "status" = 'pending';
