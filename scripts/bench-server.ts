@@ -1,7 +1,7 @@
 // What the benchmarks that run the built server share: a free port, the server started on a
 // database file and waited for, its memory and CPU read from /proc, and percentiles.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 
@@ -51,19 +51,24 @@ export type BenchServer = {
 	stop(): Promise<void>;
 };
 
+/** Builds the server when its build is missing or older than the sources, as `npm start` does. */
+export function buildServerIfStale() {
+	const built = spawnSync(process.execPath, ['scripts/start.js', '--build'], { encoding: 'utf8' });
+	if (built.status !== 0) {
+		throw new Error(`the server could not be built:\n${built.stdout}${built.stderr}`);
+	}
+	if (built.stdout.trim()) console.log('built the server');
+}
+
 /**
- * Starts the built server (building it first when missing) on a database file and waits until
- * it answers. Exits the benchmark with the server's log when it does not.
+ * Starts the built server (building it first when missing or stale) on a database and waits
+ * until it answers. Throws with the server's log when it does not.
  */
 export async function startBenchServer(
 	databaseUrl: string,
 	options: { nodeArgs?: string[]; onFailure?: () => void; env?: Record<string, string> } = {}
 ): Promise<BenchServer> {
-	if (!existsSync(BUILT_SERVER)) {
-		console.log('building the server…');
-		const built = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
-		if (built.status !== 0) process.exit(built.status ?? 1);
-	}
+	buildServerIfStale();
 	const port = await freePort();
 	const origin = `http://localhost:${port}`;
 	const base = `http://127.0.0.1:${port}`;
@@ -101,10 +106,9 @@ export async function startBenchServer(
 			await new Promise((resolve) => setTimeout(resolve, 100));
 		}
 	}
-	console.error(`the server did not answer:\n${log.join('')}`);
 	await stop();
 	options.onFailure?.();
-	process.exit(1);
+	throw new Error(`the server did not answer:\n${log.join('')}`);
 }
 
 /** Posts the review page's submit form action as the page's own script does. */

@@ -1,5 +1,8 @@
 // Starts Winnow: builds first when the build is missing or older than the sources,
 // then serves it. Migrations are applied by the server itself at start-up.
+//
+// `node scripts/start.js --build` only builds when needed, and stops: for the benchmarks and
+// tests that start the built server themselves, so that they never run an old build.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,6 +66,7 @@ if (stale) {
 	const result = spawnSync('npx', ['vite', 'build'], { stdio: 'inherit' });
 	if (result.status !== 0) process.exit(result.status ?? 1);
 }
+if (process.argv.includes('--build')) process.exit(0);
 
 // A worker answers no requests: it loads the server without listening, which starts the job
 // runner and the fine-tune follower, and runs until it is stopped.

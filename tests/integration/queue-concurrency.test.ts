@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, expect, test } from 'vitest';
 import { importExamples } from '../../src/lib/server/import';
 import { makeProject, makeUser } from '../support/fixtures';
-import { freshDatabaseUrl, openDb, rawSql } from '../support/database';
+import { freshDatabaseUrl, openDb } from '../support/database';
+import { overlapBroken, query, watchOverlap } from '../support/invariants';
 
 const ANNOTATORS = 50;
 const PROCESSES = 5;
@@ -65,25 +66,7 @@ test(`${ANNOTATORS} annotators in ${PROCESSES} processes never exceed the overla
 	expect(imported).toMatchObject({ ok: true, imported: EXAMPLES });
 
 	// Every lease written is checked, inside its own transaction, against the overlap.
-	const violations = `
-		select new.example_id, l.n, r.n from
-			(select count(*) as n from lease where example_id = new.example_id and lease_expires_at > new.leased_at) l,
-			(select count(*) as n from review where revision_id = new.revision_id) r
-		where l.n + r.n > ${OVERLAP}`;
-	const overlapCheck = (event: 'insert' | 'update') => `
-		create trigger lease_overlap_${event} after ${event} on lease begin
-			insert into overlap_violation ${violations};
-		end;`;
-	const violationTable =
-		'create table overlap_violation (example_id bigint, leases bigint, reviews bigint)';
-	await rawSql(db, {
-		sqlite: `${violationTable};\n${overlapCheck('insert')}\n${overlapCheck('update')}`,
-		postgres: `${violationTable};
-			create function lease_overlap() returns trigger language plpgsql as $$
-			begin insert into overlap_violation ${violations}; return null; end $$;
-			create trigger lease_overlap after insert or update on lease
-			for each row execute function lease_overlap()`
-	});
+	await watchOverlap(db, OVERLAP);
 
 	const annotators: { id: string }[] = [];
 	for (let i = 0; i < ANNOTATORS; i++) annotators.push(await makeUser(db, 'annotator'));
@@ -103,7 +86,7 @@ test(`${ANNOTATORS} annotators in ${PROCESSES} processes never exceed the overla
 	const refused = tallies.flatMap((t) => t.refused);
 	const retried = tallies.reduce((n, t) => n + t.retried, 0);
 	const duplicates = tallies.reduce((n, t) => n + t.duplicates, 0);
-	const q = (text: string) => rawSql(db, { sqlite: text, postgres: text });
+	const q = (text: string) => query(db, text);
 
 	expect(refused).toEqual([]);
 	expect(duplicates).toBe(retried);
@@ -116,12 +99,7 @@ test(`${ANNOTATORS} annotators in ${PROCESSES} processes never exceed the overla
 			or e.review_count != ${OVERLAP} or e.claimable = 1 or e.status not in ('accepted', 'rejected', 'disputed')`)
 	).toEqual([]);
 	// Nobody reviewed a revision twice, and no lease ever went past the overlap.
-	expect(
-		await q(
-			'select revision_id, user_id from review group by revision_id, user_id having count(*) > 1'
-		)
-	).toEqual([]);
-	expect(await q('select * from overlap_violation')).toEqual([]);
+	expect(await overlapBroken(db)).toEqual({ pastOverlap: [], reviewedTwice: [] });
 	expect(await q('select count(*) as n from lease')).toEqual([{ n: 0 }]);
 	// The work was spread: most annotators reviewed something.
 	expect(
