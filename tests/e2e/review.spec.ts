@@ -74,6 +74,8 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 		await expect(input).not.toHaveText(question);
 	}
 	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
+	// The session's count and pace move with each review.
+	await expect(page.getByText(/This session: 10, \d+ s per item/)).toBeVisible();
 
 	// U takes the last review back and puts its example on screen again.
 	await expect(page.getByRole('button', { name: 'Undo (U)' })).toBeVisible();
@@ -82,6 +84,7 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 	await expect(page.getByRole('status')).toContainText('is back for you to review again');
 	await expect(input).not.toHaveText(onScreen);
 	await expect(page.getByText('Reviewed today: 9')).toBeVisible();
+	await expect(page.getByText(/This session: 9,/)).toBeVisible();
 	await page.keyboard.press('4');
 	await page.keyboard.press('Enter');
 	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
