@@ -127,10 +127,14 @@ test('a repair must be valid JSON, and a valid one becomes a new revision', asyn
 
 	await page.keyboard.press('2');
 	await page.keyboard.press('e');
+	// E puts the cursor in the editor, the original beside it, and the changes show as typed.
 	const editor = page.getByLabel('Repaired output');
-	await expect(editor)
-		.toBeFocused({ timeout: 1000 })
-		.catch(() => editor.focus());
+	await expect(editor).toBeFocused();
+	await expect(page.getByRole('region', { name: 'Original' })).toContainText('answer 1');
+	// The end of the answer's line, inside its closing quote.
+	for (const key of ['Control+End', 'ArrowUp', 'End', 'ArrowLeft']) await page.keyboard.press(key);
+	await page.keyboard.type(', and more');
+	await expect(page.getByText(/Your changes to the original: \+1 line −1 line/)).toBeVisible();
 	await editor.fill('{"answer": "fixed"');
 	await expect(page.getByText(/^Not valid JSON/)).toBeVisible();
 	await expect(page.getByRole('button', { name: 'Save repair' })).toBeDisabled();

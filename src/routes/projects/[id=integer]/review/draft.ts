@@ -1,3 +1,4 @@
+import { prettyContent } from '$lib/content';
 import type { SchemaValidator } from '$lib/jsonSchema';
 import type { ContentKind } from '$lib/schemas/project';
 import { readTurn, type Thread } from '$lib/conversations';
@@ -32,11 +33,5 @@ export function draftProblem(
 
 /** JSON is edited pretty-printed; text as it is. */
 export function editableText(output: string | null, kind: ContentKind): string {
-	if (output === null) return '';
-	if (kind === 'text') return output;
-	try {
-		return JSON.stringify(JSON.parse(output), null, 2);
-	} catch {
-		return output;
-	}
+	return output === null ? '' : prettyContent(output, kind);
 }

@@ -1,21 +1,10 @@
 import { ratingLabel, type RatingScale } from '$lib/ratings';
-import type { ContentKind } from '$lib/schemas/project';
 import type { PageData } from './$types';
 
 export type Detail = PageData['detail'];
 export type RevisionView = Detail['revisions'][number];
 export type ReviewView = RevisionView['reviews'][number];
 export type Author = RevisionView['author'];
-
-/** JSON shown indented so that a diff has lines to work on; anything else as it is. */
-export function pretty(text: string, kind: ContentKind): string {
-	if (kind === 'text') return text;
-	try {
-		return JSON.stringify(JSON.parse(text), null, 2);
-	} catch {
-		return text;
-	}
-}
 
 /**
  * Annotators review blind: the server sends a model's name to admins only, so for anyone
