@@ -35,11 +35,32 @@ export function checkJsonSchema(text: string): string | null {
 	}
 }
 
+/** Every value a schema allows, for a message: at most eight, quoted as JSON. */
+function allowed(values: unknown[]): string {
+	const shown = values.slice(0, 8).map((v) => JSON.stringify(v));
+	return values.length > 8
+		? `${shown.join(', ')} (and ${values.length - 8} more)`
+		: shown.join(', ');
+}
+
+/** What a schema error says to a person: where, what is wrong, and what would be valid. */
+function errorMessage(e: ErrorObject): string {
+	const where = e.instancePath || '(root)';
+	const params = e.params as Record<string, unknown>;
+	switch (e.keyword) {
+		case 'enum':
+			return `${where} must be one of ${allowed(params.allowedValues as unknown[])}`;
+		case 'const':
+			return `${where} must be ${JSON.stringify(params.allowedValue)}`;
+		case 'additionalProperties':
+			return `${where} must NOT have additional properties: '${String(params.additionalProperty)}' is not in the schema`;
+		default:
+			return `${where} ${e.message ?? 'is invalid'}`;
+	}
+}
+
 export function formatSchemaErrors(errors: ErrorObject[] | null | undefined): string {
-	return (errors ?? [])
-		.slice(0, 5)
-		.map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`)
-		.join('; ');
+	return (errors ?? []).slice(0, 5).map(errorMessage).join('; ');
 }
 
 export type SchemaValidator = (value: unknown) => string | null;
