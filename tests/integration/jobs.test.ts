@@ -281,8 +281,8 @@ describe('a large job', () => {
 		const { modelId } = await standinProvider(db, 'http://localhost:9/v1');
 		const jobId = await startJob(db, target, admin.id, [modelId], inputs(5), { concurrency: 2 });
 		const statements = runnerStatements(db);
-		const now = Date.now();
-		const claim = (owner: string, answered?: Set<number>) =>
+		const start = Date.now();
+		const claim = (owner: string, answered?: Map<number, number>, now = start) =>
 			db.transaction(() =>
 				statements.claimItems(
 					{ jobId, concurrency: 2, owner, now, until: now + 60_000, answered },
@@ -293,14 +293,22 @@ describe('a large job', () => {
 		expect(second).toBeDefined();
 		expect(await claim('b')).toEqual([]);
 		// The first call was answered; its item is still running until the answer is written.
-		const [third, ...more] = await claim('a', new Set([first.id]));
+		const answered = new Map([[first.id, first.leaseToken]]);
+		const [third, ...more] = await claim('a', answered);
 		expect(third.id).not.toBe(first.id);
 		expect(more).toEqual([]);
 		// Another worker cannot know the answer came: it still counts three items in flight.
 		expect(await claim('b')).toEqual([]);
-		expect(await claim('a', new Set([first.id]))).toEqual([]);
+		expect(await claim('a', answered)).toEqual([]);
 		const running = (await itemsOf(db, jobId)).filter((i) => i.status === 'running');
 		expect(running.map((i) => i.id).sort()).toEqual([first.id, second.id, third.id].sort());
+
+		// The answer's write outlasted every lease, and the worker took the first item again:
+		// under its new lease it is a call in flight once more, whatever was answered before.
+		const later = start + 61_000;
+		const again = await claim('a', answered, later);
+		expect(again.map((i) => i.id)).toEqual([first.id, second.id]);
+		expect(await claim('a', answered, later)).toEqual([]);
 	});
 });
 

@@ -137,9 +137,10 @@ export class JobRunner {
 	private readonly leases = new Map<number, { jobId: number; token: number }>();
 	/**
 	 * Per job, this worker's items whose calls were answered and whose answers are being
-	 * written: their slots go to the next items at once, as the write is no call in flight.
+	 * written, with the lease token each was answered under: their slots go to the next items
+	 * at once, as the write is no call in flight.
 	 */
-	private readonly answered = new Map<number, Set<number>>();
+	private readonly answered = new Map<number, Map<number, number>>();
 
 	constructor(
 		private readonly db: Db,
@@ -204,7 +205,7 @@ export class JobRunner {
 		}
 	}
 
-	/** Calls in flight, for tests and the status line. */
+	/** Calls in flight and answers still being written, for tests and the status line. */
 	get busy(): number {
 		let n = 0;
 		for (const calls of this.inFlight.values()) n += calls.size;
@@ -335,39 +336,55 @@ export class JobRunner {
 			if (!context) continue;
 			const calls = this.inFlight.get(found.id) ?? new Map<number, AbortController>();
 			this.inFlight.set(found.id, calls);
-			const answered = this.answered.get(found.id) ?? new Set<number>();
+			const answered = this.answered.get(found.id) ?? new Map<number, number>();
+			// Calls in flight: an answered item claimed again since (its write outlasted its lease)
+			// is one again.
+			let calling = 0;
+			for (const id of calls.keys()) {
+				if (answered.get(id) !== this.leases.get(id)?.token) calling += 1;
+			}
+			const share = Math.ceil(found.concurrency / workers) - calling;
 			let wait = 0;
-			const claimed = await this.db.transaction(async (tx) => {
-				// A judge run that follows a job first takes in what that job wrote since.
-				if (found.followsJobId !== null) await feedFollowingRun(tx, found);
-				const budgets = new Map<number, Budget>();
-				const items = await this.statements.claimItems(
-					{
-						jobId: found.id,
-						concurrency: found.concurrency,
-						owner: this.workerId,
-						now,
-						until: now + this.leaseMs,
-						share: Math.ceil(found.concurrency / workers) - (calls.size - answered.size),
-						answered
-					},
-					async (item) => {
-						const target = item.modelId !== null ? context.models.get(item.modelId) : undefined;
-						// Claimed only to be failed at once, below.
-						if (!target) return true;
-						const id = target.provider.id;
-						const budget = budgets.get(id) ?? (await loadBudget(tx, id, now));
-						budgets.set(id, budget);
-						wait = take(budget, target.provider, estimateTokens(context, item.input), now);
-						return wait === 0;
-					}
-				);
-				// Only a limited provider's levels move; an unlimited one's row is read for a Retry-After.
-				for (const [id, budget] of budgets) {
-					if (budget.requestCapacity || budget.tokenCapacity) await saveBudget(tx, id, budget);
-				}
-				return items;
-			});
+			// With no room, and no run to feed, there is nothing to claim: no write lock is taken.
+			const claimed =
+				share <= 0 && found.followsJobId === null
+					? []
+					: await this.db.transaction(async (tx) => {
+							// The lease runs from when the claim is made, not from when this look began: the
+							// transaction may have waited for the write lock.
+							const at = this.now();
+							// A judge run that follows a job first takes in what that job wrote since.
+							if (found.followsJobId !== null) await feedFollowingRun(tx, found);
+							const budgets = new Map<number, Budget>();
+							const items = await this.statements.claimItems(
+								{
+									jobId: found.id,
+									concurrency: found.concurrency,
+									owner: this.workerId,
+									now: at,
+									until: at + this.leaseMs,
+									share,
+									answered
+								},
+								async (item) => {
+									const target =
+										item.modelId !== null ? context.models.get(item.modelId) : undefined;
+									// Claimed only to be failed at once, below.
+									if (!target) return true;
+									const id = target.provider.id;
+									const budget = budgets.get(id) ?? (await loadBudget(tx, id, at));
+									budgets.set(id, budget);
+									wait = take(budget, target.provider, estimateTokens(context, item.input), at);
+									return wait === 0;
+								}
+							);
+							// Only a limited provider's levels move; an unlimited one's row is read for a Retry-After.
+							for (const [id, budget] of budgets) {
+								if (budget.requestCapacity || budget.tokenCapacity)
+									await saveBudget(tx, id, budget);
+							}
+							return items;
+						});
 			if (wait > 0) nextAt = Math.min(nextAt, now + wait);
 			for (const item of claimed) {
 				if (item.modelId === null || !context.models.has(item.modelId)) {
@@ -496,8 +513,8 @@ export class JobRunner {
 		// refused call keeps its slot until its outcome is saved, which may close the provider's
 		// budget (a 429's Retry-After) or stop the job before another call goes out.
 		const markAnswered = () => {
-			const ofJob = this.answered.get(jobId) ?? new Set<number>();
-			this.answered.set(jobId, ofJob.add(item.id));
+			const ofJob = this.answered.get(jobId) ?? new Map<number, number>();
+			this.answered.set(jobId, ofJob.set(item.id, item.leaseToken));
 			this.wake();
 		};
 		const done = request
@@ -527,8 +544,10 @@ export class JobRunner {
 				);
 			})
 			.finally(() => {
-				calls.delete(item.id);
-				this.answered.get(jobId)?.delete(item.id);
+				// Only this call's own entries: the item may have been claimed again meanwhile.
+				if (calls.get(item.id) === controller) calls.delete(item.id);
+				const ofJob = this.answered.get(jobId);
+				if (ofJob?.get(item.id) === item.leaseToken) ofJob.delete(item.id);
 				if (this.leases.get(item.id)?.token === item.leaseToken) this.leases.delete(item.id);
 				this.settled = this.settled.filter((p) => p !== done);
 				this.wake();

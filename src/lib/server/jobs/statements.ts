@@ -69,7 +69,7 @@ export function runnerStatements(db: Db) {
 	const w = db.prepareWrites((tx) => tx);
 	// Running items under live leases: the calls in flight, and the answers still being written.
 	const liveItems = w
-		.select({ id: jobItem.id, leaseOwner: jobItem.leaseOwner })
+		.select({ id: jobItem.id, leaseOwner: jobItem.leaseOwner, leaseToken: jobItem.leaseToken })
 		.from(jobItem)
 		.where(
 			and(
@@ -260,7 +260,8 @@ export function runnerStatements(db: Db) {
 	 * Claims up to `share` of a job's items for `owner` until `until`: items whose lease expired
 	 * first, then pending ones that are due, never more than leave `concurrency` calls in flight
 	 * across every worker. An item stays running until its answer is written; the owner's items
-	 * it names as `answered` have had their answer and are no call in flight, so their slots are
+	 * it names as `answered` (under the lease they were answered with) have had their answer and
+	 * are no call in flight, so their slots are
 	 * taken again without waiting for the write (another worker counts them until then, which
 	 * only holds it back). `admit` says, item by item, whether it may go now (the provider's
 	 * budget); the first it refuses ends the claim. Runs in the caller's transaction.
@@ -272,18 +273,22 @@ export function runnerStatements(db: Db) {
 			owner: string;
 			now: number;
 			until: number;
-			/** The most this worker may take now: its share of the concurrency, less what it holds. */
+			/** The most this worker may take now: its share of the concurrency, less its calls in flight. */
 			share?: number;
-			/** The owner's items whose calls have ended, their answers not yet written. */
-			answered?: ReadonlySet<number>;
+			/** The owner's answered items whose answers are not yet written: id to lease token. */
+			answered?: ReadonlyMap<number, number>;
 		},
 		admit: (item: ClaimableItem) => Promise<boolean>
 	): Promise<ClaimedItem[]> => {
 		const { jobId, now } = claim;
 		const answered = claim.answered;
 		const running = await liveItems.execute({ jobId, now });
+		// By lease token too: an item this worker answered, lost (its write outlasted the lease)
+		// and claimed again is a call in flight once more.
 		const live = answered?.size
-			? running.filter((r) => !(r.leaseOwner === claim.owner && answered.has(r.id))).length
+			? running.filter(
+					(r) => !(r.leaseOwner === claim.owner && answered.get(r.id) === r.leaseToken)
+				).length
 			: running.length;
 		let free = Math.min(claim.concurrency - live, claim.share ?? Infinity);
 		if (free <= 0) return [];

@@ -6,9 +6,10 @@ import type { Db, Tx } from '../db';
 // event loop (the calls that ended together) share one transaction instead. Each keeps its own
 // answer; if the shared transaction fails, every write in it fails with that error.
 //
-// A window of a few milliseconds would gather more writes per transaction, but every item's
-// slot stays taken until its write lands: at 10 ms the distillation benchmark's efficiency fell
-// from 0.88 to 0.76. The next turn costs nothing measurable.
+// A window of a few milliseconds would gather more writes per transaction, but an answered
+// item counts as running for the other workers until its write lands: at 10 ms the
+// distillation benchmark's efficiency fell from 0.88 to 0.76 (when the item's own worker also
+// held its slot until then), and at 25 ms it still fell. The next turn costs nothing measurable.
 
 type Pending = {
 	work: (tx: Tx) => Promise<unknown>;
