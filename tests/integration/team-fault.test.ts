@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, count, eq } from 'drizzle-orm';
 import { afterAll, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { createSession, generateSessionToken, sessionCookieName } from '$lib/ser
 import { example, jobItem, review } from '$lib/server/db/schema';
 import { addMember } from '$lib/server/projects';
 import { makeProject, makeUser } from '../support/fixtures';
-import { itemsOf, jobReaches, standinProvider, startJob } from '../support/jobs';
+import { freezeHolding, itemsOf, jobReaches, standinProvider, startJob } from '../support/jobs';
 import { startStandin } from '../support/standin';
 import { freshDatabaseUrl, openDb } from '../support/database';
 import { overlapBroken, watchOverlap } from '../support/invariants';
@@ -167,18 +167,7 @@ it(`${ANNOTATORS} annotators on two web processes and a job on two workers: one 
 				expect(Date.now()).toBeLessThan(until);
 				await new Promise((r) => setTimeout(r, 100));
 			}
-			const heldByDoomed = `${hostname()}:${doomedWorker.child.pid}:`;
-			for (let tries = 0; held.length === 0; tries++) {
-				expect(tries).toBeLessThan(100);
-				doomedWorker.child.kill('SIGSTOP');
-				held = (await itemsOf(db, jobId))
-					.filter((i) => i.status === 'running' && i.leaseOwner?.startsWith(heldByDoomed))
-					.map((i) => i.input);
-				if (held.length === 0) {
-					doomedWorker.child.kill('SIGCONT');
-					await new Promise((r) => setTimeout(r, 20));
-				}
-			}
+			held = await freezeHolding(db, jobId, doomedWorker.child);
 			doomedServer.process.kill('SIGKILL');
 			await doomedWorker.kill();
 			killedAt = Date.now();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { addModel, createProvider } from '$lib/server/providers';
 import { example } from '$lib/server/db/schema';
 import { makeProject, makeUser } from '../support/fixtures';
 import {
+	freezeHolding,
 	itemsOf,
 	itemsReach,
 	jobReaches,
@@ -62,28 +63,14 @@ describe('several workers on one database', () => {
 			// The web process wakes the workers, as a route does when a job starts.
 			web.child.stdin!.write('wake jobs\n');
 
-			// Killed a good way in, while it holds items. The worker is frozen first, so what it holds
-			// is read while it can change nothing; if it holds nothing at that instant (between
-			// writing one batch and claiming the next), it runs on a moment and is frozen again.
-			const heldByFirst = `${hostname()}:${first.child.pid}:`;
+			// Killed a good way in, while it holds items, read while it is frozen.
 			await itemsReach(
 				db,
 				jobId,
 				(items) => items.filter((i) => i.status === 'done').length >= 600,
 				30_000
 			);
-			let held: string[] = [];
-			for (let tries = 0; held.length === 0; tries++) {
-				expect(tries).toBeLessThan(100);
-				first.child.kill('SIGSTOP');
-				held = (await itemsOf(db, jobId))
-					.filter((i) => i.status === 'running' && i.leaseOwner?.startsWith(heldByFirst))
-					.map((i) => i.input);
-				if (held.length === 0) {
-					first.child.kill('SIGCONT');
-					await new Promise((r) => setTimeout(r, 20));
-				}
-			}
+			const held = await freezeHolding(db, jobId, first.child);
 			await first.kill();
 			const killedAt = Date.now();
 			const atKill = await itemsOf(db, jobId);

@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../src/lib/server/db';
 import { job, jobItem, type Project } from '../../src/lib/server/db/schema';
@@ -95,4 +97,27 @@ export async function itemsReach(
 		if (Date.now() > until) throw new Error(`job ${jobId}'s items did not get there in time`);
 		await new Promise((r) => setTimeout(r, 20));
 	}
+}
+
+/**
+ * Freezes a worker process (SIGSTOP) while it holds some of a job's items, and returns their
+ * inputs: read while the worker can change nothing. If it holds nothing at that instant
+ * (between writing one batch and claiming the next), it runs on a moment and is frozen again.
+ */
+export async function freezeHolding(
+	db: Db,
+	jobId: number,
+	worker: ChildProcess
+): Promise<string[]> {
+	const owner = `${hostname()}:${worker.pid}:`;
+	for (let tries = 0; tries < 100; tries++) {
+		worker.kill('SIGSTOP');
+		const held = (await itemsOf(db, jobId))
+			.filter((i) => i.status === 'running' && i.leaseOwner?.startsWith(owner))
+			.map((i) => i.input);
+		if (held.length > 0) return held;
+		worker.kill('SIGCONT');
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	throw new Error(`worker ${worker.pid} held none of job ${jobId}'s items in 100 looks`);
 }
