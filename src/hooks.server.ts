@@ -99,7 +99,11 @@ const handleRequest: Handle = async ({ event, resolve }) => {
 		event.locals.user = user;
 		event.locals.session = session;
 	}
-	return resolve(event);
+	// Drawn in the chosen theme from the first byte, so a dark page never flashes light.
+	const theme = event.locals.user?.theme ?? 'system';
+	return resolve(event, {
+		transformPageChunk: ({ html }) => html.replace('%winnow.theme%', theme)
+	});
 };
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {

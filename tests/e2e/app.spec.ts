@@ -1,4 +1,4 @@
-import { expect, request, test } from '@playwright/test';
+import { expect, request, test, type Page } from '@playwright/test';
 import { authenticateApiToken, createApiToken } from '../../src/lib/server/apiTokens';
 import {
 	createSession,
@@ -227,6 +227,39 @@ test('an admin creates a project, imports a file, and browses and filters its ex
 	await page.getByRole('link', { name: /^\d+$/ }).first().click();
 	await expect(page.getByRole('heading', { name: /^Example \d+$/ })).toBeVisible();
 	await expect(page.getByText('Revision 1 · Imported')).toBeVisible();
+});
+
+test('the theme follows the system until a person chooses one on the Account page, and stays chosen', async ({
+	browser
+}) => {
+	const person = await ensureUser('night-owl', 'annotator');
+	const background = (page: Page) =>
+		page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+	const dark = await browser.newContext({ colorScheme: 'dark' });
+	await logInAs(dark, person.id);
+	const page = await dark.newPage();
+	await page.goto('/account');
+	const systemDark = await background(page);
+	await page.emulateMedia({ colorScheme: 'light' });
+	const systemLight = await background(page);
+	expect(systemDark).not.toBe(systemLight);
+
+	// Chosen dark, a light system still gets the dark page, from the first byte on.
+	await page.getByRole('radio', { name: 'Dark' }).check();
+	await page.getByRole('button', { name: 'Use this theme' }).click();
+	await expect(page.getByRole('status')).toContainText('Theme saved');
+	expect(await background(page)).toBe(systemDark);
+	const response = await page.goto('/projects');
+	expect(await response?.text()).toContain('data-theme="dark"');
+	expect(await background(page)).toBe(systemDark);
+
+	await page.goto('/account');
+	await expect(page.getByRole('radio', { name: 'Dark' })).toBeChecked();
+	await page.getByRole('radio', { name: 'As my system is set' }).check();
+	await page.getByRole('button', { name: 'Use this theme' }).click();
+	await expect(page.getByRole('status')).toContainText('Theme saved');
+	expect(await background(page)).toBe(systemLight);
+	await dark.close();
 });
 
 test('an annotator cannot reach admin pages', async ({ page, context }) => {

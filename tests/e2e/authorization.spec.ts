@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { expect, request, test, type APIRequestContext } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, request, test, type APIRequestContext, type Page } from '@playwright/test';
 import { addMember, createProject, getProject } from '../../src/lib/server/projects';
 import { importExamples } from '../../src/lib/server/import';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
@@ -17,7 +18,7 @@ import { addModel, createProvider } from '../../src/lib/server/providers';
 import { secretKeyFrom } from '../../src/lib/server/secrets';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../src/lib/schemas/job';
 import { createJudge, DEFAULT_RUBRIC } from '../../src/lib/server/judges';
-import { BASE_URL, e2eDb, ensureUser, sessionCookie } from '../support/e2e';
+import { BASE_URL, e2eDb, ensureUser, logInAs, sessionCookie } from '../support/e2e';
 
 /**
  * Every page and every form action, tried as each kind of visitor. A new route fails the
@@ -187,6 +188,13 @@ const table: Row[] = [
 	{ route: '/admin/users', method: 'POST', action: 'password', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'revokeToken', expect: adminAction },
 	{ route: '/account', method: 'GET', expect: { ...everyone(200), anonymous: 'login' } },
+	// No theme chosen.
+	{
+		route: '/account',
+		method: 'POST',
+		action: 'setTheme',
+		expect: { ...everyone(400), anonymous: 'login' }
+	},
 	// An empty form: the name is missing, or no token is chosen.
 	{
 		route: '/account',
@@ -692,3 +700,47 @@ test('every page, endpoint and form action is in the authorization table', () =>
 		.sort();
 	expect(listed).toEqual(discoverRoutes());
 });
+
+/** Every page of the table an admin is shown, and the login page as everyone first sees it. */
+const pageRoutes = new Set(
+	discoverRoutes()
+		.filter((r) => r.startsWith('GET '))
+		.map((r) => r.slice(4))
+		.filter((route) => existsSync(join('src/routes', route, '+page.svelte')))
+);
+const pagesToCheck = table.filter(
+	(row) => row.method === 'GET' && pageRoutes.has(row.route) && row.expect.admin === 200
+);
+
+for (const theme of ['light', 'dark'] as const) {
+	test(`every page in the table has no critical or serious accessibility problem, in the ${theme} theme`, async ({
+		browser
+	}) => {
+		test.setTimeout(180_000);
+		const problems: string[] = [];
+		const check = async (page: Page, where: string) => {
+			const { violations } = await new AxeBuilder({ page }).analyze();
+			for (const v of violations) {
+				if (v.impact !== 'critical' && v.impact !== 'serious') continue;
+				const at = v.nodes.slice(0, 3).map((n) => n.target.join(' '));
+				problems.push(`${where}: ${v.id} (${v.impact}) ×${v.nodes.length} at ${at.join(' | ')}`);
+			}
+		};
+		const anonymous = await browser.newContext({ colorScheme: theme });
+		const login = await anonymous.newPage();
+		await login.goto('/login');
+		await check(login, '/login');
+		await anonymous.close();
+
+		const context = await browser.newContext({ colorScheme: theme });
+		await logInAs(context, users.admin);
+		const page = await context.newPage();
+		for (const row of pagesToCheck) {
+			const response = await page.goto(urlFor(row));
+			expect(response?.status(), row.route).toBe(200);
+			await check(page, row.route);
+		}
+		await context.close();
+		expect(problems).toEqual([]);
+	});
+}

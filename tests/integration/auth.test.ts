@@ -18,7 +18,8 @@ import {
 	countUsers,
 	createFirstAdmin,
 	resetPassword,
-	setUserActive
+	setUserActive,
+	setUserTheme
 } from '$lib/server/users';
 import { LOGIN_FREE_FAILURES, throttleKeys } from '$lib/server/throttle';
 import { makeUser, PASSWORD, T0 } from '../support/fixtures';
@@ -49,10 +50,22 @@ describe('sessions', () => {
 			id: member.id,
 			username: 'ada',
 			displayName: 'Test ada',
-			role: 'annotator'
+			role: 'annotator',
+			theme: 'system'
 		});
 		expect(result.session?.userId).toBe(member.id);
 		expect(result.session?.expiresAt).toEqual(at(30 * DAY_IN_MS));
+	});
+
+	it('gives back the theme the person chose, to a session and to a token alike', async () => {
+		const { db, member } = await setup();
+		const token = generateSessionToken();
+		await createSession(db, token, member.id, T0);
+		await setUserTheme(db, member.id, 'dark');
+		const apiToken = await createApiToken(db, member.id, 'script');
+
+		expect((await validateSessionToken(db, token, T0)).user?.theme).toBe('dark');
+		expect((await authenticateApiToken(db, apiToken.token, T0))?.theme).toBe('dark');
 	});
 
 	it('stores only the SHA-256 of the token', async () => {

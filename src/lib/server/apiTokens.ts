@@ -86,7 +86,8 @@ export async function authenticateApiToken(
 				id: user.id,
 				username: user.username,
 				displayName: user.displayName,
-				role: user.role
+				role: user.role,
+				theme: user.theme
 			})
 			.from(apiToken)
 			.innerJoin(user, eq(user.id, apiToken.userId))
@@ -110,6 +111,7 @@ export async function authenticateApiToken(
 		id: found.id,
 		username: found.username,
 		displayName: found.displayName,
-		role: found.role
+		role: found.role,
+		theme: found.theme
 	};
 }

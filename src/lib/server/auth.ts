@@ -11,7 +11,7 @@ export const SESSION_LIFETIME_MS = DAY_IN_MS * 30;
 export const SESSION_RENEWAL_MS = DAY_IN_MS * 15;
 export const sessionCookieName = 'auth-session';
 
-export type SessionUser = Pick<User, 'id' | 'username' | 'displayName' | 'role'>;
+export type SessionUser = Pick<User, 'id' | 'username' | 'displayName' | 'role' | 'theme'>;
 export type SessionValidationResult =
 	{ session: Session; user: SessionUser } | { session: null; user: null };
 
@@ -61,6 +61,7 @@ const sessionWithUser = preparedRead((q) =>
 				username: user.username,
 				displayName: user.displayName,
 				role: user.role,
+				theme: user.theme,
 				active: user.active
 			}
 		})
@@ -102,7 +103,8 @@ export async function validateSessionToken(
 			id: owner.id,
 			username: owner.username,
 			displayName: owner.displayName,
-			role: owner.role
+			role: owner.role,
+			theme: owner.theme
 		}
 	};
 }

@@ -1,7 +1,7 @@
 import { and, asc, count, eq } from 'drizzle-orm';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import { dialectOf, type Db } from './db';
-import { user, type Role, type User } from './db/schema';
+import { user, type Role, type Theme, type User } from './db/schema';
 import { hashPassword, verifyPassword } from './passwords';
 import { invalidateUserSessions } from './auth';
 import { revokeUserApiTokens } from './apiTokens';
@@ -44,6 +44,7 @@ export async function createUser(db: Db, input: NewUser, now = new Date()): Prom
 		passwordHash,
 		role: input.role,
 		active: true,
+		theme: 'system',
 		createdAt: now
 	};
 	await db.transaction(async (tx) => tx.insert(user).values(row));
@@ -66,6 +67,7 @@ export async function createFirstAdmin(
 			passwordHash,
 			role: 'admin',
 			active: true,
+			theme: 'system',
 			createdAt: now
 		};
 		await tx.insert(user).values(row);
@@ -89,6 +91,10 @@ export async function listUsers(db: Db) {
 
 export async function setUserRole(db: Db, userId: string, role: Role): Promise<void> {
 	await db.transaction(async (tx) => tx.update(user).set({ role }).where(eq(user.id, userId)));
+}
+
+export async function setUserTheme(db: Db, userId: string, theme: Theme): Promise<void> {
+	await db.transaction(async (tx) => tx.update(user).set({ theme }).where(eq(user.id, userId)));
 }
 
 /** Deactivating also ends every session of that user at once. */

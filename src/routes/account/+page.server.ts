@@ -6,7 +6,8 @@ import { endSession, invalidateUserSessions, listUserSessions } from '$lib/serve
 import { createApiToken, listApiTokens, revokeApiToken } from '$lib/server/apiTokens';
 import { requireLogin } from '$lib/server/guards';
 import { retryMessage } from '$lib/server/throttle';
-import { changeOwnPassword } from '$lib/server/users';
+import { THEMES } from '$lib/server/db/schema';
+import { changeOwnPassword, setUserTheme } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
 
 const tokenNameSchema = z
@@ -24,7 +25,21 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
+const themeSchema = z.enum(THEMES, 'Choose how your screens are drawn.');
+
 export const actions: Actions = {
+	setTheme: async (event) => {
+		const user = requireLogin(event);
+		const theme = themeSchema.safeParse(formText(await event.request.formData(), 'theme'));
+		if (!theme.success) {
+			return fail(400, { action: 'setTheme', errors: { theme: fieldErrors(theme.error).form } });
+		}
+		await setUserTheme(event.locals.db, user.id, theme.data);
+		return {
+			action: 'setTheme',
+			message: 'Theme saved: it follows you to any browser you log in on.'
+		};
+	},
 	createToken: async (event) => {
 		const user = requireLogin(event);
 		const form = await event.request.formData();

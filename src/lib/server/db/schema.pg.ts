@@ -848,6 +848,7 @@ export const user = pgTable('user', {
 	passwordHash: text('password_hash').notNull(),
 	role: text('role').notNull().default('annotator'),
 	active: smallint('active').notNull().default(1),
+	theme: text('theme').notNull().default('system'),
 	createdAt: bigint('created_at', { mode: 'number' }).notNull()
 });
 

@@ -15,6 +15,9 @@ const createdAt = () => integer('created_at', { mode: 'timestamp_ms' }).notNull(
 
 export const ROLES = ['admin', 'annotator'] as const;
 export type Role = (typeof ROLES)[number];
+/** How a person's screens are drawn: as their system is set, or always light or dark. */
+export const THEMES = ['system', 'light', 'dark'] as const;
+export type Theme = (typeof THEMES)[number];
 
 export const user = sqliteTable('user', {
 	id: text('id').primaryKey(),
@@ -23,6 +26,7 @@ export const user = sqliteTable('user', {
 	passwordHash: text('password_hash').notNull(),
 	role: text('role', { enum: ROLES }).notNull().default('annotator'),
 	active: integer('active', { mode: 'boolean' }).notNull().default(true),
+	theme: text('theme', { enum: THEMES }).notNull().default('system'),
 	createdAt: createdAt()
 });
 

@@ -1,0 +1,1 @@
+ALTER TABLE "user" ADD COLUMN "theme" text DEFAULT 'system' NOT NULL;
