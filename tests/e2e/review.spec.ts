@@ -116,6 +116,49 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 	expect(settled.filter((e) => e.rating === 5).every((e) => e.status === 'accepted')).toBe(true);
 });
 
+test('on a phone the overall rating and the decision are in reach without scrolling', async ({
+	browser
+}) => {
+	const { project, annotator } = await reviewProject('Phone', 3);
+	const phone = await browser.newContext({
+		viewport: { width: 390, height: 844 },
+		isMobile: true,
+		hasTouch: true
+	});
+	await logInAs(phone, annotator.id);
+	const page = await phone.newPage();
+	await page.goto(`/projects/${project.id}/review`);
+	await page.locator('html[data-live]').waitFor({ state: 'attached' });
+	const input = page.getByRole('region', { name: 'Input' });
+	const first = (await input.textContent())!;
+
+	// Nothing runs off the side, and key hints are not offered to a touch screen.
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+	await expect(page.getByRole('button', { name: 'Shortcuts (?)' })).toBeHidden();
+	await expect(page.getByText(/^Enter submits/)).toBeHidden();
+
+	const bar = page.getByRole('group', { name: 'Rate and decide' });
+	await expect(bar.getByRole('button', { name: 'Overall 4 stars' })).toBeInViewport({ ratio: 1 });
+	await expect(bar.getByRole('button', { name: 'Accept' })).toBeInViewport({ ratio: 1 });
+	expect(await page.evaluate(() => window.scrollY)).toBe(0);
+
+	await bar.getByRole('button', { name: 'Overall 4 stars' }).tap();
+	// One rating, shared with the panel's row further down.
+	await expect(
+		page.getByRole('group', { name: 'Overall rating' }).getByRole('radio', { name: '4 stars' })
+	).toBeChecked();
+	await bar.getByRole('button', { name: 'Accept' }).tap();
+	await expect(input).not.toHaveText(first);
+	await expect(page.getByText('Reviewed today: 1')).toBeVisible();
+	const saved = await e2eDb()
+		.select({ rating: review.rating, decision: review.decision })
+		.from(review)
+		.innerJoin(example, eq(example.id, review.exampleId))
+		.where(and(eq(example.projectId, project.id), eq(review.userId, annotator.id)));
+	expect(saved).toEqual([{ rating: 4, decision: 'accept' }]);
+	await phone.close();
+});
+
 test('a repair must be valid JSON, and a valid one becomes a new revision', async ({
 	page,
 	context
