@@ -237,7 +237,10 @@ try {
 }
 console.log(
 	JSON.stringify({
-		samples: ITEMS,
+		// The plain-text screen is the headline: Enter to the next example in view.
+		reviews: ITEMS,
+		next_visible_p50_ms: round2(percentile(results.text, 50)),
+		next_visible_p95_ms: round2(percentile(results.text, 95)),
 		text_p50_ms: round2(percentile(results.text, 50)),
 		text_p95_ms: round2(percentile(results.text, 95)),
 		thread_p50_ms: round2(percentile(results.thread, 50)),
