@@ -637,6 +637,53 @@ async function client(visitor: Visitor): Promise<APIRequestContext> {
 	});
 }
 
+/**
+ * Every page of the table an admin is shown, and the login page as everyone first sees it;
+ * before the table's form actions run, which delete some of what these pages show.
+ */
+const pageRoutes = new Set(
+	discoverRoutes()
+		.filter((r) => r.startsWith('GET '))
+		.map((r) => r.slice(4))
+		.filter((route) => existsSync(join('src/routes', route, '+page.svelte')))
+);
+const pagesToCheck = table.filter(
+	(row) => row.method === 'GET' && pageRoutes.has(row.route) && row.expect.admin === 200
+);
+
+for (const theme of ['light', 'dark'] as const) {
+	test(`every page in the table has no critical or serious accessibility problem, in the ${theme} theme`, async ({
+		browser
+	}) => {
+		test.setTimeout(180_000);
+		const problems: string[] = [];
+		const check = async (page: Page, where: string) => {
+			const { violations } = await new AxeBuilder({ page }).analyze();
+			for (const v of violations) {
+				if (v.impact !== 'critical' && v.impact !== 'serious') continue;
+				const at = v.nodes.slice(0, 3).map((n) => n.target.join(' '));
+				problems.push(`${where}: ${v.id} (${v.impact}) ×${v.nodes.length} at ${at.join(' | ')}`);
+			}
+		};
+		const anonymous = await browser.newContext({ colorScheme: theme });
+		const login = await anonymous.newPage();
+		await login.goto('/login');
+		await check(login, '/login');
+		await anonymous.close();
+
+		const context = await browser.newContext({ colorScheme: theme });
+		await logInAs(context, users.admin);
+		const page = await context.newPage();
+		for (const row of pagesToCheck) {
+			const response = await page.goto(urlFor(row));
+			expect(response?.status(), row.route).toBe(200);
+			await check(page, row.route);
+		}
+		await context.close();
+		expect(problems).toEqual([]);
+	});
+}
+
 for (const row of table) {
 	for (const visitor of ['anonymous', 'outsider', 'member', 'admin'] as const) {
 		const expected = row.expect[visitor];
@@ -700,47 +747,3 @@ test('every page, endpoint and form action is in the authorization table', () =>
 		.sort();
 	expect(listed).toEqual(discoverRoutes());
 });
-
-/** Every page of the table an admin is shown, and the login page as everyone first sees it. */
-const pageRoutes = new Set(
-	discoverRoutes()
-		.filter((r) => r.startsWith('GET '))
-		.map((r) => r.slice(4))
-		.filter((route) => existsSync(join('src/routes', route, '+page.svelte')))
-);
-const pagesToCheck = table.filter(
-	(row) => row.method === 'GET' && pageRoutes.has(row.route) && row.expect.admin === 200
-);
-
-for (const theme of ['light', 'dark'] as const) {
-	test(`every page in the table has no critical or serious accessibility problem, in the ${theme} theme`, async ({
-		browser
-	}) => {
-		test.setTimeout(180_000);
-		const problems: string[] = [];
-		const check = async (page: Page, where: string) => {
-			const { violations } = await new AxeBuilder({ page }).analyze();
-			for (const v of violations) {
-				if (v.impact !== 'critical' && v.impact !== 'serious') continue;
-				const at = v.nodes.slice(0, 3).map((n) => n.target.join(' '));
-				problems.push(`${where}: ${v.id} (${v.impact}) ×${v.nodes.length} at ${at.join(' | ')}`);
-			}
-		};
-		const anonymous = await browser.newContext({ colorScheme: theme });
-		const login = await anonymous.newPage();
-		await login.goto('/login');
-		await check(login, '/login');
-		await anonymous.close();
-
-		const context = await browser.newContext({ colorScheme: theme });
-		await logInAs(context, users.admin);
-		const page = await context.newPage();
-		for (const row of pagesToCheck) {
-			const response = await page.goto(urlFor(row));
-			expect(response?.status(), row.route).toBe(200);
-			await check(page, row.route);
-		}
-		await context.close();
-		expect(problems).toEqual([]);
-	});
-}

@@ -53,27 +53,54 @@ async function disputed(overrides: Partial<ProjectInput> = {}, output: unknown =
 		T0
 	);
 	expect(settled).toMatchObject({ ok: true, status: 'disputed' });
-	return { db, admin, target, exampleId: first.exampleId, revisionId: first.revisionId };
+	return { db, admin, ann, bob, target, exampleId: first.exampleId, revisionId: first.revisionId };
 }
 
 const adjudicationCount = async (db: Db) =>
 	(await db.select({ n: count() }).from(adjudication).limit(1))[0]!.n;
 
 describe('the adjudication queue', () => {
-	it('lists disputed examples oldest first with why they are disputed', async () => {
+	it('lists disputed examples with their ratings, spread and why they are disputed', async () => {
 		const { db, target, exampleId } = await disputed();
 		const listed = await listDisputed(db, target.id, { limit: 10 });
+		expect(listed.total).toBe(1);
 		expect(listed.items).toHaveLength(1);
 		expect(listed.items[0]).toMatchObject({
 			id: exampleId,
 			inputPreview: 'first question',
 			reviewCount: 2,
-			disputedBecause: 'ratings on both sides of the threshold'
+			ratings: [2, 5],
+			spread: 3,
+			disputedBecause: 'ratings on both sides of the threshold',
+			updatedAt: T0
 		});
-		expect(listed.nextAfterId).toBeNull();
-		expect((await listDisputed(db, target.id, { limit: 10, afterId: exampleId })).items).toEqual(
-			[]
+	});
+
+	it('orders them oldest first, newest first or widest apart first, a page at a time', async () => {
+		const { db, target, ann: annUser, bob: bobUser, exampleId: first } = await disputed();
+		const [ann, bob] = [annUser.id, bobUser.id];
+		const later = minutesAfter(10);
+		const a = (await claimNext(db, target.id, ann, later))!;
+		const b = (await claimNext(db, target.id, bob, later))!;
+		expect(a.exampleId).not.toBe(first);
+		await submitReview(db, target.id, ann, reviewSubmission(a, { rating: 5 }), later);
+		await submitReview(
+			db,
+			target.id,
+			bob,
+			reviewSubmission(b, { rating: 1, decision: 'reject' }),
+			later
 		);
+		const second = a.exampleId;
+		const ids = async (order?: 'oldest' | 'newest' | 'spread', offset = 0, limit = 10) =>
+			(await listDisputed(db, target.id, { limit, offset, order })).items.map((i) => i.id);
+
+		expect(await ids()).toEqual([first, second]);
+		expect(await ids('newest')).toEqual([second, first]);
+		// 5 and 1 are four apart, 5 and 2 three.
+		expect(await ids('spread')).toEqual([second, first]);
+		expect(await ids('oldest', 1, 1)).toEqual([second]);
+		expect((await listDisputed(db, target.id, { limit: 1 })).total).toBe(2);
 	});
 });
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import {
 	adjudication,
@@ -20,39 +20,56 @@ export type DisputedItem = {
 	id: number;
 	inputPreview: string;
 	reviewCount: number;
+	/** The current revision's ratings, lowest first. */
+	ratings: number[];
+	/** The highest rating less the lowest: how far apart the reviewers are. */
+	spread: number;
 	/** Why the reviews disagree, worked out again from the reviews of the current revision. */
 	disputedBecause: string | null;
+	/** When the example last changed, which for a disputed one is when its last review came. */
 	updatedAt: Date;
 };
 
-/** A project's disputed examples, oldest first, by keyset on id. */
+/** How the dispute list may be ordered; the first is the default. */
+export const DISPUTE_ORDERS = ['oldest', 'newest', 'spread'] as const;
+export type DisputeOrder = (typeof DISPUTE_ORDERS)[number];
+
+/**
+ * A project's disputed examples, a page at a time: oldest first, newest first, or the widest
+ * disagreement first. A project's disputes are few enough for pages by offset.
+ */
 export async function listDisputed(
 	db: Db,
 	projectId: number,
-	{ limit, afterId }: { limit: number; afterId?: number }
-): Promise<{ items: DisputedItem[]; nextAfterId: number | null }> {
+	{ limit, offset = 0, order = 'oldest' }: { limit: number; offset?: number; order?: DisputeOrder }
+): Promise<{ items: DisputedItem[]; total: number }> {
 	const rules = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
-	if (!rules) return { items: [], nextAfterId: null };
-	const rows = await db
-		.select({
-			id: example.id,
-			inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
-			revisionId: example.currentRevisionId,
-			reviewCount: example.reviewCount,
-			updatedAt: example.updatedAt
-		})
-		.from(example)
-		.where(
-			and(
-				eq(example.projectId, projectId),
-				eq(example.status, 'disputed'),
-				afterId === undefined ? undefined : gt(example.id, afterId)
-			)
-		)
-		.orderBy(asc(example.id))
-		.limit(limit + 1);
-	const page = rows.slice(0, limit);
-	const revisionIds = page.map((r) => r.revisionId).filter((id): id is number => id !== null);
+	if (!rules) return { items: [], total: 0 };
+	const spread = sql<number>`coalesce((select max(${review.rating}) - min(${review.rating}) from ${review} where ${review.revisionId} = ${example.currentRevisionId}), 0)`;
+	const disputedHere = and(eq(example.projectId, projectId), eq(example.status, 'disputed'));
+	const sorted =
+		order === 'newest'
+			? [desc(example.updatedAt), desc(example.id)]
+			: order === 'spread'
+				? [desc(spread), asc(example.updatedAt), asc(example.id)]
+				: [asc(example.updatedAt), asc(example.id)];
+	const [rows, counted] = await Promise.all([
+		db
+			.select({
+				id: example.id,
+				inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
+				revisionId: example.currentRevisionId,
+				reviewCount: example.reviewCount,
+				updatedAt: example.updatedAt
+			})
+			.from(example)
+			.where(disputedHere)
+			.orderBy(...sorted)
+			.limit(limit)
+			.offset(offset),
+		db.select({ n: count() }).from(example).where(disputedHere).limit(1)
+	]);
+	const revisionIds = rows.map((r) => r.revisionId).filter((id): id is number => id !== null);
 	const reviews =
 		revisionIds.length === 0
 			? []
@@ -64,17 +81,17 @@ export async function listDisputed(
 					})
 					.from(review)
 					.where(inArray(review.revisionId, revisionIds));
-	const items = page.map(({ revisionId, ...row }) => {
+	const items = rows.map(({ revisionId, ...row }) => {
 		const judged = reviews.filter((r) => r.revisionId === revisionId);
+		const ratings = judged.map((r) => r.rating).sort((a, b) => a - b);
 		return {
 			...row,
+			ratings,
+			spread: ratings.length > 0 ? ratings[ratings.length - 1] - ratings[0] : 0,
 			disputedBecause: judged.length > 0 ? verdict(judged, rules).reason : null
 		};
 	});
-	return {
-		items,
-		nextAfterId: rows.length > limit && page.length > 0 ? page[page.length - 1].id : null
-	};
+	return { items, total: Number(counted[0]?.n ?? 0) };
 }
 
 export type AdjudicationInput = {

@@ -3,10 +3,20 @@ import { resolve } from '$app/paths';
 import { z } from 'zod';
 import { verdict } from '$lib/ratings';
 import { fieldErrors, formText } from '$lib/schemas/forms';
-import { adjudicate, getAdjudication, listDisputed, REASON_MAX } from '$lib/server/adjudication';
+import {
+	adjudicate,
+	DISPUTE_ORDERS,
+	getAdjudication,
+	listDisputed,
+	REASON_MAX
+} from '$lib/server/adjudication';
 import { getExampleDetail } from '$lib/server/examples';
 import { requireProjectAdmin } from '$lib/server/guards';
 import type { Actions, PageServerLoad } from './$types';
+
+/** The list's order, which the next dispute after a resolution follows. */
+const orderOf = (url: URL) =>
+	z.enum(DISPUTE_ORDERS).catch('oldest').parse(url.searchParams.get('order'));
 
 const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -40,6 +50,8 @@ export const load: PageServerLoad = async (event) => {
 		adjudication: await getAdjudication(db, exampleId),
 		inputKind: project.inputKind,
 		outputKind: project.outputKind,
+		outputSchema: project.outputSchema,
+		order: orderOf(event.url),
 		ratingScale: project.ratingScale,
 		threshold: project.threshold
 	};
@@ -75,15 +87,17 @@ export const actions: Actions = {
 			});
 		}
 		const id = String(project.id);
-		const next = (await listDisputed(db, project.id, { limit: 1 })).items[0];
+		const order = orderOf(event.url);
+		const next = (await listDisputed(db, project.id, { limit: 1, order })).items[0];
+		const query = order === 'oldest' ? '' : `?order=${order}`;
 		redirect(
 			303,
-			next
+			(next
 				? resolve('/projects/[id=integer]/adjudication/[exampleId=integer]', {
 						id,
 						exampleId: String(next.id)
 					})
-				: resolve('/projects/[id=integer]/adjudication', { id })
+				: resolve('/projects/[id=integer]/adjudication', { id })) + query
 		);
 	}
 };
