@@ -5,8 +5,10 @@ import {
 	text,
 	type Handle,
 	type HandleServerError,
+	type RequestEvent,
 	type ServerInit
 } from '@sveltejs/kit';
+import { THEMES } from '$lib/server/db/schema';
 import type { Db } from '$lib/server/db';
 import { loadConfig } from '$lib/server/config';
 import {
@@ -81,7 +83,7 @@ const handleRequest: Handle = async ({ event, resolve }) => {
 		if (!event.locals.user) {
 			return json({ message: 'That access token is unknown or revoked.' }, { status: 401 });
 		}
-		return resolve(event);
+		return resolve(event, inTheme(event));
 	}
 
 	// Bearer requests are a script's; others may carry a browser's cookie, sent by any page.
@@ -99,12 +101,24 @@ const handleRequest: Handle = async ({ event, resolve }) => {
 		event.locals.user = user;
 		event.locals.session = session;
 	}
-	// Drawn in the chosen theme from the first byte, so a dark page never flashes light.
-	const theme = event.locals.user?.theme ?? 'system';
-	return resolve(event, {
-		transformPageChunk: ({ html }) => html.replace('%winnow.theme%', theme)
-	});
+	return resolve(event, inTheme(event));
 };
+
+/**
+ * Pages are drawn in the person's theme from the first byte, so a dark page never flashes
+ * light. Read when the page is written, after any action that changed it.
+ */
+function inTheme(event: RequestEvent) {
+	return {
+		transformPageChunk: ({ html }: { html: string }) => {
+			const chosen = event.locals.user?.theme;
+			const theme = chosen && THEMES.includes(chosen) ? chosen : 'system';
+			return html
+				.replace('%winnow.theme%', theme)
+				.replace('%winnow.colorScheme%', theme === 'system' ? 'light dark' : theme);
+		}
+	};
+}
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	if (status === 404) return { message: 'Page not found.' };

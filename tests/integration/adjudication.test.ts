@@ -77,30 +77,31 @@ describe('the adjudication queue', () => {
 	});
 
 	it('orders them oldest first, newest first or widest apart first, a page at a time', async () => {
-		const { db, target, ann: annUser, bob: bobUser, exampleId: first } = await disputed();
-		const [ann, bob] = [annUser.id, bobUser.id];
-		const later = minutesAfter(10);
-		const a = (await claimNext(db, target.id, ann, later))!;
-		const b = (await claimNext(db, target.id, bob, later))!;
-		expect(a.exampleId).not.toBe(first);
-		await submitReview(db, target.id, ann, reviewSubmission(a, { rating: 5 }), later);
-		await submitReview(
-			db,
-			target.id,
-			bob,
-			reviewSubmission(b, { rating: 1, decision: 'reject' }),
-			later
-		);
-		const second = a.exampleId;
+		const { db, target, ann, bob, exampleId: first } = await disputed();
+		await importRows(db, target, [{ input: 'third question', output: 'an answer' }]);
+		// Disputed later, in turn: the second two apart (5 and 3), the third four (5 and 1);
+		// the first is three apart (5 and 2). Each order is then different.
+		const disputeNext = async (low: number, at: Date) => {
+			const a = (await claimNext(db, target.id, ann.id, at))!;
+			const b = (await claimNext(db, target.id, bob.id, at))!;
+			expect(b.exampleId).toBe(a.exampleId);
+			await submitReview(db, target.id, ann.id, reviewSubmission(a, { rating: 5 }), at);
+			const low_ = reviewSubmission(b, { rating: low, decision: 'reject' });
+			expect(await submitReview(db, target.id, bob.id, low_, at)).toMatchObject({
+				status: 'disputed'
+			});
+			return a.exampleId;
+		};
+		const second = await disputeNext(3, minutesAfter(10));
+		const third = await disputeNext(1, minutesAfter(20));
 		const ids = async (order?: 'oldest' | 'newest' | 'spread', offset = 0, limit = 10) =>
 			(await listDisputed(db, target.id, { limit, offset, order })).items.map((i) => i.id);
 
-		expect(await ids()).toEqual([first, second]);
-		expect(await ids('newest')).toEqual([second, first]);
-		// 5 and 1 are four apart, 5 and 2 three.
-		expect(await ids('spread')).toEqual([second, first]);
+		expect(await ids()).toEqual([first, second, third]);
+		expect(await ids('newest')).toEqual([third, second, first]);
+		expect(await ids('spread')).toEqual([third, first, second]);
 		expect(await ids('oldest', 1, 1)).toEqual([second]);
-		expect((await listDisputed(db, target.id, { limit: 1 })).total).toBe(2);
+		expect((await listDisputed(db, target.id, { limit: 1 })).total).toBe(3);
 	});
 });
 
@@ -270,6 +271,46 @@ describe('adjudicate', () => {
 			target.id,
 			admin.id,
 			{ exampleId, rating: 5, decision: 'accept', reason: 'fine', output: 'an answer' },
+			T0
+		);
+		expect(result).toEqual({ ok: true, revisionId });
+	});
+
+	it('takes the output sent back as the form sends it, with CRLF line ends, as no repair', async () => {
+		const { db, admin, target, exampleId, revisionId } = await disputed({}, 'two\nlines');
+		const result = await adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{ exampleId, rating: 5, decision: 'accept', reason: 'fine', output: 'two\r\nlines' },
+			T0
+		);
+		expect(result).toEqual({ ok: true, revisionId });
+	});
+
+	it('judges a JSON output that never fit the schema as it is, when the editor sends it back pretty-printed', async () => {
+		const { db, admin, target, exampleId, revisionId } = await disputed(
+			{ outputKind: 'json', outputSchema: ANSWER_SCHEMA },
+			{ answer: 'an answer' }
+		);
+		// As a job keeps a teacher's answer that missed the schema.
+		await db.transaction(async (tx) =>
+			tx
+				.update(revision)
+				.set({ output: '{"reply":"off"}', schemaValid: false })
+				.where(eq(revision.id, revisionId))
+		);
+		const result = await adjudicate(
+			db,
+			target.id,
+			admin.id,
+			{
+				exampleId,
+				rating: 1,
+				decision: 'reject',
+				reason: 'wrong shape',
+				output: '{\n  "reply": "off"\n}'
+			},
 			T0
 		);
 		expect(result).toEqual({ ok: true, revisionId });

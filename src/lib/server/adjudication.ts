@@ -119,8 +119,13 @@ const failure = (
 ): AdjudicationFailure => ({ ok: false, status, message, field });
 
 /** The stored form of an output, so that re-indented JSON is not taken for a repair. */
+/**
+ * An output as compared for "did the adjudicator change it": JSON by its value, not its
+ * layout (the editor shows it pretty-printed), and line ends as a browser's form sends them.
+ */
 function normalized(kind: Project['outputKind'], output: string | null): string | null {
-	if (kind === 'text' || output === null) return output;
+	if (output === null) return null;
+	if (kind === 'text') return output.replace(/\r\n/g, '\n');
 	try {
 		return JSON.stringify(JSON.parse(output));
 	} catch {
@@ -167,7 +172,12 @@ export async function adjudicate(
 
 		let revisionId = current.id;
 		const proposed = input.output?.trim() ? input.output : undefined;
-		if (proposed !== undefined && proposed !== current.output) {
+		// The form always sends the editor's text; only a changed one is a repair, so an output
+		// that never fit the schema can still be judged as it is.
+		const changed =
+			proposed !== undefined &&
+			normalized(target.outputKind, proposed) !== normalized(target.outputKind, current.output);
+		if (changed) {
 			const checked = checkRepair(target, proposed, null, found.input);
 			if ('error' in checked) return failure(400, checked.error, 'output');
 			if (checked.text !== normalized(target.outputKind, current.output)) {

@@ -35,6 +35,8 @@ export const actions: Actions = {
 			return fail(400, { action: 'setTheme', errors: { theme: fieldErrors(theme.error).form } });
 		}
 		await setUserTheme(event.locals.db, user.id, theme.data);
+		// This very answer is drawn in the new theme, with or without scripts.
+		user.theme = theme.data;
 		return {
 			action: 'setTheme',
 			message: 'Theme saved: it follows you to any browser you log in on.'
