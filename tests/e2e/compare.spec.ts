@@ -202,3 +202,25 @@ test('an admin makes a comparison gold from the list of comparisons', async ({ p
 	await page.reload();
 	await expect(list.getByRole('row').nth(2).getByRole('combobox')).toHaveValue('second');
 });
+
+test("an admin's fifteen project tabs fit one row at 1,366 px, in three groups", async ({
+	browser
+}) => {
+	const { admin, project } = await comparedProject();
+	const laptop = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+	await logInAs(laptop, admin.id);
+	const page = await laptop.newPage();
+	await page.goto(`/projects/${project.id}/adjudication`);
+	const nav = page.getByRole('navigation', { name: 'Project' });
+	await expect(nav.getByRole('group')).toHaveText([
+		/^Overview\s*Review\s*Compare\s*Examples\s*Adjudication\s*Agreement$/,
+		/^Import\s*Jobs\s*Judges\s*Export\s*Fine-tunes\s*Iterations\s*Playground$/,
+		/^Members\s*Settings$/
+	]);
+	const tabs = await nav.getByRole('link').all();
+	expect(tabs).toHaveLength(15);
+	const tops = new Set<number>();
+	for (const tab of tabs) tops.add(Math.round((await tab.boundingBox())!.y));
+	expect([...tops]).toHaveLength(1);
+	await laptop.close();
+});
