@@ -1,10 +1,11 @@
 import { countBySplit, countByStatus } from '$lib/server/examples';
+import { projectProgress } from '$lib/server/gettingStarted';
 import { requireMember } from '$lib/server/guards';
 import { listRequirements } from '$lib/server/projects';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
-	const { project } = await requireMember(event, Number(event.params.id));
+	const { user, project } = await requireMember(event, Number(event.params.id));
 	const db = event.locals.db;
 	return {
 		definition: {
@@ -19,6 +20,7 @@ export const load: PageServerLoad = async (event) => {
 		},
 		requirements: await listRequirements(db, project.id),
 		statusCounts: await countByStatus(db, project.id),
-		splitCounts: await countBySplit(db, project.id)
+		splitCounts: await countBySplit(db, project.id),
+		progress: user.role === 'admin' ? await projectProgress(db, project.id) : null
 	};
 };
