@@ -179,7 +179,9 @@ test('an admin creates a project, imports a file, and browses and filters its ex
 	await page.getByRole('button', { name: 'Create project' }).click();
 
 	await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-	await expect(page.getByText('No examples yet')).toBeVisible();
+	await expect(
+		page.getByRole('region', { name: 'Getting started with this project' })
+	).toContainText('Fill the queue');
 	await expect(page.getByRole('listitem').filter({ hasText: 'Correct' })).toBeVisible();
 
 	await page.getByRole('link', { name: 'Import', exact: true }).click();
@@ -318,6 +320,20 @@ test('a guessable password is refused beside its field, saying why, and nothing 
 
 test.describe('without JavaScript', () => {
 	test.use({ javaScriptEnabled: false });
+
+	test('a theme chosen without scripts draws the answer in it at once', async ({
+		page,
+		context
+	}) => {
+		const person = await ensureUser('plain-html', 'annotator');
+		await logInAs(context, person.id);
+		await page.goto('/account');
+		await page.getByRole('radio', { name: 'Dark' }).check();
+		await page.getByRole('button', { name: 'Use this theme' }).click();
+		await expect(page.getByRole('status')).toContainText('Theme saved');
+		await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+		await expect(page.getByRole('radio', { name: 'Dark' })).toBeChecked();
+	});
 
 	test("an admin sees and revokes anyone's access tokens, and a reset revokes the rest", async ({
 		page,

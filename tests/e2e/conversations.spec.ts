@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { project as projectTable } from '../../src/lib/server/db/schema';
 import { addMember } from '../../src/lib/server/projects';
 import { checkOpenAiLines } from '../../src/lib/server/datasets/export';
-import { e2eDb, ensureUser, logInAs } from '../support/e2e';
+import { e2eDb, ensureUser, gotoLive, logInAs } from '../support/e2e';
 
 const weather = {
 	type: 'function',
@@ -70,7 +70,8 @@ test('a conversation file is imported, a tool call repaired from the keyboard, a
 	const annotator = await ensureUser('threads-annotator', 'annotator');
 	await logInAs(context, admin.id);
 
-	await page.goto('/projects/new');
+	// Choosing a conversation input picks the turn output: a script's work, so wait for it.
+	await gotoLive(page, '/projects/new');
 	const name = `Threads ${Date.now()}`;
 	await page.getByLabel('Name').fill(name);
 	await page.getByLabel('Input', { exact: true }).selectOption('conversation');
