@@ -87,6 +87,12 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 	await page.getByLabel('Tags (any of, comma-separated)').fill('nothing-has-this');
 	await page.getByRole('button', { name: 'Update the counts' }).click();
 	await expect(page.getByText('No accepted example clears this filter')).toBeVisible();
+	// The filter is said in words, as the dataset will say it.
+	await expect(
+		page.getByText(
+			'Accepted examples rated 4 stars or more (the project’s threshold), from any source but evaluation runs, tagged nothing-has-this.'
+		)
+	).toBeVisible();
 	await expect(page.getByRole('button', { name: 'Freeze 0 examples' })).toBeDisabled();
 	await page.getByLabel('Tags (any of, comma-separated)').fill('');
 	await page.getByRole('button', { name: 'Update the counts' }).click();

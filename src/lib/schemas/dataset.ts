@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ratingLabel, SCALES, type RatingScale } from '../ratings';
+import { SOURCE_LABELS } from './examples';
 import { asFormValues } from './forms';
 
 const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
@@ -66,6 +68,44 @@ export const datasetFilterSchema = z
 	});
 
 export type DatasetFilter = z.infer<typeof datasetFilterSchema>;
+
+const orList = (items: string[]) =>
+	items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+
+/**
+ * The filter said as a sentence, as the export and dataset pages show it: what an example
+ * must be to be taken. A dataset frozen before a field existed reads as without it.
+ */
+export function filterInWords(
+	filter: Partial<DatasetFilter>,
+	rules: { ratingScale: RatingScale; threshold: number }
+): string {
+	const threshold = filter.threshold ?? rules.threshold;
+	const top = Math.max(...SCALES[rules.ratingScale].map((v) => v.value));
+	const rated =
+		rules.ratingScale === 'five_star'
+			? `${threshold} star${threshold === 1 ? '' : 's'} or more`
+			: threshold >= top
+				? ratingLabel(rules.ratingScale, threshold)
+				: `${ratingLabel(rules.ratingScale, threshold)} or better`;
+	const parts = [
+		`Accepted examples rated ${rated}${filter.threshold === undefined ? ' (the project’s threshold)' : ''}`,
+		filter.sources?.length
+			? `from ${orList(filter.sources.map((s) => SOURCE_LABELS[s].toLowerCase()))}`
+			: 'from any source but evaluation runs'
+	];
+	if (filter.tags?.length) parts.push(`tagged ${orList(filter.tags)}`);
+	if (filter.from && filter.to) parts.push(`added from ${filter.from} to ${filter.to}`);
+	else if (filter.from) parts.push(`added on or after ${filter.from}`);
+	else if (filter.to) parts.push(`added on or before ${filter.to}`);
+	if (filter.minReviews !== undefined) {
+		parts.push(`with at least ${filter.minReviews} review${filter.minReviews === 1 ? '' : 's'}`);
+	}
+	if (filter.repairedOnly) parts.push('repaired by a person');
+	if (filter.includeInvalid) parts.push('including outputs that do not fit the schema');
+	const cap = filter.labelCap === undefined ? '' : `; at most ${filter.labelCap} of each label`;
+	return `${parts.join(', ')}${cap}.`;
+}
 
 /** The filter as the form sends it, from a URL's query. */
 export function datasetFilterInput(params: URLSearchParams) {

@@ -3,7 +3,8 @@ import {
 	datasetFilterFromForm,
 	datasetFilterInput,
 	datasetFilterSchema,
-	datasetNameSchema
+	datasetNameSchema,
+	filterInWords
 } from '$lib/schemas/dataset';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import {
@@ -26,6 +27,7 @@ export const load: PageServerLoad = async (event) => {
 		input,
 		errors: parsed.success ? {} : fieldErrors(parsed.error),
 		counts: parsed.success ? await countQualifying(db, project, parsed.data) : null,
+		filterWords: parsed.success ? filterInWords(parsed.data, project) : null,
 		labels: parsed.success ? await countQualifyingLabels(db, project, parsed.data) : null,
 		/** Whether the largest labels can be capped: a single-choice label set. */
 		labelCaps: labelSetOf(project)?.multiple === false,

@@ -1,5 +1,11 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { FINE_TUNE_FIELDS, fineTuneFormSchema, servedModelSchema } from '$lib/schemas/dataset';
+import {
+	FINE_TUNE_FIELDS,
+	filterInWords,
+	fineTuneFormSchema,
+	servedModelSchema,
+	type DatasetFilter
+} from '$lib/schemas/dataset';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { fineTuneSpecOf, registerServedModel, startFineTune } from '$lib/server/finetune';
 import { listProviders } from '$lib/server/providers';
@@ -48,7 +54,8 @@ export const load: PageServerLoad = async (event) => {
 	return {
 		dataset: {
 			...found,
-			filter: JSON.parse(found.filter) as Record<string, unknown>
+			filter: JSON.parse(found.filter) as Record<string, unknown>,
+			filterWords: filterInWords(JSON.parse(found.filter) as Partial<DatasetFilter>, project)
 		},
 		change: found.previousDatasetId
 			? await datasetChange(db, found.previousDatasetId, found.id)
