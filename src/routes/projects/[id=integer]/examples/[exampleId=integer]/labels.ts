@@ -26,7 +26,3 @@ export function ratingText(scale: RatingScale, rating: number): string {
 	const rounded = String(Math.round(rating * 100) / 100);
 	return scale === 'five_star' ? `${rounded} stars` : rounded;
 }
-
-export function when(at: Date): string {
-	return at.toLocaleString('en');
-}
