@@ -73,6 +73,7 @@ const table: Row[] = [
 	{ route: '/projects/new', method: 'POST', action: 'default', expect: adminAction },
 	{ route: '/projects/[id=integer]', method: 'GET', expect: memberPage },
 	{ route: '/projects/[id=integer]/review', method: 'GET', expect: memberPage },
+	{ route: '/projects/[id=integer]/mine', method: 'GET', expect: memberPage },
 	{
 		route: '/projects/[id=integer]/review',
 		method: 'POST',

@@ -70,7 +70,19 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 		).toBeChecked();
 		await page.keyboard.press('j');
 		await page.keyboard.press('4');
-		await page.keyboard.press(i % 3 ? 'Enter' : 'a');
+		if (i === 4) {
+			// A repair, from the keyboard too: E takes the cursor to the editor, Ctrl+Enter saves.
+			await page.keyboard.press('e');
+			await expect(page.getByLabel('Repaired output')).toBeFocused();
+			for (const key of ['Control+End', 'ArrowUp', 'End', 'ArrowLeft']) {
+				await page.keyboard.press(key);
+			}
+			await page.keyboard.type(', said kindly');
+			await expect(page.getByText('Valid JSON that fits the schema.')).toBeVisible();
+			await page.keyboard.press('Control+Enter');
+		} else {
+			await page.keyboard.press(i % 3 ? 'Enter' : 'a');
+		}
 		await expect(input).not.toHaveText(question);
 	}
 	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
@@ -88,6 +100,11 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 	await page.keyboard.press('4');
 	await page.keyboard.press('Enter');
 	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
+
+	// Their own figures are a link away.
+	await page.getByRole('link', { name: 'My work' }).click();
+	await expect(page.getByRole('heading', { name: 'My work' })).toBeVisible();
+	await expect(page.getByRole('region', { name: 'Reviews' })).toContainText('10 in all');
 
 	const db = e2eDb();
 	await expect
@@ -110,7 +127,15 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 		.select({ status: example.status, rating: example.finalRating })
 		.from(example)
 		.where(and(eq(example.projectId, project.id), eq(example.claimable, false)));
-	expect(settled).toHaveLength(10);
+	// The repaired example waits for someone else to review the repair.
+	expect(settled).toHaveLength(9);
+	const repairs = await db
+		.select({ output: revision.output })
+		.from(revision)
+		.innerJoin(example, eq(example.id, revision.exampleId))
+		.where(and(eq(example.projectId, project.id), eq(revision.authorUserId, annotator.id)));
+	expect(repairs).toHaveLength(1);
+	expect(JSON.parse(repairs[0].output!).answer).toMatch(/, said kindly$/);
 	// 3 stars is below the default threshold of 4: Enter rejects it, and A accepts it anyway
 	// only as a decision, so those examples are rejected or accepted by the rules.
 	expect(settled.filter((e) => e.rating === 5).every((e) => e.status === 'accepted')).toBe(true);
