@@ -289,6 +289,95 @@ export async function listJobs(
 	return jobsProgress(db, jobs, now);
 }
 
+export type CallInFlight = { id: number; input: string; attempts: number; ageSeconds: number };
+export type InFlight = {
+	/** The oldest calls first: a stuck call is seen at the top. */
+	calls: CallInFlight[];
+	/** The median time a finished call of this job took, over its last 100. */
+	medianLatencySeconds: number | null;
+	/** Seconds left, from the calls in flight and how long a call takes; null when unknown. */
+	etaSeconds: number | null;
+};
+
+const middle = (sorted: number[]) =>
+	sorted.length === 0
+		? null
+		: sorted.length % 2
+			? sorted[(sorted.length - 1) / 2]
+			: (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+
+/**
+ * Time left, read from the calls in flight: n calls at once, each taking about L seconds,
+ * finish n items every L seconds, so the items waiting take waiting / n × L; the calls now
+ * in flight finish in about L less their median age. Null without a call in flight or a
+ * finished one to time (the rate since the start is the fallback).
+ */
+export function timeLeftFromCalls(
+	waiting: number,
+	ageSeconds: number[],
+	medianLatencySeconds: number | null
+): number | null {
+	if (ageSeconds.length === 0 || medianLatencySeconds === null) return null;
+	const age = middle([...ageSeconds].sort((a, b) => a - b))!;
+	const current = Math.max(0, medianLatencySeconds - age);
+	return (waiting / ageSeconds.length) * medianLatencySeconds + current;
+}
+
+/** A running job's calls in flight, their age and attempts, and the time left from them. */
+export async function callsInFlight(
+	db: Db,
+	found: Job,
+	now = new Date(),
+	limit = 20
+): Promise<InFlight> {
+	const [running, latencies, waiting] = await Promise.all([
+		db
+			.select({
+				id: jobItem.id,
+				input: sql<string>`substr(${jobItem.input}, 1, 120)`,
+				attempts: jobItem.attempts,
+				startedAt: jobItem.startedAt
+			})
+			.from(jobItem)
+			.where(and(eq(jobItem.jobId, found.id), eq(jobItem.status, 'running'))),
+		db
+			.select({ latencyMs: jobItem.latencyMs })
+			.from(jobItem)
+			.where(and(eq(jobItem.jobId, found.id), eq(jobItem.status, 'done')))
+			.orderBy(desc(jobItem.id))
+			.limit(100),
+		db
+			.select({ n: count() })
+			.from(jobItem)
+			.where(and(eq(jobItem.jobId, found.id), eq(jobItem.status, 'pending')))
+			.limit(1)
+	]);
+	const ages = running.map((r) => ({
+		...r,
+		ageSeconds: r.startedAt ? Math.max(0, (now.getTime() - r.startedAt.getTime()) / 1000) : 0
+	}));
+	const medianLatencySeconds = middle(
+		latencies
+			.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs / 1000]))
+			.sort((a, b) => a - b)
+	);
+	return {
+		calls: ages
+			.sort((a, b) => b.ageSeconds - a.ageSeconds)
+			.slice(0, limit)
+			.map(({ id, input, attempts, ageSeconds }) => ({ id, input, attempts, ageSeconds })),
+		medianLatencySeconds,
+		etaSeconds:
+			found.status === 'running'
+				? timeLeftFromCalls(
+						Number(waiting[0]?.n ?? 0),
+						ages.map((a) => a.ageSeconds),
+						medianLatencySeconds
+					)
+				: null
+	};
+}
+
 /** The items that failed, with why, for the job page. */
 export async function failedItems(db: Db, jobId: number, limit = 50) {
 	return await db

@@ -1,6 +1,13 @@
 import { error, fail } from '@sveltejs/kit';
 import { requireProjectAdmin } from '$lib/server/guards';
-import { controlJob, failedItems, getJob, jobConfigOf, jobProgress } from '$lib/server/jobs';
+import {
+	callsInFlight,
+	controlJob,
+	failedItems,
+	getJob,
+	jobConfigOf,
+	jobProgress
+} from '$lib/server/jobs';
 import { compareJobOutputs } from '$lib/server/comparisons';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -21,7 +28,11 @@ export const load: PageServerLoad = async (event) => {
 			reasoning: config.reasoning,
 			invalidOutputs: config.invalidOutputs
 		},
-		failed: await failedItems(event.locals.db, found.id)
+		failed: await failedItems(event.locals.db, found.id),
+		inFlight:
+			found.status === 'running' || found.status === 'paused'
+				? await callsInFlight(event.locals.db, found)
+				: null
 	};
 };
 
