@@ -90,7 +90,7 @@ test('an admin freezes a dataset on the export page and downloads a checked Open
 	// The filter is said in words, as the dataset will say it.
 	await expect(
 		page.getByText(
-			'Accepted examples rated 4 stars or more (the project’s threshold), from any source but evaluation runs, tagged nothing-has-this.'
+			'Accepted examples rated 4 stars or more (the project’s threshold), from any source but evaluation runs, tagged nothing-has-this. An exact repeat of an input and output is taken once.'
 		)
 	).toBeVisible();
 	await expect(page.getByRole('button', { name: 'Freeze 0 examples' })).toBeDisabled();

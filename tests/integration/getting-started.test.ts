@@ -24,7 +24,7 @@ describe('getting started', () => {
 			tokensPerMinute: null
 		});
 		const target = await makeProject(db, admin.id);
-		const blank = await projectProgress(db, target.id);
+		const blank = await projectProgress(db, target.id, admin.id);
 		expect(blank).toEqual({
 			provider: true,
 			people: false,
@@ -42,7 +42,7 @@ describe('getting started', () => {
 			{ input: 'first', output: 'one' },
 			{ input: 'second', output: 'two' }
 		]);
-		expect(await projectProgress(db, target.id)).toMatchObject({
+		expect(await projectProgress(db, target.id, admin.id)).toMatchObject({
 			people: true,
 			examples: true,
 			reviews: false
@@ -57,18 +57,30 @@ describe('getting started', () => {
 			reviewSubmission(first, { rating: 1, decision: 'reject' }),
 			T0
 		);
-		expect(await projectProgress(db, target.id)).toMatchObject({ reviews: true, accepted: false });
+		expect(await projectProgress(db, target.id, admin.id)).toMatchObject({
+			reviews: true,
+			accepted: false
+		});
 
 		const second = (await claimNext(db, target.id, rater.id, T0))!;
 		await submitReview(db, target.id, rater.id, reviewSubmission(second), T0);
-		expect(await projectProgress(db, target.id)).toMatchObject({ accepted: true, dataset: false });
+		expect(await projectProgress(db, target.id, admin.id)).toMatchObject({
+			accepted: true,
+			dataset: false
+		});
 
 		const frozen = await freezeDataset(db, target, 'v1', datasetFilterSchema.parse({}), admin.id);
 		expect(frozen.ok).toBe(true);
-		expect(await projectProgress(db, target.id)).toMatchObject({ dataset: true, fineTune: false });
+		expect(await projectProgress(db, target.id, admin.id)).toMatchObject({
+			dataset: true,
+			fineTune: false
+		});
 
 		// Another project's progress is its own.
 		const other = await makeProject(db, admin.id);
-		expect(await projectProgress(db, other.id)).toMatchObject({ examples: false, dataset: false });
+		expect(await projectProgress(db, other.id, admin.id)).toMatchObject({
+			examples: false,
+			dataset: false
+		});
 	});
 });

@@ -10,7 +10,7 @@ import { testDb } from '../support/database';
 const DAY = 86_400_000;
 
 describe('my work', () => {
-	it("measures one person against the others' median and against gold, with intervals", async () => {
+	it('measures one person against the others who rated the same outputs, and against gold', async () => {
 		const db = await testDb();
 		const admin = await makeUser(db, 'admin');
 		const [ann, bea, cid] = [
@@ -57,34 +57,40 @@ describe('my work', () => {
 		await markGold(db, target.id, idOf('two'), 5, T0);
 
 		const figures = await myWork(db, target.id, ann.id, 'five_star', {
-			now: new Date(T0.getTime() + DAY),
-			days: 3
+			now: new Date(T0.getTime() + 3 * DAY),
+			days: 4
 		});
 		expect(figures.reviews).toBe(3);
 		const day = (offset: number) =>
 			new Date(T0.getTime() + offset * DAY).toISOString().slice(0, 10);
 		expect(figures.perDay).toEqual([
-			{ day: day(-1), reviews: 0 },
 			{ day: day(0), reviews: 2 },
-			{ day: day(1), reviews: 1 }
+			{ day: day(1), reviews: 1 },
+			{ day: day(2), reviews: 0 },
+			{ day: day(3), reviews: 0 }
 		]);
-		expect(figures.consensus.units).toBe(3);
-		// 2 of 3: Wilson's score interval at z = 1.96 is 0.2077 to 0.9385 (Wilson 1927, JASA 22:
-		// 209–212; its formula as Newcombe 1998, Statistics in Medicine 17: 857–872, method 3, gives
-		// it, worked by hand).
-		expect(figures.consensus.exact).toMatchObject({ agreed: 2, of: 3 });
-		expect(figures.consensus.exact!.low).toBeCloseTo(0.208, 3);
-		expect(figures.consensus.exact!.high).toBeCloseTo(0.939, 3);
-		expect(figures.consensus.withinOne).toMatchObject({ agreed: 2, of: 3 });
+		// Six times someone else rated what Ann rated: the same rating twice (5 with 5, 5),
+		// within one star four times (and 4 with 5, 3). Wilson's score interval for 2 of 6 at
+		// z = 1.96 is 0.0968 to 0.7000 (Wilson 1927, JASA 22: 209–212, its formula worked by hand).
+		expect(figures.others.exact).toMatchObject({ agreed: 2, of: 6 });
+		expect(figures.others.exact!.low).toBeCloseTo(0.0968, 3);
+		expect(figures.others.exact!.high).toBeCloseTo(0.7, 3);
+		expect(figures.others.withinOne).toMatchObject({ agreed: 4, of: 6 });
 		expect(figures.gold.exact).toMatchObject({ agreed: 1, of: 2, share: 0.5 });
 		expect(figures.gold.withinOne).toMatchObject({ agreed: 1, of: 2 });
+		// Gold is counted a day after the review, so it cannot point at which examples are gold.
+		const soon = await myWork(db, target.id, ann.id, 'five_star', {
+			now: new Date(T0.getTime() + DAY + 60_000)
+		});
+		expect(soon.gold.exact).toMatchObject({ of: 1 });
+		expect(soon.others.exact).toMatchObject({ agreed: 2, of: 6 });
 
 		// Someone with no reviews has nothing to be measured on.
 		const nobody = await myWork(db, target.id, admin.id, 'five_star', { now: T0, days: 1 });
 		expect(nobody).toEqual({
 			reviews: 0,
 			perDay: [{ day: day(0), reviews: 0 }],
-			consensus: { exact: null, withinOne: null, units: 0 },
+			others: { exact: null, withinOne: null },
 			gold: { exact: null, withinOne: null }
 		});
 	});

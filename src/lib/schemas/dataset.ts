@@ -78,7 +78,8 @@ const orList = (items: string[]) =>
  */
 export function filterInWords(
 	filter: Partial<DatasetFilter>,
-	rules: { ratingScale: RatingScale; threshold: number }
+	/** `labelCaps`: the project's labels are single-choice, where a cap applies. */
+	rules: { ratingScale: RatingScale; threshold: number; labelCaps?: boolean }
 ): string {
 	const threshold = filter.threshold ?? rules.threshold;
 	const top = Math.max(...SCALES[rules.ratingScale].map((v) => v.value));
@@ -103,8 +104,11 @@ export function filterInWords(
 	}
 	if (filter.repairedOnly) parts.push('repaired by a person');
 	if (filter.includeInvalid) parts.push('including outputs that do not fit the schema');
-	const cap = filter.labelCap === undefined ? '' : `; at most ${filter.labelCap} of each label`;
-	return `${parts.join(', ')}${cap}.`;
+	const cap =
+		filter.labelCap === undefined || !rules.labelCaps
+			? ''
+			: `; at most ${filter.labelCap} of each label in each split`;
+	return `${parts.join(', ')}${cap}. An exact repeat of an input and output is taken once.`;
 }
 
 /** The filter as the form sends it, from a URL's query. */

@@ -1,15 +1,6 @@
-import { and, count, eq } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, ne } from 'drizzle-orm';
 import type { Db } from './db';
-import {
-	dataset,
-	example,
-	fineTune,
-	project,
-	projectMember,
-	provider,
-	review,
-	user
-} from './db/schema';
+import { dataset, example, fineTune, project, projectMember, provider, user } from './db/schema';
 
 /**
  * How far an install or a project has come along the loop, each step read as "is there one
@@ -32,27 +23,41 @@ export async function installProgress(db: Db): Promise<InstallProgress> {
 	const [providers, projects, people] = await Promise.all([
 		anyRow(db.select({ id: provider.id }).from(provider).limit(1)),
 		anyRow(db.select({ id: project.id }).from(project).limit(1)),
-		db.select({ n: count() }).from(user).limit(1)
+		db.select({ n: count() }).from(user).where(eq(user.active, true)).limit(1)
 	]);
 	return { provider: providers, project: projects, people: Number(people[0]?.n ?? 0) > 1 };
 }
 
-export async function projectProgress(db: Db, projectId: number): Promise<ProjectProgress> {
+/** `viewerId`: the admin looking, whose own membership does not make the project staffed. */
+export async function projectProgress(
+	db: Db,
+	projectId: number,
+	viewerId: string
+): Promise<ProjectProgress> {
 	const inProject = eq(example.projectId, projectId);
 	const [providers, members, examples, reviews, accepted, datasets, fineTunes] = await Promise.all([
 		anyRow(db.select({ id: provider.id }).from(provider).limit(1)),
-		db
-			.select({ n: count() })
-			.from(projectMember)
-			.where(eq(projectMember.projectId, projectId))
-			.limit(1),
-		anyRow(db.select({ id: example.id }).from(example).where(inProject).limit(1)),
+		// Someone besides the admin looking, who is a member by making the project.
 		anyRow(
 			db
-				.select({ id: review.id })
-				.from(review)
-				.innerJoin(example, eq(example.id, review.exampleId))
-				.where(inProject)
+				.select({ userId: projectMember.userId })
+				.from(projectMember)
+				.where(and(eq(projectMember.projectId, projectId), ne(projectMember.userId, viewerId)))
+				.limit(1)
+		),
+		anyRow(db.select({ id: example.id }).from(example).where(inProject).limit(1)),
+		// Read by status, on its index: an example with a review is in review or settled.
+		anyRow(
+			db
+				.select({ id: example.id })
+				.from(example)
+				.where(
+					and(
+						inProject,
+						inArray(example.status, ['in_review', 'accepted', 'rejected', 'disputed']),
+						gt(example.reviewCount, 0)
+					)
+				)
 				.limit(1)
 		),
 		anyRow(
@@ -75,8 +80,7 @@ export async function projectProgress(db: Db, projectId: number): Promise<Projec
 	]);
 	return {
 		provider: providers,
-		// The person who made the project is its first member; people means someone else.
-		people: Number(members[0]?.n ?? 0) > 1,
+		people: members,
 		examples,
 		reviews,
 		accepted,

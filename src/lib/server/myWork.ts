@@ -1,10 +1,12 @@
-import { aliasedTable, and, asc, eq, ne } from 'drizzle-orm';
+import { aliasedTable, and, count, desc, eq, gte, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './db';
-import { example, review } from './db/schema';
+import { example, review, revision } from './db/schema';
 import { wilsonInterval } from '../agreement';
 import type { RatingScale } from '../ratings';
 
 const DAY_MS = 86_400_000;
+/** Agreement is read over this many of the person's latest reviews, so the page stays quick. */
+export const RECENT_REVIEWS = 2000;
 
 /** A share with its 95% Wilson interval, or null where nothing was counted. */
 export type Share = { agreed: number; of: number; share: number; low: number; high: number };
@@ -13,9 +15,9 @@ export type MyWork = {
 	reviews: number;
 	/** Reviews per UTC day over the last `days` days, oldest first, today last. */
 	perDay: { day: string; reviews: number }[];
-	/** Against the median of the other reviewers of the same revision. */
-	consensus: { exact: Share | null; withinOne: Share | null; units: number };
-	/** Against the rating an admin gave each gold example. */
+	/** Each time another person rated an output this person rated, over their latest reviews. */
+	others: { exact: Share | null; withinOne: Share | null };
+	/** Against an admin's true rating of each gold example, a day after the review. */
 	gold: { exact: Share | null; withinOne: Share | null };
 };
 
@@ -24,16 +26,18 @@ function shareOf(agreed: number, of: number): Share | null {
 	return interval && { agreed, of, share: agreed / of, ...interval };
 }
 
-function median(values: number[]): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
+const tally = (test: ReturnType<typeof sql>) =>
+	sql<number>`coalesce(sum(case when ${test} then 1 else 0 end), 0)`;
 
 /**
  * One person's own figures in one project: how much they reviewed and when, how often they
- * agree with the others who reviewed the same output, and how they do on gold. Nobody
- * else's figures are read out: the consensus is the others' median, never their names.
+ * rate as the others who rated the same output do, and how they do on gold. Each is one
+ * aggregate over an index, so a person with a year of reviews waits no longer than anyone.
+ *
+ * A review of one's own repair (a project may count the repairer's review) is not a choice
+ * the person made, so it is left out. Gold counts a review only from a day after it was
+ * made: the figure moving at once would say which examples are gold, and undo could then
+ * chase the right answer.
  */
 export async function myWork(
 	db: Db,
@@ -42,63 +46,82 @@ export async function myWork(
 	scale: RatingScale,
 	{ now = new Date(), days = 28 }: { now?: Date; days?: number } = {}
 ): Promise<MyWork> {
+	const today = Math.floor(now.getTime() / DAY_MS);
+	const firstDay = today - (days - 1);
+	const chosen = and(
+		eq(example.projectId, projectId),
+		eq(review.userId, userId),
+		or(isNull(revision.authorUserId), ne(revision.authorUserId, userId))
+	);
+	const mine = () =>
+		db
+			.select({
+				id: review.id,
+				revisionId: review.revisionId,
+				rating: review.rating,
+				createdAt: review.createdAt
+			})
+			.from(review)
+			.innerJoin(example, eq(example.id, review.exampleId))
+			.innerJoin(revision, eq(revision.id, review.revisionId));
+	const recent = mine().where(chosen).orderBy(desc(review.id)).limit(RECENT_REVIEWS).as('recent');
 	const other = aliasedTable(review, 'other_review');
-	const [mine, others, gold] = await Promise.all([
+	const stars = scale === 'five_star';
+
+	const [total, lately, pairs, gold] = await Promise.all([
 		db
-			.select({ createdAt: review.createdAt })
+			.select({ n: count() })
 			.from(review)
 			.innerJoin(example, eq(example.id, review.exampleId))
-			.where(and(eq(example.projectId, projectId), eq(review.userId, userId))),
+			.innerJoin(revision, eq(revision.id, review.revisionId))
+			.where(chosen)
+			.limit(1),
+		mine().where(and(chosen, gte(review.createdAt, new Date(firstDay * DAY_MS)))),
 		db
-			.select({ revisionId: review.revisionId, mine: review.rating, theirs: other.rating })
-			.from(review)
-			.innerJoin(example, eq(example.id, review.exampleId))
-			.innerJoin(other, and(eq(other.revisionId, review.revisionId), ne(other.userId, userId)))
-			.where(and(eq(example.projectId, projectId), eq(review.userId, userId)))
-			.orderBy(asc(review.revisionId)),
+			.select({
+				of: count(),
+				exact: tally(sql`${other.rating} = ${recent.rating}`),
+				withinOne: tally(sql`abs(${other.rating} - ${recent.rating}) <= 1`)
+			})
+			.from(recent)
+			.innerJoin(other, and(eq(other.revisionId, recent.revisionId), ne(other.userId, userId)))
+			.limit(1),
 		db
-			.select({ mine: review.rating, truth: example.goldRating })
+			.select({
+				of: count(),
+				exact: tally(sql`${review.rating} = ${example.goldRating}`),
+				withinOne: tally(sql`abs(${review.rating} - ${example.goldRating}) <= 1`)
+			})
 			.from(review)
 			.innerJoin(example, eq(review.revisionId, example.currentRevisionId))
 			.where(
-				and(eq(example.projectId, projectId), eq(example.isGold, true), eq(review.userId, userId))
+				and(
+					eq(example.projectId, projectId),
+					eq(example.isGold, true),
+					eq(review.userId, userId),
+					lt(review.createdAt, new Date(now.getTime() - DAY_MS))
+				)
 			)
+			.limit(1)
 	]);
 
-	const today = Math.floor(now.getTime() / DAY_MS);
 	const counts = new Map<number, number>();
-	for (const { createdAt } of mine) {
+	for (const { createdAt } of lately) {
 		const day = Math.floor(createdAt.getTime() / DAY_MS);
 		counts.set(day, (counts.get(day) ?? 0) + 1);
 	}
-	const perDay = Array.from({ length: days }, (_, i) => {
-		const day = today - (days - 1) + i;
-		return {
-			day: new Date(day * DAY_MS).toISOString().slice(0, 10),
-			reviews: counts.get(day) ?? 0
-		};
+	const perDay = Array.from({ length: days }, (_, i) => ({
+		day: new Date((firstDay + i) * DAY_MS).toISOString().slice(0, 10),
+		reviews: counts.get(firstDay + i) ?? 0
+	}));
+	const measured = (row: { of: number; exact: number; withinOne: number } | undefined) => ({
+		exact: shareOf(Number(row?.exact ?? 0), Number(row?.of ?? 0)),
+		withinOne: stars ? shareOf(Number(row?.withinOne ?? 0), Number(row?.of ?? 0)) : null
 	});
-
-	const units = new Map<number, { mine: number; theirs: number[] }>();
-	for (const row of others) {
-		const unit = units.get(row.revisionId) ?? { mine: row.mine, theirs: [] };
-		unit.theirs.push(row.theirs);
-		units.set(row.revisionId, unit);
-	}
-	const gaps = [...units.values()].map((u) => Math.abs(u.mine - median(u.theirs)));
-	const stars = scale === 'five_star';
-	const golden = gold.flatMap((g) => (g.truth === null ? [] : [Math.abs(g.mine - g.truth)]));
 	return {
-		reviews: mine.length,
+		reviews: Number(total[0]?.n ?? 0),
 		perDay,
-		consensus: {
-			exact: shareOf(gaps.filter((g) => g === 0).length, gaps.length),
-			withinOne: stars ? shareOf(gaps.filter((g) => g <= 1).length, gaps.length) : null,
-			units: gaps.length
-		},
-		gold: {
-			exact: shareOf(golden.filter((g) => g === 0).length, golden.length),
-			withinOne: stars ? shareOf(golden.filter((g) => g <= 1).length, golden.length) : null
-		}
+		others: measured(pairs[0]),
+		gold: measured(gold[0])
 	};
 }

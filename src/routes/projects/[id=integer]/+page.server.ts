@@ -21,6 +21,6 @@ export const load: PageServerLoad = async (event) => {
 		requirements: await listRequirements(db, project.id),
 		statusCounts: await countByStatus(db, project.id),
 		splitCounts: await countBySplit(db, project.id),
-		progress: user.role === 'admin' ? await projectProgress(db, project.id) : null
+		progress: user.role === 'admin' ? await projectProgress(db, project.id, user.id) : null
 	};
 };

@@ -27,7 +27,12 @@ export const load: PageServerLoad = async (event) => {
 		input,
 		errors: parsed.success ? {} : fieldErrors(parsed.error),
 		counts: parsed.success ? await countQualifying(db, project, parsed.data) : null,
-		filterWords: parsed.success ? filterInWords(parsed.data, project) : null,
+		filterWords: parsed.success
+			? filterInWords(parsed.data, {
+					...project,
+					labelCaps: labelSetOf(project)?.multiple === false
+				})
+			: null,
 		labels: parsed.success ? await countQualifyingLabels(db, project, parsed.data) : null,
 		/** Whether the largest labels can be capped: a single-choice label set. */
 		labelCaps: labelSetOf(project)?.multiple === false,

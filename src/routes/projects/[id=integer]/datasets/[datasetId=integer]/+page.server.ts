@@ -1,3 +1,4 @@
+import { labelSetOf } from '$lib/server/datasets/labels';
 import { error, fail, redirect } from '@sveltejs/kit';
 import {
 	FINE_TUNE_FIELDS,
@@ -55,7 +56,10 @@ export const load: PageServerLoad = async (event) => {
 		dataset: {
 			...found,
 			filter: JSON.parse(found.filter) as Record<string, unknown>,
-			filterWords: filterInWords(JSON.parse(found.filter) as Partial<DatasetFilter>, project)
+			filterWords: filterInWords(JSON.parse(found.filter) as Partial<DatasetFilter>, {
+				...project,
+				labelCaps: labelSetOf(project)?.multiple === false
+			})
 		},
 		change: found.previousDatasetId
 			? await datasetChange(db, found.previousDatasetId, found.id)
