@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { markGold } from '$lib/server/gold';
 import { myWork } from '$lib/server/myWork';
+import { updateQueueSettings } from '$lib/server/queuePriority';
+import { queueSettingsSchema } from '$lib/schemas/queueSettings';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
 import { submitReview } from '$lib/server/reviews';
@@ -93,5 +95,40 @@ describe('my work', () => {
 			others: { exact: null, withinOne: null },
 			gold: { exact: null, withinOne: null }
 		});
+	});
+
+	it("leaves out a review of one's own repair, which the project counted for the repairer", async () => {
+		const db = await testDb();
+		const admin = await makeUser(db, 'admin');
+		const ann = await makeUser(db, 'annotator');
+		const target = await makeProject(db, admin.id);
+		await addMember(db, target.id, ann.id);
+		await updateQueueSettings(
+			db,
+			target.id,
+			queueSettingsSchema.parse({
+				leaseMinutes: '10',
+				queueOrder: 'oldest',
+				priorityTag: '',
+				repairerReviewCounts: 'on',
+				goldPercent: '0',
+				auditPercent: '10'
+			}),
+			T0
+		);
+		await importRows(db, target, [{ input: 'one', output: 'a' }]);
+		const claimed = (await claimNext(db, target.id, ann.id, T0))!;
+		const repaired = await submitReview(
+			db,
+			target.id,
+			ann.id,
+			reviewSubmission(claimed, { rating: 2, decision: 'repair', output: 'better' }),
+			T0
+		);
+		expect(repaired.ok).toBe(true);
+		// Two rows are Ann's: her rating of the output, and the project's review of her repair.
+		const figures = await myWork(db, target.id, ann.id, 'five_star', { now: T0, days: 1 });
+		expect(figures.reviews).toBe(1);
+		expect(figures.perDay[0].reviews).toBe(1);
 	});
 });
