@@ -187,6 +187,14 @@ export function wilsonInterval(successes: number, n: number, z = 1.96) {
 	return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
+/** The middle value (the mean of the two middle ones for an even count); null for none. */
+export function median(values: readonly number[]): number | null {
+	if (values.length === 0) return null;
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** Linear interpolation between order statistics (R's default quantile, type 7). */
 export function quantile(sorted: Float64Array, probability: number): number {
 	const position = (sorted.length - 1) * probability;

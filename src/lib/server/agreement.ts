@@ -14,6 +14,7 @@ import {
 	cohenKappa,
 	fleissKappa,
 	krippendorffAlpha,
+	median,
 	percentAgreement,
 	type AlphaInterval,
 	type LevelOfMeasurement,
@@ -79,13 +80,6 @@ export function isoWeek(date: Date): { week: string; start: string } {
 		week: `${year}-W${String(number).padStart(2, '0')}`,
 		start: monday.toISOString().slice(0, 10)
 	};
-}
-
-function median(values: number[]): number | null {
-	if (values.length === 0) return null;
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function mean(values: number[]): number | null {

@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { median } from '../../agreement';
 import { within, type Db, type Tx } from '../db';
 import { example, job, jobItem, model, provider, type Job, type Project } from '../db/schema';
 import { followJobWithJudge } from '../judges/run';
@@ -299,13 +300,6 @@ export type InFlight = {
 	etaSeconds: number | null;
 };
 
-const middle = (sorted: number[]) =>
-	sorted.length === 0
-		? null
-		: sorted.length % 2
-			? sorted[(sorted.length - 1) / 2]
-			: (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-
 /**
  * Time left, read from the calls in flight: n calls at once, each taking about L seconds,
  * finish n items every L seconds, so the items waiting take waiting / n × L; the calls now
@@ -318,7 +312,7 @@ export function timeLeftFromCalls(
 	medianLatencySeconds: number | null
 ): number | null {
 	if (ageSeconds.length === 0 || medianLatencySeconds === null) return null;
-	const age = middle([...ageSeconds].sort((a, b) => a - b))!;
+	const age = median(ageSeconds)!;
 	const current = Math.max(0, medianLatencySeconds - age);
 	return (waiting / ageSeconds.length) * medianLatencySeconds + current;
 }
@@ -356,10 +350,8 @@ export async function callsInFlight(
 		...r,
 		ageSeconds: r.startedAt ? Math.max(0, (now.getTime() - r.startedAt.getTime()) / 1000) : 0
 	}));
-	const medianLatencySeconds = middle(
-		latencies
-			.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs / 1000]))
-			.sort((a, b) => a - b)
+	const medianLatencySeconds = median(
+		latencies.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs / 1000]))
 	);
 	return {
 		calls: ages
