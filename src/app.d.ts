@@ -22,6 +22,10 @@ declare global {
 		interface Error {
 			message: string;
 		}
+		interface PageState {
+			/** An example opened in the drawer beside the examples list (shallow routing). */
+			preview?: import('./routes/projects/[id=integer]/examples/[exampleId=integer]/$types').PageData;
+		}
 	}
 }
 

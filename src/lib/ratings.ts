@@ -96,3 +96,55 @@ export function verdict(
 		reason: null
 	};
 }
+
+/** A rating on the scale by its label; an aggregate between two points as a number. */
+export function ratingText(scale: RatingScale, rating: number): string {
+	if (isOnScale(scale, rating)) return ratingLabel(scale, rating);
+	const rounded = String(Math.round(rating * 100) / 100);
+	return scale === 'five_star' ? `${rounded} stars` : rounded;
+}
+
+/** What decides an example's status, as the examples list explains it. */
+export type StatusFacts = {
+	status: 'queued' | 'in_review' | 'accepted' | 'rejected' | 'disputed';
+	hasOutput: boolean;
+	reviewCount: number;
+	finalRating: number | null;
+	isGold: boolean;
+	goldRating: number | null;
+	/** An admin resolved a dispute on the current revision. */
+	adjudicated: boolean;
+	/** The reviews of the current revision, which say why a dispute is one. */
+	reviews: { rating: number; decision: string }[];
+};
+
+/** Why an example has its status, in a few words. */
+export function statusReason(
+	facts: StatusFacts,
+	rules: {
+		ratingScale: RatingScale;
+		threshold: number;
+		aggregation: Aggregation;
+		reviewsRequired: number;
+	}
+): string {
+	const { status, finalRating } = facts;
+	if (status === 'queued' && !facts.hasOutput) return 'Waiting for an output';
+	if (status === 'queued' || status === 'in_review') {
+		return `${facts.reviewCount} of ${rules.reviewsRequired} ${rules.reviewsRequired === 1 ? 'review' : 'reviews'}`;
+	}
+	if (status === 'disputed') {
+		const why = verdict(facts.reviews, rules).reason ?? 'the reviews disagree';
+		return why[0].toUpperCase() + why.slice(1);
+	}
+	if (facts.isGold && facts.goldRating !== null) {
+		return `Gold: true rating ${ratingText(rules.ratingScale, facts.goldRating)}`;
+	}
+	const rating = finalRating === null ? null : ratingText(rules.ratingScale, finalRating);
+	if (facts.adjudicated) return rating ? `Adjudicated: ${rating}` : 'Adjudicated';
+	const threshold = ratingLabel(rules.ratingScale, rules.threshold);
+	if (status === 'accepted') return `${rating} meets ${threshold}`;
+	if (finalRating !== null && finalRating < rules.threshold)
+		return `${rating} is below ${threshold}`;
+	return 'Its reviewers rejected it';
+}

@@ -226,8 +226,12 @@ test('an admin creates a project, imports a file, and browses and filters its ex
 	await expect(page.getByText('No examples match these filters')).toBeVisible();
 
 	await page.getByRole('link', { name: 'show all examples' }).click();
-	await page.getByRole('link', { name: /^\d+$/ }).first().click();
-	await expect(page.getByRole('heading', { name: /^Example \d+$/ })).toBeVisible();
+	await page
+		.getByRole('link', { name: /^Example \d+$/ })
+		.first()
+		.click();
+	await page.getByRole('dialog').getByRole('link', { name: 'Open the whole example' }).click();
+	await expect(page.getByRole('heading', { name: /^Example \d+$/, level: 1 })).toBeVisible();
 	await expect(page.getByText('Revision 1 · Imported')).toBeVisible();
 });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, isOnScale, SCALES, topOfScale, verdict, type Aggregation } from '$lib/ratings';
+import {
+	aggregate,
+	isOnScale,
+	SCALES,
+	statusReason,
+	topOfScale,
+	verdict,
+	type Aggregation
+} from '$lib/ratings';
 
 type Decision = 'accept' | 'reject';
 const reviews = (...pairs: [number, Decision][]) =>
@@ -169,5 +177,62 @@ describe('verdict', () => {
 			status: 'accepted',
 			finalRating: 2
 		});
+	});
+});
+
+describe('statusReason', () => {
+	const rules = { ...fiveStar(4), reviewsRequired: 2 };
+	const facts = {
+		hasOutput: true,
+		reviewCount: 2,
+		finalRating: null,
+		isGold: false,
+		goldRating: null,
+		adjudicated: false,
+		reviews: []
+	};
+
+	it('names the reviews still wanted, or the missing output', () => {
+		expect(statusReason({ ...facts, status: 'queued', hasOutput: false }, rules)).toBe(
+			'Waiting for an output'
+		);
+		expect(statusReason({ ...facts, status: 'in_review', reviewCount: 1 }, rules)).toBe(
+			'1 of 2 reviews'
+		);
+		expect(
+			statusReason({ ...facts, status: 'queued', reviewCount: 0 }, { ...rules, reviewsRequired: 1 })
+		).toBe('0 of 1 review');
+	});
+
+	it('gives a dispute the reason the verdict found', () => {
+		const split = reviews([5, 'accept'], [4, 'reject']);
+		expect(statusReason({ ...facts, status: 'disputed', reviews: split }, rules)).toBe(
+			'Some accepted and some rejected'
+		);
+	});
+
+	it('compares a final rating with the threshold in the scale’s words', () => {
+		expect(statusReason({ ...facts, status: 'accepted', finalRating: 4.5 }, rules)).toBe(
+			'4.5 stars meets 4 stars'
+		);
+		expect(statusReason({ ...facts, status: 'rejected', finalRating: 3 }, rules)).toBe(
+			'3 stars is below 4 stars'
+		);
+		expect(statusReason({ ...facts, status: 'rejected', finalRating: 4 }, rules)).toBe(
+			'Its reviewers rejected it'
+		);
+		const passFail = { ...rules, ratingScale: 'pass_fail' as const, threshold: 1 };
+		expect(statusReason({ ...facts, status: 'rejected', finalRating: 0 }, passFail)).toBe(
+			'Fail is below Pass'
+		);
+	});
+
+	it('puts gold and adjudication before the reviews', () => {
+		expect(statusReason({ ...facts, status: 'accepted', isGold: true, goldRating: 5 }, rules)).toBe(
+			'Gold: true rating 5 stars'
+		);
+		expect(
+			statusReason({ ...facts, status: 'rejected', finalRating: 2, adjudicated: true }, rules)
+		).toBe('Adjudicated: 2 stars');
 	});
 });

@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 const blankToUndefined = (value: unknown) => (value === '' || value === null ? undefined : value);
 
+/** The most examples a person ticks on the list for one action: a few pages' worth. */
+export const SELECTION_MAX = 200;
+
 /** The examples page's filters, read from the query string. */
 export const exampleFilterSchema = z.object({
 	status: z.preprocess(
@@ -17,11 +20,45 @@ export const exampleFilterSchema = z.object({
 	/** The examples one job produced; admins only, like the source. */
 	job: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional()),
 	q: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()),
+	/** Examples chosen one by one on the list, which a bulk action then takes. */
+	ids: z.preprocess(
+		(value) => (Array.isArray(value) && value.length === 0 ? undefined : value),
+		z
+			.array(z.coerce.number().int().positive())
+			.max(SELECTION_MAX, `Choose at most ${SELECTION_MAX} examples at once.`)
+			.optional()
+	),
 	before: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional()),
 	after: z.preprocess(blankToUndefined, z.coerce.number().int().positive().optional())
 });
 
 export type ExampleFilter = z.infer<typeof exampleFilterSchema>;
+
+/**
+ * A filter's fields from a query string or a form. Ticked examples come as repeated `id`
+ * fields; everything else once.
+ */
+export function filterFields(params: URLSearchParams | FormData): Record<string, unknown> {
+	const fields: Record<string, unknown> = {};
+	for (const [name, value] of params.entries()) {
+		if (name !== 'id' && typeof value === 'string') fields[name] = value;
+	}
+	const ids = params.getAll('id');
+	if (ids.length > 0) fields.ids = ids;
+	return fields;
+}
+
+/** The columns the examples grid sorts by; each starts with the highest (or newest) first. */
+export const EXAMPLE_SORTS = ['id', 'reviews', 'rating', 'activity'] as const;
+export type ExampleSort = (typeof EXAMPLE_SORTS)[number];
+
+/** The examples grid's order and page, beside its filter. */
+export const exampleGridSchema = z.object({
+	sort: z.preprocess(blankToUndefined, z.enum(EXAMPLE_SORTS).default('id')),
+	dir: z.preprocess(blankToUndefined, z.enum(['asc', 'desc']).default('desc')),
+	page: z.preprocess(blankToUndefined, z.coerce.number().int().positive().max(100_000).default(1))
+});
+export type ExampleGridOrder = z.infer<typeof exampleGridSchema>;
 
 export const STATUS_LABELS = {
 	queued: 'Queued',

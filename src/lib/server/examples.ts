@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'd
 import { notStaged } from './import/staging';
 import { dialectOf, type Db, type Queryable } from './db';
 import {
+	adjudication,
 	example,
 	exampleTag,
 	model,
@@ -12,9 +13,11 @@ import {
 	user,
 	type Example,
 	type ExampleSource,
+	type Project,
 	type Role
 } from './db/schema';
-import type { ExampleFilter } from '../schemas/examples';
+import type { ExampleFilter, ExampleGridOrder } from '../schemas/examples';
+import { statusReason } from '../ratings';
 import { listAdjudications } from './adjudication';
 import { liveLeases } from './queue';
 import { requeueExamples } from './reviews';
@@ -34,6 +37,7 @@ export function filterConditions(db: Queryable, projectId: number, filter: Examp
 	if (filter.split) conditions.push(eq(example.split, filter.split));
 	if (filter.source) conditions.push(eq(example.source, filter.source));
 	if (filter.job) conditions.push(eq(example.jobId, filter.job));
+	if (filter.ids) conditions.push(inArray(example.id, filter.ids));
 	if (filter.tag) {
 		const tagged = db
 			.select({ id: exampleTag.exampleId })
@@ -104,6 +108,104 @@ export async function listExamples(db: Db, projectId: number, filter: ExampleFil
 		olderCursor: (goingBack ? true : hasMore) && oldest ? oldest : null,
 		newerCursor: (goingBack ? hasMore : !!filter.before || !!filter.after) && newest ? newest : null
 	};
+}
+
+export type ExampleGridItem = ExampleListItem & {
+	reviewCount: number;
+	updatedAt: Date;
+	/** Why the example has its status, in a few words. */
+	statusReason: string;
+};
+
+/** How the examples grid orders by each column; id breaks ties, in the same direction. */
+function gridOrder(order: ExampleGridOrder): SQL[] {
+	const direction = order.dir === 'asc' ? asc : desc;
+	const tieBreak = direction(example.id);
+	if (order.sort === 'reviews') return [direction(example.reviewCount), tieBreak];
+	if (order.sort === 'activity') return [direction(example.updatedAt), tieBreak];
+	if (order.sort === 'rating') {
+		// Unrated examples come last whichever way the ratings go.
+		return [asc(sql`${example.finalRating} is null`), direction(example.finalRating), tieBreak];
+	}
+	return [tieBreak];
+}
+
+/**
+ * One page of the examples grid: a filter, sorted by a column, with the count of all that
+ * match and why each example has its status.
+ */
+export async function listExampleGrid(
+	db: Db,
+	target: Pick<Project, 'id' | 'ratingScale' | 'threshold' | 'aggregation' | 'reviewsRequired'>,
+	filter: ExampleFilter,
+	order: ExampleGridOrder
+): Promise<{ items: ExampleGridItem[]; total: number; pageSize: number }> {
+	const conditions = filterConditions(db, target.id, filter);
+	const rows = await db
+		.select({
+			id: example.id,
+			inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
+			outputPreview: sql<string | null>`substr(${revision.output}, 1, ${PREVIEW_CHARS})`,
+			status: example.status,
+			split: example.split,
+			source: example.source,
+			finalRating: example.finalRating,
+			reviewCount: example.reviewCount,
+			isGold: example.isGold,
+			goldRating: example.goldRating,
+			currentRevisionId: example.currentRevisionId,
+			createdAt: example.createdAt,
+			updatedAt: example.updatedAt
+		})
+		.from(example)
+		.leftJoin(revision, eq(revision.id, example.currentRevisionId))
+		.where(and(...conditions))
+		.orderBy(...gridOrder(order))
+		.limit(EXAMPLES_PAGE_SIZE)
+		.offset((order.page - 1) * EXAMPLES_PAGE_SIZE);
+	const total = await countExamplesMatching(db, target.id, filter);
+	const ids = rows.map((r) => r.id);
+	const revisionIds = rows.flatMap((r) =>
+		r.currentRevisionId === null ? [] : [r.currentRevisionId]
+	);
+	const [tags, reviews, adjudicated] = await Promise.all([
+		tagsFor(db, ids),
+		revisionIds.length === 0
+			? []
+			: db
+					.select({
+						revisionId: review.revisionId,
+						rating: review.rating,
+						decision: review.decision
+					})
+					.from(review)
+					.where(inArray(review.revisionId, revisionIds)),
+		revisionIds.length === 0
+			? []
+			: db
+					.select({ revisionId: adjudication.revisionId })
+					.from(adjudication)
+					.where(inArray(adjudication.revisionId, revisionIds))
+	]);
+	const adjudicatedRevisions = new Set(adjudicated.map((a) => a.revisionId));
+	const items = rows.map(({ currentRevisionId, isGold, goldRating, ...row }) => ({
+		...row,
+		tags: tags.get(row.id) ?? [],
+		statusReason: statusReason(
+			{
+				status: row.status,
+				hasOutput: row.outputPreview !== null,
+				reviewCount: row.reviewCount,
+				finalRating: row.finalRating,
+				isGold,
+				goldRating,
+				adjudicated: currentRevisionId !== null && adjudicatedRevisions.has(currentRevisionId),
+				reviews: reviews.filter((r) => r.revisionId === currentRevisionId)
+			},
+			target
+		)
+	}));
+	return { items, total, pageSize: EXAMPLES_PAGE_SIZE };
 }
 
 async function tagsFor(db: Db, exampleIds: number[]): Promise<Map<number, string[]>> {

@@ -1,9 +1,13 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
-import { exampleFilterSchema } from '$lib/schemas/examples';
 import {
-	countExamplesMatching,
-	listExamples,
+	exampleFilterSchema,
+	exampleGridSchema,
+	filterFields,
+	type ExampleFilter
+} from '$lib/schemas/examples';
+import {
+	listExampleGrid,
 	listProjectTags,
 	MATCHING_CAP,
 	requeueMatching
@@ -13,9 +17,9 @@ import { listJudges } from '$lib/server/judges';
 import { startJudgeRun } from '$lib/server/judges/run';
 import type { Actions, PageServerLoad } from './$types';
 
-/** The list's filter without its cursors, and a ticked confirmation. */
+/** The list's filter without its cursors, and the confirmation's own field. */
 const requeueSchema = exampleFilterSchema.omit({ before: true, after: true }).extend({
-	confirm: z.literal('yes', { error: 'Tick the box to confirm the re-queue.' })
+	confirm: z.literal('yes', { error: 'Confirm the re-queue first.' })
 });
 
 /** The list's filter without its cursors, and the judge to run over what it shows. */
@@ -23,11 +27,23 @@ const judgeFilterSchema = exampleFilterSchema.omit({ before: true, after: true }
 	judgeId: z.coerce.number('Choose a judge.').int().positive('Choose a judge.')
 });
 
+/** The bulk actions the list's menu offers, each confirmed on the page before it runs. */
+const BULK_ACTIONS = ['requeue', 'judge'] as const;
+
+/** A filter's fields that a bulk action takes: the list's, without its cursors. */
+function bulkFilter(filter: ExampleFilter): ExampleFilter {
+	const { status, split, source, job, tag, q, ids } = filter;
+	return { status, split, source, job, tag, q, ids };
+}
+
 export const load: PageServerLoad = async (event) => {
 	const { user, project } = await requireMember(event, Number(event.params.id));
-	const parsed = exampleFilterSchema.safeParse(Object.fromEntries(event.url.searchParams));
+	const params = event.url.searchParams;
+	const parsed = exampleFilterSchema.safeParse(filterFields(params));
+	const ordered = exampleGridSchema.safeParse(Object.fromEntries(params));
 	// A hand-edited bad filter shows everything with a note rather than an error page.
-	const filter = parsed.success ? parsed.data : {};
+	const filter: ExampleFilter = parsed.success ? bulkFilter(parsed.data) : {};
+	const order = ordered.success ? ordered.data : exampleGridSchema.parse({});
 	const isAdmin = user.role === 'admin';
 	// Blind review: where an output came from (a job, a student run) is for admins only.
 	if (!isAdmin) {
@@ -35,10 +51,12 @@ export const load: PageServerLoad = async (event) => {
 		delete filter.job;
 	}
 	const db = event.locals.db;
-	const found = await listExamples(db, project.id, filter);
+	const found = await listExampleGrid(db, project, filter, order);
+	const confirming = BULK_ACTIONS.find((action) => action === params.get('confirm')) ?? null;
 	return {
 		filter,
-		filterInvalid: !parsed.success,
+		order,
+		filterInvalid: !parsed.success || !ordered.success,
 		page: {
 			...found,
 			items: found.items.map(({ source, ...item }) => ({
@@ -46,9 +64,11 @@ export const load: PageServerLoad = async (event) => {
 				source: isAdmin ? source : null
 			}))
 		},
+		reviewsRequired: project.reviewsRequired,
+		ratingScale: project.ratingScale,
 		tags: await listProjectTags(db, project.id),
-		// Only admins can re-queue, so only they pay for the count.
-		matching: user.role === 'admin' ? await countExamplesMatching(db, project.id, filter) : null,
+		// The action an admin chose from the menu, confirmed before it runs.
+		confirming: isAdmin ? confirming : null,
 		matchingCap: MATCHING_CAP,
 		// Judges that can run over what the filter shows: admins only, and only with a model.
 		judges: isAdmin
@@ -62,31 +82,32 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
 	requeue: async (event) => {
 		const { project } = await requireProjectAdmin(event, Number(event.params.id));
-		const parsed = requeueSchema.safeParse(Object.fromEntries(await event.request.formData()));
+		const parsed = requeueSchema.safeParse(filterFields(await event.request.formData()));
 		if (!parsed.success) {
 			return fail(400, { requeueErrors: z.flattenError(parsed.error).fieldErrors });
 		}
-		const { status, split, source, job, tag, q } = parsed.data;
-		const filter = { status, split, source, job, tag, q };
+		const filter = bulkFilter(parsed.data);
 		const requeued = await requeueMatching(event.locals.db, project.id, filter, new Date());
 		return { requeued };
 	},
 	judge: async (event) => {
 		const { project, user } = await requireProjectAdmin(event, Number(event.params.id));
-		const parsed = judgeFilterSchema.safeParse(Object.fromEntries(await event.request.formData()));
+		const parsed = judgeFilterSchema.safeParse(filterFields(await event.request.formData()));
 		if (!parsed.success) {
 			return fail(400, { judgeErrors: z.flattenError(parsed.error).fieldErrors });
 		}
-		const { judgeId, status, split, source, job, tag, q } = parsed.data;
-		const filter = { status, split, source, job, tag, q };
-		const described = Object.entries(filter)
-			.filter(([, value]) => value !== undefined && value !== '')
-			.map(([name, value]) => `${name} ${value}`)
-			.join(', ');
+		const filter = bulkFilter(parsed.data);
+		const { ids, ...rest } = filter;
+		const described = [
+			...Object.entries(rest)
+				.filter(([, value]) => value !== undefined && value !== '')
+				.map(([name, value]) => `${name} ${value}`),
+			...(ids ? [`${ids.length} chosen`] : [])
+		].join(', ');
 		const started = await startJudgeRun(
 			event.locals.db,
 			project,
-			judgeId,
+			parsed.data.judgeId,
 			{ kind: 'filter', filter, description: described || 'every example' },
 			user.id
 		);

@@ -1,4 +1,3 @@
-import { ratingLabel, type RatingScale } from '$lib/ratings';
 import type { PageData } from './$types';
 
 export type Detail = PageData['detail'];
@@ -18,11 +17,3 @@ export function authorLabel(author: Author): string {
 }
 
 export const DECISION_LABELS = { accept: 'Accept', reject: 'Reject', repair: 'Repair' } as const;
-
-/** A rating on the scale by its label; an aggregate between two points as a number. */
-export function ratingText(scale: RatingScale, rating: number): string {
-	const label = ratingLabel(scale, rating);
-	if (label !== String(rating)) return label;
-	const rounded = String(Math.round(rating * 100) / 100);
-	return scale === 'five_star' ? `${rounded} stars` : rounded;
-}
