@@ -21,7 +21,8 @@ import { addMember } from '../src/lib/server/projects';
 import { createApiToken } from '../src/lib/server/apiTokens';
 import { createSession, generateSessionToken, sessionCookieName } from '../src/lib/server/auth';
 import { percentile, postSubmit, processStats, round2, startBenchServer } from './bench-server';
-import { listExamples } from '../src/lib/server/examples';
+import { listExampleGrid, listExamples } from '../src/lib/server/examples';
+import { exampleGridSchema, type ExampleFilter } from '../src/lib/schemas/examples';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../src/lib/schemas/project';
 
 const topics = ['refund', 'shipping', 'login', 'invoice', 'damaged item', 'cancellation'];
@@ -99,8 +100,20 @@ const pages = {
 	),
 	page_size: firstPage.items.length
 };
+// The examples grid the page shows: numbered pages with the filter's total, sorted by a column.
+const grid = (filter: ExampleFilter, order: Record<string, string> = {}) =>
+	timeMs(async () => await listExampleGrid(db, project, filter, exampleGridSchema.parse(order)));
+const grids = {
+	grid_first_page_ms: await grid({}),
+	grid_deep_page_ms: await grid({}, { page: '1000' }),
+	grid_status_filter_ms: await grid({ status: 'queued' }, { page: '600' }),
+	grid_rating_sort_ms: await grid({}, { sort: 'rating' }),
+	grid_activity_sort_ms: await grid({}, { sort: 'activity', dir: 'asc' }),
+	grid_rare_text_ms: await grid({ q: 'customer 99999' })
+};
 console.log(`imported ${result.imported} rows in ${seconds.toFixed(2)} s`);
 console.log(`examples page at ${rows} rows: ${JSON.stringify(pages)}`);
+console.log(`examples grid at ${rows} rows: ${JSON.stringify(grids)}`);
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 await db.close();
 

@@ -12,7 +12,13 @@ import {
 	revision,
 	type Project
 } from '$lib/server/db/schema';
-import { countByStatus, getExampleDetail, listExamples } from '$lib/server/examples';
+import {
+	countByStatus,
+	getExampleDetail,
+	listExampleGrid,
+	listExamples
+} from '$lib/server/examples';
+import { exampleGridSchema } from '$lib/schemas/examples';
 import { discardAbandonedImports, importExamples, IMPORT_IN_PROGRESS } from '$lib/server/import';
 import { discardStagedBatch } from '$lib/server/import/staging';
 import { markGold, type GoldResult } from '$lib/server/gold';
@@ -68,10 +74,12 @@ async function importAll(db: Db, target: Project, userId: string, lines = rows, 
 }
 
 /** What each kind of reader sees of the project. */
-async function seen(db: Db, projectId: number, userId: string, viewer: { id: string }) {
+async function seen(db: Db, target: Project, userId: string, viewer: { id: string }) {
+	const projectId = target.id;
 	const firstStaged = (await db.select({ id: example.id }).from(example).limit(1))[0];
 	return {
 		listed: (await listExamples(db, projectId, {})).items.length,
+		grid: (await listExampleGrid(db, target, {}, exampleGridSchema.parse({}))).total,
 		total: (await countByStatus(db, projectId)).total,
 		waiting: (await queueProgress(db, projectId, userId, T0)).leftInQueue,
 		inProjectList:
@@ -92,7 +100,7 @@ describe('a large import', () => {
 		const { result } = await betweenSlices(importAll(db, project, admin.id), async () => {
 			if ((await rawCount(db)) === 0) return;
 			turnsWhileStaging += 1;
-			sightings.push(await seen(db, project.id, annotator.id, admin));
+			sightings.push(await seen(db, project, annotator.id, admin));
 			// A claim made now must not lease a row of the import.
 			expect(await claimNext(db, project.id, annotator.id, T0)).toBeNull();
 		});
@@ -104,6 +112,7 @@ describe('a large import', () => {
 		for (const sighting of sightings) {
 			expect(sighting).toEqual({
 				listed: 0,
+				grid: 0,
 				total: 0,
 				waiting: 0,
 				inProjectList: 0,
@@ -132,8 +141,9 @@ describe('a large import', () => {
 		const staged = await rawCount(after);
 		expect(staged).toBeGreaterThan(0);
 		expect(staged).toBeLessThan(ROWS);
-		expect(await seen(after, project.id, annotator.id, admin)).toMatchObject({
+		expect(await seen(after, project, annotator.id, admin)).toMatchObject({
 			listed: 0,
+			grid: 0,
 			total: 0,
 			waiting: 0,
 			detail: false

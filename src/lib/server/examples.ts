@@ -1,11 +1,12 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { notStaged } from './import/staging';
+import { notStaged, staged } from './import/staging';
 import { dialectOf, type Db, type Queryable } from './db';
 import {
 	adjudication,
 	example,
 	exampleTag,
 	model,
+	project,
 	requirement,
 	review,
 	reviewRequirementRating,
@@ -32,7 +33,23 @@ function likePattern(text: string): string {
 
 /** What the examples page's filter selects, for a query that joins the current revision. */
 export function filterConditions(db: Queryable, projectId: number, filter: ExampleFilter): SQL[] {
-	const conditions: SQL[] = [eq(example.projectId, projectId), notStaged()];
+	return [notStaged(), ...filterTerms(db, projectId, filter)];
+}
+
+/**
+ * The filter's own terms, staged imports left in. `byBatch` keeps the planner off the
+ * project's indexes (a unary plus hides the column from them in SQLite and PostgreSQL alike),
+ * so that a query of staged rows finds them by their batch instead.
+ */
+function filterTerms(
+	db: Queryable,
+	projectId: number,
+	filter: ExampleFilter,
+	byBatch = false
+): SQL[] {
+	const conditions: SQL[] = [
+		byBatch ? sql`+${example.projectId} = ${projectId}` : eq(example.projectId, projectId)
+	];
 	if (filter.status) conditions.push(eq(example.status, filter.status));
 	if (filter.split) conditions.push(eq(example.split, filter.split));
 	if (filter.source) conditions.push(eq(example.source, filter.source));
@@ -140,29 +157,51 @@ export async function listExampleGrid(
 	filter: ExampleFilter,
 	order: ExampleGridOrder
 ): Promise<{ items: ExampleGridItem[]; total: number; pageSize: number }> {
-	const conditions = filterConditions(db, target.id, filter);
-	const rows = await db
-		.select({
-			id: example.id,
-			inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
-			outputPreview: sql<string | null>`substr(${revision.output}, 1, ${PREVIEW_CHARS})`,
-			status: example.status,
-			split: example.split,
-			source: example.source,
-			finalRating: example.finalRating,
-			reviewCount: example.reviewCount,
-			isGold: example.isGold,
-			goldRating: example.goldRating,
-			currentRevisionId: example.currentRevisionId,
-			createdAt: example.createdAt,
-			updatedAt: example.updatedAt
-		})
-		.from(example)
-		.leftJoin(revision, eq(revision.id, example.currentRevisionId))
-		.where(and(...conditions))
-		.orderBy(...gridOrder(order))
-		.limit(EXAMPLES_PAGE_SIZE)
-		.offset((order.page - 1) * EXAMPLES_PAGE_SIZE);
+	// The page's ids first, sorting narrow rows; then the previews of those fifty alone.
+	const where = and(...filterConditions(db, target.id, filter));
+	const offset = (order.page - 1) * EXAMPLES_PAGE_SIZE;
+	const pageIds = (
+		filter.q
+			? await db
+					.select({ id: example.id })
+					.from(example)
+					.leftJoin(revision, eq(revision.id, example.currentRevisionId))
+					.where(where)
+					.orderBy(...gridOrder(order))
+					.limit(EXAMPLES_PAGE_SIZE)
+					.offset(offset)
+			: await db
+					.select({ id: example.id })
+					.from(example)
+					.where(where)
+					.orderBy(...gridOrder(order))
+					.limit(EXAMPLES_PAGE_SIZE)
+					.offset(offset)
+	).map((r) => r.id);
+	const found =
+		pageIds.length === 0
+			? []
+			: await db
+					.select({
+						id: example.id,
+						inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
+						outputPreview: sql<string | null>`substr(${revision.output}, 1, ${PREVIEW_CHARS})`,
+						status: example.status,
+						split: example.split,
+						source: example.source,
+						finalRating: example.finalRating,
+						reviewCount: example.reviewCount,
+						isGold: example.isGold,
+						goldRating: example.goldRating,
+						currentRevisionId: example.currentRevisionId,
+						createdAt: example.createdAt,
+						updatedAt: example.updatedAt
+					})
+					.from(example)
+					.leftJoin(revision, eq(revision.id, example.currentRevisionId))
+					.where(inArray(example.id, pageIds));
+	const byId = new Map(found.map((r) => [r.id, r]));
+	const rows = pageIds.flatMap((id) => byId.get(id) ?? []);
 	const total = await countExamplesMatching(db, target.id, filter);
 	const ids = rows.map((r) => r.id);
 	const revisionIds = rows.flatMap((r) =>
@@ -572,16 +611,22 @@ export async function countExamplesMatching(
 	projectId: number,
 	filter: ExampleFilter
 ): Promise<number> {
-	return (
-		(
-			await db
-				.select({ n: count() })
-				.from(example)
-				.leftJoin(revision, eq(revision.id, example.currentRevisionId))
-				.where(and(...filterConditions(db, projectId, filter)))
-				.limit(1)
-		)[0]?.n ?? 0
-	);
+	// Every match less the staged ones, in one statement so both see the same moment: the
+	// first count reads an index alone where the filter allows, the second the few staged rows
+	// by their batch. The current revision is joined only for a text search.
+	const countOf = (where: SQL | undefined) => {
+		const query = db.select({ n: count() }).from(example);
+		return filter.q
+			? query.leftJoin(revision, eq(revision.id, example.currentRevisionId)).where(where)
+			: query.where(where);
+	};
+	const all = countOf(and(...filterTerms(db, projectId, filter)));
+	const inStaging = countOf(and(staged(), ...filterTerms(db, projectId, filter, true)));
+	const rows = await db
+		.select({ n: sql<number>`(${all}) - (${inStaging})`.mapWith(Number) })
+		.from(project)
+		.where(eq(project.id, projectId));
+	return rows[0]?.n ?? 0;
 }
 
 // SQLite takes at most 32,766 bound values in one statement.

@@ -22,6 +22,18 @@ export function notStaged(): SQL {
 	return sql`coalesce(${example.importId}, 0) not in (select ${importBatch.id} from ${importBatch} where ${importBatch.state} = 'staging')`;
 }
 
+/**
+ * The opposite: the example belongs to an import still being written. Few rows ever are, and
+ * they are found by their batch's index, so a count can take them away from one that reads
+ * no example row at all.
+ */
+export function staged(): SQL {
+	return inArray(
+		example.importId,
+		sql`(select ${importBatch.id} from ${importBatch} where ${importBatch.state} = 'staging')`
+	);
+}
+
 /** Removes a staging batch and everything written under it, a chunk at a time. */
 export async function discardStagedBatch(db: Db, batchId: number): Promise<void> {
 	await inSlices(
