@@ -86,6 +86,8 @@ test('an annotator reviews 10 examples with the keyboard alone', async ({ page, 
 		await expect(input).not.toHaveText(question);
 	}
 	await expect(page.getByText('Reviewed today: 10')).toBeVisible();
+	// Two of twelve are left for her: the repaired one waits for someone else's review.
+	await expect(page.getByText('Left for you: 2')).toBeVisible();
 	// The session's count and pace move with each review.
 	await expect(page.getByText(/This session: 10, \d+ s per item/)).toBeVisible();
 

@@ -58,7 +58,7 @@ describe('marking gold', () => {
 			finalRating: 4,
 			finalDecision: 'accept'
 		});
-		expect((await queueProgress(db, target.id, ann.id, T0)).leftInQueue).toBe(4);
+		expect((await queueProgress(db, target.id, ann.id, T0)).leftForYou).toBe(4);
 	});
 
 	it('a true rating under the threshold makes a rejected gold example', async () => {
@@ -248,7 +248,7 @@ describe('unmarking and re-queueing', () => {
 			claimable: true,
 			finalRating: null
 		});
-		expect((await queueProgress(db, target.id, ann.id, T0)).leftInQueue).toBe(5);
+		expect((await queueProgress(db, target.id, ann.id, T0)).leftForYou).toBe(5);
 	});
 
 	it('re-queue by filter passes over gold examples', async () => {

@@ -81,7 +81,7 @@ async function seen(db: Db, target: Project, userId: string, viewer: { id: strin
 		listed: (await listExamples(db, projectId, {})).items.length,
 		grid: (await listExampleGrid(db, target, {}, exampleGridSchema.parse({}))).total,
 		total: (await countByStatus(db, projectId)).total,
-		waiting: (await queueProgress(db, projectId, userId, T0)).leftInQueue,
+		waiting: (await queueProgress(db, projectId, userId, T0)).leftForYou,
 		inProjectList:
 			(await listProjectsForUser(db, { id: viewer.id, role: 'admin' })).find(
 				(p) => p.id === projectId

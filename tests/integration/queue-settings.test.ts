@@ -116,7 +116,7 @@ describe('queue progress', () => {
 		});
 		expect(await queueProgress(db, target.id, admin.id, T0)).toEqual({
 			reviewedToday: 0,
-			leftInQueue: QUEUE_COUNT_CAP,
+			leftForYou: QUEUE_COUNT_CAP,
 			moreThanCap: true
 		});
 	});

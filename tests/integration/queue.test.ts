@@ -386,7 +386,35 @@ describe('admin and housekeeping', () => {
 });
 
 describe('progress', () => {
-	it('counts this user’s reviews of today (UTC) in the project, and claimable examples', async () => {
+	it('leaves out of a person’s count what they reviewed, skipped or wrote, which others still see', async () => {
+		const { db, target, ids } = await setup({ reviewsRequired: 2 }, answered(4));
+		const [ann, bea] = [await makeUser(db, 'annotator'), await makeUser(db, 'annotator')];
+		const left = async (userId: string) =>
+			(await queueProgress(db, target.id, userId, T0)).leftForYou;
+
+		const first = (await claimNext(db, target.id, ann.id, T0))!;
+		expect((await submitReview(db, target.id, ann.id, reviewSubmission(first), T0)).ok).toBe(true);
+		const second = (await claimNext(db, target.id, ann.id, T0))!;
+		expect(await skipExample(db, target.id, ann.id, second.exampleId, T0)).toBe(true);
+		const third = (await claimNext(db, target.id, ann.id, T0))!;
+		const repaired = await submitReview(
+			db,
+			target.id,
+			ann.id,
+			reviewSubmission(third, { decision: 'repair', rating: 2, output: 'a better answer' }),
+			T0
+		);
+		expect(repaired.ok).toBe(true);
+
+		// Ann reviewed one, skipped one and wrote the repair of a third: one is left for her.
+		expect(await left(ann.id)).toBe(1);
+		// Bea sees all four: the first still needs a second review, the repair its first.
+		expect(await left(bea.id)).toBe(4);
+		expect(new Set([first, second, third].map((c) => c.exampleId)).size).toBe(3);
+		expect(ids).toHaveLength(4);
+	});
+
+	it('counts this user’s reviews of today (UTC) in the project, and the examples left for them', async () => {
 		const { db, admin, target } = await setup({}, answered(4));
 		const elsewhere = await makeProject(db, admin.id, { name: 'Elsewhere' });
 		await importRows(db, elsewhere, answered(1, 10));
@@ -397,7 +425,7 @@ describe('progress', () => {
 
 		expect(await queueProgress(db, target.id, annotator.id, T0)).toEqual({
 			reviewedToday: 0,
-			leftInQueue: 4,
+			leftForYou: 4,
 			moreThanCap: false
 		});
 		const review = async (userId: string, projectId: number, now: Date) => {
@@ -413,7 +441,7 @@ describe('progress', () => {
 
 		expect(await queueProgress(db, target.id, annotator.id, T0)).toEqual({
 			reviewedToday: 1,
-			leftInQueue: 1,
+			leftForYou: 1,
 			moreThanCap: false
 		});
 		expect(

@@ -13,15 +13,19 @@ import {
 	not,
 	notInArray,
 	or,
-	sql
+	sql,
+	type Placeholder
 } from 'drizzle-orm';
 import { preparedInTransaction, preparedRead, type Db, changedRows } from './db';
 import { example, lease, project, review, reviewSkip, revision, type Project } from './db/schema';
 import { notStaged } from './import/staging';
 
 const MINUTE_MS = 60_000;
-/** The queue length is counted exactly up to this many, then shown as "1,000+". */
-export const QUEUE_COUNT_CAP = 1000;
+/**
+ * What is left for an annotator is counted exactly up to this many, then shown as "200+":
+ * the count runs with every claim, and each example counted costs lookups of its own.
+ */
+export const QUEUE_COUNT_CAP = 200;
 
 export function leaseExpiry(target: Pick<Project, 'leaseMinutes'>, now: Date): Date {
 	return new Date(now.getTime() + target.leaseMinutes * MINUTE_MS);
@@ -99,9 +103,22 @@ function servableTo(userId: string, at: number, skip: number[]) {
 	return [
 		skip.length > 0 ? notInArray(example.id, skip) : undefined,
 		sql`not exists (select 1 from ${lease} where ${lease.exampleId} = ${example.id} and ${lease.userId} = ${userId} and ${lease.leaseExpiresAt} > ${at})`,
-		sql`not exists (select 1 from ${review} where ${review.revisionId} = ${example.currentRevisionId} and ${review.userId} = ${userId})`,
+		...leftFor(userId)
+	];
+}
+
+/**
+ * The current revision is one this annotator has neither reviewed, skipped, nor written:
+ * nobody judges their own repair; an importer may review what they imported. A count may
+ * trust `reviewCount` (the reviews of the current revision, which the invariant checks
+ * watch) to decide most of a queue without a lookup; the claim, which rule 1 rests on, asks
+ * the reviews themselves.
+ */
+function leftFor(userId: string | Placeholder, trustReviewCount = false) {
+	const reviewed = sql`exists (select 1 from ${review} where ${review.revisionId} = ${example.currentRevisionId} and ${review.userId} = ${userId})`;
+	return [
+		trustReviewCount ? sql`(${example.reviewCount} = 0 or not ${reviewed})` : sql`not ${reviewed}`,
 		sql`not exists (select 1 from ${reviewSkip} where ${reviewSkip.revisionId} = ${example.currentRevisionId} and ${reviewSkip.userId} = ${userId})`,
-		// Nobody judges their own repair; an importer may review what they imported.
 		sql`not exists (select 1 from ${revision} where ${revision.id} = ${example.currentRevisionId} and ${revision.authorKind} = 'user' and ${revision.authorUserId} = ${userId})`
 	];
 }
@@ -377,7 +394,10 @@ export function startOfUtcDay(now: Date): Date {
 	return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
-/** The annotator's progress: reviews today (UTC) in this project, and examples still waiting. */
+/**
+ * The annotator's progress: reviews today (UTC) in this project, and the examples still
+ * waiting that are left for them (not yet reviewed, skipped or written by them).
+ */
 // Asked with every claim: prepared once.
 const progressStatements = preparedRead((q) => {
 	// Counted up to a cap: the figure is shown on every claim, and an exact count of a queue
@@ -389,7 +409,8 @@ const progressStatements = preparedRead((q) => {
 			and(
 				eq(example.projectId, sql.placeholder('projectId')),
 				eq(example.claimable, true),
-				notStaged()
+				notStaged(),
+				...leftFor(sql.placeholder('userId'), true)
 			)
 		)
 		// In the oldest-first queue index's order, so that the rows of an import about to be
@@ -419,10 +440,10 @@ export async function queueProgress(db: Db, projectId: number, userId: string, n
 	const since = startOfUtcDay(now).getTime();
 	const reviewedToday =
 		(await statements.reviewedSince.execute({ userId, projectId, since }))[0]?.n ?? 0;
-	const leftInQueue = (await statements.waiting.execute({ projectId }))[0]?.n ?? 0;
+	const leftForYou = (await statements.waiting.execute({ projectId, userId }))[0]?.n ?? 0;
 	return {
 		reviewedToday,
-		leftInQueue: Math.min(leftInQueue, QUEUE_COUNT_CAP),
-		moreThanCap: leftInQueue > QUEUE_COUNT_CAP
+		leftForYou: Math.min(leftForYou, QUEUE_COUNT_CAP),
+		moreThanCap: leftForYou > QUEUE_COUNT_CAP
 	};
 }

@@ -9,7 +9,7 @@ export type Item = {
 	output: string | null;
 	submissionKey: string;
 };
-export type Progress = { reviewedToday: number; leftInQueue: number; moreThanCap: boolean };
+export type Progress = { reviewedToday: number; leftForYou: number; moreThanCap: boolean };
 
 async function postJson<T>(url: string, body: unknown): Promise<T> {
 	const response = await fetch(url, {
