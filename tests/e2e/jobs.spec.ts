@@ -203,6 +203,15 @@ test('an admin grows a topic tree, edits it and the drafts, then asks for output
 
 	await page.getByRole('button', { name: 'Draft inputs for each leaf' }).click();
 	await expect(page.getByRole('heading', { name: 'Drafted inputs (2)' })).toBeVisible();
+	// Each branch counts what is under it, and folds away.
+	await expect(page.getByLabel('Topic “refunds”')).toHaveAccessibleDescription(
+		'1 subtopic · 1 leaf · 2 inputs'
+	);
+	await expect(page.getByLabel('Topic “late refunds”')).toHaveAccessibleDescription('2 inputs');
+	await page.getByRole('button', { name: 'Collapse “refunds”' }).click();
+	await expect(page.getByLabel('Topic “late refunds”')).toBeHidden();
+	await page.getByRole('button', { name: 'Expand “refunds”' }).click();
+	await expect(page.getByLabel('Topic “late refunds”')).toBeVisible();
 	await page.getByLabel('Input 1').fill('My refund is three weeks late.');
 	await page.getByRole('button', { name: 'Save' }).first().click();
 	await expect(page.getByText('Input saved.')).toBeVisible();
