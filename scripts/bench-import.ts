@@ -102,7 +102,10 @@ const pages = {
 };
 // The examples grid the page shows: numbered pages with the filter's total, sorted by a column.
 const grid = (filter: ExampleFilter, order: Record<string, string> = {}) =>
-	timeMs(async () => await listExampleGrid(db, project, filter, exampleGridSchema.parse(order)));
+	timeMs(
+		async () =>
+			await listExampleGrid(db, project, filter, exampleGridSchema.parse(order), { role: 'admin' })
+	);
 const grids = {
 	grid_first_page_ms: await grid({}),
 	grid_deep_page_ms: await grid({}, { page: '1000' }),

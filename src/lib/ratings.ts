@@ -140,11 +140,19 @@ export function statusReason(
 	if (facts.isGold && facts.goldRating !== null) {
 		return `Gold: true rating ${ratingText(rules.ratingScale, facts.goldRating)}`;
 	}
-	const rating = finalRating === null ? null : ratingText(rules.ratingScale, finalRating);
-	if (facts.adjudicated) return rating ? `Adjudicated: ${rating}` : 'Adjudicated';
+	if (finalRating === null) {
+		if (facts.adjudicated) return 'Adjudicated';
+		return status === 'accepted' ? 'Accepted by its reviewers' : 'Rejected by its reviewers';
+	}
+	const rating = ratingText(rules.ratingScale, finalRating);
+	if (facts.adjudicated) return `Adjudicated: ${rating}`;
 	const threshold = ratingLabel(rules.ratingScale, rules.threshold);
-	if (status === 'accepted') return `${rating} meets ${threshold}`;
-	if (finalRating !== null && finalRating < rules.threshold)
-		return `${rating} is below ${threshold}`;
-	return 'Its reviewers rejected it';
+	const clears = finalRating >= rules.threshold;
+	if (status === 'accepted') {
+		// The threshold may have been raised since the reviews came in.
+		return clears
+			? `${rating} meets ${threshold}`
+			: `${rating}, accepted under an earlier threshold`;
+	}
+	return clears ? 'Its reviewers rejected it' : `${rating} is below ${threshold}`;
 }

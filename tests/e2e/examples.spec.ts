@@ -93,3 +93,35 @@ test('Cancel on the grid’s confirmation leaves every example as it was', async
 		.where(and(eq(example.projectId, project.id), eq(example.status, 'accepted')));
 	expect(accepted).toHaveLength(2);
 });
+
+test('without JavaScript the grid still sorts, ticks, confirms and re-queues', async ({
+	browser
+}) => {
+	const { db, admin, project } = await acceptedProject('Grid no script', 3);
+	const context = await browser.newContext({ javaScriptEnabled: false });
+	await logInAs(context, admin.id);
+	const page = await context.newPage();
+	await page.goto(`/projects/${project.id}/examples`);
+
+	const grid = page.getByRole('table', { name: 'Examples' });
+	await grid.getByRole('link', { name: '# ↓' }).click();
+	await expect(grid.getByRole('row').nth(1)).toContainText('Tune question 1?');
+	await grid
+		.getByRole('checkbox', { name: /^Choose example/ })
+		.nth(0)
+		.check();
+	await page.getByText('Actions for').click();
+	await page.getByRole('button', { name: 'Re-queue for fresh reviews…' }).click();
+	const confirmation = page.getByRole('region', { name: 'Re-queue 1 example?' });
+	await expect(confirmation).toBeVisible();
+	await confirmation.getByRole('button', { name: 'Re-queue 1 example' }).click();
+	await expect(page.getByText('Re-queued 1 example: it waits for fresh reviews.')).toBeVisible();
+	await expect(page.getByRole('region', { name: 'Re-queue 1 example?' })).toBeHidden();
+
+	const queued = await db
+		.select({ input: example.input })
+		.from(example)
+		.where(and(eq(example.projectId, project.id), eq(example.status, 'queued')));
+	expect(queued).toEqual([{ input: 'Tune question 1?' }]);
+	await context.close();
+});

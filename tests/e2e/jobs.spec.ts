@@ -208,9 +208,11 @@ test('an admin grows a topic tree, edits it and the drafts, then asks for output
 		'1 subtopic · 1 leaf · 2 inputs'
 	);
 	await expect(page.getByLabel('Topic “late refunds”')).toHaveAccessibleDescription('2 inputs');
-	await page.getByRole('button', { name: 'Collapse “refunds”' }).click();
+	const branch = page.getByRole('button', { name: 'Subtopics of “refunds”' });
+	await branch.click();
+	await expect(branch).toHaveAttribute('aria-expanded', 'false');
 	await expect(page.getByLabel('Topic “late refunds”')).toBeHidden();
-	await page.getByRole('button', { name: 'Expand “refunds”' }).click();
+	await branch.click();
 	await expect(page.getByLabel('Topic “late refunds”')).toBeVisible();
 	await page.getByLabel('Input 1').fill('My refund is three weeks late.');
 	await page.getByRole('button', { name: 'Save' }).first().click();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adjudicate } from '$lib/server/adjudication';
+import { markGold } from '$lib/server/gold';
 import { EXAMPLES_PAGE_SIZE, listExampleGrid } from '$lib/server/examples';
 import { addMember } from '$lib/server/projects';
 import { claimNext } from '$lib/server/queue';
@@ -16,6 +17,7 @@ import {
 import { testDb } from '../support/database';
 
 const order = (fields: Record<string, string> = {}) => exampleGridSchema.parse(fields);
+const admin = { role: 'admin' } as const;
 
 describe('the examples grid', () => {
 	/**
@@ -67,7 +69,7 @@ describe('the examples grid', () => {
 	it('says why each example has its status', async () => {
 		const { db, target, idOf } = await reviewedProject();
 
-		const { items, total } = await listExampleGrid(db, target, {}, order());
+		const { items, total } = await listExampleGrid(db, target, {}, order(), admin);
 
 		expect(total).toBe(6);
 		const reasonOf = (input: string) => items.find((i) => i.id === idOf(input))?.statusReason;
@@ -91,7 +93,7 @@ describe('the examples grid', () => {
 		);
 		expect(resolved.ok).toBe(true);
 
-		const { items } = await listExampleGrid(db, target, { status: 'accepted' }, order());
+		const { items } = await listExampleGrid(db, target, { status: 'accepted' }, order(), admin);
 
 		expect(items.map((i) => [i.id, i.statusReason])).toEqual([
 			[idOf('split'), 'Adjudicated: 4 stars'],
@@ -99,10 +101,21 @@ describe('the examples grid', () => {
 		]);
 	});
 
+	it('tells only an admin which examples are gold', async () => {
+		const { db, target, idOf } = await reviewedProject();
+		expect((await markGold(db, target.id, idOf('good'), 5, minutesAfter(30))).ok).toBe(true);
+		const reasonAs = async (role: 'admin' | 'annotator') =>
+			(await listExampleGrid(db, target, { ids: [idOf('good')] }, order(), { role })).items[0]
+				.statusReason;
+
+		expect(await reasonAs('admin')).toBe('Gold: true rating 5 stars');
+		expect(await reasonAs('annotator')).toBe('5 stars meets 4 stars');
+	});
+
 	it('sorts by reviews, final rating and last activity, either way, id breaking ties', async () => {
 		const { db, target, idOf } = await reviewedProject();
 		const sorted = async (fields: Record<string, string>) =>
-			(await listExampleGrid(db, target, {}, order(fields))).items.map((i) => i.id);
+			(await listExampleGrid(db, target, {}, order(fields), admin)).items.map((i) => i.id);
 
 		expect(await sorted({ sort: 'reviews' })).toEqual(
 			['split', 'poor', 'good', 'half', 'unanswered', 'fresh'].map(idOf)
@@ -134,11 +147,11 @@ describe('the examples grid', () => {
 		);
 		const ids = await exampleIds(db, target.id);
 
-		const second = await listExampleGrid(db, target, {}, order({ page: '2' }));
+		const second = await listExampleGrid(db, target, {}, order({ page: '2' }), admin);
 		expect(second.total).toBe(count);
 		expect(second.items.map((i) => i.id)).toEqual(ids.slice(0, 7).reverse());
 
-		const chosen = await listExampleGrid(db, target, { ids: [ids[3], ids[40]] }, order());
+		const chosen = await listExampleGrid(db, target, { ids: [ids[3], ids[40]] }, order(), admin);
 		expect(chosen.total).toBe(2);
 		expect(chosen.items.map((i) => i.id)).toEqual([ids[40], ids[3]]);
 	});

@@ -79,7 +79,8 @@ async function seen(db: Db, target: Project, userId: string, viewer: { id: strin
 	const firstStaged = (await db.select({ id: example.id }).from(example).limit(1))[0];
 	return {
 		listed: (await listExamples(db, projectId, {})).items.length,
-		grid: (await listExampleGrid(db, target, {}, exampleGridSchema.parse({}))).total,
+		grid: (await listExampleGrid(db, target, {}, exampleGridSchema.parse({}), { role: 'admin' }))
+			.total,
 		total: (await countByStatus(db, projectId)).total,
 		waiting: (await queueProgress(db, projectId, userId, T0)).leftForYou,
 		inProjectList:

@@ -227,6 +227,15 @@ describe('statusReason', () => {
 		);
 	});
 
+	it('says when an accepted example no longer meets a threshold raised since', () => {
+		expect(statusReason({ ...facts, status: 'accepted', finalRating: 3 }, rules)).toBe(
+			'3 stars, accepted under an earlier threshold'
+		);
+		expect(statusReason({ ...facts, status: 'rejected', finalRating: null }, rules)).toBe(
+			'Rejected by its reviewers'
+		);
+	});
+
 	it('puts gold and adjudication before the reviews', () => {
 		expect(statusReason({ ...facts, status: 'accepted', isGold: true, goldRating: 5 }, rules)).toBe(
 			'Gold: true rating 5 stars'

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const blankToUndefined = (value: unknown) => (value === '' || value === null ? undefined : value);
 
-/** The most examples a person ticks on the list for one action: a few pages' worth. */
+/** The most ticked examples one request carries: a page is fifty, and a hand-made link more. */
 export const SELECTION_MAX = 200;
 
 /** The examples page's filters, read from the query string. */

@@ -83,6 +83,18 @@ export type ExampleListItem = {
 	tags: string[];
 };
 
+/** What a list of examples shows of each, the current revision joined. */
+const listColumns = {
+	id: example.id,
+	inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
+	outputPreview: sql<string | null>`substr(${revision.output}, 1, ${PREVIEW_CHARS})`,
+	status: example.status,
+	split: example.split,
+	source: example.source,
+	finalRating: example.finalRating,
+	createdAt: example.createdAt
+};
+
 /**
  * One page of a project's examples, newest first, by keyset on id: `before` pages on to
  * older ones, `after` back to newer ones. Every filter runs on an index, so a page costs
@@ -94,16 +106,7 @@ export async function listExamples(db: Db, projectId: number, filter: ExampleFil
 	if (filter.before) conditions.push(lt(example.id, filter.before));
 	else if (filter.after) conditions.push(gt(example.id, filter.after));
 	const rows = await db
-		.select({
-			id: example.id,
-			inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
-			outputPreview: sql<string | null>`substr(${revision.output}, 1, ${PREVIEW_CHARS})`,
-			status: example.status,
-			split: example.split,
-			source: example.source,
-			finalRating: example.finalRating,
-			createdAt: example.createdAt
-		})
+		.select(listColumns)
 		.from(example)
 		.leftJoin(revision, eq(revision.id, example.currentRevisionId))
 		.where(and(...conditions))
@@ -149,13 +152,15 @@ function gridOrder(order: ExampleGridOrder): SQL[] {
 
 /**
  * One page of the examples grid: a filter, sorted by a column, with the count of all that
- * match and why each example has its status.
+ * match and why each example has its status. Only an admin is told which examples are gold:
+ * annotators are served them like any other.
  */
 export async function listExampleGrid(
 	db: Db,
 	target: Pick<Project, 'id' | 'ratingScale' | 'threshold' | 'aggregation' | 'reviewsRequired'>,
 	filter: ExampleFilter,
-	order: ExampleGridOrder
+	order: ExampleGridOrder,
+	viewer: { role: Role }
 ): Promise<{ items: ExampleGridItem[]; total: number; pageSize: number }> {
 	// The page's ids first, sorting narrow rows; then the previews of those fifty alone.
 	const where = and(...filterConditions(db, target.id, filter));
@@ -183,18 +188,11 @@ export async function listExampleGrid(
 			? []
 			: await db
 					.select({
-						id: example.id,
-						inputPreview: sql<string>`substr(${example.input}, 1, ${PREVIEW_CHARS})`,
-						outputPreview: sql<string | null>`substr(${revision.output}, 1, ${PREVIEW_CHARS})`,
-						status: example.status,
-						split: example.split,
-						source: example.source,
-						finalRating: example.finalRating,
+						...listColumns,
 						reviewCount: example.reviewCount,
 						isGold: example.isGold,
 						goldRating: example.goldRating,
 						currentRevisionId: example.currentRevisionId,
-						createdAt: example.createdAt,
 						updatedAt: example.updatedAt
 					})
 					.from(example)
@@ -236,8 +234,8 @@ export async function listExampleGrid(
 				hasOutput: row.outputPreview !== null,
 				reviewCount: row.reviewCount,
 				finalRating: row.finalRating,
-				isGold,
-				goldRating,
+				isGold: viewer.role === 'admin' && isGold,
+				goldRating: viewer.role === 'admin' ? goldRating : null,
 				adjudicated: currentRevisionId !== null && adjudicatedRevisions.has(currentRevisionId),
 				reviews: reviews.filter((r) => r.revisionId === currentRevisionId)
 			},

@@ -51,8 +51,19 @@ export const load: PageServerLoad = async (event) => {
 		delete filter.job;
 	}
 	const db = event.locals.db;
-	const found = await listExampleGrid(db, project, filter, order);
-	const confirming = BULK_ACTIONS.find((action) => action === params.get('confirm')) ?? null;
+	const found = await listExampleGrid(db, project, filter, order, user);
+	const pages = Math.ceil(found.total / found.pageSize);
+	if (found.items.length === 0 && order.page > pages && pages > 0) {
+		// A page past the end (the list shrank, or a hand-edited link) shows the last one.
+		const last = new URL(event.url);
+		last.searchParams.set('page', String(pages));
+		redirect(307, `${last.pathname}${last.search}`);
+	}
+	// An action is offered only on a filter that could be read: never on everything instead.
+	const readable = parsed.success && ordered.success;
+	const confirming = readable
+		? (BULK_ACTIONS.find((action) => action === params.get('confirm')) ?? null)
+		: null;
 	return {
 		filter,
 		order,
