@@ -234,6 +234,13 @@ const table: Row[] = [
 	// come with a session cookie, which the API takes as a token is taken.
 	{ route: '/api/v1/openapi.json', method: 'GET', expect: everyone(200) },
 	{ route: '/api/v1/projects', method: 'GET', expect: { ...everyone(200), anonymous: 401 } },
+	// Creating a project belongs to no project: an annotator is refused, an empty body is not one.
+	{
+		route: '/api/v1/projects',
+		method: 'POST',
+		expect: { anonymous: 401, outsider: 403, member: 403, admin: 400 }
+	},
+	{ route: '/api/v1/projects/[id=integer]', method: 'GET', expect: apiMember },
 	{ route: '/api/v1/projects/[id=integer]/examples', method: 'GET', expect: apiMember },
 	// An empty body is not a file of examples.
 	{ route: '/api/v1/projects/[id=integer]/examples', method: 'POST', expect: apiAdminInput },

@@ -46,6 +46,13 @@ export function apiUser(event: Event): SessionUser {
 	return user;
 }
 
+/** An admin's token, for what no project holds (creating one, the users). */
+export function apiAdmin(event: Event): SessionUser {
+	const user = apiUser(event);
+	if (user.role !== 'admin') error(403, 'This endpoint is for admins only.');
+	return user;
+}
+
 export async function apiMember(event: Event, projectId: number) {
 	const user = apiUser(event);
 	const project = await getProjectForUser(event.locals.db, projectId, user);

@@ -1,5 +1,9 @@
 // The OpenAPI description of /api/v1. Every route needs a bearer token (a personal access token
 // made on the Account page); errors are JSON: {"message", "issues"?: {field: [messages]}}.
+// The operations in api/contract.ts are generated from their zod schemas; the rest are still
+// written here by hand, and move there one by one.
+import { z } from 'zod';
+import { OPERATIONS, type Operation } from '../api/contract';
 
 const error = { $ref: '#/components/responses/Error' };
 const project = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
@@ -28,7 +32,7 @@ const FINE_TUNE = {
 	}
 };
 
-export const OPENAPI_DOCUMENT = {
+const HAND_WRITTEN = {
 	openapi: '3.1.0',
 	info: { title: 'Winnow API', version: '1' },
 	servers: [{ url: '/api/v1' }],
@@ -72,12 +76,6 @@ export const OPENAPI_DOCUMENT = {
 		}
 	},
 	paths: {
-		'/projects': {
-			get: {
-				summary: 'The projects the token may see',
-				responses: { '200': { description: 'Projects' }, '401': error }
-			}
-		},
 		'/projects/{id}/examples': {
 			get: {
 				summary: 'A page of examples, newest first (members)',
@@ -489,3 +487,66 @@ export const OPENAPI_DOCUMENT = {
 		}
 	}
 } as const;
+
+/** A zod schema as the JSON Schema (draft 2020-12, which OpenAPI 3.1 uses) it stands for. */
+function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): object {
+	// Transforms (a form's checkbox, a blank that means "none") have no JSON Schema: any value.
+	const described: Record<string, unknown> = z.toJSONSchema(schema, {
+		io,
+		unrepresentable: 'any'
+	});
+	// The document states its dialect once, not in every schema.
+	delete described.$schema;
+	return described;
+}
+
+function parametersOf(fields: z.ZodObject | undefined, where: 'path' | 'query') {
+	return Object.entries(fields?.shape ?? {}).map(([name, field]) => ({
+		name,
+		in: where,
+		required: where === 'path' || !(field as z.ZodType).safeParse(undefined).success,
+		schema: jsonSchemaOf(field as z.ZodType, 'output')
+	}));
+}
+
+function describedOperation(operationId: string, operation: Operation) {
+	const parameters = [
+		...parametersOf(operation.params, 'path'),
+		...parametersOf(operation.query, 'query')
+	];
+	return {
+		operationId,
+		summary: operation.summary,
+		...(parameters.length > 0 ? { parameters } : {}),
+		...(operation.body
+			? {
+					requestBody: {
+						required: true,
+						content: { 'application/json': { schema: jsonSchemaOf(operation.body, 'input') } }
+					}
+				}
+			: {}),
+		responses: Object.fromEntries(
+			Object.entries(operation.responses).map(([status, response]) => [
+				status,
+				{
+					description: response.description,
+					content: { 'application/json': { schema: jsonSchemaOf(response.schema, 'output') } }
+				}
+			])
+		)
+	};
+}
+
+function withGeneratedPaths() {
+	const paths: Record<string, Record<string, object>> = structuredClone(HAND_WRITTEN.paths);
+	for (const [operationId, operation] of Object.entries(OPERATIONS) as [string, Operation][]) {
+		paths[operation.path] = {
+			...paths[operation.path],
+			[operation.method]: describedOperation(operationId, operation)
+		};
+	}
+	return { ...HAND_WRITTEN, paths };
+}
+
+export const OPENAPI_DOCUMENT = withGeneratedPaths();

@@ -4,6 +4,7 @@ import { example, project, projectMember, requirement, user, type Project } from
 import { refreshTriage } from './judges/triage';
 import { notStaged } from './import/staging';
 import type { ProjectInput } from '../schemas/project';
+import type { ProjectView } from '../api/contract';
 import type { SessionUser } from './auth';
 import { checkJsonSchema } from '../jsonSchema';
 import { labelLines, labelOutputSchema, parseLabelLines, type LabelSet } from '../schemas/labels';
@@ -263,6 +264,27 @@ export async function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id'
 			.reduce((sum, c) => sum + c.n, 0);
 		return { ...r, total, waiting };
 	});
+}
+
+/** A project as the API shows it: its task definition, requirements and queue rules. */
+export async function describeProject(db: Db, target: Project): Promise<ProjectView> {
+	return {
+		id: target.id,
+		name: target.name,
+		instruction: target.instruction,
+		inputKind: target.inputKind,
+		inputSchema: target.inputSchema,
+		outputKind: target.outputKind,
+		outputSchema: target.outputSchema,
+		ratingScale: target.ratingScale,
+		threshold: target.threshold,
+		reviewsRequired: target.reviewsRequired,
+		aggregation: target.aggregation,
+		splits: { train: target.splitTrain, val: target.splitVal, test: target.splitTest },
+		requirements: await listRequirements(db, target.id),
+		createdAt: target.createdAt.toISOString(),
+		updatedAt: target.updatedAt.toISOString()
+	};
 }
 
 export async function listRequirements(db: Db, projectId: number) {

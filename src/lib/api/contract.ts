@@ -1,0 +1,118 @@
+// The API's operations described once, in zod: what each takes (path, query, body) and what it
+// answers for each status. The routes parse with these schemas, the OpenAPI document is
+// generated from them (server/openapi.ts), and the contract test checks every answer against
+// the document. Operations not yet described here are still written by hand in openapi.ts.
+import { z } from 'zod';
+import { projectSchema } from '../schemas/project';
+
+/** Every error: what went wrong overall and, per field, what is wrong with it. */
+export const apiErrorSchema = z
+	.object({
+		message: z.string(),
+		issues: z.record(z.string(), z.array(z.string())).optional()
+	})
+	.meta({ description: 'What went wrong, and per field why' });
+
+const timestamp = z.iso.datetime({ offset: true });
+const RATING_SCALES = ['five_star', 'pass_fail', 'pass_fail_critical'] as const;
+const OUTPUT_KINDS = ['text', 'json', 'turn', 'labels'] as const;
+
+const projectSummarySchema = z.object({
+	id: z.number().int(),
+	name: z.string(),
+	ratingScale: z.enum(RATING_SCALES),
+	outputKind: z.enum(OUTPUT_KINDS),
+	updatedAt: timestamp,
+	/** Examples in the project, and those still waiting for reviews. */
+	total: z.number().int(),
+	waiting: z.number().int()
+});
+
+export const projectViewSchema = z.object({
+	id: z.number().int(),
+	name: z.string(),
+	instruction: z.string(),
+	inputKind: z.enum(['text', 'json', 'conversation']),
+	inputSchema: z.string().nullable(),
+	outputKind: z.enum(OUTPUT_KINDS),
+	outputSchema: z.string().nullable(),
+	ratingScale: z.enum(RATING_SCALES),
+	threshold: z.number().int(),
+	reviewsRequired: z.number().int(),
+	aggregation: z.enum(['mean', 'median', 'majority']),
+	splits: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
+	requirements: z.array(
+		z.object({ id: z.number().int(), name: z.string(), description: z.string() })
+	),
+	createdAt: timestamp,
+	updatedAt: timestamp
+});
+export type ProjectView = z.infer<typeof projectViewSchema>;
+
+/**
+ * A project as a script creates it: the project form's fields and rules, with its defaults for
+ * what is left out (text in and out, five stars, a threshold of 4, one review, 80/10/10).
+ */
+export const projectCreateSchema = projectSchema;
+
+const projectPath = z.object({ id: z.coerce.number().int().positive() });
+
+type Responses = Record<number, { description: string; schema: z.ZodType }>;
+export type Operation = {
+	method: 'get' | 'post' | 'patch' | 'delete';
+	path: string;
+	summary: string;
+	/** Who may call it: anyone with a token, a member of the project, or an admin. */
+	access: 'user' | 'member' | 'admin';
+	params?: z.ZodObject;
+	query?: z.ZodObject;
+	body?: z.ZodType;
+	responses: Responses;
+};
+
+const refused = (more: Responses = {}): Responses => ({
+	401: { description: 'No token, or not a valid one', schema: apiErrorSchema },
+	...more
+});
+const notFound = { 404: { description: 'No such project for this token', schema: apiErrorSchema } };
+
+export const OPERATIONS = {
+	listProjects: {
+		method: 'get',
+		path: '/projects',
+		summary: 'The projects the token may see',
+		access: 'user',
+		responses: {
+			200: {
+				description: 'The projects, by name',
+				schema: z.object({ projects: z.array(projectSummarySchema) })
+			},
+			...refused()
+		}
+	},
+	createProject: {
+		method: 'post',
+		path: '/projects',
+		summary: 'Creates a project with its task definition and requirements (admins)',
+		access: 'admin',
+		body: projectCreateSchema,
+		responses: {
+			201: { description: 'The project as created', schema: projectViewSchema },
+			400: { description: 'The body breaks a rule; nothing was created', schema: apiErrorSchema },
+			...refused({ 403: { description: 'Not an admin', schema: apiErrorSchema } })
+		}
+	},
+	getProject: {
+		method: 'get',
+		path: '/projects/{id}',
+		summary: 'A project’s task definition, requirements and queue rules',
+		access: 'member',
+		params: projectPath,
+		responses: {
+			200: { description: 'The project', schema: projectViewSchema },
+			...refused(notFound)
+		}
+	}
+} satisfies Record<string, Operation>;
+
+export type OperationId = keyof typeof OPERATIONS;

@@ -1,0 +1,183 @@
+// The API's contract, checked against the built server: every operation the OpenAPI document
+// generates from its zod schemas is called with good and bad input, each answer's status must
+// be one the document declares, and its body must validate against the document's schema for
+// that status (ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses).
+import { expect, request, test } from '@playwright/test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { OperationId } from '../../src/lib/api/contract';
+import { createApiToken } from '../../src/lib/server/apiTokens';
+import { addMember, createProject } from '../../src/lib/server/projects';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
+import { BASE_URL, e2eDb, ensureUser } from '../support/e2e';
+
+type Call = {
+	/** Whose token, or none. */
+	as: 'admin' | 'member' | 'outsider' | null;
+	params?: Record<string, string | number>;
+	body?: unknown;
+	status: number;
+};
+
+/**
+ * The operations still written by hand in openapi.ts, which the contract cannot check yet.
+ * This list only shrinks: an operation moved into api/contract.ts leaves it.
+ */
+const HAND_WRITTEN = [
+	'get /projects/{id}/examples',
+	'post /projects/{id}/examples',
+	'get /projects/{id}/examples/{exampleId}',
+	'get /projects/{id}/agreement',
+	'get /projects/{id}/comparisons',
+	'post /projects/{id}/comparisons',
+	'post /projects/{id}/comparisons/{comparisonId}/gold',
+	'get /projects/{id}/jobs',
+	'post /projects/{id}/jobs',
+	'get /projects/{id}/jobs/{jobId}',
+	'get /projects/{id}/datasets/{datasetId}/export',
+	'get /projects/{id}/evaluations',
+	'post /projects/{id}/evaluations',
+	'get /projects/{id}/fine-tunes',
+	'post /projects/{id}/fine-tunes',
+	'get /projects/{id}/fine-tunes/{fineTuneId}',
+	'get /projects/{id}/judges',
+	'post /projects/{id}/judges',
+	'get /projects/{id}/judges/{judgeId}',
+	'post /projects/{id}/judges/{judgeId}/runs',
+	'get /projects/{id}/iterations',
+	'post /projects/{id}/iterations',
+	'get /projects/{id}/iterations/compare'
+];
+
+type Described = {
+	operationId?: string;
+	responses: Record<string, { content?: { 'application/json'?: { schema: object } } }>;
+};
+
+test('every described operation answers only the statuses and shapes the document declares', async () => {
+	const db = e2eDb();
+	const admin = await ensureUser('contract-admin', 'admin');
+	const member = await ensureUser('contract-member', 'annotator');
+	const outsider = await ensureUser('contract-outsider', 'annotator');
+	const project = await createProject(
+		db,
+		projectSchema.parse({
+			...DEFAULT_PROJECT_VALUES,
+			name: `Contract ${Date.now()}`,
+			requirements: [{ name: 'Correct', description: 'Says what is true.' }]
+		}),
+		admin.id
+	);
+	await addMember(db, project.id, member.id);
+	const tokens = {
+		admin: (await createApiToken(db, admin.id, 'contract')).token,
+		member: (await createApiToken(db, member.id, 'contract')).token,
+		outsider: (await createApiToken(db, outsider.id, 'contract')).token
+	};
+	const good = { name: `Made over the API ${Date.now()}`, instruction: 'Answer briefly.' };
+	const calls: Record<OperationId, Call[]> = {
+		listProjects: [
+			{ as: 'member', status: 200 },
+			{ as: null, status: 401 }
+		],
+		createProject: [
+			{
+				as: 'admin',
+				body: { ...good, requirements: [{ name: 'Brief', description: '' }] },
+				status: 201
+			},
+			{ as: 'admin', body: { ...good, splitTrain: 50 }, status: 400 },
+			{ as: 'admin', body: ['not', 'an', 'object'], status: 400 },
+			{ as: 'member', body: good, status: 403 },
+			{ as: null, body: good, status: 401 }
+		],
+		getProject: [
+			{ as: 'member', params: { id: project.id }, status: 200 },
+			{ as: 'outsider', params: { id: project.id }, status: 404 },
+			{ as: 'admin', params: { id: 999_999_999 }, status: 404 },
+			{ as: null, params: { id: project.id }, status: 401 }
+		]
+	};
+
+	const api = await request.newContext({ baseURL: BASE_URL });
+	const document = await (await api.get('/api/v1/openapi.json')).json();
+	const ajv = new Ajv2020({ strict: false, allErrors: true });
+	addFormats.default(ajv);
+
+	const handWritten: string[] = [];
+	let checked = 0;
+	for (const [path, operations] of Object.entries(document.paths as Record<string, object>)) {
+		for (const [method, described] of Object.entries(operations as Record<string, Described>)) {
+			if (!described.operationId) {
+				handWritten.push(`${method} ${path}`);
+				continue;
+			}
+			const cases = calls[described.operationId as OperationId];
+			expect(cases, `no calls for ${described.operationId}`).toBeDefined();
+			for (const call of cases) {
+				const url = `/api/v1${path.replace(/\{(\w+)\}/g, (_, name: string) => String(call.params?.[name]))}`;
+				const response = await api.fetch(url, {
+					method,
+					headers: call.as ? { authorization: `Bearer ${tokens[call.as]}` } : {},
+					...(call.body === undefined ? {} : { data: call.body })
+				});
+				const what = `${method} ${url} as ${call.as ?? 'nobody'}`;
+				expect(response.status(), what).toBe(call.status);
+				const declared = described.responses[String(response.status())];
+				expect(
+					declared,
+					`${what}: status ${response.status()} is not in the document`
+				).toBeDefined();
+				const schema = declared.content?.['application/json']?.schema;
+				expect(schema, `${what}: no body schema`).toBeDefined();
+				const validate = ajv.compile(schema!);
+				const body = await response.json();
+				expect(validate(body) ? [] : validate.errors, `${what}: ${JSON.stringify(body)}`).toEqual(
+					[]
+				);
+				checked += 1;
+			}
+		}
+	}
+	expect(checked).toBe(Object.values(calls).flat().length);
+	expect(handWritten.sort()).toEqual([...HAND_WRITTEN].sort());
+	await api.dispose();
+});
+
+test('a project made over the API is the one its page shows, requirements and all', async () => {
+	const db = e2eDb();
+	const admin = await ensureUser('contract-admin', 'admin');
+	const token = (await createApiToken(db, admin.id, 'contract')).token;
+	const api = await request.newContext({
+		baseURL: BASE_URL,
+		extraHTTPHeaders: { authorization: `Bearer ${token}` }
+	});
+	const created = await api.post('/api/v1/projects', {
+		data: {
+			name: `Scripted ${Date.now()}`,
+			instruction: 'Classify the ticket.',
+			ratingScale: 'pass_fail',
+			threshold: 1,
+			reviewsRequired: 2,
+			requirements: [{ name: 'Right queue', description: 'The team that owns it.' }]
+		}
+	});
+	expect(created.status()).toBe(201);
+	const project = await created.json();
+	expect(project).toMatchObject({
+		instruction: 'Classify the ticket.',
+		ratingScale: 'pass_fail',
+		threshold: 1,
+		reviewsRequired: 2,
+		splits: { train: 80, val: 10, test: 10 },
+		requirements: [{ name: 'Right queue', description: 'The team that owns it.' }]
+	});
+	const read = await api.get(`/api/v1/projects/${project.id}`);
+	expect(await read.json()).toEqual(project);
+
+	const refused = await api.post('/api/v1/projects', { data: { name: '', splitVal: 30 } });
+	expect(refused.status()).toBe(400);
+	const problem = await refused.json();
+	expect(problem.issues.name).toEqual(['Give the project a name.']);
+	await api.dispose();
+});
