@@ -29,7 +29,7 @@ type Visitor = 'anonymous' | 'outsider' | 'member' | 'admin';
 type Answer = 'login' | 200 | 201 | 303 | 400 | 401 | 403 | 404 | 409 | 502;
 type Row = {
 	route: string;
-	method: 'GET' | 'POST';
+	method: 'GET' | 'POST' | 'DELETE';
 	/** A named form action (`?/name`), or `default`; pages have none. */
 	action?: string;
 	expect: Record<Visitor, Answer>;
@@ -241,6 +241,14 @@ const table: Row[] = [
 		expect: { anonymous: 401, outsider: 403, member: 403, admin: 400 }
 	},
 	{ route: '/api/v1/projects/[id=integer]', method: 'GET', expect: apiMember },
+	{ route: '/api/v1/projects/[id=integer]/members', method: 'GET', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/members', method: 'POST', expect: apiAdminInput },
+	// The table's username is nobody's, so an admin is told there is no such member.
+	{
+		route: '/api/v1/projects/[id=integer]/members/[username]',
+		method: 'DELETE',
+		expect: { anonymous: 401, outsider: 404, member: 403, admin: 404 }
+	},
 	{ route: '/api/v1/projects/[id=integer]/examples', method: 'GET', expect: apiMember },
 	// An empty body is not a file of examples.
 	{ route: '/api/v1/projects/[id=integer]/examples', method: 'POST', expect: apiAdminInput },
@@ -626,7 +634,8 @@ function urlFor(row: Row): string {
 		.replace('[fineTuneId=integer]', String(ids.fineTune))
 		.replace('[judgeId=integer]', String(ids.judge))
 		// The form the table sends is refused before any comparison is looked up.
-		.replace('[comparisonId=integer]', '1');
+		.replace('[comparisonId=integer]', '1')
+		.replace('[username]', 'nobody-in-the-table');
 	return row.action && row.action !== 'default' ? `${path}?/${row.action}` : path;
 }
 
@@ -700,7 +709,9 @@ for (const row of table) {
 			const response =
 				row.method === 'GET'
 					? await api.get(urlFor(row), { maxRedirects: 0 })
-					: await api.post(urlFor(row), { form: {}, maxRedirects: 0 });
+					: row.method === 'DELETE'
+						? await api.delete(urlFor(row), { maxRedirects: 0 })
+						: await api.post(urlFor(row), { form: {}, maxRedirects: 0 });
 			if (expected === 'login') {
 				expect(response.status()).toBe(303);
 				expect(response.headers()['location']).toMatch(/^\/login(\?|$)/);

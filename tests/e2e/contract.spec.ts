@@ -69,6 +69,9 @@ test('every described operation answers only the statuses and shapes the documen
 		admin.id
 	);
 	await addMember(db, project.id, member.id);
+	const joiner = await ensureUser('contract-joiner', 'annotator');
+	await addMember(db, project.id, joiner.id);
+	await ensureUser('contract-newcomer', 'annotator');
 	const tokens = {
 		admin: (await createApiToken(db, admin.id, 'contract')).token,
 		member: (await createApiToken(db, member.id, 'contract')).token,
@@ -96,6 +99,46 @@ test('every described operation answers only the statuses and shapes the documen
 			{ as: 'outsider', params: { id: project.id }, status: 404 },
 			{ as: 'admin', params: { id: 999_999_999 }, status: 404 },
 			{ as: null, params: { id: project.id }, status: 401 }
+		],
+		listMembers: [
+			{ as: 'admin', params: { id: project.id }, status: 200 },
+			{ as: 'member', params: { id: project.id }, status: 403 },
+			{ as: 'outsider', params: { id: project.id }, status: 404 },
+			{ as: null, params: { id: project.id }, status: 401 }
+		],
+		addMember: [
+			{
+				as: 'admin',
+				params: { id: project.id },
+				body: { username: 'contract-newcomer' },
+				status: 201
+			},
+			{
+				as: 'admin',
+				params: { id: project.id },
+				body: { username: 'Contract-Newcomer' },
+				status: 200
+			},
+			{
+				as: 'admin',
+				params: { id: project.id },
+				body: { username: 'no-such-person' },
+				status: 400
+			},
+			{ as: 'admin', params: { id: project.id }, body: {}, status: 400 },
+			{
+				as: 'member',
+				params: { id: project.id },
+				body: { username: 'contract-newcomer' },
+				status: 403
+			},
+			{ as: null, params: { id: project.id }, body: { username: 'contract-newcomer' }, status: 401 }
+		],
+		removeMember: [
+			{ as: 'admin', params: { id: project.id, username: 'contract-joiner' }, status: 200 },
+			{ as: 'admin', params: { id: project.id, username: 'contract-joiner' }, status: 404 },
+			{ as: 'member', params: { id: project.id, username: 'contract-newcomer' }, status: 403 },
+			{ as: null, params: { id: project.id, username: 'contract-newcomer' }, status: 401 }
 		]
 	};
 

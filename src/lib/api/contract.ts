@@ -57,6 +57,19 @@ export const projectCreateSchema = projectSchema;
 
 const projectPath = z.object({ id: z.coerce.number().int().positive() });
 
+const memberSchema = z.object({
+	id: z.string(),
+	username: z.string(),
+	displayName: z.string(),
+	role: z.enum(['admin', 'annotator']),
+	active: z.boolean(),
+	addedAt: timestamp
+});
+
+export const memberAddSchema = z.object({
+	username: z.string('Give the username of the person to add.').trim().min(1, 'Give a username.')
+});
+
 type Responses = Record<number, { description: string; schema: z.ZodType }>;
 export type Operation = {
 	method: 'get' | 'post' | 'patch' | 'delete';
@@ -75,6 +88,7 @@ const refused = (more: Responses = {}): Responses => ({
 	...more
 });
 const notFound = { 404: { description: 'No such project for this token', schema: apiErrorSchema } };
+const adminsOnly = { 403: { description: 'Not an admin', schema: apiErrorSchema } };
 
 export const OPERATIONS = {
 	listProjects: {
@@ -111,6 +125,48 @@ export const OPERATIONS = {
 		responses: {
 			200: { description: 'The project', schema: projectViewSchema },
 			...refused(notFound)
+		}
+	},
+	listMembers: {
+		method: 'get',
+		path: '/projects/{id}/members',
+		summary: 'The people who work on a project (admins)',
+		access: 'admin',
+		params: projectPath,
+		responses: {
+			200: {
+				description: 'The members, by username',
+				schema: z.object({ members: z.array(memberSchema) })
+			},
+			...refused({ ...notFound, ...adminsOnly })
+		}
+	},
+	addMember: {
+		method: 'post',
+		path: '/projects/{id}/members',
+		summary: 'Adds a person to a project by username (admins)',
+		access: 'admin',
+		params: projectPath,
+		body: memberAddSchema,
+		responses: {
+			201: { description: 'Added', schema: memberSchema },
+			200: { description: 'Already a member: nothing changed', schema: memberSchema },
+			400: { description: 'No such active person', schema: apiErrorSchema },
+			...refused({ ...notFound, ...adminsOnly })
+		}
+	},
+	removeMember: {
+		method: 'delete',
+		path: '/projects/{id}/members/{username}',
+		summary: 'Takes a person off a project; their reviews stay (admins)',
+		access: 'admin',
+		params: projectPath.extend({ username: z.string() }),
+		responses: {
+			200: { description: 'Removed', schema: z.object({ removed: z.literal(true) }) },
+			...refused({
+				404: { description: 'No such project, or not a member of it', schema: apiErrorSchema },
+				...adminsOnly
+			})
 		}
 	}
 } satisfies Record<string, Operation>;
