@@ -7,6 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OperationId } from '../../src/lib/api/contract';
 import { createApiToken } from '../../src/lib/server/apiTokens';
+import { importExamples } from '../../src/lib/server/import';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { BASE_URL, e2eDb, ensureUser } from '../support/e2e';
@@ -15,6 +16,7 @@ type Call = {
 	/** Whose token, or none. */
 	as: 'admin' | 'member' | 'outsider' | null;
 	params?: Record<string, string | number>;
+	query?: Record<string, string>;
 	body?: unknown;
 	status: number;
 };
@@ -24,7 +26,6 @@ type Call = {
  * This list only shrinks: an operation moved into api/contract.ts leaves it.
  */
 const HAND_WRITTEN = [
-	'get /projects/{id}/examples',
 	'post /projects/{id}/examples',
 	'get /projects/{id}/examples/{exampleId}',
 	'get /projects/{id}/agreement',
@@ -69,6 +70,17 @@ test('every described operation answers only the statuses and shapes the documen
 		admin.id
 	);
 	await addMember(db, project.id, member.id);
+	async function* rows() {
+		yield '{"input": "Where is my parcel?", "output": "On its way.", "tags": ["shipping"]}\n';
+		yield '{"input": "Can I pay later?"}\n';
+	}
+	const imported = await importExamples(db, project, {
+		source: rows(),
+		format: 'jsonl',
+		filename: 'contract.jsonl',
+		userId: admin.id
+	});
+	expect(imported.ok).toBe(true);
 	const joiner = await ensureUser('contract-joiner', 'annotator');
 	await addMember(db, project.id, joiner.id);
 	await ensureUser('contract-newcomer', 'annotator');
@@ -98,6 +110,18 @@ test('every described operation answers only the statuses and shapes the documen
 			{ as: 'member', params: { id: project.id }, status: 200 },
 			{ as: 'outsider', params: { id: project.id }, status: 404 },
 			{ as: 'admin', params: { id: 999_999_999 }, status: 404 },
+			{ as: null, params: { id: project.id }, status: 401 }
+		],
+		listExamples: [
+			{ as: 'admin', params: { id: project.id }, status: 200 },
+			{
+				as: 'member',
+				params: { id: project.id },
+				query: { status: 'queued', split: 'train' },
+				status: 200
+			},
+			{ as: 'member', params: { id: project.id }, query: { status: 'finished' }, status: 400 },
+			{ as: 'outsider', params: { id: project.id }, status: 404 },
 			{ as: null, params: { id: project.id }, status: 401 }
 		],
 		listMembers: [
@@ -158,7 +182,8 @@ test('every described operation answers only the statuses and shapes the documen
 			const cases = calls[described.operationId as OperationId];
 			expect(cases, `no calls for ${described.operationId}`).toBeDefined();
 			for (const call of cases) {
-				const url = `/api/v1${path.replace(/\{(\w+)\}/g, (_, name: string) => String(call.params?.[name]))}`;
+				const query = new URLSearchParams(call.query ?? {}).toString();
+				const url = `/api/v1${path.replace(/\{(\w+)\}/g, (_, name: string) => String(call.params?.[name]))}${query ? `?${query}` : ''}`;
 				const response = await api.fetch(url, {
 					method,
 					headers: call.as ? { authorization: `Bearer ${tokens[call.as]}` } : {},

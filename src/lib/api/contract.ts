@@ -3,6 +3,7 @@
 // generated from them (server/openapi.ts), and the contract test checks every answer against
 // the document. Operations not yet described here are still written by hand in openapi.ts.
 import { z } from 'zod';
+import { exampleFilterSchema } from '../schemas/examples';
 import { projectSchema } from '../schemas/project';
 
 /** Every error: what went wrong overall and, per field, what is wrong with it. */
@@ -66,6 +67,24 @@ const memberSchema = z.object({
 	addedAt: timestamp
 });
 
+/** The examples list's filter; `before` takes the next page (the last answer's `nextBefore`). */
+export const exampleQuerySchema = exampleFilterSchema.omit({ ids: true });
+
+const exampleItemSchema = z.object({
+	id: z.number().int(),
+	inputPreview: z.string(),
+	outputPreview: z.string().nullable(),
+	status: z.enum(['queued', 'in_review', 'accepted', 'rejected', 'disputed']),
+	split: z.enum(['train', 'val', 'test']),
+	/** Where the example came from: admins only, as annotators review blind. */
+	source: z
+		.enum(['import', 'distillation', 'evaluation', 'student_repair', 'documents'])
+		.optional(),
+	finalRating: z.number().nullable(),
+	createdAt: timestamp,
+	tags: z.array(z.string())
+});
+
 export const memberAddSchema = z.object({
 	username: z.string('Give the username of the person to add.').trim().min(1, 'Give a username.')
 });
@@ -124,6 +143,25 @@ export const OPERATIONS = {
 		params: projectPath,
 		responses: {
 			200: { description: 'The project', schema: projectViewSchema },
+			...refused(notFound)
+		}
+	},
+	listExamples: {
+		method: 'get',
+		path: '/projects/{id}/examples',
+		summary: 'A page of examples, newest first (members; the source for admins only)',
+		access: 'member',
+		params: projectPath,
+		query: exampleQuerySchema,
+		responses: {
+			200: {
+				description: 'Fifty examples at most, and the cursor of the next page',
+				schema: z.object({
+					items: z.array(exampleItemSchema),
+					nextBefore: z.number().int().nullable()
+				})
+			},
+			400: { description: 'A query value is not one the filter takes', schema: apiErrorSchema },
 			...refused(notFound)
 		}
 	},

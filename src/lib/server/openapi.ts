@@ -77,24 +77,6 @@ const HAND_WRITTEN = {
 	},
 	paths: {
 		'/projects/{id}/examples': {
-			get: {
-				summary: 'A page of examples, newest first (members)',
-				parameters: [
-					project,
-					...['status', 'split', 'source', 'tag', 'q'].map((name) => ({
-						name,
-						in: 'query',
-						schema: { type: 'string' }
-					})),
-					{
-						name: 'before',
-						in: 'query',
-						schema: { type: 'integer' },
-						description: 'nextBefore of the previous page'
-					}
-				],
-				responses: { '200': { description: 'Examples and nextBefore' }, ...errors }
-			},
 			post: {
 				summary: 'Import examples, all or nothing (admins)',
 				parameters: [project],

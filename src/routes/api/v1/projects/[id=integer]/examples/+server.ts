@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { Readable } from 'node:stream';
-import { exampleFilterSchema } from '$lib/schemas/examples';
+import { OPERATIONS } from '$lib/api/contract';
 import { invalid } from '$lib/server/apiResponses';
 import { listExamples } from '$lib/server/examples';
 import { apiMember, apiProjectAdmin } from '$lib/server/guards';
@@ -10,7 +10,9 @@ import type { RequestHandler } from './$types';
 /** A page of examples, newest first; `before` takes the next page. Source is for admins only. */
 export const GET: RequestHandler = async (event) => {
 	const { user, project } = await apiMember(event, Number(event.params.id));
-	const parsed = exampleFilterSchema.safeParse(Object.fromEntries(event.url.searchParams));
+	const parsed = OPERATIONS.listExamples.query.safeParse(
+		Object.fromEntries(event.url.searchParams)
+	);
 	if (!parsed.success) return invalid('The query has a problem.', parsed.error);
 	const filter = parsed.data;
 	const isAdmin = user.role === 'admin';
