@@ -241,6 +241,23 @@ const table: Row[] = [
 		expect: { anonymous: 401, outsider: 403, member: 403, admin: 400 }
 	},
 	{ route: '/api/v1/projects/[id=integer]', method: 'GET', expect: apiMember },
+	{ route: '/api/v1/projects/[id=integer]/disputes', method: 'GET', expect: apiAdmin },
+	{
+		route: '/api/v1/projects/[id=integer]/disputes/[exampleId=integer]',
+		method: 'POST',
+		expect: apiAdminInput
+	},
+	{
+		route: '/api/v1/projects/[id=integer]/examples/[exampleId=integer]/gold',
+		method: 'POST',
+		expect: apiAdminInput
+	},
+	// The table's example is not gold: an admin is told there is nothing to unmark.
+	{
+		route: '/api/v1/projects/[id=integer]/examples/[exampleId=integer]/gold',
+		method: 'DELETE',
+		expect: { anonymous: 401, outsider: 404, member: 403, admin: 409 }
+	},
 	{ route: '/api/v1/projects/[id=integer]/members', method: 'GET', expect: apiAdmin },
 	{ route: '/api/v1/projects/[id=integer]/members', method: 'POST', expect: apiAdminInput },
 	// The table's username is nobody's, so an admin is told there is no such member.

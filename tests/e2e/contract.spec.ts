@@ -3,11 +3,15 @@
 // be one the document declares, and its body must validate against the document's schema for
 // that status (ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses).
 import { expect, request, test } from '@playwright/test';
+import { asc, eq } from 'drizzle-orm';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OperationId } from '../../src/lib/api/contract';
 import { createApiToken } from '../../src/lib/server/apiTokens';
 import { importExamples } from '../../src/lib/server/import';
+import { claimNext } from '../../src/lib/server/queue';
+import { submitReview } from '../../src/lib/server/reviews';
+import { example } from '../../src/lib/server/db/schema';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { BASE_URL, e2eDb, ensureUser } from '../support/e2e';
@@ -65,6 +69,7 @@ test('every described operation answers only the statuses and shapes the documen
 		projectSchema.parse({
 			...DEFAULT_PROJECT_VALUES,
 			name: `Contract ${Date.now()}`,
+			reviewsRequired: '2',
 			requirements: [{ name: 'Correct', description: 'Says what is true.' }]
 		}),
 		admin.id
@@ -81,8 +86,38 @@ test('every described operation answers only the statuses and shapes the documen
 		userId: admin.id
 	});
 	expect(imported.ok).toBe(true);
+	const [answered, unanswered] = (
+		await db
+			.select({ id: example.id })
+			.from(example)
+			.where(eq(example.projectId, project.id))
+			.orderBy(asc(example.id))
+	).map((e) => e.id);
 	const joiner = await ensureUser('contract-joiner', 'annotator');
 	await addMember(db, project.id, joiner.id);
+	// Two reviews far apart make the answered example a dispute.
+	for (const [person, rating] of [
+		[member.id, 5],
+		[joiner.id, 2]
+	] as const) {
+		const claimed = (await claimNext(db, project.id, person, new Date()))!;
+		expect(claimed.exampleId).toBe(answered);
+		const saved = await submitReview(
+			db,
+			project.id,
+			person,
+			{
+				exampleId: claimed.exampleId,
+				revisionId: claimed.revisionId,
+				rating,
+				decision: rating >= 4 ? 'accept' : 'reject',
+				requirementRatings: new Map(),
+				submissionKey: `contract-${person}`
+			},
+			new Date()
+		);
+		expect(saved.ok).toBe(true);
+	}
 	await ensureUser('contract-newcomer', 'annotator');
 	const tokens = {
 		admin: (await createApiToken(db, admin.id, 'contract')).token,
@@ -123,6 +158,80 @@ test('every described operation answers only the statuses and shapes the documen
 			{ as: 'member', params: { id: project.id }, query: { status: 'finished' }, status: 400 },
 			{ as: 'outsider', params: { id: project.id }, status: 404 },
 			{ as: null, params: { id: project.id }, status: 401 }
+		],
+		listDisputes: [
+			{ as: 'admin', params: { id: project.id }, query: { order: 'spread' }, status: 200 },
+			{ as: 'admin', params: { id: project.id }, query: { order: 'loudest' }, status: 400 },
+			{ as: 'member', params: { id: project.id }, status: 403 },
+			{ as: 'outsider', params: { id: project.id }, status: 404 },
+			{ as: null, params: { id: project.id }, status: 401 }
+		],
+		resolveDispute: [
+			{
+				as: 'admin',
+				params: { id: project.id, exampleId: answered },
+				body: { decision: 'maybe' },
+				status: 400
+			},
+			{
+				as: 'admin',
+				params: { id: project.id, exampleId: answered },
+				body: { rating: 4, decision: 'accept', reason: 'Right, if brief.' },
+				status: 200
+			},
+			{
+				as: 'admin',
+				params: { id: project.id, exampleId: answered },
+				body: { rating: 4, decision: 'accept', reason: 'Again.' },
+				status: 409
+			},
+			{
+				as: 'admin',
+				params: { id: project.id, exampleId: 999_999_999 },
+				body: { rating: 4, decision: 'accept', reason: 'Nothing there.' },
+				status: 404
+			},
+			{ as: 'member', params: { id: project.id, exampleId: answered }, body: {}, status: 403 },
+			{ as: null, params: { id: project.id, exampleId: answered }, body: {}, status: 401 }
+		],
+		markGold: [
+			{
+				as: 'admin',
+				params: { id: project.id, exampleId: answered },
+				body: { goldRating: 7 },
+				status: 400
+			},
+			{
+				as: 'admin',
+				params: { id: project.id, exampleId: unanswered },
+				body: { goldRating: 5 },
+				status: 409
+			},
+			{
+				as: 'admin',
+				params: { id: project.id, exampleId: answered },
+				body: { goldRating: 5 },
+				status: 200
+			},
+			{
+				as: 'member',
+				params: { id: project.id, exampleId: answered },
+				body: { goldRating: 5 },
+				status: 403
+			},
+			{
+				as: null,
+				params: { id: project.id, exampleId: answered },
+				body: { goldRating: 5 },
+				status: 401
+			}
+		],
+		unmarkGold: [
+			{ as: 'admin', params: { id: project.id, exampleId: answered }, status: 200 },
+			{ as: 'admin', params: { id: project.id, exampleId: answered }, status: 409 },
+			{ as: 'admin', params: { id: project.id, exampleId: 999_999_999 }, status: 404 },
+			{ as: 'member', params: { id: project.id, exampleId: answered }, status: 403 },
+			{ as: null, params: { id: project.id, exampleId: answered }, status: 401 }
 		],
 		listMembers: [
 			{ as: 'admin', params: { id: project.id }, status: 200 },

@@ -3,7 +3,8 @@
 // generated from them (server/openapi.ts), and the contract test checks every answer against
 // the document. Operations not yet described here are still written by hand in openapi.ts.
 import { z } from 'zod';
-import { exampleFilterSchema } from '../schemas/examples';
+import { resolveSchema } from '../schemas/adjudication';
+import { exampleFilterSchema, goldSchema } from '../schemas/examples';
 import { projectSchema } from '../schemas/project';
 
 /** Every error: what went wrong overall and, per field, what is wrong with it. */
@@ -84,6 +85,26 @@ const exampleItemSchema = z.object({
 	createdAt: timestamp,
 	tags: z.array(z.string())
 });
+
+const disputeSchema = z.object({
+	id: z.number().int(),
+	inputPreview: z.string(),
+	reviewCount: z.number().int(),
+	/** The current revision's ratings, lowest first. */
+	ratings: z.array(z.number()),
+	spread: z.number(),
+	disputedBecause: z.string().nullable(),
+	updatedAt: timestamp
+});
+
+export const disputeQuerySchema = z.object({
+	order: z.enum(['oldest', 'newest', 'spread']).default('oldest'),
+	page: z.coerce.number().int().positive().default(1)
+});
+
+const examplePath = projectPath.extend({ exampleId: z.coerce.number().int().positive() });
+const noExample = { 404: { description: 'No such project or example', schema: apiErrorSchema } };
+const conflict = (description: string) => ({ 409: { description, schema: apiErrorSchema } });
 
 export const memberAddSchema = z.object({
 	username: z.string('Give the username of the person to add.').trim().min(1, 'Give a username.')
@@ -205,6 +226,68 @@ export const OPERATIONS = {
 				404: { description: 'No such project, or not a member of it', schema: apiErrorSchema },
 				...adminsOnly
 			})
+		}
+	},
+	listDisputes: {
+		method: 'get',
+		path: '/projects/{id}/disputes',
+		summary: 'The disputed examples, fifty a page (admins)',
+		access: 'admin',
+		params: projectPath,
+		query: disputeQuerySchema,
+		responses: {
+			200: {
+				description: 'A page of disputes and how many there are',
+				schema: z.object({ items: z.array(disputeSchema), total: z.number().int() })
+			},
+			400: { description: 'An order or page that is not one', schema: apiErrorSchema },
+			...refused({ ...notFound, ...adminsOnly })
+		}
+	},
+	resolveDispute: {
+		method: 'post',
+		path: '/projects/{id}/disputes/{exampleId}',
+		summary: 'Resolves a dispute: the final rating, the decision, why, and any repair (admins)',
+		access: 'admin',
+		params: examplePath,
+		body: resolveSchema,
+		responses: {
+			200: {
+				description: 'Resolved; the revision it settles (a new one when repaired)',
+				schema: z.object({ exampleId: z.number().int(), revisionId: z.number().int() })
+			},
+			400: { description: 'The resolution breaks a rule; nothing changed', schema: apiErrorSchema },
+			...conflict('The example is not disputed (any more)'),
+			...refused({ ...noExample, ...adminsOnly })
+		}
+	},
+	markGold: {
+		method: 'post',
+		path: '/projects/{id}/examples/{exampleId}/gold',
+		summary: 'Marks an example gold with its true rating (admins)',
+		access: 'admin',
+		params: examplePath,
+		body: goldSchema,
+		responses: {
+			200: {
+				description: 'Gold, with its true rating',
+				schema: z.object({ gold: z.literal(true), goldRating: z.number() })
+			},
+			400: { description: 'A rating off the project’s scale', schema: apiErrorSchema },
+			...conflict('The example has no output to rate'),
+			...refused({ ...noExample, ...adminsOnly })
+		}
+	},
+	unmarkGold: {
+		method: 'delete',
+		path: '/projects/{id}/examples/{exampleId}/gold',
+		summary: 'Takes an example out of gold; its own reviews settle it again (admins)',
+		access: 'admin',
+		params: examplePath,
+		responses: {
+			200: { description: 'No longer gold', schema: z.object({ gold: z.literal(false) }) },
+			...conflict('The example is not gold'),
+			...refused({ ...noExample, ...adminsOnly })
 		}
 	}
 } satisfies Record<string, Operation>;

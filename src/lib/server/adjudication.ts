@@ -12,9 +12,9 @@ import {
 } from './db/schema';
 import { isOnScale, verdict } from '../ratings';
 import { checkRepair, sourceAfterRepair } from './reviews';
+import { REASON_MAX } from '../schemas/adjudication';
 
 const PREVIEW_CHARS = 240;
-export const REASON_MAX = 2000;
 
 export type DisputedItem = {
 	id: number;

@@ -3,12 +3,12 @@ import { resolve } from '$app/paths';
 import { z } from 'zod';
 import { verdict } from '$lib/ratings';
 import { fieldErrors, formText } from '$lib/schemas/forms';
+import { resolveSchema } from '$lib/schemas/adjudication';
 import {
 	adjudicate,
 	DISPUTE_ORDERS,
 	getAdjudication,
-	listDisputed,
-	REASON_MAX
+	listDisputed
 } from '$lib/server/adjudication';
 import { getExampleDetail } from '$lib/server/examples';
 import { requireProjectAdmin } from '$lib/server/guards';
@@ -17,19 +17,6 @@ import type { Actions, PageServerLoad } from './$types';
 /** The list's order, which the next dispute after a resolution follows. */
 const orderOf = (url: URL) =>
 	z.enum(DISPUTE_ORDERS).catch('oldest').parse(url.searchParams.get('order'));
-
-const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
-
-const resolveSchema = z.object({
-	rating: z.preprocess(blankToUndefined, z.coerce.number('Choose a final rating.')),
-	decision: z.enum(['accept', 'reject'], 'Choose accept or reject.'),
-	reason: z
-		.string()
-		.trim()
-		.min(1, 'Say why you decided this way.')
-		.max(REASON_MAX, `Keep the reason under ${REASON_MAX} characters.`),
-	output: z.string().max(1_000_000, 'The repaired output is too long.')
-});
 
 export const load: PageServerLoad = async (event) => {
 	const { user, project } = await requireProjectAdmin(event, Number(event.params.id));
