@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import http from 'node:http';
 import pg from 'pg';
 
-const PORT = 4173;
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 const postgres = process.env.E2E_DATABASE_URL;
 const children = [];
 

@@ -15,15 +15,8 @@ import { example } from '../../src/lib/server/db/schema';
 import { addMember, createProject } from '../../src/lib/server/projects';
 import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/project';
 import { BASE_URL, e2eDb, ensureUser } from '../support/e2e';
-
-type Call = {
-	/** Whose token, or none. */
-	as: 'admin' | 'member' | 'outsider' | null;
-	params?: Record<string, string | number>;
-	query?: Record<string, string>;
-	body?: unknown;
-	status: number;
-};
+import type { Call, ContractContext } from '../support/contract/calls';
+import { AREA_CALLS } from '../support/contract';
 
 /**
  * The operations still written by hand in openapi.ts, which the contract cannot check yet.
@@ -124,8 +117,12 @@ test('every described operation answers only the statuses and shapes the documen
 		member: (await createApiToken(db, member.id, 'contract')).token,
 		outsider: (await createApiToken(db, outsider.id, 'contract')).token
 	};
+	const context: ContractContext = { db, admin, member, outsider, tokens, project };
 	const good = { name: `Made over the API ${Date.now()}`, instruction: 'Answer briefly.' };
+	const areaCalls: Partial<Record<OperationId, Call[]>> = {};
+	for (const calls of AREA_CALLS) Object.assign(areaCalls, await calls(context));
 	const calls: Record<OperationId, Call[]> = {
+		...areaCalls,
 		listProjects: [
 			{ as: 'member', status: 200 },
 			{ as: null, status: 401 }

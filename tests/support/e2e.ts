@@ -14,7 +14,7 @@ import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../src/lib/schemas/pro
 export const E2E_DATABASE = process.env.E2E_DATABASE_URL ?? '.e2e/winnow.db';
 /** The secret the e2e server generated beside its database, to seal keys as it does. */
 const E2E_SECRET_FILE = '.e2e/secret.key';
-export const BASE_URL = 'http://localhost:4173';
+export const BASE_URL = `http://localhost:${process.env.E2E_PORT ?? 4173}`;
 /** The admin the setup spec creates through the page. */
 export const SETUP_ADMIN = { username: 'admin', password: 'correct-horse-battery' };
 

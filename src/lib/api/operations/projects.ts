@@ -1,0 +1,146 @@
+// Projects and their members.
+import { z } from 'zod';
+import { projectSchema } from '../../schemas/project';
+import {
+	adminsOnly,
+	apiErrorSchema,
+	notFound,
+	OUTPUT_KINDS,
+	projectPath,
+	RATING_SCALES,
+	refused,
+	timestamp,
+	type Operation
+} from '../parts';
+
+const projectSummarySchema = z.object({
+	id: z.number().int(),
+	name: z.string(),
+	ratingScale: z.enum(RATING_SCALES),
+	outputKind: z.enum(OUTPUT_KINDS),
+	updatedAt: timestamp,
+	/** Examples in the project, and those still waiting for reviews. */
+	total: z.number().int(),
+	waiting: z.number().int()
+});
+
+export const projectViewSchema = z.object({
+	id: z.number().int(),
+	name: z.string(),
+	instruction: z.string(),
+	inputKind: z.enum(['text', 'json', 'conversation']),
+	inputSchema: z.string().nullable(),
+	outputKind: z.enum(OUTPUT_KINDS),
+	outputSchema: z.string().nullable(),
+	ratingScale: z.enum(RATING_SCALES),
+	threshold: z.number().int(),
+	reviewsRequired: z.number().int(),
+	aggregation: z.enum(['mean', 'median', 'majority']),
+	splits: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
+	requirements: z.array(
+		z.object({ id: z.number().int(), name: z.string(), description: z.string() })
+	),
+	createdAt: timestamp,
+	updatedAt: timestamp
+});
+export type ProjectView = z.infer<typeof projectViewSchema>;
+
+/**
+ * A project as a script creates it: the project form's fields and rules, with its defaults for
+ * what is left out (text in and out, five stars, a threshold of 4, one review, 80/10/10).
+ */
+export const projectCreateSchema = projectSchema;
+
+const memberSchema = z.object({
+	id: z.string(),
+	username: z.string(),
+	displayName: z.string(),
+	role: z.enum(['admin', 'annotator']),
+	active: z.boolean(),
+	addedAt: timestamp
+});
+
+export const memberAddSchema = z.object({
+	username: z.string('Give the username of the person to add.').trim().min(1, 'Give a username.')
+});
+
+export const PROJECT_OPERATIONS = {
+	listProjects: {
+		method: 'get',
+		path: '/projects',
+		summary: 'The projects the token may see',
+		access: 'user',
+		responses: {
+			200: {
+				description: 'The projects, by name',
+				schema: z.object({ projects: z.array(projectSummarySchema) })
+			},
+			...refused()
+		}
+	},
+	createProject: {
+		method: 'post',
+		path: '/projects',
+		summary: 'Creates a project with its task definition and requirements (admins)',
+		access: 'admin',
+		body: projectCreateSchema,
+		responses: {
+			201: { description: 'The project as created', schema: projectViewSchema },
+			400: { description: 'The body breaks a rule; nothing was created', schema: apiErrorSchema },
+			...refused({ 403: { description: 'Not an admin', schema: apiErrorSchema } })
+		}
+	},
+	getProject: {
+		method: 'get',
+		path: '/projects/{id}',
+		summary: 'A project’s task definition, requirements and queue rules',
+		access: 'member',
+		params: projectPath,
+		responses: {
+			200: { description: 'The project', schema: projectViewSchema },
+			...refused(notFound)
+		}
+	},
+	listMembers: {
+		method: 'get',
+		path: '/projects/{id}/members',
+		summary: 'The people who work on a project (admins)',
+		access: 'admin',
+		params: projectPath,
+		responses: {
+			200: {
+				description: 'The members, by username',
+				schema: z.object({ members: z.array(memberSchema) })
+			},
+			...refused({ ...notFound, ...adminsOnly })
+		}
+	},
+	addMember: {
+		method: 'post',
+		path: '/projects/{id}/members',
+		summary: 'Adds a person to a project by username (admins)',
+		access: 'admin',
+		params: projectPath,
+		body: memberAddSchema,
+		responses: {
+			201: { description: 'Added', schema: memberSchema },
+			200: { description: 'Already a member: nothing changed', schema: memberSchema },
+			400: { description: 'No such active person', schema: apiErrorSchema },
+			...refused({ ...notFound, ...adminsOnly })
+		}
+	},
+	removeMember: {
+		method: 'delete',
+		path: '/projects/{id}/members/{username}',
+		summary: 'Takes a person off a project; their reviews stay (admins)',
+		access: 'admin',
+		params: projectPath.extend({ username: z.string() }),
+		responses: {
+			200: { description: 'Removed', schema: z.object({ removed: z.literal(true) }) },
+			...refused({
+				404: { description: 'No such project, or not a member of it', schema: apiErrorSchema },
+				...adminsOnly
+			})
+		}
+	}
+} satisfies Record<string, Operation>;
