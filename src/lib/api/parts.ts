@@ -21,7 +21,13 @@ export const noExample = {
 };
 export const conflict = (description: string) => ({ 409: { description, schema: apiErrorSchema } });
 
-export type Responses = Record<number, { description: string; schema: z.ZodType }>;
+export type Response = {
+	description: string;
+	schema: z.ZodType;
+	/** The answer's media types when it is not JSON (a file); `schema` then describes its text. */
+	mediaTypes?: readonly string[];
+};
+export type Responses = Record<number, Response>;
 export type Operation = {
 	method: 'get' | 'post' | 'patch' | 'delete';
 	path: string;
@@ -31,6 +37,8 @@ export type Operation = {
 	params?: z.ZodObject;
 	query?: z.ZodObject;
 	body?: z.ZodType;
+	/** The body's media types when it is not JSON (a file to import); `body` describes its text. */
+	bodyMediaTypes?: readonly string[];
 	responses: Responses;
 };
 

@@ -491,6 +491,16 @@ function parametersOf(fields: z.ZodObject | undefined, where: 'path' | 'query') 
 	}));
 }
 
+/** A body's content: JSON unless other media types are named, each then with the same schema. */
+function contentOf(
+	schema: z.ZodType,
+	io: 'input' | 'output',
+	mediaTypes: readonly string[] = ['application/json']
+) {
+	const described = jsonSchemaOf(schema, io);
+	return Object.fromEntries(mediaTypes.map((type) => [type, { schema: described }]));
+}
+
 function describedOperation(operationId: string, operation: Operation) {
 	const parameters = [
 		...parametersOf(operation.params, 'path'),
@@ -504,7 +514,7 @@ function describedOperation(operationId: string, operation: Operation) {
 			? {
 					requestBody: {
 						required: true,
-						content: { 'application/json': { schema: jsonSchemaOf(operation.body, 'input') } }
+						content: contentOf(operation.body, 'input', operation.bodyMediaTypes)
 					}
 				}
 			: {}),
@@ -513,7 +523,7 @@ function describedOperation(operationId: string, operation: Operation) {
 				status,
 				{
 					description: response.description,
-					content: { 'application/json': { schema: jsonSchemaOf(response.schema, 'output') } }
+					content: contentOf(response.schema, 'output', response.mediaTypes)
 				}
 			])
 		)

@@ -10,7 +10,10 @@ export type Call = {
 	as: Caller | null;
 	params?: Record<string, string | number>;
 	query?: Record<string, string>;
+	/** A JSON value, or with `mediaType` the text of a file. */
 	body?: unknown;
+	/** The body's media type when it is not JSON: one the document declares for the operation. */
+	mediaType?: string;
 	status: number;
 };
 
