@@ -29,7 +29,7 @@ type Visitor = 'anonymous' | 'outsider' | 'member' | 'admin';
 type Answer = 'login' | 200 | 201 | 303 | 400 | 401 | 403 | 404 | 409 | 502;
 type Row = {
 	route: string;
-	method: 'GET' | 'POST' | 'DELETE';
+	method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
 	/** A named form action (`?/name`), or `default`; pages have none. */
 	action?: string;
 	expect: Record<Visitor, Answer>;
@@ -53,6 +53,9 @@ const apiMember = { anonymous: 401, outsider: 404, member: 200, admin: 200 } as 
 const apiAdmin = { anonymous: 401, outsider: 404, member: 403, admin: 200 } as const;
 /** Admin endpoints given no input: the guard let them through to the 400. */
 const apiAdminInput = { anonymous: 401, outsider: 404, member: 403, admin: 400 } as const;
+/** Admin endpoints that belong to no project, so an outsider is refused as a member is. */
+const apiAccounts = (admin: Answer) =>
+	({ anonymous: 401, outsider: 403, member: 403, admin }) as const;
 const adminPage = { anonymous: 'login', outsider: 403, member: 403, admin: 200 } as const;
 const adminAction = { anonymous: 'login', outsider: 403, member: 403, admin: 400 } as const;
 
@@ -241,6 +244,15 @@ const table: Row[] = [
 		expect: { anonymous: 401, outsider: 403, member: 403, admin: 400 }
 	},
 	{ route: '/api/v1/projects/[id=integer]', method: 'GET', expect: apiMember },
+	// Accounts belong to no project: every annotator is refused alike; the table's person is
+	// nobody, so an admin is told so.
+	{ route: '/api/v1/users', method: 'GET', expect: apiAccounts(200) },
+	{ route: '/api/v1/users', method: 'POST', expect: apiAccounts(400) },
+	{ route: '/api/v1/users/[username]', method: 'PATCH', expect: apiAccounts(404) },
+	{ route: '/api/v1/users/[username]/tokens', method: 'GET', expect: apiAccounts(404) },
+	{ route: '/api/v1/users/[username]/tokens', method: 'DELETE', expect: apiAccounts(404) },
+	// Anyone may ask for a token with a password; a form without one is refused alike.
+	{ route: '/api/v1/tokens', method: 'POST', expect: everyone(400) },
 	{ route: '/api/v1/projects/[id=integer]/disputes', method: 'GET', expect: apiAdmin },
 	{
 		route: '/api/v1/projects/[id=integer]/disputes/[exampleId=integer]',
@@ -728,7 +740,7 @@ for (const row of table) {
 					? await api.get(urlFor(row), { maxRedirects: 0 })
 					: row.method === 'DELETE'
 						? await api.delete(urlFor(row), { maxRedirects: 0 })
-						: await api.post(urlFor(row), { form: {}, maxRedirects: 0 });
+						: await api.fetch(urlFor(row), { method: row.method, form: {}, maxRedirects: 0 });
 			if (expected === 'login') {
 				expect(response.status()).toBe(303);
 				expect(response.headers()['location']).toMatch(/^\/login(\?|$)/);

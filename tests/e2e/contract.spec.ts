@@ -122,7 +122,8 @@ test('every described operation answers only the statuses and shapes the documen
 	const good = { name: `Made over the API ${Date.now()}`, instruction: 'Answer briefly.' };
 	const areaCalls: Partial<Record<OperationId, Call[]>> = {};
 	for (const calls of AREA_CALLS) Object.assign(areaCalls, await calls(context));
-	const calls: Record<OperationId, Call[]> = {
+	// Whether every described operation has calls is checked as the document is walked.
+	const calls: Partial<Record<OperationId, Call[]>> = {
 		...areaCalls,
 		listProjects: [
 			{ as: 'member', status: 200 },
@@ -288,7 +289,7 @@ test('every described operation answers only the statuses and shapes the documen
 			}
 			const cases = calls[described.operationId as OperationId];
 			expect(cases, `no calls for ${described.operationId}`).toBeDefined();
-			for (const call of cases) {
+			for (const call of cases!) {
 				const query = new URLSearchParams(call.query ?? {}).toString();
 				const url = `/api/v1${path.replace(/\{(\w+)\}/g, (_, name: string) => String(call.params?.[name]))}${query ? `?${query}` : ''}`;
 				const headers: Record<string, string> = call.as

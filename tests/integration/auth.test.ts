@@ -9,11 +9,17 @@ import {
 	sessionIdFromToken,
 	validateSessionToken
 } from '$lib/server/auth';
-import { authenticateApiToken, createApiToken, listApiTokens } from '$lib/server/apiTokens';
+import {
+	authenticateApiToken,
+	createApiToken,
+	listApiTokens,
+	revokeAllApiTokens
+} from '$lib/server/apiTokens';
 import { type Db } from '$lib/server/db';
 import { loginThrottle, session, user } from '$lib/server/db/schema';
 import {
 	authenticate,
+	changeAccount,
 	changeOwnPassword,
 	countUsers,
 	createFirstAdmin,
@@ -436,6 +442,48 @@ describe('account administration', () => {
 
 		await setUserActive(db, member.id, true);
 		expect((await authenticate(db, 'ada', PASSWORD, '127.0.0.1', T0)).ok).toBe(true);
+	});
+
+	it('keeps an active admin and the acting admin active, whatever the change asked', async () => {
+		const { db, member } = await setup();
+		const root = await makeUser(db, 'admin', 'root');
+		const deputy = await makeUser(db, 'admin', 'deputy');
+
+		expect(await changeAccount(db, root.id, root.id, { active: false })).toEqual({
+			ok: false,
+			message: 'You cannot deactivate yourself.'
+		});
+		const demoted = await changeAccount(db, root.id, deputy.id, { role: 'annotator' });
+		expect(demoted).toMatchObject({ ok: true, user: { username: 'deputy', role: 'annotator' } });
+		// Root is the last active admin now: neither a demotion nor (by another) a deactivation.
+		for (const change of [{ role: 'annotator' as const }, { active: false }]) {
+			expect(await changeAccount(db, deputy.id, root.id, change)).toEqual({
+				ok: false,
+				message: 'Winnow needs at least one active admin.'
+			});
+		}
+		const token = generateSessionToken();
+		await createSession(db, token, member.id, T0);
+		const off = await changeAccount(db, root.id, member.id, { active: false });
+		expect(off).toMatchObject({ ok: true, user: { username: 'ada', active: false } });
+		expect((await validateSessionToken(db, token, T0)).user).toBeNull();
+		expect(await changeAccount(db, root.id, 'no-such-id', { active: true })).toEqual({
+			ok: false,
+			message: 'No such person.'
+		});
+	});
+
+	it('revokes every live token of a person on an admin’s word, and says how many', async () => {
+		const { db, member } = await setup();
+		await createApiToken(db, member.id, 'nightly import', T0);
+		const kept = (await createApiToken(db, member.id, 'export', T0)).token;
+		const other = await makeUser(db, 'annotator', 'grace');
+		const hers = (await createApiToken(db, other.id, 'hers', T0)).token;
+
+		expect(await revokeAllApiTokens(db, member.id, at(SECOND))).toBe(2);
+		expect(await revokeAllApiTokens(db, member.id, at(2 * SECOND))).toBe(0);
+		expect(await authenticateApiToken(db, kept, at(3 * SECOND))).toBeNull();
+		expect((await authenticateApiToken(db, hers, at(3 * SECOND)))?.id).toBe(other.id);
 	});
 
 	it("revokes the user's API tokens on a password reset, and only theirs", async () => {

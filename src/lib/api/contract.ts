@@ -6,6 +6,7 @@
 import { ADJUDICATION_OPERATIONS } from './operations/adjudication';
 import { EXAMPLE_OPERATIONS } from './operations/examples';
 import { PROJECT_OPERATIONS } from './operations/projects';
+import { USER_OPERATIONS } from './operations/users';
 import type { Operation } from './parts';
 
 export { apiErrorSchema, type Operation } from './parts';
@@ -14,7 +15,8 @@ export type { ProjectView } from './operations/projects';
 export const OPERATIONS = {
 	...PROJECT_OPERATIONS,
 	...EXAMPLE_OPERATIONS,
-	...ADJUDICATION_OPERATIONS
+	...ADJUDICATION_OPERATIONS,
+	...USER_OPERATIONS
 } satisfies Record<string, Operation>;
 
 export type OperationId = keyof typeof OPERATIONS;

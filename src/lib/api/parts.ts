@@ -32,8 +32,8 @@ export type Operation = {
 	method: 'get' | 'post' | 'patch' | 'delete';
 	path: string;
 	summary: string;
-	/** Who may call it: anyone with a token, a member of the project, or an admin. */
-	access: 'user' | 'member' | 'admin';
+	/** Who may call it: anyone (no token), anyone with a token, a member of the project, or an admin. */
+	access: 'anyone' | 'user' | 'member' | 'admin';
 	params?: z.ZodObject;
 	query?: z.ZodObject;
 	body?: z.ZodType;

@@ -42,12 +42,26 @@ export async function listApiTokens(db: Db, userId?: string) {
 		.orderBy(desc(apiToken.id));
 }
 
-/** Revokes every live token of the user: a new password shuts out what the old one let in. */
-export async function revokeUserApiTokens(db: Tx, userId: string, now = new Date()): Promise<void> {
-	await db
-		.update(apiToken)
-		.set({ revokedAt: now })
-		.where(and(eq(apiToken.userId, userId), isNull(apiToken.revokedAt)));
+/**
+ * Revokes every live token of the user (a new password shuts out what the old one let in; an
+ * admin may do it at any time) and says how many there were.
+ */
+export async function revokeUserApiTokens(
+	db: Tx,
+	userId: string,
+	now = new Date()
+): Promise<number> {
+	return await changedRows(
+		db
+			.update(apiToken)
+			.set({ revokedAt: now })
+			.where(and(eq(apiToken.userId, userId), isNull(apiToken.revokedAt)))
+	);
+}
+
+/** An admin revoking every live token of a person; how many there were. */
+export async function revokeAllApiTokens(db: Db, userId: string, now = new Date()) {
+	return await db.transaction(async (tx) => revokeUserApiTokens(tx, userId, now));
 }
 
 /** Revokes one token of the given user; false when there is no such live token. */

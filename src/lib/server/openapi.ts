@@ -509,6 +509,8 @@ function describedOperation(operationId: string, operation: Operation) {
 	return {
 		operationId,
 		summary: operation.summary,
+		// The one way to a first token needs none.
+		...(operation.access === 'anyone' ? { security: [] } : {}),
 		...(parameters.length > 0 ? { parameters } : {}),
 		...(operation.body
 			? {

@@ -75,22 +75,62 @@ export async function createFirstAdmin(
 	});
 }
 
+const accountColumns = {
+	id: user.id,
+	username: user.username,
+	displayName: user.displayName,
+	role: user.role,
+	active: user.active,
+	createdAt: user.createdAt
+};
+
 export async function listUsers(db: Db) {
 	return await db
-		.select({
-			id: user.id,
-			username: user.username,
-			displayName: user.displayName,
-			role: user.role,
-			active: user.active,
-			createdAt: user.createdAt
-		})
+		.select(accountColumns)
 		.from(user)
 		.orderBy(asc(dialectOf(db).byCodePoint(user.username)));
 }
 
-export async function setUserRole(db: Db, userId: string, role: Role): Promise<void> {
-	await db.transaction(async (tx) => tx.update(user).set({ role }).where(eq(user.id, userId)));
+export type Account = Awaited<ReturnType<typeof listUsers>>[number];
+export type AccountChange = { active?: boolean; role?: Role };
+
+/**
+ * An admin's change to an account: active or not, and its role. Nobody deactivates
+ * themselves, and Winnow always keeps an active admin; the check and the change are one
+ * transaction, so two admins demoting each other at once cannot both succeed. Deactivating
+ * ends the person's sessions at once.
+ */
+export async function changeAccount(
+	db: Db,
+	actorId: string,
+	userId: string,
+	change: AccountChange
+): Promise<{ ok: true; user: Account } | { ok: false; message: string }> {
+	return await db.transaction(async (tx) => {
+		const target = (await tx.select().from(user).where(eq(user.id, userId)).limit(1))[0];
+		if (!target) return { ok: false, message: 'No such person.' };
+		if (change.active === false && userId === actorId) {
+			return { ok: false, message: 'You cannot deactivate yourself.' };
+		}
+		const losesAdmin =
+			target.role === 'admin' &&
+			target.active &&
+			(change.active === false || (change.role !== undefined && change.role !== 'admin'));
+		if (losesAdmin) {
+			const admins = (
+				await tx
+					.select({ n: count() })
+					.from(user)
+					.where(and(eq(user.role, 'admin'), eq(user.active, true)))
+			)[0]!.n;
+			if (admins <= 1) return { ok: false, message: 'Winnow needs at least one active admin.' };
+		}
+		const changed = (
+			await tx.update(user).set(change).where(eq(user.id, userId)).returning(accountColumns)
+		)[0];
+		if (change.active === false) await invalidateUserSessions(tx, userId);
+		return { ok: true, user: changed };
+	});
 }
 
 export async function setUserTheme(db: Db, userId: string, theme: Theme): Promise<void> {
@@ -147,16 +187,6 @@ export async function changeOwnPassword(
 	if (!check.ok) return check.reason === 'throttled' ? check : { ok: false, reason: 'wrong' };
 	await resetPassword(db, check.user.id, newPassword, sessionId, now);
 	return { ok: true };
-}
-
-export async function countActiveAdmins(db: Db): Promise<number> {
-	return (
-		await db
-			.select({ n: count() })
-			.from(user)
-			.where(and(eq(user.role, 'admin'), eq(user.active, true)))
-			.limit(1)
-	)[0]!.n;
 }
 
 let dummyHashPromise: Promise<string> | undefined;

@@ -1,4 +1,5 @@
 // Every area's contract calls; the contract spec runs them all.
 import type { AreaCalls } from './calls';
+import { userCalls } from './users';
 
-export const AREA_CALLS: AreaCalls[] = [];
+export const AREA_CALLS: AreaCalls[] = [userCalls];

@@ -10,13 +10,11 @@ import {
 import { listApiTokens, revokeApiToken } from '$lib/server/apiTokens';
 import { requireRole } from '$lib/server/guards';
 import {
-	countActiveAdmins,
+	changeAccount,
 	createUser,
 	getUser,
 	listUsers,
 	resetPassword,
-	setUserActive,
-	setUserRole,
 	UsernameTakenError
 } from '$lib/server/users';
 import type { Actions, PageServerLoad } from './$types';
@@ -25,12 +23,6 @@ export const load: PageServerLoad = async (event) => {
 	requireRole(event, 'admin');
 	return { users: await listUsers(event.locals.db), tokens: await listApiTokens(event.locals.db) };
 };
-
-/** Refuses changes that would leave nobody able to administer Winnow. */
-async function wouldRemoveLastAdmin(db: App.Locals['db'], userId: string) {
-	const target = await getUser(db, userId);
-	return target?.role === 'admin' && target.active && (await countActiveAdmins(db)) <= 1;
-}
 
 export const actions: Actions = {
 	create: async (event) => {
@@ -57,20 +49,16 @@ export const actions: Actions = {
 		}
 	},
 	role: async (event) => {
-		requireRole(event, 'admin');
+		const admin = requireRole(event, 'admin');
 		const form = await event.request.formData();
 		const parsed = setRoleSchema.safeParse({
 			userId: formText(form, 'userId'),
 			role: formText(form, 'role')
 		});
 		if (!parsed.success) return fail(400, { action: 'role', message: 'Choose a role.' });
-		if (
-			parsed.data.role !== 'admin' &&
-			(await wouldRemoveLastAdmin(event.locals.db, parsed.data.userId))
-		) {
-			return fail(409, { action: 'role', message: 'Winnow needs at least one active admin.' });
-		}
-		await setUserRole(event.locals.db, parsed.data.userId, parsed.data.role);
+		const { userId, role } = parsed.data;
+		const changed = await changeAccount(event.locals.db, admin.id, userId, { role });
+		if (!changed.ok) return fail(409, { action: 'role', message: changed.message });
 		return { action: 'role', message: 'Role changed.' };
 	},
 	active: async (event) => {
@@ -81,18 +69,12 @@ export const actions: Actions = {
 			active: formText(form, 'active')
 		});
 		if (!parsed.success) return fail(400, { action: 'active', message: 'Unknown change.' });
-		if (!parsed.data.active && parsed.data.userId === admin.id) {
-			return fail(409, { action: 'active', message: 'You cannot deactivate yourself.' });
-		}
-		if (!parsed.data.active && (await wouldRemoveLastAdmin(event.locals.db, parsed.data.userId))) {
-			return fail(409, { action: 'active', message: 'Winnow needs at least one active admin.' });
-		}
-		await setUserActive(event.locals.db, parsed.data.userId, parsed.data.active);
+		const { userId, active } = parsed.data;
+		const changed = await changeAccount(event.locals.db, admin.id, userId, { active });
+		if (!changed.ok) return fail(409, { action: 'active', message: changed.message });
 		return {
 			action: 'active',
-			message: parsed.data.active
-				? 'Account reactivated.'
-				: 'Account deactivated; its sessions ended.'
+			message: active ? 'Account reactivated.' : 'Account deactivated; its sessions ended.'
 		};
 	},
 	password: async (event) => {
