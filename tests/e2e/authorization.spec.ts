@@ -279,6 +279,25 @@ const table: Row[] = [
 		expect: { anonymous: 401, outsider: 404, member: 403, admin: 404 }
 	},
 	{ route: '/api/v1/projects/[id=integer]/examples', method: 'GET', expect: apiMember },
+	// Reviewing: any member may claim (the table's one example may be leased already, and the
+	// answer is then null) and read reviews; a form body is no example named, so 400.
+	{ route: '/api/v1/projects/[id=integer]/queue/claim', method: 'POST', expect: apiMember },
+	{
+		route: '/api/v1/projects/[id=integer]/queue/skip',
+		method: 'POST',
+		expect: { ...apiMember, member: 400, admin: 400 }
+	},
+	{
+		route: '/api/v1/projects/[id=integer]/reviews',
+		method: 'POST',
+		expect: { ...apiMember, member: 400, admin: 400 }
+	},
+	{ route: '/api/v1/projects/[id=integer]/reviews/import', method: 'POST', expect: apiAdminInput },
+	{
+		route: '/api/v1/projects/[id=integer]/examples/[exampleId=integer]/reviews',
+		method: 'GET',
+		expect: apiMember
+	},
 	// An empty body is not a file of examples.
 	{ route: '/api/v1/projects/[id=integer]/examples', method: 'POST', expect: apiAdminInput },
 	{

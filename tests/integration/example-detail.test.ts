@@ -89,6 +89,7 @@ describe('getExampleDetail', () => {
 				id: expect.any(Number),
 				revisionId: detail.revisions[0].id,
 				reviewer: 'Test ruth',
+				username: 'ruth',
 				rating: 2,
 				decision: 'repair',
 				comment: 'too curt',

@@ -6,6 +6,7 @@
 import { ADJUDICATION_OPERATIONS } from './operations/adjudication';
 import { EXAMPLE_OPERATIONS } from './operations/examples';
 import { PROJECT_OPERATIONS } from './operations/projects';
+import { REVIEW_OPERATIONS } from './operations/reviews';
 import { USER_OPERATIONS } from './operations/users';
 import type { Operation } from './parts';
 
@@ -16,6 +17,7 @@ export const OPERATIONS = {
 	...PROJECT_OPERATIONS,
 	...EXAMPLE_OPERATIONS,
 	...ADJUDICATION_OPERATIONS,
+	...REVIEW_OPERATIONS,
 	...USER_OPERATIONS
 } satisfies Record<string, Operation>;
 

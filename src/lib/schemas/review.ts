@@ -23,6 +23,56 @@ export const reviewFormSchema = z.object({
 
 export type ReviewForm = z.infer<typeof reviewFormSchema>;
 
+const requirementRatingsSchema = z
+	.array(
+		z.object({
+			requirementId: z.number().int().positive(),
+			rating: z.number('Give each requirement a rating.')
+		})
+	)
+	.max(100)
+	.refine((ratings) => new Set(ratings.map((r) => r.requirementId)).size === ratings.length, {
+		message: 'Rate each requirement once.'
+	})
+	.default([]);
+
+/** A review as a script submits it: the review screen's fields and rules, as JSON. */
+export const reviewSubmissionSchema = reviewFormSchema.extend({
+	exampleId: z.number().int().positive(),
+	revisionId: z.number().int().positive(),
+	rating: z.number('Choose a rating.'),
+	durationMs: z.number().int().min(0).max(86_400_000).optional(),
+	requirementRatings: requirementRatingsSchema
+});
+
+/** A review made elsewhere, brought in as the named person's, at the time it was made. */
+export const importedReviewSchema = z.object({
+	exampleId: z.number().int().positive(),
+	/** The example's current revision when left out; a given one must be it. */
+	revisionId: z.number().int().positive().optional(),
+	username: z.string().trim().min(1, 'Say whose review it is.'),
+	rating: z.number('Choose a rating.'),
+	decision: z.enum(['accept', 'reject'], 'Choose accept or reject.'),
+	comment: reviewFormSchema.shape.comment,
+	durationMs: z.number().int().min(0).max(86_400_000).optional(),
+	requirementRatings: requirementRatingsSchema,
+	reviewedAt: z.iso.datetime({ offset: true, message: 'Give the time as ISO 8601, with its zone.' })
+});
+export type ImportedReview = z.infer<typeof importedReviewSchema>;
+
+/** At most this many reviews in one import, which is one transaction. */
+export const REVIEW_IMPORT_MAX = 10_000;
+
+export const reviewImportSchema = z.object({
+	reviews: z
+		.array(importedReviewSchema)
+		.min(1, 'Send at least one review.')
+		.max(
+			REVIEW_IMPORT_MAX,
+			`Send at most ${REVIEW_IMPORT_MAX.toLocaleString('en')} reviews at once.`
+		)
+});
+
 /** Per-requirement ratings arrive as fields named `requirement-<id>`. */
 export function requirementRatingsFrom(form: FormData): Map<number, number> {
 	const ratings = new Map<number, number>();

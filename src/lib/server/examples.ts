@@ -454,6 +454,19 @@ async function modelNamesFor(db: Db, ids: (number | null)[]): Promise<Map<number
 	return new Map(rows.map((r) => [r.id, r.name]));
 }
 
+/**
+ * Every review of an example of the project, as its page shows them to any member; null when
+ * the project has no such example (or it is still being imported).
+ */
+export async function listExampleReviews(db: Db, projectId: number, exampleId: number) {
+	const found = await db
+		.select({ id: example.id })
+		.from(example)
+		.where(and(eq(example.id, exampleId), eq(example.projectId, projectId), notStaged()))
+		.limit(1);
+	return found.length === 0 ? null : await reviewsOf(db, exampleId);
+}
+
 /** Every review of the example, oldest first, with its per-requirement ratings by name. */
 async function reviewsOf(db: Db, exampleId: number) {
 	const rows = await db
@@ -461,6 +474,7 @@ async function reviewsOf(db: Db, exampleId: number) {
 			id: review.id,
 			revisionId: review.revisionId,
 			reviewer: user.displayName,
+			username: user.username,
 			rating: review.rating,
 			decision: review.decision,
 			comment: review.comment,
