@@ -244,6 +244,7 @@ const table: Row[] = [
 		expect: { anonymous: 401, outsider: 403, member: 403, admin: 400 }
 	},
 	{ route: '/api/v1/projects/[id=integer]', method: 'GET', expect: apiMember },
+	{ route: '/api/v1/projects/[id=integer]', method: 'PATCH', expect: apiAdminInput },
 	// Accounts belong to no project: every annotator is refused alike; the table's person is
 	// nobody, so an admin is told so.
 	{ route: '/api/v1/users', method: 'GET', expect: apiAccounts(200) },

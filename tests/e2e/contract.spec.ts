@@ -146,6 +146,27 @@ test('every described operation answers only the statuses and shapes the documen
 			{ as: 'admin', params: { id: 999_999_999 }, status: 404 },
 			{ as: null, params: { id: project.id }, status: 401 }
 		],
+		updateProject: [
+			{
+				as: 'admin',
+				params: { id: project.id },
+				body: { instruction: 'Answer in one line.', queue: { leaseMinutes: 20 } },
+				status: 200
+			},
+			{ as: 'admin', params: { id: project.id }, body: { splitTrain: 50 }, status: 400 },
+			{
+				as: 'admin',
+				params: { id: project.id },
+				body: { queue: { leaseMinutes: 0 } },
+				status: 400
+			},
+			{ as: 'admin', params: { id: project.id }, body: { nmae: 'Typo' }, status: 400 },
+			// The project has examples of text already.
+			{ as: 'admin', params: { id: project.id }, body: { outputKind: 'json' }, status: 409 },
+			{ as: 'member', params: { id: project.id }, body: { name: 'Mine' }, status: 403 },
+			{ as: 'outsider', params: { id: project.id }, body: { name: 'Mine' }, status: 404 },
+			{ as: null, params: { id: project.id }, body: { name: 'Mine' }, status: 401 }
+		],
 		listExamples: [
 			{ as: 'admin', params: { id: project.id }, status: 200 },
 			{

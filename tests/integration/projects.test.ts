@@ -11,6 +11,7 @@ import {
 import { countByStatus, EXAMPLES_PAGE_SIZE, listExamples } from '$lib/server/examples';
 import {
 	addMember,
+	changeProject,
 	getProject,
 	getProjectForUser,
 	isMember,
@@ -200,6 +201,80 @@ describe('updateProject', () => {
 		const [stolen] = await listRequirements(db, mine.id);
 		expect(stolen.name).toBe('Stolen');
 		expect(stolen.id).not.toBe(secret.id);
+	});
+});
+
+describe('changeProject', () => {
+	it('lays the given fields over what is saved, keeps requirements named by id, and saves the queue settings with them', async () => {
+		const { db, admin } = await setup();
+		const created = await makeProject(db, admin.id, {
+			name: 'Tickets',
+			threshold: 4,
+			requirements: requirementInputs('Correct', 'Brief')
+		});
+		const [correct, brief] = await listRequirements(db, created.id);
+
+		const changed = await changeProject(
+			db,
+			created,
+			{
+				threshold: 5,
+				requirements: [{ id: correct.id, name: 'Right', description: '' }],
+				queue: { leaseMinutes: 20, repairerReviewCounts: true }
+			},
+			later
+		);
+
+		expect(changed.ok).toBe(true);
+		const saved = (await getProject(db, created.id))!;
+		expect(saved).toMatchObject({
+			name: 'Tickets',
+			threshold: 5,
+			leaseMinutes: 20,
+			repairerReviewCounts: true,
+			queueOrder: created.queueOrder,
+			updatedAt: later
+		});
+		expect(await listRequirements(db, created.id)).toEqual([
+			{ id: correct.id, name: 'Right', description: '' }
+		]);
+		expect((await allRequirements(db, created.id)).find((r) => r.id === brief.id)?.archived).toBe(
+			true
+		);
+	});
+
+	it('refuses with the settings page’s messages, and changes nothing', async () => {
+		const { db, admin } = await setup();
+		const created = await makeProject(db, admin.id, { name: 'Tickets' });
+		await importRows(db, created, [{ input: 'a', output: 'b' }]);
+
+		expect(await changeProject(db, created, { name: ' ', splitTrain: 0 })).toEqual({
+			ok: false,
+			status: 400,
+			errors: {
+				name: ['Give the project a name.'],
+				splitTrain: [
+					'The splits add up to 20%; they must add up to 100%.',
+					'Keep some share for training.'
+				]
+			}
+		});
+		expect(
+			await changeProject(db, created, { queue: { leaseMinutes: 0, auditPercent: 0 } })
+		).toEqual({
+			ok: false,
+			status: 400,
+			errors: {
+				'queue.leaseMinutes': ['A lease lasts at least 1 minute.'],
+				'queue.auditPercent': [
+					'At least 1% is kept as the audit sample, so the judges can still be checked.'
+				]
+			}
+		});
+		expect(
+			await changeProject(db, created, { outputKind: 'json', queue: { leaseMinutes: 30 } })
+		).toEqual({ ok: false, status: 409, errors: { outputKind: [KINDS_FIXED] } });
+		expect(await getProject(db, created.id)).toEqual(created);
 	});
 });
 

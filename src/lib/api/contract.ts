@@ -11,7 +11,7 @@ import { USER_OPERATIONS } from './operations/users';
 import type { Operation } from './parts';
 
 export { apiErrorSchema, type Operation } from './parts';
-export type { ProjectView } from './operations/projects';
+export type { ProjectChange, ProjectView } from './operations/projects';
 
 export const OPERATIONS = {
 	...PROJECT_OPERATIONS,

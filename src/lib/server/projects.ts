@@ -1,10 +1,13 @@
 import { and, asc, count, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { dialectOf, preparedRead, type Db } from './db';
+import { dialectOf, preparedRead, type Db, type Tx } from './db';
 import { example, project, projectMember, requirement, user, type Project } from './db/schema';
 import { refreshTriage } from './judges/triage';
 import { notStaged } from './import/staging';
-import type { ProjectInput } from '../schemas/project';
-import type { ProjectView } from '../api/contract';
+import { projectSchema, type ProjectInput } from '../schemas/project';
+import { fieldErrors } from '../schemas/forms';
+import { queueSettingsSchema } from '../schemas/queueSettings';
+import { queueSettingsOf, saveQueueSettings, trustFor } from './queuePriority';
+import type { ProjectChange, ProjectView } from '../api/contract';
 import type { SessionUser } from './auth';
 import { checkJsonSchema } from '../jsonSchema';
 import { labelLines, labelOutputSchema, parseLabelLines, type LabelSet } from '../schemas/labels';
@@ -123,69 +126,122 @@ export async function updateProject(
 	input: ProjectInput,
 	now = new Date()
 ): Promise<{ ok: true } | { ok: false; errors: Record<string, string[]> }> {
-	return await db.transaction(async (tx) => {
-		const before = (
+	return await db.transaction(async (tx) => saveDefinition(tx, projectId, input, now));
+}
+
+/** `updateProject` in the caller's transaction; a refusal writes nothing. */
+async function saveDefinition(
+	tx: Tx,
+	projectId: number,
+	input: ProjectInput,
+	now: Date
+): Promise<{ ok: true } | { ok: false; errors: Record<string, string[]> }> {
+	const before = (
+		await tx
+			.select({
+				ratingScale: project.ratingScale,
+				threshold: project.threshold,
+				inputKind: project.inputKind,
+				outputKind: project.outputKind,
+				labelSet: project.labelSet
+			})
+			.from(project)
+			.where(eq(project.id, projectId))
+			.limit(1)
+	)[0];
+	const changed = (['inputKind', 'outputKind'] as const).filter(
+		(field) => before && before[field] !== input[field]
+	);
+	const narrowed = before?.labelSet ? narrowedLabels(before.labelSet, input) : null;
+	if (changed.length > 0 || narrowed) {
+		const any = await tx
+			.select({ id: example.id })
+			.from(example)
+			.where(eq(example.projectId, projectId))
+			.limit(1);
+		if (any.length > 0 && changed.length > 0) {
+			return { ok: false, errors: Object.fromEntries(changed.map((f) => [f, [KINDS_FIXED]])) };
+		}
+		if (any.length > 0 && narrowed) return { ok: false, errors: { labels: [narrowed] } };
+	}
+	await tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId));
+	// The judge-guided order reads judges' ratings against the threshold: re-keyed with it.
+	if (
+		before &&
+		(before.ratingScale !== input.ratingScale || before.threshold !== thresholdFor(input))
+	) {
+		await refreshTriage(tx, projectId);
+	}
+	const existing = (
+		await tx
+			.select({ id: requirement.id })
+			.from(requirement)
+			.where(eq(requirement.projectId, projectId))
+	).map((r) => r.id);
+	const kept = new Set<number>();
+	for (const [position, r] of input.requirements.entries()) {
+		if (r.id && existing.includes(r.id)) {
+			kept.add(r.id);
 			await tx
-				.select({
-					ratingScale: project.ratingScale,
-					threshold: project.threshold,
-					inputKind: project.inputKind,
-					outputKind: project.outputKind,
-					labelSet: project.labelSet
-				})
-				.from(project)
-				.where(eq(project.id, projectId))
-				.limit(1)
-		)[0];
-		const changed = (['inputKind', 'outputKind'] as const).filter(
-			(field) => before && before[field] !== input[field]
-		);
-		const narrowed = before?.labelSet ? narrowedLabels(before.labelSet, input) : null;
-		if (changed.length > 0 || narrowed) {
-			const any = await tx
-				.select({ id: example.id })
-				.from(example)
-				.where(eq(example.projectId, projectId))
-				.limit(1);
-			if (any.length > 0 && changed.length > 0) {
-				return { ok: false, errors: Object.fromEntries(changed.map((f) => [f, [KINDS_FIXED]])) };
-			}
-			if (any.length > 0 && narrowed) return { ok: false, errors: { labels: [narrowed] } };
-		}
-		await tx.update(project).set(projectColumns(input, now)).where(eq(project.id, projectId));
-		// The judge-guided order reads judges' ratings against the threshold: re-keyed with it.
-		if (
-			before &&
-			(before.ratingScale !== input.ratingScale || before.threshold !== thresholdFor(input))
-		) {
-			await refreshTriage(tx, projectId);
-		}
-		const existing = (
+				.update(requirement)
+				.set({ name: r.name, description: r.description, position, archived: false })
+				.where(eq(requirement.id, r.id));
+		} else {
 			await tx
-				.select({ id: requirement.id })
-				.from(requirement)
-				.where(eq(requirement.projectId, projectId))
-		).map((r) => r.id);
-		const kept = new Set<number>();
-		for (const [position, r] of input.requirements.entries()) {
-			if (r.id && existing.includes(r.id)) {
-				kept.add(r.id);
-				await tx
-					.update(requirement)
-					.set({ name: r.name, description: r.description, position, archived: false })
-					.where(eq(requirement.id, r.id));
-			} else {
-				await tx
-					.insert(requirement)
-					.values({ projectId, name: r.name, description: r.description, position });
-			}
+				.insert(requirement)
+				.values({ projectId, name: r.name, description: r.description, position });
 		}
-		const removed = existing.filter((id) => !kept.has(id));
-		if (removed.length > 0) {
-			await tx.update(requirement).set({ archived: true }).where(inArray(requirement.id, removed));
-		}
-		return { ok: true };
+	}
+	const removed = existing.filter((id) => !kept.has(id));
+	if (removed.length > 0) {
+		await tx.update(requirement).set({ archived: true }).where(inArray(requirement.id, removed));
+	}
+	return { ok: true };
+}
+
+export type ProjectChangeResult =
+	| { ok: true; project: Project }
+	| { ok: false; status: 400 | 409; errors: Record<string, string[]> };
+
+/**
+ * A script's change to a project: any fields of the task definition and of the queue
+ * settings, laid over what is saved and then checked whole with the settings page's rules
+ * (so a change is refused for the same reasons, with the same messages). Requirements, when
+ * given, are the whole new list: one with the `id` of an existing requirement keeps it and
+ * its ratings. Both parts are saved in one transaction.
+ */
+export async function changeProject(
+	db: Db,
+	target: Project,
+	change: ProjectChange,
+	now = new Date()
+): Promise<ProjectChangeResult> {
+	const { queue, ...definition } = change;
+	const saved = await projectToFormValues(db, target);
+	const parsed = projectSchema.safeParse({ ...saved, ...definition });
+	if (!parsed.success) return { ok: false, status: 400, errors: fieldErrors(parsed.error) };
+	const schemaErrors = projectSchemaErrors(parsed.data);
+	if (Object.keys(schemaErrors).length > 0) return { ok: false, status: 400, errors: schemaErrors };
+	const queueValues = { ...queueSettingsOf(target), ...queue };
+	const settings = queueSettingsSchema.safeParse({
+		...queueValues,
+		repairerReviewCounts: queueValues.repairerReviewCounts ? 'on' : ''
 	});
+	if (!settings.success) {
+		const errors: Record<string, string[]> = {};
+		for (const [field, messages] of Object.entries(fieldErrors(settings.error))) {
+			errors[`queue.${field}`] = messages;
+		}
+		return { ok: false, status: 400, errors };
+	}
+	const trust = queue ? await trustFor(db, target.id, settings.data) : null;
+	const result = await db.transaction(async (tx) => {
+		const defined = await saveDefinition(tx, target.id, parsed.data, now);
+		if (defined.ok && queue) await saveQueueSettings(tx, target.id, settings.data, trust, now);
+		return defined;
+	});
+	if (!result.ok) return { ok: false, status: 409, errors: result.errors };
+	return { ok: true, project: (await getProject(db, target.id))! };
 }
 
 // Every project page and API call asks these two.
@@ -282,6 +338,7 @@ export async function describeProject(db: Db, target: Project): Promise<ProjectV
 		aggregation: target.aggregation,
 		splits: { train: target.splitTrain, val: target.splitVal, test: target.splitTest },
 		requirements: await listRequirements(db, target.id),
+		queue: queueSettingsOf(target),
 		createdAt: target.createdAt.toISOString(),
 		updatedAt: target.updatedAt.toISOString()
 	};

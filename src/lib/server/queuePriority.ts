@@ -98,28 +98,44 @@ export async function updateQueueSettings(
 	settings: QueueSettings,
 	now: Date
 ) {
-	// The judges are measured first (reads), so the order starts from what they have earned
-	// today, and the settings, their trust and the queue's keys are saved together.
+	const trust = await trustFor(db, projectId, settings);
+	await db.transaction(async (tx) => saveQueueSettings(tx, projectId, settings, trust, now));
+}
+
+/**
+ * What a judge-guided order starts from: the judges measured against people today. A read,
+ * made before the transaction that saves the settings.
+ */
+export async function trustFor(db: Db, projectId: number, settings: QueueSettings) {
+	if (settings.queueOrder !== 'judged') return null;
 	const target = (await db.select().from(project).where(eq(project.id, projectId)).limit(1))[0];
-	const trust = settings.queueOrder === 'judged' && target ? await measureTrust(db, target) : null;
-	await db.transaction(async (tx) => {
-		await tx
-			.update(project)
-			.set({
-				leaseMinutes: settings.leaseMinutes,
-				queueOrder: settings.queueOrder,
-				repairerReviewCounts: settings.repairerReviewCounts,
-				goldRate: settings.goldPercent / 100,
-				auditShare: settings.auditPercent / 100,
-				updatedAt: now
-			})
-			.where(eq(project.id, projectId));
-		// The nested transaction runs as a savepoint inside this one.
-		await setQueuePriority(
-			tx,
-			projectId,
-			settings.priorityTag ? { kind: 'tag', tag: settings.priorityTag } : null
-		);
-		if (trust) await applyTrust(tx, projectId, trust);
-	});
+	return target ? await measureTrust(db, target) : null;
+}
+
+/** The settings, the judges' trust and the queue's keys, saved in the caller's transaction. */
+export async function saveQueueSettings(
+	tx: Tx,
+	projectId: number,
+	settings: QueueSettings,
+	trust: Awaited<ReturnType<typeof trustFor>>,
+	now: Date
+) {
+	await tx
+		.update(project)
+		.set({
+			leaseMinutes: settings.leaseMinutes,
+			queueOrder: settings.queueOrder,
+			repairerReviewCounts: settings.repairerReviewCounts,
+			goldRate: settings.goldPercent / 100,
+			auditShare: settings.auditPercent / 100,
+			updatedAt: now
+		})
+		.where(eq(project.id, projectId));
+	// The nested transaction runs as a savepoint inside this one.
+	await setQueuePriority(
+		tx,
+		projectId,
+		settings.priorityTag ? { kind: 'tag', tag: settings.priorityTag } : null
+	);
+	if (trust) await applyTrust(tx, projectId, trust);
 }

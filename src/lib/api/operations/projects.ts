@@ -40,6 +40,14 @@ export const projectViewSchema = z.object({
 	requirements: z.array(
 		z.object({ id: z.number().int(), name: z.string(), description: z.string() })
 	),
+	queue: z.object({
+		leaseMinutes: z.number().int(),
+		queueOrder: z.enum(['oldest', 'random', 'judged']),
+		priorityTag: z.string(),
+		repairerReviewCounts: z.boolean(),
+		goldPercent: z.number().int(),
+		auditPercent: z.number().int()
+	}),
 	createdAt: timestamp,
 	updatedAt: timestamp
 });
@@ -59,6 +67,21 @@ const memberSchema = z.object({
 	active: z.boolean(),
 	addedAt: timestamp
 });
+
+/** The queue settings as JSON: the settings page's fields, checked with its rules. */
+const queueChangeSchema = projectViewSchema.shape.queue.partial().strict();
+
+/**
+ * A change to a project: any fields of its definition (as the create body takes them) and a
+ * `queue` with any of its queue settings; what is left out stays as it is. Requirements, when
+ * given, are the whole new list, an existing one kept by its `id`.
+ */
+export const projectChangeSchema = z
+	.object(projectSchema.shape)
+	.partial()
+	.extend({ queue: queueChangeSchema.optional() })
+	.strict();
+export type ProjectChange = z.infer<typeof projectChangeSchema>;
 
 export const memberAddSchema = z.object({
 	username: z.string('Give the username of the person to add.').trim().min(1, 'Give a username.')
@@ -99,6 +122,29 @@ export const PROJECT_OPERATIONS = {
 		responses: {
 			200: { description: 'The project', schema: projectViewSchema },
 			...refused(notFound)
+		}
+	},
+	updateProject: {
+		method: 'patch',
+		path: '/projects/{id}',
+		summary:
+			'Changes any fields of a project’s task definition and queue settings, with the settings page’s rules (admins)',
+		access: 'admin',
+		params: projectPath,
+		body: projectChangeSchema,
+		responses: {
+			200: { description: 'The project as it is now', schema: projectViewSchema },
+			400: {
+				description:
+					'The project would break a rule (`queue.<field>` for a queue setting); nothing changed',
+				schema: apiErrorSchema
+			},
+			409: {
+				description:
+					'The change cannot apply to the examples the project has (another kind of input or output, a label taken away); nothing changed',
+				schema: apiErrorSchema
+			},
+			...refused({ ...notFound, ...adminsOnly })
 		}
 	},
 	listMembers: {
