@@ -23,12 +23,6 @@ import { AREA_CALLS } from '../support/contract';
  * This list only shrinks: an operation moved into api/contract.ts leaves it.
  */
 const HAND_WRITTEN = [
-	'post /projects/{id}/examples',
-	'get /projects/{id}/examples/{exampleId}',
-	'get /projects/{id}/agreement',
-	'get /projects/{id}/comparisons',
-	'post /projects/{id}/comparisons',
-	'post /projects/{id}/comparisons/{comparisonId}/gold',
 	'get /projects/{id}/jobs',
 	'post /projects/{id}/jobs',
 	'get /projects/{id}/jobs/{jobId}',
@@ -122,7 +116,8 @@ test('every described operation answers only the statuses and shapes the documen
 	const good = { name: `Made over the API ${Date.now()}`, instruction: 'Answer briefly.' };
 	const areaCalls: Partial<Record<OperationId, Call[]>> = {};
 	for (const calls of AREA_CALLS) Object.assign(areaCalls, await calls(context));
-	const calls: Record<OperationId, Call[]> = {
+	// Every operation needs its calls, an area's or these: the loop below checks each has some.
+	const calls: Partial<Record<OperationId, Call[]>> = {
 		...areaCalls,
 		listProjects: [
 			{ as: 'member', status: 200 },
@@ -288,7 +283,7 @@ test('every described operation answers only the statuses and shapes the documen
 			}
 			const cases = calls[described.operationId as OperationId];
 			expect(cases, `no calls for ${described.operationId}`).toBeDefined();
-			for (const call of cases) {
+			for (const call of cases!) {
 				const query = new URLSearchParams(call.query ?? {}).toString();
 				const url = `/api/v1${path.replace(/\{(\w+)\}/g, (_, name: string) => String(call.params?.[name]))}${query ? `?${query}` : ''}`;
 				const headers: Record<string, string> = call.as

@@ -4,6 +4,8 @@
 // the document. Each area's operations live in operations/; operations not yet described there
 // are still written by hand in openapi.ts.
 import { ADJUDICATION_OPERATIONS } from './operations/adjudication';
+import { AGREEMENT_OPERATIONS } from './operations/agreement';
+import { COMPARISON_OPERATIONS } from './operations/comparisons';
 import { EXAMPLE_OPERATIONS } from './operations/examples';
 import { PROJECT_OPERATIONS } from './operations/projects';
 import type { Operation } from './parts';
@@ -14,7 +16,9 @@ export type { ProjectView } from './operations/projects';
 export const OPERATIONS = {
 	...PROJECT_OPERATIONS,
 	...EXAMPLE_OPERATIONS,
-	...ADJUDICATION_OPERATIONS
+	...ADJUDICATION_OPERATIONS,
+	...AGREEMENT_OPERATIONS,
+	...COMPARISON_OPERATIONS
 } satisfies Record<string, Operation>;
 
 export type OperationId = keyof typeof OPERATIONS;

@@ -1,4 +1,7 @@
 // Every area's contract calls; the contract spec runs them all.
+import { agreementCalls } from './agreement';
 import type { AreaCalls } from './calls';
+import { comparisonCalls } from './comparisons';
+import { exampleCalls } from './examples';
 
-export const AREA_CALLS: AreaCalls[] = [];
+export const AREA_CALLS: AreaCalls[] = [exampleCalls, agreementCalls, comparisonCalls];
