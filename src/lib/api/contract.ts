@@ -4,6 +4,8 @@
 // the document. Each area's operations live in operations/; operations not yet described there
 // are still written by hand in openapi.ts.
 import { ADJUDICATION_OPERATIONS } from './operations/adjudication';
+import { AGREEMENT_OPERATIONS } from './operations/agreement';
+import { COMPARISON_OPERATIONS } from './operations/comparisons';
 import { EXAMPLE_OPERATIONS } from './operations/examples';
 import { PROJECT_OPERATIONS } from './operations/projects';
 import { REVIEW_OPERATIONS } from './operations/reviews';
@@ -17,6 +19,8 @@ export const OPERATIONS = {
 	...PROJECT_OPERATIONS,
 	...EXAMPLE_OPERATIONS,
 	...ADJUDICATION_OPERATIONS,
+	...AGREEMENT_OPERATIONS,
+	...COMPARISON_OPERATIONS,
 	...REVIEW_OPERATIONS,
 	...USER_OPERATIONS
 } satisfies Record<string, Operation>;

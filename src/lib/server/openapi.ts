@@ -39,14 +39,6 @@ const HAND_WRITTEN = {
 	security: [{ bearer: [] }],
 	components: {
 		securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-		schemas: {
-			Output: {
-				type: 'object',
-				description: 'One output: an example and one of its revisions',
-				required: ['exampleId', 'revisionId'],
-				properties: { exampleId: { type: 'integer' }, revisionId: { type: 'integer' } }
-			}
-		},
 		responses: {
 			Error: {
 				description: 'What went wrong',
@@ -59,13 +51,6 @@ const HAND_WRITTEN = {
 								issues: {
 									type: 'object',
 									additionalProperties: { type: 'array', items: { type: 'string' } }
-								},
-								errors: {
-									type: 'array',
-									items: {
-										type: 'object',
-										properties: { line: { type: 'integer' }, message: { type: 'string' } }
-									}
 								}
 							},
 							required: ['message']
@@ -76,147 +61,6 @@ const HAND_WRITTEN = {
 		}
 	},
 	paths: {
-		'/projects/{id}/examples': {
-			post: {
-				summary: 'Import examples, all or nothing (admins)',
-				parameters: [project],
-				requestBody: {
-					required: true,
-					content: {
-						'application/jsonl': { schema: { type: 'string' } },
-						'text/csv': { schema: { type: 'string' } }
-					}
-				},
-				responses: {
-					'201': { description: 'Imported and skipped counts' },
-					'200': { description: 'Nothing new: every row was already there; nothing recorded' },
-					'409': { description: 'Another import into the project is still being written' },
-					...errors
-				}
-			}
-		},
-		'/projects/{id}/examples/{exampleId}': {
-			get: {
-				summary: 'One example with its revisions and reviews (members; blind for annotators)',
-				parameters: [
-					project,
-					{ name: 'exampleId', in: 'path', required: true, schema: { type: 'integer' } }
-				],
-				responses: { '200': { description: 'The example' }, ...errors }
-			}
-		},
-		'/projects/{id}/agreement': {
-			get: {
-				summary:
-					'Agreement figures, and with a judge-guided queue the audit sample’s estimates: the acceptance rate and each judge’s errors (admins)',
-				parameters: [project],
-				responses: {
-					'200': {
-						description:
-							'Figures, with `audit` (null unless judge-guided), `labels` (a label project’s per-label kappa and alpha with intervals, the confusion against the others’ majority, accuracy on gold per label; else null) and `comparisons` (agreement with ties as a category, position bias per annotator, gold; null without comparisons)'
-					},
-					...errors
-				}
-			}
-		},
-		'/projects/{id}/comparisons': {
-			get: {
-				summary:
-					'The project’s comparisons a page at a time, with their agreement and position-bias figures (admins)',
-				parameters: [
-					project,
-					{ name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 } },
-					{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } }
-				],
-				responses: {
-					'200': {
-						description:
-							'`comparisons`, `next` (the `after` of the next page, or null) and `figures`'
-					},
-					...errors
-				}
-			},
-			post: {
-				summary:
-					'Queue comparisons for people: a finished job’s two teachers or two samples per input, two evaluated models’ answers to the held-out inputs, or given pairs of outputs of the same input (admins)',
-				parameters: [project],
-				requestBody: {
-					required: true,
-					content: {
-						'application/json': {
-							schema: {
-								oneOf: [
-									{
-										type: 'object',
-										required: ['jobId'],
-										properties: { jobId: { type: 'integer' } }
-									},
-									{
-										type: 'object',
-										required: ['modelIds'],
-										properties: {
-											modelIds: {
-												type: 'array',
-												items: { type: 'integer' },
-												minItems: 2,
-												maxItems: 2
-											}
-										}
-									},
-									{
-										type: 'object',
-										required: ['pairs'],
-										properties: {
-											pairs: {
-												type: 'array',
-												items: {
-													type: 'object',
-													required: ['first', 'second'],
-													properties: {
-														first: { $ref: '#/components/schemas/Output' },
-														second: { $ref: '#/components/schemas/Output' }
-													}
-												}
-											}
-										}
-									}
-								]
-							}
-						}
-					}
-				},
-				responses: {
-					'201': {
-						description:
-							'`created`; `alreadyQueued` (the same two outputs, in either order); `identical` (two outputs with the same text, left out)'
-					},
-					...errors
-				}
-			}
-		},
-		'/projects/{id}/comparisons/{comparisonId}/gold': {
-			post: {
-				summary:
-					'Make a comparison gold with its known answer, in its own order, or ordinary again with null (admins)',
-				parameters: [
-					project,
-					{ name: 'comparisonId', in: 'path', required: true, schema: { type: 'integer' } }
-				],
-				requestBody: {
-					required: true,
-					content: {
-						'application/json': {
-							schema: {
-								type: 'object',
-								required: ['gold'],
-								properties: { gold: { enum: ['first', 'second', 'tie', null] } }
-							}
-						}
-					}
-				},
-				responses: { '200': { description: 'The comparison and its gold answer' }, ...errors }
-			}
-		},
 		'/projects/{id}/jobs': {
 			get: {
 				summary: 'Distillation jobs and their progress (admins)',

@@ -1,6 +1,15 @@
 // Every area's contract calls; the contract spec runs them all.
+import { agreementCalls } from './agreement';
 import type { AreaCalls } from './calls';
+import { comparisonCalls } from './comparisons';
+import { exampleCalls } from './examples';
 import { reviewCalls } from './reviews';
 import { userCalls } from './users';
 
-export const AREA_CALLS: AreaCalls[] = [reviewCalls, userCalls];
+export const AREA_CALLS: AreaCalls[] = [
+	exampleCalls,
+	agreementCalls,
+	comparisonCalls,
+	reviewCalls,
+	userCalls
+];

@@ -3,6 +3,7 @@
 // an admin brings in reviews made elsewhere.
 import { z } from 'zod';
 import { reviewImportSchema, reviewSubmissionSchema } from '../../schemas/review';
+import { reviewSchema } from './examples';
 import {
 	adminsOnly,
 	apiErrorSchema,
@@ -16,8 +17,6 @@ import {
 	type Operation
 } from '../parts';
 
-const DECISIONS = z.enum(['accept', 'reject', 'repair']);
-
 /** An example as an annotator is shown it: input and output only, never who wrote it. */
 const claimedSchema = z.object({
 	exampleId: z.number().int(),
@@ -27,21 +26,6 @@ const claimedSchema = z.object({
 	leaseExpiresAt: timestamp,
 	/** Send it with the review: a retry with the same key is recognised and changes nothing. */
 	submissionKey: z.string()
-});
-
-const reviewSchema = z.object({
-	id: z.number().int(),
-	revisionId: z.number().int(),
-	username: z.string(),
-	reviewer: z.string(),
-	rating: z.number(),
-	decision: DECISIONS,
-	comment: z.string().nullable(),
-	durationMs: z.number().int().nullable(),
-	createdAt: timestamp,
-	requirementRatings: z.array(
-		z.object({ requirementId: z.number().int(), name: z.string(), rating: z.number() })
-	)
 });
 
 const savedSchema = z.object({

@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { Readable } from 'node:stream';
 import { OPERATIONS } from '$lib/api/contract';
+import { IMPORT_ERRORS_LISTED } from '$lib/api/operations/examples';
 import { invalid } from '$lib/server/apiResponses';
 import { listExamples } from '$lib/server/examples';
 import { apiMember, apiProjectAdmin } from '$lib/server/guards';
@@ -48,7 +49,7 @@ export const POST: RequestHandler = async (event) => {
 		return json(
 			{
 				message: `Nothing was imported: ${result.errors.length} line(s) have problems.`,
-				errors: result.errors.slice(0, 1000)
+				errors: result.errors.slice(0, IMPORT_ERRORS_LISTED)
 			},
 			{ status: 400 }
 		);

@@ -1,22 +1,16 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
+import { OPERATIONS } from '$lib/api/contract';
 import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { setComparisonGold } from '$lib/server/comparisons/queue';
 import type { RequestHandler } from './$types';
-
-const bodySchema = z.strictObject({
-	gold: z
-		.enum(['first', 'second', 'tie'], 'Give gold as "first", "second", "tie" or null.')
-		.nullable()
-});
 
 /** Makes a comparison gold with its known answer (in its own order), or ordinary with null. */
 export const POST: RequestHandler = async (event) => {
 	const { project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
-	const parsed = bodySchema.safeParse(read.body);
+	const parsed = OPERATIONS.setComparisonGold.body.safeParse(read.body);
 	if (!parsed.success) return invalid('The comparison has a problem.', parsed.error);
 	const done = await setComparisonGold(
 		event.locals.db,
