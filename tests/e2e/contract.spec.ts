@@ -34,17 +34,7 @@ const HAND_WRITTEN = [
 	'get /projects/{id}/jobs/{jobId}',
 	'get /projects/{id}/datasets/{datasetId}/export',
 	'get /projects/{id}/evaluations',
-	'post /projects/{id}/evaluations',
-	'get /projects/{id}/fine-tunes',
-	'post /projects/{id}/fine-tunes',
-	'get /projects/{id}/fine-tunes/{fineTuneId}',
-	'get /projects/{id}/judges',
-	'post /projects/{id}/judges',
-	'get /projects/{id}/judges/{judgeId}',
-	'post /projects/{id}/judges/{judgeId}/runs',
-	'get /projects/{id}/iterations',
-	'post /projects/{id}/iterations',
-	'get /projects/{id}/iterations/compare'
+	'post /projects/{id}/evaluations'
 ];
 
 type Described = {
@@ -122,7 +112,8 @@ test('every described operation answers only the statuses and shapes the documen
 	const good = { name: `Made over the API ${Date.now()}`, instruction: 'Answer briefly.' };
 	const areaCalls: Partial<Record<OperationId, Call[]>> = {};
 	for (const calls of AREA_CALLS) Object.assign(areaCalls, await calls(context));
-	const calls: Record<OperationId, Call[]> = {
+	// Every operation must have its calls: the loop below says which has none.
+	const calls = {
 		...areaCalls,
 		listProjects: [
 			{ as: 'member', status: 200 },
@@ -271,7 +262,7 @@ test('every described operation answers only the statuses and shapes the documen
 			{ as: 'member', params: { id: project.id, username: 'contract-newcomer' }, status: 403 },
 			{ as: null, params: { id: project.id, username: 'contract-newcomer' }, status: 401 }
 		]
-	};
+	} as Record<OperationId, Call[]>;
 
 	const api = await request.newContext({ baseURL: BASE_URL });
 	const document = await (await api.get('/api/v1/openapi.json')).json();

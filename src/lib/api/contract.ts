@@ -5,6 +5,9 @@
 // are still written by hand in openapi.ts.
 import { ADJUDICATION_OPERATIONS } from './operations/adjudication';
 import { EXAMPLE_OPERATIONS } from './operations/examples';
+import { FINE_TUNE_OPERATIONS } from './operations/fineTunes';
+import { ITERATION_OPERATIONS } from './operations/iterations';
+import { JUDGE_OPERATIONS } from './operations/judges';
 import { PROJECT_OPERATIONS } from './operations/projects';
 import type { Operation } from './parts';
 
@@ -14,7 +17,10 @@ export type { ProjectView } from './operations/projects';
 export const OPERATIONS = {
 	...PROJECT_OPERATIONS,
 	...EXAMPLE_OPERATIONS,
-	...ADJUDICATION_OPERATIONS
+	...ADJUDICATION_OPERATIONS,
+	...FINE_TUNE_OPERATIONS,
+	...JUDGE_OPERATIONS,
+	...ITERATION_OPERATIONS
 } satisfies Record<string, Operation>;
 
 export type OperationId = keyof typeof OPERATIONS;
