@@ -28,17 +28,7 @@ const HAND_WRITTEN = [
 	'get /projects/{id}/jobs/{jobId}',
 	'get /projects/{id}/datasets/{datasetId}/export',
 	'get /projects/{id}/evaluations',
-	'post /projects/{id}/evaluations',
-	'get /projects/{id}/fine-tunes',
-	'post /projects/{id}/fine-tunes',
-	'get /projects/{id}/fine-tunes/{fineTuneId}',
-	'get /projects/{id}/judges',
-	'post /projects/{id}/judges',
-	'get /projects/{id}/judges/{judgeId}',
-	'post /projects/{id}/judges/{judgeId}/runs',
-	'get /projects/{id}/iterations',
-	'post /projects/{id}/iterations',
-	'get /projects/{id}/iterations/compare'
+	'post /projects/{id}/evaluations'
 ];
 
 type Described = {

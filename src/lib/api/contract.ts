@@ -7,6 +7,9 @@ import { ADJUDICATION_OPERATIONS } from './operations/adjudication';
 import { AGREEMENT_OPERATIONS } from './operations/agreement';
 import { COMPARISON_OPERATIONS } from './operations/comparisons';
 import { EXAMPLE_OPERATIONS } from './operations/examples';
+import { FINE_TUNE_OPERATIONS } from './operations/fineTunes';
+import { ITERATION_OPERATIONS } from './operations/iterations';
+import { JUDGE_OPERATIONS } from './operations/judges';
 import { PROJECT_OPERATIONS } from './operations/projects';
 import { REVIEW_OPERATIONS } from './operations/reviews';
 import { USER_OPERATIONS } from './operations/users';
@@ -21,6 +24,9 @@ export const OPERATIONS = {
 	...ADJUDICATION_OPERATIONS,
 	...AGREEMENT_OPERATIONS,
 	...COMPARISON_OPERATIONS,
+	...FINE_TUNE_OPERATIONS,
+	...JUDGE_OPERATIONS,
+	...ITERATION_OPERATIONS,
 	...REVIEW_OPERATIONS,
 	...USER_OPERATIONS
 } satisfies Record<string, Operation>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ratingLabel, SCALES, type RatingScale } from '../ratings';
 import { SOURCE_LABELS } from './examples';
 import { asFormValues } from './forms';
+import { apiFieldsSchema, apiSettingValue } from './job';
 
 const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
 const day = z.preprocess(
@@ -137,6 +138,39 @@ export function carriedFilterFields(
 		).filter(([, v]) => v !== '')
 	);
 }
+
+/**
+ * The filter as an API body gives it, field by field as the export page has them (tags as a
+ * list or comma-separated, true for a ticked box), read by the page's own schema.
+ */
+export const datasetFilterJsonSchema = z
+	.object(
+		{
+			threshold: apiSettingValue.optional(),
+			tags: z.union([apiSettingValue, z.array(z.string())]).optional(),
+			sources: z.union([apiSettingValue, z.array(z.string())]).optional(),
+			from: apiSettingValue.optional(),
+			to: apiSettingValue.optional(),
+			minReviews: apiSettingValue.optional(),
+			repairedOnly: apiSettingValue.optional(),
+			includeInvalid: apiSettingValue.optional(),
+			labelCap: apiSettingValue.optional()
+		},
+		{ error: 'Give the filter as an object, as the export page has it.' }
+	)
+	.default({})
+	.transform((given): Record<string, unknown> => {
+		const params = new URLSearchParams();
+		for (const [key, value] of Object.entries(given)) {
+			const name = key === 'sources' ? 'source' : key;
+			if (key === 'tags' && Array.isArray(value)) params.set('tags', value.join(','));
+			else
+				for (const v of Array.isArray(value) ? value : [value])
+					params.append(name, v === true ? 'on' : v === false ? '' : String(v ?? ''));
+		}
+		return datasetFilterInput(params);
+	})
+	.pipe(datasetFilterSchema);
 
 /** The filter a form carried back in its hidden inputs. */
 export function datasetFilterFromForm(form: FormData) {
@@ -338,9 +372,38 @@ export const fineTuneFormSchema = fineTuneFields.superRefine((form, ctx) => {
 	}
 });
 
-/** The fine-tune's fields given as JSON (an API body), checked by the form's own schema. */
-export function fineTuneFromJson(given: Record<string, string | number | boolean | null>) {
-	return fineTuneFormSchema.safeParse({
+const whichTake = (setting: string) =>
+	FINE_TUNE_SERVICES.filter((service) => SERVICE_SETTINGS[service].has(setting)).join(', ');
+const numberSetting = (what: string, setting: string) =>
+	`${what}; taken by ${whichTake(setting)} only. Empty or null: the provider’s choice`;
+
+/**
+ * The fine-tune as an API body gives it (a fine-tune, or an iteration's): the form's fields as
+ * plain values, read by the form's own schema, so its defaults, rules and messages hold. Each
+ * service takes only some of the settings; any other it is given is refused beside the field.
+ */
+export const fineTuneJsonSchema = apiFieldsSchema({
+	adapter: `The service that trains: ${FINE_TUNE_SERVICES.join(', ')}`,
+	method: 'supervised (the default) or dpo, on preference pairs from repairs',
+	providerId: 'The provider whose key and address the service is reached with',
+	baseModel: 'The model to fine-tune, as the service names it',
+	suffix: 'Letters, digits, - and _, at most 40, in the fine-tuned model’s name',
+	epochs: numberSetting('A whole number from 1 to 50', 'epochs'),
+	batchSize: numberSetting('A whole number from 1 to 256', 'batchSize'),
+	learningRateMultiplier: numberSetting('From 0.01 to 10', 'learningRateMultiplier'),
+	learningRate: numberSetting('From 1e-7 to 0.01', 'learningRate'),
+	loraRank: numberSetting('4, 8, 16, 32 or 64', 'loraRank'),
+	maxContextLength: numberSetting('Tokens, from 512 to 131072', 'maxContextLength'),
+	beta: 'From 0.01 to 2, for dpo only. Empty or null: the provider’s choice',
+	flavor: numberSetting(`The hardware rented: ${HF_FLAVORS.join(', ')}`, 'flavor'),
+	timeoutHours: numberSetting('The longest the job may run, from 0.5 to 48 hours', 'timeoutHours'),
+	fromCheckpoint: numberSetting(
+		'A fine-tune’s job id (ft-…) or output model, with :step if wanted, to continue from',
+		'fromCheckpoint'
+	)
+})
+	.default({})
+	.transform((given): Record<string, unknown> => ({
 		baseModel: '',
 		suffix: '',
 		epochs: '',
@@ -354,8 +417,8 @@ export function fineTuneFromJson(given: Record<string, string | number | boolean
 		timeoutHours: '',
 		fromCheckpoint: '',
 		...asFormValues(given)
-	});
-}
+	}))
+	.pipe(fineTuneFormSchema);
 
 /** The fine-tune form's field names, as its pages read them. */
 export const FINE_TUNE_FIELDS = [

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from './job';
+import { asFormValues } from './forms';
+import { apiFieldsSchema, JOB_SETTING_DEFAULTS, jobSettingsSchema } from './job';
 
 export const EVALUATION_SPLITS = ['test', 'val', 'train'] as const;
 
@@ -27,6 +28,22 @@ export const EVALUATION_SETTING_DEFAULTS = {
 	timeoutSeconds: JOB_SETTING_DEFAULTS.timeoutSeconds
 } as const;
 
+/** An evaluation's settings as an API body gives them, read over the defaults by the form's schema. */
+export const evaluationSettingsJsonSchema = apiFieldsSchema({
+	temperature: 'From 0 to 2; 0 unless given',
+	maxTokens: 'The most output tokens, 1 to 200000; empty or null for no limit',
+	fewShot: 'Accepted examples shown before each input, 0 to 20; 0 unless given',
+	invalidOutputs: 'repair (keep it, marked invalid; the default) or drop',
+	concurrency: `Calls at once, 1 to 256; ${JOB_SETTING_DEFAULTS.concurrency} unless given`,
+	timeoutSeconds: `The longest a call may take, 5 to 900 seconds; ${JOB_SETTING_DEFAULTS.timeoutSeconds} unless given`
+})
+	.default({})
+	.transform((given): Record<string, unknown> => ({
+		...EVALUATION_SETTING_DEFAULTS,
+		...asFormValues(given)
+	}))
+	.pipe(evaluationSettingsSchema);
+
 export const EVALUATION_SETTING_FIELDS = Object.keys(EVALUATION_SETTING_DEFAULTS) as Array<
 	keyof typeof EVALUATION_SETTING_DEFAULTS
 >;
@@ -44,6 +61,11 @@ export const evaluationFormSchema = z.object({
 	splits: evaluationSplitsSchema
 });
 
+/** Which held-out inputs the figures count: those every model answered, or all. */
+export const figuresScopeSchema = z
+	.enum(['common', 'all'], 'Give the scope as common or all.')
+	.default('common');
+
 /** Which two models the side-by-side view compares, and where in their shared inputs it is. */
 const modelIdParam = z.coerce
 	.number('Give a model id as a number.')
@@ -59,7 +81,7 @@ export const sideBySideQuerySchema = z.object({
 		.int('Give the page as a whole number.')
 		.min(1, 'Pages start at 1.')
 		.default(1),
-	scope: z.enum(['common', 'all'], 'Give the scope as common or all.').default('common')
+	scope: figuresScopeSchema
 });
 
 /** The splits and settings of an evaluation, read from a form, with the zod messages by field. */

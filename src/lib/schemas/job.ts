@@ -38,12 +38,31 @@ export const jobSettingsSchema = z.object({
 });
 export type JobSettings = z.infer<typeof jobSettingsSchema>;
 
+/** One setting as an API body gives it: a plain value, read like the form's field. */
+export const apiSettingValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const SETTINGS_ARE_AN_OBJECT = 'Give settings as an object of names and values.';
+
 /** Settings as an API body gives them: names to plain values, read like the form's fields. */
 export const apiSettingsSchema = z
-	.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]), {
-		error: 'Give settings as an object of names and values.'
-	})
+	.record(z.string(), apiSettingValue, { error: SETTINGS_ARE_AN_OBJECT })
 	.default({});
+
+/**
+ * The named settings of an API body, each a plain value the form's own schema then reads
+ * (true is "on", null is empty); `fields` says what each takes. Other names are ignored.
+ */
+export function apiFieldsSchema<const Name extends string>(
+	fields: Record<Name, string>,
+	message = SETTINGS_ARE_AN_OBJECT
+) {
+	const shape = Object.fromEntries(
+		Object.entries(fields).map(([name, takes]) => [
+			name,
+			apiSettingValue.optional().meta({ description: takes as string })
+		])
+	) as Record<Name, z.ZodOptional<typeof apiSettingValue>>;
+	return z.object(shape, { error: message });
+}
 
 export const JOB_SETTING_DEFAULTS = {
 	temperature: '0.7',

@@ -3,6 +3,7 @@ import { agreementCalls } from './agreement';
 import type { AreaCalls } from './calls';
 import { comparisonCalls } from './comparisons';
 import { exampleCalls } from './examples';
+import { fineTuneCalls } from './fineTunes';
 import { reviewCalls } from './reviews';
 import { userCalls } from './users';
 
@@ -10,6 +11,7 @@ export const AREA_CALLS: AreaCalls[] = [
 	exampleCalls,
 	agreementCalls,
 	comparisonCalls,
+	fineTuneCalls,
 	reviewCalls,
 	userCalls
 ];

@@ -1,19 +1,6 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
-import {
-	datasetFilterInput,
-	datasetFilterSchema,
-	datasetNameSchema,
-	fineTuneFromJson
-} from '$lib/schemas/dataset';
-import {
-	EVALUATION_SETTING_DEFAULTS,
-	evaluationSettingsSchema,
-	evaluationSplitsSchema
-} from '$lib/schemas/iteration';
-import { apiSettingsSchema } from '$lib/schemas/job';
-import { asFormValues } from '$lib/schemas/forms';
-import { bodyOf, invalid } from '$lib/server/apiResponses';
+import { OPERATIONS } from '$lib/api/contract';
+import { bodyOf, invalid, invalidInParts } from '$lib/server/apiResponses';
 import { fineTuneSpecOf } from '$lib/server/finetune';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { listIterations, startNextIteration } from '$lib/server/iterations';
@@ -21,40 +8,14 @@ import { evaluationAnswers, iterationFigures } from '$lib/server/iterations/figu
 import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
 import type { RequestHandler } from './$types';
 
-const bodySchema = z.object({
-	name: z.preprocess((value) => value ?? '', datasetNameSchema),
-	/** The export page's filter, field by field: threshold, tags, sources, from, to, … */
-	filter: z
-		.record(
-			z.string(),
-			z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]),
-			{ error: 'Give the filter as an object, as the export page has it.' }
-		)
-		.default({}),
-	fineTune: apiSettingsSchema,
-	evaluation: z
-		.object({ splits: evaluationSplitsSchema.default(['test']), settings: apiSettingsSchema })
-		.default({ splits: ['test'], settings: {} })
-});
-
-/** The filter's JSON as the export page's query string, read by the same schema. */
-function filterFromJson(given: Record<string, unknown>) {
-	const params = new URLSearchParams();
-	for (const [key, value] of Object.entries(given)) {
-		const name = key === 'sources' ? 'source' : key;
-		const values = Array.isArray(value) ? value : [value];
-		if (key === 'tags' && Array.isArray(value)) params.set('tags', value.join(','));
-		else
-			for (const v of values)
-				params.append(name, v === true ? 'on' : v === false ? '' : String(v ?? ''));
-	}
-	return datasetFilterSchema.safeParse(datasetFilterInput(params));
-}
-
 /** Every iteration, and every evaluated model's figures on the held-out inputs. */
 export const GET: RequestHandler = async (event) => {
 	const { project } = await apiProjectAdmin(event, Number(event.params.id));
-	const scope = event.url.searchParams.get('scope') === 'all' ? 'all' : 'common';
+	const query = OPERATIONS.listIterations.query.safeParse(
+		Object.fromEntries(event.url.searchParams)
+	);
+	if (!query.success) return invalid('The query has a problem.', query.error);
+	const { scope } = query.data;
 	const db = event.locals.db;
 	const answers = await evaluationAnswers(db, project);
 	const figures = await iterationFigures(db, project, answers, scope);
@@ -71,22 +32,20 @@ export const POST: RequestHandler = async (event) => {
 	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
-	const parsed = bodySchema.safeParse(read.body);
-	if (!parsed.success) return invalid('The iteration has a problem.', parsed.error);
-	const filter = filterFromJson(parsed.data.filter);
-	if (!filter.success) return invalid('The filter has a problem.', filter.error);
-	const tune = fineTuneFromJson(parsed.data.fineTune);
-	if (!tune.success) return invalid('The fine-tune has a problem.', tune.error);
-	const settings = evaluationSettingsSchema.safeParse({
-		...EVALUATION_SETTING_DEFAULTS,
-		...asFormValues(parsed.data.evaluation.settings)
-	});
-	if (!settings.success) return invalid('The evaluation settings have a problem.', settings.error);
+	const parsed = OPERATIONS.startIteration.body.safeParse(read.body);
+	if (!parsed.success) {
+		return invalidInParts(parsed.error, 'The iteration has a problem.', [
+			['filter', 'The filter has a problem.'],
+			['fineTune', 'The fine-tune has a problem.'],
+			['evaluation.settings', 'The evaluation settings have a problem.']
+		]);
+	}
+	const { name, filter, fineTune, evaluation } = parsed.data;
 	const started = await startNextIteration(event.locals.db, project, user.id, {
-		name: parsed.data.name,
-		filter: filter.data,
-		fineTune: fineTuneSpecOf(tune.data),
-		evaluation: { splits: parsed.data.evaluation.splits, settings: settings.data }
+		name,
+		filter,
+		fineTune: fineTuneSpecOf(fineTune),
+		evaluation
 	});
 	if (!started.ok) return invalid(started.message);
 	event.locals.fineTunes.wake();

@@ -1,9 +1,8 @@
 import { json } from '@sveltejs/kit';
-import { asFormValues } from '$lib/schemas/forms';
-import { judgeFormSchema } from '$lib/schemas/judge';
+import { OPERATIONS } from '$lib/api/contract';
 import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
-import { createJudge, DEFAULT_RUBRIC, listJudges } from '$lib/server/judges';
+import { createJudge, listJudges } from '$lib/server/judges';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
@@ -16,15 +15,10 @@ export const POST: RequestHandler = async (event) => {
 	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
-	const given = (read.body ?? {}) as Record<string, string | number | boolean | null>;
+	const given = read.body ?? {};
 	if (typeof given !== 'object' || Array.isArray(given))
 		return invalid('Send the judge as a JSON object.');
-	const parsed = judgeFormSchema.safeParse({
-		name: '',
-		modelId: '',
-		temperature: '',
-		...asFormValues({ rubric: DEFAULT_RUBRIC, ...given })
-	});
+	const parsed = OPERATIONS.createJudge.body.safeParse(given);
 	if (!parsed.success) return invalid('The judge has a problem.', parsed.error);
 	const made = await createJudge(event.locals.db, project.id, parsed.data, user.id);
 	if (!made.ok)

@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { sideBySideQuerySchema } from '$lib/schemas/iteration';
+import { OPERATIONS } from '$lib/api/contract';
 import { invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { evaluationAnswers, sideBySide } from '$lib/server/iterations/figures';
@@ -8,7 +8,9 @@ import type { RequestHandler } from './$types';
 /** Two models on the same held-out inputs: their outputs in pairs and the paired comparison. */
 export const GET: RequestHandler = async (event) => {
 	const { project } = await apiProjectAdmin(event, Number(event.params.id));
-	const query = sideBySideQuerySchema.safeParse(Object.fromEntries(event.url.searchParams));
+	const query = OPERATIONS.compareModels.query.safeParse(
+		Object.fromEntries(event.url.searchParams)
+	);
 	if (!query.success) return invalid('The query has a problem.', query.error);
 	const { a, b, page } = query.data;
 	if (a === undefined || b === undefined || a === b) {

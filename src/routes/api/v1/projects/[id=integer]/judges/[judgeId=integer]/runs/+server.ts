@@ -1,23 +1,10 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
+import { OPERATIONS } from '$lib/api/contract';
 import { judgeRunSchema } from '$lib/schemas/judge';
 import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiProjectAdmin } from '$lib/server/guards';
 import { startJudgeRun, startPairwiseRun } from '$lib/server/judges/run';
 import type { RequestHandler } from './$types';
-
-const bodySchema = z.object({
-	selection: z.string('Give the selection: queue, all, job, import or pairwise.'),
-	jobId: z.number().int().positive().optional(),
-	importId: z.number().int().positive().optional(),
-	/** With "pairwise": the baseline model, then the model measured against it. */
-	modelIds: z
-		.tuple([z.number().int().positive(), z.number().int().positive()], {
-			error: 'Give modelIds as the baseline model’s id and the other model’s.'
-		})
-		.optional(),
-	concurrency: z.number().int().optional()
-});
 
 /**
  * Starts a run of the judge over a selection, or a pairwise comparison of two evaluated models;
@@ -27,7 +14,7 @@ export const POST: RequestHandler = async (event) => {
 	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
-	const body = bodySchema.safeParse(read.body);
+	const body = OPERATIONS.startJudgeRun.body.safeParse(read.body);
 	if (!body.success) return invalid('The run has a problem.', body.error);
 	if (body.data.selection === 'pairwise') {
 		const models = body.data.modelIds;
