@@ -29,12 +29,6 @@ const HAND_WRITTEN = [
 	'get /projects/{id}/comparisons',
 	'post /projects/{id}/comparisons',
 	'post /projects/{id}/comparisons/{comparisonId}/gold',
-	'get /projects/{id}/jobs',
-	'post /projects/{id}/jobs',
-	'get /projects/{id}/jobs/{jobId}',
-	'get /projects/{id}/datasets/{datasetId}/export',
-	'get /projects/{id}/evaluations',
-	'post /projects/{id}/evaluations',
 	'get /projects/{id}/fine-tunes',
 	'post /projects/{id}/fine-tunes',
 	'get /projects/{id}/fine-tunes/{fineTuneId}',
@@ -118,11 +112,20 @@ test('every described operation answers only the statuses and shapes the documen
 		member: (await createApiToken(db, member.id, 'contract')).token,
 		outsider: (await createApiToken(db, outsider.id, 'contract')).token
 	};
-	const context: ContractContext = { db, admin, member, outsider, tokens, project };
+	const undos: (() => Promise<void>)[] = [];
+	const context: ContractContext = {
+		db,
+		admin,
+		member,
+		outsider,
+		tokens,
+		project,
+		afterwards: (undo) => undos.push(undo)
+	};
 	const good = { name: `Made over the API ${Date.now()}`, instruction: 'Answer briefly.' };
 	const areaCalls: Partial<Record<OperationId, Call[]>> = {};
 	for (const calls of AREA_CALLS) Object.assign(areaCalls, await calls(context));
-	const calls: Record<OperationId, Call[]> = {
+	const calls: Partial<Record<OperationId, Call[]>> = {
 		...areaCalls,
 		listProjects: [
 			{ as: 'member', status: 200 },
@@ -288,7 +291,7 @@ test('every described operation answers only the statuses and shapes the documen
 			}
 			const cases = calls[described.operationId as OperationId];
 			expect(cases, `no calls for ${described.operationId}`).toBeDefined();
-			for (const call of cases) {
+			for (const call of cases ?? []) {
 				const query = new URLSearchParams(call.query ?? {}).toString();
 				const url = `/api/v1${path.replace(/\{(\w+)\}/g, (_, name: string) => String(call.params?.[name]))}${query ? `?${query}` : ''}`;
 				const headers: Record<string, string> = call.as
@@ -328,6 +331,7 @@ test('every described operation answers only the statuses and shapes the documen
 	expect(checked).toBe(Object.values(calls).flat().length);
 	expect(handWritten.sort()).toEqual([...HAND_WRITTEN].sort());
 	await api.dispose();
+	for (const undo of undos) await undo();
 });
 
 test('a project made over the API is the one its page shows, requirements and all', async () => {

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from './job';
+import {
+	JOB_SETTING_DEFAULTS,
+	jobSettingsJsonFields,
+	jobSettingsSchema,
+	settingsFromJson
+} from './job';
 
 export const EVALUATION_SPLITS = ['test', 'val', 'train'] as const;
 
@@ -30,6 +35,13 @@ export const EVALUATION_SETTING_DEFAULTS = {
 export const EVALUATION_SETTING_FIELDS = Object.keys(EVALUATION_SETTING_DEFAULTS) as Array<
 	keyof typeof EVALUATION_SETTING_DEFAULTS
 >;
+
+/** An evaluation's settings as an API body gives them: the job's, less those it fixes. */
+export const evaluationSettingsJsonSchema = settingsFromJson(
+	jobSettingsJsonFields.omit({ samplesPerInput: true, reasoning: true }),
+	EVALUATION_SETTING_DEFAULTS,
+	evaluationSettingsSchema
+);
 
 /** The iteration page's "Evaluate" form. */
 export const evaluationFormSchema = z.object({

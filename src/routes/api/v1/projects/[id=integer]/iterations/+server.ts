@@ -1,11 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
-import {
-	datasetFilterInput,
-	datasetFilterSchema,
-	datasetNameSchema,
-	fineTuneFromJson
-} from '$lib/schemas/dataset';
+import { datasetFilterJsonSchema, datasetNameSchema, fineTuneFromJson } from '$lib/schemas/dataset';
 import {
 	EVALUATION_SETTING_DEFAULTS,
 	evaluationSettingsSchema,
@@ -37,20 +32,6 @@ const bodySchema = z.object({
 		.default({ splits: ['test'], settings: {} })
 });
 
-/** The filter's JSON as the export page's query string, read by the same schema. */
-function filterFromJson(given: Record<string, unknown>) {
-	const params = new URLSearchParams();
-	for (const [key, value] of Object.entries(given)) {
-		const name = key === 'sources' ? 'source' : key;
-		const values = Array.isArray(value) ? value : [value];
-		if (key === 'tags' && Array.isArray(value)) params.set('tags', value.join(','));
-		else
-			for (const v of values)
-				params.append(name, v === true ? 'on' : v === false ? '' : String(v ?? ''));
-	}
-	return datasetFilterSchema.safeParse(datasetFilterInput(params));
-}
-
 /** Every iteration, and every evaluated model's figures on the held-out inputs. */
 export const GET: RequestHandler = async (event) => {
 	const { project } = await apiProjectAdmin(event, Number(event.params.id));
@@ -73,7 +54,7 @@ export const POST: RequestHandler = async (event) => {
 	if ('response' in read) return read.response;
 	const parsed = bodySchema.safeParse(read.body);
 	if (!parsed.success) return invalid('The iteration has a problem.', parsed.error);
-	const filter = filterFromJson(parsed.data.filter);
+	const filter = datasetFilterJsonSchema.safeParse(parsed.data.filter);
 	if (!filter.success) return invalid('The filter has a problem.', filter.error);
 	const tune = fineTuneFromJson(parsed.data.fineTune);
 	if (!tune.success) return invalid('The fine-tune has a problem.', tune.error);
