@@ -353,6 +353,19 @@ const table: Row[] = [
 		method: 'GET',
 		expect: apiAdminInput
 	},
+	{ route: '/api/v1/projects/[id=integer]/datasets', method: 'GET', expect: apiAdmin },
+	// An empty form is not the JSON of a name and a filter.
+	{ route: '/api/v1/projects/[id=integer]/datasets', method: 'POST', expect: apiAdminInput },
+	{
+		route: '/api/v1/projects/[id=integer]/datasets/preview',
+		method: 'POST',
+		expect: apiAdminInput
+	},
+	{
+		route: '/api/v1/projects/[id=integer]/datasets/[datasetId=integer]',
+		method: 'GET',
+		expect: apiAdmin
+	},
 	{
 		route: '/api/v1/projects/[id=integer]/datasets/[datasetId=integer]/export',
 		method: 'GET',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ratingLabel, SCALES, type RatingScale } from '../ratings';
 import { SOURCE_LABELS } from './examples';
-import { asFormValues } from './forms';
-import { apiFieldsSchema, apiSettingValue } from './job';
+import { asFormValues, jsonCheckbox, jsonNumber } from './forms';
+import { apiFieldsSchema } from './job';
 
 const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
 const day = z.preprocess(
@@ -127,6 +127,48 @@ export function datasetFilterInput(params: URLSearchParams) {
 	};
 }
 
+/**
+ * The filter as a JSON body gives it, field by field: read as the export page's query would
+ * carry it (tags as a list or with commas, true for a ticked box, null for a blank field),
+ * then checked by the page's own schema with its rules and messages.
+ */
+export const datasetFilterJsonSchema = z
+	.object(
+		{
+			threshold: jsonNumber('The lowest final rating taken; the project’s threshold when blank'),
+			tags: z
+				.union([z.array(z.string()), z.string(), z.null()], 'Give the tags as a list of texts.')
+				.optional()
+				.describe('Taken when tagged with any of these (a list, or one text with commas)'),
+			sources: datasetFilterSchema.shape.sources.describe(
+				'Taken from these sources only; from any but evaluation runs when empty'
+			),
+			from: z
+				.union([z.string(), z.null()], 'Give the day as text, YYYY-MM-DD.')
+				.optional()
+				.describe('Added on or after this day, YYYY-MM-DD'),
+			to: z
+				.union([z.string(), z.null()], 'Give the day as text, YYYY-MM-DD.')
+				.optional()
+				.describe('Added on or before this day, YYYY-MM-DD'),
+			minReviews: jsonNumber('With at least this many reviews'),
+			repairedOnly: jsonCheckbox('Only outputs a person repaired'),
+			includeInvalid: jsonCheckbox('Also outputs that do not fit the output schema'),
+			labelCap: jsonNumber(
+				'A single-choice label project: at most this many examples of each label per split'
+			)
+		},
+		'Give the filter as an object, as the export page has it.'
+	)
+	.prefault({})
+	.transform(({ tags, sources, ...fields }): unknown => ({
+		...datasetFilterInput(new URLSearchParams()),
+		...asFormValues(fields),
+		tags: Array.isArray(tags) ? tags.join(',') : (tags ?? ''),
+		sources
+	}))
+	.pipe(datasetFilterSchema);
+
 /** The filter's fields as hidden inputs carry them into a form that acts on it. */
 export function carriedFilterFields(
 	input: ReturnType<typeof datasetFilterInput>
@@ -139,39 +181,6 @@ export function carriedFilterFields(
 	);
 }
 
-/**
- * The filter as an API body gives it, field by field as the export page has them (tags as a
- * list or comma-separated, true for a ticked box), read by the page's own schema.
- */
-export const datasetFilterJsonSchema = z
-	.object(
-		{
-			threshold: apiSettingValue.optional(),
-			tags: z.union([apiSettingValue, z.array(z.string())]).optional(),
-			sources: z.union([apiSettingValue, z.array(z.string())]).optional(),
-			from: apiSettingValue.optional(),
-			to: apiSettingValue.optional(),
-			minReviews: apiSettingValue.optional(),
-			repairedOnly: apiSettingValue.optional(),
-			includeInvalid: apiSettingValue.optional(),
-			labelCap: apiSettingValue.optional()
-		},
-		{ error: 'Give the filter as an object, as the export page has it.' }
-	)
-	.default({})
-	.transform((given): Record<string, unknown> => {
-		const params = new URLSearchParams();
-		for (const [key, value] of Object.entries(given)) {
-			const name = key === 'sources' ? 'source' : key;
-			if (key === 'tags' && Array.isArray(value)) params.set('tags', value.join(','));
-			else
-				for (const v of Array.isArray(value) ? value : [value])
-					params.append(name, v === true ? 'on' : v === false ? '' : String(v ?? ''));
-		}
-		return datasetFilterInput(params);
-	})
-	.pipe(datasetFilterSchema);
-
 /** The filter a form carried back in its hidden inputs. */
 export function datasetFilterFromForm(form: FormData) {
 	const params = new URLSearchParams();
@@ -179,10 +188,11 @@ export function datasetFilterFromForm(form: FormData) {
 	return datasetFilterSchema.safeParse(datasetFilterInput(params));
 }
 
+const NAME_IT = 'Name the dataset, such as “support v3”.';
 export const datasetNameSchema = z
-	.string()
+	.string(NAME_IT)
 	.trim()
-	.min(1, 'Name the dataset, such as “support v3”.')
+	.min(1, NAME_IT)
 	.max(120, 'Keep the name under 120 characters.');
 
 export const EXPORT_FORMATS = {

@@ -1,4 +1,4 @@
-import type { ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 
 export type FieldErrors = Record<string, string[]>;
 
@@ -20,14 +20,30 @@ export function formText(form: FormData, name: string): string {
 	return typeof value === 'string' ? value : '';
 }
 
-/** Settings given as JSON values, as the forms' fields would carry them (true → "on"). */
+/**
+ * Settings given as JSON values, as the forms' fields would carry them (true → "on", null → a
+ * blank field); a field left out is left out.
+ */
 export function asFormValues(
-	given: Record<string, string | number | boolean | null>
+	given: Record<string, string | number | boolean | null | undefined>
 ): Record<string, string> {
 	return Object.fromEntries(
-		Object.entries(given).map(([k, v]) => [
-			k,
-			typeof v === 'boolean' ? (v ? 'on' : '') : v === null ? '' : String(v)
-		])
+		Object.entries(given)
+			.filter(([, v]) => v !== undefined)
+			.map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'on' : '') : v === null ? '' : String(v)])
 	);
 }
+
+/** A number field's JSON value: the number, its text, or null for a blank field. */
+export const jsonNumber = (rule: string) =>
+	z
+		.union([z.number(), z.string(), z.null()], 'Give a number, or its text.')
+		.optional()
+		.describe(rule);
+
+/** A checkbox's JSON value: true or false (or "on" and "" as the form sends it). */
+export const jsonCheckbox = (rule: string) =>
+	z
+		.union([z.boolean(), z.enum(['on', '']), z.null()], 'Give true or false.')
+		.optional()
+		.describe(rule);

@@ -1,6 +1,10 @@
 import { z } from 'zod';
-import { asFormValues } from './forms';
-import { apiFieldsSchema, JOB_SETTING_DEFAULTS, jobSettingsSchema } from './job';
+import {
+	JOB_SETTING_DEFAULTS,
+	jobSettingsJsonFields,
+	jobSettingsSchema,
+	settingsFromJson
+} from './job';
 
 export const EVALUATION_SPLITS = ['test', 'val', 'train'] as const;
 
@@ -28,25 +32,16 @@ export const EVALUATION_SETTING_DEFAULTS = {
 	timeoutSeconds: JOB_SETTING_DEFAULTS.timeoutSeconds
 } as const;
 
-/** An evaluation's settings as an API body gives them, read over the defaults by the form's schema. */
-export const evaluationSettingsJsonSchema = apiFieldsSchema({
-	temperature: 'From 0 to 2; 0 unless given',
-	maxTokens: 'The most output tokens, 1 to 200000; empty or null for no limit',
-	fewShot: 'Accepted examples shown before each input, 0 to 20; 0 unless given',
-	invalidOutputs: 'repair (keep it, marked invalid; the default) or drop',
-	concurrency: `Calls at once, 1 to 256; ${JOB_SETTING_DEFAULTS.concurrency} unless given`,
-	timeoutSeconds: `The longest a call may take, 5 to 900 seconds; ${JOB_SETTING_DEFAULTS.timeoutSeconds} unless given`
-})
-	.default({})
-	.transform((given): Record<string, unknown> => ({
-		...EVALUATION_SETTING_DEFAULTS,
-		...asFormValues(given)
-	}))
-	.pipe(evaluationSettingsSchema);
-
 export const EVALUATION_SETTING_FIELDS = Object.keys(EVALUATION_SETTING_DEFAULTS) as Array<
 	keyof typeof EVALUATION_SETTING_DEFAULTS
 >;
+
+/** An evaluation's settings as an API body gives them: the job's, less those it fixes. */
+export const evaluationSettingsJsonSchema = settingsFromJson(
+	jobSettingsJsonFields.omit({ samplesPerInput: true, reasoning: true }),
+	EVALUATION_SETTING_DEFAULTS,
+	evaluationSettingsSchema
+);
 
 /** The iteration page's "Evaluate" form. */
 export const evaluationFormSchema = z.object({

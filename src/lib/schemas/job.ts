@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { asFormValues, jsonCheckbox, jsonNumber } from './forms';
 
 const whole = (what: string, min: number, max: number) =>
 	z.coerce
@@ -79,6 +80,52 @@ export const INVALID_OUTPUT_LABELS = {
 	repair: 'Keep it, marked invalid, for an annotator to repair',
 	drop: 'Drop it: the item fails with the reason'
 } as const;
+
+/** The job settings a JSON body may give, each with the kind of value its form field takes. */
+export const jobSettingsJsonFields = z.object(
+	{
+		temperature: jsonNumber('From 0 to 2'),
+		maxTokens: jsonNumber('The most output tokens, from 1 to 200,000; null or "" for no limit'),
+		samplesPerInput: jsonNumber('Outputs per input and model, from 1 to 10'),
+		fewShot: jsonNumber('Accepted training examples shown before the input, from 0 to 20'),
+		reasoning: jsonCheckbox('Ask the teacher to reason first; the reasoning is kept apart'),
+		invalidOutputs: jobSettingsSchema.shape.invalidOutputs
+			.optional()
+			.describe(
+				`What becomes of an output that fails the output schema: repair (${INVALID_OUTPUT_LABELS.repair.toLowerCase()}) or drop (${INVALID_OUTPUT_LABELS.drop.toLowerCase()})`
+			),
+		concurrency: jsonNumber('Calls at once, from 1 to 256'),
+		timeoutSeconds: jsonNumber('Timeout per call in seconds, from 5 to 900')
+	},
+	'Give settings as an object of names and values.'
+);
+
+/**
+ * Settings as a JSON body gives them, field by field: each read as its form field would carry
+ * it, over the form's defaults for those left out, then checked by the form's own schema with
+ * its rules and messages, so a script and the form are held to the same.
+ */
+export function settingsFromJson<Settings>(
+	fields: z.ZodObject<Record<string, z.ZodType<string | number | boolean | null | undefined>>>,
+	defaults: Record<string, string>,
+	form: z.ZodType<Settings>
+) {
+	const said = Object.entries(defaults)
+		.map(([name, value]) => `${name} ${value === '' ? 'blank' : value}`)
+		.join(', ');
+	return fields
+		.describe(`Each setting left out takes the form’s default: ${said}`)
+		.prefault({})
+		.transform((given): unknown => ({ ...defaults, ...asFormValues(given) }))
+		.pipe(form);
+}
+
+/** A distillation job's settings as an API body gives them. */
+export const jobSettingsJsonSchema = settingsFromJson(
+	jobSettingsJsonFields,
+	JOB_SETTING_DEFAULTS,
+	jobSettingsSchema
+);
 
 export const JOB_STATUS_LABELS = {
 	draft: 'Draft',

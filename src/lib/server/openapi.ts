@@ -1,155 +1,15 @@
 // The OpenAPI description of /api/v1. Every route needs a bearer token (a personal access token
 // made on the Account page); errors are JSON: {"message", "issues"?: {field: [messages]}}.
-// The operations in api/contract.ts are generated from their zod schemas; the rest are still
-// written here by hand, and move there one by one.
+// Every operation is generated from its zod schemas in api/contract.ts.
 import { z } from 'zod';
 import { OPERATIONS, type Operation } from '../api/contract';
 
-const error = { $ref: '#/components/responses/Error' };
-const project = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
-const errors = { '400': error, '401': error, '403': error, '404': error };
-
-const json = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
-
-const HAND_WRITTEN = {
+const DOCUMENT = {
 	openapi: '3.1.0',
 	info: { title: 'Winnow API', version: '1' },
 	servers: [{ url: '/api/v1' }],
 	security: [{ bearer: [] }],
-	components: {
-		securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-		responses: {
-			Error: {
-				description: 'What went wrong',
-				content: {
-					'application/json': {
-						schema: {
-							type: 'object',
-							properties: {
-								message: { type: 'string' },
-								issues: {
-									type: 'object',
-									additionalProperties: { type: 'array', items: { type: 'string' } }
-								}
-							},
-							required: ['message']
-						}
-					}
-				}
-			}
-		}
-	},
-	paths: {
-		'/projects/{id}/jobs': {
-			get: {
-				summary: 'Distillation jobs and their progress (admins)',
-				parameters: [project],
-				responses: { '200': { description: 'Jobs' }, ...errors }
-			},
-			post: {
-				summary: 'Start a distillation job (admins)',
-				parameters: [project],
-				requestBody: {
-					required: true,
-					content: {
-						'application/json': {
-							schema: {
-								type: 'object',
-								required: ['modelIds', 'inputs'],
-								properties: {
-									modelIds: { type: 'array', items: { type: 'integer' } },
-									inputs: { type: 'array', items: { type: 'string' } },
-									settings: {
-										type: 'object',
-										description:
-											'temperature, maxTokens, samplesPerInput, fewShot, reasoning, invalidOutputs, concurrency, timeoutSeconds'
-									},
-									judgeId: {
-										type: 'integer',
-										description:
-											'A judge of the project that judges each output as it arrives, in a judge run that follows the job'
-									}
-								}
-							}
-						}
-					}
-				},
-				responses: { '201': { description: 'The new job id' }, ...errors }
-			}
-		},
-		'/projects/{id}/jobs/{jobId}': {
-			get: {
-				summary: "A job's progress (admins)",
-				parameters: [
-					project,
-					{ name: 'jobId', in: 'path', required: true, schema: { type: 'integer' } }
-				],
-				responses: { '200': { description: 'Progress' }, ...errors }
-			}
-		},
-		'/projects/{id}/datasets/{datasetId}/export': {
-			get: {
-				summary: 'One split of a frozen dataset, streamed (admins)',
-				parameters: [
-					project,
-					{ name: 'datasetId', in: 'path', required: true, schema: { type: 'integer' } },
-					{
-						name: 'split',
-						in: 'query',
-						required: true,
-						schema: { enum: ['train', 'val', 'test'] }
-					},
-					{
-						name: 'format',
-						in: 'query',
-						required: true,
-						schema: {
-							enum: [
-								'openai',
-								'openai_dpo',
-								'trl_preference',
-								'trl_kto',
-								'hf_messages',
-								'alpaca',
-								'sharegpt',
-								'csv'
-							]
-						}
-					},
-					{ name: 'reasoning', in: 'query', schema: { enum: ['1', ''] } }
-				],
-				responses: { '200': { description: 'The file' }, ...errors }
-			}
-		},
-		'/projects/{id}/evaluations': {
-			get: {
-				summary: 'Evaluation runs and their progress (admins)',
-				parameters: [project],
-				responses: { '200': { description: 'Evaluation runs' }, ...errors }
-			},
-			post: {
-				summary: "Evaluate models on a dataset's inputs, by default its test split (admins)",
-				parameters: [project],
-				requestBody: json({
-					type: 'object',
-					required: ['modelIds', 'datasetId'],
-					properties: {
-						modelIds: { type: 'array', items: { type: 'integer' } },
-						datasetId: { type: 'integer' },
-						splits: { type: 'array', items: { enum: ['test', 'val', 'train'] } },
-						settings: {
-							type: 'object',
-							description: 'temperature, maxTokens, fewShot, concurrency, timeoutSeconds'
-						}
-					}
-				}),
-				responses: {
-					'201': { description: 'The evaluation run (a job) id; read it at /jobs/{jobId}' },
-					...errors
-				}
-			}
-		}
-	}
+	components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
 } as const;
 
 /** A zod schema as the JSON Schema (draft 2020-12, which OpenAPI 3.1 uses) it stands for. */
@@ -215,14 +75,14 @@ function describedOperation(operationId: string, operation: Operation) {
 }
 
 function withGeneratedPaths() {
-	const paths: Record<string, Record<string, object>> = structuredClone(HAND_WRITTEN.paths);
+	const paths: Record<string, Record<string, object>> = {};
 	for (const [operationId, operation] of Object.entries(OPERATIONS) as [string, Operation][]) {
 		paths[operation.path] = {
 			...paths[operation.path],
 			[operation.method]: describedOperation(operationId, operation)
 		};
 	}
-	return { ...HAND_WRITTEN, paths };
+	return { ...DOCUMENT, paths };
 }
 
 export const OPENAPI_DOCUMENT = withGeneratedPaths();

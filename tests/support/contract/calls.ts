@@ -29,6 +29,8 @@ export type ContractContext = {
 	outsider: User;
 	tokens: Record<Caller, string>;
 	project: Project;
+	/** Something to undo once every call is made, such as a stand-in provider to close. */
+	afterwards: (undo: () => Promise<void>) => void;
 };
 
 /** One area's calls, made after it has seeded what it needs; run in the document's order. */

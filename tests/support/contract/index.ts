@@ -2,8 +2,10 @@
 import { agreementCalls } from './agreement';
 import type { AreaCalls } from './calls';
 import { comparisonCalls } from './comparisons';
+import { datasetCalls } from './datasets';
 import { exampleCalls } from './examples';
 import { fineTuneCalls } from './fineTunes';
+import { jobCalls } from './jobs';
 import { reviewCalls } from './reviews';
 import { userCalls } from './users';
 
@@ -11,6 +13,8 @@ export const AREA_CALLS: AreaCalls[] = [
 	exampleCalls,
 	agreementCalls,
 	comparisonCalls,
+	jobCalls,
+	datasetCalls,
 	fineTuneCalls,
 	reviewCalls,
 	userCalls

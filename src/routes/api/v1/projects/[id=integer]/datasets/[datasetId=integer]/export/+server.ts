@@ -1,6 +1,5 @@
 import { error } from '@sveltejs/kit';
-import { z } from 'zod';
-import { exportQuerySchema } from '$lib/schemas/dataset';
+import { OPERATIONS } from '$lib/api/contract';
 import { invalid } from '$lib/server/apiResponses';
 import { getDataset } from '$lib/server/datasets';
 import {
@@ -12,16 +11,14 @@ import {
 import { apiProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
-const querySchema = exportQuerySchema.extend({
-	split: z.enum(['train', 'val', 'test'], 'Choose a split: train, val or test.')
-});
-
 /** One split of a frozen dataset in one format, streamed. */
 export const GET: RequestHandler = async (event) => {
 	const { project } = await apiProjectAdmin(event, Number(event.params.id));
 	const found = await getDataset(event.locals.db, project.id, Number(event.params.datasetId));
 	if (!found) error(404, 'No such dataset in this project.');
-	const query = querySchema.safeParse(Object.fromEntries(event.url.searchParams));
+	const query = OPERATIONS.exportDataset.query.safeParse(
+		Object.fromEntries(event.url.searchParams)
+	);
 	if (!query.success) return invalid('The query has a problem.', query.error);
 	const options = { ...query.data, reasoning: query.data.reasoning === '1' };
 	const empty = emptyFileReason(await exportFiles(event.locals.db, found), options);
