@@ -12,10 +12,6 @@ export const apiErrorSchema = z
 
 export const timestamp = z.iso.datetime({ offset: true });
 
-/** A figure, or null with the reason it is undefined (agreement.ts's Outcome). */
-export const outcomeOf = <T extends z.ZodType>(value: T) =>
-	z.union([z.object({ value }), z.object({ value: z.null(), reason: z.string() })]);
-export const statisticSchema = outcomeOf(z.number());
 export const RATING_SCALES = ['five_star', 'pass_fail', 'pass_fail_critical'] as const;
 export const OUTPUT_KINDS = ['text', 'json', 'turn', 'labels'] as const;
 

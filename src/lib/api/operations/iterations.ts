@@ -11,53 +11,20 @@ import {
 	figuresScopeSchema,
 	sideBySideQuerySchema
 } from '../../schemas/iteration';
-import {
-	DATASET_STATES,
-	FINE_TUNE_STATUSES,
-	JOB_KINDS,
-	JOB_STATUSES
-} from '../../server/db/schema';
+import { DATASET_STATES, FINE_TUNE_STATUSES } from '../../server/db/schema';
 import {
 	adminsOnly,
 	apiErrorSchema,
 	notFound,
-	outcomeOf,
 	projectPath,
 	refused,
-	statisticSchema,
 	timestamp,
 	type Operation
 } from '../parts';
+import { outcomeOf, statisticSchema } from '../statistics';
+import { jobProgressSchema } from './jobs';
 
 const count = z.number().int();
-
-/** A job's progress, as the jobs list shows it. */
-export const jobProgressSchema = z.object({
-	id: z.number().int(),
-	kind: z.enum(JOB_KINDS),
-	status: z.enum(JOB_STATUSES),
-	error: z.string().nullable(),
-	models: z.array(z.string()),
-	concurrency: z.number().int(),
-	counts: z.object({
-		pending: count,
-		running: count,
-		done: count,
-		failed: count,
-		cancelled: count
-	}),
-	total: count,
-	/** Share of items finished (done, failed or cancelled), 0 to 1. */
-	finished: z.number(),
-	inputTokens: count,
-	outputTokens: count,
-	cost: z.number(),
-	perMinute: z.number().nullable(),
-	etaSeconds: z.number().nullable(),
-	createdAt: timestamp,
-	startedAt: timestamp.nullable(),
-	finishedAt: timestamp.nullable()
-});
 
 const datasetSchema = z.object({
 	id: z.number().int(),

@@ -14,7 +14,8 @@ import {
 } from '../parts';
 
 const count = z.number().int();
-const jobProgressSchema = z.object({
+/** A job's progress, as the jobs list shows it. */
+export const jobProgressSchema = z.object({
 	id: z.number().int(),
 	kind: z.enum(JOB_KINDS),
 	status: z.enum(JOB_STATUSES),

@@ -10,13 +10,12 @@ import {
 	apiErrorSchema,
 	conflict,
 	notFound,
-	outcomeOf,
 	projectPath,
 	refused,
-	statisticSchema,
 	timestamp,
 	type Operation
 } from '../parts';
+import { outcomeOf, statisticSchema } from '../statistics';
 
 const judgeSchema = z.object({
 	id: z.number().int(),

@@ -1,6 +1,6 @@
 // Projects and their members.
 import { z } from 'zod';
-import { projectSchema } from '../../schemas/project';
+import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../schemas/project';
 import {
 	adminsOnly,
 	apiErrorSchema,
@@ -57,7 +57,12 @@ export type ProjectView = z.infer<typeof projectViewSchema>;
  * A project as a script creates it: the project form's fields and rules, with its defaults for
  * what is left out (text in and out, five stars, a threshold of 4, one review, 80/10/10).
  */
-export const projectCreateSchema = projectSchema;
+export const projectCreateSchema = z
+	.object(projectSchema.shape)
+	.partial()
+	.extend({ name: z.string('Give the project a name.') })
+	.transform((given): unknown => ({ ...DEFAULT_PROJECT_VALUES, ...given }))
+	.pipe(projectSchema);
 
 const memberSchema = z.object({
 	id: z.string(),

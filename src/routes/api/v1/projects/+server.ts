@@ -1,6 +1,5 @@
 import { json } from '@sveltejs/kit';
 import { OPERATIONS } from '$lib/api/contract';
-import { DEFAULT_PROJECT_VALUES } from '$lib/schemas/project';
 import { bodyOf, invalid } from '$lib/server/apiResponses';
 import { apiAdmin, apiUser } from '$lib/server/guards';
 import { createProject, describeProject, listProjectsForUser } from '$lib/server/projects';
@@ -20,10 +19,7 @@ export const POST: RequestHandler = async (event) => {
 	if (typeof read.body !== 'object' || read.body === null || Array.isArray(read.body)) {
 		return invalid('Send the project as a JSON object.');
 	}
-	const parsed = OPERATIONS.createProject.body.safeParse({
-		...DEFAULT_PROJECT_VALUES,
-		...read.body
-	});
+	const parsed = OPERATIONS.createProject.body.safeParse(read.body);
 	if (!parsed.success) return invalid('The project has a problem.', parsed.error);
 	const created = await createProject(event.locals.db, parsed.data, user.id);
 	return json(await describeProject(event.locals.db, created), { status: 201 });
