@@ -1,6 +1,7 @@
 // Datasets: what a filter would select, frozen datasets and their files, with the export
 // page's rules and messages.
 import { z } from 'zod';
+import { SPLITS } from '../../server/db/schema';
 import {
 	datasetFilterJsonSchema,
 	datasetFilterSchema,
@@ -19,7 +20,6 @@ import {
 
 const count = z.number().int();
 const splitCountsSchema = z.object({ train: count, val: count, test: count });
-const SPLITS = ['train', 'val', 'test'] as const;
 
 /** The filter as a dataset keeps it: the page's filter read, with the threshold it used. */
 const storedFilterSchema = z.object({

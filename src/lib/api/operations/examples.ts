@@ -1,5 +1,6 @@
 // Examples: the list, one example, imports, and gold.
 import { z } from 'zod';
+import { DECISIONS, EXAMPLE_SOURCES, EXAMPLE_STATUSES, SPLITS } from '../../server/db/schema';
 import { exampleFilterSchema, goldSchema } from '../../schemas/examples';
 import {
 	adminsOnly,
@@ -16,17 +17,6 @@ import {
 
 /** The examples list's filter; `before` takes the next page (the last answer's `nextBefore`). */
 export const exampleQuerySchema = exampleFilterSchema.omit({ ids: true });
-
-const EXAMPLE_STATUSES = ['queued', 'in_review', 'accepted', 'rejected', 'disputed'] as const;
-const SPLITS = ['train', 'val', 'test'] as const;
-const EXAMPLE_SOURCES = [
-	'import',
-	'distillation',
-	'evaluation',
-	'student_repair',
-	'documents'
-] as const;
-const DECISIONS = ['accept', 'reject', 'repair'] as const;
 
 const exampleItemSchema = z.object({
 	id: z.number().int(),

@@ -2,6 +2,7 @@
 // review screen does (leases, overlap and blindness unchanged); reviews are read per example;
 // an admin brings in reviews made elsewhere.
 import { z } from 'zod';
+import { EXAMPLE_STATUSES } from '../../server/db/schema';
 import { reviewImportSchema, reviewSubmissionSchema } from '../../schemas/review';
 import { reviewSchema } from './examples';
 import {
@@ -31,7 +32,7 @@ const claimedSchema = z.object({
 const savedSchema = z.object({
 	reviewId: z.number().int(),
 	exampleId: z.number().int(),
-	status: z.enum(['queued', 'in_review', 'accepted', 'rejected', 'disputed']),
+	status: z.enum(EXAMPLE_STATUSES),
 	/** The revision a repair made, which the example now shows. */
 	newRevisionId: z.number().int().optional()
 });
