@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { datasetFilterJsonSchema, datasetFilterSchema } from '$lib/schemas/dataset';
+import {
+	datasetFilterJsonSchema,
+	datasetFilterSchema,
+	fineTuneFormSchema,
+	fineTuneJsonSchema
+} from '$lib/schemas/dataset';
+import { judgeCreateSchema } from '$lib/api/operations/judges';
 import { evaluationSettingsJsonSchema } from '$lib/schemas/iteration';
 import { jobSettingsJsonSchema } from '$lib/schemas/job';
 import { invalidInParts } from '$lib/server/apiResponses';
+import { DEFAULT_RUBRIC } from '$lib/server/judges/rubric';
 
 describe('settings and filters given as JSON', () => {
 	it('take the form’s defaults for what is left out and read values as its fields would', () => {
@@ -71,6 +78,82 @@ describe('settings and filters given as JSON', () => {
 		expect(backwards.error?.issues.map((i) => [i.path, i.message])).toEqual([
 			[['to'], 'The first day comes before the last.']
 		]);
+	});
+	it('read a fine-tune as its form reads it, every field’s problem together', () => {
+		const given = {
+			adapter: 'together',
+			providerId: 3,
+			baseModel: 'qwen3-8b',
+			loraRank: '16',
+			flavor: null,
+			fromCheckpoint: 'ft-abc:10'
+		};
+		expect(fineTuneJsonSchema.parse(given)).toEqual(
+			fineTuneFormSchema.parse({
+				adapter: 'together',
+				providerId: '3',
+				baseModel: 'qwen3-8b',
+				suffix: '',
+				epochs: '',
+				batchSize: '',
+				learningRateMultiplier: '',
+				learningRate: '',
+				loraRank: '16',
+				maxContextLength: '',
+				beta: '',
+				flavor: '',
+				timeoutHours: '',
+				fromCheckpoint: 'ft-abc:10'
+			})
+		);
+		const issuesOf = (body: unknown) =>
+			fineTuneJsonSchema.safeParse(body).error?.issues.map((i) => [i.path.join('.'), i.message]);
+		// A choice not on the list is the form's to refuse, beside the fields it also misses.
+		expect(issuesOf({ adapter: 'mystery' })).toEqual([
+			['adapter', 'Choose how to fine-tune.'],
+			['providerId', 'Choose a provider.'],
+			['baseModel', 'Give the base model, such as qwen3-8b.']
+		]);
+		expect(issuesOf(undefined)?.map(([field]) => field)).toEqual([
+			'adapter',
+			'providerId',
+			'baseModel'
+		]);
+		expect(issuesOf({ ...given, adapter: 'openai', learningRate: 0.001 })).toEqual([
+			['learningRate', 'OpenAI fine-tuning takes no learning rate: leave it empty.'],
+			['loraRank', 'OpenAI fine-tuning takes no LoRA rank: leave it empty.'],
+			['fromCheckpoint', 'OpenAI fine-tuning takes no checkpoint to continue from: leave it empty.']
+		]);
+		// A value of the wrong kind is refused before the form reads anything.
+		expect(issuesOf({ ...given, baseModel: 8, epochs: true, adapter: 1 })).toEqual([
+			['adapter', 'Give one of: openai, together, fireworks, hf_jobs.'],
+			['baseModel', 'Give it as text.'],
+			['epochs', 'Give a number, or its text.']
+		]);
+		expect(issuesOf('openai')).toEqual([['', 'Give settings as an object of names and values.']]);
+	});
+
+	it('read a judge with the default rubric when none is given', () => {
+		expect(
+			judgeCreateSchema.parse({
+				name: 'Strict',
+				modelId: 4,
+				withReference: true,
+				temperature: null
+			})
+		).toEqual({
+			name: 'Strict',
+			modelId: 4,
+			rubric: DEFAULT_RUBRIC,
+			withReference: true,
+			temperature: null
+		});
+		// A blank rubric is refused as the form refuses it, not replaced by the default.
+		const blank = judgeCreateSchema.safeParse({ name: 'x', modelId: '4', rubric: null });
+		expect(blank.error?.issues[0]).toMatchObject({
+			path: ['rubric'],
+			message: 'Write the rubric, or keep the one offered.'
+		});
 	});
 });
 

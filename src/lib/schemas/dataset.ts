@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import { ratingLabel, SCALES, type RatingScale } from '../ratings';
 import { SOURCE_LABELS } from './examples';
-import { asFormValues, jsonCheckbox, jsonNumber } from './forms';
-import { apiFieldsSchema } from './job';
+import {
+	asFormValues,
+	formFromJson,
+	jsonCheckbox,
+	jsonChoice,
+	jsonNumber,
+	jsonText
+} from './forms';
 
 const blank = (value: unknown) => (value === '' || value === null ? undefined : value);
 const day = z.preprocess(
@@ -143,14 +149,8 @@ export const datasetFilterJsonSchema = z
 			sources: datasetFilterSchema.shape.sources.describe(
 				'Taken from these sources only; from any but evaluation runs when empty'
 			),
-			from: z
-				.union([z.string(), z.null()], 'Give the day as text, YYYY-MM-DD.')
-				.optional()
-				.describe('Added on or after this day, YYYY-MM-DD'),
-			to: z
-				.union([z.string(), z.null()], 'Give the day as text, YYYY-MM-DD.')
-				.optional()
-				.describe('Added on or before this day, YYYY-MM-DD'),
+			from: jsonText('Added on or after this day, YYYY-MM-DD', 'Give the day as text, YYYY-MM-DD.'),
+			to: jsonText('Added on or before this day, YYYY-MM-DD', 'Give the day as text, YYYY-MM-DD.'),
 			minReviews: jsonNumber('With at least this many reviews'),
 			repairedOnly: jsonCheckbox('Only outputs a person repaired'),
 			includeInvalid: jsonCheckbox('Also outputs that do not fit the output schema'),
@@ -384,36 +384,57 @@ export const fineTuneFormSchema = fineTuneFields.superRefine((form, ctx) => {
 
 const whichTake = (setting: string) =>
 	FINE_TUNE_SERVICES.filter((service) => SERVICE_SETTINGS[service].has(setting)).join(', ');
-const numberSetting = (what: string, setting: string) =>
+const serviceSetting = (what: string, setting: string) =>
 	`${what}; taken by ${whichTake(setting)} only. Empty or null: the provider’s choice`;
 
 /**
- * The fine-tune as an API body gives it (a fine-tune, or an iteration's): the form's fields as
- * plain values, read by the form's own schema, so its defaults, rules and messages hold. Each
- * service takes only some of the settings; any other it is given is refused beside the field.
+ * The fine-tune as an API body gives it (a fine-tune, or an iteration's), each field of the
+ * kind its form field takes, read by the form's own schema (formFromJson) so its defaults, rules
+ * and messages hold. Each service takes only some of the settings; any other it is given is
+ * refused beside the field.
  */
-export const fineTuneJsonSchema = apiFieldsSchema({
-	adapter: `The service that trains: ${FINE_TUNE_SERVICES.join(', ')}`,
-	method: 'supervised (the default) or dpo, on preference pairs from repairs',
-	providerId: 'The provider whose key and address the service is reached with',
-	baseModel: 'The model to fine-tune, as the service names it',
-	suffix: 'Letters, digits, - and _, at most 40, in the fine-tuned model’s name',
-	epochs: numberSetting('A whole number from 1 to 50', 'epochs'),
-	batchSize: numberSetting('A whole number from 1 to 256', 'batchSize'),
-	learningRateMultiplier: numberSetting('From 0.01 to 10', 'learningRateMultiplier'),
-	learningRate: numberSetting('From 1e-7 to 0.01', 'learningRate'),
-	loraRank: numberSetting('4, 8, 16, 32 or 64', 'loraRank'),
-	maxContextLength: numberSetting('Tokens, from 512 to 131072', 'maxContextLength'),
-	beta: 'From 0.01 to 2, for dpo only. Empty or null: the provider’s choice',
-	flavor: numberSetting(`The hardware rented: ${HF_FLAVORS.join(', ')}`, 'flavor'),
-	timeoutHours: numberSetting('The longest the job may run, from 0.5 to 48 hours', 'timeoutHours'),
-	fromCheckpoint: numberSetting(
-		'A fine-tune’s job id (ft-…) or output model, with :step if wanted, to continue from',
-		'fromCheckpoint'
-	)
-})
-	.default({})
-	.transform((given): Record<string, unknown> => ({
+export const fineTuneJsonSchema = formFromJson(
+	z.object(
+		{
+			adapter: jsonChoice(
+				fineTuneFields.shape.adapter.options,
+				`The service that trains: ${FINE_TUNE_SERVICES.join(', ')}`
+			),
+			method: jsonChoice(
+				fineTuneFields.shape.method.unwrap().options,
+				'supervised (the default) or dpo, on preference pairs from repairs'
+			),
+			providerId: jsonNumber('The provider whose key and address the service is reached with'),
+			baseModel: jsonText('The model to fine-tune, as the service names it'),
+			suffix: jsonText('Letters, digits, - and _, at most 40, in the fine-tuned model’s name'),
+			epochs: jsonNumber(serviceSetting('A whole number from 1 to 50', 'epochs')),
+			batchSize: jsonNumber(serviceSetting('A whole number from 1 to 256', 'batchSize')),
+			learningRateMultiplier: jsonNumber(
+				serviceSetting('From 0.01 to 10', 'learningRateMultiplier')
+			),
+			learningRate: jsonNumber(serviceSetting('From 1e-7 to 0.01', 'learningRate')),
+			loraRank: jsonNumber(serviceSetting('4, 8, 16, 32 or 64', 'loraRank')),
+			maxContextLength: jsonNumber(
+				serviceSetting('Tokens, from 512 to 131072', 'maxContextLength')
+			),
+			beta: jsonNumber('From 0.01 to 2, for dpo only. Empty or null: the provider’s choice'),
+			flavor: jsonChoice(
+				['', ...HF_FLAVORS],
+				serviceSetting(`The hardware rented: ${HF_FLAVORS.join(', ')}`, 'flavor')
+			),
+			timeoutHours: jsonNumber(
+				serviceSetting('The longest the job may run, from 0.5 to 48 hours', 'timeoutHours')
+			),
+			fromCheckpoint: jsonText(
+				serviceSetting(
+					'A fine-tune’s job id (ft-…) or output model, with :step if wanted, to continue from',
+					'fromCheckpoint'
+				)
+			)
+		},
+		'Give settings as an object of names and values.'
+	),
+	{
 		baseModel: '',
 		suffix: '',
 		epochs: '',
@@ -425,10 +446,10 @@ export const fineTuneJsonSchema = apiFieldsSchema({
 		beta: '',
 		flavor: '',
 		timeoutHours: '',
-		fromCheckpoint: '',
-		...asFormValues(given)
-	}))
-	.pipe(fineTuneFormSchema);
+		fromCheckpoint: ''
+	},
+	fineTuneFormSchema
+);
 
 /** The fine-tune form's field names, as its pages read them. */
 export const FINE_TUNE_FIELDS = [

@@ -34,6 +34,12 @@ export function asFormValues(
 	);
 }
 
+/*
+ * A field of a JSON body, as its form field would carry it: each helper says the JSON kind it
+ * takes (null is a blank field) and what it takes in words; the form's own schema then reads
+ * it, through formFromJson, with its rules and messages.
+ */
+
 /** A number field's JSON value: the number, its text, or null for a blank field. */
 export const jsonNumber = (rule: string) =>
 	z
@@ -47,3 +53,43 @@ export const jsonCheckbox = (rule: string) =>
 		.union([z.boolean(), z.enum(['on', '']), z.null()], 'Give true or false.')
 		.optional()
 		.describe(rule);
+
+/** A text field's JSON value: the text, or null for a blank field. */
+export const jsonText = (rule: string, message = 'Give it as text.') =>
+	z.union([z.string(), z.null()], message).optional().describe(rule);
+
+/**
+ * A choice's JSON value: one of `choices` (null too when the blank "" is one). The document
+ * lists them, but any text passes to the form's own schema, which refuses another with its
+ * message beside the other fields' problems instead of before them.
+ */
+export const jsonChoice = (choices: readonly string[], rule: string) =>
+	z
+		.union([z.string(), z.null()], `Give one of: ${choices.filter(Boolean).join(', ')}.`)
+		.optional()
+		.meta({
+			description: rule,
+			enum: choices.includes('') ? [...choices, null] : [...choices]
+		});
+
+/** A form's fields as a JSON body gives them, each of a kind the helpers above take. */
+export type JsonFields = z.ZodObject<
+	Record<string, z.ZodType<string | number | boolean | null | undefined>>
+>;
+
+/**
+ * A form as a JSON body gives it, field by field: each read as its form field would carry it,
+ * over `blanks` (what the form holds for a field left out), then checked by the form's own
+ * schema with its rules and messages, so a script and the page are held to the same. A body
+ * left out is an empty one.
+ */
+export function formFromJson<Out>(
+	fields: JsonFields,
+	blanks: Record<string, string>,
+	form: z.ZodType<Out>
+) {
+	return fields
+		.prefault({})
+		.transform((given): unknown => ({ ...blanks, ...asFormValues(given) }))
+		.pipe(form);
+}

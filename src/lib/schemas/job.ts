@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asFormValues, jsonCheckbox, jsonNumber } from './forms';
+import { formFromJson, jsonCheckbox, jsonChoice, jsonNumber, type JsonFields } from './forms';
 
 const whole = (what: string, min: number, max: number) =>
 	z.coerce
@@ -39,32 +39,6 @@ export const jobSettingsSchema = z.object({
 });
 export type JobSettings = z.infer<typeof jobSettingsSchema>;
 
-/** One setting as an API body gives it: a plain value, read like the form's field. */
-export const apiSettingValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const SETTINGS_ARE_AN_OBJECT = 'Give settings as an object of names and values.';
-
-/** Settings as an API body gives them: names to plain values, read like the form's fields. */
-export const apiSettingsSchema = z
-	.record(z.string(), apiSettingValue, { error: SETTINGS_ARE_AN_OBJECT })
-	.default({});
-
-/**
- * The named settings of an API body, each a plain value the form's own schema then reads
- * (true is "on", null is empty); `fields` says what each takes. Other names are ignored.
- */
-export function apiFieldsSchema<const Name extends string>(
-	fields: Record<Name, string>,
-	message = SETTINGS_ARE_AN_OBJECT
-) {
-	const shape = Object.fromEntries(
-		Object.entries(fields).map(([name, takes]) => [
-			name,
-			apiSettingValue.optional().meta({ description: takes as string })
-		])
-	) as Record<Name, z.ZodOptional<typeof apiSettingValue>>;
-	return z.object(shape, { error: message });
-}
-
 export const JOB_SETTING_DEFAULTS = {
 	temperature: '0.7',
 	maxTokens: '',
@@ -89,35 +63,30 @@ export const jobSettingsJsonFields = z.object(
 		samplesPerInput: jsonNumber('Outputs per input and model, from 1 to 10'),
 		fewShot: jsonNumber('Accepted training examples shown before the input, from 0 to 20'),
 		reasoning: jsonCheckbox('Ask the teacher to reason first; the reasoning is kept apart'),
-		invalidOutputs: jobSettingsSchema.shape.invalidOutputs
-			.optional()
-			.describe(
-				`What becomes of an output that fails the output schema: repair (${INVALID_OUTPUT_LABELS.repair.toLowerCase()}) or drop (${INVALID_OUTPUT_LABELS.drop.toLowerCase()})`
-			),
+		invalidOutputs: jsonChoice(
+			jobSettingsSchema.shape.invalidOutputs.options,
+			`What becomes of an output that fails the output schema: repair (${INVALID_OUTPUT_LABELS.repair.toLowerCase()}) or drop (${INVALID_OUTPUT_LABELS.drop.toLowerCase()})`
+		),
 		concurrency: jsonNumber('Calls at once, from 1 to 256'),
 		timeoutSeconds: jsonNumber('Timeout per call in seconds, from 5 to 900')
 	},
 	'Give settings as an object of names and values.'
 );
 
-/**
- * Settings as a JSON body gives them, field by field: each read as its form field would carry
- * it, over the form's defaults for those left out, then checked by the form's own schema with
- * its rules and messages, so a script and the form are held to the same.
- */
+/** Settings as a JSON body gives them (formFromJson), saying the defaults of those left out. */
 export function settingsFromJson<Settings>(
-	fields: z.ZodObject<Record<string, z.ZodType<string | number | boolean | null | undefined>>>,
+	fields: JsonFields,
 	defaults: Record<string, string>,
 	form: z.ZodType<Settings>
 ) {
 	const said = Object.entries(defaults)
 		.map(([name, value]) => `${name} ${value === '' ? 'blank' : value}`)
 		.join(', ');
-	return fields
-		.describe(`Each setting left out takes the form’s default: ${said}`)
-		.prefault({})
-		.transform((given): unknown => ({ ...defaults, ...asFormValues(given) }))
-		.pipe(form);
+	return formFromJson(
+		fields.describe(`Each setting left out takes the form’s default: ${said}`),
+		defaults,
+		form
+	);
 }
 
 /** A distillation job's settings as an API body gives them. */

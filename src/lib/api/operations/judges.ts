@@ -1,7 +1,6 @@
 // Judges: a model and a rubric whose ratings are advice, measured against people's.
 import { z } from 'zod';
-import { asFormValues } from '../../schemas/forms';
-import { apiFieldsSchema } from '../../schemas/job';
+import { formFromJson, jsonCheckbox, jsonNumber, jsonText } from '../../schemas/forms';
 import { judgeFormSchema } from '../../schemas/judge';
 import { JOB_STATUSES } from '../../server/db/schema';
 import { DEFAULT_RUBRIC } from '../../server/judges/rubric';
@@ -81,27 +80,27 @@ const judgeRunSchema = z.object({
 });
 
 /**
- * A judge as a script defines it: the judge form's fields as plain values, read by its own
- * schema (the default rubric when none is given).
+ * A judge as a script defines it: the judge form's fields, each of the kind its form field
+ * takes, read by the form's own schema (the default rubric when none is given).
  */
-export const judgeCreateSchema = apiFieldsSchema(
-	{
-		name: 'Unique in the project, at most 80 characters',
-		modelId: 'The model that judges',
-		rubric:
-			'The judge’s instructions; {{instruction}}, {{requirements}} and {{scale}} are filled in when sent, and {{scale}} must stay. The default rubric when left out.',
-		withReference: 'true to show the judge the example’s reference output, when it has one',
-		temperature: 'From 0 to 2; empty or null for the model’s own'
-	},
-	'Send the judge as a JSON object.'
-)
-	.transform((given): Record<string, unknown> => ({
-		name: '',
-		modelId: '',
-		temperature: '',
-		...asFormValues({ rubric: DEFAULT_RUBRIC, ...given })
-	}))
-	.pipe(judgeFormSchema);
+export const judgeCreateSchema = formFromJson(
+	z.object(
+		{
+			name: jsonText('Unique in the project, at most 80 characters'),
+			modelId: jsonNumber('The model that judges'),
+			rubric: jsonText(
+				'The judge’s instructions; {{instruction}}, {{requirements}} and {{scale}} are filled in when sent, and {{scale}} must stay. The default rubric when left out.'
+			),
+			withReference: jsonCheckbox(
+				'true to show the judge the example’s reference output, when it has one'
+			),
+			temperature: jsonNumber('From 0 to 2; empty or null for the model’s own')
+		},
+		'Send the judge as a JSON object.'
+	),
+	{ name: '', modelId: '', rubric: DEFAULT_RUBRIC, temperature: '' },
+	judgeFormSchema
+);
 
 export const JUDGE_SELECTIONS = ['queue', 'all', 'job', 'import', 'pairwise'] as const;
 
