@@ -2952,36 +2952,55 @@ export interface operations {
 					datasetId: number;
 					/** @default {} */
 					fineTune?: {
-						/** @description The service that trains: openai, together, fireworks, hf_jobs */
-						adapter?: string | number | boolean | null;
-						/** @description supervised (the default) or dpo, on preference pairs from repairs */
-						method?: string | number | boolean | null;
+						/**
+						 * @description The service that trains: openai, together, fireworks, hf_jobs
+						 * @enum {string|null}
+						 */
+						adapter?: 'openai' | 'together' | 'fireworks' | 'hf_jobs' | null;
+						/**
+						 * @description supervised (the default) or dpo, on preference pairs from repairs
+						 * @enum {string|null}
+						 */
+						method?: 'supervised' | 'dpo' | null;
 						/** @description The provider whose key and address the service is reached with */
-						providerId?: string | number | boolean | null;
+						providerId?: number | string | null;
 						/** @description The model to fine-tune, as the service names it */
-						baseModel?: string | number | boolean | null;
+						baseModel?: string | null;
 						/** @description Letters, digits, - and _, at most 40, in the fine-tuned model’s name */
-						suffix?: string | number | boolean | null;
+						suffix?: string | null;
 						/** @description A whole number from 1 to 50; taken by openai, together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						epochs?: string | number | boolean | null;
+						epochs?: number | string | null;
 						/** @description A whole number from 1 to 256; taken by openai, together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						batchSize?: string | number | boolean | null;
+						batchSize?: number | string | null;
 						/** @description From 0.01 to 10; taken by openai only. Empty or null: the provider’s choice */
-						learningRateMultiplier?: string | number | boolean | null;
+						learningRateMultiplier?: number | string | null;
 						/** @description From 1e-7 to 0.01; taken by together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						learningRate?: string | number | boolean | null;
+						learningRate?: number | string | null;
 						/** @description 4, 8, 16, 32 or 64; taken by together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						loraRank?: string | number | boolean | null;
+						loraRank?: number | string | null;
 						/** @description Tokens, from 512 to 131072; taken by fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						maxContextLength?: string | number | boolean | null;
+						maxContextLength?: number | string | null;
 						/** @description From 0.01 to 2, for dpo only. Empty or null: the provider’s choice */
-						beta?: string | number | boolean | null;
-						/** @description The hardware rented: t4-small, t4-medium, l4x1, a10g-small, a10g-large, l40sx1, a100-large, h200; taken by hf_jobs only. Empty or null: the provider’s choice */
-						flavor?: string | number | boolean | null;
+						beta?: number | string | null;
+						/**
+						 * @description The hardware rented: t4-small, t4-medium, l4x1, a10g-small, a10g-large, l40sx1, a100-large, h200; taken by hf_jobs only. Empty or null: the provider’s choice
+						 * @enum {string|null}
+						 */
+						flavor?:
+							| ''
+							| 't4-small'
+							| 't4-medium'
+							| 'l4x1'
+							| 'a10g-small'
+							| 'a10g-large'
+							| 'l40sx1'
+							| 'a100-large'
+							| 'h200'
+							| null;
 						/** @description The longest the job may run, from 0.5 to 48 hours; taken by hf_jobs only. Empty or null: the provider’s choice */
-						timeoutHours?: string | number | boolean | null;
+						timeoutHours?: number | string | null;
 						/** @description A fine-tune’s job id (ft-…) or output model, with :step if wanted, to continue from; taken by together only. Empty or null: the provider’s choice */
-						fromCheckpoint?: string | number | boolean | null;
+						fromCheckpoint?: string | null;
 					};
 				};
 			};
@@ -3284,15 +3303,15 @@ export interface operations {
 			content: {
 				'application/json': {
 					/** @description Unique in the project, at most 80 characters */
-					name?: string | number | boolean | null;
+					name?: string | null;
 					/** @description The model that judges */
-					modelId?: string | number | boolean | null;
+					modelId?: number | string | null;
 					/** @description The judge’s instructions; {{instruction}}, {{requirements}} and {{scale}} are filled in when sent, and {{scale}} must stay. The default rubric when left out. */
-					rubric?: string | number | boolean | null;
+					rubric?: string | null;
 					/** @description true to show the judge the example’s reference output, when it has one */
-					withReference?: string | number | boolean | null;
+					withReference?: boolean | ('on' | '') | null;
 					/** @description From 0 to 2; empty or null for the model’s own */
-					temperature?: string | number | boolean | null;
+					temperature?: number | string | null;
 				};
 			};
 		};
@@ -4028,36 +4047,55 @@ export interface operations {
 					};
 					/** @default {} */
 					fineTune?: {
-						/** @description The service that trains: openai, together, fireworks, hf_jobs */
-						adapter?: string | number | boolean | null;
-						/** @description supervised (the default) or dpo, on preference pairs from repairs */
-						method?: string | number | boolean | null;
+						/**
+						 * @description The service that trains: openai, together, fireworks, hf_jobs
+						 * @enum {string|null}
+						 */
+						adapter?: 'openai' | 'together' | 'fireworks' | 'hf_jobs' | null;
+						/**
+						 * @description supervised (the default) or dpo, on preference pairs from repairs
+						 * @enum {string|null}
+						 */
+						method?: 'supervised' | 'dpo' | null;
 						/** @description The provider whose key and address the service is reached with */
-						providerId?: string | number | boolean | null;
+						providerId?: number | string | null;
 						/** @description The model to fine-tune, as the service names it */
-						baseModel?: string | number | boolean | null;
+						baseModel?: string | null;
 						/** @description Letters, digits, - and _, at most 40, in the fine-tuned model’s name */
-						suffix?: string | number | boolean | null;
+						suffix?: string | null;
 						/** @description A whole number from 1 to 50; taken by openai, together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						epochs?: string | number | boolean | null;
+						epochs?: number | string | null;
 						/** @description A whole number from 1 to 256; taken by openai, together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						batchSize?: string | number | boolean | null;
+						batchSize?: number | string | null;
 						/** @description From 0.01 to 10; taken by openai only. Empty or null: the provider’s choice */
-						learningRateMultiplier?: string | number | boolean | null;
+						learningRateMultiplier?: number | string | null;
 						/** @description From 1e-7 to 0.01; taken by together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						learningRate?: string | number | boolean | null;
+						learningRate?: number | string | null;
 						/** @description 4, 8, 16, 32 or 64; taken by together, fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						loraRank?: string | number | boolean | null;
+						loraRank?: number | string | null;
 						/** @description Tokens, from 512 to 131072; taken by fireworks, hf_jobs only. Empty or null: the provider’s choice */
-						maxContextLength?: string | number | boolean | null;
+						maxContextLength?: number | string | null;
 						/** @description From 0.01 to 2, for dpo only. Empty or null: the provider’s choice */
-						beta?: string | number | boolean | null;
-						/** @description The hardware rented: t4-small, t4-medium, l4x1, a10g-small, a10g-large, l40sx1, a100-large, h200; taken by hf_jobs only. Empty or null: the provider’s choice */
-						flavor?: string | number | boolean | null;
+						beta?: number | string | null;
+						/**
+						 * @description The hardware rented: t4-small, t4-medium, l4x1, a10g-small, a10g-large, l40sx1, a100-large, h200; taken by hf_jobs only. Empty or null: the provider’s choice
+						 * @enum {string|null}
+						 */
+						flavor?:
+							| ''
+							| 't4-small'
+							| 't4-medium'
+							| 'l4x1'
+							| 'a10g-small'
+							| 'a10g-large'
+							| 'l40sx1'
+							| 'a100-large'
+							| 'h200'
+							| null;
 						/** @description The longest the job may run, from 0.5 to 48 hours; taken by hf_jobs only. Empty or null: the provider’s choice */
-						timeoutHours?: string | number | boolean | null;
+						timeoutHours?: number | string | null;
 						/** @description A fine-tune’s job id (ft-…) or output model, with :step if wanted, to continue from; taken by together only. Empty or null: the provider’s choice */
-						fromCheckpoint?: string | number | boolean | null;
+						fromCheckpoint?: string | null;
 					};
 					/** @default {} */
 					evaluation?: {
@@ -4080,9 +4118,9 @@ export interface operations {
 							fewShot?: number | string | null;
 							/**
 							 * @description What becomes of an output that fails the output schema: repair (keep it, marked invalid, for an annotator to repair) or drop (drop it: the item fails with the reason)
-							 * @enum {string}
+							 * @enum {string|null}
 							 */
-							invalidOutputs?: 'repair' | 'drop';
+							invalidOutputs?: 'repair' | 'drop' | null;
 							/** @description Calls at once, from 1 to 256 */
 							concurrency?: number | string | null;
 							/** @description Timeout per call in seconds, from 5 to 900 */
@@ -4403,9 +4441,9 @@ export interface operations {
 						reasoning?: boolean | ('on' | '') | null;
 						/**
 						 * @description What becomes of an output that fails the output schema: repair (keep it, marked invalid, for an annotator to repair) or drop (drop it: the item fails with the reason)
-						 * @enum {string}
+						 * @enum {string|null}
 						 */
-						invalidOutputs?: 'repair' | 'drop';
+						invalidOutputs?: 'repair' | 'drop' | null;
 						/** @description Calls at once, from 1 to 256 */
 						concurrency?: number | string | null;
 						/** @description Timeout per call in seconds, from 5 to 900 */
@@ -4710,9 +4748,9 @@ export interface operations {
 						fewShot?: number | string | null;
 						/**
 						 * @description What becomes of an output that fails the output schema: repair (keep it, marked invalid, for an annotator to repair) or drop (drop it: the item fails with the reason)
-						 * @enum {string}
+						 * @enum {string|null}
 						 */
-						invalidOutputs?: 'repair' | 'drop';
+						invalidOutputs?: 'repair' | 'drop' | null;
 						/** @description Calls at once, from 1 to 256 */
 						concurrency?: number | string | null;
 						/** @description Timeout per call in seconds, from 5 to 900 */
