@@ -26,7 +26,8 @@ import {
 	refused,
 	statisticSchema,
 	timestamp,
-	type Operation
+	type Operation,
+	projectArchived
 } from '../parts';
 
 const count = z.number().int();
@@ -279,6 +280,7 @@ export const ITERATION_OPERATIONS = {
 					'Not JSON; the body, its filter, fine-tune or evaluation settings break a rule (each part’s fields keyed as its form keys them); or nothing could be frozen, trained or evaluated, and why. Nothing was kept.',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	},

@@ -10,7 +10,8 @@ import {
 	projectPath,
 	refused,
 	timestamp,
-	type Operation
+	type Operation,
+	projectArchived
 } from '../parts';
 
 const count = z.number().int();
@@ -106,6 +107,7 @@ export const JOB_OPERATIONS = {
 					'The body or its settings break a rule (the settings’ problems answered on their own), or a model or judge is not one',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	},
@@ -153,6 +155,7 @@ export const JOB_OPERATIONS = {
 					'The body or its settings break a rule, a model or the dataset is not one, or the splits hold no input',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	}

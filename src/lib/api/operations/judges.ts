@@ -15,7 +15,8 @@ import {
 	refused,
 	statisticSchema,
 	timestamp,
-	type Operation
+	type Operation,
+	projectArchived
 } from '../parts';
 
 const judgeSchema = z.object({
@@ -204,6 +205,7 @@ export const JUDGE_OPERATIONS = {
 					'Not JSON; a field breaks a rule; or no such judge, it has no model, or there is nothing (left) to judge',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	}
