@@ -185,6 +185,14 @@ const table: Row[] = [
 		action: 'queue',
 		expect: projectAdminAction
 	},
+	// The admin archives the table's project and the next row restores it: the rows run in
+	// order, and only refused visitors come between.
+	...(['archive', 'restore'] as const).map((action): Row => ({
+		route: '/projects/[id=integer]/settings',
+		method: 'POST',
+		action,
+		expect: projectAdminButton
+	})),
 	{ route: '/admin/users', method: 'GET', expect: adminPage },
 	{ route: '/admin/users', method: 'POST', action: 'create', expect: adminAction },
 	{ route: '/admin/users', method: 'POST', action: 'role', expect: adminAction },
@@ -245,6 +253,9 @@ const table: Row[] = [
 	},
 	{ route: '/api/v1/projects/[id=integer]', method: 'GET', expect: apiMember },
 	{ route: '/api/v1/projects/[id=integer]', method: 'PATCH', expect: apiAdminInput },
+	// Archived, then restored by the next row, as on the settings page.
+	{ route: '/api/v1/projects/[id=integer]/archive', method: 'POST', expect: apiAdmin },
+	{ route: '/api/v1/projects/[id=integer]/restore', method: 'POST', expect: apiAdmin },
 	// Accounts belong to no project: every annotator is refused alike; the table's person is
 	// nobody, so an admin is told so.
 	{ route: '/api/v1/users', method: 'GET', expect: apiAccounts(200) },

@@ -101,7 +101,12 @@ test('every described operation answers only the statuses and shapes the documen
 	};
 	const good = { name: `Made over the API ${Date.now()}`, instruction: 'Answer briefly.' };
 	const areaCalls: Partial<Record<OperationId, Call[]>> = {};
-	for (const calls of AREA_CALLS) Object.assign(areaCalls, await calls(context));
+	// An operation's calls from several areas (a start refused in an archived project) add up.
+	for (const calls of AREA_CALLS) {
+		for (const [id, more] of Object.entries(await calls(context)) as [OperationId, Call[]][]) {
+			areaCalls[id] = [...(areaCalls[id] ?? []), ...more];
+		}
+	}
 	// Every operation needs its calls, an area's or these: the loop below checks each has some.
 	const calls: Partial<Record<OperationId, Call[]>> = {
 		...areaCalls,

@@ -21,6 +21,10 @@ export const noExample = {
 	404: { description: 'No such project or example', schema: apiErrorSchema }
 };
 export const conflict = (description: string) => ({ 409: { description, schema: apiErrorSchema } });
+/** What starts work in a project is refused while the project is archived. */
+export const projectArchived = conflict(
+	'The project is archived: no work starts in it until it is restored; nothing was started'
+);
 
 export type Response = {
 	description: string;

@@ -1,7 +1,7 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
 import type { Role } from './db/schema';
 import type { SessionUser } from './auth';
-import { getProjectForUser } from './projects';
+import { getProjectForUser, PROJECT_ARCHIVED } from './projects';
 
 type Event = Pick<RequestEvent, 'locals' | 'url'>;
 
@@ -63,5 +63,12 @@ export async function apiMember(event: Event, projectId: number) {
 export async function apiProjectAdmin(event: Event, projectId: number) {
 	const found = await apiMember(event, projectId);
 	if (found.user.role !== 'admin') error(403, 'This endpoint is for admins only.');
+	return found;
+}
+
+/** An admin starting work (a job, a run, a fine-tune) in a project: refused while it is archived. */
+export async function apiOpenProjectAdmin(event: Event, projectId: number) {
+	const found = await apiProjectAdmin(event, projectId);
+	if (found.project.archivedAt) error(409, PROJECT_ARCHIVED);
 	return found;
 }

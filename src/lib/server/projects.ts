@@ -1,7 +1,17 @@
-import { and, asc, count, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { dialectOf, preparedRead, type Db, type Tx } from './db';
-import { example, project, projectMember, requirement, user, type Project } from './db/schema';
+import { and, asc, count, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
+import { changedRows, dialectOf, preparedRead, type Db, type Tx } from './db';
+import {
+	example,
+	fineTune,
+	job,
+	project,
+	projectMember,
+	requirement,
+	user,
+	type Project
+} from './db/schema';
 import { refreshTriage } from './judges/triage';
+import { ACTIVE_STATUSES } from './finetune';
 import { notStaged } from './import/staging';
 import { projectSchema, type ProjectInput } from '../schemas/project';
 import { fieldErrors } from '../schemas/forms';
@@ -287,22 +297,29 @@ export async function getProjectForUser(
 	return undefined;
 }
 
-export async function listProjectsForUser(db: Db, viewer: Pick<SessionUser, 'id' | 'role'>) {
+/** The projects this person may see: the open ones, or with `archived` the archived ones. */
+export async function listProjectsForUser(
+	db: Db,
+	viewer: Pick<SessionUser, 'id' | 'role'>,
+	options: { archived?: boolean } = {}
+) {
 	const base = db
 		.select({
 			id: project.id,
 			name: project.name,
 			ratingScale: project.ratingScale,
 			outputKind: project.outputKind,
-			updatedAt: project.updatedAt
+			updatedAt: project.updatedAt,
+			archivedAt: project.archivedAt
 		})
 		.from(project);
+	const shown = options.archived ? isNotNull(project.archivedAt) : isNull(project.archivedAt);
 	const rows =
 		viewer.role === 'admin'
-			? await base.orderBy(asc(dialectOf(db).byCodePoint(project.name)))
+			? await base.where(shown).orderBy(asc(dialectOf(db).byCodePoint(project.name)))
 			: await base
 					.innerJoin(projectMember, eq(projectMember.projectId, project.id))
-					.where(eq(projectMember.userId, viewer.id))
+					.where(and(eq(projectMember.userId, viewer.id), shown))
 					.orderBy(asc(dialectOf(db).byCodePoint(project.name)));
 	const ids = rows.map((r) => r.id);
 	const counts = ids.length
@@ -340,8 +357,98 @@ export async function describeProject(db: Db, target: Project): Promise<ProjectV
 		requirements: await listRequirements(db, target.id),
 		queue: queueSettingsOf(target),
 		createdAt: target.createdAt.toISOString(),
-		updatedAt: target.updatedAt.toISOString()
+		updatedAt: target.updatedAt.toISOString(),
+		archivedAt: target.archivedAt?.toISOString() ?? null
 	};
+}
+
+export const PROJECT_ARCHIVED = 'This project is archived; restore it first.';
+
+/** Work was to start in an archived project; routes check first and answer 409. */
+export class ProjectArchivedError extends Error {
+	constructor() {
+		super(PROJECT_ARCHIVED);
+	}
+}
+
+/**
+ * True when the project is open (not archived), and then its row stays locked for the rest
+ * of the transaction: whatever starts work in a project holds it first, so on PostgreSQL an
+ * archive and a start wait for each other and never cross (SQLite runs one writer anyway).
+ */
+export async function holdOpenProject(tx: Tx, projectId: number): Promise<boolean> {
+	const held = await changedRows(
+		tx
+			.update(project)
+			.set({ archivedAt: null })
+			.where(and(eq(project.id, projectId), isNull(project.archivedAt)))
+	);
+	return held > 0;
+}
+
+/** As holdOpenProject, for starts that have no refusal of their own to return. */
+export async function requireOpenProject(tx: Tx, projectId: number): Promise<void> {
+	if (!(await holdOpenProject(tx, projectId))) throw new ProjectArchivedError();
+}
+
+export type ArchiveResult = { ok: true; project: Project } | { ok: false; message: string };
+
+const BUSY_JOB_STATUSES = ['pending', 'running'] as const;
+
+/**
+ * Archives a project: its queue serves nothing and no work starts in it, while everything in
+ * it stays readable and exportable. Refused while any of its jobs or fine-tunes is under way,
+ * since archiving would leave them running where nobody looks.
+ */
+export async function archiveProject(
+	db: Db,
+	projectId: number,
+	now = new Date()
+): Promise<ArchiveResult> {
+	return await db.transaction(async (tx) => {
+		// Held first, so that a job started meanwhile is seen by the checks below.
+		if (!(await holdOpenProject(tx, projectId))) {
+			return { ok: false, message: 'This project is archived already.' };
+		}
+		const busyJob = await tx
+			.select({ id: job.id })
+			.from(job)
+			.where(and(eq(job.projectId, projectId), inArray(job.status, [...BUSY_JOB_STATUSES])))
+			.limit(1);
+		if (busyJob.length > 0)
+			return { ok: false, message: 'Pause or cancel its running jobs first.' };
+		const busyFineTune = await tx
+			.select({ id: fineTune.id })
+			.from(fineTune)
+			.where(and(eq(fineTune.projectId, projectId), inArray(fineTune.status, ACTIVE_STATUSES)))
+			.limit(1);
+		if (busyFineTune.length > 0) {
+			return { ok: false, message: 'Wait for or cancel its fine-tunes first.' };
+		}
+		const archived = await tx
+			.update(project)
+			.set({ archivedAt: now, updatedAt: now })
+			.where(eq(project.id, projectId))
+			.returning();
+		return { ok: true, project: archived[0] };
+	});
+}
+
+/** Brings an archived project back: its queue serves again and work may start in it. */
+export async function restoreProject(
+	db: Db,
+	projectId: number,
+	now = new Date()
+): Promise<ArchiveResult> {
+	return await db.transaction(async (tx) => {
+		const restored = await tx
+			.update(project)
+			.set({ archivedAt: null, updatedAt: now })
+			.where(and(eq(project.id, projectId), isNotNull(project.archivedAt)))
+			.returning();
+		if (restored.length === 0) return { ok: false, message: 'This project is not archived.' };
+		return { ok: true, project: restored[0] };
+	});
 }
 
 export async function listRequirements(db: Db, projectId: number) {

@@ -153,7 +153,8 @@ export async function claimNext(
 ): Promise<ClaimedExample | null> {
 	return await db.transaction(async (tx) => {
 		const target = (await claimStatements(db).projectById.execute({ projectId }))[0];
-		if (!target) return null;
+		// An archived project's queue serves nothing, not even a lease still held.
+		if (!target || target.archivedAt) return null;
 		const expiresAt = leaseExpiry(target, now);
 		const mine = (await heldLeases(db, projectId, userId, now)).filter(
 			(h) => !skip.includes(h.exampleId)

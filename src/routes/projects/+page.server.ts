@@ -8,6 +8,7 @@ export const load: PageServerLoad = async (event) => {
 	const db = event.locals.db;
 	return {
 		projects: await listProjectsForUser(db, user),
+		archived: await listProjectsForUser(db, user, { archived: true }),
 		setup: user.role === 'admin' ? await installProgress(db) : null
 	};
 };

@@ -1,5 +1,6 @@
 // Every area's contract calls; the contract spec runs them all.
 import { agreementCalls } from './agreement';
+import { archiveCalls } from './archive';
 import type { AreaCalls } from './calls';
 import { comparisonCalls } from './comparisons';
 import { datasetCalls } from './datasets';
@@ -17,5 +18,6 @@ export const AREA_CALLS: AreaCalls[] = [
 	datasetCalls,
 	fineTuneCalls,
 	reviewCalls,
-	userCalls
+	userCalls,
+	archiveCalls
 ];

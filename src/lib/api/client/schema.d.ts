@@ -72,6 +72,40 @@ export interface paths {
 		patch?: never;
 		trace?: never;
 	};
+	'/projects/{id}/archive': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/** Archives a project: it leaves the projects list, its queue serves nothing and no work starts in it; everything stays readable and exportable (admins) */
+		post: operations['archiveProject'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
+	'/projects/{id}/restore': {
+		parameters: {
+			query?: never;
+			header?: never;
+			path?: never;
+			cookie?: never;
+		};
+		get?: never;
+		put?: never;
+		/** Brings an archived project back: its queue serves and work starts again (admins) */
+		post: operations['restoreProject'];
+		delete?: never;
+		options?: never;
+		head?: never;
+		patch?: never;
+		trace?: never;
+	};
 	'/projects/{id}/examples': {
 		parameters: {
 			query?: never;
@@ -647,6 +681,7 @@ export interface operations {
 							outputKind: 'text' | 'json' | 'turn' | 'labels';
 							/** Format: date-time */
 							updatedAt: string;
+							archivedAt: string | null;
 							total: number;
 							waiting: number;
 						}[];
@@ -758,6 +793,7 @@ export interface operations {
 						createdAt: string;
 						/** Format: date-time */
 						updatedAt: string;
+						archivedAt: string | null;
 					};
 				};
 			};
@@ -861,6 +897,7 @@ export interface operations {
 						createdAt: string;
 						/** Format: date-time */
 						updatedAt: string;
+						archivedAt: string | null;
 					};
 				};
 			};
@@ -994,6 +1031,7 @@ export interface operations {
 						createdAt: string;
 						/** Format: date-time */
 						updatedAt: string;
+						archivedAt: string | null;
 					};
 				};
 			};
@@ -1309,6 +1347,242 @@ export interface operations {
 			};
 			/** @description No such project, or not a member of it */
 			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+		};
+	};
+	archiveProject: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				id: number;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The project as it is now, archived */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						id: number;
+						name: string;
+						instruction: string;
+						/** @enum {string} */
+						inputKind: 'text' | 'json' | 'conversation';
+						inputSchema: string | null;
+						/** @enum {string} */
+						outputKind: 'text' | 'json' | 'turn' | 'labels';
+						outputSchema: string | null;
+						/** @enum {string} */
+						ratingScale: 'five_star' | 'pass_fail' | 'pass_fail_critical';
+						threshold: number;
+						reviewsRequired: number;
+						/** @enum {string} */
+						aggregation: 'mean' | 'median' | 'majority';
+						splits: {
+							train: number;
+							val: number;
+							test: number;
+						};
+						requirements: {
+							id: number;
+							name: string;
+							description: string;
+						}[];
+						queue: {
+							leaseMinutes: number;
+							/** @enum {string} */
+							queueOrder: 'oldest' | 'random' | 'judged';
+							priorityTag: string;
+							repairerReviewCounts: boolean;
+							goldPercent: number;
+							auditPercent: number;
+						};
+						/** Format: date-time */
+						createdAt: string;
+						/** Format: date-time */
+						updatedAt: string;
+						archivedAt: string | null;
+					};
+				};
+			};
+			/** @description No token, or not a valid one */
+			401: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description Not an admin */
+			403: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description No such project for this token */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description Archived already, or a job or fine-tune of the project is under way; nothing changed */
+			409: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+		};
+	};
+	restoreProject: {
+		parameters: {
+			query?: never;
+			header?: never;
+			path: {
+				id: number;
+			};
+			cookie?: never;
+		};
+		requestBody?: never;
+		responses: {
+			/** @description The project as it is now, open */
+			200: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						id: number;
+						name: string;
+						instruction: string;
+						/** @enum {string} */
+						inputKind: 'text' | 'json' | 'conversation';
+						inputSchema: string | null;
+						/** @enum {string} */
+						outputKind: 'text' | 'json' | 'turn' | 'labels';
+						outputSchema: string | null;
+						/** @enum {string} */
+						ratingScale: 'five_star' | 'pass_fail' | 'pass_fail_critical';
+						threshold: number;
+						reviewsRequired: number;
+						/** @enum {string} */
+						aggregation: 'mean' | 'median' | 'majority';
+						splits: {
+							train: number;
+							val: number;
+							test: number;
+						};
+						requirements: {
+							id: number;
+							name: string;
+							description: string;
+						}[];
+						queue: {
+							leaseMinutes: number;
+							/** @enum {string} */
+							queueOrder: 'oldest' | 'random' | 'judged';
+							priorityTag: string;
+							repairerReviewCounts: boolean;
+							goldPercent: number;
+							auditPercent: number;
+						};
+						/** Format: date-time */
+						createdAt: string;
+						/** Format: date-time */
+						updatedAt: string;
+						archivedAt: string | null;
+					};
+				};
+			};
+			/** @description No token, or not a valid one */
+			401: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description Not an admin */
+			403: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description No such project for this token */
+			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description The project is not archived; nothing changed */
+			409: {
 				headers: {
 					[name: string]: unknown;
 				};
@@ -3073,6 +3347,20 @@ export interface operations {
 					};
 				};
 			};
+			/** @description The project is archived: no work starts in it until it is restored; nothing was started */
+			409: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
 		};
 	};
 	getFineTune: {
@@ -3693,6 +3981,20 @@ export interface operations {
 					};
 				};
 			};
+			/** @description The project is archived: no work starts in it until it is restored; nothing was started */
+			409: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
 		};
 	};
 	listIterations: {
@@ -4201,6 +4503,20 @@ export interface operations {
 					};
 				};
 			};
+			/** @description The project is archived: no work starts in it until it is restored; nothing was started */
+			409: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
 		};
 	};
 	compareModels: {
@@ -4522,6 +4838,20 @@ export interface operations {
 					};
 				};
 			};
+			/** @description The project is archived: no work starts in it until it is restored; nothing was started */
+			409: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
 		};
 	};
 	getJob: {
@@ -4815,6 +5145,20 @@ export interface operations {
 			};
 			/** @description No such project for this token */
 			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description The project is archived: no work starts in it until it is restored; nothing was started */
+			409: {
 				headers: {
 					[name: string]: unknown;
 				};

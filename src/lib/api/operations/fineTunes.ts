@@ -9,7 +9,8 @@ import {
 	projectPath,
 	refused,
 	timestamp,
-	type Operation
+	type Operation,
+	projectArchived
 } from '../parts';
 
 const setting = z.number().nullable().optional();
@@ -107,6 +108,7 @@ export const FINE_TUNE_OPERATIONS = {
 					'Not JSON; a field breaks a rule (keyed as the form keys it); or the dataset, provider or base model cannot be trained on, and why. Nothing was started.',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	},

@@ -19,7 +19,8 @@ import {
 	projectPath,
 	refused,
 	timestamp,
-	type Operation
+	type Operation,
+	projectArchived
 } from '../parts';
 import { outcomeOf, statisticSchema } from '../statistics';
 import { jobProgressSchema } from './jobs';
@@ -246,6 +247,7 @@ export const ITERATION_OPERATIONS = {
 					'Not JSON; the body, its filter, fine-tune or evaluation settings break a rule (each part’s fields keyed as its form keys them); or nothing could be frozen, trained or evaluated, and why. Nothing was kept.',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	},

@@ -10,7 +10,8 @@ import {
 	projectPath,
 	refused,
 	timestamp,
-	type Operation
+	type Operation,
+	projectArchived
 } from '../parts';
 
 const count = z.number().int();
@@ -107,6 +108,7 @@ export const JOB_OPERATIONS = {
 					'The body or its settings break a rule (the settings’ problems answered on their own), or a model or judge is not one',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	},
@@ -154,6 +156,7 @@ export const JOB_OPERATIONS = {
 					'The body or its settings break a rule, a model or the dataset is not one, or the splits hold no input',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	}

@@ -12,7 +12,8 @@ import {
 	projectPath,
 	refused,
 	timestamp,
-	type Operation
+	type Operation,
+	projectArchived
 } from '../parts';
 import { outcomeOf, statisticSchema } from '../statistics';
 
@@ -202,6 +203,7 @@ export const JUDGE_OPERATIONS = {
 					'Not JSON; a field breaks a rule; or no such judge, it has no model, or there is nothing (left) to judge',
 				schema: apiErrorSchema
 			},
+			...projectArchived,
 			...refused({ ...notFound, ...adminsOnly })
 		}
 	}

@@ -4,6 +4,7 @@ import { DEFAULT_PROJECT_VALUES, projectSchema } from '../../schemas/project';
 import {
 	adminsOnly,
 	apiErrorSchema,
+	conflict,
 	notFound,
 	OUTPUT_KINDS,
 	projectPath,
@@ -19,6 +20,8 @@ const projectSummarySchema = z.object({
 	ratingScale: z.enum(RATING_SCALES),
 	outputKind: z.enum(OUTPUT_KINDS),
 	updatedAt: timestamp,
+	/** When the project was archived; null while it is open. */
+	archivedAt: timestamp.nullable(),
 	/** Examples in the project, and those still waiting for reviews. */
 	total: z.number().int(),
 	waiting: z.number().int()
@@ -49,7 +52,9 @@ export const projectViewSchema = z.object({
 		auditPercent: z.number().int()
 	}),
 	createdAt: timestamp,
-	updatedAt: timestamp
+	updatedAt: timestamp,
+	/** When the project was archived (its queue serves nothing, no work starts); null while open. */
+	archivedAt: timestamp.nullable()
 });
 export type ProjectView = z.infer<typeof projectViewSchema>;
 
@@ -192,6 +197,33 @@ export const PROJECT_OPERATIONS = {
 				404: { description: 'No such project, or not a member of it', schema: apiErrorSchema },
 				...adminsOnly
 			})
+		}
+	},
+	archiveProject: {
+		method: 'post',
+		path: '/projects/{id}/archive',
+		summary:
+			'Archives a project: it leaves the projects list, its queue serves nothing and no work starts in it; everything stays readable and exportable (admins)',
+		access: 'admin',
+		params: projectPath,
+		responses: {
+			200: { description: 'The project as it is now, archived', schema: projectViewSchema },
+			...conflict(
+				'Archived already, or a job or fine-tune of the project is under way; nothing changed'
+			),
+			...refused({ ...notFound, ...adminsOnly })
+		}
+	},
+	restoreProject: {
+		method: 'post',
+		path: '/projects/{id}/restore',
+		summary: 'Brings an archived project back: its queue serves and work starts again (admins)',
+		access: 'admin',
+		params: projectPath,
+		responses: {
+			200: { description: 'The project as it is now, open', schema: projectViewSchema },
+			...conflict('The project is not archived; nothing changed'),
+			...refused({ ...notFound, ...adminsOnly })
 		}
 	}
 } satisfies Record<string, Operation>;

@@ -626,7 +626,8 @@ export const project = pgTable('project', {
 	auditShare: doublePrecision('audit_share').notNull().default(0.1),
 	createdBy: text('created_by').references((): AnyPgColumn => user.id, { onDelete: 'set null' }),
 	createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-	updatedAt: bigint('updated_at', { mode: 'number' }).notNull()
+	updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+	archivedAt: bigint('archived_at', { mode: 'number' })
 });
 
 export const projectMember = pgTable(

@@ -135,7 +135,9 @@ export const project = sqliteTable('project', {
 	auditShare: real('audit_share').notNull().default(0.1),
 	createdBy: text('created_by').references(() => user.id, { onDelete: 'set null' }),
 	createdAt: createdAt(),
-	updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
+	updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+	/** Set while the project is archived: its queue serves nothing and no new work starts in it. */
+	archivedAt: integer('archived_at', { mode: 'timestamp_ms' })
 });
 
 /** A named criterion of a project, rated on its own. Removed ones are kept for old reviews. */

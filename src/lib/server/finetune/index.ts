@@ -14,6 +14,7 @@ import { decryptSecret, encryptSecret, type SecretKey } from '../secrets';
 import { togetherAdapter } from './together';
 import { exportFiles } from '../datasets/export';
 import { getDataset } from '../datasets';
+import { requireOpenProject } from '../projects';
 import { fileRefusals } from './limits';
 import { fireworksAdapter, type FireworksOptions } from './fireworks';
 import { hfJobsAdapter } from './hfJobs';
@@ -112,6 +113,7 @@ export async function startFineTune(
 		return { ok: false, field: spec.method === 'dpo' ? 'method' : 'adapter', message: refused };
 	}
 	return within(db, async (tx) => {
+		await requireOpenProject(tx, target.id);
 		const frozen = await getDataset(tx, target.id, datasetId);
 		if (!frozen) return { ok: false, message: 'No such dataset in this project.' };
 		if (frozen.trainCount === 0) {

@@ -12,6 +12,7 @@ import {
 	type LineError
 } from '../import';
 import { hashText } from '../split';
+import { holdOpenProject, PROJECT_ARCHIVED, requireOpenProject } from '../projects';
 import type { ExampleFilter } from '../../schemas/examples';
 import type { JobSettings } from '../../schemas/job';
 
@@ -103,6 +104,7 @@ export async function createJob(
 	const config: JobConfig = { ...rest, ...spec.pairs, source: spec.source };
 	const unique = [...new Map(spec.inputs.map((input) => [hashText(input), input]))];
 	return await within(db, async (tx) => {
+		await requireOpenProject(tx, target.id);
 		const created = (
 			await tx
 				.insert(job)
@@ -415,6 +417,9 @@ export async function controlJob(
 		if (!found) return { ok: false, message: 'No such job in this project.' };
 		if (!ALLOWED[action].includes(found.status)) {
 			return { ok: false, message: `A ${found.status} job cannot be ${action}d.` } as const;
+		}
+		if (action === 'resume' && !(await holdOpenProject(tx, projectId))) {
+			return { ok: false, message: PROJECT_ARCHIVED } as const;
 		}
 		const status = action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled';
 		await tx

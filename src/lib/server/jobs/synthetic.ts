@@ -14,6 +14,7 @@ import { modelClient } from '../providers';
 import type { SecretKey } from '../secrets';
 import type { JobSettings } from '../../schemas/job';
 import { createJob } from '.';
+import { requireOpenProject } from '../projects';
 import { threadOf } from '../../conversations';
 
 // Synthetic inputs from a topic tree. The teacher proposes `breadth` subtopics of each topic,
@@ -41,6 +42,7 @@ export async function createRun(
 	userId: string
 ): Promise<number> {
 	return await db.transaction(async (tx) => {
+		await requireOpenProject(tx, projectId);
 		const run = (
 			await tx
 				.insert(syntheticRun)

@@ -15,7 +15,7 @@ import {
 	type Project
 } from '../db/schema';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../../schemas/job';
-import { listRequirements } from '../projects';
+import { listRequirements, requireOpenProject } from '../projects';
 import { filterConditions } from '../examples';
 import type { ExampleFilter } from '../../schemas/examples';
 import { notStaged } from '../import/staging';
@@ -159,6 +159,7 @@ async function insertJudgeRun(
 		pairwise?: [number, number];
 	}
 ) {
+	await requireOpenProject(tx, target.id);
 	const settings = jobSettingsSchema.parse({
 		...JOB_SETTING_DEFAULTS,
 		concurrency: String(run.concurrency ?? 4)

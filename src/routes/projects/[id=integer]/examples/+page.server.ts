@@ -13,6 +13,7 @@ import {
 	requeueMatching
 } from '$lib/server/examples';
 import { requireMember, requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import { listJudges } from '$lib/server/judges';
 import { startJudgeRun } from '$lib/server/judges/run';
 import type { Actions, PageServerLoad } from './$types';
@@ -115,6 +116,7 @@ export const actions: Actions = {
 				.map(([name, value]) => `${name} ${value}`),
 			...(ids ? [`${ids.length} chosen`] : [])
 		].join(', ');
+		if (project.archivedAt) return fail(409, { judgeErrors: { judgeId: [PROJECT_ARCHIVED] } });
 		const started = await startJudgeRun(
 			event.locals.db,
 			project,

@@ -9,6 +9,7 @@ import {
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { listDatasets } from '$lib/server/datasets';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import { listIterations, startEvaluation } from '$lib/server/iterations';
 import { evaluationAnswers, iterationFigures, sideBySide } from '$lib/server/iterations/figures';
 import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
@@ -67,6 +68,7 @@ export const actions: Actions = {
 		};
 		const kept = { values: { ...values, datasetId }, chosen, splits };
 		if (!parsed.success || !settings.success) return fail(400, { ...kept, errors });
+		if (project.archivedAt) return fail(409, { ...kept, errors: { form: [PROJECT_ARCHIVED] } });
 		const started = await startEvaluation(event.locals.db, project, user.id, {
 			...parsed.data,
 			settings: settings.data
@@ -88,6 +90,9 @@ export const actions: Actions = {
 			return fail(400, { pairwiseValues: values, pairwiseErrors: fieldErrors(parsed.error) });
 		}
 		const { judgeId, baselineId, challengerId } = parsed.data;
+		if (project.archivedAt) {
+			return fail(409, { pairwiseValues: values, pairwiseErrors: { form: [PROJECT_ARCHIVED] } });
+		}
 		const started = await startPairwiseRun(
 			event.locals.db,
 			project,

@@ -15,6 +15,7 @@ export const load: PageServerLoad = async (event) => {
 	const now = new Date();
 	return {
 		current: await claimForScreen(event.locals.db, project.id, user.id, now),
+		archived: project.archivedAt !== null,
 		...(await reviewSetup(event.locals.db, project, user.id, now))
 	};
 };

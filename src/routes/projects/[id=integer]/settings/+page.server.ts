@@ -5,8 +5,10 @@ import { queueSettingsSchema } from '$lib/schemas/queueSettings';
 import { requireProjectAdmin } from '$lib/server/guards';
 import { queueSettingsOf, updateQueueSettings } from '$lib/server/queuePriority';
 import {
+	archiveProject,
 	getProject,
 	projectSchemaErrors,
+	restoreProject,
 	projectToFormValues,
 	updateProject
 } from '$lib/server/projects';
@@ -16,7 +18,8 @@ export const load: PageServerLoad = async (event) => {
 	const { project } = await requireProjectAdmin(event, Number(event.params.id));
 	return {
 		values: await projectToFormValues(event.locals.db, project),
-		queue: queueSettingsOf(project)
+		queue: queueSettingsOf(project),
+		archivedAt: project.archivedAt
 	};
 };
 
@@ -56,5 +59,17 @@ export const actions: Actions = {
 			(await getProject(event.locals.db, project.id))!
 		);
 		return { values: saved, errors: {}, saved: true };
+	},
+	archive: async (event) => {
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
+		const archived = await archiveProject(event.locals.db, project.id, new Date());
+		if (!archived.ok) return fail(409, { archiveMessage: archived.message });
+		return { archived: true };
+	},
+	restore: async (event) => {
+		const { project } = await requireProjectAdmin(event, Number(event.params.id));
+		const restored = await restoreProject(event.locals.db, project.id, new Date());
+		if (!restored.ok) return fail(409, { archiveMessage: restored.message });
+		return { restored: true };
 	}
 };

@@ -23,6 +23,7 @@ import {
 	reasoningNote
 } from '$lib/server/datasets/export';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import { registerServedIteration } from '$lib/server/iterations';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -91,6 +92,7 @@ export const actions: Actions = {
 		const values = Object.fromEntries(FINE_TUNE_FIELDS.map((f) => [f, formText(form, f)]));
 		const parsed = fineTuneFormSchema.safeParse(values);
 		if (!parsed.success) return fail(400, { values, errors: fieldErrors(parsed.error) });
+		if (project.archivedAt) return fail(409, { values, errors: { form: [PROJECT_ARCHIVED] } });
 		const started = await startFineTune(
 			event.locals.db,
 			project,

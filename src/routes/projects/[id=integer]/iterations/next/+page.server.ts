@@ -12,6 +12,7 @@ import { fieldErrors, formText } from '$lib/schemas/forms';
 import { countQualifying, latestDataset, previewChange } from '$lib/server/datasets';
 import { fineTuneSpecOf } from '$lib/server/finetune';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import { nextIterationDefaults, startNextIteration } from '$lib/server/iterations';
 import { listProviders } from '$lib/server/providers';
 import { retirementNotices } from '$lib/server/finetune/retirement';
@@ -63,6 +64,7 @@ export const actions: Actions = {
 				}
 			});
 		}
+		if (project.archivedAt) return fail(409, { ...kept, message: PROJECT_ARCHIVED, errors: {} });
 		const started = await startNextIteration(event.locals.db, project, user.id, {
 			name: name.data,
 			filter: filter.data,

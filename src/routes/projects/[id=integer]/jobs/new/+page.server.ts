@@ -5,6 +5,7 @@ import { exampleFilterSchema } from '$lib/schemas/examples';
 import { fieldErrors, formText, type FieldErrors } from '$lib/schemas/forms';
 import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '$lib/schemas/job';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import { formatFromFilename, type LineError } from '$lib/server/import';
 import { createJob, inputsOfExamples, parseJobInputs } from '$lib/server/jobs';
 import { documentPassages } from '$lib/server/jobs/documents';
@@ -174,6 +175,10 @@ export const actions: Actions = {
 				const errors = { inputSource: ['No example matches that filter, so there are no inputs.'] };
 				return fail(400, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
 			}
+		}
+		if (project.archivedAt) {
+			const errors = { form: [PROJECT_ARCHIVED] };
+			return fail(409, { ...state, errors, lineErrors: [] as LineError[], errorCount: 0 });
 		}
 		const jobId = await createJob(db, project, user.id, {
 			kind: pairs ? 'documents' : 'distill',

@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import { fieldErrors, formText } from '$lib/schemas/forms';
 import { SYNTHETIC_DEFAULTS, syntheticRunSchema } from '$lib/schemas/job';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import { createRun, deleteRun, getRun, growTree, listRuns } from '$lib/server/jobs/synthetic';
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
@@ -28,6 +29,7 @@ export const actions: Actions = {
 		if (!(await modelChoices(db)).some((m) => m.id === parsed.data.modelId)) {
 			return fail(400, { values, errors: { modelId: ['That model no longer exists.'] } });
 		}
+		if (project.archivedAt) return fail(409, { values, errors: { form: [PROJECT_ARCHIVED] } });
 		const runId = await createRun(db, project.id, parsed.data, user.id);
 		const grown = await growTree(
 			db,

@@ -4,6 +4,7 @@ import { JUDGE_FIELDS, judgeFormSchema, judgeRunSchema } from '$lib/schemas/judg
 import { judgeRuns, startJudgeRun } from '$lib/server/judges/run';
 import { judgeAgreement } from '$lib/server/judges/agreement';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import { deleteJudge, getJudge, rubricAsSent, tryJudge, updateJudge } from '$lib/server/judges';
 import { modelChoices } from '$lib/server/providers';
 import type { Actions, PageServerLoad } from './$types';
@@ -80,6 +81,9 @@ export const actions: Actions = {
 		const parsed = judgeRunSchema.safeParse(values);
 		if (!parsed.success)
 			return fail(400, { runValues: values, runErrors: fieldErrors(parsed.error) });
+		if (project.archivedAt) {
+			return fail(409, { runValues: values, runErrors: { form: [PROJECT_ARCHIVED] } });
+		}
 		const started = await startJudgeRun(
 			event.locals.db,
 			project,

@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { OPERATIONS } from '$lib/api/contract';
 import { bodyOf, invalid, invalidInParts } from '$lib/server/apiResponses';
-import { apiProjectAdmin } from '$lib/server/guards';
+import { apiOpenProjectAdmin, apiProjectAdmin } from '$lib/server/guards';
 import { startEvaluation } from '$lib/server/iterations';
 import { listJobs } from '$lib/server/jobs';
 import type { RequestHandler } from './$types';
@@ -17,7 +17,7 @@ export const GET: RequestHandler = async (event) => {
 
 /** Starts an evaluation run: each model answers the dataset's inputs in the given splits. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiOpenProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = OPERATIONS.startEvaluation.body.safeParse(read.body);

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { OPERATIONS } from '$lib/api/contract';
 import { bodyOf, invalid, invalidInParts } from '$lib/server/apiResponses';
 import { fineTuneSpecOf, listFineTunes, startFineTune } from '$lib/server/finetune';
-import { apiProjectAdmin } from '$lib/server/guards';
+import { apiOpenProjectAdmin, apiProjectAdmin } from '$lib/server/guards';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
@@ -20,7 +20,7 @@ export const GET: RequestHandler = async (event) => {
 
 /** Sends a dataset to a provider's fine-tuning; the server follows the job from then on. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiOpenProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = OPERATIONS.startFineTune.body.safeParse(read.body);

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { OPERATIONS } from '$lib/api/contract';
 import { bodyOf, invalid, invalidInParts } from '$lib/server/apiResponses';
 import { fineTuneSpecOf } from '$lib/server/finetune';
-import { apiProjectAdmin } from '$lib/server/guards';
+import { apiOpenProjectAdmin, apiProjectAdmin } from '$lib/server/guards';
 import { listIterations, startNextIteration } from '$lib/server/iterations';
 import { evaluationAnswers, iterationFigures } from '$lib/server/iterations/figures';
 import { judgedEstimates, pairwiseResults } from '$lib/server/iterations/judged';
@@ -29,7 +29,7 @@ export const GET: RequestHandler = async (event) => {
 
 /** The next iteration: freeze the dataset, start its fine-tune, evaluate the student after. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiOpenProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = OPERATIONS.startIteration.body.safeParse(read.body);

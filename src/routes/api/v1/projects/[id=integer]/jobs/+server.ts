@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { OPERATIONS } from '$lib/api/contract';
 import { bodyOf, invalid, invalidInParts } from '$lib/server/apiResponses';
-import { apiProjectAdmin } from '$lib/server/guards';
+import { apiOpenProjectAdmin, apiProjectAdmin } from '$lib/server/guards';
 import { createJob, listJobs } from '$lib/server/jobs';
 import { missingModelIds } from '$lib/server/providers';
 import { runnableJudge } from '$lib/server/judges/run';
@@ -14,7 +14,7 @@ export const GET: RequestHandler = async (event) => {
 
 /** Starts a distillation job over the given inputs. */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiOpenProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = OPERATIONS.startJob.body.safeParse(read.body);

@@ -8,6 +8,7 @@ import {
 	topicNameSchema
 } from '$lib/schemas/job';
 import { requireProjectAdmin } from '$lib/server/guards';
+import { PROJECT_ARCHIVED } from '$lib/server/projects';
 import {
 	addTopic,
 	draftInputs,
@@ -131,6 +132,7 @@ export const actions: Actions = {
 		});
 		if (!settings.success) return fail(400, { startErrors: fieldErrors(settings.error) });
 		if (run.modelId === null) return fail(409, { message: 'The run’s model was removed.' });
+		if (project.archivedAt) return fail(409, { message: PROJECT_ARCHIVED });
 		const started = await startFromDrafts(
 			event.locals.db,
 			project,

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { OPERATIONS } from '$lib/api/contract';
 import { judgeRunSchema } from '$lib/schemas/judge';
 import { bodyOf, invalid } from '$lib/server/apiResponses';
-import { apiProjectAdmin } from '$lib/server/guards';
+import { apiOpenProjectAdmin } from '$lib/server/guards';
 import { startJudgeRun, startPairwiseRun } from '$lib/server/judges/run';
 import type { RequestHandler } from './$types';
 
@@ -11,7 +11,7 @@ import type { RequestHandler } from './$types';
  * follow it as a job (GET /jobs/{jobId}).
  */
 export const POST: RequestHandler = async (event) => {
-	const { user, project } = await apiProjectAdmin(event, Number(event.params.id));
+	const { user, project } = await apiOpenProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const body = OPERATIONS.startJudgeRun.body.safeParse(read.body);

@@ -1,0 +1,1 @@
+ALTER TABLE `project` ADD `archived_at` integer;

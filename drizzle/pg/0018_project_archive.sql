@@ -1,0 +1,1 @@
+ALTER TABLE "project" ADD COLUMN "archived_at" bigint;
