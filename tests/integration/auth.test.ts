@@ -464,9 +464,13 @@ describe('account administration', () => {
 		}
 		const token = generateSessionToken();
 		await createSession(db, token, member.id, T0);
+		const script = (await createApiToken(db, member.id, 'nightly', T0)).token;
 		const off = await changeAccount(db, root.id, member.id, { active: false });
 		expect(off).toMatchObject({ ok: true, user: { username: 'ada', active: false } });
 		expect((await validateSessionToken(db, token, T0)).user).toBeNull();
+		// Reactivated, the account does not bring back the scripts shut out with it.
+		await changeAccount(db, root.id, member.id, { active: true });
+		expect(await authenticateApiToken(db, script, T0)).toBeNull();
 		expect(await changeAccount(db, root.id, 'no-such-id', { active: true })).toEqual({
 			ok: false,
 			message: 'No such person.'

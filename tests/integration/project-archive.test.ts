@@ -13,7 +13,7 @@ import {
 	ProjectArchivedError,
 	restoreProject
 } from '$lib/server/projects';
-import { claimNext } from '$lib/server/queue';
+import { claimNext, liveLeases } from '$lib/server/queue';
 import { importRows, makeProject, makeUser, minutesAfter, T0 } from '../support/fixtures';
 import { standinProvider, startJob } from '../support/jobs';
 import { testDb } from '../support/database';
@@ -45,6 +45,14 @@ describe('archiving a project', () => {
 			ok: false,
 			message: 'This project is not archived.'
 		});
+	});
+
+	it('ends the leases held in it, so no review lands in the closed queue', async () => {
+		const { db, annotator, target } = await setup();
+		const claimed = (await claimNext(db, target.id, annotator.id, T0))!;
+		expect((await liveLeases(db, claimed.exampleId, T0)).length).toBe(1);
+		expect((await archiveProject(db, target.id, minutesAfter(1))).ok).toBe(true);
+		expect(await liveLeases(db, claimed.exampleId, minutesAfter(1))).toEqual([]);
 	});
 
 	it('is refused while a job of the project runs, and allowed once it is paused', async () => {

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { review, reviewRequirementRating } from '$lib/server/db/schema';
 import { addMember } from '$lib/server/projects';
-import { claimNext } from '$lib/server/queue';
+import { claimNext, liveLeases } from '$lib/server/queue';
 import { importReviews } from '$lib/server/reviewImport';
 import { submitReview } from '$lib/server/reviews';
 import type { ImportedReview } from '$lib/schemas/review';
@@ -137,6 +137,34 @@ describe('importing reviews made elsewhere', () => {
 		expect((await examplesOf(db, project.id))[1]).toMatchObject({
 			reviewCount: 0,
 			status: 'queued'
+		});
+	});
+
+	it('reopens no settled example, and spends the leases an imported review makes needless', async () => {
+		const { db, admin, ada, bob } = await setup();
+		const single = await makeProject(db, admin.id, { name: 'One review each' });
+		await addMember(db, single.id, ada.id);
+		await addMember(db, single.id, bob.id);
+		await importRows(db, single, [{ input: 'x', output: 'X.' }]);
+		const [only] = await examplesOf(db, single.id);
+		// Ada holds the example; Bob's review made elsewhere settles it.
+		expect((await claimNext(db, single.id, ada.id, T0))!.exampleId).toBe(only.id);
+
+		const done = await importReviews(
+			db,
+			single,
+			[entry({ exampleId: only.id, username: 'bob' })],
+			minutesAfter(1)
+		);
+
+		expect(done).toMatchObject({ ok: true, imported: 1 });
+		expect((await examplesOf(db, single.id))[0].status).toBe('accepted');
+		expect(await liveLeases(db, only.id, minutesAfter(1))).toEqual([]);
+		expect(
+			await importReviews(db, single, [entry({ exampleId: only.id })], minutesAfter(2))
+		).toEqual({
+			ok: false,
+			errors: [{ index: 0, message: `Example ${only.id} is settled already (accepted).` }]
 		});
 	});
 

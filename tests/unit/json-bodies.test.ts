@@ -7,6 +7,7 @@ import {
 	fineTuneJsonSchema
 } from '$lib/schemas/dataset';
 import { judgeCreateSchema } from '$lib/api/operations/judges';
+import { projectChangeSchema } from '$lib/api/operations/projects';
 import { evaluationSettingsJsonSchema } from '$lib/schemas/iteration';
 import { jobSettingsJsonSchema } from '$lib/schemas/job';
 import { invalidInParts } from '$lib/server/apiResponses';
@@ -189,6 +190,16 @@ describe('a body’s parts answered on their own', () => {
 				message: 'The settings have a problem.',
 				issues: { temperature: ['The temperature is between 0 and 2.'] }
 			}
+		});
+	});
+
+	it('leave out of a project change what was not given, defaults and all', () => {
+		expect(projectChangeSchema.parse({ queue: { leaseMinutes: 20 } })).toEqual({
+			queue: { leaseMinutes: 20 }
+		});
+		expect(projectChangeSchema.parse({ labels: 'yes\nno', multipleLabels: true })).toEqual({
+			labels: 'yes\nno',
+			multipleLabels: true
 		});
 	});
 });

@@ -1,14 +1,16 @@
 import { and, asc, count, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
-import { changedRows, dialectOf, preparedRead, type Db, type Tx } from './db';
+import { changedRows, dialectOf, preparedRead, type Db, type Queryable, type Tx } from './db';
 import {
 	example,
 	fineTune,
 	job,
+	lease,
 	project,
 	projectMember,
 	requirement,
 	user,
-	type Project
+	type Project,
+	type Role
 } from './db/schema';
 import { refreshTriage } from './judges/triage';
 import { ACTIVE_STATUSES } from './finetune';
@@ -227,30 +229,41 @@ export async function changeProject(
 	now = new Date()
 ): Promise<ProjectChangeResult> {
 	const { queue, ...definition } = change;
-	const saved = await projectToFormValues(db, target);
-	const parsed = projectSchema.safeParse({ ...saved, ...definition });
-	if (!parsed.success) return { ok: false, status: 400, errors: fieldErrors(parsed.error) };
-	const schemaErrors = projectSchemaErrors(parsed.data);
-	if (Object.keys(schemaErrors).length > 0) return { ok: false, status: 400, errors: schemaErrors };
-	const queueValues = { ...queueSettingsOf(target), ...queue };
-	const settings = queueSettingsSchema.safeParse({
-		...queueValues,
-		repairerReviewCounts: queueValues.repairerReviewCounts ? 'on' : ''
-	});
-	if (!settings.success) {
-		const errors: Record<string, string[]> = {};
-		for (const [field, messages] of Object.entries(fieldErrors(settings.error))) {
-			errors[`queue.${field}`] = messages;
+	const queueValues = (current: Project) => {
+		const values = { ...queueSettingsOf(current), ...queue };
+		return queueSettingsSchema.safeParse({
+			...values,
+			repairerReviewCounts: values.repairerReviewCounts ? 'on' : ''
+		});
+	};
+	// The judges are measured first (reads), as the settings page does.
+	const before = queueValues(target);
+	const trust = queue && before.success ? await trustFor(db, target.id, before.data) : null;
+	const result = await db.transaction(async (tx): Promise<ProjectChangeResult> => {
+		// What is saved is read in the transaction, so a change made meanwhile is not undone.
+		const current = (await tx.select().from(project).where(eq(project.id, target.id)).limit(1))[0];
+		if (!current) return { ok: false, status: 409, errors: { form: ['No such project.'] } };
+		const saved = await projectToFormValues(tx, current);
+		const parsed = projectSchema.safeParse({ ...saved, ...definition });
+		if (!parsed.success) return { ok: false, status: 400, errors: fieldErrors(parsed.error) };
+		const schemaErrors = projectSchemaErrors(parsed.data);
+		if (Object.keys(schemaErrors).length > 0) {
+			return { ok: false, status: 400, errors: schemaErrors };
 		}
-		return { ok: false, status: 400, errors };
-	}
-	const trust = queue ? await trustFor(db, target.id, settings.data) : null;
-	const result = await db.transaction(async (tx) => {
+		const settings = queueValues(current);
+		if (!settings.success) {
+			const errors: Record<string, string[]> = {};
+			for (const [field, messages] of Object.entries(fieldErrors(settings.error))) {
+				errors[`queue.${field}`] = messages;
+			}
+			return { ok: false, status: 400, errors };
+		}
 		const defined = await saveDefinition(tx, target.id, parsed.data, now);
-		if (defined.ok && queue) await saveQueueSettings(tx, target.id, settings.data, trust, now);
-		return defined;
+		if (!defined.ok) return { ok: false, status: 409, errors: defined.errors };
+		if (queue) await saveQueueSettings(tx, target.id, settings.data, trust, now);
+		return { ok: true, project: current };
 	});
-	if (!result.ok) return { ok: false, status: 409, errors: result.errors };
+	if (!result.ok) return result;
 	return { ok: true, project: (await getProject(db, target.id))! };
 }
 
@@ -340,7 +353,11 @@ export async function listProjectsForUser(
 }
 
 /** A project as the API shows it: its task definition, requirements and queue rules. */
-export async function describeProject(db: Db, target: Project): Promise<ProjectView> {
+export async function describeProject(
+	db: Db,
+	target: Project,
+	viewer: { role: Role }
+): Promise<ProjectView> {
 	return {
 		id: target.id,
 		name: target.name,
@@ -355,7 +372,8 @@ export async function describeProject(db: Db, target: Project): Promise<ProjectV
 		aggregation: target.aggregation,
 		splits: { train: target.splitTrain, val: target.splitVal, test: target.splitTest },
 		requirements: await listRequirements(db, target.id),
-		queue: queueSettingsOf(target),
+		// The share of gold and the judges' order are kept from annotators, as on the pages.
+		...(viewer.role === 'admin' ? { queue: queueSettingsOf(target) } : {}),
 		createdAt: target.createdAt.toISOString(),
 		updatedAt: target.updatedAt.toISOString(),
 		archivedAt: target.archivedAt?.toISOString() ?? null
@@ -430,6 +448,15 @@ export async function archiveProject(
 			.set({ archivedAt: now, updatedAt: now })
 			.where(eq(project.id, projectId))
 			.returning();
+		// Leases held from before would still take a review into a closed queue.
+		await tx
+			.delete(lease)
+			.where(
+				inArray(
+					lease.exampleId,
+					tx.select({ id: example.id }).from(example).where(eq(example.projectId, projectId))
+				)
+			);
 		return { ok: true, project: archived[0] };
 	});
 }
@@ -451,7 +478,7 @@ export async function restoreProject(
 	});
 }
 
-export async function listRequirements(db: Db, projectId: number) {
+export async function listRequirements(db: Queryable, projectId: number) {
 	return await db
 		.select({ id: requirement.id, name: requirement.name, description: requirement.description })
 		.from(requirement)
@@ -508,7 +535,7 @@ export async function removeMember(db: Db, projectId: number, userId: string): P
 }
 
 /** The project's saved definition as form values, for the edit form. */
-export async function projectToFormValues(db: Db, found: Project) {
+export async function projectToFormValues(db: Queryable, found: Project) {
 	return {
 		name: found.name,
 		instruction: found.instruction,

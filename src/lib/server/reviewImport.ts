@@ -4,6 +4,7 @@ import { isOnScale } from '../ratings';
 import type { Db } from './db';
 import {
 	example,
+	lease,
 	projectMember,
 	requirement,
 	review,
@@ -36,40 +37,46 @@ export async function importReviews(
 	reviews: ImportedReview[],
 	now: Date
 ): Promise<ReviewImportResult> {
-	const names = [...new Set(reviews.map((r) => r.username.toLowerCase()))];
-	const people = new Map(
-		(
-			await db
-				.select({ id: user.id, username: user.username, role: user.role, active: user.active })
-				.from(user)
-				.where(inArray(user.username, names))
-		).map((p) => [p.username, p])
-	);
-	const members = new Set(
-		(
-			await db
-				.select({ userId: projectMember.userId })
-				.from(projectMember)
-				.where(eq(projectMember.projectId, target.id))
-		).map((m) => m.userId)
-	);
-	const requirements = new Set(
-		(
-			await db
-				.select({ id: requirement.id })
-				.from(requirement)
-				.where(and(eq(requirement.projectId, target.id), eq(requirement.archived, false)))
-		).map((r) => r.id)
-	);
-
 	return await db.transaction(async (tx) => {
+		// Read in the transaction: a person deactivated or taken off the project meanwhile is not
+		// written as a reviewer.
+		const names = [...new Set(reviews.map((r) => r.username.toLowerCase()))];
+		const people = new Map(
+			(
+				await tx
+					.select({ id: user.id, username: user.username, role: user.role, active: user.active })
+					.from(user)
+					.where(inArray(user.username, names))
+			).map((p) => [p.username, p])
+		);
+		const members = new Set(
+			(
+				await tx
+					.select({ userId: projectMember.userId })
+					.from(projectMember)
+					.where(eq(projectMember.projectId, target.id))
+			).map((m) => m.userId)
+		);
+		const requirements = new Set(
+			(
+				await tx
+					.select({ id: requirement.id })
+					.from(requirement)
+					.where(and(eq(requirement.projectId, target.id), eq(requirement.archived, false)))
+			).map((r) => r.id)
+		);
+
 		const exampleIds = [...new Set(reviews.map((r) => r.exampleId))];
-		const examples = new Map<number, { currentRevisionId: number | null; outputMissing: number }>();
+		const examples = new Map<
+			number,
+			{ currentRevisionId: number | null; status: string; outputMissing: number }
+		>();
 		for (let i = 0; i < exampleIds.length; i += CHUNK) {
 			const found = await tx
 				.select({
 					id: example.id,
 					currentRevisionId: example.currentRevisionId,
+					status: example.status,
 					// A number on both databases, where a boolean expression would not be.
 					outputMissing: sql<number>`case when ${revision.output} is null then 1 else 0 end`
 				})
@@ -118,6 +125,13 @@ export async function importReviews(
 			}
 			if (found.currentRevisionId === null || Number(found.outputMissing) === 1) {
 				problem(`Example ${entry.exampleId} has no output to review yet.`);
+				continue;
+			}
+			// A settled example (its reviews complete, or an admin's verdict) is not reopened.
+			if (found.status !== 'queued' && found.status !== 'in_review') {
+				problem(
+					`Example ${entry.exampleId} is settled already (${found.status.replace('_', ' ')}).`
+				);
 				continue;
 			}
 			if (entry.revisionId !== undefined && entry.revisionId !== found.currentRevisionId) {
@@ -184,9 +198,28 @@ export async function importReviews(
 				await tx.insert(reviewRequirementRating).values(ratings.slice(k, k + CHUNK));
 			}
 		}
+		// A reviewer's own lease on what they reviewed is spent, and an example that needs no
+		// more reviews keeps no lease: rule 1 holds for those still working the queue.
+		for (const r of rows) {
+			await tx
+				.delete(lease)
+				.where(and(eq(lease.exampleId, r.exampleId), eq(lease.userId, r.userId)));
+		}
 		const settled = new Map(rows.map((r) => [r.exampleId, r.revisionId]));
 		for (const [exampleId, revisionId] of settled) {
 			await settle(tx, target, exampleId, revisionId, now);
+		}
+		const closed = await tx
+			.select({ id: example.id })
+			.from(example)
+			.where(and(inArray(example.id, [...settled.keys()]), eq(example.claimable, false)));
+		if (closed.length > 0) {
+			await tx.delete(lease).where(
+				inArray(
+					lease.exampleId,
+					closed.map((e) => e.id)
+				)
+			);
 		}
 		return { ok: true, imported: rows.length, examples: settled.size };
 	});

@@ -1,6 +1,6 @@
 import { and, asc, count, eq } from 'drizzle-orm';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import { dialectOf, type Db } from './db';
+import { dialectOf, type Db, type Tx } from './db';
 import { user, type Role, type Theme, type User } from './db/schema';
 import { hashPassword, verifyPassword } from './passwords';
 import { invalidateUserSessions } from './auth';
@@ -128,7 +128,7 @@ export async function changeAccount(
 		const changed = (
 			await tx.update(user).set(change).where(eq(user.id, userId)).returning(accountColumns)
 		)[0];
-		if (change.active === false) await invalidateUserSessions(tx, userId);
+		if (change.active === false) await shutOut(tx, userId);
 		return { ok: true, user: changed };
 	});
 }
@@ -141,8 +141,17 @@ export async function setUserTheme(db: Db, userId: string, theme: Theme): Promis
 export async function setUserActive(db: Db, userId: string, active: boolean): Promise<void> {
 	await db.transaction(async (tx) => {
 		await tx.update(user).set({ active }).where(eq(user.id, userId));
-		if (!active) await invalidateUserSessions(tx, userId);
+		if (!active) await shutOut(tx, userId);
 	});
+}
+
+/**
+ * A deactivated person's sessions end and their tokens are revoked, so reactivating the
+ * account does not bring back scripts that were shut out with it.
+ */
+async function shutOut(tx: Tx, userId: string) {
+	await invalidateUserSessions(tx, userId);
+	await revokeUserApiTokens(tx, userId);
 }
 
 /**

@@ -43,6 +43,8 @@ export const archiveCalls: AreaCalls = async ({ db, admin, member }) => {
 		startEvaluation: refusedStart(),
 		startFineTune: refusedStart(),
 		startIteration: refusedStart(),
-		startJudgeRun: refusedStart({ judgeId: 1 })
+		startJudgeRun: refusedStart({ judgeId: 1 }),
+		// Its queue serves nothing, and says why rather than seeming empty.
+		claimExample: [{ as: 'member', params: { id: shelved.id }, status: 409 }]
 	};
 };

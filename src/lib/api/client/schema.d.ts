@@ -780,7 +780,7 @@ export interface operations {
 							name: string;
 							description: string;
 						}[];
-						queue: {
+						queue?: {
 							leaseMinutes: number;
 							/** @enum {string} */
 							queueOrder: 'oldest' | 'random' | 'judged';
@@ -884,7 +884,7 @@ export interface operations {
 							name: string;
 							description: string;
 						}[];
-						queue: {
+						queue?: {
 							leaseMinutes: number;
 							/** @enum {string} */
 							queueOrder: 'oldest' | 'random' | 'judged';
@@ -951,13 +951,9 @@ export interface operations {
 					/** @enum {string} */
 					outputKind?: 'text' | 'json' | 'turn' | 'labels';
 					outputSchema?: string;
-					/** @default  */
 					labels?: string;
 					multipleLabels?: boolean;
-					/**
-					 * @default last
-					 * @enum {string}
-					 */
+					/** @enum {string} */
 					conversationTurns?: 'last' | 'each';
 					/** @enum {string} */
 					ratingScale?: 'five_star' | 'pass_fail' | 'pass_fail_critical';
@@ -1018,7 +1014,7 @@ export interface operations {
 							name: string;
 							description: string;
 						}[];
-						queue: {
+						queue?: {
 							leaseMinutes: number;
 							/** @enum {string} */
 							queueOrder: 'oldest' | 'random' | 'judged';
@@ -1404,7 +1400,7 @@ export interface operations {
 							name: string;
 							description: string;
 						}[];
-						queue: {
+						queue?: {
 							leaseMinutes: number;
 							/** @enum {string} */
 							queueOrder: 'oldest' | 'random' | 'judged';
@@ -1522,7 +1518,7 @@ export interface operations {
 							name: string;
 							description: string;
 						}[];
-						queue: {
+						queue?: {
 							leaseMinutes: number;
 							/** @enum {string} */
 							queueOrder: 'oldest' | 'random' | 'judged';
@@ -5784,6 +5780,20 @@ export interface operations {
 			};
 			/** @description No such project for this token */
 			404: {
+				headers: {
+					[name: string]: unknown;
+				};
+				content: {
+					'application/json': {
+						message: string;
+						issues?: {
+							[key: string]: string[];
+						};
+					};
+				};
+			};
+			/** @description The project is archived: its queue serves nothing */
+			409: {
 				headers: {
 					[name: string]: unknown;
 				};

@@ -43,14 +43,17 @@ export const projectViewSchema = z.object({
 	requirements: z.array(
 		z.object({ id: z.number().int(), name: z.string(), description: z.string() })
 	),
-	queue: z.object({
-		leaseMinutes: z.number().int(),
-		queueOrder: z.enum(['oldest', 'random', 'judged']),
-		priorityTag: z.string(),
-		repairerReviewCounts: z.boolean(),
-		goldPercent: z.number().int(),
-		auditPercent: z.number().int()
-	}),
+	/** Admins only: annotators are not told the share of gold or how the queue is ordered. */
+	queue: z
+		.object({
+			leaseMinutes: z.number().int(),
+			queueOrder: z.enum(['oldest', 'random', 'judged']),
+			priorityTag: z.string(),
+			repairerReviewCounts: z.boolean(),
+			goldPercent: z.number().int(),
+			auditPercent: z.number().int()
+		})
+		.optional(),
 	createdAt: timestamp,
 	updatedAt: timestamp,
 	/** When the project was archived (its queue serves nothing, no work starts); null while open. */
@@ -79,7 +82,7 @@ const memberSchema = z.object({
 });
 
 /** The queue settings as JSON: the settings page's fields, checked with its rules. */
-const queueChangeSchema = projectViewSchema.shape.queue.partial().strict();
+const queueChangeSchema = projectViewSchema.shape.queue.unwrap().partial().strict();
 
 /**
  * A change to a project: any fields of its definition (as the create body takes them) and a
@@ -89,7 +92,13 @@ const queueChangeSchema = projectViewSchema.shape.queue.partial().strict();
 export const projectChangeSchema = z
 	.object(projectSchema.shape)
 	.partial()
-	.extend({ queue: queueChangeSchema.optional() })
+	.extend({
+		// Without their defaults: a field left out of a change stays as it is saved.
+		labels: projectSchema.shape.labels.removeDefault().optional(),
+		multipleLabels: projectSchema.shape.multipleLabels.removeDefault().optional(),
+		conversationTurns: projectSchema.shape.conversationTurns.removeDefault().optional(),
+		queue: queueChangeSchema.optional()
+	})
 	.strict();
 export type ProjectChange = z.infer<typeof projectChangeSchema>;
 

@@ -54,6 +54,7 @@ export const REVIEW_OPERATIONS = {
 				description: 'The example to review, or null when the queue has nothing for this person',
 				schema: z.object({ item: claimedSchema.nullable() })
 			},
+			...conflict('The project is archived: its queue serves nothing'),
 			...member
 		}
 	},

@@ -22,5 +22,5 @@ export const POST: RequestHandler = async (event) => {
 	const parsed = OPERATIONS.createProject.body.safeParse(read.body);
 	if (!parsed.success) return invalid('The project has a problem.', parsed.error);
 	const created = await createProject(event.locals.db, parsed.data, user.id);
-	return json(await describeProject(event.locals.db, created), { status: 201 });
+	return json(await describeProject(event.locals.db, created, user), { status: 201 });
 };

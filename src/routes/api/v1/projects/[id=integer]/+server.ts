@@ -7,13 +7,13 @@ import type { RequestHandler } from './$types';
 
 /** A project's task definition, requirements and queue rules, for any member's token. */
 export const GET: RequestHandler = async (event) => {
-	const { project } = await apiMember(event, Number(event.params.id));
-	return json(await describeProject(event.locals.db, project));
+	const { project, user } = await apiMember(event, Number(event.params.id));
+	return json(await describeProject(event.locals.db, project, user));
 };
 
 /** Changes what is given, as the settings page would save it; the rest stays. */
 export const PATCH: RequestHandler = async (event) => {
-	const { project } = await apiProjectAdmin(event, Number(event.params.id));
+	const { project, user } = await apiProjectAdmin(event, Number(event.params.id));
 	const read = await bodyOf(event.request);
 	if ('response' in read) return read.response;
 	const parsed = OPERATIONS.updateProject.body.safeParse(read.body);
@@ -26,5 +26,5 @@ export const PATCH: RequestHandler = async (event) => {
 			{ status: changed.status }
 		);
 	}
-	return json(await describeProject(db, changed.project));
+	return json(await describeProject(db, changed.project, user));
 };

@@ -6,8 +6,8 @@ import type { RequestHandler } from './$types';
 
 /** Archives the project: its queue serves nothing and no work starts in it until restored. */
 export const POST: RequestHandler = async (event) => {
-	const { project } = await apiProjectAdmin(event, Number(event.params.id));
+	const { project, user } = await apiProjectAdmin(event, Number(event.params.id));
 	const done = await archiveProject(event.locals.db, project.id, new Date());
 	if (!done.ok) return invalid(done.message, undefined, 409);
-	return json(await describeProject(event.locals.db, done.project));
+	return json(await describeProject(event.locals.db, done.project, user));
 };
