@@ -290,6 +290,19 @@ const membership = preparedRead((q) =>
 		.prepare()
 );
 
+/** The project with whether this person belongs to it, in one round trip. */
+const projectWithMembership = preparedRead((q) =>
+	q
+		.select({
+			project,
+			member: sql<number>`exists (select 1 from ${projectMember} where ${projectMember.projectId} = ${project.id} and ${projectMember.userId} = ${sql.placeholder('userId')})`
+		})
+		.from(project)
+		.where(eq(project.id, sql.placeholder('projectId')))
+		.limit(1)
+		.prepare()
+);
+
 export async function getProject(db: Db, projectId: number): Promise<Project | undefined> {
 	return (await projectById(db).execute({ projectId }))[0];
 }
@@ -304,10 +317,10 @@ export async function getProjectForUser(
 	projectId: number,
 	viewer: Pick<SessionUser, 'id' | 'role'>
 ): Promise<Project | undefined> {
-	const found = await getProject(db, projectId);
-	if (!found) return undefined;
-	if (viewer.role === 'admin' || (await isMember(db, projectId, viewer.id))) return found;
-	return undefined;
+	if (viewer.role === 'admin') return await getProject(db, projectId);
+	const found = (await projectWithMembership(db).execute({ projectId, userId: viewer.id }))[0];
+	// SQLite answers `exists` with 1 or 0, PostgreSQL with true or false.
+	return found && Boolean(found.member) ? found.project : undefined;
 }
 
 /** The projects this person may see: the open ones, or with `archived` the archived ones. */

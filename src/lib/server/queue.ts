@@ -50,52 +50,55 @@ export type ClaimedExample = {
 	leaseExpiresAt: Date;
 };
 
-// The claim's fixed queries, prepared once; they run inside its transaction. Times go in as
-// milliseconds, since a placeholder skips the column's encoder.
-const claimStatements = preparedInTransaction((tx) => ({
-	projectById: tx
-		.select()
-		.from(project)
-		.where(eq(project.id, sql.placeholder('projectId')))
-		.limit(1)
-		.prepare(),
-	shown: tx
+const shownStatement = preparedRead((q) =>
+	q
 		.select({ input: example.input, output: revision.output })
 		.from(example)
 		.innerJoin(revision, eq(revision.id, sql.placeholder('revisionId')))
 		.where(eq(example.id, sql.placeholder('exampleId')))
 		.limit(1)
-		.prepare(),
-	/** Leases this user holds on examples that still wait for this user's review. */
-	held: tx
-		.select({ exampleId: lease.exampleId, revisionId: lease.revisionId })
-		.from(lease)
-		.innerJoin(example, eq(example.id, lease.exampleId))
-		.where(
+		.prepare()
+);
+
+// The claim's fixed queries, prepared once; they run inside its transaction. Times go in as
+// milliseconds, since a placeholder skips the column's encoder.
+const claimStatements = preparedInTransaction((tx) => ({
+	/**
+	 * The project, with the leases this user holds on its examples that still wait for this
+	 * user's review (a row each, or one row with no lease): one statement, as every statement
+	 * in the claim's transaction holds the write lock for another round trip.
+	 */
+	projectAndHeld: tx
+		.select({ project, exampleId: lease.exampleId, revisionId: lease.revisionId })
+		.from(project)
+		.leftJoin(
+			lease,
 			and(
 				eq(lease.userId, sql.placeholder('userId')),
-				eq(example.projectId, sql.placeholder('projectId')),
 				gt(lease.leaseExpiresAt, sql.placeholder('at')),
-				or(eq(example.claimable, true), eq(example.isGold, true)),
-				eq(example.currentRevisionId, lease.revisionId)
+				sql`exists (select 1 from ${example} where ${and(
+					eq(example.id, lease.exampleId),
+					eq(example.projectId, project.id),
+					or(eq(example.claimable, true), eq(example.isGold, true)),
+					eq(example.currentRevisionId, lease.revisionId)
+				)})`
 			)
 		)
+		.where(eq(project.id, sql.placeholder('projectId')))
 		.orderBy(asc(lease.leasedAt), asc(lease.exampleId))
 		.prepare()
 }));
 
-async function claimed(
-	db: Db,
-	exampleId: number,
-	revisionId: number,
-	leaseExpiresAt: Date
-): Promise<ClaimedExample> {
-	const row = (await claimStatements(db).shown.execute({ exampleId, revisionId }))[0]!;
-	return { exampleId, revisionId, input: row.input, output: row.output, leaseExpiresAt };
-}
+type Leased = Omit<ClaimedExample, 'input' | 'output'>;
 
-async function heldLeases(db: Db, projectId: number, userId: string, now: Date) {
-	return await claimStatements(db).held.execute({ projectId, userId, at: now.getTime() });
+/**
+ * What the leased example shows, read once the claim has committed: an input and a revision
+ * never change, and the write lock is not held for the read.
+ */
+async function shown(db: Db, leased: Leased | null): Promise<ClaimedExample | null> {
+	if (!leased) return null;
+	const row = (await shownStatement(db).execute(leased))[0];
+	return row ? { ...leased, input: row.input, output: row.output } : null;
 }
 
 /** What makes an example servable to this annotator, whatever its place in the queue. */
@@ -151,13 +154,20 @@ export async function claimNext(
 	goldRoll: number = Math.random(),
 	auditRoll: number = Math.random()
 ): Promise<ClaimedExample | null> {
-	return await db.transaction(async (tx) => {
-		const target = (await claimStatements(db).projectById.execute({ projectId }))[0];
+	const leased = await db.transaction(async (tx): Promise<Leased | null> => {
+		const rows = await claimStatements(db).projectAndHeld.execute({
+			projectId,
+			userId,
+			at: now.getTime()
+		});
+		const target = rows[0]?.project;
 		// An archived project's queue serves nothing, not even a lease still held.
 		if (!target || target.archivedAt) return null;
 		const expiresAt = leaseExpiry(target, now);
-		const mine = (await heldLeases(db, projectId, userId, now)).filter(
-			(h) => !skip.includes(h.exampleId)
+		const mine = rows.flatMap((row) =>
+			row.exampleId === null || row.revisionId === null || skip.includes(row.exampleId)
+				? []
+				: [{ exampleId: row.exampleId, revisionId: row.revisionId }]
 		);
 		// The oldest held lease is the one on screen; `prefer` names one to show instead (an undo).
 		const held = mine.find((h) => h.exampleId === prefer) ?? mine[0];
@@ -166,7 +176,7 @@ export async function claimNext(
 				.update(lease)
 				.set({ leaseExpiresAt: expiresAt })
 				.where(and(eq(lease.exampleId, held.exampleId), eq(lease.userId, userId)));
-			return claimed(db, held.exampleId, held.revisionId, expiresAt);
+			return { exampleId: held.exampleId, revisionId: held.revisionId, leaseExpiresAt: expiresAt };
 		}
 		const at = now.getTime();
 		const waiting = and(
@@ -256,8 +266,9 @@ export async function claimNext(
 				target: [lease.exampleId, lease.userId],
 				set: { revisionId, leasedAt: now, leaseExpiresAt: expiresAt }
 			});
-		return claimed(db, candidate.id, revisionId, expiresAt);
+		return { exampleId: candidate.id, revisionId, leaseExpiresAt: expiresAt };
 	});
+	return await shown(db, leased);
 }
 
 /**
@@ -419,29 +430,29 @@ const progressStatements = preparedRead((q) => {
 		.orderBy(desc(example.priority), desc(example.reviewCount), asc(example.id))
 		.limit(QUEUE_COUNT_CAP + 1)
 		.as('waiting');
-	return {
-		reviewedSince: q
-			.select({ n: count() })
-			.from(review)
-			.innerJoin(example, eq(example.id, review.exampleId))
-			.where(
-				and(
-					eq(review.userId, sql.placeholder('userId')),
-					gte(review.createdAt, sql.placeholder('since')),
-					eq(example.projectId, sql.placeholder('projectId'))
-				)
+	const reviewedSince = q
+		.select({ n: count() })
+		.from(review)
+		.innerJoin(example, eq(example.id, review.exampleId))
+		.where(
+			and(
+				eq(review.userId, sql.placeholder('userId')),
+				gte(review.createdAt, sql.placeholder('since')),
+				eq(example.projectId, sql.placeholder('projectId'))
 			)
-			.prepare(),
-		waiting: q.select({ n: count() }).from(waiting).prepare()
-	};
+		);
+	// Both counts in one statement: one round trip per claim, not two.
+	return q
+		.select({ waiting: count(), reviewedSince: sql<number>`(${reviewedSince})` })
+		.from(waiting)
+		.prepare();
 });
 
 export async function queueProgress(db: Db, projectId: number, userId: string, now: Date) {
-	const statements = progressStatements(db);
 	const since = startOfUtcDay(now).getTime();
-	const reviewedToday =
-		(await statements.reviewedSince.execute({ userId, projectId, since }))[0]?.n ?? 0;
-	const leftForYou = (await statements.waiting.execute({ projectId, userId }))[0]?.n ?? 0;
+	const counted = (await progressStatements(db).execute({ userId, projectId, since }))[0];
+	const reviewedToday = Number(counted?.reviewedSince ?? 0);
+	const leftForYou = counted?.waiting ?? 0;
 	return {
 		reviewedToday,
 		leftForYou: Math.min(leftForYou, QUEUE_COUNT_CAP),

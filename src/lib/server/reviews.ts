@@ -101,20 +101,24 @@ export async function settle(
 	target: Project,
 	exampleId: number,
 	revisionId: number,
-	now: Date
+	now: Date,
+	/** The example's gold flag and status, when the caller has just read them in `tx`. */
+	known?: Pick<Example, 'isGold' | 'status'>
 ) {
 	const reviews = await tx
 		.select({ rating: review.rating, decision: review.decision })
 		.from(review)
 		.where(eq(review.revisionId, revisionId));
 	const base = { reviewCount: reviews.length, updatedAt: now };
-	const gold = (
-		await tx
-			.select({ isGold: example.isGold, status: example.status })
-			.from(example)
-			.where(eq(example.id, exampleId))
-			.limit(1)
-	)[0];
+	const gold =
+		known ??
+		(
+			await tx
+				.select({ isGold: example.isGold, status: example.status })
+				.from(example)
+				.where(eq(example.id, exampleId))
+				.limit(1)
+		)[0];
 	if (gold?.isGold) {
 		await tx.update(example).set(base).where(eq(example.id, exampleId));
 		return gold.status;
@@ -167,43 +171,43 @@ const submitStatements = preparedInTransaction((tx) => ({
 		.where(eq(review.submissionKey, sql.placeholder('key')))
 		.limit(1)
 		.prepare(),
-	exampleInProject: tx
-		.select()
+	/**
+	 * Everything the submit decides on, in one statement: every statement inside the write
+	 * transaction holds the write lock for another round trip. The example in its project,
+	 * this annotator's lease on it, the revision judged, whether they reviewed it already, and
+	 * who used the submission key.
+	 */
+	context: tx
+		.select({
+			example,
+			leaseRevisionId: lease.revisionId,
+			leaseExpiresAt: lease.leaseExpiresAt,
+			judged: revision,
+			reviewedBefore: sql<
+				number | null
+			>`(select ${review.id} from ${review} where ${review.revisionId} = ${sql.placeholder('revisionId')} and ${review.userId} = ${sql.placeholder('userId')} limit 1)`,
+			keyReviewId: sql<
+				number | null
+			>`(select ${review.id} from ${review} where ${review.submissionKey} = ${sql.placeholder('key')})`,
+			keyUserId: sql<
+				string | null
+			>`(select ${review.userId} from ${review} where ${review.submissionKey} = ${sql.placeholder('key')})`
+		})
 		.from(example)
+		.leftJoin(
+			lease,
+			and(eq(lease.exampleId, example.id), eq(lease.userId, sql.placeholder('userId')))
+		)
+		.leftJoin(
+			revision,
+			and(eq(revision.id, sql.placeholder('revisionId')), eq(revision.exampleId, example.id))
+		)
 		.where(
 			and(
 				eq(example.id, sql.placeholder('exampleId')),
 				eq(example.projectId, sql.placeholder('projectId'))
 			)
 		)
-		.limit(1)
-		.prepare(),
-	leaseOf: tx
-		.select()
-		.from(lease)
-		.where(
-			and(
-				eq(lease.exampleId, sql.placeholder('exampleId')),
-				eq(lease.userId, sql.placeholder('userId'))
-			)
-		)
-		.limit(1)
-		.prepare(),
-	reviewedBefore: tx
-		.select({ id: review.id })
-		.from(review)
-		.where(
-			and(
-				eq(review.revisionId, sql.placeholder('revisionId')),
-				eq(review.userId, sql.placeholder('userId'))
-			)
-		)
-		.limit(1)
-		.prepare(),
-	revisionById: tx
-		.select()
-		.from(revision)
-		.where(eq(revision.id, sql.placeholder('revisionId')))
 		.limit(1)
 		.prepare(),
 	dropLease: tx
@@ -279,7 +283,20 @@ export async function submitReview(
 	}
 
 	return await db.transaction(async (tx) => {
-		const earlier = (await statements.byKey.execute({ key: input.submissionKey }))[0];
+		const context = (
+			await statements.context.execute({
+				exampleId: input.exampleId,
+				projectId,
+				userId,
+				revisionId: input.revisionId,
+				key: input.submissionKey
+			})
+		)[0];
+		const earlier = context
+			? context.keyReviewId === null
+				? undefined
+				: { id: context.keyReviewId, userId: context.keyUserId }
+			: (await statements.byKey.execute({ key: input.submissionKey }))[0];
 		if (earlier) {
 			if (earlier.userId !== userId) return fail(409, 'That submission key is taken.');
 			const current = (
@@ -298,28 +315,25 @@ export async function submitReview(
 				duplicate: true
 			} as const;
 		}
-		const found = (
-			await statements.exampleInProject.execute({ exampleId: input.exampleId, projectId })
-		)[0];
-		if (!found) return fail(404, 'No such example in this project.');
-		const held = (await statements.leaseOf.execute({ exampleId: found.id, userId }))[0];
-		if (!held)
+		if (!context) return fail(404, 'No such example in this project.');
+		const found = context.example;
+		if (context.leaseRevisionId === null || context.leaseExpiresAt === null)
 			return fail(409, 'This example is not leased to you any more; it was released or reviewed.');
-		if (held.leaseExpiresAt.getTime() <= now.getTime()) {
+		if (context.leaseExpiresAt.getTime() <= now.getTime()) {
 			return fail(
 				409,
 				'Your lease on this example ran out, so it may have gone to someone else. Nothing was saved.'
 			);
 		}
-		if (held.revisionId !== input.revisionId || found.currentRevisionId !== input.revisionId) {
+		if (
+			context.leaseRevisionId !== input.revisionId ||
+			found.currentRevisionId !== input.revisionId
+		) {
 			return fail(409, 'This example was changed while you had it open. Nothing was saved.');
 		}
-		const reviewedBefore = (
-			await statements.reviewedBefore.execute({ revisionId: input.revisionId, userId })
-		)[0];
-		if (reviewedBefore)
+		if (context.reviewedBefore !== null)
 			return fail(409, 'You have reviewed this version already. Nothing was saved.');
-		const judged = (await statements.revisionById.execute({ revisionId: input.revisionId }))[0]!;
+		const judged = context.judged!;
 		let repaired: string | null = null;
 		if (input.decision === 'repair') {
 			const checked = checkRepair(target, input.output, judged.output, found.input);
@@ -345,17 +359,21 @@ export async function submitReview(
 				})
 				.returning({ id: review.id })
 		)[0];
-		for (const [requirementId, rating] of input.requirementRatings) {
-			await tx
-				.insert(reviewRequirementRating)
-				.values({ reviewId: created.id, requirementId, rating });
+		if (input.requirementRatings.size > 0) {
+			await tx.insert(reviewRequirementRating).values(
+				[...input.requirementRatings].map(([requirementId, rating]) => ({
+					reviewId: created.id,
+					requirementId,
+					rating
+				}))
+			);
 		}
 		await statements.dropLease.execute({ exampleId: found.id, userId });
 
 		// A repair of a gold example is judged like any other review, but the gold output
 		// stays: it is the answer the annotators are measured against.
 		if (repaired === null || found.isGold) {
-			const status = await settle(tx, target, found.id, input.revisionId, now);
+			const status = await settle(tx, target, found.id, input.revisionId, now, found);
 			return { ok: true, reviewId: created.id, status, duplicate: false } as const;
 		}
 		const next = await appendRepair(tx, target, found, judged, repaired, {
@@ -374,7 +392,7 @@ export async function submitReview(
 				createdAt: now
 			});
 		}
-		const status = await settle(tx, target, found.id, next.id, now);
+		const status = await settle(tx, target, found.id, next.id, now, found);
 		return {
 			ok: true,
 			reviewId: created.id,

@@ -7,7 +7,13 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
 import { dialects, DIALECT, type Dialect } from './dialect';
 import { DatabaseStartError, refuseUnknownMigrations } from './migrations';
-import { connectPostgres, currentTransaction, isPostgresUrl, migratePostgres } from './postgres';
+import {
+	connectPostgres,
+	currentTransaction,
+	isPostgresUrl,
+	migratePostgres,
+	preparedOnce
+} from './postgres';
 
 // The one database interface the domain code sees. Everything is asynchronous, so the same
 // code runs over a driver that is (PostgreSQL) or is not (better-sqlite3) asynchronous itself.
@@ -379,12 +385,12 @@ function perDb<T>(make: (db: Db) => T): (db: Db) => T {
  * building the SQL with drizzle on every call costs more than running it.
  */
 export function preparedRead<T>(build: (q: Queryable) => T): (db: Db) => T {
-	return perDb((db) => build(db));
+	return perDb((db) => preparedOnce(() => build(db)));
 }
 
 /** The same for statements run inside `db.transaction`, on the writer. */
 export function preparedInTransaction<T>(build: (tx: Tx) => T): (db: Db) => T {
-	return perDb((db) => db.prepareWrites(build));
+	return perDb((db) => preparedOnce(() => db.prepareWrites(build)));
 }
 
 /** How many rows an insert, update or delete changed. */

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -23,6 +24,8 @@ const MIGRATION_LOCK = WRITE_LOCK + 1;
 
 /** Connections per process; several web and worker processes share the server's limit. */
 export const DEFAULT_POOL_SIZE = 10;
+/** How long an idle connection of the pool is kept open. */
+const IDLE_CONNECTION_MS = 5 * 60_000;
 
 export function isPostgresUrl(url: string): boolean {
 	return /^postgres(ql)?:\/\//.test(url);
@@ -83,6 +86,11 @@ export function connectPostgres(
 	const pool = new pg.Pool({
 		connectionString: url,
 		max: options.poolSize ?? DEFAULT_POOL_SIZE,
+		// A connection closed after a quiet moment costs the next request a new server process
+		// and that process's first plans (several milliseconds each): idle ones stay a while.
+		idleTimeoutMillis: IDLE_CONNECTION_MS,
+		// …without keeping a process alive that has nothing else left to do.
+		allowExitOnIdle: true,
 		options: connectionSettings(url, options.lockTimeoutMs)
 	});
 	// An idle connection the server closed must not take the process down; the pool replaces it.
@@ -236,10 +244,41 @@ function driverErrorsAsTheyAre(database: ReturnType<typeof drizzle>) {
 		.session;
 	const prepareQuery = session.prepareQuery.bind(session);
 	session.prepareQuery = (...args) => {
+		// args: the query, its fields, its name, …
+		if (namingStatements && args[2] === undefined) args[2] = statementName((args[0] as SQL_).sql);
 		const prepared = prepareQuery(...args);
 		prepared.queryWithCache = (_text, _params, run) => run();
 		return prepared;
 	};
+}
+
+type SQL_ = { sql: string };
+
+/** Set while statements that will be reused are prepared (see `preparedOnce`). */
+let namingStatements = false;
+
+/**
+ * A statement's name on the server, from its text: the same text always gets the same name,
+ * which is all the driver asks (it refuses one name for two texts).
+ */
+function statementName(text: string): string {
+	return `w_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+}
+
+/**
+ * Runs `make`, which prepares statements that will each be run many times: on PostgreSQL
+ * each is given a name, so that every connection parses and plans it once and then only
+ * binds and runs it, as SQLite's prepared statements do. Statements built per call stay
+ * unnamed, so a connection keeps no plan for SQL that will not come again.
+ */
+export function preparedOnce<T>(make: () => T): T {
+	const before = namingStatements;
+	namingStatements = true;
+	try {
+		return make();
+	} finally {
+		namingStatements = before;
+	}
 }
 
 /** The name of the table an alias stands for (drizzle keeps it under a symbol of Table's). */
