@@ -1,4 +1,15 @@
-import { and, asc, count, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
+import {
+	and,
+	asc,
+	count,
+	eq,
+	exists,
+	inArray,
+	isNotNull,
+	isNull,
+	notInArray,
+	sql
+} from 'drizzle-orm';
 import { changedRows, dialectOf, preparedRead, type Db, type Queryable, type Tx } from './db';
 import {
 	example,
@@ -295,7 +306,19 @@ const projectWithMembership = preparedRead((q) =>
 	q
 		.select({
 			project,
-			member: sql<number>`exists (select 1 from ${projectMember} where ${projectMember.projectId} = ${project.id} and ${projectMember.userId} = ${sql.placeholder('userId')})`
+			// A builder, not SQL text: its columns keep their table names, which SQLite's
+			// dialect drops from SQL text in a select list without joins.
+			member: exists(
+				q
+					.select({ one: sql`1` })
+					.from(projectMember)
+					.where(
+						and(
+							eq(projectMember.projectId, project.id),
+							eq(projectMember.userId, sql.placeholder('userId'))
+						)
+					)
+			)
 		})
 		.from(project)
 		.where(eq(project.id, sql.placeholder('projectId')))
