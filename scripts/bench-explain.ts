@@ -16,7 +16,7 @@ import { createSession, generateSessionToken, validateSessionToken } from '../sr
 import { createMigratedDb } from '../src/lib/server/db';
 import { countQualifying } from '../src/lib/server/datasets';
 import { listExamples } from '../src/lib/server/examples';
-import { addMember, createProject, getProject, isMember } from '../src/lib/server/projects';
+import { addMember, createProject, getProjectForUser } from '../src/lib/server/projects';
 import { claimNext, queueProgress } from '../src/lib/server/queue';
 import { submitReview } from '../src/lib/server/reviews';
 import { createUser } from '../src/lib/server/users';
@@ -135,10 +135,7 @@ try {
 	await createSession(app, token, me.id);
 	const paths: [string, () => Promise<unknown>][] = [
 		['session check', () => validateSessionToken(app, token)],
-		[
-			'project and membership',
-			async () => [await getProject(app, project.id), await isMember(app, project.id, me.id)]
-		],
+		['project and membership', () => getProjectForUser(app, project.id, me)],
 		['claim', () => claimNext(app, project.id, me.id, new Date(), [], undefined, 1)],
 		[
 			'submit',

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { getTableName, is, Table, type SQL } from 'drizzle-orm';
+import { getTableName, is, Table, type Query, type SQL } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import { refuseUnknownMigrations } from './migrations';
 
@@ -245,14 +245,12 @@ function driverErrorsAsTheyAre(database: ReturnType<typeof drizzle>) {
 	const prepareQuery = session.prepareQuery.bind(session);
 	session.prepareQuery = (...args) => {
 		// args: the query, its fields, its name, …
-		if (namingStatements && args[2] === undefined) args[2] = statementName((args[0] as SQL_).sql);
+		if (namingStatements && args[2] === undefined) args[2] = statementName((args[0] as Query).sql);
 		const prepared = prepareQuery(...args);
 		prepared.queryWithCache = (_text, _params, run) => run();
 		return prepared;
 	};
 }
-
-type SQL_ = { sql: string };
 
 /** Set while statements that will be reused are prepared (see `preparedOnce`). */
 let namingStatements = false;
