@@ -53,10 +53,15 @@ export async function undoableReview(db: Db, target: Project, userId: string, no
 
 /** What the review screen needs besides the example: the task, never the example's source. */
 export async function reviewSetup(db: Db, target: Project, userId: string, now: Date) {
+	const [requirements, progress, undoable] = await Promise.all([
+		listRequirements(db, target.id),
+		queueProgress(db, target.id, userId, now),
+		undoableReview(db, target, userId, now)
+	]);
 	return {
 		task: {
 			instruction: target.instruction,
-			requirements: await listRequirements(db, target.id),
+			requirements,
 			ratingScale: target.ratingScale,
 			threshold: target.threshold,
 			inputKind: target.inputKind,
@@ -65,7 +70,7 @@ export async function reviewSetup(db: Db, target: Project, userId: string, now: 
 			labelSet: target.labelSet ? (JSON.parse(target.labelSet) as LabelSet) : null,
 			leaseMinutes: target.leaseMinutes
 		},
-		progress: await queueProgress(db, target.id, userId, now),
-		undoable: await undoableReview(db, target, userId, now)
+		progress,
+		undoable
 	};
 }

@@ -258,20 +258,28 @@ export async function appendRepair(
 	return next;
 }
 
+/**
+ * Records one annotator's review of one revision. `project` is the project as the caller's
+ * guard just read it, or its id to read it here.
+ */
 export async function submitReview(
 	db: Db,
-	projectId: number,
+	project: Project | number,
 	userId: string,
 	input: ReviewSubmission,
 	now: Date
 ): Promise<SubmitResult> {
-	const target = await getProject(db, projectId);
+	const target = typeof project === 'number' ? await getProject(db, project) : project;
 	if (!target) return fail(404, 'No such project.');
+	const projectId = target.id;
 	if (!isOnScale(target.ratingScale, input.rating)) {
 		return fail(400, 'That rating is not on this project’s scale.', 'rating');
 	}
+	// Read only when ratings name requirements: most submissions carry none.
 	const requirementIds = new Set(
-		(await activeRequirements(db).execute({ projectId })).map((r) => r.id)
+		input.requirementRatings.size > 0
+			? (await activeRequirements(db).execute({ projectId })).map((r) => r.id)
+			: []
 	);
 	const statements = submitStatements(db);
 	for (const [id, rating] of input.requirementRatings) {

@@ -13,11 +13,12 @@ const idSchema = z.coerce.number().int().positive();
 export const load: PageServerLoad = async (event) => {
 	const { project, user } = await requireMember(event, Number(event.params.id));
 	const now = new Date();
-	return {
-		current: await claimForScreen(event.locals.db, project.id, user.id, now),
-		archived: project.archivedAt !== null,
-		...(await reviewSetup(event.locals.db, project, user.id, now))
-	};
+	// The setup's reads decide nothing the claim writes; on PostgreSQL they run meanwhile.
+	const [current, setup] = await Promise.all([
+		claimForScreen(event.locals.db, project.id, user.id, now),
+		reviewSetup(event.locals.db, project, user.id, now)
+	]);
+	return { current, archived: project.archivedAt !== null, ...setup };
 };
 
 export const actions: Actions = {
@@ -30,7 +31,7 @@ export const actions: Actions = {
 		}
 		const result = await submitReview(
 			event.locals.db,
-			project.id,
+			project,
 			user.id,
 			{ ...parsed.data, requirementRatings: requirementRatingsFrom(form) },
 			new Date()

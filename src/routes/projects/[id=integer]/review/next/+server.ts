@@ -16,15 +16,11 @@ export const POST: RequestHandler = async (event) => {
 	const parsed = bodySchema.safeParse(await event.request.json().catch(() => null));
 	if (!parsed.success) error(400, 'Send {"skip": [example ids]}.');
 	const now = new Date();
-	return json({
-		next: await claimForScreen(
-			event.locals.db,
-			project.id,
-			user.id,
-			now,
-			parsed.data.skip,
-			parsed.data.prefer
-		),
-		progress: await queueProgress(event.locals.db, project.id, user.id, now)
-	});
+	// The progress counts neither leases nor decides anything the claim writes: on PostgreSQL
+	// it runs on another connection meanwhile, a round trip less for the annotator to wait.
+	const [next, progress] = await Promise.all([
+		claimForScreen(event.locals.db, project.id, user.id, now, parsed.data.skip, parsed.data.prefer),
+		queueProgress(event.locals.db, project.id, user.id, now)
+	]);
+	return json({ next, progress });
 };

@@ -15,7 +15,7 @@ export const POST: RequestHandler = async (event) => {
 	const { requirementRatings, ...review } = parsed.data;
 	const result = await submitReview(
 		event.locals.db,
-		project.id,
+		project,
 		user.id,
 		{
 			...review,
