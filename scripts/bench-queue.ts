@@ -18,7 +18,10 @@
 //
 // The last line is one JSON object: {"examples", "annotators", "claims_per_s", "claim_p50_ms", …,
 // "submit_p99_ms", "invariants_ok", "claim_p95_with_job_ms", "job_seconds", "backend",
-// "web_processes", "workers"}.
+// "web_processes", "workers"}, with 95% bootstrap intervals of the claim p95s
+// ("claim_p95_interval_ms", "claim_p95_with_job_interval_ms") and of their ratio
+// ("claim_p95_with_job_ratio", "claim_p95_with_job_ratio_interval"): the p95 of the few hundred
+// claims made while the job runs moves by milliseconds from run to run.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -38,6 +41,7 @@ import { JOB_SETTING_DEFAULTS, jobSettingsSchema } from '../src/lib/schemas/job'
 import { benchDatabase } from './bench-database';
 import {
 	percentile,
+	percentileInterval,
 	postSubmit,
 	processStats,
 	round2,
@@ -374,6 +378,11 @@ await database.remove();
 claimMs.sort((a, b) => a - b);
 submitMs.sort((a, b) => a - b);
 const seconds = RUN_MS / 1000;
+/** A p95 figure's 95% bootstrap interval, as [lower, upper]. */
+const interval = (samples: number[][], figure: (p95s: number[]) => number) => {
+	const { lower, upper } = percentileInterval(samples, figure);
+	return [round2(lower), round2(upper)];
+};
 const figures = {
 	examples: EXAMPLES,
 	annotators: ANNOTATORS,
@@ -388,6 +397,7 @@ const figures = {
 	backend: database.backend,
 	web_processes: WEB_PROCESSES,
 	workers: worker ? 1 : 0,
+	claim_p95_interval_ms: interval([claimMs], ([p95]) => p95),
 	...(JOB_ITEMS > 0
 		? {
 				claim_p95_with_job_ms: round2(
@@ -395,6 +405,13 @@ const figures = {
 						claimWithJobMs.sort((a, b) => a - b),
 						95
 					)
+				),
+				claim_p95_with_job_interval_ms: interval([claimWithJobMs], ([p95]) => p95),
+				// The target: the p95 with a job over the p95 without, at most 1.2.
+				claim_p95_with_job_ratio: round2(percentile(claimWithJobMs, 95) / percentile(claimMs, 95)),
+				claim_p95_with_job_ratio_interval: interval(
+					[claimWithJobMs, claimMs],
+					([withJob, without]) => withJob / without
 				),
 				job_seconds: round2(jobSeconds)
 			}
@@ -406,7 +423,7 @@ console.log(
 	`${ANNOTATORS} annotators, ${seconds} s after a ${WARM_UP_MS / 1000} s warm-up, ${THINK_MS > 0 ? `reading ${THINK_MS / 2}–${(THINK_MS * 3) / 2} ms per example` : 'no think time (saturation)'}`
 );
 console.log(
-	`claims:  ${figures.claims_per_s}/s  p50 ${ms(figures.claim_p50_ms)}  p95 ${ms(figures.claim_p95_ms)}  p99 ${ms(figures.claim_p99_ms)}  max ${ms(claimMs.at(-1) ?? NaN)}`
+	`claims:  ${figures.claims_per_s}/s  p50 ${ms(figures.claim_p50_ms)}  p95 ${ms(figures.claim_p95_ms)} (95% interval ${figures.claim_p95_interval_ms.join('–')} ms)  p99 ${ms(figures.claim_p99_ms)}  max ${ms(claimMs.at(-1) ?? NaN)}`
 );
 console.log(
 	`submits: ${(submitMs.length / seconds).toFixed(1)}/s  p50 ${ms(figures.submit_p50_ms)}  p95 ${ms(figures.submit_p95_ms)}  p99 ${ms(figures.submit_p99_ms)}  max ${ms(submitMs.at(-1) ?? NaN)}`
@@ -422,7 +439,7 @@ console.log(
 );
 if (JOB_ITEMS > 0) {
 	console.log(
-		`with a ${JOB_ITEMS}-item job in a worker for ${jobSeconds.toFixed(1)} s: ${claimWithJobMs.length} claims, p50 ${ms(percentile(claimWithJobMs, 50))}  p95 ${ms(figures.claim_p95_with_job_ms ?? NaN)}`
+		`with a ${JOB_ITEMS}-item job in a worker for ${jobSeconds.toFixed(1)} s: ${claimWithJobMs.length} claims, p50 ${ms(percentile(claimWithJobMs, 50))}  p95 ${ms(figures.claim_p95_with_job_ms ?? NaN)} (95% interval ${figures.claim_p95_with_job_interval_ms?.join('–')} ms); over the p95 without it: ${figures.claim_p95_with_job_ratio} (${figures.claim_p95_with_job_ratio_interval?.join('–')})`
 	);
 }
 console.log(JSON.stringify(figures));

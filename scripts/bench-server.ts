@@ -1,9 +1,12 @@
 // What the benchmarks that run the built server share: a free port, the server started on a
-// database file and waited for, its memory and CPU read from /proc, and percentiles.
+// database file and waited for, its memory and CPU read from /proc, and percentiles with their
+// intervals.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { quantile } from '../src/lib/agreement';
+import { mulberry32 } from '../src/lib/random';
 
 const BUILT_SERVER = 'build/index.js';
 
@@ -40,6 +43,39 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * A 95% percentile-bootstrap interval for a figure made of percentiles of independent samples
+ * (one sample's p95, or the ratio of two samples' p95s), each sample resampled on its own. The
+ * p95 of a few hundred requests moves by milliseconds between runs; a target set on it, or on
+ * the ratio of two, is judged against this spread. Seeded, so a run prints the same interval
+ * for the same timings.
+ */
+export function percentileInterval(
+	samples: readonly (readonly number[])[],
+	figure: (percentiles: number[]) => number,
+	{ p = 95, replicates = 2000, seed = 1 } = {}
+): { lower: number; upper: number } {
+	if (samples.some((sample) => sample.length === 0)) return { lower: NaN, upper: NaN };
+	const random = mulberry32(seed);
+	const drawn = samples.map((sample) => new Array<number>(sample.length));
+	const estimates = new Float64Array(replicates);
+	for (let b = 0; b < replicates; b++) {
+		const percentiles = samples.map((sample, k) => {
+			const resample = drawn[k];
+			for (let i = 0; i < sample.length; i++) {
+				resample[i] = sample[Math.floor(random() * sample.length)];
+			}
+			return percentile(
+				resample.sort((x, y) => x - y),
+				p
+			);
+		});
+		estimates[b] = figure(percentiles);
+	}
+	estimates.sort();
+	return { lower: quantile(estimates, 0.025), upper: quantile(estimates, 0.975) };
+}
 
 export type BenchServer = {
 	process: ChildProcess;
