@@ -16,8 +16,8 @@ export const POST: RequestHandler = async (event) => {
 	const parsed = bodySchema.safeParse(await event.request.json().catch(() => null));
 	if (!parsed.success) error(400, 'Send {"skip": [example ids]}.');
 	const now = new Date();
-	// The progress counts neither leases nor decides anything the claim writes: on PostgreSQL
-	// it runs on another connection meanwhile, a round trip less for the annotator to wait.
+	// The progress reads nothing the claim writes (leases, the audit mark): on PostgreSQL it
+	// runs on another connection meanwhile, a round trip less for the annotator to wait.
 	const [next, progress] = await Promise.all([
 		claimForScreen(event.locals.db, project.id, user.id, now, parsed.data.skip, parsed.data.prefer),
 		queueProgress(event.locals.db, project.id, user.id, now)
